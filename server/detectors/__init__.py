@@ -1,0 +1,1 @@
+"""Built-in detectors, one module each; ``server.scoring.registry`` lists them."""

@@ -1,0 +1,91 @@
+"""Blocklists and allowlists: the operator's allowlist wins, a listed domain or URL is decisive.
+
+The reason names the list, the entry that matched and when it was added, so a person (or
+the site owner appealing) can see exactly why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from server.links.url import Link
+from server.lists import Action, ListEntry, url_key
+from server.scoring.detector import ContentKind, Example, Messages, example
+from server.scoring.evidence import Evidence, Role
+from server.scoring.resources import Resources
+
+#: A blocklist hit alone decides the verdict; its weight is the score it implies.
+BLOCK_WEIGHT = 0.95
+
+
+class ListsDetector:
+    name: ClassVar[str] = "lists"
+    version: ClassVar[str] = "1.0"
+    kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
+    messages: ClassVar[Messages] = {
+        "lists.allowed": {
+            "en": "{host} is on this server's allowlist ({list}).",
+            "zh": "{host} 在本服务器的白名单中（{list}）。",
+        },
+        "lists.blocked_domain": {
+            "en": "{host} is on the blocklist {list} (entry {entry}, added {added}).",
+            "zh": "{host} 在黑名单 {list} 中（条目 {entry}，收录于 {added}）。",
+        },
+        "lists.blocked_url": {
+            "en": "This exact address is on the blocklist {list} (added {added}).",
+            "zh": "这个网址本身在黑名单 {list} 中（收录于 {added}）。",
+        },
+    }
+
+    def __init__(self, resources: Resources) -> None:
+        self._lists = resources.lists
+
+    def score(self, content: Link) -> Sequence[Evidence]:
+        index = self._lists.current
+        host = content.host
+        allowed = index.match_host(Action.ALLOW, host.ascii, host.registrable)
+        if allowed:
+            return [self._evidence("lists.allowed", 0.0, Role.ALLOW, content, allowed)]
+        key = url_key(host.ascii, content.port, content.path, content.query)
+        by_url = index.match_url(Action.BLOCK, key)
+        if by_url:
+            return [self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, content, by_url)]
+        by_host = index.match_host(Action.BLOCK, host.ascii, host.registrable)
+        if by_host:
+            return [
+                self._evidence("lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, content, by_host)
+            ]
+        return ()
+
+    def _evidence(
+        self, code: str, weight: float, role: Role, link: Link, entries: Sequence[ListEntry]
+    ) -> Evidence:
+        first = entries[0]
+        return Evidence(
+            detector=self.name,
+            code=code,
+            weight=weight,
+            role=role,
+            params={
+                "host": link.host.unicode,
+                "list": first.list,
+                "entry": first.value,
+                "added": first.added or "?",
+            },
+            details={
+                "matched": [entry.describe() for entry in entries],
+                "host": link.host.ascii,
+            },
+        )
+
+    @classmethod
+    def examples(cls) -> Sequence[Example]:
+        # These domains are in the bundled polkadot-js and MetaMask lists.
+        return (
+            example("https://polkadot-dot.info/claim", ["lists.blocked_domain"], why="bundled polkadot-js entry"),
+            example("http://app.polkadot-dot.info/", ["lists.blocked_domain"], why="subdomain of a listed domain"),
+            example("https://kitaroworld.nft-premint.com", ["lists.blocked_domain"], why="bundled MetaMask entry"),
+            example("https://polkadot.network/", forbid=["lists.blocked_domain"], why="the real site"),
+            example("https://dot.info/", forbid=["lists.blocked_domain"], why="a parent is never matched"),
+        )

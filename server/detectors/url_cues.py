@@ -1,0 +1,265 @@
+"""Small cues in the address itself, each its own named evidence with a modest weight.
+
+None of these is damning alone (honest sites use .xyz, hyphens and ports); together, or
+beside a lookalike, they tip the verdict. Weights are deliberately low and measured by the
+Tranco false-positive figure in ``bench/links_quality.py``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import unquote
+
+from server.links.redirectors import Redirectors
+from server.links.url import Link
+from server.scoring.detector import ContentKind, Example, Messages, example
+from server.scoring.evidence import Evidence, Role
+from server.scoring.resources import Resources, read_lines
+
+LURE_WEIGHT = 0.2
+LURE_EXTRA_WEIGHT = 0.1
+LURE_MAX_WEIGHT = 0.4
+CELEBRITY_WEIGHT = 0.25
+RISKY_TLD_WEIGHT = 0.15
+HYPHENS_WEIGHT = 0.15
+#: Hyphens in the host before it counts as "many" (``secure-login-paypal-verify``).
+MANY_HYPHENS = 3
+RANDOM_LABEL_WEIGHT = 0.15
+USERINFO_WEIGHT = 0.3
+USERINFO_HOST_WEIGHT = 0.5
+PORT_WEIGHT = 0.1
+IP_WEIGHT = 0.3
+IP_OBFUSCATED_WEIGHT = 0.45
+IP_PRIVATE_WEIGHT = 0.1
+
+_TOKEN_SPLIT = re.compile(r"[^a-z]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+class TermMatcher:
+    """Words matched as whole tokens, inside longer labels (5+ letters), or anywhere (Chinese)."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.tokens: frozenset[str] = frozenset()
+        latin, han = set(), set()
+        for term in terms:
+            (han if _HAN.search(term) else latin).add(term.lower())
+        self.tokens = frozenset(latin)
+        self.infix = tuple(sorted((t for t in latin if len(t) >= 5), key=len, reverse=True))
+        self.han = tuple(sorted(han))
+
+    def find(self, latin_text: str, any_text: str) -> list[str]:
+        found: list[str] = []
+        for token in _TOKEN_SPLIT.split(latin_text):
+            if token in self.tokens and token not in found:
+                found.append(token)
+        for term in self.infix:
+            if term in latin_text and term not in found:
+                found.append(term)
+        for term in self.han:
+            if term in any_text and term not in found:
+                found.append(term)
+        return found
+
+
+class UrlCuesDetector:
+    name: ClassVar[str] = "url_cues"
+    version: ClassVar[str] = "1.0"
+    kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
+    messages: ClassVar[Messages] = {
+        "url_cues.lure_words": {
+            "en": "The address uses words scams lure with: {words}.",
+            "zh": "网址中含有诈骗常用的诱导词：{words}。",
+        },
+        "url_cues.celebrity_name": {
+            "en": "The address uses a famous name ({names}); scams borrow celebrities' names.",
+            "zh": "网址中使用了名人的名字（{names}），诈骗常借用名人名义。",
+        },
+        "url_cues.risky_tld": {
+            "en": "The address ends in .{tld}, a domain ending often used in scams.",
+            "zh": "网址以 .{tld} 结尾，这类后缀常被用于诈骗。",
+        },
+        "url_cues.many_hyphens": {
+            "en": "The address strings words together with {count} hyphens.",
+            "zh": "网址用 {count} 个连字符拼接了多个词。",
+        },
+        "url_cues.random_label": {
+            "en": "The site name '{label}' looks randomly generated.",
+            "zh": "网站名“{label}”看起来是随机生成的。",
+        },
+        "url_cues.userinfo_trick": {
+            "en": "The address hides its real destination after an '@': it goes to {host}, not {shown}.",
+            "zh": "网址用“@”隐藏了真实去向：实际打开的是 {host}，而不是 {shown}。",
+        },
+        "url_cues.credentials": {
+            "en": "The address carries a user name or password before '@', a trick to confuse readers.",
+            "zh": "网址在“@”前带有用户名或密码，这是迷惑人的手法。",
+        },
+        "url_cues.nonstandard_port": {
+            "en": "The address uses an unusual port ({port}).",
+            "zh": "网址使用了不常见的端口（{port}）。",
+        },
+        "url_cues.ip_host": {
+            "en": "The address is a bare IP address ({ip}) instead of a name.",
+            "zh": "网址是一个裸 IP 地址（{ip}），而不是网站名称。",
+        },
+        "url_cues.ip_obfuscated": {
+            "en": "The address hides an IP address ({ip}) written as a {notation} number.",
+            "zh": "网址把 IP 地址（{ip}）伪装成了{notation}数字。",
+        },
+        "url_cues.shortener": {
+            "en": "The link goes through the shortener {shortener}; its destination is hidden and we do not follow links.",
+            "zh": "该链接经过短链接服务 {shortener}，真实去向被隐藏，我们不会代为打开链接。",
+        },
+        "url_cues.unwrapped": {
+            "en": "The link was wrapped by {wrapper}; we judged where it leads: {host}.",
+            "zh": "该链接被 {wrapper} 包装过，我们判断的是它的真实去向：{host}。",
+        },
+    }
+
+    def __init__(self, resources: Resources) -> None:
+        data = resources.data_dir
+        celebrities_file = resources.settings.celebrity_names_file
+        celebrities = Path(celebrities_file) if celebrities_file else data / "celebrities.txt"
+        self._lures = TermMatcher(read_lines(data / "lure_words.txt"))
+        self._celebrities = TermMatcher(read_lines(celebrities))
+        self._risky_tlds = frozenset(read_lines(data / "risky_tlds.txt"))
+        self._redirectors = Redirectors()
+
+    def score(self, content: Link) -> Sequence[Evidence]:
+        found: list[Evidence] = []
+        host = content.host
+        path_text = unquote(content.path + " " + content.query).lower()
+        latin_text = host.ascii + " " + path_text
+        any_text = host.unicode + " " + path_text
+
+        lures = self._lures.find(latin_text, any_text)
+        if lures:
+            weight = min(LURE_WEIGHT + LURE_EXTRA_WEIGHT * (len(lures) - 1), LURE_MAX_WEIGHT)
+            found.append(self._ev("url_cues.lure_words", weight, {"words": ", ".join(lures)}, {"words": lures}))
+        names = self._celebrities.find(latin_text, any_text)
+        if names:
+            found.append(
+                self._ev("url_cues.celebrity_name", CELEBRITY_WEIGHT, {"names": ", ".join(names)}, {"names": names})
+            )
+        if host.is_ip:
+            found.append(self._ip_evidence(host.ascii, host.ip_notation or "dotted"))
+        else:
+            found.extend(self._name_cues(content))
+        if content.had_userinfo:
+            if content.userinfo_host:
+                found.append(
+                    self._ev(
+                        "url_cues.userinfo_trick",
+                        USERINFO_HOST_WEIGHT,
+                        {"host": host.unicode, "shown": content.userinfo_host},
+                        {"shown_host": content.userinfo_host, "real_host": host.ascii},
+                    )
+                )
+            else:
+                found.append(self._ev("url_cues.credentials", USERINFO_WEIGHT, {}, {}))
+        if content.port is not None:
+            found.append(
+                self._ev("url_cues.nonstandard_port", PORT_WEIGHT, {"port": content.port}, {"port": content.port})
+            )
+        shortener = self._redirectors.shortener(content)
+        if shortener:
+            found.append(self._info("url_cues.shortener", {"shortener": shortener}))
+        for wrapper in content.wrappers:
+            found.append(
+                self._info(
+                    "url_cues.unwrapped",
+                    {"wrapper": wrapper.name, "host": host.unicode},
+                    {"wrapper_host": wrapper.host},
+                )
+            )
+        return found
+
+    def _name_cues(self, link: Link) -> list[Evidence]:
+        found = []
+        parts = link.host.parts
+        tld = parts.suffix.rsplit(".", 1)[-1]
+        if tld in self._risky_tlds:
+            found.append(self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld}))
+        hyphens = link.host.ascii.replace("xn--", "").count("-")
+        if hyphens >= MANY_HYPHENS:
+            found.append(
+                self._ev("url_cues.many_hyphens", HYPHENS_WEIGHT, {"count": hyphens}, {"count": hyphens, "threshold": MANY_HYPHENS})
+            )
+        label = parts.label
+        if label and not label.startswith("xn--") and looks_random(label):
+            found.append(
+                self._ev(
+                    "url_cues.random_label",
+                    RANDOM_LABEL_WEIGHT,
+                    {"label": label},
+                    {"label": label, "entropy_bits": round(_entropy(label), 2)},
+                )
+            )
+        return found
+
+    def _ip_evidence(self, ip: str, notation: str) -> Evidence:
+        address = ipaddress.ip_address(ip)
+        details = {"ip": ip, "notation": notation, "private": address.is_private}
+        if notation not in ("dotted", "ipv6"):
+            return self._ev(
+                "url_cues.ip_obfuscated", IP_OBFUSCATED_WEIGHT, {"ip": ip, "notation": notation}, details
+            )
+        weight = IP_PRIVATE_WEIGHT if address.is_private else IP_WEIGHT
+        return self._ev("url_cues.ip_host", weight, {"ip": ip}, details)
+
+    def _ev(self, code: str, weight: float, params: dict[str, object], details: dict[str, object]) -> Evidence:
+        return Evidence(self.name, code, weight, Role.SUPPORTING, params, details)
+
+    def _info(self, code: str, params: dict[str, object], details: dict[str, object] | None = None) -> Evidence:
+        return Evidence(self.name, code, 0.0, Role.INFO, params, details or dict(params))
+
+    @classmethod
+    def examples(cls) -> Sequence[Example]:
+        return (
+            example("https://eth-giveaway-claim.top/", ["url_cues.lure_words", "url_cues.risky_tld"]),
+            example("https://elonmusk-x2.com/double", ["url_cues.celebrity_name", "url_cues.lure_words"]),
+            example("https://example.com/领取红包", ["url_cues.lure_words"], why="Chinese lure words in the path"),
+            example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
+            example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
+            example("http://paypal.com@evil.example/", ["url_cues.userinfo_trick"]),
+            example("http://3232235777/", ["url_cues.ip_obfuscated"]),
+            example("http://8.8.8.8/login", ["url_cues.ip_host"]),
+            example("https://example.com:8443/", ["url_cues.nonstandard_port"]),
+            example("https://bit.ly/3xYz", ["url_cues.shortener"]),
+            example("https://www.google.com/url?q=https://example.org/", ["url_cues.unwrapped"]),
+            example(
+                "https://www.wikipedia.org/wiki/Giraffe",
+                forbid=["url_cues.lure_words", "url_cues.random_label", "url_cues.risky_tld"],
+                why="an ordinary page",
+            ),
+            example("https://doubleclick.net/", forbid=["url_cues.random_label"]),
+        )
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def looks_random(label: str) -> bool:
+    """A registrable label that reads like a machine made it (``xkqzvbwplmtr``, ``a8f3k2j9x1``).
+
+    Long labels only: short ones are too often honest abbreviations (``bbc``, ``mkt``).
+    """
+    letters = "".join(ch for ch in label if ch.isalpha())
+    if len(label) < 10 or not letters:
+        return False
+    vowel_ratio = sum(ch in _VOWELS for ch in letters) / len(letters)
+    switches = sum(1 for a, b in zip(label, label[1:]) if a.isdigit() != b.isdigit())
+    longest_consonants = max((len(run) for run in re.findall(r"[b-df-hj-np-tv-xz]+", letters)), default=0)
+    return vowel_ratio < 0.15 or longest_consonants >= 6 or (switches >= 5 and _entropy(label) > 3.2)
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(c / len(text) * math.log2(c / len(text)) for c in counts.values())

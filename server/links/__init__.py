@@ -1,0 +1,1 @@
+"""Links: parsing and normalising URLs, and the domain facts detectors reason about."""

@@ -1,0 +1,331 @@
+"""Turn what a person pasted into a ``Link``: one validated, normalised view of a URL.
+
+Browsers are generous with what they accept and scammers rely on it, so we accept what a
+browser would navigate to and describe it precisely: the host in ASCII (punycode) and in
+Unicode, its registrable domain, IP literals written as integers or hex, credentials before
+an ``@`` (stripped, but remembered as a cue), explicit ports, and well-known redirectors
+unwrapped so the destination is judged. Anything we cannot read raises ``InvalidUrl`` with a
+stable code; nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+import idna
+
+from server.links.domains import DomainParts, SuffixList
+from server.links.redirectors import Redirectors, Wrapper
+
+
+class InvalidUrl(ValueError):
+    """The input is not a URL we can judge. ``code`` is stable; the message says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*")
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NON_WEB_SCHEMES = frozenset(
+    {"javascript", "data", "mailto", "tel", "sms", "ftp", "file", "blob", "about", "chrome", "ws"}
+)
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+MAX_HOST_LENGTH = 253
+MAX_UNWRAP_DEPTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """A hostname or IP literal, normalised.
+
+    ``ascii`` is lowercase punycode (what DNS sees); ``unicode`` is what a person sees.
+    For IP literals ``ip`` holds the canonical address and ``ip_notation`` how it was
+    written (``dotted``, ``integer``, ``hex``, ``octal``, ``mixed``, ``ipv6``).
+    """
+
+    ascii: str
+    unicode: str
+    parts: DomainParts
+    ip: str | None = None
+    ip_notation: str | None = None
+
+    @property
+    def is_ip(self) -> bool:
+        return self.ip is not None
+
+    @property
+    def registrable(self) -> str:
+        """The site this host belongs to (``example.co.uk``); the host itself if none."""
+        if self.ip is not None:
+            return self.ip
+        return self.parts.registrable or self.ascii
+
+    @property
+    def registrable_unicode(self) -> str:
+        return _to_unicode(self.registrable) if self.ip is None else self.registrable
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A URL as FakeWatch judges it: the destination after unwrapping known redirectors."""
+
+    input: str
+    url: str
+    scheme: str
+    host: Host
+    port: int | None
+    path: str
+    query: str
+    #: The part before ``@`` when it looks like a hostname (``paypal.com@evil.top``); a
+    #: password is never kept.
+    userinfo_host: str | None
+    had_userinfo: bool
+    #: Redirectors we unwrapped, outermost first.
+    wrappers: tuple[Wrapper, ...] = ()
+
+
+class LinkParser:
+    """Parses URLs with one suffix list and one redirector table, both loaded once."""
+
+    def __init__(
+        self, suffixes: SuffixList, redirectors: Redirectors, max_length: int = 4096
+    ) -> None:
+        self.suffixes = suffixes
+        self.redirectors = redirectors
+        self.max_length = max_length
+
+    def parse(self, raw: str) -> Link:
+        """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
+        link = self._parse_one(raw)
+        wrappers: list[Wrapper] = []
+        while len(wrappers) < MAX_UNWRAP_DEPTH:
+            unwrapped = self.redirectors.unwrap(link)
+            if unwrapped is None:
+                break
+            wrapper, target = unwrapped
+            try:
+                inner = self._parse_one(target)
+            except InvalidUrl:
+                break  # A wrapper around garbage: judge the wrapper itself.
+            wrappers.append(wrapper)
+            link = inner
+        if not wrappers:
+            return link
+        return Link(
+            input=raw,
+            url=link.url,
+            scheme=link.scheme,
+            host=link.host,
+            port=link.port,
+            path=link.path,
+            query=link.query,
+            userinfo_host=link.userinfo_host,
+            had_userinfo=link.had_userinfo,
+            wrappers=tuple(wrappers),
+        )
+
+    def parse_host(self, raw_host: str) -> Host:
+        """Normalise a bare hostname (for list entries and lookups)."""
+        return self._host(raw_host.strip().rstrip("."))
+
+    def _parse_one(self, raw: str) -> Link:
+        text = raw.strip()
+        if not text:
+            raise InvalidUrl("invalid_url", "The URL is empty.")
+        if len(text) > self.max_length:
+            raise InvalidUrl("url_too_long", f"The URL is longer than {self.max_length} characters.")
+        if _CONTROL.search(text):
+            raise InvalidUrl("invalid_url", "The URL contains control characters.")
+        text = _with_scheme(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError as exc:
+            raise InvalidUrl("invalid_url", f"The URL cannot be parsed: {exc}.") from None
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            raise InvalidUrl("unsupported_scheme", f"Only http and https links can be checked, not {scheme}:.")
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        raw_host, port = _split_port(hostport)
+        host = self._host(raw_host)
+        if port == _DEFAULT_PORTS[scheme]:
+            port = None
+        path = quote(parts.path, safe=_PATH_SAFE) if parts.path else "/"
+        query = quote(parts.query, safe=_QUERY_SAFE)
+        netloc = host.ascii if ":" not in host.ascii else f"[{host.ascii}]"
+        if port is not None:
+            netloc += f":{port}"
+        url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+        return Link(
+            input=raw,
+            url=url,
+            scheme=scheme,
+            host=host,
+            port=port,
+            path=path,
+            query=query,
+            userinfo_host=_host_like(userinfo),
+            had_userinfo=bool(userinfo),
+        )
+
+    def _host(self, raw_host: str) -> Host:
+        if not raw_host:
+            raise InvalidUrl("invalid_host", "The URL has no host name.")
+        if raw_host.startswith("["):
+            return _ipv6_host(raw_host)
+        host = unquote(raw_host).translate(_IDEOGRAPHIC_DOTS).lower().rstrip(".")
+        ipv4 = _parse_ipv4(host)
+        if ipv4 is not None:
+            address, notation = ipv4
+            return Host(address, address, DomainParts("", "", "", False), address, notation)
+        ascii_host = _to_ascii(host)
+        if len(ascii_host) > MAX_HOST_LENGTH:
+            raise InvalidUrl("invalid_host", "The host name is longer than 253 characters.")
+        for label in ascii_host.split("."):
+            if not _LABEL.fullmatch(label):
+                raise InvalidUrl("invalid_host", f"The host name has an invalid part: {label!r}.")
+        unicode_host = _to_unicode(ascii_host)
+        return Host(ascii_host, unicode_host, self.suffixes.split(ascii_host))
+
+
+def _with_scheme(text: str) -> str:
+    """``example.com/x`` → ``http://example.com/x``; keep real schemes so we can refuse them."""
+    if "://" in text:
+        return text
+    if text.startswith("//"):
+        return "http:" + text
+    head, sep, _ = text.partition(":")
+    if sep and _SCHEME.fullmatch(head) and head.lower() in _NON_WEB_SCHEMES:
+        return text
+    return "http://" + text
+
+
+def _split_port(hostport: str) -> tuple[str, int | None]:
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            raise InvalidUrl("invalid_host", "The IPv6 address is missing its closing ']'.")
+        host, rest = hostport[: end + 1], hostport[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise InvalidUrl("invalid_host", "Unexpected text after the IPv6 address.")
+        port_text = rest[1:]
+    else:
+        host, _, port_text = hostport.partition(":")
+    if not port_text:
+        return host, None
+    if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
+        raise InvalidUrl("invalid_port", f"The port {port_text[:10]!r} is not a number from 0 to 65535.")
+    return host, int(port_text)
+
+
+def _ipv6_host(raw_host: str) -> Host:
+    try:
+        address = ipaddress.IPv6Address(raw_host[1:-1].split("%")[0])
+    except ValueError:
+        raise InvalidUrl("invalid_host", "The IPv6 address is not valid.") from None
+    text = address.compressed
+    return Host(text, text, DomainParts("", "", "", False), text, "ipv6")
+
+
+def _parse_ipv4(host: str) -> tuple[str, str] | None:
+    """The WHATWG IPv4 parser: ``3232235777``, ``0xC0A80101`` and ``0300.0250.1.1`` are IPs.
+
+    Returns ``None`` when the host is not numeric (it is then a domain name).
+    """
+    parts = host.split(".")
+    if parts and parts[-1] == "":
+        parts.pop()
+    if not parts or len(parts) > 4:
+        return None
+    if not _ipv4_number(parts[-1]):
+        return None
+    numbers: list[int] = []
+    notations: set[str] = set()
+    for part in parts:
+        parsed = _ipv4_number(part)
+        if parsed is None:
+            raise InvalidUrl("invalid_host", "The host looks like an IP address but is not one.")
+        value, notation = parsed
+        numbers.append(value)
+        notations.add(notation)
+    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise InvalidUrl("invalid_host", "The IP address is out of range.")
+    value = numbers[-1]
+    for index, number in enumerate(numbers[:-1]):
+        value += number * 256 ** (3 - index)
+    address = str(ipaddress.IPv4Address(value))
+    if len(numbers) == 1:
+        notation = "integer" if notations == {"decimal"} else notations.pop()
+    elif len(numbers) == 4 and notations == {"decimal"}:
+        notation = "dotted"
+    else:
+        notation = "mixed" if len(notations) > 1 else f"{notations.pop()}-short"
+    return address, notation
+
+
+def _ipv4_number(part: str) -> tuple[int, str] | None:
+    if not part:
+        return None
+    if part[:2] in ("0x", "0X"):
+        digits = part[2:]
+        if digits == "":
+            return 0, "hex"
+        return (int(digits, 16), "hex") if re.fullmatch(r"[0-9a-fA-F]+", digits) else None
+    if len(part) > 1 and part[0] == "0":
+        return (int(part, 8), "octal") if re.fullmatch(r"[0-7]+", part) else None
+    return (int(part), "decimal") if part.isascii() and part.isdigit() else None
+
+
+def _to_ascii(host: str) -> str:
+    if host.isascii():
+        if "xn--" in host:
+            _to_unicode_strict(host)  # refuse broken punycode early
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        pass
+    try:  # IDNA 2003 is more permissive (symbols, some emoji) and browsers still accept it.
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidUrl("invalid_host", "The host name is not a valid international name.") from None
+
+
+def _to_unicode_strict(host: str) -> str:
+    try:
+        return ".".join(
+            idna.decode(label) if label.startswith("xn--") else label for label in host.split(".")
+        )
+    except (idna.IDNAError, UnicodeError, ValueError):
+        try:
+            return host.encode("ascii").decode("idna")
+        except UnicodeError:
+            raise InvalidUrl("invalid_host", "The host name has broken punycode (xn--).") from None
+
+
+def _to_unicode(host: str) -> str:
+    return _to_unicode_strict(host) if "xn--" in host else host
+
+
+_HOSTLIKE = re.compile(r"[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
+
+
+def _host_like(userinfo: str) -> str | None:
+    """A hostname hidden before the ``@`` (``paypal.com@evil.top``), if any.
+
+    Only a token that reads like a hostname is returned, so a real password is never kept.
+    """
+    if not userinfo:
+        return None
+    for token in re.split(r"[:@]", unquote(userinfo).lower()):
+        if _HOSTLIKE.fullmatch(token):
+            return token
+    return None

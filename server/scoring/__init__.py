@@ -1,0 +1,1 @@
+"""The scoring pipeline: detectors produce evidence, one combiner turns it into a verdict."""

@@ -1,0 +1,107 @@
+"""The one place evidence becomes a verdict.
+
+The rules, in order (they are the product's promise, so they are spelled out, not tuned):
+
+1. An operator allowlist entry wins: ``no_known_signals``.
+2. Decisive evidence (a blocklist hit, a confirmed case) → ``likely_scam``.
+3. Primary evidence (a lookalike, a classifier) → ``suspicious`` alone, ``likely_scam`` when
+   a signal from another detector agrees: "a lookalike alone is a reason to look closer".
+4. Supporting cues alone → ``suspicious`` when together they weigh at least
+   ``SUSPICIOUS_AT``; never ``likely_scam``.
+5. Nothing could be judged (every detector failed or the content was unreadable) → ``unknown``.
+
+``score`` is the noisy-OR of the weights, placed inside the band of the verdict it
+produced, so sorting by score never contradicts the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from server.scoring.evidence import Evidence, Role
+
+
+class Verdict(StrEnum):
+    LIKELY_SCAM = "likely_scam"
+    SUSPICIOUS = "suspicious"
+    NO_KNOWN_SIGNALS = "no_known_signals"
+    UNKNOWN = "unknown"
+
+
+#: Supporting cues must add up to this (noisy-OR) to make a verdict ``suspicious``. Two
+#: moderate cues (0.25 + 0.25 → 0.44) stay below it; three do not. Checked against the
+#: Tranco top 20k false-positive figure in ``bench/links_quality.py``.
+SUSPICIOUS_AT = 0.5
+
+#: Score bands per verdict: [low, high).
+BANDS = {
+    Verdict.LIKELY_SCAM: (0.8, 1.0),
+    Verdict.SUSPICIOUS: (0.5, 0.8),
+    Verdict.NO_KNOWN_SIGNALS: (0.0, 0.5),
+    Verdict.UNKNOWN: (0.0, 0.0),
+}
+
+_ROLE_ORDER = {Role.ALLOW: 0, Role.DECISIVE: 1, Role.PRIMARY: 2, Role.SUPPORTING: 3, Role.INFO: 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A verdict with its reasons (strongest first) and whether any detector fell over."""
+
+    verdict: Verdict
+    score: float
+    reasons: tuple[Evidence, ...]
+    partial: bool
+    failed: tuple[str, ...] = field(default_factory=tuple)
+
+
+def noisy_or(weights: Sequence[float]) -> float:
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return 1.0 - remaining
+
+
+def order(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
+    """Strongest first: allow, decisive, primary, then by weight."""
+    return tuple(sorted(evidence, key=lambda e: (_ROLE_ORDER[e.role], -e.weight, e.code)))
+
+
+def combine(
+    evidence: Sequence[Evidence], *, failed: Sequence[str] = (), judged: bool = True
+) -> Outcome:
+    """Turn the evidence of every detector into one outcome.
+
+    ``failed`` names detectors that raised or timed out (the verdict is then ``partial``);
+    ``judged`` is false when no detector could read the content at all.
+    """
+    reasons = order(evidence)
+    partial = bool(failed)
+    if not judged:
+        return Outcome(Verdict.UNKNOWN, 0.0, reasons, partial, tuple(failed))
+    if any(e.role is Role.ALLOW for e in reasons):
+        allow_only = tuple(e for e in reasons if e.role in (Role.ALLOW, Role.INFO))
+        return Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, allow_only, partial, tuple(failed))
+
+    weighted = [e for e in reasons if e.role is not Role.INFO and e.weight > 0]
+    raw = noisy_or([e.weight for e in weighted])
+    verdict = _decide(weighted, raw)
+    low, high = BANDS[verdict]
+    score = min(max(raw, low), high if verdict is Verdict.LIKELY_SCAM else high - 0.01)
+    return Outcome(verdict, round(score, 3), reasons, partial, tuple(failed))
+
+
+def _decide(weighted: Sequence[Evidence], raw: float) -> Verdict:
+    if any(e.role is Role.DECISIVE for e in weighted):
+        return Verdict.LIKELY_SCAM
+    primaries = [e for e in weighted if e.role is Role.PRIMARY]
+    if primaries:
+        # Corroboration must come from another detector, not the same finding said twice
+        # (a homoglyph domain is also mixed-script: that is one signal).
+        corroborated = any(e.detector != primaries[0].detector for e in weighted)
+        return Verdict.LIKELY_SCAM if corroborated else Verdict.SUSPICIOUS
+    if raw >= SUSPICIOUS_AT:
+        return Verdict.SUSPICIOUS
+    return Verdict.NO_KNOWN_SIGNALS

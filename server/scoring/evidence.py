@@ -1,0 +1,51 @@
+"""Evidence: what a detector found, with its strength, its role and the facts behind it.
+
+A detector never decides a verdict. It says what it saw (``code``), how much that weighs
+(``weight`` in [0, 1]) and what kind of signal it is (``role``); the combiner decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """How a piece of evidence may move a verdict (see ``combiner``)."""
+
+    #: An operator allowlist entry: wins over everything else.
+    ALLOW = "allow"
+    #: Enough alone for ``likely_scam``: a blocklist hit, a confirmed case, a known fake.
+    DECISIVE = "decisive"
+    #: Enough alone for ``suspicious``; with any other signal, ``likely_scam`` (a lookalike).
+    PRIMARY = "primary"
+    #: A modest cue; several together can make ``suspicious``, never more.
+    SUPPORTING = "supporting"
+    #: Context worth showing (a redirector unwrapped); never moves the verdict.
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One finding of one detector.
+
+    ``code`` is stable and namespaced by detector (``lookalike.homoglyph``); the detector's
+    ``messages`` table renders it in each language with ``params``. ``details`` is the
+    machine-readable evidence (list and entry, brand and edit, distance and threshold); it
+    must be JSON-serialisable.
+    """
+
+    detector: str
+    code: str
+    weight: float
+    role: Role
+    params: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight <= 1.0:
+            raise ValueError(f"evidence weight must be in [0, 1], got {self.weight} for {self.code}")
+        if self.role in (Role.INFO, Role.ALLOW) and self.weight != 0.0:
+            raise ValueError(f"{self.role} evidence carries no weight ({self.code})")

@@ -1,0 +1,150 @@
+"""One pipeline: run every detector that reads a content kind, then combine.
+
+Each detector runs in the executor with a time limit; one that raises or overruns makes
+the verdict ``partial`` and the others still count. The pipeline never raises for a
+detector's sake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from server.links.url import InvalidUrl, Link
+from server.scoring.combiner import Outcome, combine
+from server.scoring.detector import ContentKind, Detector
+from server.scoring.evidence import Evidence
+
+log = logging.getLogger("fakewatch.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """The outcome for one submitted URL, or why it could not be read."""
+
+    input: str
+    link: Link | None
+    outcome: Outcome
+    error: InvalidUrl | None = None
+
+
+class Pipeline:
+    """The detectors of one process, grouped by the content kind they read."""
+
+    def __init__(self, detectors: Sequence[Detector], timeout_s: float = 2.0) -> None:
+        self.detectors = tuple(detectors)
+        self.timeout_s = timeout_s
+        self._by_kind = {
+            kind: tuple(d for d in self.detectors if kind in d.kinds) for kind in ContentKind
+        }
+
+    def versions(self, kind: ContentKind) -> dict[str, str]:
+        """``{detector name: version}`` for the detectors behind a verdict of this kind."""
+        return {d.name: d.version for d in self._by_kind[kind]}
+
+    def check_links_sync(self, raw_urls: Sequence[str], parse: Callable[[str], Link]) -> list[LinkResult]:
+        """Score links in this thread (CLI and benchmarks; the server uses ``check_links``)."""
+        links, results = _parse_all(raw_urls, parse)
+        evidence: list[list[Evidence]] = [[] for _ in links]
+        failed: list[list[str]] = [[] for _ in links]
+        for detector in self._by_kind[ContentKind.LINK]:
+            for i, found in enumerate(_score_each(detector, links)):
+                _collect(detector, i, found, evidence, failed)
+        return _finish(raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK]))
+
+    async def check_links(
+        self, raw_urls: Sequence[str], parse: Callable[[str], Link], executor: Executor | None = None
+    ) -> list[LinkResult]:
+        """Score links off the event loop, each detector under the time limit."""
+        loop = asyncio.get_running_loop()
+        links, results = await loop.run_in_executor(executor, _parse_all, raw_urls, parse)
+        evidence: list[list[Evidence]] = [[] for _ in links]
+        failed: list[list[str]] = [[] for _ in links]
+        detectors = self._by_kind[ContentKind.LINK]
+        futures = [loop.run_in_executor(executor, _score_each, d, links) for d in detectors]
+        done = await asyncio.gather(
+            *(asyncio.wait_for(f, self.timeout_s) for f in futures), return_exceptions=True
+        )
+        for detector, per_link in zip(detectors, done, strict=True):
+            if isinstance(per_link, BaseException):
+                log.warning(
+                    "detector failed", extra={"detector": detector.name, "error": type(per_link).__name__}
+                )
+                for i, link in enumerate(links):
+                    if link is not None:
+                        failed[i].append(detector.name)
+                continue
+            for i, found in enumerate(per_link):
+                _collect(detector, i, found, evidence, failed)
+        return _finish(raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK]))
+
+
+class _DetectorError:
+    """A detector raised on one content; kept apart from evidence, never re-raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _parse_all(
+    raw_urls: Sequence[str], parse: Callable[[str], Link]
+) -> tuple[list[Link | None], list[InvalidUrl | None]]:
+    links: list[Link | None] = []
+    errors: list[InvalidUrl | None] = []
+    for raw in raw_urls:
+        try:
+            links.append(parse(raw))
+            errors.append(None)
+        except InvalidUrl as exc:
+            links.append(None)
+            errors.append(exc)
+    return links, errors
+
+
+def _score_each(detector: Detector, links: Sequence[Link | None]) -> list[Any]:
+    found: list[Any] = []
+    for link in links:
+        if link is None:
+            found.append(())
+            continue
+        try:
+            found.append(tuple(detector.score(link)))
+        except Exception as exc:  # a detector's bug degrades one verdict, not the request
+            log.exception("detector raised", extra={"detector": detector.name})
+            found.append(_DetectorError(exc))
+    return found
+
+
+def _collect(
+    detector: Detector,
+    i: int,
+    found: Any,
+    evidence: list[list[Evidence]],
+    failed: list[list[str]],
+) -> None:
+    if isinstance(found, _DetectorError):
+        failed[i].append(detector.name)
+    else:
+        evidence[i].extend(found)
+
+
+def _finish(
+    raw_urls: Sequence[str],
+    links: Sequence[Link | None],
+    errors: Sequence[InvalidUrl | None],
+    evidence: Sequence[Sequence[Evidence]],
+    failed: Sequence[Sequence[str]],
+    detector_count: int,
+) -> list[LinkResult]:
+    results = []
+    for raw, link, error, found, broke in zip(raw_urls, links, errors, evidence, failed, strict=True):
+        judged = link is not None and len(broke) < detector_count
+        outcome = combine(found, failed=broke, judged=judged)
+        results.append(LinkResult(raw, link, outcome, error))
+    return results

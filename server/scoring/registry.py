@@ -1,0 +1,25 @@
+"""The detectors FakeWatch runs, in one list.
+
+Adding a detector is one module under ``server/detectors`` plus one line here; built-ins are
+registered exactly as a third-party detector would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from server.detectors.lists import ListsDetector
+from server.detectors.url_cues import UrlCuesDetector
+from server.scoring.detector import Detector, DetectorFactory
+from server.scoring.resources import Resources
+
+DETECTORS: tuple[DetectorFactory, ...] = (
+    ListsDetector,
+    UrlCuesDetector,
+)
+
+
+def build_detectors(
+    resources: Resources, factories: Sequence[DetectorFactory] = DETECTORS
+) -> list[Detector]:
+    return [factory(resources) for factory in factories]

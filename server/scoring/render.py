@@ -1,0 +1,108 @@
+"""Verdicts as the API and the CLI show them: the contract other parts rely on.
+
+``{"url", "verdict", "score", "summary", "reasons": [{detector, code, message, details,
+weight, role}], "partial", "detectors"}``; ``message`` is one sentence in the request's
+language, ``details`` the evidence behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from server.i18n import SUMMARIES, pick
+from server.scoring.combiner import Verdict
+from server.scoring.detector import Detector, Messages
+from server.scoring.evidence import Evidence, Role
+from server.scoring.pipeline import LinkResult
+
+INVALID_URL_MESSAGES: Messages = {
+    "invalid_url": {"en": "This is not a web address we can read.", "zh": "这不是我们能识别的网址。"},
+    "url_too_long": {"en": "The address is too long to check.", "zh": "网址太长，无法检查。"},
+    "unsupported_scheme": {
+        "en": "Only http and https links can be checked.",
+        "zh": "只能检查 http 和 https 链接。",
+    },
+    "invalid_host": {"en": "The site name in this address is not valid.", "zh": "网址中的网站名称无效。"},
+    "invalid_port": {"en": "The port in this address is not valid.", "zh": "网址中的端口无效。"},
+}
+
+DETECTOR_FAILED: Mapping[str, str] = {
+    "en": "Some checks could not run ({names}); this verdict is based on the others.",
+    "zh": "部分检查未能完成（{names}），本结论基于其余检查。",
+}
+
+
+class Renderer:
+    """Renders outcomes with the message tables of the detectors that produced them."""
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self._messages: dict[str, Mapping[str, str]] = {}
+        for detector in detectors:
+            self._messages.update(detector.messages)
+
+    def message(self, evidence: Evidence, lang: str) -> str:
+        table = self._messages.get(evidence.code)
+        if table is None:
+            return evidence.code
+        return (table.get(lang) or table["en"]).format(**evidence.params)
+
+    def reason(self, evidence: Evidence, lang: str) -> dict[str, Any]:
+        return {
+            "detector": evidence.detector,
+            "code": evidence.code,
+            "message": self.message(evidence, lang),
+            "role": str(evidence.role),
+            "weight": evidence.weight,
+            "details": dict(evidence.details),
+        }
+
+    def link_result(self, result: LinkResult, lang: str, versions: Mapping[str, str]) -> dict[str, Any]:
+        outcome = result.outcome
+        reasons = [self.reason(e, lang) for e in outcome.reasons]
+        body: dict[str, Any] = {
+            "url": result.input,
+            "verdict": str(outcome.verdict),
+            "score": outcome.score,
+            "summary": "",
+            "reasons": reasons,
+            "partial": outcome.partial,
+            "detectors": dict(versions),
+        }
+        if result.link is not None:
+            link = result.link
+            body["normalized"] = {
+                "url": link.url,
+                "host": link.host.ascii,
+                "host_unicode": link.host.unicode,
+                "registrable_domain": link.host.registrable,
+                "unwrapped_from": [w.host for w in link.wrappers],
+            }
+        if outcome.failed:
+            body["failed_detectors"] = list(outcome.failed)
+        if result.error is not None:
+            table = INVALID_URL_MESSAGES.get(result.error.code, INVALID_URL_MESSAGES["invalid_url"])
+            body["error"] = {"code": result.error.code, "message": table.get(lang) or table["en"]}
+        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
+        return body
+
+    def _summary(
+        self,
+        verdict: Verdict,
+        reasons: Sequence[Mapping[str, Any]],
+        failed: Sequence[str],
+        body: Mapping[str, Any],
+        lang: str,
+    ) -> str:
+        top = reasons[0]["message"] if reasons else ""
+        if verdict is Verdict.UNKNOWN:
+            if "error" in body:
+                top = body["error"]["message"]
+            elif failed:
+                top = (DETECTOR_FAILED.get(lang) or DETECTOR_FAILED["en"]).format(names=", ".join(failed))
+            return pick(SUMMARIES, "unknown", lang).format(reason=top)
+        if verdict is Verdict.NO_KNOWN_SIGNALS:
+            if reasons and reasons[0]["role"] == str(Role.ALLOW):
+                return pick(SUMMARIES, "no_known_signals_allowed", lang).format(reason=top)
+            return pick(SUMMARIES, "no_known_signals", lang)
+        return pick(SUMMARIES, str(verdict), lang).format(reason=top)

@@ -1,0 +1,60 @@
+"""Data the detectors share, loaded once per process and reached through the app.
+
+Detectors build their own indexes from these in ``__init__`` (see ``registry.py``); nothing
+here is a module global, so tests and the CLI can build as many independent sets as they like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+from server.links.domains import SuffixList
+from server.links.redirectors import Redirectors
+from server.links.url import LinkParser
+from server.lists import ListIndexHolder
+from server.settings import Settings
+
+
+def bundled_data_dir() -> Path:
+    """``server/data``: lists and tables shipped with FakeWatch (see its ATTRIBUTION.md)."""
+    return Path(str(importlib_resources.files("server") / "data"))
+
+
+def read_lines(path: Path) -> list[str]:
+    """Non-empty, non-comment lines of a bundled text file."""
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+@dataclass
+class Resources:
+    """Everything a detector may read: settings, parsers, the list index, bundled tables."""
+
+    settings: Settings
+    suffixes: SuffixList
+    parser: LinkParser
+    lists: ListIndexHolder
+    #: Registrable domains of the bundled top-sites list (Tranco top 20k), in rank order.
+    top_sites: tuple[str, ...]
+    data_dir: Path
+
+    @classmethod
+    def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:
+        data_dir = bundled_data_dir()
+        suffixes = SuffixList(read_lines(data_dir / "hosting_suffixes.txt"))
+        parser = LinkParser(suffixes, Redirectors(), max_length=settings.max_url_length)
+        top_sites = tuple(read_lines(data_dir / "top_sites.txt"))
+        return cls(
+            settings=settings,
+            suffixes=suffixes,
+            parser=parser,
+            lists=lists if lists is not None else ListIndexHolder(),
+            top_sites=top_sites,
+            data_dir=data_dir,
+        )

@@ -1,0 +1,191 @@
+"""Every setting in one typed place.
+
+The environment is read once, in ``cli.py``; everything below receives a frozen ``Settings``.
+``SETTINGS`` is the table the README, ``fakewatch serve --help`` and a test are checked against:
+each setting has an environment variable, a default and help text. A bad value raises
+``SettingsError`` naming the variable; secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable and what it expects."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return "FAKEWATCH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "var", "Folder for the database and other local state."),
+    Setting("db", "", "SQLite database file (default: DATA_DIR/fakewatch.db)."),
+    Setting("host", "127.0.0.1", "Address `fakewatch serve` binds to."),
+    Setting("port", 8470, "Port `fakewatch serve` binds to (0 picks a free one)."),
+    Setting(
+        "admin_key",
+        "",
+        "When set, accepted as an admin API key (besides keys made with `fakewatch keys create`).",
+        secret=True,
+    ),
+    Setting(
+        "open_checks",
+        False,
+        "Allow check endpoints without a key; then per-IP rate limits apply.",
+    ),
+    Setting("open_checks_per_minute", 120, "Checks per minute per IP when checks are open."),
+    Setting("key_requests_per_minute", 6000, "Requests per minute per API key."),
+    Setting(
+        "auth_failures_per_minute", 20, "Requests with a wrong key per minute per IP before 429."
+    ),
+    Setting(
+        "trust_forwarded_for",
+        False,
+        "Take the client IP from X-Forwarded-For (only behind a reverse proxy you run).",
+    ),
+    Setting("max_body_bytes", 1_048_576, "Largest JSON request body, in bytes."),
+    Setting("max_urls_per_request", 100, "Most URLs in one POST /v1/check/links."),
+    Setting("max_url_length", 4096, "Longest URL accepted, in characters."),
+    Setting("detector_timeout_ms", 2000, "Time a detector may take before the verdict is partial."),
+    Setting(
+        "bundled_blocklist",
+        True,
+        "Use the blocklist shipped with FakeWatch (polkadot-js and MetaMask lists).",
+    ),
+    Setting(
+        "celebrity_names_file",
+        "",
+        "Text file of celebrity names (one per line) used as a URL cue; default: the bundled list.",
+    ),
+    Setting("feed_max_bytes", 268_435_456, "Largest feed download or file `feeds import` reads."),
+    Setting("feed_timeout_s", 60, "Seconds a feed download may take."),
+    Setting("lists_refresh_s", 5.0, "How often the server looks for list changes made elsewhere."),
+    Setting("log_level", "info", "Log level: debug, info, warning or error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    db: Path = Path("var/fakewatch.db")
+    host: str = "127.0.0.1"
+    port: int = 8470
+    admin_key: str = ""
+    open_checks: bool = False
+    open_checks_per_minute: int = 120
+    key_requests_per_minute: int = 6000
+    auth_failures_per_minute: int = 20
+    trust_forwarded_for: bool = False
+    max_body_bytes: int = 1_048_576
+    max_urls_per_request: int = 100
+    max_url_length: int = 4096
+    detector_timeout_ms: int = 2000
+    bundled_blocklist: bool = True
+    celebrity_names_file: str = ""
+    feed_max_bytes: int = 268_435_456
+    feed_timeout_s: float = 60.0
+    lists_refresh_s: float = 5.0
+    log_level: str = "info"
+
+    def __repr__(self) -> str:
+        shown = {
+            f.name: ("***" if _BY_NAME[f.name].secret and getattr(self, f.name) else getattr(self, f.name))
+            for f in fields(self)
+        }
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given (already typed) values; ``None`` means "leave as is"."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        updated = replace(self, **given)
+        if "data_dir" in given and "db" not in given:
+            updated = replace(updated, db=updated.data_dir / "fakewatch.db")
+        return updated
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parser_for(default: Any) -> Callable[[str], Any]:
+    if isinstance(default, bool):
+        return _parse_bool
+    if isinstance(default, int):
+        return int
+    if isinstance(default, float):
+        return float
+    return str
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _check(settings: Settings) -> None:
+    positive = (
+        "open_checks_per_minute",
+        "key_requests_per_minute",
+        "auth_failures_per_minute",
+        "max_body_bytes",
+        "max_urls_per_request",
+        "max_url_length",
+        "detector_timeout_ms",
+        "feed_max_bytes",
+    )
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{_BY_NAME[name].env} must be a positive number")
+    if not 0 <= settings.port <= 65535:
+        raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
+    if settings.log_level not in _LOG_LEVELS:
+        raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    if settings.admin_key and len(settings.admin_key) < 16:
+        raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment (``FAKEWATCH_*``), then validate them."""
+    environ = os.environ if environ is None else environ
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            continue
+        current = getattr(defaults, setting.name)
+        try:
+            values[setting.name] = _parser_for(current)(raw)
+        except ValueError as exc:
+            shown = "***" if setting.secret else repr(raw)
+            raise SettingsError(f"{setting.env}={shown}: {exc}") from None
+    data_dir = Path(values.pop("data_dir", defaults.data_dir))
+    db_raw = values.pop("db", "")
+    db = Path(db_raw) if db_raw else data_dir / "fakewatch.db"
+    settings = replace(defaults, data_dir=data_dir, db=db, **values)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    """Raise ``SettingsError`` when a value is out of range."""
+    _check(settings)

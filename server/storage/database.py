@@ -1,0 +1,87 @@
+"""The SQLite file: opened in WAL mode, migrated, written by one thread, read by a pool.
+
+Why one writer: SQLite serialises writers anyway; funnelling every write through one thread
+turns "database is locked" races into an orderly queue, and readers never wait on it (WAL).
+The CLI uses ``connect`` directly: it is one process doing one thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database as SqliteUtilsDatabase
+
+from server.storage.migrations import migrations
+
+T = TypeVar("T")
+
+
+def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
+    """Open (and, unless read-only, create and migrate) the database at ``path``."""
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return SqliteUtilsDatabase(conn)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = SqliteUtilsDatabase(conn)
+    migrations.apply(db)
+    return db
+
+
+class Database:
+    """Async access for the server: ``await db.read(fn)`` and ``await db.write(fn)``.
+
+    ``fn`` receives a ``sqlite_utils.Database`` and runs in a worker thread; writes run one at
+    a time on the single writer connection, inside a transaction.
+    """
+
+    def __init__(self, path: Path, readers: int = 2) -> None:
+        self.path = path
+        self._writer_db = connect(path)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="db-reader")
+        self._local = threading.local()
+        self._reader_conns: list[SqliteUtilsDatabase] = []
+        self._lock = threading.Lock()
+
+    def _reader_db(self) -> SqliteUtilsDatabase:
+        db: SqliteUtilsDatabase | None = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path, read_only=True)
+            self._local.db = db
+            with self._lock:
+                self._reader_conns.append(db)
+        return db
+
+    async def read(self, fn: Callable[[SqliteUtilsDatabase], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, lambda: fn(self._reader_db()))
+
+    async def write(self, fn: Callable[[SqliteUtilsDatabase], T]) -> T:
+        loop = asyncio.get_running_loop()
+
+        def run() -> T:
+            with self._writer_db.atomic():
+                return fn(self._writer_db)
+
+        return await loop.run_in_executor(self._writer, run)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._writer_db.close()
+        with self._lock:
+            for db in self._reader_conns:
+                db.close()
+            self._reader_conns.clear()

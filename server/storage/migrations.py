@@ -1,0 +1,69 @@
+"""The schema, only ever changed by adding a migration at the end of this file."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("fakewatch")
+
+
+@migrations()
+def m001_keys_lists_feeds(db: Database) -> None:
+    db["api_keys"].create(
+        {
+            "id": int,
+            "key_hash": str,
+            "prefix": str,
+            "role": str,
+            "label": str,
+            "created_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"key_hash", "prefix", "role", "created_at"},
+    )
+    db["api_keys"].create_index(["key_hash"], unique=True)
+
+    db["list_entries"].create(
+        {
+            "id": int,
+            "list": str,
+            "action": str,
+            "kind": str,
+            "value": str,
+            "source": str,
+            "added_at": str,
+            "seen_at": str,
+            "removed_at": str,
+            "reference": str,
+            "note": str,
+        },
+        pk="id",
+        not_null={"list", "action", "kind", "value", "source", "added_at", "seen_at"},
+    )
+    db["list_entries"].create_index(["list", "action", "kind", "value"], unique=True)
+    db["list_entries"].create_index(["value"])
+
+    db["feeds"].create(
+        {
+            "name": str,
+            "format": str,
+            "source": str,
+            "action": str,
+            "imported_at": str,
+            "entries": int,
+            "added": int,
+            "removed": int,
+            "skipped": int,
+        },
+        pk="name",
+    )
+
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["meta"].insert({"key": "lists_version", "value": "0"})
+
+    db["audit_log"].create(
+        {"id": int, "at": str, "actor": str, "action": str, "target": str, "details": str},
+        pk="id",
+        not_null={"at", "actor", "action"},
+    )

@@ -1,0 +1,157 @@
+"""Every SQL statement FakeWatch runs, as plain functions over a ``sqlite_utils.Database``.
+
+Writers are called inside ``Database.write`` (one transaction each) or by the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.lists import Action, EntryKind, ListEntry
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def lists_version(db: Database) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'lists_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_lists_version(db: Database) -> int:
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lists_version'")
+    return lists_version(db)
+
+
+def active_list_entries(db: Database) -> Iterator[ListEntry]:
+    cursor = db.execute(
+        "SELECT id, list, action, kind, value, source, added_at, reference FROM list_entries"
+        " WHERE removed_at IS NULL"
+    )
+    for entry_id, list_name, action, kind, value, source, added_at, reference in cursor:
+        yield ListEntry(
+            list=list_name,
+            action=Action(action),
+            kind=EntryKind(kind),
+            value=value,
+            source=source,
+            added=added_at,
+            entry_id=entry_id,
+            reference=reference,
+        )
+
+
+def list_entry_rows(
+    db: Database, *, list_name: str | None = None, action: str | None = None, limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    where, params = ["removed_at IS NULL"], []
+    if list_name:
+        where.append("list = ?")
+        params.append(list_name)
+    if action:
+        where.append("action = ?")
+        params.append(action)
+    sql = (
+        "SELECT id, list, action, kind, value, source, added_at, seen_at, reference, note"
+        f" FROM list_entries WHERE {' AND '.join(where)} ORDER BY id LIMIT ? OFFSET ?"
+    )
+    cursor = db.execute(sql, [*params, limit, offset])
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+def upsert_list_entry(
+    db: Database,
+    *,
+    list_name: str,
+    action: str,
+    kind: str,
+    value: str,
+    source: str,
+    added_at: str,
+    seen_at: str,
+    reference: str | None = None,
+    note: str | None = None,
+) -> tuple[int, bool]:
+    """Insert or refresh one entry; returns ``(id, created)``. A removed entry comes back."""
+    row = db.execute(
+        "SELECT id FROM list_entries WHERE list = ? AND action = ? AND kind = ? AND value = ?",
+        [list_name, action, kind, value],
+    ).fetchone()
+    if row:
+        db.execute(
+            "UPDATE list_entries SET seen_at = ?, removed_at = NULL, source = ?,"
+            " reference = COALESCE(?, reference), note = COALESCE(?, note) WHERE id = ?",
+            [seen_at, source, reference, note, row[0]],
+        )
+        return int(row[0]), False
+    cursor = db.execute(
+        "INSERT INTO list_entries (list, action, kind, value, source, added_at, seen_at,"
+        " reference, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [list_name, action, kind, value, source, added_at, seen_at, reference, note],
+    )
+    return int(cursor.lastrowid or 0), True
+
+
+def remove_list_entry(db: Database, entry_id: int) -> bool:
+    cursor = db.execute(
+        "UPDATE list_entries SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+        [now_iso(), entry_id],
+    )
+    return cursor.rowcount > 0
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def insert_api_key(db: Database, *, key_hash: str, prefix: str, role: str, label: str) -> int:
+    cursor = db.execute(
+        "INSERT INTO api_keys (key_hash, prefix, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        [key_hash, prefix, role, label, now_iso()],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def find_api_key(db: Database, key_hash: str) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT id, prefix, role, label FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        [key_hash],
+    ).fetchone()
+    if row is None:
+        return None
+    return {"id": row[0], "prefix": row[1], "role": row[2], "label": row[3]}
+
+
+def api_key_rows(db: Database) -> list[dict[str, Any]]:
+    cursor = db.execute(
+        "SELECT id, prefix, role, label, created_at, revoked_at FROM api_keys ORDER BY id"
+    )
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+def revoke_api_key(db: Database, key_id: int) -> bool:
+    cursor = db.execute(
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_iso(), key_id]
+    )
+    return cursor.rowcount > 0
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+def audit(db: Database, *, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)",
+        [now_iso(), actor, action, target, json.dumps(details, ensure_ascii=False, sort_keys=True)],
+    )
