@@ -7,7 +7,7 @@ or an operator edit, possibly from another process); it runs in a worker thread.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -38,9 +38,10 @@ def bundled_entries(data_dir: Path) -> Iterator[ListEntry]:
             )
 
 
-def load_index(db: Database, data_dir: Path, *, include_bundled: bool) -> ListIndex:
-    """A fresh index of every active entry, stamped with the database's lists version."""
+def load_index(db: Database, bundled: Sequence[ListEntry]) -> ListIndex:
+    """A fresh index of ``bundled`` plus every active database entry, stamped with the
+    database's lists version."""
     version = queries.lists_version(db)
-    entries: list[ListEntry] = list(bundled_entries(data_dir)) if include_bundled else []
+    entries: list[ListEntry] = list(bundled)
     entries.extend(queries.active_list_entries(db))
     return ListIndex(entries, version=version)

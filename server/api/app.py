@@ -1,0 +1,81 @@
+"""``create_app(settings)``: the aiohttp application and its lifecycle.
+
+Start-up (in ``cleanup_ctx``): open the database, build the engine off the event loop, start
+the task that reloads lists changed by another process. Shut-down undoes it in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from server.api import admin, checks, meta
+from server.api.auth import Authenticator
+from server.api.metrics import Metrics
+from server.api.middleware import request_middleware
+from server.api.state import AUTH, CPU, DB, ENGINE, METRICS, SETTINGS
+from server.engine import Engine
+from server.settings import Settings
+from server.storage import queries
+from server.storage.database import Database
+
+log = logging.getLogger("fakewatch.app")
+
+#: Threads for CPU work. Two cores: more threads would only queue on the GIL.
+CPU_THREADS = 2
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[request_middleware], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(_lifecycle)
+    app.add_routes(meta.routes)
+    app.add_routes(checks.routes)
+    app.add_routes(admin.routes)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    loop = asyncio.get_running_loop()
+    cpu = ThreadPoolExecutor(max_workers=CPU_THREADS, thread_name_prefix="cpu")
+    db = await loop.run_in_executor(cpu, Database, settings.db)
+    engine = await db.read(lambda conn: Engine.build(settings, conn))
+    app[CPU] = cpu
+    app[DB] = db
+    app[ENGINE] = engine
+    app[AUTH] = Authenticator(settings, db)
+    refresher = asyncio.create_task(_refresh_lists(app))
+    log.info(
+        "ready",
+        extra={"lists_version": engine.lists_version, "list_entries": engine.resources.lists.current.size},
+    )
+    try:
+        yield
+    finally:
+        refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresher
+        await loop.run_in_executor(None, db.close)
+        cpu.shutdown(wait=True)
+
+
+async def _refresh_lists(app: web.Application) -> None:
+    """Pick up list changes made by another process (``fakewatch feeds import``)."""
+    settings, db, engine = app[SETTINGS], app[DB], app[ENGINE]
+    while True:
+        await asyncio.sleep(settings.lists_refresh_s)
+        try:
+            version = await db.read(queries.lists_version)
+            if version != engine.lists_version:
+                await db.read(engine.reload_lists)
+        except Exception:
+            log.exception("list refresh failed; keeping the current lists")

@@ -1,0 +1,124 @@
+"""Who is calling: ``Authorization: Bearer KEY`` → a principal with a role.
+
+Every write needs a key. Checks need a client key unless the operator opened them
+(``FAKEWATCH_OPEN_CHECKS``); open checks are rate-limited per IP, keyed calls per key, and
+wrong keys per IP (so guessing keys is slow). Keys are looked up by hash; a short cache keeps
+the database out of the hot path, so a key revoked from the CLI stops working within
+``CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from server.api.ratelimit import RateLimiter
+from server.errors import Forbidden, RateLimited, Unauthorized
+from server.keys import KeyRole, hash_key, key_prefix
+from server.settings import Settings
+from server.storage import queries
+from server.storage.database import Database
+
+CACHE_SECONDS = 30.0
+CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller: a key (by id and prefix, never the key) or an anonymous IP."""
+
+    role: KeyRole | None
+    key_id: int | None
+    label: str
+
+    @property
+    def actor(self) -> str:
+        return self.label
+
+
+ANONYMOUS = Principal(None, None, "anonymous")
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self._settings = settings
+        self._db = db
+        self._admin_hash = hash_key(settings.admin_key) if settings.admin_key else None
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self.per_key = RateLimiter(settings.key_requests_per_minute)
+        self.per_ip_open = RateLimiter(settings.open_checks_per_minute)
+        self.failures = RateLimiter(settings.auth_failures_per_minute)
+
+    def forget(self) -> None:
+        """Drop cached keys (after a revoke through the API)."""
+        self._cache.clear()
+
+    async def require(self, request: web.Request, role: KeyRole, *, open_check: bool = False) -> Principal:
+        """The caller if it may act as ``role``; raise 401/403/429 otherwise."""
+        ip = client_ip(request, self._settings)
+        key = _bearer(request)
+        if key is None:
+            if open_check and self._settings.open_checks:
+                _limit(self.per_ip_open, "ip:" + ip)
+                return ANONYMOUS
+            raise Unauthorized(
+                "This needs an API key: send 'Authorization: Bearer KEY' "
+                "(create one with `fakewatch keys create`)."
+            )
+        principal = await self._lookup(key)
+        if principal is None:
+            _limit(self.failures, "fail:" + ip)
+            raise Unauthorized("The API key is not valid (unknown or revoked).")
+        _limit(self.per_key, f"key:{principal.key_id}")
+        assert principal.role is not None
+        if not principal.role.allows(role):
+            raise Forbidden(f"This needs a {role} key; this key's role is {principal.role}.")
+        return principal
+
+    async def _lookup(self, key: str) -> Principal | None:
+        if len(key) > 200:
+            return None
+        digest = hash_key(key)
+        if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
+            return Principal(KeyRole.ADMIN, 0, "admin-key(env)")
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        row = await self._db.read(lambda db: queries.find_api_key(db, digest))
+        principal = (
+            Principal(KeyRole(row["role"]), int(row["id"]), f"key:{row['id']}:{key_prefix(key)}")
+            if row
+            else None
+        )
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[digest] = (now, principal)
+        return principal
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("Send the key as 'Authorization: Bearer KEY'.")
+    return value.strip()
+
+
+def _limit(limiter: RateLimiter, bucket: str) -> None:
+    wait = limiter.take(bucket)
+    if wait:
+        raise RateLimited(f"Too many requests; try again in {wait} s.", retry_after=wait)
+
+
+def client_ip(request: web.Request, settings: Settings) -> str:
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()[:64]
+    return request.remote or "unknown"

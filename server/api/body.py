@@ -1,0 +1,84 @@
+"""Reading requests at the edge: JSON bodies and query strings become validated values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from server.api.state import SETTINGS
+from server.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+
+async def json_object(request: web.Request, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
+    """The body as a JSON object with only ``allowed`` keys and every ``required`` one."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(
+            f"The body is larger than {request.app[SETTINGS].max_body_bytes} bytes"
+            " (FAKEWATCH_MAX_BODY_BYTES)."
+        ) from None
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidJson(f"The body is not valid JSON: {_short(exc)}.") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed("The body must be a JSON object.")
+    allowed_set = set(allowed)
+    unknown = sorted(set(value) - allowed_set)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown field(s): {', '.join(unknown[:5])}. Allowed: {', '.join(sorted(allowed_set))}.",
+            field=unknown[0][:64],
+        )
+    for name in required:
+        if name not in value:
+            raise ValidationFailed(f"The field '{name}' is required.", field=name)
+    return value
+
+
+def query_params(request: web.Request, allowed: Iterable[str]) -> Mapping[str, str]:
+    allowed_set = set(allowed)
+    unknown = sorted(set(request.query) - allowed_set)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown query parameter(s): {', '.join(u[:32] for u in unknown[:5])}. "
+            f"Allowed: {', '.join(sorted(allowed_set))}."
+        )
+    for name in request.query:
+        if len(request.query.getall(name)) > 1:
+            raise ValidationFailed(f"The query parameter '{name}' is given more than once.", field=name)
+    return request.query
+
+
+def string_field(value: Any, name: str, *, max_length: int, min_length: int = 1) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{name}' must be a string.", field=name)
+    if not min_length <= len(value) <= max_length:
+        raise ValidationFailed(f"'{name}' must be {min_length} to {max_length} characters long.", field=name)
+    return value
+
+
+def int_param(raw: str | None, name: str, *, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit():
+        raise ValidationFailed(f"'{name}' must be a whole number.", field=name)
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValidationFailed(f"'{name}' must be between {low} and {high}.", field=name)
+    return value
+
+
+def _short(exc: Exception) -> str:
+    return str(exc)[:120]
+
+
+def dumps(value: object) -> str:
+    """Compact JSON that keeps Chinese readable (no ``\\uXXXX`` escapes)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,64 @@
+"""Check endpoints: the verdict object for links (media and text arrive with their issues)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.api.body import dumps, json_object, query_params, string_field
+from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
+from server.errors import InvalidUrlError, ValidationFailed
+from server.i18n import negotiate
+from server.keys import KeyRole
+
+routes = web.RouteTableDef()
+
+
+def _lang(request: web.Request, body_lang: object = None) -> str:
+    query_lang = request.query.get("lang")
+    if isinstance(body_lang, str):
+        query_lang = body_lang
+    return negotiate(query_lang, request.headers.get("Accept-Language"))
+
+
+@routes.get("/v1/check/link")
+async def check_link(request: web.Request) -> web.Response:
+    """One URL: ``?url=…`` → the verdict object (400 when the URL cannot be read)."""
+    await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
+    params = query_params(request, ("url", "lang"))
+    settings = request.app[SETTINGS]
+    url = string_field(params.get("url"), "url", max_length=settings.max_url_length)
+    engine = request.app[ENGINE]
+    results = await engine.check_links([url], request.app[CPU])
+    result = results[0]
+    if result.error is not None:
+        raise InvalidUrlError(str(result.error), code=result.error.code)
+    request.app[METRICS].observe_links(results)
+    return web.json_response(engine.render_links(results, _lang(request))[0], dumps=dumps)
+
+
+@routes.post("/v1/check/links")
+async def check_links(request: web.Request) -> web.Response:
+    """Up to ``max_urls_per_request`` URLs → one verdict each, in order.
+
+    An item that is a string but not a readable http(s) URL gets verdict ``unknown`` with an
+    ``error``; a batch that is not a list of strings is refused whole.
+    """
+    await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
+    settings = request.app[SETTINGS]
+    body = await json_object(request, allowed=("urls", "lang"), required=("urls",))
+    urls = body["urls"]
+    if not isinstance(urls, list) or not urls:
+        raise ValidationFailed("'urls' must be a non-empty list of strings.", field="urls")
+    if len(urls) > settings.max_urls_per_request:
+        raise ValidationFailed(
+            f"At most {settings.max_urls_per_request} URLs per request; split the batch.", field="urls"
+        )
+    for index, url in enumerate(urls):
+        string_field(url, f"urls[{index}]", max_length=settings.max_url_length)
+    if "lang" in body:
+        string_field(body["lang"], "lang", max_length=35)
+    engine = request.app[ENGINE]
+    results = await engine.check_links(urls, request.app[CPU])
+    request.app[METRICS].observe_links(results)
+    rendered = engine.render_links(results, _lang(request, body.get("lang")))
+    return web.json_response({"results": rendered}, dumps=dumps)

@@ -1,0 +1,64 @@
+"""Prometheus metrics, one registry per app (no globals, so tests can run many apps)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from server.scoring.pipeline import LinkResult
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "fakewatch_http_requests",
+            "HTTP requests by route pattern, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "fakewatch_http_request_duration_seconds",
+            "Time to answer, by route pattern.",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "fakewatch_verdicts",
+            "Verdicts given, by content kind and verdict.",
+            ["kind", "verdict"],
+            registry=self.registry,
+        )
+        self.evidence = Counter(
+            "fakewatch_evidence",
+            "Evidence found, by detector and code.",
+            ["detector", "code"],
+            registry=self.registry,
+        )
+        self.detector_failures = Counter(
+            "fakewatch_detector_failures",
+            "Detectors that raised or timed out, by detector.",
+            ["detector"],
+            registry=self.registry,
+        )
+        self.list_entries = Gauge(
+            "fakewatch_list_entries",
+            "Active list entries in the in-memory index.",
+            registry=self.registry,
+        )
+
+    def observe_links(self, results: Sequence[LinkResult]) -> None:
+        for result in results:
+            outcome = result.outcome
+            self.verdicts.labels("link", str(outcome.verdict)).inc()
+            for evidence in outcome.reasons:
+                self.evidence.labels(evidence.detector, evidence.code).inc()
+            for name in outcome.failed:
+                self.detector_failures.labels(name).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,195 @@
+"""``fakewatch``: serve the API, check links offline, import feeds, manage keys, back up.
+
+The environment is read here, once, into ``Settings``; flags override it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from server import __version__
+from server.settings import SETTINGS, Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _settings_epilog() -> str:
+    lines = ["settings (environment variables; flags override them):"]
+    for s in SETTINGS:
+        default = "(unset)" if s.secret or s.default == "" else repr(s.default)
+        lines.append(f"  {s.env:<40} {s.help} Default: {default}.")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fakewatch",
+        description="FakeWatch: explained verdicts on scam links, media and messages.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_settings_epilog(),
+    )
+    parser.add_argument("--version", action="version", version=f"fakewatch {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API",
+        description="Run the HTTP API. Prints 'READY http://HOST:PORT' once listening; SIGTERM stops it cleanly.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_settings_epilog(),
+    )
+    serve.add_argument("--host", help="address to bind (FAKEWATCH_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind, 0 for any free one (FAKEWATCH_PORT, default 8470)")
+    _db_flags(serve)
+    serve.add_argument("--open-checks", action="store_true", default=None, help="allow checks without a key (rate-limited per IP)")
+
+    check = commands.add_parser(
+        "check",
+        help="check links without a server",
+        description="Check links with the same detectors and lists as the server, and explain the verdict.",
+    )
+    check.add_argument("urls", nargs="+", metavar="URL")
+    check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
+    check.add_argument("--lang", default="en", help="language of the explanations: en or zh (default en)")
+    _db_flags(check)
+
+    feeds = commands.add_parser("feeds", help="import and list blocklist feeds").add_subparsers(
+        dest="feeds_command", metavar="SUBCOMMAND", required=True
+    )
+    feed_import = feeds.add_parser(
+        "import",
+        help="import a feed from a file or an http(s) URL",
+        description="Import a blocklist feed. Re-importing is idempotent; entries gone from the feed are retired.",
+    )
+    feed_import.add_argument("source", metavar="SOURCE", help="a file path or an http(s) URL")
+    feed_import.add_argument("--format", required=True, dest="fmt", metavar="F", help="polkadot, metamask, scamsniffer, plain, urlhaus, phishtank-json, phishtank-csv or openphish")
+    feed_import.add_argument("--name", help="the feed's name (default: the format)")
+    feed_import.add_argument("--list", dest="action", choices=("block", "allow"), default="block", help="import as a blocklist (default) or an allowlist")
+    _db_flags(feed_import)
+    feeds_list = feeds.add_parser("list", help="list imported feeds")
+    _db_flags(feeds_list)
+
+    keys = commands.add_parser("keys", help="create, list and revoke API keys").add_subparsers(
+        dest="keys_command", metavar="SUBCOMMAND", required=True
+    )
+    key_create = keys.add_parser("create", help="create a key (printed once, stored hashed)")
+    key_create.add_argument("--role", choices=("client", "moderator", "admin"), default="client")
+    key_create.add_argument("--label", default="", help="a note to tell keys apart")
+    _db_flags(key_create)
+    key_list = keys.add_parser("list", help="list keys (prefixes only)")
+    _db_flags(key_list)
+    key_revoke = keys.add_parser("revoke", help="revoke a key by id")
+    key_revoke.add_argument("id", type=int)
+    _db_flags(key_revoke)
+
+    lists = commands.add_parser("lists", help="operator allow and block entries").add_subparsers(
+        dest="lists_command", metavar="SUBCOMMAND", required=True
+    )
+    for action in ("allow", "block"):
+        sub = lists.add_parser(action, help=f"add a domain to the operator {action}list")
+        sub.add_argument("domain")
+        sub.add_argument("--note", default="")
+        _db_flags(sub)
+    lists_remove = lists.add_parser("remove", help="retire an operator entry by id")
+    lists_remove.add_argument("id", type=int)
+    _db_flags(lists_remove)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", metavar="SUBCOMMAND", required=True
+    )
+    backup = db.add_parser("backup", help="write a consistent copy of the database (safe while serving)")
+    backup.add_argument("dest", type=Path, metavar="DEST")
+    _db_flags(backup)
+    return parser
+
+
+def _db_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="SQLite file (FAKEWATCH_DB, default DATA_DIR/fakewatch.db)")
+    parser.add_argument("--data-dir", type=Path, help="data folder (FAKEWATCH_DATA_DIR, default ./var)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings().with_overrides(
+            data_dir=args.data_dir,
+            db=args.db,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            open_checks=getattr(args, "open_checks", None),
+        )
+    except SettingsError as exc:
+        print(f"fakewatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from server.commands import run_command  # deferred: keeps --help fast
+
+    try:
+        return run_command(args, settings)
+    except CommandError as exc:
+        print(f"fakewatch: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+class CommandError(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback."""
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def serve_forever(settings: Settings) -> int:
+    """Bind, print READY, serve until SIGTERM or SIGINT, shut down cleanly."""
+    from aiohttp import web
+
+    from server import logs
+    from server.api.app import create_app
+
+    logs.configure(settings.log_level)
+
+    async def run() -> None:
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise CommandError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        host, port = _bound_address(runner)
+        print(f"READY http://{host}:{port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    try:
+        asyncio.run(run())
+    except sqlite3.DatabaseError as exc:
+        raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
+    return EXIT_OK
+
+
+def _bound_address(runner: Any) -> tuple[str, int]:
+    for site_server in runner.addresses:
+        host, port = site_server[0], site_server[1]
+        return (f"[{host}]" if ":" in host else host), port
+    raise CommandError("the server did not report a listening address")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

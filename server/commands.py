@@ -1,0 +1,267 @@
+"""What each ``fakewatch`` subcommand does (argument parsing lives in ``cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import textwrap
+from typing import Any
+
+from server.cli import EXIT_OK, CommandError, print_json, serve_forever
+from server.settings import Settings
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.command
+    if command == "serve":
+        return serve_forever(settings)
+    if command == "check":
+        return check(args, settings)
+    if command == "feeds":
+        return feeds_import(args, settings) if args.feeds_command == "import" else feeds_list(settings)
+    if command == "keys":
+        return {"create": keys_create, "list": keys_list, "revoke": keys_revoke}[args.keys_command](args, settings)
+    if command == "lists":
+        return lists_remove(args, settings) if args.lists_command == "remove" else lists_add(args, settings)
+    if command == "db":
+        return db_backup(args, settings)
+    raise CommandError(f"unknown command {command!r}")
+
+
+def _open(settings: Settings) -> Any:
+    from server.storage.database import connect
+
+    try:
+        return connect(settings.db)
+    except sqlite3.DatabaseError as exc:
+        raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    from server.engine import Engine
+    from server.i18n import VERDICT_NAMES, negotiate, pick
+
+    db = _open(settings) if settings.db.exists() else None
+    engine = Engine.build(settings, db)
+    lang = negotiate(args.lang, None)
+    rendered = engine.render_links(engine.check_links_sync(args.urls), lang)
+    if args.json:
+        print_json({"results": rendered})
+        return EXIT_OK
+    for item in rendered:
+        name = pick(VERDICT_NAMES, item["verdict"], lang)
+        print(item["url"])
+        print(f"  {name.upper()} (verdict {item['verdict']}, score {item['score']:.2f})")
+        print(textwrap.fill(item["summary"], width=96, initial_indent="  ", subsequent_indent="  "))
+        for reason in item["reasons"]:
+            print(f"  - [{reason['detector']}] {reason['message']}")
+            facts = _facts(reason["details"])
+            if facts:
+                print(textwrap.fill(facts, width=96, initial_indent="      ", subsequent_indent="      "))
+        print()
+    return EXIT_OK
+
+
+def _facts(details: dict[str, Any]) -> str:
+    parts = []
+    for key, value in details.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            value = "; ".join(", ".join(f"{k}={v}" for k, v in d.items()) for d in value)
+        parts.append(f"{key}={value}")
+    return "  ".join(parts)
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+def feeds_import(args: argparse.Namespace, settings: Settings) -> int:
+    from server.feeds.fetch import FetchError, read_source
+    from server.feeds.importer import import_feed
+    from server.scoring.resources import Resources
+
+    try:
+        data = read_source(args.source, max_bytes=settings.feed_max_bytes, timeout_s=settings.feed_timeout_s)
+    except FetchError as exc:
+        raise CommandError(str(exc)) from None
+    resources = Resources.load(settings)
+    db = _open(settings)
+    progress = _ProgressBar() if sys.stderr.isatty() else None
+    try:
+        summary = import_feed(
+            db,
+            data,
+            name=args.name or args.fmt,
+            fmt=args.fmt,
+            source=args.source,
+            action=args.action,
+            parser=resources.parser,
+            suffixes=resources.suffixes,
+            popular=frozenset(resources.top_sites),
+            progress=progress,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.close()
+    print(summary.describe())
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr for imports of more than a few thousand entries."""
+
+    def __init__(self) -> None:
+        self._shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 5000:
+            return
+        percent = done * 100 // max(total, 1)
+        if percent != self._shown:
+            self._shown = percent
+            filled = percent * 30 // 100
+            sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}%  {done}/{total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._shown >= 0:
+            sys.stderr.write("\n")
+
+
+def feeds_list(settings: Settings) -> int:
+    db = _open(settings)
+    rows = list(db["feeds"].rows)
+    if not rows:
+        print("No feeds imported yet. Try: fakewatch feeds import FILE_OR_URL --format plain")
+    for row in rows:
+        print(
+            f"{row['name']}: {row['entries']} entries ({row['format']}, {row['action']}list) from "
+            f"{row['source']}, imported {row['imported_at']}"
+        )
+    return EXIT_OK
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from server.keys import hash_key, key_prefix, new_key
+    from server.storage import queries
+
+    db = _open(settings)
+    key = new_key()
+    with db.atomic():
+        key_id = queries.insert_api_key(
+            db, key_hash=hash_key(key), prefix=key_prefix(key), role=args.role, label=args.label
+        )
+        queries.audit(db, actor="cli", action="key.create", target=f"key:{key_id}", details={"role": args.role})
+    print(f"Created {args.role} key #{key_id}. It is shown once; store it now:")
+    print(key)
+    return EXIT_OK
+
+
+def keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage import queries
+
+    rows = queries.api_key_rows(_open(settings))
+    if not rows:
+        print("No keys yet. Create one with: fakewatch keys create --role client")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        print(f"#{row['id']}  {row['prefix']}…  {row['role']:<9}  {state:<28}  {row['label'] or ''}")
+    return EXIT_OK
+
+
+def keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage import queries
+
+    db = _open(settings)
+    with db.atomic():
+        done = queries.revoke_api_key(db, args.id)
+        if done:
+            queries.audit(db, actor="cli", action="key.revoke", target=f"key:{args.id}", details={})
+    if not done:
+        raise CommandError(f"no active key with id {args.id}")
+    print(f"Revoked key #{args.id}. A running server stops accepting it within 30 s.")
+    return EXIT_OK
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def lists_add(args: argparse.Namespace, settings: Settings) -> int:
+    from server.links.url import InvalidUrl
+    from server.scoring.resources import Resources
+    from server.storage import queries
+
+    resources = Resources.load(settings)
+    try:
+        host = resources.parser.parse_host(args.domain)
+    except InvalidUrl as exc:
+        raise CommandError(f"{args.domain!r}: {exc}") from None
+    if host.is_ip or resources.suffixes.is_suffix(host.ascii):
+        raise CommandError(f"{host.ascii} is an IP address or a public suffix; list a domain name")
+    db = _open(settings)
+    now = queries.now_iso()
+    with db.atomic():
+        entry_id, created = queries.upsert_list_entry(
+            db,
+            list_name="operator",
+            action=args.lists_command,
+            kind="domain",
+            value=host.ascii,
+            source="operator (cli)",
+            added_at=now,
+            seen_at=now,
+            note=args.note or None,
+        )
+        queries.bump_lists_version(db)
+        queries.audit(db, actor="cli", action=f"list.{args.lists_command}", target=host.ascii, details={"entry_id": entry_id})
+    verb = "Added" if created else "Already listed:"
+    print(f"{verb} {host.ascii} on the operator {args.lists_command}list (entry #{entry_id}).")
+    return EXIT_OK
+
+
+def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage import queries
+
+    db = _open(settings)
+    with db.atomic():
+        done = queries.remove_list_entry(db, args.id)
+        if done:
+            queries.bump_lists_version(db)
+            queries.audit(db, actor="cli", action="list.remove", target=f"entry:{args.id}", details={})
+    if not done:
+        raise CommandError(f"no active list entry with id {args.id}")
+    print(f"Retired list entry #{args.id}.")
+    return EXIT_OK
+
+
+# --- db --------------------------------------------------------------------------------------
+
+
+def db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """SQLite's online backup: a consistent copy even while the server writes."""
+    if not settings.db.exists():
+        raise CommandError(f"no database at {settings.db}")
+    dest = args.dest
+    if dest.exists():
+        raise CommandError(f"{dest} already exists; choose a new file name")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{settings.db}?mode=ro", uri=True)
+    target = sqlite3.connect(str(dest))
+    try:
+        source.backup(target)
+        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+    if check != "ok":
+        raise CommandError(f"the backup failed its integrity check: {check}")
+    print(f"Backed up {settings.db} to {dest} (integrity check: ok).")
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""The engine: resources, detectors, pipeline and renderer built once, used by API and CLI.
+
+``fakewatch check`` and ``POST /v1/check/links`` go through the same object, so the CLI's
+verdict is the API's verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.list_sources import bundled_entries, load_index
+from server.lists import ListEntry, ListIndex
+from server.scoring.detector import ContentKind, Detector
+from server.scoring.pipeline import LinkResult, Pipeline
+from server.scoring.registry import build_detectors
+from server.scoring.render import Renderer
+from server.scoring.resources import Resources
+from server.settings import Settings
+
+log = logging.getLogger("fakewatch.engine")
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        resources: Resources,
+        detectors: Sequence[Detector],
+        bundled: Sequence[ListEntry] = (),
+    ) -> None:
+        self.settings = settings
+        self._bundled = tuple(bundled)
+        self.resources = resources
+        self.detectors = tuple(detectors)
+        self.pipeline = Pipeline(self.detectors, timeout_s=settings.detector_timeout_ms / 1000)
+        self.renderer = Renderer(self.detectors)
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database | None = None) -> Engine:
+        """Load every resource and list (seconds of CPU: call it off the event loop)."""
+        resources = Resources.load(settings)
+        bundled = tuple(bundled_entries(resources.data_dir)) if settings.bundled_blocklist else ()
+        index = load_index(db, bundled) if db is not None else ListIndex(bundled)
+        resources.lists.swap(index)
+        return cls(settings, resources, build_detectors(resources), bundled)
+
+    @property
+    def lists_version(self) -> int:
+        return self.resources.lists.current.version
+
+    def reload_lists(self, db: Database) -> None:
+        """Rebuild the list index from the database and swap it in (worker thread)."""
+        index = load_index(db, self._bundled)
+        self.resources.lists.swap(index)
+        log.info("lists reloaded", extra={"lists_version": index.version, "entries": index.size})
+
+    def versions(self) -> dict[str, str]:
+        return self.pipeline.versions(ContentKind.LINK)
+
+    def render_links(self, results: Sequence[LinkResult], lang: str) -> list[dict[str, Any]]:
+        versions = self.versions()
+        return [self.renderer.link_result(result, lang, versions) for result in results]
+
+    def check_links_sync(self, urls: Sequence[str]) -> list[LinkResult]:
+        return self.pipeline.check_links_sync(urls, self.resources.parser.parse)
+
+    async def check_links(self, urls: Sequence[str], executor: Executor | None = None) -> list[LinkResult]:
+        return await self.pipeline.check_links(urls, self.resources.parser.parse, executor)

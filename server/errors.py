@@ -1,0 +1,111 @@
+"""The API's exception tree, rendered by one middleware as
+``{"ok": false, "error", "code", "status", "request_id"}``.
+
+    ApiError                      (500 internal_error — only for bugs; never raised on purpose)
+    ├── BadRequest                400 bad_request
+    │   ├── InvalidJson           400 invalid_json
+    │   ├── ValidationFailed      400 validation_failed   (a field is missing, wrong or unknown)
+    │   └── InvalidUrlError       400 invalid_url / invalid_host / unsupported_scheme / …
+    ├── Unauthorized              401 unauthorized        (no key, or a key we don't know)
+    ├── Forbidden                 403 forbidden           (a key without the role)
+    ├── NotFound                  404 not_found
+    ├── MethodNotAllowed          405 method_not_allowed
+    ├── PayloadTooLarge           413 payload_too_large
+    ├── UnsupportedMediaType      415 unsupported_media_type
+    └── RateLimited               429 rate_limited        (with Retry-After)
+
+Codes are stable: clients (the bot, the extension) branch on ``code``, never on ``error``.
+The ``error`` text says what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ApiError(Exception):
+    status: ClassVar[int] = 500
+    default_code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    status = 400
+    default_code = "bad_request"
+
+
+class InvalidJson(BadRequest):
+    default_code = "invalid_json"
+
+
+class ValidationFailed(BadRequest):
+    default_code = "validation_failed"
+
+
+class InvalidUrlError(BadRequest):
+    default_code = "invalid_url"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    default_code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    default_code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    default_code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    default_code = "method_not_allowed"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    default_code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    default_code = "unsupported_media_type"
+
+
+class RateLimited(ApiError):
+    status = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+#: Every code the API can answer with, for the README and its test.
+ERROR_CODES: dict[str, str] = {
+    "bad_request": "The request is malformed in a way no more specific code covers.",
+    "invalid_json": "The body is not valid JSON (or not UTF-8).",
+    "validation_failed": "A field is missing, has the wrong type, is out of range, or is unknown.",
+    "invalid_url": "The URL cannot be read.",
+    "url_too_long": "The URL is longer than FAKEWATCH_MAX_URL_LENGTH.",
+    "unsupported_scheme": "Only http and https links can be checked.",
+    "invalid_host": "The host name or IP address is not valid.",
+    "invalid_port": "The port is not a number from 0 to 65535.",
+    "unauthorized": "No API key, or a key this server does not know (send Authorization: Bearer KEY).",
+    "forbidden": "The key is valid but its role may not do this.",
+    "not_found": "No such route or record.",
+    "method_not_allowed": "The route exists but not with this HTTP method.",
+    "payload_too_large": "The body is larger than FAKEWATCH_MAX_BODY_BYTES.",
+    "unsupported_media_type": "The body must be sent as application/json.",
+    "rate_limited": "Too many requests; wait for Retry-After seconds.",
+    "internal_error": "A bug on our side; the request id identifies it in the server log.",
+}

@@ -1,0 +1,39 @@
+"""API keys: made once, shown once, stored only as a hash.
+
+Keys are 32 random bytes, so a plain SHA-256 is the right hash (no salt or slow KDF needed:
+there is nothing to brute-force). The first characters are kept as a ``prefix`` so an
+operator can tell keys apart in listings and logs without the key itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from enum import StrEnum
+
+KEY_PREFIX = "fw_"
+PREFIX_CHARS = 10
+
+
+class KeyRole(StrEnum):
+    """What a key may do; each role includes the ones before it."""
+
+    CLIENT = "client"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+    def allows(self, needed: KeyRole) -> bool:
+        order = list(KeyRole)
+        return order.index(self) >= order.index(needed)
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_prefix(key: str) -> str:
+    return key[:PREFIX_CHARS]
