@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` puts bench/, not the repository, on the path
     sys.path.insert(0, str(REPO))
 
+from server.links.domains import SuffixList  # noqa: E402, F401  (re-exported for the benchmarks)
 from server.list_sources import bundled_entries  # noqa: E402
 from server.lists import ListIndex  # noqa: E402
 from server.scoring.pipeline import LinkResult, Pipeline  # noqa: E402
@@ -25,6 +26,7 @@ from server.scoring.resources import Resources  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared"
+
 FLAGGED = frozenset({"suspicious", "likely_scam"})
 
 TRANCO = "tranco_top_20k.txt"
