@@ -6,17 +6,12 @@ The environment is read here, once, into ``Settings``; flags override it.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from server import __version__
-from server.settings import SETTINGS, Settings, SettingsError, load_settings
+from server.settings import SETTINGS, SettingsError, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -47,9 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_settings_epilog(),
     )
     serve.add_argument("--host", help="address to bind (FAKEWATCH_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind, 0 for any free one (FAKEWATCH_PORT, default 8470)")
+    serve.add_argument(
+        "--port", type=int, help="port to bind, 0 for any free one (FAKEWATCH_PORT, default 8470)"
+    )
     _db_flags(serve)
-    serve.add_argument("--open-checks", action="store_true", default=None, help="allow checks without a key (rate-limited per IP)")
+    serve.add_argument(
+        "--open-checks",
+        action="store_true",
+        default=None,
+        help="allow checks without a key (rate-limited per IP)",
+    )
 
     check = commands.add_parser(
         "check",
@@ -58,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("urls", nargs="+", metavar="URL")
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
-    check.add_argument("--lang", default="en", help="language of the explanations: en or zh (default en)")
+    check.add_argument(
+        "--lang", default="en", help="language of the explanations: en or zh (default en)"
+    )
     _db_flags(check)
 
     feeds = commands.add_parser("feeds", help="import and list blocklist feeds").add_subparsers(
@@ -70,9 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import a blocklist feed. Re-importing is idempotent; entries gone from the feed are retired.",
     )
     feed_import.add_argument("source", metavar="SOURCE", help="a file path or an http(s) URL")
-    feed_import.add_argument("--format", required=True, dest="fmt", metavar="F", help="polkadot, metamask, scamsniffer, plain, urlhaus, phishtank-json, phishtank-csv or openphish")
+    feed_import.add_argument(
+        "--format",
+        required=True,
+        dest="fmt",
+        metavar="F",
+        help="polkadot, metamask, scamsniffer, plain, urlhaus, phishtank-json, phishtank-csv or openphish",
+    )
     feed_import.add_argument("--name", help="the feed's name (default: the format)")
-    feed_import.add_argument("--list", dest="action", choices=("block", "allow"), default="block", help="import as a blocklist (default) or an allowlist")
+    feed_import.add_argument(
+        "--list",
+        dest="action",
+        choices=("block", "allow"),
+        default="block",
+        help="import as a blocklist (default) or an allowlist",
+    )
     _db_flags(feed_import)
     feeds_list = feeds.add_parser("list", help="list imported feeds")
     _db_flags(feeds_list)
@@ -105,15 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="SUBCOMMAND", required=True
     )
-    backup = db.add_parser("backup", help="write a consistent copy of the database (safe while serving)")
+    backup = db.add_parser(
+        "backup", help="write a consistent copy of the database (safe while serving)"
+    )
     backup.add_argument("dest", type=Path, metavar="DEST")
     _db_flags(backup)
     return parser
 
 
 def _db_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="SQLite file (FAKEWATCH_DB, default DATA_DIR/fakewatch.db)")
-    parser.add_argument("--data-dir", type=Path, help="data folder (FAKEWATCH_DATA_DIR, default ./var)")
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file (FAKEWATCH_DB, default DATA_DIR/fakewatch.db)"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder (FAKEWATCH_DATA_DIR, default ./var)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"fakewatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from server.commands import run_command  # deferred: keeps --help fast
+    from server.commands import CommandError, run_command  # deferred: keeps --help fast
 
     try:
         return run_command(args, settings)
@@ -141,55 +163,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-class CommandError(Exception):
-    """A command failed for a reason the user can act on; printed without a traceback."""
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def serve_forever(settings: Settings) -> int:
-    """Bind, print READY, serve until SIGTERM or SIGINT, shut down cleanly."""
-    from aiohttp import web
-
-    from server import logs
-    from server.api.app import create_app
-
-    logs.configure(settings.log_level)
-
-    async def run() -> None:
-        app = create_app(settings)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise CommandError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
-        host, port = _bound_address(runner)
-        print(f"READY http://{host}:{port}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await runner.cleanup()
-
-    try:
-        asyncio.run(run())
-    except sqlite3.DatabaseError as exc:
-        raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
-    return EXIT_OK
-
-
-def _bound_address(runner: Any) -> tuple[str, int]:
-    for site_server in runner.addresses:
-        host, port = site_server[0], site_server[1]
-        return (f"[{host}]" if ":" in host else host), port
-    raise CommandError("the server did not report a listening address")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -3,13 +3,69 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import signal
 import sqlite3
 import sys
 import textwrap
 from typing import Any
 
-from server.cli import EXIT_OK, CommandError, print_json, serve_forever
+from server.cli import EXIT_OK
 from server.settings import Settings
+
+
+class CommandError(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback."""
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def serve_forever(settings: Settings) -> int:
+    """Bind, print READY, serve until SIGTERM or SIGINT, shut down cleanly."""
+    from aiohttp import web
+
+    from server import logs
+    from server.api.app import create_app
+
+    logs.configure(settings.log_level)
+
+    async def run() -> None:
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise CommandError(
+                f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+            ) from None
+        host, port = _bound_address(runner)
+        print(f"READY http://{host}:{port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    try:
+        asyncio.run(run())
+    except sqlite3.DatabaseError as exc:
+        raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
+    return EXIT_OK
+
+
+def _bound_address(runner: Any) -> tuple[str, int]:
+    for site_server in runner.addresses:
+        host, port = site_server[0], site_server[1]
+        return (f"[{host}]" if ":" in host else host), port
+    raise CommandError("the server did not report a listening address")
+
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -19,11 +75,19 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if command == "check":
         return check(args, settings)
     if command == "feeds":
-        return feeds_import(args, settings) if args.feeds_command == "import" else feeds_list(settings)
+        return (
+            feeds_import(args, settings) if args.feeds_command == "import" else feeds_list(settings)
+        )
     if command == "keys":
-        return {"create": keys_create, "list": keys_list, "revoke": keys_revoke}[args.keys_command](args, settings)
+        return {"create": keys_create, "list": keys_list, "revoke": keys_revoke}[args.keys_command](
+            args, settings
+        )
     if command == "lists":
-        return lists_remove(args, settings) if args.lists_command == "remove" else lists_add(args, settings)
+        return (
+            lists_remove(args, settings)
+            if args.lists_command == "remove"
+            else lists_add(args, settings)
+        )
     if command == "db":
         return db_backup(args, settings)
     raise CommandError(f"unknown command {command!r}")
@@ -61,7 +125,11 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  - [{reason['detector']}] {reason['message']}")
             facts = _facts(reason["details"])
             if facts:
-                print(textwrap.fill(facts, width=96, initial_indent="      ", subsequent_indent="      "))
+                print(
+                    textwrap.fill(
+                        facts, width=96, initial_indent="      ", subsequent_indent="      "
+                    )
+                )
         print()
     return EXIT_OK
 
@@ -79,31 +147,27 @@ def _facts(details: dict[str, Any]) -> str:
 
 
 def feeds_import(args: argparse.Namespace, settings: Settings) -> int:
-    from server.feeds.fetch import FetchError, read_source
+    from server.feeds.errors import FeedError
+    from server.feeds.fetch import read_source
     from server.feeds.importer import import_feed
     from server.scoring.resources import Resources
 
-    try:
-        data = read_source(args.source, max_bytes=settings.feed_max_bytes, timeout_s=settings.feed_timeout_s)
-    except FetchError as exc:
-        raise CommandError(str(exc)) from None
-    resources = Resources.load(settings)
-    db = _open(settings)
     progress = _ProgressBar() if sys.stderr.isatty() else None
     try:
+        data = read_source(args.source, max_bytes=settings.feed_max_bytes, timeout_s=settings.feed_timeout_s)
+        resources = Resources.load(settings)
         summary = import_feed(
-            db,
+            _open(settings),
             data,
             name=args.name or args.fmt,
             fmt=args.fmt,
             source=args.source,
             action=args.action,
             parser=resources.parser,
-            suffixes=resources.suffixes,
             popular=frozenset(resources.top_sites),
             progress=progress,
         )
-    except ValueError as exc:
+    except FeedError as exc:
         raise CommandError(str(exc)) from None
     finally:
         if progress is not None:
@@ -125,7 +189,9 @@ class _ProgressBar:
         if percent != self._shown:
             self._shown = percent
             filled = percent * 30 // 100
-            sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}%  {done}/{total}")
+            sys.stderr.write(
+                f"\r  [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}%  {done}/{total}"
+            )
             sys.stderr.flush()
 
     def close(self) -> None:
@@ -134,8 +200,9 @@ class _ProgressBar:
 
 
 def feeds_list(settings: Settings) -> int:
-    db = _open(settings)
-    rows = list(db["feeds"].rows)
+    from server.storage import queries
+
+    rows = queries.feed_rows(_open(settings))
     if not rows:
         print("No feeds imported yet. Try: fakewatch feeds import FILE_OR_URL --format plain")
     for row in rows:
@@ -159,7 +226,13 @@ def keys_create(args: argparse.Namespace, settings: Settings) -> int:
         key_id = queries.insert_api_key(
             db, key_hash=hash_key(key), prefix=key_prefix(key), role=args.role, label=args.label
         )
-        queries.audit(db, actor="cli", action="key.create", target=f"key:{key_id}", details={"role": args.role})
+        queries.audit(
+            db,
+            actor="cli",
+            action="key.create",
+            target=f"key:{key_id}",
+            details={"role": args.role},
+        )
     print(f"Created {args.role} key #{key_id}. It is shown once; store it now:")
     print(key)
     return EXIT_OK
@@ -173,7 +246,9 @@ def keys_list(args: argparse.Namespace, settings: Settings) -> int:
         print("No keys yet. Create one with: fakewatch keys create --role client")
     for row in rows:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        print(f"#{row['id']}  {row['prefix']}…  {row['role']:<9}  {state:<28}  {row['label'] or ''}")
+        print(
+            f"#{row['id']}  {row['prefix']}…  {row['role']:<9}  {state:<28}  {row['label'] or ''}"
+        )
     return EXIT_OK
 
 
@@ -221,7 +296,13 @@ def lists_add(args: argparse.Namespace, settings: Settings) -> int:
             note=args.note or None,
         )
         queries.bump_lists_version(db)
-        queries.audit(db, actor="cli", action=f"list.{args.lists_command}", target=host.ascii, details={"entry_id": entry_id})
+        queries.audit(
+            db,
+            actor="cli",
+            action=f"list.{args.lists_command}",
+            target=host.ascii,
+            details={"entry_id": entry_id},
+        )
     verb = "Added" if created else "Already listed:"
     print(f"{verb} {host.ascii} on the operator {args.lists_command}list (entry #{entry_id}).")
     return EXIT_OK
@@ -235,7 +316,9 @@ def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
         done = queries.remove_list_entry(db, args.id)
         if done:
             queries.bump_lists_version(db)
-            queries.audit(db, actor="cli", action="list.remove", target=f"entry:{args.id}", details={})
+            queries.audit(
+                db, actor="cli", action="list.remove", target=f"entry:{args.id}", details={}
+            )
     if not done:
         raise CommandError(f"no active list entry with id {args.id}")
     print(f"Retired list entry #{args.id}.")

@@ -69,5 +69,7 @@ class Engine:
     def check_links_sync(self, urls: Sequence[str]) -> list[LinkResult]:
         return self.pipeline.check_links_sync(urls, self.resources.parser.parse)
 
-    async def check_links(self, urls: Sequence[str], executor: Executor | None = None) -> list[LinkResult]:
+    async def check_links(
+        self, urls: Sequence[str], executor: Executor | None = None
+    ) -> list[LinkResult]:
         return await self.pipeline.check_links(urls, self.resources.parser.parse, executor)

@@ -105,7 +105,11 @@ class Settings:
 
     def __repr__(self) -> str:
         shown = {
-            f.name: ("***" if _BY_NAME[f.name].secret and getattr(self, f.name) else getattr(self, f.name))
+            f.name: (
+                "***"
+                if _BY_NAME[f.name].secret and getattr(self, f.name)
+                else getattr(self, f.name)
+            )
             for f in fields(self)
         }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"

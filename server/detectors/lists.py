@@ -50,11 +50,15 @@ class ListsDetector:
         key = url_key(host.ascii, content.port, content.path, content.query)
         by_url = index.match_url(Action.BLOCK, key)
         if by_url:
-            return [self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, content, by_url)]
+            return [
+                self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, content, by_url)
+            ]
         by_host = index.match_host(Action.BLOCK, host.ascii, host.registrable)
         if by_host:
             return [
-                self._evidence("lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, content, by_host)
+                self._evidence(
+                    "lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, content, by_host
+                )
             ]
         return ()
 
@@ -83,9 +87,27 @@ class ListsDetector:
     def examples(cls) -> Sequence[Example]:
         # These domains are in the bundled polkadot-js and MetaMask lists.
         return (
-            example("https://polkadot-dot.info/claim", ["lists.blocked_domain"], why="bundled polkadot-js entry"),
-            example("http://app.polkadot-dot.info/", ["lists.blocked_domain"], why="subdomain of a listed domain"),
-            example("https://kitaroworld.nft-premint.com", ["lists.blocked_domain"], why="bundled MetaMask entry"),
-            example("https://polkadot.network/", forbid=["lists.blocked_domain"], why="the real site"),
-            example("https://dot.info/", forbid=["lists.blocked_domain"], why="a parent is never matched"),
+            example(
+                "https://polkadot-dot.info/claim",
+                ["lists.blocked_domain"],
+                why="bundled polkadot-js entry",
+            ),
+            example(
+                "http://app.polkadot-dot.info/",
+                ["lists.blocked_domain"],
+                why="subdomain of a listed domain",
+            ),
+            example(
+                "https://kitaroworld.nft-premint.com",
+                ["lists.blocked_domain"],
+                why="bundled MetaMask entry",
+            ),
+            example(
+                "https://polkadot.network/", forbid=["lists.blocked_domain"], why="the real site"
+            ),
+            example(
+                "https://dot.info/",
+                forbid=["lists.blocked_domain"],
+                why="a parent is never matched",
+            ),
         )

@@ -142,11 +142,20 @@ class UrlCuesDetector:
         lures = self._lures.find(latin_text, any_text)
         if lures:
             weight = min(LURE_WEIGHT + LURE_EXTRA_WEIGHT * (len(lures) - 1), LURE_MAX_WEIGHT)
-            found.append(self._ev("url_cues.lure_words", weight, {"words": ", ".join(lures)}, {"words": lures}))
+            found.append(
+                self._ev(
+                    "url_cues.lure_words", weight, {"words": ", ".join(lures)}, {"words": lures}
+                )
+            )
         names = self._celebrities.find(latin_text, any_text)
         if names:
             found.append(
-                self._ev("url_cues.celebrity_name", CELEBRITY_WEIGHT, {"names": ", ".join(names)}, {"names": names})
+                self._ev(
+                    "url_cues.celebrity_name",
+                    CELEBRITY_WEIGHT,
+                    {"names": ", ".join(names)},
+                    {"names": names},
+                )
             )
         if host.is_ip:
             found.append(self._ip_evidence(host.ascii, host.ip_notation or "dotted"))
@@ -166,7 +175,12 @@ class UrlCuesDetector:
                 found.append(self._ev("url_cues.credentials", USERINFO_WEIGHT, {}, {}))
         if content.port is not None:
             found.append(
-                self._ev("url_cues.nonstandard_port", PORT_WEIGHT, {"port": content.port}, {"port": content.port})
+                self._ev(
+                    "url_cues.nonstandard_port",
+                    PORT_WEIGHT,
+                    {"port": content.port},
+                    {"port": content.port},
+                )
             )
         shortener = self._redirectors.shortener(content)
         if shortener:
@@ -186,11 +200,18 @@ class UrlCuesDetector:
         parts = link.host.parts
         tld = parts.suffix.rsplit(".", 1)[-1]
         if tld in self._risky_tlds:
-            found.append(self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld}))
+            found.append(
+                self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld})
+            )
         hyphens = link.host.ascii.replace("xn--", "").count("-")
         if hyphens >= MANY_HYPHENS:
             found.append(
-                self._ev("url_cues.many_hyphens", HYPHENS_WEIGHT, {"count": hyphens}, {"count": hyphens, "threshold": MANY_HYPHENS})
+                self._ev(
+                    "url_cues.many_hyphens",
+                    HYPHENS_WEIGHT,
+                    {"count": hyphens},
+                    {"count": hyphens, "threshold": MANY_HYPHENS},
+                )
             )
         label = parts.label
         if label and not label.startswith("xn--") and looks_random(label):
@@ -209,23 +230,38 @@ class UrlCuesDetector:
         details = {"ip": ip, "notation": notation, "private": address.is_private}
         if notation not in ("dotted", "ipv6"):
             return self._ev(
-                "url_cues.ip_obfuscated", IP_OBFUSCATED_WEIGHT, {"ip": ip, "notation": notation}, details
+                "url_cues.ip_obfuscated",
+                IP_OBFUSCATED_WEIGHT,
+                {"ip": ip, "notation": notation},
+                details,
             )
         weight = IP_PRIVATE_WEIGHT if address.is_private else IP_WEIGHT
         return self._ev("url_cues.ip_host", weight, {"ip": ip}, details)
 
-    def _ev(self, code: str, weight: float, params: dict[str, object], details: dict[str, object]) -> Evidence:
+    def _ev(
+        self, code: str, weight: float, params: dict[str, object], details: dict[str, object]
+    ) -> Evidence:
         return Evidence(self.name, code, weight, Role.SUPPORTING, params, details)
 
-    def _info(self, code: str, params: dict[str, object], details: dict[str, object] | None = None) -> Evidence:
+    def _info(
+        self, code: str, params: dict[str, object], details: dict[str, object] | None = None
+    ) -> Evidence:
         return Evidence(self.name, code, 0.0, Role.INFO, params, details or dict(params))
 
     @classmethod
     def examples(cls) -> Sequence[Example]:
         return (
-            example("https://eth-giveaway-claim.top/", ["url_cues.lure_words", "url_cues.risky_tld"]),
-            example("https://elonmusk-x2.com/double", ["url_cues.celebrity_name", "url_cues.lure_words"]),
-            example("https://example.com/领取红包", ["url_cues.lure_words"], why="Chinese lure words in the path"),
+            example(
+                "https://eth-giveaway-claim.top/", ["url_cues.lure_words", "url_cues.risky_tld"]
+            ),
+            example(
+                "https://elonmusk-x2.com/double", ["url_cues.celebrity_name", "url_cues.lure_words"]
+            ),
+            example(
+                "https://example.com/领取红包",
+                ["url_cues.lure_words"],
+                why="Chinese lure words in the path",
+            ),
             example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
             example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
             example("http://paypal.com@evil.example/", ["url_cues.userinfo_trick"]),
@@ -256,8 +292,12 @@ def looks_random(label: str) -> bool:
         return False
     vowel_ratio = sum(ch in _VOWELS for ch in letters) / len(letters)
     switches = sum(1 for a, b in zip(label, label[1:]) if a.isdigit() != b.isdigit())
-    longest_consonants = max((len(run) for run in re.findall(r"[b-df-hj-np-tv-xz]+", letters)), default=0)
-    return vowel_ratio < 0.15 or longest_consonants >= 6 or (switches >= 5 and _entropy(label) > 3.2)
+    longest_consonants = max(
+        (len(run) for run in re.findall(r"[b-df-hj-np-tv-xz]+", letters)), default=0
+    )
+    return (
+        vowel_ratio < 0.15 or longest_consonants >= 6 or (switches >= 5 and _entropy(label) > 3.2)
+    )
 
 
 def _entropy(text: str) -> float:

@@ -37,7 +37,9 @@ class RedirectRule:
 
 
 RULES: tuple[RedirectRule, ...] = (
-    RedirectRule("Google redirect", frozenset({"google.com", "www.google.com"}), ("/url",), ("q", "url")),
+    RedirectRule(
+        "Google redirect", frozenset({"google.com", "www.google.com"}), ("/url",), ("q", "url")
+    ),
     RedirectRule(
         "Facebook link shim",
         frozenset({"l.facebook.com", "lm.facebook.com", "l.messenger.com"}),
@@ -51,24 +53,66 @@ RULES: tuple[RedirectRule, ...] = (
         ("/cgi-bin/mmspamsupport-bin/newredirectconfirmcgi", "/"),
         ("url",),
     ),
-    RedirectRule("QQ link warning", frozenset({"c.pc.qq.com"}), ("/middlem.html", "/"), ("pfurl", "url")),
+    RedirectRule(
+        "QQ link warning", frozenset({"c.pc.qq.com"}), ("/middlem.html", "/"), ("pfurl", "url")
+    ),
     RedirectRule("Zhihu link", frozenset({"link.zhihu.com"}), ("/",), ("target",)),
-    RedirectRule("YouTube redirect", frozenset({"www.youtube.com", "youtube.com"}), ("/redirect",), ("q",)),
+    RedirectRule(
+        "YouTube redirect", frozenset({"www.youtube.com", "youtube.com"}), ("/redirect",), ("q",)
+    ),
     RedirectRule("VK away", frozenset({"vk.com", "m.vk.com"}), ("/away.php",), ("to",)),
-    RedirectRule("Steam link filter", frozenset({"steamcommunity.com"}), ("/linkfilter",), ("url", "u")),
+    RedirectRule(
+        "Steam link filter", frozenset({"steamcommunity.com"}), ("/linkfilter",), ("url", "u")
+    ),
     RedirectRule("Slack redirect", frozenset({"slack-redir.net"}), ("/link",), ("url",)),
-    RedirectRule("Outlook Safe Links", frozenset({"safelinks.protection.outlook.com"}), ("/",), ("url",)),
+    RedirectRule(
+        "Outlook Safe Links", frozenset({"safelinks.protection.outlook.com"}), ("/",), ("url",)
+    ),
     RedirectRule("Telegram instant view", frozenset({"t.me"}), ("/iv",), ("url",)),
     RedirectRule("Baidu link", frozenset({"www.baidu.com"}), ("/link",), ("url",)),
 )
 
 SHORTENERS: frozenset[str] = frozenset(
     {
-        "bit.ly", "bitly.com", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly",
-        "rebrand.ly", "cutt.ly", "t.cn", "url.cn", "dwz.cn", "suo.im", "s.id", "rb.gy",
-        "shorturl.at", "tiny.cc", "bit.do", "lnkd.in", "qrco.de", "t.ly", "v.gd", "shorte.st",
-        "adf.ly", "x.co", "soo.gd", "clck.ru", "u.to", "tinyurl.cn", "sohu.gg", "mrw.so",
-        "w.url.cn", "0x0.st", "urlz.fr", "surl.li", "bl.ink", "short.io", "lnk.bio",
+        "bit.ly",
+        "bitly.com",
+        "t.co",
+        "tinyurl.com",
+        "goo.gl",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "rebrand.ly",
+        "cutt.ly",
+        "t.cn",
+        "url.cn",
+        "dwz.cn",
+        "suo.im",
+        "s.id",
+        "rb.gy",
+        "shorturl.at",
+        "tiny.cc",
+        "bit.do",
+        "lnkd.in",
+        "qrco.de",
+        "t.ly",
+        "v.gd",
+        "shorte.st",
+        "adf.ly",
+        "x.co",
+        "soo.gd",
+        "clck.ru",
+        "u.to",
+        "tinyurl.cn",
+        "sohu.gg",
+        "mrw.so",
+        "w.url.cn",
+        "0x0.st",
+        "urlz.fr",
+        "surl.li",
+        "bl.ink",
+        "short.io",
+        "lnk.bio",
     }
 )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
 import idna
@@ -76,9 +76,13 @@ class Host:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A URL as FakeWatch judges it: the destination after unwrapping known redirectors."""
+    """A URL as FakeWatch judges it: the destination after unwrapping known redirectors.
 
-    input: str
+    ``input`` is what was submitted (echoed back to the client); it may hold a password, so
+    it is left out of ``repr`` and never logged.
+    """
+
+    input: str = field(repr=False)
     url: str
     scheme: str
     host: Host
@@ -142,7 +146,9 @@ class LinkParser:
         if not text:
             raise InvalidUrl("invalid_url", "The URL is empty.")
         if len(text) > self.max_length:
-            raise InvalidUrl("url_too_long", f"The URL is longer than {self.max_length} characters.")
+            raise InvalidUrl(
+                "url_too_long", f"The URL is longer than {self.max_length} characters."
+            )
         if _CONTROL.search(text):
             raise InvalidUrl("invalid_url", "The URL contains control characters.")
         text = _with_scheme(text)
@@ -152,7 +158,9 @@ class LinkParser:
             raise InvalidUrl("invalid_url", f"The URL cannot be parsed: {exc}.") from None
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS:
-            raise InvalidUrl("unsupported_scheme", f"Only http and https links can be checked, not {scheme}:.")
+            raise InvalidUrl(
+                "unsupported_scheme", f"Only http and https links can be checked, not {scheme}:."
+            )
         userinfo, _, hostport = parts.netloc.rpartition("@")
         raw_host, port = _split_port(hostport)
         host = self._host(raw_host)
@@ -182,11 +190,13 @@ class LinkParser:
         if raw_host.startswith("["):
             return _ipv6_host(raw_host)
         host = unquote(raw_host).translate(_IDEOGRAPHIC_DOTS).lower().rstrip(".")
-        ipv4 = _parse_ipv4(host)
+        # IDNA mapping first, as browsers do: a fullwidth or superscript digit becomes an
+        # ASCII one, and only then can the host turn out to be an IPv4 address.
+        ascii_host = _to_ascii(host).rstrip(".")
+        ipv4 = _parse_ipv4(ascii_host)
         if ipv4 is not None:
             address, notation = ipv4
             return Host(address, address, DomainParts("", "", "", False), address, notation)
-        ascii_host = _to_ascii(host)
         if len(ascii_host) > MAX_HOST_LENGTH:
             raise InvalidUrl("invalid_host", "The host name is longer than 253 characters.")
         for label in ascii_host.split("."):
@@ -222,7 +232,9 @@ def _split_port(hostport: str) -> tuple[str, int | None]:
     if not port_text:
         return host, None
     if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
-        raise InvalidUrl("invalid_port", f"The port {port_text[:10]!r} is not a number from 0 to 65535.")
+        raise InvalidUrl(
+            "invalid_port", f"The port {port_text[:10]!r} is not a number from 0 to 65535."
+        )
     return host, int(port_text)
 
 
@@ -296,7 +308,9 @@ def _to_ascii(host: str) -> str:
     try:  # IDNA 2003 is more permissive (symbols, some emoji) and browsers still accept it.
         return host.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise InvalidUrl("invalid_host", "The host name is not a valid international name.") from None
+        raise InvalidUrl(
+            "invalid_host", "The host name is not a valid international name."
+        ) from None
 
 
 def _to_unicode_strict(host: str) -> str:

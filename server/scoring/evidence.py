@@ -46,6 +46,8 @@ class Evidence:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
-            raise ValueError(f"evidence weight must be in [0, 1], got {self.weight} for {self.code}")
+            raise ValueError(
+                f"evidence weight must be in [0, 1], got {self.weight} for {self.code}"
+            )
         if self.role in (Role.INFO, Role.ALLOW) and self.weight != 0.0:
             raise ValueError(f"{self.role} evidence carries no weight ({self.code})")

@@ -46,7 +46,9 @@ class Pipeline:
         """``{detector name: version}`` for the detectors behind a verdict of this kind."""
         return {d.name: d.version for d in self._by_kind[kind]}
 
-    def check_links_sync(self, raw_urls: Sequence[str], parse: Callable[[str], Link]) -> list[LinkResult]:
+    def check_links_sync(
+        self, raw_urls: Sequence[str], parse: Callable[[str], Link]
+    ) -> list[LinkResult]:
         """Score links in this thread (CLI and benchmarks; the server uses ``check_links``)."""
         links, results = _parse_all(raw_urls, parse)
         evidence: list[list[Evidence]] = [[] for _ in links]
@@ -54,10 +56,15 @@ class Pipeline:
         for detector in self._by_kind[ContentKind.LINK]:
             for i, found in enumerate(_score_each(detector, links)):
                 _collect(detector, i, found, evidence, failed)
-        return _finish(raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK]))
+        return _finish(
+            raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK])
+        )
 
     async def check_links(
-        self, raw_urls: Sequence[str], parse: Callable[[str], Link], executor: Executor | None = None
+        self,
+        raw_urls: Sequence[str],
+        parse: Callable[[str], Link],
+        executor: Executor | None = None,
     ) -> list[LinkResult]:
         """Score links off the event loop, each detector under the time limit."""
         loop = asyncio.get_running_loop()
@@ -72,7 +79,8 @@ class Pipeline:
         for detector, per_link in zip(detectors, done, strict=True):
             if isinstance(per_link, BaseException):
                 log.warning(
-                    "detector failed", extra={"detector": detector.name, "error": type(per_link).__name__}
+                    "detector failed",
+                    extra={"detector": detector.name, "error": type(per_link).__name__},
                 )
                 for i, link in enumerate(links):
                     if link is not None:
@@ -80,7 +88,9 @@ class Pipeline:
                 continue
             for i, found in enumerate(per_link):
                 _collect(detector, i, found, evidence, failed)
-        return _finish(raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK]))
+        return _finish(
+            raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK])
+        )
 
 
 class _DetectorError:
@@ -143,7 +153,9 @@ def _finish(
     detector_count: int,
 ) -> list[LinkResult]:
     results = []
-    for raw, link, error, found, broke in zip(raw_urls, links, errors, evidence, failed, strict=True):
+    for raw, link, error, found, broke in zip(
+        raw_urls, links, errors, evidence, failed, strict=True
+    ):
         judged = link is not None and len(broke) < detector_count
         outcome = combine(found, failed=broke, judged=judged)
         results.append(LinkResult(raw, link, outcome, error))

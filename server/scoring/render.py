@@ -17,13 +17,19 @@ from server.scoring.evidence import Evidence, Role
 from server.scoring.pipeline import LinkResult
 
 INVALID_URL_MESSAGES: Messages = {
-    "invalid_url": {"en": "This is not a web address we can read.", "zh": "这不是我们能识别的网址。"},
+    "invalid_url": {
+        "en": "This is not a web address we can read.",
+        "zh": "这不是我们能识别的网址。",
+    },
     "url_too_long": {"en": "The address is too long to check.", "zh": "网址太长，无法检查。"},
     "unsupported_scheme": {
         "en": "Only http and https links can be checked.",
         "zh": "只能检查 http 和 https 链接。",
     },
-    "invalid_host": {"en": "The site name in this address is not valid.", "zh": "网址中的网站名称无效。"},
+    "invalid_host": {
+        "en": "The site name in this address is not valid.",
+        "zh": "网址中的网站名称无效。",
+    },
     "invalid_port": {"en": "The port in this address is not valid.", "zh": "网址中的端口无效。"},
 }
 
@@ -57,7 +63,9 @@ class Renderer:
             "details": dict(evidence.details),
         }
 
-    def link_result(self, result: LinkResult, lang: str, versions: Mapping[str, str]) -> dict[str, Any]:
+    def link_result(
+        self, result: LinkResult, lang: str, versions: Mapping[str, str]
+    ) -> dict[str, Any]:
         outcome = result.outcome
         reasons = [self.reason(e, lang) for e in outcome.reasons]
         body: dict[str, Any] = {
@@ -99,7 +107,9 @@ class Renderer:
             if "error" in body:
                 top = body["error"]["message"]
             elif failed:
-                top = (DETECTOR_FAILED.get(lang) or DETECTOR_FAILED["en"]).format(names=", ".join(failed))
+                top = (DETECTOR_FAILED.get(lang) or DETECTOR_FAILED["en"]).format(
+                    names=", ".join(failed)
+                )
             return pick(SUMMARIES, "unknown", lang).format(reason=top)
         if verdict is Verdict.NO_KNOWN_SIGNALS:
             if reasons and reasons[0]["role"] == str(Role.ALLOW):

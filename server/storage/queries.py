@@ -51,7 +51,11 @@ def active_list_entries(db: Database) -> Iterator[ListEntry]:
 
 
 def list_entry_rows(
-    db: Database, *, list_name: str | None = None, action: str | None = None, limit: int = 100,
+    db: Database,
+    *,
+    list_name: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     where, params = ["removed_at IS NULL"], []
@@ -142,7 +146,8 @@ def api_key_rows(db: Database) -> list[dict[str, Any]]:
 
 def revoke_api_key(db: Database, key_id: int) -> bool:
     cursor = db.execute(
-        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now_iso(), key_id]
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        [now_iso(), key_id],
     )
     return cursor.rowcount > 0
 

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.engine import Engine
+from server.settings import Settings
+from tests.support.server import RunningServer, start_server
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """One in-process engine with the bundled lists (building it takes ~1 s)."""
+    return Engine.build(Settings())
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The real server, started once for the session on a real port with a real SQLite file."""
+    running = start_server(tmp_path_factory.mktemp("server"))
+    yield running
+    assert running.stop() == 0, running.stderr()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A server of its own, for tests that change settings or state."""
+    running = start_server(tmp_path)
+    yield running
+    running.stop()

@@ -1,0 +1,172 @@
+"""URL normalisation: what a browser would open is what we judge."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.engine import Engine
+from server.links.url import InvalidUrl, LinkParser
+
+
+@pytest.fixture(scope="module")
+def parser(engine: Engine) -> LinkParser:
+    return engine.resources.parser
+
+
+def test_a_bare_domain_is_read_as_http(parser: LinkParser) -> None:
+    link = parser.parse("paypal.com")
+    assert link.url == "http://paypal.com/"
+    assert link.host.registrable == "paypal.com"
+
+
+def test_case_trailing_dot_default_port_and_fragment_are_normalised(parser: LinkParser) -> None:
+    link = parser.parse("HTTPS://PayPal.COM.:443/Login?a=1#frag")
+    assert link.url == "https://paypal.com/Login?a=1"
+    assert link.port is None
+
+
+def test_unicode_hosts_are_kept_in_both_forms(parser: LinkParser) -> None:
+    link = parser.parse("https://例子。中国/路径")
+    assert link.host.ascii == "xn--fsqu00a.xn--fiqs8s"
+    assert link.host.unicode == "例子.中国"
+    assert link.url == "https://xn--fsqu00a.xn--fiqs8s/%E8%B7%AF%E5%BE%84"
+
+
+def test_punycode_is_decoded_for_display(parser: LinkParser) -> None:
+    link = parser.parse("https://xn--80ak6aa92e.com/")
+    assert link.host.unicode == "аррӏе.com"
+
+
+def test_broken_punycode_is_refused(parser: LinkParser) -> None:
+    with pytest.raises(InvalidUrl) as err:
+        parser.parse("http://xn--zz/")
+    assert err.value.code == "invalid_host"
+
+
+def test_registrable_domain_uses_the_private_suffix_section(parser: LinkParser) -> None:
+    assert parser.parse("https://x.metamask-io.pages.dev/").host.registrable == "metamask-io.pages.dev"
+    assert parser.parse("https://a.b.example.co.uk/").host.registrable == "example.co.uk"
+    assert parser.parse("https://bucket.s3.amazonaws.com/").host.registrable == "bucket.s3.amazonaws.com"
+
+
+def test_hosting_suffixes_missing_from_the_psl_are_their_own_sites(parser: LinkParser) -> None:
+    # fleek.co is on polkadot-js's hosting allow list (server/data/hosting_suffixes.txt).
+    assert parser.parse("https://x.fleek.co/").host.registrable == "x.fleek.co"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ip", "notation"),
+    [
+        ("http://3232235777/", "192.168.1.1", "integer"),
+        ("http://0xC0A80101/", "192.168.1.1", "hex"),
+        ("http://0300.0250.1.1/", "192.168.1.1", "mixed"),
+        ("http://8.8.8.8/", "8.8.8.8", "dotted"),
+        ("http://[2001:db8::1]:8080/", "2001:db8::1", "ipv6"),
+    ],
+)
+def test_ip_literals_in_any_notation(parser: LinkParser, raw: str, ip: str, notation: str) -> None:
+    link = parser.parse(raw)
+    assert link.host.ip == ip
+    assert link.host.ip_notation == notation
+
+
+def test_credentials_are_stripped_but_a_hidden_hostname_is_remembered(parser: LinkParser) -> None:
+    link = parser.parse("http://paypal.com:secret@evil.example:8080/x")
+    assert link.url == "http://evil.example:8080/x"
+    assert link.had_userinfo
+    assert link.userinfo_host == "paypal.com"
+    assert "secret" not in repr(link)
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "destination", "wrapper"),
+    [
+        ("https://www.google.com/url?q=https://evil.example/login&sa=D", "https://evil.example/login", "Google redirect"),
+        ("https://l.facebook.com/l.php?u=https%3A%2F%2Fscam.example%2F", "https://scam.example/", "Facebook link shim"),
+        (
+            "https://weixin110.qq.com/cgi-bin/mmspamsupport-bin/newredirectconfirmcgi?main_type=2&url=http%3A%2F%2Fscam.example%2Fpay",
+            "http://scam.example/pay",
+            "WeChat link warning",
+        ),
+    ],
+)
+def test_redirectors_are_unwrapped(parser: LinkParser, wrapped: str, destination: str, wrapper: str) -> None:
+    link = parser.parse(wrapped)
+    assert link.url == destination
+    assert [w.name for w in link.wrappers] == [wrapper]
+
+
+def test_unwrapping_stops_at_three_layers(parser: LinkParser) -> None:
+    url = "https://evil.example/"
+    for _ in range(5):
+        url = "https://www.google.com/url?q=" + __import__("urllib.parse").parse.quote(url, safe="")
+    assert len(parser.parse(url).wrappers) == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", "invalid_url"),
+        ("javascript:alert(1)", "unsupported_scheme"),
+        ("ftp://example.com/", "unsupported_scheme"),
+        ("http://;/", "invalid_host"),
+        ("http://a..b/", "invalid_host"),
+        ("http://exa mple.com/", "invalid_host"),
+        ("http://example.com:99999/", "invalid_port"),
+        ("http://999.1.1.1/", "invalid_host"),
+        ("http://[::1/", "invalid_url"),
+        ("http://example.com/\x00", "invalid_url"),
+        ("http://" + "a" * 5000 + ".com/", "url_too_long"),
+        ("http://" + ".".join(["abcdefghij"] * 30) + "/", "invalid_host"),
+    ],
+)
+def test_unreadable_urls_raise_a_stable_code(parser: LinkParser, raw: str, code: str) -> None:
+    with pytest.raises(InvalidUrl) as err:
+        parser.parse(raw)
+    assert err.value.code == code
+
+
+_HOST_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_HOST_CHARS, max_size=120))
+def test_any_text_either_parses_or_raises_invalid_url(parser_text: str) -> None:
+    parser = _module_parser()
+    try:
+        link = parser.parse(parser_text)
+    except InvalidUrl as exc:
+        assert exc.code in {"invalid_url", "url_too_long", "unsupported_scheme", "invalid_host", "invalid_port"}
+        return
+    # What we accept is a well-formed http(s) URL whose host would parse again the same way.
+    assert link.url.startswith(("http://", "https://"))
+    assert link.url.isascii()
+    assert parser.parse(link.url).url == link.url
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.from_regex(r"[a-z0-9][a-z0-9\-]{0,20}[a-z0-9]", fullmatch=True), min_size=1, max_size=4),
+    st.sampled_from(["com", "co.uk", "pages.dev", "cn", "xn--fiqs8s"]),
+)
+def test_registrable_domain_is_a_suffix_of_the_host(labels: list[str], suffix: str) -> None:
+    host = ".".join(labels) + "." + suffix
+    link = _module_parser().parse(f"https://{host}/")
+    assert link.host.ascii == host
+    assert host.endswith(link.host.registrable)
+    assert link.host.registrable.endswith("." + suffix)
+
+
+_PARSER: list[LinkParser] = []
+
+
+def _module_parser() -> LinkParser:
+    # hypothesis tests cannot take function-scoped fixtures; build one parser for them.
+    if not _PARSER:
+        from server.scoring.resources import Resources
+        from server.settings import Settings
+
+        _PARSER.append(Resources.load(Settings()).parser)
+    return _PARSER[0]
