@@ -99,6 +99,8 @@ async def list_entries(request: web.Request) -> web.Response:
     if action is not None and action not in {a.value for a in Action}:
         raise ValidationFailed("'action' must be block or allow.", field="action")
     list_name = params.get("list")
+    if list_name is not None:
+        string_field(list_name, "list", max_length=100)
     rows = await request.app[DB].read(
         lambda db: queries.list_entry_rows(db, list_name=list_name, action=action, limit=limit, offset=offset)
     )

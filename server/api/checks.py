@@ -13,11 +13,21 @@ from server.keys import KeyRole
 routes = web.RouteTableDef()
 
 
-def _lang(request: web.Request, body_lang: object = None) -> str:
+_NO_BODY_LANG = object()
+
+
+def _lang(request: web.Request, body_lang: object = _NO_BODY_LANG) -> str:
+    """The response language: body ``lang``, then ``?lang=``, then Accept-Language."""
     query_lang = request.query.get("lang")
-    if isinstance(body_lang, str):
-        query_lang = body_lang
+    if query_lang is not None:
+        string_field(query_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
+    if body_lang is not _NO_BODY_LANG:
+        query_lang = string_field(body_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     return negotiate(query_lang, request.headers.get("Accept-Language"))
+
+
+#: Long enough for any BCP 47 tag a browser sends (``zh-Hans-CN-u-ca-chinese``).
+MAX_LANG_LENGTH = 35
 
 
 @routes.get("/v1/check/link")
@@ -27,13 +37,14 @@ async def check_link(request: web.Request) -> web.Response:
     params = query_params(request, ("url", "lang"))
     settings = request.app[SETTINGS]
     url = string_field(params.get("url"), "url", max_length=settings.max_url_length)
+    lang = _lang(request)
     engine = request.app[ENGINE]
     results = await engine.check_links([url], request.app[CPU])
     result = results[0]
     if result.error is not None:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
-    return web.json_response(engine.render_links(results, _lang(request))[0], dumps=dumps)
+    return web.json_response(engine.render_links(results, lang)[0], dumps=dumps)
 
 
 @routes.post("/v1/check/links")
@@ -45,6 +56,7 @@ async def check_links(request: web.Request) -> web.Response:
     """
     await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
     settings = request.app[SETTINGS]
+    query_params(request, ("lang",))
     body = await json_object(request, allowed=("urls", "lang"), required=("urls",))
     urls = body["urls"]
     if not isinstance(urls, list) or not urls:
@@ -55,10 +67,9 @@ async def check_links(request: web.Request) -> web.Response:
         )
     for index, url in enumerate(urls):
         string_field(url, f"urls[{index}]", max_length=settings.max_url_length)
-    if "lang" in body:
-        string_field(body["lang"], "lang", max_length=35)
+    lang = _lang(request, body["lang"]) if "lang" in body else _lang(request)
     engine = request.app[ENGINE]
     results = await engine.check_links(urls, request.app[CPU])
     request.app[METRICS].observe_links(results)
-    rendered = engine.render_links(results, _lang(request, body.get("lang")))
+    rendered = engine.render_links(results, lang)
     return web.json_response({"results": rendered}, dumps=dumps)

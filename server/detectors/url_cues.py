@@ -110,8 +110,8 @@ class UrlCuesDetector:
             "zh": "网址是一个裸 IP 地址（{ip}），而不是网站名称。",
         },
         "url_cues.ip_obfuscated": {
-            "en": "The address hides an IP address ({ip}) written as a {notation} number.",
-            "zh": "网址把 IP 地址（{ip}）伪装成了{notation}数字。",
+            "en": "The address hides an IP address ({ip}) in an unusual form ({notation}).",
+            "zh": "网址用不常见的写法（{notation}）隐藏了一个 IP 地址（{ip}）。",
         },
         "url_cues.shortener": {
             "en": "The link goes through the shortener {shortener}; its destination is hidden and we do not follow links.",
