@@ -78,15 +78,20 @@ class Built:
         return self.pipeline.check_links_sync(urls, self.resources.parser.parse)
 
 
-def build(*, bundled: bool = True, top_sites: Sequence[str] | None = None) -> Built:
+def build(
+    *, bundled: bool = True, top_sites: Sequence[str] | None = None, data_dir: Path | None = None
+) -> Built:
     """A fresh pipeline (fresh caches) the way the CLI builds one.
 
     ``bundled=False`` is ``Settings(bundled_blocklist=False)`` with an empty list index: what the
-    heuristics alone catch. ``top_sites`` replaces the protected top-sites list (held-out runs).
+    heuristics alone catch. ``top_sites`` replaces the protected top-sites list and ``data_dir``
+    the folder detectors read their tables from (held-out runs).
     """
     resources = Resources.load(Settings(bundled_blocklist=bundled))
     if top_sites is not None:
         resources = dataclasses.replace(resources, top_sites=tuple(top_sites))
+    if data_dir is not None:
+        resources = dataclasses.replace(resources, data_dir=data_dir)
     index = ListIndex(bundled_entries(resources.data_dir)) if bundled else ListIndex()
     resources.lists.swap(index)
     return Built(resources, Pipeline(build_detectors(resources)))
