@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.links.url import InvalidUrl  # noqa: E402
-from server.scoring.resources import Resources  # noqa: E402
-from server.settings import Settings  # noqa: E402
+from server.links.url import InvalidUrl
+from server.scoring.resources import Resources
+from server.settings import Settings
 
 POLKADOT = "polkadot-js"
 METAMASK = "metamask"
@@ -31,7 +31,6 @@ def main() -> int:
     args.add_argument("--out", type=Path, default=Path("server/data/blocklist_default.tsv.gz"))
     opts = args.parse_args()
     domains = opts.shared / "data" / "domains"
-    parser = Resources.load(Settings()).parser
 
     dates: dict[str, str] = {}
     with (domains / "polkadot_deny_dated_before_2025-07-01.tsv").open(encoding="utf-8") as f:
@@ -40,6 +39,12 @@ def main() -> int:
 
     rows: dict[tuple[str, str], str] = {}
     skipped = 0
+    # A list entry that is itself a top site is a false positive waiting to happen
+    # (MetaMask's lists have carried test.com and mooo.com): keep it out of the default.
+    resources = Resources.load(Settings())
+    popular = set(resources.top_sites)
+    parser = resources.parser
+    refused_popular: list[str] = []
 
     def add(raw: str, list_name: str, added: str) -> None:
         nonlocal skipped
@@ -47,6 +52,14 @@ def main() -> int:
             host = parser.parse_host(raw.strip().strip(",").lower()).ascii
         except InvalidUrl:
             skipped += 1
+            return
+        registrable = parser.parse_host(host).registrable
+        if (
+            host in popular
+            or (host == registrable and registrable in popular)
+            or (host == f"www.{registrable}" and registrable in popular)
+        ):
+            refused_popular.append(host)
             return
         rows.setdefault((host, list_name), added)
 
@@ -59,12 +72,17 @@ def main() -> int:
 
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the file byte-identical between builds.
-    with gzip.GzipFile(opts.out, "wb", mtime=0) as raw, \
-            __import__("io").TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
+    with (
+        gzip.GzipFile(opts.out, "wb", mtime=0) as raw,
+        __import__("io").TextIOWrapper(raw, encoding="utf-8", newline="\n") as out,
+    ):
         out.write("# domain\tlist\tadded (YYYY-MM-DD; MetaMask: snapshot date)\n")
         for (host, list_name), added in sorted(rows.items()):
             out.write(f"{host}\t{list_name}\t{added}\n")
-    print(f"wrote {len(rows)} entries to {opts.out} ({skipped} unparseable skipped)")
+    print(
+        f"wrote {len(rows)} entries to {opts.out} ({skipped} unparseable skipped,"
+        f" {len(refused_popular)} top sites refused: {', '.join(sorted(set(refused_popular))[:10])})"
+    )
     return 0
 
 

@@ -75,7 +75,6 @@ def _bound_address(runner: Any) -> tuple[str, int]:
     raise CommandError("the server did not report a listening address")
 
 
-
 #: Longest request line and header field the HTTP parser accepts (aiohttp's default: 8190).
 MAX_REQUEST_LINE = 65_536
 MAX_HEADER_FIELD = 16_384
@@ -167,7 +166,9 @@ def feeds_import(args: argparse.Namespace, settings: Settings) -> int:
 
     progress = _ProgressBar() if sys.stderr.isatty() else None
     try:
-        data = read_source(args.source, max_bytes=settings.feed_max_bytes, timeout_s=settings.feed_timeout_s)
+        data = read_source(
+            args.source, max_bytes=settings.feed_max_bytes, timeout_s=settings.feed_timeout_s
+        )
         resources = Resources.load(settings)
         summary = import_feed(
             _open(settings),

@@ -19,17 +19,26 @@ def test_a_client_key_can_check_but_not_write(fresh_server: RunningServer) -> No
     client = make_key(fresh_server, "client")
     assert fresh_server.request("GET", "/v1/check/link?url=example.com", key=client).status == 200
     denied = fresh_server.request(
-        "POST", "/v1/lists/entries", json_body={"value": "evil.example", "action": "block"}, key=client
+        "POST",
+        "/v1/lists/entries",
+        json_body={"value": "evil.example", "action": "block"},
+        key=client,
     )
     assert denied.status == 403
     assert denied.json()["code"] == "forbidden"
-    assert fresh_server.request("POST", "/v1/keys", json_body={"role": "admin"}, key=client).status == 403
+    assert (
+        fresh_server.request("POST", "/v1/keys", json_body={"role": "admin"}, key=client).status
+        == 403
+    )
 
 
 def test_a_moderator_key_can_edit_lists_but_not_keys(fresh_server: RunningServer) -> None:
     moderator = make_key(fresh_server, "moderator")
     added = fresh_server.request(
-        "POST", "/v1/lists/entries", json_body={"value": "evil.example", "action": "block"}, key=moderator
+        "POST",
+        "/v1/lists/entries",
+        json_body={"value": "evil.example", "action": "block"},
+        key=moderator,
     )
     assert added.status == 201
     assert fresh_server.request("GET", "/v1/keys", key=moderator).status == 403
@@ -45,23 +54,36 @@ def test_keys_are_stored_hashed_and_listed_by_prefix_only(fresh_server: RunningS
 
 def test_a_revoked_key_stops_working(fresh_server: RunningServer) -> None:
     created = fresh_server.request("POST", "/v1/keys", json_body={"role": "client"}).json()
-    assert fresh_server.request("GET", "/v1/check/link?url=example.com", key=created["key"]).status == 200
+    assert (
+        fresh_server.request("GET", "/v1/check/link?url=example.com", key=created["key"]).status
+        == 200
+    )
     assert fresh_server.request("DELETE", f"/v1/keys/{created['id']}").status == 200
     response = fresh_server.request("GET", "/v1/check/link?url=example.com", key=created["key"])
     assert response.status == 401
 
 
 def test_open_checks_need_no_key_but_are_rate_limited_per_ip(tmp_path: Path) -> None:
-    server = start_server(tmp_path, env={"FAKEWATCH_OPEN_CHECKS": "true", "FAKEWATCH_OPEN_CHECKS_PER_MINUTE": "5"})
+    server = start_server(
+        tmp_path, env={"FAKEWATCH_OPEN_CHECKS": "true", "FAKEWATCH_OPEN_CHECKS_PER_MINUTE": "5"}
+    )
     try:
-        statuses = [server.request("GET", "/v1/check/link?url=example.com", key=None).status for _ in range(7)]
+        statuses = [
+            server.request("GET", "/v1/check/link?url=example.com", key=None).status
+            for _ in range(7)
+        ]
         assert statuses[:5] == [200] * 5
         limited = server.request("GET", "/v1/check/link?url=example.com", key=None)
         assert limited.status == 429
         assert limited.json()["code"] == "rate_limited"
         assert int(limited.headers["Retry-After"]) >= 1
         # Writes stay closed even when checks are open.
-        write = server.request("POST", "/v1/lists/entries", json_body={"value": "a.example", "action": "block"}, key=None)
+        write = server.request(
+            "POST",
+            "/v1/lists/entries",
+            json_body={"value": "a.example", "action": "block"},
+            key=None,
+        )
         assert write.status == 401
     finally:
         server.stop()
@@ -70,7 +92,10 @@ def test_open_checks_need_no_key_but_are_rate_limited_per_ip(tmp_path: Path) -> 
 def test_guessing_keys_is_throttled(tmp_path: Path) -> None:
     server = start_server(tmp_path, env={"FAKEWATCH_AUTH_FAILURES_PER_MINUTE": "3"})
     try:
-        statuses = [server.request("GET", "/v1/check/link?url=x.example", key=f"fw_guess{i}").status for i in range(5)]
+        statuses = [
+            server.request("GET", "/v1/check/link?url=x.example", key=f"fw_guess{i}").status
+            for i in range(5)
+        ]
         assert statuses[:3] == [401, 401, 401]
         assert statuses[3:] == [429, 429]
     finally:
@@ -79,12 +104,19 @@ def test_guessing_keys_is_throttled(tmp_path: Path) -> None:
 
 def test_keys_and_checked_urls_never_reach_the_log(fresh_server: RunningServer) -> None:
     key = make_key(fresh_server, "client")
-    fresh_server.request("GET", "/v1/check/link?url=https%3A%2F%2Fsecret-victim-page.example%2Fpii", key=key)
+    fresh_server.request(
+        "GET", "/v1/check/link?url=https%3A%2F%2Fsecret-victim-page.example%2Fpii", key=key
+    )
     fresh_server.request(
         "POST", "/v1/check/links", json_body={"urls": ["https://another-private.example/"]}, key=key
     )
     fresh_server.stop()
     log = fresh_server.stderr()
     assert '"route": "/v1/check/link"' in log
-    for secret in (key, "secret-victim-page", "another-private", fresh_server.env["FAKEWATCH_ADMIN_KEY"]):
+    for secret in (
+        key,
+        "secret-victim-page",
+        "another-private",
+        fresh_server.env["FAKEWATCH_ADMIN_KEY"],
+    ):
         assert secret not in log

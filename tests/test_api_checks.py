@@ -16,7 +16,9 @@ def check(server: RunningServer, url: str, **params: str) -> dict:
     return response.json()
 
 
-def test_a_listed_domain_is_likely_scam_and_names_the_list_entry_and_date(server: RunningServer) -> None:
+def test_a_listed_domain_is_likely_scam_and_names_the_list_entry_and_date(
+    server: RunningServer,
+) -> None:
     verdict = check(server, "https://polkadot-dot.info/claim")
     assert verdict["verdict"] == "likely_scam"
     assert verdict["url"] == "https://polkadot-dot.info/claim"
@@ -62,12 +64,22 @@ def test_accept_language_picks_chinese(server: RunningServer) -> None:
 
 
 def test_a_batch_answers_in_order_with_each_url(server: RunningServer) -> None:
-    urls = ["https://polkadot-dot.info/", "https://www.wikipedia.org/", "javascript:alert(1)", "http://paypal.com@evil.example/"]
+    urls = [
+        "https://polkadot-dot.info/",
+        "https://www.wikipedia.org/",
+        "javascript:alert(1)",
+        "http://paypal.com@evil.example/",
+    ]
     response = server.request("POST", "/v1/check/links", json_body={"urls": urls})
     assert response.status == 200
     results = response.json()["results"]
     assert [r["url"] for r in results] == urls
-    assert [r["verdict"] for r in results] == ["likely_scam", "no_known_signals", "unknown", "suspicious"]
+    assert [r["verdict"] for r in results] == [
+        "likely_scam",
+        "no_known_signals",
+        "unknown",
+        "suspicious",
+    ]
     assert results[2]["error"]["code"] == "unsupported_scheme"
 
 
@@ -82,7 +94,9 @@ def test_a_wrapped_link_is_judged_by_its_destination(server: RunningServer) -> N
 def test_a_batch_of_100_is_accepted_and_101_refused(server: RunningServer) -> None:
     urls = [f"https://site{i}.example/" for i in range(100)]
     assert server.request("POST", "/v1/check/links", json_body={"urls": urls}).status == 200
-    refused = server.request("POST", "/v1/check/links", json_body={"urls": [*urls, "https://x.example/"]})
+    refused = server.request(
+        "POST", "/v1/check/links", json_body={"urls": [*urls, "https://x.example/"]}
+    )
     assert refused.status == 400
     assert refused.json()["code"] == "validation_failed"
 

@@ -15,9 +15,14 @@ def verdict_of(server: RunningServer, url: str) -> dict:
 
 
 def test_an_operator_block_entry_makes_a_domain_likely_scam(fresh_server: RunningServer) -> None:
-    assert verdict_of(fresh_server, "https://shop.fresh-scam.example/")["verdict"] == "no_known_signals"
+    assert (
+        verdict_of(fresh_server, "https://shop.fresh-scam.example/")["verdict"]
+        == "no_known_signals"
+    )
     added = fresh_server.request(
-        "POST", "/v1/lists/entries", json_body={"value": "fresh-scam.example", "action": "block", "note": "case 12"}
+        "POST",
+        "/v1/lists/entries",
+        json_body={"value": "fresh-scam.example", "action": "block", "note": "case 12"},
     )
     assert added.status == 201
     verdict = verdict_of(fresh_server, "https://shop.fresh-scam.example/")
@@ -25,9 +30,13 @@ def test_an_operator_block_entry_makes_a_domain_likely_scam(fresh_server: Runnin
     assert verdict["reasons"][0]["details"]["matched"][0]["list"] == "operator"
 
 
-def test_the_operator_allowlist_wins_over_the_bundled_blocklist(fresh_server: RunningServer) -> None:
+def test_the_operator_allowlist_wins_over_the_bundled_blocklist(
+    fresh_server: RunningServer,
+) -> None:
     assert verdict_of(fresh_server, "https://polkadot-dot.info/")["verdict"] == "likely_scam"
-    fresh_server.request("POST", "/v1/lists/entries", json_body={"value": "polkadot-dot.info", "action": "allow"})
+    fresh_server.request(
+        "POST", "/v1/lists/entries", json_body={"value": "polkadot-dot.info", "action": "allow"}
+    )
     verdict = verdict_of(fresh_server, "https://polkadot-dot.info/")
     assert verdict["verdict"] == "no_known_signals"
     assert verdict["reasons"][0]["code"] == "lists.allowed"
@@ -43,14 +52,27 @@ def test_a_retired_entry_stops_matching_and_its_history_stays(fresh_server: Runn
 
 
 def test_public_suffixes_cannot_be_listed(fresh_server: RunningServer) -> None:
-    response = fresh_server.request("POST", "/v1/lists/entries", json_body={"value": "pages.dev", "action": "block"})
+    response = fresh_server.request(
+        "POST", "/v1/lists/entries", json_body={"value": "pages.dev", "action": "block"}
+    )
     assert response.status == 400
     assert response.json()["code"] == "validation_failed"
 
 
-def test_an_entry_added_from_the_cli_reaches_the_running_server(fresh_server: RunningServer) -> None:
+def test_an_entry_added_from_the_cli_reaches_the_running_server(
+    fresh_server: RunningServer,
+) -> None:
     subprocess.run(
-        [sys.executable, "-m", "server", "lists", "block", "cli-added.example", "--db", str(fresh_server.db)],
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "lists",
+            "block",
+            "cli-added.example",
+            "--db",
+            str(fresh_server.db),
+        ],
         check=True,
         env=cli_env(),
         capture_output=True,

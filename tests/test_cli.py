@@ -31,7 +31,9 @@ def test_help_lists_every_subcommand() -> None:
 
 
 def test_check_explains_a_verdict_without_a_server(tmp_path: Path) -> None:
-    result = fakewatch("check", "https://polkadot-dot.info/claim", "--db", str(tmp_path / "none.db"))
+    result = fakewatch(
+        "check", "https://polkadot-dot.info/claim", "--db", str(tmp_path / "none.db")
+    )
     assert result.returncode == 0, result.stderr
     assert "LIKELY A SCAM" in result.stdout
     assert "bundled:polkadot-js" in result.stdout
@@ -39,7 +41,15 @@ def test_check_explains_a_verdict_without_a_server(tmp_path: Path) -> None:
 
 
 def test_check_json_prints_the_api_shape_in_chinese(tmp_path: Path) -> None:
-    result = fakewatch("check", "--json", "--lang", "zh", "https://polkadot-dot.info/", "--db", str(tmp_path / "x.db"))
+    result = fakewatch(
+        "check",
+        "--json",
+        "--lang",
+        "zh",
+        "https://polkadot-dot.info/",
+        "--db",
+        str(tmp_path / "x.db"),
+    )
     body = json.loads(result.stdout)
     assert body["results"][0]["verdict"] == "likely_scam"
     assert "黑名单" in body["results"][0]["reasons"][0]["message"]
@@ -93,13 +103,17 @@ def test_a_bad_setting_names_its_variable() -> None:
 def test_a_bad_admin_key_is_never_echoed() -> None:
     result = fakewatch("check", "x.example", env={"FAKEWATCH_ADMIN_KEY": "short"})
     assert result.returncode == 2
-    assert "FAKEWATCH_ADMIN_KEY" in result.stderr and "short" not in result.stderr.replace("at least", "")
+    assert "FAKEWATCH_ADMIN_KEY" in result.stderr and "short" not in result.stderr.replace(
+        "at least", ""
+    )
 
 
 def test_db_backup_copies_a_live_database(tmp_path: Path) -> None:
     server = start_server(tmp_path)
     try:
-        server.request("POST", "/v1/lists/entries", json_body={"value": "backed-up.example", "action": "block"})
+        server.request(
+            "POST", "/v1/lists/entries", json_body={"value": "backed-up.example", "action": "block"}
+        )
         dest = tmp_path / "backup" / "copy.db"
         result = fakewatch("db", "backup", str(dest), "--db", str(server.db))
         assert result.returncode == 0, result.stderr

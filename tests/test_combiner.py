@@ -28,7 +28,11 @@ def test_a_blocklist_hit_alone_is_likely_scam() -> None:
 
 def test_the_allowlist_wins_over_everything() -> None:
     outcome = combine(
-        [ev("lists.allowed", 0.0, Role.ALLOW), ev("lookalike.edit", 0.6, Role.PRIMARY), ev("x.cue", 0.4, Role.SUPPORTING)]
+        [
+            ev("lists.allowed", 0.0, Role.ALLOW),
+            ev("lookalike.edit", 0.6, Role.PRIMARY),
+            ev("x.cue", 0.4, Role.SUPPORTING),
+        ]
     )
     assert outcome.verdict is Verdict.NO_KNOWN_SIGNALS
     assert [r.code for r in outcome.reasons] == ["lists.allowed"]
@@ -39,13 +43,18 @@ def test_a_lookalike_alone_is_suspicious() -> None:
 
 
 def test_a_lookalike_with_a_second_signal_is_likely_scam() -> None:
-    outcome = combine([ev("lookalike.edit", 0.6, Role.PRIMARY), ev("url_cues.risky_tld", 0.15, Role.SUPPORTING)])
+    outcome = combine(
+        [ev("lookalike.edit", 0.6, Role.PRIMARY), ev("url_cues.risky_tld", 0.15, Role.SUPPORTING)]
+    )
     assert outcome.verdict is Verdict.LIKELY_SCAM
 
 
 def test_two_findings_of_the_same_detector_do_not_corroborate_each_other() -> None:
     outcome = combine(
-        [ev("lookalike.homoglyph", 0.7, Role.PRIMARY), ev("lookalike.mixed_script", 0.3, Role.SUPPORTING)]
+        [
+            ev("lookalike.homoglyph", 0.7, Role.PRIMARY),
+            ev("lookalike.mixed_script", 0.3, Role.SUPPORTING),
+        ]
     )
     assert outcome.verdict is Verdict.SUSPICIOUS
 
@@ -56,7 +65,9 @@ def test_supporting_cues_never_make_likely_scam() -> None:
 
 
 def test_supporting_cues_below_the_threshold_stay_no_known_signals() -> None:
-    outcome = combine([ev("url_cues.a", 0.2, Role.SUPPORTING), ev("url_cues.b", 0.2, Role.SUPPORTING)])
+    outcome = combine(
+        [ev("url_cues.a", 0.2, Role.SUPPORTING), ev("url_cues.b", 0.2, Role.SUPPORTING)]
+    )
     assert outcome.verdict is Verdict.NO_KNOWN_SIGNALS
     assert outcome.score < SUSPICIOUS_AT
 
@@ -76,7 +87,12 @@ def test_reasons_are_ordered_strongest_first() -> None:
             ev("url_cues.b", 0.3, Role.SUPPORTING),
         ]
     )
-    assert [r.code for r in outcome.reasons] == ["lists.blocked_domain", "lookalike.edit", "url_cues.b", "url_cues.a"]
+    assert [r.code for r in outcome.reasons] == [
+        "lists.blocked_domain",
+        "lookalike.edit",
+        "url_cues.b",
+        "url_cues.a",
+    ]
 
 
 def test_a_failed_detector_makes_the_verdict_partial_but_the_rest_counts() -> None:

@@ -49,12 +49,18 @@ def test_example(engine: Engine, name: str, index: int) -> None:
     link = engine.resources.parser.parse(case.value)
     found: list[Evidence] = list(detector.score(link))
     codes = {e.code for e in found}
-    assert case.expect <= codes, f"{case.value}: expected {sorted(case.expect)}, got {sorted(codes)} ({case.why})"
-    assert not (case.forbid & codes), f"{case.value}: must not emit {sorted(case.forbid & codes)} ({case.why})"
+    assert case.expect <= codes, (
+        f"{case.value}: expected {sorted(case.expect)}, got {sorted(codes)} ({case.why})"
+    )
+    assert not (case.forbid & codes), (
+        f"{case.value}: must not emit {sorted(case.forbid & codes)} ({case.why})"
+    )
     for evidence in found:
         assert evidence.detector == detector.name
         assert evidence.code in detector.messages, f"{evidence.code} has no message"
         json.dumps(dict(evidence.details))  # details must be JSON
         for lang in LANGUAGES:
             sentence = engine.renderer.message(evidence, lang)
-            assert sentence and "{" not in sentence, f"{evidence.code} renders badly in {lang}: {sentence}"
+            assert sentence and "{" not in sentence, (
+                f"{evidence.code} renders badly in {lang}: {sentence}"
+            )

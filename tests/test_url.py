@@ -46,9 +46,14 @@ def test_broken_punycode_is_refused(parser: LinkParser) -> None:
 
 
 def test_registrable_domain_uses_the_private_suffix_section(parser: LinkParser) -> None:
-    assert parser.parse("https://x.metamask-io.pages.dev/").host.registrable == "metamask-io.pages.dev"
+    assert (
+        parser.parse("https://x.metamask-io.pages.dev/").host.registrable == "metamask-io.pages.dev"
+    )
     assert parser.parse("https://a.b.example.co.uk/").host.registrable == "example.co.uk"
-    assert parser.parse("https://bucket.s3.amazonaws.com/").host.registrable == "bucket.s3.amazonaws.com"
+    assert (
+        parser.parse("https://bucket.s3.amazonaws.com/").host.registrable
+        == "bucket.s3.amazonaws.com"
+    )
 
 
 def test_hosting_suffixes_missing_from_the_psl_are_their_own_sites(parser: LinkParser) -> None:
@@ -83,8 +88,16 @@ def test_credentials_are_stripped_but_a_hidden_hostname_is_remembered(parser: Li
 @pytest.mark.parametrize(
     ("wrapped", "destination", "wrapper"),
     [
-        ("https://www.google.com/url?q=https://evil.example/login&sa=D", "https://evil.example/login", "Google redirect"),
-        ("https://l.facebook.com/l.php?u=https%3A%2F%2Fscam.example%2F", "https://scam.example/", "Facebook link shim"),
+        (
+            "https://www.google.com/url?q=https://evil.example/login&sa=D",
+            "https://evil.example/login",
+            "Google redirect",
+        ),
+        (
+            "https://l.facebook.com/l.php?u=https%3A%2F%2Fscam.example%2F",
+            "https://scam.example/",
+            "Facebook link shim",
+        ),
         (
             "https://weixin110.qq.com/cgi-bin/mmspamsupport-bin/newredirectconfirmcgi?main_type=2&url=http%3A%2F%2Fscam.example%2Fpay",
             "http://scam.example/pay",
@@ -92,7 +105,9 @@ def test_credentials_are_stripped_but_a_hidden_hostname_is_remembered(parser: Li
         ),
     ],
 )
-def test_redirectors_are_unwrapped(parser: LinkParser, wrapped: str, destination: str, wrapper: str) -> None:
+def test_redirectors_are_unwrapped(
+    parser: LinkParser, wrapped: str, destination: str, wrapper: str
+) -> None:
     link = parser.parse(wrapped)
     assert link.url == destination
     assert [w.name for w in link.wrappers] == [wrapper]
@@ -138,7 +153,13 @@ def test_any_text_either_parses_or_raises_invalid_url(parser_text: str) -> None:
     try:
         link = parser.parse(parser_text)
     except InvalidUrl as exc:
-        assert exc.code in {"invalid_url", "url_too_long", "unsupported_scheme", "invalid_host", "invalid_port"}
+        assert exc.code in {
+            "invalid_url",
+            "url_too_long",
+            "unsupported_scheme",
+            "invalid_host",
+            "invalid_port",
+        }
         return
     # What we accept is a well-formed http(s) URL whose host would parse again the same way.
     assert link.url.startswith(("http://", "https://"))
@@ -148,7 +169,9 @@ def test_any_text_either_parses_or_raises_invalid_url(parser_text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.from_regex(r"[a-z0-9][a-z0-9\-]{0,20}[a-z0-9]", fullmatch=True), min_size=1, max_size=4),
+    st.lists(
+        st.from_regex(r"[a-z0-9][a-z0-9\-]{0,20}[a-z0-9]", fullmatch=True), min_size=1, max_size=4
+    ),
     st.sampled_from(["com", "co.uk", "pages.dev", "cn", "xn--fiqs8s"]),
 )
 def test_registrable_domain_is_a_suffix_of_the_host(labels: list[str], suffix: str) -> None:

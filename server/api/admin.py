@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlite_utils import Database as SqliteDb
 
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE
@@ -13,7 +14,6 @@ from server.keys import KeyRole, hash_key, key_prefix, new_key
 from server.links.url import InvalidUrl
 from server.lists import Action, EntryKind
 from server.storage import queries
-from sqlite_utils import Database as SqliteDb
 
 routes = web.RouteTableDef()
 
@@ -42,7 +42,13 @@ async def create_key(request: web.Request) -> web.Response:
         key_id = queries.insert_api_key(
             db, key_hash=hash_key(key), prefix=key_prefix(key), role=role_raw, label=label
         )
-        queries.audit(db, actor=principal.actor, action="key.create", target=f"key:{key_id}", details={"role": role_raw})
+        queries.audit(
+            db,
+            actor=principal.actor,
+            action="key.create",
+            target=f"key:{key_id}",
+            details={"role": role_raw},
+        )
         return key_id
 
     key_id = await request.app[DB].write(write)
@@ -69,7 +75,9 @@ async def revoke_key(request: web.Request) -> web.Response:
     def write(db: SqliteDb) -> bool:
         done = queries.revoke_api_key(db, key_id)
         if done:
-            queries.audit(db, actor=principal.actor, action="key.revoke", target=f"key:{key_id}", details={})
+            queries.audit(
+                db, actor=principal.actor, action="key.revoke", target=f"key:{key_id}", details={}
+            )
         return done
 
     if not await request.app[DB].write(write):
@@ -102,7 +110,9 @@ async def list_entries(request: web.Request) -> web.Response:
     if list_name is not None:
         string_field(list_name, "list", max_length=100)
     rows = await request.app[DB].read(
-        lambda db: queries.list_entry_rows(db, list_name=list_name, action=action, limit=limit, offset=offset)
+        lambda db: queries.list_entry_rows(
+            db, list_name=list_name, action=action, limit=limit, offset=offset
+        )
     )
     return web.json_response({"entries": rows, "limit": limit, "offset": offset}, dumps=dumps)
 
@@ -111,7 +121,9 @@ async def list_entries(request: web.Request) -> web.Response:
 async def add_entry(request: web.Request) -> web.Response:
     """An operator entry: ``{"value": "evil.example", "action": "block"|"allow", "note"}``."""
     principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
-    body = await json_object(request, allowed=("value", "action", "note"), required=("value", "action"))
+    body = await json_object(
+        request, allowed=("value", "action", "note"), required=("value", "action")
+    )
     value = string_field(body["value"], "value", max_length=253)
     action = string_field(body["action"], "action", max_length=8)
     if action not in {a.value for a in Action}:
@@ -124,7 +136,8 @@ async def add_entry(request: web.Request) -> web.Response:
         raise InvalidUrlError(str(exc), code=exc.code) from None
     if host.is_ip or engine.resources.suffixes.is_suffix(host.ascii):
         raise ValidationFailed(
-            f"'{host.ascii}' is an IP address or a public suffix; list a domain name instead.", field="value"
+            f"'{host.ascii}' is an IP address or a public suffix; list a domain name instead.",
+            field="value",
         )
     now = queries.now_iso()
 
@@ -142,7 +155,11 @@ async def add_entry(request: web.Request) -> web.Response:
         )
         version = queries.bump_lists_version(db)
         queries.audit(
-            db, actor=principal.actor, action=f"list.{action}", target=host.ascii, details={"entry_id": entry_id}
+            db,
+            actor=principal.actor,
+            action=f"list.{action}",
+            target=host.ascii,
+            details={"entry_id": entry_id},
         )
         return {"id": entry_id, "created": created, "lists_version": version}
 
@@ -164,7 +181,13 @@ async def remove_entry(request: web.Request) -> web.Response:
         done = queries.remove_list_entry(db, entry_id)
         if done:
             queries.bump_lists_version(db)
-            queries.audit(db, actor=principal.actor, action="list.remove", target=f"entry:{entry_id}", details={})
+            queries.audit(
+                db,
+                actor=principal.actor,
+                action="list.remove",
+                target=f"entry:{entry_id}",
+                details={},
+            )
         return done
 
     if not await request.app[DB].write(write):

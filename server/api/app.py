@@ -31,9 +31,7 @@ CPU_THREADS = 2
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(
-        middlewares=[request_middleware], client_max_size=settings.max_body_bytes
-    )
+    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_lifecycle)
@@ -56,7 +54,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     refresher = asyncio.create_task(_refresh_lists(app))
     log.info(
         "ready",
-        extra={"lists_version": engine.lists_version, "list_entries": engine.resources.lists.current.size},
+        extra={
+            "lists_version": engine.lists_version,
+            "list_entries": engine.resources.lists.current.size,
+        },
     )
     try:
         yield

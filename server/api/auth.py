@@ -56,7 +56,9 @@ class Authenticator:
         """Drop cached keys (after a revoke through the API)."""
         self._cache.clear()
 
-    async def require(self, request: web.Request, role: KeyRole, *, open_check: bool = False) -> Principal:
+    async def require(
+        self, request: web.Request, role: KeyRole, *, open_check: bool = False
+    ) -> Principal:
         """The caller if it may act as ``role``; raise 401/403/429 otherwise."""
         ip = client_ip(request, self._settings)
         key = _bearer(request)

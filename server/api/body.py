@@ -12,7 +12,9 @@ from server.api.state import SETTINGS
 from server.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 
-async def json_object(request: web.Request, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
+async def json_object(
+    request: web.Request, allowed: Iterable[str], required: Iterable[str] = ()
+) -> dict[str, Any]:
     """The body as a JSON object with only ``allowed`` keys and every ``required`` one."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
@@ -52,7 +54,9 @@ def query_params(request: web.Request, allowed: Iterable[str]) -> Mapping[str, s
         )
     for name in request.query:
         if len(request.query.getall(name)) > 1:
-            raise ValidationFailed(f"The query parameter '{name}' is given more than once.", field=name)
+            raise ValidationFailed(
+                f"The query parameter '{name}' is given more than once.", field=name
+            )
     return request.query
 
 
@@ -60,7 +64,9 @@ def string_field(value: Any, name: str, *, max_length: int, min_length: int = 1)
     if not isinstance(value, str):
         raise ValidationFailed(f"'{name}' must be a string.", field=name)
     if not min_length <= len(value) <= max_length:
-        raise ValidationFailed(f"'{name}' must be {min_length} to {max_length} characters long.", field=name)
+        raise ValidationFailed(
+            f"'{name}' must be {min_length} to {max_length} characters long.", field=name
+        )
     return value
 
 

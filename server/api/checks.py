@@ -63,7 +63,8 @@ async def check_links(request: web.Request) -> web.Response:
         raise ValidationFailed("'urls' must be a non-empty list of strings.", field="urls")
     if len(urls) > settings.max_urls_per_request:
         raise ValidationFailed(
-            f"At most {settings.max_urls_per_request} URLs per request; split the batch.", field="urls"
+            f"At most {settings.max_urls_per_request} URLs per request; split the batch.",
+            field="urls",
         )
     for index, url in enumerate(urls):
         string_field(url, f"urls[{index}]", max_length=settings.max_url_length)

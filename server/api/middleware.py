@@ -32,8 +32,17 @@ _HTTP_CODES = {
 }
 
 
-def error_body(status: int, code: str, message: str, request_id: str, **extra: Any) -> dict[str, Any]:
-    return {"ok": False, "error": message, "code": code, "status": status, "request_id": request_id, **extra}
+def error_body(
+    status: int, code: str, message: str, request_id: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error": message,
+        "code": code,
+        "status": status,
+        "request_id": request_id,
+        **extra,
+    }
 
 
 def _route_of(request: web.Request) -> str:
@@ -54,9 +63,16 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         response = _render_http_exception(exc, request_id)
     except Exception:
-        log.exception("unhandled error", extra={"request_id": request_id, "route": _route_of(request)})
+        log.exception(
+            "unhandled error", extra={"request_id": request_id, "route": _route_of(request)}
+        )
         response = web.json_response(
-            error_body(500, "internal_error", "Something broke on our side; the request id identifies it in the log.", request_id),
+            error_body(
+                500,
+                "internal_error",
+                "Something broke on our side; the request id identifies it in the log.",
+                request_id,
+            ),
             status=500,
         )
     response.headers["X-Request-Id"] = request_id

@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote
@@ -47,7 +48,8 @@ class TermMatcher:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.tokens: frozenset[str] = frozenset()
-        latin, han = set(), set()
+        latin: set[str] = set()
+        han: set[str] = set()
         for term in terms:
             (han if _HAN.search(term) else latin).add(term.lower())
         self.tokens = frozenset(latin)
@@ -291,7 +293,7 @@ def looks_random(label: str) -> bool:
     if len(label) < 10 or not letters:
         return False
     vowel_ratio = sum(ch in _VOWELS for ch in letters) / len(letters)
-    switches = sum(1 for a, b in zip(label, label[1:]) if a.isdigit() != b.isdigit())
+    switches = sum(1 for a, b in pairwise(label) if a.isdigit() != b.isdigit())
     longest_consonants = max(
         (len(run) for run in re.findall(r"[b-df-hj-np-tv-xz]+", letters)), default=0
     )

@@ -54,6 +54,10 @@ class Detector(Protocol):
     kinds: ClassVar[frozenset[ContentKind]]
     messages: ClassVar[Messages]
 
+    def __init__(self, resources: Resources) -> None:
+        """Build indexes from the shared resources, once per process."""
+        ...
+
     def score(self, content: Any) -> Sequence[Evidence]:
         """Evidence about ``content`` (a ``server.links.url.Link`` for link detectors).
 
@@ -65,14 +69,6 @@ class Detector(Protocol):
     def examples(cls) -> Sequence[Example]:
         """Inputs with the codes this detector must and must not emit on them."""
         ...
-
-
-class DetectorFactory(Protocol):
-    """How the registry builds a detector: from the shared, already-loaded resources."""
-
-    name: ClassVar[str]
-
-    def __call__(self, resources: Resources) -> Detector: ...
 
 
 def example(

@@ -9,7 +9,7 @@ migrations = Migrations("fakewatch")
 
 @migrations()
 def m001_keys_lists_feeds(db: Database) -> None:
-    db["api_keys"].create(
+    db.table("api_keys").create(
         {
             "id": int,
             "key_hash": str,
@@ -22,9 +22,9 @@ def m001_keys_lists_feeds(db: Database) -> None:
         pk="id",
         not_null={"key_hash", "prefix", "role", "created_at"},
     )
-    db["api_keys"].create_index(["key_hash"], unique=True)
+    db.table("api_keys").create_index(["key_hash"], unique=True)
 
-    db["list_entries"].create(
+    db.table("list_entries").create(
         {
             "id": int,
             "list": str,
@@ -41,10 +41,10 @@ def m001_keys_lists_feeds(db: Database) -> None:
         pk="id",
         not_null={"list", "action", "kind", "value", "source", "added_at", "seen_at"},
     )
-    db["list_entries"].create_index(["list", "action", "kind", "value"], unique=True)
-    db["list_entries"].create_index(["value"])
+    db.table("list_entries").create_index(["list", "action", "kind", "value"], unique=True)
+    db.table("list_entries").create_index(["value"])
 
-    db["feeds"].create(
+    db.table("feeds").create(
         {
             "name": str,
             "format": str,
@@ -59,10 +59,10 @@ def m001_keys_lists_feeds(db: Database) -> None:
         pk="name",
     )
 
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["meta"].insert({"key": "lists_version", "value": "0"})
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("meta").insert({"key": "lists_version", "value": "0"})
 
-    db["audit_log"].create(
+    db.table("audit_log").create(
         {"id": int, "at": str, "actor": str, "action": str, "target": str, "details": str},
         pk="id",
         not_null={"at", "actor", "action"},

@@ -65,10 +65,9 @@ def list_entry_rows(
     if action:
         where.append("action = ?")
         params.append(action)
-    sql = (
-        "SELECT id, list, action, kind, value, source, added_at, seen_at, reference, note"
-        f" FROM list_entries WHERE {' AND '.join(where)} ORDER BY id LIMIT ? OFFSET ?"
-    )
+    # ``where`` holds only the fixed fragments above; every value is a ? parameter.
+    clause = " AND ".join(where)
+    sql = f"SELECT id, list, action, kind, value, source, added_at, seen_at, reference, note FROM list_entries WHERE {clause} ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
     cursor = db.execute(sql, [*params, limit, offset])
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor]

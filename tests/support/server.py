@@ -53,7 +53,9 @@ class RunningServer:
             sent_headers.setdefault("Content-Type", "application/json")
         if key is not None:
             sent_headers["Authorization"] = f"Bearer {key}"
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=sent_headers)
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method, headers=sent_headers
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(req, timeout=30) as resp:
@@ -106,7 +108,9 @@ def start_server(
         text = stdout_path.read_text(encoding="utf-8")
         for line in text.splitlines():
             if line.startswith("READY "):
-                server = RunningServer(line.split(" ", 1)[1].strip(), process, db, stderr_path, full_env)
+                server = RunningServer(
+                    line.split(" ", 1)[1].strip(), process, db, stderr_path, full_env
+                )
                 assert server.request("GET", "/healthz", key=None).status == 200
                 return server
         if process.poll() is not None:

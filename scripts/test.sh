@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole check a submission must pass: lint, format, types, then every test.
+# Called by `make test` (after it builds .venv) and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+echo "== ruff (lint)"
+$BIN/ruff check server bot tests bench scripts
+echo "== ruff (format)"
+$BIN/ruff format --check server bot tests bench scripts
+echo "== mypy (server, bot)"
+$BIN/mypy
+echo "== pytest"
+export NO_PROXY=127.0.0.1,localhost
+$BIN/pytest -q -p no:cacheprovider "$@"
