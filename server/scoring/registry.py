@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.detectors.lists import ListsDetector
+from server.detectors.lookalike import LookalikeDetector
 from server.detectors.url_cues import UrlCuesDetector
-from server.scoring.detector import Detector, DetectorFactory
+from server.scoring.detector import Detector
 from server.scoring.resources import Resources
 
-DETECTORS: tuple[DetectorFactory, ...] = (
+DETECTORS: tuple[type[Detector], ...] = (
     ListsDetector,
     UrlCuesDetector,
+    LookalikeDetector,
 )
 
 
 def build_detectors(
-    resources: Resources, factories: Sequence[DetectorFactory] = DETECTORS
+    resources: Resources, factories: Sequence[type[Detector]] = DETECTORS
 ) -> list[Detector]:
     return [factory(resources) for factory in factories]
