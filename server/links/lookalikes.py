@@ -281,10 +281,8 @@ class LookalikeFinder:
         same = self._by_key.get(label)
         if same is not None:
             unusual = self.is_unusual_ending(parts)
-            if same.curated:
-                swap = same.combo is not Combo.NONE  # "live.top" is no one's lookalike
-            else:
-                swap = unusual and _swap_target(same)
+            # A curated name that is also an ordinary word is no one's lookalike ("live.top").
+            swap = same.combo is not Combo.NONE if same.curated else unusual and _swap_target(same)
             if swap:
                 return Finding(
                     Technique.TLD_SWAP, same, site, suffix=parts.suffix, unusual_ending=unusual
