@@ -147,10 +147,12 @@ class LookalikeDetector:
     def _judge_host(self, ascii_host: str, unicode_host: str) -> tuple[Evidence, ...]:
         parts = self._suffixes.split(ascii_host)
         findings = self._finder.find(ascii_host, unicode_host, parts)
-        return tuple(self._evidence(f) for f in findings)
+        return tuple(self._evidence(f, unicode_host) for f in findings)
 
-    def _evidence(self, finding: Finding) -> Evidence:
-        code, params = _wording(finding)
+    def _evidence(self, finding: Finding, unicode_host: str) -> Evidence:
+        # People read the site as their browser shows it, not as punycode.
+        shown = ".".join(unicode_host.split(".")[-(finding.site.count(".") + 1) :])
+        code, params = _wording(finding, shown)
         role, weight = self._strength(finding)
         return Evidence(self.name, code, weight, role, params, _details(finding))
 
@@ -201,10 +203,10 @@ class LookalikeDetector:
         )
 
 
-def _wording(finding: Finding) -> tuple[str, dict[str, Any]]:
+def _wording(finding: Finding, site: str) -> tuple[str, dict[str, Any]]:
     """The message code and its parameters, in words a person checks against the address."""
     brand = finding.brand
-    params: dict[str, Any] = {"brand": brand.domain if brand else "", "site": finding.site}
+    params: dict[str, Any] = {"brand": brand.domain if brand else "", "site": site}
     technique = finding.technique
     if finding.scripts:
         foreign = finding.scripts

@@ -87,6 +87,10 @@ class ScriptMix:
         return tuple(s for s in self.scripts if s != "LATIN")
 
 
+#: What every ASCII label is (one shared instance: most labels are ASCII).
+LATIN_ONLY = ScriptMix(("LATIN",), False)
+
+
 def script_name(script: str, lang: str) -> str:
     """``CYRILLIC`` → ``Cyrillic`` / ``西里尔字母``."""
     if lang == "zh":
@@ -141,7 +145,7 @@ class Confusables:
     def script_mix(self, label: str) -> ScriptMix:
         """The scripts of ``label`` (digits and hyphens aside); ASCII labels are plain Latin."""
         if label.isascii():
-            return ScriptMix(("LATIN",), False)
+            return LATIN_ONLY
         scripts = {self.script_of(ch) for ch in label} - NEUTRAL_SCRIPTS
         ordered = tuple(sorted(scripts))
         suspicious = len(scripts) > 1 and not any(scripts <= allowed for allowed in ALLOWED_MIXES)

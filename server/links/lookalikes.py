@@ -20,7 +20,7 @@ finds; ``server.detectors.lookalike`` decides what a finding weighs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -52,6 +52,10 @@ MIN_TOP_TYPO_LEN = 8
 #: Curated names this long are matched at distance 2 too: two edits leave ``coinbasse`` or
 #: ``rnetamask`` recognisable, and no honest top site sits that close to them.
 LONG_BRAND_LEN = 9
+
+#: Letters at each end of a name that one edit leaves intact (see ``NameIndex``); names
+#: shorter than twice this plus one go through the symmetric-delete table instead.
+AFFIX_LEN = 3
 
 #: Shortest name that counts in combosquatting (shorter ones are inside too many words), and
 #: shortest one matched inside a longer word with no separator (``binanceairdrop``).
@@ -191,28 +195,24 @@ class ProtectedSet:
         self.registrables = frozenset(registrables)
         self.hosts = frozenset(hosts)
         self.suffixes = frozenset(public_suffixes)
+        self._dotted_suffixes = tuple("." + suffix for suffix in public_suffixes)
         #: Every protected name that may show up inside another host's subdomain.
         self.domains = self.registrables | self.hosts | self.suffixes
 
     def covers(self, host: str, parts: DomainParts) -> bool:
         """True when ``host`` is a protected site or under one."""
-        if parts.registrable in self.registrables:
+        registrable = parts.registrable
+        if registrable in self.registrables or registrable in self.hosts:
             return True
-        if self.suffixes and any(tail in self.suffixes for tail in _tails(parts.suffix)):
+        suffix = parts.suffix
+        if suffix in self.suffixes or suffix.endswith(self._dotted_suffixes):
             return True
-        if self.hosts:
-            depth = parts.registrable.count(".")
-            return any(tail in self.hosts for tail in _tails(host, min_dots=depth))
+        name = host
+        while len(name) > len(registrable):  # the subdomains between host and registrable
+            if name in self.hosts:
+                return True
+            name = name.partition(".")[2]
         return False
-
-
-def _tails(name: str, min_dots: int = 0) -> Iterator[str]:
-    """``a.b.c`` → ``a.b.c``, ``b.c``, ``c`` (stopping at ``min_dots`` dots)."""
-    while True:
-        yield name
-        if name.count(".") <= min_dots:
-            return
-        name = name.partition(".")[2]
 
 
 class LookalikeFinder:
@@ -233,12 +233,9 @@ class LookalikeFinder:
         brands = _brands(suffixes, top_sites, rows, self._confusables)
         self._by_key: Mapping[str, Brand] = brands
         self._rows: Mapping[str, BrandRow] = {row.domain: row for row in reversed(rows)}
-        self._typo_index = _delete_index((b for b in brands.values() if _typo_target(b)), depth=1)
-        self._long_index = _delete_index(
-            (b for b in brands.values() if b.curated and len(b.skeleton) >= LONG_BRAND_LEN),
-            depth=2,
-        )
-        self._long_lengths = range(LONG_BRAND_LEN - 2, _longest(brands.values()) + 3)
+        self._typo_index = NameIndex((b for b in brands.values() if _typo_target(b)), 1)
+        long_names = [b for b in brands.values() if b.curated and len(b.skeleton) >= LONG_BRAND_LEN]
+        self._long_index = NameIndex(long_names, 2)
         combos = {b.key: b for b in brands.values() if _combo_target(b)}
         self._combos: Mapping[str, Brand] = combos
         self._combo_pattern = re.compile(_trie_pattern(combos))
@@ -303,10 +300,10 @@ class LookalikeFinder:
         limit = 0 if mix.foreign and "LATIN" not in mix.scripts else 1
         paired = self._confusables.fold_pairs(skeleton)
         forms = (skeleton,) if paired == skeleton else (skeleton, paired)
-        brand, distance = self._nearest(forms, limit)
+        brand, distance = _best(forms, self._typo_index.near(forms, limit), limit)
         threshold = 1
-        if brand is None and limit and len(skeleton) in self._long_lengths:
-            brand, distance = self._nearest_long(forms)
+        if brand is None and limit:
+            brand, distance = _best(forms, self._long_index.near(forms, 2), 2)
             threshold = 2
         if brand is None:
             return None
@@ -326,32 +323,14 @@ class LookalikeFinder:
             scripts=mix.foreign,
         )
 
-    def _nearest(self, forms: Sequence[str], limit: int) -> tuple[Brand | None, int]:
-        index = self._typo_index
-        candidates: list[Brand] = []
-        for form in forms:
-            candidates.extend(index.get(form, ()))
-            if limit:
-                for variant in _deletions(form):
-                    candidates.extend(index.get(variant, ()))
-        return _best(forms, candidates, limit)
-
-    def _nearest_long(self, forms: Sequence[str]) -> tuple[Brand | None, int]:
-        index = self._long_index
-        candidates: list[Brand] = []
-        for form in forms:
-            for variant in _deletions(form, depth=2):
-                candidates.extend(index.get(variant, ()))
-        return _best(forms, candidates, 2)
-
     def _combosquat(self, label: str, skeleton: str, site: str) -> Finding | None:
         # The label as written first; its skeleton only when no brand is spelled out in it
         # ("paypa1-login"), so digits folded into letters never invent words ("10000" → "loooo").
         for text in (label, skeleton):
-            matches = list(self._combo_pattern.finditer(text))
-            for match in matches:
-                brand = self._combos[match.group()]
-                words = self._combo_words(text, match.start(), match.end(), brand)
+            matches = self._spot(text)
+            for start, key in matches:
+                brand = self._combos[key]
+                words = self._combo_words(text, start, start + len(key), brand)
                 if words:
                     lure = self._context | _own_ending(brand)
                     lured = any(_made_of(w, lure) for w in words if not w.isdigit())
@@ -359,6 +338,15 @@ class LookalikeFinder:
             if matches or skeleton == label:
                 break
         return None
+
+    def _spot(self, text: str) -> list[tuple[int, str]]:
+        """Where combosquat names start in ``text``, the longest name at each position."""
+        found = []
+        match = self._combo_pattern.search(text)
+        while match is not None:
+            found.append((match.start(), match.group()))
+            match = self._combo_pattern.search(text, match.start() + 1)
+        return found
 
     def _combo_words(self, text: str, start: int, end: int, brand: Brand) -> tuple[str, ...]:
         """The other words beside the brand, or ``()`` when they do not make a combosquat."""
@@ -425,6 +413,65 @@ class LookalikeFinder:
         return Brand(key, domain, domain, "", Combo.NONE, False, 0, key, key)
 
 
+class NameIndex:
+    """Names within a small OSA distance of a query, found without scanning them all.
+
+    Short names (under ``2 * AFFIX_LEN + 1`` letters) go in a symmetric-delete table: each
+    name and its one-deletion variants → the name; a query looks up itself and its own
+    deletions. Longer names are found by what an edit cannot reach (pigeonhole): one edit
+    leaves the first or the last ``AFFIX_LEN`` letters intact; two leave those or the middle
+    intact (two transpositions straddling both borders escape it, a case no fuzzer makes).
+    Candidates are a superset: the caller verifies each with rapidfuzz's OSA distance.
+    """
+
+    def __init__(self, brands: Iterable[Brand], max_distance: int) -> None:
+        self._max = max_distance
+        self._short_len = 2 * AFFIX_LEN + 1
+        deletes: dict[str, list[Brand]] = {}
+        heads: dict[str, list[tuple[int, Brand]]] = {}
+        tails: dict[str, list[tuple[int, Brand]]] = {}
+        middles: dict[str, list[tuple[int, Brand]]] = {}
+        for brand in brands:
+            for form in {brand.skeleton, brand.paired}:
+                if len(form) < self._short_len:
+                    for variant in {form, *_deletions(form)}:
+                        deletes.setdefault(variant, []).append(brand)
+                    continue
+                heads.setdefault(form[:AFFIX_LEN], []).append((len(form), brand))
+                tails.setdefault(form[-AFFIX_LEN:], []).append((len(form), brand))
+                middle = form[AFFIX_LEN:-AFFIX_LEN]
+                middles.setdefault(middle, []).append((len(form), brand))
+        self._deletes = {k: tuple(v) for k, v in deletes.items()}
+        self._heads = {k: tuple(v) for k, v in heads.items()}
+        self._tails = {k: tuple(v) for k, v in tails.items()}
+        self._middles = {k: tuple(v) for k, v in middles.items()}
+        # Overlapping matches (a lookahead) so that no middle hides another.
+        self._middle_pattern = re.compile(f"(?=({_trie_pattern(middles)}))")
+
+    def near(self, forms: Sequence[str], limit: int) -> list[Brand]:
+        """Candidates for the skeleton ``forms`` of one label (a superset, unverified)."""
+        limit = min(limit, self._max)
+        found: list[Brand] = []
+        for form in forms:
+            size = len(form)
+            if self._deletes and size <= self._short_len:
+                variants = {form, *_deletions(form)} if limit else {form}
+                for variant in self._deletes.keys() & variants:
+                    found.extend(self._deletes[variant])
+            for length, brand in (
+                *self._heads.get(form[:AFFIX_LEN], ()),
+                *self._tails.get(form[-AFFIX_LEN:], ()),
+            ):
+                if abs(length - size) <= limit:
+                    found.append(brand)
+            if limit > 1:
+                for match in self._middle_pattern.finditer(form):
+                    for length, brand in self._middles[match.group(1)]:
+                        if abs(length - size) <= limit:
+                            found.append(brand)
+        return found
+
+
 def describe_edit(brand: str, label: str) -> Edit:
     """The smallest span that differs: ``paypal``/``paypa1`` → ``l`` replaced by ``1``."""
     start = 0
@@ -486,13 +533,18 @@ def _plain_typo(brand: Brand, edit: Edit, raw_distance: int, threshold: int) -> 
 
 
 def _made_of(run: str, words: frozenset[str]) -> bool:
-    """True when ``run`` is ``words`` end to end (``walletconnect``, ``secureid``)."""
+    """True when ``run`` is ``words`` end to end (``walletconnect``, ``secureid``), plurals
+    included (``airdrops``)."""
     reachable = [True] + [False] * len(run)
     for stop in range(1, len(run) + 1):
         reachable[stop] = any(
-            reachable[begin] and run[begin:stop] in words for begin in range(stop)
+            reachable[begin] and _is_word(run[begin:stop], words) for begin in range(stop)
         )
     return reachable[-1]
+
+
+def _is_word(text: str, words: frozenset[str]) -> bool:
+    return text in words or (len(text) > 3 and text[-1] == "s" and text[:-1] in words)
 
 
 def _own_ending(brand: Brand) -> frozenset[str]:
@@ -518,23 +570,9 @@ def _combo_target(brand: Brand) -> bool:
     return brand.curated and brand.combo is not Combo.NONE and len(brand.key) >= MIN_COMBO_LEN
 
 
-def _delete_index(brands: Iterable[Brand], depth: int) -> dict[str, tuple[Brand, ...]]:
-    """Symmetric-delete index: both skeletons and their deletion variants → brands."""
-    index: dict[str, list[Brand]] = {}
-    for brand in brands:
-        variants = {brand.skeleton, brand.paired}
-        variants.update(*(_deletions(form, depth) for form in (brand.skeleton, brand.paired)))
-        for variant in variants:
-            index.setdefault(variant, []).append(brand)
-    return {variant: tuple(found) for variant, found in index.items()}
-
-
-def _deletions(word: str, depth: int = 1) -> list[str]:
-    """Every string ``word`` becomes with 1..``depth`` characters deleted."""
-    found = [word[:i] + word[i + 1 :] for i in range(len(word))]
-    if depth > 1:
-        found = list({d for w in found for d in (w, *_deletions(w, depth - 1))})
-    return found
+def _deletions(word: str) -> list[str]:
+    """Every string ``word`` becomes with one character deleted."""
+    return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
 
 def _best(
@@ -542,23 +580,18 @@ def _best(
 ) -> tuple[Brand | None, int]:
     """The closest verified candidate: curated before top sites, then the higher rank."""
     best: Brand | None = None
-    best_key: tuple[int, int, int] = (limit + 1, 0, 0)
-    for brand in candidates:
-        distance = min(
-            OSA.distance(form, target, score_cutoff=limit)
-            for form in forms
-            for target in (brand.skeleton, brand.paired)
-        )
-        if distance > limit:
-            continue
-        key = (distance, 0 if brand.curated else 1, brand.rank or 1_000_000)
-        if key < best_key:
+    best_key = (limit + 1, 0, 0)
+    distance = OSA.distance
+    for brand in dict.fromkeys(candidates):
+        found = limit + 1
+        for form in forms:
+            found = min(found, distance(form, brand.skeleton, score_cutoff=limit))
+            if brand.paired != brand.skeleton:
+                found = min(found, distance(form, brand.paired, score_cutoff=limit))
+        key = (found, 0 if brand.curated else 1, brand.rank or 1_000_000)
+        if found <= limit and key < best_key:
             best, best_key = brand, key
     return best, best_key[0]
-
-
-def _longest(brands: Iterable[Brand]) -> int:
-    return max((len(b.skeleton) for b in brands if b.curated), default=0)
 
 
 def _mixed_script(mix: ScriptMix, site: str) -> Finding | None:
@@ -584,8 +617,8 @@ def _unicode_label(parts: DomainParts, unicode_host: str) -> str:
 def _trie_pattern(words: Iterable[str]) -> str:
     """One regex for many literal words, shaped as a trie: ``pay(?:pal|oneer)``.
 
-    Python's ``re`` tries alternatives one by one; a trie makes a search about five times
-    faster than a flat ``a|b|c`` over two hundred names.
+    Python's ``re`` tries alternatives one by one; a trie makes a search several times
+    faster than a flat ``a|b|c``.
     """
     trie: _Trie = {}
     for word in words:
