@@ -365,3 +365,16 @@ def test_known_legit_hosts_name_their_source(resources: Resources) -> None:
     assert any("DBAD" in line for line in header)
     hosts = read_lines(path)
     assert len(hosts) > 400 and all(h == h.lower() and " " not in h for h in hosts)
+
+
+def test_short_names_are_still_named_when_spelled_in_look_alike_letters(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    # jd.com and dhl.com are too short for typos, but not for a Cyrillic spelling.
+    for url, brand in (("https://јԁ.com/", "jd.com"), ("https://ԁһӏ.com/", "dhl.com")):
+        evidence = only(detector, resources, url)
+        assert (evidence.code, evidence.details["brand_domain"]) == (
+            "lookalike.other_alphabet",
+            brand,
+        )
+    assert judge(detector, resources, "https://jda.com/") == []  # a plain typo of a short name

@@ -4,9 +4,9 @@ The protected set is the bundled top-sites list plus a curated table of brands t
 imitate (``server/data/protected_brands.tsv``). A host is compared by its registrable label
 (``paypa1`` in ``www.paypa1.com``), its subdomain and its suffix:
 
-- typos: Damerau (OSA) distance 1 over skeletons, found through a symmetric-delete index
-  (every deletion variant of every target → the targets), then verified with rapidfuzz;
-  distance 2 only for long curated brands, where two edits still leave the name obvious;
+- typos: Damerau (OSA) distance 1 over skeletons, found through ``NameIndex`` (a
+  symmetric-delete table for short names, untouched first/last letters for long ones) and
+  verified with rapidfuzz; distance 2 only for long curated brands;
 - look-alike letters: skeletons fold Cyrillic ``а``, accents and ``rn`` → ``m`` (see
   ``confusables``); a label mixing alphabets is named even without a brand;
 - combosquatting: a curated brand name as a word of a longer label (``binance-airdrop``);
@@ -49,8 +49,10 @@ SHORT_NAME_LEN = 5
 TOP_TARGET_RANK = 1_000
 MIN_TOP_TYPO_LEN = 8
 
-#: Curated names this long are matched at distance 2 too: two edits leave ``coinbasse`` or
-#: ``rnetamask`` recognisable, and no honest top site sits that close to them.
+#: Curated names this long are matched at distance 2 too: two edits leave ``steamcomunlty``
+#: recognisable (the Discord-AntiScam list is full of them). From 8 letters, "meta*" and
+#: "open*" names crowd metamask and opensea (the MetaMask allowlist's near misses) and the
+#: held-out Tranco check gained 5 false hits; 9 keeps all but 52 of the scam-list hits.
 LONG_BRAND_LEN = 9
 
 #: Letters at each end of a name that one edit leaves intact (see ``NameIndex``); names
@@ -182,22 +184,23 @@ class ProtectedSet:
         known_legit: Iterable[str],
     ) -> None:
         registrables: set[str] = set(top_sites)
-        hosts: set[str] = set(known_legit)
+        curated_hosts: set[str] = set()
         public_suffixes: set[str] = set()
         for row in rows:
             parts = suffixes.split(row.domain)
             if not parts.label:
                 public_suffixes.add(row.domain)
             elif parts.subdomain:
-                hosts.add(row.domain)
+                curated_hosts.add(row.domain)
             else:
                 registrables.add(row.domain)
         self.registrables = frozenset(registrables)
-        self.hosts = frozenset(hosts)
+        self.hosts = frozenset(curated_hosts) | frozenset(known_legit)
         self.suffixes = frozenset(public_suffixes)
         self._dotted_suffixes = tuple("." + suffix for suffix in public_suffixes)
-        #: Every protected name that may show up inside another host's subdomain.
-        self.domains = self.registrables | self.hosts | self.suffixes
+        #: Every protected name that may show up inside another host's subdomain (the
+        #: known-legit hosts are exempt but imitated by no one).
+        self.domains = self.registrables | curated_hosts | self.suffixes
 
     def covers(self, host: str, parts: DomainParts) -> bool:
         """True when ``host`` is a protected site or under one."""
@@ -234,12 +237,15 @@ class LookalikeFinder:
         self._by_key: Mapping[str, Brand] = brands
         self._rows: Mapping[str, BrandRow] = {row.domain: row for row in reversed(rows)}
         self._typo_index = NameIndex((b for b in brands.values() if _typo_target(b)), 1)
+        self._exact = _exact_index(b for b in brands.values() if b.curated)
         long_names = [b for b in brands.values() if b.curated and len(b.skeleton) >= LONG_BRAND_LEN]
         self._long_index = NameIndex(long_names, 2)
         combos = {b.key: b for b in brands.values() if _combo_target(b)}
         self._combos: Mapping[str, Brand] = combos
         self._combo_pattern = re.compile(_trie_pattern(combos))
-        self._context = frozenset(context_words)
+        context = frozenset(context_words)
+        # Each name's lure words: the shared ones plus its own ending ("pancakeswapfinance").
+        self._lures = {key: context | _own_ending(b) for key, b in combos.items()}
         self._risky_tlds = frozenset(risky_tlds)
 
     @property
@@ -301,6 +307,10 @@ class LookalikeFinder:
         paired = self._confusables.fold_pairs(skeleton)
         forms = (skeleton,) if paired == skeleton else (skeleton, paired)
         brand, distance = _best(forms, self._typo_index.near(forms, limit), limit)
+        if brand is None and label != skeleton:
+            # Look-alike letters in a name too short or too common for typos ("јԁ", "ups" in
+            # Cyrillic, "b0c"): the exact skeleton of any curated name.
+            brand, distance = _best(forms, [b for f in forms for b in self._exact.get(f, ())], 0)
         threshold = 1
         if brand is None and limit:
             brand, distance = _best(forms, self._long_index.near(forms, 2), 2)
@@ -332,7 +342,7 @@ class LookalikeFinder:
                 brand = self._combos[key]
                 words = self._combo_words(text, start, start + len(key), brand)
                 if words:
-                    lure = self._context | _own_ending(brand)
+                    lure = self._lures[key]
                     lured = any(_made_of(w, lure) for w in words if not w.isdigit())
                     return Finding(Technique.COMBOSQUAT, brand, site, words=words, lure=lured)
             if matches or skeleton == label:
@@ -354,7 +364,7 @@ class LookalikeFinder:
         words = tuple(_WORDS.findall(before) + _WORDS.findall(after))
         if not words:
             return ()
-        lure = self._context | _own_ending(brand)
+        lure = self._lures[brand.key]
         # Letters run straight into the name ("xiaomi|wear", "binance|airdrop").
         touching = [run for run in (_TRAILING.findall(before) + _LEADING.findall(after)) if run]
         if brand.combo is Combo.ANY:
@@ -550,6 +560,15 @@ def _is_word(text: str, words: frozenset[str]) -> bool:
 def _own_ending(brand: Brand) -> frozenset[str]:
     """The words of the brand's real ending: ``finance`` for pancakeswap.finance."""
     return frozenset(brand.domain.split(".")[1:])
+
+
+def _exact_index(brands: Iterable[Brand]) -> dict[str, tuple[Brand, ...]]:
+    """Both skeletons of each name → the names."""
+    index: dict[str, list[Brand]] = {}
+    for brand in brands:
+        for form in {brand.skeleton, brand.paired}:
+            index.setdefault(form, []).append(brand)
+    return {form: tuple(found) for form, found in index.items()}
 
 
 def _typo_target(brand: Brand) -> bool:
