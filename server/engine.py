@@ -7,7 +7,7 @@ verdict is the API's verdict.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
 from server.scoring.detector import ContentKind, Detector
-from server.scoring.pipeline import LinkResult, Pipeline
+from server.scoring.pipeline import LinkResult, Pipeline, Scored
 from server.scoring.registry import build_detectors
 from server.scoring.render import Renderer
 from server.scoring.resources import Resources
@@ -59,8 +59,22 @@ class Engine:
         self.resources.lists.swap(index)
         log.info("lists reloaded", extra={"lists_version": index.version, "entries": index.size})
 
-    def versions(self) -> dict[str, str]:
-        return self.pipeline.versions(ContentKind.LINK)
+    def versions(self, *kinds: ContentKind) -> dict[str, str]:
+        """``{detector: version}`` behind a verdict over these kinds (links by default)."""
+        found: dict[str, str] = {}
+        for kind in kinds or (ContentKind.LINK,):
+            found.update(self.pipeline.versions(kind))
+        return found
+
+    def render(
+        self,
+        scored: Scored,
+        lang: str,
+        kinds: Sequence[ContentKind],
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Combine merged evidence once and render the verdict object (text, media checks)."""
+        return self.renderer.outcome(scored.outcome(), lang, self.versions(*kinds), extra)
 
     def render_links(self, results: Sequence[LinkResult], lang: str) -> list[dict[str, Any]]:
         versions = self.versions()

@@ -23,6 +23,32 @@ log = logging.getLogger("fakewatch.pipeline")
 
 
 @dataclass(frozen=True, slots=True)
+class Scored:
+    """Everything the detectors of one kind said about one item, before combining.
+
+    Checks that span kinds (a message's text and the links in it, an image and the text read
+    from it) merge their ``Scored`` parts and combine once, so corroboration works across
+    kinds: a lookalike link inside a giveaway message is ``likely_scam``.
+    """
+
+    evidence: tuple[Evidence, ...] = ()
+    failed: tuple[str, ...] = ()
+    ran: int = 0
+
+    def merge(self, *others: Scored) -> Scored:
+        evidence, failed, ran = list(self.evidence), list(self.failed), self.ran
+        for other in others:
+            evidence.extend(other.evidence)
+            failed.extend(other.failed)
+            ran += other.ran
+        return Scored(tuple(evidence), tuple(failed), ran)
+
+    def outcome(self) -> Outcome:
+        """The verdict; ``unknown`` when every detector that was asked failed."""
+        return combine(self.evidence, failed=self.failed, judged=len(self.failed) < self.ran)
+
+
+@dataclass(frozen=True, slots=True)
 class LinkResult:
     """The outcome for one submitted URL, or why it could not be read."""
 
@@ -91,6 +117,47 @@ class Pipeline:
         return _finish(
             raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK])
         )
+
+    def score_sync(self, kind: ContentKind, items: Sequence[Any]) -> list[Scored]:
+        """Run the detectors of ``kind`` over ``items`` in this thread (CLI, benchmarks)."""
+        detectors = self._by_kind[kind]
+        per_detector = [_score_each(d, items) for d in detectors]
+        return _gather_scored(detectors, per_detector, len(items))
+
+    async def score(
+        self, kind: ContentKind, items: Sequence[Any], executor: Executor | None = None
+    ) -> list[Scored]:
+        """Run the detectors of ``kind`` over ``items`` off the event loop, each under the
+        time limit; a detector that raises or overruns is named in ``failed``."""
+        loop = asyncio.get_running_loop()
+        detectors = self._by_kind[kind]
+        futures = [loop.run_in_executor(executor, _score_each, d, items) for d in detectors]
+        done = await asyncio.gather(
+            *(asyncio.wait_for(f, self.timeout_s) for f in futures), return_exceptions=True
+        )
+        per_detector: list[Any] = []
+        for detector, found in zip(detectors, done, strict=True):
+            if isinstance(found, BaseException):
+                log.warning(
+                    "detector failed",
+                    extra={"detector": detector.name, "error": type(found).__name__},
+                )
+                found = [_DetectorError(found)] * len(items)
+            per_detector.append(found)
+        return _gather_scored(detectors, per_detector, len(items))
+
+
+def _gather_scored(
+    detectors: Sequence[Detector], per_detector: Sequence[Sequence[Any]], count: int
+) -> list[Scored]:
+    evidence: list[list[Evidence]] = [[] for _ in range(count)]
+    failed: list[list[str]] = [[] for _ in range(count)]
+    for detector, found in zip(detectors, per_detector, strict=True):
+        for i, item_found in enumerate(found):
+            _collect(detector, i, item_found, evidence, failed)
+    return [
+        Scored(tuple(e), tuple(f), len(detectors)) for e, f in zip(evidence, failed, strict=True)
+    ]
 
 
 class _DetectorError:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server.i18n import SUMMARIES, pick
-from server.scoring.combiner import Verdict
+from server.scoring.combiner import Outcome, Verdict
 from server.scoring.detector import Detector, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.pipeline import LinkResult
@@ -63,36 +63,49 @@ class Renderer:
             "details": dict(evidence.details),
         }
 
+    def outcome(
+        self,
+        outcome: Outcome,
+        lang: str,
+        versions: Mapping[str, str],
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The verdict object for any kind of check; ``extra`` adds kind-specific fields
+        (``url``, ``normalized``, ``matches``…) that the summary may also read (``error``)."""
+        reasons = [self.reason(e, lang) for e in outcome.reasons]
+        body: dict[str, Any] = dict(extra or {})
+        body.update(
+            {
+                "verdict": str(outcome.verdict),
+                "score": outcome.score,
+                "summary": "",
+                "reasons": reasons,
+                "partial": outcome.partial,
+                "detectors": dict(versions),
+            }
+        )
+        if outcome.failed:
+            body["failed_detectors"] = list(outcome.failed)
+        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
+        return body
+
     def link_result(
         self, result: LinkResult, lang: str, versions: Mapping[str, str]
     ) -> dict[str, Any]:
-        outcome = result.outcome
-        reasons = [self.reason(e, lang) for e in outcome.reasons]
-        body: dict[str, Any] = {
-            "url": result.input,
-            "verdict": str(outcome.verdict),
-            "score": outcome.score,
-            "summary": "",
-            "reasons": reasons,
-            "partial": outcome.partial,
-            "detectors": dict(versions),
-        }
+        extra: dict[str, Any] = {"url": result.input}
         if result.link is not None:
             link = result.link
-            body["normalized"] = {
+            extra["normalized"] = {
                 "url": link.url,
                 "host": link.host.ascii,
                 "host_unicode": link.host.unicode,
                 "registrable_domain": link.host.registrable,
                 "unwrapped_from": [w.host for w in link.wrappers],
             }
-        if outcome.failed:
-            body["failed_detectors"] = list(outcome.failed)
         if result.error is not None:
             table = INVALID_URL_MESSAGES.get(result.error.code, INVALID_URL_MESSAGES["invalid_url"])
-            body["error"] = {"code": result.error.code, "message": table.get(lang) or table["en"]}
-        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
-        return body
+            extra["error"] = {"code": result.error.code, "message": table.get(lang) or table["en"]}
+        return self.outcome(result.outcome, lang, versions, extra)
 
     def _summary(
         self,
