@@ -6,6 +6,7 @@ The environment is read here, once, into ``Settings``; flags override it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,7 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("dest", type=Path, metavar="DEST")
     _db_flags(backup)
+
+    for module_name in FEATURE_COMMANDS:
+        importlib.import_module(module_name).add_commands(commands, _db_flags)
     return parser
+
+
+#: Modules that add their own subcommands: each has ``add_commands(commands, db_flags)``,
+#: which adds parsers to the ``commands`` subparsers and binds each to its function with
+#: ``set_defaults(handler=fn)``, ``fn(args, settings) -> exit code``. One line per feature.
+FEATURE_COMMANDS: tuple[str, ...] = ()
 
 
 def _db_flags(parser: argparse.ArgumentParser) -> None:

@@ -81,6 +81,9 @@ MAX_HEADER_FIELD = 16_384
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # a feature's own subcommand (see cli.FEATURE_COMMANDS)
+        return int(handler(args, settings))
     command = args.command
     if command == "serve":
         return serve_forever(settings)
