@@ -19,6 +19,7 @@ Use it with one browser per test module (a launch costs ~1-2 s)::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -161,10 +162,9 @@ def _service_worker(context: Any) -> Any:
         for worker in context.service_workers:
             if worker.url.startswith("chrome-extension://"):
                 return worker
-        try:
+        # playwright's TimeoutError: poll again until the deadline
+        with contextlib.suppress(Exception):
             context.wait_for_event("serviceworker", timeout=1000)
-        except Exception:  # noqa: S110 - playwright's TimeoutError; poll again until the deadline
-            pass
     raise RuntimeError("extension service worker did not start (check the manifest loads)")
 
 
