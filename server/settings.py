@@ -74,7 +74,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feed_max_bytes", 268_435_456, "Largest feed download or file `feeds import` reads."),
     Setting("feed_timeout_s", 60, "Seconds a feed download may take."),
     Setting("lists_refresh_s", 5.0, "How often the server looks for list changes made elsewhere."),
+    Setting(
+        "public_url",
+        "",
+        "Base URL people reach this server at, for verdict_url and alert links (default: the request's own).",
+    ),
+    Setting("anonymous_reports_per_minute", 10, "Reports per minute per IP without a key."),
+    Setting("reporter_reports_per_minute", 30, "Reports per minute from one reporter (a key or IP)."),
+    Setting("report_media_max_bytes", 10_485_760, "Largest media file a report may attach."),
+    Setting("report_retention_days", 365, "Days report texts, URLs and kept media are held."),
+    Setting("alert_subscription_days", 30, "Days a retroactive alert subscription lives."),
+    Setting("appeal_due_days", 7, "Days moderators have to answer an appeal."),
+    Setting("webhook_timeout_s", 5.0, "Seconds a webhook delivery may take."),
     Setting("log_level", "info", "Log level: debug, info, warning or error."),
+    Setting(
+        "models_dir",
+        "",
+        "Folder holding the ONNX model folders (default: `models/` of the source checkout).",
+    ),
+    Setting("onnx_threads", 1, "Threads one ONNX inference may use (2 cores: keep 1)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -101,7 +119,17 @@ class Settings:
     feed_max_bytes: int = 268_435_456
     feed_timeout_s: float = 60.0
     lists_refresh_s: float = 5.0
+    public_url: str = ""
+    anonymous_reports_per_minute: int = 10
+    reporter_reports_per_minute: int = 30
+    report_media_max_bytes: int = 10_485_760
+    report_retention_days: int = 365
+    alert_subscription_days: int = 30
+    appeal_due_days: int = 7
+    webhook_timeout_s: float = 5.0
     log_level: str = "info"
+    models_dir: str = ""
+    onnx_threads: int = 1
 
     def __repr__(self) -> str:
         shown = {
@@ -155,6 +183,14 @@ def _check(settings: Settings) -> None:
         "max_url_length",
         "detector_timeout_ms",
         "feed_max_bytes",
+        "anonymous_reports_per_minute",
+        "reporter_reports_per_minute",
+        "report_media_max_bytes",
+        "report_retention_days",
+        "alert_subscription_days",
+        "appeal_due_days",
+        "webhook_timeout_s",
+        "onnx_threads",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -14,6 +14,7 @@ from server.links.domains import SuffixList
 from server.links.redirectors import Redirectors
 from server.links.url import LinkParser
 from server.lists import ListIndexHolder
+from server.onnx_runtime import ModelStore
 from server.settings import Settings
 
 
@@ -43,6 +44,8 @@ class Resources:
     #: Registrable domains of the bundled top-sites list (Tranco top 20k), in rank order.
     top_sites: tuple[str, ...]
     data_dir: Path
+    #: ONNX models (``models/<name>/``), each verified and loaded once on first ``get``.
+    models: ModelStore
 
     @classmethod
     def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:
@@ -57,4 +60,8 @@ class Resources:
             lists=lists if lists is not None else ListIndexHolder(),
             top_sites=top_sites,
             data_dir=data_dir,
+            models=ModelStore(
+                Path(settings.models_dir) if settings.models_dir else None,
+                threads=settings.onnx_threads,
+            ),
         )
