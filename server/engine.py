@@ -37,7 +37,11 @@ class Engine:
         self._bundled = tuple(bundled)
         self.resources = resources
         self.detectors = tuple(detectors)
-        self.pipeline = Pipeline(self.detectors, timeout_s=settings.detector_timeout_ms / 1000)
+        self.pipeline = Pipeline(
+            self.detectors,
+            timeout_s=settings.detector_timeout_ms / 1000,
+            link_cache_size=settings.link_cache_size,
+        )
         self.renderer = Renderer(self.detectors)
 
     @classmethod
@@ -81,9 +85,11 @@ class Engine:
         return [self.renderer.link_result(result, lang, versions) for result in results]
 
     def check_links_sync(self, urls: Sequence[str]) -> list[LinkResult]:
-        return self.pipeline.check_links_sync(urls, self.resources.parser.parse)
+        return self.pipeline.check_links_sync(urls, self.resources.parser.parse, self.lists_version)
 
     async def check_links(
         self, urls: Sequence[str], executor: Executor | None = None
     ) -> list[LinkResult]:
-        return await self.pipeline.check_links(urls, self.resources.parser.parse, executor)
+        return await self.pipeline.check_links(
+            urls, self.resources.parser.parse, executor, self.lists_version
+        )

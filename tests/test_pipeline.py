@@ -98,3 +98,67 @@ def test_evidence_merged_across_kinds_corroborates() -> None:
     [text] = pipeline.score_sync(ContentKind.TEXT, ["send 1 get 2 back"])
     [link] = pipeline.score_sync(ContentKind.LINK, ["https://x.example/"])
     assert text.merge(link).outcome().verdict is Verdict.LIKELY_SCAM
+
+
+class CountingLinkCue(LinkCue):
+    name = "counting"
+
+    def __init__(self, resources: Any = None) -> None:
+        self.calls = 0
+
+    def score(self, content: Any) -> Sequence[Evidence]:
+        self.calls += 1
+        return super().score(content)
+
+
+class Uncacheable(CountingLinkCue):
+    name = "uncacheable"
+    cacheable = False
+
+
+def _parse(raw: str) -> Any:
+    return raw  # these detectors read the string itself
+
+
+def test_a_repeated_link_is_answered_from_the_cache_without_asking_detectors() -> None:
+    detector = CountingLinkCue()
+    pipeline = Pipeline([detector], link_cache_size=10)
+    first = pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    again = pipeline.check_links_sync(["https://b.example/", "https://a.example/"], _parse, 1)
+    assert detector.calls == 2
+    assert again[1] is first[0] and again[0].input == "https://b.example/"
+
+
+def test_a_new_list_version_is_never_hidden_by_the_cache() -> None:
+    detector = CountingLinkCue()
+    pipeline = Pipeline([detector], link_cache_size=10)
+    pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    pipeline.check_links_sync(["https://a.example/"], _parse, state=2)
+    assert detector.calls == 2
+
+
+def test_the_cache_keeps_only_the_most_recent_links() -> None:
+    detector = CountingLinkCue()
+    pipeline = Pipeline([detector], link_cache_size=2)
+    for url in ("https://a.example/", "https://b.example/", "https://c.example/"):
+        pipeline.check_links_sync([url], _parse, state=1)
+    pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    assert detector.calls == 4 and len(pipeline.link_cache) == 2
+
+
+def test_a_detector_reading_other_state_switches_the_cache_off() -> None:
+    detector = Uncacheable()
+    pipeline = Pipeline([detector], link_cache_size=10)
+    pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    assert detector.calls == 2
+
+
+class BrokenLink(Broken):
+    kinds = frozenset({ContentKind.LINK})
+
+
+def test_a_partial_verdict_is_not_cached() -> None:
+    pipeline = Pipeline([CountingLinkCue(), BrokenLink()], link_cache_size=10)
+    [result] = pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
+    assert result.outcome.partial and len(pipeline.link_cache) == 0

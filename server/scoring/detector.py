@@ -8,6 +8,9 @@ exactly as a third-party one would be.
 
 ``score`` is plain synchronous CPU work over in-memory state: the pipeline runs it in an
 executor with a time limit, so it must not do network or database I/O.
+
+Link verdicts are cached by URL and list-index version (``pipeline.LinkResultCache``). A
+link detector whose evidence depends on other mutable state sets ``cacheable = False``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -58,24 +59,70 @@ class LinkResult:
     error: InvalidUrl | None = None
 
 
+class LinkResultCache:
+    """Finished link verdicts by submitted string and state version, least recently used out.
+
+    The same links arrive again and again (a viral scam, a popular site), and a link verdict
+    is a pure function of the string and the state the detectors read: the list index,
+    whose version is part of the key, so a list change is never hidden by the cache.
+    Detectors that read anything else mutable declare ``cacheable = False`` and switch the
+    cache off for their kind. Only complete verdicts are kept: a partial one (a detector
+    timed out) is recomputed next time.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, int], LinkResult] = OrderedDict()
+
+    def get(self, raw: str, state: int) -> LinkResult | None:
+        key = (raw, state)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, result: LinkResult, state: int) -> None:
+        if self.size <= 0 or result.outcome.partial:
+            return
+        self._entries[(result.input, state)] = result
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Pipeline:
     """The detectors of one process, grouped by the content kind they read."""
 
-    def __init__(self, detectors: Sequence[Detector], timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, detectors: Sequence[Detector], timeout_s: float = 2.0, link_cache_size: int = 0
+    ) -> None:
         self.detectors = tuple(detectors)
         self.timeout_s = timeout_s
         self._by_kind = {
             kind: tuple(d for d in self.detectors if kind in d.kinds) for kind in ContentKind
         }
+        cacheable = all(getattr(d, "cacheable", True) for d in self._by_kind[ContentKind.LINK])
+        self.link_cache = LinkResultCache(link_cache_size if cacheable else 0)
 
     def versions(self, kind: ContentKind) -> dict[str, str]:
         """``{detector name: version}`` for the detectors behind a verdict of this kind."""
         return {d.name: d.version for d in self._by_kind[kind]}
 
     def check_links_sync(
-        self, raw_urls: Sequence[str], parse: Callable[[str], Link]
+        self, raw_urls: Sequence[str], parse: Callable[[str], Link], state: int = 0
     ) -> list[LinkResult]:
         """Score links in this thread (CLI and benchmarks; the server uses ``check_links``)."""
+        cached, missing = self._from_cache(raw_urls, state)
+        if missing:
+            fresh = self._check_links_sync([raw_urls[i] for i in missing], parse)
+            self._fill(cached, missing, fresh, state)
+        return cached  # type: ignore[return-value]  # every slot is filled now
+
+    def _check_links_sync(
+        self, raw_urls: Sequence[str], parse: Callable[[str], Link]
+    ) -> list[LinkResult]:
         links, results = _parse_all(raw_urls, parse)
         evidence: list[list[Evidence]] = [[] for _ in links]
         failed: list[list[str]] = [[] for _ in links]
@@ -91,8 +138,44 @@ class Pipeline:
         raw_urls: Sequence[str],
         parse: Callable[[str], Link],
         executor: Executor | None = None,
+        state: int = 0,
     ) -> list[LinkResult]:
-        """Score links off the event loop, each detector under the time limit."""
+        """Score links off the event loop, each detector under the time limit.
+
+        ``state`` is the version of the mutable state link detectors read (the list index);
+        verdicts already computed at that version come from the cache.
+        """
+        cached, missing = self._from_cache(raw_urls, state)
+        if missing:
+            fresh = await self._check_links([raw_urls[i] for i in missing], parse, executor)
+            self._fill(cached, missing, fresh, state)
+        return cached  # type: ignore[return-value]  # every slot is filled now
+
+    def _from_cache(
+        self, raw_urls: Sequence[str], state: int
+    ) -> tuple[list[LinkResult | None], list[int]]:
+        if self.link_cache.size <= 0:
+            return [None] * len(raw_urls), list(range(len(raw_urls)))
+        cached = [self.link_cache.get(raw, state) for raw in raw_urls]
+        return cached, [i for i, found in enumerate(cached) if found is None]
+
+    def _fill(
+        self,
+        slots: list[LinkResult | None],
+        missing: Sequence[int],
+        fresh: Sequence[LinkResult],
+        state: int,
+    ) -> None:
+        for i, result in zip(missing, fresh, strict=True):
+            slots[i] = result
+            self.link_cache.put(result, state)
+
+    async def _check_links(
+        self,
+        raw_urls: Sequence[str],
+        parse: Callable[[str], Link],
+        executor: Executor | None = None,
+    ) -> list[LinkResult]:
         loop = asyncio.get_running_loop()
         links, results = await loop.run_in_executor(executor, _parse_all, raw_urls, parse)
         evidence: list[list[Evidence]] = [[] for _ in links]
