@@ -60,7 +60,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", 1_048_576, "Largest JSON request body, in bytes."),
     Setting("max_urls_per_request", 100, "Most URLs in one POST /v1/check/links."),
     Setting("max_url_length", 4096, "Longest URL accepted, in characters."),
+    Setting(
+        "max_media_bytes",
+        20_971_520,
+        "Largest media upload (image or video), in bytes; JSON bodies stay at MAX_BODY_BYTES.",
+    ),
+    Setting(
+        "max_media_pixels",
+        40_000_000,
+        "Most pixels in an image or video frame before decoding (decompression-bomb guard).",
+    ),
+    Setting("max_video_seconds", 600, "Longest video (by its declared duration) a check accepts."),
+    Setting("max_video_keyframes", 16, "Most keyframes sampled from one video."),
+    Setting(
+        "known_fakes_keep_media",
+        False,
+        "Keep the media file of a known fake on disk (default: only its hashes are stored).",
+    ),
     Setting("detector_timeout_ms", 2000, "Time a detector may take before the verdict is partial."),
+    Setting("link_cache_size", 20_000, "Link verdicts kept for repeated links (0 turns it off)."),
     Setting(
         "bundled_blocklist",
         True,
@@ -113,7 +131,13 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_urls_per_request: int = 100
     max_url_length: int = 4096
+    max_media_bytes: int = 20_971_520
+    max_media_pixels: int = 40_000_000
+    max_video_seconds: int = 600
+    max_video_keyframes: int = 16
+    known_fakes_keep_media: bool = False
     detector_timeout_ms: int = 2000
+    link_cache_size: int = 20_000
     bundled_blocklist: bool = True
     celebrity_names_file: str = ""
     feed_max_bytes: int = 268_435_456
@@ -181,6 +205,10 @@ def _check(settings: Settings) -> None:
         "max_body_bytes",
         "max_urls_per_request",
         "max_url_length",
+        "max_media_bytes",
+        "max_media_pixels",
+        "max_video_seconds",
+        "max_video_keyframes",
         "detector_timeout_ms",
         "feed_max_bytes",
         "anonymous_reports_per_minute",
