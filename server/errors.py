@@ -107,5 +107,7 @@ ERROR_CODES: dict[str, str] = {
     "payload_too_large": "The body is larger than FAKEWATCH_MAX_BODY_BYTES.",
     "unsupported_media_type": "The body must be sent as application/json.",
     "rate_limited": "Too many requests; wait for Retry-After seconds.",
+    "relay_code_invalid": "The link code is unknown, used or expired; ask the bot for a new one with /link.",
+    "relay_token_invalid": "The relay token is revoked or unknown; link the browser again with /link.",
     "internal_error": "A bug on our side; the request id identifies it in the server log.",
 }

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from server.api import admin, checks, meta
+from server.api import admin, checks, meta, prefixes
 from server.api.auth import Authenticator
 from server.api.metrics import Metrics
 from server.api.middleware import request_middleware
@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(meta.routes)
     app.add_routes(checks.routes)
     app.add_routes(admin.routes)
+    prefixes.install(app)
     return app
 
 

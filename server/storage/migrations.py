@@ -67,3 +67,54 @@ def m001_keys_lists_feeds(db: Database) -> None:
         pk="id",
         not_null={"at", "actor", "action"},
     )
+
+
+@migrations()
+def m005_relay(db: Database) -> None:
+    """Extension → Telegram relay: one-time link codes, relay tokens, queued items."""
+    db.table("relay_codes").create(
+        {
+            "id": int,
+            "code_hash": str,
+            "chat_id": int,
+            "created_at": str,
+            "expires_at": str,
+            "used_at": str,
+        },
+        pk="id",
+        not_null={"code_hash", "chat_id", "created_at", "expires_at"},
+    )
+    db.table("relay_codes").create_index(["code_hash"])
+    db.table("relay_tokens").create(
+        {
+            "id": int,
+            "token_hash": str,
+            "chat_id": int,
+            "label": str,
+            "created_at": str,
+            "last_used_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"token_hash", "chat_id", "created_at"},
+    )
+    db.table("relay_tokens").create_index(["token_hash"], unique=True)
+    db.table("relay_items").create(
+        {
+            "id": int,
+            "token_id": int,
+            "chat_id": int,
+            "kind": str,
+            "url": str,
+            "page_url": str,
+            "verdict": str,
+            "summary": str,
+            "verdict_url": str,
+            "created_at": str,
+            "delivered_at": str,
+        },
+        pk="id",
+        not_null={"token_id", "chat_id", "kind", "created_at"},
+    )
+    db.table("relay_items").create_index(["delivered_at", "id"])
+    db.table("relay_items").create_index(["token_id", "created_at"])

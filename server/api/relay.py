@@ -1,0 +1,212 @@
+"""Relay routes: link a browser to a Telegram chat and forward items into it.
+
+Roles (see ``server/relay.py`` for why a stranger cannot push into someone's chat):
+
+=================================  ==========  ==============================================
+route                              key         who calls it
+=================================  ==========  ==============================================
+``POST /v1/relay/codes``           moderator   the bot, on ``/link`` in a private chat
+``DELETE /v1/relay/chats/{id}``    moderator   the bot, on ``/unlink``
+``GET /v1/relay/pending``          moderator   the bot, polling what to deliver
+``POST /v1/relay/items/{id}/delivered``  moderator   the bot, after sending
+``POST /v1/relay/link``            client      the extension, redeeming the code
+``POST /v1/relay/items``           client      the extension, with its relay token
+``POST /v1/relay/unlink``          client      the extension, forgetting its token
+=================================  ==========  ==============================================
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from sqlite_utils import Database as SqliteDb
+
+from server import relay
+from server.api.auth import client_ip
+from server.api.body import dumps, int_param, json_object, query_params, string_field
+from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
+from server.errors import Forbidden, NotFound, RateLimited, ValidationFailed
+from server.keys import KeyRole
+
+routes = web.RouteTableDef()
+
+#: Telegram chat ids are signed 64-bit integers (groups are negative).
+CHAT_ID_LIMIT = 2**63 - 1
+MAX_SUMMARY = 1000
+MAX_LABEL = 64
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def _chat_id(value: Any, name: str = "chat_id") -> int:
+    if isinstance(value, float) and value.is_integer():  # JSON's 42.0 is the integer 42
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > CHAT_ID_LIMIT:
+        raise ValidationFailed(f"'{name}' must be a Telegram chat id (an integer).", field=name)
+    if value == 0:
+        raise ValidationFailed(f"'{name}' must not be 0.", field=name)
+    return value
+
+
+def _path_int(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not _INTEGER.fullmatch(raw):
+        raise NotFound("No such record.")
+    return int(raw)
+
+
+def _http_url(value: Any, name: str, max_length: int) -> str:
+    text = string_field(value, name, max_length=max_length)
+    if not text.lower().startswith(("http://", "https://")):
+        raise ValidationFailed(f"'{name}' must be an http(s) URL.", field=name)
+    return text
+
+
+@routes.post("/v1/relay/codes")
+async def create_code(request: web.Request) -> web.Response:
+    """A one-time code for a chat (the bot shows it to the person in that chat only)."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    body = await json_object(request, allowed=("chat_id",), required=("chat_id",))
+    chat_id = _chat_id(body["chat_id"])
+    code, expires = await request.app[DB].write(lambda db: relay.create_code(db, chat_id))
+    return web.json_response(
+        {"code": code, "expires_at": expires, "expires_in": relay.CODE_TTL_S},
+        status=201,
+        dumps=dumps,
+    )
+
+
+@routes.post("/v1/relay/link")
+async def redeem_code(request: web.Request) -> web.Response:
+    """Spend a code for a relay token bound to the code's chat (shown once, stored hashed)."""
+    principal = await request.app[AUTH].require(request, KeyRole.CLIENT)
+    body = await json_object(request, allowed=("code", "label"), required=("code",))
+    code = string_field(body["code"], "code", max_length=32)
+    label = string_field(body.get("label", ""), "label", max_length=MAX_LABEL, min_length=0)
+    result = await request.app[DB].write(lambda db: relay.redeem_code(db, code, label))
+    if result is None:
+        # Wrong guesses cost the guesser: the same throttle as wrong API keys.
+        auth = request.app[AUTH]
+        wait = auth.failures.take(
+            f"relay:{principal.key_id}:{client_ip(request, request.app[SETTINGS])}"
+        )
+        if wait:
+            raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
+        raise NotFound(
+            "This code is unknown, already used or expired: send /link to the bot for a new one.",
+            code="relay_code_invalid",
+        )
+    token_id, token = result
+    return web.json_response({"id": token_id, "token": token}, status=201, dumps=dumps)
+
+
+async def _owner(request: web.Request, token_value: Any) -> tuple[int, int]:
+    token = string_field(token_value, "token", max_length=100)
+    owner = await request.app[DB].read(lambda db: relay.token_owner(db, token))
+    if owner is None:
+        raise Forbidden(
+            "This relay token is not linked to any chat (revoked or unknown): link again with "
+            "a new code from the bot's /link.",
+            code="relay_token_invalid",
+        )
+    return owner
+
+
+@routes.post("/v1/relay/items")
+async def queue_item(request: web.Request) -> web.Response:
+    """Queue a link or image, with its verdict, for the token's chat.
+
+    For a link the server judges it again (one brain: the chat sees the server's verdict, not
+    what a client claims). For an image the verdict from ``/v1/check/media`` is passed on.
+    """
+    await request.app[AUTH].require(request, KeyRole.CLIENT)
+    body = await json_object(
+        request,
+        allowed=("token", "kind", "url", "page_url", "verdict", "summary", "verdict_url"),
+        required=("token", "kind", "url"),
+    )
+    kind = string_field(body["kind"], "kind", max_length=8)
+    if kind not in ("link", "image"):
+        raise ValidationFailed("'kind' must be link or image.", field="kind")
+    settings = request.app[SETTINGS]
+    item: dict[str, Any] = {
+        "kind": kind,
+        "url": _http_url(body["url"], "url", settings.max_url_length),
+    }
+    if "page_url" in body:
+        item["page_url"] = _http_url(body["page_url"], "page_url", settings.max_url_length)
+    if "verdict_url" in body:
+        item["verdict_url"] = _http_url(body["verdict_url"], "verdict_url", 2048)
+    verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
+    if verdict not in relay.VERDICTS:
+        raise ValidationFailed(f"'verdict' must be one of {', '.join(relay.VERDICTS)}.")
+    item["verdict"] = verdict
+    item["summary"] = string_field(
+        body.get("summary", ""), "summary", max_length=MAX_SUMMARY, min_length=0
+    )
+    token_id, chat_id = await _owner(request, body["token"])
+    if kind == "link":
+        engine = request.app[ENGINE]
+        results = await engine.check_links([item["url"]], request.app[CPU])
+        if results[0].error is None:
+            rendered = engine.render_links(results, "en")[0]
+            item["verdict"], item["summary"] = rendered["verdict"], rendered["summary"]
+
+    def write(db: SqliteDb) -> int | str:
+        refused = relay.queue_limits_reached(db, token_id, chat_id)
+        return (
+            refused
+            if refused
+            else relay.queue_item(db, token_id=token_id, chat_id=chat_id, item=item)
+        )
+
+    result = await request.app[DB].write(write)
+    if isinstance(result, str):
+        raise RateLimited(result, retry_after=60)
+    return web.json_response(
+        {"ok": True, "id": result, "verdict": item["verdict"]}, status=201, dumps=dumps
+    )
+
+
+@routes.post("/v1/relay/unlink")
+async def unlink_token(request: web.Request) -> web.Response:
+    """The extension forgets its link: the token stops working at once."""
+    await request.app[AUTH].require(request, KeyRole.CLIENT)
+    body = await json_object(request, allowed=("token",), required=("token",))
+    token = string_field(body["token"], "token", max_length=100)
+    done = await request.app[DB].write(lambda db: relay.revoke_token(db, token))
+    if not done:
+        raise Forbidden("This relay token is not linked to any chat.", code="relay_token_invalid")
+    return web.json_response({"ok": True, "revoked": True}, dumps=dumps)
+
+
+@routes.delete("/v1/relay/chats/{chat_id}")
+async def unlink_chat(request: web.Request) -> web.Response:
+    """Every browser linked to this chat is unlinked (the bot's ``/unlink``)."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    chat_id = _path_int(request, "chat_id")
+    count = await request.app[DB].write(lambda db: relay.revoke_chat(db, chat_id))
+    return web.json_response({"ok": True, "revoked": count}, dumps=dumps)
+
+
+@routes.get("/v1/relay/pending")
+async def pending(request: web.Request) -> web.Response:
+    """Items waiting for delivery, oldest first (the bot)."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    params = query_params(request, ("limit",))
+    limit = int_param(params.get("limit"), "limit", default=50, low=1, high=500)
+    items = await request.app[DB].read(lambda db: relay.pending_items(db, limit))
+    return web.json_response({"items": items}, dumps=dumps)
+
+
+@routes.post("/v1/relay/items/{id}/delivered")
+async def delivered(request: web.Request) -> web.Response:
+    """The bot sent this item (or gave up on it): it leaves the queue."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    item_id = _path_int(request, "id")
+    if item_id <= 0 or not await request.app[DB].write(
+        lambda db: relay.mark_delivered(db, item_id)
+    ):
+        raise NotFound(f"No undelivered relay item with id {item_id}.")
+    return web.json_response({"ok": True, "id": item_id}, dumps=dumps)
