@@ -13,7 +13,7 @@ Matching rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -108,6 +108,11 @@ class ListIndex:
         if "?" in key:
             return table.get(key.split("?", 1)[0], ())
         return ()
+
+    def values(self, action: Action, kind: EntryKind) -> Iterator[str]:
+        """Every listed value (host or URL key) of one action and kind, once each."""
+        table = self._domains if kind is EntryKind.DOMAIN else self._urls
+        return iter(table[action])
 
     def counts(self) -> dict[str, int]:
         """Entries per list name, for ``GET /v1/lists`` and the metrics."""

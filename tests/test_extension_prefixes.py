@@ -1,0 +1,115 @@
+"""The prefix list the extension checks navigations against, and the full-hash lookup behind it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.prefixes import rice_decode, rice_encode, set_checksum
+from tests.support.server import RunningServer, start_server
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server of this module's own: the tests add and remove list entries."""
+    running = start_server(tmp_path_factory.mktemp("prefix-server"))
+    yield running
+    running.stop()
+
+
+def prefix(host: str) -> str:
+    return hashlib.sha256(host.encode()).hexdigest()[:8]
+
+
+def as_set(body: dict) -> set[int]:
+    return set(rice_decode(body["add"]))
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), unique=True, max_size=300))
+def test_rice_coding_round_trips_any_sorted_prefix_set(values: list[int]) -> None:
+    values.sort()
+    assert rice_decode(rice_encode(values)) == values
+
+
+def test_full_set_holds_bundled_hosts_and_its_checksum(srv: RunningServer) -> None:
+    body = srv.request("GET", "/v1/lists/prefixes").json()
+    assert body["full"] is True and body["prefix_bytes"] == 4 and body["encoding"] == "rice"
+    prefixes = sorted(as_set(body))
+    assert len(prefixes) == body["count"] > 50_000
+    assert set_checksum(prefixes) == body["checksum"]
+    # 0-chain.com is in the bundled polkadot-js deny list; example.org is in no list.
+    assert int(prefix("0-chain.com"), 16) in prefixes
+    assert int(prefix("example.org"), 16) not in prefixes
+    # ~2 bytes per prefix, not the 4 of raw prefixes
+    assert len(body["add"]["data"]) * 3 / 4 < 2.5 * len(prefixes)
+
+
+def test_operator_entry_arrives_as_a_diff_and_leaves_as_one(srv: RunningServer) -> None:
+    first = srv.request("GET", "/v1/lists/prefixes").json()
+    local = as_set(first)
+    host = "wallet-verify-prefix.example"
+    added = srv.request(
+        "POST", "/v1/lists/entries", json_body={"value": host, "action": "block"}
+    ).json()
+    diff = srv.request("GET", f"/v1/lists/prefixes?since={first['version']}").json()
+    assert diff["full"] is False and diff["since"] == first["version"]
+    assert diff["version"] == added["lists_version"] > first["version"]
+    assert rice_decode(diff["add"]) == [int(prefix(host), 16)]
+    assert rice_decode(diff["remove"]) == []
+    local |= set(rice_decode(diff["add"]))
+    assert set_checksum(sorted(local)) == diff["checksum"]
+
+    assert srv.request("DELETE", f"/v1/lists/entries/{added['id']}").status == 200
+    back = srv.request("GET", f"/v1/lists/prefixes?since={diff['version']}").json()
+    assert rice_decode(back["remove"]) == [int(prefix(host), 16)]
+    assert back["checksum"] == first["checksum"]
+    # Nothing changed since the newest version: an empty diff.
+    same = srv.request("GET", f"/v1/lists/prefixes?since={back['version']}").json()
+    assert same["add"]["count"] == same["remove"]["count"] == 0
+
+
+def test_unknown_version_gets_the_full_set(srv: RunningServer) -> None:
+    body = srv.request("GET", "/v1/lists/prefixes?since=999999").json()
+    assert body["full"] is True and body["since"] == 999999
+    assert body["add"]["count"] == body["count"]
+
+
+def test_lookup_answers_full_hash_and_verdict_for_a_listed_prefix(srv: RunningServer) -> None:
+    body = srv.request(
+        "POST",
+        "/v1/lists/lookup",
+        json_body={"prefixes": [prefix("0-chain.com"), prefix("example.org")], "lang": "zh"},
+    ).json()
+    mine = [m for m in body["matches"] if m["hash"] == hashlib.sha256(b"0-chain.com").hexdigest()]
+    assert len(mine) == 1
+    assert mine[0]["verdict"] == "likely_scam" and mine[0]["kind"] == "domain"
+    assert mine[0]["reasons"][0]["code"] == "lists.blocked_domain"
+    assert "黑名单" in mine[0]["summary"]
+    assert all(m["prefix"] != prefix("example.org") for m in body["matches"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"prefixes": []},
+        {"prefixes": "0a0b0c0d"},
+        {"prefixes": ["0A0B0C0D"]},
+        {"prefixes": ["0a0b0c"]},
+        {"prefixes": [12345678]},
+        {"prefixes": ["0a0b0c0d"] * 65},
+        {"prefixes": ["0a0b0c0d"], "url": "https://leak.example/"},
+    ],
+)
+def test_lookup_refuses_malformed_prefixes(srv: RunningServer, payload: object) -> None:
+    response = srv.request("POST", "/v1/lists/lookup", json_body=payload)
+    assert response.status == 400
+    assert response.json()["code"] == "validation_failed"
+
+
+def test_since_must_be_a_version(srv: RunningServer) -> None:
+    response = srv.request("GET", "/v1/lists/prefixes?since=-1")
+    assert response.status == 400 and response.json()["code"] == "validation_failed"
