@@ -39,7 +39,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(checks.routes)
     app.add_routes(admin.routes)
     prefixes.install(app)
-    prefixes.install(app)
     return app
 
 
