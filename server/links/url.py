@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 import idna
@@ -41,6 +42,7 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 MAX_HOST_LENGTH = 253
 MAX_UNWRAP_DEPTH = 3
+HOST_CACHE_SIZE = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,9 @@ class LinkParser:
         self.suffixes = suffixes
         self.redirectors = redirectors
         self.max_length = max_length
+        # Hosts repeat far more than URLs do (many pages, one site): normalising a host
+        # (IDNA, IP notations, suffix split) is most of parsing, so it is remembered.
+        self._host = lru_cache(maxsize=HOST_CACHE_SIZE)(self._normalise_host)
 
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
@@ -184,7 +189,7 @@ class LinkParser:
             had_userinfo=bool(userinfo),
         )
 
-    def _host(self, raw_host: str) -> Host:
+    def _normalise_host(self, raw_host: str) -> Host:
         if not raw_host:
             raise InvalidUrl("invalid_host", "The URL has no host name.")
         if raw_host.startswith("["):
