@@ -10,9 +10,14 @@
     ├── Forbidden                 403 forbidden           (a key without the role)
     ├── NotFound                  404 not_found
     ├── MethodNotAllowed          405 method_not_allowed
+    ├── Conflict                  409 conflict / case_state  (the record's state forbids it)
     ├── PayloadTooLarge           413 payload_too_large
+    ├── UnprocessableContent      422 enrol_no_face / enrol_several_faces / …  (readable, unusable)
     ├── UnsupportedMediaType      415 unsupported_media_type
-    └── RateLimited               429 rate_limited        (with Retry-After)
+    ├── RateLimited               429 rate_limited        (with Retry-After)
+    └── MediaError                400 media_unreadable / media_empty
+        ├── MediaTooLarge         413 media_too_large / media_too_many_pixels / media_too_long
+        └── MediaUnsupported      415 media_unsupported
 
 Codes are stable: clients (the bot, the extension) branch on ``code``, never on ``error``.
 The ``error`` text says what to do about it.
@@ -71,6 +76,18 @@ class MethodNotAllowed(ApiError):
     default_code = "method_not_allowed"
 
 
+class Conflict(ApiError):
+    status = 409
+    default_code = "conflict"
+
+
+class UnprocessableContent(ApiError):
+    """The input is well-formed but cannot be used for this (an enrolment photo with no face)."""
+
+    status = 422
+    default_code = "unprocessable"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     default_code = "payload_too_large"
@@ -90,6 +107,27 @@ class RateLimited(ApiError):
         self.retry_after = retry_after
 
 
+class MediaError(ApiError):
+    """Media we will not decode; ``code`` says why (see the ``media_*`` codes below).
+
+    Raised by ``server.media.decode`` (and the video sampler) so the API, the CLI and the bot
+    share one set of reasons; the subclasses only change the HTTP status.
+    """
+
+    status = 400
+    default_code = "media_unreadable"
+
+
+class MediaTooLarge(MediaError):
+    status = 413
+    default_code = "media_too_large"
+
+
+class MediaUnsupported(MediaError):
+    status = 415
+    default_code = "media_unsupported"
+
+
 #: Every code the API can answer with, for the README and its test.
 ERROR_CODES: dict[str, str] = {
     "bad_request": "The request is malformed in a way no more specific code covers.",
@@ -107,7 +145,20 @@ ERROR_CODES: dict[str, str] = {
     "payload_too_large": "The body is larger than FAKEWATCH_MAX_BODY_BYTES.",
     "unsupported_media_type": "The body must be sent as application/json.",
     "rate_limited": "Too many requests; wait for Retry-After seconds.",
+    "conflict": "The record's current state does not allow this change.",
+    "case_state": "The case's status does not allow this moderator action (see its status).",
     "relay_code_invalid": "The link code is unknown, used or expired; ask the bot for a new one with /link.",
     "relay_token_invalid": "The relay token is revoked or unknown; link the browser again with /link.",
+    "media_empty": "The uploaded file is empty (0 bytes).",
+    "media_unreadable": "The file is truncated, corrupt or not the format its first bytes claim.",
+    "media_too_large": "The file is larger than FAKEWATCH_MAX_MEDIA_BYTES.",
+    "media_too_many_pixels": "The image or video frame has more pixels than FAKEWATCH_MAX_MEDIA_PIXELS (decompression-bomb guard).",
+    "media_too_long": "The video is longer than FAKEWATCH_MAX_VIDEO_SECONDS.",
+    "media_unsupported": "Not a supported format: JPEG, PNG, WebP, GIF, HEIC images; MP4, MOV, WebM videos.",
+    "unprocessable": "The input is well-formed but cannot be used for this request.",
+    "enrol_no_face": "The enrolment photo shows no face; send a clear, front-facing photo.",
+    "enrol_several_faces": "The enrolment photo shows several faces; crop it to the one person.",
+    "enrol_face_too_small": "The face in the enrolment photo is too small to identify.",
+    "enrol_not_a_photo": "Faces are enrolled from one still photo, not a video or an animation.",
     "internal_error": "A bug on our side; the request id identifies it in the server log.",
 }

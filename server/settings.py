@@ -111,6 +111,24 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder holding the ONNX model folders (default: `models/` of the source checkout).",
     ),
     Setting("onnx_threads", 1, "Threads one ONNX inference may use (2 cores: keep 1)."),
+    Setting("telegram_token", "", "Telegram bot token from @BotFather (`fakewatch bot`).", secret=True),
+    Setting(
+        "telegram_api_url",
+        "https://api.telegram.org",
+        "Telegram Bot API base URL (a local Bot API server, or the tests' fake).",
+    ),
+    Setting("server_url", "http://127.0.0.1:8470", "FakeWatch server the bot asks for verdicts."),
+    Setting(
+        "api_key",
+        "",
+        "The bot's key for the FakeWatch server (moderator role: moderation buttons and /link).",
+        secret=True,
+    ),
+    Setting(
+        "moderator_ids",
+        "",
+        "Telegram user ids (comma-separated) who get new cases with Confirm/Reject buttons.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -154,6 +172,11 @@ class Settings:
     log_level: str = "info"
     models_dir: str = ""
     onnx_threads: int = 1
+    telegram_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    server_url: str = "http://127.0.0.1:8470"
+    api_key: str = ""
+    moderator_ids: str = ""
 
     def __repr__(self) -> str:
         shown = {

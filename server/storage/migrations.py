@@ -118,3 +118,31 @@ def m005_relay(db: Database) -> None:
     )
     db.table("relay_items").create_index(["delivered_at", "id"])
     db.table("relay_items").create_index(["token_id", "created_at"])
+
+
+@migrations()
+def m004_persons(db: Database) -> None:
+    """Protected persons: the record, every revision of it, and face embeddings (no photos)."""
+    db.execute(
+        "CREATE TABLE persons (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " aliases TEXT NOT NULL DEFAULT '[]', description TEXT NOT NULL DEFAULT '',"
+        " official_domains TEXT NOT NULL DEFAULT '[]', official_accounts TEXT NOT NULL DEFAULT '[]',"
+        " never TEXT NOT NULL DEFAULT '[]', revision INTEGER NOT NULL DEFAULT 1,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, retired_at TEXT)"
+    )
+    # Every create, edit, retirement and enrolment appends the whole record as it became, so
+    # an edit or a retirement never loses what was there before.
+    db.execute(
+        "CREATE TABLE person_revisions (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL"
+        " REFERENCES persons(id), revision INTEGER NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, record TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX person_revisions_person ON person_revisions (person_id, revision)")
+    db.execute(
+        "CREATE TABLE person_faces (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL"
+        " REFERENCES persons(id), model TEXT NOT NULL, embedding BLOB NOT NULL,"
+        " photo_sha256 TEXT NOT NULL, face_pixels INTEGER NOT NULL, created_at TEXT NOT NULL,"
+        " actor TEXT NOT NULL, removed_at TEXT)"
+    )
+    db.execute("CREATE INDEX person_faces_person ON person_faces (person_id)")
+    db.execute("INSERT INTO meta (key, value) VALUES ('persons_version', '0')")

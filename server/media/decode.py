@@ -1,0 +1,448 @@
+"""The one module that turns uploaded bytes into pixels, with limits at every step.
+
+``decode_media(data, limits)`` -> ``MediaItem`` (see ``item.py``) or raises ``MediaError``
+(``server.errors``) with a stable code:
+
+    media_empty            0 bytes
+    media_too_large        more bytes than ``limits.max_bytes``                      (413)
+    media_unsupported      the first bytes are none of the formats below            (415)
+    media_too_many_pixels  width x height over ``limits.max_pixels``, read from the
+                           header BEFORE any pixel is decoded (decompression bombs) (413)
+    media_too_long         a video whose declared duration is over the limit         (413)
+    media_unreadable       truncated, corrupt, or not the format its magic claims    (400)
+
+The format comes from the file's first bytes only (never the filename or the client's
+Content-Type), and Pillow is told to use that one decoder. Formats: JPEG, PNG (incl. APNG),
+WebP, GIF, HEIC/HEIF (pillow-heif); MP4/MOV and WebM/Matroska videos (PyAV keyframes).
+
+Pixels come out as RGB in display orientation (EXIF orientation applied; a malformed or
+out-of-range orientation is ignored rather than trusted), transparent pixels over white,
+and downscaled so the long side is at most ``limits.work_side``. JPEGs use ``draft()`` so
+the DCT is decoded at 1/2, 1/4 or 1/8 scale straight away: a 12-megapixel photo never
+exists in memory at full size.
+
+Everything here is synchronous CPU work: call it from the CPU executor.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import av
+from PIL import Image, UnidentifiedImageError
+
+from server.errors import MediaError, MediaTooLarge, MediaUnsupported
+from server.media.item import Frame, MediaItem, MediaMetadata
+
+#: Frames kept from an animated GIF/WebP/APNG, and how many may be decoded to find them
+#: (GIF frames depend on the previous one, so seeking to frame k decodes k frames).
+MAX_ANIMATION_FRAMES = 8
+MAX_ANIMATION_DECODED = 64
+
+#: Long side of the decoded working image: enough for a face crop of a fifth of the picture
+#: to keep ~200 px (hashes use 32-64 px, the face models 112-160 px).
+WORK_SIDE = 1024
+
+#: Frames decoded at most when a video has no duration to seek by (then we read from the
+#: start), and packets demuxed at most on that path and after one seek.
+MAX_SEQUENTIAL_FRAMES_DECODED = 256
+MAX_VIDEO_PACKETS = 20_000
+MAX_SEEK_PACKETS = 600
+
+_IMAGE_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "HEIF": "image/heic",
+}
+_VIDEO_MIME = {"MP4": "video/mp4", "MOV": "video/quicktime", "WEBM": "video/webm"}
+#: The PyAV demuxer each video format may use (no probing of other demuxers).
+_DEMUXER = {"MP4": "mov", "MOV": "mov", "WEBM": "matroska"}
+
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"mif2"}
+)
+_MOV_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
+
+#: EXIF orientation -> the transpose that shows the picture upright.
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_EXIF_ORIENTATION_TAG = 0x0112
+
+#: What Pillow and PyAV raise on bad input. Listed, not ``Exception``: a bug in our own code
+#: must stay a 500 with a stack trace, not become "your file is unreadable".
+_PIL_ERRORS: tuple[type[BaseException], ...] = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+)
+
+_VIDEO_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, *_PIL_ERRORS)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """The limits one decode obeys; ``from_settings`` reads them from ``Settings``."""
+
+    max_bytes: int = 20_971_520
+    max_pixels: int = 40_000_000
+    max_video_seconds: float = 600.0
+    max_video_keyframes: int = 16
+    work_side: int = WORK_SIDE
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> DecodeLimits:
+        return cls(
+            max_bytes=settings.max_media_bytes,
+            max_pixels=settings.max_media_pixels,
+            max_video_seconds=float(settings.max_video_seconds),
+            max_video_keyframes=settings.max_video_keyframes,
+        )
+
+
+def sniff(data: bytes) -> str:
+    """The format named by the first bytes: ``JPEG``, ``PNG``, ``GIF``, ``WEBP``, ``HEIF``,
+    ``MP4``, ``MOV`` or ``WEBM``; raises ``media_empty`` / ``media_unsupported``."""
+    if not data:
+        raise MediaError("The file is empty (0 bytes).", code="media_empty")
+    head = data[:32]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "WEBM"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        compatible = {head[i : i + 4] for i in range(16, len(head) - 3, 4)}
+        if brand in _HEIF_BRANDS or (brand not in (b"qt  ",) and compatible & {b"heic", b"heix"}):
+            return "HEIF"
+        if brand == b"qt  ":
+            return "MOV"
+        if brand in (b"avif", b"avis"):
+            raise MediaUnsupported(_UNSUPPORTED)
+        return "MP4"
+    if head[4:8] in _MOV_ATOMS:
+        return "MOV"
+    raise MediaUnsupported(_UNSUPPORTED)
+
+
+_UNSUPPORTED = (
+    "Not a supported format: send a JPEG, PNG, WebP, GIF or HEIC image, or an MP4, MOV or "
+    "WebM video."
+)
+
+
+def decode_media(data: bytes, limits: DecodeLimits) -> MediaItem:
+    """Decode an upload under ``limits``; see the module docstring for the errors."""
+    if len(data) > limits.max_bytes:
+        raise MediaTooLarge(
+            f"The file is {len(data)} bytes; the limit is {limits.max_bytes}"
+            " (FAKEWATCH_MAX_MEDIA_BYTES).",
+            code="media_too_large",
+        )
+    fmt = sniff(data)
+    if fmt in _VIDEO_MIME:
+        return _decode_video(data, fmt, limits)
+    return _decode_image(data, fmt, limits)
+
+
+# --- images -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _register_heif() -> None:
+    """pillow-heif adds its opener to Pillow's global registry: do it once, lazily."""
+    import pillow_heif
+
+    pillow_heif.options.DECODE_THREADS = 1
+    pillow_heif.register_heif_opener()
+
+
+def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
+    if fmt == "HEIF":
+        _register_heif()
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+            width, height = img.size
+            _check_pixels(width, height, limits)
+            orientation = _orientation(img)
+            n_frames = int(getattr(img, "n_frames", 1) or 1) if fmt in ("GIF", "WEBP", "PNG") else 1
+            if n_frames > 1:
+                frames = _animation_frames(img, n_frames, orientation, limits)
+            else:
+                if fmt == "JPEG":
+                    img.draft("RGB", (limits.work_side, limits.work_side))
+                frames = (Frame(_to_rgb_work(img, orientation, limits.work_side)),)
+            metadata = _image_metadata(img, fmt)
+    except MediaError:
+        raise
+    except Image.DecompressionBombError:
+        raise MediaTooLarge(_too_many_pixels(limits), code="media_too_many_pixels") from None
+    except _PIL_ERRORS as exc:
+        raise MediaError(
+            f"The {fmt} file cannot be decoded ({type(exc).__name__}): it is truncated, "
+            "corrupt or not really a " + fmt + " file.",
+            code="media_unreadable",
+        ) from None
+    return MediaItem(
+        format=fmt,
+        mime=_IMAGE_MIME[fmt],
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+        frames=frames,
+        metadata=metadata,
+        raw=data,
+    )
+
+
+def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
+    if width <= 0 or height <= 0:
+        raise MediaError("The image has no pixels (a zero width or height).")
+    if width * height > limits.max_pixels:
+        raise MediaTooLarge(_too_many_pixels(limits, width, height), code="media_too_many_pixels")
+
+
+def _too_many_pixels(limits: DecodeLimits, width: int = 0, height: int = 0) -> str:
+    size = f" ({width}x{height})" if width else ""
+    return (
+        f"The image{size} has more than {limits.max_pixels} pixels"
+        " (FAKEWATCH_MAX_MEDIA_PIXELS); send a smaller copy."
+    )
+
+
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation, 1 when absent, malformed or out of range (never trusted further)."""
+    try:
+        value = img.getexif().get(_EXIF_ORIENTATION_TAG, 1)
+    except _PIL_ERRORS:
+        return 1
+    return value if isinstance(value, int) and value in _ORIENTATION else 1
+
+
+def _to_rgb_work(img: Image.Image, orientation: int, work_side: int) -> Image.Image:
+    """RGB, transparency over white, long side <= ``work_side``, upright."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        rgba.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        rgb = canvas.convert("RGB")
+    else:
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            # 16-bit greys: scale to 8 bits instead of clipping everything above 255 to white.
+            img = img.point(lambda v: v / 256).convert("L")
+        rgb = img.convert("RGB")
+        rgb.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if orientation != 1:
+        rgb = rgb.transpose(_ORIENTATION[orientation])
+    return rgb
+
+
+def _animation_frames(
+    img: Image.Image, n_frames: int, orientation: int, limits: DecodeLimits
+) -> tuple[Frame, ...]:
+    reachable = min(n_frames, MAX_ANIMATION_DECODED)
+    count = min(MAX_ANIMATION_FRAMES, reachable)
+    wanted = sorted({round(i * (reachable - 1) / max(count - 1, 1)) for i in range(count)})
+    frames = []
+    elapsed_ms = 0.0
+    position = 0
+    for index in range(reachable):
+        img.seek(index)
+        if index in wanted:
+            frames.append(
+                Frame(
+                    _to_rgb_work(img, orientation, limits.work_side),
+                    timestamp_s=round(elapsed_ms / 1000, 3),
+                    index=position,
+                )
+            )
+            position += 1
+        elapsed_ms += float(img.info.get("duration", 0) or 0)
+        if index >= wanted[-1]:
+            break
+    return tuple(frames)
+
+
+def _image_metadata(img: Image.Image, fmt: str) -> MediaMetadata:
+    info = img.info
+    exif = info.get("exif", b"")
+    xmp = info.get("xmp", b"") or info.get("XML:com.adobe.xmp", b"")
+    text: dict[str, str] = {}
+    raw_text = getattr(img, "text", None) if fmt == "PNG" else None
+    for key, value in (raw_text or {}).items():
+        text[str(key)] = str(value)
+    comment = info.get("comment")
+    if isinstance(comment, bytes):
+        text["comment"] = comment.decode("utf-8", "replace")
+    segments: tuple[tuple[str, bytes], ...] = ()
+    if fmt == "JPEG":
+        segments = tuple(
+            (str(marker), bytes(payload)) for marker, payload in getattr(img, "applist", [])
+        )
+    return MediaMetadata(
+        exif=exif if isinstance(exif, bytes) else b"",
+        xmp=xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp or b""),
+        text=text,
+        segments=segments,
+    )
+
+
+# --- videos -----------------------------------------------------------------------------
+
+
+def _decode_video(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
+
+    try:
+        with av.open(io.BytesIO(data), mode="r", format=_DEMUXER[fmt]) as container:
+            if not container.streams.video:
+                raise MediaError("The file has no video track.", code="media_unreadable")
+            stream = container.streams.video[0]
+            width = int(stream.codec_context.width or 0)
+            height = int(stream.codec_context.height or 0)
+            _check_pixels(width, height, limits)
+            duration = _declared_duration(container, stream)
+            if duration is not None and duration > limits.max_video_seconds:
+                raise MediaTooLarge(
+                    f"The video says it lasts {duration:.0f} s; the limit is"
+                    f" {limits.max_video_seconds:.0f} s (FAKEWATCH_MAX_VIDEO_SECONDS).",
+                    code="media_too_long",
+                )
+            stream.codec_context.skip_frame = "NONKEY"
+            stream.thread_type = "SLICE"
+            frames = tuple(_keyframes(container, stream, duration, limits))
+            tags = {str(k): str(v)[:1024] for k, v in dict(container.metadata).items()}
+    except MediaError:
+        raise
+    except _VIDEO_ERRORS as exc:
+        raise MediaError(
+            f"The {fmt} video cannot be decoded ({type(exc).__name__}): it is truncated or"
+            " corrupt.",
+            code="media_unreadable",
+        ) from None
+    if not frames:
+        raise MediaError("No frame of the video could be decoded.", code="media_unreadable")
+    return MediaItem(
+        format=fmt,
+        mime=_VIDEO_MIME[fmt],
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=width,
+        height=height,
+        frames=frames,
+        metadata=MediaMetadata(container_tags=tags),
+        is_video=True,
+        duration_s=duration,
+        raw=data,
+    )
+
+
+def _declared_duration(container: Any, stream: Any) -> float | None:
+    candidates = []
+    if container.duration is not None and container.duration > 0:
+        candidates.append(container.duration / 1_000_000)
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        candidates.append(float(stream.duration * stream.time_base))
+    return max(candidates) if candidates else None
+
+
+def _keyframes(
+    container: Any, stream: Any, duration: float | None, limits: DecodeLimits
+) -> Iterator[Frame]:
+    """Keyframes spread over the video: at most ``max_video_keyframes``, none past the
+    duration limit, each downscaled while it is converted to RGB.
+
+    With a declared duration we seek to evenly spaced times (each seek lands on the keyframe
+    before it), so the work is bounded by the number of samples, not the video's length;
+    without one we decode from the start under a cap on frames and packets.
+    """
+    if duration:
+        yield from _seek_samples(container, stream, duration, limits)
+    else:
+        yield from _sequential_samples(container, stream, limits)
+
+
+def _seek_samples(
+    container: Any, stream: Any, duration: float, limits: DecodeLimits
+) -> Iterator[Frame]:
+    wanted = limits.max_video_keyframes
+    time_base = stream.time_base
+    start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
+    seen: set[int] = set()
+    for i in range(wanted):
+        target = start + duration * i / wanted
+        container.seek(int(target / time_base), stream=stream, backward=True, any_frame=False)
+        frame = _first_frame(container, stream)
+        if frame is None or frame.pts is None or frame.pts in seen:
+            continue
+        seen.add(frame.pts)
+        ts = float(frame.time) if frame.time is not None else target
+        yield Frame(
+            _video_rgb(frame, limits.work_side), timestamp_s=round(ts, 3), index=len(seen) - 1
+        )
+
+
+def _first_frame(container: Any, stream: Any) -> Any:
+    for packets, packet in enumerate(container.demux(stream), start=1):
+        for frame in packet.decode():
+            return frame
+        if packets > MAX_SEEK_PACKETS:
+            return None
+    return None
+
+
+def _sequential_samples(container: Any, stream: Any, limits: DecodeLimits) -> Iterator[Frame]:
+    kept = decoded = 0
+    for packets, packet in enumerate(container.demux(stream), start=1):
+        if packets > MAX_VIDEO_PACKETS:
+            return
+        # Every packet goes to the decoder (``skip_frame=NONKEY`` drops non-key ones cheaply;
+        # reordering codecs only release a keyframe after later packets; the final empty
+        # packet flushes them).
+        for frame in packet.decode():
+            decoded += 1
+            ts = float(frame.time) if frame.time is not None else 0.0
+            if ts > limits.max_video_seconds:
+                return
+            if frame.key_frame:
+                yield Frame(
+                    _video_rgb(frame, limits.work_side), timestamp_s=round(ts, 3), index=kept
+                )
+                kept += 1
+            if kept >= limits.max_video_keyframes or decoded >= MAX_SEQUENTIAL_FRAMES_DECODED:
+                return
+
+
+def _video_rgb(frame: Any, work_side: int) -> Image.Image:
+    width, height = int(frame.width), int(frame.height)
+    scale = min(1.0, work_side / max(width, height))
+    target_w, target_h = max(1, round(width * scale)), max(1, round(height * scale))
+    image: Image.Image = frame.to_image(width=target_w, height=target_h)
+    return image.convert("RGB")
