@@ -32,3 +32,20 @@ def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(tmp_path)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def community_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server for the community tests (reports, cases, alerts, pages): tests tell their
+    reporters apart by key, ``reporter`` id or X-Forwarded-For, so they share it safely."""
+    running = start_server(
+        tmp_path_factory.mktemp("community"),
+        env={
+            "FAKEWATCH_TRUST_FORWARDED_FOR": "true",
+            "FAKEWATCH_ANONYMOUS_REPORTS_PER_MINUTE": "5",
+            "FAKEWATCH_REPORTER_REPORTS_PER_MINUTE": "20",
+        },
+    )
+    yield running
+    assert running.stop() == 0, running.stderr()
+    assert "Traceback" not in running.stderr()

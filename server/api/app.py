@@ -15,10 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from server.api import admin, checks, meta, prefixes
+from server.api import alerts as alerts_api
+from server.api import cases as cases_api
+from server.api import pages as pages_api
+from server.api import relay as relay_api
+from server.api import reports as reports_api
 from server.api.auth import Authenticator
 from server.api.metrics import Metrics
 from server.api.middleware import request_middleware
 from server.api.state import AUTH, CPU, DB, ENGINE, METRICS, SETTINGS
+from server.community.runtime import community_lifecycle
 from server.engine import Engine
 from server.settings import Settings
 from server.storage import queries
@@ -38,6 +44,12 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(meta.routes)
     app.add_routes(checks.routes)
     app.add_routes(admin.routes)
+    app.add_routes(reports_api.routes)
+    app.add_routes(cases_api.routes)
+    app.add_routes(alerts_api.routes)
+    app.add_routes(pages_api.routes)
+    app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
+    app.add_routes(relay_api.routes)
     prefixes.install(app)
     return app
 

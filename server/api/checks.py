@@ -9,6 +9,7 @@ from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
 from server.errors import InvalidUrlError, ValidationFailed
 from server.i18n import negotiate
 from server.keys import KeyRole
+from server.web.urls import link_verdict_url
 
 routes = web.RouteTableDef()
 
@@ -44,7 +45,9 @@ async def check_link(request: web.Request) -> web.Response:
     if result.error is not None:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
-    return web.json_response(engine.render_links(results, lang)[0], dumps=dumps)
+    rendered = engine.render_links(results, lang)[0]
+    rendered["verdict_url"] = link_verdict_url(request, url)
+    return web.json_response(rendered, dumps=dumps)
 
 
 @routes.post("/v1/check/links")
@@ -73,4 +76,6 @@ async def check_links(request: web.Request) -> web.Response:
     results = await engine.check_links(urls, request.app[CPU])
     request.app[METRICS].observe_links(results)
     rendered = engine.render_links(results, lang)
+    for url, verdict in zip(urls, rendered, strict=True):
+        verdict["verdict_url"] = link_verdict_url(request, url) if "error" not in verdict else None
     return web.json_response({"results": rendered}, dumps=dumps)

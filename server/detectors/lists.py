@@ -21,7 +21,7 @@ BLOCK_WEIGHT = 0.95
 
 class ListsDetector:
     name: ClassVar[str] = "lists"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lists.allowed": {
@@ -31,6 +31,10 @@ class ListsDetector:
         "lists.blocked_domain": {
             "en": "{host} is on the blocklist {list} (entry {entry}, added {added}).",
             "zh": "{host} 在黑名单 {list} 中（条目 {entry}，收录于 {added}）。",
+        },
+        "lists.community_case": {
+            "en": "{host} was confirmed as a scam by this server's moderators (community case {case}, added {added}).",
+            "zh": "{host} 已被本服务器的审核员确认为诈骗（社区案件 {case}，收录于 {added}）。",
         },
         "lists.blocked_url": {
             "en": "This exact address is on the blocklist {list} (added {added}).",
@@ -66,6 +70,11 @@ class ListsDetector:
         self, code: str, weight: float, role: Role, link: Link, entries: Sequence[ListEntry]
     ) -> Evidence:
         first = entries[0]
+        reference = first.reference or ""
+        case = reference[5:] if role is Role.DECISIVE and reference.startswith("case:") else ""
+        if case:
+            # A community case confirmed by moderators: the reason names the case.
+            code = "lists.community_case"
         return Evidence(
             detector=self.name,
             code=code,
@@ -76,6 +85,7 @@ class ListsDetector:
                 "list": first.list,
                 "entry": first.value,
                 "added": first.added or "?",
+                "case": case,
             },
             details={
                 "matched": [entry.describe() for entry in entries],

@@ -70,6 +70,74 @@ def m001_keys_lists_feeds(db: Database) -> None:
 
 
 @migrations()
+def m003_community(db: Database) -> None:
+    """Community reports merged into cases, moderation, alerts, appeals, federation peers."""
+    db.execute(
+        "CREATE TABLE reporters (id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " confirmed INTEGER NOT NULL DEFAULT 0, contested_confirmed INTEGER NOT NULL DEFAULT 0,"
+        " false_reports INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TABLE cases (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
+        " key_hash TEXT NOT NULL, display TEXT NOT NULL, category TEXT NOT NULL,"
+        " impersonates TEXT, status TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
+        " reporters INTEGER NOT NULL DEFAULT 0, new_reporters INTEGER NOT NULL DEFAULT 0,"
+        " reach REAL NOT NULL DEFAULT 0, urgency INTEGER NOT NULL DEFAULT 0,"
+        " first_at TEXT NOT NULL, last_at TEXT NOT NULL, decided_at TEXT, decided_by TEXT,"
+        " note TEXT, merged_into INTEGER, quarantined_at TEXT, list_entry_id INTEGER,"
+        " origin TEXT)"
+    )
+    db.execute("CREATE UNIQUE INDEX cases_item ON cases (kind, key)")
+    db.execute("CREATE INDEX cases_queue ON cases (status, urgency DESC, reach DESC, id DESC)")
+    db.execute("CREATE INDEX cases_key_hash ON cases (key_hash)")
+    db.execute("CREATE INDEX cases_decided ON cases (status, decided_at)")
+    db.execute(
+        "CREATE TABLE reports (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+        " reporter TEXT NOT NULL, created_at TEXT NOT NULL, category TEXT NOT NULL,"
+        " impersonates TEXT, platform TEXT, seen_url TEXT, description TEXT,"
+        " keep_media INTEGER NOT NULL DEFAULT 0, share_with_authorities INTEGER NOT NULL DEFAULT 0,"
+        " hashes TEXT, media_path TEXT, weight REAL NOT NULL)"
+    )
+    db.execute("CREATE UNIQUE INDEX reports_once ON reports (case_id, reporter)")
+    db.execute("CREATE INDEX reports_created ON reports (created_at)")
+    db.execute("CREATE INDEX reports_reporter ON reports (reporter)")
+    db.execute(
+        "CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, case_id INTEGER NOT NULL,"
+        " created_at TEXT NOT NULL, key_id INTEGER, payload TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE alert_subscriptions (id INTEGER PRIMARY KEY, item_hash TEXT NOT NULL,"
+        " subscriber TEXT NOT NULL, key_id INTEGER NOT NULL, expires_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX alert_subscriptions_once"
+        " ON alert_subscriptions (item_hash, subscriber, key_id)"
+    )
+    db.execute(
+        "CREATE TABLE webhooks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, revoked_at TEXT, cursor INTEGER NOT NULL DEFAULT 0,"
+        " failures INTEGER NOT NULL DEFAULT 0, last_error TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE appeals (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+        " token_hash TEXT NOT NULL, role TEXT NOT NULL, contact TEXT, reason TEXT NOT NULL,"
+        " status TEXT NOT NULL, created_at TEXT NOT NULL, due_at TEXT NOT NULL,"
+        " decided_at TEXT, decided_by TEXT, note TEXT)"
+    )
+    db.execute("CREATE INDEX appeals_queue ON appeals (status, due_at)")
+    db.execute(
+        "CREATE TABLE federation_peers (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
+        " trust TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0,"
+        " pulled_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE federation_feed (version INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " op TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, case_id INTEGER,"
+        " category TEXT, at TEXT NOT NULL)"
+    )
+
+
+@migrations()
 def m005_relay(db: Database) -> None:
     """Extension → Telegram relay: one-time link codes, relay tokens, queued items."""
     db.table("relay_codes").create(

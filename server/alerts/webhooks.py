@@ -1,0 +1,101 @@
+"""Pushing alerts to webhook subscribers, in order, at least once.
+
+Each webhook has a cursor (the last alert it acknowledged with a 2xx). The deliverer wakes when
+an alert is written (an ``asyncio.Event``) or every ``TICK_S``, sends each webhook what lies
+past its cursor, and moves the cursor only on success; a failing webhook backs off
+exponentially and is retried with the same delivery ids (receivers de-duplicate on them).
+Redirects are not followed: the signed body goes to the registered URL only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+
+import aiohttp
+
+from server.alerts import store
+from server.alerts.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
+from server.settings import Settings
+from server.storage.database import Database
+
+log = logging.getLogger("fakewatch.webhooks")
+
+TICK_S = 5.0
+BATCH = 50
+MAX_BACKOFF_S = 600.0
+
+
+class WebhookDeliverer:
+    def __init__(self, settings: Settings, db: Database, event: asyncio.Event) -> None:
+        self._settings = settings
+        self._db = db
+        self._event = event
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._retry_at: dict[int, float] = {}
+        self._failures: dict[int, int] = {}
+
+    async def start(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_s)
+        self._session = aiohttp.ClientSession(timeout=timeout, trust_env=False)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._session is not None:
+            await self._session.close()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), TICK_S)
+            self._event.clear()
+            try:
+                await self.deliver_all()
+            except Exception:
+                log.exception("webhook round failed; retrying on the next tick")
+
+    async def deliver_all(self) -> None:
+        hooks = await self._db.read(store.active_webhooks)
+        await asyncio.gather(*(self._deliver(*hook) for hook in hooks))
+
+    async def _deliver(self, webhook_id: int, url: str, secret: str, cursor: int) -> None:
+        if time.monotonic() < self._retry_at.get(webhook_id, 0.0):
+            return
+        assert self._session is not None
+        alerts = await self._db.read(lambda db: store.pending_for(db, cursor, BATCH))
+        for alert_id, payload in alerts:
+            delivery_id = f"{webhook_id}-{alert_id}"
+            body = json.dumps(
+                {"delivery": delivery_id, "alert": {"id": alert_id, **json.loads(payload)}},
+                ensure_ascii=False,
+            ).encode()
+            headers = {
+                "Content-Type": "application/json",
+                DELIVERY_HEADER: delivery_id,
+                SIGNATURE_HEADER: sign(secret, delivery_id, body),
+            }
+            try:
+                async with self._session.post(
+                    url, data=body, headers=headers, allow_redirects=False
+                ) as response:
+                    ok = 200 <= response.status < 300
+                    error = f"HTTP {response.status}"
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                ok, error = False, type(exc).__name__
+            if not ok:
+                failures = self._failures.get(webhook_id, 0) + 1
+                self._failures[webhook_id] = failures
+                self._retry_at[webhook_id] = time.monotonic() + min(MAX_BACKOFF_S, 2.0**failures)
+                await self._db.write(lambda db, e=error: store.failed(db, webhook_id, e))  # type: ignore[misc]
+                return
+            self._failures.pop(webhook_id, None)
+            self._retry_at.pop(webhook_id, None)
+            await self._db.write(lambda db, a=alert_id: store.advance(db, webhook_id, a))  # type: ignore[misc]

@@ -1,0 +1,185 @@
+"""Moderation: the case queue and confirm / reject / retire / merge, each with a note and an
+audit-log row. Every route here needs a moderator key.
+
+A confirmed link case becomes an entry of the ``community`` blocklist (reference ``case:ID``),
+the lists version moves and this server reloads at once (others within ``lists_refresh_s``),
+so the next check of that domain says ``likely_scam`` and names the case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlite_utils import Database as SqliteDb
+
+from server.api.auth import Principal
+from server.api.body import dumps, int_param, json_object, query_params, string_field
+from server.api.state import AUTH, CPU, DB, ENGINE
+from server.community import store
+from server.community.runtime import COMMUNITY
+from server.community.words import alert_payload
+from server.errors import Conflict, NotFound, ValidationFailed
+from server.keys import KeyRole
+from server.web.urls import case_path
+
+routes = web.RouteTableDef()
+
+MAX_NOTE = 1000
+
+
+def case_id_of(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound("No such case.")
+    return int(raw)
+
+
+async def automatic_verdict(request: web.Request, case: dict[str, Any]) -> dict[str, Any] | None:
+    """What the detectors say about a link case right now (None for other kinds)."""
+    if case["kind"] != "link":
+        return None
+    engine = request.app[ENGINE]
+    key = case["key"]
+    url = ("http://" if "/" in key else "https://") + key
+    results = await engine.check_links([url], request.app[CPU])
+    return engine.render_links(results, "en")[0]
+
+
+async def act(
+    request: web.Request,
+    principal: Principal,
+    case_id: int,
+    action: str,
+    note: str,
+    *,
+    allow: bool = False,
+    into: int | None = None,
+) -> dict[str, Any]:
+    """Apply one moderator action with all its consequences; shared by the API and the page."""
+    db = request.app[DB]
+    case = await db.read(lambda conn: store.case_row(conn, case_id))
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    contested = True
+    if action == "confirm":
+        verdict = await automatic_verdict(request, case)
+        contested = verdict is None or verdict["verdict"] != "likely_scam"
+    payload = alert_payload(case, case_path(case_id))
+
+    def write(conn: SqliteDb) -> dict[str, Any]:
+        if action == "merge":
+            assert into is not None
+            return store.merge(conn, case_id, into, actor=principal.actor, note=note)
+        return store.decide(
+            conn,
+            case_id,
+            action,
+            actor=principal.actor,
+            note=note,
+            contested=contested,
+            allow=allow,
+            alert=payload,
+        )
+
+    try:
+        result = await db.write(write)
+    except store.CaseStateError as exc:
+        raise Conflict(str(exc), code="case_state") from None
+    except LookupError:
+        raise NotFound(f"No case with id {into}.") from None
+    if action == "confirm":  # subscribers first: the list reload below takes a second
+        request.app[COMMUNITY].alerted.set()
+    if result.get("list_entry_id") is not None or case["status"] == "confirmed":
+        await db.read(request.app[ENGINE].reload_lists)
+    return result
+
+
+def _note(body: dict[str, Any]) -> str:
+    return string_field(body.get("note", ""), "note", max_length=MAX_NOTE, min_length=0)
+
+
+@routes.get("/v1/cases")
+async def list_cases(request: web.Request) -> web.Response:
+    """The queue: ``?status=pending`` (default) ordered by urgency, then reach."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    params = query_params(request, ("status", "limit", "offset"))
+    status = params.get("status", "pending")
+    if status not in store.QUEUE_STATUSES:
+        raise ValidationFailed(
+            "'status' must be one of: " + ", ".join(store.QUEUE_STATUSES) + ".", field="status"
+        )
+    limit = int_param(params.get("limit"), "limit", default=50, low=1, high=500)
+    offset = int_param(params.get("offset"), "offset", default=0, low=0, high=10_000_000)
+    rows, counts = await request.app[DB].read(
+        lambda db: (store.case_rows(db, status, limit, offset), store.case_counts(db))
+    )
+    return web.json_response(
+        {"cases": rows, "counts": counts, "status": status, "limit": limit, "offset": offset},
+        dumps=dumps,
+    )
+
+
+@routes.get("/v1/cases/{id}")
+async def get_case(request: web.Request) -> web.Response:
+    """One case: its reports (without reporter ids), audit log and the automatic verdict."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    query_params(request, ())
+    case_id = case_id_of(request)
+
+    def read(db: SqliteDb) -> dict[str, Any] | None:
+        case = store.case_row(db, case_id)
+        if case is None:
+            return None
+        case["reports_shown"] = store.case_evidence(db, case_id)
+        case["audit"] = store.audit_rows(db, f"case:{case_id}")
+        return case
+
+    case = await request.app[DB].read(read)
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    case["automatic_verdict"] = await automatic_verdict(request, case)
+    case["verdict_path"] = case_path(case_id)
+    return web.json_response(case, dumps=dumps)
+
+
+async def _decide(request: web.Request, action: str) -> web.Response:
+    principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    case_id = case_id_of(request)
+    allowed = ("note", "allow") if action == "reject" else ("note",)
+    body = await json_object(request, allowed=allowed)
+    allow = body.get("allow", False)
+    if not isinstance(allow, bool):
+        raise ValidationFailed("'allow' must be true or false.", field="allow")
+    result = await act(request, principal, case_id, action, _note(body), allow=allow)
+    return web.json_response({"ok": True, **result}, dumps=dumps)
+
+
+@routes.post("/v1/cases/{id}/confirm")
+async def confirm_case(request: web.Request) -> web.Response:
+    return await _decide(request, "confirm")
+
+
+@routes.post("/v1/cases/{id}/reject")
+async def reject_case(request: web.Request) -> web.Response:
+    """Reject as not a scam; ``allow: true`` also puts a link on the community allowlist."""
+    return await _decide(request, "reject")
+
+
+@routes.post("/v1/cases/{id}/retire")
+async def retire_case(request: web.Request) -> web.Response:
+    """Take a confirmed case off the blocklist (the scam is gone, or it was a mistake)."""
+    return await _decide(request, "retire")
+
+
+@routes.post("/v1/cases/{id}/merge")
+async def merge_case(request: web.Request) -> web.Response:
+    """Fold this case into ``into`` (the same scam reported under two items)."""
+    principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    case_id = case_id_of(request)
+    body = await json_object(request, allowed=("into", "note"), required=("into",))
+    into = body["into"]
+    if not isinstance(into, int) or isinstance(into, bool) or not 0 < into < 2**62:
+        raise ValidationFailed("'into' must be a case id.", field="into")
+    result = await act(request, principal, case_id, "merge", _note(body), into=into)
+    return web.json_response({"ok": True, **result}, dumps=dumps)

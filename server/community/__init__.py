@@ -1,0 +1,1 @@
+"""Community reports merged into cases, moderation, reporter reputation and retention."""

@@ -1,0 +1,73 @@
+"""What the community features hold in the app: the batched report writer, flood limits, the
+salt reporter identities are hashed with, and the webhook deliverer. Created in
+``community_lifecycle`` (a ``cleanup_ctx`` that runs after the app's own: the database exists)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from sqlite_utils import Database as SqliteDb
+
+from server.alerts.webhooks import WebhookDeliverer
+from server.api.ratelimit import RateLimiter
+from server.api.state import DB, ENGINE, SETTINGS
+from server.community.ingest import ReportWriter
+
+
+@dataclass
+class Community:
+    writer: ReportWriter
+    salt: bytes
+    per_ip: RateLimiter
+    per_reporter: RateLimiter
+    deliverer: WebhookDeliverer
+    #: Registrable domains of the top-sites list: a report on one of them is about one page.
+    popular: frozenset[str]
+    #: Set when an alert is written, so webhook delivery starts at once instead of on its tick.
+    alerted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def pseudonym(self, value: str) -> str:
+        """A stable, non-reversible id for an IP or a client-given reporter id."""
+        return hmac.new(self.salt, value.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+COMMUNITY = web.AppKey("community", Community)
+
+
+def _salt(db: SqliteDb) -> str:
+    row = db.execute("SELECT value FROM meta WHERE key = 'reporter_salt'").fetchone()
+    if row:
+        return str(row[0])
+    salt = secrets.token_hex(32)
+    db.execute("INSERT INTO meta (key, value) VALUES ('reporter_salt', ?)", [salt])
+    return salt
+
+
+async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    settings, db = app[SETTINGS], app[DB]
+    salt = await db.write(_salt)
+    writer = ReportWriter(db)
+    event = asyncio.Event()
+    deliverer = WebhookDeliverer(settings, db, event)
+    app[COMMUNITY] = Community(
+        writer=writer,
+        salt=bytes.fromhex(salt),
+        per_ip=RateLimiter(settings.anonymous_reports_per_minute),
+        per_reporter=RateLimiter(settings.reporter_reports_per_minute),
+        deliverer=deliverer,
+        popular=frozenset(app[ENGINE].resources.top_sites),
+        alerted=event,
+    )
+    writer.start()
+    await deliverer.start()
+    try:
+        yield
+    finally:
+        await deliverer.stop()
+        await writer.stop()

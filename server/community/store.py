@@ -1,0 +1,459 @@
+"""SQL for reports, cases, moderation and alerts, as plain functions over a
+``sqlite_utils.Database``. Writers run inside ``Database.write`` (one transaction each)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
+from server.community.reputation import Track, looks_brigaded
+from server.lists import Action, EntryKind
+from server.storage import queries
+
+COMMUNITY_LIST = "community"
+COMMUNITY_ALLOW_LIST = "community-allow"
+
+
+class CaseStateError(Exception):
+    """A moderator action that the case's status does not allow (confirming a confirmed case)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """One validated report, ready to be written."""
+
+    item: CaseKey
+    reporter: str
+    reporter_kind: str
+    category: Category
+    impersonates: str | None
+    platform: str | None
+    seen_url: str | None
+    description: str | None
+    keep_media: bool
+    share_with_authorities: bool
+    hashes: dict[str, str] | None
+    media_path: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    id: int
+    case_id: int
+    duplicate: bool
+
+
+def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, list(params))
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+def _track(db: Database, reporter: str, kind: str, now: str) -> Track:
+    db.execute(
+        "INSERT OR IGNORE INTO reporters (id, kind, created_at) VALUES (?, ?, ?)",
+        [reporter, kind, now],
+    )
+    row = db.execute(
+        "SELECT kind, confirmed, contested_confirmed, false_reports FROM reporters WHERE id = ?",
+        [reporter],
+    ).fetchone()
+    return Track(row[0], int(row[1]), int(row[2]), int(row[3]))
+
+
+def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
+    row = db.execute(
+        "SELECT id, merged_into FROM cases WHERE kind = ? AND key = ?", [item.kind, item.key]
+    ).fetchone()
+    if row is None and item.kind is ItemKind.MEDIA:
+        candidates = db.execute(
+            "SELECT id, key FROM cases WHERE kind = 'media' AND merged_into IS NULL"
+        ).fetchall()
+        near = near_media(item.key, [(int(i), str(k)) for i, k in candidates])
+        if near is not None:
+            row = (near, None)
+    if row is None:
+        cursor = db.execute(
+            "INSERT INTO cases (kind, key, key_hash, display, category, impersonates, status,"
+            " urgency, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            [
+                item.kind,
+                item.key,
+                item.hash,
+                item.display,
+                report.category,
+                report.impersonates,
+                1 if report.category in URGENT_CATEGORIES else 0,
+                now,
+                now,
+            ],
+        )
+        return int(cursor.lastrowid or 0)
+    case_id, merged_into = int(row[0]), row[1]
+    hops = 0
+    while merged_into is not None and hops < 10:  # follow merges to the surviving case
+        case_id = int(merged_into)
+        merged_into = db.execute(
+            "SELECT merged_into FROM cases WHERE id = ?", [case_id]
+        ).fetchone()[0]
+        hops += 1
+    return case_id
+
+
+def insert_reports(db: Database, reports: Sequence[NewReport]) -> list[Stored]:
+    """Write a batch of reports; each merges into its item's case. A reporter reporting the
+    same case again gets its first report back (``duplicate``), nothing is stored twice."""
+    now = queries.now_iso()
+    stored: list[Stored] = []
+    for report in reports:
+        track = _track(db, report.reporter, report.reporter_kind, now)
+        case_id = _case_for(db, report.item, report, now)
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO reports (case_id, reporter, created_at, category, impersonates,"
+            " platform, seen_url, description, keep_media, share_with_authorities, hashes,"
+            " media_path, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                case_id,
+                report.reporter,
+                now,
+                report.category,
+                report.impersonates,
+                report.platform,
+                report.seen_url,
+                report.description,
+                int(report.keep_media),
+                int(report.share_with_authorities),
+                json.dumps(report.hashes) if report.hashes else None,
+                report.media_path,
+                track.weight,
+            ],
+        )
+        if cursor.rowcount == 0:
+            existing = db.execute(
+                "SELECT id FROM reports WHERE case_id = ? AND reporter = ?",
+                [case_id, report.reporter],
+            ).fetchone()
+            stored.append(Stored(int(existing[0]), case_id, True))
+            continue
+        report_id = int(cursor.lastrowid or 0)
+        db.execute(
+            "UPDATE cases SET reports = reports + 1, reporters = reporters + 1,"
+            " new_reporters = new_reporters + ?, reach = reach + ?, last_at = ?,"
+            " urgency = MAX(urgency, ?),"
+            " impersonates = COALESCE(impersonates, ?) WHERE id = ?",
+            [
+                int(track.is_new),
+                track.weight,
+                now,
+                1 if report.category in URGENT_CATEGORIES else 0,
+                report.impersonates,
+                case_id,
+            ],
+        )
+        reporters, new_reporters, status = db.execute(
+            "SELECT reporters, new_reporters, status FROM cases WHERE id = ?", [case_id]
+        ).fetchone()
+        if status == "pending" and looks_brigaded(int(reporters), int(new_reporters)):
+            db.execute(
+                "UPDATE cases SET status = 'quarantined', quarantined_at = ? WHERE id = ?",
+                [now, case_id],
+            )
+        stored.append(Stored(report_id, case_id, False))
+    return stored
+
+
+# --- reading cases ---------------------------------------------------------------------------
+
+CASE_COLUMNS = (
+    "id, kind, key, display, category, impersonates, status, reports, reporters, reach,"
+    " urgency, first_at, last_at, decided_at, decided_by, note, merged_into, quarantined_at,"
+    " origin"
+)
+
+QUEUE_STATUSES = ("pending", "quarantined", "confirmed", "rejected", "retired", "merged")
+
+
+def case_rows(db: Database, status: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    """One page of a queue, most urgent and widest-reaching first (index ``cases_queue``)."""
+    return _rows(
+        db,
+        f"SELECT {CASE_COLUMNS} FROM cases WHERE status = ?"  # noqa: S608 - fixed column list
+        " ORDER BY urgency DESC, reach DESC, id DESC LIMIT ? OFFSET ?",
+        [status, limit, offset],
+    )
+
+
+def case_counts(db: Database) -> dict[str, int]:
+    return {s: int(n) for s, n in db.execute("SELECT status, COUNT(*) FROM cases GROUP BY status")}
+
+
+def case_row(db: Database, case_id: int) -> dict[str, Any] | None:
+    rows = _rows(db, f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", [case_id])  # noqa: S608
+    return rows[0] if rows else None
+
+
+def case_by_hash(db: Database, key_hash: str) -> dict[str, Any] | None:
+    rows = _rows(
+        db,
+        f"SELECT {CASE_COLUMNS} FROM cases WHERE key_hash = ? AND merged_into IS NULL",  # noqa: S608
+        [key_hash],
+    )
+    return rows[0] if rows else None
+
+
+def case_evidence(db: Database, case_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """What reporters said, for moderators only (no reporter ids: they are not needed to judge)."""
+    return _rows(
+        db,
+        "SELECT id, created_at, category, impersonates, platform, seen_url, description,"
+        " keep_media, share_with_authorities, hashes, weight FROM reports WHERE case_id = ?"
+        " ORDER BY weight DESC, id LIMIT ?",
+        [case_id, limit],
+    )
+
+
+def report_count(db: Database) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+def _credit_reporters(db: Database, case_id: int, *, contested: bool) -> None:
+    db.execute(
+        "UPDATE reporters SET confirmed = confirmed + 1,"
+        " contested_confirmed = contested_confirmed + ?"
+        " WHERE id IN (SELECT reporter FROM reports WHERE case_id = ?)",
+        [int(contested), case_id],
+    )
+
+
+def _list_entry(
+    db: Database, case: dict[str, Any], action: Action, list_name: str, actor: str
+) -> int:
+    kind = EntryKind.URL if case["kind"] == "link" and "/" in case["key"] else EntryKind.DOMAIN
+    now = queries.now_iso()
+    entry_id, _ = queries.upsert_list_entry(
+        db,
+        list_name=list_name,
+        action=action.value,
+        kind=kind.value,
+        value=case["key"],
+        source=f"community case {case['id']} ({actor})",
+        added_at=now,
+        seen_at=now,
+        reference=f"case:{case['id']}",
+    )
+    queries.bump_lists_version(db)
+    return entry_id
+
+
+def _retire_list_entry(db: Database, case: dict[str, Any]) -> None:
+    row = db.execute("SELECT list_entry_id FROM cases WHERE id = ?", [case["id"]]).fetchone()
+    if row and row[0] is not None and queries.remove_list_entry(db, int(row[0])):
+        queries.bump_lists_version(db)
+
+
+def _feed(db: Database, op: str, case: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO federation_feed (op, kind, value, case_id, category, at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [op, case["kind"], case["key"], case["id"], case["category"], queries.now_iso()],
+    )
+
+
+def decide(
+    db: Database,
+    case_id: int,
+    action: str,
+    *,
+    actor: str,
+    note: str,
+    contested: bool = True,
+    allow: bool = False,
+    alert: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Confirm, reject or retire a case, with every consequence in one transaction:
+    list entries (and the lists version), reporter track records, alerts, the federation feed
+    and the audit log. Raises ``CaseStateError`` when the status does not allow it."""
+    case = case_row(db, case_id)
+    if case is None:
+        raise LookupError(case_id)
+    status = case["status"]
+    allowed = {
+        "confirm": {"pending", "quarantined", "rejected"},
+        "reject": {"pending", "quarantined", "confirmed"},
+        "retire": {"confirmed"},
+    }[action]
+    if status not in allowed:
+        raise CaseStateError(f"Case {case_id} is {status}; it cannot be {action}ed.")
+    now = queries.now_iso()
+    new_status = {"confirm": "confirmed", "reject": "rejected", "retire": "retired"}[action]
+    details: dict[str, Any] = {"from": status, "note": note}
+    entry_id = None
+    if action == "confirm":
+        if case["kind"] == "link":
+            entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)
+        _credit_reporters(db, case_id, contested=contested)
+        _feed(db, "add", case)
+        if alert is not None:
+            insert_alerts(db, case, alert)
+    else:
+        if status == "confirmed":
+            _retire_list_entry(db, case)
+            _feed(db, "remove", case)
+        if action == "reject":
+            db.execute(
+                "UPDATE reporters SET false_reports = false_reports + 1"
+                " WHERE id IN (SELECT reporter FROM reports WHERE case_id = ?)",
+                [case_id],
+            )
+            if allow and case["kind"] == "link":
+                entry_id = _list_entry(db, case, Action.ALLOW, COMMUNITY_ALLOW_LIST, actor)
+    details["list_entry_id"] = entry_id
+    db.execute(
+        "UPDATE cases SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
+        " list_entry_id = COALESCE(?, list_entry_id) WHERE id = ?",
+        [new_status, now, actor, note, entry_id, case_id],
+    )
+    queries.audit(
+        db, actor=actor, action=f"case.{action}", target=f"case:{case_id}", details=details
+    )
+    return {"id": case_id, "status": new_status, "list_entry_id": entry_id}
+
+
+def merge(db: Database, source_id: int, target_id: int, *, actor: str, note: str) -> dict[str, Any]:
+    """Fold ``source`` into ``target``: its reports move (one per reporter), later reports of
+    its item land on ``target``."""
+    source, target = case_row(db, source_id), case_row(db, target_id)
+    if source is None or target is None:
+        raise LookupError(source_id if source is None else target_id)
+    if source_id == target_id or source["status"] not in {"pending", "quarantined"}:
+        raise CaseStateError(f"Case {source_id} is {source['status']}; only open cases merge.")
+    if target["merged_into"] is not None:
+        raise CaseStateError(f"Case {target_id} was itself merged; merge into its survivor.")
+    db.execute("UPDATE OR IGNORE reports SET case_id = ? WHERE case_id = ?", [target_id, source_id])
+    totals = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM reports WHERE case_id = ?", [target_id]
+    ).fetchone()
+    db.execute(
+        "UPDATE cases SET reports = ?, reporters = ?, reach = ?, urgency = MAX(urgency, ?),"
+        " new_reporters = new_reporters + ? WHERE id = ?",
+        [totals[0], totals[0], totals[1], source["urgency"], 0, target_id],
+    )
+    db.execute(
+        "UPDATE cases SET status = 'merged', merged_into = ?, decided_at = ?, decided_by = ?,"
+        " note = ? WHERE id = ?",
+        [target_id, queries.now_iso(), actor, note, source_id],
+    )
+    queries.audit(
+        db,
+        actor=actor,
+        action="case.merge",
+        target=f"case:{source_id}",
+        details={"into": target_id, "note": note},
+    )
+    return {"id": source_id, "status": "merged", "merged_into": target_id}
+
+
+def audit_rows(db: Database, target: str, limit: int = 50) -> list[dict[str, Any]]:
+    rows = _rows(
+        db,
+        "SELECT id, at, actor, action, target, details FROM audit_log WHERE target = ?"
+        " ORDER BY id DESC LIMIT ?",
+        [target, limit],
+    )
+    for row in rows:
+        row["details"] = json.loads(row["details"]) if row["details"] else {}
+    return rows
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def insert_alerts(db: Database, case: dict[str, Any], payload: dict[str, Any]) -> None:
+    """A broadcast alert, plus one per live retroactive subscription on this item."""
+    now = queries.now_iso()
+    db.execute(
+        "INSERT INTO alerts (case_id, created_at, key_id, payload) VALUES (?, ?, NULL, ?)",
+        [case["id"], now, json.dumps(payload, ensure_ascii=False)],
+    )
+    key_hash = db.execute("SELECT key_hash FROM cases WHERE id = ?", [case["id"]]).fetchone()[0]
+    subs = db.execute(
+        "SELECT id, subscriber, key_id FROM alert_subscriptions WHERE item_hash = ?"
+        " AND expires_at > ?",
+        [key_hash, now],
+    ).fetchall()
+    for sub_id, subscriber, key_id in subs:
+        targeted = {**payload, "retroactive": True, "subscriber": subscriber}
+        db.execute(
+            "INSERT INTO alerts (case_id, created_at, key_id, payload) VALUES (?, ?, ?, ?)",
+            [case["id"], now, key_id, json.dumps(targeted, ensure_ascii=False)],
+        )
+        # Told once: the subscription has done its job.
+        db.execute("DELETE FROM alert_subscriptions WHERE id = ?", [sub_id])
+
+
+def alerts_since(
+    db: Database, cursor: int, key_id: int | None, limit: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """Broadcast alerts after ``cursor``, and targeted ones for ``key_id``'s subscriptions."""
+    rows = db.execute(
+        "SELECT id, payload FROM alerts WHERE id > ? AND (key_id IS NULL OR key_id = ?)"
+        " ORDER BY id LIMIT ?",
+        [cursor, key_id if key_id is not None else -1, limit],
+    ).fetchall()
+    return [(int(i), json.loads(p)) for i, p in rows]
+
+
+def latest_alert_id(db: Database) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM alerts").fetchone()[0])
+
+
+def subscribe(
+    db: Database, item_hash: str, subscriber: str, key_id: int, days: int
+) -> dict[str, Any]:
+    expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    db.execute(
+        "INSERT INTO alert_subscriptions (item_hash, subscriber, key_id, expires_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (item_hash, subscriber, key_id)"
+        " DO UPDATE SET expires_at = excluded.expires_at",
+        [item_hash, subscriber, key_id, expires],
+    )
+    return {"expires_at": expires}
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str, Any]:
+    """Delete report texts past retention (the case keeps its counts), expired subscriptions,
+    and return the media files whose reports went so the caller can delete them."""
+    cutoff = (datetime.now(UTC) - timedelta(days=report_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    media = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT media_path FROM reports WHERE created_at < ? AND media_path IS NOT NULL",
+            [cutoff],
+        )
+    ]
+    scrubbed = db.execute(
+        "UPDATE reports SET description = NULL, seen_url = NULL, platform = NULL,"
+        " media_path = NULL, hashes = NULL WHERE created_at < ? AND (description IS NOT NULL"
+        " OR seen_url IS NOT NULL OR platform IS NOT NULL OR media_path IS NOT NULL"
+        " OR hashes IS NOT NULL)",
+        [cutoff],
+    ).rowcount
+    expired = db.execute(
+        "DELETE FROM alert_subscriptions WHERE expires_at <= ?", [subscription_now]
+    ).rowcount
+    return {"reports_scrubbed": scrubbed, "subscriptions_expired": expired, "media": media}

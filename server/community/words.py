@@ -1,0 +1,80 @@
+"""Words the community features say (alerts, verdict pages), in English and Chinese."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+CATEGORY_NAMES: Mapping[str, Mapping[str, str]] = {
+    "investment": {"en": "investment scam", "zh": "投资理财诈骗"},
+    "giveaway": {"en": "giveaway scam", "zh": "抽奖/赠送诈骗"},
+    "celebrity": {"en": "celebrity impersonation", "zh": "冒充名人诈骗"},
+    "romance": {"en": "romance scam", "zh": "网恋交友诈骗"},
+    "official": {"en": "fake police or official", "zh": "冒充公检法/政府机关诈骗"},
+    "shopping": {"en": "shopping scam", "zh": "网购诈骗"},
+    "other": {"en": "scam", "zh": "诈骗"},
+}
+
+KIND_NAMES: Mapping[str, Mapping[str, str]] = {
+    "link": {"en": "website", "zh": "网站"},
+    "text": {"en": "message", "zh": "消息"},
+    "phone": {"en": "phone number", "zh": "电话号码"},
+    "wallet": {"en": "wallet address", "zh": "钱包地址"},
+    "media": {"en": "image or video", "zh": "图片或视频"},
+}
+
+ALERT_TITLE: Mapping[str, str] = {
+    "en": "Confirmed {category}: {kind} {item}",
+    "zh": "已确认{category}：{kind} {item}",
+}
+IMPERSONATES: Mapping[str, str] = {
+    "en": "It pretends to be {who}.",
+    "zh": "冒充对象：{who}。",
+}
+ADVICE: Mapping[str, str] = {
+    "en": (
+        "Do not pay, do not share verification codes or passwords, and stop replying. "
+        "In mainland China call the 96110 anti-fraud hotline, or report it in the "
+        "National Anti-Fraud Center app (国家反诈中心). If you already paid, call the police (110) now."
+    ),
+    "zh": (
+        "不要转账，不要提供验证码或密码，停止回复。"
+        "可拨打 96110 反诈专线咨询，或在“国家反诈中心”App 举报；如已付款，请立即拨打 110 报警。"
+    ),
+}
+
+_DIGITS = re.compile(r"\d")
+
+
+def public_item(kind: str, display: str) -> str:
+    """The item as anyone may see it: a message's digits are masked (they may be a victim's
+    phone or account number); links, numbers and wallets are the scam's own."""
+    if kind == "text":
+        return _DIGITS.sub("•", display)[:160]
+    return display
+
+
+def alert_payload(case: Mapping[str, Any], verdict_path: str) -> dict[str, Any]:
+    """What subscribers receive when a case is confirmed."""
+    item = public_item(case["kind"], case["display"])
+    title = {}
+    advice = {}
+    for lang in ("en", "zh"):
+        category = CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang]
+        kind = KIND_NAMES[case["kind"]][lang]
+        title[lang] = ALERT_TITLE[lang].format(category=category, kind=kind, item=item)
+        said = ADVICE[lang]
+        if case.get("impersonates"):
+            said = IMPERSONATES[lang].format(who=case["impersonates"]) + " " + said
+        advice[lang] = said
+    return {
+        "case_id": case["id"],
+        "kind": case["kind"],
+        "item": item,
+        "category": case["category"],
+        "impersonates": case.get("impersonates"),
+        "title": title,
+        "advice": advice,
+        "verdict_url": verdict_path,
+    }

@@ -1,0 +1,1 @@
+"""Server-rendered HTML: shareable verdict pages and the moderator page (escaped everywhere)."""

@@ -1,0 +1,76 @@
+"""Addresses of shareable verdict pages (``GET /r/{id}``), for check responses and alerts.
+
+``{id}`` says what the page shows, and no page id is a database row of a check, so checks stay
+unstored:
+
+- ``c<case id>`` — a community case;
+- ``l<base64url of the URL>`` — a link check, judged again when the page is opened;
+- ``i<sha256 of the item's merge key>`` — a text, media, phone or wallet item: the page shows the
+  community case for it if there is one (the item itself is not in the address).
+
+Helpers for other check kinds: ``text_verdict_url``, ``media_verdict_url``, ``item_verdict_url``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from aiohttp import web
+
+from server.api.state import SETTINGS
+from server.community.items import ItemKind, item_hash, media_key, text_key
+from server.errors import ValidationFailed
+
+#: A page id longer than this is refused (a URL of FAKEWATCH_MAX_URL_LENGTH encodes to ~5.5k).
+MAX_PAGE_ID = 8000
+
+
+def case_path(case_id: int) -> str:
+    return f"/r/c{case_id}"
+
+
+def link_path(url: str) -> str:
+    return "/r/l" + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def item_path(kind: ItemKind, key: str) -> str:
+    return "/r/i" + item_hash(kind, key)
+
+
+def decode_link(token: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def absolute(request: web.Request, path: str) -> str:
+    """``public_url`` + path when the operator set it, else the request's own origin."""
+    base = request.app[SETTINGS].public_url.rstrip("/")
+    if not base:
+        base = f"{request.scheme}://{request.host}"
+    return base + path
+
+
+def link_verdict_url(request: web.Request, url: str) -> str:
+    return absolute(request, link_path(url))
+
+
+def text_verdict_url(request: web.Request, text: str) -> str | None:
+    """For ``/v1/check/text``: the page of this message's template (None if too short)."""
+    try:
+        key = text_key(text)
+    except ValidationFailed:
+        return None
+    return absolute(request, item_path(key.kind, key.key))
+
+
+def media_verdict_url(request: web.Request, hashes: dict[str, str]) -> str | None:
+    """For ``/v1/check/media``: the page of this picture's perceptual hash (pdq or phash hex)."""
+    try:
+        key = media_key(hashes)
+    except ValidationFailed:
+        return None
+    return absolute(request, item_path(key.kind, key.key))
