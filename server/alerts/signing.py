@@ -61,8 +61,10 @@ def verify(
 ) -> str:
     """The delivery id when the request is genuine and new; raise ``WebhookRejected`` if not."""
     now = time.time() if now is None else now
-    delivery_id = headers.get(DELIVERY_HEADER, "")
-    parts = dict(p.split("=", 1) for p in headers.get(SIGNATURE_HEADER, "").split(",") if "=" in p)
+    lowered = {k.lower(): v for k, v in headers.items()}  # header names are case-insensitive
+    delivery_id = lowered.get(DELIVERY_HEADER.lower(), "")
+    signature = lowered.get(SIGNATURE_HEADER.lower(), "")
+    parts = dict(p.split("=", 1) for p in signature.split(",") if "=" in p)
     if not delivery_id or "t" not in parts or "v1" not in parts or not parts["t"].isdigit():
         raise WebhookRejected("malformed")
     stamp = int(parts["t"])

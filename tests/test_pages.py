@@ -1,0 +1,88 @@
+"""Shareable verdict pages: zh/en, phone-readable, what to do, escaped, no reporter data."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.community.items import item_hash, text_key
+from tests.support.server import RunningServer
+from tests.test_reports import client_key, report
+
+SCRIPT_TEXT = "<script>alert('x')</script> Your account 6222 0012 3456 is frozen, pay the fee now"
+
+
+@pytest.fixture
+def community(community_server: RunningServer) -> RunningServer:
+    return community_server
+
+
+def page(server: RunningServer, path: str, **headers: str) -> tuple[int, str]:
+    response = server.request("GET", path, key=None, headers=headers)
+    assert response.headers["Content-Type"].startswith("text/html")
+    return response.status, response.body.decode()
+
+
+def test_a_case_page_escapes_the_item_and_shows_no_reporter_data(
+    community: RunningServer,
+) -> None:
+    _, filed = report(
+        community,
+        client_key(community),
+        kind="text",
+        value=SCRIPT_TEXT,
+        category="official",
+        description="<img src=x onerror=alert(1)> my neighbour Zhang Wei sent me this",
+        seen_on={"platform": "wechat", "url": "https://chat.example/private/room"},
+        reporter="victim-17",
+    )
+    status, html = page(community, f"/r/c{filed['case_id']}?lang=en")
+    assert status == 200
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "6222" not in html  # a victim's account number in a message is masked
+    assert "Zhang Wei" not in html and "onerror" not in html and "chat.example" not in html
+    assert "victim-17" not in html
+    assert "96110" in html and '<meta name="viewport"' in html
+    assert "Reported, under review" in html
+
+
+def test_the_page_speaks_chinese_when_asked(community: RunningServer) -> None:
+    _, filed = report(
+        community, client_key(community), kind="phone", value="+86 21 5555 0000", reporter="zh"
+    )
+    _, by_query = page(community, f"/r/c{filed['case_id']}?lang=zh")
+    _, by_header = page(community, f"/r/c{filed['case_id']}", **{"Accept-Language": "zh-CN"})
+    for html in (by_query, by_header):
+        assert '<html lang="zh-CN">' in html
+        assert "国家反诈中心" in html and "96110" in html and "审核中" in html
+
+
+def test_every_link_check_carries_a_verdict_url_that_opens(community: RunningServer) -> None:
+    checked = community.request(
+        "GET", "/v1/check/link?url=" + "https%3A%2F%2Fpolkadot-dot.info%2Fclaim"
+    ).json()
+    path = checked["verdict_url"].split(community.url, 1)[1]
+    status, html = page(community, path + "?lang=en")
+    assert status == 200
+    assert "Likely a scam" in html and "polkadot-dot.info" in html
+    batch = community.request(
+        "POST", "/v1/check/links", json_body={"urls": ["https://a.example/", "notaurl:::"]}
+    ).json()["results"]
+    assert batch[0]["verdict_url"].startswith(community.url + "/r/l")
+    assert batch[1]["verdict_url"] is None
+
+
+def test_an_item_page_finds_the_case_by_hash_only(community: RunningServer) -> None:
+    message = "Congratulations, you won 5000 USDT, claim within 24 hours at our support desk"
+    _, filed = report(community, client_key(community), kind="text", value=message, reporter="h")
+    key = text_key(message)
+    status, html = page(community, f"/r/i{item_hash('text', key.key)}?lang=en")
+    assert status == 200 and "Reported, under review" in html
+    status, html = page(community, f"/r/i{'0' * 64}?lang=en")
+    assert status == 200 and "Nobody has reported this" in html
+    assert filed["case_id"] > 0
+
+
+@pytest.mark.parametrize("bad", ["c999999999", "x1", "l%25%25", "c1<script>"])
+def test_unknown_pages_are_a_plain_404(community: RunningServer, bad: str) -> None:
+    status, html = page(community, f"/r/{bad}")
+    assert status == 404 and "<script>" not in html
