@@ -75,7 +75,8 @@ class Built:
     pipeline: Pipeline
 
     def check(self, urls: Sequence[str]) -> list[LinkResult]:
-        return self.pipeline.check_links_sync(urls, self.resources.parser.parse)
+        state = self.resources.lists.current.version
+        return self.pipeline.check_links_sync(urls, self.resources.parser.parse, state)
 
 
 def build(
@@ -94,7 +95,9 @@ def build(
         resources = dataclasses.replace(resources, data_dir=data_dir)
     index = ListIndex(bundled_entries(resources.data_dir)) if bundled else ListIndex()
     resources.lists.swap(index)
-    return Built(resources, Pipeline(build_detectors(resources)))
+    # The server's link-verdict cache, at its default size, as the server runs it.
+    pipeline = Pipeline(build_detectors(resources), link_cache_size=Settings().link_cache_size)
+    return Built(resources, pipeline)
 
 
 def detector_names(built: Built) -> str:

@@ -12,13 +12,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote
 
 from server.links.redirectors import Redirectors
-from server.links.url import Link
+from server.links.url import Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources, read_lines
@@ -38,6 +39,7 @@ PORT_WEIGHT = 0.1
 IP_WEIGHT = 0.3
 IP_OBFUSCATED_WEIGHT = 0.45
 IP_PRIVATE_WEIGHT = 0.1
+HOST_CACHE_SIZE = 65_536
 
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -133,6 +135,8 @@ class UrlCuesDetector:
         self._celebrities = TermMatcher(read_lines(celebrities))
         self._risky_tlds = frozenset(read_lines(data / "risky_tlds.txt"))
         self._redirectors = Redirectors()
+        # Name cues read only the host, and hosts repeat (many pages, one site).
+        self._host_cues = lru_cache(maxsize=HOST_CACHE_SIZE)(self._name_cues)
 
     def score(self, content: Link) -> Sequence[Evidence]:
         found: list[Evidence] = []
@@ -162,7 +166,7 @@ class UrlCuesDetector:
         if host.is_ip:
             found.append(self._ip_evidence(host.ascii, host.ip_notation or "dotted"))
         else:
-            found.extend(self._name_cues(content))
+            found.extend(self._host_cues(host))
         if content.had_userinfo:
             if content.userinfo_host:
                 found.append(
@@ -197,15 +201,15 @@ class UrlCuesDetector:
             )
         return found
 
-    def _name_cues(self, link: Link) -> list[Evidence]:
+    def _name_cues(self, host: Host) -> tuple[Evidence, ...]:
         found = []
-        parts = link.host.parts
+        parts = host.parts
         tld = parts.suffix.rsplit(".", 1)[-1]
         if tld in self._risky_tlds:
             found.append(
                 self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld})
             )
-        hyphens = link.host.ascii.replace("xn--", "").count("-")
+        hyphens = host.ascii.replace("xn--", "").count("-")
         if hyphens >= MANY_HYPHENS:
             found.append(
                 self._ev(
@@ -225,7 +229,7 @@ class UrlCuesDetector:
                     {"label": label, "entropy_bits": round(_entropy(label), 2)},
                 )
             )
-        return found
+        return tuple(found)
 
     def _ip_evidence(self, ip: str, notation: str) -> Evidence:
         address = ipaddress.ip_address(ip)
