@@ -15,6 +15,8 @@ from sqlite_utils import Database
 
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
+from server.persons.store import load_index as load_persons
+from server.storage import known_fakes as known_fakes_queries
 from server.scoring.detector import ContentKind, Detector
 from server.scoring.pipeline import LinkResult, Pipeline, Scored
 from server.scoring.registry import build_detectors
@@ -51,6 +53,9 @@ class Engine:
         bundled = tuple(bundled_entries(resources.data_dir)) if settings.bundled_blocklist else ()
         index = load_index(db, bundled) if db is not None else ListIndex(bundled)
         resources.lists.swap(index)
+        if db is not None:
+            resources.persons.swap(load_persons(db, settings.face_match_distance))
+            resources.known_fakes.swap(known_fakes_queries.load_index(db))
         return cls(settings, resources, build_detectors(resources), bundled)
 
     @property
@@ -62,6 +67,32 @@ class Engine:
         index = load_index(db, self._bundled)
         self.resources.lists.swap(index)
         log.info("lists reloaded", extra={"lists_version": index.version, "entries": index.size})
+
+    @property
+    def persons_version(self) -> int:
+        return self.resources.persons.current.version
+
+    def reload_persons(self, db: Database) -> None:
+        """Rebuild the protected-person index from the database and swap it in (worker thread)."""
+        index = load_persons(db, self.settings.face_match_distance)
+        self.resources.persons.swap(index)
+        log.info(
+            "persons reloaded",
+            extra={"persons_version": index.version, "persons": len(index.persons)},
+        )
+
+    @property
+    def known_fakes_version(self) -> int:
+        return self.resources.known_fakes.current.version
+
+    def reload_known_fakes(self, db: Database) -> None:
+        """Rebuild the known-fakes index from the database and swap it in (worker thread)."""
+        index = known_fakes_queries.load_index(db)
+        self.resources.known_fakes.swap(index)
+        log.info(
+            "known fakes reloaded",
+            extra={"known_fakes_version": index.version, "hashes": index.index.size},
+        )
 
     def versions(self, *kinds: ContentKind) -> dict[str, str]:
         """``{detector: version}`` behind a verdict over these kinds (links by default)."""

@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feed_timeout_s", 60, "Seconds a feed download may take."),
     Setting("lists_refresh_s", 5.0, "How often the server looks for list changes made elsewhere."),
     Setting(
+        "face_match_distance",
+        0.6,
+        "Largest face-embedding distance taken as the same person (similarity = 1 - distance);"
+        " measured by bench/face_threshold.py.",
+    ),
+    Setting(
         "public_url",
         "",
         "Base URL people reach this server at, for verdict_url and alert links (default: the request's own).",
@@ -161,6 +167,7 @@ class Settings:
     feed_max_bytes: int = 268_435_456
     feed_timeout_s: float = 60.0
     lists_refresh_s: float = 5.0
+    face_match_distance: float = 0.6
     public_url: str = ""
     anonymous_reports_per_minute: int = 10
     reporter_reports_per_minute: int = 30
@@ -250,6 +257,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    if not 0.0 < settings.face_match_distance < 2.0:
+        raise SettingsError("FAKEWATCH_FACE_MATCH_DISTANCE must be between 0 and 2 (default 0.6)")
     if settings.admin_key and len(settings.admin_key) < 16:
         raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
 

@@ -46,8 +46,11 @@ def test_every_code_has_a_sentence_in_every_language(engine: Engine) -> None:
 def test_example(engine: Engine, name: str, index: int) -> None:
     detector = _detector(engine, name)
     case = detector.examples()[index]
-    link = engine.resources.parser.parse(case.value)
-    found: list[Evidence] = list(detector.score(link))
+    # Link examples are URLs to parse; text examples are the message itself.
+    content = (
+        engine.resources.parser.parse(case.value) if case.kind is ContentKind.LINK else case.value
+    )
+    found: list[Evidence] = list(detector.score(content))
     codes = {e.code for e in found}
     assert case.expect <= codes, (
         f"{case.value}: expected {sorted(case.expect)}, got {sorted(codes)} ({case.why})"

@@ -17,7 +17,10 @@ from aiohttp import web
 from server.api import admin, checks, meta, prefixes
 from server.api import alerts as alerts_api
 from server.api import cases as cases_api
+from server.api import known_fakes as known_fakes_api
+from server.api import media as media_api
 from server.api import pages as pages_api
+from server.api import persons as persons_api
 from server.api import relay as relay_api
 from server.api import reports as reports_api
 from server.api.auth import Authenticator
@@ -26,7 +29,9 @@ from server.api.middleware import request_middleware
 from server.api.state import AUTH, CPU, DB, ENGINE, METRICS, SETTINGS
 from server.community.runtime import community_lifecycle
 from server.engine import Engine
+from server.persons.store import persons_version
 from server.settings import Settings
+from server.storage import known_fakes as known_fakes_queries
 from server.storage import queries
 from server.storage.database import Database
 
@@ -34,10 +39,16 @@ log = logging.getLogger("fakewatch.app")
 
 #: Threads for CPU work. Two cores: more threads would only queue on the GIL.
 CPU_THREADS = 2
+#: Room for multipart boundaries and form fields around one media file.
+MULTIPART_OVERHEAD = 65_536
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_middleware], client_max_size=settings.max_body_bytes)
+    # Media uploads are the largest bodies; JSON bodies are held to max_body_bytes in body.py.
+    app = web.Application(
+        middlewares=[request_middleware],
+        client_max_size=max(settings.max_body_bytes, settings.max_media_bytes + MULTIPART_OVERHEAD),
+    )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_lifecycle)
@@ -50,6 +61,9 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(pages_api.routes)
     app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
     app.add_routes(relay_api.routes)
+    app.add_routes(persons_api.routes)
+    app.add_routes(media_api.routes)
+    app.add_routes(known_fakes_api.routes)
     prefixes.install(app)
     return app
 
@@ -91,5 +105,11 @@ async def _refresh_lists(app: web.Application) -> None:
             version = await db.read(queries.lists_version)
             if version != engine.lists_version:
                 await db.read(engine.reload_lists)
+            # The protected-person registry, changed by `fakewatch persons ...`.
+            if await db.read(persons_version) != engine.persons_version:
+                await db.read(engine.reload_persons)
+            # The known-fakes bank, changed by `fakewatch known-fakes ...` or another server.
+            if await db.read(known_fakes_queries.version) != engine.known_fakes_version:
+                await db.read(engine.reload_known_fakes)
         except Exception:
             log.exception("list refresh failed; keeping the current lists")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from server.detectors.impersonation import ImpersonationDetector
+from server.detectors.known_fakes import KnownFakesDetector
 from server.detectors.lists import ListsDetector
 from server.detectors.lookalike import LookalikeDetector
 from server.detectors.url_cues import UrlCuesDetector
@@ -18,6 +20,8 @@ DETECTORS: tuple[type[Detector], ...] = (
     ListsDetector,
     UrlCuesDetector,
     LookalikeDetector,
+    ImpersonationDetector,
+    KnownFakesDetector,
 )
 
 

@@ -14,7 +14,10 @@ from server.links.domains import SuffixList
 from server.links.redirectors import Redirectors
 from server.links.url import LinkParser
 from server.lists import ListIndexHolder
+from server.media.bank import KnownFakesHolder
 from server.onnx_runtime import ModelStore
+from server.persons.embed import FaceEmbedder
+from server.persons.registry import PersonIndexHolder
 from server.settings import Settings
 
 
@@ -46,6 +49,12 @@ class Resources:
     data_dir: Path
     #: ONNX models (``models/<name>/``), each verified and loaded once on first ``get``.
     models: ModelStore
+    #: The known-fakes bank (``server/media/bank.py``): swapped whole when the bank changes.
+    known_fakes: KnownFakesHolder
+    #: Protected persons (``server/persons``): swapped whole when the registry changes.
+    persons: PersonIndexHolder
+    #: Face embeddings (dlib 5-point + ResNet), loaded on first use and then shared.
+    embedder: FaceEmbedder
 
     @classmethod
     def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:
@@ -64,4 +73,7 @@ class Resources:
                 Path(settings.models_dir) if settings.models_dir else None,
                 threads=settings.onnx_threads,
             ),
+            persons=PersonIndexHolder(),
+            known_fakes=KnownFakesHolder(),
+            embedder=FaceEmbedder(),
         )
