@@ -16,13 +16,13 @@ from sqlite_utils import Database
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
 from server.persons.store import load_index as load_persons
-from server.storage import known_fakes as known_fakes_queries
 from server.scoring.detector import ContentKind, Detector
 from server.scoring.pipeline import LinkResult, Pipeline, Scored
 from server.scoring.registry import build_detectors
 from server.scoring.render import Renderer
 from server.scoring.resources import Resources
 from server.settings import Settings
+from server.storage import known_fakes as known_fakes_queries
 
 log = logging.getLogger("fakewatch.engine")
 
