@@ -154,6 +154,7 @@ ERROR_CODES: dict[str, str] = {
     "media_too_large": "The file is larger than FAKEWATCH_MAX_MEDIA_BYTES.",
     "media_too_many_pixels": "The image or video frame has more pixels than FAKEWATCH_MAX_MEDIA_PIXELS (decompression-bomb guard).",
     "media_too_long": "The video is longer than FAKEWATCH_MAX_VIDEO_SECONDS.",
+    "media_low_information": "The media decodes but is too flat, small or featureless to hash for the known-fakes bank.",
     "media_unsupported": "Not a supported format: JPEG, PNG, WebP, GIF, HEIC images; MP4, MOV, WebM videos.",
     "unprocessable": "The input is well-formed but cannot be used for this request.",
     "enrol_no_face": "The enrolment photo shows no face; send a clear, front-facing photo.",

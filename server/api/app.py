@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
+import server.api.known_fakes as known_fakes_api
 from server.api import admin, checks, meta, prefixes
 from server.api import alerts as alerts_api
 from server.api import cases as cases_api
-from server.api import known_fakes as known_fakes_api
 from server.api import media as media_api
 from server.api import pages as pages_api
 from server.api import persons as persons_api

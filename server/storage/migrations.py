@@ -214,3 +214,22 @@ def m004_persons(db: Database) -> None:
     )
     db.execute("CREATE INDEX person_faces_person ON person_faces (person_id)")
     db.execute("INSERT INTO meta (key, value) VALUES ('persons_version', '0')")
+
+
+@migrations()
+def m002_known_fakes(db: Database) -> None:
+    """Known fakes: label, person, campaign, provenance and status, and their region hashes
+    (PDQ/pHash/dHash hex). The media itself is never stored here."""
+    db.execute(
+        "CREATE TABLE known_fakes (id INTEGER PRIMARY KEY, label TEXT NOT NULL, person TEXT,"
+        " campaign TEXT, source TEXT, status TEXT NOT NULL, added_by TEXT NOT NULL,"
+        " added_at TEXT NOT NULL, retired_at TEXT, media_sha256 TEXT, media_format TEXT)"
+    )
+    db.execute("CREATE INDEX known_fakes_status ON known_fakes (status, id)")
+    db.execute(
+        "CREATE TABLE known_fake_hashes (id INTEGER PRIMARY KEY, fake_id INTEGER NOT NULL"
+        " REFERENCES known_fakes(id), region TEXT NOT NULL, frame INTEGER NOT NULL DEFAULT 0,"
+        " timestamp_s REAL, pdq TEXT, phash TEXT, dhash TEXT, quality INTEGER)"
+    )
+    db.execute("CREATE INDEX known_fake_hashes_fake ON known_fake_hashes (fake_id)")
+    db.execute("INSERT INTO meta (key, value) VALUES ('known_fakes_version', '0')")

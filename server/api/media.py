@@ -1,0 +1,206 @@
+"""``POST /v1/check/media``: an image or video (multipart ``file``) or only its hashes (JSON
+``{"hashes": {...}}``) -> the verdict object plus ``matches`` against the known-fakes bank.
+
+Decoding (``server.media.decode``) and every MEDIA detector run in the CPU executor; the
+upload is read in chunks under ``max_media_bytes`` and never stored or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from server.api.body import dumps, json_object, query_params, string_field
+from server.api.checks import MAX_LANG_LENGTH
+from server.api.state import AUTH, CPU, ENGINE, SETTINGS
+from server.errors import (
+    MediaTooLarge,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from server.i18n import negotiate
+from server.keys import KeyRole
+from server.media.bank import HashFormatError, parse_hex
+from server.media.decode import DecodeLimits, decode_media
+from server.media.hashing import HashKind
+from server.media.item import MediaItem
+from server.scoring.detector import ContentKind
+
+routes = web.RouteTableDef()
+
+#: Parts read from one multipart form before we give up (a form of thousands of parts is
+#: an attack, not an upload).
+MAX_PARTS = 16
+#: Longest text form field (label, person, campaign, source, lang).
+MAX_FIELD_BYTES = 4096
+#: Most hashes of one kind a hashes-only check may send (a few regions or keyframes).
+MAX_CLIENT_HASHES = 32
+
+
+@dataclass
+class Upload:
+    """A multipart form: the file's bytes and the text fields."""
+
+    data: bytes = b""
+    filename: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+async def read_form(
+    request: web.Request, allowed: Iterable[str], *, file_field: str = "file"
+) -> Upload:
+    """Read a multipart form with one file under ``max_media_bytes`` and short text fields;
+    unknown fields are refused (``validation_failed``)."""
+    allowed_set = set(allowed)
+    limit = request.app[SETTINGS].max_media_bytes
+    upload = Upload()
+    seen_file = False
+    try:
+        reader = await request.multipart()
+        for _ in range(MAX_PARTS):
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise ValidationFailed("Nested multipart bodies are not accepted.")
+            name = part.name or ""
+            if name == file_field:
+                if seen_file:
+                    raise ValidationFailed(
+                        f"Send one '{file_field}' per request.", field=file_field
+                    )
+                seen_file = True
+                upload.data = await _read_capped(part, limit)
+                upload.filename = (part.filename or "")[:200]
+            elif name in allowed_set:
+                raw = await part.read_chunk(MAX_FIELD_BYTES + 1)
+                if len(raw) > MAX_FIELD_BYTES or await part.read_chunk(1):
+                    raise ValidationFailed(f"'{name}' is too long.", field=name)
+                try:
+                    upload.fields[name] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ValidationFailed(f"'{name}' is not UTF-8 text.", field=name) from None
+            else:
+                shown = ", ".join(sorted(allowed_set | {file_field}))
+                raise ValidationFailed(
+                    f"Unknown form field {name[:40]!r}. Allowed: {shown}.", field=name[:64]
+                )
+        else:
+            raise ValidationFailed(f"At most {MAX_PARTS} form fields.")
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("The upload is larger than the server accepts.") from None
+    except (ValueError, AssertionError, RuntimeError) as exc:
+        if isinstance(exc, ValidationFailed):
+            raise
+        raise ValidationFailed(f"The multipart body cannot be read: {str(exc)[:100]}.") from None
+    if not seen_file:
+        raise ValidationFailed(
+            f"Send the media in the multipart field '{file_field}'.", field=file_field
+        )
+    return upload
+
+
+async def _read_capped(part: BodyPartReader, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(65_536):
+        size += len(chunk)
+        if size > limit:
+            raise MediaTooLarge(
+                f"The file is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES).",
+                code="media_too_large",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def client_hashes(value: Any) -> dict[str, tuple[str, ...]]:
+    """Validate ``{"pdq": [hex...], "phash": [...], "dhash": [...]}`` (a string for one)."""
+    if not isinstance(value, dict) or not value:
+        raise ValidationFailed(
+            '\'hashes\' must be an object such as {"pdq": ["<64 hex digits>"]}.', field="hashes"
+        )
+    known = {str(kind) for kind in HashKind}
+    out: dict[str, tuple[str, ...]] = {}
+    for kind_name, raw in value.items():
+        if kind_name not in known:
+            raise ValidationFailed(
+                f"Unknown hash kind {str(kind_name)[:20]!r}; send pdq, phash and/or dhash.",
+                field="hashes",
+            )
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_CLIENT_HASHES:
+            raise ValidationFailed(
+                f"'hashes.{kind_name}' must be 1 to {MAX_CLIENT_HASHES} hex strings.",
+                field="hashes",
+            )
+        try:
+            out[kind_name] = tuple(parse_hex(HashKind(kind_name), item) for item in items)
+        except HashFormatError as exc:
+            raise ValidationFailed(f"'hashes.{kind_name}': {exc}.", field="hashes") from None
+    return out
+
+
+@routes.post("/v1/check/media")
+async def check_media(request: web.Request) -> web.Response:
+    """One image or video (multipart ``file``), or its hashes (JSON) -> the verdict object."""
+    await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
+    query_params(request, ("lang",))
+    settings = request.app[SETTINGS]
+    loop = asyncio.get_running_loop()
+    body_lang: str | None = None
+    if request.content_type == "application/json":
+        body = await json_object(request, allowed=("hashes", "lang"), required=("hashes",))
+        if "lang" in body:
+            body_lang = string_field(body["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
+        item = MediaItem.from_hashes(client_hashes(body["hashes"]))
+    elif request.content_type == "multipart/form-data":
+        upload = await read_form(request, ("lang",))
+        if "lang" in upload.fields:
+            body_lang = string_field(
+                upload.fields["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0
+            )
+        limits = DecodeLimits.from_settings(settings)
+        item = await loop.run_in_executor(request.app[CPU], decode_media, upload.data, limits)
+    else:
+        raise UnsupportedMediaType(
+            "Send the media as multipart/form-data in the field 'file', or its hashes as JSON"
+            ' {"hashes": {...}}.'
+        )
+    lang = negotiate(
+        body_lang if body_lang is not None else request.query.get("lang"),
+        request.headers.get("Accept-Language"),
+    )
+    engine = request.app[ENGINE]
+    (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], request.app[CPU])
+    extra = {"matches": media_matches(scored.evidence), "media": describe_media(item)}
+    verdict = engine.render(scored, lang, [ContentKind.MEDIA], extra=extra)
+    return web.json_response(verdict, dumps=dumps)
+
+
+def media_matches(evidence: Iterable[Any]) -> list[Mapping[str, Any]]:
+    """The known-fakes matches behind a verdict (strongest first)."""
+    for found in evidence:
+        if found.detector == "known_fakes":
+            return list(found.details.get("matches", []))
+    return []
+
+
+def describe_media(item: MediaItem) -> dict[str, Any]:
+    """What was checked, without any of its content."""
+    if not item.has_pixels:
+        return {"kind": "hashes", "hashes": {k: len(v) for k, v in item.client_hashes.items()}}
+    return {
+        "kind": "video" if item.is_video else "image",
+        "format": item.format,
+        "width": item.width,
+        "height": item.height,
+        "bytes": item.size_bytes,
+        "sha256": item.sha256,
+        "frames": len(item.frames),
+        **({"duration_s": item.duration_s} if item.is_video else {}),
+    }

@@ -1,0 +1,153 @@
+"""Known fakes: this picture (or a video keyframe) is a copy of media moderators confirmed.
+
+Every frame is hashed in several regions (``server.media.hashing``: stripped of borders and
+caption bars, centre and corner crops, the aligned face) and looked up in the bank's index
+(``server.media.matching``). A match is DECISIVE: the bank holds only media a moderator
+confirmed, the same standing as a blocklist entry. The evidence names the entry, which hash
+kind and which regions met, the distance and the threshold, and the video timestamp.
+
+A hashes-only check (``MediaItem.client_hashes``) is matched the same way with the
+client's hashes, region ``client``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from server.media.bank import KnownFake
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
+from server.media.hashing import HashKind, RegionHash, hash_regions
+from server.media.item import MediaItem
+from server.media.matching import HashMatch
+from server.scoring.detector import ContentKind, Example, Messages
+from server.scoring.evidence import Evidence, Role
+from server.scoring.resources import Resources
+
+#: A confirmed known fake decides the verdict, like a blocklist hit.
+MATCH_WEIGHT = 0.97
+#: Matches listed in the details (the strongest first); the reason names the best one.
+MAX_SHOWN = 5
+
+
+class KnownFakesDetector:
+    name: ClassVar[str] = "known_fakes"
+    version: ClassVar[str] = "1.0"
+    kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
+    messages: ClassVar[Messages] = {
+        "known_fakes.match": {
+            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on the {region} region, distance {distance} of at most {threshold}.",
+            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在 {region} 区域匹配，距离 {distance}，阈值 {threshold}。",
+        },
+        "known_fakes.match_in_video": {
+            "en": "At {timestamp} s this video shows a known fake: {label} (known fake #{id}{person_en}); matched by {hash}, distance {distance} of at most {threshold}.",
+            "zh": "该视频在第 {timestamp} 秒出现已知伪造内容：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 匹配，距离 {distance}，阈值 {threshold}。",
+        },
+    }
+
+    def __init__(self, resources: Resources) -> None:
+        self._bank = resources.known_fakes
+        self._faces = FaceDetector(resources.models.get(MODEL_NAME))
+
+    def query_hashes(self, item: MediaItem) -> list[RegionHash]:
+        """The region hashes of every frame of ``item`` (or the client's hashes)."""
+        if not item.has_pixels:
+            return client_region_hashes(item.client_hashes)
+        faces = detect_faces(item, self._faces)
+        return item.memo(
+            "known_fakes:query_hashes",
+            lambda: [
+                region
+                for frame, frame_faces in zip(item.frames, faces, strict=True)
+                for region in hash_regions(frame.image, frame_faces, bank=False, frame=frame.index)
+            ],
+        )
+
+    def matches(self, item: MediaItem) -> list[tuple[KnownFake, HashMatch]]:
+        return self._bank.current.match(self.query_hashes(item))
+
+    def score(self, content: Any) -> Sequence[Evidence]:
+        if not isinstance(content, MediaItem):
+            return ()
+        found = self.matches(content)
+        if not found:
+            return ()
+        entry, best = found[0]
+        timestamps = {f.index: f.timestamp_s for f in content.frames}
+        stamp = timestamps.get(best.frame) if content.is_video else None
+        person = entry.person or ""
+        params = {
+            "label": entry.label,
+            "id": entry.id,
+            "person_en": f", impersonating {person}" if person else "",
+            "person_zh": f"，冒充 {person}" if person else "",
+            "hash": best.kind,
+            "region": best.query_region,
+            "distance": best.distance,
+            "threshold": best.threshold,
+            "timestamp": f"{stamp:.1f}" if stamp is not None else "",
+        }
+        code = "known_fakes.match_in_video" if stamp is not None else "known_fakes.match"
+        details = {
+            "matches": [
+                describe_match(
+                    fake, match, timestamps.get(match.frame) if content.is_video else None
+                )
+                for fake, match in found[:MAX_SHOWN]
+            ],
+            "bank_version": self._bank.current.version,
+        }
+        return [Evidence(self.name, code, MATCH_WEIGHT, Role.DECISIVE, params, details)]
+
+    @classmethod
+    def examples(cls) -> Sequence[Example]:
+        # Media examples need pixels and a bank; the matching behaviour is pinned by
+        # tests/test_known_fakes*.py with generated pictures. These pin the silent cases.
+        return (
+            Example(ContentKind.MEDIA, "", why="no media at all: nothing to say"),
+            Example(ContentKind.MEDIA, "not a MediaItem", why="other content is ignored"),
+            Example(
+                ContentKind.MEDIA,
+                "0" * 64,
+                frozenset(),
+                frozenset({"known_fakes.match"}),
+                why="a bare string is never read as a hash",
+            ),
+        )
+
+
+def describe_match(fake: KnownFake, match: HashMatch, timestamp: float | None) -> dict[str, Any]:
+    """One match as the API shows it in ``matches``."""
+    shown: dict[str, Any] = {
+        "id": fake.id,
+        "label": fake.label,
+        "person": fake.person,
+        "campaign": fake.campaign,
+        "distance": match.distance,
+        "threshold": match.threshold,
+        "hash": match.kind,
+        "region": match.query_region,
+        "bank_region": match.bank_region,
+    }
+    if timestamp is not None:
+        shown["timestamp"] = timestamp
+    return shown
+
+
+def client_region_hashes(hashes: Any) -> list[RegionHash]:
+    """A client's ``{"pdq": [...], "phash": [...], "dhash": [...]}`` (validated hex) as
+    query regions; pHash and dHash pair up by position."""
+    pdq = list(hashes.get(str(HashKind.PDQ), ()))
+    phash = list(hashes.get(str(HashKind.PHASH), ()))
+    dhash = list(hashes.get(str(HashKind.DHASH), ()))
+    regions = []
+    for i in range(max(len(pdq), len(phash), len(dhash))):
+        found: dict[HashKind, bytes] = {}
+        if i < len(pdq):
+            found[HashKind.PDQ] = bytes.fromhex(pdq[i])
+        if i < len(phash) and i < len(dhash):
+            found[HashKind.PHASH] = bytes.fromhex(phash[i])
+            found[HashKind.DHASH] = bytes.fromhex(dhash[i])
+        if found:
+            regions.append(RegionHash(f"client[{i}]", found, 100, 0))
+    return regions

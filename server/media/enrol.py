@@ -1,0 +1,70 @@
+"""Hashing media for the bank: decode, detect faces, hash every region (with mirrors).
+
+Shared by ``POST /v1/known-fakes`` and ``fakewatch known-fakes add``; synchronous CPU work
+(call it from the CPU executor in the server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.media.decode import DecodeLimits, decode_media
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
+from server.media.hashing import RegionHash, hash_regions
+from server.scoring.resources import Resources
+
+
+class EnrolError(ValueError):
+    """The media decodes but has nothing worth hashing (flat, tiny or featureless)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaHashes:
+    """The bank-side hashes of one file, with what identifies the file."""
+
+    regions: tuple[RegionHash, ...]
+    sha256: str
+    format: str
+    #: Timestamp of each frame (``None`` for a still image), indexed by ``RegionHash.frame``.
+    timestamps: tuple[float | None, ...]
+
+
+def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> MediaHashes:
+    """Raises ``MediaError`` for bad media, ``EnrolError`` when nothing can be hashed."""
+    item = decode_media(data, limits)
+    detector = FaceDetector(resources.models.get(MODEL_NAME))
+    faces = detect_faces(item, detector)
+    regions = tuple(
+        region
+        for frame, frame_faces in zip(item.frames, faces, strict=True)
+        for region in hash_regions(frame.image, frame_faces, bank=True, frame=frame.index)
+    )
+    if not regions:
+        raise EnrolError(
+            "The picture has too little detail to hash (flat colour, tiny or featureless);"
+            " nothing was added."
+        )
+    return MediaHashes(regions, item.sha256, item.format, tuple(f.timestamp_s for f in item.frames))
+
+
+_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "HEIF": "heic",
+    "MP4": "mp4",
+    "MOV": "mov",
+    "WEBM": "webm",
+}
+
+
+def keep_media(data_dir: Path, hashed: MediaHashes, data: bytes) -> Path:
+    """Store the file (operator opt-in: ``FAKEWATCH_KNOWN_FAKES_KEEP_MEDIA``) by content hash."""
+    folder = data_dir / "known_fakes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashed.sha256}.{_EXTENSIONS.get(hashed.format, 'bin')}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path

@@ -1,0 +1,264 @@
+"""Hash lists in and out of the bank: CSV and JSON, PDQ as 64 hex digits.
+
+CSV (one row per hash, ThreatExchange/HMA style: ``signal_type`` and ``signal`` first)::
+
+    signal_type,signal,known_fake_id,label,person,campaign,source,status,region,frame
+    pdq,f8f8f0cee0f4a84f...,12,Fake giveaway,Jane Doe,btc-2026,report#41,confirmed,full,0
+
+An HMA or ThreatExchange user keeps the ``pdq`` rows; our pHash/dHash rows come along for
+FakeWatch peers. Import accepts that CSV (rows grouped into entries by ``known_fake_id``,
+or one entry per row without it), a bare list of PDQ hex (one per line), or our JSON::
+
+    {"format": "fakewatch.known_fakes.v1", "known_fakes": [
+        {"label": ..., "person": ..., "campaign": ..., "source": ..., "status": ...,
+         "hashes": [{"region": "full", "frame": 0, "pdq": "...", "phash": "...", "dhash": "..."}]}]}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.media.bank import HashFormatError, Status, parse_hex
+from server.media.hashing import HashKind, RegionHash
+from server.storage import known_fakes as queries
+from server.storage.queries import now_iso
+
+FORMAT = "fakewatch.known_fakes.v1"
+CSV_COLUMNS = (
+    "signal_type",
+    "signal",
+    "known_fake_id",
+    "label",
+    "person",
+    "campaign",
+    "source",
+    "status",
+    "region",
+    "frame",
+)
+#: Most entries one import may bring (a bigger list is split by the operator).
+MAX_IMPORT_ENTRIES = 1_000_000
+
+
+class ImportFormatError(ValueError):
+    """The file is not a hash list we read; the message names the line and the problem."""
+
+
+@dataclass
+class Entry:
+    """One bank entry being imported."""
+
+    label: str
+    person: str | None = None
+    campaign: str | None = None
+    source: str | None = None
+    status: Status = Status.CONFIRMED
+    hashes: list[RegionHash] = field(default_factory=list)
+
+
+def export_rows(db: Database, status: Status | None) -> Iterator[dict[str, Any]]:
+    entries = {e.id: e for e in queries.all_entries(db) if status is None or e.status is status}
+    for row in queries.hashes(db):
+        entry = entries.get(row.fake_id)
+        if entry is None:
+            continue
+        for kind, value in (("pdq", row.pdq), ("phash", row.phash), ("dhash", row.dhash)):
+            if value:
+                yield {
+                    "signal_type": kind,
+                    "signal": value,
+                    "known_fake_id": entry.id,
+                    "label": entry.label,
+                    "person": entry.person or "",
+                    "campaign": entry.campaign or "",
+                    "source": entry.source or "",
+                    "status": str(entry.status),
+                    "region": row.region,
+                    "frame": row.frame,
+                }
+
+
+def export_csv(db: Database, status: Status | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(export_rows(db, status))
+    return out.getvalue()
+
+
+def export_json(db: Database, status: Status | None = None) -> dict[str, Any]:
+    entries = [e for e in queries.all_entries(db) if status is None or e.status is status]
+    wanted = {e.id for e in entries}
+    by_entry: dict[int, list[dict[str, Any]]] = {i: [] for i in wanted}
+    for row in queries.hashes(db):
+        if row.fake_id in wanted:
+            shown: dict[str, Any] = {"region": row.region, "frame": row.frame}
+            for kind, value in (("pdq", row.pdq), ("phash", row.phash), ("dhash", row.dhash)):
+                if value:
+                    shown[kind] = value
+            by_entry[row.fake_id].append(shown)
+    return {
+        "format": FORMAT,
+        "exported_at": now_iso(),
+        "known_fakes": [{**e.describe(), "hashes": by_entry[e.id]} for e in entries],
+    }
+
+
+def parse(text: str, *, default_label: str, default_source: str | None = None) -> list[Entry]:
+    """Entries from a JSON export, a CSV hash list or bare PDQ lines."""
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        return []
+    if stripped.startswith("{"):
+        return _parse_json(stripped)
+    first = stripped.splitlines()[0].lower()
+    if "signal" in first and "," in first:
+        return _parse_csv(stripped, default_label, default_source)
+    return _parse_lines(stripped, default_label, default_source)
+
+
+def _hash_row(
+    pdq: Any = None, phash: Any = None, dhash: Any = None, region: Any = "import", frame: Any = 0
+) -> RegionHash:
+    hashes: dict[HashKind, bytes] = {}
+    for kind, value in ((HashKind.PDQ, pdq), (HashKind.PHASH, phash), (HashKind.DHASH, dhash)):
+        if value:
+            hashes[kind] = bytes.fromhex(parse_hex(kind, value))
+    if not hashes:
+        raise HashFormatError("a hash row needs at least one of pdq, phash, dhash")
+    return RegionHash(str(region)[:40] or "import", hashes, 100, int(frame or 0))
+
+
+def _status(value: Any) -> Status:
+    try:
+        status = Status(value or "confirmed")
+    except ValueError:
+        raise ImportFormatError(f"unknown status {str(value)[:20]!r}") from None
+    return status
+
+
+def _parse_json(text: str) -> list[Entry]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ImportFormatError(f'a JSON hash list must have "format": "{FORMAT}"')
+    raw_entries = data.get("known_fakes")
+    if not isinstance(raw_entries, list):
+        raise ImportFormatError("'known_fakes' must be a list")
+    entries = []
+    for n, raw in enumerate(raw_entries[:MAX_IMPORT_ENTRIES]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("label"), str) or not raw["label"]:
+            raise ImportFormatError(f"known_fakes[{n}] needs a 'label'")
+        entry = Entry(
+            label=raw["label"][:200],
+            person=_opt(raw.get("person")),
+            campaign=_opt(raw.get("campaign")),
+            source=_opt(raw.get("source")),
+            status=_status(raw.get("status")),
+        )
+        for m, h in enumerate(raw.get("hashes") or []):
+            if not isinstance(h, dict):
+                raise ImportFormatError(f"known_fakes[{n}].hashes[{m}] must be an object")
+            try:
+                entry.hashes.append(
+                    _hash_row(
+                        h.get("pdq"),
+                        h.get("phash"),
+                        h.get("dhash"),
+                        h.get("region", "import"),
+                        h.get("frame", 0),
+                    )
+                )
+            except (HashFormatError, ValueError) as exc:
+                raise ImportFormatError(f"known_fakes[{n}].hashes[{m}]: {exc}") from None
+        if entry.hashes:
+            entries.append(entry)
+    return entries
+
+
+def _opt(value: Any) -> str | None:
+    return str(value)[:200] if value else None
+
+
+def _parse_csv(text: str, default_label: str, default_source: str | None) -> list[Entry]:
+    reader = csv.DictReader(io.StringIO(text))
+    grouped: dict[str, Entry] = {}
+    for line, row in enumerate(reader, start=2):
+        kind = (row.get("signal_type") or "").strip().lower()
+        signal = (row.get("signal") or "").strip()
+        if kind not in ("pdq", "phash", "dhash"):
+            continue  # other signal types (video MD5, URLs) are not ours to match
+        key = (row.get("known_fake_id") or "").strip() or f"line{line}"
+        entry = grouped.get(key)
+        if entry is None:
+            if len(grouped) >= MAX_IMPORT_ENTRIES:
+                break
+            entry = Entry(
+                label=(row.get("label") or "").strip()[:200] or default_label,
+                person=_opt((row.get("person") or "").strip()),
+                campaign=_opt((row.get("campaign") or "").strip()),
+                source=_opt((row.get("source") or "").strip()) or default_source,
+                status=_status((row.get("status") or "").strip()),
+            )
+            grouped[key] = entry
+        region = (row.get("region") or "import").strip()
+        frame = (row.get("frame") or "0").strip()
+        try:
+            entry.hashes.append(_hash_row(**{kind: signal}, region=region, frame=int(frame or 0)))
+        except (HashFormatError, ValueError) as exc:
+            raise ImportFormatError(f"line {line}: {exc}") from None
+    return [_pair_hashes(e) for e in grouped.values()]
+
+
+def _pair_hashes(entry: Entry) -> Entry:
+    """CSV rows hold one kind each: join a region's pHash and dHash back into one row so the
+    pHash+dHash rule can use them."""
+    merged: dict[tuple[str, int], dict[HashKind, bytes]] = {}
+    for region in entry.hashes:
+        merged.setdefault((region.region, region.frame), {}).update(region.hashes)
+    entry.hashes = [
+        RegionHash(name, hashes, 100, frame) for (name, frame), hashes in merged.items()
+    ]
+    return entry
+
+
+def _parse_lines(text: str, default_label: str, default_source: str | None) -> list[Entry]:
+    entries = []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        value = raw.strip().split(",")[0].strip()
+        if not value or value.startswith("#"):
+            continue
+        try:
+            region = _hash_row(pdq=value)
+        except HashFormatError as exc:
+            raise ImportFormatError(f"line {line}: {exc}") from None
+        entries.append(Entry(label=default_label, source=default_source, hashes=[region]))
+        if len(entries) >= MAX_IMPORT_ENTRIES:
+            break
+    return entries
+
+
+def store(db: Database, entries: list[Entry], added_by: str) -> list[int]:
+    """Add imported entries (one transaction per call: wrap in ``db.atomic()``)."""
+    return [
+        queries.add(
+            db,
+            label=e.label,
+            added_by=added_by,
+            hashes=e.hashes,
+            status=e.status,
+            person=e.person,
+            campaign=e.campaign,
+            source=e.source,
+        )
+        for e in entries
+    ]

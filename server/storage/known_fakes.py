@@ -1,0 +1,169 @@
+"""SQL of the known-fakes bank (tables from ``m002_known_fakes``), as plain functions.
+
+Writers run inside ``Database.write`` (one transaction) or the CLI's connection. Every
+change bumps ``meta.known_fakes_version`` so servers reload their in-memory index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.media.bank import KnownFake, KnownFakesIndex, Status, StoredHash
+from server.media.hashing import HashKind, RegionHash
+from server.storage.queries import now_iso
+
+VERSION_KEY = "known_fakes_version"
+
+
+def version(db: Database) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [VERSION_KEY]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _bump(db: Database) -> None:
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", [VERSION_KEY])
+
+
+def add(
+    db: Database,
+    *,
+    label: str,
+    added_by: str,
+    hashes: Sequence[RegionHash],
+    status: Status = Status.CONFIRMED,
+    person: str | None = None,
+    campaign: str | None = None,
+    source: str | None = None,
+    media_sha256: str | None = None,
+    media_format: str | None = None,
+    timestamps: Sequence[float | None] = (),
+) -> int:
+    """Store one entry and its region hashes; returns its id."""
+    cursor = db.execute(
+        "INSERT INTO known_fakes (label, person, campaign, source, status, added_by, added_at,"
+        " media_sha256, media_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            label,
+            person,
+            campaign,
+            source,
+            str(status),
+            added_by,
+            now_iso(),
+            media_sha256,
+            media_format,
+        ],
+    )
+    fake_id = int(cursor.lastrowid or 0)
+    rows = []
+    for region in hashes:
+        stamp = timestamps[region.frame] if region.frame < len(timestamps) else None
+        rows.append(
+            (
+                fake_id,
+                region.region,
+                region.frame,
+                stamp,
+                _hex(region, HashKind.PDQ),
+                _hex(region, HashKind.PHASH),
+                _hex(region, HashKind.DHASH),
+                region.quality,
+            )
+        )
+    db.conn.executemany(
+        "INSERT INTO known_fake_hashes (fake_id, region, frame, timestamp_s, pdq, phash, dhash,"
+        " quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    _bump(db)
+    return fake_id
+
+
+def _hex(region: RegionHash, kind: HashKind) -> str | None:
+    value = region.hashes.get(kind)
+    return value.hex() if value is not None else None
+
+
+_FAKE_COLUMNS = (
+    "f.id, f.label, f.status, f.added_by, f.added_at, f.person, f.campaign, f.source,"
+    " f.media_sha256, f.media_format, f.retired_at,"
+    " (SELECT COUNT(*) FROM known_fake_hashes h WHERE h.fake_id = f.id)"
+)
+
+
+def _fake(row: Sequence[Any]) -> KnownFake:
+    return KnownFake(
+        id=row[0],
+        label=row[1],
+        status=Status(row[2]),
+        added_by=row[3],
+        added_at=row[4],
+        person=row[5],
+        campaign=row[6],
+        source=row[7],
+        media_sha256=row[8],
+        media_format=row[9],
+        retired_at=row[10],
+        hash_count=row[11],
+    )
+
+
+def get(db: Database, fake_id: int) -> KnownFake | None:
+    row = db.execute(
+        f"SELECT {_FAKE_COLUMNS} FROM known_fakes f WHERE f.id = ?",  # noqa: S608 (constant)
+        [fake_id],
+    ).fetchone()
+    return _fake(row) if row else None
+
+
+def listing(
+    db: Database, *, status: Status | None, limit: int, after_id: int = 0
+) -> list[KnownFake]:
+    """Entries by id (newest last), ``after_id`` for paging."""
+    where, params = "f.id > ?", [after_id]
+    if status is not None:
+        where += " AND f.status = ?"
+        params.append(str(status))  # type: ignore[arg-type]
+    rows = db.execute(
+        f"SELECT {_FAKE_COLUMNS} FROM known_fakes f WHERE {where} ORDER BY f.id LIMIT ?",  # noqa: S608
+        [*params, limit],
+    ).fetchall()
+    return [_fake(row) for row in rows]
+
+
+def set_status(db: Database, fake_id: int, status: Status) -> KnownFake | None:
+    retired_at = now_iso() if status is Status.RETIRED else None
+    cursor = db.execute(
+        "UPDATE known_fakes SET status = ?, retired_at = ? WHERE id = ?",
+        [str(status), retired_at, fake_id],
+    )
+    if cursor.rowcount == 0:
+        return None
+    _bump(db)
+    return get(db, fake_id)
+
+
+def hashes(db: Database, fake_ids: Iterable[int] | None = None) -> Iterator[StoredHash]:
+    sql = "SELECT fake_id, region, frame, pdq, phash, dhash, timestamp_s FROM known_fake_hashes"
+    params: list[Any] = []
+    if fake_ids is not None:
+        ids = list(fake_ids)
+        sql += f" WHERE fake_id IN ({','.join('?' * len(ids))})"
+        params = ids
+    for row in db.execute(sql + " ORDER BY id", params):
+        yield StoredHash(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+def all_entries(db: Database) -> Iterator[KnownFake]:
+    cursor = db.execute(f"SELECT {_FAKE_COLUMNS} FROM known_fakes f ORDER BY f.id")  # noqa: S608
+    for row in cursor:
+        yield _fake(row)
+
+
+def load_index(db: Database) -> KnownFakesIndex:
+    """The whole bank as an in-memory snapshot (seconds at millions of hashes: off the loop)."""
+    current = version(db)
+    return KnownFakesIndex.build(all_entries(db), hashes(db), current)

@@ -1,0 +1,240 @@
+"""The known-fakes bank through the real server: add, match altered copies, hashes-only
+checks, retire, list/get, export, and the media boundary's error codes.
+
+Pictures are generated (smooth random textures with shapes); no photo of anyone is used.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.support.server import RunningServer, start_server
+
+
+def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A smooth random texture with a few shapes: detailed enough to hash, unique per seed."""
+    rng = np.random.default_rng(seed)
+    low = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(low, "RGB").resize(size, Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.integers(0, size[0] - 80), rng.integers(0, size[1] - 80)
+        w, h = rng.integers(30, 160, 2)
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x, y, x + w, y + h), fill=colour)
+        else:
+            draw.rectangle((x, y, x + w, y + h), fill=colour)
+    return image
+
+
+def jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def multipart(fields: dict[str, str], file: bytes | None, name: str = "file") -> tuple[bytes, str]:
+    boundary = "----fw" + secrets.token_hex(8)
+    parts = []
+    for key, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        )
+    if file is not None:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="x.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + file
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post_form(
+    server: RunningServer, path: str, fields: dict[str, str], file: bytes | None, **kw: object
+):
+    body, content_type = multipart(fields, file)
+    return server.request("POST", path, body=body, headers={"Content-Type": content_type}, **kw)  # type: ignore[arg-type]
+
+
+def add_fake(server: RunningServer, image: Image.Image, **fields: str) -> int:
+    response = post_form(server, "/v1/known-fakes", {"label": "Fake giveaway", **fields}, jpeg(image))
+    assert response.status == 201, response.body
+    return int(response.json()["id"])
+
+
+def check(server: RunningServer, data: bytes) -> dict:
+    response = post_form(server, "/v1/check/media", {}, data)
+    assert response.status == 200, response.body
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def bank_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("known_fakes"))
+    yield running
+    running.stop()
+
+
+def captioned(image: Image.Image) -> Image.Image:
+    bar = image.height // 6
+    out = Image.new("RGB", (image.width, image.height + bar), "white")
+    out.paste(image, (0, 0))
+    ImageDraw.Draw(out).text((20, image.height + bar // 3), "CLAIM YOUR BONUS NOW", fill="black")
+    return out
+
+
+def test_an_altered_copy_of_a_known_fake_is_likely_scam_with_the_match_explained(
+    bank_server: RunningServer,
+) -> None:
+    original = picture(1)
+    fake_id = add_fake(bank_server, original, person="Jane Example", campaign="btc-26")
+    copy = captioned(original.crop((40, 30, 600, 450)))
+    verdict = check(bank_server, jpeg(copy, quality=60))
+    assert verdict["verdict"] == "likely_scam"
+    (match,) = [m for m in verdict["matches"] if m["id"] == fake_id]
+    assert match["label"] == "Fake giveaway" and match["person"] == "Jane Example"
+    assert 0 <= match["distance"] <= match["threshold"]
+    assert match["hash"] in ("pdq", "phash+dhash") and match["region"]
+    reason = verdict["reasons"][0]
+    assert reason["code"] == "known_fakes.match" and "Fake giveaway" in reason["message"]
+    assert verdict["media"]["kind"] == "image" and "sha256" in verdict["media"]
+
+
+def test_an_unrelated_picture_matches_nothing(bank_server: RunningServer) -> None:
+    add_fake(bank_server, picture(2))
+    verdict = check(bank_server, jpeg(picture(3)))
+    assert verdict["matches"] == []
+    assert verdict["verdict"] == "no_known_signals"
+
+
+def test_a_hashes_only_check_matches_without_sending_the_media(
+    bank_server: RunningServer,
+) -> None:
+    fake_id = add_fake(bank_server, picture(4), label="Fake interview")
+    exported = bank_server.request("GET", "/v1/known-fakes/export?format=json").json()
+    (entry,) = [e for e in exported["known_fakes"] if e["id"] == fake_id]
+    full = next(h for h in entry["hashes"] if h["region"] == "full")
+    response = bank_server.request(
+        "POST", "/v1/check/media", json_body={"hashes": {"pdq": [full["pdq"]]}}
+    )
+    assert response.status == 200, response.body
+    verdict = response.json()
+    assert verdict["verdict"] == "likely_scam"
+    assert verdict["matches"][0]["id"] == fake_id and verdict["matches"][0]["distance"] == 0
+    assert verdict["media"] == {"kind": "hashes", "hashes": {"pdq": 1}}
+
+
+def test_bad_client_hashes_are_refused(bank_server: RunningServer) -> None:
+    for hashes in ({"pdq": ["zz"]}, {"md5": ["00"]}, {}, {"phash": ["0" * 16] * 33}):
+        response = bank_server.request("POST", "/v1/check/media", json_body={"hashes": hashes})
+        assert response.status == 400 and response.json()["code"] == "validation_failed"
+
+
+def test_a_retired_fake_stops_matching_and_list_get_show_it(bank_server: RunningServer) -> None:
+    image = picture(5)
+    fake_id = add_fake(bank_server, image, label="Retire me")
+    assert any(m["id"] == fake_id for m in check(bank_server, jpeg(image))["matches"])
+    retired = bank_server.request("POST", f"/v1/known-fakes/{fake_id}/retire")
+    assert retired.status == 200 and retired.json()["status"] == "retired"
+    assert not any(m["id"] == fake_id for m in check(bank_server, jpeg(image))["matches"])
+    shown = bank_server.request("GET", f"/v1/known-fakes/{fake_id}").json()
+    assert shown["label"] == "Retire me" and shown["retired_at"] and shown["hashes"] > 5
+    listed = bank_server.request("GET", "/v1/known-fakes?status=retired").json()
+    assert [e["id"] for e in listed["known_fakes"]] == [fake_id]
+    assert bank_server.request("GET", "/v1/known-fakes/999999").status == 404
+
+
+def test_a_pending_fake_matches_only_once_confirmed(bank_server: RunningServer) -> None:
+    image = picture(6)
+    fake_id = add_fake(bank_server, image, status="pending")
+    assert not any(m["id"] == fake_id for m in check(bank_server, jpeg(image))["matches"])
+    bank_server.request("POST", f"/v1/known-fakes/{fake_id}/confirm")
+    assert any(m["id"] == fake_id for m in check(bank_server, jpeg(image))["matches"])
+
+
+def test_csv_export_has_pdq_hex_rows(bank_server: RunningServer) -> None:
+    fake_id = add_fake(bank_server, picture(7))
+    response = bank_server.request("GET", "/v1/known-fakes/export?format=csv")
+    assert response.status == 200
+    lines = response.body.decode().splitlines()
+    assert lines[0].startswith("signal_type,signal,known_fake_id,label")
+    pdq_rows = [row.split(",") for row in lines[1:] if row.startswith("pdq,")]
+    assert any(row[2] == str(fake_id) and len(row[1]) == 64 for row in pdq_rows)
+
+
+def test_adding_needs_a_moderator_key_and_a_label(bank_server: RunningServer) -> None:
+    no_key = post_form(bank_server, "/v1/known-fakes", {"label": "x"}, jpeg(picture(8)), key=None)
+    assert no_key.status == 401
+    no_label = post_form(bank_server, "/v1/known-fakes", {}, jpeg(picture(8)))
+    assert no_label.status == 400 and no_label.json()["field"] == "label"
+    unknown = post_form(bank_server, "/v1/known-fakes", {"label": "x", "colour": "red"}, jpeg(picture(8)))
+    assert unknown.status == 400 and unknown.json()["code"] == "validation_failed"
+    flat = Image.new("RGB", (300, 300), (40, 90, 200))
+    refused = post_form(bank_server, "/v1/known-fakes", {"label": "flat"}, jpeg(flat))
+    assert refused.status == 400 and refused.json()["code"] == "media_low_information"
+
+
+def png_bomb(side: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * (side + 1) * 8))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"", 400, "media_empty"),
+        (b"%PDF-1.7 not an image", 415, "media_unsupported"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, 400, "media_unreadable"),
+        (png_bomb(60_000), 413, "media_too_many_pixels"),
+    ],
+    ids=["zero-bytes", "pdf", "truncated-jpeg", "bomb"],
+)
+def test_bad_media_gets_a_clear_code(
+    bank_server: RunningServer, data: bytes, status: int, code: str
+) -> None:
+    response = post_form(bank_server, "/v1/check/media", {}, data)
+    assert (response.status, response.json()["code"]) == (status, code)
+
+
+def test_media_can_exceed_the_json_limit_but_json_cannot(tmp_path: Path) -> None:
+    server = start_server(
+        tmp_path, env={"FAKEWATCH_MAX_BODY_BYTES": "20000", "FAKEWATCH_MAX_MEDIA_BYTES": "3000000"}
+    )
+    try:
+        big_picture = jpeg(picture(9, (1600, 1200)), quality=95)
+        assert 20_000 < len(big_picture) < 3_000_000
+        assert post_form(server, "/v1/check/media", {}, big_picture).status == 200
+        big_json = {"hashes": {"pdq": ["0" * 64]}, "lang": "x" * 30_000}
+        response = server.request("POST", "/v1/check/media", json_body=big_json)
+        assert (response.status, response.json()["code"]) == (413, "payload_too_large")
+        too_big = post_form(server, "/v1/check/media", {}, b"\xff\xd8\xff" + b"\x00" * 3_100_000)
+        assert too_big.status == 413 and too_big.json()["code"] in ("media_too_large", "payload_too_large")
+    finally:
+        server.stop()
+
+
+def test_other_content_types_are_refused(bank_server: RunningServer) -> None:
+    response = bank_server.request(
+        "POST", "/v1/check/media", body=jpeg(picture(10)), headers={"Content-Type": "image/jpeg"}
+    )
+    assert (response.status, response.json()["code"]) == (415, "unsupported_media_type")
