@@ -1,0 +1,183 @@
+"""The bot's client for the FakeWatch server API: the only place the bot talks to the server.
+
+The bot judges nothing itself; it asks here and renders what comes back. Failures become
+three exceptions the handlers turn into polite words::
+
+    ServerError
+    ├── ServerUnavailable   connection refused, timeout, 5xx: "try again in a few minutes"
+    ├── FeatureMissing      404 on a route this server does not have (yet): degrade politely
+    └── Refused             any other 4xx: ``code`` and ``status`` from the error shape
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+#: A check that takes longer than this is reported as "not reachable" rather than waited on.
+CHECK_TIMEOUT_S = 30.0
+#: Polling calls (alerts, cases, relay) are cheap; they should never hang the loops.
+POLL_TIMEOUT_S = 15.0
+
+
+class ServerError(Exception):
+    """The server could not give an answer."""
+
+
+class ServerUnavailable(ServerError):
+    """Down, unreachable, too slow, or failing on its side."""
+
+
+class FeatureMissing(ServerError):
+    """This server has no such route (an older or smaller deployment)."""
+
+
+class Refused(ServerError):
+    """A 4xx answer with the API's error shape."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int = 0) -> None:
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class ServerClient:
+    """Async calls to one FakeWatch server with the bot's key."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        # trust_env=False: the server is reached directly; a proxy must never see checked items.
+        self._session = aiohttp.ClientSession(headers=self._headers, trust_env=False)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        data: aiohttp.FormData | None = None,
+        time_limit: float = CHECK_TIMEOUT_S,
+        missing_route_only: bool = True,
+    ) -> Any:
+        assert self._session is not None, "ServerClient.open() first"
+        try:
+            async with self._session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json_body,
+                data=data,
+                timeout=aiohttp.ClientTimeout(total=time_limit),
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                retry_after = response.headers.get("Retry-After", "0")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ServerUnavailable(type(exc).__name__) from None
+        if status >= 500:
+            raise ServerUnavailable(f"HTTP {status}")
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            raise ServerUnavailable(f"HTTP {status}: not JSON") from None
+        if status < 400:
+            return body
+        code = str(body.get("code", "")) if isinstance(body, dict) else ""
+        message = str(body.get("error", "")) if isinstance(body, dict) else ""
+        if status in (404, 405) and (not missing_route_only or message.startswith("No such route")):
+            raise FeatureMissing(path)
+        raise Refused(status, code, message, int(retry_after) if retry_after.isdigit() else 0)
+
+    # --- checks ---------------------------------------------------------------------------
+
+    async def check_links(self, urls: list[str], lang: str) -> list[dict[str, Any]]:
+        body = await self._call("POST", "/v1/check/links", json_body={"urls": urls, "lang": lang})
+        return list(body["results"])
+
+    async def check_text(self, text: str, lang: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            "POST", "/v1/check/text", json_body={"text": text}, params={"lang": lang}
+        )
+        return result
+
+    async def check_media(
+        self, payload: bytes, filename: str, content_type: str, lang: str
+    ) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("file", payload, filename=filename, content_type=content_type)
+        result: dict[str, Any] = await self._call(
+            "POST", "/v1/check/media", data=form, params={"lang": lang}
+        )
+        return result
+
+    # --- reports and moderation -----------------------------------------------------------
+
+    async def report(self, report: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("POST", "/v1/reports", json_body=report)
+        return result
+
+    async def pending_cases(self, limit: int = 50) -> list[dict[str, Any]]:
+        body = await self._call(
+            "GET",
+            "/v1/cases",
+            params={"status": "pending", "limit": str(limit)},
+            time_limit=POLL_TIMEOUT_S,
+        )
+        return list(body.get("cases", []))
+
+    async def decide_case(self, case_id: int, action: str, note: str) -> dict[str, Any]:
+        assert action in ("confirm", "reject")
+        result: dict[str, Any] = await self._call(
+            "POST", f"/v1/cases/{case_id}/{action}", json_body={"note": note}
+        )
+        return result
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    async def alerts(self, since: str, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
+        params = {"limit": str(limit)}
+        if since:
+            params["since"] = since
+        body = await self._call("GET", "/v1/alerts", params=params, time_limit=POLL_TIMEOUT_S)
+        return list(body.get("alerts", [])), str(body.get("cursor", since))
+
+    # --- relay (the extension's "Send to my Telegram") ------------------------------------
+
+    async def relay_code(self, chat_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            "POST", "/v1/relay/codes", json_body={"chat_id": chat_id}
+        )
+        return result
+
+    async def relay_unlink(self, chat_id: int) -> int:
+        body = await self._call("DELETE", f"/v1/relay/chats/{chat_id}")
+        return int(body.get("revoked", 0))
+
+    async def relay_pending(self, limit: int = 50) -> list[dict[str, Any]]:
+        body = await self._call(
+            "GET", "/v1/relay/pending", params={"limit": str(limit)}, time_limit=POLL_TIMEOUT_S
+        )
+        return list(body.get("items", []))
+
+    async def relay_delivered(self, item_id: int) -> None:
+        await self._call(
+            "POST",
+            f"/v1/relay/items/{item_id}/delivered",
+            time_limit=POLL_TIMEOUT_S,
+            missing_route_only=True,
+        )

@@ -1,0 +1,44 @@
+"""``fakewatch bot``: run the Telegram bot (long polling) against a FakeWatch server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from server.settings import Settings, SettingsError
+
+
+def add_commands(commands: Any, db_flags: Any) -> None:
+    parser = commands.add_parser(
+        "bot",
+        help="run the Telegram bot",
+        description=(
+            "Run the Telegram bot with long polling. Needs FAKEWATCH_TELEGRAM_TOKEN, "
+            "FAKEWATCH_SERVER_URL and FAKEWATCH_API_KEY (a moderator key); moderators in "
+            "FAKEWATCH_MODERATOR_IDS get new cases. Its state is DATA_DIR/bot.db."
+        ),
+    )
+    db_flags(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runner import run_bot  # deferred: keeps `fakewatch --help` fast
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # httpx logs every request URL, and a Bot API URL holds the token; PTB's debug output
+    # prints whole updates (people's messages). Neither goes below INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    level = logging.getLevelName(settings.log_level.upper())
+    logging.getLogger("telegram").setLevel(max(logging.INFO, int(level)))
+    try:
+        asyncio.run(run_bot(settings))
+    except SettingsError as exc:
+        print(f"fakewatch bot: {exc}", file=sys.stderr)
+        return 2
+    return 0

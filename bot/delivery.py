@@ -1,0 +1,131 @@
+"""Sending many messages within Telegram's limits: ~30 messages/s overall, 1/s per chat.
+
+``Pacer`` hands out send slots: a global token bucket (``OVERALL_PER_S``) and a per-chat
+minimum gap (``PER_CHAT_GAP_S``). ``drain_outbox`` sends queued alert messages through it with a
+few requests in flight (so a slow round trip does not cap the rate), deletes a row only once
+Telegram accepted it, pauses everything on ``RetryAfter`` for as long as Telegram asks, and
+drops subscribers who blocked the bot. Nothing is dropped on a network error: the row stays
+and is tried again on the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.state import BotState
+
+log = logging.getLogger("fakewatch.bot.delivery")
+
+#: Telegram's documented broadcast limit ("about 30 messages per second").
+OVERALL_PER_S = 30.0
+#: "Avoid sending more than one message per second" to one chat.
+PER_CHAT_GAP_S = 1.0
+#: Requests in flight at once: enough to hide a 100-300 ms round trip at 30/s.
+IN_FLIGHT = 10
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value: object = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)  # type: ignore[arg-type]
+
+
+class Pacer:
+    """Global and per-chat pacing shared by every proactive send (alerts, relay, cases)."""
+
+    def __init__(self, per_second: float = OVERALL_PER_S, chat_gap: float = PER_CHAT_GAP_S):
+        self.interval = 1.0 / per_second
+        self.chat_gap = chat_gap
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._last_by_chat: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def chat_ready_in(self, chat_id: int) -> float:
+        last = self._last_by_chat.get(chat_id)
+        return 0.0 if last is None else max(0.0, last + self.chat_gap - time.monotonic())
+
+    async def slot(self, chat_id: int) -> None:
+        """Wait until one more message may go to ``chat_id``."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                wait = max(self._paused_until - now, self._next - now, self.chat_ready_in(chat_id))
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            now = time.monotonic()
+            self._next = max(self._next, now) + self.interval
+            self._last_by_chat[chat_id] = now
+            if len(self._last_by_chat) > 50_000:
+                cutoff = now - self.chat_gap
+                self._last_by_chat = {c: t for c, t in self._last_by_chat.items() if t > cutoff}
+
+
+Send = Callable[[int, str, str], Awaitable[None]]
+
+
+async def send_paced(pacer: Pacer, send: Send, chat_id: int, text: str, url: str) -> str:
+    """One paced send: ``"sent"``, ``"gone"`` (chat blocked us or vanished) or ``"retry"``."""
+    await pacer.slot(chat_id)
+    try:
+        await send(chat_id, text, url)
+    except RetryAfter as exc:
+        pacer.pause(retry_seconds(exc))
+        return "retry"
+    except Forbidden:
+        return "gone"
+    except BadRequest as exc:
+        # "chat not found" and friends will never succeed; anything else is our bug: keep it.
+        return "gone" if "chat" in str(exc).lower() else "retry"
+    except NetworkError:
+        return "retry"
+    return "sent"
+
+
+async def drain_outbox(
+    state: BotState, pacer: Pacer, send: Send, *, batch: int = 500, in_flight: int = IN_FLIGHT
+) -> tuple[int, int]:
+    """Send what the outbox holds; returns ``(sent, gone)``. Rows that must wait stay queued."""
+    sent = gone = 0
+    while True:
+        rows = state.outbox(batch)
+        if not rows:
+            return sent, gone
+        # A chat with two queued alerts gets the second on a later pass (1/s per chat).
+        seen: set[int] = set()
+        todo = []
+        for row in rows:
+            if row[1] not in seen:
+                seen.add(row[1])
+                todo.append(row)
+        gate = asyncio.Semaphore(in_flight)
+
+        async def one(row: tuple[int, int, str, str], gate: asyncio.Semaphore = gate) -> str:
+            async with gate:
+                return await send_paced(pacer, send, row[1], row[2], row[3])
+
+        outcomes = await asyncio.gather(*(one(row) for row in todo))
+        done = [row[0] for row, o in zip(todo, outcomes, strict=True) if o == "sent"]
+        dropped = [row[0] for row, o in zip(todo, outcomes, strict=True) if o == "gone"]
+        for row, outcome in zip(todo, outcomes, strict=True):
+            if outcome == "gone":
+                state.set_subscribed(row[1], False, "en")
+        retried = len(todo) - len(done) - len(dropped)
+        state.sent(done + dropped)
+        sent += len(done)
+        gone += len(dropped)
+        if retried and not done and not dropped:
+            await asyncio.sleep(1.0)  # nothing got through: a network problem, back off
+        if retried:
+            log.info("alerts to retry", extra={"count": retried})

@@ -1,0 +1,764 @@
+"""What the bot does with each update. Handlers log ids and error types, never content."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.api import FeatureMissing, Refused, ServerClient, ServerError, ServerUnavailable
+from bot.config import TELEGRAM_DOWNLOAD_LIMIT, BotConfig
+from bot.delivery import Pacer
+from bot.render import Checked, Part, Recent, short_label, verdict_buttons, verdict_message
+from bot.state import GUARD_MODES, BotState
+from bot.texts import LANG_NAMES, LANGS, lang_from_telegram, t
+from server.api.ratelimit import RateLimiter
+
+log = logging.getLogger("fakewatch.bot")
+
+#: Links per message sent to the server (a message with more is spam in itself).
+MAX_LINKS = 20
+#: Text sent to the text check; longer messages are cut (the server caps it too).
+MAX_TEXT = 5000
+#: Private checks per person per minute, and guard checks per group per minute.
+USER_CHECKS_PER_MINUTE = 20
+GROUP_CHECKS_PER_MINUTE = 60
+#: How long the bot trusts what it learned about its own rights in a group.
+ADMIN_CACHE_S = 600.0
+CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
+_BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+
+
+@dataclass
+class Services:
+    """Everything handlers reach, kept in ``application.bot_data['services']``."""
+
+    config: BotConfig
+    client: ServerClient
+    state: BotState
+    pacer: Pacer
+    recent: Recent = field(default_factory=Recent)
+    per_user: RateLimiter = field(default_factory=lambda: RateLimiter(USER_CHECKS_PER_MINUTE))
+    per_group: RateLimiter = field(default_factory=lambda: RateLimiter(GROUP_CHECKS_PER_MINUTE))
+    bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
+    feedback: dict[str, int] = field(default_factory=dict)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return cast(Services, context.application.bot_data["services"])
+
+
+def user_lang(svc: Services, update: Update) -> str:
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is not None:
+        stored = svc.state.lang(chat.id)
+        if stored:
+            return stored
+    return lang_from_telegram(user.language_code if user else None)
+
+
+# --- what a message holds -----------------------------------------------------------------
+
+
+@dataclass
+class Media:
+    file_id: str
+    size: int | None
+    filename: str
+    content_type: str
+
+
+@dataclass
+class Parts:
+    links: list[str]
+    text: str
+    media: Media | None
+    unsupported: bool
+
+
+def _links(message: Message) -> list[str]:
+    found: list[str] = []
+    for entities in (
+        message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
+        message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
+    ):
+        for entity, text in entities.items():
+            url = entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
+            found.append(url)
+    body = message.text or message.caption or ""
+    found.extend(m.group(0) for m in _BARE_URL.finditer(body))
+    links: list[str] = []
+    for url in found:
+        url = url.rstrip(").,;!?。，）")
+        if not url.lower().startswith(("http://", "https://")):
+            url = "http://" + url
+        if url not in links:
+            links.append(url)
+    return links[:MAX_LINKS]
+
+
+def _media(message: Message) -> Media | None:
+    if message.photo:
+        largest = message.photo[-1]
+        return Media(largest.file_id, largest.file_size, "photo.jpg", "image/jpeg")
+    for video in (message.video, message.animation, message.video_note):
+        if video is not None:
+            mime = getattr(video, "mime_type", None) or "video/mp4"
+            return Media(video.file_id, video.file_size, "video.mp4", mime)
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith(("image/", "video/")):
+        return Media(
+            document.file_id,
+            document.file_size,
+            (document.file_name or "file")[-100:],
+            document.mime_type or "application/octet-stream",
+        )
+    return None
+
+
+def parts_of(message: Message) -> Parts:
+    links = _links(message)
+    body = message.text or message.caption or ""
+    media = _media(message)
+    unsupported = media is None and not body and not links
+    return Parts(links, body[:MAX_TEXT], media, unsupported)
+
+
+# --- asking the server --------------------------------------------------------------------
+
+
+class Notice(Exception):
+    """Something to tell the person instead of a verdict (a text key)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def _download(context: ContextTypes.DEFAULT_TYPE, media: Media) -> bytes:
+    if media.size is not None and media.size > TELEGRAM_DOWNLOAD_LIMIT:
+        raise Notice("too_big")
+    try:
+        file = await context.bot.get_file(media.file_id)
+        if file.file_size is not None and file.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+            raise Notice("too_big")
+        return bytes(await file.download_as_bytearray())
+    except BadRequest as exc:
+        if "too big" in str(exc).lower():
+            raise Notice("too_big") from None
+        raise Notice("bad_media") from None
+
+
+async def check_parts(
+    context: ContextTypes.DEFAULT_TYPE,
+    parts: Parts,
+    lang: str,
+    *,
+    with_text: bool,
+) -> Checked:
+    """Ask the server about each part at once; parts it cannot check are listed as missing."""
+    svc = services(context)
+    checked = Checked(parts=[])
+
+    async def links() -> None:
+        if not parts.links:
+            return
+        results = await svc.client.check_links(parts.links, lang)
+        for url, verdict in zip(parts.links, results, strict=False):
+            checked.parts.append(Part("link", short_label("link", url, lang), verdict))
+            checked.report_items.append({"kind": "link", "value": url})
+
+    async def text() -> None:
+        if not with_text or not parts.text.strip():
+            return
+        # The links were checked on their own; what is left is the message's words.
+        words = _BARE_URL.sub(" ", parts.text).strip()
+        if not words:
+            return
+        try:
+            verdict = await svc.client.check_text(parts.text, lang)
+        except FeatureMissing:
+            if not parts.links:
+                checked.missing.append("text")
+            return
+        checked.parts.append(Part("text", short_label("text", "", lang), verdict))
+        checked.report_items.append({"kind": "text", "value": parts.text})
+
+    async def media() -> None:
+        if parts.media is None:
+            return
+        payload = await _download(context, parts.media)
+        try:
+            verdict = await svc.client.check_media(
+                payload, parts.media.filename, parts.media.content_type, lang
+            )
+        except FeatureMissing:
+            checked.missing.append("media")
+            return
+        except Refused as exc:
+            if exc.code.startswith("media_too") or exc.status == 413:
+                raise Notice("too_big") from None
+            if exc.code.startswith("media_") or exc.status in (400, 415):
+                raise Notice("bad_media") from None
+            raise
+        checked.parts.append(Part("media", short_label("media", "", lang), verdict))
+        hashes = verdict.get("hashes")
+        if isinstance(hashes, dict) and hashes:
+            checked.report_items.append({"kind": "media", "hashes": hashes})
+
+    await asyncio.gather(links(), text(), media())
+    return checked
+
+
+# --- private chats ------------------------------------------------------------------------
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        await guard_message(update, context, message)
+        return
+    if chat.type != ChatType.PRIVATE:
+        return
+    await answer_check(update, context, message, parts_of(message))
+
+
+async def answer_check(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, parts: Parts
+) -> None:
+    svc = services(context)
+    lang = user_lang(svc, update)
+    if parts.unsupported:
+        await message.reply_text(t("unsupported", lang))
+        return
+    user = update.effective_user
+    wait = svc.per_user.take(f"u:{user.id if user else message.chat_id}")
+    if wait:
+        await message.reply_text(t("slow_down", lang, seconds=wait))
+        return
+    if parts.media is not None:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    try:
+        checked = await check_parts(context, parts, lang, with_text=True)
+    except Notice as notice:
+        await message.reply_text(t(notice.key, lang))
+        return
+    except ServerUnavailable as exc:
+        log.warning("server unavailable", extra={"error": str(exc)})
+        await message.reply_text(t("server_down", lang))
+        return
+    except Refused as exc:
+        log.warning("server refused a check", extra={"code": exc.code, "status": exc.status})
+        key = "slow_down" if exc.status == 429 else "server_down"
+        await message.reply_text(t(key, lang, seconds=exc.retry_after or 60))
+        return
+    if not checked.parts:
+        if checked.missing:
+            await message.reply_text(t("feature_off", lang))
+        else:
+            await message.reply_text(t("nothing_to_check", lang))
+        return
+    ref = svc.recent.add(checked)
+    await message.reply_text(
+        verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang)
+    )
+
+
+async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    raw = " ".join(context.args or [])
+    links = [m.group(0) for m in _BARE_URL.finditer(raw)]
+    if not links and re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", raw.strip(), re.IGNORECASE):
+        links = ["http://" + raw.strip()]  # "/check paypa1.com" means the site
+    parts = Parts(links=links[:MAX_LINKS], text=raw[:MAX_TEXT], media=None, unsupported=False)
+    if not raw.strip():
+        await message.reply_text(t("nothing_to_check", user_lang(services(context), update)))
+        return
+    if links and raw.strip() in (links[0], links[0].removeprefix("http://")):
+        parts.text = ""
+    await answer_check(update, context, message, parts)
+
+
+# --- buttons under a verdict --------------------------------------------------------------
+
+
+async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    svc = services(context)
+    lang = user_lang(svc, update)
+    action, _, ref = query.data.partition(":")
+    checked = svc.recent.get(ref)
+    if checked is None:
+        await query.answer(t("expired", lang), show_alert=True)
+        return
+    if action == "w":
+        await query.answer()
+        await context.bot.send_message(
+            query.message.chat.id if query.message else query.from_user.id,
+            verdict_message(checked, lang, all_reasons=True),
+        )
+    elif action == "f":
+        svc.feedback[checked.verdict] = svc.feedback.get(checked.verdict, 0) + 1
+        await query.answer(t("feedback_thanks", lang), show_alert=True)
+    elif action == "r":
+        await query.answer()
+        case_id = await _report(svc, checked.report_items[:1], query.from_user.id, "other", {})
+        await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
+
+
+async def _report(
+    svc: Services,
+    items: list[dict[str, Any]],
+    user_id: int,
+    category: str,
+    extra: dict[str, Any],
+) -> str | None:
+    """Send one report; the case id, or ``None`` when it could not be sent."""
+    if not items:
+        return None
+    body = {**items[0], "category": category, "reporter": f"telegram:{user_id}", **extra}
+    try:
+        result = await svc.client.report(body)
+    except ServerError as exc:
+        log.warning("report failed", extra={"error": type(exc).__name__})
+        return None
+    return str(result.get("case_id", result.get("id", "?")))
+
+
+def _report_words(case_id: str | None, lang: str) -> str:
+    return t("report_failed", lang) if case_id is None else t("reported", lang, case_id=case_id)
+
+
+# --- /report: what, where, category, consent ---------------------------------------------
+
+WHAT, WHERE, CATEGORY, CONSENT = range(4)
+
+
+async def report_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    lang = user_lang(services(context), update)
+    if update.effective_message:
+        await update.effective_message.reply_text(t("report_what", lang))
+    return WHAT
+
+
+async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    message = update.effective_message
+    assert message is not None
+    links = _links(message)
+    draft = cast(dict[str, Any], context.user_data)
+    draft["item"] = (
+        {"kind": "link", "value": links[0]}
+        if links
+        else {"kind": "text", "value": (message.text or "")[:MAX_TEXT]}
+    )
+    await message.reply_text(t("report_where", user_lang(services(context), update)))
+    return WHERE
+
+
+async def report_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    message = update.effective_message
+    assert message is not None
+    cast(dict[str, Any], context.user_data)["where"] = (message.text or "")[:100]
+    lang = user_lang(services(context), update)
+    rows = [
+        [InlineKeyboardButton(t(f"category.{c}", lang), callback_data=f"c:{c}")] for c in CATEGORIES
+    ]
+    await message.reply_text(t("report_category", lang), reply_markup=InlineKeyboardMarkup(rows))
+    return CATEGORY
+
+
+async def report_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    category = query.data.removeprefix("c:")
+    cast(dict[str, Any], context.user_data)["category"] = (
+        category if category in CATEGORIES else "other"
+    )
+    lang = user_lang(services(context), update)
+    buttons = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(t("yes_share", lang), callback_data="k:yes")],
+            [InlineKeyboardButton(t("no_share", lang), callback_data="k:no")],
+        ]
+    )
+    await context.bot.send_message(
+        query.from_user.id, t("report_consent", lang), reply_markup=buttons
+    )
+    return CONSENT
+
+
+async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    svc = services(context)
+    lang = user_lang(svc, update)
+    draft = cast(dict[str, Any], context.user_data)
+    extra: dict[str, Any] = {
+        "consent": {"share_with_authorities": query.data == "k:yes"},
+    }
+    if draft.get("where"):
+        extra["seen_on"] = {"platform": draft["where"]}
+    case_id = await _report(
+        svc, [draft.get("item", {})], query.from_user.id, draft.get("category", "other"), extra
+    )
+    draft.clear()
+    await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
+    return ConversationHandler.END
+
+
+async def report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    cast(dict[str, Any], context.user_data).clear()
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            t("report_cancelled", user_lang(services(context), update))
+        )
+    return ConversationHandler.END
+
+
+# --- simple commands ----------------------------------------------------------------------
+
+
+async def cmd_text(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    if update.effective_message:
+        await update.effective_message.reply_text(t(key, user_lang(services(context), update)))
+
+
+async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await cmd_text(update, context, "start")
+
+
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await cmd_text(update, context, "help")
+
+
+async def cmd_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await cmd_text(update, context, "privacy")
+
+
+async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None:
+        return
+    wanted = {code.lower(): code for code in LANGS}
+    arg = (context.args or [""])[0].lower().replace("_", "-")
+    aliases = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant"}
+    chosen = wanted.get(arg) or aliases.get(arg)
+    if chosen:
+        svc.state.set_lang(chat.id, chosen)
+        await message.reply_text(t("lang_set", chosen))
+        return
+    rows = [[InlineKeyboardButton(LANG_NAMES[c], callback_data=f"l:{c}")] for c in LANGS]
+    await message.reply_text(
+        t("lang_choose", user_lang(svc, update)), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def on_lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or query.data is None or chat is None:
+        return
+    chosen = query.data.removeprefix("l:")
+    if chosen not in LANGS:
+        await query.answer()
+        return
+    services(context).state.set_lang(chat.id, chosen)
+    await query.answer()
+    await context.bot.send_message(chat.id, t("lang_set", chosen))
+
+
+async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _subscription(update, context, True)
+
+
+async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _subscription(update, context, False)
+
+
+async def _subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, on: bool) -> None:
+    svc = services(context)
+    chat = update.effective_chat
+    if chat is None or update.effective_message is None:
+        return
+    lang = user_lang(svc, update)
+    svc.state.set_subscribed(chat.id, on, lang)
+    await update.effective_message.reply_text(t("subscribed" if on else "unsubscribed", lang))
+
+
+async def cmd_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
+        return
+    lang = user_lang(svc, update)
+    if chat.type != ChatType.PRIVATE:
+        await message.reply_text(t("private_only", lang))
+        return
+    try:
+        code = await svc.client.relay_code(chat.id)
+    except FeatureMissing:
+        await message.reply_text(t("feature_off", lang))
+        return
+    except ServerError:
+        await message.reply_text(t("server_down", lang))
+        return
+    await message.reply_text(t("link_code", lang, code=code["code"]))
+
+
+async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
+        return
+    lang = user_lang(svc, update)
+    try:
+        count = await svc.client.relay_unlink(chat.id)
+    except FeatureMissing:
+        await message.reply_text(t("feature_off", lang))
+        return
+    except ServerError:
+        await message.reply_text(t("server_down", lang))
+        return
+    await message.reply_text(t("unlinked", lang, count=count))
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def bot_is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    svc = services(context)
+    cached = svc.bot_admin.get(chat_id)
+    now = asyncio.get_running_loop().time()
+    if cached is not None and now - cached[1] < ADMIN_CACHE_S:
+        return cached[0]
+    admin = await _is_admin(context, chat_id, context.bot.id)
+    svc.bot_admin[chat_id] = (admin, now)
+    return admin
+
+
+async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Promoted, demoted, added or removed: remember it without asking Telegram again."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    admin = change.new_chat_member.status in (
+        ChatMemberStatus.ADMINISTRATOR,
+        ChatMemberStatus.OWNER,
+    )
+    services(context).bot_admin[change.chat.id] = (
+        admin,
+        asyncio.get_running_loop().time(),
+    )
+
+
+async def guard_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
+    """Check links and media posted in a group; warn (or delete) on ``likely_scam``.
+
+    Only links and media are sent to the server: people's conversation in a group is not ours
+    to send anywhere.
+    """
+    svc = services(context)
+    chat_id = message.chat_id
+    mode = svc.state.guard(chat_id)
+    if mode == "off":
+        return
+    parts = parts_of(message)
+    if not parts.links and parts.media is None:
+        return
+    if not await bot_is_admin(context, chat_id):
+        return
+    if svc.per_group.take(f"g:{chat_id}"):
+        log.info("guard rate limit", extra={"chat_id": chat_id})
+        return
+    lang = user_lang(svc, update)
+    try:
+        checked = await check_parts(context, parts, lang, with_text=False)
+    except (Notice, ServerError) as exc:
+        log.info("guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__})
+        return
+    if checked.verdict != "likely_scam":
+        return
+    worst = checked.worst
+    summary = str(worst.verdict.get("summary", "")) if worst else ""
+    if mode == "delete":
+        try:
+            await message.delete()
+            name = message.from_user.first_name if message.from_user else "?"
+            await context.bot.send_message(chat_id, t("guard_deleted", lang, name=name))
+            return
+        except (BadRequest, Forbidden):
+            pass  # no right to delete here: warn instead
+    ref = svc.recent.add(checked)
+    await message.reply_text(
+        t("guard_warning", lang) + ("\n" + summary if summary else ""),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("btn.why", lang), callback_data=f"w:{ref}")]]
+        ),
+    )
+
+
+async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    if chat is None or message is None or user is None:
+        return
+    lang = user_lang(svc, update)
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        await message.reply_text(t("groups_only", lang))
+        return
+    arg = (context.args or [""])[0].lower()
+    if arg in GUARD_MODES:
+        if not await _is_admin(context, chat.id, user.id):
+            await message.reply_text(t("guard_admins_only", lang))
+            return
+        svc.state.set_guard(chat.id, arg)
+    mode = svc.state.guard(chat.id)
+    await message.reply_text(t("guard_status", lang, mode=t(f"guard.{mode}", lang)))
+
+
+# --- moderators ---------------------------------------------------------------------------
+
+
+def case_buttons(case_id: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("btn.confirm", lang), callback_data=f"m:confirm:{case_id}"),
+                InlineKeyboardButton(t("btn.reject", lang), callback_data=f"m:reject:{case_id}"),
+            ]
+        ]
+    )
+
+
+async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    svc = services(context)
+    lang = user_lang(svc, update)
+    if query.from_user.id not in svc.config.moderator_ids:
+        await query.answer(t("not_moderator", lang), show_alert=True)
+        return
+    _, action, raw_id = query.data.split(":", 2)
+    if action not in ("confirm", "reject") or not raw_id.isdigit():
+        await query.answer()
+        return
+    case_id = int(raw_id)
+    try:
+        await svc.client.decide_case(
+            case_id, action, f"via Telegram by moderator {query.from_user.id}"
+        )
+        words = t("mod_done", lang, case_id=case_id, action=t(f"mod.{action}", lang))
+    except Refused as exc:
+        words = t("mod_failed", lang, case_id=case_id, code=exc.code or exc.status)
+    except FeatureMissing:
+        words = t("feature_off", lang)
+    except ServerUnavailable:
+        words = t("server_down", lang)
+    await query.answer()
+    original = query.message.text if isinstance(query.message, Message) else None
+    if isinstance(query.message, Message):
+        await query.message.edit_text(((original or "") + "\n\n" + words).strip())
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what failed, never what was in the update (it may be a victim's message)."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "handler failed",
+        extra={"update_id": update_id, "error": type(context.error).__name__},
+        exc_info=context.error if not isinstance(context.error, TelegramError) else None,
+    )
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every handler (order matters: the first match in a group wins)."""
+    private = filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # PTB warns that button presses are tracked per chat and user, not per message:
+        # that is what a short guided conversation wants.
+        warnings.simplefilter("ignore")
+        report = ConversationHandler(
+            entry_points=[CommandHandler("report", report_start, filters=private)],
+            states={
+                WHAT: [MessageHandler(filters.TEXT & ~filters.COMMAND, report_what)],
+                WHERE: [MessageHandler(filters.TEXT & ~filters.COMMAND, report_where)],
+                CATEGORY: [CallbackQueryHandler(report_category, pattern=r"^c:")],
+                CONSENT: [CallbackQueryHandler(report_consent, pattern=r"^k:")],
+            },
+            fallbacks=[CommandHandler("cancel", report_cancel)],
+            per_message=False,
+        )
+    application.add_handler(report)
+    for name, callback in (
+        ("start", cmd_start),
+        ("help", cmd_help),
+        ("privacy", cmd_privacy),
+        ("check", cmd_check),
+        ("lang", cmd_lang),
+        ("subscribe", cmd_subscribe),
+        ("unsubscribe", cmd_unsubscribe),
+        ("link", cmd_link),
+        ("unlink", cmd_unlink),
+        ("guard", cmd_guard),
+    ):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(on_verdict_button, pattern=r"^[rfw]:"))
+    application.add_handler(CallbackQueryHandler(on_lang_button, pattern=r"^l:"))
+    application.add_handler(CallbackQueryHandler(on_moderator_button, pattern=r"^m:"))
+    application.add_handler(ChatMemberHandler(on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        MessageHandler(
+            (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE) & ~filters.COMMAND,
+            on_message,
+        )
+    )
+    application.add_error_handler(on_error)

@@ -1,0 +1,169 @@
+"""Turning the server's verdict objects into a chat message and its buttons.
+
+The bot adds framing (the headline, which part is which, where to read more) and picks which
+part to headline; the verdicts, reasons and their sentences are the server's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.texts import t
+
+#: Worst first: the part with the earliest verdict here is the one the answer leads with.
+SEVERITY = ("likely_scam", "suspicious", "no_known_signals", "unknown")
+TOP_REASONS = 3
+#: Telegram's limit is 4096 characters; leave room for the framing.
+MAX_MESSAGE = 3900
+
+
+@dataclass
+class Part:
+    """One checked thing: a link, the message text, or a picture/video."""
+
+    kind: str
+    label: str
+    verdict: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.verdict.get("verdict", "unknown"))
+
+
+@dataclass
+class Checked:
+    """What one message produced; kept briefly in memory so its buttons work."""
+
+    parts: list[Part]
+    missing: list[str] = field(default_factory=list)
+    #: For "Report as scam": what the server's reports endpoint needs, never logged.
+    report_items: list[dict[str, Any]] = field(default_factory=list)
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def worst(self) -> Part | None:
+        if not self.parts:
+            return None
+        return min(self.parts, key=lambda p: SEVERITY.index(p.name) if p.name in SEVERITY else 9)
+
+    @property
+    def verdict(self) -> str:
+        worst = self.worst
+        return worst.name if worst else "unknown"
+
+
+class Recent:
+    """Recent checks by a short reference (callback data is at most 64 bytes)."""
+
+    def __init__(self, size: int = 2000, ttl_s: float = 3600.0) -> None:
+        self._items: OrderedDict[str, Checked] = OrderedDict()
+        self.size, self.ttl_s = size, ttl_s
+
+    def add(self, checked: Checked) -> str:
+        ref = secrets.token_urlsafe(9)
+        self._items[ref] = checked
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return ref
+
+    def get(self, ref: str) -> Checked | None:
+        checked = self._items.get(ref)
+        if checked is None or time.monotonic() - checked.at > self.ttl_s:
+            return None
+        return checked
+
+
+def short_label(kind: str, value: str, lang: str) -> str:
+    if kind == "link":
+        host = urlsplit(value).hostname or value
+        return f"{t('item.link', lang)} {host[:80]}"
+    return t(f"item.{kind}", lang)
+
+
+def _reasons(verdict: dict[str, Any], limit: int | None) -> list[str]:
+    reasons = [r for r in verdict.get("reasons", []) if isinstance(r, dict) and r.get("message")]
+    shown = reasons if limit is None else reasons[:limit]
+    return [f"• {r['message']}" for r in shown]
+
+
+def _matches(verdict: dict[str, Any], lang: str) -> list[str]:
+    lines = []
+    for match in verdict.get("matches", [])[:3]:
+        if isinstance(match, dict):
+            what = match.get("label") or match.get("title") or match.get("name")
+            if what:
+                lines.append(t("matches", lang, what=str(what)[:120]))
+    return lines
+
+
+def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -> str:
+    worst = checked.worst
+    if worst is None:
+        return t("nothing_to_check", lang)
+    lines = [t(f"verdict.{worst.name}", lang)]
+    summary = worst.verdict.get("summary")
+    if summary:
+        lines.append(str(summary))
+    if len(checked.parts) > 1:
+        lines.append("")
+        lines.extend(
+            f"• {p.label}: {t(f'verdict.{p.name}', lang)}"
+            for p in checked.parts
+            if p.name in SEVERITY
+        )
+    reasons = _reasons(worst.verdict, None if all_reasons else TOP_REASONS)
+    if reasons:
+        lines.append("")
+        lines.append(t("all_reasons" if all_reasons else "why_title", lang))
+        lines.extend(reasons)
+    elif all_reasons:
+        lines.append(t("no_reasons", lang))
+    lines.extend(_matches(worst.verdict, lang))
+    url = worst.verdict.get("verdict_url")
+    if url:
+        lines.append("")
+        lines.append(t("verdict_page", lang, url=url))
+    if any(p.verdict.get("partial") for p in checked.parts):
+        lines.append(t("partial", lang))
+    for kind in checked.missing:
+        lines.append(t("not_available", lang, what=t(f"item.{kind}", lang).lower()))
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def verdict_buttons(ref: str, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("btn.report", lang), callback_data=f"r:{ref}"),
+                InlineKeyboardButton(t("btn.fine", lang), callback_data=f"f:{ref}"),
+            ],
+            [InlineKeyboardButton(t("btn.why", lang), callback_data=f"w:{ref}")],
+        ]
+    )
+
+
+def alert_message(alert: dict[str, Any], lang: str) -> str:
+    """An alert in the subscriber's language (the server's words, our header)."""
+    server_lang = "zh" if lang.startswith("zh") else "en"
+
+    def pick(value: Any) -> str:
+        if isinstance(value, dict):
+            return str(value.get(lang) or value.get(server_lang) or value.get("en") or "")
+        return str(value or "")
+
+    lines = [t("alert_header", lang), pick(alert.get("title"))]
+    advice = pick(alert.get("advice"))
+    if advice:
+        lines.append(advice)
+    url = alert.get("verdict_url")
+    if url:
+        lines.append(t("verdict_page", lang, url=url))
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,251 @@
+"""The running bot: PTB's Application plus the loops that push things to chats.
+
+``BotRunner`` is used the same way by ``fakewatch bot`` and by the tests::
+
+    async with BotRunner(settings) as runner:   # long polling starts
+        ...                                     # updates are handled, loops run
+                                                # stopped and cleaned up on exit
+
+The loops poll the server: new alerts (fanned out through the outbox at Telegram's pace),
+new moderation cases (to moderators, with Confirm / Reject) and relay items from linked
+browsers. A loop that fails logs the error type and tries again; none of them ever stops the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.ext import Application, ApplicationBuilder
+
+from bot import handlers
+from bot.api import FeatureMissing, ServerClient, ServerError
+from bot.config import BotConfig
+from bot.delivery import Pacer, drain_outbox, send_paced
+from bot.render import Checked, Part, alert_message, verdict_message
+from bot.state import BotState
+from bot.texts import t
+from server.settings import Settings
+
+log = logging.getLogger("fakewatch.bot")
+
+#: Updates handled at once: media checks wait on the server, so several may be in flight.
+CONCURRENT_UPDATES = 16
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """How often each loop asks the server (tests make them short)."""
+
+    alerts_s: float = 10.0
+    cases_s: float = 15.0
+    relay_s: float = 3.0
+    #: Telegram's long-poll timeout for getUpdates.
+    poll_timeout_s: int = 30
+    #: After a 404 (the server lacks the feature), ask again this much later.
+    missing_s: float = 300.0
+
+
+class BotRunner:
+    def __init__(self, settings: Settings, intervals: Intervals = Intervals()) -> None:
+        self.config = BotConfig.from_settings(settings)
+        self.intervals = intervals
+        self.client = ServerClient(self.config.server_url, self.config.api_key)
+        self.state = BotState(self.config.state_path)
+        self.pacer = Pacer()
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(self.config.token)
+            .base_url(f"{self.config.api_url}/bot")
+            .base_file_url(f"{self.config.api_url}/file/bot")
+            .concurrent_updates(CONCURRENT_UPDATES)
+            .build()
+        )
+        self.services = handlers.Services(self.config, self.client, self.state, self.pacer)
+        self.application.bot_data["services"] = self.services
+        handlers.install(self.application)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> BotRunner:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.client.open()
+        await self.application.initialize()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            timeout=self.intervals.poll_timeout_s, allowed_updates=Update.ALL_TYPES
+        )
+        await self.application.start()
+        loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [
+            ("alerts", self.alerts_once),
+            ("relay", self.relay_once),
+        ]
+        if self.config.moderator_ids:
+            loops.append(("cases", self.cases_once))
+        self._tasks = [asyncio.create_task(self._loop(name, fn)) for name, fn in loops]
+        log.info("bot started", extra={"moderators": len(self.config.moderator_ids)})
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            if self.application.updater is not None and self.application.updater.running:
+                await self.application.updater.stop()
+            if self.application.running:
+                await self.application.stop()
+            await self.application.shutdown()
+        finally:
+            await self.client.close()
+            self.state.close()
+
+    async def _loop(self, name: str, once: Callable[[], Awaitable[float]]) -> None:
+        while True:
+            try:
+                delay = await once()
+            except FeatureMissing:
+                delay = self.intervals.missing_s
+            except ServerError as exc:
+                log.info("loop waits for the server", extra={"loop": name, "error": str(exc)})
+                delay = max(self.intervals.alerts_s, 5.0)
+            except Exception as exc:  # a bug must not stop deliveries for good
+                log.exception("loop failed", extra={"loop": name, "error": type(exc).__name__})
+                delay = 30.0
+            await asyncio.sleep(delay)
+
+    async def _send(self, chat_id: int, text: str, url: str) -> None:
+        await self.application.bot.send_message(chat_id, text)
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    async def alerts_once(self) -> float:
+        """Queue new alerts for every subscriber, then drain the outbox at Telegram's pace."""
+        state = self.state
+        cursor = state.get("alerts_cursor", "")
+        first_run = state.get("alerts_started") == ""
+        while True:
+            alerts, next_cursor = await self.client.alerts(cursor)
+            if not alerts:
+                break
+            if first_run:
+                # Alerts from before the bot existed are history, not news.
+                cursor = next_cursor
+                state.put("alerts_cursor", cursor)
+                continue
+            for alert in alerts:
+                alert_id = int(alert.get("id", 0))
+                subscriber = str(alert.get("subscriber") or "")
+                targets = _targeted(subscriber, state) if subscriber else state.subscribers()
+                messages = [
+                    (chat_id, alert_message(alert, lang), str(alert.get("verdict_url", "")))
+                    for chat_id, lang in targets
+                ]
+                state.queue_alert(alert_id, messages, str(alert_id))
+            cursor = next_cursor
+            state.put("alerts_cursor", cursor)
+        if first_run:
+            state.put("alerts_started", datetime.now(UTC).isoformat())
+        if state.outbox_size():
+            sent, gone = await drain_outbox(state, self.pacer, self._send)
+            log.info("alerts delivered", extra={"sent": sent, "gone": gone})
+        return self.intervals.alerts_s
+
+    # --- moderation -------------------------------------------------------------------------
+
+    async def cases_once(self) -> float:
+        cases = await self.client.pending_cases()
+        by_id = {int(c["id"]): c for c in cases if isinstance(c.get("id"), int)}
+        for case_id in self.state.unseen_cases(by_id):
+            case = by_id[case_id]
+            for moderator in sorted(self.config.moderator_ids):
+                lang = self.state.lang(moderator) or "en"
+                text = t(
+                    "mod_new_case",
+                    lang,
+                    case_id=case_id,
+                    kind=case.get("kind", ""),
+                    item=str(case.get("display") or case.get("item") or "")[:300],
+                    category=t(f"category.{case.get('category', 'other')}", lang)
+                    if f"category.{case.get('category')}" in _CATEGORY_KEYS
+                    else case.get("category", ""),
+                    reports=case.get("reports", case.get("report_count", "?")),
+                )
+                await self.pacer.slot(moderator)
+                try:
+                    await self.application.bot.send_message(
+                        moderator, text, reply_markup=handlers.case_buttons(case_id, lang)
+                    )
+                except Forbidden:
+                    log.warning("moderator has not started the bot", extra={"user": moderator})
+            self.state.mark_shown(case_id, datetime.now(UTC).isoformat())
+        return self.intervals.cases_s
+
+    # --- relay ------------------------------------------------------------------------------
+
+    async def relay_once(self) -> float:
+        for item in await self.client.relay_pending():
+            chat_id = int(item["chat_id"])
+            lang = self.state.lang(chat_id) or "en"
+            text = relay_text(item, lang)
+            outcome = await send_paced(self.pacer, self._send, chat_id, text, "")
+            if outcome == "retry":
+                break  # Telegram asked us to slow down; the item stays queued on the server
+            await self.client.relay_delivered(int(item["id"]))
+        return self.intervals.relay_s
+
+
+_CATEGORY_KEYS = {f"category.{c}" for c in handlers.CATEGORIES}
+
+
+def _targeted(subscriber: str, state: BotState) -> list[tuple[int, str]]:
+    """A retroactive alert for one of our users (``telegram:<chat id>``)."""
+    prefix, _, raw = subscriber.partition(":")
+    if prefix != "telegram" or not raw.lstrip("-").isdigit():
+        return []
+    chat_id = int(raw)
+    return [(chat_id, state.lang(chat_id) or "en")]
+
+
+def relay_text(item: dict[str, Any], lang: str) -> str:
+    if item.get("kind") == "linked":
+        return t("relay_linked", lang, label=item.get("summary") or "?")
+    verdict = {
+        "verdict": item.get("verdict", "unknown"),
+        "summary": item.get("summary") or "",
+        "verdict_url": item.get("verdict_url"),
+    }
+    body = verdict_message(Checked(parts=[Part(str(item.get("kind")), "", verdict)]), lang)
+    return t("relay_item", lang, url=item.get("url", "")) + "\n" + body
+
+
+async def run_bot(settings: Settings) -> None:
+    """``fakewatch bot``: run until SIGINT/SIGTERM."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with BotRunner(settings):
+        print("READY telegram bot", flush=True)
+        await stop.wait()

@@ -1,0 +1,153 @@
+"""The bot's own small SQLite file: what must survive a restart, and nothing people wrote.
+
+Kept: each chat's language and alert subscription, each group's guard mode, the alert cursor,
+which cases moderators were already shown, and the outbox of alert messages not yet sent
+(so a restart in the middle of a fan-out neither loses nor repeats deliveries).
+Never kept: message text, media, or what was checked.
+
+Calls are synchronous and tiny (primary-key reads and writes on a local WAL file); the one
+bulk write, queueing an alert for every subscriber, is a single ``executemany``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("fakewatch-bot")
+
+GUARD_MODES = ("warn", "delete", "off")
+
+
+@migrations()
+def m001_bot_state(db: Database) -> None:
+    db.table("chats").create({"chat_id": int, "lang": str, "subscribed": int}, pk="chat_id")
+    db.table("chats").create_index(["subscribed"])
+    db.table("groups").create({"chat_id": int, "guard": str}, pk="chat_id")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("shown_cases").create({"case_id": int, "shown_at": str}, pk="case_id")
+    db.table("outbox").create(
+        {"id": int, "chat_id": int, "alert_id": int, "text": str, "url": str}, pk="id"
+    )
+    db.table("outbox").create_index(["alert_id", "chat_id"], unique=True)
+
+
+class BotState:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        self.db = Database(conn)
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- chats ----------------------------------------------------------------------------
+
+    def lang(self, chat_id: int) -> str | None:
+        row = self.db.execute("SELECT lang FROM chats WHERE chat_id = ?", [chat_id]).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def set_lang(self, chat_id: int, lang: str) -> None:
+        self.db.execute(
+            "INSERT INTO chats (chat_id, lang, subscribed) VALUES (?, ?, 0)"
+            " ON CONFLICT(chat_id) DO UPDATE SET lang = excluded.lang",
+            [chat_id, lang],
+        )
+
+    def set_subscribed(self, chat_id: int, subscribed: bool, lang: str) -> None:
+        self.db.execute(
+            "INSERT INTO chats (chat_id, lang, subscribed) VALUES (?, ?, ?)"
+            " ON CONFLICT(chat_id) DO UPDATE SET subscribed = excluded.subscribed",
+            [chat_id, lang, int(subscribed)],
+        )
+
+    def subscribers(self) -> list[tuple[int, str]]:
+        cursor = self.db.execute(
+            "SELECT chat_id, COALESCE(lang, 'en') FROM chats WHERE subscribed = 1 ORDER BY chat_id"
+        )
+        return [(int(c), str(lang)) for c, lang in cursor]
+
+    # --- groups ---------------------------------------------------------------------------
+
+    def guard(self, chat_id: int) -> str:
+        row = self.db.execute("SELECT guard FROM groups WHERE chat_id = ?", [chat_id]).fetchone()
+        return str(row[0]) if row else "warn"
+
+    def set_guard(self, chat_id: int, mode: str) -> None:
+        assert mode in GUARD_MODES
+        self.db.execute(
+            "INSERT INTO groups (chat_id, guard) VALUES (?, ?)"
+            " ON CONFLICT(chat_id) DO UPDATE SET guard = excluded.guard",
+            [chat_id, mode],
+        )
+
+    # --- meta -----------------------------------------------------------------------------
+
+    def get(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else default
+
+    def put(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    # --- moderation -----------------------------------------------------------------------
+
+    def unseen_cases(self, case_ids: Iterable[int]) -> list[int]:
+        ids = list(case_ids)
+        if not ids:
+            return []
+        marks = ",".join("?" for _ in ids)
+        shown = {
+            int(r[0])
+            for r in self.db.execute(
+                f"SELECT case_id FROM shown_cases WHERE case_id IN ({marks})",  # noqa: S608
+                ids,
+            )
+        }
+        return [i for i in ids if i not in shown]
+
+    def mark_shown(self, case_id: int, at: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO shown_cases (case_id, shown_at) VALUES (?, ?)", [case_id, at]
+        )
+
+    # --- alert outbox ---------------------------------------------------------------------
+
+    def queue_alert(
+        self, alert_id: int, messages: Iterable[tuple[int, str, str]], cursor: str
+    ) -> None:
+        """Queue one alert for every ``(chat_id, text, url)`` and move the cursor, atomically."""
+        with self.db.conn:
+            self.db.conn.execute("BEGIN")
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO outbox (chat_id, alert_id, text, url) VALUES (?, ?, ?, ?)",
+                ((chat_id, alert_id, text, url) for chat_id, text, url in messages),
+            )
+            self.db.conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('alerts_cursor', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [cursor],
+            )
+
+    def outbox(self, limit: int) -> list[tuple[int, int, str, str]]:
+        cursor = self.db.execute(
+            "SELECT id, chat_id, text, url FROM outbox ORDER BY id LIMIT ?", [limit]
+        )
+        return [(int(i), int(c), str(t), str(u or "")) for i, c, t, u in cursor]
+
+    def outbox_size(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    def sent(self, row_ids: Iterable[int]) -> None:
+        self.db.conn.executemany("DELETE FROM outbox WHERE id = ?", ((i,) for i in row_ids))

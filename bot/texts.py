@@ -1,0 +1,399 @@
+"""Every word the bot says, in English, Simplified and Traditional Chinese.
+
+Each script is written for its readers, not converted: Traditional uses the words of Taiwan
+and Hong Kong (訊息, 連結, 影片, 檔案, 設定), Simplified those of the mainland (消息, 链接,
+视频, 文件, 设置). Verdict explanations come from the server in the language asked for; only
+the bot's own framing lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGS = ("en", "zh-Hans", "zh-Hant")
+DEFAULT_LANG = "en"
+LANG_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+
+#: Telegram ``language_code`` values that mean Traditional script.
+_HANT_CODES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def lang_from_telegram(code: str | None) -> str:
+    """The user's Telegram app language, as one of ``LANGS``."""
+    lowered = (code or "").lower().replace("_", "-")
+    if lowered.startswith(_HANT_CODES):
+        return "zh-Hant"
+    if lowered.startswith("zh"):
+        return "zh-Hans"
+    return DEFAULT_LANG
+
+
+T: Mapping[str, Mapping[str, str]] = {
+    "start": {
+        "en": (
+            "Hello! I'm FakeWatch. Forward me anything that worries you: a link, a message, "
+            "a photo, a video or a post from a channel. I'll tell you what I find and why.\n\n"
+            'I never say something is "safe": when I find nothing, I say so honestly.\n'
+            "/help shows what I can do."
+        ),
+        "zh-Hans": (
+            "你好！我是 FakeWatch。把让你不放心的内容转发给我：链接、消息、图片、视频或频道里的帖子，"
+            "我会告诉你发现了什么、为什么这样判断。\n\n"
+            "我不会说任何东西“绝对安全”：没发现问题时，我会如实告诉你。\n"
+            "发送 /help 查看我能做什么。"
+        ),
+        "zh-Hant": (
+            "你好！我是 FakeWatch。把讓你不放心的內容轉傳給我：連結、訊息、圖片、影片或頻道裡的貼文，"
+            "我會告訴你發現了什麼、為什麼這樣判斷。\n\n"
+            "我不會說任何東西「絕對安全」：沒發現問題時，我會如實告訴你。\n"
+            "傳送 /help 查看我能做什麼。"
+        ),
+    },
+    "help": {
+        "en": (
+            "Forward or send me a link, message, photo, video or image file and I'll check it.\n\n"
+            "/check <link or text> – check something\n"
+            "/report – report a scam to the moderators\n"
+            "/subscribe – get alerts about confirmed scams\n"
+            "/unsubscribe – stop the alerts\n"
+            "/link – send items from the FakeWatch browser extension into this chat\n"
+            "/unlink – disconnect every linked browser\n"
+            "/lang – choose English, 简体中文 or 繁體中文\n"
+            "/privacy – what I send and what I keep\n\n"
+            "In a group where I'm an admin I warn about likely scams; a group admin can "
+            "use /guard to have me delete them instead."
+        ),
+        "zh-Hans": (
+            "转发或发送链接、消息、图片、视频或图片文件给我，我来帮你检查。\n\n"
+            "/check <链接或文字> – 检查内容\n"
+            "/report – 向审核员举报诈骗\n"
+            "/subscribe – 订阅已确认诈骗的提醒\n"
+            "/unsubscribe – 取消提醒\n"
+            "/link – 让 FakeWatch 浏览器扩展把内容发到这个聊天\n"
+            "/unlink – 断开所有已关联的浏览器\n"
+            "/lang – 选择 English、简体中文或繁體中文\n"
+            "/privacy – 我会发送和保存哪些信息\n\n"
+            "在我担任管理员的群组里，我会提醒大家注意很可能是诈骗的内容；"
+            "群管理员可以用 /guard 让我直接删除这些消息。"
+        ),
+        "zh-Hant": (
+            "轉傳或傳送連結、訊息、圖片、影片或圖片檔案給我，我來幫你檢查。\n\n"
+            "/check <連結或文字> – 檢查內容\n"
+            "/report – 向審核員檢舉詐騙\n"
+            "/subscribe – 訂閱已確認詐騙的提醒\n"
+            "/unsubscribe – 取消提醒\n"
+            "/link – 讓 FakeWatch 瀏覽器擴充功能把內容傳到這個聊天室\n"
+            "/unlink – 中斷所有已連結的瀏覽器\n"
+            "/lang – 選擇 English、简体中文或繁體中文\n"
+            "/privacy – 我會傳送和保存哪些資料\n\n"
+            "在我擔任管理員的群組裡，我會提醒大家注意很可能是詐騙的內容；"
+            "群組管理員可以用 /guard 讓我直接刪除這些訊息。"
+        ),
+    },
+    "privacy": {
+        "en": (
+            "What I send: the links, text or file you give me go to this FakeWatch server to be "
+            "checked, and nowhere else. Files are checked and not kept by me.\n"
+            "What I keep: your chosen language and whether you subscribed to alerts; for groups, "
+            "the /guard settings. For a short while I remember the last checks in memory so the "
+            "buttons under an answer work.\n"
+            "What I never keep or log: your messages, photos or videos.\n"
+            "A report (/report or the button) is sent to the moderators only when you choose to."
+        ),
+        "zh-Hans": (
+            "我会发送什么：你交给我的链接、文字或文件只会发到这台 FakeWatch 服务器做检查，不会发往别处。"
+            "文件检查完我不会保存。\n"
+            "我会保存什么：你选的语言、是否订阅了提醒；群组的 /guard 设置。"
+            "为了让回答下方的按钮能用，我会在内存里短暂记住最近的检查结果。\n"
+            "我从不保存或记录：你的消息、图片和视频。\n"
+            "举报（/report 或按钮）只有在你自己选择时才会发给审核员。"
+        ),
+        "zh-Hant": (
+            "我會傳送什麼：你交給我的連結、文字或檔案只會傳到這台 FakeWatch 伺服器做檢查，不會傳往別處。"
+            "檔案檢查完我不會保存。\n"
+            "我會保存什麼：你選的語言、是否訂閱了提醒；群組的 /guard 設定。"
+            "為了讓回覆下方的按鈕能用，我會在記憶體裡短暫記住最近的檢查結果。\n"
+            "我從不保存或記錄：你的訊息、圖片和影片。\n"
+            "檢舉（/report 或按鈕）只有在你自己選擇時才會傳給審核員。"
+        ),
+    },
+    "verdict.likely_scam": {
+        "en": "🚨 Likely a scam",
+        "zh-Hans": "🚨 很可能是诈骗",
+        "zh-Hant": "🚨 很可能是詐騙",
+    },
+    "verdict.suspicious": {"en": "⚠️ Suspicious", "zh-Hans": "⚠️ 可疑", "zh-Hant": "⚠️ 可疑"},
+    "verdict.no_known_signals": {
+        "en": "ℹ️ No known warning signs (that is not a guarantee)",
+        "zh-Hans": "ℹ️ 未发现已知的风险信号（这不代表一定安全）",
+        "zh-Hant": "ℹ️ 未發現已知的風險訊號（這不代表一定安全）",
+    },
+    "verdict.unknown": {
+        "en": "❔ I could not judge this",
+        "zh-Hans": "❔ 我无法判断这个内容",
+        "zh-Hant": "❔ 我無法判斷這個內容",
+    },
+    "why_title": {"en": "Why:", "zh-Hans": "原因：", "zh-Hant": "原因："},
+    "all_reasons": {"en": "All reasons:", "zh-Hans": "全部原因：", "zh-Hant": "全部原因："},
+    "no_reasons": {
+        "en": "No detector found anything to report.",
+        "zh-Hans": "所有检测项都没有发现需要报告的问题。",
+        "zh-Hant": "所有檢測項目都沒有發現需要回報的問題。",
+    },
+    "verdict_page": {"en": "Details: {url}", "zh-Hans": "详情：{url}", "zh-Hant": "詳情：{url}"},
+    "partial": {
+        "en": "(Some checks did not finish; this answer rests on the others.)",
+        "zh-Hans": "（部分检查没有完成，这个结果依据其余检查得出。）",
+        "zh-Hant": "（部分檢查沒有完成，這個結果依據其餘檢查得出。）",
+    },
+    "item.link": {"en": "Link", "zh-Hans": "链接", "zh-Hant": "連結"},
+    "item.text": {"en": "Message text", "zh-Hans": "消息文字", "zh-Hant": "訊息文字"},
+    "item.media": {"en": "Picture or video", "zh-Hans": "图片或视频", "zh-Hant": "圖片或影片"},
+    "matches": {
+        "en": "Matches a known fake: {what}",
+        "zh-Hans": "与已知的伪造内容相符：{what}",
+        "zh-Hant": "與已知的偽造內容相符：{what}",
+    },
+    "btn.report": {"en": "Report as scam", "zh-Hans": "举报诈骗", "zh-Hant": "檢舉詐騙"},
+    "btn.fine": {"en": "Looks fine to me", "zh-Hans": "我觉得没问题", "zh-Hant": "我覺得沒問題"},
+    "btn.why": {"en": "Why?", "zh-Hans": "为什么？", "zh-Hant": "為什麼？"},
+    "nothing_to_check": {
+        "en": "Send me a link, a message, a photo or a video and I'll check it.",
+        "zh-Hans": "把链接、消息、图片或视频发给我，我来检查。",
+        "zh-Hant": "把連結、訊息、圖片或影片傳給我，我來檢查。",
+    },
+    "unsupported": {
+        "en": (
+            "I can check links, text, photos, videos and image files, but not stickers, polls, "
+            "locations or this kind of file. Send a screenshot or the link instead."
+        ),
+        "zh-Hans": "我能检查链接、文字、图片、视频和图片文件，但不能检查贴纸、投票、位置或这类文件。请改发截图或链接。",
+        "zh-Hant": "我能檢查連結、文字、圖片、影片和圖片檔案，但不能檢查貼圖、投票、位置或這類檔案。請改傳截圖或連結。",
+    },
+    "too_big": {
+        "en": (
+            "This file is larger than 20 MB, the most Telegram lets a bot download, so I can't "
+            "check it. Send a screenshot, a shorter clip, or the link where you saw it."
+        ),
+        "zh-Hans": "这个文件超过 20 MB，是 Telegram 允许机器人下载的上限，所以我无法检查。请改发截图、较短的片段，或你看到它的链接。",
+        "zh-Hant": "這個檔案超過 20 MB，是 Telegram 允許機器人下載的上限，所以我無法檢查。請改傳截圖、較短的片段，或你看到它的連結。",
+    },
+    "bad_media": {
+        "en": "I couldn't read this file (it may be damaged or in a format I don't know).",
+        "zh-Hans": "我无法读取这个文件（可能已损坏，或是我不认识的格式）。",
+        "zh-Hant": "我無法讀取這個檔案（可能已損毀，或是我不認得的格式）。",
+    },
+    "server_down": {
+        "en": (
+            "Sorry, the checking service isn't reachable right now, so nothing was checked. "
+            "Please try again in a few minutes."
+        ),
+        "zh-Hans": "抱歉，检查服务暂时连不上，这次没有完成检查。请过几分钟再试。",
+        "zh-Hant": "抱歉，檢查服務暫時連不上，這次沒有完成檢查。請過幾分鐘再試。",
+    },
+    "not_available": {
+        "en": "This FakeWatch server can't check {what} yet; I checked what I could.",
+        "zh-Hans": "这台 FakeWatch 服务器暂时还不能检查{what}；我已检查了能检查的部分。",
+        "zh-Hant": "這台 FakeWatch 伺服器暫時還不能檢查{what}；我已檢查了能檢查的部分。",
+    },
+    "feature_off": {
+        "en": "This FakeWatch server doesn't offer that yet.",
+        "zh-Hans": "这台 FakeWatch 服务器暂时还不提供这项功能。",
+        "zh-Hant": "這台 FakeWatch 伺服器暫時還不提供這項功能。",
+    },
+    "slow_down": {
+        "en": "You're sending a lot at once. Please wait {seconds} seconds and try again.",
+        "zh-Hans": "你发送得太快了，请等 {seconds} 秒再试。",
+        "zh-Hant": "你傳送得太快了，請等 {seconds} 秒再試。",
+    },
+    "lang_choose": {
+        "en": "Choose your language:",
+        "zh-Hans": "请选择语言：",
+        "zh-Hant": "請選擇語言：",
+    },
+    "lang_set": {
+        "en": "I'll answer in English from now on.",
+        "zh-Hans": "好的，之后我会用简体中文回复你。",
+        "zh-Hant": "好的，之後我會用繁體中文回覆你。",
+    },
+    "subscribed": {
+        "en": "You'll get an alert here when moderators confirm a new scam. /unsubscribe stops it.",
+        "zh-Hans": "审核员确认新的诈骗后，你会在这里收到提醒。发送 /unsubscribe 可以取消。",
+        "zh-Hant": "審核員確認新的詐騙後，你會在這裡收到提醒。傳送 /unsubscribe 可以取消。",
+    },
+    "unsubscribed": {
+        "en": "Alerts are off. /subscribe turns them back on.",
+        "zh-Hans": "提醒已关闭。发送 /subscribe 可以重新开启。",
+        "zh-Hant": "提醒已關閉。傳送 /subscribe 可以重新開啟。",
+    },
+    "alert_header": {
+        "en": "🔔 Scam alert",
+        "zh-Hans": "🔔 诈骗提醒",
+        "zh-Hant": "🔔 詐騙提醒",
+    },
+    "feedback_thanks": {
+        "en": "Thanks, noted. If you're unsure, don't pay or share codes until you've checked with someone you trust.",
+        "zh-Hans": "谢谢，已记下。如果拿不准，先别付款或提供验证码，和信任的人确认一下。",
+        "zh-Hant": "謝謝，已記下。如果拿不準，先別付款或提供驗證碼，和信任的人確認一下。",
+    },
+    "reported": {
+        "en": "Thank you, your report reached the moderators (case {case_id}).",
+        "zh-Hans": "谢谢，你的举报已送交审核员（案件 {case_id}）。",
+        "zh-Hant": "謝謝，你的檢舉已送交審核員（案件 {case_id}）。",
+    },
+    "report_failed": {
+        "en": "Sorry, the report could not be sent right now. Please try /report again later.",
+        "zh-Hans": "抱歉，举报暂时没能送出。请稍后再用 /report 试一次。",
+        "zh-Hant": "抱歉，檢舉暫時沒能送出。請稍後再用 /report 試一次。",
+    },
+    "expired": {
+        "en": "I no longer remember that check. Please send it again.",
+        "zh-Hans": "我已经不记得那次检查了，请重新发送一次。",
+        "zh-Hant": "我已經不記得那次檢查了，請重新傳送一次。",
+    },
+    "report_what": {
+        "en": "What do you want to report? Send the link or paste the message. (/cancel to stop)",
+        "zh-Hans": "你想举报什么？请发送链接或粘贴消息内容。（发送 /cancel 取消）",
+        "zh-Hant": "你想檢舉什麼？請傳送連結或貼上訊息內容。（傳送 /cancel 取消）",
+    },
+    "report_where": {
+        "en": "Where did you see it? (for example: WhatsApp, Facebook, a text message, a website)",
+        "zh-Hans": "你在哪里看到的？（例如：微信、抖音、短信、某个网站）",
+        "zh-Hant": "你在哪裡看到的？（例如：LINE、Facebook、簡訊、某個網站）",
+    },
+    "report_category": {
+        "en": "What kind of scam does it look like?",
+        "zh-Hans": "它看起来像哪一类诈骗？",
+        "zh-Hant": "它看起來像哪一類詐騙？",
+    },
+    "report_consent": {
+        "en": (
+            "May the moderators share this report with the authorities (police, anti-fraud "
+            "centres)? Your Telegram name is never shared."
+        ),
+        "zh-Hans": "审核员可以把这份举报提供给有关部门（警方、反诈中心）吗？你的 Telegram 名字不会被提供。",
+        "zh-Hant": "審核員可以把這份檢舉提供給有關單位（警方、165 反詐騙專線等）嗎？你的 Telegram 名稱不會被提供。",
+    },
+    "yes_share": {"en": "Yes, share it", "zh-Hans": "可以提供", "zh-Hant": "可以提供"},
+    "no_share": {"en": "No, only moderators", "zh-Hans": "只给审核员", "zh-Hant": "只給審核員"},
+    "report_cancelled": {
+        "en": "Report cancelled; nothing was sent.",
+        "zh-Hans": "已取消举报，没有发送任何内容。",
+        "zh-Hant": "已取消檢舉，沒有傳送任何內容。",
+    },
+    "category.investment": {
+        "en": "Investment / trading",
+        "zh-Hans": "投资理财",
+        "zh-Hant": "投資理財",
+    },
+    "category.giveaway": {"en": "Giveaway / prize", "zh-Hans": "抽奖送礼", "zh-Hant": "抽獎送禮"},
+    "category.celebrity": {
+        "en": "Fake celebrity or doctor",
+        "zh-Hans": "冒充名人或医生",
+        "zh-Hant": "冒充名人或醫生",
+    },
+    "category.romance": {"en": "Romance", "zh-Hans": "网恋交友", "zh-Hant": "網路交友"},
+    "category.official": {
+        "en": "Fake bank, police or government",
+        "zh-Hans": "冒充银行、公检法或政府",
+        "zh-Hant": "假冒銀行、警察或政府",
+    },
+    "category.shopping": {"en": "Shopping", "zh-Hans": "网购", "zh-Hant": "網購"},
+    "category.other": {"en": "Something else", "zh-Hans": "其他", "zh-Hant": "其他"},
+    "guard_warning": {
+        "en": "⚠️ Careful: the message above is likely a scam. Don't click, pay or share codes.",
+        "zh-Hans": "⚠️ 请注意：上面这条消息很可能是诈骗。不要点击、付款或提供验证码。",
+        "zh-Hant": "⚠️ 請注意：上面這則訊息很可能是詐騙。不要點擊、付款或提供驗證碼。",
+    },
+    "guard_deleted": {
+        "en": "🛡️ I removed a message from {name} that was likely a scam.",
+        "zh-Hans": "🛡️ 我删除了 {name} 发的一条很可能是诈骗的消息。",
+        "zh-Hant": "🛡️ 我刪除了 {name} 傳的一則很可能是詐騙的訊息。",
+    },
+    "guard_status": {
+        "en": "Group guard: {mode}. Admins: /guard delete, /guard warn, /guard off.",
+        "zh-Hans": "群组守护：{mode}。管理员可用：/guard delete、/guard warn、/guard off。",
+        "zh-Hant": "群組守護：{mode}。管理員可用：/guard delete、/guard warn、/guard off。",
+    },
+    "guard.delete": {
+        "en": "delete likely scams",
+        "zh-Hans": "删除很可能是诈骗的消息",
+        "zh-Hant": "刪除很可能是詐騙的訊息",
+    },
+    "guard.warn": {"en": "warn about likely scams", "zh-Hans": "提醒", "zh-Hant": "提醒"},
+    "guard.off": {"en": "off", "zh-Hans": "已关闭", "zh-Hant": "已關閉"},
+    "guard_admins_only": {
+        "en": "Only group admins can change the guard.",
+        "zh-Hans": "只有群管理员可以更改守护设置。",
+        "zh-Hant": "只有群組管理員可以更改守護設定。",
+    },
+    "groups_only": {
+        "en": "This works in groups.",
+        "zh-Hans": "这个命令只能在群组里使用。",
+        "zh-Hant": "這個指令只能在群組裡使用。",
+    },
+    "private_only": {
+        "en": "For your safety, use this in a private chat with me.",
+        "zh-Hans": "为了安全，请在和我的私聊中使用这个命令。",
+        "zh-Hant": "為了安全，請在和我的私訊中使用這個指令。",
+    },
+    "link_code": {
+        "en": (
+            "Your link code: {code}\n\nEnter it in the FakeWatch extension (Options → Send to my "
+            "Telegram) within 10 minutes. It works once. Never give it to anyone else."
+        ),
+        "zh-Hans": "你的关联码：{code}\n\n请在 10 分钟内在 FakeWatch 扩展中输入（选项 → 发送到我的 Telegram）。这个码只能用一次，不要告诉任何人。",
+        "zh-Hant": "你的連結碼：{code}\n\n請在 10 分鐘內在 FakeWatch 擴充功能中輸入（選項 → 傳送到我的 Telegram）。這組碼只能用一次，不要告訴任何人。",
+    },
+    "unlinked": {
+        "en": "Unlinked {count} browser(s). They can no longer send anything here.",
+        "zh-Hans": "已断开 {count} 个浏览器，它们不能再向这里发送内容。",
+        "zh-Hant": "已中斷 {count} 個瀏覽器，它們不能再向這裡傳送內容。",
+    },
+    "relay_linked": {
+        "en": "🔗 A browser was linked to this chat ({label}). If that wasn't you, send /unlink.",
+        "zh-Hans": "🔗 有一个浏览器关联到了这个聊天（{label}）。如果不是你本人操作，请发送 /unlink。",
+        "zh-Hant": "🔗 有一個瀏覽器連結到了這個聊天室（{label}）。如果不是你本人操作，請傳送 /unlink。",
+    },
+    "relay_item": {
+        "en": "📨 From your browser: {url}",
+        "zh-Hans": "📨 来自你的浏览器：{url}",
+        "zh-Hant": "📨 來自你的瀏覽器：{url}",
+    },
+    "mod_new_case": {
+        "en": "🗂 New case {case_id}: {kind} {item}\nCategory: {category} · reports: {reports}",
+        "zh-Hans": "🗂 新案件 {case_id}：{kind} {item}\n类别：{category} · 举报数：{reports}",
+        "zh-Hant": "🗂 新案件 {case_id}：{kind} {item}\n類別：{category} · 檢舉數：{reports}",
+    },
+    "btn.confirm": {"en": "Confirm scam", "zh-Hans": "确认诈骗", "zh-Hant": "確認詐騙"},
+    "btn.reject": {"en": "Reject", "zh-Hans": "驳回", "zh-Hant": "駁回"},
+    "mod_done": {
+        "en": "Case {case_id}: {action} by you.",
+        "zh-Hans": "案件 {case_id}：已由你{action}。",
+        "zh-Hant": "案件 {case_id}：已由你{action}。",
+    },
+    "mod.confirm": {"en": "confirmed", "zh-Hans": "确认", "zh-Hant": "確認"},
+    "mod.reject": {"en": "rejected", "zh-Hans": "驳回", "zh-Hant": "駁回"},
+    "mod_failed": {
+        "en": "Case {case_id}: the server refused ({code}).",
+        "zh-Hans": "案件 {case_id}：服务器拒绝了这个操作（{code}）。",
+        "zh-Hant": "案件 {case_id}：伺服器拒絕了這個操作（{code}）。",
+    },
+    "not_moderator": {
+        "en": "Only moderators can do this.",
+        "zh-Hans": "只有审核员可以这样操作。",
+        "zh-Hant": "只有審核員可以這樣操作。",
+    },
+}
+
+
+def t(key: str, lang: str, **params: object) -> str:
+    """The sentence ``key`` in ``lang`` (English if the language is unknown)."""
+    forms = T[key]
+    text = forms.get(lang) or forms[DEFAULT_LANG]
+    return text.format(**params) if params else text
+
+
+def server_lang(lang: str) -> str:
+    """What to ask the server for (it negotiates the BCP 47 tag to what it has)."""
+    return lang
