@@ -102,10 +102,8 @@ _GENERATION_RECORD = re.compile(r"\b(steps|sampler|cfg scale|seed)\s*:", re.IGNO
 _SOFTWARE, _DESCRIPTION, _EXIF_IFD, _USER_COMMENT = 0x0131, 0x010E, 0x8769, 0x9286
 
 _SOURCE_TYPE = re.compile(rb"digitalsourcetype/([A-Za-z]{3,64})", re.IGNORECASE)
-_CREATOR_TOOL = re.compile(
-    rb"CreatorTool(?:=\"([^\"]{1,200})\"|>([^<]{1,200})<)", re.IGNORECASE
-)
-_AIGC_XMP = re.compile(rb"AIGC(?:=\"([^\"]{1,4000})\"|>([^<]{1,4000})<)")
+_CREATOR_TOOL = re.compile(rb"CreatorTool(?:=\"([^\"]{1,200})\"|>([^<]{1,200})<)", re.IGNORECASE)
+_AIGC_XMP = re.compile(rb"AIGC(?:=\"([^\"]{1,4000})\"|(?:\s[^<>]{0,300})?>([^<]{1,4000})<)")
 #: Upper bound on text read from any one field (labels are short; prompts can be long).
 _FIELD_CAP = 20_000
 
@@ -124,7 +122,7 @@ class AiLabel:
     #: ``c2pa``, ``iptc``, ``gb45438``, ``png_text``, ``exif``, ``xmp``.
     standard: str
     #: Where it was read, e.g. ``XMP Iptc4xmpExt:DigitalSourceType``.
-    field: str
+    location: str
     #: The value (shortened), e.g. ``trainedAlgorithmicMedia``.
     value: str
     kind: LabelKind
@@ -135,7 +133,7 @@ class AiLabel:
     def as_details(self) -> dict[str, Any]:
         details: dict[str, Any] = {
             "standard": self.standard,
-            "field": self.field,
+            "field": self.location,
             "value": self.value,
             "kind": str(self.kind),
         }
@@ -157,7 +155,7 @@ def read_labels(metadata: MediaMetadata, raw: bytes = b"", mime: str = "") -> tu
         labels.extend(_generator_label("video", f"container tag {key}", value))
     unique: dict[tuple[str, str, str], AiLabel] = {}
     for label in labels:
-        unique.setdefault((label.standard, label.field, label.value), label)
+        unique.setdefault((label.standard, label.location, label.value), label)
     return tuple(sorted(unique.values(), key=lambda x: x.kind != LabelKind.DECLARED))
 
 
@@ -183,12 +181,12 @@ def read_c2pa(raw: bytes, mime: str) -> list[AiLabel]:
     """AI labels in a C2PA manifest store (the active manifest and its ingredients)."""
     import io
 
-    import c2pa
+    import c2pa  # type: ignore[import-untyped]
 
     try:
         with c2pa.Reader(mime or "image/jpeg", io.BytesIO(raw)) as reader:
             store = json.loads(reader.json())
-    except Exception as exc:  # the native reader raises its own C2paError subclasses
+    except (c2pa.C2paError, ValueError) as exc:  # no/unreadable manifest, or bad JSON
         log.info("c2pa manifest unreadable: %s", type(exc).__name__)
         return []
     labels: list[AiLabel] = []

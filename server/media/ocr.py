@@ -90,7 +90,7 @@ class OcrEngine:
     def _rapid(self) -> Any:
         if self._engine is None:
             try:
-                from rapidocr_onnxruntime import RapidOCR
+                from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
             except ImportError as exc:
                 raise OcrUnavailable(
                     "rapidocr-onnxruntime is not installed: pip install rapidocr-onnxruntime"
