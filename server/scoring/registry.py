@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from server.detectors.ai_labels import AiLabelsDetector
 from server.detectors.impersonation import ImpersonationDetector
 from server.detectors.known_fakes import KnownFakesDetector
 from server.detectors.lists import ListsDetector
@@ -22,6 +23,7 @@ DETECTORS: tuple[type[Detector], ...] = (
     LookalikeDetector,
     ImpersonationDetector,
     KnownFakesDetector,
+    AiLabelsDetector,
 )
 
 
