@@ -1,0 +1,275 @@
+"""The bot with the server's community features: known fakes, moderation, alerts, the relay."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from tests.support.bot import running_bot
+from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.server import ADMIN_KEY, RunningServer, cli_env
+
+ANN, BEN, MOD = 601, 602, 9001
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_photo(seed: int, size: tuple[int, int] = (1920, 1080), quality: int = 92) -> bytes:
+    """A textured 1080p picture of no one (shapes and gradients), as Telegram would send it."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(60):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        w, h = rng.randrange(40, 600), rng.randrange(40, 400)
+        color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        if rng.random() < 0.5:
+            draw.rectangle((x, y, x + w, y + h), fill=color)
+        else:
+            draw.ellipse((x, y, x + w, y + h), fill=color)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def photo_message(file_id: str, data: bytes) -> dict[str, object]:
+    return {
+        "photo": [
+            {
+                "file_id": file_id + "_s",
+                "file_unique_id": "s" + file_id,
+                "width": 320,
+                "height": 180,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "width": 1920,
+                "height": 1080,
+                "file_size": len(data),
+            },
+        ],
+        "forward_origin": {
+            "type": "channel",
+            "chat": {"id": -100_999, "type": "channel", "title": "Health News Daily"},
+            "message_id": 77,
+            "date": int(time.time()) - 3600,
+        },
+    }
+
+
+def add_known_fake(server: RunningServer, data: bytes, label: str) -> None:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="label"\r\n\r\n{label}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = server.request(
+        "POST",
+        "/v1/known-fakes",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status == 201, response.body
+
+
+def test_a_forwarded_photo_of_a_known_fake_gets_the_warning(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    original = synthetic_photo(seed=11)
+    add_known_fake(server, original, "Fake doctor advert (test)")
+    forwarded = synthetic_photo(seed=11, quality=80)  # Telegram re-encodes what it forwards
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.add_file("p1080", forwarded)
+            fake.message(ANN, ANN, **photo_message("p1080", forwarded))
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            assert reply.text.startswith("🚨 Likely a scam")
+            assert "Fake doctor advert (test)" in reply.text
+            assert fake.sent("getFile")[0].params["file_id"] == "p1080"  # the largest size
+
+            mark = len(fake.calls)
+            other = synthetic_photo(seed=12)
+            fake.add_file("other", other)
+            fake.message(ANN, ANN, **photo_message("other", other))
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            assert not reply.text.startswith("🚨")
+
+    asyncio.run(scenario())
+
+
+def _wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _report_link(server: RunningServer, url: str) -> int:
+    response = server.request(
+        "POST",
+        "/v1/reports",
+        json_body={"kind": "link", "value": url, "category": "giveaway"},
+    )
+    assert response.status in (200, 201), response.body
+    return int(response.json()["case_id"])
+
+
+def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_alert(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url, moderator_ids=f"{MOD}") as (fake, runner):
+            for user in (ANN, BEN):
+                fake.message(user, user, "/subscribe")
+                await fake.wait_for("sendMessage", lambda c, u=user: c.chat_id == u)
+            # The first alerts poll marks older alerts as history; wait for it (no ticks).
+            await asyncio.to_thread(_wait_until, lambda: runner.state.get("alerts_started") != "")
+
+            case_id = await asyncio.to_thread(
+                _report_link, server, f"https://free-dot-{uuid.uuid4().hex[:8]}.example/claim"
+            )
+            card = await fake.wait_for(
+                "sendMessage",
+                lambda c: c.chat_id == MOD and f"m:confirm:{case_id}" in str(c.params),
+            )
+            assert f"New case {case_id}" in card.text
+
+            sent = {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": MOD, "type": "private"},
+                "text": card.text,
+            }
+            mark = len(fake.calls)
+            fake.press(BEN, f"m:confirm:{case_id}", sent)
+            refused = await fake.wait_for("answerCallbackQuery", after=mark)
+            assert refused.params.get("text") == "Only moderators can do this."
+
+            fake.press(MOD, f"m:confirm:{case_id}", sent)
+            edited = await fake.wait_for("editMessageText", lambda c: c.chat_id == MOD, after=mark)
+            assert "confirmed by you" in edited.text
+            case = await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")
+            assert case.json()["status"] == "confirmed"
+
+            for user in (ANN, BEN):
+                alert = await fake.wait_for(
+                    "sendMessage",
+                    lambda c, u=user: c.chat_id == u and "Scam alert" in c.text,
+                    after=mark,
+                )
+                assert "free-dot-" in alert.text
+
+    asyncio.run(scenario())
+
+
+def test_an_item_from_a_linked_browser_reaches_the_chat(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    browser = server.request("POST", "/v1/keys", json_body={"role": "client"}).json()["key"]
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.message(ANN, ANN, "/link")
+            shown = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            match = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}", shown.text)
+            assert match, shown.text
+
+            def link_and_send() -> None:
+                token = server.request(
+                    "POST",
+                    "/v1/relay/link",
+                    json_body={"code": match.group(0), "label": "Chrome on the family laptop"},
+                    key=browser,
+                ).json()["token"]
+                queued = server.request(
+                    "POST",
+                    "/v1/relay/items",
+                    json_body={
+                        "token": token,
+                        "kind": "link",
+                        "url": "https://polkadot-dot.info/claim",
+                    },
+                    key=browser,
+                )
+                assert queued.status == 201
+
+            await asyncio.to_thread(link_and_send)
+            notice = await fake.wait_for("sendMessage", lambda c: "was linked" in c.text)
+            assert notice.chat_id == ANN and "Chrome on the family laptop" in notice.text
+            item = await fake.wait_for("sendMessage", lambda c: "From your browser" in c.text)
+            assert item.chat_id == ANN and "🚨 Likely a scam" in item.text
+
+            mark = len(fake.calls)
+            fake.message(BEN, BEN, "/link")  # someone else's chat gets a different code
+            other = await fake.wait_for("sendMessage", lambda c: c.chat_id == BEN, after=mark)
+            assert match.group(0) not in other.text
+
+    asyncio.run(scenario())
+
+
+def test_fakewatch_bot_runs_from_the_settings_and_logs_no_message_text(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    secret_words = "my-pin-is-4321 please help"
+    log_path = tmp_path / "bot.log"
+
+    async def scenario() -> None:
+        fake = FakeTelegram()
+        await fake.start()
+        env = cli_env(
+            {
+                "FAKEWATCH_TELEGRAM_TOKEN": TOKEN,
+                "FAKEWATCH_TELEGRAM_API_URL": fake.url,
+                "FAKEWATCH_SERVER_URL": server.url,
+                "FAKEWATCH_API_KEY": ADMIN_KEY,
+                "FAKEWATCH_DATA_DIR": str(tmp_path),
+                "FAKEWATCH_LOG_LEVEL": "debug",
+            }
+        )
+        log = await asyncio.to_thread(log_path.open, "wb")
+        with log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "server",
+                "bot",
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+            )
+        try:
+            await fake.wait_for("getMe", within=30)
+            fake.message(ANN, ANN, f"{secret_words} https://polkadot-dot.info/claim")
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, within=30)
+            assert reply.text.startswith("🚨 Likely a scam")
+        finally:
+            process.terminate()
+            code = await asyncio.wait_for(process.wait(), 30)
+            await fake.stop()
+        logged = await asyncio.to_thread(log_path.read_text, encoding="utf-8", errors="replace")
+        assert code == 0, logged
+        assert "READY telegram bot" in logged
+        assert secret_words not in logged
+        assert "polkadot-dot" not in logged
+        assert TOKEN.split(":")[1] not in logged
+
+    asyncio.run(scenario())
+    assert os.path.exists(tmp_path / "bot.db")
