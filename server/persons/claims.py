@@ -101,6 +101,7 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"\b(?:buy|order|shop)\s+(?:now|today|here|it|yours)\b",
         r"\b(?:sign\s+up|register|join|subscribe|enroll)\b",
         r"\bclick\s+(?:here|the\s+link|below)\b",
+        r"\bclaim\s+(?:it|yours?|now|here)\b",
         r"\bsend\s+(?:\d|btc|eth|usdt|bitcoin|crypto)",
         r"\b(?:visit|go\s+to)\s+(?:our|the|my)\b",
         r"\b(?:dm|message|contact)\s+(?:me|us)\b",
