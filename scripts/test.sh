@@ -11,6 +11,9 @@ echo "== ruff (format)"
 $BIN/ruff format --check server bot tests bench scripts
 echo "== mypy (server, bot)"
 $BIN/mypy
+echo "== node --test (extension)"
+command -v node >/dev/null || { echo "Node.js 20+ is needed for the extension's unit tests" >&2; exit 1; }
+node --test extension/test/
 echo "== pytest"
 export NO_PROXY=127.0.0.1,localhost
 $BIN/pytest -q -p no:cacheprovider "$@"

@@ -169,7 +169,12 @@ def _service_worker(context: Any) -> Any:
 
 
 def wait_until(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll ``predicate()`` until it returns a truthy value; fail with a clear message."""
+    """Poll ``predicate()`` until it returns a truthy value; fail with a clear message.
+
+    Playwright's sync API learns of events (navigations, new pages) only while one of its calls
+    runs: a predicate that only reads ``page.url`` never sees it change; use
+    ``page.wait_for_url`` for that, or make the predicate call into the browser (``evaluate``).
+    """
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:

@@ -1,0 +1,793 @@
+// FakeWatch service worker: every server call goes through here (content scripts are bound by
+// the page's CORS, and the API key never reaches a page). All state lives in chrome.storage:
+// the worker can be stopped at any moment; module variables are only caches of storage.
+"use strict";
+
+importScripts("lib/psl_data.js", "lib/core.js", "lib/i18n.js");
+
+const DEFAULTS = { serverUrl: "http://127.0.0.1:8470", apiKey: "", mode: "private", lang: "" };
+const SETTING_KEYS = Object.keys(DEFAULTS);
+const REQUEST_TIMEOUT_MS = 4000;
+const MEDIA_TIMEOUT_MS = 20000;
+const PREFIX_REFRESH_MS = 30 * 60 * 1000;
+const VERDICT_TTL_MS = 30 * 60 * 1000;
+const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+const MAX_SCAN_LINKS = 5000;
+const LINKS_PER_REQUEST = 100; // the server's max_urls_per_request default
+const MAX_CACHE_ENTRIES = 500;
+
+const cache = {
+  set: null,
+  setKey: null,
+  psl: null,
+  inflight: new Map(),
+  updating: null,
+  redirected: new Map(),
+};
+
+// --- Settings and storage ------------------------------------------------------------------
+
+async function settings() {
+  const stored = await chrome.storage.local.get(SETTING_KEYS);
+  const out = { ...DEFAULTS };
+  for (const key of SETTING_KEYS) if (typeof stored[key] === "string") out[key] = stored[key];
+  if (out.mode !== "enhanced") out.mode = "private";
+  out.serverUrl = out.serverUrl.replace(/\/+$/, "");
+  return out;
+}
+
+async function getLocal(key, fallback) {
+  const got = await chrome.storage.local.get(key);
+  return got[key] === undefined ? fallback : got[key];
+}
+
+const tabKey = (tabId) => `tab:${tabId}`;
+
+async function tabState(tabId) {
+  const got = await chrome.storage.session.get(tabKey(tabId));
+  return got[tabKey(tabId)] || null;
+}
+
+async function setTabState(tabId, state) {
+  await chrome.storage.session.set({ [tabKey(tabId)]: state });
+}
+
+// A small keyed cache in storage.local with an age limit (verdicts by prefix or domain).
+async function cacheGet(name, key, ttl) {
+  const table = await getLocal(name, {});
+  const hit = table[key];
+  return hit && Date.now() - hit.at < ttl ? hit.value : undefined;
+}
+
+async function cachePut(name, key, value) {
+  const table = await getLocal(name, {});
+  table[key] = { at: Date.now(), value };
+  const keys = Object.keys(table);
+  if (keys.length > MAX_CACHE_ENTRIES) {
+    keys.sort((a, b) => table[a].at - table[b].at);
+    for (const k of keys.slice(0, keys.length - MAX_CACHE_ENTRIES)) delete table[k];
+  }
+  await chrome.storage.local.set({ [name]: table });
+}
+
+// --- Talking to the server -----------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || "http_" + status;
+  }
+}
+
+class OfflineError extends Error {
+  constructor(message) {
+    super(message);
+    this.code = "offline";
+  }
+}
+
+async function api(method, path, { json, form, timeout = REQUEST_TIMEOUT_MS, auth = true } = {}) {
+  const s = await settings();
+  const headers = {};
+  if (auth && s.apiKey) headers.Authorization = `Bearer ${s.apiKey}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  let response;
+  try {
+    response = await fetch(s.serverUrl + path, {
+      method,
+      headers,
+      body,
+      signal: controller.signal,
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+    });
+  } catch (err) {
+    await setOffline(true, String(err && err.message ? err.message : err));
+    throw new OfflineError(`FakeWatch server unreachable at ${s.serverUrl}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  await setOffline(false);
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (_) {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, data && data.code, data && data.error);
+  }
+  return data;
+}
+
+async function setOffline(offline, detail) {
+  const current = await getLocal("status", {});
+  if (!!current.offline === offline) return;
+  await chrome.storage.local.set({
+    status: { offline, at: Date.now(), detail: offline ? detail || "" : "" },
+  });
+}
+
+// --- The local prefix set ------------------------------------------------------------------
+
+async function loadSet() {
+  const s = await settings();
+  const stored = await chrome.storage.local.get(["prefixSet", "prefixServer", "prefixVersion"]);
+  if (stored.prefixServer !== s.serverUrl || typeof stored.prefixSet !== "string") return null;
+  const key = `${stored.prefixServer}#${stored.prefixVersion}`;
+  if (cache.set && cache.setKey === key) return cache.set;
+  cache.set = FW.setFromB64(stored.prefixSet);
+  cache.setKey = key;
+  return cache.set;
+}
+
+// Fetch the diff since our version (or the whole set) and verify it by checksum.
+async function updatePrefixes({ force = false } = {}) {
+  if (cache.updating && !force) return cache.updating;
+  // A forced update (new server or key) must not reuse one started with the old settings.
+  while (cache.updating) await cache.updating.catch(() => {});
+  cache.updating = (async () => {
+    const s = await settings();
+    const meta = await chrome.storage.local.get(["prefixServer", "prefixVersion", "prefixUpdatedAt"]);
+    const sameServer = meta.prefixServer === s.serverUrl;
+    if (!force && sameServer && Date.now() - (meta.prefixUpdatedAt || 0) < PREFIX_REFRESH_MS) {
+      return { updated: false };
+    }
+    const local = sameServer ? await loadSet() : null;
+    const since = local && Number.isInteger(meta.prefixVersion) ? `?since=${meta.prefixVersion}` : "";
+    let body = await api("GET", "/v1/lists/prefixes" + since);
+    let next = FW.applyUpdate(local, body);
+    if ((await FW.checksum(next)) !== body.checksum) {
+      body = await api("GET", "/v1/lists/prefixes");
+      next = FW.applyUpdate(null, body);
+      if ((await FW.checksum(next)) !== body.checksum) throw new Error("prefix list checksum mismatch");
+    }
+    await chrome.storage.local.set({
+      prefixSet: FW.setToB64(next),
+      prefixVersion: body.version,
+      prefixServer: s.serverUrl,
+      prefixUpdatedAt: Date.now(),
+      prefixCount: next.length,
+    });
+    if (!sameServer || body.version !== meta.prefixVersion) {
+      await chrome.storage.local.remove(["lookupCache", "domainCache"]);
+    }
+    cache.set = next;
+    cache.setKey = `${s.serverUrl}#${body.version}`;
+    return { updated: true, version: body.version, count: next.length, full: body.full };
+  })();
+  try {
+    return await cache.updating;
+  } finally {
+    cache.updating = null;
+  }
+}
+
+function refreshSoon() {
+  updatePrefixes().catch(() => {});
+}
+
+// --- Verdicts for a page address -----------------------------------------------------------
+
+// Private check: hash the URL's expressions on the device; ask the server only on a hit.
+async function privateVerdict(url, lang) {
+  const set = await loadSet();
+  if (!set) return { result: null, offline: true, requests: 0 };
+  const hashes = await FW.hashExpressions(url);
+  const hits = hashes.filter((h) => FW.hasPrefix(set, h.prefix));
+  if (hits.length === 0) return { result: null, offline: false, requests: 0 };
+  const matches = await lookupPrefixes([...new Set(hits.map((h) => FW.prefixHex(h.prefix)))], lang);
+  const mine = new Set(hits.map((h) => h.hash));
+  return { result: FW.worst(matches.filter((m) => mine.has(m.hash))), offline: false, requests: 1 };
+}
+
+// Full hashes and verdicts behind prefixes, cached per prefix for this list version.
+async function lookupPrefixes(prefixes, lang) {
+  const found = [];
+  const missing = [];
+  for (const p of prefixes) {
+    const hit = await cacheGet("lookupCache", `${lang}:${p}`, VERDICT_TTL_MS);
+    if (hit) found.push(...hit);
+    else missing.push(p);
+  }
+  for (let i = 0; i < missing.length; i += 64) {
+    const batch = missing.slice(i, i + 64);
+    const body = await api("POST", "/v1/lists/lookup", { json: { prefixes: batch, lang } });
+    for (const p of batch) {
+      const forPrefix = body.matches.filter((m) => m.prefix === p);
+      await cachePut("lookupCache", `${lang}:${p}`, forPrefix);
+      found.push(...forPrefix);
+    }
+  }
+  return found;
+}
+
+function suffixList() {
+  if (!cache.psl) cache.psl = FW.makeSuffixList(globalThis.FW_PSL_RULES);
+  return cache.psl;
+}
+
+// Enhanced check: only the registrable domain goes to the server, never the path or query.
+async function domainVerdict(url, lang) {
+  const host = FW.hostOf(url);
+  const domain = suffixList().registrable(host);
+  if (!domain) return null;
+  const cached = await cacheGet("domainCache", `${lang}:${domain}`, VERDICT_TTL_MS);
+  if (cached) return cached;
+  const target = `https://${domain}/`;
+  const result = await api(
+    "GET",
+    `/v1/check/link?url=${encodeURIComponent(target)}&lang=${encodeURIComponent(lang)}`,
+  );
+  await cachePut("domainCache", `${lang}:${domain}`, result);
+  return result;
+}
+
+async function isServerHost(host) {
+  const s = await settings();
+  return FW.hostOf(s.serverUrl) === host;
+}
+
+// The verdict for one navigation, never throwing: offline means "don't know", never "block".
+async function checkUrl(url) {
+  const s = await settings();
+  const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
+  const host = FW.hostOf(url);
+  if (!host || (await isServerHost(host))) return { url, host, result: null, skipped: true };
+  const allowed = await chrome.storage.session.get(`allow:${host}`);
+  if (allowed[`allow:${host}`]) return { url, host, result: null, allowed: true };
+  refreshSoon();
+  let result = null;
+  let offline = false;
+  try {
+    const local = await privateVerdict(url, lang);
+    result = local.result;
+    offline = local.offline;
+    if (s.mode === "enhanced" && !FW.isFlagged(result && result.verdict)) {
+      result = FW.worst([result, await domainVerdict(url, lang)]);
+    }
+  } catch (err) {
+    if (!(err instanceof OfflineError)) console.warn("FakeWatch check failed", err);
+    offline = offline || err instanceof OfflineError;
+  }
+  return { url, host, result, offline, at: Date.now() };
+}
+
+// --- Navigation ----------------------------------------------------------------------------
+
+function startCheck(tabId, url) {
+  const running = cache.inflight.get(tabId);
+  if (running && running.url === url) return running.promise;
+  const promise = (async () => {
+    const state = await checkUrl(url);
+    const current = cache.inflight.get(tabId);
+    if (current && current.url !== url) return state; // the tab moved on
+    await setTabState(tabId, state);
+    await showBadge(tabId, state);
+    return state;
+  })();
+  cache.inflight.set(tabId, { url, promise });
+  promise.finally(() => {
+    const current = cache.inflight.get(tabId);
+    if (current && current.promise === promise) cache.inflight.delete(tabId);
+  });
+  return promise;
+}
+
+// Replace the page with the warning. Called when the verdict arrives and again when the page
+// commits: a redirect issued while the original navigation is still in flight can lose the race.
+async function interstitial(tabId, state) {
+  if (!state.result || state.result.verdict !== "likely_scam") return;
+  const page = chrome.runtime.getURL(
+    `blocked.html?url=${encodeURIComponent(state.url)}&tab=${tabId}`,
+  );
+  // Both navigation events can ask at once; a second update would abort the first.
+  if (cache.redirected.get(tabId) === page) return;
+  cache.redirected.set(tabId, page);
+  await chrome.storage.session.set({ [`blocked:${tabId}`]: state });
+  try {
+    await chrome.tabs.update(tabId, { url: page });
+  } catch (err) {
+    console.warn("FakeWatch could not show the warning page", err);
+  }
+}
+
+async function showBadge(tabId, state) {
+  const t = await FW.translator((await settings()).lang);
+  let text = "";
+  let color = "#666666";
+  let title = t("extName");
+  const verdict = state.result && state.result.verdict;
+  if (verdict === "likely_scam") {
+    text = "!";
+    color = "#c62828";
+    title = t("badgeScam");
+  } else if (verdict === "suspicious") {
+    text = "?";
+    color = "#ef6c00";
+    title = t("badgeSuspicious");
+  } else if (state.offline) {
+    text = t("badgeOfflineShort");
+    color = "#757575";
+    title = t("badgeOffline");
+  }
+  try {
+    await chrome.action.setBadgeText({ tabId, text });
+    await chrome.action.setBadgeBackgroundColor({ tabId, color });
+    await chrome.action.setTitle({ tabId, title });
+  } catch (_) {
+    // the tab closed meanwhile
+  }
+}
+
+async function injectBanner(tabId, state) {
+  const t = await FW.translator((await settings()).lang);
+  const s = await settings();
+  const text = {
+    title: t("bannerTitle"),
+    reason: FW.reasonText(state.result),
+    details: t("bannerDetails"),
+    dismiss: t("bannerDismiss"),
+    detailsUrl: FW.verdictPageUrl(s.serverUrl, `http://${state.host}/`),
+    lang: t.htmlLang,
+  };
+  try {
+    await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [0] },
+      files: ["content/banner.js"],
+    });
+    await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [0] },
+      func: (verdict, strings) => globalThis.__fakewatchBanner(verdict, strings),
+      args: [state.result.verdict, text],
+    });
+  } catch (err) {
+    console.warn("FakeWatch could not show the banner", err);
+  }
+}
+
+chrome.webNavigation.onBeforeNavigate.addListener(async (details) => {
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  cache.redirected.delete(details.tabId);
+  await interstitial(details.tabId, await startCheck(details.tabId, details.url));
+});
+
+chrome.webNavigation.onCommitted.addListener(async (details) => {
+  if (details.frameId !== 0) return;
+  if (!/^https?:/.test(details.url)) {
+    if (!details.url.startsWith(chrome.runtime.getURL(""))) {
+      chrome.storage.session.remove(tabKey(details.tabId));
+      chrome.action.setBadgeText({ tabId: details.tabId, text: "" }).catch(() => {});
+    }
+    return;
+  }
+  // A server redirect may have landed elsewhere; a page that committed anyway is replaced.
+  await interstitial(details.tabId, await startCheck(details.tabId, details.url));
+});
+
+chrome.webNavigation.onDOMContentLoaded.addListener(async (details) => {
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  const state = await startCheck(details.tabId, details.url);
+  if (state.result && state.result.verdict === "suspicious") await injectBanner(details.tabId, state);
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  cache.redirected.delete(tabId);
+  chrome.storage.session.remove([tabKey(tabId), `blocked:${tabId}`]);
+});
+
+// --- Link scan (popup "Scan this page") ----------------------------------------------------
+
+async function linkVerdicts(urls, lang, mode) {
+  const verdicts = new Map();
+  const set = await loadSet();
+  if (set) {
+    // Local first: only links whose expressions hit a prefix cost a lookup.
+    const hashed = await Promise.all(urls.map((u) => FW.hashExpressions(u)));
+    const hitPrefixes = new Set();
+    hashed.forEach((hs) => hs.forEach((h) => FW.hasPrefix(set, h.prefix) && hitPrefixes.add(FW.prefixHex(h.prefix))));
+    if (hitPrefixes.size) {
+      const matches = await lookupPrefixes([...hitPrefixes], lang);
+      const byHash = new Map(matches.map((m) => [m.hash, m]));
+      urls.forEach((u, i) => {
+        const found = FW.worst(hashed[i].map((h) => byHash.get(h.hash)));
+        if (found) verdicts.set(u, found);
+      });
+    }
+  }
+  if (mode === "enhanced") {
+    const rest = urls.filter((u) => !verdicts.has(u));
+    for (let i = 0; i < rest.length; i += LINKS_PER_REQUEST) {
+      const batch = rest.slice(i, i + LINKS_PER_REQUEST);
+      const body = await api("POST", "/v1/check/links", { json: { urls: batch, lang } });
+      body.results.forEach((r, j) => verdicts.set(batch[j], r));
+    }
+  }
+  return verdicts;
+}
+
+async function scanTab(tabId) {
+  const s = await settings();
+  const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
+  const [{ result: links }] = await chrome.scripting.executeScript({
+    target: { tabId, frameIds: [0] },
+    func: (max) => {
+      const seen = new Set();
+      for (const a of document.querySelectorAll("a[href]")) {
+        if (seen.size >= max) break;
+        if (/^https?:/i.test(a.href)) seen.add(a.href);
+      }
+      return [...seen];
+    },
+    args: [MAX_SCAN_LINKS],
+  });
+  let verdicts;
+  let offline = false;
+  try {
+    verdicts = await linkVerdicts(links || [], lang, s.mode);
+  } catch (err) {
+    if (!(err instanceof OfflineError)) throw err;
+    offline = true;
+    verdicts = new Map();
+  }
+  const flagged = {};
+  for (const [url, r] of verdicts) {
+    if (FW.isFlagged(r.verdict)) flagged[url] = { verdict: r.verdict, reason: FW.reasonText(r) };
+  }
+  const t = await FW.translator(s.lang);
+  const labels = { likely_scam: t("verdictScam"), suspicious: t("verdictSuspicious") };
+  await chrome.scripting.executeScript({
+    target: { tabId, frameIds: [0] },
+    files: ["content/marks.js"],
+  });
+  const [{ result: marked }] = await chrome.scripting.executeScript({
+    target: { tabId, frameIds: [0] },
+    func: (found, names) => globalThis.__fakewatchMark(found, names),
+    args: [flagged, labels],
+  });
+  return { links: (links || []).length, flagged: Object.keys(flagged).length, marked, offline };
+}
+
+// --- Images, reports, Telegram -------------------------------------------------------------
+
+async function fetchImage(srcUrl) {
+  if (!/^(https?:|data:)/.test(srcUrl)) throw new ApiError(0, "image_unreadable");
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS * 2);
+  try {
+    const response = await fetch(srcUrl, { credentials: "omit", signal: controller.signal });
+    if (!response.ok) throw new ApiError(0, "image_unreadable");
+    const length = Number(response.headers.get("Content-Length") || 0);
+    if (length > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
+    const blob = await response.blob();
+    if (blob.size > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
+    return blob;
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError(0, "image_unreadable");
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function checkImage(srcUrl) {
+  const s = await settings();
+  const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
+  const blob = await fetchImage(srcUrl);
+  const form = new FormData();
+  const name = (srcUrl.split(/[?#]/)[0].split("/").pop() || "image").slice(0, 100);
+  form.append("file", blob, name);
+  const result = await api("POST", `/v1/check/media?lang=${lang}`, {
+    form,
+    timeout: MEDIA_TIMEOUT_MS,
+  });
+  await cachePut("mediaCache", srcUrl, result);
+  return result;
+}
+
+async function errorText(err) {
+  const t = await FW.translator((await settings()).lang);
+  const code = err && err.code;
+  const known = {
+    offline: "errOffline",
+    image_unreadable: "errImageUnreadable",
+    image_too_large: "errImageTooLarge",
+    unauthorized: "errUnauthorized",
+    forbidden: "errUnauthorized",
+    rate_limited: "errRateLimited",
+    not_found: "errNotSupported",
+    relay_token_invalid: "errRelayToken",
+    relay_code_invalid: "errRelayCode",
+    not_linked: "errNotLinked",
+  };
+  return known[code] ? t(known[code]) : t("errGeneric", [String((err && err.message) || code)]);
+}
+
+async function bubble(tabId, frameId, srcUrl, payload) {
+  try {
+    await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [frameId || 0] },
+      files: ["content/bubble.js"],
+    });
+    await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [frameId || 0] },
+      func: (src, data) => globalThis.__fakewatchBubble(src, data),
+      args: [srcUrl, payload],
+    });
+  } catch (err) {
+    console.warn("FakeWatch could not show the bubble", err);
+  }
+}
+
+async function imageBubble(tabId, frameId, srcUrl) {
+  const t = await FW.translator((await settings()).lang);
+  await bubble(tabId, frameId, srcUrl, { state: "checking", title: t("bubbleChecking") });
+  try {
+    const result = await checkImage(srcUrl);
+    const name = {
+      likely_scam: t("verdictScam"),
+      suspicious: t("verdictSuspicious"),
+      no_known_signals: t("verdictClean"),
+      unknown: t("verdictUnknown"),
+    }[result.verdict];
+    await bubble(tabId, frameId, srcUrl, {
+      state: result.verdict,
+      title: name || result.verdict,
+      text: result.summary || "",
+      reasons: (result.reasons || []).map((r) => r.message).slice(0, 3),
+      close: t("bannerDismiss"),
+    });
+    return result;
+  } catch (err) {
+    await bubble(tabId, frameId, srcUrl, {
+      state: "error",
+      title: t("bubbleFailed"),
+      text: await errorText(err),
+      close: t("bannerDismiss"),
+    });
+    return { error: err.code || String(err) };
+  }
+}
+
+// One report: {kind: "link"|"media", value, page_url, category, description, share}.
+async function report(item) {
+  const body = {
+    kind: item.kind === "image" ? "link" : item.kind || "link",
+    value: item.value,
+    category: item.category || "other",
+    consent: { share_with_authorities: !!item.share },
+  };
+  if (item.description) body.description = String(item.description).slice(0, 2000);
+  if (item.page_url) body.seen_on = { platform: "web", url: item.page_url.slice(0, 2000) };
+  if (item.kind === "image") {
+    // A picture merges with near-copies by perceptual hash: use the media check's hashes
+    // when the server gave them, else report the picture's address as a link.
+    const checked = await cacheGet("mediaCache", item.value, VERDICT_TTL_MS);
+    if (checked && checked.hashes && typeof checked.hashes === "object") {
+      body.kind = "media";
+      body.hashes = checked.hashes;
+      delete body.value;
+    }
+  }
+  return api("POST", "/v1/reports", { json: body });
+}
+
+async function linkTelegram(code) {
+  const result = await api("POST", "/v1/relay/link", {
+    json: { code: String(code).trim(), label: "FakeWatch browser extension" },
+  });
+  await chrome.storage.local.set({ relayToken: result.token, relayLinkedAt: Date.now() });
+  return { linked: true };
+}
+
+async function unlinkTelegram() {
+  const token = await getLocal("relayToken", "");
+  if (token) {
+    try {
+      await api("POST", "/v1/relay/unlink", { json: { token } });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+    }
+  }
+  await chrome.storage.local.remove(["relayToken", "relayLinkedAt"]);
+  return { linked: false };
+}
+
+async function sendToTelegram(item) {
+  const token = await getLocal("relayToken", "");
+  if (!token) throw new ApiError(0, "not_linked");
+  const s = await settings();
+  const body = { token, kind: item.kind === "image" ? "image" : "link", url: item.url };
+  if (item.page_url && /^https?:/.test(item.page_url)) body.page_url = item.page_url;
+  let verdict = item.verdict;
+  if (body.kind === "image") verdict = verdict || (await cacheGet("mediaCache", item.url, VERDICT_TTL_MS));
+  if (verdict) {
+    body.verdict = verdict.verdict;
+    body.summary = (verdict.summary || "").slice(0, 1000);
+    if (verdict.verdict_url) body.verdict_url = verdict.verdict_url;
+  }
+  if (body.kind === "link" && !body.verdict_url) body.verdict_url = FW.verdictPageUrl(s.serverUrl, item.url);
+  try {
+    return await api("POST", "/v1/relay/items", { json: body });
+  } catch (err) {
+    if (err.code === "relay_token_invalid") await chrome.storage.local.remove("relayToken");
+    throw err;
+  }
+}
+
+// --- Context menus -------------------------------------------------------------------------
+
+const MENUS = [
+  { id: "fw-check-image", key: "menuCheckImage", contexts: ["image"] },
+  { id: "fw-report", key: "menuReport", contexts: ["page", "link", "image"] },
+  { id: "fw-telegram", key: "menuTelegram", contexts: ["page", "link", "image"] },
+];
+
+async function createMenus() {
+  const t = await FW.translator((await settings()).lang);
+  await chrome.contextMenus.removeAll();
+  for (const m of MENUS) {
+    chrome.contextMenus.create({
+      id: m.id,
+      title: t(m.key),
+      contexts: m.contexts,
+      documentUrlPatterns: ["http://*/*", "https://*/*"],
+    });
+  }
+  await chrome.storage.session.set({ menusReady: MENUS.map((m) => m.id) });
+}
+
+function targetOf(info, tab) {
+  if (info.mediaType === "image" && info.srcUrl) {
+    return { kind: "image", url: info.srcUrl, page_url: info.pageUrl || (tab && tab.url) };
+  }
+  if (info.linkUrl) return { kind: "link", url: info.linkUrl, page_url: info.pageUrl };
+  return { kind: "link", url: info.pageUrl || (tab && tab.url), page_url: info.pageUrl };
+}
+
+async function onContextMenu(info, tab) {
+  const tabId = tab && tab.id;
+  const target = targetOf(info, tab);
+  if (info.menuItemId === "fw-check-image") {
+    return imageBubble(tabId, info.frameId, info.srcUrl);
+  }
+  if (info.menuItemId === "fw-report") {
+    const q = new URLSearchParams({ kind: target.kind, value: target.url, page: target.page_url || "" });
+    await chrome.tabs.create({ url: chrome.runtime.getURL(`report.html?${q}`), openerTabId: tabId });
+    return { opened: "report" };
+  }
+  if (info.menuItemId === "fw-telegram") {
+    const t = await FW.translator((await settings()).lang);
+    const anchor = target.kind === "image" ? target.url : null;
+    try {
+      const sent = await sendToTelegram(target);
+      if (anchor) await bubble(tabId, info.frameId, anchor, { state: "sent", title: t("sentTelegram"), close: t("bannerDismiss") });
+      return sent;
+    } catch (err) {
+      const text = await errorText(err);
+      if (anchor) await bubble(tabId, info.frameId, anchor, { state: "error", title: t("bubbleFailed"), text, close: t("bannerDismiss") });
+      return { error: err.code || String(err), text };
+    }
+  }
+  return null;
+}
+
+chrome.contextMenus.onClicked.addListener((info, tab) => {
+  onContextMenu(info, tab).catch((err) => console.warn("FakeWatch menu action failed", err));
+});
+
+// --- Messages from the popup, options, warning and report pages ----------------------------
+
+const HANDLERS = {
+  async tabState({ tabId }) {
+    const state = (await tabState(tabId)) || (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`];
+    const status = await getLocal("status", {});
+    return { state, status, settings: await settings(), linked: !!(await getLocal("relayToken", "")) };
+  },
+  async blockedState({ tabId }) {
+    return (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`] || null;
+  },
+  async continueAnyway({ tabId, url }) {
+    const host = FW.hostOf(url);
+    if (!host) return { ok: false };
+    await chrome.storage.session.set({ [`allow:${host}`]: Date.now() });
+    await chrome.tabs.update(tabId, { url });
+    return { ok: true };
+  },
+  scan: ({ tabId }) => scanTab(tabId),
+  report: ({ item }) => report(item),
+  // POST /v1/appeals lands with the moderation work (issue 6); until then the server answers
+  // 404 and the page says this server does not take appeals yet.
+  appeal: ({ url, text }) =>
+    api("POST", "/v1/appeals", {
+      json: { kind: "link", value: url, reason: String(text || "").slice(0, 2000) },
+    }),
+  sendToTelegram: ({ item }) => sendToTelegram(item),
+  linkTelegram: ({ code }) => linkTelegram(code),
+  unlinkTelegram: () => unlinkTelegram(),
+  updatePrefixes: () => updatePrefixes({ force: true }),
+  async testServer() {
+    const body = await api("GET", "/v1/lists");
+    return { version: body.version, entries: body.entries };
+  },
+};
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  // Only our own pages talk to the worker (no content script sends messages).
+  if (sender.id !== chrome.runtime.id || (sender.url && !sender.url.startsWith(chrome.runtime.getURL("")))) {
+    return false;
+  }
+  const handler = HANDLERS[message && message.type];
+  if (!handler) return false;
+  handler(message)
+    .then((value) => sendResponse({ ok: true, value }))
+    .catch(async (err) =>
+      sendResponse({ ok: false, code: err.code || "error", error: await errorText(err) }),
+    );
+  return true;
+});
+
+// --- Lifecycle -----------------------------------------------------------------------------
+
+chrome.runtime.onInstalled.addListener(async () => {
+  const stored = await chrome.storage.local.get(SETTING_KEYS);
+  const missing = {};
+  for (const key of SETTING_KEYS) if (stored[key] === undefined) missing[key] = DEFAULTS[key];
+  if (Object.keys(missing).length) await chrome.storage.local.set(missing);
+  await createMenus();
+  refreshSoon();
+});
+
+chrome.runtime.onStartup.addListener(() => refreshSoon());
+
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== "local") return;
+  if (changes.serverUrl || changes.apiKey) {
+    chrome.storage.local.remove(["lookupCache", "domainCache", "mediaCache"]);
+    updatePrefixes({ force: true }).catch(() => {});
+  }
+  if (changes.mode) chrome.storage.local.remove("domainCache");
+  if (changes.lang) createMenus().catch(() => {});
+});
+
+// For tests and debugging from the worker console: the same functions the events call
+// (a native context menu cannot be clicked in headless Chromium).
+function dropCaches() {
+  cache.set = null;
+  cache.setKey = null;
+  cache.psl = null;
+  cache.inflight.clear();
+  cache.redirected.clear();
+}
+
+self.fakewatch = { dropCaches, checkUrl, updatePrefixes, scanTab, onContextMenu, imageBubble, report, sendToTelegram, linkTelegram, settings, createMenus };

@@ -1,0 +1,47 @@
+// The full-page warning shown instead of a likely-scam page.
+"use strict";
+
+(async function () {
+  const params = new URLSearchParams(location.search);
+  const url = params.get("url") || "";
+  const tabId = Number(params.get("tab"));
+  const stored = await chrome.storage.local.get(["lang", "serverUrl"]);
+  const t = await FW.translator(stored.lang);
+  FW.localizePage(t, document);
+  document.title = t("blockedTitle");
+  const $ = (id) => document.getElementById(id);
+  $("site").textContent = FW.hostOf(url) || url;
+  const send = (message) => chrome.runtime.sendMessage(message);
+  const reply = await send({ type: "blockedState", tabId });
+  const state = reply && reply.ok ? reply.value : null;
+  const result = state && state.result;
+  if (result) {
+    $("summary").textContent = result.summary || "";
+    for (const r of result.reasons || []) {
+      const li = document.createElement("li");
+      li.textContent = r.message;
+      $("reasons").append(li);
+    }
+  }
+  const server = (stored.serverUrl || "").replace(/\/+$/, "");
+  if (server && state) $("details").href = FW.verdictPageUrl(server, `http://${state.host}/`);
+  else $("details").remove();
+
+  $("back").addEventListener("click", () => {
+    // The warning replaced the page in history: one step back is the page before it.
+    if (history.length > 1) history.back();
+    else location.replace("about:blank");
+  });
+  $("continue").addEventListener("click", () => send({ type: "continueAnyway", tabId, url }));
+  $("mistake").addEventListener("click", () => {
+    $("mistake-form").style.display = "block";
+    $("mistake-text").focus();
+  });
+  $("mistake-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    // Not a scam report (that would count against the site): an appeal for the moderators.
+    const answer = await send({ type: "appeal", url, text: $("mistake-text").value });
+    $("msg").className = "msg" + (answer.ok ? "" : " err");
+    $("msg").textContent = answer.ok ? t("blockedMistakeSent") : answer.error;
+  });
+})();

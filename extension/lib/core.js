@@ -1,0 +1,311 @@
+// FakeWatch extension core: pure logic shared by the service worker, extension pages and the
+// node --test unit tests. A classic script (content scripts and importScripts cannot load ES
+// modules everywhere) that sets globalThis.FW. No chrome.* calls here.
+"use strict";
+
+(function (root) {
+  const PREFIX_BYTES = 4;
+  const SEVERITY = { likely_scam: 3, suspicious: 2, no_known_signals: 1, unknown: 0 };
+  // Safe Browsing tests at most 5 host suffixes; deeper subdomains add nothing listable.
+  const MAX_HOST_SUFFIXES = 5;
+
+  // --- base64 / hex -----------------------------------------------------------------------
+
+  function b64ToBytes(text) {
+    if (!text) return new Uint8Array(0);
+    const bin = atob(text);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function bytesToB64(bytes) {
+    let bin = "";
+    const step = 0x8000;
+    for (let i = 0; i < bytes.length; i += step) {
+      bin += String.fromCharCode.apply(null, bytes.subarray(i, i + step));
+    }
+    return btoa(bin);
+  }
+
+  function hex(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i++) out += bytes[i].toString(16).padStart(2, "0");
+    return out;
+  }
+
+  function prefixHex(prefix) {
+    return (prefix >>> 0).toString(16).padStart(PREFIX_BYTES * 2, "0");
+  }
+
+  // --- Rice-Golomb decoding (server/prefixes.py rice_encode) ------------------------------
+
+  function riceDecode(block) {
+    const count = block.count | 0;
+    const out = new Uint32Array(count);
+    if (count === 0) return out;
+    const k = block.k | 0;
+    const data = b64ToBytes(block.data);
+    const total = data.length * 8;
+    let bit = 0;
+    let value = Number(block.first);
+    out[0] = value;
+    for (let i = 1; i < count; i++) {
+      let q = 0;
+      while (bit < total && (data[bit >> 3] >> (7 - (bit & 7))) & 1) {
+        q++;
+        bit++;
+      }
+      bit++; // the terminating zero
+      let rem = 0;
+      for (let j = 0; j < k; j++) {
+        rem = rem * 2 + ((data[bit >> 3] >> (7 - (bit & 7))) & 1);
+        bit++;
+      }
+      value += q * 2 ** k + rem + 1;
+      if (value > 0xffffffff) throw new Error("prefix out of range: corrupt update");
+      out[i] = value;
+    }
+    return out;
+  }
+
+  // New sorted set = (old - remove) ∪ add, all sorted Uint32Arrays; one merge pass.
+  function applyDiff(old, remove, add) {
+    const out = new Uint32Array(old.length - remove.length + add.length);
+    let i = 0, r = 0, a = 0, n = 0;
+    while (i < old.length || a < add.length) {
+      const takeOld = i < old.length && (a >= add.length || old[i] < add[a]);
+      if (takeOld) {
+        while (r < remove.length && remove[r] < old[i]) r++;
+        if (r < remove.length && remove[r] === old[i]) {
+          i++;
+          continue;
+        }
+        if (n >= out.length) throw new Error("diff does not fit the local set");
+        out[n++] = old[i++];
+      } else {
+        if (i < old.length && old[i] === add[a]) i++; // already present
+        if (n >= out.length) throw new Error("diff does not fit the local set");
+        out[n++] = add[a++];
+      }
+    }
+    return n === out.length ? out : out.slice(0, n);
+  }
+
+  // The set after applying one GET /v1/lists/prefixes body to `local` (null = none yet).
+  function applyUpdate(local, body) {
+    if (body.prefix_bytes !== PREFIX_BYTES || body.encoding !== "rice") {
+      throw new Error("unsupported prefix list format");
+    }
+    const add = riceDecode(body.add);
+    if (body.full || !local) return add;
+    return applyDiff(local, riceDecode(body.remove), add);
+  }
+
+  function u32ToBigEndianBytes(set) {
+    const bytes = new Uint8Array(set.length * 4);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < set.length; i++) view.setUint32(i * 4, set[i], false);
+    return bytes;
+  }
+
+  async function checksum(set) {
+    const digest = await crypto.subtle.digest("SHA-256", u32ToBigEndianBytes(set));
+    return hex(new Uint8Array(digest));
+  }
+
+  function setToB64(set) {
+    return bytesToB64(u32ToBigEndianBytes(set));
+  }
+
+  function setFromB64(text) {
+    const bytes = b64ToBytes(text);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const out = new Uint32Array(bytes.length >> 2);
+    for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, false);
+    return out;
+  }
+
+  function hasPrefix(set, prefix) {
+    let lo = 0, hi = set.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = set[mid];
+      if (v === prefix) return true;
+      if (v < prefix) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  // --- What a page address is checked as ---------------------------------------------------
+
+  // Host names from the URL parser are already lowercase punycode (what the server lists).
+  function hostOf(url) {
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch (_) {
+      return null;
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
+    const host = parsed.hostname.replace(/\.$/, "");
+    return host || null;
+  }
+
+  function isIp(host) {
+    return /^[0-9.]+$/.test(host) || host.startsWith("[");
+  }
+
+  // The expressions a listed entry could match this URL by (server/lists.py):
+  // the host and its parents (a domain entry matches subdomains), and the URL key with and
+  // without its query (a URL entry matches that exact address).
+  function expressions(url) {
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch (_) {
+      return [];
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return [];
+    const host = parsed.hostname.replace(/\.$/, "");
+    if (!host) return [];
+    const out = [host];
+    if (!isIp(host)) {
+      const labels = host.split(".");
+      for (let i = 1; i < labels.length - 1 && out.length < MAX_HOST_SUFFIXES; i++) {
+        out.push(labels.slice(i).join("."));
+      }
+    }
+    const netloc = parsed.port ? `${host}:${parsed.port}` : host;
+    const path = parsed.pathname || "/";
+    const query = parsed.search.replace(/^\?/, "");
+    out.push(netloc + path);
+    if (query) out.push(`${netloc}${path}?${query}`);
+    return out;
+  }
+
+  async function sha256(text) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    return new Uint8Array(digest);
+  }
+
+  // [{expression, hash (hex), prefix (uint32)}] for every expression of the URL.
+  async function hashExpressions(url) {
+    const exprs = expressions(url);
+    const digests = await Promise.all(exprs.map(sha256));
+    return exprs.map((expression, i) => ({
+      expression,
+      hash: hex(digests[i]),
+      prefix: new DataView(digests[i].buffer).getUint32(0, false),
+    }));
+  }
+
+  // --- Registrable domain (enhanced mode sends only this) ----------------------------------
+
+  function makeSuffixList(rulesText) {
+    const rules = new Set(rulesText.split("\n"));
+    return {
+      registrable(host) {
+        if (!host || isIp(host)) return host || "";
+        const labels = host.split(".");
+        let suffixStart = null;
+        for (let start = labels.length - 1; start >= 0; start--) {
+          const candidate = labels.slice(start).join(".");
+          const parent = labels.slice(start + 1).join(".");
+          if (rules.has("!" + candidate)) {
+            suffixStart = start + 1;
+            break;
+          }
+          if (rules.has(candidate) || (parent && rules.has("*." + parent))) suffixStart = start;
+        }
+        if (suffixStart === null) suffixStart = labels.length - 1; // unknown TLD ends a name
+        if (suffixStart === 0) return host; // the host is itself a suffix
+        return labels.slice(suffixStart - 1).join(".");
+      },
+    };
+  }
+
+  // --- Verdicts ----------------------------------------------------------------------------
+
+  function worst(verdicts) {
+    let best = null;
+    for (const v of verdicts) {
+      if (!v) continue;
+      if (!best || (SEVERITY[v.verdict] || 0) > (SEVERITY[best.verdict] || 0)) best = v;
+    }
+    return best;
+  }
+
+  function isFlagged(verdict) {
+    return verdict === "likely_scam" || verdict === "suspicious";
+  }
+
+  // The first reason's sentence, for a banner or a tooltip.
+  function reasonText(result) {
+    if (!result) return "";
+    const reason = (result.reasons || []).find((r) => r.role !== "info") || (result.reasons || [])[0];
+    return (reason && reason.message) || result.summary || "";
+  }
+
+  function base64url(text) {
+    return bytesToB64(new TextEncoder().encode(text))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+  }
+
+  // The server's shareable verdict page for a link (server/web/urls.py link_path).
+  function verdictPageUrl(serverUrl, url) {
+    return `${serverUrl.replace(/\/+$/, "")}/r/l${base64url(url)}`;
+  }
+
+  // The server's language for a UI language setting (the server speaks en and zh).
+  function serverLang(lang) {
+    return lang && lang.toLowerCase().startsWith("zh") ? "zh" : "en";
+  }
+
+  // _locales folder for a UI language setting ("" = follow the browser).
+  function localeDir(lang, browserLang) {
+    const l = (lang || browserLang || "en").toLowerCase().replace("_", "-");
+    if (l === "zh-hant" || l === "zh-tw" || l === "zh-hk" || l === "zh-mo") return "zh_TW";
+    if (l.startsWith("zh")) return "zh_CN";
+    return "en";
+  }
+
+  function format(message, substitutions) {
+    if (!message) return "";
+    const subs = substitutions == null ? [] : [].concat(substitutions);
+    return message.replace(/\$(\d)/g, (_, n) => (subs[Number(n) - 1] ?? "").toString());
+  }
+
+  root.FW = Object.assign(root.FW || {}, {
+    PREFIX_BYTES,
+    SEVERITY,
+    b64ToBytes,
+    bytesToB64,
+    hex,
+    prefixHex,
+    riceDecode,
+    applyDiff,
+    applyUpdate,
+    checksum,
+    setToB64,
+    setFromB64,
+    hasPrefix,
+    hostOf,
+    isIp,
+    expressions,
+    sha256,
+    hashExpressions,
+    makeSuffixList,
+    worst,
+    isFlagged,
+    reasonText,
+    base64url,
+    verdictPageUrl,
+    serverLang,
+    localeDir,
+    format,
+  });
+})(globalThis);

@@ -1,0 +1,32 @@
+// "Report as scam" for a page, link or image: category, description, consent, then
+// POST /v1/reports through the service worker.
+"use strict";
+
+(async function () {
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const item = { kind: params.get("kind") || "link", value: params.get("value") || "", page_url: params.get("page") || "" };
+  const stored = await chrome.storage.local.get(["lang"]);
+  const t = await FW.translator(stored.lang);
+  FW.localizePage(t, document);
+  document.title = t("reportTitle");
+  $("what").textContent = item.value;
+  $("form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const msg = $("msg");
+    if (!$("consent").checked) {
+      msg.className = "msg err";
+      msg.textContent = t("reportNeedConsent");
+      return;
+    }
+    $("submit").disabled = true;
+    const answer = await chrome.runtime.sendMessage({
+      type: "report",
+      item: { ...item, category: $("category").value, description: $("description").value, share: $("share").checked },
+    });
+    $("submit").disabled = false;
+    msg.className = "msg" + (answer.ok ? "" : " err");
+    msg.textContent = answer.ok ? t("reportDone", [answer.value.case_id]) : answer.error;
+    if (answer.ok) msg.dataset.caseId = answer.value.case_id;
+  });
+})();

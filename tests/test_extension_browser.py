@@ -1,0 +1,254 @@
+"""The extension in real headless Chromium against the real FakeWatch server.
+
+One browser and one server for the module. Made-up host names resolve to 127.0.0.1 (resolver
+rules), where a tiny page server answers any host; the extension talks to the server through
+a counting proxy, so "an unlisted page sends nothing" is counted, not assumed. Screenshots of
+the interstitial, banner, popup and marked links land in ``test-artifacts/extension/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.browser import REPO, Browser, launch, require_chromium, wait_until
+from tests.support.pages import LocalSites, page, start_sites
+from tests.support.server import RunningServer, start_server
+
+EXTENSION = REPO / "extension"
+LISTED = "wallet-verify-e2e.example"
+LISTED_2 = "claim-airdrop-e2e.example"
+UNLISTED = "quiet-bakery.example"
+SUSPICIOUS = "binance-verify.com"  # an unseen look-alike: the server says "suspicious"
+HOSTS = [LISTED, LISTED_2, UNLISTED, SUSPICIOUS, "news-site.example"]
+
+
+@pytest.fixture(scope="module")
+def fw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    require_chromium()
+    running = start_server(tmp_path_factory.mktemp("ext-server"))
+    for host in (LISTED, LISTED_2):
+        added = running.request(
+            "POST", "/v1/lists/entries", json_body={"value": host, "action": "block"}
+        )
+        assert added.status == 201, added.body
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def sites(fw: RunningServer) -> Iterator[LocalSites]:
+    running = start_sites(fw.url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def client_key(fw: RunningServer) -> str:
+    made = fw.request("POST", "/v1/keys", json_body={"role": "client", "label": "extension"})
+    return str(made.json()["key"])
+
+
+@pytest.fixture(scope="module")
+def browser(
+    tmp_path_factory: pytest.TempPathFactory, sites: LocalSites, client_key: str
+) -> Iterator[Browser]:
+    with launch(
+        tmp_path_factory.mktemp("profile"), extension=EXTENSION, hosts=HOSTS, artifacts="extension"
+    ) as running:
+        # The worker exists before onInstalled has finished: wait for what it creates.
+        wait_until(
+            lambda: running.sw_eval(
+                "async () => (await chrome.storage.session.get('menusReady')).menusReady"
+            )
+        )
+        configure(running, serverUrl=sites.proxy_url, apiKey=client_key, mode="private", lang="en")
+        update = running.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+        assert update["updated"] and update["count"] > 50_000
+        yield running
+
+
+def configure(browser: Browser, **values: str) -> None:
+    browser.sw_eval("s => chrome.storage.local.set(s)", values)
+
+
+def visit(browser: Browser, url: str) -> Any:
+    tab = browser.context.new_page()
+    with contextlib.suppress(Exception):  # the interstitial aborts the original navigation
+        tab.goto(url, wait_until="domcontentloaded", timeout=15_000)
+    return tab
+
+
+def tab_id(browser: Browser, url_prefix: str) -> int:
+    return int(
+        wait_until(
+            lambda: browser.sw_eval(
+                "async p => (await chrome.tabs.query({})).find(t => (t.url || '').startsWith(p))?.id",
+                url_prefix,
+            )
+        )
+    )
+
+
+def tab_state(browser: Browser, tab: int) -> Any:
+    return browser.sw_eval(
+        "async id => (await chrome.storage.session.get('tab:' + id))['tab:' + id] || null", tab
+    )
+
+
+def test_listed_lookalike_host_shows_the_interstitial(browser: Browser, sites: LocalSites) -> None:
+    before = len(sites.requests("/v1/lists/lookup"))
+    tab = visit(browser, sites.url(LISTED, "/login?step=1"))
+    blocked = browser.extension_url("blocked.html")
+    # wait_for_url, not polling tab.url: the sync API only learns of navigations inside its calls
+    tab.wait_for_url(lambda u: u.startswith(blocked), timeout=15_000)
+    tab.wait_for_selector("#reasons li")
+    assert tab.inner_text("#site") == LISTED
+    assert LISTED in tab.inner_text("#reasons")  # the reason names the list entry
+    assert tab.inner_text("h1") == "Warning: likely a scam"
+    browser.screenshot(tab, "interstitial")
+    # One lookup, carrying 4-byte prefixes only: never the host or the path.
+    lookups = sites.requests("/v1/lists/lookup")
+    assert len(lookups) == before + 1
+    assert all("login" not in r.path_qs and LISTED not in r.path_qs for r in sites.seen)
+
+    tab.click("#continue")  # "Continue anyway" opens the page and remembers the choice
+    tab.wait_for_url(sites.url(LISTED, "/login?step=1"), timeout=15_000)
+    tab.wait_for_selector("h1")
+    assert "test page" in tab.inner_text("h1")
+    tab.close()
+
+
+def test_unlisted_page_sends_nothing_in_private_mode(browser: Browser, sites: LocalSites) -> None:
+    before = len(sites.seen)
+    tab = visit(browser, sites.url(UNLISTED, "/menu?table=4"))
+    tab.wait_for_selector("h1")
+    state = wait_until(lambda: tab_state(browser, tab_id(browser, sites.url(UNLISTED))))
+    # It was checked (locally), found nothing, and asked nobody.
+    assert state["result"] is None and state["offline"] is False
+    assert len(sites.seen) == before
+    # A worker restart loses its memory, not its state: drop the caches and check again.
+    browser.sw_eval("() => { self.fakewatch.dropCaches(); }")
+    again = browser.sw_eval("u => self.fakewatch.checkUrl(u)", sites.url(LISTED_2, "/"))
+    assert again["result"]["verdict"] == "likely_scam"
+    assert len(sites.seen) == before + 1  # the one lookup for the listed host's prefix
+    tab.close()
+
+
+def test_suspicious_page_gets_a_banner_in_enhanced_mode(
+    browser: Browser, sites: LocalSites
+) -> None:
+    configure(browser, mode="enhanced")
+    try:
+        tab = visit(browser, sites.url(SUSPICIOUS, "/deposit?account=12345"))
+        banner = tab.wait_for_selector('[data-fakewatch-verdict="suspicious"]', timeout=15_000)
+        assert banner is not None
+        text = tab.evaluate(
+            "() => document.querySelector('[data-fakewatch-banner]').shadowRoot.textContent"
+        )
+        assert "binance" in text.lower()  # the reason names the brand it imitates
+        browser.screenshot(tab, "banner")
+        checks = sites.requests("/v1/check/link")
+        # Enhanced mode sent the registrable domain, never the path or the query.
+        assert any("binance-verify.com" in r.path_qs for r in checks)
+        assert all("deposit" not in r.path_qs and "12345" not in r.path_qs for r in sites.seen)
+        badge = browser.sw_eval(
+            "id => chrome.action.getBadgeText({tabId: id})",
+            tab_id(browser, sites.url(SUSPICIOUS)),
+        )
+        assert badge == "?"
+        tab.close()
+    finally:
+        configure(browser, mode="private")
+
+
+def test_popup_shows_the_verdict_and_scan_marks_links(browser: Browser, sites: LocalSites) -> None:
+    links = "".join(
+        f"<p><a href='http://{h}/offer'>{h}</a></p>" for h in ("news-site.example", LISTED_2)
+    )
+    filler = "".join(f"<a href='https://ordinary-{i}.example/'>.</a> " for i in range(300))
+    sites.routes["/links"] = lambda _request: page("Links", links + filler)
+    tab = visit(browser, sites.url("news-site.example", "/links"))
+    tab.wait_for_selector("h1")
+    tid = tab_id(browser, sites.url("news-site.example", "/links"))
+    popup = browser.context.new_page()
+    popup.set_viewport_size({"width": 380, "height": 420})
+    popup.goto(browser.extension_url(f"popup.html?tab={tid}"))
+    popup.wait_for_selector("#verdict-name:not(:empty)")
+    assert popup.inner_text("#verdict-name") == "No known warning signs for this page."
+    popup.click("#scan")
+    popup.wait_for_selector("#msg:not(:empty)", timeout=15_000)
+    assert popup.inner_text("#msg") == "302 links checked, 1 flagged."
+    flagged = tab.get_attribute(f"a[href='http://{LISTED_2}/offer']", "data-fakewatch-link")
+    assert flagged == "likely_scam"
+    assert LISTED_2 in (tab.get_attribute(f"a[href='http://{LISTED_2}/offer']", "title") or "")
+    assert (
+        tab.get_attribute("a[href='http://news-site.example/offer']", "data-fakewatch-link") is None
+    )
+    browser.screenshot(popup, "popup")
+    browser.screenshot(tab, "scanned-links")
+    popup.close()
+    tab.close()
+
+
+def test_report_reaches_the_moderation_queue(
+    browser: Browser, fw: RunningServer, sites: LocalSites
+) -> None:
+    reported = "http://fake-giveaway-e2e.example/claim"
+    form = browser.context.new_page()
+    form.goto(browser.extension_url(f"report.html?kind=link&value={reported}&page={reported}"))
+    form.wait_for_selector("#what:not(:empty)")
+    form.select_option("#category", "giveaway")
+    form.fill("#description", "Promised 2 BTC back for 1 BTC sent.")
+    form.click("#submit")
+    assert form.inner_text("#msg") == "Tick the box to agree first."
+    form.check("#consent")
+    form.click("#submit")
+    form.wait_for_selector("#msg[data-case-id]", timeout=15_000)
+    case_id = int(form.get_attribute("#msg", "data-case-id") or 0)
+    browser.screenshot(form, "report")
+    case = fw.request("GET", f"/v1/cases/{case_id}").json()
+    assert "fake-giveaway-e2e.example" in str(case)
+    queue = fw.request("GET", "/v1/cases").json()["cases"]
+    assert case_id in [c["id"] for c in queue]
+    form.close()
+
+
+def test_server_unreachable_never_blocks_and_badge_says_offline(
+    browser: Browser, sites: LocalSites
+) -> None:
+    browser.sw_eval("() => chrome.storage.local.remove('lookupCache')")
+    sites.down = True
+    try:
+        tab = visit(browser, sites.url(LISTED_2, "/"))  # listed, but the lookup cannot be made
+        tab.wait_for_selector("h1")
+        tid = tab_id(browser, sites.url(LISTED_2))
+        state = wait_until(lambda: tab_state(browser, tid))
+        assert state["offline"] is True and state["result"] is None
+        assert tab.url.startswith("http://")  # the page itself, not the warning
+        badge = browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
+        assert badge == "off"
+        tab.close()
+    finally:
+        sites.down = False
+
+
+def test_every_string_exists_in_every_locale() -> None:
+    tables = {
+        d: json.loads((EXTENSION / "_locales" / d / "messages.json").read_text("utf-8"))
+        for d in ("en", "zh_CN", "zh_TW")
+    }
+    assert set(tables["en"]) == set(tables["zh_CN"]) == set(tables["zh_TW"])
+    used: set[str] = set()
+    for path in EXTENSION.rglob("*"):
+        if path.suffix in {".js", ".html"} and "test" not in path.parts:
+            text = path.read_text("utf-8")
+            used |= set(re.findall(r'data-i18n(?:-[a-z]+)?="([A-Za-z]+)"', text))
+            used |= set(re.findall(r'\bt\("([A-Za-z]+)"', text))
+            used |= set(re.findall(r'key: "([A-Za-z]+)"', text))
+    assert used - set(tables["en"]) == set()
