@@ -156,6 +156,15 @@ class ServerClient:
         body = await self._call("GET", "/v1/alerts", params=params, time_limit=POLL_TIMEOUT_S)
         return list(body.get("alerts", [])), str(body.get("cursor", since))
 
+    async def watch(self, item: dict[str, Any], subscriber: str) -> None:
+        """Ask for a retroactive alert if this item is confirmed as a scam later."""
+        await self._call(
+            "POST",
+            "/v1/alerts/subscriptions",
+            json_body={**item, "subscriber": subscriber},
+            time_limit=POLL_TIMEOUT_S,
+        )
+
     # --- relay (the extension's "Send to my Telegram") ------------------------------------
 
     async def relay_code(self, chat_id: int) -> dict[str, Any]:

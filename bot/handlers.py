@@ -264,7 +264,10 @@ async def answer_check(
         await message.reply_text(t("slow_down", lang, seconds=wait))
         return
     if parts.media is not None:
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        # "typing…" while the file downloads; not awaited, so it adds no round trip.
+        context.application.create_task(
+            context.bot.send_chat_action(message.chat_id, ChatAction.TYPING), update=update
+        )
     try:
         checked = await check_parts(context, parts, lang, with_text=True)
     except Notice as notice:
@@ -289,6 +292,20 @@ async def answer_check(
     await message.reply_text(
         verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang)
     )
+    if checked.verdict != "likely_scam":
+        context.application.create_task(_watch(svc, checked, message.chat_id), update=update)
+
+
+async def _watch(svc: Services, checked: Checked, chat_id: int) -> None:
+    """Not (yet) known as a scam: ask the server to tell this chat if that changes."""
+    for item in checked.report_items:
+        if item.get("kind") != "link":
+            continue
+        try:
+            await svc.client.watch(item, f"telegram:{chat_id}")
+        except ServerError as exc:
+            log.info("retroactive alert not set", extra={"error": type(exc).__name__})
+            return
 
 
 async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -94,6 +94,8 @@ T: Mapping[str, Mapping[str, str]] = {
         "en": (
             "What I send: the links, text or file you give me go to this FakeWatch server to be "
             "checked, and nowhere else. Files are checked and not kept by me.\n"
+            "When a link I checked is not known as a scam yet, the server keeps its hash and "
+            "this chat's id for 30 days, so you are told if it is confirmed later.\n"
             "What I keep: your chosen language and whether you subscribed to alerts; for groups, "
             "the /guard settings. For a short while I remember the last checks in memory so the "
             "buttons under an answer work.\n"
@@ -103,6 +105,8 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": (
             "我会发送什么：你交给我的链接、文字或文件只会发到这台 FakeWatch 服务器做检查，不会发往别处。"
             "文件检查完我不会保存。\n"
+            "如果我检查的链接暂时还不是已知诈骗，服务器会保存它的哈希值和这个聊天的编号 30 天，"
+            "之后若被确认为诈骗会通知你。\n"
             "我会保存什么：你选的语言、是否订阅了提醒；群组的 /guard 设置。"
             "为了让回答下方的按钮能用，我会在内存里短暂记住最近的检查结果。\n"
             "我从不保存或记录：你的消息、图片和视频。\n"
@@ -111,6 +115,8 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": (
             "我會傳送什麼：你交給我的連結、文字或檔案只會傳到這台 FakeWatch 伺服器做檢查，不會傳往別處。"
             "檔案檢查完我不會保存。\n"
+            "如果我檢查的連結暫時還不是已知詐騙，伺服器會保存它的雜湊值和這個聊天室的編號 30 天，"
+            "之後若被確認為詐騙會通知你。\n"
             "我會保存什麼：你選的語言、是否訂閱了提醒；群組的 /guard 設定。"
             "為了讓回覆下方的按鈕能用，我會在記憶體裡短暫記住最近的檢查結果。\n"
             "我從不保存或記錄：你的訊息、圖片和影片。\n"

@@ -20,7 +20,7 @@ from tests.support.bot import running_bot
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.server import ADMIN_KEY, RunningServer, cli_env
 
-ANN, BEN, MOD = 601, 602, 9001
+ANN, BEN, CAT, MOD = 601, 602, 603, 9001
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -142,9 +142,13 @@ def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_a
             # The first alerts poll marks older alerts as history; wait for it (no ticks).
             await asyncio.to_thread(_wait_until, lambda: runner.state.get("alerts_started") != "")
 
-            case_id = await asyncio.to_thread(
-                _report_link, server, f"https://free-dot-{uuid.uuid4().hex[:8]}.example/claim"
-            )
+            # Cat only checked the link before it was known: a retroactive alert is hers.
+            url = f"https://free-dot-{uuid.uuid4().hex[:8]}.example/claim"
+            fake.message(CAT, CAT, url)
+            first = await fake.wait_for("sendMessage", lambda c: c.chat_id == CAT)
+            assert not first.text.startswith("🚨")
+
+            case_id = await asyncio.to_thread(_report_link, server, url)
             card = await fake.wait_for(
                 "sendMessage",
                 lambda c: c.chat_id == MOD and f"m:confirm:{case_id}" in str(c.params),
@@ -168,7 +172,7 @@ def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_a
             case = await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")
             assert case.json()["status"] == "confirmed"
 
-            for user in (ANN, BEN):
+            for user in (ANN, BEN, CAT):
                 alert = await fake.wait_for(
                     "sendMessage",
                     lambda c, u=user: c.chat_id == u and "Scam alert" in c.text,

@@ -54,6 +54,8 @@ class FakeTelegram:
         self.undeletable: set[int] = set()
         self.blocked: set[int] = set()
         self.delay_s = 0.0
+        #: When each update was first handed to the bot (getUpdates), for latency figures.
+        self.handed_at: dict[int, float] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -72,6 +74,9 @@ class FakeTelegram:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        # For benchmarks that run the fake in its own process: read the log, set flooding.
+        app.router.add_get("/_control/calls", self._control_calls)
+        app.router.add_post("/_control/flood", self._control_flood)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -191,6 +196,24 @@ class FakeTelegram:
             query["message"] = message
         return self.push({"callback_query": query})
 
+    async def _control_calls(self, request: web.Request) -> web.Response:
+        start = int(request.query.get("from", "0"))
+        return web.json_response(
+            [
+                {
+                    "method": c.method,
+                    "chat_id": c.chat_id if c.method == "sendMessage" else None,
+                    "at": c.at,
+                    "refused": bool(c.params.get("_refused")),
+                }
+                for c in self.calls[start:]
+            ]
+        )
+
+    async def _control_flood(self, request: web.Request) -> web.Response:
+        self.flood(int(request.query["every"]), int(request.query.get("retry_after", "1")))
+        return web.json_response({"ok": True})
+
     # --- the Bot API ------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -252,7 +275,11 @@ class FakeTelegram:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        return self._updates[:100]
+        handed = self._updates[:100]
+        now = time.monotonic()
+        for update in handed:
+            self.handed_at.setdefault(update["update_id"], now)
+        return handed
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id > 0:
