@@ -128,17 +128,57 @@ def report(name: str, pairs: list[tuple[Path, Path, bool]], emb: Embeddings) -> 
     # With zero false matches observed in n pairs, the 95 % upper bound is ~3/n (rule of three).
     fm_at = sum(d <= DISTANCE_THRESHOLD for d in diff)
     if diff and fm_at == 0:
-        print(f"FMR at the product threshold: 0/{len(diff)} (95 % upper bound ≈ {3 / len(diff):.1%})")
+        print(
+            f"FMR at the product threshold: 0/{len(diff)} (95 % upper bound ≈ {3 / len(diff):.1%})"
+        )
+
+
+def open_set(shared: Path, emb: Embeddings, limit: int) -> None:
+    """Faces of people who are NOT enrolled (Unsplash portraits) against a registry of one
+    reference photo per labelled person: the false-match rate a deployment actually sees
+    (each probe is compared with every enrolled person, so it grows with the registry)."""
+    registry: list[FloatArray] = []
+    for a, _b, is_same in master_pairs(shared) + knn_pairs(shared):
+        if is_same:
+            vector = emb.of(a)
+            if vector is not None and not any(np.array_equal(vector, r) for r in registry):
+                registry.append(vector)
+    # Several pairs share a person: keep one reference per person (drop near-duplicates).
+    kept: list[FloatArray] = []
+    for vector in registry:
+        if all(float(np.linalg.norm(vector - k)) > DISTANCE_THRESHOLD for k in kept):
+            kept.append(vector)
+    probes = sorted((shared / "data/images/stylegan2_vs_real/real").glob("*.jpg"))[:limit]
+    nearest = []
+    for path in probes:
+        vector = emb.of(path)
+        if vector is None:
+            continue
+        nearest.append(min(float(np.linalg.norm(vector - k)) for k in kept))
+    print(
+        f"\n## open set: {len(nearest)} unenrolled faces (stylegan2_vs_real/real) vs a registry of"
+        f" {len(kept)} persons"
+    )
+    print("| distance ≤ | probes matched to someone (false matches) |")
+    print("|---|---|")
+    for t in THRESHOLDS:
+        fm = sum(d <= t for d in nearest)
+        mark = " **(product)**" if abs(t - DISTANCE_THRESHOLD) < 1e-9 else ""
+        print(f"| {t:.2f}{mark} | {fm}/{len(nearest)} = {fm / max(1, len(nearest)):.2%} |")
+    print(f"nearest distance: min {min(nearest):.3f}, median {statistics.median(nearest):.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--open-set", type=int, default=539, help="unenrolled probes (0: skip)")
     args = parser.parse_args()
     emb = Embeddings()
     started = time.perf_counter()
     report("deepface/master.csv", master_pairs(args.shared), emb)
     report("face_recognition knn_examples (all pairs)", knn_pairs(args.shared), emb)
+    if args.open_set:
+        open_set(args.shared, emb, args.open_set)
     print(
         f"\nphotos: {len(emb.cache)}, no face: {sum(v is None for v in emb.cache.values())}; "
         f"YuNet {1000 * statistics.mean(emb.detect_s):.0f} ms/photo, "

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.skipif(not PHOTOS.is_dir(), reason="needs ../shared cel
 
 CURE_AD = "张文宏医生亲自推荐！这款保健品能根治糖尿病，限时抢购，立即访问 health-zwh.shop"
 CURE_AD_NO_LINK = "张医生推荐：这款保健品能根治糖尿病，限时抢购！"
+UNNAMED_AD = "I recommend this supplement: it cures diabetes. Order now at health-zwh.shop"
 NEWS_CAPTION = "Dr. Zhang Wenhong speaks at a press conference in Shanghai on Monday."
 
 
@@ -106,10 +107,13 @@ def ad(
 
 
 def check_media(engine: Engine, data: bytes, text: str, lang: str = "en") -> dict[str, Any]:
+    """As ``/v1/check/media`` does with the text read from a picture: the MEDIA detectors see
+    the picture with its text attached, the TEXT detectors the text; one verdict."""
     item = _item(data)
     attach_message_text(item, text)
     (scored,) = engine.pipeline.score_sync(ContentKind.MEDIA, [item])
-    return engine.render(scored, lang, [ContentKind.MEDIA])
+    (text_scored,) = engine.pipeline.score_sync(ContentKind.TEXT, [text])
+    return engine.render(scored.merge(text_scored), lang, [ContentKind.MEDIA, ContentKind.TEXT])
 
 
 def check_text(engine: Engine, text: str, lang: str = "en") -> dict[str, Any]:
@@ -121,6 +125,15 @@ def impersonation(verdict: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in verdict["reasons"] if r["detector"] == "impersonation"]
 
 
+def face_reason(verdict: dict[str, Any]) -> dict[str, Any]:
+    """The face-based reason; it comes first (the text's own name-based reason, when the text
+    names the person too, follows it)."""
+    reasons = impersonation(verdict)
+    assert reasons and reasons[0]["details"]["matched_by"] == "face", reasons
+    assert len([r for r in reasons if r["details"]["matched_by"] == "face"]) == 1
+    return reasons[0]
+
+
 # --- face + claim + destination -------------------------------------------------------------
 
 
@@ -129,7 +142,7 @@ def test_face_claim_and_unofficial_link_is_likely_scam_and_names_all_three(
 ) -> None:
     verdict = check_media(engine, ad(PHOTOS / SAME_PERSON), CURE_AD)
     assert verdict["verdict"] == "likely_scam"
-    (reason,) = impersonation(verdict)
+    reason = face_reason(verdict)
     assert reason["code"] == "impersonation.face_claim_destination"
     details = reason["details"]
     assert details["person"] == "张文宏" and isinstance(details["person_id"], int)
@@ -148,7 +161,7 @@ def test_face_claim_and_unofficial_link_is_likely_scam_and_names_all_three(
 
 def test_the_explanation_is_in_chinese_too(engine: Engine) -> None:
     verdict = check_media(engine, ad(PHOTOS / SAME_PERSON), CURE_AD, lang="zh")
-    (reason,) = impersonation(verdict)
+    reason = face_reason(verdict)
     assert reason["message"].startswith("图中人脸与张文宏相符（相似度")
     assert "声称能治病" in reason["message"]
     assert "health-zwh.shop，这不是张文宏的官方渠道" in reason["message"]
@@ -156,7 +169,7 @@ def test_the_explanation_is_in_chinese_too(engine: Engine) -> None:
 
 def test_face_and_claim_without_a_destination_is_suspicious(engine: Engine) -> None:
     verdict = check_media(engine, ad(PHOTOS / SAME_PERSON), CURE_AD_NO_LINK)
-    (reason,) = impersonation(verdict)
+    reason = face_reason(verdict)
     assert reason["code"] == "impersonation.face_claim"
     assert reason["role"] == "supporting"
     assert verdict["verdict"] in ("suspicious", "likely_scam")
@@ -175,14 +188,13 @@ def test_a_famous_face_alone_is_no_signal(engine: Engine) -> None:
 def test_a_link_to_an_official_channel_weighs_nothing(engine: Engine) -> None:
     text = "张文宏医生推荐的健康讲座，限时报名，立即访问 https://zhangwenhong-official.cn/talks"
     verdict = check_media(engine, ad(PHOTOS / SAME_PERSON), text)
-    (reason,) = impersonation(verdict)
+    reason = face_reason(verdict)
     assert reason["code"] == "impersonation.official_destination"
     assert reason["role"] == "info" and reason["weight"] == 0
 
 
 def test_someone_else_s_face_with_the_same_ad_is_not_an_impersonation(engine: Engine) -> None:
-    text = "Miracle supplement cures diabetes! Order now at health-zwh.shop"
-    verdict = check_media(engine, ad(PHOTOS / OTHER_PERSON), text)
+    verdict = check_media(engine, ad(PHOTOS / OTHER_PERSON), UNNAMED_AD)
     assert impersonation(verdict) == []
 
 
@@ -219,14 +231,22 @@ def test_no_face_many_faces_tiny_faces_and_cartoons_say_nothing(engine: Engine) 
     draw.arc((220, 280, 380, 400), 20, 160, fill="black", width=8)
     cases = {"no face": blank, "strangers": strangers, "tiny face": tiny, "cartoon": _jpeg(cartoon)}
     for name, picture in cases.items():
-        verdict = check_media(engine, picture, CURE_AD)
+        verdict = check_media(engine, picture, UNNAMED_AD)
         assert impersonation(verdict) == [], name
+
+
+def test_a_borrowed_name_over_a_stranger_s_face_is_still_impersonation(engine: Engine) -> None:
+    verdict = check_media(engine, ad(PHOTOS / OTHER_PERSON), CURE_AD)
+    (reason,) = impersonation(verdict)
+    assert reason["code"] == "impersonation.name_claim_destination"
+    assert reason["details"]["matched_by"] == "name"
+    assert "similarity" not in reason["details"]
 
 
 def test_the_protected_person_is_found_among_many_faces(engine: Engine) -> None:
     # deepface's group selfie shows the enrolled person among four others.
     crowd = (PHOTOS / "selfie-many-people.jpg").read_bytes()
-    (reason,) = impersonation(check_media(engine, crowd, CURE_AD))
+    (reason,) = impersonation(check_media(engine, crowd, UNNAMED_AD))
     assert reason["code"] == "impersonation.face_claim_destination"
     assert len(reason["details"]["box"]) == 4
 

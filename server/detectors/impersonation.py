@@ -16,6 +16,7 @@ a famous face in a news photo is never even identified.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -40,6 +41,8 @@ MAX_FACES_EMBEDDED = 3
 
 #: ``MediaItem.memo`` key under which a check attaches the text that travels with a picture.
 MESSAGE_TEXT = "message_text"
+
+_CJK_THEN_LATIN = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])(?=[A-Za-z0-9])")
 
 #: Characters of text read at most (a long page quotes many names; the ad is at the top).
 MAX_TEXT = 5000
@@ -102,20 +105,33 @@ class ImpersonationDetector:
     # --- media ----------------------------------------------------------------------------
 
     def _score_media(self, index: PersonIndex, item: MediaItem) -> Sequence[Evidence]:
-        if not item.has_pixels or not index.face_count:
+        if not item.has_pixels:
             return ()
         text = message_text(item)[:MAX_TEXT]
         claims = find_claims(text)
         if not claims.is_scam_claim:
             return ()  # Nothing is claimed: whose face this is does not matter.
-        faces = self._largest_faces(item)
-        if not faces:
+        if not index.face_count:
             return ()
-        mentions = {m.person.id: m.text for m in index.mentions(text)}
         links = self._links(text)
+        # Faces only: a name in the picture's text is judged by the TEXT part, which the
+        # media check runs over the same text (``server/api/media_text.py``).
+        mentions = {m.person.id: m.text for m in index.mentions(text)}
+        sightings = self._face_sightings(index, item, mentions)
+        found = [
+            evidence
+            for sighting in sightings
+            if (evidence := self._assess(index, sighting, claims, text, links)) is not None
+        ]
+        best = strongest(found)
+        return (best,) if best is not None else ()
+
+    def _face_sightings(
+        self, index: PersonIndex, item: MediaItem, mentions: dict[int, str]
+    ) -> list[Sighting]:
         embedder = self._resources.embedder
-        found = []
-        for frame_index, face in faces:
+        sightings = []
+        for frame_index, face in self._largest_faces(item):
             frame = item.frames[frame_index]
             rgb = np.asarray(frame.image, dtype=np.uint8)
             (vector,) = embedder.embed(rgb, [FaceBox(*face.box)])
@@ -126,14 +142,12 @@ class ImpersonationDetector:
             if item.is_video or len(item.frames) > 1:
                 where["frame"] = frame_index
                 where["timestamp_s"] = frame.timestamp_s
-            sighting = Sighting(
-                match.person, face=match, mention=mentions.get(match.person.id), where=where
+            sightings.append(
+                Sighting(
+                    match.person, face=match, mention=mentions.get(match.person.id), where=where
+                )
             )
-            evidence = self._assess(index, sighting, claims, text, links)
-            if evidence is not None:
-                found.append(evidence)
-        best = strongest(found)
-        return (best,) if best is not None else ()
+        return sightings
 
     def _largest_faces(self, item: MediaItem) -> list[tuple[int, Face]]:
         if self._faces is None:
@@ -152,7 +166,10 @@ class ImpersonationDetector:
 
     def _links(self, text: str) -> list[Link]:
         parsed = []
-        for raw in extract(text, self._resources.suffixes.is_suffix).links:
+        # OCR drops the space in "官网 zwh-vip.shop": put one back between CJK and Latin so
+        # the extractor sees the domain.
+        spaced = _CJK_THEN_LATIN.sub(" ", text)
+        for raw in extract(spaced, self._resources.suffixes.is_suffix).links:
             try:
                 parsed.append(self._resources.parser.parse(raw))
             except InvalidUrl:

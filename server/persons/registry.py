@@ -88,9 +88,10 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 def name_pattern(name: str) -> str:
     """A name as a regex: CJK names match anywhere (no spaces between words in Chinese);
-    Latin names match whole words, any case, any run of spaces or dots between parts."""
+    Latin names match whole words, any case, with or without spaces or dots between parts."""
     parts = [re.escape(p) for p in re.split(r"[\s.·•]+", name.strip()) if p]
-    body = r"[\s.·•]*".join(parts) if _CJK.search(name) else r"[\s.·•]+".join(parts)
+    # Separators are optional: OCR often reads "Elon Musk" as "ElonMusk".
+    body = r"[\s.·•]*".join(parts)
     if _CJK.search(name):
         return body
     # Boundaries are Latin letters and digits only: "听说Elon Musk推荐" names him too.
