@@ -117,6 +117,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder holding the ONNX model folders (default: `models/` of the source checkout).",
     ),
     Setting("onnx_threads", 1, "Threads one ONNX inference may use (2 cores: keep 1)."),
+    Setting("max_text_chars", 10_000, "Longest message POST /v1/check/text accepts, in characters."),
     Setting("telegram_token", "", "Telegram bot token from @BotFather (`fakewatch bot`).", secret=True),
     Setting(
         "telegram_api_url",
@@ -179,6 +180,7 @@ class Settings:
     log_level: str = "info"
     models_dir: str = ""
     onnx_threads: int = 1
+    max_text_chars: int = 10_000
     telegram_token: str = ""
     telegram_api_url: str = "https://api.telegram.org"
     server_url: str = "http://127.0.0.1:8470"
@@ -249,6 +251,7 @@ def _check(settings: Settings) -> None:
         "appeal_due_days",
         "webhook_timeout_s",
         "onnx_threads",
+        "max_text_chars",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -57,11 +57,15 @@ async def subscribe(request: web.Request) -> web.Response:
         request, allowed=("kind", "value", "hashes", "subscriber"), required=("kind", "subscriber")
     )
     kind = body["kind"]
-    if kind not in {k.value for k in ItemKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in ItemKind}:
         raise ValidationFailed(
             "'kind' must be one of: " + ", ".join(k.value for k in ItemKind) + ".", field="kind"
         )
     subscriber = string_field(body["subscriber"], "subscriber", max_length=200)
+    try:
+        subscriber.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed("'subscriber' is not valid Unicode.", field="subscriber") from None
     item = item_of(request, body, ItemKind(kind))
     days = request.app[SETTINGS].alert_subscription_days
     assert principal.key_id is not None

@@ -23,6 +23,7 @@ from server.api import pages as pages_api
 from server.api import persons as persons_api
 from server.api import relay as relay_api
 from server.api import reports as reports_api
+from server.api import text as text_api
 from server.api.auth import Authenticator
 from server.api.metrics import Metrics
 from server.api.middleware import request_middleware
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(relay_api.routes)
     app.add_routes(persons_api.routes)
     app.add_routes(media_api.routes)
+    app.add_routes(text_api.routes)
     app.add_routes(known_fakes_api.routes)
     prefixes.install(app)
     return app

@@ -96,7 +96,12 @@ async def act(
 
 
 def _note(body: dict[str, Any]) -> str:
-    return string_field(body.get("note", ""), "note", max_length=MAX_NOTE, min_length=0)
+    note = string_field(body.get("note", ""), "note", max_length=MAX_NOTE, min_length=0)
+    try:
+        note.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON \udXXX): SQLite cannot store it
+        raise ValidationFailed("'note' is not valid Unicode.", field="note") from None
+    return note
 
 
 @routes.get("/v1/cases")
@@ -179,6 +184,8 @@ async def merge_case(request: web.Request) -> web.Response:
     case_id = case_id_of(request)
     body = await json_object(request, allowed=("into", "note"), required=("into",))
     into = body["into"]
+    if isinstance(into, float) and into.is_integer():  # JSON Schema: 3.0 is an integer
+        into = int(into)
     if not isinstance(into, int) or isinstance(into, bool) or not 0 < into < 2**62:
         raise ValidationFailed("'into' must be a case id.", field="into")
     result = await act(request, principal, case_id, "merge", _note(body), into=into)

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from typing import Any
 
 from aiohttp import web
+from sqlite_utils import Database as SqliteDb
 
+from server.api.auth import client_ip
 from server.api.body import query_params
-from server.api.state import CPU, DB, ENGINE, SETTINGS
+from server.api.cases import act, case_id_of
+from server.api.checks import MAX_LANG_LENGTH
+from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.community import store
 from server.community.items import link_key
 from server.community.runtime import COMMUNITY
-from server.errors import ValidationFailed
+from server.errors import (
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from server.i18n import negotiate
-from server.web import verdict_page
+from server.keys import hash_key, key_prefix
+from server.web import moderator_page, verdict_page
+from server.web.sessions import COOKIE, SESSION_SECONDS, moderator_for_key_hash, page_moderator
 from server.web.urls import MAX_PAGE_ID, case_path, decode_link
 
 routes = web.RouteTableDef()
@@ -39,8 +53,8 @@ def _html(text: str, status: int = 200) -> web.Response:
 
 @routes.get("/r/{id}")
 async def verdict(request: web.Request) -> web.Response:
-    params = query_params(request, ("lang",))
-    lang = negotiate(params.get("lang"), request.headers.get("Accept-Language"))
+    query_params(request, ("lang",))
+    lang = _lang(request)
     page_id = request.match_info["id"]
     path = f"/r/{page_id}"
     db = request.app[DB]
@@ -52,7 +66,7 @@ async def verdict(request: web.Request) -> web.Response:
         if case is None:
             return _html(verdict_page.not_found(lang, path), 404)
         if case["merged_into"] is not None:
-            raise web.HTTPFound(case_path(int(case["merged_into"])) + f"?lang={lang}")
+            return _see_other(case_path(int(case["merged_into"])) + f"?lang={lang}", 302)
         auto = await _link_verdict(request, case, lang)
         return _html(verdict_page.page(lang, path, case=case, verdict=auto))
     if found := _ITEM.fullmatch(page_id):
@@ -93,3 +107,186 @@ async def _link_page(request: web.Request, url: str, lang: str, path: str) -> we
         case = await request.app[DB].read(lambda conn: store.case_by_hash(conn, key_hash))
     shown = rendered.get("normalized", {}).get("url", url)
     return _html(verdict_page.page(lang, path, case=case, verdict=rendered, item=shown))
+
+
+# --- the moderator page ----------------------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+_ACTIONS = ("confirm", "reject", "retire", "merge")
+
+
+def _lang(request: web.Request, given: str | None = None) -> str:
+    """``lang`` (form or query, at most 35 characters), then Accept-Language."""
+    wanted = given or request.query.get("lang")
+    if wanted is not None and len(wanted) > MAX_LANG_LENGTH:
+        raise ValidationFailed(f"'lang' is at most {MAX_LANG_LENGTH} characters.", field="lang")
+    return negotiate(wanted, request.headers.get("Accept-Language"))
+
+
+#: Form fields the moderator pages accept, with their longest value.
+FORM_FIELDS = {
+    "key": 200,
+    "lang": MAX_LANG_LENGTH,
+    "csrf": 64,
+    "note": 1000,
+    "into": 12,
+    "allow": 5,
+}
+
+
+async def _form(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+    try:
+        form = await request.post()
+    except ValueError:
+        raise ValidationFailed("The form is malformed.") from None
+    values: dict[str, str] = {}
+    for name in form:
+        if name not in allowed:
+            raise ValidationFailed(f"Unknown form field; allowed: {', '.join(allowed)}.")
+        value = form.get(name)
+        if not isinstance(value, str) or len(value) > FORM_FIELDS[name]:
+            raise ValidationFailed(f"'{name}' must be at most {FORM_FIELDS[name]} characters.")
+        values[name] = value
+    if values.get("allow", "false") not in ("true", "false"):
+        raise ValidationFailed("'allow' must be true or false.", field="allow")
+    if "lang" in values:
+        _lang(request, values["lang"])
+    return values
+
+
+def _see_other(location: str, status: int = 303) -> web.Response:
+    """A redirect returned, not raised: the error middleware renders raised HTTP errors."""
+    response = web.Response(status=status, headers={"Location": location})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.get("/moderate")
+async def moderate_queue(request: web.Request) -> web.Response:
+    params = query_params(request, ("status", "lang"))
+    lang = _lang(request)
+    community = request.app[COMMUNITY]
+    signed_in = await page_moderator(request, community.sessions)
+    if signed_in is None:
+        return _private_html(moderator_page.login(lang))
+    _, csrf = signed_in
+    status = params.get("status", "pending")
+    if status not in store.QUEUE_STATUSES:
+        raise ValidationFailed("Unknown status.", field="status")
+    cases, counts = await request.app[DB].read(
+        lambda db: (store.case_rows(db, status, QUEUE_PAGE_SIZE, 0), store.case_counts(db))
+    )
+    verdicts = await _link_verdicts(request, cases, lang)
+    return _private_html(moderator_page.queue(lang, status, cases, counts, verdicts, csrf))
+
+
+async def _link_verdicts(
+    request: web.Request, cases: list[dict[str, Any]], lang: str
+) -> dict[int, dict[str, Any]]:
+    """The automatic verdict of every link case on the page, in one batch."""
+    links = [c for c in cases if c["kind"] == "link"]
+    if not links:
+        return {}
+    engine = request.app[ENGINE]
+    urls = [("http://" if "/" in c["key"] else "https://") + c["key"] for c in links]
+    results = await engine.check_links(urls, request.app[CPU])
+    rendered = engine.render_links(results, lang)
+    return {int(c["id"]): v for c, v in zip(links, rendered, strict=True)}
+
+
+@routes.post("/moderate/login")
+async def moderate_login(request: web.Request) -> web.Response:
+    form = await _form(request, ("key", "lang"))
+    lang = _lang(request, form.get("lang"))
+    key = form.get("key", "").strip()
+    principal = None
+    if key and len(key) <= 200:
+        principal = await moderator_for_key_hash(request, hash_key(key), key_prefix(key))
+    if principal is None:
+        wait = request.app[AUTH].failures.take("fail:" + client_ip(request, request.app[SETTINGS]))
+        if wait:
+            raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
+        return _private_html(moderator_page.login(lang, failed=True), 401)
+    token = request.app[COMMUNITY].sessions.open(key)
+    response = _see_other(f"/moderate?lang={lang}")
+    response.set_cookie(
+        COOKIE, token, httponly=True, samesite="Strict", path="/moderate", max_age=SESSION_SECONDS
+    )
+    return response
+
+
+@routes.post("/moderate/logout")
+async def moderate_logout(request: web.Request) -> web.Response:
+    sessions = request.app[COMMUNITY].sessions
+    form = await _form(request, ("csrf", "lang"))
+    signed_in = await page_moderator(request, sessions)
+    if signed_in is not None and hmac.compare_digest(
+        form.get("csrf", "").encode(), signed_in[1].encode()
+    ):
+        sessions.close(request.cookies.get(COOKIE, ""))
+    response = _see_other("/moderate")
+    response.del_cookie(COOKIE, path="/moderate")
+    return response
+
+
+@routes.get("/moderate/cases/{id}")
+async def moderate_case(request: web.Request) -> web.Response:
+    query_params(request, ("lang",))
+    lang = _lang(request)
+    signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
+    if signed_in is None:
+        return _private_html(moderator_page.login(lang), 401)
+    case_id = case_id_of(request)
+
+    def read(db: SqliteDb) -> tuple[Any, Any, Any]:
+        return (
+            store.case_row(db, case_id),
+            store.case_evidence(db, case_id),
+            store.audit_rows(db, f"case:{case_id}"),
+        )
+
+    case, reports, audit = await request.app[DB].read(read)
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    verdict = await _link_verdict(request, case, lang)
+    return _private_html(moderator_page.detail(lang, case, reports, audit, verdict, signed_in[1]))
+
+
+@routes.post("/moderate/cases/{id}/{action}")
+async def moderate_action(request: web.Request) -> web.Response:
+    action = request.match_info["action"]
+    if action not in _ACTIONS:
+        raise NotFound("No such moderator action.")
+    signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
+    if signed_in is None:
+        raise Unauthorized("Sign in at /moderate with a moderator key.")
+    principal, csrf = signed_in
+    case_id = case_id_of(request)
+    form = await _form(request, ("csrf", "note", "into", "allow", "lang"))
+    if csrf and not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
+        raise Forbidden("The form is stale or not from this site; reload the page.")
+    note = form.get("note", "")[:1000]
+    into = None
+    if action == "merge":
+        raw = form.get("into", "")
+        if not raw.isascii() or not raw.isdigit():
+            raise ValidationFailed("'into' must be a case id.", field="into")
+        into = int(raw)
+    await act(
+        request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
+    )
+    lang = _lang(request, form.get("lang"))
+    return _see_other(f"/moderate/cases/{case_id}?lang={lang}")
+
+
+def _private_html(text: str, status: int = 200) -> web.Response:
+    response = _html(text, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self';"
+        " frame-ancestors 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    return response

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.auth import ANONYMOUS, Principal, client_ip
 from server.api.body import dumps, json_object, string_field
@@ -113,19 +114,24 @@ def parse_report(
     request: web.Request, body: dict[str, Any], principal: Principal, media_path: str | None
 ) -> NewReport:
     """Validate a report body into a ``NewReport`` (every field checked; unknown ones refused)."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # JSON may spell lone surrogates (\udXXX); SQLite cannot store them
+        raise InvalidJson("The report holds text that is not valid Unicode.") from None
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise ValidationFailed(
-            f"Unknown field(s): {', '.join(unknown[:5])}.", field=unknown[0][:64]
+            f"Unknown field(s): {', '.join(unknown[:5])}. Allowed: {', '.join(FIELDS)}.",
+            field=unknown[0][:64],
         )
     kind_raw = body.get("kind")
-    if kind_raw not in {k.value for k in ItemKind}:
+    if not isinstance(kind_raw, str) or kind_raw not in {k.value for k in ItemKind}:
         raise ValidationFailed(
             "'kind' must be one of: " + ", ".join(k.value for k in ItemKind) + ".", field="kind"
         )
     kind = ItemKind(kind_raw)
     category_raw = body.get("category", "other")
-    if category_raw not in {c.value for c in Category}:
+    if not isinstance(category_raw, str) or category_raw not in {c.value for c in Category}:
         raise ValidationFailed(
             "'category' must be one of: " + ", ".join(c.value for c in Category) + ".",
             field="category",
@@ -170,41 +176,48 @@ def parse_report(
     )
 
 
+async def _read_capped(part: BodyPartReader, limit: int, what: str) -> bytes:
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(65536):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The {what} is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes | None]:
     """The ``report`` JSON part and the ``file`` part (capped at report_media_max_bytes)."""
+    if "boundary=" not in request.headers.get("Content-Type", ""):
+        raise ValidationFailed("A multipart body needs a boundary in its Content-Type.")
     limit = request.app[SETTINGS].report_media_max_bytes
-    reader = await request.multipart()
     body: dict[str, Any] | None = None
     data: bytes | None = None
-    while True:
-        part = await reader.next()
-        if part is None:
-            break
-        if not isinstance(part, BodyPartReader):
-            raise ValidationFailed("Nested multipart bodies are not accepted.")
-        if part.name == "report":
-            raw = await part.read(decode=False)
-            if len(raw) > MAX_REPORT_JSON:
-                raise PayloadTooLarge(f"The 'report' part is larger than {MAX_REPORT_JSON} bytes.")
-            try:
-                parsed = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise InvalidJson("The 'report' part is not valid JSON.") from None
-            if not isinstance(parsed, dict):
-                raise ValidationFailed("The 'report' part must be a JSON object.")
-            body = parsed
-        elif part.name == "file":
-            chunks, size = [], 0
-            while chunk := await part.read_chunk(65536):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(
-                        f"The file is larger than {limit} bytes (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)."
-                    )
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        else:
-            raise ValidationFailed("Multipart reports have two parts: 'report' and 'file'.")
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise ValidationFailed("Nested multipart bodies are not accepted.")
+            if part.name == "report":
+                raw = await _read_capped(part, MAX_REPORT_JSON, "'report' part")
+                try:
+                    parsed = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    raise InvalidJson("The 'report' part is not valid JSON.") from None
+                if not isinstance(parsed, dict):
+                    raise ValidationFailed("The 'report' part must be a JSON object.")
+                body = parsed
+            elif part.name == "file":
+                data = await _read_capped(part, limit, "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)")
+            else:
+                raise ValidationFailed("Multipart reports have two parts: 'report' and 'file'.")
+    except (ValueError, HttpProcessingError):  # aiohttp's "malformed multipart" errors
+        raise ValidationFailed(
+            "The multipart body is malformed (part headers or framing)."
+        ) from None
     if body is None:
         raise ValidationFailed("The multipart body needs a 'report' part (JSON).", field="report")
     return body, data

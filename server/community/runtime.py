@@ -18,6 +18,7 @@ from server.alerts.webhooks import WebhookDeliverer
 from server.api.ratelimit import RateLimiter
 from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
+from server.web.sessions import Sessions
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Community:
     deliverer: WebhookDeliverer
     #: Registrable domains of the top-sites list: a report on one of them is about one page.
     popular: frozenset[str]
+    #: Moderator web-page sign-ins.
+    sessions: Sessions = field(default_factory=Sessions)
     #: Set when an alert is written, so webhook delivery starts at once instead of on its tick.
     alerted: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -13,6 +13,8 @@ from server.detectors.impersonation import ImpersonationDetector
 from server.detectors.known_fakes import KnownFakesDetector
 from server.detectors.lists import ListsDetector
 from server.detectors.lookalike import LookalikeDetector
+from server.detectors.scam_text import ScamTextDetector
+from server.detectors.text_patterns import TextPatternsDetector
 from server.detectors.url_cues import UrlCuesDetector
 from server.scoring.detector import Detector
 from server.scoring.resources import Resources
@@ -23,6 +25,8 @@ DETECTORS: tuple[type[Detector], ...] = (
     LookalikeDetector,
     ImpersonationDetector,
     KnownFakesDetector,
+    TextPatternsDetector,
+    ScamTextDetector,
     AiLabelsDetector,
 )
 

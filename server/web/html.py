@@ -28,10 +28,16 @@ def join(parts: Iterable[str]) -> Markup:
     return Markup("".join(esc(p) for p in parts))
 
 
-def tag(name: str, content: object = "", **attrs: object) -> Markup:
-    """``<name attr="…">content</name>`` with the content and every attribute escaped."""
+VOID_ELEMENTS = frozenset({"input", "br", "meta", "img"})
+
+
+def tag(element: str, content: object = "", /, **attrs: object) -> Markup:
+    """``<element attr="…">content</element>`` with the content and every attribute escaped
+    (``class_`` → ``class``, ``data_case`` → ``data-case``)."""
     shown = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
-    return Markup(f"<{name}{shown}>{esc(content)}</{name}>")
+    if element in VOID_ELEMENTS:
+        return Markup(f"<{element}{shown}>")
+    return Markup(f"<{element}{shown}>{esc(content)}</{element}>")
 
 
 PAGE = Template(

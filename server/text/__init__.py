@@ -1,0 +1,1 @@
+"""Message text: normalisation, extraction of links, phones and wallets, model features."""

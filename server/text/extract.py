@@ -1,0 +1,165 @@
+"""What a message points to: links, phone numbers and crypto wallet addresses.
+
+Extraction is conservative: a wallet must pass its checksum (Base58Check for Bitcoin legacy
+and TRON addresses, bech32/bech32m for ``bc1…``), an EVM address must be exactly 40 hex digits,
+a phone number must look like one (a leading ``+``, a trunk ``0``, a Chinese mobile
+``1[3-9]…`` or separators between digit groups) and not like a date. A bare domain
+("claim-eth.top/x") counts as a link only when it ends in a real top-level domain; the link
+pipeline decides whether it is readable.
+
+Shared with the celebrity-impersonation check (claims in a post) and OCR'd text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: Links, phones and wallets kept per message; a message listing more is itself odd, and
+#: the link pipeline's batch has a size limit.
+MAX_ITEMS = 20
+
+#: URL characters: anything but spaces, quotes, brackets and CJK (Chinese text runs on
+#: straight after a link: "点击https://u.example.cn/qAE9U立即参与").
+_URL_CHARS = r"[^\s<>\"'“”‘’()\[\]{}\u3000-\u9fff\uff00-\uffef]"
+_SCHEME_URL = re.compile(r"(?<![a-z0-9.-])(?:https?://|www\.)" + _URL_CHARS + "+", re.I)
+_BARE_DOMAIN = re.compile(
+    r"(?<![a-z0-9@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,18}))"
+    r"(/" + _URL_CHARS + r"*)?(?![a-z0-9@-])",
+    re.I,
+)
+_TRAILING = ".,;:!?)]}'\"。，！？；：）】"
+
+_EVM = re.compile(r"(?<![0-9a-zA-Z])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
+_BASE58 = re.compile(r"(?<![0-9a-zA-Z])[13T][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9a-zA-Z])")
+_BECH32 = re.compile(r"(?<![0-9a-zA-Z])bc1[02-9ac-hj-np-z]{11,71}(?![0-9a-zA-Z])", re.I)
+
+_PHONE = re.compile(r"(?<![\w+])(\+?\d[\d\s().-]{5,20}\d)(?!\w)")
+_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    chain: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """Links (as written), phone numbers (as written, with their digits) and wallets."""
+
+    links: tuple[str, ...] = ()
+    phones: tuple[tuple[str, str], ...] = ()
+    wallets: tuple[Wallet, ...] = ()
+
+    def as_details(self) -> dict[str, list[object]]:
+        """The ``extracted`` field of a text verdict."""
+        return {
+            "links": list(self.links),
+            "phones": [{"text": text, "digits": digits} for text, digits in self.phones],
+            "wallets": [{"chain": w.chain, "address": w.address} for w in self.wallets],
+        }
+
+
+def extract(text: str, is_tld: Callable[[str], bool] | None = None) -> Extracted:
+    """Links, phones and wallets in ``text`` (NFKC-normalised: full-width ``ｈｔｔｐ`` counts).
+
+    ``is_tld`` (``SuffixList.is_suffix``) lets bare domains count; without it only links with
+    a scheme or ``www.`` are taken.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    wallets = _wallets(text)
+    wallet_spans = {w.address for w in wallets}
+    links = _links(text, is_tld, wallet_spans)
+    phones = _phones(_SCHEME_URL.sub(" ", text), wallet_spans)
+    return Extracted(links, phones, wallets)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))[:MAX_ITEMS]
+
+
+def _links(text: str, is_tld: Callable[[str], bool] | None, wallets: set[str]) -> tuple[str, ...]:
+    found = [m.group(0).rstrip(_TRAILING) for m in _SCHEME_URL.finditer(text)]
+    if is_tld is not None:
+        rest = _SCHEME_URL.sub(" ", text)
+        for match in _BARE_DOMAIN.finditer(rest):
+            if is_tld(match.group(2).lower()) and match.group(0) not in wallets:
+                found.append(match.group(0).rstrip(_TRAILING))
+    return tuple(_unique(found))
+
+
+def _phones(text: str, wallets: set[str]) -> tuple[tuple[str, str], ...]:
+    found: dict[str, tuple[str, str]] = {}
+    for match in _PHONE.finditer(text):
+        raw = match.group(1).strip()
+        digits = re.sub(r"\D", "", raw)
+        if not 7 <= len(digits) <= 15 or _DATE.match(raw) or raw in wallets:
+            continue
+        separated = bool(re.search(r"\d[\s().-]+\d", raw))
+        looks_like_phone = (
+            raw.startswith("+")
+            or digits.startswith("0")
+            or re.fullmatch(r"1[3-9]\d{9}", digits) is not None
+            or re.fullmatch(r"[48]00\d{7}", digits) is not None
+            or (separated and len(digits) >= 8)
+        )
+        if looks_like_phone and digits not in found:
+            found[digits] = (raw, ("+" if raw.startswith("+") else "") + digits)
+    return tuple(list(found.values())[:MAX_ITEMS])
+
+
+def _wallets(text: str) -> tuple[Wallet, ...]:
+    found: list[Wallet] = [Wallet("evm", m.group(0)) for m in _EVM.finditer(text)]
+    for match in _BASE58.finditer(text):
+        address = match.group(0)
+        payload = _base58check(address)
+        if payload is None:
+            continue
+        if address[0] == "T" and payload[0] == 0x41 and len(payload) == 21:
+            found.append(Wallet("tron", address))
+        elif address[0] in "13" and payload[0] in (0x00, 0x05) and len(payload) == 21:
+            found.append(Wallet("bitcoin", address))
+    for match in _BECH32.finditer(text):
+        if _bech32_valid(match.group(0).lower()):
+            found.append(Wallet("bitcoin", match.group(0)))
+    unique = {w.address: w for w in found}
+    return tuple(list(unique.values())[:MAX_ITEMS])
+
+
+def _base58check(address: str) -> bytes | None:
+    number = 0
+    for char in address:
+        number = number * 58 + _B58_ALPHABET.index(char)
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    raw = b"\0" * (len(address) - len(address.lstrip("1"))) + raw
+    if len(raw) < 5:
+        return None
+    payload, checksum = raw[:-4], raw[-4:]
+    digest = hashlib.sha256(hashlib.sha256(payload).digest()).digest()
+    return payload if digest[:4] == checksum else None
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    check = 1
+    for value in values:
+        top = check >> 25
+        check = (check & 0x1FFFFFF) << 5 ^ value
+        for i in range(5):
+            check ^= generator[i] if (top >> i) & 1 else 0
+    return check
+
+
+def _bech32_valid(address: str) -> bool:
+    hrp, _, data = address.rpartition("1")
+    values = [_BECH32_CHARSET.index(c) for c in data]
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    # 1: bech32 (segwit v0), 0x2BC830A3: bech32m (taproot and later).
+    return _bech32_polymod(expanded + values) in (1, 0x2BC830A3)

@@ -1,0 +1,71 @@
+"""Hashed character n-gram features of a message: the scam-text model's only input.
+
+One module shared by training (``models/scam_text/train.py``) and serving
+(``server/detectors/scam_text.py``), so the two cannot drift; the golden outputs pin it.
+
+Character n-grams work on both scripts without a language switch: Chinese has no spaces, so
+1-3 character grams are its words and phrases; for Latin text 2-4 grams plus whole words
+carry spelling variants ("fr33", "c1aim") that a word vocabulary would miss. Digits are
+folded to ``0`` and links to one marker so the model learns "a phone number" or "a link",
+not particular numbers. Counts are log-scaled and L2-normalised, so long texts do not shout.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+
+import numpy as np
+
+#: Feature-space size (a power of two). Part of the model: changing it needs retraining.
+DIM = 1 << 16
+#: Character n-gram lengths.
+NGRAMS = (1, 2, 3, 4)
+#: Only the first characters count (the model saw texts of this length at most).
+MAX_CHARS = 2000
+#: Bumped whenever anything below changes what a text maps to.
+FEATURES_VERSION = "1"
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.I)
+_DIGITS = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"[a-z][a-z0-9']+")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), lower case, links and digits folded, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    text = _URL.sub(" \u2192 ", text)
+    text = _DIGITS.sub("0", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _grams(normalized: str) -> list[str]:
+    padded = f" {normalized} "
+    grams = [padded[i : i + n] for n in NGRAMS for i in range(len(padded) - n + 1)]
+    grams.extend("w:" + word for word in _WORDS.findall(normalized))
+    return grams
+
+
+def hashed(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, values)`` of the non-zero features of one text (sparse form)."""
+    counts: dict[int, int] = {}
+    for gram in _grams(normalize(text)):
+        index = zlib.crc32(gram.encode("utf-8")) & (DIM - 1)
+        counts[index] = counts.get(index, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    values = np.log1p(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+    values /= np.float32(np.linalg.norm(values))
+    return indices, values.astype(np.float32)
+
+
+def dense(texts: list[str]) -> np.ndarray:
+    """``[len(texts), DIM]`` float32: the model's input for a batch."""
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for row, text in enumerate(texts):
+        indices, values = hashed(text)
+        out[row, indices] = values
+    return out

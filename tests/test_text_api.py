@@ -1,0 +1,91 @@
+"""POST /v1/check/text over HTTP: patterns, the classifier and the links inside, one verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.server import RunningServer
+
+
+def check(server: RunningServer, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
+    response = server.request("POST", "/v1/check/text", json_body=body)
+    assert response.status == status, response.body
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _by_code(verdict: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for reason in verdict["reasons"]:
+        found.setdefault(reason["code"], []).append(reason)
+    return found
+
+
+def test_a_police_safe_account_script_is_likely_scam_with_each_reason_explained(
+    server: RunningServer,
+) -> None:
+    verdict = check(
+        server,
+        {
+            "text": "您好，我是公安局民警，您的银行账户涉嫌洗钱，请立即将资金转入安全账户配合调查，不得告诉他人",
+            "lang": "zh",
+        },
+    )
+    assert verdict["verdict"] == "likely_scam"
+    reasons = _by_code(verdict)
+    patterns = {r["details"]["pattern"] for r in reasons["text_patterns.match"]}
+    assert {"safe_account", "impersonating_authorities"} <= patterns
+    [model] = reasons["scam_text.classifier"]
+    assert model["details"]["p_scam"] >= model["details"]["threshold"]
+    assert "安全账户" in " ".join(r["message"] for r in reasons["text_patterns.match"])
+    assert set(verdict["detectors"]) >= {"text_patterns", "scam_text"}
+
+
+def test_the_classifier_alone_makes_a_message_suspicious_never_more(server: RunningServer) -> None:
+    verdict = check(server, {"text": "Claim your free $PEPE airdrop now, limited spots"})
+    assert [r["code"] for r in verdict["reasons"]] == ["scam_text.classifier"]
+    assert verdict["verdict"] == "suspicious"
+
+
+def test_a_blocklisted_link_inside_a_message_is_scored_and_named(server: RunningServer) -> None:
+    verdict = check(
+        server,
+        {"text": "Polkadot airdrop is live! Connect at https://polkadot-dot.info/claim today"},
+    )
+    assert verdict["verdict"] == "likely_scam"
+    assert "lists.blocked_domain" in _by_code(verdict)
+    assert verdict["extracted"]["links"] == ["https://polkadot-dot.info/claim"]
+    [link] = verdict["links"]
+    assert link["registrable_domain"] == "polkadot-dot.info"
+    assert "lists.blocked_domain" in link["codes"]
+
+
+def test_phones_and_wallets_are_reported_as_facts_not_reasons(server: RunningServer) -> None:
+    verdict = check(
+        server,
+        {
+            "text": "Dinner money: send it to 0x52908400098527886E0F7030069857D2E4169EE7 "
+            "or call me on +44 20 7946 0958"
+        },
+    )
+    assert verdict["extracted"]["wallets"] == [
+        {"chain": "evm", "address": "0x52908400098527886E0F7030069857D2E4169EE7"}
+    ]
+    assert verdict["extracted"]["phones"] == [
+        {"text": "+44 20 7946 0958", "digits": "+442079460958"}
+    ]
+    assert verdict["links"] == []
+
+
+def test_an_ordinary_message_has_no_known_signals(server: RunningServer) -> None:
+    verdict = check(server, {"text": "明天下午三点在车站见面，记得带伞"})
+    assert verdict["verdict"] == "no_known_signals"
+    assert verdict["reasons"] == []
+
+
+def test_bad_bodies_get_a_clear_error(server: RunningServer) -> None:
+    too_long = check(server, {"text": "x" * 10_001}, status=400)
+    assert too_long["code"] == "validation_failed" and "10000" in too_long["error"]
+    assert check(server, {"text": 42}, status=400)["code"] == "validation_failed"
+    assert check(server, {"text": ""}, status=400)["code"] == "validation_failed"
+    assert check(server, {"message": "hi"}, status=400)["code"] == "validation_failed"
