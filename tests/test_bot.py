@@ -203,3 +203,54 @@ def test_stickers_polls_big_files_and_edited_messages(
             assert said.text.startswith("🚨 Likely a scam")
 
     asyncio.run(scenario())
+
+
+def test_report_conversation_and_the_report_button_reach_the_moderation_queue(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            chat = {"message_id": 3, "date": 0, "chat": {"id": ANN, "type": "private"}}
+            fake.message(ANN, ANN, "/report")
+            await fake.wait_for("sendMessage", lambda c: c.text.startswith("What do you want"))
+            fake.message(ANN, ANN, "https://doctor-wang-cure.example/order")
+            await fake.wait_for("sendMessage", lambda c: c.text.startswith("Where did you see"))
+            fake.message(ANN, ANN, "Facebook ad")
+            categories = await fake.wait_for("sendMessage", lambda c: "kind of scam" in c.text)
+            assert "c:celebrity" in _buttons(categories.params)
+            fake.press(ANN, "c:celebrity", chat)
+            consent = await fake.wait_for("sendMessage", lambda c: "authorities" in c.text)
+            assert _buttons(consent.params) == ["k:yes", "k:no"]
+            fake.press(ANN, "k:no", chat)
+            done = await fake.wait_for("sendMessage", lambda c: "reached the moderators" in c.text)
+            case_id = int(done.text.split("case ")[1].rstrip(")."))
+            case = await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")
+            assert case.json()["category"] == "celebrity"
+            assert case.json()["display"] == "doctor-wang-cure.example"
+
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, f"and this one {SCAM}")
+            verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            report = next(b for b in _buttons(verdict.params) if b.startswith("r:"))
+            fake.press(ANN, report, chat)
+            await fake.wait_for(
+                "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
+            )
+
+    asyncio.run(scenario())
+
+
+def test_a_flood_from_one_person_is_slowed_down_without_a_crash(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            for i in range(30):
+                fake.message(ANN, ANN, f"https://example-{i}.com/")
+            await fake.wait_for("sendMessage", lambda c: c.text.startswith("You're sending a lot"))
+            mark = len(fake.calls)
+            fake.message(BEN, BEN, SCAM)  # someone else is not slowed down
+            other = await fake.wait_for("sendMessage", lambda c: c.chat_id == BEN, after=mark)
+            assert other.text.startswith("🚨 Likely a scam")
+
+    asyncio.run(scenario())
