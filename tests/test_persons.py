@@ -249,3 +249,54 @@ def test_the_cli_adds_enrols_edits_and_retires(
     assert '"马斯克"' in shown and '"Musk"' in shown  # the old alias lives on in the revisions
     code, _, err = fakewatch(capsys, db, "persons", "add", "Li")
     assert code == 1 and "at least" in err
+
+
+# --- the ordinary checks carry impersonation evidence ------------------------------------------
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
+
+
+def test_a_protected_name_with_a_scam_claim_and_link_in_a_text_check(api: RunningServer) -> None:
+    person_id = create(api, name="Elon Musk", aliases=["马斯克"], official_domains=["tesla.com"])[
+        "id"
+    ]
+    scam = "马斯克粉丝福利：免费领取比特币，名额有限，立即访问 musk-gift.vip 领取"
+    verdict = api.request("POST", "/v1/check/text", json_body={"text": scam, "lang": "zh"}).json()
+    assert verdict["verdict"] == "likely_scam"
+    (reason,) = [r for r in verdict["reasons"] if r["detector"] == "impersonation"]
+    assert reason["details"]["person_id"] == person_id
+    assert "musk-gift.vip" in reason["message"] and "tesla.com" in reason["message"]
+    news = "马斯克周一在柏林工厂发表讲话。"
+    verdict = api.request("POST", "/v1/check/text", json_body={"text": news}).json()
+    assert not [r for r in verdict["reasons"] if r["detector"] == "impersonation"]
+
+
+@needs_photos
+@pytest.mark.skipif(not CJK_FONT.is_file(), reason="needs fonts-noto-cjk to draw the ad")
+def test_a_face_ad_in_a_media_check_names_face_claim_and_link(api: RunningServer) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    person_id = create(api, official_domains=["zhangwenhong-official.cn"])["id"]
+    assert enrol(api, person_id, (PHOTOS / "img1.jpg").read_bytes()).status == 201
+    ad = Image.new("RGB", (900, 600), (255, 248, 230))
+    photo = Image.open(PHOTOS / "img2.jpg").convert("RGB")  # the same person, another photo
+    photo.thumbnail((380, 380))
+    ad.paste(photo, (20, 100))
+    draw = ImageDraw.Draw(ad)
+    font = ImageFont.truetype(str(CJK_FONT), 34, index=2)
+    for y, line in (
+        (120, "这款保健品根治糖尿病"),
+        (180, "限时特惠 立即抢购"),
+        (260, "health-zwh.shop"),
+    ):
+        draw.text((430, y), line, font=font, fill=(120, 20, 20))
+    body, headers = multipart(jpeg(ad))
+    response = api.request("POST", "/v1/check/media?lang=en", body=body, headers=headers)
+    assert response.status == 200, response.body
+    verdict = response.json()
+    assert verdict["verdict"] == "likely_scam"
+    reason = next(r for r in verdict["reasons"] if r["detector"] == "impersonation")
+    assert reason["details"]["person_id"] == person_id
+    assert reason["details"]["similarity"] >= reason["details"]["threshold"]
+    assert "The face matches 张文宏" in reason["message"]
+    assert "health-zwh.shop" in reason["message"]
