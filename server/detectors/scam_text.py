@@ -82,9 +82,9 @@ class ScamTextDetector:
             ),
             Example(
                 ContentKind.TEXT,
-                "Elon Musk is giving away 5000 BTC! Send 0.1 BTC to the address and get 0.2 BTC back instantly",
+                "Connect your wallet to claim the airdrop before it ends, limited spots",
                 expect=code,
-                why="crypto giveaway doubling",
+                why="airdrop wallet-drainer lure",
             ),
             Example(
                 ContentKind.TEXT,
