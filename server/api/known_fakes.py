@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from server.api.body import dumps, int_param, query_params
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import MediaError, NotFound, ValidationFailed
+from server.errors import NotFound, UnprocessableContent, ValidationFailed
 from server.keys import KeyRole
 from server.media.bank import KnownFake, Status
 from server.media.decode import DecodeLimits
@@ -58,7 +58,7 @@ def _status(raw: str | None, *, allowed: tuple[Status, ...]) -> Status | None:
 
 
 def _fake_id(request: web.Request) -> int:
-    raw = request.match_info["fake_id"]
+    raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise NotFound("No known fake with that id.")
     return int(raw)
@@ -92,7 +92,7 @@ async def add_known_fake(request: web.Request) -> web.Response:
             engine.resources,
         )
     except EnrolError as exc:
-        raise MediaError(str(exc), code="media_low_information") from None
+        raise UnprocessableContent(str(exc), code="media_low_information") from None
 
     def write(db: Database) -> int:
         return queries.add(
@@ -154,7 +154,7 @@ async def export_known_fakes(request: web.Request) -> web.Response:
     return web.json_response(data, dumps=dumps)
 
 
-@routes.get("/v1/known-fakes/{fake_id}")
+@routes.get("/v1/known-fakes/{id}")
 async def get_known_fake(request: web.Request) -> web.Response:
     await request.app[AUTH].require(request, KeyRole.MODERATOR)
     query_params(request, ())
@@ -176,13 +176,13 @@ async def _set_status(request: web.Request, status: Status) -> web.Response:
     return web.json_response(entry.describe(), dumps=dumps)
 
 
-@routes.post("/v1/known-fakes/{fake_id}/retire")
+@routes.post("/v1/known-fakes/{id}/retire")
 async def retire_known_fake(request: web.Request) -> web.Response:
     """Stop matching an entry (kept, with its hashes, for the record)."""
     return await _set_status(request, Status.RETIRED)
 
 
-@routes.post("/v1/known-fakes/{fake_id}/confirm")
+@routes.post("/v1/known-fakes/{id}/confirm")
 async def confirm_known_fake(request: web.Request) -> web.Response:
     """A pending (or retired) entry starts matching."""
     return await _set_status(request, Status.CONFIRMED)

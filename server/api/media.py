@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
@@ -56,6 +57,10 @@ async def read_form(
 ) -> Upload:
     """Read a multipart form with one file under ``max_media_bytes`` and short text fields;
     unknown fields are refused (``validation_failed``)."""
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"Send multipart/form-data with the media in the field '{file_field}'."
+        )
     allowed_set = set(allowed)
     limit = request.app[SETTINGS].max_media_bytes
     upload = Upload()
@@ -94,10 +99,12 @@ async def read_form(
             raise ValidationFailed(f"At most {MAX_PARTS} form fields.")
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge("The upload is larger than the server accepts.") from None
-    except (ValueError, AssertionError, RuntimeError) as exc:
+    except (ValueError, AssertionError, RuntimeError, HttpProcessingError) as exc:
         if isinstance(exc, ValidationFailed):
             raise
-        raise ValidationFailed(f"The multipart body cannot be read: {str(exc)[:100]}.") from None
+        # HttpProcessingError: a part's headers are malformed (aiohttp's multipart parser).
+        reason = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+        raise ValidationFailed(f"The multipart body cannot be read: {reason[:100]}.") from None
     if not seen_file:
         raise ValidationFailed(
             f"Send the media in the multipart field '{file_field}'.", field=file_field
@@ -149,7 +156,9 @@ def client_hashes(value: Any) -> dict[str, tuple[str, ...]]:
 async def check_media(request: web.Request) -> web.Response:
     """One image or video (multipart ``file``), or its hashes (JSON) -> the verdict object."""
     await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
-    query_params(request, ("lang",))
+    query_lang = query_params(request, ("lang",)).get("lang")
+    if query_lang is not None:
+        string_field(query_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     settings = request.app[SETTINGS]
     loop = asyncio.get_running_loop()
     body_lang: str | None = None
