@@ -209,7 +209,7 @@ def test_enrolment_needs_multipart_and_an_active_person(api: RunningServer) -> N
     assert as_json.status == 415
     body, headers = multipart(b"x", field="photo")
     wrong_field = api.request("POST", f"/v1/persons/{person_id}/faces", body=body, headers=headers)
-    assert wrong_field.status == 400 and wrong_field.json()["field"] == "file"
+    assert wrong_field.status == 400 and wrong_field.json()["code"] == "validation_failed"
     api.request("DELETE", f"/v1/persons/{person_id}")
     assert enrol(api, person_id, b"x").status == 404
 

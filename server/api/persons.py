@@ -18,18 +18,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from sqlite_utils import Database as SqliteDb
 
 from server.api.body import dumps, int_param, json_object, query_params
+from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import (
-    MediaTooLarge,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from server.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from server.keys import KeyRole
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import FaceDetector
@@ -39,9 +34,6 @@ from server.persons.records import check_fields
 from server.persons.registry import FIELDS, PersonInvalid
 
 routes = web.RouteTableDef()
-
-#: Multipart parts read at most before ``file`` must have come (a form with a few fields).
-MAX_PARTS = 4
 
 
 def _person_id(request: web.Request) -> int:
@@ -155,7 +147,11 @@ async def enrol_face(request: web.Request) -> web.Response:
     exists = await request.app[DB].read(lambda db: store.person_record(db, person_id))
     if exists is None or exists["retired"]:
         raise NotFound(f"No active person with id {person_id}.")
-    data = await _read_file(request)
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType(
+            "Send the photo as multipart/form-data with the photo in the field 'file'."
+        )
+    data = (await read_form(request, ())).data
     engine = request.app[ENGINE]
     limits = DecodeLimits.from_settings(request.app[SETTINGS])
 
@@ -195,35 +191,3 @@ async def enrol_face(request: web.Request) -> web.Response:
         status=201 if created else 200,
         dumps=dumps,
     )
-
-
-async def _read_file(request: web.Request) -> bytes:
-    """The ``file`` part of a multipart form, read under the media byte limit."""
-    if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType(
-            "Send the photo as multipart/form-data with the photo in the field 'file'."
-        )
-    limit = request.app[SETTINGS].max_media_bytes
-    try:
-        reader = await request.multipart()
-        for _ in range(MAX_PARTS):
-            part = await reader.next()
-            if part is None:
-                break
-            if not isinstance(part, BodyPartReader) or part.name != "file":
-                continue
-            chunks, size = [], 0
-            while chunk := await part.read_chunk(65_536):
-                size += len(chunk)
-                if size > limit:
-                    raise MediaTooLarge(
-                        f"The photo is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES).",
-                        code="media_too_large",
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge("The upload is larger than the server accepts.") from None
-    except (ValueError, AssertionError, RuntimeError) as exc:
-        raise ValidationFailed(f"The multipart body cannot be read: {str(exc)[:100]}.") from None
-    raise ValidationFailed("Send the photo in the multipart field 'file'.", field="file")
