@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
 from telegram import Bot  # noqa: E402
 from telegram.ext import ApplicationBuilder  # noqa: E402
 
-from bot.delivery import OVERALL_PER_S, PER_CHAT_GAP_S, Pacer, drain_outbox  # noqa: E402
+from bot.delivery import BURST, IN_FLIGHT, OVERALL_PER_S, PER_CHAT_GAP_S, Pacer, drain_outbox  # noqa: E402
 from bot.state import BotState  # noqa: E402
 from tests.support.fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 
@@ -121,8 +121,8 @@ async def fan_out(
 
 
 async def naive(url: str, bot: Bot, count: int) -> float:
-    """The peer: the same Bot and fake, no pacing, 10 in flight."""
-    gate = asyncio.Semaphore(10)
+    """The peer: the same Bot and fake, no pacing, as many in flight as the bot allows."""
+    gate = asyncio.Semaphore(IN_FLIGHT)
 
     async def one(chat_id: int) -> None:
         async with gate:
@@ -155,7 +155,7 @@ async def main(args: argparse.Namespace, url: str) -> None:
             print(f"wall time                   {elapsed:.1f} s")
             print(f"achieved rate               {len(accepted) / elapsed:.1f} msg/s")
             print(
-                f"max in any 1 s window       {window_max(accepted)}  (limit 30; pacer {OVERALL_PER_S:.0f})"
+                f"max in any 1 s window       {window_max(accepted)}  (limit 30; pacer {OVERALL_PER_S:.0f}/s + burst {BURST})"
             )
             print(f"429 RetryAfter received     {refused}  (every {args.flood_every}th send)")
             print(

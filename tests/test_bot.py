@@ -254,3 +254,21 @@ def test_a_flood_from_one_person_is_slowed_down_without_a_crash(
             assert other.text.startswith("🚨 Likely a scam")
 
     asyncio.run(scenario())
+
+
+def test_a_chinese_scam_script_gets_an_explained_answer_in_chinese(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    script = "您好，我是公安局的民警，您的账户涉嫌洗钱，请立即把资金转到安全账户配合调查。"
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.message(ANN, ANN, script, language_code="zh-hans")
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            assert reply.text.startswith("🚨 很可能是诈骗")
+            assert "安全账户" in reply.text  # the server's reason, in the user's language
+            markup = reply.params["reply_markup"]
+            assert isinstance(markup, dict)
+            assert markup["inline_keyboard"][1][0]["text"] == "为什么？"
+
+    asyncio.run(scenario())
