@@ -117,6 +117,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder holding the ONNX model folders (default: `models/` of the source checkout).",
     ),
     Setting("onnx_threads", 1, "Threads one ONNX inference may use (2 cores: keep 1)."),
+    Setting(
+        "ocr",
+        "auto",
+        "Read text in checked media: auto (a face or text seen, or the client asks), asked, off.",
+    ),
+    Setting("ocr_timeout_s", 10.0, "Seconds a media check waits for OCR before going without."),
+    Setting("ocr_max_side", 960, "Long side, in pixels, pictures are reduced to before OCR."),
     Setting("max_text_chars", 10_000, "Longest message POST /v1/check/text accepts, in characters."),
     Setting("telegram_token", "", "Telegram bot token from @BotFather (`fakewatch bot`).", secret=True),
     Setting(
@@ -180,6 +187,9 @@ class Settings:
     log_level: str = "info"
     models_dir: str = ""
     onnx_threads: int = 1
+    ocr: str = "auto"
+    ocr_timeout_s: float = 10.0
+    ocr_max_side: int = 960
     max_text_chars: int = 10_000
     telegram_token: str = ""
     telegram_api_url: str = "https://api.telegram.org"
@@ -252,6 +262,8 @@ def _check(settings: Settings) -> None:
         "webhook_timeout_s",
         "onnx_threads",
         "max_text_chars",
+        "ocr_timeout_s",
+        "ocr_max_side",
     )
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -260,6 +272,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    if settings.ocr not in ("auto", "asked", "off"):
+        raise SettingsError("FAKEWATCH_OCR must be auto, asked or off")
     if not 0.0 < settings.face_match_distance < 2.0:
         raise SettingsError("FAKEWATCH_FACE_MATCH_DISTANCE must be between 0 and 2 (default 0.6)")
     if settings.admin_key and len(settings.admin_key) < 16:

@@ -17,6 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
+from server.api.media_text import ocr_requested, read_media_text
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
 from server.errors import (
     MediaTooLarge,
@@ -162,13 +163,15 @@ async def check_media(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     loop = asyncio.get_running_loop()
     body_lang: str | None = None
+    ocr_asked = False
     if request.content_type == "application/json":
         body = await json_object(request, allowed=("hashes", "lang"), required=("hashes",))
         if "lang" in body:
             body_lang = string_field(body["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
         item = MediaItem.from_hashes(client_hashes(body["hashes"]))
     elif request.content_type == "multipart/form-data":
-        upload = await read_form(request, ("lang",))
+        upload = await read_form(request, ("lang", "ocr"))
+        ocr_asked = ocr_requested(upload.fields.get("ocr"))
         if "lang" in upload.fields:
             body_lang = string_field(
                 upload.fields["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0
@@ -185,9 +188,16 @@ async def check_media(request: web.Request) -> web.Response:
         request.headers.get("Accept-Language"),
     )
     engine = request.app[ENGINE]
+    # Text read from the picture first: the impersonation detector judges a face with it.
+    media_text = await read_media_text(request.app, item, asked=ocr_asked)
     (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], request.app[CPU])
-    extra = {"matches": media_matches(scored.evidence), "media": describe_media(item)}
-    verdict = engine.render(scored, lang, [ContentKind.MEDIA], extra=extra)
+    scored = scored.merge(media_text.scored)
+    extra = {
+        "matches": media_matches(scored.evidence),
+        "media": describe_media(item),
+        "text": media_text.report,
+    }
+    verdict = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
     return web.json_response(verdict, dumps=dumps)
 
 

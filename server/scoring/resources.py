@@ -15,6 +15,7 @@ from server.links.redirectors import Redirectors
 from server.links.url import LinkParser
 from server.lists import ListIndexHolder
 from server.media.bank import KnownFakesHolder
+from server.media.ocr import OcrEngine
 from server.onnx_runtime import ModelStore
 from server.persons.embed import FaceEmbedder
 from server.persons.registry import PersonIndexHolder
@@ -55,6 +56,8 @@ class Resources:
     persons: PersonIndexHolder
     #: Face embeddings (dlib 5-point + ResNet), loaded on first use and then shared.
     embedder: FaceEmbedder
+    #: OCR for text inside media (``server/media/ocr.py``), loaded on first use, cached by hash.
+    ocr: OcrEngine
 
     @classmethod
     def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:
@@ -76,4 +79,5 @@ class Resources:
             persons=PersonIndexHolder(),
             known_fakes=KnownFakesHolder(),
             embedder=FaceEmbedder(),
+            ocr=OcrEngine(max_side=settings.ocr_max_side),
         )
