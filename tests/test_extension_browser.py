@@ -9,12 +9,14 @@ the interstitial, banner, popup and marked links land in ``test-artifacts/extens
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from tests.support.browser import REPO, Browser, launch, require_chromium, wait_until
 from tests.support.pages import LocalSites, page, start_sites
@@ -236,6 +238,90 @@ def test_server_unreachable_never_blocks_and_badge_says_offline(
         tab.close()
     finally:
         sites.down = False
+
+
+def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Any:
+    """A smooth random texture with shapes (no photo of anyone): detailed enough to hash."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    low = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(low, "RGB").resize(size, Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.integers(0, size[0] - 80), rng.integers(0, size[1] - 80)
+        w, h = rng.integers(30, 160, 2)
+        draw.rectangle((x, y, x + w, y + h), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    return image
+
+
+def jpeg(image: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def add_known_fake(fw: RunningServer, data: bytes) -> None:
+    boundary = "fw-ext-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="label"\r\n\r\n'
+            "Fake giveaway ad\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    added = fw.request(
+        "POST",
+        "/v1/known-fakes",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert added.status == 201, added.body
+
+
+def test_check_image_on_a_known_fake_and_send_it_to_telegram(
+    browser: Browser, fw: RunningServer, sites: LocalSites
+) -> None:
+    fake = picture(8)
+    add_known_fake(fw, jpeg(fake))
+    # The ad on the page is a smaller re-encoded copy of the banked fake.
+    copy = jpeg(fake.resize((480, 360)))
+    sites.routes["/ad.jpg"] = lambda _r: web.Response(body=copy, content_type="image/jpeg")
+    sites.routes["/feed"] = lambda _r: page("Feed", "<p>Sponsored</p><img id='ad' src='/ad.jpg'>")
+    tab = visit(browser, sites.url("news-site.example", "/feed"))
+    tab.wait_for_selector("#ad")
+    tid = tab_id(browser, sites.url("news-site.example", "/feed"))
+    src = sites.url("news-site.example", "/ad.jpg")
+    info = {"menuItemId": "fw-check-image", "mediaType": "image", "srcUrl": src, "frameId": 0}
+    result = browser.sw_eval(
+        "([info, id]) => self.fakewatch.onContextMenu(info, {id})", [info, tid]
+    )
+    assert result["verdict"] == "likely_scam", result
+    assert result["matches"], result
+    bubble = tab.wait_for_selector('[data-fakewatch-bubble][data-fakewatch-verdict="likely_scam"]')
+    assert bubble is not None
+    browser.screenshot(tab, "image-bubble")
+
+    # Link this browser to a Telegram chat with the bot's one-time code, then forward the ad.
+    code = fw.request("POST", "/v1/relay/codes", json_body={"chat_id": 4242}).json()["code"]
+    options = browser.context.new_page()
+    options.goto(browser.extension_url("options.html"))
+    options.fill("#code", code)
+    options.click("#link")
+    options.wait_for_selector("#linked:not([hidden])")
+    browser.screenshot(options, "options")
+    options.close()
+    info = {**info, "menuItemId": "fw-telegram", "pageUrl": sites.url("news-site.example", "/feed")}
+    sent = browser.sw_eval("([info, id]) => self.fakewatch.onContextMenu(info, {id})", [info, tid])
+    assert sent["ok"] is True, sent
+    pending = fw.request("GET", "/v1/relay/pending").json()["items"]
+    mine = [i for i in pending if i["chat_id"] == 4242 and i["kind"] == "image"]
+    assert mine and mine[0]["verdict"] == "likely_scam" and mine[0]["url"] == src
+    tab.close()
 
 
 def test_every_string_exists_in_every_locale() -> None:

@@ -47,23 +47,38 @@
     const k = block.k | 0;
     const data = b64ToBytes(block.data);
     const total = data.length * 8;
-    let bit = 0;
+    // 32 bits starting at byte b (bytes past the end read as 0).
+    const word = (b) => ((data[b] << 24) | (data[b + 1] << 16) | (data[b + 2] << 8) | data[b + 3]) >>> 0;
+    // n <= 25 bits starting at bit `at`, MSB first.
+    const bits = (at, n) => (n === 0 ? 0 : ((word(at >> 3) << (at & 7)) >>> 0) >>> (32 - n));
+    const scale = 2 ** k;
+    let pos = 0;
     let value = Number(block.first);
     out[0] = value;
     for (let i = 1; i < count; i++) {
       let q = 0;
-      while (bit < total && (data[bit >> 3] >> (7 - (bit & 7))) & 1) {
-        q++;
-        bit++;
+      for (;;) {
+        // Leading ones of the window: the unary quotient, a byte-aligned 32-bit read at a time.
+        const off = pos & 7;
+        const ones = Math.clz32(~((word(pos >> 3) << off) >>> 0));
+        if (ones < 32 - off) {
+          q += ones;
+          pos += ones + 1;
+          break;
+        }
+        q += 32 - off;
+        pos += 32 - off;
+        if (pos > total) throw new Error("corrupt prefix update");
       }
-      bit++; // the terminating zero
-      let rem = 0;
-      for (let j = 0; j < k; j++) {
-        rem = rem * 2 + ((data[bit >> 3] >> (7 - (bit & 7))) & 1);
-        bit++;
+      let rem;
+      if (k <= 25) {
+        rem = bits(pos, k);
+      } else {
+        rem = bits(pos, k - 16) * 65536 + bits(pos + k - 16, 16);
       }
-      value += q * 2 ** k + rem + 1;
-      if (value > 0xffffffff) throw new Error("prefix out of range: corrupt update");
+      pos += k;
+      value += q * scale + rem + 1;
+      if (value > 0xffffffff || pos > total) throw new Error("corrupt prefix update");
       out[i] = value;
     }
     return out;
