@@ -171,7 +171,7 @@ def open_set(shared: Path, emb: Embeddings, limit: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--open-set", type=int, default=539, help="unenrolled probes (0: skip)")
+    parser.add_argument("--open-set", type=int, default=200, help="unenrolled probes (0: skip)")
     args = parser.parse_args()
     emb = Embeddings()
     started = time.perf_counter()
