@@ -50,8 +50,9 @@ def test_reasons_come_with_a_sentence_in_the_requested_language(server: RunningS
     chinese = check(server, "https://eth-giveaway-claim.top/", lang="zh")
     assert english["reasons"] and chinese["reasons"]
     assert [r["code"] for r in english["reasons"]] == [r["code"] for r in chinese["reasons"]]
-    assert "lure" in english["reasons"][0]["message"]
-    assert "诱导" in chinese["reasons"][0]["message"]
+    # The lure cue is one of several reasons (the domain model may rank above it).
+    assert any("lure" in r["message"] for r in english["reasons"])
+    assert any("诱导" in r["message"] for r in chinese["reasons"])
 
 
 def test_accept_language_picks_chinese(server: RunningServer) -> None:

@@ -268,6 +268,15 @@ def _parse_all(
 
 
 def _score_each(detector: Detector, links: Sequence[Link | None]) -> list[Any]:
+    # A detector may offer ``prime(items)`` to do batch work once (one model call for a
+    # whole batch of domains) before ``score`` is asked item by item; it is only a speed-up,
+    # so a failure there is logged and the items are scored one by one.
+    prime = getattr(detector, "prime", None)
+    if prime is not None:
+        try:
+            prime([link for link in links if link is not None])
+        except Exception:
+            log.exception("detector prime failed", extra={"detector": detector.name})
     found: list[Any] = []
     for link in links:
         if link is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.detectors.ai_labels import AiLabelsDetector
+from server.detectors.domain_model import DomainModelDetector
 from server.detectors.impersonation import ImpersonationDetector
 from server.detectors.known_fakes import KnownFakesDetector
 from server.detectors.lists import ListsDetector
@@ -23,6 +24,7 @@ DETECTORS: tuple[type[Detector], ...] = (
     ListsDetector,
     UrlCuesDetector,
     LookalikeDetector,
+    DomainModelDetector,
     ImpersonationDetector,
     KnownFakesDetector,
     TextPatternsDetector,

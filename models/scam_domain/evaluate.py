@@ -1,0 +1,52 @@
+"""Held-out figures of a scam-domain model, run through ``server.onnx_runtime``.
+
+Shared by ``export.py`` and ``bench/models.py``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.scam_domain.dataset import Domain
+from server.links.domain_features import DomainFeaturizer
+from server.onnx_runtime import OnnxModel
+
+
+def probabilities(
+    model: OnnxModel, featurizer: DomainFeaturizer, domains: Sequence[Domain], batch: int = 1024
+) -> np.ndarray:
+    parts = []
+    for start in range(0, len(domains), batch):
+        rows = [
+            featurizer.hashed(d.label, d.suffix, d.private_suffix)
+            for d in domains[start : start + batch]
+        ]
+        parts.append(model.run(featurizer.batch(rows))["p_scam"])
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def flagged_fraction(probs: np.ndarray, threshold: float) -> float:
+    return float(np.mean(probs >= threshold)) if len(probs) else 0.0
+
+
+def latency_us(
+    model: OnnxModel, featurizer: DomainFeaturizer, domains: Sequence[Domain], batch: int
+) -> tuple[float, float]:
+    """Microseconds per domain: (features + model, model alone), median over batches."""
+    total, inference = [], []
+    for start in range(0, len(domains) - batch + 1, batch):
+        chunk = domains[start : start + batch]
+        t0 = time.perf_counter()
+        feeds = featurizer.batch(
+            [featurizer.hashed(d.label, d.suffix, d.private_suffix) for d in chunk]
+        )
+        t1 = time.perf_counter()
+        model.run(feeds)
+        t2 = time.perf_counter()
+        total.append((t2 - t0) * 1e6 / batch)
+        inference.append((t2 - t1) * 1e6 / batch)
+    return statistics.median(total), statistics.median(inference)

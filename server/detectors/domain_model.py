@@ -1,0 +1,136 @@
+"""The unseen-scam-domain model as a link detector.
+
+Scores the registrable domain (``claim-metamask.io``, ``metamask-io.pages.dev``) with the
+model in ``models/scam_domain``. Role: SUPPORTING with weight 0.5, exactly the
+``SUSPICIOUS_AT`` line: alone it makes a verdict ``suspicious``, never ``likely_scam``; beside
+a lookalike it is the corroboration that turns "looks like a brand" into ``likely_scam``.
+Its threshold keeps held-out legitimate domains flagged under 0.5 % (model card).
+
+Domains in the bundled top-sites list are not "unseen" and are skipped. Scores are cached
+per registrable domain, since a page's links share few domains.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from server.links.domain_features import DomainFeaturizer
+from server.links.url import Link
+from server.onnx_runtime import ModelError
+from server.scoring.detector import ContentKind, Example, Messages, example
+from server.scoring.evidence import Evidence, Role
+from server.scoring.resources import Resources
+
+MODEL = "scam_domain"
+#: See the module docstring: equal to the combiner's SUSPICIOUS_AT, on purpose.
+WEIGHT = 0.5
+#: Registrable domains whose score is remembered (a few MB at most).
+CACHE_SIZE = 100_000
+#: Domains per model call in ``prime``: big enough to amortise the call, small enough that
+#: the padded batch stays a few hundred kB.
+BATCH = 512
+
+
+class DomainModelDetector:
+    name: ClassVar[str] = "domain_model"
+    version: ClassVar[str] = "1.0"
+    kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
+    messages: ClassVar[Messages] = {
+        "domain_model.scam_like": {
+            "en": "The site name {domain} resembles the scam domains our model learned from (score {score}; flagged from {threshold}).",
+            "zh": "网站名 {domain} 与模型学过的诈骗域名相似（评分 {score}，阈值 {threshold}）。",
+        },
+    }
+
+    def __init__(self, resources: Resources) -> None:
+        self.model = resources.models.get(MODEL)
+        features = self.model.metadata.raw.get("features", {})
+        try:
+            # The vocabulary travels with the model, so editing the bundled word lists
+            # never silently changes what the model sees.
+            self.featurizer = DomainFeaturizer(features["brands"], features["lures"])
+        except KeyError:
+            raise ModelError(f"{MODEL} metadata lacks features.brands/lures") from None
+        self.threshold = self.model.metadata.thresholds["suspicious"]
+        self._known = frozenset(resources.top_sites)
+        self._cache: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def probability(self, label: str, suffix: str, private_suffix: bool) -> float:
+        row = self.featurizer.hashed(label, suffix, private_suffix)
+        return float(self.model.run(self.featurizer.batch([row]))["p_scam"][0])
+
+    def prime(self, links: Sequence[Any]) -> None:
+        """Score every uncached domain of a batch in one model call per ``BATCH`` domains
+        (the pipeline calls this before ``score``; it only fills the cache)."""
+        todo: dict[str, tuple[str, str, bool]] = {}
+        for link in links:
+            host = getattr(link, "host", None)
+            if host is None or host.is_ip:
+                continue
+            domain = host.parts.registrable
+            if domain and domain not in self._known and domain not in self._cache:
+                todo[domain] = (host.parts.label, host.parts.suffix, host.parts.private_suffix)
+        names = list(todo)
+        for start in range(0, len(names), BATCH):
+            chunk = names[start : start + BATCH]
+            rows = [self.featurizer.hashed(*todo[name]) for name in chunk]
+            scores = self.model.run(self.featurizer.batch(rows))["p_scam"]
+            self._remember(zip(chunk, (float(p) for p in scores), strict=True))
+
+    def _remember(self, scored: Iterable[tuple[str, float]]) -> None:
+        with self._lock:
+            for domain, p in scored:
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.clear()
+                self._cache[domain] = p
+
+    def score(self, content: Any) -> Sequence[Evidence]:
+        link: Link = content
+        host = link.host
+        domain = host.parts.registrable
+        if host.is_ip or not domain or domain in self._known:
+            return ()
+        p = self._cache.get(domain)
+        if p is None:
+            parts = host.parts
+            p = self.probability(parts.label, parts.suffix, parts.private_suffix)
+            self._remember([(domain, p)])
+        if p < self.threshold:
+            return ()
+        return (
+            Evidence(
+                self.name,
+                "domain_model.scam_like",
+                WEIGHT,
+                Role.SUPPORTING,
+                params={
+                    "domain": domain,
+                    "score": f"{p:.3f}",
+                    "threshold": f"{self.threshold:.3f}",
+                },
+                details={
+                    "registrable_domain": domain,
+                    "p_scam": round(p, 4),
+                    "threshold": self.threshold,
+                    "model": MODEL,
+                    "model_version": self.model.version,
+                },
+            ),
+        )
+
+    @classmethod
+    def examples(cls) -> Sequence[Example]:
+        code = ["domain_model.scam_like"]
+        return (
+            example(
+                "https://claim-metamask-airdrop.xyz/", expect=code, why="brand + lure + cheap TLD"
+            ),
+            example(
+                "https://wallet-connect-validate.top/", expect=code, why="wallet drainer shape"
+            ),
+            example("https://www.wikipedia.org/", forbid=code, why="a top site: not unseen"),
+            example("http://192.0.2.1/", forbid=code, why="no domain to judge"),
+        )
