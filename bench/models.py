@@ -1,0 +1,189 @@
+"""Every FakeWatch model on its held-out data: per-source quality and per-item latency,
+fp32 beside int8, each build loaded through the server's own loader.
+
+    .venv/bin/python bench/models.py [--shared ../shared] [--skip-domains] [--skip-text]
+
+Scam text: precision / recall / F1 of P(scam) >= threshold on the hash-held-out test split,
+per source and per language, plus "unwanted" F1 (spam or scam vs ham: the only task the UCI
+set, which has no scam label, can measure) and what the text detectors together (patterns +
+classifier) decide. Scam domains: share of 2025 H1 scam domains (never trained on) and of
+Tranco ranks 15k-20k (never trained on) flagged, evaluation-only lists, and microseconds per
+domain at batch 1 and 512. The AI-face model's figures come from ``bench/models_ai_face.py``
+when present (``run()``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from models.scam_domain import dataset as domain_data  # noqa: E402
+from models.scam_domain.evaluate import flagged_fraction, latency_us  # noqa: E402
+from models.scam_domain.evaluate import probabilities as domain_probabilities  # noqa: E402
+from models.scam_text import dataset as text_data  # noqa: E402
+from models.scam_text.evaluate import figures, latency_ms  # noqa: E402
+from models.scam_text.evaluate import probabilities as text_probabilities  # noqa: E402
+from server.engine import Engine  # noqa: E402
+from server.links.domain_features import DomainFeaturizer  # noqa: E402
+from server.onnx_runtime import ModelStore  # noqa: E402
+from server.scoring.detector import ContentKind  # noqa: E402
+from server.settings import Settings  # noqa: E402
+
+DEFAULT_SHARED = REPO.parent / "shared"
+FLAGGED = {"suspicious", "likely_scam"}
+
+
+def bench_text(shared: Path, store: ModelStore) -> None:
+    messages = [m for m in text_data.load(shared) if m.split == "test"]
+    served = store.get("scam_text")
+    threshold = served.metadata.thresholds["scam"]
+    print(
+        f"## scam_text (served: {served.metadata.raw.get('served_variant')}, "
+        f"threshold P(scam) >= {threshold}, held-out test split: {len(messages)} messages)\n"
+    )
+    rows: dict[str, dict[str, object]] = {}
+    for variant in ("fp32", "int8"):
+        model = store.get("scam_text", variant)
+        probs = text_probabilities(model, messages)
+        for r in figures(probs, messages, threshold):
+            rows.setdefault(r.group, {"n": r.n, "scam": r.positives})[variant] = r
+    print("| group | n | scam | fp32 P / R / F1 | int8 P / R / F1 | unwanted F1 fp32 / int8 |")
+    print("|---|---:|---:|---|---|---|")
+    for group, row in rows.items():
+        a, b = row["fp32"], row["int8"]
+        print(
+            f"| {group} | {row['n']} | {row['scam']} | {a.precision:.3f} / {a.recall:.3f} / "  # type: ignore[attr-defined]
+            f"{a.f1:.3f} | {b.precision:.3f} / {b.recall:.3f} / {b.f1:.3f} | "  # type: ignore[attr-defined]
+            f"{a.unwanted_f1:.3f} / {b.unwanted_f1:.3f} |"  # type: ignore[attr-defined]
+        )
+    texts = [m.text for m in messages[:400]]
+    print("\n| build | file bytes | ms/item features+model | ms/item model only |")
+    print("|---|---:|---:|---:|")
+    for variant in ("fp32", "int8"):
+        model = store.get("scam_text", variant)
+        latency_ms(model, texts[:50])  # warm-up
+        total, inference = latency_ms(model, texts)
+        print(f"| {variant} | {model.path.stat().st_size} | {total:.3f} | {inference:.3f} |")
+
+    engine = Engine.build(Settings())
+    started = time.perf_counter()
+    scored = engine.pipeline.score_sync(ContentKind.TEXT, [m.text for m in messages])
+    elapsed = time.perf_counter() - started
+    cells: Counter[tuple[str, str, str]] = Counter()
+    for message, s in zip(messages, scored, strict=True):
+        verdict = str(s.outcome().verdict)
+        label = text_data.LABELS[message.label]
+        cells[(message.source, label, "n")] += 1
+        if verdict in FLAGGED:
+            cells[(message.source, label, "flagged")] += 1
+        if verdict == "likely_scam":
+            cells[(message.source, label, "likely")] += 1
+    print(
+        f"\nText detectors together (patterns + classifier + any other TEXT detector), "
+        f"{elapsed * 1000 / len(messages):.2f} ms/message:\n"
+    )
+    print("| source | label | n | suspicious or worse | likely_scam |")
+    print("|---|---|---:|---:|---:|")
+    for source in text_data.SOURCES:
+        for label in text_data.LABELS:
+            n = cells[(source, label, "n")]
+            if n:
+                print(
+                    f"| {source} | {label} | {n} | {cells[(source, label, 'flagged')] / n:.1%} "
+                    f"| {cells[(source, label, 'likely')] / n:.1%} |"
+                )
+
+
+def bench_domains(shared: Path, store: ModelStore) -> None:
+    splits = domain_data.load(shared)
+    served = store.get("scam_domain")
+    threshold = served.metadata.thresholds["suspicious"]
+    features = served.metadata.raw["features"]
+    featurizer = DomainFeaturizer(features["brands"], features["lures"])
+    trained = {d.registrable for d in splits.scam_train + splits.legit_train}
+    extra = {
+        name: [d for d in domains if d.registrable not in trained]
+        for name, domains in domain_data.extra_scam_sets(shared, domain_data.parser()).items()
+    }
+    sets = {
+        "scam: polkadot-js 2025 H1 (unseen)": splits.scam_test,
+        **{f"scam: {name} (eval only, first 20k, untrained)": d for name, d in extra.items()},
+        "legit: Tranco 15k-20k (held out)": splits.legit_test,
+        "legit: Tranco validation (threshold)": splits.legit_val,
+    }
+    print(
+        f"\n## scam_domain (served: {served.metadata.raw.get('served_variant')}, "
+        f"threshold P(scam) >= {threshold:.4f})\n"
+    )
+    print("| set | n | flagged fp32 | flagged int8 |")
+    print("|---|---:|---:|---:|")
+    models = {v: store.get("scam_domain", v) for v in ("fp32", "int8")}
+    for name, domains in sets.items():
+        flagged = [
+            flagged_fraction(domain_probabilities(m, featurizer, domains), threshold)
+            for m in models.values()
+        ]
+        print(f"| {name} | {len(domains)} | {flagged[0]:.2%} | {flagged[1]:.2%} |")
+    sample = splits.legit_test[:4096]
+    print(
+        "\n| build | file bytes | µs/domain batch 1 (features+model / model) | "
+        "µs/domain batch 512 (features+model / model) |"
+    )
+    print("|---|---:|---|---|")
+    for variant, model in models.items():
+        latency_us(model, featurizer, sample[:200], 1)  # warm-up
+        one = latency_us(model, featurizer, sample[:1000], 1)
+        many = latency_us(model, featurizer, sample, 512)
+        print(
+            f"| {variant} | {model.path.stat().st_size} | {one[0]:.1f} / {one[1]:.1f} | "
+            f"{many[0]:.1f} / {many[1]:.1f} |"
+        )
+    probs = domain_probabilities(models["fp32"], featurizer, splits.scam_test)
+    print(
+        f"\nscore quantiles on 2025 H1 scam domains: "
+        f"{np.quantile(probs, [0.1, 0.25, 0.5]).round(3).tolist()} (10/25/50 %)"
+    )
+
+
+def bench_ai_face() -> None:
+    path = REPO / "bench" / "models_ai_face.py"
+    if not path.exists():
+        print("\n## ai_face: bench/models_ai_face.py not present")
+        return
+    spec = importlib.util.spec_from_file_location("models_ai_face", path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print("\n## ai_face (bench/models_ai_face.py)\n")
+    module.run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--skip-text", action="store_true")
+    parser.add_argument("--skip-domains", action="store_true")
+    parser.add_argument("--skip-ai-face", action="store_true")
+    args = parser.parse_args()
+    store = ModelStore()
+    if not args.skip_text:
+        bench_text(args.shared, store)
+    if not args.skip_domains:
+        bench_domains(args.shared, store)
+    if not args.skip_ai_face:
+        bench_ai_face()
+
+
+if __name__ == "__main__":
+    main()
