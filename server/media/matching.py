@@ -36,6 +36,8 @@ THRESHOLDS: dict[HashKind, int] = {HashKind.PDQ: 52, HashKind.PHASH: 10, HashKin
 
 #: Below this many hashes a full scan is faster than probing buckets.
 SCAN_LIMIT = 200_000
+#: Largest per-chunk probe radius worth a multi-index (radius 2: 137 probes per chunk).
+MAX_PROBE_RADIUS = 2
 _CHUNK_BITS = 16
 
 
@@ -59,37 +61,56 @@ class HashMatch:
 class _KindIndex:
     """Every bank hash of one kind, with a multi-index once the bank is large."""
 
-    def __init__(self, bits: int, rows: np.ndarray) -> None:
+    def __init__(self, bits: int, rows: np.ndarray, threshold: int) -> None:
         self.bits = bits
-        self.rows = rows  # (n, bits // 8) uint8
+        self.rows = np.ascontiguousarray(rows)  # (n, bits // 8) uint8
         self.size = rows.shape[0]
+        self._columns: list[np.ndarray] = []
         self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
-        if self.size >= SCAN_LIMIT:
+        # A multi-index pays only while each chunk's probe radius stays small: at PDQ's
+        # threshold (52 of 256 bits, radius 3 per 16-bit chunk) it probes 11,000 buckets per
+        # query and loses to the plain scan, so PDQ is always scanned (bench/media_speed.py).
+        radius = threshold // max(1, bits // _CHUNK_BITS)
+        if self.size >= SCAN_LIMIT and radius <= MAX_PROBE_RADIUS:
             words = rows.view(">u2")  # (n, bits // 16) big-endian 16-bit chunks
             for c in range(words.shape[1]):
                 keys = words[:, c].astype(np.int64)
                 order = np.argsort(keys, kind="stable").astype(np.uint32)
-                starts = np.zeros(1 << _CHUNK_BITS + 1, dtype=np.int64)
+                starts = np.zeros((1 << _CHUNK_BITS) + 1, dtype=np.int64)
                 np.cumsum(np.bincount(keys, minlength=1 << _CHUNK_BITS), out=starts[1:])
                 self._chunks.append((order, starts))
+        else:
+            # The scan reads one contiguous column of 64-bit words at a time: numpy's sum over
+            # a short row axis is ~50x slower than adding four columns (measured); the rows
+            # themselves are then not needed.
+            words = self.rows.view(np.uint64)
+            self._columns = [np.ascontiguousarray(words[:, j]) for j in range(words.shape[1])]
+            self.rows = np.empty((0, bits // 8), np.uint8)
 
     def nbytes(self) -> int:
-        return int(self.rows.nbytes + sum(o.nbytes + s.nbytes for o, s in self._chunks))
+        columns = sum(c.nbytes for c in self._columns)
+        return int(self.rows.nbytes + columns + sum(o.nbytes + s.nbytes for o, s in self._chunks))
 
     def within(self, query: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers within ``threshold`` bits of ``query`` (one packed hash) and distances."""
         if self.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         if not self._chunks:
-            dist = np.bitwise_count(self.rows ^ query).sum(axis=1, dtype=np.int64)
+            dist = self._scan(query.view(np.uint64))
             hit = np.flatnonzero(dist <= threshold)
-            return hit, dist[hit]
+            return hit, dist[hit].astype(np.int64)
         candidates = self._candidates(query, threshold)
         if candidates.size == 0:
             return candidates.astype(np.int64), candidates.astype(np.int64)
         dist = np.bitwise_count(self.rows[candidates] ^ query).sum(axis=1, dtype=np.int64)
         keep = dist <= threshold
         return candidates[keep].astype(np.int64), dist[keep]
+
+    def _scan(self, query_words: np.ndarray) -> np.ndarray:
+        dist = np.bitwise_count(self._columns[0] ^ query_words[0]).astype(np.uint16)
+        for column, word in zip(self._columns[1:], query_words[1:], strict=True):
+            dist += np.bitwise_count(column ^ word)
+        return np.asarray(dist)
 
     def _candidates(self, query: np.ndarray, threshold: int) -> np.ndarray:
         words = query.view(">u2")
@@ -140,14 +161,64 @@ class HashIndex:
                 self._pd.append((entry, region.region, phash, dhash))
 
     def freeze(self) -> HashIndex:
-        self._pdq_index = _KindIndex(256, _rows([h for _, _, h in self._pdq], 32))
-        self._pdq_owner = np.array([e for e, _, _ in self._pdq], dtype=np.int64)
-        self._pdq_region = [r for _, r, _ in self._pdq]
-        self._ph_index = _KindIndex(64, _rows([p for _, _, p, _ in self._pd], 8))
-        self._dh_rows = _rows([d for _, _, _, d in self._pd], 8)
-        self._pd_owner = np.array([e for e, _, _, _ in self._pd], dtype=np.int64)
-        self._pd_region = [r for _, r, _, _ in self._pd]
-        self.size = len(self._pdq) + len(self._pd)
+        names = sorted({r for _, r, _ in self._pdq} | {r for _, r, _, _ in self._pd})
+        code = {name: i for i, name in enumerate(names)}
+        return self._frozen(
+            names,
+            pdq=_rows([h for _, _, h in self._pdq], 32),
+            pdq_owner=np.array([e for e, _, _ in self._pdq], dtype=np.int64),
+            pdq_region=np.array([code[r] for _, r, _ in self._pdq], dtype=np.int16),
+            phash=_rows([p for _, _, p, _ in self._pd], 8),
+            dhash=_rows([d for _, _, _, d in self._pd], 8),
+            pd_owner=np.array([e for e, _, _, _ in self._pd], dtype=np.int64),
+            pd_region=np.array([code[r] for _, r, _, _ in self._pd], dtype=np.int16),
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        region_names: Sequence[str],
+        *,
+        pdq: np.ndarray,
+        pdq_owner: np.ndarray,
+        pdq_region: np.ndarray,
+        phash: np.ndarray | None = None,
+        dhash: np.ndarray | None = None,
+        pd_owner: np.ndarray | None = None,
+        pd_region: np.ndarray | None = None,
+    ) -> HashIndex:
+        """An index straight from packed rows (bulk loads and the 10M-hash benchmark)."""
+        empty8 = np.empty((0, 8), np.uint8)
+        return cls()._frozen(
+            list(region_names),
+            pdq=pdq,
+            pdq_owner=pdq_owner,
+            pdq_region=pdq_region,
+            phash=phash if phash is not None else empty8,
+            dhash=dhash if dhash is not None else empty8,
+            pd_owner=pd_owner if pd_owner is not None else np.empty(0, np.int64),
+            pd_region=pd_region if pd_region is not None else np.empty(0, np.int16),
+        )
+
+    def _frozen(
+        self,
+        names: list[str],
+        *,
+        pdq: np.ndarray,
+        pdq_owner: np.ndarray,
+        pdq_region: np.ndarray,
+        phash: np.ndarray,
+        dhash: np.ndarray,
+        pd_owner: np.ndarray,
+        pd_region: np.ndarray,
+    ) -> HashIndex:
+        self._names = names
+        self._pdq_index = _KindIndex(256, pdq, THRESHOLDS[HashKind.PDQ])
+        self._pdq_owner, self._pdq_region = pdq_owner, pdq_region
+        self._ph_index = _KindIndex(64, phash, THRESHOLDS[HashKind.PHASH])
+        self._dh_rows = dhash
+        self._pd_owner, self._pd_region = pd_owner, pd_region
+        self.size = int(pdq.shape[0] + phash.shape[0])
         self._pdq, self._pd = [], []
         self.frozen = True
         return self
@@ -157,6 +228,7 @@ class HashIndex:
             self._pdq_index.nbytes()
             + self._ph_index.nbytes()
             + int(self._dh_rows.nbytes + self._pdq_owner.nbytes + self._pd_owner.nbytes)
+            + int(self._pdq_region.nbytes + self._pd_region.nbytes)
         )
 
     def match(self, query: Sequence[RegionHash]) -> list[HashMatch]:
@@ -182,7 +254,7 @@ class HashIndex:
                     "pdq",
                     int(d),
                     limit,
-                    self._pdq_region[row],
+                    self._names[self._pdq_region[row]],
                     region.region,
                     region.frame,
                 )
@@ -199,7 +271,7 @@ class HashIndex:
                         "phash+dhash",
                         int(d),
                         limit,
-                        self._pd_region[row],
+                        self._names[self._pd_region[row]],
                         region.region,
                         region.frame,
                     )

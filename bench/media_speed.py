@@ -1,0 +1,211 @@
+"""Media speed: a 1080p check vs PIL's draft decode, bank lookups at 1M/10M hashes, and
+/healthz latency while the media endpoint is saturated.
+
+1. ``check``: server-side work for one 1080p JPEG (``decode_media`` + every MEDIA detector
+   the server runs, through the real ``Pipeline``), beside the time PIL alone takes to
+   draft-decode the same file (the peer, same run). Target <= 1.5x.
+2. ``lookup``: ``HashIndex.match`` for one picture's query regions against 1M and 10M
+   synthetic random hashes (PDQ, and pHash+dHash), with the index's memory. Target <= 2 ms
+   at 10M, <= 1 GB.
+3. ``healthz``: the real server under N concurrent media checks; p50/p99 of /healthz.
+   Target p99 <= 20 ms.
+
+    .venv/bin/python bench/media_speed.py [--sizes 1000000,10000000] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from server.engine import Engine  # noqa: E402
+from server.media.decode import DecodeLimits, decode_media  # noqa: E402
+from server.media.hashing import HashKind, RegionHash  # noqa: E402
+from server.media.matching import HashIndex  # noqa: E402
+from server.scoring.detector import ContentKind  # noqa: E402
+from server.settings import Settings  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+
+
+def photo_1080p() -> bytes:
+    """The shared 1080p press photo re-encoded (read from ../shared, never copied)."""
+    source = SHARED / "data" / "images" / "celebrities" / "face_recognition" / "obama-1080p.jpg"
+    image = Image.open(source).convert("RGB").resize((1920, 1080))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def bench_check(repeat: int) -> None:
+    data = photo_1080p()
+    engine = Engine.build(Settings())
+    limits = DecodeLimits()
+
+    def draft_only() -> None:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (1024, 1024))
+            img.load()
+
+    def decode_only() -> None:
+        decode_media(data, limits)
+
+    def full_check() -> None:
+        item = decode_media(data, limits)
+        engine.pipeline.score_sync(ContentKind.MEDIA, [item])
+
+    def known_fakes_only() -> None:
+        item = decode_media(data, limits)
+        detector = next(d for d in engine.detectors if d.name == "known_fakes")
+        detector.score(item)
+
+    for fn in (draft_only, full_check):  # warm-up (model sessions, first-call costs)
+        fn()
+    rows = [
+        ("PIL draft decode alone (peer)", draft_only),
+        ("decode_media (draft + orient + RGB + sha256)", decode_only),
+        ("decode + known_fakes detector", known_fakes_only),
+        ("decode + every MEDIA detector (server path)", full_check),
+    ]
+    print(
+        f"1080p JPEG ({len(data)} bytes), median of {repeat}, media detectors: "
+        + ", ".join(engine.pipeline.versions(ContentKind.MEDIA))
+    )
+    base = None
+    for name, fn in rows:
+        median = statistics.median(timed(fn, repeat))
+        base = base or median
+        print(f"  {name:48s} {median * 1000:8.1f} ms  {median / base:5.1f}x")
+
+
+def bench_lookup(sizes: list[int]) -> None:
+    rng = np.random.default_rng(1)
+    query = [
+        RegionHash(
+            f"q{i}",
+            {
+                HashKind.PDQ: rng.integers(0, 256, 32, dtype=np.uint8).tobytes(),
+                HashKind.PHASH: rng.integers(0, 256, 8, dtype=np.uint8).tobytes(),
+                HashKind.DHASH: rng.integers(0, 256, 8, dtype=np.uint8).tobytes(),
+            },
+            100,
+        )
+        for i in range(10)
+    ]
+    print("lookup: 10 query regions (one picture) against N random bank hashes of each kind")
+    for size in sizes:
+        started = time.perf_counter()
+        index = HashIndex.from_arrays(
+            ["full"],
+            pdq=rng.integers(0, 256, (size, 32), dtype=np.uint8),
+            pdq_owner=np.arange(size, dtype=np.int64) // 12,
+            pdq_region=np.zeros(size, dtype=np.int16),
+            phash=rng.integers(0, 256, (size, 8), dtype=np.uint8),
+            dhash=rng.integers(0, 256, (size, 8), dtype=np.uint8),
+            pd_owner=np.arange(size, dtype=np.int64) // 12,
+            pd_region=np.zeros(size, dtype=np.int16),
+        )
+        built = time.perf_counter() - started
+        index.match(query)
+        per_picture = statistics.median(timed(lambda: index.match(query), 5))
+        one = statistics.median(timed(lambda: index.match(query[:1]), 20))
+        print(
+            f"  N={size:>10,}: build {built:6.1f} s, memory {index.nbytes() / 2**20:7.0f} MiB,"
+            f" one region {one * 1000:7.2f} ms, one picture (10 regions) {per_picture * 1000:7.1f} ms"
+        )
+        del index
+
+
+async def bench_healthz(seconds: float, clients: int) -> None:
+    import aiohttp
+
+    from tests.support.server import ADMIN_KEY, start_server
+
+    data = photo_1080p()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp))
+        try:
+            async with aiohttp.ClientSession() as session:
+                headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+                stop = time.monotonic() + seconds
+                done = 0
+
+                async def media_client() -> None:
+                    nonlocal done
+                    while time.monotonic() < stop:
+                        form = aiohttp.FormData()
+                        form.add_field("file", data, filename="x.jpg", content_type="image/jpeg")
+                        async with session.post(
+                            server.url + "/v1/check/media", data=form, headers=headers
+                        ) as response:
+                            await response.read()
+                            done += response.status == 200
+
+                async def probe() -> list[float]:
+                    samples = []
+                    await asyncio.sleep(1.0)
+                    while time.monotonic() < stop:
+                        started = time.perf_counter()
+                        async with session.get(server.url + "/healthz") as response:
+                            await response.read()
+                        samples.append(time.perf_counter() - started)
+                        await asyncio.sleep(0.05)
+                    return samples
+
+                results = await asyncio.gather(probe(), *(media_client() for _ in range(clients)))
+                samples = sorted(results[0])
+            p50 = samples[len(samples) // 2] * 1000
+            p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000
+            print(
+                f"healthz under {clients} concurrent 1080p media checks for {seconds:.0f} s:"
+                f" {len(samples)} probes, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max"
+                f" {samples[-1] * 1000:.1f} ms; media checks done {done}"
+                f" ({done / seconds:.1f}/s)"
+            )
+        finally:
+            server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--only", choices=("check", "lookup", "healthz"))
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.only in (None, "check"):
+        bench_check(args.repeat)
+    if args.only in (None, "lookup"):
+        bench_lookup([int(s) for s in args.sizes.split(",")])
+    if args.only in (None, "healthz"):
+        asyncio.run(bench_healthz(args.seconds, args.clients))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
