@@ -130,8 +130,8 @@ def bench_lookup(sizes: list[int]) -> None:
         )
         built = time.perf_counter() - started
         index.match(query)
-        per_picture = statistics.median(timed(lambda: index.match(query), 5))
-        one = statistics.median(timed(lambda: index.match(query[:1]), 20))
+        per_picture = statistics.median(timed(lambda idx=index: idx.match(query), 5))
+        one = statistics.median(timed(lambda idx=index: idx.match(query[:1]), 20))
         print(
             f"  N={size:>10,}: build {built:6.1f} s, memory {index.nbytes() / 2**20:7.0f} MiB,"
             f" one region {one * 1000:7.2f} ms, one picture (10 regions) {per_picture * 1000:7.1f} ms"
