@@ -399,11 +399,16 @@ chrome.webNavigation.onDOMContentLoaded.addListener(async (details) => {
   if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
   const state = await startCheck(details.tabId, details.url);
   if (state.result && state.result.verdict === "suspicious") await injectBanner(details.tabId, state);
+  // Where "Go back" on a warning returns to: the last page of this tab that was not blocked
+  // (history.back() could land on the blocked page itself when it had committed).
+  if (!(state.result && state.result.verdict === "likely_scam")) {
+    await chrome.storage.session.set({ [`last:${details.tabId}`]: details.url });
+  }
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {
   cache.redirected.delete(tabId);
-  chrome.storage.session.remove([tabKey(tabId), `blocked:${tabId}`]);
+  chrome.storage.session.remove([tabKey(tabId), `blocked:${tabId}`, `last:${tabId}`]);
 });
 
 // --- Link scan (popup "Scan this page") ----------------------------------------------------
@@ -716,6 +721,11 @@ const HANDLERS = {
   },
   async blockedState({ tabId }) {
     return (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`] || null;
+  },
+  async goBack({ tabId }) {
+    const last = (await chrome.storage.session.get(`last:${tabId}`))[`last:${tabId}`];
+    await chrome.tabs.update(tabId, { url: last || "chrome://newtab/" });
+    return { ok: true, url: last || null };
   },
   async continueAnyway({ tabId, url }) {
     const host = FW.hostOf(url);

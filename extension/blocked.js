@@ -27,11 +27,8 @@
   if (server && state) $("details").href = FW.verdictPageUrl(server, `http://${state.host}/`);
   else $("details").remove();
 
-  $("back").addEventListener("click", () => {
-    // The warning replaced the page in history: one step back is the page before it.
-    if (history.length > 1) history.back();
-    else location.replace("about:blank");
-  });
+  // Back to the last page of this tab that was not blocked (the worker remembers it).
+  $("back").addEventListener("click", () => send({ type: "goBack", tabId }));
   $("continue").addEventListener("click", () => send({ type: "continueAnyway", tabId, url }));
   $("mistake").addEventListener("click", () => {
     $("mistake-form").style.display = "block";
