@@ -247,3 +247,36 @@ def test_other_content_types_are_refused(bank_server: RunningServer) -> None:
         "POST", "/v1/check/media", body=jpeg(picture(10)), headers={"Content-Type": "image/jpeg"}
     )
     assert (response.status, response.json()["code"]) == (415, "unsupported_media_type")
+
+
+def slideshow(stills: list[Image.Image], seconds_each: int = 1, fps: int = 5) -> bytes:
+    """An MP4 showing each still for ``seconds_each`` s, a keyframe at every second."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"g": str(fps)}
+        for still in stills:
+            frame_data = np.asarray(still.convert("RGB"))
+            for _ in range(seconds_each * fps):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame_data, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_a_known_fake_inside_a_video_is_reported_with_its_timestamp(
+    bank_server: RunningServer,
+) -> None:
+    fake = picture(11)
+    fake_id = add_fake(bank_server, fake, label="Deepfake clip")
+    video = slideshow([picture(12), picture(13), fake])
+    verdict = check(bank_server, video)
+    assert verdict["media"]["kind"] == "video"
+    (match,) = [m for m in verdict["matches"] if m["id"] == fake_id]
+    assert match["timestamp"] == pytest.approx(2.0, abs=0.01)
+    assert verdict["verdict"] == "likely_scam"
+    assert verdict["reasons"][0]["code"] == "known_fakes.match_in_video"
