@@ -55,7 +55,7 @@ class DomainModelDetector:
             raise ModelError(f"{MODEL} metadata lacks features.brands/lures") from None
         self.threshold = self.model.metadata.thresholds["suspicious"]
         self._known = frozenset(resources.top_sites)
-        self._cache: dict[str, float] = {}
+        self._cache: dict[str, tuple[Evidence, ...]] = {}
         self._lock = threading.Lock()
 
     def probability(self, label: str, suffix: str, private_suffix: bool) -> float:
@@ -81,11 +81,13 @@ class DomainModelDetector:
             self._remember(zip(chunk, (float(p) for p in scores), strict=True))
 
     def _remember(self, scored: Iterable[tuple[str, float]]) -> None:
+        # The evidence itself is cached (immutable), so a repeated domain costs a lookup.
+        found = [(domain, self._evidence(domain, p)) for domain, p in scored]
         with self._lock:
-            for domain, p in scored:
+            for domain, evidence in found:
                 if len(self._cache) >= CACHE_SIZE:
                     self._cache.clear()
-                self._cache[domain] = p
+                self._cache[domain] = evidence
 
     def score(self, content: Any) -> Sequence[Evidence]:
         link: Link = content
@@ -93,11 +95,15 @@ class DomainModelDetector:
         domain = host.parts.registrable
         if host.is_ip or not domain or domain in self._known:
             return ()
-        p = self._cache.get(domain)
-        if p is None:
+        evidence = self._cache.get(domain)
+        if evidence is None:
             parts = host.parts
             p = self.probability(parts.label, parts.suffix, parts.private_suffix)
             self._remember([(domain, p)])
+            evidence = self._evidence(domain, p)
+        return evidence
+
+    def _evidence(self, domain: str, p: float) -> tuple[Evidence, ...]:
         if p < self.threshold:
             return ()
         return (
