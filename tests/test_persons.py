@@ -35,7 +35,12 @@ DOCTOR = {
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("persons"))
+    # Generous time limits: on a loaded 2-core machine OCR and face embedding can exceed the
+    # production defaults, and a partial verdict is not what these tests are about.
+    running = start_server(
+        tmp_path_factory.mktemp("persons"),
+        env={"FAKEWATCH_OCR_TIMEOUT_S": "120", "FAKEWATCH_DETECTOR_TIMEOUT_MS": "60000"},
+    )
     yield running
     assert running.stop() == 0, running.stderr()
     assert "Traceback" not in running.stderr()
