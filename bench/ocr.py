@@ -18,6 +18,7 @@ and whether the expected words were read. Ratios are against the peer.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -73,14 +74,18 @@ def main() -> None:
         "screenshot 1920x1080": ad(1920, 1080),
         "no text 1080x1350": Image.new("RGB", (1080, 1350), (60, 90, 120)),
     }
+    # Seconds are wall time: on a shared machine they grow with the load, the ratio does not.
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores)")
     print(
-        f"{'image':22} {'peer s':>7} {'ours s':>7} {'ratio':>6} {'probe s':>8} "
+        f"{'image':22} {'peer s':>7} {'ours s':>7} {'ratio':>6} {'ours cpu s':>10} {'probe s':>8} "
         f"{'cached ms':>9}  words read (ours / peer)"
     )
     for name, image in cases.items():
         bgr = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
         peer_s = median_seconds(lambda bgr=bgr: peer(bgr), args.repeat)
+        cpu_started = time.process_time()
         ours_s = median_seconds(lambda image=image: ours.read(image), args.repeat)
+        ours_cpu = (time.process_time() - cpu_started) / args.repeat
         probe_s = median_seconds(lambda image=image: ours.has_text_region(image), args.repeat)
         ours.read(image, key=name)
         cached_ms = median_seconds(lambda image=image, name=name: ours.read(image, key=name), 5)
@@ -91,9 +96,11 @@ def main() -> None:
         peer_found = sum(w in peer_text for w in EXPECT)
         expected = len(EXPECT) if "no text" not in name else 0
         print(
-            f"{name:22} {peer_s:7.2f} {ours_s:7.2f} {ours_s / peer_s:6.2f} {probe_s:8.3f} "
+            f"{name:22} {peer_s:7.2f} {ours_s:7.2f} {ours_s / peer_s:6.2f} {ours_cpu:10.2f} {probe_s:8.3f} "
             f"{cached_ms * 1000:9.3f}  {found}/{expected} / {peer_found}/{expected}"
         )
+
+    print(f"load average after: {os.getloadavg()[0]:.1f} (2 cores)")
 
 
 if __name__ == "__main__":
