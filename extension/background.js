@@ -23,6 +23,7 @@ const cache = {
   inflight: new Map(),
   updating: null,
   redirected: new Map(),
+  refreshCheckedAt: 0,
 };
 
 // --- Settings and storage ------------------------------------------------------------------
@@ -140,12 +141,16 @@ async function setOffline(offline, detail) {
 
 // --- The local prefix set ------------------------------------------------------------------
 
-async function loadSet() {
-  const s = await settings();
-  const stored = await chrome.storage.local.get(["prefixSet", "prefixServer", "prefixVersion"]);
-  if (stored.prefixServer !== s.serverUrl || typeof stored.prefixSet !== "string") return null;
-  const key = `${stored.prefixServer}#${stored.prefixVersion}`;
+// The decoded set, from memory when storage still holds the same version (a navigation then
+// costs one small storage read), else decoded again from storage (after a worker restart).
+async function loadSet(s) {
+  s = s || (await settings());
+  const meta = await chrome.storage.local.get(["prefixServer", "prefixVersion"]);
+  if (meta.prefixServer !== s.serverUrl) return null;
+  const key = `${meta.prefixServer}#${meta.prefixVersion}`;
   if (cache.set && cache.setKey === key) return cache.set;
+  const stored = await chrome.storage.local.get("prefixSet");
+  if (typeof stored.prefixSet !== "string") return null;
   cache.set = FW.setFromB64(stored.prefixSet);
   cache.setKey = key;
   return cache.set;
@@ -193,15 +198,18 @@ async function updatePrefixes({ force = false } = {}) {
   }
 }
 
+// At most one staleness check a minute from navigations (each costs a storage read).
 function refreshSoon() {
+  if (Date.now() - (cache.refreshCheckedAt || 0) < 60_000) return;
+  cache.refreshCheckedAt = Date.now();
   updatePrefixes().catch(() => {});
 }
 
 // --- Verdicts for a page address -----------------------------------------------------------
 
 // Private check: hash the URL's expressions on the device; ask the server only on a hit.
-async function privateVerdict(url, lang) {
-  const set = await loadSet();
+async function privateVerdict(url, lang, s) {
+  const set = await loadSet(s);
   if (!set) return { result: null, offline: true, requests: 0 };
   const hashes = await FW.hashExpressions(url);
   const hits = hashes.filter((h) => FW.hasPrefix(set, h.prefix));
@@ -253,24 +261,19 @@ async function domainVerdict(url, lang) {
   return result;
 }
 
-async function isServerHost(host) {
-  const s = await settings();
-  return FW.hostOf(s.serverUrl) === host;
-}
-
 // The verdict for one navigation, never throwing: offline means "don't know", never "block".
 async function checkUrl(url) {
   const s = await settings();
   const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
   const host = FW.hostOf(url);
-  if (!host || (await isServerHost(host))) return { url, host, result: null, skipped: true };
+  if (!host || FW.hostOf(s.serverUrl) === host) return { url, host, result: null, skipped: true };
   const allowed = await chrome.storage.session.get(`allow:${host}`);
   if (allowed[`allow:${host}`]) return { url, host, result: null, allowed: true };
   refreshSoon();
   let result = null;
   let offline = false;
   try {
-    const local = await privateVerdict(url, lang);
+    const local = await privateVerdict(url, lang, s);
     result = local.result;
     offline = local.offline;
     if (s.mode === "enhanced" && !FW.isFlagged(result && result.verdict)) {
@@ -496,6 +499,8 @@ async function fetchImage(srcUrl) {
     if (length > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
     const blob = await response.blob();
     if (blob.size > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
+    // An HTML error page or a login wall is not the picture the person saw.
+    if (blob.type && !/^(image|video)\//.test(blob.type)) throw new ApiError(0, "image_unreadable");
     return blob;
   } catch (err) {
     if (err instanceof ApiError) throw err;
@@ -798,6 +803,7 @@ function dropCaches() {
   cache.psl = null;
   cache.inflight.clear();
   cache.redirected.clear();
+  cache.refreshCheckedAt = 0;
 }
 
 self.fakewatch = { dropCaches, checkUrl, updatePrefixes, scanTab, onContextMenu, imageBubble, report, sendToTelegram, linkTelegram, settings, createMenus };

@@ -215,6 +215,15 @@ def test_popup_shows_the_verdict_and_scan_marks_links(browser: Browser, sites: L
     )
     browser.screenshot(popup, "popup")
     browser.screenshot(tab, "scanned-links")
+    configure(browser, lang="zh-Hant")  # the options' language wins over the browser's
+    try:
+        popup.reload()
+        popup.wait_for_selector("#verdict-name:not(:empty)")
+        assert popup.inner_text("#scan") == "掃描此網頁"
+        assert popup.inner_text("#verdict-name") == "此網頁未發現已知風險訊號。"
+        browser.screenshot(popup, "popup-zh-Hant")
+    finally:
+        configure(browser, lang="en")
     popup.close()
     tab.close()
 
@@ -326,6 +335,15 @@ def test_check_image_on_a_known_fake_and_send_it_to_telegram(
     bubble = tab.wait_for_selector('[data-fakewatch-bubble][data-fakewatch-verdict="likely_scam"]')
     assert bubble is not None
     browser.screenshot(tab, "image-bubble")
+    # A picture that cannot be fetched says so in the bubble; nothing reaches the server.
+    before = len(sites.requests("/v1/check/media"))
+    sites.routes["/missing.jpg"] = lambda _r: web.Response(status=404)
+    gone = {**info, "srcUrl": sites.url("news-site.example", "/missing.jpg")}
+    failed = browser.sw_eval(
+        "([info, id]) => self.fakewatch.onContextMenu(info, {id})", [gone, tid]
+    )
+    assert failed == {"error": "image_unreadable"}
+    assert len(sites.requests("/v1/check/media")) == before
 
     # Link this browser to a Telegram chat with the bot's one-time code, then forward the ad.
     code = fw.request("POST", "/v1/relay/codes", json_body={"chat_id": 4242}).json()["code"]
