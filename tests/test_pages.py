@@ -86,3 +86,12 @@ def test_an_item_page_finds_the_case_by_hash_only(community: RunningServer) -> N
 def test_unknown_pages_are_a_plain_404(community: RunningServer, bad: str) -> None:
     status, html = page(community, f"/r/{bad}")
     assert status == 404 and "<script>" not in html
+
+
+def test_a_text_check_links_to_the_page_of_its_template(community: RunningServer) -> None:
+    message = "【通知】您的快递丢失，理赔请加客服QQ 12345678 领取 300 元赔偿"
+    checked = community.request("POST", "/v1/check/text", json_body={"text": message}).json()
+    path = checked["verdict_url"].split(community.url, 1)[1]
+    assert "Nobody has reported this" in page(community, path + "?lang=en")[1]
+    report(community, client_key(community), kind="text", value=message.replace("300", "500"))
+    assert "Reported, under review" in page(community, path + "?lang=en")[1]

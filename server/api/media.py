@@ -19,6 +19,7 @@ from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.media_text import ocr_requested, read_media_text
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
+from server.community.media_hashes import item_hashes
 from server.errors import (
     MediaTooLarge,
     PayloadTooLarge,
@@ -32,6 +33,7 @@ from server.media.decode import DecodeLimits, decode_media
 from server.media.hashing import HashKind
 from server.media.item import MediaItem
 from server.scoring.detector import ContentKind
+from server.web.urls import media_verdict_url
 
 routes = web.RouteTableDef()
 
@@ -198,6 +200,8 @@ async def check_media(request: web.Request) -> web.Response:
         "text": media_text.report,
     }
     verdict = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
+    hashes = await loop.run_in_executor(request.app[CPU], item_hashes, item)
+    verdict["verdict_url"] = media_verdict_url(request, hashes) if hashes else None
     return web.json_response(verdict, dumps=dumps)
 
 

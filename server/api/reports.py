@@ -33,6 +33,7 @@ from server.community.items import (
     text_key,
     wallet_key,
 )
+from server.community.media_hashes import file_hashes
 from server.community.runtime import COMMUNITY
 from server.community.store import NewReport
 from server.errors import InvalidJson, PayloadTooLarge, RateLimited, ValidationFailed
@@ -247,8 +248,13 @@ async def create_report(request: web.Request) -> web.Response:
         if body.get("kind", "media") != "media":
             raise ValidationFailed("A file can only be attached to a media report.", field="kind")
         body["kind"] = "media"
-        # Until server-side perceptual hashing lands (server/media), the client sends the
-        # hashes with the file; without a pdq or phash it could not merge with near-copies.
+        # A file without client hashes is hashed here, by the media checks' own code.
+        if media_file is not None and not body.get("hashes"):
+            loop = asyncio.get_running_loop()
+            settings = request.app[SETTINGS]
+            body["hashes"] = await loop.run_in_executor(
+                request.app[CPU], file_hashes, media_file, settings
+            )
     else:
         body = await json_object(request, allowed=FIELDS, required=("kind",))
     report = parse_report(request, body, principal, None)

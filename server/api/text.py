@@ -22,6 +22,7 @@ from server.links.url import InvalidUrl, Link
 from server.scoring.detector import ContentKind
 from server.scoring.pipeline import Scored
 from server.text.extract import Extracted, extract
+from server.web.urls import text_verdict_url
 
 routes = web.RouteTableDef()
 
@@ -50,7 +51,9 @@ async def check_text(request: web.Request) -> web.Response:
             _link_summary(raw, link, s) for (raw, link), s in zip(links, link_scored, strict=True)
         ],
     }
-    return web.json_response(engine.render(scored, lang, kinds, extra), dumps=dumps)
+    verdict = engine.render(scored, lang, kinds, extra)
+    verdict["verdict_url"] = text_verdict_url(request, text)
+    return web.json_response(verdict, dumps=dumps)
 
 
 def _extract_links(engine: Engine, text: str) -> tuple[Extracted, list[tuple[str, Link]]]:
