@@ -137,7 +137,9 @@ def _permutations(domain: str) -> tuple[list[tuple[str, str]], Counter[str]]:
 
     Dropped: the original; a Tranco domain; a name whose registrable domain is a Tranco domain
     (``goo.gle.com`` lives on someone's real site); a name under a protected public suffix
-    (``hmrc0.gov.uk``: only the government registers there).
+    (``hmrc0.gov.uk``: only the government registers there), and any name whose public suffix
+    only governments, armed forces or schools may register under (``irsf.gov``,
+    ``nhyc.gov.cn``, ``atob.gov.au``): a scammer cannot own those.
     """
     import dnstwist
 
@@ -158,38 +160,62 @@ def _permutations(domain: str) -> tuple[list[tuple[str, str]], Counter[str]]:
             dropped["registrable domain is a Tranco domain"] += 1
         elif any(found.endswith("." + b) for b in suffix_brands):
             dropped["under a protected public suffix"] += 1
+        elif _restricted_suffix(suffixes.split(found).suffix):
+            dropped["under a government/military/school-only suffix"] += 1
         else:
             kept.append((name, found))
     return sorted(kept), dropped
 
 
+#: First labels of public suffixes only governments, armed forces, treaty bodies or schools
+#: can register under (gov, gov.uk, gc.ca, go.jp, gouv.fr, edu.cn, mil...).
+RESTRICTED_SUFFIX_HEADS = frozenset({"gov", "gob", "gouv", "go", "gc", "mil", "edu", "int"})
+
+
+def _restricted_suffix(suffix: str) -> bool:
+    return suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS
+
+
+def brand_classes() -> dict[str, str]:
+    """Protected domain -> its combo class (``any``, ``words``, ``none``) from the TSV."""
+    classes: dict[str, str] = {}
+    for raw in PROTECTED_BRANDS.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in raw.split("\t")]
+        if raw.lstrip().startswith("#") or len(cells) < 4:
+            continue
+        classes[cells[0].lower()] = cells[3]
+    return classes
+
+
 def lookalikes(
     brands: Sequence[str], tranco: set[str], per_fuzzer: int, seed: int, jobs: int
-) -> tuple[dict[str, list[str]], Counter[str], Counter[str]]:
+) -> tuple[dict[str, list[str]], Counter[str], Counter[str], dict[str, str]]:
     """dnstwist permutations of every brand a scammer could register, ``per_fuzzer`` at most each.
 
-    Returns the sample per fuzzer, how many each fuzzer generated before sampling, and how many
-    permutations were dropped, by reason.
+    Returns the sample per fuzzer, how many each fuzzer generated before sampling, how many
+    permutations were dropped, by reason, and the brand each permutation came from.
     """
     suffixes = Resources.load(Settings()).suffixes
     suffix_brands = tuple(b for b in brands if suffixes.is_suffix(b))
     by_fuzzer: dict[str, set[str]] = {}
-    seen: set[str] = set()
+    origin: dict[str, str] = {}
     dropped: Counter[str] = Counter()
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_init_worker, initargs=(frozenset(tranco), suffix_brands)
     ) as pool:
-        for kept, gone in pool.map(_permutations, brands, chunksize=4):
+        for brand, (kept, gone) in zip(
+            brands, pool.map(_permutations, brands, chunksize=4), strict=True
+        ):
             dropped.update(gone)
             for fuzzer, domain in kept:
-                if domain in seen:
+                if domain in origin:
                     dropped["duplicate of another brand's permutation"] += 1
                     continue
-                seen.add(domain)
+                origin[domain] = brand
                 by_fuzzer.setdefault(fuzzer, set()).add(domain)
     generated = Counter({f: len(d) for f, d in by_fuzzer.items()})
     sampled = {f: sample(sorted(d), per_fuzzer, seed) for f, d in sorted(by_fuzzer.items())}
-    return sampled, generated, dropped
+    return sampled, generated, dropped, origin
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -306,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     brands, brands_from = protected_brands(tranco, args.brands_fallback)
     t0 = time.perf_counter()
-    fuzzed, generated, dropped = lookalikes(
+    fuzzed, generated, dropped, origin = lookalikes(
         brands, tranco_set, args.per_fuzzer, args.seed, args.jobs
     )
     fuzz_seconds = time.perf_counter() - t0
@@ -324,6 +350,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         ">= 95%",
         note=f"at most {args.per_fuzzer:,} per fuzzer",
     )
+    classes = brand_classes()
+    for combo, meaning in (
+        ("any", "made-up names"),
+        ("words", "ordinary-word names"),
+        ("none", "short or common names"),
+    ):
+        members = [d for d in all_fuzzed if classes.get(origin[d]) == combo]
+        if members:
+            add(
+                f"lookalikes: dnstwist, brands marked '{combo}'",
+                members,
+                both,
+                note=f"{meaning} (protected_brands.tsv combo column)",
+            )
     mean_alone = sum(a for a, _ in fuzz_rates) / len(fuzz_rates)
     mean_full = sum(f for _, f in fuzz_rates) / len(fuzz_rates)
     rows.append(
