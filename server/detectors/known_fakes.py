@@ -26,6 +26,9 @@ from server.scoring.resources import Resources
 
 #: A confirmed known fake decides the verdict, like a blocklist hit.
 MATCH_WEIGHT = 0.97
+#: Media with more frames than this (videos, long animations) are hashed in fewer regions
+#: per frame, so 16 keyframes fit in the detector's time limit on two busy cores.
+COMPACT_FROM_FRAMES = 4
 #: Matches listed in the details (the strongest first); the reason names the best one.
 MAX_SHOWN = 5
 
@@ -59,7 +62,13 @@ class KnownFakesDetector:
             lambda: [
                 region
                 for frame, frame_faces in zip(item.frames, faces, strict=True)
-                for region in hash_regions(frame.image, frame_faces, bank=False, frame=frame.index)
+                for region in hash_regions(
+                    frame.image,
+                    frame_faces,
+                    bank=False,
+                    frame=frame.index,
+                    compact=len(item.frames) > COMPACT_FROM_FRAMES,
+                )
             ],
         )
 

@@ -60,10 +60,12 @@ MIN_GREY_STD = 6.0
 HASH_SIDE = 256
 
 #: Border stripping: a row/column is "uniform" when 92 % of its pixels are within
-#: ``_FLAT_TOLERANCE`` grey levels of its median; caption bars (text on a solid band) pass
-#: at 70 % when the band is at least 4 % of the picture. At most 35 % of each side goes.
+#: ``_FLAT_TOLERANCE`` grey levels of its median; a caption bar's rows (bold text across a
+#: solid band) keep only half their pixels on the band's colour, so they pass at 50 % when
+#: their median is the edge's colour and the band is at least 4 % of the picture. At most
+#: 35 % of each side goes.
 _FLAT_SHARE = 0.92
-_CAPTION_SHARE = 0.70
+_CAPTION_SHARE = 0.50
 _FLAT_TOLERANCE = 12
 _MAX_STRIP = 0.35
 _MIN_CAPTION = 0.04
@@ -76,6 +78,17 @@ _CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ("tr", 0.20, 0.0, 1.0, 0.80),
     ("bl", 0.0, 0.20, 0.80, 1.0),
     ("br", 0.20, 0.20, 1.0, 1.0),
+)
+
+#: Bank-only windows of 75 % of each side on a 3x3 grid: a copy cropped by a quarter, centred
+#: or not, is close to one of them. Only the bank pays (rows), never the query (time).
+_BANK_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
+    *(
+        (f"w75_{ix}{iy}", x, y, x + 0.75, y + 0.75)
+        for ix, x in enumerate((0.0, 0.125, 0.25))
+        for iy, y in enumerate((0.0, 0.125, 0.25))
+    ),
+    ("centre90", 0.05, 0.05, 0.95, 0.95),
 )
 
 #: The aligned face crop: eyes land at these fractions of a ``_FACE_SIDE`` square; the
@@ -159,7 +172,8 @@ def _strip(grey: np.ndarray, *, from_start: bool) -> int:
     medians = np.median(rows, axis=1, keepdims=True)
     share = (np.abs(rows - medians) <= _FLAT_TOLERANCE).mean(axis=1)
     flat = share >= _FLAT_SHARE
-    captionish = share >= _CAPTION_SHARE
+    same_colour = np.abs(medians[:, 0] - medians[0, 0]) <= _FLAT_TOLERANCE
+    captionish = (share >= _CAPTION_SHARE) & same_colour
     cut = _leading_true(flat)
     # A caption band: mostly one colour with text on it, ending in a flat row or the limit.
     band = _leading_true(captionish[cut:])
@@ -202,16 +216,21 @@ def aligned_face(image: Image.Image, face: Face) -> Image.Image | None:
 
 
 def regions(
-    image: Image.Image, faces: Sequence[Face], *, bank: bool
+    image: Image.Image, faces: Sequence[Face], *, bank: bool, compact: bool = False
 ) -> list[tuple[str, Image.Image]]:
-    """The named regions of one frame; ``bank`` adds the mirrored variants."""
+    """The named regions of one frame; ``bank`` adds the mirrored variants; ``compact``
+    keeps the whole picture, ``centre80`` and the face (video keyframes: 16 of them must
+    fit in the detector's time limit)."""
     found: list[tuple[str, Image.Image]] = []
     stripped = strip_borders(image)
     found.append(("full", stripped))
     if stripped.size != image.size:
         found.append(("raw", image))
     width, height = stripped.size
-    for name, left, top, right, bottom in _CROPS:
+    crops = _CROPS + _BANK_CROPS if bank else _CROPS
+    for name, left, top, right, bottom in crops:
+        if compact and name != "centre80":
+            continue
         box = (
             round(left * width),
             round(top * height),
@@ -231,11 +250,11 @@ def regions(
 
 
 def hash_regions(
-    image: Image.Image, faces: Sequence[Face], *, bank: bool, frame: int = 0
+    image: Image.Image, faces: Sequence[Face], *, bank: bool, frame: int = 0, compact: bool = False
 ) -> list[RegionHash]:
     """Hashes of every region of one frame that passes the quality gate."""
     hashed = []
-    for name, region in regions(image, faces, bank=bank):
+    for name, region in regions(image, faces, bank=bank, compact=compact):
         found = image_hashes(region)
         if found is not None:
             hashes, quality = found
