@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.prefixes import rice_decode, rice_encode, set_checksum
+from server.lists import Action, EntryKind, ListEntry, ListIndex
+from server.prefixes import PrefixSet, prefix_of, rice_decode, rice_encode, set_checksum
 from tests.support.server import RunningServer, start_server
 
 
@@ -33,6 +34,23 @@ def as_set(body: dict) -> set[int]:
 def test_rice_coding_round_trips_any_sorted_prefix_set(values: list[int]) -> None:
     values.sort()
     assert rice_decode(rice_encode(values)) == values
+
+
+def test_a_set_built_from_the_previous_version_equals_one_built_afresh() -> None:
+    def index(hosts: list[str], urls: list[str], version: int) -> ListIndex:
+        entries = [
+            ListEntry("t", Action.BLOCK, EntryKind.DOMAIN, h, "t", "2026-01-01") for h in hosts
+        ] + [ListEntry("t", Action.BLOCK, EntryKind.URL, u, "t", "2026-01-01") for u in urls]
+        return ListIndex(entries, version=version)
+
+    hosts = [f"h{i}.example" for i in range(400)]
+    old = PrefixSet.build(index(hosts, ["a.example/x"], 1))
+    changed = index([*hosts[50:], "new-1.example", "new-2.example"], ["b.example/y"], 2)
+    incremental, fresh = PrefixSet.build(changed, old), PrefixSet.build(changed)
+    assert incremental.prefixes == fresh.prefixes
+    assert incremental.matches(prefix_of("new-1.example")) == [("new-1.example", EntryKind.DOMAIN)]
+    assert incremental.matches(prefix_of("h0.example")) == []
+    assert incremental.matches(prefix_of("b.example/y")) == [("b.example/y", EntryKind.URL)]
 
 
 def test_full_set_holds_bundled_hosts_and_its_checksum(srv: RunningServer) -> None:
