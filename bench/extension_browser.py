@@ -16,6 +16,7 @@ Measured against the real server (bundled lists, ~88k hosts) through a counting 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -55,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--navigations", type=int, default=60)
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     tmp = Path(tempfile.mkdtemp(prefix="fw-ext-bench-"))
     server = start_server(tmp / "server")
     for host in LISTED:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -82,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=500_000)
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     bundled = [e.value for e in bundled_entries(REPO / "server" / "data")][: args.size]
     hosts = bundled + synthetic(args.size - len(bundled), seed=1)
     print(f"listed hosts: {len(hosts):,} ({len(bundled):,} bundled + synthetic)")
