@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ class BotConfig:
     api_key: str
     moderator_ids: frozenset[int]
     state_path: Path
+    #: Empty: long polling. Else Telegram posts updates here; the bot listens on ``listen``.
+    webhook_url: str = ""
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
 
     def __repr__(self) -> str:  # secrets never print
         return (
@@ -37,6 +41,10 @@ class BotConfig:
                 "FAKEWATCH_API_KEY is not set: create one with "
                 "`fakewatch keys create --role moderator --label telegram-bot`"
             )
+        if settings.telegram_webhook_url and not settings.telegram_webhook_url.startswith(
+            ("https://", "http://")
+        ):
+            raise SettingsError("FAKEWATCH_TELEGRAM_WEBHOOK_URL must be an https URL")
         for name in ("telegram_api_url", "server_url"):
             value = getattr(settings, name)
             if not value.startswith(("http://", "https://")):
@@ -48,7 +56,14 @@ class BotConfig:
             api_key=settings.api_key,
             moderator_ids=parse_ids(settings.moderator_ids),
             state_path=settings.data_dir / "bot.db",
+            webhook_url=settings.telegram_webhook_url,
+            webhook_listen=parse_listen(settings.telegram_webhook_listen),
         )
+
+    @property
+    def webhook_secret(self) -> str:
+        """Telegram echoes this in a header on every webhook call; others cannot forge it."""
+        return hashlib.sha256(("fakewatch-webhook:" + self.token).encode()).hexdigest()
 
 
 def parse_ids(raw: str) -> frozenset[int]:
@@ -63,3 +78,12 @@ def parse_ids(raw: str) -> frozenset[int]:
             )
         ids.add(int(part))
     return frozenset(ids)
+
+
+def parse_listen(raw: str) -> tuple[str, int]:
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(
+            f"FAKEWATCH_TELEGRAM_WEBHOOK_LISTEN: {raw!r} is not host:port (e.g. 127.0.0.1:8443)"
+        )
+    return host.strip("[]"), int(port)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import Forbidden
@@ -90,9 +91,20 @@ class BotRunner:
         await self.client.open()
         await self.application.initialize()
         assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            timeout=self.intervals.poll_timeout_s, allowed_updates=Update.ALL_TYPES
-        )
+        if self.config.webhook_url:
+            host, port = self.config.webhook_listen
+            await self.application.updater.start_webhook(
+                listen=host,
+                port=port,
+                url_path=urlsplit(self.config.webhook_url).path.lstrip("/"),
+                webhook_url=self.config.webhook_url,
+                allowed_updates=Update.ALL_TYPES,
+                secret_token=self.config.webhook_secret,
+            )
+        else:
+            await self.application.updater.start_polling(
+                timeout=self.intervals.poll_timeout_s, allowed_updates=Update.ALL_TYPES
+            )
         await self.application.start()
         loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [
             ("alerts", self.alerts_once),

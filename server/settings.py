@@ -104,7 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Base URL people reach this server at, for verdict_url and alert links (default: the request's own).",
     ),
     Setting("anonymous_reports_per_minute", 10, "Reports per minute per IP without a key."),
-    Setting("reporter_reports_per_minute", 30, "Reports per minute from one reporter (a key or IP)."),
+    Setting(
+        "reporter_reports_per_minute", 30, "Reports per minute from one reporter (a key or IP)."
+    ),
     Setting("report_media_max_bytes", 10_485_760, "Largest media file a report may attach."),
     Setting("report_retention_days", 365, "Days report texts, URLs and kept media are held."),
     Setting("alert_subscription_days", 30, "Days a retroactive alert subscription lives."),
@@ -124,8 +126,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ocr_timeout_s", 10.0, "Seconds a media check waits for OCR before going without."),
     Setting("ocr_max_side", 960, "Long side, in pixels, pictures are reduced to before OCR."),
-    Setting("max_text_chars", 10_000, "Longest message POST /v1/check/text accepts, in characters."),
-    Setting("telegram_token", "", "Telegram bot token from @BotFather (`fakewatch bot`).", secret=True),
+    Setting(
+        "max_text_chars", 10_000, "Longest message POST /v1/check/text accepts, in characters."
+    ),
+    Setting(
+        "telegram_token", "", "Telegram bot token from @BotFather (`fakewatch bot`).", secret=True
+    ),
     Setting(
         "telegram_api_url",
         "https://api.telegram.org",
@@ -142,6 +148,16 @@ SETTINGS: tuple[Setting, ...] = (
         "moderator_ids",
         "",
         "Telegram user ids (comma-separated) who get new cases with Confirm/Reject buttons.",
+    ),
+    Setting(
+        "telegram_webhook_url",
+        "",
+        "Public https URL Telegram posts the bot's updates to (via your reverse proxy); unset: long polling.",
+    ),
+    Setting(
+        "telegram_webhook_listen",
+        "127.0.0.1:8443",
+        "host:port the bot's webhook server binds to when FAKEWATCH_TELEGRAM_WEBHOOK_URL is set.",
     ),
 )
 
@@ -196,6 +212,8 @@ class Settings:
     server_url: str = "http://127.0.0.1:8470"
     api_key: str = ""
     moderator_ids: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_listen: str = "127.0.0.1:8443"
 
     def __repr__(self) -> str:
         shown = {

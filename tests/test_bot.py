@@ -6,6 +6,8 @@ import asyncio
 import socket
 from pathlib import Path
 
+import aiohttp
+
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import BOT_ID
 from tests.support.server import RunningServer
@@ -270,5 +272,50 @@ def test_a_chinese_scam_script_gets_an_explained_answer_in_chinese(
             markup = reply.params["reply_markup"]
             assert isinstance(markup, dict)
             assert markup["inline_keyboard"][1][0]["text"] == "为什么？"
+
+    asyncio.run(scenario())
+
+
+def test_webhook_mode_takes_updates_only_with_telegrams_secret(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook = f"http://127.0.0.1:{port}/tg-hook"
+
+    async def scenario() -> None:
+        async with running_bot(
+            tmp_path,
+            server.url,
+            telegram_webhook_url=hook,
+            telegram_webhook_listen=f"127.0.0.1:{port}",
+        ) as (fake, _):
+            registered = fake.sent("setWebhook")[0].params
+            assert registered["url"] == hook
+            secret = registered["secret_token"]
+            assert not fake.sent("getUpdates")  # no long polling in webhook mode
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": ANN, "type": "private"},
+                    "from": {"id": ANN, "is_bot": False, "first_name": "Ann"},
+                    "text": SCAM,
+                },
+            }
+            async with aiohttp.ClientSession() as session:
+                forged = await session.post(
+                    hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+                )
+                assert forged.status == 403
+                real = await session.post(
+                    hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+                )
+                assert real.status == 200
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            assert reply.text.startswith("🚨 Likely a scam")
+            assert len(fake.sent("sendMessage")) == 1
 
     asyncio.run(scenario())

@@ -266,6 +266,9 @@ class FakeTelegram:
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
         return True
 
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
