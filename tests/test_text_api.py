@@ -89,3 +89,12 @@ def test_bad_bodies_get_a_clear_error(server: RunningServer) -> None:
     assert check(server, {"text": 42}, status=400)["code"] == "validation_failed"
     assert check(server, {"text": ""}, status=400)["code"] == "validation_failed"
     assert check(server, {"message": "hi"}, status=400)["code"] == "validation_failed"
+
+
+def test_pathological_texts_are_judged_whole_not_timed_out(server: RunningServer) -> None:
+    # Long runs of digits, dots and hyphens once made regexes quadratic; a detector that
+    # overran would make the verdict partial.
+    for text in ("1" * 10_000, "a." * 5_000, "a-" * 5_000, "send " * 2_000):
+        verdict = check(server, {"text": text})
+        assert verdict["partial"] is False, verdict.get("failed_detectors")
+        assert verdict["verdict"] in {"no_known_signals", "suspicious", "likely_scam"}

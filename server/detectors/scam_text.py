@@ -2,8 +2,8 @@
 
 Role: PRIMARY. Alone it makes a verdict ``suspicious`` at most; a second detector agreeing
 (a named scam pattern, a flagged link in the same message) makes ``likely_scam``. That is the
-right strength for a model whose held-out precision at the threshold is 0.94 on English X
-posts and 0.997 on Chinese telecom fraud (``models/scam_text/MODEL_CARD.md``): good enough to
+right strength for a model whose held-out precision at the threshold is 0.91 on English X
+posts and 0.99 on Chinese telecom fraud (``models/scam_text/MODEL_CARD.md``): good enough to
 ask a person to look, never enough to condemn a message by itself.
 
 The threshold is the validation-chosen cut recorded in the model's ``metadata.json``.

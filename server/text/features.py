@@ -25,9 +25,13 @@ NGRAMS = (1, 2, 3, 4)
 #: Only the first characters count (the model saw texts of this length at most).
 MAX_CHARS = 2000
 #: Bumped whenever anything below changes what a text maps to.
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.I)
+# A bare link may follow Chinese text directly ("点击dwz.cn/x"), and the start must not be
+# inside a run of label characters: starting anywhere would make "a.a.a.a…" quadratic.
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.I
+)
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[a-z][a-z0-9']+")
