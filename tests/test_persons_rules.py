@@ -20,6 +20,12 @@ from server.persons.registry import EnrolledFace, Person, PersonIndex, PersonInv
         ("Elon Musk is giving away 5000 BTC. Send 0.1 BTC and get 0.2 BTC back!", True),
         ("I personally recommend this supplement. It cures diabetes. Order now!", True),
         ("Claim your free BTC from the official airdrop", True),
+        # As OCR reads small Latin text: the spaces are gone.
+        ("Thissupplementcures\ndiabetesin3days\nOrdernow,limitedoffer", True),
+        (
+            "The company said it will invest in a secure platform. Sign up for our newsletter.",
+            False,
+        ),
         # Reports, advice and quotes make no scam claim: a promise without an ask, or neither.
         ("今日，钟南山出席论坛并推荐大家接种疫苗。", False),
         ("Elon Musk said Tesla will invest $5bn in a new plant.", False),
@@ -51,9 +57,16 @@ def _index(*persons: Person) -> PersonIndex:
 def test_names_match_across_scripts_spacing_and_case() -> None:
     musk = Person(1, "Elon Musk", aliases=("马斯克",))
     index = _index(musk)
-    for text in ("elon musk says", "ElonMusk推荐", "听说Elon  Musk的", "马斯克带你", "ELON MUSK"):
+    # OCR output too: "ElonMusk推荐", "Elon Muskrecommendsit".
+    for text in (
+        "elon musk says",
+        "ElonMusk推荐",
+        "听说Elon  Musk的",
+        "马斯克带你",
+        "Elon Muskrecommends",
+    ):
         assert [m.person.id for m in index.mentions(text)] == [1], text
-    for text in ("Elongated muskrat", "elonmusker", "Mr. Musk"):
+    for text in ("Elongated muskrat", "xelonmusk", "Mr. Musk"):
         assert index.mentions(text) == [], text
 
 

@@ -41,13 +41,16 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"秘方",
     ),
     "investment": (
-        r"\binvest(?:ment|ing|ors?)?\b",
+        r"\binvest\s+(?:now|today|with\s+(?:me|us)|in\s+(?:this|our|my))\b",
+        r"\binvestment\s+(?:opportunity|plan|platform|program|secret)\b",
+        r"\b(?:returns?|profits?)\s+(?:of|up\s+to)\s+\d",
         r"\b(?:guaranteed|daily|weekly|monthly|passive)\s+(?:returns?|profits?|income)\b",
         r"\b\d{2,4}\s?%\s+(?:returns?|profits?|gains?)\b",
         r"\btrading\s+(?:platform|bot|app|signals?)\b",
         r"\b(?:double|triple)\s+your\s+(?:money|investment|crypto|btc|eth)\b",
         r"\bquantum\s+(?:ai|trading)\b",
-        r"投资",
+        r"(?:带你|带大家|跟着\S{0,6})投资",
+        r"投资(?:理财|机会|平台|项目|回报|秘诀)",
         r"理财",
         r"收益",
         r"回报",
@@ -140,6 +143,77 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
     ),
 }
 
+#: The same claims as OCR often reads Latin text: spaces gone ("Ordernow,limitedoffer",
+#: "Thissupplementcures"). Matched on the text lowercased with every non-alphanumeric removed,
+#: so each phrase is long or specific enough not to occur inside ordinary words.
+_SQUASHED: Mapping[str, Sequence[str]] = {
+    "endorsement": (
+        "recommendsit",
+        "irecommend",
+        "personallyrecommend",
+        "recommendthis",
+        "mysecret",
+    ),
+    "investment": (
+        "tradingplatform",
+        "dailyreturns",
+        "guaranteedreturns",
+        "guaranteeddaily",
+        "guaranteedprofit",
+        "passiveincome",
+        "doubleyourmoney",
+        "doubleyourcrypto",
+        "secrettrading",
+    ),
+    "giveaway": (
+        "givingaway",
+        "giveaway",
+        "airdrop",
+        "doubleback",
+        "getdouble",
+        "receivedouble",
+        "freebtc",
+        "freeeth",
+        "freecrypto",
+        "claimyour",
+    ),
+    "health_cure": (
+        "supplementcures",
+        "curesdiabetes",
+        "curediabetes",
+        "reversediabetes",
+        "miraclecure",
+        "curescancer",
+        "curecancer",
+        "lowersbloodsugar",
+    ),
+    "call_to_action": (
+        "ordernow",
+        "buynow",
+        "shopnow",
+        "jointoday",
+        "joinnow",
+        "registernow",
+        "clickhere",
+        "claimnow",
+        "sendeth",
+        "sendbtc",
+        "sendusdt",
+    ),
+    "urgency": (
+        "todayonly",
+        "limitedoffer",
+        "limitedtime",
+        "lastchance",
+        "hurry",
+        "endstoday",
+        "endstonight",
+        "actnow",
+        "spotsleft",
+    ),
+}
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
 _COMPILED: Mapping[str, re.Pattern[str]] = {
     kind: re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
     for kind, patterns in _PATTERNS.items()
@@ -201,6 +275,13 @@ def find_claims(text: str) -> Claims:
         match = pattern.search(text)
         if match:
             found[kind] = match.group(0).strip()[:60]
+    if len(found) < len(_COMPILED):
+        squashed = _NOT_ALNUM.sub("", text.lower())
+        for kind, phrases in _SQUASHED.items():
+            if kind not in found:
+                hit = next((p for p in phrases if p in squashed), None)
+                if hit is not None:
+                    found[kind] = hit
     return Claims(found)
 
 

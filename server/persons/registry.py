@@ -94,7 +94,10 @@ def name_pattern(name: str) -> str:
     body = r"[\s.·•]*".join(parts)
     if _CJK.search(name):
         return body
-    # Boundaries are Latin letters and digits only: "听说Elon Musk推荐" names him too.
+    # Boundaries are Latin letters and digits only: "听说Elon Musk推荐" names him too. A name
+    # of several parts is specific enough to end anywhere: OCR reads "Elon Muskrecommends".
+    if len(parts) > 1:
+        return rf"(?<![A-Za-z0-9]){body}"
     return rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])"
 
 
