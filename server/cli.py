@@ -136,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
 #: Modules that add their own subcommands: each has ``add_commands(commands, db_flags)``,
 #: which adds parsers to the ``commands`` subparsers and binds each to its function with
 #: ``set_defaults(handler=fn)``, ``fn(args, settings) -> exit code``. One line per feature.
-FEATURE_COMMANDS: tuple[str, ...] = ("bot.cli", "server.persons.cli", "server.media.cli")
+FEATURE_COMMANDS: tuple[str, ...] = (
+    "bot.cli",
+    "server.persons.cli",
+    "server.media.cli",
+    "server.community.cli",
+)
 
 
 def _db_flags(parser: argparse.ArgumentParser) -> None:

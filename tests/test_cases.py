@@ -31,7 +31,7 @@ def test_confirming_a_case_makes_a_recheck_likely_scam_naming_the_case(
         category="giveaway",
         reporter="c1",
     )
-    assert check(community, "https://confirm-me.example/")["verdict"] == "no_known_signals"
+    assert check(community, "https://confirm-me.example/")["verdict"] != "likely_scam"
     case_id = filed["case_id"]
     pending = community.request("GET", "/v1/cases?status=pending&limit=500").json()
     assert case_id in [c["id"] for c in pending["cases"]]
@@ -68,7 +68,9 @@ def test_retiring_a_confirmed_case_takes_it_off_the_blocklist(community: Running
     assert check(community, "https://retire-me.example/")["verdict"] == "likely_scam"
     retired = community.request("POST", f"/v1/cases/{case_id}/retire", json_body={"note": "gone"})
     assert retired.json()["status"] == "retired"
-    assert check(community, "https://retire-me.example/")["verdict"] == "no_known_signals"
+    after = check(community, "https://retire-me.example/")
+    assert after["verdict"] != "likely_scam"
+    assert all(r["code"] != "lists.community_case" for r in after["reasons"])
 
 
 def test_moderator_actions_without_a_moderator_key_change_nothing(
@@ -134,3 +136,27 @@ def test_a_surge_of_new_reporters_is_quarantined_for_a_human(community: RunningS
         report(community, key, kind="link", value="https://brigaded.example/", reporter=f"b{i}")
     statuses = community.request("GET", "/v1/cases?status=quarantined&limit=500").json()
     assert "brigaded.example" in [c["key"] for c in statuses["cases"]]
+
+
+def test_a_confirmed_media_case_feeds_the_known_fakes_bank(community: RunningServer) -> None:
+    pdq = "d3" * 8 + "a1b2c3d4" * 6  # 64 hex: a well-mixed hash, like a real PDQ
+    query = {"hashes": {"pdq": [pdq]}}
+    before = community.request("POST", "/v1/check/media", json_body=query).json()
+    assert before["verdict"] != "likely_scam"
+    _, filed = report(
+        community,
+        client_key(community),
+        kind="media",
+        hashes={"pdq": pdq},
+        category="celebrity",
+        impersonates="Jack Ma",
+    )
+    confirm = community.request(
+        "POST", f"/v1/cases/{filed['case_id']}/confirm", json_body={"note": "deepfake ad"}
+    )
+    assert confirm.status == 200
+    after = community.request("POST", "/v1/check/media", json_body=query).json()
+    assert after["verdict"] == "likely_scam"
+    fakes = community.request("GET", "/v1/known-fakes").json()
+    entries = fakes.get("entries", fakes.get("known_fakes", []))
+    assert any(e.get("source") == f"case:{filed['case_id']}" for e in entries), fakes

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from tests.support.server import RunningServer
+from server.community.items import CaseKey, Category, ItemKind
+from server.community.store import NewReport, insert_reports
+from server.storage.database import connect
+from tests.support.server import RunningServer, cli_env
 
 
 @pytest.fixture
@@ -241,3 +250,44 @@ def test_media_files_are_kept_only_with_consent(community: RunningServer) -> Non
     status, _ = multipart(True, "consents", "0f1e2d3c4b5a6978")
     assert status == 201
     assert [p.read_bytes() for p in media_dir.iterdir()] == [b"consents" * 100]
+
+
+def test_the_retention_purge_blanks_old_reports_and_deletes_their_media(tmp_path: Path) -> None:
+    db_path = tmp_path / "fakewatch.db"
+    db = connect(db_path)
+    item = CaseKey(ItemKind.MEDIA, "phash:" + "ab" * 8, "phash:abab…")
+    kept = NewReport(
+        item=item,
+        reporter="ip:old",
+        reporter_kind="anonymous",
+        category=Category.CELEBRITY,
+        impersonates=None,
+        platform="douyin",
+        seen_url="https://v.example/123",
+        description="my aunt sent this",
+        keep_media=True,
+        share_with_authorities=False,
+        hashes={"phash": "ab" * 8},
+        media_path="f" * 64,
+    )
+    with db.atomic():
+        stored = insert_reports(db, [kept])[0]
+    db.close()
+    (tmp_path / "report_media").mkdir()
+    (tmp_path / "report_media" / ("f" * 64)).write_bytes(b"picture")
+    run = subprocess.run(
+        [sys.executable, "-m", "server", "community", "purge", "--days", "0", "--db", str(db_path)],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(run.stdout)["reports_scrubbed"] == 1
+    assert not (tmp_path / "report_media" / ("f" * 64)).exists()
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute(
+            "SELECT description, seen_url, platform, media_path, case_id FROM reports WHERE id = ?",
+            [stored.id],
+        ).fetchone()
+        reports = conn.execute("SELECT reports FROM cases WHERE id = ?", [row[4]]).fetchone()
+    assert row[:4] == (None, None, None, None) and reports == (1,)

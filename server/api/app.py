@@ -17,6 +17,7 @@ from aiohttp import web
 import server.api.known_fakes as known_fakes_api
 from server.api import admin, checks, meta, prefixes
 from server.api import alerts as alerts_api
+from server.api import appeals as appeals_api
 from server.api import cases as cases_api
 from server.api import media as media_api
 from server.api import pages as pages_api
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(cases_api.routes)
     app.add_routes(alerts_api.routes)
     app.add_routes(pages_api.routes)
+    app.add_routes(appeals_api.routes)
     app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
     app.add_routes(relay_api.routes)
     app.add_routes(persons_api.routes)

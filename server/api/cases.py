@@ -90,7 +90,10 @@ async def act(
         raise NotFound(f"No case with id {into}.") from None
     if action == "confirm":  # subscribers first: the list reload below takes a second
         request.app[COMMUNITY].alerted.set()
-    if result.get("list_entry_id") is not None or case["status"] == "confirmed":
+    changed = result.get("list_entry_id") is not None or case["status"] == "confirmed"
+    if changed and case["kind"] == "media":  # the known-fakes bank (hashes only)
+        await db.read(request.app[ENGINE].reload_known_fakes)
+    elif changed:
         await db.read(request.app[ENGINE].reload_lists)
     return result
 

@@ -14,7 +14,7 @@ from server.api.body import query_params
 from server.api.cases import act, case_id_of
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.community import store
+from server.community import appeals, store
 from server.community.items import link_key
 from server.community.runtime import COMMUNITY
 from server.errors import (
@@ -240,18 +240,21 @@ async def moderate_case(request: web.Request) -> web.Response:
         return _private_html(moderator_page.login(lang), 401)
     case_id = case_id_of(request)
 
-    def read(db: SqliteDb) -> tuple[Any, Any, Any]:
+    def read(db: SqliteDb) -> tuple[Any, Any, Any, Any]:
         return (
             store.case_row(db, case_id),
             store.case_evidence(db, case_id),
             store.audit_rows(db, f"case:{case_id}"),
+            appeals.for_case(db, case_id),
         )
 
-    case, reports, audit = await request.app[DB].read(read)
+    case, reports, audit, case_appeals = await request.app[DB].read(read)
     if case is None:
         raise NotFound(f"No case with id {case_id}.")
     verdict = await _link_verdict(request, case, lang)
-    return _private_html(moderator_page.detail(lang, case, reports, audit, verdict, signed_in[1]))
+    return _private_html(
+        moderator_page.detail(lang, case, reports, audit, verdict, signed_in[1], case_appeals)
+    )
 
 
 @routes.post("/moderate/cases/{id}/{action}")

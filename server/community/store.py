@@ -14,7 +14,9 @@ from sqlite_utils import Database
 from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
 from server.community.reputation import Track, looks_brigaded
 from server.lists import Action, EntryKind
-from server.storage import queries
+from server.media.bank import Status as BankStatus
+from server.media.hashing import HashKind, RegionHash
+from server.storage import known_fakes, queries
 
 COMMUNITY_LIST = "community"
 COMMUNITY_ALLOW_LIST = "community-allow"
@@ -263,6 +265,34 @@ def _retire_list_entry(db: Database, case: dict[str, Any]) -> None:
         queries.bump_lists_version(db)
 
 
+#: Quality recorded for a hash a reporter's client computed (we never saw the picture): the
+#: bank's own gate (``MIN_PDQ_QUALITY``), so the entry is matched like any other.
+REPORTED_HASH_QUALITY = 50
+
+
+def _bank_media(db: Database, case: dict[str, Any], actor: str) -> int:
+    """A confirmed media case joins the known-fakes bank (hashes only), traced to the case.
+    Its id goes into ``list_entry_id``: for media cases that column holds the bank entry."""
+    kind, value = case["key"].split(":", 1)
+    region = RegionHash(
+        "full", {HashKind(kind): bytes.fromhex(value)}, quality=REPORTED_HASH_QUALITY
+    )
+    return known_fakes.add(
+        db,
+        label=f"community case {case['id']}",
+        added_by=actor,
+        hashes=[region],
+        person=case.get("impersonates"),
+        source=f"case:{case['id']}",
+    )
+
+
+def _retire_bank_entry(db: Database, case: dict[str, Any]) -> None:
+    row = db.execute("SELECT list_entry_id FROM cases WHERE id = ?", [case["id"]]).fetchone()
+    if row and row[0] is not None:
+        known_fakes.set_status(db, int(row[0]), BankStatus.RETIRED)
+
+
 def _feed(db: Database, op: str, case: dict[str, Any]) -> None:
     db.execute(
         "INSERT INTO federation_feed (op, kind, value, case_id, category, at)"
@@ -303,13 +333,18 @@ def decide(
     if action == "confirm":
         if case["kind"] == "link":
             entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)
+        elif case["kind"] == "media":
+            entry_id = _bank_media(db, case, actor)
         _credit_reporters(db, case_id, contested=contested)
         _feed(db, "add", case)
         if alert is not None:
             insert_alerts(db, case, alert)
     else:
         if status == "confirmed":
-            _retire_list_entry(db, case)
+            if case["kind"] == "media":
+                _retire_bank_entry(db, case)
+            else:
+                _retire_list_entry(db, case)
             _feed(db, "remove", case)
         if action == "reject":
             db.execute(
@@ -456,4 +491,10 @@ def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str,
     expired = db.execute(
         "DELETE FROM alert_subscriptions WHERE expires_at <= ?", [subscription_now]
     ).rowcount
+    # A file is named by its content: a newer report may still hold the same one.
+    media = [
+        m
+        for m in dict.fromkeys(media)
+        if db.execute("SELECT 1 FROM reports WHERE media_path = ?", [m]).fetchone() is None
+    ]
     return {"reports_scrubbed": scrubbed, "subscriptions_expired": expired, "media": media}

@@ -43,6 +43,8 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "weight": {"en": "Weight", "zh": "权重"},
     "public_page": {"en": "Public page", "zh": "公开页面"},
     "other_lang": {"en": "中文", "zh": "English"},
+    "appeals": {"en": "Appeals", "zh": "申诉"},
+    "due": {"en": "answer by {due}", "zh": "须于 {due} 前答复"},
 }
 
 QUEUE_TABS = ("pending", "quarantined", "confirmed", "rejected", "retired")
@@ -212,6 +214,7 @@ def detail(
     audit: Sequence[Mapping[str, Any]],
     verdict: Mapping[str, Any] | None,
     csrf: str,
+    appeals: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     case_id = int(case["id"])
     status = case["status"]
@@ -272,6 +275,29 @@ def detail(
     if status in {"pending", "quarantined"}:
         actions.append(_action_form(case_id, "merge", _w("merge", lang), csrf, lang))
     parts.append(tag("div", join(actions), id="actions"))
+    if appeals:
+        parts.append(tag("h2", _w("appeals", lang)))
+        parts.append(
+            tag(
+                "table",
+                join(
+                    tag(
+                        "tr",
+                        join(
+                            [
+                                tag("td", f"#{a['id']}"),
+                                tag("td", a["role"]),
+                                tag("td", a["reason"], class_="description"),
+                                tag("td", a["status"]),
+                                tag("td", _w("due", lang).format(due=a["due_at"][:10])),
+                            ]
+                        ),
+                    )
+                    for a in appeals
+                ),
+                id="appeals",
+            )
+        )
     parts.append(tag("h2", _w("evidence", lang)))
     rows = []
     for r in reports:

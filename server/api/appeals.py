@@ -1,0 +1,127 @@
+"""Appeals: ``POST /v1/appeals`` (anyone, rate-limited per IP), ``GET /v1/appeals/{id}?token=``
+(the appellant), ``GET /v1/appeals`` and ``POST /v1/appeals/{id}/decide`` (moderators)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+from sqlite_utils import Database as SqliteDb
+
+from server.api.auth import client_ip
+from server.api.body import dumps, json_object, query_params, string_field
+from server.api.state import AUTH, DB, ENGINE, SETTINGS
+from server.community import appeals, store
+from server.community.runtime import COMMUNITY
+from server.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.keys import KeyRole
+
+routes = web.RouteTableDef()
+
+#: Open appeals listed at once; more than this and the instance needs more moderators.
+OPEN_APPEALS_SHOWN = 500
+
+
+def _text(value: Any, name: str, max_length: int, min_length: int = 1) -> str:
+    text = string_field(value, name, max_length=max_length, min_length=min_length)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(f"'{name}' is not valid Unicode.", field=name) from None
+    return text
+
+
+def _id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound("No such appeal.")
+    return int(raw)
+
+
+@routes.post("/v1/appeals")
+async def create_appeal(request: web.Request) -> web.Response:
+    """``{"case_id", "role": "site_owner"|"named_person", "reason", "contact"}`` → the appeal
+    with its ``token`` (shown once) and ``due_at``."""
+    ip = client_ip(request, request.app[SETTINGS])
+    wait = request.app[COMMUNITY].per_ip.take("appeal:" + ip)
+    if wait:
+        raise RateLimited(
+            f"Too many appeals from this address; try again in {wait} s.", retry_after=wait
+        )
+    body = await json_object(
+        request,
+        allowed=("case_id", "role", "reason", "contact"),
+        required=("case_id", "role", "reason"),
+    )
+    case_id = body["case_id"]
+    if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id < 2**62:
+        raise ValidationFailed("'case_id' must be a case id.", field="case_id")
+    role = body["role"]
+    if not isinstance(role, str) or role not in appeals.ROLES:
+        raise ValidationFailed("'role' must be site_owner or named_person.", field="role")
+    reason = _text(body["reason"], "reason", 2000)
+    contact = _text(body.get("contact", ""), "contact", 200, min_length=0) or None
+    token = "ap_" + secrets.token_urlsafe(24)
+    days = request.app[SETTINGS].appeal_due_days
+    try:
+        created = await request.app[DB].write(
+            lambda db: appeals.create(db, case_id, role, contact, reason, token, days)
+        )
+    except LookupError:
+        raise NotFound(f"No case with id {case_id}.") from None
+    except store.CaseStateError as exc:
+        raise Conflict(str(exc), code="case_state") from None
+    return web.json_response({**created, "token": token}, status=201, dumps=dumps)
+
+
+@routes.get("/v1/appeals/{id}")
+async def get_appeal(request: web.Request) -> web.Response:
+    """The appellant's view (``?token=``), or any appeal with a moderator key."""
+    params = query_params(request, ("token",))
+    appeal_id = _id(request)
+    token = params.get("token")
+    if token is None:
+        await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    elif len(token) > 100:
+        raise NotFound("No such appeal, or the token does not match.")
+    found = await request.app[DB].read(lambda db: appeals.public_row(db, appeal_id, token))
+    if found is None:
+        raise NotFound("No such appeal, or the token does not match.")
+    return web.json_response(found, dumps=dumps)
+
+
+@routes.get("/v1/appeals")
+async def list_appeals(request: web.Request) -> web.Response:
+    """Open appeals (moderator), soonest due first; decided ones are read one by one."""
+    await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    query_params(request, ())
+    rows = await request.app[DB].read(lambda db: appeals.queue(db, "open", OPEN_APPEALS_SHOWN))
+    return web.json_response({"appeals": rows, "status": "open"}, dumps=dumps)
+
+
+@routes.post("/v1/appeals/{id}/decide")
+async def decide_appeal(request: web.Request) -> web.Response:
+    """``{"decision": "upheld"|"dismissed", "note"}``; upheld takes the case down."""
+    principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    appeal_id = _id(request)
+    body = await json_object(request, allowed=("decision", "note"), required=("decision",))
+    decision = body["decision"]
+    if not isinstance(decision, str) or decision not in appeals.DECISIONS:
+        raise ValidationFailed("'decision' must be upheld or dismissed.", field="decision")
+    note = _text(body.get("note", ""), "note", 1000, min_length=0)
+
+    def write(db: SqliteDb) -> dict[str, Any]:
+        return appeals.decide(db, appeal_id, decision, actor=principal.actor, note=note)
+
+    try:
+        result = await request.app[DB].write(write)
+    except LookupError:
+        raise NotFound(f"No appeal with id {appeal_id}.") from None
+    except store.CaseStateError as exc:
+        raise Conflict(str(exc), code="case_state") from None
+    if result["case"] is not None:
+        engine = request.app[ENGINE]
+        await request.app[DB].read(engine.reload_lists)
+        await request.app[DB].read(engine.reload_known_fakes)
+    return web.json_response({"ok": True, **result}, dumps=dumps)
