@@ -539,6 +539,7 @@ async function errorText(err) {
     relay_token_invalid: "errRelayToken",
     relay_code_invalid: "errRelayCode",
     not_linked: "errNotLinked",
+    no_case: "errNoCase",
   };
   return known[code] ? t(known[code]) : t("errGeneric", [String((err && err.message) || code)]);
 }
@@ -741,12 +742,17 @@ const HANDLERS = {
   },
   scan: ({ tabId }) => scanTab(tabId),
   report: ({ item }) => report(item),
-  // POST /v1/appeals lands with the moderation work (issue 6); until then the server answers
-  // 404 and the page says this server does not take appeals yet.
-  appeal: ({ url, text }) =>
-    api("POST", "/v1/appeals", {
-      json: { kind: "link", value: url, reason: String(text || "").slice(0, 2000) },
-    }),
+  // "This is a mistake" on the warning: an appeal of the moderators' case behind the verdict.
+  // A verdict from a bundled or feed list has no case to appeal; the page says whom to ask.
+  async appeal({ tabId, text }) {
+    const state = (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`];
+    const caseId = FW.caseIdOf(state && state.result);
+    if (!caseId) throw new ApiError(0, "no_case");
+    const reason = String(text || "").trim() || "Reported as a mistake from the FakeWatch warning page.";
+    return api("POST", "/v1/appeals", {
+      json: { case_id: caseId, role: "site_owner", reason: reason.slice(0, 2000) },
+    });
+  },
   sendToTelegram: ({ item }) => sendToTelegram(item),
   linkTelegram: ({ code }) => linkTelegram(code),
   unlinkTelegram: () => unlinkTelegram(),

@@ -37,7 +37,7 @@
   $("mistake-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     // Not a scam report (that would count against the site): an appeal for the moderators.
-    const answer = await send({ type: "appeal", url, text: $("mistake-text").value });
+    const answer = await send({ type: "appeal", tabId, text: $("mistake-text").value });
     $("msg").className = "msg" + (answer.ok ? "" : " err");
     $("msg").textContent = answer.ok ? t("blockedMistakeSent") : answer.error;
   });

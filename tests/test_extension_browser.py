@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.support.browser import REPO, Browser, launch, require_chromium, wait_
 from tests.support.pages import LocalSites, page, start_sites
 from tests.support.server import RunningServer, start_server
 
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
 EXTENSION = REPO / "extension"
 LISTED = "wallet-verify-e2e.example"
 LISTED_2 = "claim-airdrop-e2e.example"
@@ -88,6 +90,22 @@ def visit(browser: Browser, url: str) -> Any:
     return tab
 
 
+def await_url(tab: Any, wanted: Any, timeout: float = 15.0) -> None:
+    """Wait until the tab shows a URL ``wanted`` accepts. The extension cancels the original
+    navigation by redirecting it, which playwright reports as an aborted navigation: retry."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"the tab stayed at {tab.url}")
+        try:
+            tab.wait_for_url(wanted, wait_until="commit", timeout=remaining * 1000)
+            return
+        except PlaywrightError as exc:
+            if "ERR_ABORTED" not in str(exc) and "frame was detached" not in str(exc):
+                raise
+
+
 def tab_id(browser: Browser, url_prefix: str) -> int:
     return int(
         wait_until(
@@ -112,8 +130,8 @@ def test_listed_lookalike_host_shows_the_interstitial(browser: Browser, sites: L
     with contextlib.suppress(Exception):
         tab.goto(sites.url(LISTED, "/login?step=1"), wait_until="domcontentloaded")
     blocked = browser.extension_url("blocked.html")
-    # wait_for_url, not polling tab.url: the sync API only learns of navigations inside its calls
-    tab.wait_for_url(lambda u: u.startswith(blocked), timeout=15_000)
+    # await_url, not polling tab.url: the sync API only learns of navigations inside its calls
+    await_url(tab, lambda u: u.startswith(blocked))
     tab.wait_for_selector("#reasons li")
     assert tab.inner_text("#site") == LISTED
     assert LISTED in tab.inner_text("#reasons")  # the reason names the list entry
@@ -124,15 +142,22 @@ def test_listed_lookalike_host_shows_the_interstitial(browser: Browser, sites: L
     assert len(lookups) == before + 1
     assert all("login" not in r.path_qs and LISTED not in r.path_qs for r in sites.seen)
 
+    # "This is a mistake": an operator's list entry is no moderators' case, so no appeal
+    # can be filed; the page says whom to ask instead of pretending it was sent.
+    tab.click("#mistake")
+    tab.fill("#mistake-text", "This is my own wallet site.")
+    tab.click("#mistake-form button[type=submit]")
+    tab.wait_for_selector("#msg.err")
+    assert "cannot be appealed here" in tab.inner_text("#msg")
     tab.click("#back")  # "Go back" returns to the page before, not to the blocked one
-    tab.wait_for_url(sites.url("news-site.example", "/article"), timeout=15_000)
+    await_url(tab, sites.url("news-site.example", "/article"))
     with contextlib.suppress(Exception):
         tab.goto(sites.url(LISTED, "/login?step=1"), wait_until="domcontentloaded")
-    tab.wait_for_url(lambda u: u.startswith(blocked), timeout=15_000)
+    await_url(tab, lambda u: u.startswith(blocked))
     tab.wait_for_selector("#continue")
     assert len(sites.requests("/v1/lists/lookup")) == before + 1  # the verdict was cached
     tab.click("#continue")  # "Continue anyway" opens the page and remembers the choice
-    tab.wait_for_url(sites.url(LISTED, "/login?step=1"), timeout=15_000)
+    await_url(tab, sites.url(LISTED, "/login?step=1"))
     tab.wait_for_selector("h1")
     assert "test page" in tab.inner_text("h1")
     tab.close()

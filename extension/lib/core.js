@@ -263,6 +263,18 @@
     return (reason && reason.message) || result.summary || "";
   }
 
+  // The community case behind a verdict, when moderators confirmed it (only those can be
+  // appealed): a lists reason whose matched entry references "case:N".
+  function caseIdOf(result) {
+    for (const reason of (result && result.reasons) || []) {
+      for (const entry of (reason.details && reason.details.matched) || []) {
+        const found = /^case:(\d{1,18})$/.exec(entry.reference || "");
+        if (found) return Number(found[1]);
+      }
+    }
+    return null;
+  }
+
   function base64url(text) {
     return bytesToB64(new TextEncoder().encode(text))
       .replace(/\+/g, "-")
@@ -317,6 +329,7 @@
     worst,
     isFlagged,
     reasonText,
+    caseIdOf,
     base64url,
     verdictPageUrl,
     serverLang,

@@ -110,6 +110,14 @@ test("verdict helpers: worst verdict wins, reasons and verdict pages", () => {
   assert.equal(FW.verdictPageUrl("http://s:1/", "http://x.example/"), "http://s:1/r/laHR0cDovL3guZXhhbXBsZS8");
 });
 
+test("only a verdict from a moderators' case names a case to appeal", () => {
+  const listed = { reasons: [{ details: { matched: [{ list: "bundled:metamask", reference: null }] } }] };
+  const confirmed = { reasons: [{ details: { matched: [{ list: "community", reference: "case:42" }] } }] };
+  assert.equal(FW.caseIdOf(listed), null);
+  assert.equal(FW.caseIdOf(confirmed), 42);
+  assert.equal(FW.caseIdOf(null), null);
+});
+
 test("languages: UI setting to locale folder and server language", () => {
   assert.equal(FW.localeDir("zh-Hant", "en"), "zh_TW");
   assert.equal(FW.localeDir("zh-Hans", "en"), "zh_CN");
