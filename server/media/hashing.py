@@ -172,14 +172,20 @@ def _strip(grey: np.ndarray, *, from_start: bool) -> int:
     medians = np.median(rows, axis=1, keepdims=True)
     share = (np.abs(rows - medians) <= _FLAT_TOLERANCE).mean(axis=1)
     flat = share >= _FLAT_SHARE
-    same_colour = np.abs(medians[:, 0] - medians[0, 0]) <= _FLAT_TOLERANCE
-    captionish = (share >= _CAPTION_SHARE) & same_colour
-    cut = _leading_true(flat)
-    # A caption band: mostly one colour with text on it, ending in a flat row or the limit.
-    band = _leading_true(captionish[cut:])
-    if band >= int(grey.shape[0] * _MIN_CAPTION):
-        cut += band
-        cut += _leading_true(flat[cut:])
+    mostly = share >= _CAPTION_SHARE
+    min_band = max(1, int(grey.shape[0] * _MIN_CAPTION))
+    cut = 0
+    # Layers from the edge inwards (a title bar, a grey frame, a caption band...): each is a
+    # run of uniform rows, or a band of rows mostly on one colour (text on a solid band).
+    while cut < rows.shape[0]:
+        step = _leading_true(flat[cut:])
+        if step == 0 and cut < rows.shape[0]:
+            same_colour = np.abs(medians[cut:, 0] - medians[cut, 0]) <= _FLAT_TOLERANCE
+            band = _leading_true(mostly[cut:] & same_colour)
+            step = band if band >= min_band else 0
+        if step == 0:
+            break
+        cut += step
     return cut
 
 
@@ -226,18 +232,25 @@ def regions(
     found.append(("full", stripped))
     if stripped.size != image.size:
         found.append(("raw", image))
-    width, height = stripped.size
     crops = _CROPS + _BANK_CROPS if bank else _CROPS
-    for name, left, top, right, bottom in crops:
-        if compact and name != "centre80":
-            continue
-        box = (
-            round(left * width),
-            round(top * height),
-            round(right * width),
-            round(bottom * height),
-        )
-        found.append((name, stripped.crop(box)))
+    # A reported picture whose own background is uniform (a studio portrait) loses some of
+    # it to stripping, and a crop of it loses a different amount: the bank also keeps crops
+    # of the picture as given.
+    bases = [("", stripped)]
+    if bank and stripped.size != image.size:
+        bases.append(("raw:", image))
+    for prefix, base in bases:
+        width, height = base.size
+        for name, left, top, right, bottom in crops:
+            if compact and name != "centre80":
+                continue
+            box = (
+                round(left * width),
+                round(top * height),
+                round(right * width),
+                round(bottom * height),
+            )
+            found.append((prefix + name, base.crop(box)))
     largest = max(faces, key=lambda f: f.box[2] * f.box[3], default=None)
     face_crop = aligned_face(image, largest) if largest is not None else None
     if face_crop is not None:
