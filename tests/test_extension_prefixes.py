@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +66,14 @@ def test_full_set_holds_bundled_hosts_and_its_checksum(srv: RunningServer) -> No
     assert int(prefix("example.org"), 16) not in prefixes
     # ~2 bytes per prefix, not the 4 of raw prefixes
     assert len(body["add"]["data"]) * 3 / 4 < 2.5 * len(prefixes)
+
+
+def test_full_set_is_gzipped_for_clients_that_accept_it(srv: RunningServer) -> None:
+    plain = srv.request("GET", "/v1/lists/prefixes")
+    zipped = srv.request("GET", "/v1/lists/prefixes", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers.get("Content-Encoding") == "gzip"
+    assert len(zipped.body) < 0.85 * len(plain.body)
+    assert json.loads(gzip.decompress(zipped.body)) == plain.json()
 
 
 def test_operator_entry_arrives_as_a_diff_and_leaves_as_one(srv: RunningServer) -> None:

@@ -57,7 +57,11 @@ async def list_prefixes(request: web.Request) -> web.Response:
     publisher = request.app[PUBLISHER]
     loop = asyncio.get_running_loop()
     body = await loop.run_in_executor(request.app[CPU], publisher.update, index, since)
-    return web.json_response(body, dumps=dumps, headers={"Cache-Control": "no-cache"})
+    response = web.json_response(body, dumps=dumps, headers={"Cache-Control": "no-cache"})
+    if body["add"]["count"] > 1000:
+        # base64 costs a third; gzip wins most of it back on a full set (1.21 → 0.92 MB at 500k)
+        response.enable_compression()
+    return response
 
 
 @routes.post("/v1/lists/lookup")
