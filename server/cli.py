@@ -141,6 +141,7 @@ FEATURE_COMMANDS: tuple[str, ...] = (
     "server.persons.cli",
     "server.media.cli",
     "server.community.cli",
+    "server.federation.cli",
 )
 
 

@@ -19,6 +19,7 @@ from server.api import admin, checks, meta, prefixes
 from server.api import alerts as alerts_api
 from server.api import appeals as appeals_api
 from server.api import cases as cases_api
+from server.api import federation as federation_api
 from server.api import media as media_api
 from server.api import pages as pages_api
 from server.api import persons as persons_api
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(alerts_api.routes)
     app.add_routes(pages_api.routes)
     app.add_routes(appeals_api.routes)
+    app.add_routes(federation_api.routes)
     app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
     app.add_routes(relay_api.routes)
     app.add_routes(persons_api.routes)

@@ -1,0 +1,1 @@
+"""Confirmed items shared between FakeWatch instances as a signed, versioned feed."""

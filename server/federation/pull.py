@@ -1,0 +1,125 @@
+"""Consuming another instance's feed with a per-peer trust level.
+
+- ``block``: a peer we trust like our own moderators — its links go on the blocklist
+  ``peer:<name>`` and its media hashes into the known-fakes bank, each traced to the peer's
+  case (``reference``/``source``), and its removals take them off again;
+- ``review``: every item becomes a report in our own queue (reporter ``peer:<name>``), for
+  our moderators to confirm; nothing is listed automatically.
+
+The peer's version is remembered, so each pull fetches only the changes since the last one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from server.community.items import CaseKey, Category, ItemKind
+from server.community.store import NewReport, insert_reports
+from server.lists import Action, EntryKind
+from server.media.bank import Status
+from server.media.hashing import HashKind, RegionHash
+from server.storage import known_fakes, queries
+
+TRUST_LEVELS = ("block", "review")
+
+
+def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -> dict[str, int]:
+    """Apply one verified page of changes from peer ``name``; returns what was done."""
+    done = {"listed": 0, "unlisted": 0, "banked": 0, "queued": 0, "skipped": 0}
+    now = queries.now_iso()
+    list_name = f"peer:{name}"
+    reports: list[NewReport] = []
+    for change in data.get("changes", []):
+        kind, value, op = change.get("kind"), change.get("value"), change.get("op")
+        if (
+            kind not in {k.value for k in ItemKind}
+            or not isinstance(value, str)
+            or len(value) > 4096
+        ):
+            done["skipped"] += 1
+            continue
+        reference = f"{url}#case:{change.get('case_id')}"
+        if trust == "review":
+            if op == "add":
+                category = change.get("category")
+                reports.append(_report(name, ItemKind(kind), value, category))
+                done["queued"] += 1
+            continue
+        if kind == "link":
+            entry_kind = EntryKind.URL if "/" in value else EntryKind.DOMAIN
+            if op == "add":
+                queries.upsert_list_entry(
+                    db,
+                    list_name=list_name,
+                    action=Action.BLOCK.value,
+                    kind=entry_kind.value,
+                    value=value,
+                    source=f"federation peer {name}",
+                    added_at=now,
+                    seen_at=now,
+                    reference=reference,
+                )
+                done["listed"] += 1
+            else:
+                db.execute(
+                    "UPDATE list_entries SET removed_at = ? WHERE list = ? AND value = ?"
+                    " AND removed_at IS NULL",
+                    [now, list_name, value],
+                )
+                done["unlisted"] += 1
+        elif kind == "media" and op == "add":
+            hash_kind, hex_value = value.split(":", 1)
+            region = RegionHash("full", {HashKind(hash_kind): bytes.fromhex(hex_value)}, quality=50)
+            known_fakes.add(
+                db,
+                label=f"peer {name} case {change.get('case_id')}",
+                added_by=f"peer:{name}",
+                hashes=[region],
+                source=reference,
+                status=Status.CONFIRMED,
+            )
+            done["banked"] += 1
+        else:
+            done["skipped"] += 1  # text templates, phones, wallets: no matcher consumes them yet
+    if reports:
+        insert_reports(db, reports)
+    if done["listed"] or done["unlisted"]:
+        queries.bump_lists_version(db)
+    db.execute(
+        "INSERT INTO federation_peers (name, url, trust, key, version, pulled_at)"
+        " VALUES (?, ?, ?, '', ?, ?) ON CONFLICT(name) DO UPDATE SET url = excluded.url,"
+        " trust = excluded.trust, version = excluded.version, pulled_at = excluded.pulled_at",
+        [name, url, trust, int(data.get("version", 0)), now],
+    )
+    queries.audit(db, actor=f"peer:{name}", action="federation.pull", target=url, details=done)
+    return done
+
+
+def _report(name: str, kind: ItemKind, value: str, category: object) -> NewReport:
+    display = value if kind is not ItemKind.TEXT else "(text template from a peer)"
+    return NewReport(
+        item=CaseKey(kind, value, display[:200], "url" if "/" in value else "domain"),
+        reporter=f"peer:{name}",
+        reporter_kind="peer",
+        category=Category(category) if category in {c.value for c in Category} else Category.OTHER,
+        impersonates=None,
+        platform=f"federation:{name}",
+        seen_url=None,
+        description=None,
+        keep_media=False,
+        share_with_authorities=False,
+        hashes=None,
+        media_path=None,
+    )
+
+
+def peer_state(db: Database, name: str) -> tuple[int, str]:
+    """The peer's last version and pinned key ('' before the first pull)."""
+    row = db.execute("SELECT version, key FROM federation_peers WHERE name = ?", [name]).fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def pin_key(db: Database, name: str, key: str) -> None:
+    db.execute("UPDATE federation_peers SET key = ? WHERE name = ?", [key, name])
