@@ -160,6 +160,7 @@ ERROR_CODES: dict[str, str] = {
     "enrol_no_face": "The enrolment photo shows no face; send a clear, front-facing photo.",
     "enrol_several_faces": "The enrolment photo shows several faces; crop it to the one person.",
     "enrol_face_too_small": "The face in the enrolment photo is too small to identify.",
+    "enrol_face_of_another_person": "The enrolment photo's face already matches another protected person.",
     "enrol_not_a_photo": "Faces are enrolled from one still photo, not a video or an animation.",
     "internal_error": "A bug on our side; the request id identifies it in the server log.",
 }

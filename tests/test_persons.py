@@ -174,6 +174,17 @@ def test_one_face_is_enrolled_once_and_no_photo_is_kept(api: RunningServer) -> N
 
 
 @needs_photos
+def test_a_face_already_enrolled_for_someone_else_is_refused(api: RunningServer) -> None:
+    first = create(api, name="Jeff Bezos", official_domains=["aboutamazon.com"])["id"]
+    assert enrol(api, first, (PHOTOS / "img22.jpg").read_bytes()).status == 201
+    second = create(api, name="Jeffrey Preston", official_domains=[])["id"]
+    refused = enrol(api, second, (PHOTOS / "img23.jpg").read_bytes())  # the same man
+    assert refused.status == 409
+    assert refused.json()["code"] == "enrol_face_of_another_person"
+    assert f"person {first}" in refused.json()["error"]
+
+
+@needs_photos
 @pytest.mark.parametrize(
     ("picture", "status", "code"),
     [

@@ -24,7 +24,7 @@ from sqlite_utils import Database as SqliteDb
 from server.api.body import dumps, int_param, json_object, query_params
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import NotFound, UnsupportedMediaType, ValidationFailed
+from server.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
 from server.keys import KeyRole
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import FaceDetector
@@ -162,6 +162,14 @@ async def enrol_face(request: web.Request) -> web.Response:
 
     # Only the embedding and the photo's sha256 (to spot the same photo twice) are stored.
     enrolment = await asyncio.get_running_loop().run_in_executor(request.app[CPU], work)
+    other = engine.resources.persons.current.match_face(enrolment.vector)
+    if other is not None and other.person.id != person_id:
+        # One face under two names would make every match ambiguous: say whose it is.
+        raise Conflict(
+            f"This face already matches person {other.person.id} ({other.person.name}, similarity"
+            f" {other.similarity:.2f}); enrol a photo of this person, or retire the other record.",
+            code="enrol_face_of_another_person",
+        )
 
     def write(db: SqliteDb) -> tuple[int, bool] | None:
         return store.add_face(

@@ -195,6 +195,13 @@ def persons_enrol(args: argparse.Namespace, settings: Settings) -> int:
         enrolment = enrol_photo(item, detector, FaceEmbedder())
     except ApiError as exc:
         raise CommandError(f"{args.photo}: {exc.message} ({exc.code})") from None
+    other = store.load_index(db, settings.face_match_distance).match_face(enrolment.vector)
+    if other is not None and other.person.id != args.id:
+        raise CommandError(
+            f"{args.photo}: this face already matches person {other.person.id}"
+            f" ({other.person.name}, similarity {other.similarity:.2f})"
+            " (enrol_face_of_another_person)"
+        )
     with db.atomic():
         added = store.add_face(
             db,
