@@ -131,6 +131,15 @@ class ServerClient:
         result: dict[str, Any] = await self._call("POST", "/v1/reports", json_body=report)
         return result
 
+    async def report_media(
+        self, report: dict[str, Any], payload: bytes, filename: str, content_type: str
+    ) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("report", json.dumps(report), content_type="application/json")
+        form.add_field("file", payload, filename=filename, content_type=content_type)
+        result: dict[str, Any] = await self._call("POST", "/v1/reports", data=form)
+        return result
+
     async def pending_cases(self, limit: int = 50) -> list[dict[str, Any]]:
         body = await self._call(
             "GET",

@@ -226,9 +226,7 @@ async def check_parts(
                 raise Notice("bad_media") from None
             raise
         checked.parts.append(Part("media", short_label("media", "", lang), verdict))
-        hashes = verdict.get("hashes")
-        if isinstance(hashes, dict) and hashes:
-            checked.report_items.append({"kind": "media", "hashes": hashes})
+        checked.media = parts.media
 
     await asyncio.gather(links(), text(), media())
     return checked
@@ -350,8 +348,26 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await query.answer(t("feedback_thanks", lang), show_alert=True)
     elif action == "r":
         await query.answer()
-        case_id = await _report(svc, checked.report_items[:1], query.from_user.id, "other", {})
+        if checked.media is not None and checked.worst and checked.worst.kind == "media":
+            case_id = await _report_media(context, checked.media, query.from_user.id)
+        else:
+            case_id = await _report(svc, checked.report_items[:1], query.from_user.id, "other", {})
         await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
+
+
+async def _report_media(
+    context: ContextTypes.DEFAULT_TYPE, media: Media, user_id: int
+) -> str | None:
+    """Report a picture or video: fetched again from Telegram, sent with the report."""
+    svc = services(context)
+    report = {"kind": "media", "category": "other", "reporter": f"telegram:{user_id}"}
+    try:
+        payload = await _download(context, media)
+        result = await svc.client.report_media(report, payload, media.filename, media.content_type)
+    except (Notice, ServerError) as exc:
+        log.warning("media report failed", extra={"error": type(exc).__name__})
+        return None
+    return str(result.get("case_id", result.get("id", "?")))
 
 
 async def _report(

@@ -45,6 +45,8 @@ class Checked:
     missing: list[str] = field(default_factory=list)
     #: For "Report as scam": what the server's reports endpoint needs, never logged.
     report_items: list[dict[str, Any]] = field(default_factory=list)
+    #: The Telegram file behind a media part, fetched again only if the person reports it.
+    media: Any = None
     at: float = field(default_factory=time.monotonic)
 
     @property

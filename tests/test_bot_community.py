@@ -104,6 +104,19 @@ def test_a_forwarded_photo_of_a_known_fake_gets_the_warning(
             assert "Fake doctor advert (test)" in reply.text
             assert fake.sent("getFile")[0].params["file_id"] == "p1080"  # the largest size
 
+            markup = reply.params["reply_markup"]
+            assert isinstance(markup, dict)
+            report = markup["inline_keyboard"][0][0]["callback_data"]
+            chat = {"message_id": 4, "date": 0, "chat": {"id": ANN, "type": "private"}}
+            mark = len(fake.calls)
+            fake.press(ANN, report, chat)
+            done = await fake.wait_for(
+                "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
+            )
+            case_id = int(done.text.split("case ")[1].rstrip(")."))
+            case = await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")
+            assert case.json()["kind"] == "media"
+
             mark = len(fake.calls)
             other = synthetic_photo(seed=12)
             fake.add_file("other", other)
