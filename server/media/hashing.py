@@ -61,11 +61,11 @@ HASH_SIDE = 256
 
 #: Border stripping: a row/column is "uniform" when 92 % of its pixels are within
 #: ``_FLAT_TOLERANCE`` grey levels of its median; a caption bar's rows (bold text across a
-#: solid band) keep only half their pixels on the band's colour, so they pass at 50 % when
-#: their median is the edge's colour and the band is at least 4 % of the picture. At most
-#: 35 % of each side goes.
+#: solid band) keep a third of their pixels on the band's colour, so they pass at 35 % when
+#: a uniform row of that colour comes first and the band is at least 4 % of the picture. At
+#: most 35 % of each side goes.
 _FLAT_SHARE = 0.92
-_CAPTION_SHARE = 0.50
+_BAND_SHARE = 0.35
 _FLAT_TOLERANCE = 12
 _MAX_STRIP = 0.35
 _MIN_CAPTION = 0.04
@@ -80,13 +80,13 @@ _CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ("br", 0.20, 0.20, 1.0, 1.0),
 )
 
-#: Bank-only windows of 75 % of each side on a 3x3 grid: a copy cropped by a quarter, centred
+#: Bank-only windows of 75 % of each side on a 4x4 grid: a copy cropped by a quarter, centred
 #: or not, is close to one of them. Only the bank pays (rows), never the query (time).
 _BANK_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     *(
         (f"w75_{ix}{iy}", x, y, x + 0.75, y + 0.75)
-        for ix, x in enumerate((0.0, 0.125, 0.25))
-        for iy, y in enumerate((0.0, 0.125, 0.25))
+        for ix, x in enumerate((0.0, 0.083, 0.167, 0.25))
+        for iy, y in enumerate((0.0, 0.083, 0.167, 0.25))
     ),
     ("centre90", 0.05, 0.05, 0.95, 0.95),
 )
@@ -172,16 +172,18 @@ def _strip(grey: np.ndarray, *, from_start: bool) -> int:
     medians = np.median(rows, axis=1, keepdims=True)
     share = (np.abs(rows - medians) <= _FLAT_TOLERANCE).mean(axis=1)
     flat = share >= _FLAT_SHARE
-    mostly = share >= _CAPTION_SHARE
     min_band = max(1, int(grey.shape[0] * _MIN_CAPTION))
     cut = 0
     # Layers from the edge inwards (a title bar, a grey frame, a caption band...): each is a
     # run of uniform rows, or a band of rows mostly on one colour (text on a solid band).
     while cut < rows.shape[0]:
         step = _leading_true(flat[cut:])
-        if step == 0 and cut < rows.shape[0]:
-            same_colour = np.abs(medians[cut:, 0] - medians[cut, 0]) <= _FLAT_TOLERANCE
-            band = _leading_true(mostly[cut:] & same_colour)
+        if step == 0 and cut > 0:
+            # Text on the band: the rows keep a good share of the band's colour (the last
+            # uniform row's) even where bold letters cover most of the width.
+            colour = medians[cut - 1, 0]
+            on_band = (np.abs(rows[cut:] - colour) <= _FLAT_TOLERANCE).mean(axis=1)
+            band = _leading_true(on_band >= _BAND_SHARE)
             step = band if band >= min_band else 0
         if step == 0:
             break
