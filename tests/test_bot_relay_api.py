@@ -40,11 +40,26 @@ def test_a_code_links_a_browser_and_its_items_reach_that_chat(server: RunningSer
     assert queued.status == 201, queued.body
     # The server judged the link itself: a client cannot make a scam look fine.
     assert queued.json()["verdict"] == "likely_scam"
+    image = server.request(
+        "POST",
+        "/v1/relay/items",
+        json_body={
+            "token": token,
+            "kind": "image",
+            "url": "https://cdn.example/ad.jpg",
+            "verdict": "no_known_signals",
+            "verdict_url": "https://fakewatch-verdicts.example/r/c1",  # not this server's page
+        },
+        key=browser,
+    )
+    assert image.status == 201
 
     items = server.request("GET", "/v1/relay/pending?limit=500", key=bot).json()["items"]
     mine = [item for item in items if item["chat_id"] == 4242]
-    assert [item["kind"] for item in mine] == ["linked", "link"]
+    assert [item["kind"] for item in mine] == ["linked", "link", "image"]
     assert mine[0]["summary"] == "Chrome"
+    assert mine[1]["verdict_url"].startswith(server.url + "/r/l")
+    assert mine[2]["verdict_url"] is None
     for item in mine:
         done = server.request("POST", f"/v1/relay/items/{item['id']}/delivered", key=bot)
         assert done.status == 200

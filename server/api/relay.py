@@ -29,6 +29,7 @@ from server.api.body import dumps, int_param, json_object, query_params, string_
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from server.keys import KeyRole
+from server.web.urls import absolute, link_verdict_url
 
 routes = web.RouteTableDef()
 
@@ -137,7 +138,10 @@ async def queue_item(request: web.Request) -> web.Response:
     if "page_url" in body:
         item["page_url"] = _http_url(body["page_url"], "page_url", settings.max_url_length)
     if "verdict_url" in body:
-        item["verdict_url"] = _http_url(body["verdict_url"], "verdict_url", 2048)
+        # Only a page of this server: a relay must not carry a look-alike "verdict page".
+        verdict_url = _http_url(body["verdict_url"], "verdict_url", 2048)
+        if verdict_url.startswith(absolute(request, "/r/")):
+            item["verdict_url"] = verdict_url
     verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
     if verdict not in relay.VERDICTS:
         raise ValidationFailed(f"'verdict' must be one of {', '.join(relay.VERDICTS)}.")
@@ -152,6 +156,7 @@ async def queue_item(request: web.Request) -> web.Response:
         if results[0].error is None:
             rendered = engine.render_links(results, "en")[0]
             item["verdict"], item["summary"] = rendered["verdict"], rendered["summary"]
+            item["verdict_url"] = link_verdict_url(request, item["url"])
 
     def write(db: SqliteDb) -> int | str:
         refused = relay.queue_limits_reached(db, token_id, chat_id)
