@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.community.items import item_hash, text_key
+from server.web.urls import decode_link
 from tests.support.server import RunningServer
 from tests.test_reports import client_key, report
 
@@ -95,3 +96,13 @@ def test_a_text_check_links_to_the_page_of_its_template(community: RunningServer
     assert "Nobody has reported this" in page(community, path + "?lang=en")[1]
     report(community, client_key(community), kind="text", value=message.replace("300", "500"))
     assert "Reported, under review" in page(community, path + "?lang=en")[1]
+
+
+def test_a_verdict_url_never_carries_credentials_from_the_pasted_link(
+    community: RunningServer,
+) -> None:
+    checked = community.request(
+        "POST", "/v1/check/links", json_body={"urls": ["https://bob:hunter2@shop.example/cart"]}
+    ).json()["results"][0]
+    token = checked["verdict_url"].split("/r/l", 1)[1]
+    assert decode_link(token) == "https://shop.example/cart"

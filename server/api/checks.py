@@ -46,7 +46,7 @@ async def check_link(request: web.Request) -> web.Response:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
     rendered = engine.render_links(results, lang)[0]
-    rendered["verdict_url"] = link_verdict_url(request, url)
+    rendered["verdict_url"] = link_verdict_url(request, rendered["normalized"]["url"])
     return web.json_response(rendered, dumps=dumps)
 
 
@@ -76,6 +76,8 @@ async def check_links(request: web.Request) -> web.Response:
     results = await engine.check_links(urls, request.app[CPU])
     request.app[METRICS].observe_links(results)
     rendered = engine.render_links(results, lang)
-    for url, verdict in zip(urls, rendered, strict=True):
-        verdict["verdict_url"] = link_verdict_url(request, url) if "error" not in verdict else None
+    for verdict in rendered:
+        # The normalised URL: credentials a person pasted (user:pass@) never reach a shared link.
+        normalized = verdict.get("normalized", {}).get("url")
+        verdict["verdict_url"] = link_verdict_url(request, normalized) if normalized else None
     return web.json_response({"results": rendered}, dumps=dumps)
