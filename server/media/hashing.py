@@ -80,13 +80,13 @@ _CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ("br", 0.20, 0.20, 1.0, 1.0),
 )
 
-#: Bank-only windows of 75 % of each side on a 4x4 grid: a copy cropped by a quarter, centred
+#: Bank-only windows of 75 % of each side on a 5x5 grid: a copy cropped by a quarter, centred
 #: or not, is close to one of them. Only the bank pays (rows), never the query (time).
 _BANK_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     *(
         (f"w75_{ix}{iy}", x, y, x + 0.75, y + 0.75)
-        for ix, x in enumerate((0.0, 0.083, 0.167, 0.25))
-        for iy, y in enumerate((0.0, 0.083, 0.167, 0.25))
+        for ix, x in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
+        for iy, y in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
     ),
     ("centre90", 0.05, 0.05, 0.95, 0.95),
 )
