@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from server.detectors.ai_face import AiFaceDetector
 from server.detectors.ai_labels import AiLabelsDetector
 from server.detectors.domain_model import DomainModelDetector
 from server.detectors.impersonation import ImpersonationDetector
@@ -30,6 +31,7 @@ DETECTORS: tuple[type[Detector], ...] = (
     TextPatternsDetector,
     ScamTextDetector,
     AiLabelsDetector,
+    AiFaceDetector,
 )
 
 
