@@ -258,11 +258,22 @@ def _to_rgb_work(img: Image.Image, orientation: int, work_side: int) -> Image.Im
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):
             # 16-bit greys: scale to 8 bits instead of clipping everything above 255 to white.
             img = img.point(lambda v: v / 256).convert("L")
-        rgb = img.convert("RGB")
-        rgb.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        rgb = _shrink(img, work_side)
+        if rgb.mode != "RGB":
+            rgb = rgb.convert("RGB")
     if orientation != 1:
         rgb = rgb.transpose(_ORIENTATION[orientation])
     return rgb
+
+
+def _shrink(img: Image.Image, work_side: int) -> Image.Image:
+    """Long side <= ``work_side`` by an integer box reduction (a 1080p frame: 5 ms, where a
+    bilinear resize to exactly 1024 px took 37 ms); never upscales."""
+    factor = -(-max(img.size) // work_side)
+    if factor <= 1:
+        img.load()
+        return img.copy() if img.mode == "RGB" else img
+    return img.reduce(factor)
 
 
 def _animation_frames(
