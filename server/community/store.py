@@ -473,17 +473,19 @@ def subscribe(
 def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str, Any]:
     """Delete report texts past retention (the case keeps its counts), expired subscriptions,
     and return the media files whose reports went so the caller can delete them."""
+    # "At least N days old", inclusive: timestamps have whole seconds, and --days 0 must
+    # reach a report made in the same second.
     cutoff = (datetime.now(UTC) - timedelta(days=report_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     media = [
         str(r[0])
         for r in db.execute(
-            "SELECT media_path FROM reports WHERE created_at < ? AND media_path IS NOT NULL",
+            "SELECT media_path FROM reports WHERE created_at <= ? AND media_path IS NOT NULL",
             [cutoff],
         )
     ]
     scrubbed = db.execute(
         "UPDATE reports SET description = NULL, seen_url = NULL, platform = NULL,"
-        " media_path = NULL, hashes = NULL WHERE created_at < ? AND (description IS NOT NULL"
+        " media_path = NULL, hashes = NULL WHERE created_at <= ? AND (description IS NOT NULL"
         " OR seen_url IS NOT NULL OR platform IS NOT NULL OR media_path IS NOT NULL"
         " OR hashes IS NOT NULL)",
         [cutoff],
