@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,11 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[DB] = db
     app[ENGINE] = engine
     app[AUTH] = Authenticator(settings, db)
+    # Lists, indexes and models are built once and live as long as the process: keep them out
+    # of the cyclic collector's full passes, which would otherwise walk all of them again and
+    # stall the requests waiting behind each pass.
+    gc.collect()
+    gc.freeze()
     refresher = asyncio.create_task(_refresh_lists(app))
     log.info(
         "ready",
