@@ -106,3 +106,21 @@ def test_a_verdict_url_never_carries_credentials_from_the_pasted_link(
     ).json()["results"][0]
     token = checked["verdict_url"].split("/r/l", 1)[1]
     assert decode_link(token) == "https://shop.example/cart"
+
+
+def test_a_malformed_merge_target_rides_along_with_no_moderator_action(
+    community: RunningServer,
+) -> None:
+    # Found by schemathesis: a key holder posting the page's form directly with "into="
+    # confirmed the case instead of being refused.
+    _, filed = report(
+        community, client_key(community), kind="link", value="https://into.example/", reporter="in"
+    )
+    answer = community.request(
+        "POST",
+        f"/moderate/cases/{filed['case_id']}/confirm",
+        body=b"note=x&into=",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status == 400 and answer.json()["code"] == "validation_failed"
+    assert community.request("GET", f"/v1/cases/{filed['case_id']}").json()["status"] == "pending"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -268,20 +269,28 @@ async def moderate_action(request: web.Request) -> web.Response:
     principal, csrf = signed_in
     case_id = case_id_of(request)
     form = await _form(request, ("csrf", "note", "into", "allow", "lang"))
+    _check_action_form(form)
     if csrf and not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
         raise Forbidden("The form is stale or not from this site; reload the page.")
-    note = form.get("note", "")[:1000]
+    note = form.get("note", "")
     into = None
     if action == "merge":
-        raw = form.get("into", "")
-        if not raw.isascii() or not raw.isdigit():
+        if "into" not in form:
             raise ValidationFailed("'into' must be a case id.", field="into")
-        into = int(raw)
+        into = int(form["into"])
     await act(
         request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
     )
     lang = _lang(request, form.get("lang"))
     return _see_other(f"/moderate/cases/{case_id}?lang={lang}")
+
+
+def _check_action_form(form: Mapping[str, str]) -> None:
+    """``into`` is checked whenever it is sent, not only for a merge: a key holder may post
+    directly, and a malformed field must never ride along with a confirm."""
+    into = form.get("into")
+    if into is not None and not (into.isascii() and into.isdigit() and len(into) <= 12):
+        raise ValidationFailed("'into' must be a case id.", field="into")
 
 
 def _private_html(text: str, status: int = 200) -> web.Response:
