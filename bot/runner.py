@@ -31,6 +31,7 @@ from bot import handlers
 from bot.api import FeatureMissing, ServerClient, ServerError
 from bot.config import BotConfig
 from bot.delivery import Pacer, drain_outbox, send_paced
+from bot.flood import PACED, FloodRetry
 from bot.render import Checked, Part, alert_message, verdict_message
 from bot.state import BotState
 from bot.texts import t
@@ -68,6 +69,7 @@ class BotRunner:
             .base_url(f"{self.config.api_url}/bot")
             .base_file_url(f"{self.config.api_url}/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
+            .rate_limiter(FloodRetry(self.pacer))
             .build()
         )
         self.services = handlers.Services(self.config, self.client, self.state, self.pacer)
@@ -146,7 +148,7 @@ class BotRunner:
             await asyncio.sleep(delay)
 
     async def _send(self, chat_id: int, text: str, url: str) -> None:
-        await self.application.bot.send_message(chat_id, text)
+        await self.application.bot.send_message(chat_id, text, rate_limit_args=PACED)
 
     # --- alerts -----------------------------------------------------------------------------
 
@@ -205,7 +207,10 @@ class BotRunner:
                 await self.pacer.slot(moderator)
                 try:
                     await self.application.bot.send_message(
-                        moderator, text, reply_markup=handlers.case_buttons(case_id, lang)
+                        moderator,
+                        text,
+                        reply_markup=handlers.case_buttons(case_id, lang),
+                        rate_limit_args=PACED,
                     )
                 except Forbidden:
                     log.warning("moderator has not started the bot", extra={"user": moderator})

@@ -258,6 +258,31 @@ def test_a_flood_from_one_person_is_slowed_down_without_a_crash(
     asyncio.run(scenario())
 
 
+def test_a_reply_that_hits_telegrams_flood_limit_is_sent_again_after_the_wait(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.message(ANN, ANN, "/start")
+            await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            fake.flood(every=2, retry_after=1)  # the next sendMessage gets 429, then one passes
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, SCAM)
+            refused = await fake.wait_for(
+                "sendMessage", lambda c: bool(c.params.get("_refused")), after=mark
+            )
+            assert refused.text.startswith("🚨 Likely a scam")
+            resent = await fake.wait_for(
+                "sendMessage",
+                lambda c: c.chat_id == ANN and not c.params.get("_refused"),
+                after=mark,
+            )
+            assert resent.text == refused.text
+            assert resent.at - refused.at >= 0.9  # Telegram asked for 1 s
+
+    asyncio.run(scenario())
+
+
 def test_a_chinese_scam_script_gets_an_explained_answer_in_chinese(
     server: RunningServer, tmp_path: Path
 ) -> None:
