@@ -356,11 +356,24 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def _report_media(
-    context: ContextTypes.DEFAULT_TYPE, media: Media, user_id: int
+    context: ContextTypes.DEFAULT_TYPE,
+    media: Media,
+    user_id: int,
+    category: str = "other",
+    extra: dict[str, Any] | None = None,
 ) -> str | None:
-    """Report a picture or video: fetched again from Telegram, sent with the report."""
+    """Report a picture or video: fetched again from Telegram, sent with the report.
+
+    The server keeps the file itself only when ``consent.keep_media`` says so; otherwise it
+    keeps the fingerprints (hashes) and drops the bytes.
+    """
     svc = services(context)
-    report = {"kind": "media", "category": "other", "reporter": f"telegram:{user_id}"}
+    report = {
+        "kind": "media",
+        "category": category,
+        "reporter": f"telegram:{user_id}",
+        **(extra or {}),
+    }
     try:
         payload = await _download(context, media)
         result = await svc.client.report_media(report, payload, media.filename, media.content_type)
@@ -395,7 +408,16 @@ def _report_words(case_id: str | None, lang: str) -> str:
 
 # --- /report: what, where, category, consent ---------------------------------------------
 
-WHAT, WHERE, CATEGORY, CONSENT = range(4)
+WHAT, WHERE, CATEGORY, KEEP, CONSENT = range(5)
+#: What the first /report step accepts: a link or message, or the picture or video itself.
+REPORTABLE = (
+    (filters.TEXT & ~filters.COMMAND)
+    | filters.PHOTO
+    | filters.VIDEO
+    | filters.ANIMATION
+    | filters.Document.IMAGE
+    | filters.Document.VIDEO
+)
 
 
 async def report_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -410,11 +432,14 @@ async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     assert message is not None
     links = _links(message)
     draft = cast(dict[str, Any], context.user_data)
-    draft["item"] = (
-        {"kind": "link", "value": links[0]}
-        if links
-        else {"kind": "text", "value": (message.text or "")[:MAX_TEXT]}
-    )
+    media = _media(message)
+    if media is not None:
+        draft["media"] = media
+        draft["item"] = {"kind": "media"}
+    elif links:
+        draft["item"] = {"kind": "link", "value": links[0]}
+    else:
+        draft["item"] = {"kind": "text", "value": (message.text or "")[:MAX_TEXT]}
     await message.reply_text(t("report_where", user_lang(services(context), update)))
     return WHERE
 
@@ -440,16 +465,39 @@ async def report_category(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         category if category in CATEGORIES else "other"
     )
     lang = user_lang(services(context), update)
+    if "media" in cast(dict[str, Any], context.user_data):
+        buttons = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t("yes_keep", lang), callback_data="keep:yes")],
+                [InlineKeyboardButton(t("no_keep", lang), callback_data="keep:no")],
+            ]
+        )
+        await context.bot.send_message(
+            query.from_user.id, t("report_keep", lang), reply_markup=buttons
+        )
+        return KEEP
+    await _ask_consent(context, query.from_user.id, lang)
+    return CONSENT
+
+
+async def report_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Media only: may the moderators keep the file, or only its fingerprints?"""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    cast(dict[str, Any], context.user_data)["keep_media"] = query.data == "keep:yes"
+    await _ask_consent(context, query.from_user.id, user_lang(services(context), update))
+    return CONSENT
+
+
+async def _ask_consent(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: str) -> None:
     buttons = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(t("yes_share", lang), callback_data="k:yes")],
             [InlineKeyboardButton(t("no_share", lang), callback_data="k:no")],
         ]
     )
-    await context.bot.send_message(
-        query.from_user.id, t("report_consent", lang), reply_markup=buttons
-    )
-    return CONSENT
+    await context.bot.send_message(user_id, t("report_consent", lang), reply_markup=buttons)
 
 
 async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -459,14 +507,17 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     lang = user_lang(svc, update)
     draft = cast(dict[str, Any], context.user_data)
-    extra: dict[str, Any] = {
-        "consent": {"share_with_authorities": query.data == "k:yes"},
-    }
+    consent = {"share_with_authorities": query.data == "k:yes"}
+    extra: dict[str, Any] = {"consent": consent}
     if draft.get("where"):
         extra["seen_on"] = {"platform": draft["where"]}
-    case_id = await _report(
-        svc, [draft.get("item", {})], query.from_user.id, draft.get("category", "other"), extra
-    )
+    category = draft.get("category", "other")
+    media = draft.get("media")
+    if isinstance(media, Media):
+        consent["keep_media"] = bool(draft.get("keep_media"))
+        case_id = await _report_media(context, media, query.from_user.id, category, extra)
+    else:
+        case_id = await _report(svc, [draft.get("item", {})], query.from_user.id, category, extra)
     draft.clear()
     await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
     return ConversationHandler.END
@@ -762,9 +813,10 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         report = ConversationHandler(
             entry_points=[CommandHandler("report", report_start, filters=private)],
             states={
-                WHAT: [MessageHandler(filters.TEXT & ~filters.COMMAND, report_what)],
+                WHAT: [MessageHandler(REPORTABLE, report_what)],
                 WHERE: [MessageHandler(filters.TEXT & ~filters.COMMAND, report_where)],
                 CATEGORY: [CallbackQueryHandler(report_category, pattern=r"^c:")],
+                KEEP: [CallbackQueryHandler(report_keep, pattern=r"^keep:(yes|no)$")],
                 CONSENT: [CallbackQueryHandler(report_consent, pattern=r"^k:")],
             },
             fallbacks=[CommandHandler("cancel", report_cancel)],

@@ -258,9 +258,26 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": "我已經不記得那次檢查了，請重新傳送一次。",
     },
     "report_what": {
-        "en": "What do you want to report? Send the link or paste the message. (/cancel to stop)",
-        "zh-Hans": "你想举报什么？请发送链接或粘贴消息内容。（发送 /cancel 取消）",
-        "zh-Hant": "你想檢舉什麼？請傳送連結或貼上訊息內容。（傳送 /cancel 取消）",
+        "en": (
+            "What do you want to report? Send the link, paste the message, or send the picture "
+            "or video. (/cancel to stop)"
+        ),
+        "zh-Hans": "你想举报什么？请发送链接、粘贴消息内容，或直接发送图片或视频。（发送 /cancel 取消）",
+        "zh-Hant": "你想檢舉什麼？請傳送連結、貼上訊息內容，或直接傳送圖片或影片。（傳送 /cancel 取消）",
+    },
+    "report_keep": {
+        "en": (
+            "May the moderators keep a copy of this picture or video to review it? If not, "
+            "only its fingerprints are kept, enough to recognise copies of it."
+        ),
+        "zh-Hans": "审核员可以保留这张图片或这段视频的副本来审核吗？如果不可以，只保留它的指纹，足以认出它的副本。",
+        "zh-Hant": "審核員可以保留這張圖片或這段影片的副本來審核嗎？如果不可以，只保留它的指紋，足以認出它的副本。",
+    },
+    "yes_keep": {"en": "Yes, keep a copy", "zh-Hans": "可以保留", "zh-Hant": "可以保留"},
+    "no_keep": {
+        "en": "No, only fingerprints",
+        "zh-Hans": "只保留指纹",
+        "zh-Hant": "只保留指紋",
     },
     "report_where": {
         "en": "Where did you see it? (for example: WhatsApp, Facebook, a text message, a website)",

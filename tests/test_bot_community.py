@@ -127,6 +127,42 @@ def test_a_forwarded_photo_of_a_known_fake_gets_the_warning(
     asyncio.run(scenario())
 
 
+def test_report_conversation_takes_a_photo_and_keeps_only_its_fingerprints_without_consent(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    photo = synthetic_photo(seed=21)
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            chat = {"message_id": 6, "date": 0, "chat": {"id": ANN, "type": "private"}}
+            fake.add_file("ad", photo)
+            fake.message(ANN, ANN, "/report")
+            await fake.wait_for("sendMessage", lambda c: c.text.startswith("What do you want"))
+            fake.message(ANN, ANN, **photo_message("ad", photo))
+            await fake.wait_for("sendMessage", lambda c: c.text.startswith("Where did you see"))
+            fake.message(ANN, ANN, "Douyin ad")
+            await fake.wait_for("sendMessage", lambda c: "kind of scam" in c.text)
+            fake.press(ANN, "c:celebrity", chat)
+            keep = await fake.wait_for("sendMessage", lambda c: "keep a copy" in c.text)
+            assert "keep:yes" in str(keep.params) and "keep:no" in str(keep.params)
+            fake.press(ANN, "keep:no", chat)
+            await fake.wait_for("sendMessage", lambda c: "authorities" in c.text)
+            fake.press(ANN, "k:yes", chat)
+            done = await fake.wait_for("sendMessage", lambda c: "reached the moderators" in c.text)
+
+            case_id = int(done.text.split("case ")[1].rstrip(")."))
+            case = (await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")).json()
+            assert case["kind"] == "media"
+            assert case["category"] == "celebrity"
+            (report,) = case["reports_shown"]
+            assert report["platform"] == "Douyin ad"
+            assert report["keep_media"] in (0, False)
+            assert report["share_with_authorities"] in (1, True)
+            assert report["hashes"]  # the fingerprints are what the case keeps
+
+    asyncio.run(scenario())
+
+
 def _wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
