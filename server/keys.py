@@ -23,8 +23,11 @@ class KeyRole(StrEnum):
     ADMIN = "admin"
 
     def allows(self, needed: KeyRole) -> bool:
-        order = list(KeyRole)
-        return order.index(self) >= order.index(needed)
+        return _RANK[self] >= _RANK[needed]
+
+
+#: Checked on every keyed request: a dict lookup, not a walk over the enum.
+_RANK = {role: rank for rank, role in enumerate(KeyRole)}
 
 
 def new_key() -> str:

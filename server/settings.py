@@ -108,6 +108,33 @@ SETTINGS: tuple[Setting, ...] = (
         "reporter_reports_per_minute", 30, "Reports per minute from one reporter (a key or IP)."
     ),
     Setting("report_media_max_bytes", 10_485_760, "Largest media file a report may attach."),
+    Setting(
+        "report_batch_wait_ms",
+        2.0,
+        "Milliseconds the report writer waits to gather concurrent reports into one commit"
+        " (0: only those already queued).",
+    ),
+    Setting(
+        "brigade_window_s",
+        3600,
+        "Seconds in which a surge of reports from new or low-weight reporters on one case"
+        " sends it to quarantine.",
+    ),
+    Setting(
+        "brigade_min_reporters",
+        10,
+        "New or low-weight reporters within FAKEWATCH_BRIGADE_WINDOW_S that make a surge.",
+    ),
+    Setting(
+        "webhook_allow_private",
+        False,
+        "Allow webhooks to private, loopback and link-local addresses (tests, closed networks).",
+    ),
+    Setting(
+        "federation_pull_interval_s",
+        0.0,
+        "Seconds between the server's pulls of configured federation peers (0: off).",
+    ),
     Setting("report_retention_days", 365, "Days report texts, URLs and kept media are held."),
     Setting("alert_subscription_days", 30, "Days a retroactive alert subscription lives."),
     Setting("appeal_due_days", 7, "Days moderators have to answer an appeal."),
@@ -196,6 +223,11 @@ class Settings:
     anonymous_reports_per_minute: int = 10
     reporter_reports_per_minute: int = 30
     report_media_max_bytes: int = 10_485_760
+    report_batch_wait_ms: float = 2.0
+    brigade_window_s: int = 3600
+    brigade_min_reporters: int = 10
+    webhook_allow_private: bool = False
+    federation_pull_interval_s: float = 0.0
     report_retention_days: int = 365
     alert_subscription_days: int = 30
     appeal_due_days: int = 7
@@ -274,6 +306,8 @@ def _check(settings: Settings) -> None:
         "anonymous_reports_per_minute",
         "reporter_reports_per_minute",
         "report_media_max_bytes",
+        "brigade_window_s",
+        "brigade_min_reporters",
         "report_retention_days",
         "alert_subscription_days",
         "appeal_due_days",
@@ -294,6 +328,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_OCR must be auto, asked or off")
     if not 0.0 < settings.face_match_distance < 2.0:
         raise SettingsError("FAKEWATCH_FACE_MATCH_DISTANCE must be between 0 and 2 (default 0.6)")
+    if not 0 <= settings.report_batch_wait_ms <= 100:
+        raise SettingsError("FAKEWATCH_REPORT_BATCH_WAIT_MS must be between 0 and 100")
+    if settings.federation_pull_interval_s < 0:
+        raise SettingsError("FAKEWATCH_FEDERATION_PULL_INTERVAL_S must be 0 (off) or positive")
     if settings.admin_key and len(settings.admin_key) < 16:
         raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
 

@@ -54,6 +54,9 @@ FIELDS = (
 )
 MAX_DESCRIPTION = 2000
 MAX_REPORT_JSON = 64 * 1024
+_FIELDS = frozenset(FIELDS)
+_KINDS = frozenset(k.value for k in ItemKind)
+_CATEGORIES = frozenset(c.value for c in Category)
 
 
 async def _principal(request: web.Request) -> Principal:
@@ -111,28 +114,48 @@ def item_of(request: web.Request, body: dict[str, Any], kind: ItemKind) -> CaseK
     return wallet_key(value)
 
 
+def _encodable(value: Any) -> bool:
+    """Every string in a parsed JSON value encodes as UTF-8 (walking it costs less than
+    serialising the whole body again on the hot path)."""
+    if isinstance(value, str):
+        if value.isascii():
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
+
+
 def parse_report(
     request: web.Request, body: dict[str, Any], principal: Principal, media_path: str | None
 ) -> NewReport:
     """Validate a report body into a ``NewReport`` (every field checked; unknown ones refused)."""
     try:
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # JSON may spell lone surrogates (\udXXX); SQLite cannot store them
-        raise InvalidJson("The report holds text that is not valid Unicode.") from None
-    unknown = sorted(set(body) - set(FIELDS))
+        encodable = _encodable(body)
+    except RecursionError:
+        raise ValidationFailed("The report is nested too deeply.") from None
+    if not encodable:  # JSON may spell lone surrogates (\udXXX); SQLite cannot store them
+        raise InvalidJson("The report holds text that is not valid Unicode.")
+    unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise ValidationFailed(
             f"Unknown field(s): {', '.join(unknown[:5])}. Allowed: {', '.join(FIELDS)}.",
             field=unknown[0][:64],
         )
     kind_raw = body.get("kind")
-    if not isinstance(kind_raw, str) or kind_raw not in {k.value for k in ItemKind}:
+    if not isinstance(kind_raw, str) or kind_raw not in _KINDS:
         raise ValidationFailed(
             "'kind' must be one of: " + ", ".join(k.value for k in ItemKind) + ".", field="kind"
         )
     kind = ItemKind(kind_raw)
     category_raw = body.get("category", "other")
-    if not isinstance(category_raw, str) or category_raw not in {c.value for c in Category}:
+    if not isinstance(category_raw, str) or category_raw not in _CATEGORIES:
         raise ValidationFailed(
             "'category' must be one of: " + ", ".join(c.value for c in Category) + ".",
             field="category",

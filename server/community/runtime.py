@@ -20,6 +20,8 @@ from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
 from server.web.sessions import Sessions
 
+PSEUDONYM_CACHE = 50_000
+
 
 @dataclass
 class Community:
@@ -35,9 +37,19 @@ class Community:
     #: Set when an alert is written, so webhook delivery starts at once instead of on its tick.
     alerted: asyncio.Event = field(default_factory=asyncio.Event)
 
+    #: Recent pseudonyms: the same IPs and reporter ids come back, and an HMAC per request
+    #: shows in the ingest profile.
+    _pseudonyms: dict[str, str] = field(default_factory=dict)
+
     def pseudonym(self, value: str) -> str:
         """A stable, non-reversible id for an IP or a client-given reporter id."""
-        return hmac.new(self.salt, value.encode(), hashlib.sha256).hexdigest()[:20]
+        known = self._pseudonyms.get(value)
+        if known is None:
+            known = hmac.new(self.salt, value.encode(), hashlib.sha256).hexdigest()[:20]
+            if len(self._pseudonyms) >= PSEUDONYM_CACHE:
+                self._pseudonyms.clear()
+            self._pseudonyms[value] = known
+        return known
 
 
 COMMUNITY = web.AppKey("community", Community)
@@ -55,7 +67,7 @@ def _salt(db: SqliteDb) -> str:
 async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings, db = app[SETTINGS], app[DB]
     salt = await db.write(_salt)
-    writer = ReportWriter(db)
+    writer = ReportWriter(db, settings.report_batch_wait_ms / 1000)
     event = asyncio.Event()
     deliverer = WebhookDeliverer(settings, db, event)
     app[COMMUNITY] = Community(
