@@ -156,7 +156,8 @@ def main() -> None:
     started = time.perf_counter()
     seed(folder / "fakewatch.db", args.cases)
     print(f"seeded {args.cases:,} cases in {time.perf_counter() - started:.1f} s")
-    server = start_server(folder)
+    # The bench receiver listens on 127.0.0.1, a private target refused by default.
+    server = start_server(folder, env={"FAKEWATCH_WEBHOOK_ALLOW_PRIVATE": "true"})
     try:
         page_times(server, args.rounds)
         alert_latency(server, args.rounds)

@@ -44,6 +44,8 @@ def community_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
             "FAKEWATCH_TRUST_FORWARDED_FOR": "true",
             "FAKEWATCH_ANONYMOUS_REPORTS_PER_MINUTE": "5",
             "FAKEWATCH_REPORTER_REPORTS_PER_MINUTE": "20",
+            # The tests' webhook receivers listen on 127.0.0.1.
+            "FAKEWATCH_WEBHOOK_ALLOW_PRIVATE": "true",
         },
     )
     yield running

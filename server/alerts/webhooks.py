@@ -4,7 +4,9 @@ Each webhook has a cursor (the last alert it acknowledged with a 2xx). The deliv
 an alert is written (an ``asyncio.Event``) or every ``TICK_S``, sends each webhook what lies
 past its cursor, and moves the cursor only on success; a failing webhook backs off
 exponentially and is retried with the same delivery ids (receivers de-duplicate on them).
-Redirects are not followed: the signed body goes to the registered URL only.
+Redirects are not followed: the signed body goes to the registered URL only. Non-public
+targets are refused at every delivery unless ``FAKEWATCH_WEBHOOK_ALLOW_PRIVATE`` (see
+``targets``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import aiohttp
 
 from server.alerts import store
 from server.alerts.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
+from server.alerts.targets import GuardedResolver, PrivateTarget, check_literal
 from server.settings import Settings
 from server.storage.database import Database
 
@@ -41,7 +44,12 @@ class WebhookDeliverer:
 
     async def start(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_s)
-        self._session = aiohttp.ClientSession(timeout=timeout, trust_env=False)
+        connector = (
+            None
+            if self._settings.webhook_allow_private
+            else aiohttp.TCPConnector(resolver=GuardedResolver())
+        )
+        self._session = aiohttp.ClientSession(timeout=timeout, trust_env=False, connector=connector)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -83,12 +91,16 @@ class WebhookDeliverer:
                 SIGNATURE_HEADER: sign(secret, delivery_id, body),
             }
             try:
+                if not self._settings.webhook_allow_private:
+                    check_literal(url)  # IP literals never reach the resolver
                 async with self._session.post(
                     url, data=body, headers=headers, allow_redirects=False
                 ) as response:
                     ok = 200 <= response.status < 300
                     error = f"HTTP {response.status}"
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except PrivateTarget as exc:
+                ok, error = False, f"refused: {exc}"
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 ok, error = False, type(exc).__name__
             if not ok:
                 failures = self._failures.get(webhook_id, 0) + 1

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from server.alerts import store as alert_store
+from server.alerts.targets import PrivateTarget, check_literal
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.reports import item_of
 from server.api.state import AUTH, DB, SETTINGS
@@ -84,6 +85,16 @@ async def add_webhook(request: web.Request) -> web.Response:
     url = string_field(body["url"], "url", max_length=2000)
     if not url.startswith(("http://", "https://")):
         raise ValidationFailed("'url' must be an http(s) URL.", field="url")
+    if not request.app[SETTINGS].webhook_allow_private:
+        try:
+            check_literal(url)
+        except PrivateTarget as exc:
+            raise ValidationFailed(
+                f"Webhooks may not point at private, loopback or link-local addresses ({exc});"
+                " an operator can allow them with FAKEWATCH_WEBHOOK_ALLOW_PRIVATE.",
+                field="url",
+                code="webhook_private_target",
+            ) from None
     secret = "whsec_" + secrets.token_urlsafe(32)
     webhook_id = await request.app[DB].write(lambda db: alert_store.add_webhook(db, url, secret))
     return web.json_response(
