@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 
+from server.community.reputation import BrigadeRule
 from server.community.store import NewReport, Stored, insert_reports
 from server.storage.database import Database
 
@@ -25,9 +26,12 @@ MAX_BATCH = 500
 
 
 class ReportWriter:
-    def __init__(self, db: Database, wait_s: float = 0.0) -> None:
+    def __init__(
+        self, db: Database, wait_s: float = 0.0, brigade: BrigadeRule | None = None
+    ) -> None:
         self._db = db
         self._wait_s = wait_s
+        self._brigade = brigade or BrigadeRule()
         #: Batches written and reports in them, logged at shutdown (the bench reads it).
         self.batches = 0
         self.reports = 0
@@ -65,7 +69,9 @@ class ReportWriter:
             self.reports += len(batch)
             reports = [r for r, _ in batch]
             try:
-                stored = await self._db.write(lambda db, rs=reports: insert_reports(db, rs))  # type: ignore[misc]
+                stored = await self._db.write(
+                    lambda db, rs=reports: insert_reports(db, rs, self._brigade)  # type: ignore[misc]
+                )
             except Exception as exc:  # the whole batch rolled back: every waiter hears it
                 for _, future in batch:
                     if not future.done():

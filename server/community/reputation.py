@@ -20,11 +20,32 @@ MAX_WEIGHT = 2.0
 #: This many reports rejected as false and the reporter's weight is gone (the issue's rule).
 FALSE_REPORTS_LIMIT = 3
 
-#: Brigading: at least this many reporters with no track record on one case, making up at least
-#: ``BRIGADE_NEW_SHARE`` of its reporters, and the case is held for a human (``quarantined``)
-#: rather than trusted by reach alone.
-BRIGADE_MIN_NEW_REPORTERS = 10
-BRIGADE_NEW_SHARE = 0.8
+#: Brigading: a surge on one case — at least ``min_reporters`` reports from new or low-weight
+#: reporters (weighing no more than a new keyed reporter: anonymous IPs, newcomers, reporters
+#: whose record is only uncontested re-reports, reporters who lost their weight) within
+#: ``window_s`` seconds, making up at least ``BRIGADE_LOW_SHARE`` of the case's reports in that
+#: window — and the case is held for a human (``quarantined``) instead of trusted by its reach.
+#: A slow trickle of newcomers over months is how real scams get reported; a burst is not.
+BRIGADE_WINDOW_S = 3600
+BRIGADE_MIN_REPORTERS = 10
+BRIGADE_LOW_SHARE = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class BrigadeRule:
+    window_s: int = BRIGADE_WINDOW_S
+    min_reporters: int = BRIGADE_MIN_REPORTERS
+    low_share: float = BRIGADE_LOW_SHARE
+
+    def is_surge(self, reports_in_window: int, low_weight_in_window: int) -> bool:
+        return (
+            low_weight_in_window >= self.min_reporters
+            and low_weight_in_window >= self.low_share * reports_in_window
+        )
+
+
+def is_low_weight(weight: float) -> bool:
+    return weight <= NEW_REPORTER_WEIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +65,3 @@ class Track:
             return 0.0
         base = ANONYMOUS_WEIGHT if self.kind == "anonymous" else NEW_REPORTER_WEIGHT
         return min(MAX_WEIGHT, base + CONTESTED_CONFIRMED_STEP * self.contested_confirmed)
-
-
-def looks_brigaded(reporters: int, new_reporters: int) -> bool:
-    return (
-        new_reporters >= BRIGADE_MIN_NEW_REPORTERS
-        and new_reporters >= BRIGADE_NEW_SHARE * reporters
-    )

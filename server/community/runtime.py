@@ -18,6 +18,7 @@ from server.alerts.webhooks import WebhookDeliverer
 from server.api.ratelimit import RateLimiter
 from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
+from server.community.reputation import BrigadeRule
 from server.web.sessions import Sessions
 
 PSEUDONYM_CACHE = 50_000
@@ -67,7 +68,13 @@ def _salt(db: SqliteDb) -> str:
 async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings, db = app[SETTINGS], app[DB]
     salt = await db.write(_salt)
-    writer = ReportWriter(db, settings.report_batch_wait_ms / 1000)
+    writer = ReportWriter(
+        db,
+        settings.report_batch_wait_ms / 1000,
+        BrigadeRule(
+            window_s=settings.brigade_window_s, min_reporters=settings.brigade_min_reporters
+        ),
+    )
     event = asyncio.Event()
     deliverer = WebhookDeliverer(settings, db, event)
     app[COMMUNITY] = Community(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
-from server.community.reputation import Track, looks_brigaded
+from server.community.reputation import NEW_REPORTER_WEIGHT, BrigadeRule, Track
 from server.lists import Action, EntryKind
 from server.media.bank import Status as BankStatus
 from server.media.hashing import HashKind, RegionHash
@@ -111,10 +111,29 @@ def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
     return case_id
 
 
-def insert_reports(db: Database, reports: Sequence[NewReport]) -> list[Stored]:
+def _surge(db: Database, case_id: int, rule: BrigadeRule, now: datetime) -> dict[str, int] | None:
+    """The case's reports within the brigading window, if they make a surge."""
+    since = (now - timedelta(seconds=rule.window_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    total, low = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(weight <= ?), 0) FROM reports"
+        " WHERE case_id = ? AND created_at >= ?",  # index reports_case_time
+        [NEW_REPORTER_WEIGHT, case_id, since],
+    ).fetchone()
+    if not rule.is_surge(int(total), int(low)):
+        return None
+    return {"window_s": rule.window_s, "reports_in_window": int(total), "low_weight": int(low)}
+
+
+def insert_reports(
+    db: Database, reports: Sequence[NewReport], brigade: BrigadeRule | None = None
+) -> list[Stored]:
     """Write a batch of reports; each merges into its item's case. A reporter reporting the
-    same case again gets its first report back (``duplicate``), nothing is stored twice."""
-    now = queries.now_iso()
+    same case again gets its first report back (``duplicate``), nothing is stored twice. A
+    pending case on which the batch completes a surge (``brigade``) goes to quarantine."""
+    rule = brigade or BrigadeRule()
+    clock = datetime.now(UTC)
+    now = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
+    surged: set[int] = set()
     stored: list[Stored] = []
     for report in reports:
         track = _track(db, report.reporter, report.reporter_kind, now)
@@ -161,15 +180,24 @@ def insert_reports(db: Database, reports: Sequence[NewReport]) -> list[Stored]:
                 case_id,
             ],
         )
-        reporters, new_reporters, status = db.execute(
-            "SELECT reporters, new_reporters, status FROM cases WHERE id = ?", [case_id]
-        ).fetchone()
-        if status == "pending" and looks_brigaded(int(reporters), int(new_reporters)):
+        surged.add(case_id)
+        stored.append(Stored(report_id, case_id, False))
+    # Once per case touched by the batch, after all its reports are in.
+    for case_id in surged:
+        status = db.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()[0]
+        surge = _surge(db, case_id, rule, clock) if status == "pending" else None
+        if surge is not None:
             db.execute(
                 "UPDATE cases SET status = 'quarantined', quarantined_at = ? WHERE id = ?",
                 [now, case_id],
             )
-        stored.append(Stored(report_id, case_id, False))
+            queries.audit(
+                db,
+                actor="system",
+                action="case.quarantine",
+                target=f"case:{case_id}",
+                details=surge,
+            )
     return stored
 
 

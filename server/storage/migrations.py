@@ -233,3 +233,35 @@ def m002_known_fakes(db: Database) -> None:
     )
     db.execute("CREATE INDEX known_fake_hashes_fake ON known_fake_hashes (fake_id)")
     db.execute("INSERT INTO meta (key, value) VALUES ('known_fakes_version', '0')")
+
+
+@migrations()
+def m006_community_sessions_feedback(db: Database) -> None:
+    """Moderator web sessions (hashed tokens with an expiry), federation feedback both ways,
+    which peer case each of our cases came from, and the index the brigading window reads."""
+    db.execute(
+        "CREATE TABLE moderator_sessions (token_hash TEXT PRIMARY KEY, key_hash TEXT NOT NULL,"
+        " key_prefix TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX moderator_sessions_expiry ON moderator_sessions (expires_at)")
+    # A case queued from a peer's feed, and the case number it has at that peer.
+    db.execute(
+        "CREATE TABLE federation_origins (case_id INTEGER NOT NULL, peer TEXT NOT NULL,"
+        " origin_case_id INTEGER NOT NULL, PRIMARY KEY (case_id, peer))"
+    )
+    # Our moderators' decisions on peer items, waiting to be sent back (sent_at once a 2xx).
+    db.execute(
+        "CREATE TABLE federation_feedback_out (id INTEGER PRIMARY KEY, peer TEXT NOT NULL,"
+        " case_id INTEGER NOT NULL, origin_case_id INTEGER NOT NULL, verdict TEXT NOT NULL,"
+        " kind TEXT NOT NULL, value TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT,"
+        " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)"
+    )
+    db.execute("CREATE INDEX federation_feedback_out_pending ON federation_feedback_out (sent_at)")
+    # Peers' decisions on our items; (peer, feedback_id) makes a resend a no-op.
+    db.execute(
+        "CREATE TABLE federation_feedback_in (id INTEGER PRIMARY KEY, peer TEXT NOT NULL,"
+        " feedback_id TEXT NOT NULL, case_id INTEGER NOT NULL, verdict TEXT NOT NULL,"
+        " decided_at TEXT, received_at TEXT NOT NULL, UNIQUE (peer, feedback_id))"
+    )
+    db.execute("CREATE INDEX federation_feedback_in_case ON federation_feedback_in (case_id)")
+    db.execute("CREATE INDEX reports_case_time ON reports (case_id, created_at)")
