@@ -16,12 +16,17 @@ def negotiate(query_lang: str | None, accept_language: str | None) -> str:
     """``?lang=`` wins; then the best ``Accept-Language`` match; then English.
 
     Every Chinese tag (``zh``, ``zh-CN``, ``zh-Hans``, ``zh-TW``) maps to ``zh``: sentences are
-    written in Simplified Chinese for now.
+    written in Simplified Chinese, and ``chinese_script`` says when a client that asked for
+    Traditional characters should get them converted (``server/api/traditional.py``).
     """
-    if query_lang:
-        found = _match(query_lang)
-        if found:
-            return found
+    tag = preferred_tag(query_lang, accept_language)
+    return (_match(tag) if tag else None) or DEFAULT_LANGUAGE
+
+
+def preferred_tag(query_lang: str | None, accept_language: str | None) -> str | None:
+    """The language tag that wins: ``?lang=`` if we speak it, else the best-ranked one we do."""
+    if query_lang and _match(query_lang):
+        return query_lang
     if accept_language:
         ranked = []
         for position, part in enumerate(accept_language.split(",")[:20]):
@@ -34,10 +39,28 @@ def negotiate(query_lang: str | None, accept_language: str | None) -> str:
                     quality = 0.0
             ranked.append((-quality, position, tag.strip()))
         for _, _, tag in sorted(ranked):
-            found = _match(tag)
-            if found:
-                return found
-    return DEFAULT_LANGUAGE
+            if _match(tag):
+                return tag
+    return None
+
+
+def chinese_script(query_lang: str | None, accept_language: str | None) -> str | None:
+    """``"tw"`` or ``"hk"`` when the winning tag asks for Traditional characters, else ``None``.
+
+    ``zh-Hant``, ``zh-TW`` and ``zh-Hant-TW`` read Taiwan's standard; ``zh-HK``, ``zh-MO`` and
+    ``zh-Hant-HK`` Hong Kong's. ``zh``, ``zh-CN``, ``zh-SG`` and ``zh-Hans-*`` stay Simplified.
+    """
+    tag = preferred_tag(query_lang, accept_language)
+    if not tag or _match(tag) != "zh":
+        return None
+    subtags = set(tag.lower().replace("_", "-").split("-")[1:])
+    if "hans" in subtags:
+        return None
+    if subtags & {"hk", "mo"}:
+        return "hk"
+    if subtags & {"hant", "tw"}:
+        return "tw"
+    return None
 
 
 def _match(tag: str) -> str | None:

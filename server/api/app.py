@@ -31,6 +31,7 @@ from server.api.auth import Authenticator
 from server.api.metrics import Metrics
 from server.api.middleware import request_middleware
 from server.api.state import AUTH, CPU, DB, ENGINE, METRICS, SETTINGS
+from server.api.traditional import traditional_chinese
 from server.community.runtime import community_lifecycle
 from server.engine import Engine
 from server.persons.store import persons_version
@@ -50,7 +51,7 @@ MULTIPART_OVERHEAD = 65_536
 def create_app(settings: Settings) -> web.Application:
     # Media uploads are the largest bodies; JSON bodies are held to max_body_bytes in body.py.
     app = web.Application(
-        middlewares=[request_middleware],
+        middlewares=[request_middleware, traditional_chinese],
         client_max_size=max(settings.max_body_bytes, settings.max_media_bytes + MULTIPART_OVERHEAD),
     )
     app[SETTINGS] = settings

@@ -6,8 +6,9 @@ from aiohttp import web
 
 from server.api.body import dumps, json_object, query_params, string_field
 from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
+from server.api.traditional import CHINESE_SCRIPT
 from server.errors import InvalidUrlError, ValidationFailed
-from server.i18n import negotiate
+from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
 from server.web.urls import link_verdict_url
 
@@ -24,7 +25,9 @@ def _lang(request: web.Request, body_lang: object = _NO_BODY_LANG) -> str:
         string_field(query_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     if body_lang is not _NO_BODY_LANG:
         query_lang = string_field(body_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
-    return negotiate(query_lang, request.headers.get("Accept-Language"))
+    accept = request.headers.get("Accept-Language")
+    request[CHINESE_SCRIPT] = chinese_script(query_lang, accept)  # a body lang counts too
+    return negotiate(query_lang, accept)
 
 
 #: Long enough for any BCP 47 tag a browser sends (``zh-Hans-CN-u-ca-chinese``).
