@@ -287,9 +287,15 @@
     return `${serverUrl.replace(/\/+$/, "")}/r/l${base64url(url)}`;
   }
 
-  // The server's language for a UI language setting (the server speaks en and zh).
+  // The server's language for a UI language setting: en, zh (Simplified), or the Traditional
+  // tags the server converts its sentences for (Taiwan's and Hong Kong's standards).
   function serverLang(lang) {
-    return lang && lang.toLowerCase().startsWith("zh") ? "zh" : "en";
+    const l = (lang || "").toLowerCase().replace("_", "-");
+    if (!l.startsWith("zh")) return "en";
+    if (l.includes("hans")) return "zh";
+    if (l.includes("hk") || l.includes("mo")) return "zh-HK";
+    if (l.includes("hant") || l.includes("tw")) return "zh-TW";
+    return "zh";
   }
 
   // _locales folder for a UI language setting ("" = follow the browser).

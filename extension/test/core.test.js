@@ -123,7 +123,11 @@ test("languages: UI setting to locale folder and server language", () => {
   assert.equal(FW.localeDir("zh-Hans", "en"), "zh_CN");
   assert.equal(FW.localeDir("", "zh-TW"), "zh_TW");
   assert.equal(FW.localeDir("", "fr"), "en");
-  assert.equal(FW.serverLang("zh-Hant"), "zh");
+  assert.equal(FW.serverLang("zh-Hant"), "zh-TW");
+  assert.equal(FW.serverLang("zh_TW"), "zh-TW");
+  assert.equal(FW.serverLang("zh-HK"), "zh-HK");
+  assert.equal(FW.serverLang("zh-Hans-TW"), "zh");
+  assert.equal(FW.serverLang("zh-CN"), "zh");
   assert.equal(FW.serverLang("en"), "en");
   assert.equal(FW.format("$1 links, $2 flagged", [3, 1]), "3 links, 1 flagged");
 });
