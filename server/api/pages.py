@@ -210,7 +210,7 @@ async def moderate_login(request: web.Request) -> web.Response:
         if wait:
             raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
         return _private_html(moderator_page.login(lang, failed=True), 401)
-    token = request.app[COMMUNITY].sessions.open(key)
+    token = await request.app[COMMUNITY].sessions.open(key)
     response = _see_other(f"/moderate?lang={lang}")
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="Strict", path="/moderate", max_age=SESSION_SECONDS
@@ -226,7 +226,7 @@ async def moderate_logout(request: web.Request) -> web.Response:
     if signed_in is not None and hmac.compare_digest(
         form.get("csrf", "").encode(), signed_in[1].encode()
     ):
-        sessions.close(request.cookies.get(COOKIE, ""))
+        await sessions.close(request.cookies.get(COOKIE, ""))
     response = _see_other("/moderate")
     response.del_cookie(COOKIE, path="/moderate")
     return response

@@ -19,7 +19,7 @@ from server.api.ratelimit import RateLimiter
 from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
 from server.community.reputation import BrigadeRule
-from server.web.sessions import Sessions
+from server.web.sessions import Sessions, csrf_secret
 
 PSEUDONYM_CACHE = 50_000
 
@@ -33,8 +33,8 @@ class Community:
     deliverer: WebhookDeliverer
     #: Registrable domains of the top-sites list: a report on one of them is about one page.
     popular: frozenset[str]
-    #: Moderator web-page sign-ins.
-    sessions: Sessions = field(default_factory=Sessions)
+    #: Moderator web-page sign-ins (in the database).
+    sessions: Sessions
     #: Set when an alert is written, so webhook delivery starts at once instead of on its tick.
     alerted: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -68,6 +68,7 @@ def _salt(db: SqliteDb) -> str:
 async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings, db = app[SETTINGS], app[DB]
     salt = await db.write(_salt)
+    csrf = await db.write(csrf_secret)
     writer = ReportWriter(
         db,
         settings.report_batch_wait_ms / 1000,
@@ -84,6 +85,7 @@ async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
         per_reporter=RateLimiter(settings.reporter_reports_per_minute),
         deliverer=deliverer,
         popular=frozenset(app[ENGINE].resources.top_sites),
+        sessions=Sessions(db, csrf),
         alerted=event,
     )
     writer.start()
