@@ -109,6 +109,10 @@ class ListIndex:
             return table.get(key.split("?", 1)[0], ())
         return ()
 
+    def has_urls(self, action: Action) -> bool:
+        """True when any URL entry of this action exists (most lists hold domains only)."""
+        return bool(self._urls[action])
+
     def values(self, action: Action, kind: EntryKind) -> Iterator[str]:
         """Every listed value (host or URL key) of one action and kind, once each."""
         table = self._domains if kind is EntryKind.DOMAIN else self._urls

@@ -193,3 +193,61 @@ def _module_parser() -> LinkParser:
 
         _PARSER.append(Resources.load(Settings()).parser)
     return _PARSER[0]
+
+
+_URL_PIECES = st.sampled_from(
+    [
+        "http",
+        "https",
+        "HTTPS",
+        "://",
+        "/",
+        "?",
+        "#",
+        "@",
+        ":",
+        "%",
+        "%2F",
+        "a",
+        "Z",
+        "0",
+        "-",
+        "_",
+        ".",
+        "~",
+        "=",
+        "&",
+        "+",
+        "'",
+        "(",
+        " ",
+        "\\",
+        "é",
+        "例",
+        "xn--",
+        "..",
+        "[",
+        "]",
+        "example",
+        "com",
+        "paypal",
+        "8080",
+        "www.",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_URL_PIECES, max_size=12).map("".join))
+def test_the_quick_path_for_plain_urls_reads_exactly_what_the_general_one_does(
+    parser: LinkParser, text: str
+) -> None:
+    raw = "https://example.com" + text if text[:1] in ("/", "?", "#", "") else text
+
+    def read(plain: bool) -> object:
+        try:
+            return parser._parse_one(raw, plain=plain)
+        except InvalidUrl as exc:
+            return exc.code
+
+    assert read(True) == read(False)

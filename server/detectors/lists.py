@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from server.links.url import Link
+from server.links.url import Host, Link
 from server.lists import Action, ListEntry, url_key
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
@@ -46,28 +46,38 @@ class ListsDetector:
         self._lists = resources.lists
 
     def score(self, content: Link) -> Sequence[Evidence]:
+        return (*self.score_host(content.host), *self.score_path(content))
+
+    def score_host(self, host: Host) -> Sequence[Evidence]:
+        """The operator's allowlist and domain entries (the pipeline caches this per host)."""
         index = self._lists.current
-        host = content.host
         allowed = index.match_host(Action.ALLOW, host.ascii, host.registrable)
         if allowed:
-            return [self._evidence("lists.allowed", 0.0, Role.ALLOW, content, allowed)]
-        key = url_key(host.ascii, content.port, content.path, content.query)
-        by_url = index.match_url(Action.BLOCK, key)
-        if by_url:
-            return [
-                self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, content, by_url)
-            ]
+            return (self._evidence("lists.allowed", 0.0, Role.ALLOW, host, allowed),)
         by_host = index.match_host(Action.BLOCK, host.ascii, host.registrable)
         if by_host:
-            return [
-                self._evidence(
-                    "lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, content, by_host
-                )
-            ]
+            return (
+                self._evidence("lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, host, by_host),
+            )
         return ()
 
+    def score_path(self, content: Link) -> Sequence[Evidence]:
+        """Entries for this exact address; said only when the domain itself is not listed
+        (the domain's reason already decides, and an allowlisted host wins)."""
+        index = self._lists.current
+        if not index.has_urls(Action.BLOCK):
+            return ()
+        host = content.host
+        key = url_key(host.ascii, content.port, content.path, content.query)
+        by_url = index.match_url(Action.BLOCK, key)
+        if not by_url or index.match_host(Action.ALLOW, host.ascii, host.registrable):
+            return ()
+        if index.match_host(Action.BLOCK, host.ascii, host.registrable):
+            return ()
+        return (self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, host, by_url),)
+
     def _evidence(
-        self, code: str, weight: float, role: Role, link: Link, entries: Sequence[ListEntry]
+        self, code: str, weight: float, role: Role, host: Host, entries: Sequence[ListEntry]
     ) -> Evidence:
         first = entries[0]
         reference = first.reference or ""
@@ -81,7 +91,7 @@ class ListsDetector:
             weight=weight,
             role=role,
             params={
-                "host": link.host.unicode,
+                "host": host.unicode,
                 "list": first.list,
                 "entry": first.value,
                 "added": first.added or "?",
@@ -89,7 +99,7 @@ class ListsDetector:
             },
             details={
                 "matched": [entry.describe() for entry in entries],
-                "host": link.host.ascii,
+                "host": host.ascii,
             },
         )
 

@@ -23,7 +23,7 @@ from server.links.lookalikes import (
     Technique,
     read_brand_rows,
 )
-from server.links.url import Link
+from server.links.url import Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources, read_lines
@@ -139,7 +139,10 @@ class LookalikeDetector:
         self._judge = lru_cache(maxsize=HOST_CACHE_SIZE)(self._judge_host)
 
     def score(self, content: Link) -> Sequence[Evidence]:
-        host = content.host
+        return self.score_host(content.host)
+
+    def score_host(self, host: Host) -> Sequence[Evidence]:
+        """All of this detector's evidence reads the host alone (the pipeline caches it)."""
         if host.is_ip:
             return ()
         return self._judge(host.ascii, host.unicode)

@@ -81,6 +81,14 @@ class UrlCuesDetector:
             "en": "The address uses words scams lure with: {words}.",
             "zh": "网址中含有诈骗常用的诱导词：{words}。",
         },
+        "url_cues.path_lure_words": {
+            "en": "The page address after the site name uses words scams lure with: {words}.",
+            "zh": "网址中网站名之后的部分含有诈骗常用的诱导词：{words}。",
+        },
+        "url_cues.path_celebrity_name": {
+            "en": "The page address after the site name uses a famous name ({names}); scams borrow celebrities' names.",
+            "zh": "网址中网站名之后的部分使用了名人的名字（{names}），诈骗常借用名人名义。",
+        },
         "url_cues.celebrity_name": {
             "en": "The address uses a famous name ({names}); scams borrow celebrities' names.",
             "zh": "网址中使用了名人的名字（{names}），诈骗常借用名人名义。",
@@ -138,35 +146,64 @@ class UrlCuesDetector:
         # Name cues read only the host, and hosts repeat (many pages, one site).
         self._host_cues = lru_cache(maxsize=HOST_CACHE_SIZE)(self._name_cues)
 
+    def _words(self, latin_text: str, any_text: str) -> tuple[list[str], list[str]]:
+        return (
+            self._lures.find(latin_text, any_text),
+            self._celebrities.find(latin_text, any_text),
+        )
+
+    def _path_words(self, host: Host, path_text: str) -> list[Evidence]:
+        """Lure words and names the path adds. Weighed so that host and path together score
+        exactly what all the words would in one place (the noisy-OR of the two equals the
+        weight of the whole count), so splitting the address never inflates a verdict."""
+        path_lures, path_names = self._words(path_text, path_text)
+        if not path_lures and not path_names:
+            return []
+        host_lures, host_names = self._words(host.ascii, host.unicode)
+        found: list[Evidence] = []
+        new = [word for word in path_lures if word not in host_lures]
+        if new:
+            before = _lure_weight(len(host_lures))
+            total = _lure_weight(len(host_lures) + len(new))
+            weight = round(1 - (1 - total) / (1 - before), 4)
+            found.append(
+                self._ev(
+                    "url_cues.path_lure_words",
+                    weight,
+                    {"words": ", ".join(new)},
+                    {"words": new, "words_in_host": host_lures},
+                )
+            )
+        new_names = [name for name in path_names if name not in host_names]
+        if new_names:
+            found.append(
+                self._ev(
+                    "url_cues.path_celebrity_name",
+                    0.0 if host_names else CELEBRITY_WEIGHT,
+                    {"names": ", ".join(new_names)},
+                    {"names": new_names, "names_in_host": host_names},
+                )
+            )
+        return found
+
     def score(self, content: Link) -> Sequence[Evidence]:
+        return (*self.score_host(content.host), *self.score_path(content))
+
+    def score_host(self, host: Host) -> Sequence[Evidence]:
+        """Cues in the name alone: lure words and famous names in it, risky ending, hyphens,
+        random label, IP literals (the pipeline caches this per host)."""
+        if host.is_ip:
+            return (self._ip_evidence(host.ascii, host.ip_notation or "dotted"),)
+        return self._host_cues(host)
+
+    def score_path(self, content: Link) -> Sequence[Evidence]:
+        """Cues that need the rest of the address: words the path adds to the host's,
+        credentials, ports, shorteners and unwrapped redirectors."""
         found: list[Evidence] = []
         host = content.host
-        path_text = unquote(content.path + " " + content.query).lower()
-        latin_text = host.ascii + " " + path_text
-        any_text = host.unicode + " " + path_text
-
-        lures = self._lures.find(latin_text, any_text)
-        if lures:
-            weight = min(LURE_WEIGHT + LURE_EXTRA_WEIGHT * (len(lures) - 1), LURE_MAX_WEIGHT)
-            found.append(
-                self._ev(
-                    "url_cues.lure_words", weight, {"words": ", ".join(lures)}, {"words": lures}
-                )
-            )
-        names = self._celebrities.find(latin_text, any_text)
-        if names:
-            found.append(
-                self._ev(
-                    "url_cues.celebrity_name",
-                    CELEBRITY_WEIGHT,
-                    {"names": ", ".join(names)},
-                    {"names": names},
-                )
-            )
-        if host.is_ip:
-            found.append(self._ip_evidence(host.ascii, host.ip_notation or "dotted"))
-        else:
-            found.extend(self._host_cues(host))
+        path, query = content.path, content.query
+        if query or path != "/":
+            found.extend(self._path_words(host, unquote(path + " " + query).lower()))
         if content.had_userinfo:
             if content.userinfo_host:
                 found.append(
@@ -203,6 +240,25 @@ class UrlCuesDetector:
 
     def _name_cues(self, host: Host) -> tuple[Evidence, ...]:
         found = []
+        lures, names = self._words(host.ascii, host.unicode)
+        if lures:
+            found.append(
+                self._ev(
+                    "url_cues.lure_words",
+                    _lure_weight(len(lures)),
+                    {"words": ", ".join(lures)},
+                    {"words": lures},
+                )
+            )
+        if names:
+            found.append(
+                self._ev(
+                    "url_cues.celebrity_name",
+                    CELEBRITY_WEIGHT,
+                    {"names": ", ".join(names)},
+                    {"names": names},
+                )
+            )
         parts = host.parts
         tld = parts.suffix.rsplit(".", 1)[-1]
         if tld in self._risky_tlds:
@@ -261,12 +317,19 @@ class UrlCuesDetector:
                 "https://eth-giveaway-claim.top/", ["url_cues.lure_words", "url_cues.risky_tld"]
             ),
             example(
-                "https://elonmusk-x2.com/double", ["url_cues.celebrity_name", "url_cues.lure_words"]
+                "https://elonmusk-x2.com/double",
+                ["url_cues.celebrity_name", "url_cues.path_lure_words"],
             ),
             example(
                 "https://example.com/领取红包",
-                ["url_cues.lure_words"],
+                ["url_cues.path_lure_words"],
                 why="Chinese lure words in the path",
+            ),
+            example(
+                "https://giveaway-claim.example/claim",
+                ["url_cues.lure_words"],
+                forbid=["url_cues.path_lure_words"],
+                why="the path repeats the host's words: nothing new",
             ),
             example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
             example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
@@ -283,6 +346,13 @@ class UrlCuesDetector:
             ),
             example("https://doubleclick.net/", forbid=["url_cues.random_label"]),
         )
+
+
+def _lure_weight(count: int) -> float:
+    """The weight of ``count`` different lure words in one address (0 for none)."""
+    if count <= 0:
+        return 0.0
+    return min(LURE_WEIGHT + LURE_EXTRA_WEIGHT * (count - 1), LURE_MAX_WEIGHT)
 
 
 _VOWELS = frozenset("aeiouy")

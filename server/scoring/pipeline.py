@@ -22,6 +22,9 @@ from server.scoring.evidence import Evidence
 
 log = logging.getLogger("fakewatch.pipeline")
 
+#: Hosts whose host-scoped evidence is remembered when the verdict cache is on (~1 kB each).
+HOST_CACHE_SIZE = 65_536
+
 
 @dataclass(frozen=True, slots=True)
 class Scored:
@@ -92,19 +95,94 @@ class LinkResultCache:
         return len(self._entries)
 
 
+class HostPartCache:
+    """Host-derived evidence by (host, notation, state version), least recently used out.
+
+    Most link evidence (lists by domain, lookalikes, name cues, the domain model) reads only
+    the host, and a site's pages share it: a link to a known host with a new path costs only
+    the path-dependent detectors. The combined host-only outcome is kept beside the evidence,
+    so when the rest of the URL adds nothing the verdict is reused as is.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str | None, int], _HostPart] = OrderedDict()
+
+    def get(self, key: tuple[str, str | None, int]) -> _HostPart | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str | None, int], part: _HostPart) -> None:
+        if self.size <= 0 or part.failed:
+            return
+        self._entries[key] = part
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class _HostPart:
+    """What the host-scoped detectors said about one host, and the outcome of that alone."""
+
+    __slots__ = ("_outcome", "evidence", "failed")
+
+    def __init__(self, evidence: tuple[Evidence, ...], failed: tuple[str, ...]) -> None:
+        self.evidence = evidence
+        self.failed = failed
+        self._outcome: Outcome | None = None
+
+    def outcome(self, detector_count: int) -> Outcome:
+        if self._outcome is None:
+            judged = len(self.failed) < detector_count
+            self._outcome = combine(self.evidence, failed=self.failed, judged=judged)
+        return self._outcome
+
+
+class _LinkJob:
+    """One batch of links scored in one executor job, detector after detector.
+
+    ``done`` grows by one entry per finished detector (an append is atomic), so when the job
+    overruns the time limit the caller still counts the detectors that finished and names
+    the others as failed, as if each had had its own job.
+    """
+
+    def __init__(self, raw_urls: Sequence[str]) -> None:
+        self.raw_urls = raw_urls
+        self.links: list[Any] = []
+        self.errors: list[InvalidUrl | None] = []
+        self.parsed = False
+        #: Per finished detector: (host parts by host key, per-link rest or _DetectorError).
+        self.done: list[tuple[dict[Any, Any], list[Any]]] = []
+
+
 class Pipeline:
     """The detectors of one process, grouped by the content kind they read."""
 
     def __init__(
-        self, detectors: Sequence[Detector], timeout_s: float = 2.0, link_cache_size: int = 0
+        self,
+        detectors: Sequence[Detector],
+        timeout_s: float = 2.0,
+        link_cache_size: int = 0,
+        host_cache_size: int | None = None,
     ) -> None:
         self.detectors = tuple(detectors)
         self.timeout_s = timeout_s
         self._by_kind = {
             kind: tuple(d for d in self.detectors if kind in d.kinds) for kind in ContentKind
         }
-        cacheable = all(getattr(d, "cacheable", True) for d in self._by_kind[ContentKind.LINK])
+        link_detectors = self._by_kind[ContentKind.LINK]
+        cacheable = all(getattr(d, "cacheable", True) for d in link_detectors)
         self.link_cache = LinkResultCache(link_cache_size if cacheable else 0)
+        if host_cache_size is None:
+            host_cache_size = max(link_cache_size, HOST_CACHE_SIZE) if link_cache_size else 0
+        self.host_cache = HostPartCache(host_cache_size if cacheable else 0)
+        # A detector that offers ``score_host(host)`` says that part of its evidence reads the
+        # host alone; ``score_path(link)`` (optional) is the rest. Others are asked per link.
+        self._host_scoped = tuple(callable(getattr(d, "score_host", None)) for d in link_detectors)
 
     def versions(self, kind: ContentKind) -> dict[str, str]:
         """``{detector name: version}`` for the detectors behind a verdict of this kind."""
@@ -116,22 +194,10 @@ class Pipeline:
         """Score links in this thread (CLI and benchmarks; the server uses ``check_links``)."""
         cached, missing = self._from_cache(raw_urls, state)
         if missing:
-            fresh = self._check_links_sync([raw_urls[i] for i in missing], parse)
-            self._fill(cached, missing, fresh, state)
+            job = _LinkJob([raw_urls[i] for i in missing])
+            self._run_links(job, parse, state)
+            self._fill(cached, missing, self._assemble(job, state), state)
         return cached  # type: ignore[return-value]  # every slot is filled now
-
-    def _check_links_sync(
-        self, raw_urls: Sequence[str], parse: Callable[[str], Link]
-    ) -> list[LinkResult]:
-        links, results = _parse_all(raw_urls, parse)
-        evidence: list[list[Evidence]] = [[] for _ in links]
-        failed: list[list[str]] = [[] for _ in links]
-        for detector in self._by_kind[ContentKind.LINK]:
-            for i, found in enumerate(_score_each(detector, links)):
-                _collect(detector, i, found, evidence, failed)
-        return _finish(
-            raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK])
-        )
 
     async def check_links(
         self,
@@ -140,14 +206,23 @@ class Pipeline:
         executor: Executor | None = None,
         state: int = 0,
     ) -> list[LinkResult]:
-        """Score links off the event loop, each detector under the time limit.
+        """Score links off the event loop: one executor job for the whole batch (parsing and
+        every detector), under the time limit.
 
         ``state`` is the version of the mutable state link detectors read (the list index);
         verdicts already computed at that version come from the cache.
         """
         cached, missing = self._from_cache(raw_urls, state)
         if missing:
-            fresh = await self._check_links([raw_urls[i] for i in missing], parse, executor)
+            job = _LinkJob([raw_urls[i] for i in missing])
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(executor, self._run_and_assemble, job, parse, state)
+            try:
+                fresh = await asyncio.wait_for(future, self.timeout_s)
+            except TimeoutError:
+                # The detectors that finished still count; the job keeps running in its
+                # thread (a thread cannot be stopped) but its late results are not used.
+                fresh = self._assemble(job, state, timed_out=True)
             self._fill(cached, missing, fresh, state)
         return cached  # type: ignore[return-value]  # every slot is filled now
 
@@ -156,7 +231,8 @@ class Pipeline:
     ) -> tuple[list[LinkResult | None], list[int]]:
         if self.link_cache.size <= 0:
             return [None] * len(raw_urls), list(range(len(raw_urls)))
-        cached = [self.link_cache.get(raw, state) for raw in raw_urls]
+        get = self.link_cache.get
+        cached = [get(raw, state) for raw in raw_urls]
         return cached, [i for i, found in enumerate(cached) if found is None]
 
     def _fill(
@@ -170,36 +246,113 @@ class Pipeline:
             slots[i] = result
             self.link_cache.put(result, state)
 
-    async def _check_links(
-        self,
-        raw_urls: Sequence[str],
-        parse: Callable[[str], Link],
-        executor: Executor | None = None,
+    def _run_and_assemble(
+        self, job: _LinkJob, parse: Callable[[str], Link], state: int
     ) -> list[LinkResult]:
-        loop = asyncio.get_running_loop()
-        links, results = await loop.run_in_executor(executor, _parse_all, raw_urls, parse)
-        evidence: list[list[Evidence]] = [[] for _ in links]
-        failed: list[list[str]] = [[] for _ in links]
-        detectors = self._by_kind[ContentKind.LINK]
-        futures = [loop.run_in_executor(executor, _score_each, d, links) for d in detectors]
-        done = await asyncio.gather(
-            *(asyncio.wait_for(f, self.timeout_s) for f in futures), return_exceptions=True
-        )
-        for detector, per_link in zip(detectors, done, strict=True):
-            if isinstance(per_link, BaseException):
-                log.warning(
-                    "detector failed",
-                    extra={"detector": detector.name, "error": type(per_link).__name__},
-                )
-                for i, link in enumerate(links):
-                    if link is not None:
-                        failed[i].append(detector.name)
+        self._run_links(job, parse, state)
+        return self._assemble(job, state)
+
+    def _run_links(self, job: _LinkJob, parse: Callable[[str], Link], state: int) -> None:
+        """Parse, then run each link detector over the batch (host parts once per new host)."""
+        job.links, job.errors = _parse_all(job.raw_urls, parse)
+        job.parsed = True
+        links = job.links
+        # Hosts whose host-scoped evidence is not cached yet: one link stands for each.
+        new_hosts: dict[Any, Any] = {}
+        if any(self._host_scoped) and self.host_cache.size > 0:
+            for link in links:
+                key = _host_key(link, state)
+                if key is not None and key not in new_hosts and self.host_cache.get(key) is None:
+                    new_hosts[key] = link
+        elif any(self._host_scoped):
+            for link in links:
+                key = _host_key(link, state)
+                if key is not None and key not in new_hosts:
+                    new_hosts[key] = link
+        for detector, scoped in zip(
+            self._by_kind[ContentKind.LINK], self._host_scoped, strict=True
+        ):
+            if not scoped:
+                job.done.append(({}, _score_each(detector, links)))
                 continue
-            for i, found in enumerate(per_link):
-                _collect(detector, i, found, evidence, failed)
-        return _finish(
-            raw_urls, links, results, evidence, failed, len(self._by_kind[ContentKind.LINK])
-        )
+            hosts: dict[Any, Any] = {}
+            for key, link in new_hosts.items():
+                try:
+                    hosts[key] = tuple(detector.score_host(link.host))  # type: ignore[attr-defined]
+                except Exception as exc:  # a detector's bug degrades one verdict
+                    log.exception("detector raised", extra={"detector": detector.name})
+                    hosts[key] = _DetectorError(exc)
+            score_path = getattr(detector, "score_path", None)
+            rest = _score_each_with(detector, score_path, links) if score_path else []
+            job.done.append((hosts, rest))
+
+    def _assemble(self, job: _LinkJob, state: int, timed_out: bool = False) -> list[LinkResult]:
+        """Turn a job's per-detector results into one result per link (cheap; runs on the
+        event loop only when the job overran)."""
+        detectors = self._by_kind[ContentKind.LINK]
+        count = len(detectors)
+        if not job.parsed:  # the time ran out while parsing: nothing was judged
+            job.links, job.errors = [None] * len(job.raw_urls), [None] * len(job.raw_urls)
+            names = tuple(d.name for d in detectors)
+            outcome = combine((), failed=names, judged=False)
+            return [LinkResult(raw, None, outcome, None) for raw in job.raw_urls]
+        done = list(job.done)  # a snapshot: the job may still be appending
+        finished = len(done)
+        late = tuple(d.name for d in detectors[finished:])
+        if timed_out and late:
+            log.warning("detector failed", extra={"detector": late[0], "error": "TimeoutError"})
+        results: list[LinkResult] = []
+        cache = self.host_cache
+        for i, (raw, link, error) in enumerate(
+            zip(job.raw_urls, job.links, job.errors, strict=True)
+        ):
+            if link is None:
+                outcome = combine((), failed=(), judged=False)
+                results.append(LinkResult(raw, None, outcome, error))
+                continue
+            key = _host_key(link, state)
+            part = cache.get(key) if cache.size > 0 and key is not None else None
+            if part is None:
+                part = self._host_part(done, detectors, key)
+                if cache.size > 0 and key is not None and not late:
+                    cache.put(key, part)
+            rest: list[Evidence] = []
+            broke: list[str] = []
+            for (_, per_link), detector in zip(done, detectors, strict=False):
+                if not per_link:
+                    continue
+                found = per_link[i]
+                if isinstance(found, _DetectorError):
+                    if detector.name not in part.failed:
+                        broke.append(detector.name)
+                elif found:
+                    rest.extend(found)
+            if not rest and not broke and not late:
+                outcome = part.outcome(count)
+            else:
+                failed = (*part.failed, *broke, *(n for n in late if n not in part.failed))
+                judged = len(failed) < count
+                outcome = combine((*part.evidence, *rest), failed=failed, judged=judged)
+            results.append(LinkResult(raw, link, outcome, error))
+        return results
+
+    def _host_part(
+        self,
+        done: Sequence[tuple[dict[Any, Any], list[Any]]],
+        detectors: Sequence[Detector],
+        key: Any,
+    ) -> _HostPart:
+        evidence: list[Evidence] = []
+        failed: list[str] = []
+        for (hosts, _), detector, scoped in zip(done, detectors, self._host_scoped, strict=False):
+            if not scoped:
+                continue
+            found = hosts.get(key, ())
+            if isinstance(found, _DetectorError):
+                failed.append(detector.name)
+            else:
+                evidence.extend(found)
+        return _HostPart(tuple(evidence), tuple(failed))
 
     def score_sync(self, kind: ContentKind, items: Sequence[Any]) -> list[Scored]:
         """Run the detectors of ``kind`` over ``items`` in this thread (CLI, benchmarks)."""
@@ -290,6 +443,32 @@ def _score_each(detector: Detector, links: Sequence[Link | None]) -> list[Any]:
     return found
 
 
+def _score_each_with(
+    detector: Detector, score: Callable[[Any], Sequence[Evidence]], links: Sequence[Any]
+) -> list[Any]:
+    """``score`` (a detector's ``score_path``) over each link, failures kept per link."""
+    found: list[Any] = []
+    for link in links:
+        if link is None:
+            found.append(())
+            continue
+        try:
+            found.append(tuple(score(link)))
+        except Exception as exc:  # a detector's bug degrades one verdict, not the request
+            log.exception("detector raised", extra={"detector": detector.name})
+            found.append(_DetectorError(exc))
+    return found
+
+
+def _host_key(link: Any, state: int) -> tuple[str, str | None, int] | None:
+    """What host-scoped evidence depends on: the host as DNS sees it, how an IP was written
+    (``3232235777`` is a cue ``192.168.1.1`` is not) and the state version."""
+    host = getattr(link, "host", None)
+    if host is None:
+        return None
+    return (host.ascii, host.ip_notation, state)
+
+
 def _collect(
     detector: Detector,
     i: int,
@@ -301,21 +480,3 @@ def _collect(
         failed[i].append(detector.name)
     else:
         evidence[i].extend(found)
-
-
-def _finish(
-    raw_urls: Sequence[str],
-    links: Sequence[Link | None],
-    errors: Sequence[InvalidUrl | None],
-    evidence: Sequence[Sequence[Evidence]],
-    failed: Sequence[Sequence[str]],
-    detector_count: int,
-) -> list[LinkResult]:
-    results = []
-    for raw, link, error, found, broke in zip(
-        raw_urls, links, errors, evidence, failed, strict=True
-    ):
-        judged = link is not None and len(broke) < detector_count
-        outcome = combine(found, failed=broke, judged=judged)
-        results.append(LinkResult(raw, link, outcome, error))
-    return results
