@@ -20,6 +20,7 @@ from server.community import store
 from server.community.runtime import COMMUNITY
 from server.community.words import alert_payload
 from server.errors import Conflict, NotFound, ValidationFailed
+from server.federation import feedback
 from server.keys import KeyRole
 from server.web.urls import case_path
 
@@ -141,6 +142,7 @@ async def get_case(request: web.Request) -> web.Response:
             return None
         case["reports_shown"] = store.case_evidence(db, case_id)
         case["audit"] = store.audit_rows(db, f"case:{case_id}")
+        case["peer_feedback"] = feedback.for_case(db, case_id)
         return case
 
     case = await request.app[DB].read(read)

@@ -1,14 +1,25 @@
 """``GET /v1/federation/feed?since=V``: this instance's confirmed items as a signed page of
 changes; ``GET /v1/federation/key``: the public key peers pin. Both public: confirmed items
-are already public through the verdict pages."""
+are already public through the verdict pages. ``POST /v1/federation/feedback``: a peer's
+confirm/reject of one of our items, authenticated by its Ed25519 signature (no API key)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from server.api.auth import client_ip
 from server.api.body import dumps, int_param, query_params
-from server.api.state import DB, SETTINGS
-from server.federation import feed
+from server.api.state import AUTH, DB, SETTINGS
+from server.errors import (
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from server.federation import feed, feedback
 
 routes = web.RouteTableDef()
 
@@ -31,3 +42,39 @@ async def federation_key(request: web.Request) -> web.Response:
     query_params(request, ())
     key = await request.app[DB].write(lambda db: feed.public_key_b64(feed.private_key(db)))
     return web.json_response({"public_key": key, "format": feed.FORMAT}, dumps=dumps)
+
+
+@routes.post("/v1/federation/feedback")
+async def federation_feedback(request: web.Request) -> web.Response:
+    """A peer confirmed or rejected an item it pulled from us: record it on our case, once."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Send the signed message as application/json.")
+    if request.content_length is not None and request.content_length > feedback.MAX_BYTES:
+        raise PayloadTooLarge(f"A feedback message is at most {feedback.MAX_BYTES} bytes.")
+    raw = await request.content.read(feedback.MAX_BYTES + 1)
+    if len(raw) > feedback.MAX_BYTES:
+        raise PayloadTooLarge(f"A feedback message is at most {feedback.MAX_BYTES} bytes.")
+    try:
+        result = await request.app[DB].write(lambda db: feedback.receive(db, raw))
+    except (feed.FeedSignatureError, feedback.UnknownPeer) as exc:
+        # Wrong signatures and unknown keys count like wrong API keys: guessing is throttled.
+        ip = client_ip(request, request.app[SETTINGS])
+        wait = request.app[AUTH].failures.take("fail:" + ip)
+        if wait:
+            raise RateLimited(
+                f"Too many refused messages; try again in {wait} s.", retry_after=wait
+            ) from None
+        if isinstance(exc, feedback.UnknownPeer):
+            raise Forbidden(
+                "No configured peer has the key this message is signed with; the operator adds"
+                " peers with `fakewatch federation peers add`.",
+                code="federation_unknown_peer",
+            ) from None
+        raise Unauthorized(
+            f"The feedback was refused: {exc}.", code="federation_signature"
+        ) from None
+    except feedback.FeedbackInvalid as exc:
+        raise ValidationFailed(f"The feedback is not usable: {exc}.") from None
+    except LookupError:
+        raise NotFound("No case here has that id and item.") from None
+    return web.json_response(result, dumps=dumps)

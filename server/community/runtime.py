@@ -19,6 +19,7 @@ from server.api.ratelimit import RateLimiter
 from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
 from server.community.reputation import BrigadeRule
+from server.federation.sync import Scheduler
 from server.web.sessions import Sessions, csrf_secret
 
 PSEUDONYM_CACHE = 50_000
@@ -88,10 +89,13 @@ async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
         sessions=Sessions(db, csrf),
         alerted=event,
     )
+    federation = Scheduler(db, settings)
     writer.start()
     await deliverer.start()
+    federation.start()
     try:
         yield
     finally:
+        await federation.stop()
         await deliverer.stop()
         await writer.stop()

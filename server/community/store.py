@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
 from server.community.reputation import NEW_REPORTER_WEIGHT, BrigadeRule, Track
+from server.federation import feedback
 from server.lists import Action, EntryKind
 from server.media.bank import Status as BankStatus
 from server.media.hashing import HashKind, RegionHash
@@ -383,6 +384,10 @@ def decide(
             if allow and case["kind"] == "link":
                 entry_id = _list_entry(db, case, Action.ALLOW, COMMUNITY_ALLOW_LIST, actor)
     details["list_entry_id"] = entry_id
+    if action in ("confirm", "reject"):  # an item from a peer's feed: tell the peer
+        queued = feedback.queue_for_case(db, case, action)
+        if queued:
+            details["feedback_queued"] = queued
     db.execute(
         "UPDATE cases SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
         " list_entry_id = COALESCE(?, list_entry_id) WHERE id = ?",

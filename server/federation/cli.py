@@ -1,4 +1,7 @@
-"""``fakewatch federation pull URL --name N --key PUBKEY --trust block|review``."""
+"""``fakewatch federation pull URL --name N --key PUBKEY --trust block|review``;
+``fakewatch federation peers add|list|remove`` (the peers a running server pulls on
+``FAKEWATCH_FEDERATION_PULL_INTERVAL_S``); ``fakewatch federation sync`` (pull every peer and
+send pending feedback once)."""
 
 from __future__ import annotations
 
@@ -33,6 +36,108 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     )
     db_flags(pull)
     pull.set_defaults(handler=pull_feed)
+
+    peers = federation.add_parser(
+        "peers", help="the peers the server pulls on its own (and sends feedback to)"
+    ).add_subparsers(dest="peers_command", metavar="ACTION", required=True)
+    add = peers.add_parser("add", help="add or update a peer: feed URL, pinned key, trust")
+    add.add_argument("name", help="a short name for the peer (list peer:NAME)")
+    add.add_argument("url", help="the peer's feed URL, e.g. https://peer/v1/federation/feed")
+    add.add_argument("--key", required=True, help="the peer's public key (GET /v1/federation/key)")
+    add.add_argument("--trust", choices=("block", "review"), default="review")
+    db_flags(add)
+    add.set_defaults(handler=add_peer)
+    listing = peers.add_parser("list", help="configured peers, their version and pending feedback")
+    db_flags(listing)
+    listing.set_defaults(handler=list_peers)
+    remove = peers.add_parser("remove", help="stop pulling a peer (what it sent stays)")
+    remove.add_argument("name")
+    db_flags(remove)
+    remove.set_defaults(handler=remove_peer)
+
+    sync = federation.add_parser(
+        "sync", help="pull every configured peer and send pending feedback, once"
+    )
+    db_flags(sync)
+    sync.set_defaults(handler=sync_peers)
+
+
+def add_peer(args: argparse.Namespace, settings: Settings) -> int:
+    import base64
+
+    from server.storage import queries
+    from server.storage.database import connect
+
+    try:
+        if len(base64.b64decode(args.key, validate=True)) != 32:
+            raise ValueError
+    except ValueError:
+        print("fakewatch: --key must be the base64 Ed25519 key of GET /v1/federation/key")
+        return 2
+    if not args.url.startswith(("http://", "https://")):
+        print("fakewatch: a peer the server pulls needs an http(s) feed URL")
+        return 2
+    db = connect(settings.db)
+    with db.atomic():
+        db.execute(
+            "INSERT INTO federation_peers (name, url, trust, key) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET url = excluded.url, trust = excluded.trust,"
+            " key = excluded.key",
+            [args.name, args.url, args.trust, args.key],
+        )
+        queries.audit(
+            db,
+            actor="cli",
+            action="federation.peer.add",
+            target=f"peer:{args.name}",
+            details={"url": args.url, "trust": args.trust},
+        )
+    print(json.dumps({"peer": args.name, "url": args.url, "trust": args.trust}))
+    return 0
+
+
+def list_peers(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage.database import connect
+
+    db = connect(settings.db)
+    rows = db.execute(
+        "SELECT p.name, p.url, p.trust, p.version, p.pulled_at,"
+        " (SELECT COUNT(*) FROM federation_feedback_out o WHERE o.peer = p.name"
+        "  AND o.sent_at IS NULL) FROM federation_peers p ORDER BY p.name"
+    ).fetchall()
+    keys = ("name", "url", "trust", "version", "pulled_at", "feedback_pending")
+    print(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
+    return 0
+
+
+def remove_peer(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage.database import connect
+
+    db = connect(settings.db)
+    with db.atomic():
+        gone = db.execute("DELETE FROM federation_peers WHERE name = ?", [args.name]).rowcount
+    if not gone:
+        print(f"fakewatch: no peer named {args.name}")
+        return 1
+    print(json.dumps({"removed": args.name}))
+    return 0
+
+
+def sync_peers(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from server.federation.sync import sync_once
+    from server.storage.database import Database
+
+    async def run() -> dict[str, Any]:
+        db = Database(settings.db)
+        try:
+            return await sync_once(db, settings)
+        finally:
+            db.close()
+
+    print(json.dumps(asyncio.run(run())))
+    return 0
 
 
 def pull_feed(args: argparse.Namespace, settings: Settings) -> int:

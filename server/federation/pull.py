@@ -4,7 +4,8 @@
   ``peer:<name>`` and its media hashes into the known-fakes bank, each traced to the peer's
   case (``reference``/``source``), and its removals take them off again;
 - ``review``: every item becomes a report in our own queue (reporter ``peer:<name>``), for
-  our moderators to confirm; nothing is listed automatically.
+  our moderators to confirm; nothing is listed automatically. The peer's case number is kept
+  (``federation_origins``) so our confirm or reject goes back to it (``feedback``).
 
 The peer's version is remembered, so each pull fetches only the changes since the last one.
 """
@@ -31,6 +32,7 @@ def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -
     now = queries.now_iso()
     list_name = f"peer:{name}"
     reports: list[NewReport] = []
+    origin_cases: list[int | None] = []
     for change in data.get("changes", []):
         kind, value, op = change.get("kind"), change.get("value"), change.get("op")
         if (
@@ -45,6 +47,8 @@ def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -
             if op == "add":
                 category = change.get("category")
                 reports.append(_report(name, ItemKind(kind), value, category))
+                origin = change.get("case_id")
+                origin_cases.append(origin if isinstance(origin, int) else None)
                 done["queued"] += 1
             continue
         if kind == "link":
@@ -84,7 +88,14 @@ def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -
         else:
             done["skipped"] += 1  # text templates, phones, wallets: no matcher consumes them yet
     if reports:
-        insert_reports(db, reports)
+        # Remember which peer case each of ours came from: our decision is sent back to it.
+        for stored, origin in zip(insert_reports(db, reports), origin_cases, strict=True):
+            if origin is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO federation_origins (case_id, peer, origin_case_id)"
+                    " VALUES (?, ?, ?)",
+                    [stored.case_id, name, origin],
+                )
     if done["listed"] or done["unlisted"]:
         queries.bump_lists_version(db)
     db.execute(

@@ -1,0 +1,157 @@
+"""Federation work the running server does on its own: pull every configured peer's feed, and
+send our moderators' decisions on peers' items back to them.
+
+Peers are rows of ``federation_peers`` (``fakewatch federation peers add NAME URL --key K
+--trust T``): a feed URL, the pinned Ed25519 key and a trust level. With
+``FAKEWATCH_FEDERATION_PULL_INTERVAL_S`` > 0 the server runs ``sync_once`` on that interval;
+``fakewatch federation sync`` runs it once from the command line. A peer that fails (down,
+bad signature, too large) is logged and skipped; the others are still pulled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aiohttp
+
+from server.federation import feedback
+from server.federation.feed import FeedSignatureError, open_envelope
+from server.federation.pull import apply, pin_key
+from server.feeds.errors import FetchError
+from server.feeds.fetch import USER_AGENT, fetch_url
+from server.settings import Settings
+from server.storage.database import Database
+
+log = logging.getLogger("fakewatch.federation")
+
+#: Pages of 5,000 changes one peer may send in one sync (the rest comes next time).
+MAX_PAGES = 20
+
+
+def _peers(db: Any) -> list[dict[str, Any]]:
+    cursor = db.execute(
+        "SELECT name, url, trust, key, version FROM federation_peers"
+        " WHERE key != '' AND (url LIKE 'http://%' OR url LIKE 'https://%') ORDER BY name"
+    )
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
+async def pull_peer(
+    db: Database, session: aiohttp.ClientSession, settings: Settings, peer: dict[str, Any]
+) -> dict[str, int]:
+    version = int(peer["version"])
+    totals: dict[str, int] = {}
+    for _ in range(MAX_PAGES):
+        sep = "&" if "?" in peer["url"] else "?"
+        raw = await fetch_url(
+            f"{peer['url']}{sep}since={version}",
+            max_bytes=settings.feed_max_bytes,
+            timeout_s=settings.feed_timeout_s,
+            session=session,
+        )
+        data = await asyncio.get_running_loop().run_in_executor(
+            None, open_envelope, raw, peer["key"]
+        )
+
+        def write(conn: Any, page: dict[str, Any] = data) -> dict[str, int]:
+            done = apply(conn, peer["name"], peer["url"], peer["trust"], page)
+            pin_key(conn, peer["name"], peer["key"])
+            return done
+
+        done = await db.write(write)
+        for k, v in done.items():
+            totals[k] = totals.get(k, 0) + v
+        version = int(data.get("version", version))
+        if not data.get("more"):
+            break
+    return totals
+
+
+async def send_feedback(
+    db: Database, session: aiohttp.ClientSession, settings: Settings, instance: str
+) -> dict[str, int]:
+    sent = failed = 0
+    rows = await db.read(feedback.pending)
+    for row in rows:
+        url = feedback.feedback_url(row["url"])
+        error: str | None = None
+        if url is None:
+            error = "the peer is read from a file: no feedback endpoint"
+        else:
+            body = await db.write(
+                lambda conn, r=row: feedback.envelope(conn, r, instance)  # type: ignore[misc]
+            )
+            try:
+                async with session.post(
+                    url,
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=aiohttp.ClientTimeout(total=settings.feed_timeout_s),
+                    allow_redirects=False,
+                ) as response:
+                    if not 200 <= response.status < 300:
+                        error = f"HTTP {response.status}"
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                error = type(exc).__name__
+        await db.write(
+            lambda conn, r=row, e=error: feedback.mark(conn, r["id"], e)  # type: ignore[misc]
+        )
+        if error is None:
+            sent += 1
+        else:
+            failed += 1
+            log.warning(
+                "federation feedback not delivered", extra={"peer": row["peer"], "error": error}
+            )
+    return {"feedback_sent": sent, "feedback_failed": failed}
+
+
+async def sync_once(db: Database, settings: Settings) -> dict[str, Any]:
+    """Pull every configured peer, then send pending feedback; what happened, per peer."""
+    instance = settings.public_url or "unnamed FakeWatch instance"
+    report: dict[str, Any] = {}
+    async with aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT}, trust_env=False
+    ) as session:
+        for peer in await db.read(_peers):
+            try:
+                report[peer["name"]] = await pull_peer(db, session, settings, peer)
+            except (FetchError, FeedSignatureError) as exc:
+                report[peer["name"]] = {"error": str(exc)}
+                log.warning(
+                    "federation pull failed", extra={"peer": peer["name"], "error": str(exc)}
+                )
+        report["feedback"] = await send_feedback(db, session, settings, instance)
+    return report
+
+
+async def run_forever(db: Database, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(settings.federation_pull_interval_s)
+        try:
+            done = await sync_once(db, settings)
+            log.info("federation sync", extra={"result": done})
+        except Exception:
+            log.exception("federation sync failed; retrying on the next interval")
+
+
+class Scheduler:
+    """The server's federation loop (off when the interval is 0)."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db, self._settings = db, settings
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._settings.federation_pull_interval_s > 0:
+            self._task = asyncio.create_task(run_forever(self._db, self._settings))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
