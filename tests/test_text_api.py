@@ -98,3 +98,46 @@ def test_pathological_texts_are_judged_whole_not_timed_out(server: RunningServer
         verdict = check(server, {"text": text})
         assert verdict["partial"] is False, verdict.get("failed_detectors")
         assert verdict["verdict"] in {"no_known_signals", "suspicious", "likely_scam"}
+
+
+def _has_han(sentence: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in sentence)
+
+
+def test_a_chinese_message_without_a_language_is_answered_in_chinese(
+    server: RunningServer,
+) -> None:
+    text = "您好，我是公安局民警，您的账户涉嫌洗钱，请立即将资金转入安全账户配合调查"
+    verdict = check(server, {"text": text})
+    assert _has_han(verdict["summary"]), verdict["summary"]
+    assert all(_has_han(r["message"]) for r in verdict["reasons"])
+    # A client that names a language still gets it.
+    english = server.request(
+        "POST", "/v1/check/text", json_body={"text": text}, headers={"Accept-Language": "en"}
+    ).json()
+    assert not _has_han(english["summary"])
+    assert not _has_han(check(server, {"text": text, "lang": "en"})["summary"])
+
+
+def test_a_traditional_chinese_message_without_a_language_gets_traditional_sentences(
+    server: RunningServer,
+) -> None:
+    verdict = check(server, {"text": "您被騙的資金可以追回，請加賴聯繫技術員協助操作，先支付保證金"})
+    sentences = verdict["summary"] + "".join(r["message"] for r in verdict["reasons"])
+    assert _has_han(sentences)
+    # 这/们/诈骗 are Simplified; a Traditional reader gets 這/們/詐騙.
+    assert not set("这们诈骗个说") & set(sentences), sentences
+
+
+def test_an_english_message_without_a_language_is_answered_in_english(
+    server: RunningServer,
+) -> None:
+    verdict = check(server, {"text": "Claim your free $PEPE airdrop now, limited spots"})
+    assert not _has_han(verdict["summary"])
+
+
+def test_a_bare_domain_glued_to_chinese_text_is_found_and_scored(server: RunningServer) -> None:
+    verdict = check(server, {"text": "张医生推荐的特效药，请到官网zwh.shop购买，限时优惠"})
+    assert verdict["extracted"]["links"] == ["zwh.shop"]
+    [link] = verdict["links"]
+    assert link["registrable_domain"] == "zwh.shop"

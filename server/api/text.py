@@ -16,12 +16,14 @@ from aiohttp import web
 from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import _lang
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
+from server.api.traditional import CHINESE_SCRIPT
 from server.engine import Engine
 from server.keys import KeyRole
 from server.links.url import InvalidUrl, Link
 from server.scoring.detector import ContentKind
 from server.scoring.pipeline import Scored
 from server.text.extract import Extracted, extract
+from server.text.script import is_traditional, language_of
 from server.web.urls import text_verdict_url
 
 routes = web.RouteTableDef()
@@ -30,13 +32,18 @@ routes = web.RouteTableDef()
 @routes.post("/v1/check/text")
 async def check_text(request: web.Request) -> web.Response:
     """``{"text": …, "lang"?: response language}`` → the verdict object with ``extracted``
-    (links, phones, wallets) and ``links`` (each link found and the codes it raised)."""
+    (links, phones, wallets) and ``links`` (each link found and the codes it raised).
+
+    Without ``lang``, ``?lang=`` or ``Accept-Language`` the answer is in the message's own
+    language, judged from its script (Chinese text gets Chinese sentences)."""
     await request.app[AUTH].require(request, KeyRole.CLIENT, open_check=True)
     settings = request.app[SETTINGS]
     query_params(request, ("lang",))
     body = await json_object(request, allowed=("text", "lang"), required=("text",))
     text = string_field(body["text"], "text", max_length=settings.max_text_chars)
     lang = _lang(request, body["lang"]) if "lang" in body else _lang(request)
+    if _no_language_given(request, body):
+        lang = _lang_from_script(request, text, lang)
     engine = request.app[ENGINE]
     cpu = request.app[CPU]
     loop = asyncio.get_running_loop()
@@ -54,6 +61,23 @@ async def check_text(request: web.Request) -> web.Response:
     verdict = engine.render(scored, lang, kinds, extra)
     verdict["verdict_url"] = text_verdict_url(request, text)
     return web.json_response(verdict, dumps=dumps)
+
+
+def _no_language_given(request: web.Request, body: dict[str, Any]) -> bool:
+    return (
+        "lang" not in body
+        and not request.query.get("lang")
+        and not request.headers.get("Accept-Language", "").strip()
+    )
+
+
+def _lang_from_script(request: web.Request, text: str, default: str) -> str:
+    """The client named no language: answer in the message's own (``server/text/script.py``),
+    Traditional characters for a Traditional message."""
+    lang = language_of(text) or default
+    if lang == "zh":
+        request[CHINESE_SCRIPT] = "tw" if is_traditional(text) else None
+    return lang
 
 
 def _extract_links(engine: Engine, text: str) -> tuple[Extracted, list[tuple[str, Link]]]:
