@@ -378,3 +378,51 @@ def test_short_names_are_still_named_when_spelled_in_look_alike_letters(
             brand,
         )
     assert judge(detector, resources, "https://jda.com/") == []  # a plain typo of a short name
+
+
+# Short and common curated names (the careful rule)
+
+
+def test_one_slip_in_a_short_brand_on_its_own_ending_is_suspicious_and_says_what_changed(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    evidence = only(detector, resources, "https://dhk.com/track")
+    assert evidence.role is Role.PRIMARY
+    assert evidence.details["brand_domain"] == "dhl.com"
+    assert said(detector, evidence, "en") == "Looks like dhl.com: 'l' replaced by 'k'."
+    assert combine([evidence]).verdict is Verdict.SUSPICIOUS
+
+
+def test_a_public_suffix_brand_is_imitated_by_its_first_label(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    evidence = only(detector, resources, "https://goov.sg/")
+    assert evidence.details["brand_domain"] == "gov.sg"
+    assert said(detector, evidence, "en") == "Looks like gov.sg: one letter added ('o')."
+
+
+def test_a_short_brand_run_together_with_its_ending_is_named(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    evidence = only(detector, resources, "https://zoom-us.com/")
+    assert evidence.code == "lookalike.address_joined"
+    assert said(detector, evidence, "en") == (
+        "Looks like zoom.us: its whole address run together into one name (zoom-us.com)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://wps.com/", "a top site one key from ups.com: known legitimate"),
+        ("https://dhk.net/", "not the brand's ending"),
+        ("https://wish.com/", "'e' to 'h' is no slip of the finger: another word"),
+        ("https://10100.com/", "a number one swap from 10010 is another number"),
+        ("https://usda.gov/", "only a government can register under .gov"),
+        ("https://qa.com/", "two-letter brands are matched by look-alike letters only"),
+    ],
+)
+def test_the_short_name_rule_leaves_these_alone(
+    detector: LookalikeDetector, resources: Resources, url: str, why: str
+) -> None:
+    assert judge(detector, resources, url) == [], why

@@ -33,6 +33,11 @@ from server.scoring.resources import Resources, read_lines
 #: alone is a reason to look closer": PRIMARY makes ``suspicious`` alone and ``likely_scam``
 #: with another detector's signal; the weight only orders reasons and scores.
 STRONG_WEIGHT = 0.6
+#: One edit from a short or common curated name on the brand's own ending (``dhk.com``,
+#: ``got.sg``), or the brand's address run together (``zoom-us.com``): still a reason to look
+#: closer (PRIMARY), ranked below a long brand's typo, since short names have more honest
+#: neighbours (see ``ShortNames`` and the held-out Tranco figure).
+SHORT_NAME_WEIGHT = 0.5
 #: Look-alike letters from another alphabet: no honest site spells a brand in Cyrillic.
 HOMOGLYPH_SCRIPT_WEIGHT = 0.7
 #: Two edits from a long curated name (``steamcommunlty``): still primary, ranked lower.
@@ -64,7 +69,7 @@ class LookalikeDetector:
     """Names the protected site a link's host imitates and the exact change made to it."""
 
     name: ClassVar[str] = "lookalike"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lookalike.replaced": {
@@ -105,6 +110,10 @@ class LookalikeDetector:
         "lookalike.combosquat": {
             "en": "Looks like {brand}: the brand name with extra words ({words}).",
             "zh": "仿冒 {brand}：在品牌名称上加了其他词（{words}）。",
+        },
+        "lookalike.address_joined": {
+            "en": "Looks like {brand}: its whole address run together into one name ({site}).",
+            "zh": "仿冒 {brand}：把它的完整网址连写成了一个名称（{site}）。",
         },
         "lookalike.brand_in_subdomain": {
             "en": (
@@ -167,6 +176,8 @@ class LookalikeDetector:
             return Role.PRIMARY, HOMOGLYPH_SCRIPT_WEIGHT
         if technique is Technique.BRAND_IN_SUBDOMAIN:
             return Role.PRIMARY, STRONG_WEIGHT
+        if finding.short:
+            return Role.PRIMARY, SHORT_NAME_WEIGHT
         if finding.brand is None or not finding.brand.curated:
             return Role.SUPPORTING, TOP_SITE_WEIGHT
         if technique is Technique.TLD_SWAP and not finding.unusual_ending:
@@ -197,6 +208,15 @@ class LookalikeDetector:
             example("http://www.icbc.com.cn.xyz-bank.cn/", ["lookalike.brand_in_subdomain"]),
             example("http://www.gov.cn.tax-refund.top/", ["lookalike.brand_in_subdomain"]),
             example("https://pay.pal.co/", ["lookalike.split_name"]),
+            example("https://dhk.com/track", ["lookalike.replaced"], why="dhl.com, short name"),
+            example("https://liev.com/", ["lookalike.swapped"], why="live.com, a common word"),
+            example("https://10010y.com/", ["lookalike.added"], why="a number brand plus a letter"),
+            example(
+                "https://zoom-us.com/", ["lookalike.address_joined"], why="zoom.us run together"
+            ),
+            example("https://dhk.net/", forbid=["lookalike.replaced"], why="not DHL's ending"),
+            example("https://10100.com/", forbid=["lookalike.swapped"], why="another number"),
+            example("https://usda.gov/", why="a government-only ending"),
             example("https://www.paypal.com/", forbid=["lookalike.tld_swap"], why="the real site"),
             example("https://www.gov.cn/", forbid=["lookalike.brand_in_subdomain"]),
             example("https://google.de/", forbid=["lookalike.tld_swap"], why="Google's own"),
@@ -227,6 +247,8 @@ def _wording(finding: Finding, site: str) -> tuple[str, dict[str, Any]]:
         params["suffix"] = finding.suffix
         params["brand_suffix"] = brand.domain.partition(".")[2]
         return "lookalike.tld_swap", params
+    if technique is Technique.COMBOSQUAT and finding.short:
+        return "lookalike.address_joined", params
     if technique is Technique.COMBOSQUAT:
         params["words"] = ", ".join(finding.words)
         return "lookalike.combosquat", params

@@ -67,6 +67,16 @@ MIN_INFIX_LEN = 6
 #: Shortest top-site label that counts for a different-ending match (``nytimes.top``).
 MIN_TLD_SWAP_LEN = 5
 
+#: Shortest curated name the short-name rule matches (``ups``, ``dhl``, ``qq``: two letters
+#: have a registered neighbour for nearly every edit, and are matched by look-alike letters
+#: only).
+MIN_SHORT_RULE_LEN = 3
+
+#: First labels of public suffixes that only governments, armed forces, treaty bodies or
+#: schools can register under (gov, gov.uk, gc.ca, go.jp, gouv.fr, edu.cn, mil): a name
+#: there is not a scammer's, whatever it looks like.
+RESTRICTED_SUFFIX_HEADS = frozenset({"gov", "gob", "gouv", "go", "gc", "mil", "edu", "int"})
+
 #: Generic endings that predate 2012: brands hold their names there defensively, so a brand
 #: name on them is a weak cue; newer generic endings (.top, .gifts) are strong ones.
 LEGACY_TLDS = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz"})
@@ -147,6 +157,9 @@ class Finding:
     unusual_ending: bool = False
     #: A combosquat whose extra words include a lure (login, airdrop) or the brand's ending.
     lure: bool = False
+    #: Found by the short-name rule (``ShortNames``): one edit of a short or common curated
+    #: name on the brand's own ending, or the brand's whole address run together.
+    short: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +260,7 @@ class LookalikeFinder:
         # Each name's lure words: the shared ones plus its own ending ("pancakeswapfinance").
         self._lures = {key: context | _own_ending(b) for key, b in combos.items()}
         self._risky_tlds = frozenset(risky_tlds)
+        self._short = ShortNames(suffixes, rows, self._confusables)
 
     @property
     def confusables(self) -> Confusables:
@@ -297,6 +311,7 @@ class LookalikeFinder:
             self._split_name(parts)
             or self._typo(label, skeleton, mix, site)
             or self._combosquat(label, skeleton, site)
+            or self._short.find(label, parts)
             or _mixed_script(mix, site)
         )
 
@@ -421,6 +436,135 @@ class LookalikeFinder:
         if known is not None and known.domain == domain:
             return known
         return Brand(key, domain, domain, "", Combo.NONE, False, 0, key, key)
+
+
+class ShortNames:
+    """The careful rule for curated names the general typo match leaves alone.
+
+    Short names (``ups``, ``dhl``, ``pnc``, ``hsbc``), common words (``live``, ``office``,
+    ``crypto``) and numbers (``12306``, ``95516``) have honest neighbours everywhere, so the
+    general match skips them. They are still what scams imitate, so this rule names a host
+    when, on the brand's *own* ending (``dhk.com`` for dhl.com, ``got.sg`` for gov.sg):
+
+    - its name is one edit from the brand's (a letter replaced, added, missing or swapped,
+      a hyphen added); for a number, only an edit that brings in a letter or a hyphen
+      (``10010y.com``: numbers one digit apart are other numbers); or
+    - it is the brand's whole address run together on any ending (``zoom-us.com``,
+      ``govuk.com``).
+
+    Sites in the bundled top-sites list and MetaMask's allowlist are protected before this
+    runs (``ProtectedSet``), names under an ending only governments or schools can register
+    are never matched, and names under ``MIN_SHORT_RULE_LEN`` letters are left to the
+    look-alike letter match. The held-out Tranco figure in ``bench/links_quality.py`` is
+    the price of this rule, reported beside its recall.
+    """
+
+    def __init__(
+        self, suffixes: SuffixList, rows: Sequence[BrandRow], confusables: Confusables
+    ) -> None:
+        self._near: dict[str, list[Brand]] = {}
+        self._joined: dict[str, Brand] = {}
+        #: Brand domain -> its ending (``sg`` for gov.sg, ``com.sg`` for dbs.com.sg).
+        self._suffix_of: dict[str, str] = {}
+        for row in rows:
+            parts = suffixes.split(row.domain)
+            if (parts.label and parts.subdomain) or row.domain in self._suffix_of:
+                continue  # a brand's host (weixin.qq.com) is matched by its own name
+            # A public suffix row (gov.sg) is "gov" on the ending "sg".
+            label, _, suffix = (
+                (parts.label, ".", parts.suffix) if parts.label else row.domain.partition(".")
+            )
+            if len(label) < MIN_SHORT_RULE_LEN or not _short_rule_target(label, row.combo):
+                continue
+            skeleton = confusables.skeleton(label)
+            paired = confusables.fold_pairs(skeleton)
+            brand = Brand(
+                label, row.domain, row.name, row.category, row.combo, True, 0, skeleton, paired
+            )
+            self._suffix_of[row.domain] = suffix
+            for variant in {label, *_deletions(label)}:
+                self._near.setdefault(variant, []).append(brand)
+            self._joined.setdefault(label.replace("-", "") + suffix.replace(".", ""), brand)
+        self._longest = max((len(k) for k in self._near), default=0) + 1
+
+    def find(self, label: str, parts: DomainParts) -> Finding | None:
+        if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
+            return None
+        site = parts.registrable
+        joined = self._joined.get(label.replace("-", ""))
+        if joined is not None and label != joined.key:
+            words = tuple(self._suffix_of[joined.domain].split("."))
+            return Finding(Technique.COMBOSQUAT, joined, site, words=words, lure=True, short=True)
+        if len(label) > self._longest or not label.isascii():
+            return None
+        candidates: dict[str, Brand] = {}
+        for variant in {label, *_deletions(label)}:
+            for brand in self._near.get(variant, ()):
+                candidates.setdefault(brand.domain, brand)
+        best: Brand | None = None
+        for brand in candidates.values():
+            if self._suffix_of[brand.domain] != parts.suffix or label == brand.key:
+                continue
+            if OSA.distance(label, brand.key, score_cutoff=1) > 1:
+                continue
+            if brand.key.isdigit() and label.isdigit():
+                continue  # another number, not a look-alike of this one
+            if not _slip(describe_edit(brand.key, label)):
+                continue
+            best = brand
+            break
+        if best is None:
+            return None
+        return Finding(
+            Technique.TYPO,
+            best,
+            site,
+            distance=1,
+            threshold=1,
+            edit=describe_edit(best.key, label),
+            short=True,
+        )
+
+
+#: Keys next to each other on a QWERTY keyboard (rows and the keys diagonally below).
+_KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_VOWEL_LETTERS = frozenset("aeiou")
+
+
+def _neighbour_keys() -> dict[str, frozenset[str]]:
+    near: dict[str, set[str]] = {}
+    for r, row in enumerate(_KEY_ROWS):
+        for c, key in enumerate(row):
+            around = near.setdefault(key, set())
+            for dr, dc in ((0, -1), (0, 1), (-1, 0), (-1, 1), (1, -1), (1, 0)):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < len(_KEY_ROWS) and 0 <= cc < len(_KEY_ROWS[rr]):
+                    around.add(_KEY_ROWS[rr][cc])
+    return {key: frozenset(keys) for key, keys in near.items()}
+
+
+_NEIGHBOUR_KEYS = _neighbour_keys()
+
+
+def _slip(edit: Edit) -> bool:
+    """A replaced letter that reads as a slip, not as another name: a neighbouring key
+    (``htx``/``htc``), a vowel for a vowel (``citi``/``cite``), a one-bit flip (bitsquatting,
+    ``wise``/``wase``) or a digit for a letter. Any other edit kind passes: an added, missing
+    or swapped letter, a hyphen. (``wish.com`` is not wise.com: ``e``/``h`` is none of these.)"""
+    if edit.kind != "replaced" or len(edit.old) != 1 or len(edit.new) != 1:
+        return True
+    old, new = edit.old, edit.new
+    return (
+        new in _NEIGHBOUR_KEYS.get(old, ())
+        or (old in _VOWEL_LETTERS and new in _VOWEL_LETTERS)
+        or bin(ord(old) ^ ord(new)).count("1") == 1
+        or old.isdigit() != new.isdigit()
+    )
+
+
+def _short_rule_target(label: str, combo: Combo) -> bool:
+    """Names the general typo match skips: common words, short names, numbers."""
+    return combo is Combo.NONE or len(label) < SHORT_NAME_LEN or label.isdigit()
 
 
 class NameIndex:
