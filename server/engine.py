@@ -7,10 +7,12 @@ verdict is the API's verdict.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 
 from server.list_sources import bundled_entries, load_index
@@ -45,6 +47,9 @@ class Engine:
             link_cache_size=settings.link_cache_size,
         )
         self.renderer = Renderer(self.detectors)
+        # Rendered link verdicts (see ``link_json``), as many as the verdict cache holds.
+        self._rendered: OrderedDict[tuple[str, str, int], tuple[bytes, str | None]] = OrderedDict()
+        self._rendered_size = settings.link_cache_size
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Engine:
@@ -119,8 +124,44 @@ class Engine:
         return self.pipeline.check_links_sync(urls, self.resources.parser.parse, self.lists_version)
 
     async def check_links(
-        self, urls: Sequence[str], executor: Executor | None = None
+        self, urls: Sequence[str], executor: Executor | None = None, state: int | None = None
     ) -> list[LinkResult]:
+        """Verdicts for ``urls``; ``state`` is the list version to key caches by (the current
+        one by default; pass it when the results will be rendered with ``link_json``)."""
         return await self.pipeline.check_links(
-            urls, self.resources.parser.parse, executor, self.lists_version
+            urls,
+            self.resources.parser.parse,
+            executor,
+            self.lists_version if state is None else state,
         )
+
+    def link_json(
+        self, results: Sequence[LinkResult], lang: str, state: int
+    ) -> list[tuple[bytes, str | None]]:
+        """Each result as its JSON object without ``verdict_url`` (bytes ending in ``}``) and
+        the normalised URL its verdict page shows (``None`` for an unreadable URL).
+
+        Rendering (messages, summary, JSON) costs more than answering a repeated link from
+        the verdict cache, so complete verdicts are kept rendered, by submitted string,
+        language and the list version the verdict was computed at.
+        """
+        rendered = self._rendered
+        out: list[tuple[bytes, str | None]] = []
+        versions: dict[str, str] | None = None
+        for result in results:
+            key = (result.input, lang, state)
+            found = rendered.get(key)
+            if found is None:
+                if versions is None:
+                    versions = self.versions()
+                body = self.renderer.link_result(result, lang, versions)
+                normalized = result.link.url if result.link is not None else None
+                found = (orjson.dumps(body), normalized)
+                if self._rendered_size > 0 and not result.outcome.partial:
+                    rendered[key] = found
+                    if len(rendered) > self._rendered_size:
+                        rendered.popitem(last=False)
+            else:
+                rendered.move_to_end(key)
+            out.append(found)
+        return out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
-from server.api.body import dumps, json_object, query_params, string_field
+from server.api.body import json_object, query_params, string_field
 from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
 from server.api.traditional import CHINESE_SCRIPT
 from server.errors import InvalidUrlError, ValidationFailed
@@ -43,14 +44,14 @@ async def check_link(request: web.Request) -> web.Response:
     url = string_field(params.get("url"), "url", max_length=settings.max_url_length)
     lang = _lang(request)
     engine = request.app[ENGINE]
-    results = await engine.check_links([url], request.app[CPU])
+    state = engine.lists_version
+    results = await engine.check_links([url], request.app[CPU], state)
     result = results[0]
     if result.error is not None:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
-    rendered = engine.render_links(results, lang)[0]
-    rendered["verdict_url"] = link_verdict_url(request, rendered["normalized"]["url"])
-    return web.json_response(rendered, dumps=dumps)
+    [item] = engine.link_json(results, lang, state)
+    return _json(_with_verdict_url(request, item))
 
 
 @routes.post("/v1/check/links")
@@ -76,11 +77,20 @@ async def check_links(request: web.Request) -> web.Response:
         string_field(url, f"urls[{index}]", max_length=settings.max_url_length)
     lang = _lang(request, body["lang"]) if "lang" in body else _lang(request)
     engine = request.app[ENGINE]
-    results = await engine.check_links(urls, request.app[CPU])
+    state = engine.lists_version
+    results = await engine.check_links(urls, request.app[CPU], state)
     request.app[METRICS].observe_links(results)
-    rendered = engine.render_links(results, lang)
-    for verdict in rendered:
-        # The normalised URL: credentials a person pasted (user:pass@) never reach a shared link.
-        normalized = verdict.get("normalized", {}).get("url")
-        verdict["verdict_url"] = link_verdict_url(request, normalized) if normalized else None
-    return web.json_response({"results": rendered}, dumps=dumps)
+    items = [_with_verdict_url(request, item) for item in engine.link_json(results, lang, state)]
+    return _json(b'{"results":[' + b",".join(items) + b"]}")
+
+
+def _with_verdict_url(request: web.Request, item: tuple[bytes, str | None]) -> bytes:
+    """The rendered verdict plus its page: from the normalised URL, so credentials a person
+    pasted (user:pass@) never reach a shared link."""
+    body, normalized = item
+    verdict_url = link_verdict_url(request, normalized) if normalized else None
+    return body[:-1] + b',"verdict_url":' + orjson.dumps(verdict_url) + b"}"
+
+
+def _json(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json", charset="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter as TallyCounter
 from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -52,13 +53,23 @@ class Metrics:
         )
 
     def observe_links(self, results: Sequence[LinkResult]) -> None:
+        # Counted first, then one increment per label set: a batch of 100 links shares a
+        # handful of verdicts and codes, and each ``labels()`` lookup takes a lock.
+        verdicts: TallyCounter[str] = TallyCounter()
+        evidence: TallyCounter[tuple[str, str]] = TallyCounter()
+        failed: TallyCounter[str] = TallyCounter()
         for result in results:
             outcome = result.outcome
-            self.verdicts.labels("link", str(outcome.verdict)).inc()
-            for evidence in outcome.reasons:
-                self.evidence.labels(evidence.detector, evidence.code).inc()
-            for name in outcome.failed:
-                self.detector_failures.labels(name).inc()
+            verdicts[outcome.verdict] += 1
+            for found in outcome.reasons:
+                evidence[(found.detector, found.code)] += 1
+            failed.update(outcome.failed)
+        for verdict, count in verdicts.items():
+            self.verdicts.labels("link", str(verdict)).inc(count)
+        for (detector, code), count in evidence.items():
+            self.evidence.labels(detector, code).inc(count)
+        for name, count in failed.items():
+            self.detector_failures.labels(name).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
