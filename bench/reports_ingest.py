@@ -7,7 +7,7 @@ a burst (every acknowledged report must still be in the database afterwards).
 Three load generators, because the client shares the 2 cores with the server:
 - ``wrk`` (C, closed loop: N connections, each sends its next report when the last one is
   acknowledged), the figure against the target; with N = 16, 64, 256 writers and with the
-  group-commit wait at 0 and at the default 2 ms;
+  group-commit wait at the default 0 (commit what queued during the previous commit) and 2 ms;
 - an open-loop client (lean asyncio sockets, requests sent on a fixed schedule whatever the
   answers, latency counted from the scheduled time), to see the latency at offered rates;
 - the aiohttp client (heavier: about as much CPU per request as the server), kept for
