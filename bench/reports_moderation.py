@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -159,8 +160,10 @@ def main() -> None:
     # The bench receiver listens on 127.0.0.1, a private target refused by default.
     server = start_server(folder, env={"FAKEWATCH_WEBHOOK_ALLOW_PRIVATE": "true"})
     try:
+        print(f"cpu cores: {os.cpu_count()}, load average: {os.getloadavg()}")
         page_times(server, args.rounds)
         alert_latency(server, args.rounds)
+        print(f"load average at the end: {os.getloadavg()}")
     finally:
         server.stop()
 
