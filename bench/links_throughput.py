@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import io
 import json
 import os
@@ -138,6 +139,10 @@ def run_in_process(urls: Sequence[str], batch: int, runs: int) -> InProcess:
         t0 = time.perf_counter()
         built = build()
         setups.append(time.perf_counter() - t0)
+        # As ``fakewatch serve`` does after start-up: the loaded tables leave the cyclic GC's
+        # full passes, which would otherwise rescan them while links are scored.
+        gc.collect()
+        gc.freeze()
         flagged = 0
         start = time.perf_counter()
         for chunk in batches(urls, batch):
@@ -504,48 +509,13 @@ def run_http(args: argparse.Namespace, urls: Sequence[str], report: Report, tmp:
 # --- main -------------------------------------------------------------------------------------
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--shared", type=Path, default=DEFAULT_SHARED, help="the shared data folder"
-    )
-    parser.add_argument("--count", type=int, default=50_000, help="unique domains in the URL set")
-    parser.add_argument(
-        "--hosts", type=int, default=1_000, help="distinct hosts in the repeated-host run"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="seed for sampling and shuffling")
-    parser.add_argument("--batch", type=int, default=100, help="URLs per in-process pipeline call")
-    parser.add_argument("--runs", type=int, default=3, help="in-process passes (median reported)")
-    parser.add_argument("--profile", action="store_true", help="also cProfile one unique-host pass")
-    parser.add_argument("--profile-top", type=int, default=12, help="functions shown by --profile")
-    parser.add_argument("--skip-peer", action="store_true", help="do not run eth-phishing-detect")
-    parser.add_argument("--skip-http", action="store_true", help="do not start the server")
-    parser.add_argument("--http-requests", type=int, default=500, help="POSTs of 100 URLs")
-    parser.add_argument("--http-concurrency", type=int, default=8, help="client connections")
-    parser.add_argument("--rate", type=float, default=200.0, help="GET requests per second")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of paced GETs")
-    parser.add_argument("--wrk-seconds", type=int, default=10, help="wrk run length, if installed")
-    parser.add_argument(
-        "--ready-timeout", type=float, default=60.0, help="seconds to wait for READY"
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    load_start = load_text()
-    domains, makeup = mixed_domains(args.shared, args.count, args.seed)
-    repeated = repeated_domains(domains, args.hosts, len(domains), args.seed)
-    urls, repeated_urls = as_urls(domains), as_urls(repeated)
-    # The same hosts with a different path each time: the verdict cache misses, the
-    # per-host caches (host normalisation, lookalike) still hit.
-    pathed_urls = [f"https://{d}/p/{i}?ref={i % 97}" for i, d in enumerate(repeated)]
-    report = Report()
-
+def in_process_rows(
+    args: argparse.Namespace,
+    urls: Sequence[str],
+    repeated_urls: Sequence[str],
+    pathed_urls: Sequence[str],
+    report: Report,
+) -> tuple[InProcess, InProcess]:
     cold = run_in_process(urls, args.batch, args.runs)
     warm = run_in_process(repeated_urls, args.batch, args.runs)
     pathed = run_in_process(pathed_urls, args.batch, args.runs)
@@ -579,6 +549,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"not counted. In-process calls: check_links_sync in batches of {args.batch}, one thread."
     )
 
+    return cold, warm
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--shared", type=Path, default=DEFAULT_SHARED, help="the shared data folder"
+    )
+    parser.add_argument("--count", type=int, default=50_000, help="unique domains in the URL set")
+    parser.add_argument(
+        "--hosts", type=int, default=1_000, help="distinct hosts in the repeated-host run"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for sampling and shuffling")
+    parser.add_argument("--batch", type=int, default=100, help="URLs per in-process pipeline call")
+    parser.add_argument("--runs", type=int, default=3, help="in-process passes (median reported)")
+    parser.add_argument("--profile", action="store_true", help="also cProfile one unique-host pass")
+    parser.add_argument("--profile-top", type=int, default=12, help="functions shown by --profile")
+    parser.add_argument(
+        "--skip-in-process", action="store_true", help="only the peer and HTTP parts"
+    )
+    parser.add_argument("--skip-peer", action="store_true", help="do not run eth-phishing-detect")
+    parser.add_argument("--skip-http", action="store_true", help="do not start the server")
+    parser.add_argument("--http-requests", type=int, default=500, help="POSTs of 100 URLs")
+    parser.add_argument("--http-concurrency", type=int, default=8, help="client connections")
+    parser.add_argument("--rate", type=float, default=200.0, help="GET requests per second")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of paced GETs")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="wrk run length, if installed")
+    parser.add_argument(
+        "--ready-timeout", type=float, default=60.0, help="seconds to wait for READY"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    load_start = load_text()
+    domains, makeup = mixed_domains(args.shared, args.count, args.seed)
+    repeated = repeated_domains(domains, args.hosts, len(domains), args.seed)
+    urls, repeated_urls = as_urls(domains), as_urls(repeated)
+    # The same hosts with a different path each time: the verdict cache misses, the
+    # per-host caches (host normalisation, lookalike) still hit.
+    pathed_urls = [f"https://{d}/p/{i}?ref={i % 97}" for i, d in enumerate(repeated)]
+    report = Report()
+
+    cold = warm = None
+    if args.skip_in_process:
+        report.add("in-process (all)", "not run", note="skipped (--skip-in-process)")
+    else:
+        cold, warm = in_process_rows(args, urls, repeated_urls, pathed_urls, report)
+
     with tempfile.TemporaryDirectory(prefix="fakewatch-bench-") as scratch:
         tmp = Path(scratch)
         why = "skipped (--skip-peer)" if args.skip_peer else ensure_peer()
@@ -594,10 +618,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 note=f"{peer_cold.flagged:,.0f} flagged",
             )
             report.add(f"{name}, repeated hosts", per_s(peer_warm.rate))
-            report.add("ratio FakeWatch / peer, unique hosts", f"{cold.rate / peer_cold.rate:.2f}x")
-            report.add(
-                "ratio FakeWatch / peer, repeated hosts", f"{warm.rate / peer_warm.rate:.2f}x"
-            )
+            if cold is not None and warm is not None:
+                report.add(
+                    "ratio FakeWatch / peer, unique hosts", f"{cold.rate / peer_cold.rate:.2f}x"
+                )
+                report.add(
+                    "ratio FakeWatch / peer, repeated hosts", f"{warm.rate / peer_warm.rate:.2f}x"
+                )
             report.notes.append(
                 "The peer gets bare domains and does exact list lookups by linear scan plus a "
                 "Levenshtein check against its fuzzylist; FakeWatch parses and normalises full "
