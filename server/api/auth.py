@@ -3,8 +3,10 @@
 Every write needs a key. Checks need a client key unless the operator opened them
 (``FAKEWATCH_OPEN_CHECKS``); open checks are rate-limited per IP, keyed calls per key, and
 wrong keys per IP (so guessing keys is slow). Keys are looked up by hash; a short cache keeps
-the database out of the hot path, so a key revoked from the CLI stops working within
-``CACHE_SECONDS``.
+the database out of the hot path (one SHA-256 and a dict lookup per request). A revoke through
+the API clears this process's cache at once; a revoke anywhere else (the CLI, another server
+process on the same database) is noticed within ``REVOCATION_CHECK_S``: that often, one
+request reads the revocation count and a change empties the cache.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
+from sqlite_utils import Database as SqliteDb
 
 from server.api.ratelimit import RateLimiter
 from server.errors import Forbidden, RateLimited, Unauthorized
@@ -24,6 +27,7 @@ from server.storage.database import Database
 
 CACHE_SECONDS = 30.0
 CACHE_MAX = 10_000
+REVOCATION_CHECK_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class Authenticator:
         self._db = db
         self._admin_hash = hash_key(settings.admin_key) if settings.admin_key else None
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._revocations: tuple[int, str | None] | None = None
+        self._revocations_checked = -REVOCATION_CHECK_S
         self.per_key = RateLimiter(settings.key_requests_per_minute)
         self.per_ip_open = RateLimiter(settings.open_checks_per_minute)
         self.failures = RateLimiter(settings.auth_failures_per_minute)
@@ -87,6 +93,12 @@ class Authenticator:
         if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
             return Principal(KeyRole.ADMIN, 0, "admin-key(env)")
         now = time.monotonic()
+        if now - self._revocations_checked >= REVOCATION_CHECK_S:
+            self._revocations_checked = now
+            state = await self._db.read(_revocation_state)
+            if state != self._revocations:
+                self._cache.clear()
+                self._revocations = state
         cached = self._cache.get(digest)
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             return cached[1]
@@ -100,6 +112,12 @@ class Authenticator:
             self._cache.clear()
         self._cache[digest] = (now, principal)
         return principal
+
+
+def _revocation_state(db: SqliteDb) -> tuple[int, str | None]:
+    """Moves whenever a key is revoked (keys are never un-revoked or deleted)."""
+    count, latest = db.execute("SELECT COUNT(revoked_at), MAX(revoked_at) FROM api_keys").fetchone()
+    return int(count), latest
 
 
 def _bearer(request: web.Request) -> str | None:
