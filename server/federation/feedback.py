@@ -61,8 +61,11 @@ def feedback_url(peer_url: str) -> str | None:
 
 def queue_for_case(db: Database, case: dict[str, Any], verdict: str) -> int:
     """One outgoing message per peer the case came from (inside the decision's transaction)."""
+    # Cases merged into this one count too: the peer's item may have arrived as one of them.
     origins = db.execute(
-        "SELECT peer, origin_case_id FROM federation_origins WHERE case_id = ?", [case["id"]]
+        "SELECT DISTINCT o.peer, o.origin_case_id FROM federation_origins o"
+        " JOIN cases c ON c.id = o.case_id WHERE o.case_id = ? OR c.merged_into = ?",
+        [case["id"], case["id"]],
     ).fetchall()
     now = queries.now_iso()
     for peer, origin_case_id in origins:
