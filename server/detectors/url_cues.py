@@ -57,18 +57,24 @@ class TermMatcher:
         self.tokens = frozenset(latin)
         self.infix = tuple(sorted((t for t in latin if len(t) >= 5), key=len, reverse=True))
         self.han = tuple(sorted(han))
+        # One pass that says whether any term is inside the text at all (most texts hold
+        # none): only then are the terms tried one by one, in their order.
+        self._any_infix = re.compile("|".join(map(re.escape, self.infix)) or "(?!)")
+        self._any_han = re.compile("|".join(map(re.escape, self.han)) or "(?!)")
 
     def find(self, latin_text: str, any_text: str) -> list[str]:
         found: list[str] = []
         for token in _TOKEN_SPLIT.split(latin_text):
             if token in self.tokens and token not in found:
                 found.append(token)
-        for term in self.infix:
-            if term in latin_text and term not in found:
-                found.append(term)
-        for term in self.han:
-            if term in any_text and term not in found:
-                found.append(term)
+        if self._any_infix.search(latin_text):
+            for term in self.infix:
+                if term in latin_text and term not in found:
+                    found.append(term)
+        if not any_text.isascii() and self._any_han.search(any_text):
+            for term in self.han:
+                if term in any_text and term not in found:
+                    found.append(term)
         return found
 
 
