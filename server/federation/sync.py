@@ -76,7 +76,10 @@ async def send_feedback(
 ) -> dict[str, int]:
     sent = failed = 0
     rows = await db.read(feedback.pending)
+    down: set[str] = set()  # one failure per peer and round: the rest waits for the next one
     for row in rows:
+        if row["peer"] in down:
+            continue
         url = feedback.feedback_url(row["url"])
         error: str | None = None
         if url is None:
@@ -104,6 +107,7 @@ async def send_feedback(
             sent += 1
         else:
             failed += 1
+            down.add(row["peer"])
             log.warning(
                 "federation feedback not delivered", extra={"peer": row["peer"], "error": error}
             )
