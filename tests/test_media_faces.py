@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from server.media.decode import DecodeLimits, decode_media
-from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
-from server.onnx_runtime import ModelStore
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, golden_feeds
+from server.onnx_runtime import ModelStore, default_models_dir, read_golden, replay_golden
 from tests.conftest import SHARED
 
 PHOTOS = SHARED / "data" / "images" / "celebrities" / "face_recognition"
@@ -65,3 +65,20 @@ def test_faces_are_detected_once_per_item(detector: FaceDetector) -> None:
     first = detect_faces(item, detector)
     assert detect_faces(item, detector) is first
     assert len(first) == len(item.frames) == 1
+
+
+def test_golden_outputs_replay_through_the_server_loader() -> None:
+    """The shipped YuNet file and our preprocessing still give the recorded raw outputs
+    (``models/yunet/golden.py`` wrote them from synthetic pictures)."""
+    model_dir = default_models_dir() / MODEL_NAME
+    model = ModelStore().get(MODEL_NAME)
+    golden = read_golden(model_dir)
+    assert golden["sha256"] == model.metadata.sha256
+    assert len(golden["cases"]) >= 2
+    assert replay_golden(model, golden, golden_feeds) == []
+    # The replay is not vacuous: another synthetic picture drifts past the tolerance.
+    shifted = [
+        {**case, "input": {**case["input"], "seed": case["input"]["seed"] + 1}}
+        for case in golden["cases"]
+    ]
+    assert replay_golden(model, {**golden, "cases": shifted}, golden_feeds)

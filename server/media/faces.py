@@ -79,17 +79,9 @@ class FaceDetector:
         width, height = image.size
         if width < 16 or height < 16:
             return ()
-        scale = INPUT_SIDE / max(width, height)
-        in_w, in_h = max(1, round(width * scale)), max(1, round(height * scale))
-        small = image.convert("RGB").resize((in_w, in_h), Image.Resampling.BILINEAR)
-        pad_w, pad_h = _ceil32(in_w), _ceil32(in_h)
-        blob = np.zeros((1, 3, pad_h, pad_w), dtype=np.float32)
-        # YuNet was trained on OpenCV's BGR order, 0-255, no normalisation.
-        blob[0, :, :in_h, :in_w] = np.asarray(small, dtype=np.float32)[:, :, ::-1].transpose(
-            2, 0, 1
-        )
+        blob, scale = detector_input(image)
         outputs = self.model.run({self._input: blob})
-        faces = _decode(outputs, pad_w, pad_h)
+        faces = _decode(outputs, blob.shape[3], blob.shape[2])
         return tuple(
             Face(
                 box=(x / scale, y / scale, w / scale, h / scale),
@@ -98,6 +90,53 @@ class FaceDetector:
             )
             for (x, y, w, h), s, marks in faces
         )
+
+
+def detector_input(image: Image.Image, side: int = INPUT_SIDE) -> tuple[np.ndarray, float]:
+    """YuNet's input for ``image``: long side scaled to ``side``, BGR 0-255 NCHW float32,
+    zero-padded to multiples of 32; and the scale (input pixels per image pixel)."""
+    width, height = image.size
+    scale = side / max(width, height)
+    in_w, in_h = max(1, round(width * scale)), max(1, round(height * scale))
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    # Box-reduce by the integer factor, bilinear for the rest: a 960 px frame to 320 px in
+    # 0.7 ms instead of 4 ms for a bilinear filter over the whole footprint.
+    small = rgb.resize((in_w, in_h), Image.Resampling.BILINEAR, reducing_gap=1.0)
+    blob = np.zeros((1, 3, _ceil32(in_h), _ceil32(in_w)), dtype=np.float32)
+    # YuNet was trained on OpenCV's BGR order, 0-255, no normalisation.
+    blob[0, :, :in_h, :in_w] = np.asarray(small, dtype=np.float32)[:, :, ::-1].transpose(2, 0, 1)
+    return blob, scale
+
+
+def synthetic_picture(seed: int, width: int, height: int) -> Image.Image:
+    """A deterministic picture (smooth noise and an oval with two dark spots) for the golden
+    outputs: the repository ships no one's face."""
+    rng = np.random.default_rng(seed)
+    low = rng.integers(0, 256, size=(height // 16 + 2, width // 16 + 2, 3), dtype=np.uint8)
+    image = Image.fromarray(low).resize((width, height), Image.Resampling.BICUBIC)
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(image)
+    cx, cy, r = width // 2, height // 2, min(width, height) // 4
+    draw.ellipse((cx - r, cy - int(r * 1.3), cx + r, cy + int(r * 1.3)), fill=(224, 172, 140))
+    for dx in (-r // 2, r // 2):
+        draw.ellipse(
+            (cx + dx - r // 6, cy - r // 3 - r // 8, cx + dx + r // 6, cy - r // 3 + r // 8),
+            fill=(40, 30, 30),
+        )
+    draw.rectangle(
+        (cx - r // 3, cy + r // 2, cx + r // 3, cy + r // 2 + r // 8), fill=(150, 60, 60)
+    )
+    return image
+
+
+def golden_feeds(case: dict[str, object]) -> dict[str, np.ndarray]:
+    """The model input of one ``models/yunet/golden.json`` case: a synthetic picture through
+    the serving preprocessing (``detector_input``), so a replay pins both."""
+    width, height = (int(v) for v in case["size"])  # type: ignore[attr-defined]
+    image = synthetic_picture(int(case["seed"]), width, height)  # type: ignore[call-overload]
+    blob, _ = detector_input(image, int(case.get("side", INPUT_SIDE)))  # type: ignore[call-overload]
+    return {"input": blob}
 
 
 def detect_faces(item: MediaItem, detector: FaceDetector) -> tuple[tuple[Face, ...], ...]:

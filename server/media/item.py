@@ -9,7 +9,7 @@ copies).
 Which field a detector wants:
 
 - pixels: ``frames`` — RGB ``PIL.Image`` in display orientation (EXIF rotation applied),
-  downscaled so the long side is at most ``work_side`` (default 1024 px; JPEGs are
+  downscaled so the long side is at most ``work_side`` (default 960 px; JPEGs are
   draft-decoded straight to about that size). One frame for a still image, up to 8 for an
   animated GIF/WebP, up to ``max_video_keyframes`` keyframes for a video, each with
   ``timestamp_s`` (seconds from the start; ``None`` for a still). ``frames`` is empty when
