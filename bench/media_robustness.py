@@ -42,6 +42,9 @@ from server.media.matching import THRESHOLDS, HashIndex  # noqa: E402
 from server.onnx_runtime import ModelStore  # noqa: E402
 
 FALSE_MATCH_BUDGET = 0.001
+#: The product rule re-scored with tighter PDQ limits (pHash+dHash unchanged), to see what a
+#: PDQ threshold an exact multi-index can serve would cost in recall.
+PDQ_LIMITS = (31, 40, 47, 56)
 Transform = Callable[[Image.Image], Image.Image]
 
 
@@ -256,6 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         matches = index.match(ours)
         hit = [m for m in matches if own is None or m.entry == own]
         scores["ours"] = 0.0 if hit else 999.0
+        # The rule with a tighter PDQ threshold: a PDQ distance within it, or the index's
+        # own pHash-with-dHash hits (every PDQ limit below the configured one).
+        pd_hit = any(m.kind == "phash+dhash" and (own is None or m.entry == own) for m in matches)
+        for limit in PDQ_LIMITS:
+            near = scores["ours-pdq"] <= limit
+            scores[f"ours@pdq{limit}"] = 0.0 if (pd_hit or near) else 999.0
         for kind, bank_arr in peer_arrays.items():
             if kind not in peers:
                 scores[kind] = 999.0
@@ -282,12 +291,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"unrelated hashed: {len(unrelated_scores)} queries, {time.perf_counter() - started:.0f} s",
         flush=True,
     )
-    schemes = ("ours", "ours-pdq", "ours-phash", "phash", "pdq")
+    schemes = (
+        "ours",
+        *(f"ours@pdq{limit}" for limit in PDQ_LIMITS),
+        "ours-pdq",
+        "ours-phash",
+        "phash",
+        "pdq",
+    )
     thresholds = {}
     false_rates = {}
     for scheme in schemes:
         values = np.array([s[scheme] for s in unrelated_scores])
-        if scheme == "ours":
+        if scheme == "ours" or scheme.startswith("ours@"):
             thresholds[scheme] = 0
         else:
             thresholds[scheme] = threshold_for(values, FALSE_MATCH_BUDGET)
@@ -323,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "thresholds (bits): "
         + ", ".join(
-            f"{s}={'rule ' + str(THRESHOLDS) if s == 'ours' else thresholds[s]}" for s in schemes
+            f"{s}={'rule ' + str(THRESHOLDS) if s == 'ours' else thresholds[s]}"
+            for s in schemes
+            if not s.startswith("ours@")
         )
     )
     print(

@@ -135,6 +135,7 @@ def bench_lookup(sizes: list[int]) -> None:
         print(
             f"  N={size:>10,}: build {built:6.1f} s, memory {index.nbytes() / 2**20:7.0f} MiB,"
             f" one region {one * 1000:7.2f} ms, one picture (10 regions) {per_picture * 1000:7.1f} ms"
+            f" [{index.describe()}]"
         )
         del index
 

@@ -61,52 +61,77 @@ class HashMatch:
 
 
 class _KindIndex:
-    """Every bank hash of one kind, with a multi-index once the bank is large."""
+    """Every bank hash of one kind: a multi-index once the bank is large, else a scan.
 
-    def __init__(self, bits: int, rows: np.ndarray, threshold: int) -> None:
+    Multi-index (``multi_index``): the hash is cut into 16-bit chunks; for each chunk a
+    bucket table (``starts``: where each of the 65,536 chunk values begins in ``order``, the
+    row numbers sorted by that chunk). Two hashes within ``threshold`` bits agree to within
+    ``threshold // chunks`` bits on at least one chunk (pigeonhole), so probing, in every
+    chunk, the buckets within that radius of the query's chunk finds every row within the
+    threshold; each candidate is then verified on all bits. Same rows, same distances as the
+    scan (``tests/test_known_fakes_index.py`` checks it against the scan).
+
+    Memory: the rows (``bits // 8`` bytes each) plus 4 bytes per row and chunk.
+    """
+
+    def __init__(
+        self, bits: int, rows: np.ndarray, threshold: int, multi_index: bool | None = None
+    ) -> None:
         self.bits = bits
-        self.rows = np.ascontiguousarray(rows)  # (n, bits // 8) uint8
-        self.size = rows.shape[0]
-        self._columns: list[np.ndarray] = []
+        self.size = int(rows.shape[0])
+        self.threshold = threshold
+        chunks = bits // _CHUNK_BITS
+        self.radius = threshold // chunks
+        if multi_index is None:
+            multi_index = self.size >= SCAN_LIMIT and self.radius <= MAX_PROBE_RADIUS
+        # Rows as 64-bit words: one xor + popcount per word, whichever way rows are found.
+        words = np.ascontiguousarray(rows).view(np.uint64).reshape(self.size, bits // 64)
         self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
-        # A multi-index pays only while each chunk's probe radius stays small: at PDQ's
-        # threshold (52 of 256 bits, radius 3 per 16-bit chunk) it probes 11,000 buckets per
-        # query and loses to the plain scan, so PDQ is always scanned (bench/media_speed.py).
-        radius = threshold // max(1, bits // _CHUNK_BITS)
-        if self.size >= SCAN_LIMIT and radius <= MAX_PROBE_RADIUS:
-            words = rows.view(">u2")  # (n, bits // 16) big-endian 16-bit chunks
-            for c in range(words.shape[1]):
-                keys = words[:, c].astype(np.int64)
+        self._columns: list[np.ndarray] = []
+        self._words = np.empty((0, bits // 64), np.uint64)
+        if multi_index:
+            self._words = words
+            halves = np.ascontiguousarray(rows).view(">u2")  # big-endian 16-bit chunks
+            for c in range(chunks):
+                keys = halves[:, c]
                 order = np.argsort(keys, kind="stable").astype(np.uint32)
                 starts = np.zeros((1 << _CHUNK_BITS) + 1, dtype=np.int64)
                 np.cumsum(np.bincount(keys, minlength=1 << _CHUNK_BITS), out=starts[1:])
                 self._chunks.append((order, starts))
+            self._flips = _flip_masks(self.radius)
         else:
             # The scan reads one contiguous column of 64-bit words at a time: numpy's sum over
-            # a short row axis is ~50x slower than adding four columns (measured); the rows
-            # themselves are then not needed.
-            words = self.rows.view(np.uint64)
+            # a short row axis is ~50x slower than adding four columns (measured).
             self._columns = [np.ascontiguousarray(words[:, j]) for j in range(words.shape[1])]
-            self.rows = np.empty((0, bits // 8), np.uint8)
+
+    @property
+    def multi_index(self) -> bool:
+        return bool(self._chunks)
 
     def nbytes(self) -> int:
         columns = sum(c.nbytes for c in self._columns)
-        return int(self.rows.nbytes + columns + sum(o.nbytes + s.nbytes for o, s in self._chunks))
+        tables = sum(o.nbytes + s.nbytes for o, s in self._chunks)
+        return int(self._words.nbytes + columns + tables)
 
     def within(self, query: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers within ``threshold`` bits of ``query`` (one packed hash) and distances."""
+        """Row numbers within ``threshold`` bits of ``query`` (one packed hash), ascending,
+        and their distances. ``threshold`` may be lower than the index's, never higher."""
+        if threshold > self.threshold:
+            raise ValueError(f"the index was built for {self.threshold} bits at most")
         if self.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
+        query_words = np.ascontiguousarray(query).view(np.uint64)
         if not self._chunks:
-            dist = self._scan(query.view(np.uint64))
+            dist = self._scan(query_words)
             hit = np.flatnonzero(dist <= threshold)
             return hit, dist[hit].astype(np.int64)
-        candidates = self._candidates(query, threshold)
+        candidates = self._candidates(query)
         if candidates.size == 0:
-            return candidates.astype(np.int64), candidates.astype(np.int64)
-        dist = np.bitwise_count(self.rows[candidates] ^ query).sum(axis=1, dtype=np.int64)
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        dist = np.bitwise_count(self._words[candidates] ^ query_words).sum(axis=1, dtype=np.int64)
         keep = dist <= threshold
-        return candidates[keep].astype(np.int64), dist[keep]
+        rows, first = np.unique(candidates[keep], return_index=True)
+        return rows.astype(np.int64), dist[keep][first]
 
     def _scan(self, query_words: np.ndarray) -> np.ndarray:
         dist = np.bitwise_count(self._columns[0] ^ query_words[0]).astype(np.uint16)
@@ -114,20 +139,23 @@ class _KindIndex:
             dist += np.bitwise_count(column ^ word)
         return np.asarray(dist)
 
-    def _candidates(self, query: np.ndarray, threshold: int) -> np.ndarray:
-        words = query.view(">u2")
-        radius = threshold // len(self._chunks)
-        flips = _flip_masks(radius)
+    def _candidates(self, query: np.ndarray) -> np.ndarray:
+        """Rows sharing a chunk within the radius with ``query`` (with repeats)."""
+        halves = np.ascontiguousarray(query).view(">u2").astype(np.int64)
         parts = []
         for c, (order, starts) in enumerate(self._chunks):
-            probes = np.int64(words[c]) ^ flips
+            probes = halves[c] ^ self._flips
             lo, hi = starts[probes], starts[probes + 1]
-            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-                if b > a:
-                    parts.append(order[a:b])
+            lengths = hi - lo
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            # Every order[lo:hi] range at once: positions lo, lo+1, ... hi-1 of each probe.
+            offsets = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+            parts.append(order[offsets + np.arange(total)])
         if not parts:
             return np.empty(0, np.uint32)
-        return np.unique(np.concatenate(parts))
+        return np.concatenate(parts)
 
 
 def _flip_masks(radius: int) -> np.ndarray:
@@ -162,7 +190,9 @@ class HashIndex:
             if phash is not None and dhash is not None:
                 self._pd.append((entry, region.region, phash, dhash))
 
-    def freeze(self) -> HashIndex:
+    def freeze(self, multi_index: bool | None = None) -> HashIndex:
+        """Build the arrays (``multi_index``: force the multi-index on or off; by default
+        it is used from ``SCAN_LIMIT`` rows up when the threshold allows it)."""
         names = sorted({r for _, r, _ in self._pdq} | {r for _, r, _, _ in self._pd})
         code = {name: i for i, name in enumerate(names)}
         return self._frozen(
@@ -174,6 +204,7 @@ class HashIndex:
             dhash=_rows([d for _, _, _, d in self._pd], 8),
             pd_owner=np.array([e for e, _, _, _ in self._pd], dtype=np.int64),
             pd_region=np.array([code[r] for _, r, _, _ in self._pd], dtype=np.int16),
+            multi_index=multi_index,
         )
 
     @classmethod
@@ -188,6 +219,7 @@ class HashIndex:
         dhash: np.ndarray | None = None,
         pd_owner: np.ndarray | None = None,
         pd_region: np.ndarray | None = None,
+        multi_index: bool | None = None,
     ) -> HashIndex:
         """An index straight from packed rows (bulk loads and the 10M-hash benchmark)."""
         empty8 = np.empty((0, 8), np.uint8)
@@ -200,6 +232,7 @@ class HashIndex:
             dhash=dhash if dhash is not None else empty8,
             pd_owner=pd_owner if pd_owner is not None else np.empty(0, np.int64),
             pd_region=pd_region if pd_region is not None else np.empty(0, np.int16),
+            multi_index=multi_index,
         )
 
     def _frozen(
@@ -213,13 +246,18 @@ class HashIndex:
         dhash: np.ndarray,
         pd_owner: np.ndarray,
         pd_region: np.ndarray,
+        multi_index: bool | None = None,
     ) -> HashIndex:
         self._names = names
-        self._pdq_index = _KindIndex(256, pdq, THRESHOLDS[HashKind.PDQ])
-        self._pdq_owner, self._pdq_region = pdq_owner, pdq_region
-        self._ph_index = _KindIndex(64, phash, THRESHOLDS[HashKind.PHASH])
-        self._dh_rows = dhash
-        self._pd_owner, self._pd_region = pd_owner, pd_region
+        self._pdq_index = _KindIndex(256, pdq, THRESHOLDS[HashKind.PDQ], multi_index)
+        # Entry ids and region codes of every row: 6 bytes a row (int32 ids: 2 billion
+        # entries is beyond any bank).
+        self._pdq_owner = pdq_owner.astype(np.int32, copy=False)
+        self._pdq_region = pdq_region.astype(np.int16, copy=False)
+        self._ph_index = _KindIndex(64, phash, THRESHOLDS[HashKind.PHASH], multi_index)
+        self._dh_rows = np.ascontiguousarray(dhash).view(np.uint64).reshape(-1)
+        self._pd_owner = pd_owner.astype(np.int32, copy=False)
+        self._pd_region = pd_region.astype(np.int16, copy=False)
         self.size = int(pdq.shape[0] + phash.shape[0])
         self._pdq, self._pd = [], []
         self.frozen = True
@@ -231,6 +269,14 @@ class HashIndex:
             + self._ph_index.nbytes()
             + int(self._dh_rows.nbytes + self._pdq_owner.nbytes + self._pd_owner.nbytes)
             + int(self._pdq_region.nbytes + self._pd_region.nbytes)
+        )
+
+    def describe(self) -> str:
+        """How each kind is looked up, for benchmarks and logs."""
+        return ", ".join(
+            f"{kind}: {'multi-index' if index.multi_index else 'scan'} of {index.size:,}"
+            f" within {index.threshold} bits"
+            for kind, index in (("pdq", self._pdq_index), ("phash", self._ph_index))
         )
 
     def match(self, query: Sequence[RegionHash]) -> list[HashMatch]:
@@ -265,8 +311,8 @@ class HashIndex:
             limit = THRESHOLDS[HashKind.PHASH]
             rows, dist = self._ph_index.within(np.frombuffer(phash, np.uint8), limit)
             if rows.size:
-                ddist = np.bitwise_count(self._dh_rows[rows] ^ np.frombuffer(dhash, np.uint8))
-                agree = ddist.sum(axis=1) <= THRESHOLDS[HashKind.DHASH]
+                ddist = np.bitwise_count(self._dh_rows[rows] ^ np.frombuffer(dhash, np.uint64))
+                agree = ddist <= THRESHOLDS[HashKind.DHASH]
                 for row, d in zip(rows[agree].tolist(), dist[agree].tolist(), strict=True):
                     yield HashMatch(
                         int(self._pd_owner[row]),
