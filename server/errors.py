@@ -15,6 +15,7 @@
     ├── UnprocessableContent      422 enrol_no_face / enrol_several_faces / …  (readable, unusable)
     ├── UnsupportedMediaType      415 unsupported_media_type
     ├── RateLimited               429 rate_limited        (with Retry-After)
+    │   └── ServerBusy            503 busy                (with Retry-After: at capacity, try again)
     └── MediaError                400 media_unreadable / media_empty
         ├── MediaTooLarge         413 media_too_large / media_too_many_pixels / media_too_long
         └── MediaUnsupported      415 media_unsupported
@@ -107,6 +108,13 @@ class RateLimited(ApiError):
         self.retry_after = retry_after
 
 
+class ServerBusy(RateLimited):
+    """The server is at its limit of concurrent work of this kind; nothing was queued."""
+
+    status = 503
+    default_code = "busy"
+
+
 class MediaError(ApiError):
     """Media we will not decode; ``code`` says why (see the ``media_*`` codes below).
 
@@ -145,6 +153,7 @@ ERROR_CODES: dict[str, str] = {
     "payload_too_large": "The body is larger than FAKEWATCH_MAX_BODY_BYTES.",
     "unsupported_media_type": "The body must be sent as application/json.",
     "rate_limited": "Too many requests; wait for Retry-After seconds.",
+    "busy": "The server is checking as much media as it can at once; try again after Retry-After seconds.",
     "conflict": "The record's current state does not allow this change.",
     "case_state": "The case's status does not allow this moderator action (see its status).",
     "webhook_private_target": "The webhook URL points at a private, loopback or link-local address; FAKEWATCH_WEBHOOK_ALLOW_PRIVATE allows it.",

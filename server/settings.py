@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_video_seconds", 600, "Longest video (by its declared duration) a check accepts."),
     Setting("max_video_keyframes", 16, "Most keyframes sampled from one video."),
     Setting(
+        "max_media_checks",
+        4,
+        "Media checks decoded and scored at once; one more is refused at once with 503 busy and"
+        " Retry-After instead of queueing (0: no limit).",
+    ),
+    Setting(
         "known_fakes_keep_media",
         False,
         "Keep the media file of a known fake on disk (default: only its hashes are stored).",
@@ -210,6 +216,7 @@ class Settings:
     max_media_pixels: int = 40_000_000
     max_video_seconds: int = 600
     max_video_keyframes: int = 16
+    max_media_checks: int = 4
     known_fakes_keep_media: bool = False
     detector_timeout_ms: int = 2000
     link_cache_size: int = 20_000
@@ -324,6 +331,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    if settings.max_media_checks < 0:
+        raise SettingsError("FAKEWATCH_MAX_MEDIA_CHECKS must be 0 (no limit) or more")
     if settings.ocr not in ("auto", "asked", "off"):
         raise SettingsError("FAKEWATCH_OCR must be auto, asked or off")
     if not 0.0 < settings.face_match_distance < 2.0:

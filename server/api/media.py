@@ -8,7 +8,8 @@ upload is read in chunks under ``max_media_bytes`` and never stored or logged.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from server.community.media_hashes import item_hashes
 from server.errors import (
     MediaTooLarge,
     PayloadTooLarge,
+    ServerBusy,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -44,6 +46,38 @@ MAX_PARTS = 16
 MAX_FIELD_BYTES = 4096
 #: Most hashes of one kind a hashes-only check may send (a few regions or keyframes).
 MAX_CLIENT_HASHES = 32
+
+
+class MediaSlots:
+    """Admission for uploaded media checks: at most ``limit`` are decoded and scored at once.
+
+    One more is refused at once with ``503 busy`` and ``Retry-After`` rather than queued: a
+    queue in front of two cores only grows under a flood, every waiting check gets slower,
+    and clients retry anyway. Used from the event loop only (no lock needed); 0 = no limit.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[None]:
+        if self.limit and self.in_use >= self.limit:
+            raise ServerBusy(
+                f"The server is already checking {self.in_use} pictures or videos; try again in"
+                f" {BUSY_RETRY_AFTER_S} s (FAKEWATCH_MAX_MEDIA_CHECKS).",
+                retry_after=BUSY_RETRY_AFTER_S,
+            )
+        self.in_use += 1
+        try:
+            yield
+        finally:
+            self.in_use -= 1
+
+
+MEDIA_SLOTS = web.AppKey("media_slots", MediaSlots)
+#: Seconds a refused client is asked to wait (about two media checks on a busy server).
+BUSY_RETRY_AFTER_S = 1
 
 
 @dataclass
@@ -162,6 +196,13 @@ async def check_media(request: web.Request) -> web.Response:
     query_lang = query_params(request, ("lang",)).get("lang")
     if query_lang is not None:
         string_field(query_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
+    # An upload holds a media slot from its decoding to its verdict; a hashes-only check is
+    # cheap and never refused.
+    with contextlib.ExitStack() as slot:
+        return await _check_media(request, slot)
+
+
+async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.Response:
     settings = request.app[SETTINGS]
     loop = asyncio.get_running_loop()
     body_lang: str | None = None
@@ -178,6 +219,7 @@ async def check_media(request: web.Request) -> web.Response:
             body_lang = string_field(
                 upload.fields["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0
             )
+        slot.enter_context(request.app[MEDIA_SLOTS].take())
         limits = DecodeLimits.from_settings(settings)
         item = await loop.run_in_executor(request.app[CPU], decode_media, upload.data, limits)
     else:

@@ -1,0 +1,59 @@
+"""Admission for media checks: past FAKEWATCH_MAX_MEDIA_CHECKS uploads at once, the next is
+refused with 503 busy and Retry-After instead of waiting in a queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from server.api.media import MediaSlots
+from server.errors import ServerBusy
+from tests.support.server import RunningServer, start_server
+from tests.test_known_fakes_api import jpeg, picture, post_form
+
+
+def test_a_slot_past_the_limit_is_refused_and_freed_slots_are_reused() -> None:
+    slots = MediaSlots(limit=2)
+    with slots.take(), slots.take():
+        with pytest.raises(ServerBusy) as refused, slots.take():
+            pass
+        assert refused.value.status == 503 and refused.value.code == "busy"
+        assert refused.value.retry_after >= 1
+    assert slots.in_use == 0
+    with slots.take():
+        assert slots.in_use == 1
+    unlimited = MediaSlots(limit=0)
+    with unlimited.take(), unlimited.take(), unlimited.take():
+        assert unlimited.in_use == 3
+
+
+@pytest.fixture(scope="module")
+def one_slot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(
+        tmp_path_factory.mktemp("admission"), env={"FAKEWATCH_MAX_MEDIA_CHECKS": "1"}
+    )
+    yield running
+    running.stop()
+
+
+def test_concurrent_uploads_past_the_limit_get_busy_not_a_queue(
+    one_slot_server: RunningServer, tmp_path: Path
+) -> None:
+    data = jpeg(picture(60, (1920, 1080)))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(lambda _: post_form(one_slot_server, "/v1/check/media", {}, data), range(8))
+        )
+    statuses = sorted(r.status for r in responses)
+    assert set(statuses) <= {200, 503} and 200 in statuses and 503 in statuses, statuses
+    busy = next(r for r in responses if r.status == 503)
+    assert busy.json()["code"] == "busy" and int(busy.headers["Retry-After"]) >= 1
+    # Hashes-only checks take no slot, and the server serves uploads again once idle.
+    hashes = one_slot_server.request(
+        "POST", "/v1/check/media", json_body={"hashes": {"pdq": ["ab" * 32]}}
+    )
+    assert hashes.status == 200
+    assert post_form(one_slot_server, "/v1/check/media", {}, data).status == 200
