@@ -280,3 +280,83 @@ def test_a_known_fake_inside_a_video_is_reported_with_its_timestamp(
     assert match["timestamp"] == pytest.approx(2.0, abs=0.01)
     assert verdict["verdict"] == "likely_scam"
     assert verdict["reasons"][0]["code"] == "known_fakes.match_in_video"
+
+
+def test_a_copy_whose_ai_label_was_stripped_is_called_out(bank_server: RunningServer) -> None:
+    from server.detectors.ai_labels import xmp_packet
+
+    original = picture(70)
+    labelled = io.BytesIO()
+    original.save(
+        labelled, "JPEG", quality=92, xmp=xmp_packet("trainedAlgorithmicMedia").encode("utf-8")
+    )
+    response = post_form(bank_server, "/v1/known-fakes", {"label": "AI ad"}, labelled.getvalue())
+    assert response.status == 201, response.body
+    fake_id = response.json()["id"]
+    shown = bank_server.request("GET", f"/v1/known-fakes/{fake_id}").json()
+    assert shown["ai_labels"] == ["iptc: trainedAlgorithmicMedia"]
+    # Re-encoded without metadata (what platforms do): the match says the label is gone.
+    stripped = post_form(bank_server, "/v1/check/media?lang=zh", {}, jpeg(original, 70)).json()
+    assert stripped["verdict"] == "likely_scam"
+    codes = [r["code"] for r in stripped["reasons"]]
+    assert codes[:2] == ["known_fakes.match", "known_fakes.label_stripped"], codes
+    note = stripped["reasons"][1]["message"]
+    assert f"#{fake_id}" in note and "trainedAlgorithmicMedia" in note and "去除" in note
+    # The labelled original itself: the label is there, nothing was stripped.
+    kept = check(bank_server, labelled.getvalue())
+    assert "known_fakes.label_stripped" not in [r["code"] for r in kept["reasons"]]
+    assert "ai_labels.iptc" in [r["code"] for r in kept["reasons"]]
+
+
+def test_a_hash_list_is_imported_over_the_api_and_matches_there(
+    bank_server: RunningServer, tmp_path: Path
+) -> None:
+    original = picture(71)
+    fake_id = add_fake(bank_server, original, label="Exported fake", person="Jane Example")
+    exported = bank_server.request("GET", "/v1/known-fakes/export?format=csv")
+    rows = [r for r in exported.body.decode().splitlines() if f",{fake_id}," in r]
+    hash_list = ("\n".join([exported.body.decode().splitlines()[0], *rows]) + "\n").encode()
+    other = start_server(tmp_path)
+    try:
+        refused = other.request(
+            "POST",
+            "/v1/known-fakes/import",
+            body=hash_list,
+            headers={"Content-Type": "text/csv"},
+            key=None,
+        )
+        assert refused.status == 401
+        imported = other.request(
+            "POST", "/v1/known-fakes/import", body=hash_list, headers={"Content-Type": "text/csv"}
+        )
+        assert imported.status == 201, imported.body
+        result = imported.json()
+        assert result["imported"] == 1 and result["hash_rows"] > 10
+        copy = jpeg(original.crop((30, 20, 610, 460)), 60)
+        verdict = check(other, copy)
+        assert verdict["verdict"] == "likely_scam"
+        assert verdict["matches"][0]["label"] == "Exported fake"
+        assert verdict["matches"][0]["id"] == result["first_id"]
+        # Bare PDQ lines take the label from the query; junk is refused with the line named.
+        bare = other.request(
+            "POST",
+            "/v1/known-fakes/import?label=Partner%20list",
+            body=("ab" * 32 + "\n").encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert bare.status == 201
+        shown = other.request("GET", f"/v1/known-fakes/{bare.json()['first_id']}").json()
+        assert shown["label"] == "Partner list"
+        junk = other.request(
+            "POST",
+            "/v1/known-fakes/import",
+            body=b"not a hash\n",
+            headers={"Content-Type": "text/plain"},
+        )
+        assert junk.status == 400 and "line 1" in junk.json()["error"]
+        wrong_type = other.request(
+            "POST", "/v1/known-fakes/import", body=b"x", headers={"Content-Type": "image/png"}
+        )
+        assert wrong_type.status == 415
+    finally:
+        other.stop()

@@ -1,4 +1,6 @@
-"""The known-fakes bank over HTTP (moderator keys): add, list, get, confirm, retire, export.
+"""The known-fakes bank over HTTP (moderator keys): add, list, get, confirm, retire, export,
+and bulk import of a hash list (``POST /v1/known-fakes/import``: the CSV, JSON or bare PDQ
+lines ``server.media.exchange`` reads, as the request body).
 
 ``POST /v1/known-fakes`` takes multipart ``file`` plus ``label`` (required), ``person``,
 ``campaign``, ``source`` and ``status`` (``confirmed``, the default, or ``pending``), hashes
@@ -17,12 +19,18 @@ from sqlite_utils import Database
 from server.api.body import dumps, int_param, query_params
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import NotFound, UnprocessableContent, ValidationFailed
+from server.errors import (
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableContent,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from server.keys import KeyRole
 from server.media.bank import KnownFake, Status
 from server.media.decode import DecodeLimits
 from server.media.enrol import EnrolError, MediaHashes, hash_for_bank, keep_media
-from server.media.exchange import export_csv, export_json
+from server.media.exchange import ImportFormatError, export_csv, export_json, parse, store
 from server.storage import known_fakes as queries
 
 routes = web.RouteTableDef()
@@ -107,6 +115,7 @@ async def add_known_fake(request: web.Request) -> web.Response:
             media_sha256=hashed.sha256,
             media_format=hashed.format,
             timestamps=hashed.timestamps,
+            ai_labels=hashed.ai_labels,
         )
 
     fake_id = await request.app[DB].write(write)
@@ -152,6 +161,56 @@ async def export_known_fakes(request: web.Request) -> web.Response:
         return web.Response(text=text, content_type="text/csv", charset="utf-8")
     data = await request.app[DB].read(lambda db: export_json(db, status))
     return web.json_response(data, dumps=dumps)
+
+
+#: Content types a hash list may be sent as (the parser reads the text itself).
+IMPORT_TYPES = ("text/csv", "application/json", "text/plain")
+#: Label of imported entries when the list has none (bare PDQ lines, CSV without labels).
+DEFAULT_IMPORT_LABEL = "imported hash list"
+
+
+@routes.post("/v1/known-fakes/import")
+async def import_known_fakes(request: web.Request) -> web.Response:
+    """A hash list as the body -> entries added (confirmed unless the list says otherwise)."""
+    principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
+    params = query_params(request, ("label", "source"))
+    label = _field(dict(params), "label") or DEFAULT_IMPORT_LABEL
+    source = _field(dict(params), "source")
+    if request.content_type not in IMPORT_TYPES:
+        raise UnsupportedMediaType(
+            "Send the hash list as the body: text/csv, application/json or text/plain (one PDQ"
+            " hex per line), as `fakewatch known-fakes export` writes it."
+        )
+    limit = request.app[SETTINGS].max_media_bytes
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(
+            f"The hash list is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES); split it."
+        )
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The hash list is not UTF-8 text.") from None
+    loop = asyncio.get_running_loop()
+    try:
+        entries = await loop.run_in_executor(
+            request.app[CPU],
+            lambda: parse(text, default_label=label, default_source=source),
+        )
+    except ImportFormatError as exc:
+        raise ValidationFailed(f"The hash list cannot be read: {exc}") from None
+    if not entries:
+        raise ValidationFailed("The hash list holds no hashes.")
+    ids = await request.app[DB].write(lambda db: store(db, entries, principal.actor))
+    await _reload(request)
+    body_out = {
+        "ok": True,
+        "imported": len(ids),
+        "hash_rows": sum(len(e.hashes) for e in entries),
+        "first_id": ids[0],
+        "last_id": ids[-1],
+    }
+    return web.json_response(body_out, status=201, dumps=dumps)
 
 
 @routes.get("/v1/known-fakes/{id}")

@@ -19,6 +19,7 @@ from server.media.bank import KnownFake
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import HashKind, RegionHash, hash_regions
 from server.media.item import MediaItem
+from server.media.labels import read_labels
 from server.media.matching import HashMatch
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
@@ -41,6 +42,10 @@ class KnownFakesDetector:
         "known_fakes.match": {
             "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on the {region} region, distance {distance} of at most {threshold}.",
             "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在 {region} 区域匹配，距离 {distance}，阈值 {threshold}。",
+        },
+        "known_fakes.label_stripped": {
+            "en": "The original of known fake #{id} was labelled as AI-generated ({labels}); this copy carries no such label: it was stripped on the way.",
+            "zh": "已知伪造 #{id} 的原件带有AI生成标识（{labels}）；此副本没有任何此类标识：标识在传播中被去除了。",
         },
         "known_fakes.match_in_video": {
             "en": "At {timestamp} s this video shows a known fake: {label} (known fake #{id}{person_en}); matched by {hash}, distance {distance} of at most {threshold}.",
@@ -97,6 +102,7 @@ class KnownFakesDetector:
             "timestamp": f"{stamp:.1f}" if stamp is not None else "",
         }
         code = "known_fakes.match_in_video" if stamp is not None else "known_fakes.match"
+        stripped = self._stripped_label(content, entry)
         details = {
             "matches": [
                 describe_match(
@@ -106,7 +112,28 @@ class KnownFakesDetector:
             ],
             "bank_version": self._bank.current.version,
         }
-        return [Evidence(self.name, code, MATCH_WEIGHT, Role.DECISIVE, params, details)]
+        found_evidence = [Evidence(self.name, code, MATCH_WEIGHT, Role.DECISIVE, params, details)]
+        if stripped is not None:
+            found_evidence.append(stripped)
+        return found_evidence
+
+    def _stripped_label(self, item: MediaItem, entry: KnownFake) -> Evidence | None:
+        """INFO evidence when the matched original carried AI labels and this upload has
+        none (a hashes-only check has no metadata to judge: nothing is said)."""
+        if not entry.ai_labels or not item.has_pixels:
+            return None
+        # The same memo key and call as the ai_labels detector: read once per item.
+        if item.memo("ai_labels", lambda: read_labels(item.metadata, item.raw, item.mime)):
+            return None
+        labels = "; ".join(entry.ai_labels[:3])
+        return Evidence(
+            self.name,
+            "known_fakes.label_stripped",
+            0.0,
+            Role.INFO,
+            {"id": entry.id, "labels": labels},
+            {"known_fake": entry.id, "original_labels": list(entry.ai_labels)},
+        )
 
     @classmethod
     def examples(cls) -> Sequence[Example]:

@@ -42,6 +42,8 @@ class KnownFake:
     media_format: str | None = None
     retired_at: str | None = None
     hash_count: int = 0
+    #: AI-content labels the original carried when it was added (``c2pa: …``), or empty.
+    ai_labels: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -60,6 +62,8 @@ class KnownFake:
             shown["media_format"] = self.media_format
         if self.retired_at:
             shown["retired_at"] = self.retired_at
+        if self.ai_labels:
+            shown["ai_labels"] = list(self.ai_labels)
         return shown
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import RegionHash, hash_regions
+from server.media.labels import AiLabel, read_labels
 from server.scoring.resources import Resources
 
 
@@ -28,6 +29,9 @@ class MediaHashes:
     format: str
     #: Timestamp of each frame (``None`` for a still image), indexed by ``RegionHash.frame``.
     timestamps: tuple[float | None, ...]
+    #: The file's AI-content labels (``describe_label``), kept so a copy without them can be
+    #: called out as stripped.
+    ai_labels: tuple[str, ...] = ()
 
 
 def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> MediaHashes:
@@ -45,7 +49,20 @@ def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> Me
             "The picture has too little detail to hash (flat colour, tiny or featureless);"
             " nothing was added."
         )
-    return MediaHashes(regions, item.sha256, item.format, tuple(f.timestamp_s for f in item.frames))
+    labels = tuple(
+        describe_label(label) for label in read_labels(item.metadata, item.raw, item.mime)
+    )
+    return MediaHashes(
+        regions, item.sha256, item.format, tuple(f.timestamp_s for f in item.frames), labels
+    )
+
+
+def describe_label(label: AiLabel) -> str:
+    """One label as the bank keeps it: ``standard: value (generator)``, at most 160 chars."""
+    text = f"{label.standard}: {label.value}"
+    if label.generator:
+        text += f" ({label.generator})"
+    return text[:160]
 
 
 _EXTENSIONS = {

@@ -6,6 +6,7 @@ change bumps ``meta.known_fakes_version`` so servers reload their in-memory inde
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -40,11 +41,13 @@ def add(
     media_sha256: str | None = None,
     media_format: str | None = None,
     timestamps: Sequence[float | None] = (),
+    ai_labels: Sequence[str] = (),
 ) -> int:
-    """Store one entry and its region hashes; returns its id."""
+    """Store one entry and its region hashes; returns its id. ``ai_labels``: the AI-content
+    labels the original carried (``server.media.labels``, one short description each)."""
     cursor = db.execute(
         "INSERT INTO known_fakes (label, person, campaign, source, status, added_by, added_at,"
-        " media_sha256, media_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " media_sha256, media_format, ai_labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             label,
             person,
@@ -55,6 +58,7 @@ def add(
             now_iso(),
             media_sha256,
             media_format,
+            json.dumps(list(ai_labels), ensure_ascii=False) if ai_labels else None,
         ],
     )
     fake_id = int(cursor.lastrowid or 0)
@@ -90,7 +94,7 @@ def _hex(region: RegionHash, kind: HashKind) -> str | None:
 _FAKE_COLUMNS = (
     "f.id, f.label, f.status, f.added_by, f.added_at, f.person, f.campaign, f.source,"
     " f.media_sha256, f.media_format, f.retired_at,"
-    " (SELECT COUNT(*) FROM known_fake_hashes h WHERE h.fake_id = f.id)"
+    " (SELECT COUNT(*) FROM known_fake_hashes h WHERE h.fake_id = f.id), f.ai_labels"
 )
 
 
@@ -108,7 +112,18 @@ def _fake(row: Sequence[Any]) -> KnownFake:
         media_format=row[9],
         retired_at=row[10],
         hash_count=row[11],
+        ai_labels=_labels(row[12]),
     )
+
+
+def _labels(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def get(db: Database, fake_id: int) -> KnownFake | None:

@@ -265,3 +265,10 @@ def m006_community_sessions_feedback(db: Database) -> None:
     )
     db.execute("CREATE INDEX federation_feedback_in_case ON federation_feedback_in (case_id)")
     db.execute("CREATE INDEX reports_case_time ON reports (case_id, created_at)")
+
+
+@migrations()
+def m007_known_fakes_ai_labels(db: Database) -> None:
+    """The AI-content labels a known fake's original carried (JSON list, empty when none), so
+    a copy that matches it without a label can be called out as stripped."""
+    db.execute("ALTER TABLE known_fakes ADD COLUMN ai_labels TEXT")
