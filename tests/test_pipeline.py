@@ -162,3 +162,100 @@ def test_a_partial_verdict_is_not_cached() -> None:
     pipeline = Pipeline([CountingLinkCue(), BrokenLink()], link_cache_size=10)
     [result] = pipeline.check_links_sync(["https://a.example/"], _parse, state=1)
     assert result.outcome.partial and len(pipeline.link_cache) == 0
+
+
+# Host-scoped link evidence: computed once per host, reused for every path
+
+
+class _Host:
+    def __init__(self, name: str) -> None:
+        self.ascii = name
+        self.ip_notation = None
+
+
+class _Link:
+    def __init__(self, raw: str) -> None:
+        host, _, path = raw.removeprefix("https://").partition("/")
+        self.host = _Host(host)
+        self.path = "/" + path
+
+
+def _parse_link(raw: str) -> Any:
+    return _Link(raw)
+
+
+class HostAndPath(_Base):
+    name = "hostpath"
+    kinds = frozenset({ContentKind.LINK})
+
+    def __init__(self, resources: Any = None) -> None:
+        self.host_calls = 0
+
+    def score(self, content: Any) -> Sequence[Evidence]:
+        return (*self.score_host(content.host), *self.score_path(content))
+
+    def score_host(self, host: Any) -> Sequence[Evidence]:
+        self.host_calls += 1
+        if host.ascii.endswith(".top"):
+            return (Evidence(self.name, "hostpath.tld", 0.6, Role.PRIMARY),)
+        return ()
+
+    def score_path(self, content: Any) -> Sequence[Evidence]:
+        if "claim" in content.path:
+            return (Evidence(self.name, "hostpath.lure", 0.2, Role.SUPPORTING),)
+        return ()
+
+
+def test_host_evidence_is_computed_once_per_host_and_the_path_still_counts() -> None:
+    detector = HostAndPath()
+    pipeline = Pipeline([detector], link_cache_size=10)
+    urls = ["https://a.top/1", "https://a.top/2", "https://b.example/claim"]
+    first = pipeline.check_links_sync(urls, _parse_link, state=1)
+    again = pipeline.check_links_sync(
+        ["https://a.top/claim", "https://b.example/x"], _parse_link, 1
+    )
+    assert detector.host_calls == 2  # a.top and b.example, once each
+    assert [e.code for e in first[0].outcome.reasons] == ["hostpath.tld"]
+    assert first[1].outcome is first[0].outcome  # nothing in the path: the host's outcome
+    assert [e.code for e in first[2].outcome.reasons] == ["hostpath.lure"]
+    assert [e.code for e in again[0].outcome.reasons] == ["hostpath.tld", "hostpath.lure"]
+    assert again[1].outcome.verdict is Verdict.NO_KNOWN_SIGNALS
+
+
+def test_a_new_list_version_asks_for_host_evidence_again() -> None:
+    detector = HostAndPath()
+    pipeline = Pipeline([detector], link_cache_size=10)
+    pipeline.check_links_sync(["https://a.top/1"], _parse_link, state=1)
+    pipeline.check_links_sync(["https://a.top/2"], _parse_link, state=2)
+    assert detector.host_calls == 2
+
+
+class SlowLink(Slow):
+    kinds = frozenset({ContentKind.LINK})
+
+
+def test_a_slow_link_detector_is_named_and_the_batch_job_still_answers_in_time() -> None:
+    pipeline = Pipeline([HostAndPath(), SlowLink()], timeout_s=0.05, link_cache_size=10)
+
+    async def timed() -> tuple[float, Any]:
+        started = time.monotonic()
+        results = await pipeline.check_links(["https://a.top/1"], _parse_link, state=1)
+        return time.monotonic() - started, results
+
+    took, [result] = asyncio.run(timed())
+    assert took < 0.45
+    assert result.outcome.failed == ("slow",) and result.outcome.partial
+    assert result.outcome.verdict is Verdict.SUSPICIOUS  # the finished detector still counts
+    assert len(pipeline.link_cache) == 0
+
+
+def test_every_split_link_detector_scores_a_link_as_its_two_parts(engine: Any) -> None:
+    parse = engine.resources.parser.parse
+    split = [d for d in engine.detectors if callable(getattr(d, "score_host", None))]
+    assert {d.name for d in split} >= {"lists", "lookalike", "url_cues"}
+    for detector in split:
+        for case in detector.examples():
+            link = parse(case.value)
+            score_path = getattr(detector, "score_path", None)
+            parts = [*detector.score_host(link.host), *(score_path(link) if score_path else ())]
+            assert sorted(e.code for e in detector.score(link)) == sorted(e.code for e in parts)

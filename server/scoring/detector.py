@@ -11,6 +11,11 @@ executor with a time limit, so it must not do network or database I/O.
 
 Link verdicts are cached by URL and list-index version (``pipeline.LinkResultCache``). A
 link detector whose evidence depends on other mutable state sets ``cacheable = False``.
+
+A link detector may split ``score`` in two (optional, a speed-up only): ``score_host(host)``
+for evidence that reads the host alone, which the pipeline computes once per host and list
+version, and ``score_path(link)`` for the rest; ``score(link)`` must equal the two together.
+Like ``prime(items)`` (batch work before ``score``), the pipeline finds them with ``getattr``.
 """
 
 from __future__ import annotations
