@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
 from server.persons.store import load_index as load_persons
+from server.scoring.combiner import Outcome
 from server.scoring.detector import ContentKind, Detector
 from server.scoring.pipeline import LinkResult, Pipeline, Scored
 from server.scoring.registry import build_detectors
@@ -50,6 +51,9 @@ class Engine:
         # Rendered link verdicts (see ``link_json``), as many as the verdict cache holds.
         self._rendered: OrderedDict[tuple[str, str, int], tuple[bytes, str | None]] = OrderedDict()
         self._rendered_size = settings.link_cache_size
+        # The rendered verdict part of shared outcomes, by outcome and language; the outcome
+        # is held so that its id cannot be reused while the entry lives.
+        self._outcome_json: OrderedDict[tuple[int, str], tuple[Outcome, bytes]] = OrderedDict()
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Engine:
@@ -135,6 +139,39 @@ class Engine:
             self.lists_version if state is None else state,
         )
 
+    def _link_bytes(self, result: LinkResult, lang: str, versions: Mapping[str, str]) -> bytes:
+        """``renderer.link_result`` as JSON bytes. The verdict part (reasons, summary…) of an
+        outcome shared by many links (every page of a host whose path adds nothing) is
+        rendered once per language and joined to each link's own fields; a test checks the
+        bytes equal rendering the whole result."""
+        link = result.link
+        if link is None or result.error is not None:
+            return orjson.dumps(self.renderer.link_result(result, lang, versions))
+        outcome = result.outcome
+        key = (id(outcome), lang)
+        shared = self._outcome_json.get(key)
+        if shared is not None and shared[0] is outcome:
+            self._outcome_json.move_to_end(key)
+        else:  # not rendered yet, or the id of a freed outcome, reused
+            body = orjson.dumps(self.renderer.outcome(outcome, lang, versions))
+            shared = (outcome, body[1:])  # without the opening brace
+            self._outcome_json[key] = shared
+            if len(self._outcome_json) > max(self._rendered_size, 1):
+                self._outcome_json.popitem(last=False)
+        own = orjson.dumps(
+            {
+                "url": result.input,
+                "normalized": {
+                    "url": link.url,
+                    "host": link.host.ascii,
+                    "host_unicode": link.host.unicode,
+                    "registrable_domain": link.host.registrable,
+                    "unwrapped_from": [w.host for w in link.wrappers],
+                },
+            }
+        )
+        return own[:-1] + b"," + shared[1]
+
     def link_json(
         self, results: Sequence[LinkResult], lang: str, state: int
     ) -> list[tuple[bytes, str | None]]:
@@ -154,9 +191,8 @@ class Engine:
             if found is None:
                 if versions is None:
                     versions = self.versions()
-                body = self.renderer.link_result(result, lang, versions)
                 normalized = result.link.url if result.link is not None else None
-                found = (orjson.dumps(body), normalized)
+                found = (self._link_bytes(result, lang, versions), normalized)
                 if self._rendered_size > 0 and not result.outcome.partial:
                     rendered[key] = found
                     if len(rendered) > self._rendered_size:
