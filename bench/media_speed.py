@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from server.engine import Engine  # noqa: E402
-from server.media.decode import DecodeLimits, decode_media  # noqa: E402
+from server.media.decode import DecodeLimits, _draft_box, decode_media  # noqa: E402
 from server.media.hashing import HashKind, RegionHash  # noqa: E402
 from server.media.matching import HashIndex  # noqa: E402
 from server.scoring.detector import ContentKind  # noqa: E402
@@ -60,14 +60,50 @@ def timed(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
     return times
 
 
-def bench_check(repeat: int) -> None:
+def synthetic_bank(engine: Engine, entries: int) -> int:
+    """Fill the engine's known-fakes bank with ``entries`` generated pictures hashed as the
+    bank hashes them (every region, mirrors): a check then pays for a real lookup."""
+    from server.media.bank import KnownFake, KnownFakesIndex, Status, StoredHash
+    from server.media.hashing import hash_regions
+
+    rng = np.random.default_rng(7)
+    fakes, rows = [], []
+    for fake_id in range(1, entries + 1):
+        low = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+        image = Image.fromarray(low, "RGB").resize((640, 480), Image.Resampling.BICUBIC)
+        fakes.append(KnownFake(fake_id, f"fake {fake_id}", Status.CONFIRMED, "bench", "now"))
+        for region in hash_regions(image, [], bank=True):
+            hexes = {kind: region.hex(kind) for kind in region.hashes}
+            rows.append(
+                StoredHash(
+                    fake_id,
+                    region.region,
+                    0,
+                    hexes.get(HashKind.PDQ),
+                    hexes.get(HashKind.PHASH),
+                    hexes.get(HashKind.DHASH),
+                )
+            )
+    engine.resources.known_fakes.swap(KnownFakesIndex.build(fakes, rows, 1))
+    return len(rows)
+
+
+def bench_check(repeat: int, bank_entries: int) -> None:
     data = photo_1080p()
     engine = Engine.build(Settings())
+    bank_rows = synthetic_bank(engine, bank_entries)
     limits = DecodeLimits()
+    with Image.open(io.BytesIO(data)) as img:
+        work_size = _draft_box(img.width, img.height, limits.work_side)
 
     def draft_only() -> None:
         with Image.open(io.BytesIO(data)) as img:
             img.draft("RGB", (1024, 1024))
+            img.load()
+
+    def draft_work_size() -> None:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", work_size)
             img.load()
 
     def decode_only() -> None:
@@ -86,19 +122,76 @@ def bench_check(repeat: int) -> None:
         fn()
     rows = [
         ("PIL draft decode alone (peer)", draft_only),
+        (f"PIL draft decode to {work_size[0]}x{work_size[1]} (stricter peer)", draft_work_size),
         ("decode_media (draft + orient + RGB + sha256)", decode_only),
         ("decode + known_fakes detector", known_fakes_only),
         ("decode + every MEDIA detector (server path)", full_check),
     ]
     print(
-        f"1080p JPEG ({len(data)} bytes), median of {repeat}, media detectors: "
+        f"1080p JPEG ({len(data)} bytes), median of {repeat}, bank of {bank_entries} known fakes"
+        f" ({bank_rows} region hashes), media detectors: "
         + ", ".join(engine.pipeline.versions(ContentKind.MEDIA))
     )
     base = None
+    strict = None
     for name, fn in rows:
         median = statistics.median(timed(fn, repeat))
+        if base is not None and strict is None:
+            strict = median
         base = base or median
-        print(f"  {name:48s} {median * 1000:8.1f} ms  {median / base:5.1f}x")
+        print(
+            f"  {name:52s} {median * 1000:8.1f} ms  {median / base:5.1f}x"
+            + (f"  {median / strict:5.1f}x stricter" if strict else "")
+        )
+    stage_breakdown(engine, data, limits, repeat)
+
+
+def stage_breakdown(engine: Engine, data: bytes, limits: DecodeLimits, repeat: int) -> None:
+    """CPU time (this thread) of each stage of one check, median of ``repeat``."""
+    from server.media.faces import FaceDetector
+    from server.media.hashing import hash_regions
+
+    item = decode_media(data, limits)
+    image = item.frames[0].image
+    faces = FaceDetector(engine.resources.models.get("yunet"))
+    found = faces.detect(image)
+    regions = hash_regions(image, found, bank=False)
+    bank = engine.resources.known_fakes.current
+    detectors = {d.name: d for d in engine.detectors if ContentKind.MEDIA in d.kinds}
+
+    def score(name: str):  # type: ignore[no-untyped-def]
+        def run() -> None:
+            fresh = decode_media(data, limits)
+            fresh.memo("faces:yunet", lambda: (found,))
+            started = time.thread_time()
+            detectors[name].score(fresh)
+            cpu.append(time.thread_time() - started)
+
+        return run
+
+    stages = [
+        ("decode_media", lambda: decode_media(data, limits)),
+        ("YuNet face detection (320 px)", lambda: faces.detect(image)),
+        (f"region hashes ({len(regions)} regions)", lambda: hash_regions(image, found, bank=False)),
+        ("bank lookup", lambda: bank.match(regions)),
+    ]
+    print("  stages (CPU ms of this thread, median):")
+    for name, fn in stages:
+        fn()
+        times = []
+        for _ in range(repeat):
+            started = time.thread_time()
+            fn()
+            times.append(time.thread_time() - started)
+        print(f"    {name:48s} {statistics.median(times) * 1000:7.1f}")
+    for name in ("ai_face", "ai_labels", "impersonation"):
+        if name in detectors:
+            cpu: list[float] = []
+            for _ in range(repeat):
+                score(name)()
+            print(
+                f"    detector {name + ' (faces given)':39s} {statistics.median(cpu) * 1000:7.1f}"
+            )
 
 
 def bench_lookup(sizes: list[int]) -> None:
@@ -140,7 +233,15 @@ def bench_lookup(sizes: list[int]) -> None:
         del index
 
 
-async def bench_healthz(seconds: float, clients: int) -> None:
+def generated_jpeg(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    low = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(low, "RGB").resize((640, 480), Image.Resampling.BICUBIC).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def bench_healthz(seconds: float, clients: int, bank_entries: int) -> None:
     import aiohttp
 
     from tests.support.server import ADMIN_KEY, start_server
@@ -151,11 +252,20 @@ async def bench_healthz(seconds: float, clients: int) -> None:
         try:
             async with aiohttp.ClientSession() as session:
                 headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+                # A bank to match against (an empty bank skips the region hashes).
+                for seed in range(bank_entries):
+                    form = aiohttp.FormData()
+                    form.add_field("label", f"bench fake {seed}")
+                    form.add_field("file", generated_jpeg(seed), filename="f.jpg")
+                    async with session.post(
+                        server.url + "/v1/known-fakes", data=form, headers=headers
+                    ) as response:
+                        assert response.status == 201, await response.text()
                 stop = time.monotonic() + seconds
-                done = 0
+                done = busy = 0
 
                 async def media_client() -> None:
-                    nonlocal done
+                    nonlocal done, busy
                     while time.monotonic() < stop:
                         form = aiohttp.FormData()
                         form.add_field("file", data, filename="x.jpg", content_type="image/jpeg")
@@ -164,6 +274,7 @@ async def bench_healthz(seconds: float, clients: int) -> None:
                         ) as response:
                             await response.read()
                             done += response.status == 200
+                            busy += response.status == 503
 
                 async def probe() -> list[float]:
                     samples = []
@@ -184,7 +295,7 @@ async def bench_healthz(seconds: float, clients: int) -> None:
                 f"healthz under {clients} concurrent 1080p media checks for {seconds:.0f} s:"
                 f" {len(samples)} probes, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max"
                 f" {samples[-1] * 1000:.1f} ms; media checks done {done}"
-                f" ({done / seconds:.1f}/s)"
+                f" ({done / seconds:.1f}/s), refused busy {busy}; bank {bank_entries} known fakes"
             )
         finally:
             server.stop()
@@ -194,17 +305,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--bank", type=int, default=200, help="known fakes in the check's bank")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--only", choices=("check", "lookup", "healthz"))
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.only in (None, "check"):
-        bench_check(args.repeat)
+        bench_check(args.repeat, args.bank)
     if args.only in (None, "lookup"):
         bench_lookup([int(s) for s in args.sizes.split(",")])
     if args.only in (None, "healthz"):
-        asyncio.run(bench_healthz(args.seconds, args.clients))
+        asyncio.run(bench_healthz(args.seconds, args.clients, min(args.bank, 50)))
     return 0
 
 

@@ -50,7 +50,7 @@ CPU_THREADS = 2
 #: Niceness added to the CPU threads (Linux sets it per thread): when a core is contended the
 #: event loop's thread runs first, so /healthz and cheap requests stay fast while media checks
 #: saturate both cores (bench/media_speed.py healthz).
-CPU_THREAD_NICENESS = 5
+CPU_THREAD_NICENESS = 10
 #: How often a thread holding the GIL is asked to hand it over (CPython's default is 5 ms):
 #: the event loop waits at most this long for the GIL each time it wakes up, instead of 5 ms.
 GIL_SWITCH_INTERVAL_S = 0.001

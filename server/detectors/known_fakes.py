@@ -78,7 +78,10 @@ class KnownFakesDetector:
         )
 
     def matches(self, item: MediaItem) -> list[tuple[KnownFake, HashMatch]]:
-        return self._bank.current.match(self.query_hashes(item))
+        bank = self._bank.current
+        if bank.index.size == 0:
+            return []  # Nothing to match: hashing the picture could not change the answer.
+        return bank.match(self.query_hashes(item))
 
     def score(self, content: Any) -> Sequence[Evidence]:
         if not isinstance(content, MediaItem):

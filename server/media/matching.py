@@ -4,14 +4,21 @@
 kind) and answers ``match(query_hashes)`` with ``HashMatch``es: which entry, which hash
 kind, which bank region met which query region, the distance and the threshold.
 
-Lookup. PDQ rows are scanned: xor and ``np.bitwise_count`` over four contiguous columns of
-64-bit words (52 ms per query region at 1M hashes on this loaded 2-core machine, 0.7 s at
-10M: ``bench/media_speed.py``). The 64-bit pHash rows use a multi-index from
-``SCAN_LIMIT`` rows up (Norouzi et al., "Fast search in Hamming space with multi-index
-hashing"): 4 chunks of 16 bits; two hashes within ``t`` bits agree to within ``t // 4`` bits
-on at least one chunk (pigeonhole), so probing each chunk's buckets within that radius finds
-every candidate, verified on all bits. A PDQ multi-index does not pay at our PDQ threshold
-(radius 4 per 16-bit chunk: ~40,000 probes); making 10M-hash banks fast is open work.
+Lookup. Both ways give exactly the rows within the threshold (``tests/test_known_fakes_index.py``
+checks the multi-index against the scan on generated hashes):
+
+- a multi-index (Norouzi et al., "Fast search in Hamming space with multi-index hashing")
+  when the kind's threshold allows it and the bank has ``SCAN_LIMIT`` rows or more: 16-bit
+  chunks; two hashes within ``t`` bits agree to within ``t // chunks`` bits on at least one
+  chunk (pigeonhole), so probing each chunk's buckets within that radius finds every
+  candidate, verified on all bits. pHash (7 of 64 bits: radius 1, 17 probes per chunk) is
+  looked up this way.
+- a scan otherwise: faiss-cpu's exact binary range search. PDQ is always scanned: at its
+  threshold (72 of 256 bits: radius 4 per chunk, ~2,500 probes and ~4 % of the bank as
+  candidates per chunk) no exact index beats reading every row, and a tighter PDQ threshold
+  costs recall (``bench/media_robustness.py``: 59 % on a 10 % screenshot frame at 56 bits,
+  28 % at ThreatExchange's usual 31, against 96.7 % at 72). So a lookup's cost grows with
+  the bank's PDQ rows (``bench/media_speed.py``).
 
 The rule (``THRESHOLDS``, from ``bench/media_robustness.py``): a pair of regions matches
 when their PDQ distance is within ``THRESHOLDS[pdq]``, or when both their pHash and dHash
