@@ -152,6 +152,9 @@ class _KindIndex:
             return [self.within(q, threshold) for q in queries]
         if threshold > self.threshold:
             raise ValueError(f"the index was built for {self.threshold} bits at most")
+        # OpenMP's thread count is per calling thread: pin it in the thread that searches
+        # (a CPU-executor thread), or faiss would start a team of one thread per core.
+        faiss.omp_set_num_threads(1)
         # faiss keeps distances strictly below the radius.
         limits, distances, labels = self._flat.range_search(
             np.ascontiguousarray(queries, dtype=np.uint8), threshold + 1
