@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 if TYPE_CHECKING:
     from server.media.item import MediaItem
@@ -114,8 +114,6 @@ def synthetic_picture(seed: int, width: int, height: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     low = rng.integers(0, 256, size=(height // 16 + 2, width // 16 + 2, 3), dtype=np.uint8)
     image = Image.fromarray(low).resize((width, height), Image.Resampling.BICUBIC)
-    from PIL import ImageDraw
-
     draw = ImageDraw.Draw(image)
     cx, cy, r = width // 2, height // 2, min(width, height) // 4
     draw.ellipse((cx - r, cy - int(r * 1.3), cx + r, cy + int(r * 1.3)), fill=(224, 172, 140))
