@@ -25,12 +25,25 @@ NGRAMS = (1, 2, 3, 4)
 #: Only the first characters count (the model saw texts of this length at most).
 MAX_CHARS = 2000
 #: Bumped whenever anything below changes what a text maps to.
-FEATURES_VERSION = "2"
+FEATURES_VERSION = "3"
 
-# A bare link may follow Chinese text directly ("点击dwz.cn/x"), and the start must not be
-# inside a run of label characters: starting anywhere would make "a.a.a.a…" quadratic.
+#: Top-level domains a bare host without a path ("官网zwh.shop") must end in to count as a
+#: link: the common ones, so "node.js" or "Mr.Smith" stay words. With a path any TLD counts.
+_BARE_TLDS = (
+    "com|net|org|info|biz|io|co|cc|me|tv|app|dev|xyz|top|shop|store|site|online|club|vip|live|"
+    "pro|link|click|fun|icu|buzz|asia|cn|hk|tw|mo|sg|jp|kr|ru|uk|de|us|in|tk|ml|ga|cf|gq|cyou"
+)
+# A bare link may follow Chinese text directly ("点击dwz.cn/x", "官网zwh.shop"), and the start
+# must not be inside a run of label characters: starting anywhere would make "a.a.a.a…"
+# quadratic.
+#: A link runs to the next space or Chinese character ("…/qAE9U立即参与": the words after it
+#: are text again).
+_LINK_CHARS = r"[^\s\u3000-\u9fff\uff00-\uffef]"
 _URL = re.compile(
-    r"(?:https?://|www\.)\S+|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*", re.I
+    r"(?:https?://|www\.)" + _LINK_CHARS + "+"
+    r"|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/" + _LINK_CHARS + "*"
+    r"|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:" + _BARE_TLDS + r")(?![a-z0-9.-])",
+    re.I,
 )
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
