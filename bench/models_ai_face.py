@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import json
 import statistics
 import sys
 import time
@@ -27,8 +28,10 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data" / "images"
 
 from server.detectors.ai_face import MIN_FACE_SIDE, face_crop, to_input  # noqa: E402
+from server.errors import MediaError  # noqa: E402
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
 from server.media.faces import FaceDetector  # noqa: E402
 from server.onnx_runtime import ModelStore  # noqa: E402
@@ -127,8 +130,70 @@ def run(limit: int | None = None) -> dict[str, Any]:
         figures[f"{variant}_ms_per_face"] = round(_median_ms(model.run, feed), 2)
         figures[f"{variant}_bytes"] = model.path.stat().st_size
     figures["decode_detect_ms_median"] = round(statistics.median(prep_seconds) * 1000, 1)
+    figures["press_photos"] = _press_photos(detector, models, served.metadata.thresholds)
+    figures["loso"] = _loso()
     _print(figures)
     return figures
+
+
+def _press_photos(
+    detector: FaceDetector, models: dict[str, Any], thresholds: Any
+) -> dict[str, Any]:
+    """Real press photos (``celebrities/``, never trained on) through the serving path: how
+    many real faces each operating point flags, and by the size of the face in the photo
+    (a small face is upscaled to 128 px, which smooths away the camera noise the model
+    reads)."""
+    files = sorted(
+        p
+        for p in (SHARED / "celebrities").rglob("*")
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+    )
+    crops, sides = [], []
+    for path in files:
+        try:
+            item = decode_media(path.read_bytes(), DecodeLimits())
+        except MediaError:  # what the server would refuse, it would not score either
+            continue
+        image = item.frames[0].image
+        for face in detector.detect(image):
+            side = max(face.box[2], face.box[3])
+            if side >= MIN_FACE_SIDE:
+                crops.append(face_crop(image, face.box))
+                sides.append(side)
+    side_array = np.array(sides)
+    out: dict[str, Any] = {"files": len(files), "faces": len(crops)}
+    for variant, model in models.items():
+        scores = np.concatenate(
+            [
+                model.run({"image": to_input(crops[s : s + 64])})["p_fake"].reshape(-1)
+                for s in range(0, len(crops), 64)
+            ]
+        )
+        rows = {}
+        for name, (low, high) in {
+            "all": (0, 1e9),
+            "face < 128 px": (0, 128),
+            "face 128-255 px": (128, 256),
+            "face >= 256 px": (256, 1e9),
+        }.items():
+            chosen = scores[(side_array >= low) & (side_array < high)]
+            rows[name] = {
+                "n": len(chosen),
+                "flag": float(np.mean(chosen >= thresholds["flag"])) if len(chosen) else 0.0,
+                "high": float(np.mean(chosen >= thresholds["high"])) if len(chosen) else 0.0,
+                "median": float(np.median(chosen)) if len(chosen) else 0.0,
+            }
+        out[variant] = rows
+    return out
+
+
+def _loso() -> dict[str, Any] | None:
+    """Leave-one-source-out figures written by ``train.py loso`` (training, not a bench)."""
+    path = ROOT / "models" / "ai_face" / "loso.json"
+    if not path.exists():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _print(f: dict[str, Any]) -> None:
@@ -151,6 +216,35 @@ def _print(f: dict[str, Any]) -> None:
     ratio = f["int8_ms_per_face"] / f["fp32_ms_per_face"]
     print(f"int8 / fp32 latency: {ratio:.2f}x; decode + YuNet per image (median): "
           f"{f['decode_detect_ms_median']} ms")  # fmt: skip
+    press = f["press_photos"]
+    print(f"\nReal press photos (celebrities/, never trained on): {press['faces']} faces "
+          f"in {press['files']} files; share of real faces at or above each threshold")  # fmt: skip
+    print(f"{'faces':16} {'variant':7} {'n':>4} {'>= flag':>8} {'>= high':>8} {'median p':>8}")
+    for name in press["fp32"]:
+        for variant in ("fp32", "int8"):
+            r = press[variant][name]
+            print(f"{name:16} {variant:7} {r['n']:4d} {r['flag']:8.1%} {r['high']:8.1%} "
+                  f"{r['median']:8.3f}")  # fmt: skip
+    loso = f["loso"]
+    if loso is None:
+        print("\nleave-one-source-out: models/ai_face/loso.json missing (train.py loso)")
+        return
+    print(f"\nLeave-one-source-out (train.py loso, fp32 in torch, {loso['epochs']} epochs, "
+          f"{loso['variants']} augmented copies): trained without the held-out source's "
+          "fakes (StyleGAN2 and CIPLAB runs: without its reals too), threshold from the "
+          "validation reals that run saw (5 % flagged)")  # fmt: skip
+    print(f"{'held out':10} {'AUC clean':>9} {'AUC degr.':>9} {'TPR/FPR clean':>14} "
+          f"{'in-run others AUC clean':>24} {'press >= thr':>12}")  # fmt: skip
+    for held in ("stylegan2", "sd21", "ciplab"):
+        if held not in loso:
+            continue
+        r = loso[held]
+        c, d = r["clean"][held], r["degraded"][held]
+        others = ", ".join(
+            f"{o} {r['clean'][o]['auc']:.3f}" for o in ("stylegan2", "sd21", "ciplab") if o != held
+        )
+        print(f"{held:10} {c['auc']:9.3f} {d['auc']:9.3f} {c['tpr']:6.2f}/{c['fpr']:<7.2f} "
+              f"{others:>24} {r['celebrities_flagged_clean']:12.1%}")  # fmt: skip
 
 
 def main() -> None:
