@@ -7,7 +7,8 @@ a burst (every acknowledged report must still be in the database afterwards).
 Three load generators, because the client shares the 2 cores with the server:
 - ``wrk`` (C, closed loop: N connections, each sends its next report when the last one is
   acknowledged), the figure against the target; with N = 16, 64, 256 writers and with the
-  group-commit wait at the default 0 (commit what queued during the previous commit) and 2 ms;
+  busy writer's group-commit wait at 2 ms (the default) and 0 (``--waits 2,0,2,0``
+  interleaves them, as the machine's load drifts);
 - an open-loop client (lean asyncio sockets, requests sent on a fixed schedule whatever the
   answers, latency counted from the scheduled time), to see the latency at offered rates;
 - the aiohttp client (heavier: about as much CPU per request as the server), kept for
@@ -398,7 +399,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--kill-after", type=float, default=2.0)
     parser.add_argument("--writers", default="16,64,256", help="wrk connections, comma-separated")
-    parser.add_argument("--waits", default="0,2", help="group-commit waits (ms) to compare")
+    parser.add_argument("--waits", default="2,0", help="group-commit waits (ms) to compare")
     parser.add_argument("--seconds", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--open-rates", default="500,1000,1500", help="open-loop offered rates")
     parser.add_argument("--skip", default="", help="comma-separated: write,wrk,open,aiohttp,kill")

@@ -116,9 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report_media_max_bytes", 10_485_760, "Largest media file a report may attach."),
     Setting(
         "report_batch_wait_ms",
-        0.0,
-        "Milliseconds the report writer waits for more reports before a commit (0: it commits"
-        " what queued during the previous commit; raise it where commits are slow).",
+        2.0,
+        "Milliseconds a busy report writer (many concurrent reports) waits to gather more into"
+        " one commit (0: only those that queued during the previous commit).",
     ),
     Setting(
         "brigade_window_s",
@@ -230,7 +230,7 @@ class Settings:
     anonymous_reports_per_minute: int = 10
     reporter_reports_per_minute: int = 30
     report_media_max_bytes: int = 10_485_760
-    report_batch_wait_ms: float = 0.0
+    report_batch_wait_ms: float = 2.0
     brigade_window_s: int = 3600
     brigade_min_reporters: int = 10
     webhook_allow_private: bool = False

@@ -1,5 +1,5 @@
-"""Group commit: concurrent reports share a transaction, and each caller hears back only
-after the transaction holding its report committed."""
+"""Group commit: concurrent reports share a transaction, each caller hears back only after the
+transaction holding its report committed, and a busy writer waits to gather more."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from server.community.ingest import ReportWriter
-from server.community.store import Stored
+from server.community.ingest import BUSY_BATCH, ReportWriter
 from server.storage.database import Database
 from tests.test_brigading import _report
 
@@ -16,28 +15,31 @@ from tests.test_brigading import _report
 def test_concurrent_reports_share_commits_and_are_on_disk_when_answered(tmp_path: Path) -> None:
     db_path = tmp_path / "fakewatch.db"
 
-    async def burst(wait_s: float, offset: int) -> tuple[list[Stored], int]:
+    async def run() -> tuple[int, int]:
         db = Database(db_path)
-        writer = ReportWriter(db, wait_s)
+        writer = ReportWriter(db, wait_s=0.05)
         writer.start()
-        answered: list[Stored] = []
 
-        async def one(i: int) -> None:
-            stored = await writer.submit(_report(f"w{i % 7}.example", f"key:1:r{offset + i}"))
+        async def one(i: int, delay: float = 0.0) -> int:
+            await asyncio.sleep(delay)
+            stored = await writer.submit(_report(f"w{i % 7}.example", f"key:1:r{i}"))
             # Acknowledged: a separate connection already sees it.
             with sqlite3.connect(db_path) as other:
                 found = other.execute("SELECT 1 FROM reports WHERE id = ?", [stored.id])
                 assert found.fetchone() is not None
-            answered.append(stored)
+            return stored.id
 
-        await asyncio.gather(*(one(i) for i in range(60)))
-        batches = writer.batches
+        # A burst: everything queued during one commit goes into it, no wait needed.
+        first = await asyncio.gather(*(one(i) for i in range(2 * BUSY_BATCH)))
+        after_burst = writer.batches
+        # Busy now: reports trickling in 1 ms apart are gathered for 50 ms, not one by one.
+        second = await asyncio.gather(*(one(100 + i, i / 1000) for i in range(30)))
+        trickle = writer.batches - after_burst
         await writer.stop()
         db.close()
-        return answered, batches
+        assert len(set(first + second)) == 2 * BUSY_BATCH + 30
+        return after_burst, trickle
 
-    quick, quick_batches = asyncio.run(burst(0.0, 0))
-    waited, waited_batches = asyncio.run(burst(0.02, 1000))
-    assert len({s.id for s in quick + waited}) == 120 and not any(s.duplicate for s in quick)
-    assert quick_batches < 60  # grouped even without a wait: what queued during a commit
-    assert waited_batches <= 3  # a 20 ms wait gathers the whole burst
+    after_burst, trickle = asyncio.run(run())
+    assert after_burst == 1
+    assert trickle <= 3
