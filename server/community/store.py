@@ -504,8 +504,9 @@ def subscribe(
 
 
 def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str, Any]:
-    """Delete report texts past retention (the case keeps its counts), expired subscriptions,
-    and return the media files whose reports went so the caller can delete them."""
+    """Delete report texts past retention (the case keeps its counts), expired subscriptions
+    and moderator sessions; return the media files whose reports went, for the caller to
+    delete."""
     # "At least N days old", inclusive: timestamps have whole seconds, and --days 0 must
     # reach a report made in the same second.
     cutoff = (datetime.now(UTC) - timedelta(days=report_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -526,10 +527,18 @@ def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str,
     expired = db.execute(
         "DELETE FROM alert_subscriptions WHERE expires_at <= ?", [subscription_now]
     ).rowcount
+    sessions = db.execute(
+        "DELETE FROM moderator_sessions WHERE expires_at <= ?", [subscription_now]
+    ).rowcount
     # A file is named by its content: a newer report may still hold the same one.
     media = [
         m
         for m in dict.fromkeys(media)
         if db.execute("SELECT 1 FROM reports WHERE media_path = ?", [m]).fetchone() is None
     ]
-    return {"reports_scrubbed": scrubbed, "subscriptions_expired": expired, "media": media}
+    return {
+        "reports_scrubbed": scrubbed,
+        "subscriptions_expired": expired,
+        "moderator_sessions_expired": sessions,
+        "media": media,
+    }
