@@ -8,7 +8,7 @@ import numpy as np
 
 from server.detectors.domain_model import DomainModelDetector
 from server.engine import Engine
-from server.links.domain_features import DIM, FEATURES_VERSION, DomainFeaturizer
+from server.links.domain_features import DIM, FEATURES_VERSION, SMALL_BATCH, DomainFeaturizer
 from server.onnx_runtime import ModelStore, default_models_dir, read_golden, replay_golden
 
 FOLDER = default_models_dir() / "scam_domain"
@@ -59,6 +59,8 @@ def test_a_primed_batch_gives_each_link_the_evidence_it_gets_alone(engine: Engin
         "https://uniswap-rewards.pages.dev/",
         "http://192.0.2.1/",
     ]
+    # Enough distinct domains that prime takes the array path (SMALL_BATCH and up).
+    urls += [f"https://shop-{i}-{'x' * (i % 30)}z.com/" for i in range(SMALL_BATCH + 4)]
     links = [engine.resources.parser.parse(u) for u in urls]
     primed = DomainModelDetector(engine.resources)
     primed.prime(links)

@@ -21,12 +21,15 @@ def probabilities(
 ) -> np.ndarray:
     parts = []
     for start in range(0, len(domains), batch):
-        rows = [
-            featurizer.hashed(d.label, d.suffix, d.private_suffix)
-            for d in domains[start : start + batch]
-        ]
-        parts.append(model.run(featurizer.batch(rows))["p_scam"])
+        parts.append(model.run(feeds(featurizer, domains[start : start + batch]))["p_scam"])
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def feeds(featurizer: DomainFeaturizer, domains: Sequence[Domain]) -> dict[str, np.ndarray]:
+    """Model inputs of a batch, through the featuriser's batch path (as ``prime`` does)."""
+    return featurizer.features(
+        [d.label for d in domains], [d.suffix for d in domains], [d.private_suffix for d in domains]
+    )
 
 
 def flagged_fraction(probs: np.ndarray, threshold: float) -> float:
@@ -41,11 +44,9 @@ def latency_us(
     for start in range(0, len(domains) - batch + 1, batch):
         chunk = domains[start : start + batch]
         t0 = time.perf_counter()
-        feeds = featurizer.batch(
-            [featurizer.hashed(d.label, d.suffix, d.private_suffix) for d in chunk]
-        )
+        inputs = feeds(featurizer, chunk)
         t1 = time.perf_counter()
-        model.run(feeds)
+        model.run(inputs)
         t2 = time.perf_counter()
         total.append((t2 - t0) * 1e6 / batch)
         inference.append((t2 - t1) * 1e6 / batch)

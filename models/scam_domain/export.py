@@ -30,7 +30,12 @@ from onnxruntime.quantization import (  # noqa: E402
 )
 
 from models.scam_domain.dataset import DEFAULT_SHARED, Domain, load  # noqa: E402
-from models.scam_domain.evaluate import flagged_fraction, latency_us, probabilities  # noqa: E402
+from models.scam_domain.evaluate import (  # noqa: E402
+    feeds,
+    flagged_fraction,
+    latency_us,
+    probabilities,
+)
 from server.links.domain_features import DIM, FEATURES_VERSION, NGRAMS, DomainFeaturizer  # noqa: E402
 from server.onnx_runtime import load_model, sha256_file  # noqa: E402
 
@@ -56,13 +61,7 @@ class _Calibration(CalibrationDataReader):  # type: ignore[misc]
         self, featurizer: DomainFeaturizer, domains: list[Domain], batch: int = 64
     ) -> None:
         self._batches = [
-            featurizer.batch(
-                [
-                    featurizer.hashed(d.label, d.suffix, d.private_suffix)
-                    for d in domains[i : i + batch]
-                ]
-            )
-            for i in range(0, len(domains), batch)
+            feeds(featurizer, domains[i : i + batch]) for i in range(0, len(domains), batch)
         ]
         self._next = iter(self._batches)
 

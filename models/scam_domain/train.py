@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,22 +34,59 @@ from models.scam_domain.dataset import DEFAULT_SHARED, Domain, load  # noqa: E40
 from server.links.domain_features import DIM, DomainFeaturizer  # noqa: E402
 from server.scoring.resources import bundled_data_dir  # noqa: E402
 
-#: Inverse regularisation; 0.1/0.3/1/3 compared (MODEL_CARD.md).
-C = 0.3
+#: Inverse regularisation, chosen on time: trained on scams listed before 2024-07-01, the
+#: share of 2024 H2 scams flagged at the validation threshold was 77.6 / 78.8 / **81.4** /
+#: 78.1 / 77.7 / 78.1 % for C = 0.05 / 0.03 / 0.1 / 0.3 / 1 / 3 (MODEL_CARD.md). The 2025 test
+#: scams played no part.
+C = 0.1
 #: The flag threshold keeps validation false positives at or under this fraction: half of
 #: the 0.5 % target, leaving room for the held-out tail to be harder than validation.
 VAL_FP_BUDGET = 0.0025
 
 
-def rows(featurizer: DomainFeaturizer, domains: list[Domain]) -> list[np.ndarray]:
-    return [featurizer.hashed(d.label, d.suffix, d.private_suffix) for d in domains]
+def matrix(featurizer: DomainFeaturizer, domains: list[Domain]) -> sp.csr_matrix:
+    """Binary token matrix [N, DIM] through the same batch path the server uses."""
+    parts = []
+    for start in range(0, len(domains), 4096):
+        chunk = domains[start : start + 4096]
+        indices, values = featurizer.batch_slots(
+            [d.label for d in chunk], [d.suffix for d in chunk], [d.private_suffix for d in chunk]
+        )
+        keep = values > 0
+        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+        parts.append(
+            sp.csr_matrix(
+                (values[keep], indices[keep], indptr), shape=(len(chunk), DIM), dtype=np.float32
+            )
+        )
+    return sp.vstack(parts).tocsr()
 
 
-def matrix(hashed: list[np.ndarray]) -> sp.csr_matrix:
-    indptr = np.cumsum([0] + [len(r) for r in hashed])
-    indices = np.concatenate(hashed)
-    data = np.ones(len(indices), dtype=np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(hashed), DIM))
+#: Folds of the out-of-fold legit scores the threshold is chosen on.
+FOLDS = 5
+
+
+def _cut(sorted_legit: np.ndarray) -> float:
+    """Strictly above the (allowed+1)-th highest legit score: at most VAL_FP_BUDGET flagged."""
+    allowed = int(VAL_FP_BUDGET * len(sorted_legit))
+    return float(np.nextafter(sorted_legit[-(allowed + 1)], 1.0))
+
+
+def out_of_fold_legit(
+    featurizer: DomainFeaturizer, scams: list[Domain], legit: list[Domain], c: float
+) -> np.ndarray:
+    """P(scam) of each legit domain from a model trained on every scam and the other folds
+    of legit domains (folds by a hash of the name)."""
+    fold = np.asarray([zlib.adler32(d.registrable.encode()) % FOLDS for d in legit])
+    scam_x, legit_x = matrix(featurizer, scams), matrix(featurizer, legit)
+    scores = np.zeros(len(legit))
+    for k in range(FOLDS):
+        keep = np.flatnonzero(fold != k)
+        x = sp.vstack([scam_x, legit_x[keep]]).tocsr()
+        y = np.r_[np.ones(len(scams)), np.zeros(len(keep))]
+        clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y)
+        scores[fold == k] = clf.predict_proba(legit_x[fold == k])[:, 1]
+    return scores
 
 
 def to_onnx(clf: LogisticRegression) -> onnx.ModelProto:
@@ -90,20 +128,27 @@ def main() -> None:
     train = splits.scam_train + splits.legit_train
     labels = np.asarray([1] * len(splits.scam_train) + [0] * len(splits.legit_train))
     clf = LogisticRegression(C=args.C, max_iter=3000, class_weight="balanced")
-    clf.fit(matrix(rows(featurizer, train)), labels)
-    val_scores = np.sort(clf.predict_proba(matrix(rows(featurizer, splits.legit_val)))[:, 1])
-    allowed = int(VAL_FP_BUDGET * len(val_scores))
-    # Strictly above the (allowed+1)-th highest legit score: at most `allowed` are flagged.
-    threshold = float(np.nextafter(val_scores[-(allowed + 1)], 1.0))
+    clf.fit(matrix(featurizer, train), labels)
+    val_scores = np.sort(clf.predict_proba(matrix(featurizer, splits.legit_val))[:, 1])
+    threshold = _cut(val_scores)
+    # A diagnostic, not the served cut: the same budget over out-of-fold scores of all 15k
+    # held-in legit domains. The validation set's 0.25 % is 5 domains, so its cut is noisy;
+    # the card reports how far the two cuts land apart on the held-out sets.
+    oof = out_of_fold_legit(
+        featurizer, splits.scam_train, splits.legit_train + splits.legit_val, args.C
+    )
+    oof_threshold = _cut(np.sort(oof))
     args.out.mkdir(parents=True, exist_ok=True)
     onnx.save(to_onnx(clf), args.out / "scam_domain.fp32.onnx")
-    test_scam = clf.predict_proba(matrix(rows(featurizer, splits.scam_test)))[:, 1]
-    test_legit = clf.predict_proba(matrix(rows(featurizer, splits.legit_test)))[:, 1]
+    test_scam = clf.predict_proba(matrix(featurizer, splits.scam_test))[:, 1]
+    test_legit = clf.predict_proba(matrix(featurizer, splits.legit_test))[:, 1]
     report = {
         "C": args.C,
         "dim": DIM,
         "threshold_suspicious": round(threshold, 6),
         "val_fp_budget": VAL_FP_BUDGET,
+        "threshold_rule": f"at most {VAL_FP_BUDGET:.2%} of the validation legit domains",
+        "oof_threshold_diagnostic": round(oof_threshold, 6),
         "vocabulary_sha256": featurizer.vocabulary_sha256,
         "brands": list(featurizer.brands),
         "lures": list(featurizer.lures),
@@ -117,6 +162,8 @@ def main() -> None:
         "sklearn_check": {
             "scam_test_recall": round(float(np.mean(test_scam >= threshold)), 4),
             "legit_test_flagged": round(float(np.mean(test_legit >= threshold)), 4),
+            "oof_cut_scam_test_recall": round(float(np.mean(test_scam >= oof_threshold)), 4),
+            "oof_cut_legit_test_flagged": round(float(np.mean(test_legit >= oof_threshold)), 4),
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

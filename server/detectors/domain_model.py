@@ -59,8 +59,8 @@ class DomainModelDetector:
         self._lock = threading.Lock()
 
     def probability(self, label: str, suffix: str, private_suffix: bool) -> float:
-        row = self.featurizer.hashed(label, suffix, private_suffix)
-        return float(self.model.run(self.featurizer.batch([row]))["p_scam"][0])
+        feeds = self.featurizer.features([label], [suffix], [private_suffix])
+        return float(self.model.run(feeds)["p_scam"][0])
 
     def prime(self, links: Sequence[Any]) -> None:
         """Score every uncached domain of a batch in one model call per ``BATCH`` domains
@@ -75,10 +75,13 @@ class DomainModelDetector:
                 todo[domain] = (host.parts.label, host.parts.suffix, host.parts.private_suffix)
         names = list(todo)
         for start in range(0, len(names), BATCH):
-            chunk = names[start : start + BATCH]
-            rows = [self.featurizer.hashed(*todo[name]) for name in chunk]
-            scores = self.model.run(self.featurizer.batch(rows))["p_scam"]
-            self._remember(zip(chunk, (float(p) for p in scores), strict=True))
+            chunk = [todo[name] for name in names[start : start + BATCH]]
+            # One array pass featurises the whole chunk (server/links/domain_features.py).
+            feeds = self.featurizer.features(
+                [c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk]
+            )
+            scores = self.model.run(feeds)["p_scam"]
+            self._remember(zip(names[start : start + BATCH], scores.tolist(), strict=True))
 
     def _remember(self, scored: Iterable[tuple[str, float]]) -> None:
         # The evidence itself is cached (immutable), so a repeated domain costs a lookup.
