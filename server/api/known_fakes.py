@@ -213,7 +213,7 @@ async def import_known_fakes(request: web.Request) -> web.Response:
     return web.json_response(body_out, status=201, dumps=dumps)
 
 
-@routes.get("/v1/known-fakes/{id}")
+@routes.get(r"/v1/known-fakes/{id:\d+}")
 async def get_known_fake(request: web.Request) -> web.Response:
     await request.app[AUTH].require(request, KeyRole.MODERATOR)
     query_params(request, ())
