@@ -266,8 +266,11 @@ class DomainFeaturizer:
             )
             all_rows.append(group[rows])
             all_slots.append(slots)
-        # Distinct (row, slot) pairs, then each row's slots packed to the left.
-        pairs = np.unique(np.concatenate(all_rows) * DIM + np.concatenate(all_slots))
+        # Distinct (row, slot) pairs (a sort and a neighbour compare: cheaper than np.unique),
+        # then each row's slots packed to the left.
+        pairs = np.concatenate(all_rows) * DIM + np.concatenate(all_slots)
+        pairs.sort()
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
         row_of, slot_of = pairs // DIM, pairs % DIM
         sizes = np.bincount(row_of, minlength=count)
         column_of = np.arange(len(pairs)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
@@ -406,16 +409,17 @@ class DomainFeaturizer:
             found_rows.append(np.array([r for r, _ in parts], dtype=np.int64))
             found_words.append(np.array([w for _, w in parts], dtype=np.int64))
         if self._by_length:
-            compact, lengths = _byte_matrix([label.replace("-", "") for label in labels])
+            compact, _ = _byte_matrix([label.replace("-", "") for label in labels])
             compact_sums = _scaled_sums(compact)
             for length, (hashes, ids) in self._by_length.items():
                 windows = _windows(compact_sums, length)
                 if windows.shape[1] == 0:
                     continue
                 # A bitmap of the words' hashes rules out almost every window cheaply; only
-                # candidates are looked up exactly.
-                candidate = self._bitmap[(windows & _U64(_BITMAP_MASK)).astype(np.int64)]
-                candidate &= np.arange(windows.shape[1])[None, :] + length <= lengths[:, None]
+                # candidates are looked up exactly. Windows running into the zero padding need
+                # no mask: no word holds a zero byte, so they can only match by a 64-bit
+                # collision.
+                candidate = self._bitmap[(windows & _U64(_BITMAP_MASK)).astype(np.intp)]
                 rows, columns = np.nonzero(candidate)
                 if not len(rows):
                     continue
