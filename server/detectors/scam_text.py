@@ -2,7 +2,7 @@
 
 Role: PRIMARY. Alone it makes a verdict ``suspicious`` at most; a second detector agreeing
 (a named scam pattern, a flagged link in the same message) makes ``likely_scam``. That is the
-right strength for a model whose held-out precision at the threshold is 0.91 on English X
+right strength for a model whose held-out precision at the threshold is 0.90 on English X
 posts and 0.99 on Chinese telecom fraud (``models/scam_text/MODEL_CARD.md``): good enough to
 ask a person to look, never enough to condemn a message by itself.
 
