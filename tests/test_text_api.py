@@ -122,7 +122,9 @@ def test_a_chinese_message_without_a_language_is_answered_in_chinese(
 def test_a_traditional_chinese_message_without_a_language_gets_traditional_sentences(
     server: RunningServer,
 ) -> None:
-    verdict = check(server, {"text": "您被騙的資金可以追回，請加賴聯繫技術員協助操作，先支付保證金"})
+    verdict = check(
+        server, {"text": "您被騙的資金可以追回，請加賴聯繫技術員協助操作，先支付保證金"}
+    )
     sentences = verdict["summary"] + "".join(r["message"] for r in verdict["reasons"])
     assert _has_han(sentences)
     # 这/们/诈骗 are Simplified; a Traditional reader gets 這/們/詐騙.
