@@ -275,15 +275,16 @@ async def _open_loop(
     }
 
 
-def open_loop(rates: list[float], seconds: float, conns: int) -> None:
-    server = start_server(Path(mkdtemp(prefix="fw-open-")), env=BENCH_ENV)
+def open_loop(rates: list[float], seconds: float, conns: int, wait: str) -> None:
+    env = {**BENCH_ENV, "FAKEWATCH_REPORT_BATCH_WAIT_MS": wait}
+    server = start_server(Path(mkdtemp(prefix="fw-open-")), env=env)
     try:
         key = make_key(server)
         asyncio.run(_open_loop(server.url, key, 200, 1, 16))  # warm-up
         for rate in rates:
             got = asyncio.run(_open_loop(server.url, key, rate, seconds, conns))
             print(
-                f"[open loop, {conns} conns] offered {rate:,.0f}/s: answered {got['done']:,.0f}/s,"
+                f"[open loop, {conns} conns, wait {wait} ms] offered {rate:,.0f}/s: answered {got['done']:,.0f}/s,"
                 f" latency p50 {got['p50']:.1f} ms p99 {got['p99']:.1f} ms,"
                 f" failures {got['failures']:.0f}, load {os.getloadavg()[0]:.2f}"
             )
@@ -416,7 +417,8 @@ def main() -> None:
             print("wrk is not installed: no closed-loop C-client figures")
     if "open" not in skip:
         rates = [float(r) for r in args.open_rates.split(",")]
-        open_loop(rates, args.seconds, 64)
+        for wait in args.waits.split(","):
+            open_loop(rates, args.seconds, 64, wait)
     if "aiohttp" not in skip:
         ingest_rate(args.reports, args.concurrency)
     if "kill" not in skip:
