@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -107,19 +108,24 @@ class HostPartCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[str, str | None, int], _HostPart] = OrderedDict()
+        # Batch jobs of several requests run in the executor's threads at once: a lookup
+        # and its move to the end must not interleave with another thread's eviction.
+        self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str | None, int]) -> _HostPart | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
     def put(self, key: tuple[str, str | None, int], part: _HostPart) -> None:
         if self.size <= 0 or part.failed:
             return
-        self._entries[key] = part
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = part
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
