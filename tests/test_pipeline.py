@@ -259,3 +259,23 @@ def test_every_split_link_detector_scores_a_link_as_its_two_parts(engine: Any) -
             score_path = getattr(detector, "score_path", None)
             parts = [*detector.score_host(link.host), *(score_path(link) if score_path else ())]
             assert sorted(e.code for e in detector.score(link)) == sorted(e.code for e in parts)
+
+
+def test_batches_scored_at_once_in_several_threads_share_a_small_host_cache() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pipeline = Pipeline([HostAndPath()], host_cache_size=8)  # evictions all the time
+
+    async def many() -> list[Any]:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            batches = [
+                [f"https://h{(i * 7 + j) % 40}.top/{j}" for j in range(20)] for i in range(60)
+            ]
+            return await asyncio.gather(
+                *(pipeline.check_links(b, _parse_link, pool, state=1) for b in batches)
+            )
+
+    for results in asyncio.run(many()):
+        for result in results:
+            assert not result.outcome.partial
+            assert [e.code for e in result.outcome.reasons] == ["hostpath.tld"]

@@ -163,6 +163,9 @@ class _LinkJob:
         self.parsed = False
         #: Per finished detector: (host parts by host key, per-link rest or _DetectorError).
         self.done: list[tuple[dict[Any, Any], list[Any]]] = []
+        #: Host parts taken from the cache when the job started, or assembled by it: held
+        #: here, since another job may evict them from the cache meanwhile.
+        self.parts: dict[Any, _HostPart] = {}
 
 
 class Pipeline:
@@ -265,15 +268,15 @@ class Pipeline:
         links = job.links
         # Hosts whose host-scoped evidence is not cached yet: one link stands for each.
         new_hosts: dict[Any, Any] = {}
-        if any(self._host_scoped) and self.host_cache.size > 0:
+        if any(self._host_scoped):
             for link in links:
                 key = _host_key(link, state)
-                if key is not None and key not in new_hosts and self.host_cache.get(key) is None:
-                    new_hosts[key] = link
-        elif any(self._host_scoped):
-            for link in links:
-                key = _host_key(link, state)
-                if key is not None and key not in new_hosts:
+                if key is None or key in new_hosts or key in job.parts:
+                    continue
+                cached = self.host_cache.get(key) if self.host_cache.size > 0 else None
+                if cached is not None:
+                    job.parts[key] = cached
+                else:
                     new_hosts[key] = link
         for detector, scoped in zip(
             self._by_kind[ContentKind.LINK], self._host_scoped, strict=True
@@ -317,10 +320,11 @@ class Pipeline:
                 results.append(LinkResult(raw, None, outcome, error))
                 continue
             key = _host_key(link, state)
-            part = cache.get(key) if cache.size > 0 and key is not None else None
+            part = job.parts.get(key)
             if part is None:
                 part = self._host_part(done, detectors, key)
-                if cache.size > 0 and key is not None and not late:
+                if key is not None and not late:
+                    job.parts[key] = part
                     cache.put(key, part)
             rest: list[Evidence] = []
             broke: list[str] = []
