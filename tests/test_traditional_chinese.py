@@ -105,3 +105,24 @@ def test_the_bots_body_lang_asks_for_traditional_too(server: RunningServer) -> N
     )
     assert response.status == 200, response.body
     assert response.json()["results"][0]["summary"].startswith("很可能是詐騙")
+
+
+def test_a_chinese_domain_quoted_in_a_sentence_keeps_its_characters(
+    fresh_server: RunningServer,
+) -> None:
+    domain = "中国银行-网上银行.com"
+    added = fresh_server.request(
+        "POST", "/v1/lists/entries", json_body={"value": domain, "action": "block"}
+    )
+    assert added.status in (200, 201), added.body
+    response = fresh_server.request(
+        "POST",
+        "/v1/check/links?lang=zh-TW",
+        json_body={"urls": [f"https://{domain}/login"]},
+    )
+    assert response.status == 200, response.body
+    verdict = response.json()["results"][0]
+    assert verdict["verdict"] == "likely_scam"
+    blocked = next(r for r in verdict["reasons"] if r["code"] == "lists.blocked_domain")
+    assert domain in blocked["message"] and "黑名單" in blocked["message"]
+    assert domain in verdict["summary"] and "詐騙" in verdict["summary"]
