@@ -7,6 +7,7 @@ Pictures are generated (smooth random textures with shapes); no photo of anyone 
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import struct
 import zlib
@@ -360,3 +361,41 @@ def test_a_hash_list_is_imported_over_the_api_and_matches_there(
         assert wrong_type.status == 415
     finally:
         other.stop()
+
+
+def test_a_hash_list_of_several_megabytes_is_read_whole(fresh_server: RunningServer) -> None:
+    """The body arrives in many chunks; every line of it must be imported, none cut off."""
+    rows = 60_000  # ~5 MB of CSV
+    lines = ["signal_type,signal,known_fake_id,label"]
+    lines += [f"pdq,{secrets.token_hex(32)},partner-{n},Partner fake {n}" for n in range(rows)]
+    body = ("\n".join(lines) + "\n").encode()
+    assert len(body) > 4_000_000
+    imported = fresh_server.request(
+        "POST", "/v1/known-fakes/import", body=body, headers={"Content-Type": "text/csv"}
+    )
+    assert imported.status == 201, imported.body
+    result = imported.json()
+    assert result["imported"] == rows
+    assert result["last_id"] - result["first_id"] == rows - 1
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"label": "x", "hashes": 5},
+        {"label": "x", "hashes": [{"pdq": 5}]},
+        {"label": "x", "hashes": [{"pdq": "ab" * 32, "frame": [1]}]},
+        {"label": "x", "hashes": [{"pdq": "ab" * 32, "frame": 2**70}]},
+        {"label": "x", "hashes": [{"pdq": "ab" * 32, "frame": -1}]},
+    ],
+)
+def test_a_malformed_json_hash_list_is_refused_with_what_is_wrong(
+    server: RunningServer, entry: dict[str, object]
+) -> None:
+    body = json.dumps({"format": "fakewatch.known_fakes.v1", "known_fakes": [entry]}).encode()
+    refused = server.request(
+        "POST", "/v1/known-fakes/import", body=body, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status == 400, refused.body
+    assert refused.json()["code"] == "validation_failed"
+    assert "known_fakes[0].hashes" in refused.json()["error"]

@@ -50,6 +50,26 @@ async def json_object(
     return value
 
 
+async def read_capped(request: web.Request, limit: int, too_large: str) -> bytes:
+    """The whole body, refused with ``PayloadTooLarge(too_large)`` above ``limit`` bytes.
+
+    ``request.content.read(n)`` returns only what has arrived so far (a 300 KB body may come
+    back as 223 KB), so read until the end or one byte past the limit."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(too_large)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = await request.content.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise PayloadTooLarge(too_large)
+    return b"".join(chunks)
+
+
 def query_params(request: web.Request, allowed: Iterable[str]) -> Mapping[str, str]:
     allowed_set = set(allowed)
     unknown = sorted(set(request.query) - allowed_set)

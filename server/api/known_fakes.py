@@ -16,12 +16,11 @@ import asyncio
 from aiohttp import web
 from sqlite_utils import Database
 
-from server.api.body import dumps, int_param, query_params
+from server.api.body import dumps, int_param, query_params, read_capped
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.errors import (
     NotFound,
-    PayloadTooLarge,
     UnprocessableContent,
     UnsupportedMediaType,
     ValidationFailed,
@@ -182,11 +181,11 @@ async def import_known_fakes(request: web.Request) -> web.Response:
             " hex per line), as `fakewatch known-fakes export` writes it."
         )
     limit = request.app[SETTINGS].max_media_bytes
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise PayloadTooLarge(
-            f"The hash list is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES); split it."
-        )
+    body = await read_capped(
+        request,
+        limit,
+        f"The hash list is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES); split it.",
+    )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -45,6 +45,8 @@ CSV_COLUMNS = (
 )
 #: Most entries one import may bring (a bigger list is split by the operator).
 MAX_IMPORT_ENTRIES = 1_000_000
+#: A keyframe index beyond any video we decode (SQLite integers overflow far above it).
+MAX_FRAME_INDEX = 1_000_000
 
 
 class ImportFormatError(ValueError):
@@ -130,10 +132,17 @@ def _hash_row(
     hashes: dict[HashKind, bytes] = {}
     for kind, value in ((HashKind.PDQ, pdq), (HashKind.PHASH, phash), (HashKind.DHASH, dhash)):
         if value:
+            if not isinstance(value, str):
+                raise HashFormatError(f"{kind.value} must be a hex string")
             hashes[kind] = bytes.fromhex(parse_hex(kind, value))
     if not hashes:
         raise HashFormatError("a hash row needs at least one of pdq, phash, dhash")
-    return RegionHash(str(region)[:40] or "import", hashes, 100, int(frame or 0))
+    if isinstance(frame, bool) or not isinstance(frame, int | str | None):
+        raise HashFormatError("frame must be a whole number (the keyframe's index)")
+    index = int(frame or 0)
+    if not 0 <= index <= MAX_FRAME_INDEX:
+        raise HashFormatError(f"frame must be between 0 and {MAX_FRAME_INDEX}")
+    return RegionHash(str(region)[:40] or "import", hashes, 100, index)
 
 
 def _status(value: Any) -> Status:
@@ -165,7 +174,10 @@ def _parse_json(text: str) -> list[Entry]:
             source=_opt(raw.get("source")),
             status=_status(raw.get("status")),
         )
-        for m, h in enumerate(raw.get("hashes") or []):
+        raw_hashes = raw.get("hashes") or []
+        if not isinstance(raw_hashes, list):
+            raise ImportFormatError(f"known_fakes[{n}].hashes must be a list")
+        for m, h in enumerate(raw_hashes):
             if not isinstance(h, dict):
                 raise ImportFormatError(f"known_fakes[{n}].hashes[{m}] must be an object")
             try:
