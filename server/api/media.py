@@ -120,9 +120,12 @@ async def read_form(
                 upload.data = await _read_capped(part, limit)
                 upload.filename = (part.filename or "")[:200]
             elif name in allowed_set:
-                raw = await part.read_chunk(MAX_FIELD_BYTES + 1)
-                if len(raw) > MAX_FIELD_BYTES or await part.read_chunk(1):
-                    raise ValidationFailed(f"'{name}' is too long.", field=name)
+                # read_chunk returns what has arrived, not the whole field: read to its end.
+                raw = b""
+                while chunk := await part.read_chunk(MAX_FIELD_BYTES + 1):
+                    raw += chunk
+                    if len(raw) > MAX_FIELD_BYTES:
+                        raise ValidationFailed(f"'{name}' is too long.", field=name)
                 try:
                     upload.fields[name] = raw.decode("utf-8")
                 except UnicodeDecodeError:
