@@ -44,6 +44,15 @@ class RateLimiter:
             return 0
         return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
 
+    def blocked(self, key: str, now: float | None = None) -> int:
+        """Seconds until ``key`` may spend a token again (0: it may now), spending nothing."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0
+        now = time.monotonic() if now is None else now
+        tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+        return 0 if tokens >= 1.0 else max(1, math.ceil((1.0 - tokens) / self.rate))
+
     def _evict(self, now: float) -> None:
         refill = self.capacity / self.rate
         stale = [k for k, b in self._buckets.items() if now - b.updated >= refill]

@@ -103,7 +103,7 @@ def list_peers(args: argparse.Namespace, settings: Settings) -> int:
     rows = db.execute(
         "SELECT p.name, p.url, p.trust, p.version, p.pulled_at,"
         " (SELECT COUNT(*) FROM federation_feedback_out o WHERE o.peer = p.name"
-        "  AND o.sent_at IS NULL) FROM federation_peers p ORDER BY p.name"
+        "  AND o.sent_at IS NULL AND o.gave_up_at IS NULL) FROM federation_peers p ORDER BY p.name"
     ).fetchall()
     keys = ("name", "url", "trust", "version", "pulled_at", "feedback_pending")
     print(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
@@ -142,7 +142,7 @@ def sync_peers(args: argparse.Namespace, settings: Settings) -> int:
 
 def pull_feed(args: argparse.Namespace, settings: Settings) -> int:
     from server.federation.feed import FeedSignatureError, open_envelope
-    from server.federation.pull import apply, peer_state, pin_key
+    from server.federation.pull import apply, brigade_rule, peer_state, pin_key
     from server.feeds.errors import FetchError
     from server.feeds.fetch import read_source
     from server.storage.database import connect
@@ -173,7 +173,7 @@ def pull_feed(args: argparse.Namespace, settings: Settings) -> int:
             print(f"fakewatch: {args.name}: {exc}")
             return 1
         with db.atomic():
-            done = apply(db, args.name, args.url, args.trust, data)
+            done = apply(db, args.name, args.url, args.trust, data, brigade_rule(settings))
             pin_key(db, args.name, key)
         for k, v in done.items():
             totals[k] = totals.get(k, 0) + v

@@ -3,14 +3,18 @@ here (trust ``review``), the decision goes back to that peer, signed, and the pe
 against its own case.
 
 Sending side: ``decide`` (community store) writes one ``federation_feedback_out`` row per
-origin of the case, in the decision's own transaction; ``send_pending`` (the server's
-federation loop, or ``fakewatch federation sync``) POSTs each to the peer's
-``/v1/federation/feedback`` and marks it sent on a 2xx. A row is resent until then, always
+peer item the case absorbed (``federation_origin_items``, filled at pull time with the item as
+the peer names it: a merge or a media near-match may have put it on a case with another key),
+in the decision's own transaction; ``sync.send_feedback`` (the server's federation loop, or
+``fakewatch federation sync``) POSTs the due ones to the peer's ``/v1/federation/feedback`` and
+marks them sent on a 2xx. A refusal resending cannot change (``PERMANENT_STATUSES``) is given
+up on, with an audit row on the case; other failures are retried with a growing delay, always
 with the same ``id``, so the peer stores it once (idempotent).
 
-Receiving side: ``receive`` accepts an envelope only from a configured peer — the ``key`` it
-names must be one we pinned for a peer, and the Ed25519 signature must match it — about one
-of our cases whose item is the one the message names. ``(peer, id)`` is unique: a repeated
+Receiving side (``open_signed``, ``peer_for_key``, ``fields``, ``record``): an envelope is
+accepted only from a configured peer — the ``key`` it names must be one we pinned for a peer,
+and the Ed25519 signature must match it — about one of our cases whose item is the one the
+message names. ``(peer, id)`` is unique: a repeated
 message is answered ``duplicate`` and changes nothing. Each new one is an audit row on the
 case (``federation.feedback.confirm|reject``) and a row moderators see with the case.
 """
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -60,29 +66,64 @@ def feedback_url(peer_url: str) -> str | None:
 
 
 def queue_for_case(db: Database, case: dict[str, Any], verdict: str) -> int:
-    """One outgoing message per peer the case came from (inside the decision's transaction)."""
-    # Cases merged into this one count too: the peer's item may have arrived as one of them.
+    """One outgoing message per peer item the case absorbed (inside the decision's
+    transaction), naming the item as the peer sent it: a merge or a media near-match may have
+    put it on a case with another key, and the peer checks its own."""
+    # Cases merged into this one (at any depth) count too: the item may have arrived on one.
     origins = db.execute(
-        "SELECT DISTINCT o.peer, o.origin_case_id FROM federation_origins o"
-        " JOIN cases c ON c.id = o.case_id WHERE o.case_id = ? OR c.merged_into = ?",
-        [case["id"], case["id"]],
+        "WITH RECURSIVE absorbed(id) AS (SELECT ? UNION"
+        " SELECT c.id FROM cases c JOIN absorbed a ON c.merged_into = a.id)"
+        " SELECT o.peer, o.origin_case_id, o.kind, o.value FROM federation_origin_items o"
+        " JOIN absorbed a ON a.id = o.case_id JOIN federation_peers p ON p.name = o.peer"
+        # A peer read from a file has no endpoint to tell: nothing to queue.
+        " WHERE p.url LIKE 'http://%' OR p.url LIKE 'https://%'"
+        " ORDER BY o.peer, o.origin_case_id",
+        [case["id"]],
     ).fetchall()
     now = queries.now_iso()
-    for peer, origin_case_id in origins:
+    for peer, origin_case_id, kind, value in origins:
         db.execute(
             "INSERT INTO federation_feedback_out (peer, case_id, origin_case_id, verdict, kind,"
             " value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [peer, case["id"], origin_case_id, verdict, case["kind"], case["key"], now],
+            [peer, case["id"], origin_case_id, verdict, kind, value, now],
         )
     return len(origins)
 
 
-def pending(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+def remember_origin(
+    db: Database, case_id: int, peer: str, origin_case_id: int, kind: str, value: str
+) -> None:
+    """Which peer item (as the peer names it) landed on our case ``case_id`` (at pull time)."""
+    db.execute(
+        "INSERT OR IGNORE INTO federation_origin_items (case_id, peer, origin_case_id, kind,"
+        " value) VALUES (?, ?, ?, ?, ?)",
+        [case_id, peer, origin_case_id, kind, value],
+    )
+
+
+#: Answers that will be the same however often the message is resent: the peer does not take
+#: it (malformed, unknown key, no such case or item). Anything else (5xx, 401 before the peer
+#: pins our key, 429, the network) is retried later.
+PERMANENT_STATUSES = frozenset({400, 403, 404, 409, 422})
+#: Retry after 1 min, 2, 4 ... at most 6 h between attempts.
+RETRY_FIRST_S = 60
+RETRY_MAX_S = 6 * 3600
+
+
+def retry_delay_s(attempts: int) -> int:
+    """Seconds before the next try after ``attempts`` failed ones."""
+    return int(min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** min(max(attempts - 1, 0), 20)))
+
+
+def pending(db: Database, limit: int = 100, now: str | None = None) -> list[dict[str, Any]]:
+    """Unsent rows that are due: not given up, and past their retry time."""
     cursor = db.execute(
-        "SELECT o.id, o.peer, o.origin_case_id, o.verdict, o.kind, o.value, o.created_at, p.url"
+        "SELECT o.id, o.peer, o.case_id, o.origin_case_id, o.verdict, o.kind, o.value,"
+        " o.created_at, o.attempts, p.url"
         " FROM federation_feedback_out o JOIN federation_peers p ON p.name = o.peer"
-        " WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?",
-        [limit],
+        " WHERE o.sent_at IS NULL AND o.gave_up_at IS NULL"
+        " AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) ORDER BY o.id LIMIT ?",
+        [now or queries.now_iso(), limit],
     )
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor]
@@ -114,25 +155,45 @@ def envelope(db: Database, row: dict[str, Any], instance: str) -> bytes:
     ).encode()
 
 
-def mark(db: Database, row_id: int, error: str | None) -> None:
+def mark(db: Database, row: dict[str, Any], error: str | None, *, permanent: bool = False) -> None:
+    """Record one delivery attempt: sent, to be retried later (backoff), or given up on
+    (``permanent``: with an audit row on our case, so a moderator can see why)."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if error is None:
         db.execute(
             "UPDATE federation_feedback_out SET sent_at = ?, attempts = attempts + 1,"
-            " last_error = NULL WHERE id = ?",
-            [queries.now_iso(), row_id],
+            " last_error = NULL, next_attempt_at = NULL WHERE id = ?",
+            [stamp, row["id"]],
+        )
+    elif permanent:
+        db.execute(
+            "UPDATE federation_feedback_out SET attempts = attempts + 1, last_error = ?,"
+            " gave_up_at = ? WHERE id = ?",
+            [error[:300], stamp, row["id"]],
+        )
+        queries.audit(
+            db,
+            actor="system",
+            action="federation.feedback.gave_up",
+            target=f"case:{row['case_id']}",
+            details={"peer": row["peer"], "feedback_id": f"feedback-{row['id']}", "error": error},
         )
     else:
+        attempts = int(row.get("attempts") or 0) + 1
+        due = now + timedelta(seconds=retry_delay_s(attempts))
         db.execute(
-            "UPDATE federation_feedback_out SET attempts = attempts + 1, last_error = ?"
-            " WHERE id = ?",
-            [error[:300], row_id],
+            "UPDATE federation_feedback_out SET attempts = attempts + 1, last_error = ?,"
+            " next_attempt_at = ? WHERE id = ?",
+            [error[:300], due.strftime("%Y-%m-%dT%H:%M:%SZ"), row["id"]],
         )
 
 
 # --- receiving -------------------------------------------------------------------------------
 
 
-def _peer_by_key(db: Database, key_b64: str) -> str:
+def peer_for_key(db: Database, key_b64: str) -> str:
+    """The configured peer that pinned ``key_b64``; ``UnknownPeer`` if none did."""
     row = db.execute(
         "SELECT name FROM federation_peers WHERE key = ? AND key != '' ORDER BY name LIMIT 1",
         [key_b64],
@@ -142,16 +203,28 @@ def _peer_by_key(db: Database, key_b64: str) -> str:
     return str(row[0])
 
 
-def _verified(raw: bytes) -> tuple[str, str, dict[str, Any]]:
-    """(key, payload text, payload) of a well-formed envelope; the signature is checked later,
-    against the key only once we know it belongs to a peer."""
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A feedback message whose signature matches the key it names (whose key that is, is
+    for ``peer_for_key``)."""
+
+    key: str
+    feedback_id: str
+    case_id: int
+    kind: object
+    value: object
+    verdict: str
+    decided_at: str | None
+
+
+def open_signed(raw: bytes) -> tuple[str, dict[str, Any]]:
+    """(key, payload) of a message whose signature matches the key it names, touching no
+    database (pure CPU, small); ``FeedSignatureError`` for a malformed or forged one."""
     try:
         outer = json.loads(raw)
-        payload_text = outer["payload"]
-        key_b64 = outer["key"]
-        if not isinstance(payload_text, str) or not isinstance(key_b64, str):
-            raise TypeError("payload and key must be strings")
-        base64.b64decode(outer["signature"], validate=True)
+        payload_text, key_b64, signature = outer["payload"], outer["key"], outer["signature"]
+        if not all(isinstance(v, str) for v in (payload_text, key_b64, signature)):
+            raise TypeError("payload, key and signature must be strings")
         payload = json.loads(payload_text)
     except (ValueError, KeyError, TypeError) as exc:
         raise FeedSignatureError(
@@ -159,7 +232,33 @@ def _verified(raw: bytes) -> tuple[str, str, dict[str, Any]]:
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise FeedSignatureError(f"unknown feedback format (expected {FORMAT})")
-    return key_b64, payload_text, {"outer": outer, **payload}
+    _check_signature(key_b64, payload_text, signature)
+    return key_b64, payload
+
+
+def fields(key_b64: str, payload: dict[str, Any]) -> Message:
+    """The message's fields; ``FeedbackInvalid`` for a signed message that is not usable."""
+    feedback_id, case_id, verdict = (
+        payload.get("id"),
+        payload.get("case_id"),
+        payload.get("verdict"),
+    )
+    if not isinstance(feedback_id, str) or not 0 < len(feedback_id) <= 100:
+        raise FeedbackInvalid("'id' must be a string of 1 to 100 characters")
+    if verdict not in VERDICTS:
+        raise FeedbackInvalid(f"'verdict' must be one of {', '.join(VERDICTS)}")
+    if not isinstance(case_id, int) or isinstance(case_id, bool):
+        raise FeedbackInvalid("'case_id' must be an integer")
+    decided_at = payload.get("decided_at")
+    return Message(
+        key=key_b64,
+        feedback_id=feedback_id,
+        case_id=case_id,
+        kind=payload.get("kind"),
+        value=payload.get("value"),
+        verdict=str(verdict),
+        decided_at=decided_at if isinstance(decided_at, str) and len(decided_at) <= 40 else None,
+    )
 
 
 def _check_signature(key_b64: str, payload_text: str, signature_b64: str) -> None:
@@ -170,48 +269,48 @@ def _check_signature(key_b64: str, payload_text: str, signature_b64: str) -> Non
         raise FeedSignatureError("the signature does not match the peer's pinned key") from None
 
 
-def receive(db: Database, raw: bytes) -> dict[str, Any]:
-    """Record a peer's feedback on one of our cases (inside a write transaction)."""
-    key_b64, payload_text, message = _verified(raw)
-    peer = _peer_by_key(db, key_b64)
-    _check_signature(key_b64, payload_text, str(message["outer"]["signature"]))
-    feedback_id, case_id, verdict = (
-        message.get("id"),
-        message.get("case_id"),
-        message.get("verdict"),
-    )
-    if not isinstance(feedback_id, str) or not 0 < len(feedback_id) <= 100:
-        raise FeedbackInvalid("'id' must be a string of 1 to 100 characters")
-    if verdict not in VERDICTS:
-        raise FeedbackInvalid(f"'verdict' must be one of {', '.join(VERDICTS)}")
-    if not isinstance(case_id, int) or isinstance(case_id, bool):
-        raise FeedbackInvalid("'case_id' must be an integer")
-    case = db.execute("SELECT kind, key FROM cases WHERE id = ?", [case_id]).fetchone()
-    if case is None or (case[0], case[1]) != (message.get("kind"), message.get("value")):
-        raise LookupError(case_id)  # not ours, or not the item the peer means
-    decided_at = message.get("decided_at")
-    decided = decided_at if isinstance(decided_at, str) and len(decided_at) <= 40 else None
+def record(db: Database, peer: str, message: Message) -> dict[str, Any]:
+    """Store a verified message from ``peer`` on our case, once (inside a write transaction);
+    ``LookupError`` when the case is not ours or is not the item the peer names."""
+    case = db.execute("SELECT kind, key FROM cases WHERE id = ?", [message.case_id]).fetchone()
+    if case is None or (case[0], case[1]) != (message.kind, message.value):
+        raise LookupError(message.case_id)
     cursor = db.execute(
         "INSERT OR IGNORE INTO federation_feedback_in (peer, feedback_id, case_id, verdict,"
         " decided_at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [peer, feedback_id, case_id, verdict, decided, queries.now_iso()],
+        [
+            peer,
+            message.feedback_id,
+            message.case_id,
+            message.verdict,
+            message.decided_at,
+            queries.now_iso(),
+        ],
     )
     duplicate = cursor.rowcount == 0
     if not duplicate:
         queries.audit(
             db,
             actor=f"peer:{peer}",
-            action=f"federation.feedback.{verdict}",
-            target=f"case:{case_id}",
-            details={"feedback_id": feedback_id, "decided_at": decided},
+            action=f"federation.feedback.{message.verdict}",
+            target=f"case:{message.case_id}",
+            details={"feedback_id": message.feedback_id, "decided_at": message.decided_at},
         )
     return {
         "ok": True,
-        "case_id": case_id,
+        "case_id": message.case_id,
         "peer": peer,
-        "verdict": verdict,
+        "verdict": message.verdict,
         "duplicate": duplicate,
     }
+
+
+def receive(db: Database, raw: bytes) -> dict[str, Any]:
+    """``open_signed``, ``peer_for_key``, ``fields`` and ``record`` in one go (the API splits them so only the
+    insert takes the writer)."""
+    key_b64, payload = open_signed(raw)
+    peer = peer_for_key(db, key_b64)
+    return record(db, peer, fields(key_b64, payload))
 
 
 def for_case(db: Database, case_id: int) -> list[dict[str, Any]]:

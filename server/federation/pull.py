@@ -5,7 +5,7 @@
   case (``reference``/``source``), and its removals take them off again;
 - ``review``: every item becomes a report in our own queue (reporter ``peer:<name>``), for
   our moderators to confirm; nothing is listed automatically. The peer's case number is kept
-  (``federation_origins``) so our confirm or reject goes back to it (``feedback``).
+  (``federation_origin_items``) so our confirm or reject goes back to it (``feedback``).
 
 The peer's version is remembered, so each pull fetches only the changes since the last one.
 """
@@ -17,22 +17,41 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.community.items import CaseKey, Category, ItemKind
+from server.community.reputation import BrigadeRule
 from server.community.store import NewReport, insert_reports
+from server.federation.feedback import remember_origin
 from server.lists import Action, EntryKind
 from server.media.bank import Status
 from server.media.hashing import HashKind, RegionHash
+from server.settings import Settings
 from server.storage import known_fakes, queries
 
 TRUST_LEVELS = ("block", "review")
 
 
-def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -> dict[str, int]:
-    """Apply one verified page of changes from peer ``name``; returns what was done."""
+def brigade_rule(settings: Settings) -> BrigadeRule:
+    """The operator's brigading rule (FAKEWATCH_BRIGADE_*), as the report API applies it."""
+    return BrigadeRule(
+        window_s=settings.brigade_window_s, min_reporters=settings.brigade_min_reporters
+    )
+
+
+def apply(
+    db: Database,
+    name: str,
+    url: str,
+    trust: str,
+    data: dict[str, Any],
+    brigade: BrigadeRule | None = None,
+) -> dict[str, int]:
+    """Apply one verified page of changes from peer ``name``; returns what was done. Items
+    queued for review count toward brigading like any report, by ``brigade`` (the
+    operator's rule: pass ``brigade_rule(settings)``)."""
     done = {"listed": 0, "unlisted": 0, "banked": 0, "queued": 0, "skipped": 0}
     now = queries.now_iso()
     list_name = f"peer:{name}"
     reports: list[NewReport] = []
-    origin_cases: list[int | None] = []
+    origins: list[tuple[int, str, str] | None] = []
     for change in data.get("changes", []):
         kind, value, op = change.get("kind"), change.get("value"), change.get("op")
         if (
@@ -48,7 +67,9 @@ def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -
                 category = change.get("category")
                 reports.append(_report(name, ItemKind(kind), value, category))
                 origin = change.get("case_id")
-                origin_cases.append(origin if isinstance(origin, int) else None)
+                # The item as the peer names it: our case may end up with another key.
+                ok = isinstance(origin, int) and not isinstance(origin, bool)
+                origins.append((origin, kind, value) if ok else None)
                 done["queued"] += 1
             continue
         if kind == "link":
@@ -88,14 +109,11 @@ def apply(db: Database, name: str, url: str, trust: str, data: dict[str, Any]) -
         else:
             done["skipped"] += 1  # text templates, phones, wallets: no matcher consumes them yet
     if reports:
-        # Remember which peer case each of ours came from: our decision is sent back to it.
-        for stored, origin in zip(insert_reports(db, reports), origin_cases, strict=True):
+        # Remember which peer item each of ours came from: our decision is sent back to it.
+        stored_reports = insert_reports(db, reports, brigade)
+        for stored, origin in zip(stored_reports, origins, strict=True):
             if origin is not None:
-                db.execute(
-                    "INSERT OR IGNORE INTO federation_origins (case_id, peer, origin_case_id)"
-                    " VALUES (?, ?, ?)",
-                    [stored.case_id, name, origin],
-                )
+                remember_origin(db, stored.case_id, name, *origin)
     if done["listed"] or done["unlisted"]:
         queries.bump_lists_version(db)
     db.execute(

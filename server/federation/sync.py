@@ -19,7 +19,7 @@ import aiohttp
 
 from server.federation import feedback
 from server.federation.feed import FeedSignatureError, open_envelope
-from server.federation.pull import apply, pin_key
+from server.federation.pull import apply, brigade_rule, pin_key
 from server.feeds.errors import FetchError
 from server.feeds.fetch import USER_AGENT, fetch_url
 from server.settings import Settings
@@ -58,7 +58,9 @@ async def pull_peer(
         )
 
         def write(conn: Any, page: dict[str, Any] = data) -> dict[str, int]:
-            done = apply(conn, peer["name"], peer["url"], peer["trust"], page)
+            done = apply(
+                conn, peer["name"], peer["url"], peer["trust"], page, brigade_rule(settings)
+            )
             pin_key(conn, peer["name"], peer["key"])
             return done
 
@@ -74,7 +76,10 @@ async def pull_peer(
 async def send_feedback(
     db: Database, session: aiohttp.ClientSession, settings: Settings, instance: str
 ) -> dict[str, int]:
-    sent = failed = 0
+    """POST the due feedback rows. A refusal that resending cannot change (``feedback.
+    PERMANENT_STATUSES``, a peer without an endpoint) is given up on with an audit row; any
+    other failure is retried with a growing delay, so dead rows never hold up the live ones."""
+    sent = failed = gave_up = 0
     rows = await db.read(feedback.pending)
     down: set[str] = set()  # one failure per peer and round: the rest waits for the next one
     for row in rows:
@@ -82,8 +87,9 @@ async def send_feedback(
             continue
         url = feedback.feedback_url(row["url"])
         error: str | None = None
+        permanent = False
         if url is None:
-            error = "the peer is read from a file: no feedback endpoint"
+            error, permanent = "the peer is read from a file: no feedback endpoint", True
         else:
             body = await db.write(
                 lambda conn, r=row: feedback.envelope(conn, r, instance)  # type: ignore[misc]
@@ -98,20 +104,30 @@ async def send_feedback(
                 ) as response:
                     if not 200 <= response.status < 300:
                         error = f"HTTP {response.status}"
+                        permanent = response.status in feedback.PERMANENT_STATUSES
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 error = type(exc).__name__
         await db.write(
-            lambda conn, r=row, e=error: feedback.mark(conn, r["id"], e)  # type: ignore[misc]
+            lambda conn, r=row, e=error, p=permanent: feedback.mark(  # type: ignore[misc]
+                conn, r, e, permanent=p
+            )
         )
         if error is None:
             sent += 1
+        elif permanent:
+            gave_up += 1
+            log.warning(
+                "federation feedback refused for good; not resent",
+                extra={"peer": row["peer"], "error": error},
+            )
         else:
             failed += 1
             down.add(row["peer"])
             log.warning(
-                "federation feedback not delivered", extra={"peer": row["peer"], "error": error}
+                "federation feedback not delivered; retried later",
+                extra={"peer": row["peer"], "error": error},
             )
-    return {"feedback_sent": sent, "feedback_failed": failed}
+    return {"feedback_sent": sent, "feedback_failed": failed, "feedback_gave_up": gave_up}
 
 
 async def sync_once(db: Database, settings: Settings) -> dict[str, Any]:

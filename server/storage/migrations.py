@@ -272,3 +272,29 @@ def m007_known_fakes_ai_labels(db: Database) -> None:
     """The AI-content labels a known fake's original carried (JSON list, empty when none), so
     a copy that matches it without a label can be called out as stripped."""
     db.execute("ALTER TABLE known_fakes ADD COLUMN ai_labels TEXT")
+
+
+@migrations()
+def m008_federation_origin_items(db: Database) -> None:
+    """Each peer item a case absorbed, with the peer's own kind/value (a merge or a media
+    near-match lands it on a case with another key, and the peer checks its own), one row per
+    peer case; and a retry schedule for feedback, which gives up on answers that never change."""
+    db.execute(
+        "CREATE TABLE federation_origin_items (case_id INTEGER NOT NULL, peer TEXT NOT NULL,"
+        " origin_case_id INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+        " PRIMARY KEY (case_id, peer, origin_case_id))"
+    )
+    # Rows from before this: the case's own key is the best guess of what the peer sent.
+    db.execute(
+        "INSERT OR IGNORE INTO federation_origin_items (case_id, peer, origin_case_id, kind,"
+        " value) SELECT o.case_id, o.peer, o.origin_case_id, c.kind, c.key"
+        " FROM federation_origins o JOIN cases c ON c.id = o.case_id"
+    )
+    db.execute("DROP TABLE federation_origins")
+    db.execute("ALTER TABLE federation_feedback_out ADD COLUMN next_attempt_at TEXT")
+    db.execute("ALTER TABLE federation_feedback_out ADD COLUMN gave_up_at TEXT")
+    db.execute("DROP INDEX federation_feedback_out_pending")
+    db.execute(
+        "CREATE INDEX federation_feedback_out_pending ON federation_feedback_out (id)"
+        " WHERE sent_at IS NULL AND gave_up_at IS NULL"
+    )
