@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from server.api.auth import KeyCache, Principal
+from server.keys import KeyRole
 from tests.support.server import RunningServer, start_server
 
 
@@ -120,3 +122,18 @@ def test_keys_and_checked_urls_never_reach_the_log(fresh_server: RunningServer) 
         fresh_server.env["FAKEWATCH_ADMIN_KEY"],
     ):
         assert secret not in log
+
+
+def test_a_key_read_before_a_revocation_is_not_cached_after_it() -> None:
+    cache = KeyCache()
+    stale = Principal(KeyRole.CLIENT, 7, "key:7:fw_abc")
+    # Request A misses the cache and starts reading the key (not yet revoked) ...
+    generation = cache.generation
+    # ... the key is revoked and request B's revocation check empties the cache ...
+    cache.clear()
+    # ... then A's read comes back: what it found must not outlive the revocation.
+    assert cache.put("digest", stale, 0.0, generation) is False
+    assert cache.get("digest", 0.0) is None
+    # A read begun after the clear is cached as usual.
+    assert cache.put("digest", None, 0.0, cache.generation) is True
+    assert cache.get("digest", 1.0) == (None,)

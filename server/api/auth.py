@@ -46,12 +46,47 @@ class Principal:
 ANONYMOUS = Principal(None, None, "anonymous")
 
 
+class KeyCache:
+    """Principals by key hash for ``CACHE_SECONDS``, safe against a lookup that straddles a
+    clear: a request that read a key before a revocation and finishes after the cache was
+    emptied must not put the stale answer back. Every ``clear`` bumps ``generation``; a reader
+    takes it before its database read and ``put``s with it, and a changed one is not stored."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self.generation = 0
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.generation += 1
+
+    def get(self, digest: str, now: float) -> tuple[Principal | None] | None:
+        """``(principal,)`` while fresh (the principal is None for an unknown key), else None."""
+        cached = self._entries.get(digest)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return (cached[1],)
+        return None
+
+    def put(self, digest: str, principal: Principal | None, now: float, generation: int) -> bool:
+        """Store what a read begun at ``generation`` found; False (not stored) if a clear came
+        in between."""
+        if generation != self.generation:
+            return False
+        if len(self._entries) >= CACHE_MAX:
+            self._entries.clear()  # size bound only: what was cached is still true
+        self._entries[digest] = (now, principal)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Authenticator:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._settings = settings
         self._db = db
         self._admin_hash = hash_key(settings.admin_key) if settings.admin_key else None
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._cache = KeyCache()
         self._revocations: tuple[int, str | None] | None = None
         self._revocations_checked = -REVOCATION_CHECK_S
         self.per_key = RateLimiter(settings.key_requests_per_minute)
@@ -99,18 +134,17 @@ class Authenticator:
             if state != self._revocations:
                 self._cache.clear()
                 self._revocations = state
-        cached = self._cache.get(digest)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        cached = self._cache.get(digest, now)
+        if cached is not None:
+            return cached[0]
+        generation = self._cache.generation  # before the read: see KeyCache
         row = await self._db.read(lambda db: queries.find_api_key(db, digest))
         principal = (
             Principal(KeyRole(row["role"]), int(row["id"]), f"key:{row['id']}:{key_prefix(key)}")
             if row
             else None
         )
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
-        self._cache[digest] = (now, principal)
+        self._cache.put(digest, principal, now, generation)
         return principal
 
 
