@@ -50,7 +50,7 @@ class Engine:
         self.renderer = Renderer(self.detectors)
         # Rendered link verdicts (see ``link_json``), as many as the verdict cache holds.
         self._rendered: OrderedDict[tuple[str, str, int], tuple[bytes, str | None]] = OrderedDict()
-        self._rendered_size = settings.link_cache_size
+        self._rendered_size = self.pipeline.link_cache.size  # 0 when a detector opts out
         # The rendered verdict part of shared outcomes, by outcome and language; the outcome
         # is held so that its id cannot be reused while the entry lives.
         self._outcome_json: OrderedDict[tuple[int, str], tuple[Outcome, bytes]] = OrderedDict()

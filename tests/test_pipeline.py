@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from server.scoring.combiner import Verdict
+from server.scoring.combiner import Verdict, combine
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.pipeline import Pipeline
@@ -249,16 +249,28 @@ def test_a_slow_link_detector_is_named_and_the_batch_job_still_answers_in_time()
     assert len(pipeline.link_cache) == 0
 
 
-def test_every_split_link_detector_scores_a_link_as_its_two_parts(engine: Any) -> None:
+def test_verdicts_built_from_cached_host_parts_equal_scoring_each_link_whole(engine: Any) -> None:
+    """The host cache and the reuse of a host's outcome must never change a verdict."""
     parse = engine.resources.parser.parse
-    split = [d for d in engine.detectors if callable(getattr(d, "score_host", None))]
+    link_detectors = [d for d in engine.detectors if ContentKind.LINK in d.kinds]
+    split = [d for d in link_detectors if callable(getattr(d, "score_host", None))]
     assert {d.name for d in split} >= {"lists", "lookalike", "url_cues"}
-    for detector in split:
-        for case in detector.examples():
-            link = parse(case.value)
-            score_path = getattr(detector, "score_path", None)
-            parts = [*detector.score_host(link.host), *(score_path(link) if score_path else ())]
-            assert sorted(e.code for e in detector.score(link)) == sorted(e.code for e in parts)
+    urls = [case.value for d in link_detectors for case in d.examples()]
+    # Each host again with a path that adds a cue, and with one that adds nothing.
+    urls += [f"{u.rstrip('/')}/claim-your-airdrop" for u in urls]
+    urls += [f"{u.rstrip('/')}/about" for u in urls]
+    state = engine.lists_version
+    cached = Pipeline(link_detectors, host_cache_size=10_000)
+    cached.check_links_sync(urls, parse, state)  # every host's part is cached now
+    for result in cached.check_links_sync(urls, parse, state):
+        if result.link is None:
+            continue
+        whole = combine([e for d in link_detectors for e in d.score(result.link)])
+        got = result.outcome
+        assert (got.verdict, got.score) == (whole.verdict, whole.score), result.input
+        assert sorted((e.code, e.weight) for e in got.reasons) == sorted(
+            (e.code, e.weight) for e in whole.reasons
+        ), result.input
 
 
 def test_batches_scored_at_once_in_several_threads_share_a_small_host_cache() -> None:
