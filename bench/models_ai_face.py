@@ -9,6 +9,10 @@ the model loaded by ``server.onnx_runtime`` — once as shipped files ``fp32`` a
 "Degraded" copies are downscaled to 512 px and re-encoded at JPEG q60-75 first (web-style).
 The SD 2.1 row pairs its fakes with the Unsplash reals (it has no reals of its own: see
 ``../shared/README.md`` on how little that pair proves). ``bench/models.py`` calls ``run``.
+
+Two kinds of figures: "model" (the largest face of every picture scored, whatever its size:
+what the weights can do) and "served" (what the detector says: faces of ``MAX_FACE_SIDE`` px
+or more get no score, so they count as not flagged, and the share of them is printed).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import importlib.util
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,7 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "images"
 
-from server.detectors.ai_face import MIN_FACE_SIDE, face_crop, to_input  # noqa: E402
+from server.detectors.ai_face import (  # noqa: E402
+    MAX_FACE_SIDE,
+    MIN_FACE_SIDE,
+    face_crop,
+    to_input,
+)
 from server.errors import MediaError  # noqa: E402
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
 from server.media.faces import FaceDetector  # noqa: E402
@@ -67,16 +77,34 @@ def _jpeg_bytes(path: str, degraded: bool, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _crop(data: bytes, detector: FaceDetector) -> tuple[np.ndarray | None, float]:
+def _crop(
+    data: bytes, detector: FaceDetector
+) -> tuple[np.ndarray | None, np.ndarray | None, float]:
+    """The largest face's crop (model figures), the crop the detector scores (the largest
+    face under ``MAX_FACE_SIDE``; None if every face is larger), and the time."""
     started = time.perf_counter()
     item = decode_media(data, DecodeLimits())
     image = item.frames[0].image
     faces = [f for f in detector.detect(image) if max(f.box[2], f.box[3]) >= MIN_FACE_SIDE]
     seconds = time.perf_counter() - started
     if not faces:
-        return None, seconds
+        return None, None, seconds
     face = max(faces, key=lambda f: f.box[2] * f.box[3])
-    return face_crop(image, face.box), seconds
+    crop = face_crop(image, face.box)
+    scored = [f for f in faces if max(f.box[2], f.box[3]) < MAX_FACE_SIDE]
+    if not scored:
+        return crop, None, seconds
+    served = max(scored, key=lambda f: f.box[2] * f.box[3])
+    return crop, crop if served is face else face_crop(image, served.box), seconds
+
+
+def _scores(model: Any, crops: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(
+        [
+            model.run({"image": to_input(crops[s : s + 64])})["p_fake"].reshape(-1)
+            for s in range(0, len(crops), 64)
+        ]
+    )
 
 
 def _median_ms(run: Any, feed: dict[str, np.ndarray], repeat: int = 100) -> float:
@@ -104,9 +132,14 @@ def run(limit: int | None = None) -> dict[str, Any]:
     figures: dict[str, Any] = {"threshold": threshold, "served": served.metadata.file}
     prep_seconds: list[float] = []
     for kind in ("clean", "degraded"):
-        crops, labels, sources, missed = [], [], [], 0
+        crops, labels, sources, missed, served_crops, judged = [], [], [], 0, [], []
         for i, record in enumerate(records):
-            crop, seconds = _crop(_jpeg_bytes(record.path, kind == "degraded", i), detector)
+            crop, served_crop, seconds = _crop(
+                _jpeg_bytes(record.path, kind == "degraded", i), detector
+            )
+            judged.append(crop is None or served_crop is not None)
+            served_crops.append(np.zeros((128, 128, 3), np.uint8) if served_crop is None
+                                else served_crop)  # fmt: skip
             prep_seconds.append(seconds)
             if crop is None:
                 missed += 1  # no face found: the detector stays silent, counted as "real"
@@ -114,16 +147,21 @@ def run(limit: int | None = None) -> dict[str, Any]:
             crops.append(crop)
             labels.append(record.label)
             sources.append(record.source)
-        y, src = np.array(labels), np.array(sources)
-        for variant, model in models.items():
-            scores = np.concatenate(
-                [
-                    model.run({"image": to_input(crops[s : s + 64])})["p_fake"].reshape(-1)
-                    for s in range(0, len(crops), 64)
-                ]
+        y, src, ok = np.array(labels), np.array(sources), np.array(judged)
+        figures[f"too_large_{kind}"] = {
+            f"{source} {'fake' if label else 'real'}": round(
+                float(1.0 - ok[(src == source) & (y == label)].mean()), 3
             )
-            table = train.per_source(scores, y, src, threshold)
-            figures[f"{variant}_{kind}"] = table
+            for source in ("stylegan2", "sd21", "ciplab")
+            for label in (0, 1)
+            if ((src == source) & (y == label)).any()
+        }
+        for variant, model in models.items():
+            scores = _scores(model, crops)
+            figures[f"{variant}_{kind}"] = train.per_source(scores, y, src, threshold)
+            figures[f"{variant}_{kind}_served"] = train.per_source(
+                np.where(ok, _scores(model, served_crops), 0.0), y, src, threshold
+            )
         figures[f"no_face_{kind}"] = missed
     feed = {"image": to_input([np.zeros((128, 128, 3), np.uint8)])}
     for variant, model in models.items():
@@ -132,6 +170,7 @@ def run(limit: int | None = None) -> dict[str, Any]:
     figures["decode_detect_ms_median"] = round(statistics.median(prep_seconds) * 1000, 1)
     figures["press_photos"] = _press_photos(detector, models, served.metadata.thresholds)
     figures["loso"] = _loso()
+    figures["loadavg"] = [round(v, 2) for v in os.getloadavg()]
     _print(figures)
     return figures
 
@@ -176,9 +215,16 @@ def _press_photos(
             "face 128-255 px": (128, 256),
             "face >= 256 px": (256, 1e9),
         }.items():
-            chosen = scores[(side_array >= low) & (side_array < high)]
+            in_bin = (side_array >= low) & (side_array < high)
+            chosen = scores[in_bin]
+            served = scores[in_bin & (side_array < MAX_FACE_SIDE)]
             rows[name] = {
                 "n": len(chosen),
+                "served_flag": float(np.sum(served >= thresholds["flag"]) / max(1, len(chosen))),
+                "served_high": float(np.sum(served >= thresholds["high"]) / max(1, len(chosen))),
+                "too_large": float(np.mean(side_array[in_bin] >= MAX_FACE_SIDE))
+                if len(chosen)
+                else 0.0,
                 "flag": float(np.mean(chosen >= thresholds["flag"])) if len(chosen) else 0.0,
                 "high": float(np.mean(chosen >= thresholds["high"])) if len(chosen) else 0.0,
                 "median": float(np.median(chosen)) if len(chosen) else 0.0,
@@ -197,7 +243,8 @@ def _loso() -> dict[str, Any] | None:
 
 
 def _print(f: dict[str, Any]) -> None:
-    print(f"ai_face (served: {f['served']}, flag threshold {f['threshold']})")
+    print(f"ai_face (served: {f['served']}, flag threshold {f['threshold']}; "
+          f"load average {f['loadavg']})")  # fmt: skip
     print(f"{'source':10} {'variant':7} {'AUC clean':>9} {'acc clean':>9} "
           f"{'AUC degr.':>9} {'acc degr.':>9} {'n real/fake':>12}")  # fmt: skip
     for source in (*PAIRS, "all"):
@@ -208,6 +255,18 @@ def _print(f: dict[str, Any]) -> None:
                 f"{d['auc']:9.3f} {d['accuracy']:9.3f} {c['n_real']:>5}/{c['n_fake']:<6}"
             )
     print(f"no face found: clean {f['no_face_clean']}, degraded {f['no_face_degraded']}")
+    print(f"\nServed (faces >= {MAX_FACE_SIDE} px get no score): TPR / FPR at flag, and the "
+          "share of test pictures whose faces are all too large")  # fmt: skip
+    print(f"{'source':10} {'variant':7} {'TPR/FPR clean':>14} {'TPR/FPR degr.':>14}")
+    for source in PAIRS:
+        for variant in ("fp32", "int8"):
+            c = f[f"{variant}_clean_served"][source]
+            d = f[f"{variant}_degraded_served"][source]
+            print(f"{source:10} {variant:7} {c['tpr']:6.2f}/{c['fpr']:<7.2f} "
+                  f"{d['tpr']:6.2f}/{d['fpr']:<7.2f}")  # fmt: skip
+    for kind in ("clean", "degraded"):
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in f[f"too_large_{kind}"].items())
+        print(f"too large ({kind}): {shares}")
     for variant in ("fp32", "int8"):
         print(
             f"{variant}: {f[f'{variant}_bytes'] / 1024:.0f} KiB, "
@@ -219,12 +278,15 @@ def _print(f: dict[str, Any]) -> None:
     press = f["press_photos"]
     print(f"\nReal press photos (celebrities/, never trained on): {press['faces']} faces "
           f"in {press['files']} files; share of real faces at or above each threshold")  # fmt: skip
-    print(f"{'faces':16} {'variant':7} {'n':>4} {'>= flag':>8} {'>= high':>8} {'median p':>8}")
+    print("(model: every face scored; served: faces too large get no score, count as not flagged)")
+    print(f"{'faces':16} {'variant':7} {'n':>4} {'>= flag':>8} {'>= high':>8} {'median p':>8} "
+          f"{'served flag':>11} {'served high':>11} {'too large':>9}")  # fmt: skip
     for name in press["fp32"]:
         for variant in ("fp32", "int8"):
             r = press[variant][name]
             print(f"{name:16} {variant:7} {r['n']:4d} {r['flag']:8.1%} {r['high']:8.1%} "
-                  f"{r['median']:8.3f}")  # fmt: skip
+                  f"{r['median']:8.3f} {r['served_flag']:11.1%} {r['served_high']:11.1%} "
+                  f"{r['too_large']:9.1%}")  # fmt: skip
     loso = f["loso"]
     if loso is None:
         print("\nleave-one-source-out: models/ai_face/loso.json missing (train.py loso)")

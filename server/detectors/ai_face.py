@@ -9,6 +9,9 @@ weights are low because of a measured weakness (``models/ai_face/MODEL_CARD.md``
 photos, a kind of picture the model never saw in training, exceed its ``flag`` threshold
 about half the time. So the face alone never makes a verdict ``suspicious``; it counts when
 another signal agrees (a declared AI label, a scam link read from the picture).
+
+Faces of ``MAX_FACE_SIDE`` px or more are not scored at all (an INFO note says so): that is
+where the press-photo false flags are, and where the score is not informative.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ MODEL_NAME = "ai_face"
 #: Faces smaller than this (px, longer side of the box in the decoded frame) are not
 #: scored: at 128 px input a 40 px face is mostly resampling, the model has nothing to read.
 MIN_FACE_SIDE = 48
+#: Faces this large or larger (px, longer side of the box in the decoded frame) get no score,
+#: only an INFO note. Real press photos with faces this size exceed ``flag`` 81 % of the time
+#: (median p_fake 0.99), and the only training fakes this size are the SD 2.1 faces: here the
+#: score says "large face", not "generated" (MODEL_CARD.md, "Face size"). Shrinking such faces
+#: to the training size before the crop (with a JPEG re-encode) was measured and did not fix it.
+MAX_FACE_SIDE = 256
 #: Faces scored per item (largest first, across video keyframes): bounds the cost.
 MAX_FACES = 6
 #: Weight above the ``flag`` threshold (5 % of validation reals above it, but 63 % of unseen
@@ -90,12 +99,16 @@ def to_input(crops: Sequence[np.ndarray]) -> np.ndarray:
 
 class AiFaceDetector:
     name: ClassVar[str] = "ai_face"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
     messages: ClassVar[Messages] = {
         "ai_face.generated": {
             "en": "A face in this picture looks AI-generated or edited to our classifier (score {score:.2f}, threshold {threshold:.2f}); classifiers err, so this is a reason to look closer, not proof.",
             "zh": "我们的分类模型认为图中人脸疑似AI生成或经过篡改（得分 {score:.2f}，阈值 {threshold:.2f}）；模型可能出错，这只是需要进一步核实的理由，而非证据。",
+        },
+        "ai_face.too_large": {
+            "en": "The largest face in this picture ({side:.0f} px) is larger than our AI-face classifier can judge reliably (limit {limit} px), so it was not scored.",
+            "zh": "图中最大的人脸（{side:.0f} 像素）超出了我们的AI人脸分类模型能可靠判断的尺寸（上限 {limit} 像素），因此未作评分。",
         },
     }
 
@@ -109,15 +122,15 @@ class AiFaceDetector:
     def score(self, content: MediaItem) -> Sequence[Evidence]:
         if not content.has_pixels:
             return ()
-        found = _largest_faces(content, detect_faces(content, self.faces))
+        found, too_large = _faces_to_score(detect_faces(content, self.faces))
         if not found:
-            return ()
+            return (self._too_large(too_large),) if too_large else ()
         crops = [face_crop(content.frames[i].image, face.box) for i, face in found]
         p_fake = self.model.run({"image": to_input(crops)})["p_fake"].reshape(-1)
         best = int(np.argmax(p_fake))
         score = float(p_fake[best])
         if score < self.threshold:
-            return ()
+            return (self._too_large(too_large),) if too_large else ()
         frame_index, face = found[best]
         frame = content.frames[frame_index]
         details: dict[str, Any] = {
@@ -125,6 +138,7 @@ class AiFaceDetector:
             "threshold": self.threshold,
             "threshold_high": self.threshold_high,
             "faces_scored": len(found),
+            "faces_too_large": len(too_large),
             "scores": [round(float(p), 4) for p in p_fake],
             "box": [round(v, 1) for v in face.box],
             "frame": frame_index,
@@ -143,6 +157,25 @@ class AiFaceDetector:
                 params={"score": score, "threshold": self.threshold},
                 details=details,
             ),
+        )
+
+    def _too_large(self, faces: Sequence[tuple[int, Face]]) -> Evidence:
+        frame_index, face = faces[0]
+        side = max(face.box[2], face.box[3])
+        return Evidence(
+            detector=self.name,
+            code="ai_face.too_large",
+            weight=0.0,
+            role=Role.INFO,
+            params={"side": side, "limit": MAX_FACE_SIDE},
+            details={
+                "side": round(side, 1),
+                "limit": MAX_FACE_SIDE,
+                "faces_too_large": len(faces),
+                "box": [round(v, 1) for v in face.box],
+                "frame": frame_index,
+                "model": f"{self.model.name} {self.model.version}",
+            },
         )
 
     @classmethod
@@ -176,12 +209,24 @@ class AiFaceDetector:
         )
 
 
-def _largest_faces(item: MediaItem, faces: Sequence[Sequence[Face]]) -> list[tuple[int, Face]]:
+def face_side(face: Face) -> float:
+    """The size the gates read: the longer side of the box, in decoded-frame pixels."""
+    return max(face.box[2], face.box[3])
+
+
+def _faces_to_score(
+    faces: Sequence[Sequence[Face]],
+) -> tuple[list[tuple[int, Face]], list[tuple[int, Face]]]:
+    """``(scored, too_large)`` as ``(frame index, face)``, largest first: the ``MAX_FACES``
+    largest faces the model can judge, and the faces too large for it."""
     candidates = [
         (index, face)
         for index, frame_faces in enumerate(faces)
         for face in frame_faces
-        if max(face.box[2], face.box[3]) >= MIN_FACE_SIDE
+        if face_side(face) >= MIN_FACE_SIDE
     ]
     candidates.sort(key=lambda pair: -(pair[1].box[2] * pair[1].box[3]))
-    return candidates[:MAX_FACES]
+    scored = [pair for pair in candidates if face_side(pair[1]) < MAX_FACE_SIDE]
+    too_large = [pair for pair in candidates if face_side(pair[1]) >= MAX_FACE_SIDE]
+    too_large.sort(key=lambda pair: -face_side(pair[1]))
+    return scored[:MAX_FACES], too_large
