@@ -1,6 +1,6 @@
 """AI-face classifier through the serving path: per-source metrics and latency, fp32 vs int8.
 
-    nice .venv/bin/python bench/models_ai_face.py [--limit N]
+    nice .venv/bin/python bench/models_ai_face.py [--limit N] [--scale-trial]
 
 The held-out test split of ``models/ai_face/train.py`` (20 % per source and class, never
 trained on) goes through exactly what ``/v1/check/media`` does: ``decode_media`` (draft
@@ -13,6 +13,8 @@ The SD 2.1 row pairs its fakes with the Unsplash reals (it has no reals of its o
 Two kinds of figures: "model" (the largest face of every picture scored, whatever its size:
 what the weights can do) and "served" (what the detector says: faces of ``MAX_FACE_SIDE`` px
 or more get no score, so they count as not flagged, and the share of them is printed).
+``--scale-trial`` adds the experiment that came before that gate: large faces shrunk (and
+re-encoded) before the crop, fp32 (MODEL_CARD.md, "Face size"; not what the server does).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from server.detectors.ai_face import (  # noqa: E402
     MAX_FACE_SIDE,
     MIN_FACE_SIDE,
     face_crop,
+    square_box,
     to_input,
 )
 from server.errors import MediaError  # noqa: E402
@@ -118,7 +121,96 @@ def _median_ms(run: Any, feed: dict[str, np.ndarray], repeat: int = 100) -> floa
     return statistics.median(times)
 
 
-def run(limit: int | None = None) -> dict[str, Any]:
+#: (target side px or None, JPEG quality or None) for ``--scale-trial``.
+SCALE_TRIAL = ((None, None), (128, None), (128, 85), (128, 75), (112, None), (112, 85), (96, 80))
+
+
+def shrunk_crop(
+    image: Image.Image, box: Any, target: int | None, quality: int | None
+) -> np.ndarray:
+    """``face_crop`` after shrinking the face's neighbourhood so the box's longer side is
+    ``target`` px (faces already that small are left alone), re-encoded as JPEG at
+    ``quality`` if given: scale normalisation before the model, as the trial measured it."""
+    side = max(box[2], box[3])
+    if target is None or side <= target:
+        return face_crop(image, box)
+    factor = target / side
+    left, top, right, bottom = square_box(box, image.width, image.height)
+    margin = int(side * 0.25)  # context for the bilinear filter at the crop's edges
+    left, top = max(0, left - margin), max(0, top - margin)
+    right, bottom = min(image.width, right + margin), min(image.height, bottom + margin)
+    region = image.crop((left, top, right, bottom))
+    region = region.resize(
+        (max(1, round(region.width * factor)), max(1, round(region.height * factor))),
+        Image.Resampling.BILINEAR,
+    )
+    if quality is not None:
+        buffer = io.BytesIO()
+        region.save(buffer, "JPEG", quality=quality)
+        region = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    moved = ((box[0] - left) * factor, (box[1] - top) * factor, box[2] * factor, box[3] * factor)
+    return face_crop(region, moved)
+
+
+def _largest_face(data: bytes, detector: FaceDetector) -> tuple[Image.Image, Any] | None:
+    image = decode_media(data, DecodeLimits()).frames[0].image.convert("RGB")
+    faces = [f for f in detector.detect(image) if max(f.box[2], f.box[3]) >= MIN_FACE_SIDE]
+    if not faces:
+        return None
+    return image, max(faces, key=lambda f: f.box[2] * f.box[3]).box
+
+
+def _scale_trial(
+    train: Any, records: list[Any], detector: FaceDetector, model: Any, thresholds: Any
+) -> None:
+    """Per-source AUC and press-photo flag rates by face size for each ``SCALE_TRIAL`` row."""
+    split = {
+        kind: [
+            _largest_face(_jpeg_bytes(r.path, kind == "degraded", i), detector)
+            for i, r in enumerate(records)
+        ]
+        for kind in ("clean", "degraded")
+    }
+    y = np.array([r.label for r in records])
+    src = np.array([r.source for r in records])
+    press: list[tuple[Image.Image, Any]] = []
+    for path in sorted((SHARED / "celebrities").rglob("*")):
+        if path.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+            continue
+        try:
+            image = decode_media(path.read_bytes(), DecodeLimits()).frames[0].image
+        except MediaError:
+            continue
+        image = image.convert("RGB")
+        press += [
+            (image, f.box) for f in detector.detect(image) if max(f.box[2:4]) >= MIN_FACE_SIDE
+        ]
+    sides = np.array([max(box[2], box[3]) for _, box in press])
+    blank = np.zeros((128, 128, 3), np.uint8)
+    print("\nScale trial (fp32): shrink faces over the target before the crop, JPEG if given")
+    print(f"{'target/quality':15} {'AUC clean sg2/sd21/cip':>24} {'AUC degr. sg2/sd21/cip':>24} "
+          f"{'acc all':>7} {'press flagged <128/128-255/>=256':>33}")  # fmt: skip
+    for target, quality in SCALE_TRIAL:
+        aucs, accuracy = [], 0.0
+        for kind in ("clean", "degraded"):
+            crops = [
+                blank if found is None else shrunk_crop(*found, target, quality)
+                for found in split[kind]
+            ]
+            table = train.per_source(_scores(model, crops), y, src, thresholds["flag"])
+            aucs.append("/".join(f"{table[s]['auc']:.3f}" for s in PAIRS))
+            if kind == "clean":
+                accuracy = table["all"]["accuracy"]
+        scores = _scores(model, [shrunk_crop(im, box, target, quality) for im, box in press])
+        rates = "/".join(
+            f"{np.mean(scores[(sides >= lo) & (sides < hi)] >= thresholds['flag']):.0%}"
+            for lo, hi in ((0, 128), (128, 256), (256, 1e9))
+        )
+        print(f"{f'{target}/{quality}':15} {aucs[0]:>24} {aucs[1]:>24} {accuracy:7.3f} "
+              f"{rates:>33}")  # fmt: skip
+
+
+def run(limit: int | None = None, scale_trial: bool = False) -> dict[str, Any]:
     """Print the tables; return the figures (``bench/models.py`` collects them)."""
     train = _train_module()
     store = ModelStore()
@@ -172,6 +264,8 @@ def run(limit: int | None = None) -> dict[str, Any]:
     figures["loso"] = _loso()
     figures["loadavg"] = [round(v, 2) for v in os.getloadavg()]
     _print(figures)
+    if scale_trial:
+        _scale_trial(train, records, detector, models["fp32"], served.metadata.thresholds)
     return figures
 
 
@@ -314,8 +408,11 @@ def _print(f: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="test images at most")
+    parser.add_argument(
+        "--scale-trial", action="store_true", help="also measure scale normalisation (slow)"
+    )
     args = parser.parse_args()
-    run(args.limit)
+    run(args.limit, args.scale_trial)
 
 
 if __name__ == "__main__":
