@@ -440,17 +440,7 @@ def _score_each(detector: Detector, links: Sequence[Link | None]) -> list[Any]:
             prime([link for link in links if link is not None])
         except Exception:
             log.exception("detector prime failed", extra={"detector": detector.name})
-    found: list[Any] = []
-    for link in links:
-        if link is None:
-            found.append(())
-            continue
-        try:
-            found.append(tuple(detector.score(link)))
-        except Exception as exc:  # a detector's bug degrades one verdict, not the request
-            log.exception("detector raised", extra={"detector": detector.name})
-            found.append(_DetectorError(exc))
-    return found
+    return _score_each_with(detector, detector.score, links)
 
 
 def _score_each_with(
