@@ -23,14 +23,6 @@ def _report(domain: str, reporter: str, kind: str = "keyed") -> NewReport:
         reporter=reporter,
         reporter_kind=kind,
         category=Category.INVESTMENT,
-        impersonates=None,
-        platform=None,
-        seen_url=None,
-        description=None,
-        keep_media=False,
-        share_with_authorities=False,
-        hashes=None,
-        media_path=None,
     )
 
 

@@ -52,14 +52,6 @@ def local_report(db: sqlite3.Connection | Any, value: str) -> int:
         reporter="local-user",
         reporter_kind="key",
         category=Category.OTHER,
-        impersonates=None,
-        platform=None,
-        seen_url=None,
-        description=None,
-        keep_media=False,
-        share_with_authorities=False,
-        hashes=None,
-        media_path=None,
     )
     return insert_reports(db, [report])[0].case_id
 

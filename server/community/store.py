@@ -35,14 +35,14 @@ class NewReport:
     reporter: str
     reporter_kind: str
     category: Category
-    impersonates: str | None
-    platform: str | None
-    seen_url: str | None
-    description: str | None
-    keep_media: bool
-    share_with_authorities: bool
-    hashes: dict[str, str] | None
-    media_path: str | None
+    impersonates: str | None = None
+    platform: str | None = None
+    seen_url: str | None = None
+    description: str | None = None
+    keep_media: bool = False
+    share_with_authorities: bool = False
+    hashes: dict[str, str] | None = None
+    media_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,14 +133,7 @@ def _report(name: str, kind: ItemKind, value: str, category: object) -> NewRepor
         reporter=f"peer:{name}",
         reporter_kind="peer",
         category=Category(category) if category in {c.value for c in Category} else Category.OTHER,
-        impersonates=None,
         platform=f"federation:{name}",
-        seen_url=None,
-        description=None,
-        keep_media=False,
-        share_with_authorities=False,
-        hashes=None,
-        media_path=None,
     )
 
 
