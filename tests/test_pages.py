@@ -57,6 +57,29 @@ def test_the_page_speaks_chinese_when_asked(community: RunningServer) -> None:
         assert "国家反诈中心" in html and "96110" in html and "审核中" in html
 
 
+def test_taiwan_and_hong_kong_readers_get_traditional_characters_and_their_own_hotlines(
+    community: RunningServer,
+) -> None:
+    _, filed = report(
+        community, client_key(community), kind="phone", value="+886 2 5555 0000", reporter="tw"
+    )
+    _, taiwan = page(community, f"/r/c{filed['case_id']}?lang=zh-TW")
+    assert '<html lang="zh-TW">' in taiwan
+    assert "165" in taiwan and "96110" not in taiwan and "已被舉報" in taiwan
+
+    _, hong_kong = page(community, f"/r/c{filed['case_id']}", **{"Accept-Language": "zh-HK"})
+    assert '<html lang="zh-HK">' in hong_kong
+    assert "18222" in hong_kong and "96110" not in hong_kong
+
+    checked = community.request(
+        "GET", "/v1/check/link?url=" + "https%3A%2F%2Fpolkadot-dot.info%2Fclaim"
+    ).json()
+    path = checked["verdict_url"].split(community.url, 1)[1]
+    _, link_page = page(community, path + "?lang=zh-TW")
+    assert "很可能是詐騙" in link_page and "黑名單" in link_page
+    assert "polkadot-dot.info" in link_page
+
+
 def test_every_link_check_carries_a_verdict_url_that_opens(community: RunningServer) -> None:
     checked = community.request(
         "GET", "/v1/check/link?url=" + "https%3A%2F%2Fpolkadot-dot.info%2Fclaim"

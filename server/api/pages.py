@@ -26,7 +26,7 @@ from server.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from server.i18n import negotiate
+from server.i18n import chinese_script, negotiate
 from server.keys import hash_key, key_prefix
 from server.web import moderator_page, verdict_page
 from server.web.sessions import COOKIE, SESSION_SECONDS, moderator_for_key_hash, page_moderator
@@ -56,27 +56,30 @@ def _html(text: str, status: int = 200) -> web.Response:
 async def verdict(request: web.Request) -> web.Response:
     query_params(request, ("lang",))
     lang = _lang(request)
+    # zh-TW / zh-HK readers get the page in Traditional characters with their own hotlines.
+    region = chinese_script(request.query.get("lang"), request.headers.get("Accept-Language"))
+    shown_lang = {"tw": "zh-TW", "hk": "zh-HK"}.get(region or "", lang)
     page_id = request.match_info["id"]
     path = f"/r/{page_id}"
     db = request.app[DB]
     if len(page_id) > MAX_PAGE_ID:
-        return _html(verdict_page.not_found(lang, "/r/"), 404)
+        return _html(verdict_page.not_found(lang, "/r/", region), 404)
     if found := _CASE.fullmatch(page_id):
         case_id = int(found.group(1))
         case = await db.read(lambda conn: store.case_row(conn, case_id))
         if case is None:
-            return _html(verdict_page.not_found(lang, path), 404)
+            return _html(verdict_page.not_found(lang, path, region), 404)
         if case["merged_into"] is not None:
-            return _see_other(case_path(int(case["merged_into"])) + f"?lang={lang}", 302)
+            return _see_other(case_path(int(case["merged_into"])) + f"?lang={shown_lang}", 302)
         auto = await _link_verdict(request, case, lang)
-        return _html(verdict_page.page(lang, path, case=case, verdict=auto))
+        return _html(verdict_page.page(lang, path, case=case, verdict=auto, region=region))
     if found := _ITEM.fullmatch(page_id):
         key_hash = found.group(1)
         case = await db.read(lambda conn: store.case_by_hash(conn, key_hash))
-        return _html(verdict_page.page(lang, path, case=case, verdict=None))
+        return _html(verdict_page.page(lang, path, case=case, verdict=None, region=region))
     if (found := _LINK.fullmatch(page_id)) and (url := decode_link(found.group(1))):
-        return await _link_page(request, url, lang, path)
-    return _html(verdict_page.not_found(lang, path), 404)
+        return await _link_page(request, url, lang, path, region)
+    return _html(verdict_page.not_found(lang, path, region), 404)
 
 
 async def _link_verdict(
@@ -90,13 +93,15 @@ async def _link_verdict(
     return engine.render_links(results, lang)[0]
 
 
-async def _link_page(request: web.Request, url: str, lang: str, path: str) -> web.Response:
+async def _link_page(
+    request: web.Request, url: str, lang: str, path: str, region: str | None
+) -> web.Response:
     engine = request.app[ENGINE]
     if len(url) > request.app[SETTINGS].max_url_length:
-        return _html(verdict_page.not_found(lang, path), 404)
+        return _html(verdict_page.not_found(lang, path, region), 404)
     results = await engine.check_links([url], request.app[CPU])
     if results[0].error is not None:
-        return _html(verdict_page.not_found(lang, path), 404)
+        return _html(verdict_page.not_found(lang, path, region), 404)
     rendered = engine.render_links(results, lang)[0]
     try:
         key = link_key(engine.resources.parser, url, request.app[COMMUNITY].popular)
@@ -107,7 +112,9 @@ async def _link_page(request: web.Request, url: str, lang: str, path: str) -> we
         key_hash = key.hash
         case = await request.app[DB].read(lambda conn: store.case_by_hash(conn, key_hash))
     shown = rendered.get("normalized", {}).get("url", url)
-    return _html(verdict_page.page(lang, path, case=case, verdict=rendered, item=shown))
+    return _html(
+        verdict_page.page(lang, path, case=case, verdict=rendered, item=shown, region=region)
+    )
 
 
 # --- the moderator page ----------------------------------------------------------------------

@@ -43,6 +43,18 @@ ADVICE: Mapping[str, str] = {
         "可拨打 96110 反诈专线咨询，或在“国家反诈中心”App 举报；如已付款，请立即拨打 110 报警。"
     ),
 }
+#: What to do in Taiwan and Hong Kong, for readers who asked for Traditional Chinese: their own
+#: hotlines, not the mainland's.
+ADVICE_BY_REGION: Mapping[str, str] = {
+    "tw": (
+        "不要轉帳，不要提供驗證碼或密碼，停止回覆。"
+        "可撥打 165 反詐騙諮詢專線，或上「165 全民防騙網」檢舉；如已付款，請立即撥打 110 報案。"
+    ),
+    "hk": (
+        "不要轉賬，不要提供驗證碼或密碼，停止回覆。"
+        "可致電 18222「防騙易」熱線查詢；如已付款，請立即致電 999 或到警署報案。"
+    ),
+}
 
 _DIGITS = re.compile(r"\d")
 

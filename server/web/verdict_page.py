@@ -1,17 +1,27 @@
 """The shareable verdict page (``GET /r/{id}``): plain HTML, readable on a phone, in zh or en.
 
-It says what the verdict is, why in words, and what to do (96110, the 国家反诈中心 app). It
+It says what the verdict is, why in words, and what to do (96110, the 国家反诈中心 app; for
+readers who ask for zh-TW or zh-HK, Traditional characters and 165 or 18222). It
 never shows who reported, what they wrote, or stored media: only counts and the item itself
 (a message with its digits masked).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
-from server.community.words import ADVICE, CATEGORY_NAMES, IMPERSONATES, KIND_NAMES, public_item
+from server.community.words import (
+    ADVICE,
+    ADVICE_BY_REGION,
+    CATEGORY_NAMES,
+    IMPERSONATES,
+    KIND_NAMES,
+    public_item,
+)
 from server.i18n import VERDICT_NAMES
+from server.traditional import convert_verdicts, to_traditional
 from server.web.html import PAGE, Markup, join, render, tag
 
 WORDS: Mapping[str, Mapping[str, str]] = {
@@ -46,17 +56,32 @@ STATUS_NAMES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def _w(key: str, lang: str) -> str:
-    return WORDS[key][lang]
+class _Words:
+    """The page's own words in ``lang``; in Traditional characters when ``region`` is set
+    (``"tw"``, ``"hk"``: the reader asked for ``zh-TW``/``zh-HK``)."""
+
+    def __init__(self, lang: str, region: str | None) -> None:
+        self.lang = lang
+        self.region = region if lang == "zh" else None
+
+    def __call__(self, text: str) -> str:
+        return to_traditional(text, self.region) if self.region else text
+
+    def key(self, key: str) -> str:
+        return self(WORDS[key][self.lang])
+
+    @property
+    def html_lang(self) -> str:
+        if self.lang != "zh":
+            return "en"
+        return {"tw": "zh-TW", "hk": "zh-HK"}.get(self.region or "", "zh-CN")
 
 
-def _shell(lang: str, path: str, title: str, body: Markup) -> str:
-    other = "zh" if lang == "en" else "en"
-    nav = tag("nav", tag("a", _w("other_lang", lang), href=f"{path}?lang={other}"))
-    footer = tag("p", _w("footer", lang), class_="muted")
-    return render(
-        PAGE, lang="zh-CN" if lang == "zh" else "en", title=title, body=join([nav, body, footer])
-    )
+def _shell(w: _Words, path: str, title: str, body: Markup) -> str:
+    other = "zh" if w.lang == "en" else "en"
+    nav = tag("nav", tag("a", w.key("other_lang"), href=f"{path}?lang={other}"))
+    footer = tag("p", w.key("footer"), class_="muted")
+    return render(PAGE, lang=w.html_lang, title=title, body=join([nav, body, footer]))
 
 
 def _reasons(verdict: Mapping[str, Any]) -> Markup:
@@ -64,27 +89,29 @@ def _reasons(verdict: Mapping[str, Any]) -> Markup:
     return tag("ul", join(items)) if items else Markup("")
 
 
-def _advice(lang: str, impersonates: str | None) -> Markup:
+def _advice(w: _Words, impersonates: str | None) -> Markup:
     parts: list[str] = []
-    if impersonates:
-        parts.append(tag("p", IMPERSONATES[lang].format(who=impersonates)))
-    parts.append(tag("p", ADVICE[lang]))
-    return join([tag("h2", _w("what_to_do", lang)), tag("div", join(parts), class_="advice")])
+    if impersonates:  # the name as reported, unconverted: it is evidence
+        parts.append(tag("p", w(IMPERSONATES[w.lang]).format(who=impersonates)))
+    advice = ADVICE_BY_REGION[w.region] if w.region else ADVICE[w.lang]
+    parts.append(tag("p", advice))
+    return join([tag("h2", w.key("what_to_do")), tag("div", join(parts), class_="advice")])
 
 
-def case_section(case: Mapping[str, Any], lang: str) -> Markup:
+def case_section(case: Mapping[str, Any], lang: str, region: str | None = None) -> Markup:
+    w = _Words(lang, region)
     status = case["status"]
-    category = CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang]
-    kind = KIND_NAMES[case["kind"]][lang]
+    category = w(CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang])
+    kind = w(KIND_NAMES[case["kind"]][lang])
     return join(
         [
-            tag("h2", _w("community", lang)),
-            tag("div", f"{STATUS_NAMES[status][lang]} · {category}", class_=f"verdict {status}"),
+            tag("h2", w.key("community")),
+            tag("div", f"{w(STATUS_NAMES[status][lang])} · {category}", class_=f"verdict {status}"),
             tag("p", kind),
             tag("p", public_item(case["kind"], case["display"]), class_="item"),
             tag(
                 "p",
-                _w("reporters", lang).format(
+                w.key("reporters").format(
                     n=case["reporters"], first=case["first_at"][:10], last=case["last_at"][:10]
                 ),
             ),
@@ -99,31 +126,39 @@ def page(
     case: Mapping[str, Any] | None,
     verdict: Mapping[str, Any] | None,
     item: str | None = None,
+    region: str | None = None,
 ) -> str:
-    """A verdict page from a community case and/or an automatic verdict (either may be absent)."""
-    parts: list[str] = [tag("h1", _w("title", lang))]
+    """A verdict page from a community case and/or an automatic verdict (either may be absent).
+
+    ``region`` (``"tw"``/``"hk"``) writes a Chinese page in Traditional characters with that
+    region's hotlines; the item and quoted addresses stay as they were reported."""
+    w = _Words(lang, region)
+    parts: list[str] = [tag("h1", w.key("title"))]
     if item:
         parts.append(tag("p", item, class_="item"))
     if verdict is not None:
-        name = VERDICT_NAMES[verdict["verdict"]][lang]
+        if w.region:
+            verdict = convert_verdicts(copy.deepcopy(dict(verdict)), w.region)
+        name = w(VERDICT_NAMES[verdict["verdict"]][lang])
         parts += [
-            tag("h2", _w("auto", lang)),
+            tag("h2", w.key("auto")),
             tag("div", name, class_=f"verdict {verdict['verdict']}"),
             tag("p", verdict.get("summary", "")),
-            tag("h2", _w("why", lang)),
+            tag("h2", w.key("why")),
             _reasons(verdict),
         ]
     if case is not None:
-        parts.append(case_section(case, lang))
+        parts.append(case_section(case, lang, region))
     else:
-        parts.append(tag("p", _w("no_case", lang)))
+        parts.append(tag("p", w.key("no_case")))
     dangerous = (
         case is not None and case["status"] in {"confirmed", "pending", "quarantined"}
     ) or (verdict is not None and verdict["verdict"] in {"likely_scam", "suspicious"})
     if dangerous or case is None:
-        parts.append(_advice(lang, case.get("impersonates") if case else None))
-    return _shell(lang, path, _w("title", lang), join(parts))
+        parts.append(_advice(w, case.get("impersonates") if case else None))
+    return _shell(w, path, w.key("title"), join(parts))
 
 
-def not_found(lang: str, path: str) -> str:
-    return _shell(lang, path, _w("title", lang), tag("h1", _w("not_found", lang)))
+def not_found(lang: str, path: str, region: str | None = None) -> str:
+    w = _Words(lang, region)
+    return _shell(w, path, w.key("title"), tag("h1", w.key("not_found")))

@@ -1,0 +1,109 @@
+"""Simplified Chinese sentences in Traditional characters, for Taiwan and Hong Kong.
+
+Every sentence the server writes is kept once, in Simplified Chinese, beside its English. A
+reader in Taiwan or Hong Kong gets the same sentences converted by OpenCC's tables (shipped in
+the ``opencc-python-reimplemented`` wheel, nothing is fetched): Taiwan's standard with its
+words (软件 → 軟體, 信息 → 資訊) or Hong Kong's characters. The API converts verdicts in
+``server/api/traditional.py``; the verdict page converts its own words.
+
+Evidence is quoted as it was where changing its characters would misquote it: a verdict's
+``details`` are never touched, and where a sentence quotes an address from the evidence (a
+Chinese domain, a URL) that part of the sentence is left as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+#: OpenCC configuration per region: Taiwan's standard with phrases, Hong Kong's characters.
+CONFIGS = {"tw": "s2twp", "hk": "s2hk"}
+
+
+#: Regions whose tables are in memory (the first use reads them: ~0.4 s).
+LOADED: set[str] = set()
+
+
+@functools.cache
+def _converter(region: str) -> Any:
+    from opencc import OpenCC  # loaded on first use: ~0.4 s to read its dictionaries
+
+    converter = OpenCC(CONFIGS[region])
+    LOADED.add(region)
+    return converter
+
+
+@functools.lru_cache(maxsize=20_000)
+def to_traditional(text: str, region: str) -> str:
+    """``text`` in Traditional characters for ``region`` (``"tw"`` or ``"hk"``)."""
+    if text.isascii():
+        return text
+    return str(_converter(region).convert(text))
+
+
+def convert_verdicts(value: Any, region: str) -> Any:
+    """Convert, in place, the server's sentences in every verdict object inside ``value``."""
+    if isinstance(value, dict):
+        reasons = value.get("reasons")
+        if isinstance(reasons, list):
+            keep = _evidence(value)
+            if isinstance(value.get("summary"), str):
+                value["summary"] = _convert_keeping(value["summary"], region, keep)
+            for reason in reasons:
+                if isinstance(reason, dict) and isinstance(reason.get("message"), str):
+                    reason["message"] = _convert_keeping(reason["message"], region, keep)
+        for child in value.values():
+            if isinstance(child, dict | list):
+                convert_verdicts(child, region)
+    elif isinstance(value, list):
+        for child in value:
+            if isinstance(child, dict | list):
+                convert_verdicts(child, region)
+    return value
+
+
+#: An address: one token with a dot, slash or at sign (a domain, a URL, an e-mail address).
+_ADDRESS = re.compile(r"[^\s]*[./@][^\s]*")
+
+
+def _evidence(verdict: dict[str, Any]) -> tuple[str, ...]:
+    """The non-ASCII addresses in a verdict's evidence, longest first.
+
+    Sentences quote them (``中国银行-网上银行.com 在黑名单…``); converted with the sentence, a
+    domain would become another domain. Words are different: a matched phrase or a person's
+    name reads right in the reader's script, so those are converted with their sentence.
+    """
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if not value.isascii() and _ADDRESS.fullmatch(value):
+                found.add(value)
+        elif isinstance(value, dict):
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    for key, child in verdict.items():
+        if key == "summary":
+            continue
+        if key == "reasons" and isinstance(child, list):
+            for reason in child:
+                if isinstance(reason, dict):
+                    walk({k: v for k, v in reason.items() if k != "message"})
+        else:
+            walk(child)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _convert_keeping(text: str, region: str, keep: tuple[str, ...]) -> str:
+    """``text`` converted, except where it quotes one of ``keep`` verbatim."""
+    quoted = [k for k in keep if k in text]
+    if not quoted:
+        return to_traditional(text, region)
+    parts = re.split("(" + "|".join(map(re.escape, quoted)) + ")", text)
+    # re.split with one group: the quotes sit at the odd positions.
+    return "".join(p if i % 2 else to_traditional(p, region) for i, p in enumerate(parts))
