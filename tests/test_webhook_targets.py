@@ -27,6 +27,7 @@ from tests.test_reports import client_key, report
         "http://192.168.1.1/hook",
         "http://2130706433/hook",  # 127.0.0.1 as one number, which the C resolver accepts
         "http://[::ffff:127.0.0.1]/hook",
+        "http://[2002:7f00:1::]/hook",  # 6to4 for 127.0.0.1
     ],
 )
 def test_a_webhook_to_a_private_address_is_refused_with_its_code(

@@ -34,8 +34,12 @@ class PrivateTarget(ValueError):
 
 
 def is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        # 6to4 (2002::/16) carries an IPv4 address a relay delivers to: judge that one too.
+        elif address.sixtofour is not None and not is_public(address.sixtofour):
+            return False
     return not (
         address.is_private
         or address.is_loopback
