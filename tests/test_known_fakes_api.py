@@ -137,6 +137,13 @@ def test_a_hashes_only_check_matches_without_sending_the_media(
     assert verdict["verdict"] == "likely_scam"
     assert verdict["matches"][0]["id"] == fake_id and verdict["matches"][0]["distance"] == 0
     assert verdict["media"] == {"kind": "hashes", "hashes": {"pdq": 1}}
+    # The body's lang is the client's language too, Traditional included.
+    taiwan = bank_server.request(
+        "POST",
+        "/v1/check/media",
+        json_body={"hashes": {"pdq": [full["pdq"]]}, "lang": "zh-TW"},
+    ).json()
+    assert taiwan["summary"].startswith("很可能是詐騙")
 
 
 def test_bad_client_hashes_are_refused(bank_server: RunningServer) -> None:

@@ -20,6 +20,7 @@ from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.media_text import ocr_requested, read_media_text
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
+from server.api.traditional import CHINESE_SCRIPT
 from server.community.media_hashes import item_hashes
 from server.errors import (
     MediaTooLarge,
@@ -28,7 +29,7 @@ from server.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from server.i18n import negotiate
+from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
 from server.media.bank import HashFormatError, parse_hex
 from server.media.decode import DecodeLimits, decode_media
@@ -230,10 +231,10 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
             "Send the media as multipart/form-data in the field 'file', or its hashes as JSON"
             ' {"hashes": {...}}.'
         )
-    lang = negotiate(
-        body_lang if body_lang is not None else request.query.get("lang"),
-        request.headers.get("Accept-Language"),
-    )
+    wanted = body_lang if body_lang is not None else request.query.get("lang")
+    accept = request.headers.get("Accept-Language")
+    lang = negotiate(wanted, accept)
+    request[CHINESE_SCRIPT] = chinese_script(wanted, accept)  # a JSON body's lang counts too
     engine = request.app[ENGINE]
     # Text read from the picture first: the impersonation detector judges a face with it.
     media_text = await read_media_text(request.app, item, asked=ocr_asked)
