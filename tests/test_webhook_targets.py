@@ -28,6 +28,9 @@ from tests.test_reports import client_key, report
         "http://2130706433/hook",  # 127.0.0.1 as one number, which the C resolver accepts
         "http://[::ffff:127.0.0.1]/hook",
         "http://[2002:7f00:1::]/hook",  # 6to4 for 127.0.0.1
+        "http://①②⑦.0.0.1/hook",  # circled digits: the HTTP client connects to 127.0.0.1
+        "http://１６９.２５４.１６９.２５４/latest",  # full-width digits: cloud metadata
+        "http://[fec0::1]/hook",  # IPv6 site-local
     ],
 )
 def test_a_webhook_to_a_private_address_is_refused_with_its_code(

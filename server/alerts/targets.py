@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 #: Hosts the C resolver would read as an IPv4 address (``inet_aton``: hex, octal, short forms).
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
@@ -47,6 +47,7 @@ def is_public(address: IpAddress) -> bool:
         or address.is_multicast
         or address.is_reserved
         or address.is_unspecified
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
         or not address.is_global
     )
 
@@ -65,9 +66,12 @@ def _literal(host: str) -> IpAddress | None:
 
 
 def host_of(url: str) -> str:
+    """The host the HTTP client will connect to: yarl's IDNA/NFKC form, so circled or
+    full-width digits (``①②⑦.0.0.1``, ``１２７。0。0。1``) are judged as the ``127.0.0.1`` they
+    become, not as the text they were written as."""
     try:
-        host = urlsplit(url).hostname
-    except ValueError:
+        host = URL(url).raw_host
+    except (ValueError, TypeError, UnicodeError):
         host = None
     if not host:
         raise PrivateTarget("the URL has no host")
