@@ -278,3 +278,59 @@ def test_an_ip_over_its_failure_budget_is_turned_away_before_any_work(
         "POST", "/v1/federation/feedback", body=message, key=None, headers=headers
     )
     assert turned_away.status == 429 and turned_away.json()["code"] == "rate_limited"
+
+
+def test_a_dead_peers_full_queue_does_not_hold_up_a_live_peers_feedback(
+    tmp_path: Path, answering_peer: str
+) -> None:
+    path = tmp_path / "peer.db"
+    db = connect(path)
+    peers = {
+        "dead": f"{answering_peer}/s500/v1/federation/feed",
+        "live": f"{answering_peer}/s200/v1/federation/feed",
+    }
+    cases = {}
+    with db.atomic():
+        for n, (name, url) in enumerate(peers.items()):
+            value = f"{name}-queue.example"
+            change = {"op": "add", "kind": "link", "value": value, "case_id": 200 + n}
+            apply(db, name, url, "review", {"version": 1, "changes": [change]})
+            (cases[name],) = db.execute("SELECT id FROM cases WHERE key = ?", [value]).fetchone()
+        decide(db, int(cases["dead"]), "confirm", actor="test", note="scam")
+        # 150 messages for the dead peer, all older than the live peer's one.
+        for _ in range(149):
+            db.execute(
+                "INSERT INTO federation_feedback_out (peer, case_id, origin_case_id, verdict,"
+                " kind, value, created_at) SELECT peer, case_id, origin_case_id, verdict, kind,"
+                " value, created_at FROM federation_feedback_out WHERE peer = 'dead' LIMIT 1"
+            )
+        decide(db, int(cases["live"]), "confirm", actor="test", note="scam")
+    counts = dict(db.execute("SELECT peer, COUNT(*) FROM federation_feedback_out GROUP BY peer"))
+    assert counts == {"dead": 150, "live": 1}
+    db.close()
+
+    async def one_round() -> dict[str, int]:
+        database = Database(path)
+        try:
+            async with aiohttp.ClientSession(trust_env=False) as session:
+                return await send_feedback(database, session, Settings(feed_timeout_s=5), "t")
+        finally:
+            database.close()
+
+    _Peer.hits = []
+    assert asyncio.run(one_round()) == {
+        "feedback_sent": 1,
+        "feedback_failed": 1,
+        "feedback_gave_up": 0,
+    }
+    # The dead peer was tried once; the live one got its message in the same round.
+    assert sorted(_Peer.hits) == ["/s200/v1/federation/feedback", "/s500/v1/federation/feedback"]
+    db = connect(path)
+    waiting = db.execute(
+        "SELECT COUNT(*), SUM(attempts) FROM federation_feedback_out WHERE peer = 'dead'"
+        " AND sent_at IS NULL AND next_attempt_at > ?",
+        [feedback.queries.now_iso()],
+    ).fetchone()
+    assert waiting == (150, 1)  # all wait for the retry time; only the one tried counts it
+    assert feedback.pending(db) == []
+    db.close()

@@ -189,6 +189,27 @@ def mark(db: Database, row: dict[str, Any], error: str | None, *, permanent: boo
         )
 
 
+def back_off_peer(db: Database, row: dict[str, Any], error: str) -> None:
+    """After ``row`` failed for a reason that is not permanent, its peer's other due rows wait
+    as long as it does (one UPDATE): otherwise a dead peer's queue fills every round's page and
+    the rows of live peers behind it are never fetched. They were not tried: attempts stay."""
+    now = datetime.now(UTC)
+    attempts = int(row.get("attempts") or 0) + 1
+    due = now + timedelta(seconds=retry_delay_s(attempts))
+    db.execute(
+        "UPDATE federation_feedback_out SET last_error = ?, next_attempt_at = ?"
+        " WHERE peer = ? AND id != ? AND sent_at IS NULL AND gave_up_at IS NULL"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+        [
+            error[:300],
+            due.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            row["peer"],
+            row["id"],
+            now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ],
+    )
+
+
 # --- receiving -------------------------------------------------------------------------------
 
 

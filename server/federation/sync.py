@@ -29,6 +29,9 @@ log = logging.getLogger("fakewatch.federation")
 
 #: Pages of 5,000 changes one peer may send in one sync (the rest comes next time).
 MAX_PAGES = 20
+#: Feedback rows read at a time, and pages sent in one round (the rest waits for the next).
+FEEDBACK_PAGE = 100
+MAX_FEEDBACK_PAGES = 20
 
 
 def _peers(db: Any) -> list[dict[str, Any]]:
@@ -73,6 +76,12 @@ async def pull_peer(
     return totals
 
 
+def _mark(conn: Any, row: dict[str, Any], error: str | None, permanent: bool) -> None:
+    feedback.mark(conn, row, error, permanent=permanent)
+    if error is not None and not permanent:
+        feedback.back_off_peer(conn, row, error)
+
+
 async def send_feedback(
     db: Database, session: aiohttp.ClientSession, settings: Settings, instance: str
 ) -> dict[str, int]:
@@ -80,53 +89,56 @@ async def send_feedback(
     PERMANENT_STATUSES``, a peer without an endpoint) is given up on with an audit row; any
     other failure is retried with a growing delay, so dead rows never hold up the live ones."""
     sent = failed = gave_up = 0
-    rows = await db.read(feedback.pending)
     down: set[str] = set()  # one failure per peer and round: the rest waits for the next one
-    for row in rows:
-        if row["peer"] in down:
-            continue
-        url = feedback.feedback_url(row["url"])
-        error: str | None = None
-        permanent = False
-        if url is None:
-            error, permanent = "the peer is read from a file: no feedback endpoint", True
-        else:
-            body = await db.write(
-                lambda conn, r=row: feedback.envelope(conn, r, instance)  # type: ignore[misc]
+    # Every row of a page ends sent, given up or backed off (with all of its peer's due rows),
+    # so the next page holds other rows: a dead peer's queue never hides a live peer's.
+    for _ in range(MAX_FEEDBACK_PAGES):
+        rows = await db.read(lambda conn: feedback.pending(conn, FEEDBACK_PAGE))
+        for row in rows:
+            if row["peer"] in down:
+                continue
+            url = feedback.feedback_url(row["url"])
+            error: str | None = None
+            permanent = False
+            if url is None:
+                error, permanent = "the peer is read from a file: no feedback endpoint", True
+            else:
+                body = await db.write(
+                    lambda conn, r=row: feedback.envelope(conn, r, instance)  # type: ignore[misc]
+                )
+                try:
+                    async with session.post(
+                        url,
+                        data=body,
+                        headers={"Content-Type": "application/json"},
+                        timeout=aiohttp.ClientTimeout(total=settings.feed_timeout_s),
+                        allow_redirects=False,
+                    ) as response:
+                        if not 200 <= response.status < 300:
+                            error = f"HTTP {response.status}"
+                            permanent = response.status in feedback.PERMANENT_STATUSES
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    error = type(exc).__name__
+            await db.write(
+                lambda conn, r=row, e=error, p=permanent: _mark(conn, r, e, p)  # type: ignore[misc]
             )
-            try:
-                async with session.post(
-                    url,
-                    data=body,
-                    headers={"Content-Type": "application/json"},
-                    timeout=aiohttp.ClientTimeout(total=settings.feed_timeout_s),
-                    allow_redirects=False,
-                ) as response:
-                    if not 200 <= response.status < 300:
-                        error = f"HTTP {response.status}"
-                        permanent = response.status in feedback.PERMANENT_STATUSES
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                error = type(exc).__name__
-        await db.write(
-            lambda conn, r=row, e=error, p=permanent: feedback.mark(  # type: ignore[misc]
-                conn, r, e, permanent=p
-            )
-        )
-        if error is None:
-            sent += 1
-        elif permanent:
-            gave_up += 1
-            log.warning(
-                "federation feedback refused for good; not resent",
-                extra={"peer": row["peer"], "error": error},
-            )
-        else:
-            failed += 1
-            down.add(row["peer"])
-            log.warning(
-                "federation feedback not delivered; retried later",
-                extra={"peer": row["peer"], "error": error},
-            )
+            if error is None:
+                sent += 1
+            elif permanent:
+                gave_up += 1
+                log.warning(
+                    "federation feedback refused for good; not resent",
+                    extra={"peer": row["peer"], "error": error},
+                )
+            else:
+                failed += 1
+                down.add(row["peer"])
+                log.warning(
+                    "federation feedback not delivered; retried later",
+                    extra={"peer": row["peer"], "error": error},
+                )
+        if len(rows) < FEEDBACK_PAGE:
+            break
     return {"feedback_sent": sent, "feedback_failed": failed, "feedback_gave_up": gave_up}
 
 
