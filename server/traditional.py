@@ -64,7 +64,8 @@ def convert_verdicts(value: Any, region: str) -> Any:
 
 
 #: An address: one token with a dot, slash or at sign (a domain, a URL, an e-mail address).
-_ADDRESS = re.compile(r"[^\s]*[./@][^\s]*")
+_ADDRESS = re.compile(r"[./@]")
+_SPACE = re.compile(r"\s")
 
 
 def _evidence(verdict: dict[str, Any]) -> tuple[str, ...]:
@@ -78,7 +79,7 @@ def _evidence(verdict: dict[str, Any]) -> tuple[str, ...]:
 
     def walk(value: Any) -> None:
         if isinstance(value, str):
-            if not value.isascii() and _ADDRESS.fullmatch(value):
+            if not value.isascii() and not _SPACE.search(value) and _ADDRESS.search(value):
                 found.add(value)
         elif isinstance(value, dict):
             for child in value.values():

@@ -35,6 +35,13 @@ SHAPE = {"ok", "error", "code", "status", "request_id"}
         (
             "POST",
             "/v1/check/links",
+            {"body": b"[" * 20_000, "headers": {"Content-Type": "application/json"}},
+            400,
+            "invalid_json",
+        ),
+        (
+            "POST",
+            "/v1/check/links",
             {"body": b"urls=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
             415,
             "unsupported_media_type",

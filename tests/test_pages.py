@@ -67,7 +67,15 @@ def test_taiwan_and_hong_kong_readers_get_traditional_characters_and_their_own_h
     assert '<html lang="zh-TW">' in taiwan
     assert "165" in taiwan and "96110" not in taiwan and "已被舉報" in taiwan
 
-    _, hong_kong = page(community, f"/r/c{filed['case_id']}", **{"Accept-Language": "zh-HK"})
+    assert "?lang=en" in taiwan
+    _, english = page(community, f"/r/c{filed['case_id']}?lang=en", **{"Accept-Language": "zh-TW"})
+    assert '<html lang="en">' in english and "?lang=zh-TW" in english  # back to Traditional
+
+    response = community.request(
+        "GET", f"/r/c{filed['case_id']}", key=None, headers={"Accept-Language": "zh-HK"}
+    )
+    assert response.headers["Vary"] == "Accept-Language"  # shared caches keep each language
+    hong_kong = response.body.decode()
     assert '<html lang="zh-HK">' in hong_kong
     assert "18222" in hong_kong and "96110" not in hong_kong
 

@@ -35,6 +35,8 @@ async def json_object(
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidJson(f"The body is not valid JSON: {_short(exc)}.") from None
+    except RecursionError:
+        raise InvalidJson("The body nests arrays or objects too deeply.") from None
     if not isinstance(value, dict):
         raise ValidationFailed("The body must be a JSON object.")
     allowed_set = set(allowed)

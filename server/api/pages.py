@@ -45,6 +45,8 @@ CACHE_CONTROL = "public, max-age=60"
 def _html(text: str, status: int = 200) -> web.Response:
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = CACHE_CONTROL
+    # The same page comes in English, Simplified, and Taiwan's or Hong Kong's Traditional.
+    response.headers["Vary"] = "Accept-Language"
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
     )
@@ -57,8 +59,11 @@ async def verdict(request: web.Request) -> web.Response:
     query_params(request, ("lang",))
     lang = _lang(request)
     # zh-TW / zh-HK readers get the page in Traditional characters with their own hotlines.
-    region = chinese_script(request.query.get("lang"), request.headers.get("Accept-Language"))
-    shown_lang = {"tw": "zh-TW", "hk": "zh-HK"}.get(region or "", lang)
+    accept = request.headers.get("Accept-Language")
+    region = chinese_script(request.query.get("lang"), accept)
+    if lang == "en":  # an English page links back to the reader's own Chinese script
+        region = chinese_script(None, accept)
+    shown_lang = lang if lang == "en" else {"tw": "zh-TW", "hk": "zh-HK"}.get(region or "", lang)
     page_id = request.match_info["id"]
     path = f"/r/{page_id}"
     db = request.app[DB]

@@ -62,6 +62,7 @@ class _Words:
 
     def __init__(self, lang: str, region: str | None) -> None:
         self.lang = lang
+        self.asked = region  # kept on an English page: its link back to Chinese uses it
         self.region = region if lang == "zh" else None
 
     def __call__(self, text: str) -> str:
@@ -78,7 +79,8 @@ class _Words:
 
 
 def _shell(w: _Words, path: str, title: str, body: Markup) -> str:
-    other = "zh" if w.lang == "en" else "en"
+    # Back from English to Chinese keeps the reader's script (Traditional asked for by ?lang=).
+    other = "en" if w.lang == "zh" else {"tw": "zh-TW", "hk": "zh-HK"}.get(w.asked or "", "zh")
     nav = tag("nav", tag("a", w.key("other_lang"), href=f"{path}?lang={other}"))
     footer = tag("p", w.key("footer"), class_="muted")
     return render(PAGE, lang=w.html_lang, title=title, body=join([nav, body, footer]))
