@@ -433,6 +433,10 @@ async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     links = _links(message)
     draft = cast(dict[str, Any], context.user_data)
     media = _media(message)
+    if media is not None and media.size is not None and media.size > TELEGRAM_DOWNLOAD_LIMIT:
+        # Said now, not after four more questions: bots cannot fetch files this large.
+        await message.reply_text(t("too_big", user_lang(services(context), update)))
+        return WHAT
     if media is not None:
         draft["media"] = media
         draft["item"] = {"kind": "media"}
@@ -503,10 +507,16 @@ async def _ask_consent(context: ContextTypes.DEFAULT_TYPE, user_id: int, lang: s
 async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
+    # Take the draft before the first await: updates run concurrently, and a second tap on
+    # the same buttons must find nothing to send (one report, not two).
+    user_data = cast(dict[str, Any], context.user_data)
+    draft = dict(user_data)
+    user_data.clear()
     await query.answer()
+    if "item" not in draft:
+        return ConversationHandler.END
     svc = services(context)
     lang = user_lang(svc, update)
-    draft = cast(dict[str, Any], context.user_data)
     consent = {"share_with_authorities": query.data == "k:yes"}
     extra: dict[str, Any] = {"consent": consent}
     if draft.get("where"):
@@ -517,8 +527,7 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         consent["keep_media"] = bool(draft.get("keep_media"))
         case_id = await _report_media(context, media, query.from_user.id, category, extra)
     else:
-        case_id = await _report(svc, [draft.get("item", {})], query.from_user.id, category, extra)
-    draft.clear()
+        case_id = await _report(svc, [draft["item"]], query.from_user.id, category, extra)
     await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
     return ConversationHandler.END
 

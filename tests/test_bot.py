@@ -223,8 +223,13 @@ def test_report_conversation_and_the_report_button_reach_the_moderation_queue(
             fake.press(ANN, "c:celebrity", chat)
             consent = await fake.wait_for("sendMessage", lambda c: "authorities" in c.text)
             assert _buttons(consent.params) == ["k:yes", "k:no"]
+            mark = len(fake.calls)
             fake.press(ANN, "k:no", chat)
+            fake.press(ANN, "k:no", chat)  # an impatient double tap sends one report, not two
             done = await fake.wait_for("sendMessage", lambda c: "reached the moderators" in c.text)
+            await asyncio.sleep(1.5)
+            sent = [c for c in fake.calls[mark:] if "reached the moderators" in c.text]
+            assert len(sent) == 1, [c.text for c in sent]
             case_id = int(done.text.split("case ")[1].rstrip(")."))
             case = await asyncio.to_thread(server.request, "GET", f"/v1/cases/{case_id}")
             assert case.json()["category"] == "celebrity"

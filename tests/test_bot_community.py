@@ -138,6 +138,10 @@ def test_report_conversation_takes_a_photo_and_keeps_only_its_fingerprints_witho
             fake.add_file("ad", photo)
             fake.message(ANN, ANN, "/report")
             await fake.wait_for("sendMessage", lambda c: c.text.startswith("What do you want"))
+            huge = photo_message("huge", photo)
+            huge["photo"][-1]["file_size"] = 25_000_000  # type: ignore[index]  # over the 20 MB
+            fake.message(ANN, ANN, **huge)
+            await fake.wait_for("sendMessage", lambda c: "larger than 20 MB" in c.text)
             fake.message(ANN, ANN, **photo_message("ad", photo))
             await fake.wait_for("sendMessage", lambda c: c.text.startswith("Where did you see"))
             fake.message(ANN, ANN, "Douyin ad")
