@@ -139,7 +139,7 @@ def test_report_conversation_takes_a_photo_and_keeps_only_its_fingerprints_witho
             fake.message(ANN, ANN, "/report")
             await fake.wait_for("sendMessage", lambda c: c.text.startswith("What do you want"))
             huge = photo_message("huge", photo)
-            huge["photo"][-1]["file_size"] = 25_000_000  # type: ignore[index]  # over the 20 MB
+            huge["photo"][-1]["file_size"] = 25_000_000  # type: ignore[index]
             fake.message(ANN, ANN, **huge)
             await fake.wait_for("sendMessage", lambda c: "larger than 20 MB" in c.text)
             fake.message(ANN, ANN, **photo_message("ad", photo))
