@@ -7,6 +7,7 @@ over-budget IP away before doing any work."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import sqlite3
@@ -25,8 +26,13 @@ import pytest
 from server.community.items import CaseKey, Category, ItemKind
 from server.community.store import NewReport, decide, insert_reports, merge
 from server.federation import feedback
-from server.federation.feed import private_key, public_key_b64
-from server.federation.pull import apply
+from server.federation.feed import (
+    FeedSignatureError,
+    open_envelope,
+    private_key,
+    public_key_b64,
+)
+from server.federation.pull import apply, pin_key
 from server.federation.sync import send_feedback
 from server.settings import Settings
 from server.storage.database import Database, connect
@@ -334,3 +340,106 @@ def test_a_dead_peers_full_queue_does_not_hold_up_a_live_peers_feedback(
     assert waiting == (150, 1)  # all wait for the retry time; only the one tried counts it
     assert feedback.pending(db) == []
     db.close()
+
+
+class _BrokenFeed(BaseHTTPRequestHandler):
+    """A peer whose feed is an envelope with a number for a payload, and that takes feedback."""
+
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        body = b'{"payload":1,"signature":""}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        _BrokenFeed.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_peer_with_a_broken_feed_does_not_stop_the_others_or_the_feedback(
+    community_server: RunningServer, tmp_path: Path
+) -> None:
+    origin = community_server
+    _, filed = report(
+        origin, client_key(origin), kind="link", value="https://after-broken.example/"
+    )
+    origin.request("POST", f"/v1/cases/{filed['case_id']}/confirm", json_body={"note": "seen"})
+    origin_key = origin.request("GET", "/v1/federation/key", key=None).json()["public_key"]
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenFeed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        broken_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1/federation/feed"
+        peer_db = tmp_path / "peer.db"
+        db = connect(peer_db)
+        with db.atomic():
+            # "a-broken" sorts first, is pulled first, and has a decision of ours to hear.
+            change = {"op": "add", "kind": "link", "value": "broken-item.example", "case_id": 7}
+            apply(db, "a-broken", broken_url, "review", {"version": 1, "changes": [change]})
+            pin_key(db, "a-broken", origin_key)
+            (case_id,) = db.execute(
+                "SELECT id FROM cases WHERE key = 'broken-item.example'"
+            ).fetchone()
+            decide(db, int(case_id), "confirm", actor="test", note="scam")
+        db.close()
+        federation(
+            peer_db,
+            *("peers", "add", "b-origin", origin.url + "/v1/federation/feed"),
+            *("--key", origin_key, "--trust", "review"),
+        )
+        _BrokenFeed.hits = []
+        done = federation(peer_db, "sync")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "error" in done["a-broken"], done
+    assert "error" not in done["b-origin"], done
+    assert done["feedback"]["feedback_sent"] == 1, done
+    assert _BrokenFeed.hits == ["/v1/federation/feedback"]
+    db = connect(peer_db)
+    pulled = db.execute("SELECT status FROM cases WHERE key = 'after-broken.example'").fetchone()
+    db.close()
+    assert pulled == ("pending",)  # pulled and queued for our moderators (trust review)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"payload":1,"signature":""}',
+        b"[" * 20000,
+        b'{"payload":"\\ud800","signature":""}',
+    ],
+    ids=["payload-not-a-string", "nested-too-deep", "lone-surrogate"],
+)
+def test_a_malformed_feed_envelope_is_refused_as_such(raw: bytes, tmp_path: Path) -> None:
+    db = connect(tmp_path / "any.db")
+    key = public_key_b64(private_key(db))
+    db.close()
+    with pytest.raises(FeedSignatureError, match="not a FakeWatch federation feed"):
+        open_envelope(raw, key)
+
+
+def test_a_signed_page_with_a_bad_version_is_refused(tmp_path: Path) -> None:
+    db = connect(tmp_path / "any.db")
+    key = private_key(db)
+    db.close()
+    payload = json.dumps({"format": "fakewatch-federation/1", "version": "x", "changes": []})
+    raw = json.dumps(
+        {
+            "payload": payload,
+            "signature": base64.b64encode(key.sign(payload.encode())).decode(),
+            "key": public_key_b64(key),
+        }
+    ).encode()
+    with pytest.raises(FeedSignatureError, match="'version' is not an integer"):
+        open_envelope(raw, public_key_b64(key))

@@ -82,21 +82,31 @@ def envelope(db: Database, since: int, instance: str) -> dict[str, str]:
 
 
 def open_envelope(raw: bytes, pinned_key_b64: str) -> dict[str, Any]:
-    """Verify an envelope against the pinned public key and return its payload."""
+    """Verify an envelope against the pinned public key and return its payload;
+    ``FeedSignatureError`` for anything else (malformed, forged, nested too deep, a page whose
+    ``version`` is not a number), so one broken peer is reported, not a crash of the round."""
     try:
         outer = json.loads(raw)
         payload = outer["payload"]
+        if not isinstance(payload, str):
+            raise TypeError("payload must be a string")
         signature = base64.b64decode(outer["signature"], validate=True)
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(pinned_key_b64, validate=True))
-    except (ValueError, KeyError, TypeError) as exc:
+        public.verify(signature, payload.encode())
+    except InvalidSignature:
+        raise FeedSignatureError("the signature does not match the peer's pinned key") from None
+    # RecursionError: JSON nested deeper than the parser goes (b"[" * 20000).
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise FeedSignatureError(
             f"not a FakeWatch federation feed ({type(exc).__name__})"
         ) from None
     try:
-        public.verify(signature, payload.encode())
-    except InvalidSignature:
-        raise FeedSignatureError("the signature does not match the peer's pinned key") from None
-    data = json.loads(payload)
+        data = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        raise FeedSignatureError(f"the signed page is not JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FeedSignatureError(f"unknown feed format (expected {FORMAT})")
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FeedSignatureError("the signed page's 'version' is not an integer")
     return data

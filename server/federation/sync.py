@@ -157,6 +157,16 @@ async def sync_once(db: Database, settings: Settings) -> dict[str, Any]:
                 log.warning(
                     "federation pull failed", extra={"peer": peer["name"], "error": str(exc)}
                 )
+            except Exception as exc:
+                # Whatever else one peer's page breaks, the other peers and the feedback still
+                # go: a bug with one peer must not stop federation with all of them.
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                report[peer["name"]] = {"error": error}
+                log.warning(
+                    "federation pull failed unexpectedly",
+                    extra={"peer": peer["name"], "error": error},
+                    exc_info=True,
+                )
         report["feedback"] = await send_feedback(db, session, settings, instance)
     return report
 
