@@ -443,3 +443,59 @@ def test_a_signed_page_with_a_bad_version_is_refused(tmp_path: Path) -> None:
     ).encode()
     with pytest.raises(FeedSignatureError, match="'version' is not an integer"):
         open_envelope(raw, public_key_b64(key))
+
+
+def test_deeply_nested_feedback_is_refused_and_charged_to_the_ip(
+    community_server: RunningServer,
+) -> None:
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.79"}
+    nested = b"[" * 16_000  # under the size cap, deeper than the JSON parser goes
+    answers = [
+        community_server.request(
+            "POST", "/v1/federation/feedback", body=nested, key=None, headers=headers
+        )
+        for _ in range(21)  # FAKEWATCH_AUTH_FAILURES_PER_MINUTE is 20
+    ]
+    assert [a.status for a in answers[:20]] == [401] * 20
+    assert answers[0].json()["code"] == "federation_signature"
+    assert answers[20].status == 429 and answers[20].json()["code"] == "rate_limited"
+
+
+def test_feedback_from_a_peer_with_text_that_is_not_utf8_is_a_400(
+    community_server: RunningServer, tmp_path: Path
+) -> None:
+    sender = connect(tmp_path / "sender.db")
+    key = private_key(sender)
+    sender.close()
+    federation(
+        community_server.db,
+        *("peers", "add", "surrogate-peer", "http://127.0.0.1:9/v1/federation/feed"),
+        *("--key", public_key_b64(key), "--trust", "review"),
+    )
+    headers = {"Content-Type": "application/json", "X-Forwarded-For": "198.51.100.80"}
+    for field in ("id", "decided_at"):
+        message = {
+            "format": feedback.FORMAT,
+            "instance": "surrogate",
+            "id": "feedback-1",
+            "case_id": 1,
+            "kind": "link",
+            "value": "x.example",
+            "verdict": "confirm",
+            "decided_at": "2026-01-01T00:00:00Z",
+        }
+        message[field] = "\udc00"  # JSON's "\udc00": valid JSON, no UTF-8 for it
+        payload = json.dumps(message)  # ASCII, so the signature covers the escape as sent
+        body = json.dumps(
+            {
+                "payload": payload,
+                "signature": base64.b64encode(key.sign(payload.encode())).decode(),
+                "key": public_key_b64(key),
+            }
+        ).encode()
+        answer = community_server.request(
+            "POST", "/v1/federation/feedback", body=body, key=None, headers=headers
+        )
+        assert answer.status == 400, (field, answer.status, answer.body[:300])
+        assert answer.json()["code"] == "validation_failed"
+        assert f"'{field}'" in answer.json()["error"]

@@ -247,7 +247,8 @@ def open_signed(raw: bytes) -> tuple[str, dict[str, Any]]:
         if not all(isinstance(v, str) for v in (payload_text, key_b64, signature)):
             raise TypeError("payload, key and signature must be strings")
         payload = json.loads(payload_text)
-    except (ValueError, KeyError, TypeError) as exc:
+    # RecursionError: JSON nested deeper than the parser goes (16 KB of "[").
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise FeedSignatureError(
             f"not a FakeWatch feedback message ({type(exc).__name__})"
         ) from None
@@ -270,6 +271,10 @@ def fields(key_b64: str, payload: dict[str, Any]) -> Message:
         raise FeedbackInvalid(f"'verdict' must be one of {', '.join(VERDICTS)}")
     if not isinstance(case_id, int) or isinstance(case_id, bool):
         raise FeedbackInvalid("'case_id' must be an integer")
+    for name in ("id", "kind", "value", "decided_at"):
+        if not _utf8(payload.get(name)):
+            # A lone surrogate ("\udc00") parses as JSON but cannot be stored.
+            raise FeedbackInvalid(f"'{name}' must be text that can be written as UTF-8")
     decided_at = payload.get("decided_at")
     return Message(
         key=key_b64,
@@ -280,6 +285,16 @@ def fields(key_b64: str, payload: dict[str, Any]) -> Message:
         verdict=str(verdict),
         decided_at=decided_at if isinstance(decided_at, str) and len(decided_at) <= 40 else None,
     )
+
+
+def _utf8(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_signature(key_b64: str, payload_text: str, signature_b64: str) -> None:
