@@ -29,6 +29,7 @@ from server.errors import (
 from server.i18n import chinese_script, negotiate
 from server.keys import hash_key, key_prefix
 from server.web import moderator_page, verdict_page
+from server.web.script import lang_tag
 from server.web.sessions import COOKIE, SESSION_SECONDS, moderator_for_key_hash, page_moderator
 from server.web.urls import MAX_PAGE_ID, case_path, decode_link
 
@@ -130,10 +131,16 @@ _ACTIONS = ("confirm", "reject", "retire", "merge")
 
 def _lang(request: web.Request, given: str | None = None) -> str:
     """``lang`` (form or query, at most 35 characters), then Accept-Language."""
+    return _page_lang(request, given)[0]
+
+
+def _page_lang(request: web.Request, given: str | None = None) -> tuple[str, str | None]:
+    """The moderator page's language and Chinese script (``"tw"``/``"hk"`` or ``None``)."""
     wanted = given or request.query.get("lang")
     if wanted is not None and len(wanted) > MAX_LANG_LENGTH:
         raise ValidationFailed(f"'lang' is at most {MAX_LANG_LENGTH} characters.", field="lang")
-    return negotiate(wanted, request.headers.get("Accept-Language"))
+    accept = request.headers.get("Accept-Language")
+    return negotiate(wanted, accept), chinese_script(wanted, accept)
 
 
 #: Form fields the moderator pages accept, with their longest value.
@@ -179,11 +186,11 @@ def _see_other(location: str, status: int = 303) -> web.Response:
 @routes.get("/moderate")
 async def moderate_queue(request: web.Request) -> web.Response:
     params = query_params(request, ("status", "lang"))
-    lang = _lang(request)
+    lang, region = _page_lang(request)
     community = request.app[COMMUNITY]
     signed_in = await page_moderator(request, community.sessions)
     if signed_in is None:
-        return _private_html(moderator_page.login(lang))
+        return _private_html(moderator_page.login(lang, region=region))
     _, csrf = signed_in
     status = params.get("status", "pending")
     if status not in store.QUEUE_STATUSES:
@@ -192,7 +199,9 @@ async def moderate_queue(request: web.Request) -> web.Response:
         lambda db: (store.case_rows(db, status, QUEUE_PAGE_SIZE, 0), store.case_counts(db))
     )
     verdicts = await _link_verdicts(request, cases, lang)
-    return _private_html(moderator_page.queue(lang, status, cases, counts, verdicts, csrf))
+    return _private_html(
+        moderator_page.queue(lang, status, cases, counts, verdicts, csrf, region=region)
+    )
 
 
 async def _link_verdicts(
@@ -212,7 +221,7 @@ async def _link_verdicts(
 @routes.post("/moderate/login")
 async def moderate_login(request: web.Request) -> web.Response:
     form = await _form(request, ("key", "lang"))
-    lang = _lang(request, form.get("lang"))
+    lang, region = _page_lang(request, form.get("lang"))
     key = form.get("key", "").strip()
     principal = None
     if key and len(key) <= 200:
@@ -221,9 +230,9 @@ async def moderate_login(request: web.Request) -> web.Response:
         wait = request.app[AUTH].failures.take("fail:" + client_ip(request, request.app[SETTINGS]))
         if wait:
             raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
-        return _private_html(moderator_page.login(lang, failed=True), 401)
+        return _private_html(moderator_page.login(lang, failed=True, region=region), 401)
     token = await request.app[COMMUNITY].sessions.open(key)
-    response = _see_other(f"/moderate?lang={lang}")
+    response = _see_other(f"/moderate?lang={lang_tag(lang, region)}")
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="Strict", path="/moderate", max_age=SESSION_SECONDS
     )
@@ -247,10 +256,10 @@ async def moderate_logout(request: web.Request) -> web.Response:
 @routes.get("/moderate/cases/{id}")
 async def moderate_case(request: web.Request) -> web.Response:
     query_params(request, ("lang",))
-    lang = _lang(request)
+    lang, region = _page_lang(request)
     signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
     if signed_in is None:
-        return _private_html(moderator_page.login(lang), 401)
+        return _private_html(moderator_page.login(lang, region=region), 401)
     case_id = case_id_of(request)
 
     def read(db: SqliteDb) -> tuple[Any, Any, Any, Any]:
@@ -266,7 +275,9 @@ async def moderate_case(request: web.Request) -> web.Response:
         raise NotFound(f"No case with id {case_id}.")
     verdict = await _link_verdict(request, case, lang)
     return _private_html(
-        moderator_page.detail(lang, case, reports, audit, verdict, signed_in[1], case_appeals)
+        moderator_page.detail(
+            lang, case, reports, audit, verdict, signed_in[1], case_appeals, region=region
+        )
     )
 
 
@@ -293,8 +304,8 @@ async def moderate_action(request: web.Request) -> web.Response:
     await act(
         request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
     )
-    lang = _lang(request, form.get("lang"))
-    return _see_other(f"/moderate/cases/{case_id}?lang={lang}")
+    lang, region = _page_lang(request, form.get("lang"))
+    return _see_other(f"/moderate/cases/{case_id}?lang={lang_tag(lang, region)}")
 
 
 def _check_action_form(form: Mapping[str, str]) -> None:

@@ -1,15 +1,20 @@
-"""The moderator pages: the queue, one case, the login form (zh/en). Every value is escaped
-(``server/web/html.py``); reporter ids are never shown, what reporters wrote is (escaped)."""
+"""The moderator pages: the queue, one case, the login form, in English or Chinese
+(Simplified, or Taiwan's or Hong Kong's Traditional for moderators who ask for zh-TW/zh-HK).
+Every value is escaped (``server/web/html.py``); reporter ids are never shown, what reporters
+wrote is (escaped, in the script they wrote it in)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server.community.words import CATEGORY_NAMES, KIND_NAMES
 from server.i18n import VERDICT_NAMES
+from server.traditional import convert_verdicts
 from server.web.html import PAGE, Markup, join, render, tag
+from server.web.script import PageWords
 from server.web.verdict_page import STATUS_NAMES
 
 WORDS: Mapping[str, Mapping[str, str]] = {
@@ -50,48 +55,50 @@ WORDS: Mapping[str, Mapping[str, str]] = {
 QUEUE_TABS = ("pending", "quarantined", "confirmed", "rejected", "retired")
 
 
-def _w(key: str, lang: str) -> str:
-    return WORDS[key][lang]
+def _category(w: PageWords, category: str) -> str:
+    return w.name(CATEGORY_NAMES, category if category in CATEGORY_NAMES else "other")
 
 
-def _shell(lang: str, other_path: str, body: Markup) -> str:
-    other = "zh" if lang == "en" else "en"
-    nav = tag("nav", tag("a", _w("other_lang", lang), href=f"{other_path}lang={other}"))
+def _shell(w: PageWords, other_path: str, body: Markup) -> str:
+    nav = tag("nav", tag("a", w.key("other_lang"), href=f"{other_path}lang={w.other_tag}"))
     return render(
         PAGE,
-        lang="zh-CN" if lang == "zh" else "en",
-        title=_w("title", lang),
-        body=join([nav, tag("h1", _w("title", lang)), body]),
+        lang=w.html_lang,
+        title=w.key("title"),
+        body=join([nav, tag("h1", w.key("title")), body]),
     )
 
 
-def login(lang: str, failed: bool = False) -> str:
+def login(lang: str, failed: bool = False, region: str | None = None) -> str:
+    """The sign-in form; ``region`` (``"tw"``/``"hk"``) writes a Chinese page in Traditional."""
+    w = PageWords(WORDS, lang, region)
     parts: list[str] = []
     if failed:
-        parts.append(tag("p", _w("bad_key", lang), class_="advice", role="alert"))
+        parts.append(tag("p", w.key("bad_key"), class_="advice", role="alert"))
     form = tag(
         "form",
         join(
             [
-                tag("label", _w("login", lang), for_="key"),
+                tag("label", w.key("login"), for_="key"),
                 " ",
                 Markup('<input id="key" name="key" type="password" autocomplete="off" required>'),
-                tag("input", type="hidden", name="lang", value=lang),
+                tag("input", type="hidden", name="lang", value=w.tag),
                 " ",
-                tag("button", _w("sign_in", lang), type="submit", id="sign-in"),
+                tag("button", w.key("sign_in"), type="submit", id="sign-in"),
             ]
         ),
         method="post",
         action="/moderate/login",
     )
     parts.append(form)
-    return _shell(lang, "/moderate?", join(parts))
+    return _shell(w, "/moderate?", join(parts))
 
 
-def _verdict_cell(verdict: Mapping[str, Any] | None, lang: str) -> Markup:
+def _verdict_cell(verdict: Mapping[str, Any] | None, w: PageWords) -> Markup:
     if verdict is None:
         return Markup("—")
-    return tag("span", VERDICT_NAMES[verdict["verdict"]][lang], class_=f"v-{verdict['verdict']}")
+    name = w.name(VERDICT_NAMES, verdict["verdict"])
+    return tag("span", name, class_=f"v-{verdict['verdict']}")
 
 
 def queue(
@@ -101,12 +108,14 @@ def queue(
     counts: Mapping[str, int],
     verdicts: Mapping[int, Mapping[str, Any]],
     csrf: str,
+    region: str | None = None,
 ) -> str:
+    w = PageWords(WORDS, lang, region)
     tabs = join(
         tag(
             "a",
-            f"{STATUS_NAMES[s][lang]} ({counts.get(s, 0)})",
-            href=f"/moderate?status={s}&lang={lang}",
+            f"{w.name(STATUS_NAMES, s)} ({counts.get(s, 0)})",
+            href=f"/moderate?status={s}&lang={w.tag}",
             class_="tab" + (" current" if s == status else ""),
         )
         for s in QUEUE_TABS
@@ -114,13 +123,13 @@ def queue(
     head = tag(
         "tr",
         join(
-            tag("th", _w(k, lang))
+            tag("th", w.key(k))
             for k in ("case", "item", "category", "reporters", "reach", "auto", "last")
         ),
     )
     rows = []
     for case in cases:
-        category = CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang]
+        category = _category(w, case["category"])
         rows.append(
             tag(
                 "tr",
@@ -131,14 +140,14 @@ def queue(
                             tag(
                                 "a",
                                 f"#{case['id']}",
-                                href=f"/moderate/cases/{case['id']}?lang={lang}",
+                                href=f"/moderate/cases/{case['id']}?lang={w.tag}",
                             ),
                         ),
                         tag(
                             "td",
                             join(
                                 [
-                                    KIND_NAMES[case["kind"]][lang],
+                                    w.name(KIND_NAMES, case["kind"]),
                                     ": ",
                                     tag("span", case["display"], class_="item"),
                                 ]
@@ -147,7 +156,7 @@ def queue(
                         tag("td", category + (" ⚡" if case["urgency"] else "")),
                         tag("td", case["reporters"]),
                         tag("td", f"{case['reach']:.1f}"),
-                        tag("td", _verdict_cell(verdicts.get(case["id"]), lang)),
+                        tag("td", _verdict_cell(verdicts.get(case["id"]), w)),
                         tag("td", case["last_at"]),
                     ]
                 ),
@@ -158,19 +167,19 @@ def queue(
     table = (
         tag("table", join([head, *rows]), id="queue")
         if rows
-        else tag("p", _w("none", lang), id="queue")
+        else tag("p", w.key("none"), id="queue")
     )
     logout = tag(
         "form",
-        join([_csrf(csrf), tag("button", _w("sign_out", lang), type="submit")]),
+        join([_csrf(csrf), tag("button", w.key("sign_out"), type="submit")]),
         method="post",
         action="/moderate/logout",
         class_="inline",
     )
     return _shell(
-        lang,
+        w,
         f"/moderate?status={status}&",
-        join([tag("nav", tabs, class_="tabs"), logout, tag("h2", _w("queue", lang)), table]),
+        join([tag("nav", tabs, class_="tabs"), logout, tag("h2", w.key("queue")), table]),
     )
 
 
@@ -179,9 +188,9 @@ def _csrf(token: str) -> Markup:
 
 
 def _action_form(
-    case_id: int, action: str, label: str, csrf: str, lang: str, extra: str = ""
+    case_id: int, action: str, label: str, csrf: str, w: PageWords, extra: str = ""
 ) -> Markup:
-    fields: list[str] = [_csrf(csrf), tag("input", type="hidden", name="lang", value=lang)]
+    fields: list[str] = [_csrf(csrf), tag("input", type="hidden", name="lang", value=w.tag)]
     if action == "merge":
         fields.append(
             Markup('<input name="into" type="number" min="1" required placeholder="#" size="6">')
@@ -194,7 +203,7 @@ def _action_form(
             type="text",
             name="note",
             maxlength="1000",
-            placeholder=_w("note", "en" if lang == "en" else "zh"),
+            placeholder=w.key("note"),
         )
     )
     fields.append(tag("button", label, type="submit", id=f"do-{action}{extra}"))
@@ -215,46 +224,53 @@ def detail(
     verdict: Mapping[str, Any] | None,
     csrf: str,
     appeals: Sequence[Mapping[str, Any]] = (),
+    region: str | None = None,
 ) -> str:
+    """One case: facts, the automatic verdict, actions, appeals, what reporters said, audit.
+
+    What reporters and moderators wrote is shown as written, never converted between scripts."""
+    w = PageWords(WORDS, lang, region)
     case_id = int(case["id"])
     status = case["status"]
-    category = CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang]
+    category = _category(w, case["category"])
     facts = tag(
         "table",
         join(
             tag("tr", join([tag("th", k), tag("td", v)]))
             for k, v in (
                 (
-                    _w("item", lang),
+                    w.key("item"),
                     join(
                         [
-                            KIND_NAMES[case["kind"]][lang],
+                            w.name(KIND_NAMES, case["kind"]),
                             ": ",
                             tag("span", case["display"], class_="item"),
                         ]
                     ),
                 ),
-                (_w("category", lang), category),
-                (_w("impersonates", lang), case.get("impersonates") or "—"),
-                (_w("reporters", lang), case["reporters"]),
-                (_w("reach", lang), f"{case['reach']:.1f}"),
-                (_w("last", lang), case["last_at"]),
+                (w.key("category"), category),
+                (w.key("impersonates"), case.get("impersonates") or "—"),
+                (w.key("reporters"), case["reporters"]),
+                (w.key("reach"), f"{case['reach']:.1f}"),
+                (w.key("last"), case["last_at"]),
             )
         ),
     )
     parts: list[str] = [
-        tag("p", tag("a", "← " + _w("queue", lang), href=f"/moderate?lang={lang}")),
-        tag("h2", f"{_w('case', lang)} #{case_id}"),
-        tag("div", STATUS_NAMES[status][lang], class_=f"verdict {status}", id="status"),
+        tag("p", tag("a", "← " + w.key("queue"), href=f"/moderate?lang={w.tag}")),
+        tag("h2", f"{w.key('case')} #{case_id}"),
+        tag("div", w.name(STATUS_NAMES, status), class_=f"verdict {status}", id="status"),
         facts,
-        tag("p", tag("a", _w("public_page", lang), href=f"/r/c{case_id}?lang={lang}")),
-        tag("h2", _w("auto", lang)),
+        tag("p", tag("a", w.key("public_page"), href=f"/r/c{case_id}?lang={w.tag}")),
+        tag("h2", w.key("auto")),
     ]
     if verdict is not None:
+        if w.region:  # the server's sentences; quoted addresses stay as they were
+            verdict = convert_verdicts(copy.deepcopy(dict(verdict)), w.region)
         parts.append(
             tag(
                 "div",
-                VERDICT_NAMES[verdict["verdict"]][lang],
+                w.name(VERDICT_NAMES, verdict["verdict"]),
                 class_=f"verdict {verdict['verdict']}",
             )
         )
@@ -263,20 +279,20 @@ def detail(
         parts.append(tag("p", "—"))
     actions: list[str] = []
     if status in {"pending", "quarantined", "rejected"}:
-        actions.append(_action_form(case_id, "confirm", _w("confirm", lang), csrf, lang))
+        actions.append(_action_form(case_id, "confirm", w.key("confirm"), csrf, w))
     if status in {"pending", "quarantined", "confirmed"}:
-        actions.append(_action_form(case_id, "reject", _w("reject", lang), csrf, lang))
+        actions.append(_action_form(case_id, "reject", w.key("reject"), csrf, w))
         if case["kind"] == "link":
             actions.append(
-                _action_form(case_id, "reject", _w("reject_allow", lang), csrf, lang, "-allow")
+                _action_form(case_id, "reject", w.key("reject_allow"), csrf, w, "-allow")
             )
     if status == "confirmed":
-        actions.append(_action_form(case_id, "retire", _w("retire", lang), csrf, lang))
+        actions.append(_action_form(case_id, "retire", w.key("retire"), csrf, w))
     if status in {"pending", "quarantined"}:
-        actions.append(_action_form(case_id, "merge", _w("merge", lang), csrf, lang))
+        actions.append(_action_form(case_id, "merge", w.key("merge"), csrf, w))
     parts.append(tag("div", join(actions), id="actions"))
     if appeals:
-        parts.append(tag("h2", _w("appeals", lang)))
+        parts.append(tag("h2", w.key("appeals")))
         parts.append(
             tag(
                 "table",
@@ -289,7 +305,7 @@ def detail(
                                 tag("td", a["role"]),
                                 tag("td", a["reason"], class_="description"),
                                 tag("td", a["status"]),
-                                tag("td", _w("due", lang).format(due=a["due_at"][:10])),
+                                tag("td", w.key("due").format(due=a["due_at"][:10])),
                             ]
                         ),
                     )
@@ -298,7 +314,7 @@ def detail(
                 id="appeals",
             )
         )
-    parts.append(tag("h2", _w("evidence", lang)))
+    parts.append(tag("h2", w.key("evidence")))
     rows = []
     for r in reports:
         seen = " · ".join(x for x in (r.get("platform"), r.get("seen_url")) if x)
@@ -308,7 +324,7 @@ def detail(
                 join(
                     [
                         tag("td", r["created_at"]),
-                        tag("td", CATEGORY_NAMES.get(r["category"], CATEGORY_NAMES["other"])[lang]),
+                        tag("td", _category(w, r["category"])),
                         tag("td", seen or "—"),
                         tag("td", r.get("description") or "—", class_="description"),
                         tag("td", f"{r['weight']:.2f}"),
@@ -316,8 +332,8 @@ def detail(
                 ),
             )
         )
-    parts.append(tag("table", join(rows), id="evidence") if rows else tag("p", _w("none", lang)))
-    parts.append(tag("h2", _w("audit", lang)))
+    parts.append(tag("table", join(rows), id="evidence") if rows else tag("p", w.key("none")))
+    parts.append(tag("h2", w.key("audit")))
     audit_rows = [
         tag(
             "tr",
@@ -333,6 +349,6 @@ def detail(
         for a in audit
     ]
     parts.append(
-        tag("table", join(audit_rows), id="audit") if audit_rows else tag("p", _w("none", lang))
+        tag("table", join(audit_rows), id="audit") if audit_rows else tag("p", w.key("none"))
     )
-    return _shell(lang, f"/moderate/cases/{case_id}?", join(parts))
+    return _shell(w, f"/moderate/cases/{case_id}?", join(parts))

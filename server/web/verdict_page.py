@@ -21,8 +21,9 @@ from server.community.words import (
     public_item,
 )
 from server.i18n import VERDICT_NAMES
-from server.traditional import convert_verdicts, to_traditional
+from server.traditional import convert_verdicts
 from server.web.html import PAGE, Markup, join, render, tag
+from server.web.script import PageWords
 
 WORDS: Mapping[str, Mapping[str, str]] = {
     "title": {"en": "FakeWatch verdict", "zh": "FakeWatch 风险结论"},
@@ -56,32 +57,9 @@ STATUS_NAMES: Mapping[str, Mapping[str, str]] = {
 }
 
 
-class _Words:
-    """The page's own words in ``lang``; in Traditional characters when ``region`` is set
-    (``"tw"``, ``"hk"``: the reader asked for ``zh-TW``/``zh-HK``)."""
-
-    def __init__(self, lang: str, region: str | None) -> None:
-        self.lang = lang
-        self.asked = region  # kept on an English page: its link back to Chinese uses it
-        self.region = region if lang == "zh" else None
-
-    def __call__(self, text: str) -> str:
-        return to_traditional(text, self.region) if self.region else text
-
-    def key(self, key: str) -> str:
-        return self(WORDS[key][self.lang])
-
-    @property
-    def html_lang(self) -> str:
-        if self.lang != "zh":
-            return "en"
-        return {"tw": "zh-TW", "hk": "zh-HK"}.get(self.region or "", "zh-CN")
-
-
-def _shell(w: _Words, path: str, title: str, body: Markup) -> str:
+def _shell(w: PageWords, path: str, title: str, body: Markup) -> str:
     # Back from English to Chinese keeps the reader's script (Traditional asked for by ?lang=).
-    other = "en" if w.lang == "zh" else {"tw": "zh-TW", "hk": "zh-HK"}.get(w.asked or "", "zh")
-    nav = tag("nav", tag("a", w.key("other_lang"), href=f"{path}?lang={other}"))
+    nav = tag("nav", tag("a", w.key("other_lang"), href=f"{path}?lang={w.other_tag}"))
     footer = tag("p", w.key("footer"), class_="muted")
     return render(PAGE, lang=w.html_lang, title=title, body=join([nav, body, footer]))
 
@@ -91,7 +69,7 @@ def _reasons(verdict: Mapping[str, Any]) -> Markup:
     return tag("ul", join(items)) if items else Markup("")
 
 
-def _advice(w: _Words, impersonates: str | None) -> Markup:
+def _advice(w: PageWords, impersonates: str | None) -> Markup:
     parts: list[str] = []
     if impersonates:  # the name as reported, unconverted: it is evidence
         parts.append(tag("p", w(IMPERSONATES[w.lang]).format(who=impersonates)))
@@ -101,7 +79,7 @@ def _advice(w: _Words, impersonates: str | None) -> Markup:
 
 
 def case_section(case: Mapping[str, Any], lang: str, region: str | None = None) -> Markup:
-    w = _Words(lang, region)
+    w = PageWords(WORDS, lang, region)
     status = case["status"]
     category = w(CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang])
     kind = w(KIND_NAMES[case["kind"]][lang])
@@ -134,7 +112,7 @@ def page(
 
     ``region`` (``"tw"``/``"hk"``) writes a Chinese page in Traditional characters with that
     region's hotlines; the item and quoted addresses stay as they were reported."""
-    w = _Words(lang, region)
+    w = PageWords(WORDS, lang, region)
     parts: list[str] = [tag("h1", w.key("title"))]
     if item:
         parts.append(tag("p", item, class_="item"))
@@ -162,5 +140,5 @@ def page(
 
 
 def not_found(lang: str, path: str, region: str | None = None) -> str:
-    w = _Words(lang, region)
+    w = PageWords(WORDS, lang, region)
     return _shell(w, path, w.key("title"), tag("h1", w.key("not_found")))
