@@ -34,12 +34,34 @@ def _converter(region: str) -> Any:
     return converter
 
 
+#: Words OpenCC's Taiwan phrase table gets wrong in our sentences, with the right Taiwan word:
+#: 审核 is a moderator's review (審核), not an audit (稽核); 对象 is a target or a person
+#: (對象), not a programming object (物件); 图像 is 影像, not the misprint 影象.
+OVERRIDES: dict[str, dict[str, str]] = {
+    "tw": {"审核": "審核", "对象": "對象", "图像": "影像"},
+    "hk": {},
+}
+_OVERRIDE_SPLIT = {
+    region: re.compile("(" + "|".join(map(re.escape, words)) + ")")
+    for region, words in OVERRIDES.items()
+    if words
+}
+
+
 @functools.lru_cache(maxsize=20_000)
 def to_traditional(text: str, region: str) -> str:
     """``text`` in Traditional characters for ``region`` (``"tw"`` or ``"hk"``)."""
     if text.isascii():
         return text
-    return str(_converter(region).convert(text))
+    split = _OVERRIDE_SPLIT.get(region)
+    if split is None or not split.search(text):
+        return str(_converter(region).convert(text))
+    # re.split with one group: the overridden words sit at the odd positions.
+    parts = split.split(text)
+    words = OVERRIDES[region]
+    return "".join(
+        words[p] if i % 2 else str(_converter(region).convert(p)) for i, p in enumerate(parts)
+    )
 
 
 def convert_verdicts(value: Any, region: str) -> Any:

@@ -36,8 +36,14 @@ def test_a_case_page_asked_for_in_zh_tw_is_written_in_taiwan_traditional(
     assert page.status == 200
     html = page.body.decode()
     assert '<html lang="zh-TW">' in html
-    # Taiwan's words (OpenCC s2twp: 审核 → 稽核, 队列 → 佇列), not only its characters.
-    assert "FakeWatch 稽核" in html and "舉報內容" in html and "操作記錄" in html
+    # Taiwan's words (队列 → 佇列), not only its characters; 审核 stays 審核 (not 稽核, an audit).
+    assert (
+        "FakeWatch 審核" in html
+        and "佇列" in html
+        and "稽核" not in html
+        and "舉報內容" in html
+        and "操作記錄" in html
+    )
     assert "审核" not in html and "举报内容" not in html
     assert REPORTED_WORDS in html  # the reporter's own words, unconverted
     # Every form and link keeps the script, and the switch leads to English and back.

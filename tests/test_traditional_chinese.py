@@ -126,3 +126,15 @@ def test_a_chinese_domain_quoted_in_a_sentence_keeps_its_characters(
     blocked = next(r for r in verdict["reasons"] if r["code"] == "lists.blocked_domain")
     assert domain in blocked["message"] and "黑名單" in blocked["message"]
     assert domain in verdict["summary"] and "詐騙" in verdict["summary"]
+
+
+def test_taiwan_reads_its_own_word_where_the_phrase_table_picks_the_wrong_sense() -> None:
+    from server.traditional import to_traditional
+
+    # A moderator's review, a person impersonated, a picture: not an audit, an object, a misprint.
+    assert to_traditional("已被举报，审核中", "tw") == "已被舉報，審核中"
+    assert to_traditional("冒充对象：{who}。", "tw") == "冒充對象：{who}。"
+    assert to_traditional("AI图像生成工具", "tw") == "AI影像生成工具"
+    # Taiwan's other words still come from the table, and Hong Kong keeps its own.
+    assert to_traditional("审核员密钥", "tw") == "審核員金鑰"
+    assert to_traditional("审核员密钥", "hk") == "審核員密鑰"
