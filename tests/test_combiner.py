@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.scoring.combiner import SUSPICIOUS_AT, Verdict, combine
+from server.scoring.combiner import CLEAN, SUSPICIOUS_AT, Verdict, combine
 from server.scoring.evidence import Evidence, Role
 
 
@@ -14,6 +14,14 @@ def test_no_evidence_means_no_known_signals_never_safe() -> None:
     outcome = combine([])
     assert outcome.verdict is Verdict.NO_KNOWN_SIGNALS
     assert outcome.score == 0.0
+
+
+def test_every_clean_outcome_is_one_shared_object_with_nothing_failed() -> None:
+    # Renderers cache by outcome: a clean link must never share an object with a partial one.
+    assert combine([]) is combine(()) is CLEAN
+    assert (CLEAN.reasons, CLEAN.partial, CLEAN.failed) == ((), False, ())
+    assert combine([], failed=["lookalike"]) is not CLEAN
+    assert combine([], failed=["lookalike"]).partial
 
 
 def test_nothing_judged_is_unknown() -> None:

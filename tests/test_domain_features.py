@@ -3,6 +3,9 @@ readable tokens) give every domain the same slots."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from server.links.domain_features import MAX_LABEL, SHORT_LABEL, SMALL_BATCH, DomainFeaturizer, slot
@@ -71,3 +74,18 @@ def test_each_row_lists_a_slot_once_and_pads_with_zero_weight() -> None:
         assert len(set(kept.tolist())) == len(kept)
         assert set(weight.tolist()) <= {0.0, 1.0}
         assert not row[weight == 0].any()
+
+
+def test_the_bundled_vocabulary_finds_the_same_words_in_a_batch_as_token_by_token() -> None:
+    # The model's own vocabulary (hundreds of brand and lure words, overlapping ones such as
+    # "wallet"/"walletconnect"), over labels that glue, repeat and cut those words.
+    meta = json.loads((Path(__file__).parents[1] / "models/scam_domain/metadata.json").read_text())
+    featurizer = DomainFeaturizer(meta["features"]["brands"], meta["features"]["lures"])
+    words = sorted(featurizer.brands + featurizer.lures, key=len)[-40:]
+    labels = [f"{a}{b}" for a, b in zip(words, reversed(words), strict=True)]
+    labels += [f"x-{w}-{w[:-1]}{w[1:]}" for w in words] + [f"{w}{w}" for w in words[:10]]
+    labels += [f"{w[:2]}-{w[2:]}-claim" for w in words[:10]] + ["walletconnectsupport"]
+    batch = [(label, "com", False) for label in labels]
+    indices, values = featurizer.batch_slots(*zip(*batch, strict=True))
+    for label, got in zip(labels, _rows(indices, values), strict=True):
+        assert got == {slot(t) for t in featurizer.tokens(label, "com", False)}, label

@@ -11,7 +11,7 @@ from server.api.traditional import CHINESE_SCRIPT
 from server.errors import InvalidUrlError, ValidationFailed
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
-from server.web.urls import link_verdict_url
+from server.web.urls import absolute, link_path
 
 routes = web.RouteTableDef()
 
@@ -51,7 +51,7 @@ async def check_link(request: web.Request) -> web.Response:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
     [item] = engine.link_json(results, lang, state)
-    return _json(_with_verdict_url(request, item))
+    return _json(_with_verdict_url(absolute(request, ""), item))
 
 
 @routes.post("/v1/check/links")
@@ -80,16 +80,19 @@ async def check_links(request: web.Request) -> web.Response:
     state = engine.lists_version
     results = await engine.check_links(urls, request.app[CPU], state)
     request.app[METRICS].observe_links(results)
-    items = [_with_verdict_url(request, item) for item in engine.link_json(results, lang, state)]
+    base = absolute(request, "")
+    items = [_with_verdict_url(base, item) for item in engine.link_json(results, lang, state)]
     return _json(b'{"results":[' + b",".join(items) + b"]}")
 
 
-def _with_verdict_url(request: web.Request, item: tuple[bytes, str | None]) -> bytes:
-    """The rendered verdict plus its page: from the normalised URL, so credentials a person
-    pasted (user:pass@) never reach a shared link."""
+def _with_verdict_url(base: str, item: tuple[bytes, str | None]) -> bytes:
+    """The rendered verdict plus its page (``base`` is the server's origin, worked out once
+    per request): from the normalised URL, so credentials a person pasted (user:pass@) never
+    reach a shared link."""
     body, normalized = item
-    verdict_url = link_verdict_url(request, normalized) if normalized else None
-    return body[:-1] + b',"verdict_url":' + orjson.dumps(verdict_url) + b"}"
+    if not normalized:
+        return body[:-1] + b',"verdict_url":null}'
+    return body[:-1] + b',"verdict_url":' + orjson.dumps(base + link_path(normalized)) + b"}"
 
 
 def _json(body: bytes) -> web.Response:

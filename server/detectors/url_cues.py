@@ -362,6 +362,8 @@ def _lure_weight(count: int) -> float:
 
 
 _VOWELS = frozenset("aeiouy")
+#: Six consonants in a row (``y`` counts as a vowel here, as in ``_VOWELS``).
+_CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{6}")
 
 
 def looks_random(label: str) -> bool:
@@ -369,17 +371,16 @@ def looks_random(label: str) -> bool:
 
     Long labels only: short ones are too often honest abbreviations (``bbc``, ``mkt``).
     """
+    if len(label) < 10:
+        return False
     letters = "".join(ch for ch in label if ch.isalpha())
-    if len(label) < 10 or not letters:
+    if not letters:
         return False
     vowel_ratio = sum(ch in _VOWELS for ch in letters) / len(letters)
+    if vowel_ratio < 0.15 or _CONSONANT_RUN.search(letters):
+        return True
     switches = sum(1 for a, b in pairwise(label) if a.isdigit() != b.isdigit())
-    longest_consonants = max(
-        (len(run) for run in re.findall(r"[b-df-hj-np-tv-xz]+", letters)), default=0
-    )
-    return (
-        vowel_ratio < 0.15 or longest_consonants >= 6 or (switches >= 5 and _entropy(label) > 3.2)
-    )
+    return switches >= 5 and _entropy(label) > 3.2
 
 
 def _entropy(text: str) -> float:

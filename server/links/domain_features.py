@@ -13,8 +13,8 @@ vector per domain.
 Speed (features version 2). The link pipeline meets thousands of new domains a second, so a
 batch is featurised with array operations, not token by token: the labels become one byte
 matrix, every 3/4/5-gram of every label is hashed at once with a polynomial hash over its
-bytes, and brand and lure words are found by hashing every substring of a word's length and
-looking the hashes up (one sorted array per length). ``tokens`` spells out the same tokens as
+bytes; brand and lure words are found by set lookups of each position's first letters (array
+passes per word length cost more than they saved). ``tokens`` spells out the same tokens as
 strings; ``slot`` hashes a string token the same way, so ``{slot(t) for t in tokens(...)}``
 is exactly a row of ``batch_slots`` (a test holds the two paths together). A single domain
 goes through the same batch code with a batch of one.
@@ -51,8 +51,6 @@ _MIX1 = 0xBF58476D1CE4E5B9
 _MIX2 = 0x94D049BB133111EB
 _MASK64 = (1 << 64) - 1
 #: "xn--" as bytes: a punycode label.
-#: Low bits of word hashes kept in the pre-filter bitmap (1 Mi booleans).
-_BITMAP_MASK = (1 << 20) - 1
 _XN = np.frombuffer(b"xn--", dtype=np.uint8).astype(np.uint64)
 
 
@@ -156,11 +154,12 @@ class DomainFeaturizer:
             [slot(f"lure:{w}") if w in self._lure_set else -1 for w in self._words],
             dtype=np.int64,
         )
-        # Long words by length: sorted polynomial hashes and the word id of each.
-        self._by_length = self._hash_table(self._long)
-        self._bitmap = np.zeros(_BITMAP_MASK + 1, dtype=bool)
-        for hashes, _ in self._by_length.values():
-            self._bitmap[(hashes & _U64(_BITMAP_MASK)).astype(np.int64)] = True
+        # Long words by their first MIN_SUBSTRING letters (see ``_word_hits``).
+        self._long_lengths = sorted({len(w) for w in self._long})
+        heads: dict[str, list[tuple[str, int]]] = {}
+        for word in sorted(self._long):
+            heads.setdefault(word[:MIN_SUBSTRING], []).append((word, self._word_id[word]))
+        self._long_heads = {head: tuple(words) for head, words in heads.items()}
         self._fixed = {
             name: slot(name)
             for name in ("private", "punycode", "brand*", "brand+extra", "lure*", "brand+lure")
@@ -170,19 +169,6 @@ class DomainFeaturizer:
         self._hyp_slot = np.array([slot(f"hyp:{i}") for i in range(4)], dtype=np.int64)
         self._suffix_slots: dict[str, tuple[int, int]] = {}
         self._token_slots: dict[str, int] = {}
-
-    def _hash_table(self, words: Iterable[str]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        table: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        chosen = sorted(set(words))
-        for length in sorted({len(w) for w in chosen}):
-            group = sorted(
-                (_poly(w.encode()), self._word_id[w]) for w in chosen if len(w) == length
-            )
-            table[length] = (
-                np.array([h for h, _ in group], dtype=np.uint64),
-                np.array([i for _, i in group], dtype=np.int64),
-            )
-        return table
 
     @classmethod
     def from_data_dir(cls, data_dir: Path) -> DomainFeaturizer:
@@ -231,7 +217,7 @@ class DomainFeaturizer:
         anywhere inside the label without its hyphens."""
         found = {part for part in label.split("-") if part in self._word_id}
         compact = label.replace("-", "")
-        for length in self._by_length:
+        for length in self._long_lengths:
             for start in range(len(compact) - length + 1):
                 piece = compact[start : start + length]
                 if piece in self._long:
@@ -394,46 +380,34 @@ class DomainFeaturizer:
     def _word_hits(self, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct ``(row, word id)`` pairs of brand/lure words in each label: every word as
         a whole hyphen-separated part, long words also anywhere in the label without hyphens.
+
+        Long words are found through their first ``MIN_SUBSTRING`` letters: one set lookup
+        per position of the label rules out almost every position, and only the words
+        sharing a head are compared there. This costs less than array passes per word length.
         """
-        found_rows: list[np.ndarray] = []
-        found_words: list[np.ndarray] = []
-        # Whole parts: a dictionary lookup per hyphen-separated part.
         get = self._word_id.get
-        parts = [
-            (row, word)
-            for row, label in enumerate(labels)
-            for part in label.split("-")
-            if (word := get(part)) is not None
-        ]
-        if parts:
-            found_rows.append(np.array([r for r, _ in parts], dtype=np.int64))
-            found_words.append(np.array([w for _, w in parts], dtype=np.int64))
-        if self._by_length:
-            compact, _ = _byte_matrix([label.replace("-", "") for label in labels])
-            compact_sums = _scaled_sums(compact)
-            for length, (hashes, ids) in self._by_length.items():
-                windows = _windows(compact_sums, length)
-                if windows.shape[1] == 0:
-                    continue
-                # A bitmap of the words' hashes rules out almost every window cheaply; only
-                # candidates are looked up exactly. Windows running into the zero padding need
-                # no mask: no word holds a zero byte, so they can only match by a 64-bit
-                # collision.
-                candidate = self._bitmap[(windows & _U64(_BITMAP_MASK)).astype(np.intp)]
-                rows, columns = np.nonzero(candidate)
-                if not len(rows):
-                    continue
-                values = windows[rows, columns]
-                position = np.minimum(np.searchsorted(hashes, values), len(hashes) - 1)
-                exact = hashes[position] == values
-                found_rows.append(rows[exact])
-                found_words.append(ids[position[exact]])
-        if not found_rows:
+        heads = self._long_heads
+        head_of = heads.get
+        pairs: set[int] = set()
+        width = len(self._words)
+        for row, label in enumerate(labels):
+            base = row * width
+            for part in label.split("-"):
+                word = get(part)
+                if word is not None:
+                    pairs.add(base + word)
+            if heads:
+                compact = label.replace("-", "")
+                for start in range(len(compact) - MIN_SUBSTRING + 1):
+                    sharing = head_of(compact[start : start + MIN_SUBSTRING])
+                    if sharing is not None:
+                        for text, word in sharing:
+                            if compact.startswith(text, start):
+                                pairs.add(base + word)
+        if not pairs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        pairs = np.unique(
-            np.concatenate(found_rows) * len(self._words) + np.concatenate(found_words)
-        )
-        return pairs // len(self._words), pairs % len(self._words)
+        found = np.array(sorted(pairs), dtype=np.int64)
+        return found // width, found % width
 
     # ------------------------------------------------------------------ model inputs
 

@@ -69,6 +69,12 @@ def order(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted(evidence, key=lambda e: (_ROLE_ORDER[e.role], -e.weight, e.code)))
 
 
+#: What ``combine`` returns when every detector ran and none said anything: most links. One
+#: shared object, so whatever is derived from an outcome (its rendered JSON, per language) is
+#: computed once for all of them.
+CLEAN = Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, (), False, ())
+
+
 def combine(
     evidence: Sequence[Evidence], *, failed: Sequence[str] = (), judged: bool = True
 ) -> Outcome:
@@ -77,6 +83,8 @@ def combine(
     ``failed`` names detectors that raised or timed out (the verdict is then ``partial``);
     ``judged`` is false when no detector could read the content at all.
     """
+    if not evidence and not failed and judged:
+        return CLEAN
     reasons = order(evidence)
     partial = bool(failed)
     if not judged:
