@@ -364,6 +364,9 @@ def _lure_weight(count: int) -> float:
 _VOWELS = frozenset("aeiouy")
 #: Six consonants in a row (``y`` counts as a vowel here, as in ``_VOWELS``).
 _CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{6}")
+#: Every ASCII character that is not a letter, deleted by ``str.translate``.
+_NOT_LETTERS = dict.fromkeys(i for i in range(128) if not chr(i).isalpha())
+_DIGIT = re.compile(r"\d")
 
 
 def looks_random(label: str) -> bool:
@@ -373,12 +376,18 @@ def looks_random(label: str) -> bool:
     """
     if len(label) < 10:
         return False
-    letters = "".join(ch for ch in label if ch.isalpha())
+    if label.isascii():  # every registrable label (punycode): C-level counting
+        letters = label.translate(_NOT_LETTERS)
+        vowels = sum(map(letters.count, _VOWELS))
+    else:
+        letters = "".join(ch for ch in label if ch.isalpha())
+        vowels = sum(ch in _VOWELS for ch in letters)
     if not letters:
         return False
-    vowel_ratio = sum(ch in _VOWELS for ch in letters) / len(letters)
-    if vowel_ratio < 0.15 or _CONSONANT_RUN.search(letters):
+    if vowels / len(letters) < 0.15 or _CONSONANT_RUN.search(letters):
         return True
+    if not _DIGIT.search(label):
+        return False  # no letter/digit switch at all
     switches = sum(1 for a, b in pairwise(label) if a.isdigit() != b.isdigit())
     return switches >= 5 and _entropy(label) > 3.2
 

@@ -11,7 +11,7 @@ suffixes, so ``metamask-io.pages.dev`` is its own site and never ``pages.dev``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import tldextract
@@ -29,10 +29,12 @@ class DomainParts:
     label: str
     suffix: str
     private_suffix: bool
+    #: Worked out once: every link detector reads it, several times a link.
+    registrable: str = field(init=False, compare=False)
 
-    @property
-    def registrable(self) -> str:
-        return f"{self.label}.{self.suffix}" if self.label and self.suffix else ""
+    def __post_init__(self) -> None:
+        label, suffix = self.label, self.suffix
+        object.__setattr__(self, "registrable", f"{label}.{suffix}" if label and suffix else "")
 
 
 class SuffixList:
