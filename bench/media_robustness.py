@@ -10,12 +10,21 @@ cropped and framed) set each scheme's threshold: the largest distance at which a
 
 Schemes, all measured in this run on the same pictures:
 
-- ``ours``: the product's rule (``server.media.matching``): multi-region PDQ, or pHash with
-  dHash agreeing, each at its own threshold;
-- ``ours-pdq``: multi-region PDQ alone, threshold calibrated here;
+- ``ours``: the product's rule (``server.media.matching``): multi-region PDQ within 72 bits
+  with pHash within 10, or pHash with dHash agreeing, each at its own threshold;
+- ``ours-old``: the rule before it (PDQ within 72 bits alone, or pHash with dHash);
+- ``ours@pdq31``: multi-region PDQ within 31 bits (what ThreatExchange lists match at) or
+  pHash with dHash;
+- ``ours-pdq`` / ``ours-phash``: multi-region PDQ / pHash alone, threshold calibrated here;
 - ``phash`` / ``pdq``: one whole-picture hash, threshold calibrated here (the peer).
 
-    .venv/bin/python bench/media_robustness.py [--per-source 70] [--shared ../shared]
+The false-match budget holds for this bank (~5,000 rows); it grows with the bank. The tail
+section counts, over every pair of an unrelated query region and a bank row (plus, with
+``--tail-extra N``, the rows of N more fakes per source that are not in the bank), how many
+pairs each rule accepts, and extrapolates the share of unrelated queries that would match
+something in a bank of 1M and 10M rows (``1 - exp(-p * rows * regions per query)``).
+
+    .venv/bin/python bench/media_robustness.py [--per-source 40] [--tail-extra 200]
 """
 
 from __future__ import annotations
@@ -38,13 +47,20 @@ if str(REPO) not in sys.path:
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
 from server.media.faces import MODEL_NAME, FaceDetector  # noqa: E402
 from server.media.hashing import HashKind, RegionHash, hash_regions, image_hashes  # noqa: E402
-from server.media.matching import THRESHOLDS, HashIndex  # noqa: E402
+from server.media.matching import PDQ_ALONE, PHASH_GATE, THRESHOLDS, HashIndex  # noqa: E402
 from server.onnx_runtime import ModelStore  # noqa: E402
 
 FALSE_MATCH_BUDGET = 0.001
-#: The product rule re-scored with tighter PDQ limits (pHash+dHash unchanged), to see what a
-#: PDQ threshold an exact multi-index can serve would cost in recall.
-PDQ_LIMITS = (31, 40, 47, 56)
+PDQ = THRESHOLDS[HashKind.PDQ]
+PH, DH = THRESHOLDS[HashKind.PHASH], THRESHOLDS[HashKind.DHASH]
+#: Rules over the distance matrices of one query (regions x bank rows): the pairs they accept.
+RULES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
+    "ours": lambda d: (
+        ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE)) | ((d["ph"] <= PH) & (d["dh"] <= DH))
+    ),
+    "ours-old": lambda d: (d["pdq"] <= PDQ) | ((d["ph"] <= PH) & (d["dh"] <= DH)),
+    "ours@pdq31": lambda d: (d["pdq"] <= PDQ_ALONE) | ((d["ph"] <= PH) & (d["dh"] <= DH)),
+}
 Transform = Callable[[Image.Image], Image.Image]
 
 
@@ -202,11 +218,34 @@ def distances(query: np.ndarray, bank: np.ndarray) -> np.ndarray:
     return np.bitwise_count(query[:, None, :] ^ bank[None, :, :]).sum(axis=2)
 
 
+def region_array(regions: Sequence[RegionHash], kind: HashKind) -> np.ndarray:
+    return np.stack([np.frombuffer(r.hashes[kind], np.uint8) for r in regions])
+
+
 def threshold_for(unrelated_min: np.ndarray, budget: float) -> int:
     """The largest distance at which at most ``budget`` of unrelated queries match."""
     allowed = int(np.floor(budget * len(unrelated_min)))
     ordered = np.sort(unrelated_min)
     return int(ordered[allowed] - 1) if allowed < len(ordered) else int(ordered[-1])
+
+
+def extra_bank_rows(
+    args: argparse.Namespace, in_bank: set[Path], hasher: Hasher
+) -> list[RegionHash]:
+    """Region hashes (as the bank stores them) of ``--tail-extra`` fakes per source that are
+    not in the bank: more unrelated pairs for the tail estimate."""
+    rows: list[RegionHash] = []
+    rng = random.Random(args.seed + 4)
+    for folder in ("stylegan2_vs_real/fake", "sd21_faces", "ciplab_photoshop/fake"):
+        files = sorted(
+            p
+            for p in (args.shared / "data" / "images" / folder).iterdir()
+            if p.suffix.lower() in (".jpg", ".png") and p not in in_bank
+        )
+        for path in rng.sample(files, min(args.tail_extra, len(files))):
+            ours, _ = hasher(as_upload(Image.open(path).convert("RGB")), bank=True)
+            rows.extend(ours)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,6 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-source", type=int, default=40)
     parser.add_argument("--unrelated", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--tail-extra",
+        type=int,
+        default=0,
+        help="fakes per source outside the bank, hashed as bank rows for the tail estimate",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     bank_files, unrelated_files = sources(args.shared, args.per_source, rng)
@@ -238,46 +283,61 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer_arrays = {
         k: np.frombuffer(b"".join(v), np.uint8).reshape(len(v), -1) for k, v in bank_peer.items()
     }
-    bank_pdq = np.stack([np.frombuffer(r.hashes[HashKind.PDQ], np.uint8) for _, r in bank_regions])
-    bank_ph = np.stack([np.frombuffer(r.hashes[HashKind.PHASH], np.uint8) for _, r in bank_regions])
+    bank_rows = {
+        key: region_array([r for _, r in bank_regions], kind)
+        for key, kind in (("pdq", HashKind.PDQ), ("ph", HashKind.PHASH), ("dh", HashKind.DHASH))
+    }
     bank_owner = np.array([e for e, _ in bank_regions])
+    # Pairs (unrelated query region x bank row) each rule accepts, for the tail estimate.
+    tail = dict.fromkeys(RULES, 0)
+    tail_pairs = tail_regions = 0
 
     def query_scores(
         ours: list[RegionHash], peers: dict[str, bytes], own: int | None
     ) -> dict[str, float]:
         """The smallest distance per scheme: to the own entry (``own``) or to anything."""
+        nonlocal tail_pairs, tail_regions
         scores: dict[str, float] = {}
         if ours:
-            q = np.stack([np.frombuffer(r.hashes[HashKind.PDQ], np.uint8) for r in ours])
-            d = distances(q, bank_pdq).min(axis=0)
-            scores["ours-pdq"] = float(d[bank_owner == own].min() if own is not None else d.min())
-            q = np.stack([np.frombuffer(r.hashes[HashKind.PHASH], np.uint8) for r in ours])
-            d = distances(q, bank_ph).min(axis=0)
-            scores["ours-phash"] = float(d[bank_owner == own].min() if own is not None else d.min())
+            columns = bank_owner == own if own is not None else slice(None)
+            d = {
+                key: distances(region_array(ours, kind), bank_rows[key][columns])
+                for key, kind in (
+                    ("pdq", HashKind.PDQ),
+                    ("ph", HashKind.PHASH),
+                    ("dh", HashKind.DHASH),
+                )
+            }
+            scores["ours-pdq"] = float(d["pdq"].min())
+            scores["ours-phash"] = float(d["ph"].min())
+            for name, rule in RULES.items():
+                accepted = rule(d)
+                scores[name] = 0.0 if accepted.any() else 999.0
+                if own is None:
+                    tail[name] += int(accepted.sum())
+            if own is None:
+                tail_pairs += d["pdq"].size
+                tail_regions += len(ours)
         else:
-            scores["ours-pdq"] = scores["ours-phash"] = 999.0
-        matches = index.match(ours)
-        hit = [m for m in matches if own is None or m.entry == own]
-        scores["ours"] = 0.0 if hit else 999.0
-        # The rule with a tighter PDQ threshold: a PDQ distance within it, or the index's
-        # own pHash-with-dHash hits (every PDQ limit below the configured one).
-        pd_hit = any(m.kind == "phash+dhash" and (own is None or m.entry == own) for m in matches)
-        for limit in PDQ_LIMITS:
-            near = scores["ours-pdq"] <= limit
-            scores[f"ours@pdq{limit}"] = 0.0 if (pd_hit or near) else 999.0
+            scores.update(dict.fromkeys(("ours-pdq", "ours-phash", *RULES), 999.0))
+        # The product's own index must agree with the rule it documents.
+        hit = [m for m in index.match(ours) if own is None or m.entry == own]
+        if bool(hit) != (scores["ours"] == 0.0):
+            raise AssertionError(f"HashIndex.match and the documented rule disagree: {hit}")
         for kind, bank_arr in peer_arrays.items():
             if kind not in peers:
                 scores[kind] = 999.0
                 continue
             q = np.frombuffer(peers[kind], np.uint8)[None, :]
-            d = distances(q, bank_arr)[0]
-            scores[kind] = float(d[own] if own is not None else d.min())
+            dist = distances(q, bank_arr)[0]
+            scores[kind] = float(dist[own] if own is not None else dist.min())
         return scores
 
     print(
         f"bank hashed: {len(originals)} pictures, {time.perf_counter() - started:.0f} s", flush=True
     )
     unrelated_scores: list[dict[str, float]] = []
+    unrelated_regions: list[list[RegionHash]] = []
     for path in unrelated_files:
         try:
             img = Image.open(path).convert("RGB")
@@ -287,13 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for transform in UNRELATED_TRANSFORMS.values():
             ours, peers = hasher(as_upload(transform(img)), bank=False)
             unrelated_scores.append(query_scores(ours, peers, None))
+            unrelated_regions.append(ours)
     print(
         f"unrelated hashed: {len(unrelated_scores)} queries, {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     schemes = (
-        "ours",
-        *(f"ours@pdq{limit}" for limit in PDQ_LIMITS),
+        *RULES,
         "ours-pdq",
         "ours-phash",
         "phash",
@@ -303,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     false_rates = {}
     for scheme in schemes:
         values = np.array([s[scheme] for s in unrelated_scores])
-        if scheme == "ours" or scheme.startswith("ours@"):
+        if scheme in RULES:
             thresholds[scheme] = 0
         else:
             thresholds[scheme] = threshold_for(values, FALSE_MATCH_BUDGET)
@@ -339,9 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "thresholds (bits): "
         + ", ".join(
-            f"{s}={'rule ' + str(THRESHOLDS) if s == 'ours' else thresholds[s]}"
+            f"{s}={f'rule {THRESHOLDS}, pHash gate {PHASH_GATE}' if s == 'ours' else thresholds[s]}"
             for s in schemes
-            if not s.startswith("ours@")
+            if s not in RULES or s == "ours"
         )
     )
     print(
@@ -355,6 +415,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {name} | " + " | ".join(f"{row[s] * 100:.1f}%" for s in schemes) + " |")
     worst = {s: min(row[s] for row in recall.values()) for s in schemes}
     print("| **worst** | " + " | ".join(f"**{worst[s] * 100:.1f}%**" for s in schemes) + " |")
+    print()
+    extra_rows = extra_bank_rows(args, set(bank_files), hasher)
+    if extra_rows:
+        for key, kind in (("pdq", HashKind.PDQ), ("ph", HashKind.PHASH), ("dh", HashKind.DHASH)):
+            rows = region_array(extra_rows, kind)
+            bank_rows[key] = rows  # only the extra rows: the bank's are counted already
+        for ours in unrelated_regions:
+            if not ours:
+                continue
+            d = {
+                key: distances(region_array(ours, kind), bank_rows[key])
+                for key, kind in (
+                    ("pdq", HashKind.PDQ),
+                    ("ph", HashKind.PHASH),
+                    ("dh", HashKind.DHASH),
+                )
+            }
+            for name, rule in RULES.items():
+                tail[name] += int(rule(d).sum())
+            tail_pairs += d["pdq"].size
+    per_query = tail_regions / max(1, len(unrelated_scores))
+    print(
+        f"tail: {tail_pairs:,} pairs of an unrelated query region and a bank row"
+        f" ({len(bank_regions) + len(extra_rows):,} rows, {per_query:.1f} regions per query)"
+    )
+    print(
+        "| rule | pairs accepted | per pair | unrelated queries matched at 1M rows | at 10M rows |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for name in RULES:
+        share = tail[name] / max(1, tail_pairs)
+        # Zero accepted pairs: the rule of three gives the 95 % upper bound.
+        bound = share if tail[name] else 3 / max(1, tail_pairs)
+        at = [1 - np.exp(-bound * rows * per_query) for rows in (1e6, 1e7)]
+        mark = "" if tail[name] else "< "
+        print(
+            f"| {name} | {tail[name]} | {mark}{bound:.1e} | {mark}{at[0] * 100:.2f}% |"
+            f" {mark}{at[1] * 100:.1f}% |"
+        )
     print()
     print(
         f"product path (decode + faces + region hashes): {hasher.seconds / hasher.count * 1000:.1f} ms per picture over {hasher.count}"

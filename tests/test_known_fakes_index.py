@@ -1,4 +1,4 @@
-"""The multi-index gives exactly the linear scan's matches (generated hashes)."""
+"""The multi-indexes give exactly the linear scan's matches (generated hashes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from server.media.hashing import HashKind, RegionHash
-from server.media.matching import THRESHOLDS, HashIndex
+from server.media.matching import (
+    PDQ_ALONE,
+    PHASH_CHUNKS,
+    PHASH_GATE,
+    THRESHOLDS,
+    HashIndex,
+    HashMatch,
+)
 
 
 def flip_bits(rng: np.random.Generator, row: np.ndarray, count: int) -> np.ndarray:
@@ -17,24 +24,15 @@ def flip_bits(rng: np.random.Generator, row: np.ndarray, count: int) -> np.ndarr
     return np.packbits(bits)
 
 
-def near_copies(
-    rng: np.random.Generator, rows: np.ndarray, threshold: int, queries: int
-) -> np.ndarray:
-    """Queries around bank rows at distances from 0 to past the threshold, so both sides of
-    the limit are probed (and the pigeonhole's worst case, errors spread over all chunks)."""
-    picked = rng.integers(0, rows.shape[0], queries)
-    distances = rng.integers(0, threshold + 4, queries)
-    return np.stack(
-        [flip_bits(rng, rows[i], int(d)) for i, d in zip(picked, distances, strict=True)]
-    )
-
-
-def spread_errors(row: np.ndarray, per_chunk: int) -> np.ndarray:
-    """``row`` with ``per_chunk`` bits flipped in every 16-bit chunk: the case where no chunk
-    matches exactly and only the probe radius finds the row."""
-    bits = np.unpackbits(row).reshape(-1, 16)
-    bits[:, :per_chunk] ^= 1
-    return np.packbits(bits.ravel())
+def spread_errors(row: np.ndarray, widths: tuple[int, ...], per_chunk: int) -> np.ndarray:
+    """``row`` with ``per_chunk`` bits flipped at the start of every chunk: the case where
+    no chunk matches exactly and only the probe radius finds the row."""
+    bits = np.unpackbits(row)
+    start = 0
+    for width in widths:
+        bits[start : start + per_chunk] ^= 1
+        start += width
+    return np.packbits(bits)
 
 
 def build(rng: np.random.Generator, size: int, *, multi_index: bool) -> tuple[HashIndex, dict]:
@@ -42,57 +40,101 @@ def build(rng: np.random.Generator, size: int, *, multi_index: bool) -> tuple[Ha
         "pdq": rng.integers(0, 256, (size, 32), dtype=np.uint8),
         "phash": rng.integers(0, 256, (size, 8), dtype=np.uint8),
         "dhash": rng.integers(0, 256, (size, 8), dtype=np.uint8),
+        "pdq_only": rng.integers(0, 256, (size, 32), dtype=np.uint8),
     }
     owners = np.arange(size, dtype=np.int64) // 3
+    regions = (np.arange(size) % 2).astype(np.int16)
     index = HashIndex.from_arrays(
         ["full", "face"],
-        pdq=arrays["pdq"],
-        pdq_owner=owners,
-        pdq_region=(np.arange(size) % 2).astype(np.int16),
         phash=arrays["phash"],
         dhash=arrays["dhash"],
-        pd_owner=owners,
-        pd_region=(np.arange(size) % 2).astype(np.int16),
+        pdq=arrays["pdq"],
+        owner=owners,
+        region=regions,
+        pdq_only=arrays["pdq_only"],
+        pdq_only_owner=owners + 1_000_000,
+        pdq_only_region=regions,
         multi_index=multi_index,
     )
     return index, arrays
 
 
+def region(name: str, **hashes: np.ndarray) -> RegionHash:
+    return RegionHash(name, {HashKind(k): v.tobytes() for k, v in hashes.items()}, 100)
+
+
+def all_pairs(index: HashIndex, query: RegionHash) -> list[HashMatch]:
+    """Every (entry, kind, distance) an index reports for one region, in a fixed order."""
+    return sorted(index._found([query]), key=lambda m: (m.entry, m.kind, m.distance))
+
+
 @pytest.mark.parametrize("seed", [1, 2])
-def test_multi_index_matches_equal_the_scan(seed: int) -> None:
+def test_multi_indexes_find_exactly_what_the_scan_finds(seed: int) -> None:
     size = 20_000
     scan, arrays = build(np.random.default_rng(seed), size, multi_index=False)
     multi, _ = build(np.random.default_rng(seed), size, multi_index=True)
-    assert not scan._pdq_index.multi_index and multi._ph_index.multi_index
+    assert not scan.multi_index and multi.multi_index
     rng = np.random.default_rng(seed + 100)
-    pdq = near_copies(rng, arrays["pdq"], THRESHOLDS[HashKind.PDQ], 150)
-    # pHash near a bank row; dHash near the same row or not, so the dHash gate is exercised.
-    picked = rng.integers(0, size, 150)
-    phash = np.stack([flip_bits(rng, arrays["phash"][i], int(rng.integers(0, 10))) for i in picked])
-    dhash = np.stack([flip_bits(rng, arrays["dhash"][i], int(rng.integers(0, 20))) for i in picked])
-    spread = [spread_errors(arrays["pdq"][5], multi._pdq_index.radius)]
-    queries = [
-        RegionHash(
-            "q",
-            {
-                HashKind.PDQ: pdq[i].tobytes(),
-                HashKind.PHASH: phash[i].tobytes(),
-                HashKind.DHASH: dhash[i].tobytes(),
-            },
-            100,
+    queries = []
+    for _ in range(150):
+        # A near copy of one bank row: pHash on both sides of the gate, dHash and PDQ on both
+        # sides of theirs, so every arm is exercised at its limits.
+        i = int(rng.integers(0, size))
+        queries.append(
+            region(
+                "q",
+                phash=flip_bits(rng, arrays["phash"][i], int(rng.integers(0, PHASH_GATE + 3))),
+                dhash=flip_bits(rng, arrays["dhash"][i], int(rng.integers(0, 20))),
+                pdq=flip_bits(rng, arrays["pdq"][i], int(rng.integers(50, 80))),
+            )
         )
-        for i in range(150)
-    ] + [RegionHash("spread", {HashKind.PDQ: spread[0].tobytes()}, 100)]
-    found = 0
+        j = int(rng.integers(0, size))
+        queries.append(
+            region("p", pdq=flip_bits(rng, arrays["pdq_only"][j], int(rng.integers(0, 36))))
+        )
+    # Errors spread so that no chunk agrees exactly: found only through the probe radius.
+    spread_ph = spread_errors(arrays["phash"][5], PHASH_CHUNKS, multi._ph.radius)  # type: ignore[union-attr]
+    spread_pdq = spread_errors(arrays["pdq_only"][8], (16,) * 16, 1)
+    queries.append(region("s", phash=spread_ph, dhash=arrays["dhash"][5], pdq=arrays["pdq"][5]))
+    queries.append(region("t", pdq=spread_pdq))
+    kinds = set()
     for query in queries:
-        expected = scan.match([query])
-        assert multi.match([query]) == expected
-        found += bool(expected)
-    assert found > 100  # most queries are near copies: the comparison is not vacuous
-    assert multi.match([queries[-1]])[0].entry == 5 // 3
+        expected = all_pairs(scan, query)
+        assert all_pairs(multi, query) == expected
+        assert multi.match([query]) == scan.match([query])
+        kinds.update(m.kind for m in expected)
+    assert kinds == {"pdq+phash", "phash+dhash", "pdq"}  # the comparison is not vacuous
+    spread = multi.match([queries[-2]])
+    assert spread[0].entry == 5 // 3 and spread[0].gate_distance == 9
+    assert [m.entry for m in multi.match([queries[-1]])] == [1_000_000 + 8 // 3]
+
+
+def test_the_pdq_arm_needs_the_phash_gate() -> None:
+    rng = np.random.default_rng(4)
+    index, arrays = build(rng, 1000, multi_index=False)
+    pdq = flip_bits(rng, arrays["pdq"][30], 60)
+    dhash = flip_bits(rng, arrays["dhash"][30], 30)
+    near = region("q", phash=flip_bits(rng, arrays["phash"][30], 10), dhash=dhash, pdq=pdq)
+    far = region("q", phash=flip_bits(rng, arrays["phash"][30], 12), dhash=dhash, pdq=pdq)
+    (found,) = index.match([near])
+    assert (found.entry, found.kind, found.distance, found.threshold) == (
+        10,
+        "pdq+phash",
+        60,
+        THRESHOLDS[HashKind.PDQ],
+    )
+    assert (found.gate_distance, found.gate_threshold) == (10, PHASH_GATE)
+    assert index.match([far]) == []
+    # The same PDQ alone (a client that sent no pHash) is held to PDQ_ALONE bits.
+    assert index.match([region("q", pdq=pdq)]) == []
+    close = flip_bits(rng, arrays["pdq"][30], PDQ_ALONE)
+    assert [(m.entry, m.kind, m.distance) for m in index.match([region("q", pdq=close)])] == [
+        (10, "pdq", PDQ_ALONE)
+    ]
 
 
 def test_the_index_refuses_a_looser_threshold_than_it_was_built_for() -> None:
     index, arrays = build(np.random.default_rng(5), 1000, multi_index=True)
+    words = arrays["phash"][:1].view(">u8").astype(np.uint64)
     with pytest.raises(ValueError, match="built for"):
-        index._pdq_index.within(arrays["pdq"][0], THRESHOLDS[HashKind.PDQ] + 1)
+        index._ph.within_many(words, PHASH_GATE + 1)  # type: ignore[union-attr]

@@ -80,24 +80,14 @@ def test_the_multi_index_finds_what_the_scan_finds() -> None:
     probe_d[5] ^= 0b11
     owners = np.arange(size, dtype=np.int64)
     big = HashIndex.from_arrays(
-        ["full"],
-        pdq=np.empty((0, 32), np.uint8),
-        pdq_owner=np.empty(0, np.int64),
-        pdq_region=np.empty(0, np.int16),
-        phash=phash,
-        dhash=dhash,
-        pd_owner=owners,
-        pd_region=np.zeros(size, np.int16),
+        ["full"], phash=phash, dhash=dhash, owner=owners, region=np.zeros(size, np.int16)
     )
     small = HashIndex.from_arrays(
         ["full"],
-        pdq=np.empty((0, 32), np.uint8),
-        pdq_owner=np.empty(0, np.int64),
-        pdq_region=np.empty(0, np.int16),
         phash=phash[:1000],
         dhash=dhash[:1000],
-        pd_owner=owners[:1000],
-        pd_region=np.zeros(1000, np.int16),
+        owner=owners[:1000],
+        region=np.zeros(1000, np.int16),
     )
     query = [
         RegionHash("q", {HashKind.PHASH: probe_p.tobytes(), HashKind.DHASH: probe_d.tobytes()}, 100)

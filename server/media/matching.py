@@ -1,31 +1,42 @@
 """The in-memory index of the known-fakes bank and the matching rule.
 
-``HashIndex`` holds every region hash of every bank entry in numpy arrays (one per hash
-kind) and answers ``match(query_hashes)`` with ``HashMatch``es: which entry, which hash
-kind, which bank region met which query region, the distance and the threshold.
+``HashIndex`` holds every region hash of every bank entry in numpy arrays and answers
+``match(query_hashes)`` with ``HashMatch``es: which entry, which hash kind, which bank
+region met which query region, the distance and the threshold.
 
-Lookup. Both ways give exactly the rows within the threshold (``tests/test_known_fakes_index.py``
-checks the multi-index against the scan on generated hashes):
+The rule (``bench/media_robustness.py`` measures it) -- a query region and a bank region
+match when:
 
-- a multi-index (Norouzi et al., "Fast search in Hamming space with multi-index hashing")
-  when the kind's threshold allows it and the bank has ``SCAN_LIMIT`` rows or more: 16-bit
-  chunks; two hashes within ``t`` bits agree to within ``t // chunks`` bits on at least one
-  chunk (pigeonhole), so probing each chunk's buckets within that radius finds every
-  candidate, verified on all bits. pHash (7 of 64 bits: radius 1, 17 probes per chunk) is
-  looked up this way.
-- a scan otherwise: faiss-cpu's exact binary range search. PDQ is always scanned: at its
-  threshold (72 of 256 bits: radius 4 per chunk, ~2,500 probes and ~4 % of the bank as
-  candidates per chunk) no exact index beats reading every row, and a tighter PDQ threshold
-  costs recall (``bench/media_robustness.py``: 59 % on a 10 % screenshot frame at 56 bits,
-  28 % at ThreatExchange's usual 31, against 96.7 % at 72). So a lookup's cost grows with
-  the bank's PDQ rows (``bench/media_speed.py``).
+- ``pdq+phash``: PDQ within ``THRESHOLDS[pdq]`` (72 of 256 bits) *and* pHash within
+  ``PHASH_GATE`` (10 of 64); reported with the PDQ distance and threshold, the pHash
+  distance as the gate;
+- ``phash+dhash``: pHash within ``THRESHOLDS[phash]`` (7) and dHash within
+  ``THRESHOLDS[dhash]`` (14);
+- ``pdq``: for a region that has PDQ only (a ThreatExchange hash list, a hashes-only client
+  that sent PDQ alone), PDQ within ``PDQ_ALONE`` (31, ThreatExchange's own threshold).
 
-The rule (``THRESHOLDS``, from ``bench/media_robustness.py``): a pair of regions matches
-when their PDQ distance is within ``THRESHOLDS[pdq]``, or when both their pHash and dHash
-distances are within theirs (two 64-bit hashes agreeing is rarer by chance than either
-alone). The thresholds keep false matches at 0 of 600 unrelated queries (150 photos as-is,
-mirrored, cropped and framed) against a 60-face bank; the chance of a false match grows with
-the bank, so a much larger bank needs them re-measured.
+Why a pHash gate on PDQ, not PDQ alone at 72 bits: the chance that two unrelated faces'
+regions are within 72 PDQ bits is about 2.6e-8 per pair (4 in 307 million pairs of
+unrelated query regions and bank rows, ``bench/media_robustness.py --tail``). A query has
+~8.4 regions, so against 10 million bank rows that is ~2 expected false pairs per query:
+PDQ alone at 72 bits only holds its false-match budget on small banks. With the gate, 1 in
+307 million pairs passes (PDQ 64, pHash 10), and recall on every transform stays >= 95 %.
+The gate also makes the lookup an exact index: pHash within 10 bits is a multi-index probe,
+where PDQ within 72 of 256 bits is not (no exact index beats a full scan there).
+
+Lookup, exact (``tests/test_known_fakes_index.py`` checks each index against the scan):
+
+- rows with pHash and dHash (every region the product hashes): a multi-index on pHash
+  (Norouzi et al., "Fast search in Hamming space with multi-index hashing") once the bank has
+  ``SCAN_LIMIT`` rows: three chunks of 22/21/21 bits; two hashes within 10 bits agree to
+  within 3 bits on at least one chunk (pigeonhole), so probing every chunk's buckets within
+  radius 3 finds every candidate (~4,900 probes, ~2.4 rows a probe at 10M random rows),
+  verified on all bits; then dHash and PDQ of the few rows left. Below ``SCAN_LIMIT`` a numpy
+  scan of the pHash words.
+- rows with PDQ only: a multi-index of sixteen 16-bit chunks at radius 1 (31 bits) once
+  large, else faiss-cpu's exact binary range search.
+- a query region with PDQ only against rows with pHash: the same faiss range search over
+  their PDQ (a full scan; only hashes-only clients that omit pHash take this path).
 """
 
 from __future__ import annotations
@@ -39,16 +50,21 @@ import numpy as np
 
 from server.media.hashing import HashKind, RegionHash
 
-#: Hamming thresholds (bits). Source: bench/media_robustness.py, 2026-11-22 runs: the closest
-#: unrelated query was 78 bits (PDQ) and 8 bits (pHash) from any bank region; PDQ keeps a
-#: margin of 6 bits below that, pHash sits just under it with dHash agreeing.
+#: Hamming thresholds (bits). Source: bench/media_robustness.py, 2026-11-22: the closest
+#: unrelated query region was 64 PDQ bits from a bank region with pHash 10; pHash+dHash sits
+#: just under the closest unrelated pair (8 bits pHash).
 THRESHOLDS: dict[HashKind, int] = {HashKind.PDQ: 72, HashKind.PHASH: 7, HashKind.DHASH: 14}
+#: pHash distance under which a PDQ distance within ``THRESHOLDS[pdq]`` counts (pHash
+#: distances of imagehash's median pHash are even: 10 and 11 are the same limit).
+PHASH_GATE = 10
+#: PDQ alone (a row or query region without pHash): ThreatExchange's usual threshold.
+PDQ_ALONE = 31
 
-#: Below this many hashes a full scan is faster than probing buckets.
+#: Below this many rows a full scan is faster than probing buckets.
 SCAN_LIMIT = 200_000
-#: Largest per-chunk probe radius worth a multi-index (radius 2: 137 probes per chunk).
-MAX_PROBE_RADIUS = 2
-_CHUNK_BITS = 16
+#: Chunk widths (bits) of each multi-index.
+PHASH_CHUNKS = (22, 21, 21)
+PDQ_CHUNKS = (16,) * 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,148 +79,176 @@ class HashMatch:
     query_region: str
     #: The query frame (video keyframe / animation frame index) that matched.
     frame: int = 0
+    #: ``pdq+phash``: the pHash distance and its gate.
+    gate_distance: int | None = None
+    gate_threshold: int | None = None
 
     def sort_key(self) -> tuple[float, int]:
         return (self.distance / self.threshold if self.threshold else 0.0, self.entry)
 
 
-class _KindIndex:
-    """Every bank hash of one kind: a multi-index once the bank is large, else a scan.
+def _words(rows: np.ndarray) -> np.ndarray:
+    """Packed hashes (bytes in hex order) as native 64-bit words of the big-endian values,
+    so chunk ``c`` of a hash is a shift and a mask of one word."""
+    rows = np.ascontiguousarray(rows, dtype=np.uint8)
+    return rows.view(">u8").astype(np.uint64).reshape(rows.shape[0], rows.shape[1] // 8)
 
-    Multi-index (``multi_index``): the hash is cut into 16-bit chunks; for each chunk a
-    bucket table (``starts``: where each of the 65,536 chunk values begins in ``order``, the
-    row numbers sorted by that chunk). Two hashes within ``threshold`` bits agree to within
-    ``threshold // chunks`` bits on at least one chunk (pigeonhole), so probing, in every
-    chunk, the buckets within that radius of the query's chunk finds every row within the
-    threshold; each candidate is then verified on all bits. Same rows, same distances as the
-    scan (``tests/test_known_fakes_index.py`` checks it against the scan).
 
-    Memory: the rows (``bits // 8`` bytes each) plus 4 bytes per row and chunk.
+def _popcount(words: np.ndarray) -> np.ndarray:
+    counted: np.ndarray = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+    return counted
+
+
+class _MultiIndex:
+    """Exact Hamming range search over packed hashes by pigeonhole on disjoint chunks.
+
+    For each chunk a bucket table: ``order`` (row numbers sorted by the chunk's value) and
+    ``starts`` (where each value's rows begin in ``order``). Two hashes within ``t`` bits
+    agree to within ``t // chunks`` bits on at least one chunk, so probing, in every chunk,
+    the values within that radius of the query's finds every row within ``t``; each
+    candidate is verified on all bits. Memory: the rows plus 4 bytes per row and chunk plus
+    ``4 * 2**width`` bytes per chunk.
     """
 
-    def __init__(
-        self, bits: int, rows: np.ndarray, threshold: int, multi_index: bool | None = None
-    ) -> None:
-        self.bits = bits
-        self.size = int(rows.shape[0])
+    def __init__(self, words: np.ndarray, chunk_bits: Sequence[int], threshold: int) -> None:
+        self.words = words
+        self.size = int(words.shape[0])
         self.threshold = threshold
-        chunks = bits // _CHUNK_BITS
-        self.radius = threshold // chunks
-        if multi_index is None:
-            multi_index = self.size >= SCAN_LIMIT and self.radius <= MAX_PROBE_RADIUS
-        # Rows as 64-bit words: one xor + popcount per word, whichever way rows are found.
-        words = np.ascontiguousarray(rows).view(np.uint64).reshape(self.size, bits // 64)
-        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
-        self._flat: faiss.IndexBinaryFlat | None = None
-        self._words = np.empty((0, bits // 64), np.uint64)
-        if multi_index:
-            self._words = words
-            halves = np.ascontiguousarray(rows).view(">u2")  # big-endian 16-bit chunks
-            for c in range(chunks):
-                keys = halves[:, c]
-                order = np.argsort(keys, kind="stable").astype(np.uint32)
-                starts = np.zeros((1 << _CHUNK_BITS) + 1, dtype=np.int64)
-                np.cumsum(np.bincount(keys, minlength=1 << _CHUNK_BITS), out=starts[1:])
-                self._chunks.append((order, starts))
-            self._flips = _flip_masks(self.radius)
-        else:
-            # The scan: faiss's exact binary range search (popcount over the packed rows, its
-            # own copy of them), 4-5x faster than xor + np.bitwise_count over 64-bit columns
-            # (bench/media_speed.py). One OpenMP thread: the server has two cores and two
-            # CPU-executor threads already.
-            faiss.omp_set_num_threads(1)
-            self._flat = faiss.IndexBinaryFlat(bits)
-            if self.size:
-                self._flat.add(np.ascontiguousarray(rows, dtype=np.uint8))
-
-    @property
-    def multi_index(self) -> bool:
-        return bool(self._chunks)
+        self.radius = threshold // len(chunk_bits)
+        if sum(chunk_bits) != 64 * words.shape[1]:
+            raise ValueError("the chunks must cover every bit")
+        self._chunks: list[tuple[int, int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        start = 0
+        flips: dict[int, np.ndarray] = {}
+        for width in chunk_bits:
+            word, offset = divmod(start, 64)
+            if offset + width > 64:
+                raise ValueError("a chunk may not straddle two 64-bit words")
+            shift = 64 - offset - width
+            keys = ((words[:, word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(
+                np.int64
+            )
+            order = np.argsort(keys, kind="stable").astype(np.uint32)
+            counts = np.bincount(keys, minlength=1 << width)
+            starts = np.zeros((1 << width) + 1, dtype=np.int64)
+            np.cumsum(counts, out=starts[1:])
+            if width not in flips:
+                flips[width] = _flip_masks(width, self.radius)
+            self._chunks.append((word, shift, width, flips[width], order, starts.astype(np.uint32)))
+            start += width
 
     def nbytes(self) -> int:
-        flat = self.size * self.bits // 8 if self._flat is not None else 0
-        tables = sum(o.nbytes + s.nbytes for o, s in self._chunks)
-        return int(self._words.nbytes + flat + tables)
-
-    def within(self, query: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers within ``threshold`` bits of ``query`` (one packed hash), ascending,
-        and their distances. ``threshold`` may be lower than the index's, never higher."""
-        if threshold > self.threshold:
-            raise ValueError(f"the index was built for {self.threshold} bits at most")
-        if self.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        if self._flat is not None:
-            return self.within_many(query[None, :], threshold)[0]
-        query_words = np.ascontiguousarray(query).view(np.uint64)
-        candidates = self._candidates(query)
-        if candidates.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        dist = np.bitwise_count(self._words[candidates] ^ query_words).sum(axis=1, dtype=np.int64)
-        keep = dist <= threshold
-        rows, first = np.unique(candidates[keep], return_index=True)
-        return rows.astype(np.int64), dist[keep][first]
+        return int(self.words.nbytes + sum(c[4].nbytes + c[5].nbytes for c in self._chunks))
 
     def within_many(
         self, queries: np.ndarray, threshold: int
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``within`` for each row of ``queries`` (one faiss call for all of them)."""
-        if self._flat is None or self.size == 0:
-            return [self.within(q, threshold) for q in queries]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(query number, row, distance)`` of every pair within ``threshold`` bits, each
+        pair once (``queries``: words as ``_words`` makes them)."""
         if threshold > self.threshold:
             raise ValueError(f"the index was built for {self.threshold} bits at most")
-        # OpenMP's thread count is per calling thread: pin it in the thread that searches
-        # (a CPU-executor thread), or faiss would start a team of one thread per core.
-        faiss.omp_set_num_threads(1)
-        # faiss keeps distances strictly below the radius.
-        limits, distances, labels = self._flat.range_search(
-            np.ascontiguousarray(queries, dtype=np.uint8), threshold + 1
-        )
-        found = []
-        for i in range(queries.shape[0]):
-            rows = labels[limits[i] : limits[i + 1]].astype(np.int64)
-            dist = distances[limits[i] : limits[i + 1]].astype(np.int64)
-            order = np.argsort(rows, kind="stable")
-            found.append((rows[order], dist[order]))
-        return found
-
-    def _candidates(self, query: np.ndarray) -> np.ndarray:
-        """Rows sharing a chunk within the radius with ``query`` (with repeats)."""
-        halves = np.ascontiguousarray(query).view(">u2").astype(np.int64)
-        parts = []
-        for c, (order, starts) in enumerate(self._chunks):
-            probes = halves[c] ^ self._flips
-            lo, hi = starts[probes], starts[probes + 1]
-            lengths = hi - lo
+        rows_parts, query_parts = [], []
+        for word, shift, width, flips, order, starts in self._chunks:
+            keys = ((queries[:, word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(
+                np.int64
+            )
+            probes = (keys[:, None] ^ flips[None, :]).ravel()
+            lo = starts[probes].astype(np.int64)
+            lengths = starts[probes + 1].astype(np.int64) - lo
             total = int(lengths.sum())
             if total == 0:
                 continue
             # Every order[lo:hi] range at once: positions lo, lo+1, ... hi-1 of each probe.
-            offsets = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-            parts.append(order[offsets + np.arange(total)])
-        if not parts:
-            return np.empty(0, np.uint32)
-        return np.concatenate(parts)
+            offsets = np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+            rows_parts.append(order[offsets].astype(np.int64))
+            query_parts.append(np.repeat(np.arange(probes.size) // flips.size, lengths))
+        if not rows_parts:
+            return _empty3()
+        rows = np.concatenate(rows_parts)
+        which = np.concatenate(query_parts)
+        dist = _popcount(self.words[rows] ^ queries[which])
+        keep = dist <= threshold
+        return _unique_pairs(which[keep], rows[keep], dist[keep], self.size)
 
 
-def _flip_masks(radius: int) -> np.ndarray:
-    """Every 16-bit mask with at most ``radius`` bits set (the probes of one chunk)."""
+def _scan(words: np.ndarray, queries: np.ndarray, threshold: int) -> tuple[np.ndarray, ...]:
+    """``_MultiIndex.within_many`` by reading every row (small banks)."""
+    found = [np.empty(0, np.int64)] * 3
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for i in range(queries.shape[0]):
+        dist = _popcount(words ^ queries[i])
+        rows = np.flatnonzero(dist <= threshold)
+        parts[0].append(np.full(rows.size, i, np.int64))
+        parts[1].append(rows)
+        parts[2].append(dist[rows])
+    if parts[0]:
+        found = [np.concatenate(p) for p in parts]
+    return found[0], found[1], found[2]
+
+
+def _faiss_range(
+    flat: faiss.IndexBinaryFlat, queries: np.ndarray, threshold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """faiss-cpu's exact binary range search (popcount over its packed rows)."""
+    if flat.ntotal == 0 or queries.shape[0] == 0:
+        return _empty3()
+    # OpenMP's thread count is per calling thread: pin it in the thread that searches (a
+    # CPU-executor thread), or faiss would start a team of one thread per core.
+    faiss.omp_set_num_threads(1)
+    # faiss keeps distances strictly below the radius.
+    limits, distances, labels = flat.range_search(
+        np.ascontiguousarray(queries, dtype=np.uint8), threshold + 1
+    )
+    which = np.repeat(np.arange(queries.shape[0]), np.diff(limits).astype(np.int64))
+    return which, labels.astype(np.int64), distances.astype(np.int64)
+
+
+def _unique_pairs(
+    which: np.ndarray, rows: np.ndarray, dist: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    _, first = np.unique(which * size + rows, return_index=True)
+    return which[first], rows[first], dist[first]
+
+
+def _empty3() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+
+
+def _flip_masks(width: int, radius: int) -> np.ndarray:
+    """Every ``width``-bit mask with at most ``radius`` bits set (the probes of one chunk)."""
     masks = [0]
     for r in range(1, radius + 1):
-        for bits in combinations(range(_CHUNK_BITS), r):
+        for bits in combinations(range(width), r):
             masks.append(sum(1 << b for b in bits))
     return np.array(masks, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Owners and region codes of one row set (int32 ids: 2 billion entries is beyond any
+    bank; int16 region codes)."""
+
+    owner: np.ndarray
+    region: np.ndarray
+
+    @classmethod
+    def of(cls, owner: np.ndarray, region: np.ndarray) -> _Rows:
+        return cls(owner.astype(np.int32, copy=False), region.astype(np.int16, copy=False))
+
+    def nbytes(self) -> int:
+        return int(self.owner.nbytes + self.region.nbytes)
 
 
 class HashIndex:
     """All region hashes of a bank, immutable after ``freeze``; ``match`` is thread-safe.
 
-    PDQ rows and pHash+dHash rows are indexed apart: a hash list imported from
-    ThreatExchange carries PDQ only, and a pHash is only used together with its dHash.
+    Two row sets: regions with pHash and dHash (PDQ too when known) -- every region the
+    product hashes -- and regions with PDQ only (a ThreatExchange hash list).
     """
 
     def __init__(self) -> None:
-        self._pdq: list[tuple[int, str, bytes]] = []
-        self._pd: list[tuple[int, str, bytes, bytes]] = []
+        self._full: list[tuple[int, str, bytes, bytes, bytes | None]] = []
+        self._pdq_only: list[tuple[int, str, bytes]] = []
         self.frozen = False
 
     def add(self, entry: int, hashes: Iterable[RegionHash]) -> None:
@@ -212,26 +256,29 @@ class HashIndex:
             raise RuntimeError("the index is frozen; build a new one")
         for region in hashes:
             pdq = region.hashes.get(HashKind.PDQ)
-            if pdq is not None:
-                self._pdq.append((entry, region.region, pdq))
             phash, dhash = region.hashes.get(HashKind.PHASH), region.hashes.get(HashKind.DHASH)
             if phash is not None and dhash is not None:
-                self._pd.append((entry, region.region, phash, dhash))
+                self._full.append((entry, region.region, phash, dhash, pdq))
+            elif pdq is not None:
+                self._pdq_only.append((entry, region.region, pdq))
 
     def freeze(self, multi_index: bool | None = None) -> HashIndex:
-        """Build the arrays (``multi_index``: force the multi-index on or off; by default
-        it is used from ``SCAN_LIMIT`` rows up when the threshold allows it)."""
-        names = sorted({r for _, r, _ in self._pdq} | {r for _, r, _, _ in self._pd})
+        """Build the arrays (``multi_index``: force the multi-indexes on or off; by default
+        they are used from ``SCAN_LIMIT`` rows up)."""
+        names = sorted({r for _, r, *_ in self._full} | {r for _, r, _ in self._pdq_only})
         code = {name: i for i, name in enumerate(names)}
+        full, only = self._full, self._pdq_only
         return self._frozen(
             names,
-            pdq=_rows([h for _, _, h in self._pdq], 32),
-            pdq_owner=np.array([e for e, _, _ in self._pdq], dtype=np.int64),
-            pdq_region=np.array([code[r] for _, r, _ in self._pdq], dtype=np.int16),
-            phash=_rows([p for _, _, p, _ in self._pd], 8),
-            dhash=_rows([d for _, _, _, d in self._pd], 8),
-            pd_owner=np.array([e for e, _, _, _ in self._pd], dtype=np.int64),
-            pd_region=np.array([code[r] for _, r, _, _ in self._pd], dtype=np.int16),
+            phash=_rows([row[2] for row in full], 8),
+            dhash=_rows([row[3] for row in full], 8),
+            pdq=_rows([row[4] or bytes(32) for row in full], 32),
+            has_pdq=np.array([row[4] is not None for row in full], dtype=bool),
+            owner=np.array([row[0] for row in full], dtype=np.int64),
+            region=np.array([code[row[1]] for row in full], dtype=np.int16),
+            pdq_only=_rows([row[2] for row in only], 32),
+            pdq_only_owner=np.array([row[0] for row in only], dtype=np.int64),
+            pdq_only_region=np.array([code[row[1]] for row in only], dtype=np.int16),
             multi_index=multi_index,
         )
 
@@ -240,26 +287,34 @@ class HashIndex:
         cls,
         region_names: Sequence[str],
         *,
-        pdq: np.ndarray,
-        pdq_owner: np.ndarray,
-        pdq_region: np.ndarray,
-        phash: np.ndarray | None = None,
-        dhash: np.ndarray | None = None,
-        pd_owner: np.ndarray | None = None,
-        pd_region: np.ndarray | None = None,
+        phash: np.ndarray,
+        dhash: np.ndarray,
+        owner: np.ndarray,
+        region: np.ndarray,
+        pdq: np.ndarray | None = None,
+        pdq_only: np.ndarray | None = None,
+        pdq_only_owner: np.ndarray | None = None,
+        pdq_only_region: np.ndarray | None = None,
         multi_index: bool | None = None,
     ) -> HashIndex:
-        """An index straight from packed rows (bulk loads and the 10M-hash benchmark)."""
-        empty8 = np.empty((0, 8), np.uint8)
+        """An index straight from packed rows (bulk loads and the 10M-hash benchmark):
+        row ``i`` of ``phash``/``dhash``/``pdq`` is one region of entry ``owner[i]``."""
+        size = phash.shape[0]
         return cls()._frozen(
             list(region_names),
-            pdq=pdq,
-            pdq_owner=pdq_owner,
-            pdq_region=pdq_region,
-            phash=phash if phash is not None else empty8,
-            dhash=dhash if dhash is not None else empty8,
-            pd_owner=pd_owner if pd_owner is not None else np.empty(0, np.int64),
-            pd_region=pd_region if pd_region is not None else np.empty(0, np.int16),
+            phash=phash,
+            dhash=dhash,
+            pdq=pdq if pdq is not None else np.zeros((size, 32), np.uint8),
+            has_pdq=np.full(size, pdq is not None),
+            owner=owner,
+            region=region,
+            pdq_only=pdq_only if pdq_only is not None else np.empty((0, 32), np.uint8),
+            pdq_only_owner=(
+                pdq_only_owner if pdq_only_owner is not None else np.empty(0, np.int64)
+            ),
+            pdq_only_region=(
+                pdq_only_region if pdq_only_region is not None else np.empty(0, np.int16)
+            ),
             multi_index=multi_index,
         )
 
@@ -267,44 +322,85 @@ class HashIndex:
         self,
         names: list[str],
         *,
-        pdq: np.ndarray,
-        pdq_owner: np.ndarray,
-        pdq_region: np.ndarray,
         phash: np.ndarray,
         dhash: np.ndarray,
-        pd_owner: np.ndarray,
-        pd_region: np.ndarray,
+        pdq: np.ndarray,
+        has_pdq: np.ndarray,
+        owner: np.ndarray,
+        region: np.ndarray,
+        pdq_only: np.ndarray,
+        pdq_only_owner: np.ndarray,
+        pdq_only_region: np.ndarray,
         multi_index: bool | None = None,
     ) -> HashIndex:
         self._names = names
-        self._pdq_index = _KindIndex(256, pdq, THRESHOLDS[HashKind.PDQ], multi_index)
-        # Entry ids and region codes of every row: 6 bytes a row (int32 ids: 2 billion
-        # entries is beyond any bank).
-        self._pdq_owner = pdq_owner.astype(np.int32, copy=False)
-        self._pdq_region = pdq_region.astype(np.int16, copy=False)
-        self._ph_index = _KindIndex(64, phash, THRESHOLDS[HashKind.PHASH], multi_index)
-        self._dh_rows = np.ascontiguousarray(dhash).view(np.uint64).reshape(-1)
-        self._pd_owner = pd_owner.astype(np.int32, copy=False)
-        self._pd_region = pd_region.astype(np.int16, copy=False)
-        self.size = int(pdq.shape[0] + phash.shape[0])
-        self._pdq, self._pd = [], []
+        # Rows with pHash + dHash: pHash words (the index's), dHash words, and their PDQ
+        # held once, by faiss (PDQ-alone queries scan it), read through a view to verify.
+        self._full_rows = _Rows.of(owner, region)
+        ph_words = _words(phash)
+        use_multi = len(ph_words) >= SCAN_LIMIT if multi_index is None else multi_index
+        self._ph: _MultiIndex | None = (
+            _MultiIndex(ph_words, PHASH_CHUNKS, PHASH_GATE) if use_multi else None
+        )
+        self._ph_words = ph_words
+        self._dh_words = _words(dhash)
+        self._has_pdq = np.ascontiguousarray(has_pdq, dtype=bool)
+        self._pdq_flat = faiss.IndexBinaryFlat(256)
+        faiss.omp_set_num_threads(1)
+        if len(pdq):
+            self._pdq_flat.add(np.ascontiguousarray(pdq, dtype=np.uint8))
+        # A view of faiss's own copy of the rows (no second copy; alive as long as the index).
+        self._pdq_view = (
+            faiss.rev_swig_ptr(self._pdq_flat.xb.data(), self._pdq_flat.ntotal * 32)  # type: ignore[attr-defined]
+            .reshape(-1, 32)
+            .view(np.uint64)
+            if self._pdq_flat.ntotal
+            else np.empty((0, 4), np.uint64)
+        )
+        # Rows with PDQ only.
+        self._only_rows = _Rows.of(pdq_only_owner, pdq_only_region)
+        only_multi = len(pdq_only) >= SCAN_LIMIT if multi_index is None else multi_index
+        self._only: _MultiIndex | None = None
+        self._only_flat: faiss.IndexBinaryFlat | None = None
+        if only_multi:
+            self._only = _MultiIndex(_words(pdq_only), PDQ_CHUNKS, PDQ_ALONE)
+        else:
+            self._only_flat = faiss.IndexBinaryFlat(256)
+            if len(pdq_only):
+                self._only_flat.add(np.ascontiguousarray(pdq_only, dtype=np.uint8))
+        self.size = int(len(ph_words) + len(pdq_only))
+        self._full, self._pdq_only = [], []
         self.frozen = True
         return self
 
+    @property
+    def multi_index(self) -> bool:
+        """Whether the rows with pHash are looked up through the multi-index."""
+        return self._ph is not None
+
     def nbytes(self) -> int:
-        return (
-            self._pdq_index.nbytes()
-            + self._ph_index.nbytes()
-            + int(self._dh_rows.nbytes + self._pdq_owner.nbytes + self._pd_owner.nbytes)
-            + int(self._pdq_region.nbytes + self._pd_region.nbytes)
+        full = (
+            (self._ph.nbytes() if self._ph is not None else self._ph_words.nbytes)
+            + self._dh_words.nbytes
+            + self._pdq_flat.ntotal * 32
+            + self._has_pdq.nbytes
+            + self._full_rows.nbytes()
         )
+        only = (
+            self._only.nbytes()
+            if self._only is not None
+            else (self._only_flat.ntotal * 32 if self._only_flat is not None else 0)
+        )
+        return int(full + only + self._only_rows.nbytes())
 
     def describe(self) -> str:
-        """How each kind is looked up, for benchmarks and logs."""
-        return ", ".join(
-            f"{kind}: {'multi-index' if index.multi_index else 'scan'} of {index.size:,}"
-            f" within {index.threshold} bits"
-            for kind, index in (("pdq", self._pdq_index), ("phash", self._ph_index))
+        """How each row set is looked up, for benchmarks and logs."""
+        only = self._only_rows.owner.size
+        return (
+            f"pHash rows: {'multi-index' if self._ph is not None else 'scan'} of"
+            f" {len(self._ph_words):,} within {PHASH_GATE} bits, verified on dHash and PDQ;"
+            f" PDQ-only rows: {'multi-index' if self._only is not None else 'scan'} of"
+            f" {only:,} within {PDQ_ALONE} bits"
         )
 
     def match(self, query: Sequence[RegionHash]) -> list[HashMatch]:
@@ -312,70 +408,93 @@ class HashIndex:
         if not self.frozen:
             raise RuntimeError("freeze() the index before matching")
         best: dict[int, HashMatch] = {}
-        pdq_found = self._lookup(self._pdq_index, query, HashKind.PDQ)
-        ph_found = self._lookup(self._ph_index, query, HashKind.PHASH)
-        for region in query:
-            for found in self._match_region(
-                region, pdq_found.get(id(region)), ph_found.get(id(region))
-            ):
-                current = best.get(found.entry)
-                if current is None or found.sort_key() < current.sort_key():
-                    best[found.entry] = found
+        for found in self._found(query):
+            current = best.get(found.entry)
+            if current is None or found.sort_key() < current.sort_key():
+                best[found.entry] = found
         return sorted(best.values(), key=HashMatch.sort_key)
 
-    @staticmethod
-    def _lookup(
-        index: _KindIndex, query: Sequence[RegionHash], kind: HashKind
-    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Rows within the threshold for every query region carrying ``kind`` (pHash only
-        where dHash comes with it), keyed by ``id(region)``: one batched lookup."""
-        with_kind = [
-            r
-            for r in query
-            if kind in r.hashes and (kind is not HashKind.PHASH or HashKind.DHASH in r.hashes)
-        ]
-        if not with_kind:
-            return {}
-        queries = np.stack([np.frombuffer(r.hashes[kind], np.uint8) for r in with_kind])
-        results = index.within_many(queries, THRESHOLDS[kind])
-        return {id(r): found for r, found in zip(with_kind, results, strict=True)}
+    def _found(self, query: Sequence[RegionHash]) -> Iterator[HashMatch]:
+        with_ph = [r for r in query if HashKind.PHASH in r.hashes and HashKind.DHASH in r.hashes]
+        with_pdq = [r for r in query if HashKind.PDQ in r.hashes]
+        if with_ph and len(self._ph_words):
+            yield from self._match_full(with_ph)
+        if with_pdq and self._only_rows.owner.size:
+            queries = _stack(with_pdq, HashKind.PDQ)
+            if self._only is not None:
+                found = self._only.within_many(_words(queries), PDQ_ALONE)
+            else:
+                assert self._only_flat is not None
+                found = _faiss_range(self._only_flat, queries, PDQ_ALONE)
+            yield from self._pdq_alone(with_pdq, found, self._only_rows)
+        carried = {id(r) for r in with_ph}
+        pdq_alone = [r for r in with_pdq if id(r) not in carried]
+        if pdq_alone and self._pdq_flat.ntotal:
+            queries = _stack(pdq_alone, HashKind.PDQ)
+            which, rows, dist = _faiss_range(self._pdq_flat, queries, PDQ_ALONE)
+            keep = self._has_pdq[rows]
+            yield from self._pdq_alone(
+                pdq_alone, (which[keep], rows[keep], dist[keep]), self._full_rows
+            )
 
-    def _match_region(
-        self,
-        region: RegionHash,
-        pdq_found: tuple[np.ndarray, np.ndarray] | None,
-        ph_found: tuple[np.ndarray, np.ndarray] | None,
-    ) -> Iterator[HashMatch]:
-        if pdq_found is not None:
-            limit = THRESHOLDS[HashKind.PDQ]
-            rows, dist = pdq_found
-            for row, d in zip(rows.tolist(), dist.tolist(), strict=True):
+    def _match_full(self, regions: list[RegionHash]) -> Iterator[HashMatch]:
+        """The ``pdq+phash`` and ``phash+dhash`` arms for regions carrying pHash + dHash."""
+        ph = _words(_stack(regions, HashKind.PHASH))
+        if self._ph is not None:
+            which, rows, d_ph = self._ph.within_many(ph, PHASH_GATE)
+        else:
+            which, rows, d_ph = _scan(self._ph_words, ph, PHASH_GATE)
+        if rows.size == 0:
+            return
+        dh = _words(_stack(regions, HashKind.DHASH))
+        d_dh = _popcount(self._dh_words[rows] ^ dh[which])
+        q_pdq = np.stack(
+            [np.frombuffer(r.hashes.get(HashKind.PDQ, bytes(32)), np.uint64) for r in regions]
+        )
+        q_has = np.array([HashKind.PDQ in r.hashes for r in regions])
+        d_pdq = _popcount(self._pdq_view[rows] ^ q_pdq[which])
+        pdq_ok = self._has_pdq[rows] & q_has[which] & (d_pdq <= THRESHOLDS[HashKind.PDQ])
+        pd_ok = (d_ph <= THRESHOLDS[HashKind.PHASH]) & (d_dh <= THRESHOLDS[HashKind.DHASH])
+        names, owners, codes = self._names, self._full_rows.owner, self._full_rows.region
+        for i in np.flatnonzero(pdq_ok | pd_ok).tolist():
+            region, row = regions[int(which[i])], int(rows[i])
+            base = (names[codes[row]], region.region, region.frame)
+            if pdq_ok[i]:
                 yield HashMatch(
-                    int(self._pdq_owner[row]),
-                    "pdq",
-                    int(d),
-                    limit,
-                    self._names[self._pdq_region[row]],
-                    region.region,
-                    region.frame,
+                    int(owners[row]),
+                    "pdq+phash",
+                    int(d_pdq[i]),
+                    THRESHOLDS[HashKind.PDQ],
+                    *base,
+                    gate_distance=int(d_ph[i]),
+                    gate_threshold=PHASH_GATE,
                 )
-        dhash = region.hashes.get(HashKind.DHASH)
-        if ph_found is not None and dhash is not None:
-            limit = THRESHOLDS[HashKind.PHASH]
-            rows, dist = ph_found
-            if rows.size:
-                ddist = np.bitwise_count(self._dh_rows[rows] ^ np.frombuffer(dhash, np.uint64))
-                agree = ddist <= THRESHOLDS[HashKind.DHASH]
-                for row, d in zip(rows[agree].tolist(), dist[agree].tolist(), strict=True):
-                    yield HashMatch(
-                        int(self._pd_owner[row]),
-                        "phash+dhash",
-                        int(d),
-                        limit,
-                        self._names[self._pd_region[row]],
-                        region.region,
-                        region.frame,
-                    )
+            if pd_ok[i]:
+                yield HashMatch(
+                    int(owners[row]), "phash+dhash", int(d_ph[i]), THRESHOLDS[HashKind.PHASH], *base
+                )
+
+    def _pdq_alone(
+        self,
+        regions: list[RegionHash],
+        found: tuple[np.ndarray, np.ndarray, np.ndarray],
+        rows_of: _Rows,
+    ) -> Iterator[HashMatch]:
+        for which, row, dist in zip(*(a.tolist() for a in found), strict=True):
+            region = regions[which]
+            yield HashMatch(
+                int(rows_of.owner[row]),
+                "pdq",
+                int(dist),
+                PDQ_ALONE,
+                self._names[rows_of.region[row]],
+                region.region,
+                region.frame,
+            )
+
+
+def _stack(regions: Sequence[RegionHash], kind: HashKind) -> np.ndarray:
+    return np.stack([np.frombuffer(r.hashes[kind], np.uint8) for r in regions])
 
 
 def _rows(hashes: list[bytes], width: int) -> np.ndarray:
