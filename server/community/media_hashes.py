@@ -5,7 +5,7 @@ CPU work: call it in the app's CPU executor."""
 from __future__ import annotations
 
 from server.media.decode import DecodeLimits, decode_media
-from server.media.hashing import HashKind, image_hashes
+from server.media.hashing import HashKind, frame_hasher
 from server.media.item import MediaItem
 from server.settings import Settings
 
@@ -15,7 +15,9 @@ def item_hashes(item: MediaItem) -> dict[str, str]:
     when the picture is too small or flat to hash (the quality gate)."""
     if not item.has_pixels:
         return {k: v[0] for k, v in item.client_hashes.items() if v and k in ("pdq", "phash")}
-    hashed = image_hashes(item.frames[0].image)
+    # The media check has usually hashed the whole picture already (its ``full`` or ``raw``
+    # region): the frame's hasher hands that back instead of hashing it again.
+    hashed = frame_hasher(item, 0).whole()
     if hashed is None:
         return {}
     hashes, _quality = hashed

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from server.media.bank import KnownFake
-from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
-from server.media.hashing import HashKind, RegionHash, hash_regions
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, detect_faces_soon
+from server.media.hashing import HashKind, RegionHash, frame_hasher
 from server.media.item import MediaItem
 from server.media.labels import read_labels
 from server.media.matching import HashMatch
@@ -61,21 +61,26 @@ class KnownFakesDetector:
         """The region hashes of every frame of ``item`` (or the client's hashes)."""
         if not item.has_pixels:
             return client_region_hashes(item.client_hashes)
+        return item.memo("known_fakes:query_hashes", lambda: self._hash_frames(item))
+
+    def _hash_frames(self, item: MediaItem) -> list[RegionHash]:
+        # Faces are found on the face thread while this one hashes every region that does
+        # not need them; the face regions come last (the order ``hash_regions`` gives).
+        detect_faces_soon(item, self._faces)
+        compact = len(item.frames) > COMPACT_FROM_FRAMES
+        hashers = [frame_hasher(item, i) for i in range(len(item.frames))]
+        found = [
+            hasher.regions(bank=False, frame=frame.index, compact=compact)
+            for hasher, frame in zip(hashers, item.frames, strict=True)
+        ]
         faces = detect_faces(item, self._faces)
-        return item.memo(
-            "known_fakes:query_hashes",
-            lambda: [
-                region
-                for frame, frame_faces in zip(item.frames, faces, strict=True)
-                for region in hash_regions(
-                    frame.image,
-                    frame_faces,
-                    bank=False,
-                    frame=frame.index,
-                    compact=len(item.frames) > COMPACT_FROM_FRAMES,
-                )
-            ],
-        )
+        return [
+            region
+            for hasher, frame, regions, frame_faces in zip(
+                hashers, item.frames, found, faces, strict=True
+            )
+            for region in (*regions, *hasher.face_regions(frame_faces, frame=frame.index))
+        ]
 
     def matches(self, item: MediaItem) -> list[tuple[KnownFake, HashMatch]]:
         bank = self._bank.current

@@ -19,6 +19,9 @@ then non-maximum suppression.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -140,9 +143,39 @@ def golden_feeds(case: dict[str, object]) -> dict[str, np.ndarray]:
 def detect_faces(item: MediaItem, detector: FaceDetector) -> tuple[tuple[Face, ...], ...]:
     """Faces of every frame of ``item`` (one tuple per frame), computed once per item."""
     return item.memo(
-        f"faces:{MODEL_NAME}",
+        _MEMO_KEY,
         lambda: tuple(detector.detect(frame.image) for frame in item.frames),
     )
+
+
+def detect_faces_soon(item: MediaItem, detector: FaceDetector) -> None:
+    """Start ``detect_faces`` on the face thread and return at once.
+
+    YuNet runs in onnxruntime, which releases the GIL: a detector that has other work to do
+    first (hashing every region but the face) does it on this core while the faces are
+    found on the other; its own ``detect_faces`` call then waits for that result (the memo
+    key's lock), or computes it itself if the thread had not started yet. The thread is
+    created by the first caller and inherits its niceness (the app's CPU threads run at +10,
+    so the event loop keeps priority over it too).
+    """
+    if item.memoized(_MEMO_KEY):
+        return
+    _face_thread().submit(_detect_quietly, item, detector)
+
+
+_MEMO_KEY = f"faces:{MODEL_NAME}"
+
+
+@functools.cache
+def _face_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces")
+
+
+def _detect_quietly(item: MediaItem, detector: FaceDetector) -> None:
+    # A failure here is not reported here: the detector's own detect_faces call computes
+    # again and raises where the pipeline handles it.
+    with contextlib.suppress(Exception):
+        detect_faces(item, detector)
 
 
 def _ceil32(value: int) -> int:

@@ -17,15 +17,19 @@ of one with every region of the other:
 - ``~mirror`` variants of ``full`` and ``face`` on the bank side only (mirroring the
   reported picture once is cheaper than mirroring every query).
 
-Each region gets PDQ (256 bits, ``pdqhash``: the ThreatExchange format, exchanged as 64
-hex digits) and imagehash's pHash and dHash (64 bits each; computed here from one shared
-grey copy, pHash bit for bit as imagehash computes it, dHash within a bit of it on average).
+Each region gets PDQ (256 bits, the ThreatExchange format, exchanged as 64 hex digits;
+computed by ``server.media.pdq`` for all regions of a copy at once, held to Meta's reference
+``pdqhash`` by ``tests/test_media_pdq.py``) and imagehash's pHash and dHash (64 bits each;
+computed here from one shared grey copy, pHash bit for bit as imagehash computes it, dHash
+within a bit of it on average).
 Regions with too little information are gated out rather than hashed (flat colour, tiny, PDQ
 quality below ``MIN_PDQ_QUALITY``): they match everything.
 
 Cost: the regions of a frame are boxes on one copy resized to ``BASE_SIDE`` (``HashBase``),
-so a 960 px frame's 9 query regions take ~17 ms of CPU (was ~40 ms with one resize per
-region and hash kind; ``bench/media_speed.py``).
+PDQ reads them all in one batch, and border stripping converts only the bands next to a
+uniform edge; ``FrameHasher`` keeps what a frame's hashing computed for whoever needs it next
+(the face region, the community report's whole-picture hash). Figures in
+``bench/media_check_profile.py``.
 """
 
 from __future__ import annotations
@@ -34,12 +38,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pdqhash
 from PIL import Image
 
+from server.media import pdq
 from server.media.faces import Face
+
+if TYPE_CHECKING:
+    from server.media.item import MediaItem
 
 
 class HashKind(StrEnum):
@@ -127,12 +135,9 @@ class RegionHash:
 
 def pdq_bits(image: Image.Image) -> tuple[bytes, int]:
     """PDQ of an RGB image as 32 bytes (the 64-hex-digit ThreatExchange form) and quality."""
-    return _pdq(np.asarray(image.convert("RGB")))
-
-
-def _pdq(rgb: np.ndarray) -> tuple[bytes, int]:
-    vector, quality = pdqhash.compute(rgb)
-    return np.packbits(vector.astype(np.uint8)).tobytes(), int(quality)
+    plane = pdq.luma(np.asarray(image.convert("RGB")))
+    ((bits, quality),) = pdq.hashes(plane, [(0, 0, image.width, image.height)])
+    return bits, quality
 
 
 def _dct_rows(size: int, keep: int) -> np.ndarray:
@@ -148,14 +153,17 @@ def _dct_rows(size: int, keep: int) -> np.ndarray:
 _PHASH_SIDE = 32
 _PHASH_DCT = _dct_rows(_PHASH_SIDE, 8)
 
+Hashed = tuple[dict[HashKind, bytes], int]
+
 
 class HashBase:
     """One picture reduced once, with every region hashed from crops of the shared arrays.
 
     Resizing was the expensive part of hashing (one resize per region and hash kind); here
-    the picture is resized once to a long side of at most ``side``, converted to grey once,
-    and each region is a box on those (PDQ reads the RGB crop; pHash and dHash resample the
-    grey box straight to their 32x32 / 9x8 inputs with Pillow's ``box`` argument).
+    the picture is resized once to a long side of at most ``side``, converted to grey and to
+    PDQ's float luma once, and each region is a box on those: PDQ reads the luma box (all
+    boxes of a base in one batch, ``server.media.pdq``), pHash and dHash resample the grey box
+    straight to their 32x32 / 9x8 inputs with Pillow's ``box`` argument.
     """
 
     def __init__(self, image: Image.Image, side: int) -> None:
@@ -164,12 +172,16 @@ class HashBase:
         if max(rgb.size) > side:
             # Box-reduce by the integer factor first (a 960 px frame to 320 px: 0.7 ms where
             # a bilinear resize over the whole footprint took 4 ms), bilinear for the rest.
-            rgb = rgb.copy()
-            rgb.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=1.0)
+            # The size and steps of ``thumbnail`` (hashes in a bank stay comparable), but
+            # ``resize`` returns a new image: no copy of the frame first.
+            size = _thumbnail_size(rgb.size, side)
+            rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
         self.rgb = rgb
         self.grey = rgb.convert("L")
-        self.rgb_array = np.asarray(rgb)
         self.grey_array = np.asarray(self.grey)
+        self._luma: np.ndarray | None = None
+        self._sums: tuple[np.ndarray, np.ndarray] | None = None
+        self._done: dict[tuple[int, ...], Hashed | None] = {}
         #: Base pixels per source pixel (<= 1).
         self.scale = rgb.width / self.source_size[0]
 
@@ -187,40 +199,109 @@ class HashBase:
             round(bottom * height),
         )
 
-    def hashes(
-        self, box: tuple[int, ...] | None = None
-    ) -> tuple[dict[HashKind, bytes], int] | None:
+    def hashes(self, box: tuple[int, ...] | None = None) -> Hashed | None:
         """All hash kinds of one box (the whole base by default), or ``None`` when gated out
         (smaller than ``MIN_REGION_SIDE`` source pixels, flat, PDQ quality too low)."""
-        left, top, right, bottom = box if box is not None else (0, 0, *self.rgb.size)
-        if (
-            min(right - left, bottom - top) < MIN_REGION_SIDE * self.scale
-            or min(right - left, bottom - top) < 8
-        ):
-            return None
-        grey = self.grey_array[top:bottom, left:right]
-        if float(grey.std(dtype=np.float32)) < MIN_GREY_STD:
-            return None
-        pdq, quality = _pdq(self.rgb_array[top:bottom, left:right])
-        if quality < MIN_PDQ_QUALITY:
-            return None
-        phash, dhash = self._phash_dhash((left, top, right, bottom))
-        return {HashKind.PDQ: pdq, HashKind.PHASH: phash, HashKind.DHASH: dhash}, quality
+        return self.hashes_of([box])[0]
 
-    def _phash_dhash(self, region: tuple[int, int, int, int]) -> tuple[bytes, bytes]:
-        small = self.grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=region)
-        pixels = np.asarray(small, dtype=np.float64)
+    def hashes_of(self, boxes: Sequence[tuple[int, ...] | None]) -> list[Hashed | None]:
+        """``hashes`` of each box (``None`` = the whole base), computed together."""
+        whole = (0, 0, *self.rgb.size)
+        wanted = [tuple(box) if box is not None else whole for box in boxes]
+        todo = [box for box in dict.fromkeys(wanted) if box not in self._done]
+        for box, hashed in zip(todo, self._compute(todo), strict=True):
+            self._done[box] = hashed
+        return [self._done[box] for box in wanted]
+
+    def _compute(self, boxes: Sequence[tuple[int, ...]]) -> list[Hashed | None]:
+        found: list[Hashed | None] = [None] * len(boxes)
+        live: list[tuple[int, tuple[int, int, int, int]]] = []
+        for i, (left, top, right, bottom) in enumerate(boxes):
+            side = min(right - left, bottom - top)
+            if side < MIN_REGION_SIDE * self.scale or side < 8:
+                continue
+            if self._flat((left, top, right, bottom)):
+                continue
+            live.append((i, (left, top, right, bottom)))
+        if not live:
+            return found
+        if self._luma is None:
+            self._luma = pdq.luma(np.asarray(self.rgb))
+        pdqs = pdq.hashes(self._luma, [box for _, box in live])
+        kept = [
+            (i, box, bits, quality)
+            for (i, box), (bits, quality) in zip(live, pdqs, strict=True)
+            if quality >= MIN_PDQ_QUALITY
+        ]
+        if not kept:
+            return found
+        others = self._phash_dhash([box for _, box, _, _ in kept])
+        for (i, _, bits, quality), (phash, dhash) in zip(kept, others, strict=True):
+            found[i] = {HashKind.PDQ: bits, HashKind.PHASH: phash, HashKind.DHASH: dhash}, quality
+        return found
+
+    def _flat(self, box: tuple[int, int, int, int]) -> bool:
+        """Standard deviation of the box's grey levels under ``MIN_GREY_STD``, from summed
+        area tables (exact integers) shared by every box of the base."""
+        if self._sums is None:
+            grey = self.grey_array.astype(np.int64)
+            self._sums = (_summed_area(grey), _summed_area(grey * grey))
+        left, top, right, bottom = box
+        total, squares = (
+            int(t[bottom, right] - t[top, right] - t[bottom, left] + t[top, left])
+            for t in self._sums
+        )
+        count = (right - left) * (bottom - top)
+        # variance < MIN_GREY_STD**2, times count**2 to stay in integers
+        return count * squares - total * total < MIN_GREY_STD**2 * count * count
+
+    def _phash_dhash(
+        self, regions: Sequence[tuple[int, int, int, int]]
+    ) -> list[tuple[bytes, bytes]]:
+        smalls = [
+            self.grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=region)
+            for region in regions
+        ]
+        pixels = np.stack([np.asarray(small, dtype=np.float64) for small in smalls])
         # imagehash transforms the columns (axis 0), then the rows: low[k, l] pairs the k-th
         # vertical with the l-th horizontal frequency.
-        low = (_PHASH_DCT @ pixels @ _PHASH_DCT.T).ravel()
-        ordered = np.sort(low)
-        median = (ordered[31] + ordered[32]) / 2
-        phash = np.packbits(low > median).tobytes()
+        low = (_PHASH_DCT @ pixels @ _PHASH_DCT.T).reshape(len(regions), 64)
+        ordered = np.sort(low, axis=1)
+        median = (ordered[:, 31:32] + ordered[:, 32:33]) / 2
+        phashes = np.packbits(low > median, axis=1)
         # dHash from the 32x32 copy rather than the region itself: 0.9 bits from imagehash's
         # own dHash on average (bench, 240 crops), at a third of the cost.
-        tiny = np.asarray(small.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-        dhash = np.packbits(tiny[:, 1:] > tiny[:, :-1]).tobytes()
-        return phash, dhash
+        tiny = np.stack(
+            [
+                np.asarray(small.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+                for small in smalls
+            ]
+        )
+        dhashes = np.packbits((tiny[:, :, 1:] > tiny[:, :, :-1]).reshape(len(regions), 64), axis=1)
+        return [(p.tobytes(), d.tobytes()) for p, d in zip(phashes, dhashes, strict=True)]
+
+
+def _thumbnail_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size ``Image.thumbnail((side, side))`` gives a picture larger than ``side``
+    (Pillow's rounding: floor or ceil, whichever keeps the aspect ratio closer)."""
+    width, height = size
+    aspect = width / height
+    if aspect <= 1:
+        wide = side * aspect
+        x = min(math.floor(wide), math.ceil(wide), key=lambda n: abs(aspect - n / side))
+        return max(x, 1), side
+    tall = side / aspect
+    y = min(
+        math.floor(tall), math.ceil(tall), key=lambda n: 0 if n == 0 else abs(aspect - side / n)
+    )
+    return side, max(y, 1)
+
+
+def _summed_area(values: np.ndarray) -> np.ndarray:
+    table = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
+    np.cumsum(values, axis=0, out=table[1:, 1:])
+    np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
+    return table
 
 
 def image_hashes(image: Image.Image) -> tuple[dict[HashKind, bytes], int] | None:
@@ -240,15 +321,17 @@ def strip_box(image: Image.Image) -> tuple[int, int, int, int]:
     if height < 2 * MIN_REGION_SIDE or width < 2 * MIN_REGION_SIDE:
         return whole
     factor = max(1, max(width, height) // _STRIP_SIDE)
-    small = image.convert("L")
-    if factor > 1:
-        small = small.reduce(factor)
-    grey = np.asarray(small, dtype=np.int16)
-    rows, cols = grey.shape
-    top = _strip(grey, from_start=True)
-    bottom = rows - _strip(grey, from_start=False)
-    left = _strip(grey.T, from_start=True)
-    right = cols - _strip(grey.T, from_start=False)
+    rows, cols = -(-height // factor), -(-width // factor)
+    # Stripping starts at an edge line that is uniform: a side whose edge is not loses
+    # nothing, and only the bands next to uniform edges are converted to grey (most photos:
+    # none at all).
+    edges = [bool(_flat_lines(line[None, :])[0][0]) for line in _edge_lines(image, factor)]
+    if not any(edges):
+        return whole
+    top = _strip(_band(image, factor, "top"), rows) if edges[0] else 0
+    bottom = rows - (_strip(_band(image, factor, "bottom"), rows) if edges[1] else 0)
+    left = _strip(_band(image, factor, "left"), cols) if edges[2] else 0
+    right = cols - (_strip(_band(image, factor, "right"), cols) if edges[3] else 0)
     if (top, left, right, bottom) == (0, 0, cols, rows):
         return whole
     # Back to source pixels; an edge kept whole stays exactly on the picture's edge.
@@ -269,16 +352,65 @@ def strip_borders(image: Image.Image) -> Image.Image:
     return image if box == (0, 0, *image.size) else image.crop(box)
 
 
-def _strip(grey: np.ndarray, *, from_start: bool) -> int:
-    """How many rows to drop from one side: uniform rows, then caption-bar rows."""
-    limit = int(grey.shape[0] * _MAX_STRIP)
-    rows = grey[:limit] if from_start else grey[::-1][:limit]
-    if rows.shape[0] == 0:
-        return 0
+def _edge_lines(image: Image.Image, factor: int) -> list[np.ndarray]:
+    """The first and last row and column of ``strip_box``'s reduced grey copy, each made
+    from the few source lines it averages (the same values as in the whole copy)."""
+    width, height = image.size
+    last_row = (-(-height // factor) - 1) * factor
+    last_col = (-(-width // factor) - 1) * factor
+    lines = []
+    for box in (
+        (0, 0, width, min(factor, height)),
+        (0, last_row, width, height),
+        (0, 0, min(factor, width), height),
+        (last_col, 0, width, height),
+    ):
+        small = image.crop(box).convert("L")
+        if factor > 1:
+            small = small.reduce(factor)
+        lines.append(np.asarray(small, dtype=np.int16).reshape(-1))
+    return lines
+
+
+def _flat_lines(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(flat, medians)``: rows whose pixels are mostly within ``_FLAT_TOLERANCE`` of their
+    median, and the medians (a column)."""
     medians = np.median(rows, axis=1, keepdims=True)
     share = (np.abs(rows - medians) <= _FLAT_TOLERANCE).mean(axis=1)
-    flat = share >= _FLAT_SHARE
-    min_band = max(1, int(grey.shape[0] * _MIN_CAPTION))
+    return share >= _FLAT_SHARE, medians
+
+
+def _band(image: Image.Image, factor: int, side: str) -> np.ndarray:
+    """The lines of the reduced grey copy that ``_strip`` may drop on one side (at most
+    ``_MAX_STRIP`` of them), edge first, one line per row. Cut from the source at multiples
+    of ``factor``, so each value is the one the whole reduced copy would hold."""
+    width, height = image.size
+    rows, cols = -(-height // factor), -(-width // factor)
+    keep_rows, keep_cols = int(rows * _MAX_STRIP), int(cols * _MAX_STRIP)
+    box = {
+        "top": (0, 0, width, keep_rows * factor),
+        "bottom": (0, (rows - keep_rows) * factor, width, height),
+        "left": (0, 0, keep_cols * factor, height),
+        "right": ((cols - keep_cols) * factor, 0, width, height),
+    }[side]
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return np.zeros((0, 1), dtype=np.int16)
+    small = image.crop(box).convert("L")
+    if factor > 1:
+        small = small.reduce(factor)
+    grey = np.asarray(small, dtype=np.int16)
+    if side in ("left", "right"):
+        grey = grey.T
+    return grey[::-1] if side in ("bottom", "right") else grey
+
+
+def _strip(rows: np.ndarray, total: int) -> int:
+    """How many lines to drop from one side (``rows``: its ``_band``, edge first; ``total``:
+    lines across the whole picture): uniform lines, then caption-bar lines."""
+    if rows.shape[0] == 0:
+        return 0
+    flat, medians = _flat_lines(rows)
+    min_band = max(1, int(total * _MIN_CAPTION))
     cut = 0
     # Layers from the edge inwards (a title bar, a grey frame, a caption band...): each is a
     # run of uniform rows, or a band of rows mostly on one colour (text on a solid band).
@@ -333,6 +465,109 @@ def aligned_face(image: Image.Image, face: Face) -> Image.Image | None:
     )
 
 
+class FrameHasher:
+    """Every hash of one frame, each computed once.
+
+    ``regions`` hashes every region but the face (they need no face detection, so they can
+    be hashed while YuNet runs on another thread), ``face_regions`` the aligned face,
+    ``mirror_regions`` the mirrored picture (bank only), and ``whole`` the picture as given
+    (what ``image_hashes`` gives: the community report keeps it, and a media check has
+    usually hashed it already as its ``full`` or ``raw`` region). Not for two threads at once.
+    """
+
+    def __init__(self, image: Image.Image) -> None:
+        self.image = image
+        self._box: tuple[int, int, int, int] | None = None
+        self._stripped: HashBase | None = None
+        self._as_given: HashBase | None = None
+        self._faces: dict[Face, Image.Image | None] = {}
+
+    def _stripped_base(self) -> HashBase:
+        if self._stripped is None:
+            self._box = strip_box(self.image)
+            if self._box == (0, 0, *self.image.size):
+                self._stripped = self._given_base()
+            else:
+                self._stripped = HashBase(self.image.crop(self._box), BASE_SIDE)
+        return self._stripped
+
+    def _given_base(self) -> HashBase:
+        if self._as_given is None:
+            self._as_given = HashBase(self.image, BASE_SIDE)
+        return self._as_given
+
+    @property
+    def stripped(self) -> bool:
+        """Whether borders or caption bars were cut (``full`` differs from ``raw``)."""
+        self._stripped_base()
+        return self._box != (0, 0, *self.image.size)
+
+    def whole(self) -> Hashed | None:
+        """All hash kinds of the whole picture as given, or ``None`` when gated out."""
+        if HASH_SIDE != BASE_SIDE:
+            return HashBase(self.image, HASH_SIDE).hashes()
+        return self._given_base().hashes()
+
+    def regions(self, *, bank: bool, frame: int = 0, compact: bool = False) -> list[RegionHash]:
+        """``full``, ``raw`` when stripping changed the picture, and the crops (all of them
+        for the bank, ``centre80`` only when ``compact``)."""
+        stripped = self._stripped_base()
+        jobs: list[tuple[str, HashBase, tuple[int, ...] | None]] = [("full", stripped, None)]
+        bases = [("", stripped)]
+        if self.stripped:
+            jobs.append(("raw", self._given_base(), None))
+            # A reported picture whose own background is uniform (a studio portrait) loses
+            # some of it to stripping, and a crop of it loses a different amount: the bank
+            # also keeps crops of the picture as given.
+            if bank:
+                bases.append(("raw:", self._given_base()))
+        crops = _CROPS + _BANK_CROPS if bank else _CROPS
+        for prefix, base in bases:
+            for name, left, top, right, bottom in crops:
+                if compact and name != "centre80":
+                    continue
+                jobs.append((prefix + name, base, base.box(left, top, right, bottom)))
+        found: dict[int, Hashed | None] = {}
+        for base in {id(b): b for _, b, _ in jobs}.values():
+            mine = [i for i, (_, b, _) in enumerate(jobs) if b is base]
+            for i, hashed in zip(mine, base.hashes_of([jobs[i][2] for i in mine]), strict=True):
+                found[i] = hashed
+        return [
+            RegionHash(name, hashed[0], hashed[1], frame)
+            for i, (name, _, _) in enumerate(jobs)
+            if (hashed := found[i]) is not None
+        ]
+
+    def face_regions(
+        self, faces: Sequence[Face], *, frame: int = 0, mirror: bool = False
+    ) -> list[RegionHash]:
+        """``face`` (or ``face~mirror``): the largest face aligned on its eyes, if any."""
+        largest = max(faces, key=lambda f: f.box[2] * f.box[3], default=None)
+        if largest is None:
+            return []
+        if largest not in self._faces:
+            self._faces[largest] = aligned_face(self.image, largest)
+        crop = self._faces[largest]
+        if crop is None:
+            return []
+        if mirror:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        hashed = HashBase(crop, _FACE_SIDE).hashes()
+        name = "face~mirror" if mirror else "face"
+        return [] if hashed is None else [RegionHash(name, hashed[0], hashed[1], frame)]
+
+    def mirror_regions(self, *, frame: int = 0) -> list[RegionHash]:
+        """``full~mirror``: the stripped picture mirrored (bank only: mirroring the reported
+        picture once is cheaper than mirroring every query)."""
+        hashed = _mirrored(self._stripped_base()).hashes()
+        return [] if hashed is None else [RegionHash("full~mirror", hashed[0], hashed[1], frame)]
+
+
+def frame_hasher(item: MediaItem, index: int) -> FrameHasher:
+    """The ``FrameHasher`` of frame ``index`` of ``item``, shared by everyone hashing it."""
+    return item.memo(f"hashing:frame:{index}", lambda: FrameHasher(item.frames[index].image))
+
+
 def hash_regions(
     image: Image.Image, faces: Sequence[Face], *, bank: bool, frame: int = 0, compact: bool = False
 ) -> list[RegionHash]:
@@ -343,44 +578,12 @@ def hash_regions(
     detector's time limit). The picture is resized once per base (stripped, as given,
     mirrored) and every region is a box on it (``HashBase``).
     """
-    hashed: list[RegionHash] = []
-
-    def add(name: str, base: HashBase, box: tuple[int, ...] | None = None) -> None:
-        found = base.hashes(box)
-        if found is not None:
-            hashed.append(RegionHash(name, found[0], found[1], frame))
-
-    box = strip_box(image)
-    whole = box == (0, 0, *image.size)
-    stripped = image if whole else image.crop(box)
-    stripped_base = HashBase(stripped, BASE_SIDE)
-    add("full", stripped_base)
-    raw_base = None if whole else HashBase(image, BASE_SIDE)
-    if raw_base is not None:
-        add("raw", raw_base)
-    crops = _CROPS + _BANK_CROPS if bank else _CROPS
-    # A reported picture whose own background is uniform (a studio portrait) loses some of
-    # it to stripping, and a crop of it loses a different amount: the bank also keeps crops
-    # of the picture as given.
-    bases = [("", stripped_base)]
-    if bank and raw_base is not None:
-        bases.append(("raw:", raw_base))
-    for prefix, base in bases:
-        for name, left, top, right, bottom in crops:
-            if compact and name != "centre80":
-                continue
-            add(prefix + name, base, base.box(left, top, right, bottom))
-    largest = max(faces, key=lambda f: f.box[2] * f.box[3], default=None)
-    face_crop = aligned_face(image, largest) if largest is not None else None
-    if face_crop is not None:
-        add("face", HashBase(face_crop, _FACE_SIDE))
+    hasher = FrameHasher(image)
+    hashed = hasher.regions(bank=bank, frame=frame, compact=compact)
+    hashed += hasher.face_regions(faces, frame=frame)
     if bank:
-        add("full~mirror", _mirrored(stripped_base))
-        if face_crop is not None:
-            add(
-                "face~mirror",
-                HashBase(face_crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT), _FACE_SIDE),
-            )
+        hashed += hasher.mirror_regions(frame=frame)
+        hashed += hasher.face_regions(faces, frame=frame, mirror=True)
     return hashed
 
 

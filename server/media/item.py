@@ -95,6 +95,7 @@ class MediaItem:
     client_hashes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_pixels(self) -> bool:
@@ -118,10 +119,26 @@ class MediaItem:
         """``compute()`` once per item under ``key``; later callers get the same value.
 
         Used for analyses several detectors need (``faces.detect_faces``). ``compute`` runs
-        under the item's lock, so two detectors asking at once do not both pay for it.
+        under a lock of its own key, so two detectors asking at once do not both pay for it,
+        while analyses under other keys go on in parallel (YuNet on one thread while the
+        regions are hashed on another), and ``compute`` may itself ask for another key.
         """
         with self._lock:
-            if key not in self._memo:
-                self._memo[key] = compute()
-            value: T = self._memo[key]
-            return value
+            if key in self._memo:
+                value: T = self._memo[key]
+                return value
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._memo:
+                    value = self._memo[key]
+                    return value
+            computed = compute()
+            with self._lock:
+                self._memo[key] = computed
+            return computed
+
+    def memoized(self, key: str) -> bool:
+        """Whether ``key`` has been computed already."""
+        with self._lock:
+            return key in self._memo
