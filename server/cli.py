@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, help="port to bind, 0 for any free one (FAKEWATCH_PORT, default 8470)"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port, for more than one core (FAKEWATCH_WORKERS, "
+        "default 1)",
+    )
     _db_flags(serve)
     serve.add_argument(
         "--open-checks",
@@ -164,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             open_checks=getattr(args, "open_checks", None),
+            workers=getattr(args, "workers", None),
         )
     except SettingsError as exc:
         print(f"fakewatch: {exc}", file=sys.stderr)

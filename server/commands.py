@@ -30,6 +30,10 @@ def serve_forever(settings: Settings) -> int:
     from server import logs
     from server.api.app import create_app
 
+    if settings.workers > 1:
+        from server.serve_workers import supervise
+
+        return supervise(settings)
     logs.configure(settings.log_level)
 
     async def run() -> None:
@@ -44,7 +48,7 @@ def serve_forever(settings: Settings) -> int:
             max_field_size=MAX_HEADER_FIELD,
         )
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port)
         try:
             await site.start()
         except OSError as exc:

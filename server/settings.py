@@ -37,6 +37,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address `fakewatch serve` binds to."),
     Setting("port", 8470, "Port `fakewatch serve` binds to (0 picks a free one)."),
     Setting(
+        "workers",
+        1,
+        "Server processes sharing the port (`fakewatch serve --workers N`); rate limits and "
+        "/metrics then count per process.",
+    ),
+    Setting(
+        "reuse_port",
+        False,
+        "Bind with SO_REUSEPORT so several `fakewatch serve` processes share one port.",
+    ),
+    Setting(
+        "scheduled_jobs",
+        True,
+        "Run federation pulls and webhook deliveries in this process (off in all but the first "
+        "of `--workers N`).",
+    ),
+    Setting(
         "admin_key",
         "",
         "When set, accepted as an admin API key (besides keys made with `fakewatch keys create`).",
@@ -203,6 +220,9 @@ class Settings:
     db: Path = Path("var/fakewatch.db")
     host: str = "127.0.0.1"
     port: int = 8470
+    workers: int = 1
+    reuse_port: bool = False
+    scheduled_jobs: bool = True
     admin_key: str = ""
     open_checks: bool = False
     open_checks_per_minute: int = 120
@@ -329,6 +349,8 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"{_BY_NAME[name].env} must be a positive number")
     if not 0 <= settings.port <= 65535:
         raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
+    if not 1 <= settings.workers <= 64:
+        raise SettingsError("FAKEWATCH_WORKERS must be between 1 and 64 (about one per core)")
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
     if settings.max_media_checks < 0:

@@ -90,9 +90,10 @@ async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
         alerted=event,
     )
     federation = Scheduler(db, settings)
-    writer.start()
-    await deliverer.start()
-    federation.start()
+    writer.start()  # every process: its writes are SQLite transactions, safe side by side
+    if settings.scheduled_jobs:  # one process of `serve --workers N` (server/serve_workers.py)
+        await deliverer.start()
+        federation.start()
     try:
         yield
     finally:

@@ -1,0 +1,197 @@
+"""``fakewatch serve --workers N``: N server processes on one port, for more than one core.
+
+One Python process checks links on one core at a time (the GIL), so a 2-core host answers
+about twice the requests with two. The supervisor (this module) starts the workers as
+ordinary ``fakewatch serve`` processes that bind the same port with SO_REUSEPORT; the kernel
+spreads connections over them. It holds the port (bound, not listening, so no connection
+waits on it) from before the first worker starts until all are up, so ``--port 0`` means
+one free port for all of them.
+
+What stays single-process, and how:
+
+- The database: one SQLite file in WAL mode. Each worker's writes (the report writer's
+  group commits, keys, lists) are transactions with a busy timeout, so they queue safely.
+  The first worker starts alone and applies migrations and creates the shared secrets
+  (reporter salt, CSRF secret) before the others open the file.
+- Scheduled jobs: federation pulls and webhook deliveries run in the first worker only
+  (``FAKEWATCH_SCHEDULED_JOBS=false`` for the others), so nothing is pulled or delivered
+  twice. An alert raised in another worker is delivered on the first worker's next tick.
+- Caches: list, person and known-fake indexes are reloaded by every worker when the
+  database's version changes; API keys re-read the revocation count, so a revoke made in
+  one worker holds in all.
+- Per process, by design: rate limits (a client spread over N workers gets up to N times
+  the per-minute budget) and ``/metrics`` (each scrape sees the worker that answered).
+
+A worker that dies stops the whole group with its exit code: the service manager that
+started ``fakewatch serve`` restarts it, as it would a single process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from server.settings import Settings
+
+#: Seconds a worker may take to print READY (it loads lists and models first).
+READY_TIMEOUT_S = 120.0
+#: Seconds workers get to finish after SIGTERM before they are killed.
+STOP_TIMEOUT_S = 15.0
+MAX_WORKERS = 64
+
+
+class WorkerFailed(Exception):
+    """A worker could not start or died; the message says which and how."""
+
+
+def supervise(settings: Settings) -> int:
+    """Start ``settings.workers`` workers on one port, print one READY line, wait for SIGTERM
+    or SIGINT (or a worker's death), stop them all. Returns the exit code."""
+    from server.commands import CommandError
+
+    if not 1 <= settings.workers <= MAX_WORKERS:
+        raise CommandError(f"--workers must be between 1 and {MAX_WORKERS}")
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    holder = _hold_port(settings.host, settings.port)
+    port = holder.getsockname()[1]
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        # The first worker alone: it migrates the database and makes the shared secrets.
+        workers.append(_start(settings, port, first=True))
+        _wait_ready(workers[:1], lambda: stopping)
+        rest = [_start(settings, port, first=False) for _ in range(settings.workers - 1)]
+        workers.extend(rest)
+        _wait_ready(rest, lambda: stopping)
+        holder.close()
+        if not stopping:
+            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            print(f"READY http://{host}:{port}", flush=True)
+        code = 0
+        while not stopping:
+            for number, worker in enumerate(workers):
+                if worker.poll() is not None:
+                    print(
+                        f"fakewatch: worker {number} exited with code {worker.returncode}; "
+                        "stopping the others",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    code = worker.returncode if worker.returncode > 0 else 1
+                    stopping = True
+                    break
+            else:
+                time.sleep(0.2)
+        return code
+    except WorkerFailed as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        holder.close()
+        _stop_all(workers)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _hold_port(host: str, port: int) -> socket.socket:
+    """A socket bound (not listening) to ``host:port`` with SO_REUSEPORT: it keeps the port
+    for the workers, and the kernel never queues a connection on it."""
+    from server.commands import CommandError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        holder = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(address)
+    except OSError as exc:
+        holder.close()
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return holder
+
+
+def _start(settings: Settings, port: int, *, first: bool) -> subprocess.Popen[bytes]:
+    """One worker: ``fakewatch serve`` on the held port, with this process's settings (the
+    environment is inherited; the flags that may have set the rest are passed again)."""
+    env = dict(os.environ)
+    env.update(
+        FAKEWATCH_WORKERS="1",
+        FAKEWATCH_REUSE_PORT="true",
+        FAKEWATCH_SCHEDULED_JOBS="true" if first and settings.scheduled_jobs else "false",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        "--host",
+        settings.host,
+        "--port",
+        str(port),
+        "--data-dir",
+        str(settings.data_dir),
+        "--db",
+        str(settings.db),
+    ]
+    if settings.open_checks:
+        command.append("--open-checks")
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+
+
+def _wait_ready(workers: list[subprocess.Popen[bytes]], stopping: Callable[[], bool]) -> None:
+    """Read each worker's READY line (its only output on stdout), then close the pipe."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with selectors.DefaultSelector() as selector:
+        for worker in workers:
+            assert worker.stdout is not None
+            selector.register(worker.stdout, selectors.EVENT_READ, worker)
+        pending = set(workers)
+        while pending:
+            if stopping():
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerFailed(f"a worker did not print READY within {READY_TIMEOUT_S:.0f} s")
+            for key, _ in selector.select(timeout=min(left, 0.5)):
+                worker = key.data
+                line = worker.stdout.readline()
+                if line.startswith(b"READY "):
+                    selector.unregister(worker.stdout)
+                    worker.stdout.close()
+                    pending.discard(worker)
+                elif not line:  # end of output: the worker exited before it was ready
+                    code = worker.wait()
+                    raise WorkerFailed(f"a worker exited with code {code} before it was ready")
+
+
+def _stop_all(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                worker.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for worker in workers:
+        try:
+            worker.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        if worker.stdout is not None and not worker.stdout.closed:
+            worker.stdout.close()

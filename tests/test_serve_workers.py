@@ -1,0 +1,89 @@
+"""``fakewatch serve --workers N``: one port, N real server processes, one of them scheduling."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import RunningServer, start_server
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+CHECKS = 20
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().partition("=")[::2] for item in raw if item)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _gone(pids: list[int], within_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not any(_alive(pid) for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _checks_answered(server: RunningServer, metrics: str) -> int:
+    found = re.findall(
+        r'^fakewatch_http_requests_total\{[^}]*route="/v1/check/link"[^}]*status="200"[^}]*\}'
+        r"\s+([\d.]+)$",
+        metrics,
+        re.MULTILINE,
+    )
+    return int(sum(float(value) for value in found))
+
+
+def test_two_workers_share_the_port_and_only_the_first_runs_scheduled_jobs(
+    tmp_path: Path,
+) -> None:
+    server = start_server(tmp_path, env={"FAKEWATCH_WORKERS": "2"})
+    try:
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+        jobs = sorted(_environ(pid)["FAKEWATCH_SCHEDULED_JOBS"] for pid in workers)
+        assert jobs == ["false", "true"]
+        for i in range(CHECKS):  # a new connection each time: the kernel spreads them
+            response = server.request("GET", f"/v1/check/link?url=https://paypa1-{i}.example/")
+            assert response.status == 200
+            assert response.json()["verdict"] in ("suspicious", "likely_scam", "no_known_signals")
+        # /metrics is per process: the worker that answers this scrape counted only its own
+        # share, so the other one answered the rest.
+        answered = _checks_answered(server, server.request("GET", "/metrics").body.decode())
+        assert 0 <= answered < CHECKS
+        assert server.stop() == 0
+        assert _gone(workers)
+    finally:
+        server.stop()
+
+
+def test_a_worker_that_dies_stops_the_group_with_an_error(tmp_path: Path) -> None:
+    server = start_server(tmp_path, env={"FAKEWATCH_WORKERS": "2"})
+    try:
+        workers = _children(server.process.pid)
+        os.kill(workers[0], signal.SIGKILL)
+        assert server.process.wait(timeout=30) == 1
+        assert _gone(workers)
+        assert "exited with code" in server.stderr()
+    finally:
+        server.stop()
