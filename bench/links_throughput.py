@@ -221,7 +221,8 @@ def run_peer(domains: Sequence[str], tmp: Path, name: str) -> PeerRun:
 class Server:
     """``fakewatch serve`` on 127.0.0.1, port 0, in a scratch folder; output to files."""
 
-    def __init__(self, ready_timeout: float) -> None:
+    def __init__(self, ready_timeout: float, workers: int = 1) -> None:
+        self.workers = workers
         self.dir = Path(tempfile.mkdtemp(prefix="fakewatch-bench-"))
         self.key = secrets.token_hex(16)  # 32 characters
         self.ready_timeout = ready_timeout
@@ -239,6 +240,7 @@ class Server:
             # One key sends every request; lift its budget so the bucket never refuses (the
             # limiter still runs on every request, so its cost is measured).
             FAKEWATCH_KEY_REQUESTS_PER_MINUTE="100000000",
+            FAKEWATCH_WORKERS=str(self.workers),
         )
         stdout = (self.dir / "stdout.txt").open("wb")
         stderr = (self.dir / "stderr.txt").open("wb")
@@ -470,41 +472,46 @@ def wrk_throughput(
     return float(found.group(1)) * batch, len(bodies), note
 
 
-def run_http(args: argparse.Namespace, urls: Sequence[str], report: Report, tmp: Path) -> None:
+def run_http(
+    args: argparse.Namespace, urls: Sequence[str], report: Report, tmp: Path, workers: int
+) -> None:
     why = server_available()
     if why:
         report.add("HTTP (all)", "not run", note=why)
         return
-    server = Server(args.ready_timeout)
+    server = Server(args.ready_timeout, workers)
+    http = f"HTTP, {workers} worker{'s' if workers > 1 else ''}"
     try:
         server.start()
+        load = load_text()
         # Latency first, on hosts the server has not seen; then throughput over every URL.
         lat = asyncio.run(
             http_latency(server.url, server.key, urls[::-1], args.rate, args.duration)
         )
         other = {s: n for s, n in lat.statuses.items() if s != 200}
         where = f"GET /v1/check/link, {args.rate:g} req/s open loop, {args.duration:g} s, new hosts"
-        report.add(f"HTTP {where}: p50", f"{lat.p50_ms:.2f} ms")
+        report.add(f"{http}, {where}: p50", f"{lat.p50_ms:.2f} ms")
         report.add(
-            f"HTTP {where}: p99",
+            f"{http}, {where}: p99",
             f"{lat.p99_ms:.2f} ms",
             f"< {TARGET_P99_MS:g} ms",
             lat.p99_ms < TARGET_P99_MS,
-            f"max {lat.max_ms:.1f} ms; {lat.sent} sent, {lat.achieved_rps:.0f} req/s achieved"
-            + (f"; non-200: {other}" if other else ""),
+            f"max {lat.max_ms:.1f} ms; {lat.sent} sent, {lat.achieved_rps:.0f} req/s achieved; "
+            f"load average {load} before" + (f"; non-200: {other}" if other else ""),
         )
-        inside = asyncio.run(server_p99(server.url, server.key, "/v1/check/link"))
-        report.add(
-            f"  same run, inside the server (/metrics histogram, {inside[1]:,} requests): p99",
-            f"<= {inside[0] * 1000:g} ms",
-            note="handler + middleware time; the rest of the client's figure is the client, "
-            "the loopback and waiting for a core",
-        )
+        if workers == 1:  # with more, /metrics is one worker's share
+            inside = asyncio.run(server_p99(server.url, server.key, "/v1/check/link"))
+            report.add(
+                f"  same run, inside the server (/metrics histogram, {inside[1]:,} requests): p99",
+                f"<= {inside[0] * 1000:g} ms",
+                note="handler + middleware time; the rest of the client's figure is the client, "
+                "the loopback and waiting for a core",
+            )
         seen = asyncio.run(
             http_latency(server.url, server.key, urls[:1000], args.rate, args.duration)
         )
         report.add(
-            f"HTTP GET /v1/check/link, {args.rate:g} req/s open loop, seen URLs (verdict cache)",
+            f"{http}, GET /v1/check/link, {args.rate:g} req/s open loop, seen URLs (verdict cache)",
             f"p50 {seen.p50_ms:.2f} / p99 {seen.p99_ms:.2f} ms",
             f"< {TARGET_P99_MS:g} ms",
             seen.p99_ms < TARGET_P99_MS,
@@ -517,7 +524,8 @@ def run_http(args: argparse.Namespace, urls: Sequence[str], report: Report, tmp:
         )
         other = {s: n for s, n in thr.statuses.items() if s != 200}
         report.add(
-            f"HTTP POST /v1/check/links, 100 unique hosts a batch, {args.http_concurrency} conns",
+            f"{http}, POST /v1/check/links, 100 unique hosts a batch, "
+            f"{args.http_concurrency} conns",
             per_s(thr.rate),
             f">= {TARGET_HTTP:,} URLs/s",
             thr.rate >= TARGET_HTTP,
@@ -530,7 +538,8 @@ def run_http(args: argparse.Namespace, urls: Sequence[str], report: Report, tmp:
                 server.url, server.key, urls, 100, args.http_requests, tmp, args.wrk_seconds
             )
             report.add(
-                f"HTTP POST /v1/check/links by wrk, {cycled} batches again (seen hosts), 8 conns",
+                f"{http}, POST /v1/check/links by wrk, {cycled} batches again (seen hosts), "
+                "8 conns",
                 per_s(rate),
                 f">= {TARGET_HTTP:,} URLs/s",
                 rate >= TARGET_HTTP,
@@ -546,7 +555,7 @@ def run_http(args: argparse.Namespace, urls: Sequence[str], report: Report, tmp:
             "too but costs far less."
         )
     except Exception as exc:  # report what broke, keep the in-process figures
-        report.add("HTTP (all)", "failed", note=f"{type(exc).__name__}: {exc}"[:300])
+        report.add(f"{http} (all)", "failed", note=f"{type(exc).__name__}: {exc}"[:300])
     finally:
         server.stop()
 
@@ -625,6 +634,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of paced GETs")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="wrk run length, if installed")
     parser.add_argument(
+        "--workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="the HTTP part once per `fakewatch serve --workers N`, comma-separated",
+    )
+    parser.add_argument(
         "--ready-timeout", type=float, default=60.0, help="seconds to wait for READY"
     )
     return parser.parse_args(argv)
@@ -678,7 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.skip_http:
             report.add("HTTP (all)", "not run", note="skipped (--skip-http)")
         else:
-            run_http(args, urls, report, tmp)
+            for workers in args.workers:
+                run_http(args, urls, report, tmp, workers)
 
     built = build()
     print(f"FakeWatch link throughput: {len(urls):,} unique domains ({makeup}), seed {args.seed}")
@@ -696,7 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     print()
-    for note in report.notes:
+    for note in dict.fromkeys(report.notes):  # the HTTP part adds its notes per run
         print(f"- {note}")
     print(f"- Whole run: {time.perf_counter() - started:.0f} s.")
     if args.profile:
