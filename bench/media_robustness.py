@@ -11,7 +11,8 @@ cropped and framed) set each scheme's threshold: the largest distance at which a
 Schemes, all measured in this run on the same pictures:
 
 - ``ours``: the product's rule (``server.media.matching``): multi-region PDQ within 72 bits
-  with pHash within 10, or pHash with dHash agreeing, each at its own threshold;
+  with pHash within 10 and dHash within 16, or pHash with dHash agreeing, each at its own
+  threshold; ``ours-no-dhash-gate`` the same without the dHash gate on PDQ;
 - ``ours-old``: the rule before it (PDQ within 72 bits alone, or pHash with dHash);
 - ``ours@pdq31``: multi-region PDQ within 31 bits (what ThreatExchange lists match at) or
   pHash with dHash;
@@ -47,7 +48,13 @@ if str(REPO) not in sys.path:
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
 from server.media.faces import MODEL_NAME, FaceDetector  # noqa: E402
 from server.media.hashing import HashKind, RegionHash, hash_regions, image_hashes  # noqa: E402
-from server.media.matching import PDQ_ALONE, PHASH_GATE, THRESHOLDS, HashIndex  # noqa: E402
+from server.media.matching import (  # noqa: E402
+    DHASH_GATE,
+    PDQ_ALONE,
+    PHASH_GATE,
+    THRESHOLDS,
+    HashIndex,
+)
 from server.onnx_runtime import ModelStore  # noqa: E402
 
 FALSE_MATCH_BUDGET = 0.001
@@ -56,6 +63,10 @@ PH, DH = THRESHOLDS[HashKind.PHASH], THRESHOLDS[HashKind.DHASH]
 #: Rules over the distance matrices of one query (regions x bank rows): the pairs they accept.
 RULES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "ours": lambda d: (
+        ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE) & (d["dh"] <= DHASH_GATE))
+        | ((d["ph"] <= PH) & (d["dh"] <= DH))
+    ),
+    "ours-no-dhash-gate": lambda d: (
         ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE)) | ((d["ph"] <= PH) & (d["dh"] <= DH))
     ),
     "ours-old": lambda d: (d["pdq"] <= PDQ) | ((d["ph"] <= PH) & (d["dh"] <= DH)),
@@ -399,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "thresholds (bits): "
         + ", ".join(
-            f"{s}={f'rule {THRESHOLDS}, pHash gate {PHASH_GATE}' if s == 'ours' else thresholds[s]}"
+            f"{s}={f'rule {THRESHOLDS}, gates pHash {PHASH_GATE} dHash {DHASH_GATE}' if s == 'ours' else thresholds[s]}"
             for s in schemes
             if s not in RULES or s == "ours"
         )

@@ -7,6 +7,7 @@ import pytest
 
 from server.media.hashing import HashKind, RegionHash
 from server.media.matching import (
+    DHASH_GATE,
     PDQ_ALONE,
     PHASH_CHUNKS,
     PHASH_GATE,
@@ -109,13 +110,16 @@ def test_multi_indexes_find_exactly_what_the_scan_finds(seed: int) -> None:
     assert [m.entry for m in multi.match([queries[-1]])] == [1_000_000 + 8 // 3]
 
 
-def test_the_pdq_arm_needs_the_phash_gate() -> None:
+def test_the_pdq_arm_needs_the_phash_and_dhash_gates() -> None:
     rng = np.random.default_rng(4)
     index, arrays = build(rng, 1000, multi_index=False)
     pdq = flip_bits(rng, arrays["pdq"][30], 60)
-    dhash = flip_bits(rng, arrays["dhash"][30], 30)
+    dhash = flip_bits(rng, arrays["dhash"][30], DHASH_GATE)
     near = region("q", phash=flip_bits(rng, arrays["phash"][30], 10), dhash=dhash, pdq=pdq)
     far = region("q", phash=flip_bits(rng, arrays["phash"][30], 12), dhash=dhash, pdq=pdq)
+    # pHash within its gate but dHash not: two of the three kinds agreeing is not enough.
+    unlike = flip_bits(rng, arrays["dhash"][30], DHASH_GATE + 2)
+    no_dhash = region("q", phash=flip_bits(rng, arrays["phash"][30], 8), dhash=unlike, pdq=pdq)
     (found,) = index.match([near])
     assert (found.entry, found.kind, found.distance, found.threshold) == (
         10,
@@ -125,6 +129,7 @@ def test_the_pdq_arm_needs_the_phash_gate() -> None:
     )
     assert (found.gate_distance, found.gate_threshold) == (10, PHASH_GATE)
     assert index.match([far]) == []
+    assert index.match([no_dhash]) == []
     # The same PDQ alone (a client that sent no pHash) is held to PDQ_ALONE bits.
     assert index.match([region("q", pdq=pdq)]) == []
     close = flip_bits(rng, arrays["pdq"][30], PDQ_ALONE)

@@ -8,8 +8,8 @@ The rule (``bench/media_robustness.py`` measures it) -- a query region and a ban
 match when:
 
 - ``pdq+phash``: PDQ within ``THRESHOLDS[pdq]`` (72 of 256 bits) *and* pHash within
-  ``PHASH_GATE`` (10 of 64); reported with the PDQ distance and threshold, the pHash
-  distance as the gate;
+  ``PHASH_GATE`` (10 of 64) *and* dHash within ``DHASH_GATE`` (16); reported with the PDQ
+  distance and threshold, the pHash distance as the gate;
 - ``phash+dhash``: pHash within ``THRESHOLDS[phash]`` (7) and dHash within
   ``THRESHOLDS[dhash]`` (14);
 - ``pdq``: for a region that has PDQ only (a ThreatExchange hash list, a hashes-only client
@@ -19,8 +19,13 @@ Why a pHash gate on PDQ, not PDQ alone at 72 bits: the chance that two unrelated
 regions are within 72 PDQ bits is about 2.6e-8 per pair (4 in 307 million pairs of
 unrelated query regions and bank rows, ``bench/media_robustness.py --tail``). A query has
 ~8.4 regions, so against 10 million bank rows that is ~2 expected false pairs per query:
-PDQ alone at 72 bits only holds its false-match budget on small banks. With the gate, 1 in
-307 million pairs passes (PDQ 64, pHash 10), and recall on every transform stays >= 95 %.
+PDQ alone at 72 bits only holds its false-match budget on small banks. With the pHash gate
+2 of those 307 million pairs pass (aligned faces of two people, dHash 21 bits apart), with
+the dHash gate none; recall on every transform stays >= 95 % either way. None is not zero:
+307 million pairs bound the rate below 1e-8 per pair (rule of three), which at 10 million
+rows still allows up to half of unrelated face pictures to match something. A bank that
+large needs its false-match rate measured on far more unrelated pictures than ``../shared``
+holds; the README says so.
 The gate also makes the lookup an exact index: pHash within 10 bits is a multi-index probe,
 where PDQ within 72 of 256 bits is not (no exact index beats a full scan there).
 
@@ -57,6 +62,8 @@ THRESHOLDS: dict[HashKind, int] = {HashKind.PDQ: 72, HashKind.PHASH: 7, HashKind
 #: pHash distance under which a PDQ distance within ``THRESHOLDS[pdq]`` counts (pHash
 #: distances of imagehash's median pHash are even: 10 and 11 are the same limit).
 PHASH_GATE = 10
+#: dHash distance under which the PDQ arm counts (all three kinds agree, loosely).
+DHASH_GATE = 16
 #: PDQ alone (a row or query region without pHash): ThreatExchange's usual threshold.
 PDQ_ALONE = 31
 
@@ -453,7 +460,12 @@ class HashIndex:
         )
         q_has = np.array([HashKind.PDQ in r.hashes for r in regions])
         d_pdq = _popcount(self._pdq_view[rows] ^ q_pdq[which])
-        pdq_ok = self._has_pdq[rows] & q_has[which] & (d_pdq <= THRESHOLDS[HashKind.PDQ])
+        pdq_ok = (
+            self._has_pdq[rows]
+            & q_has[which]
+            & (d_pdq <= THRESHOLDS[HashKind.PDQ])
+            & (d_dh <= DHASH_GATE)
+        )
         pd_ok = (d_ph <= THRESHOLDS[HashKind.PHASH]) & (d_dh <= THRESHOLDS[HashKind.DHASH])
         names, owners, codes = self._names, self._full_rows.owner, self._full_rows.region
         for i in np.flatnonzero(pdq_ok | pd_ok).tolist():
