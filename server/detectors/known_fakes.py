@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from server.media.bank import KnownFake
-from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, detect_faces_soon
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, soon
 from server.media.hashing import HashKind, RegionHash, frame_hasher
 from server.media.item import MediaItem
 from server.media.labels import read_labels
@@ -32,6 +32,8 @@ MATCH_WEIGHT = 0.97
 COMPACT_FROM_FRAMES = 4
 #: Matches listed in the details (the strongest first); the reason names the best one.
 MAX_SHOWN = 5
+#: ``MediaItem.memo`` key of the face regions of every frame (computed on the face thread).
+_FACE_REGIONS = "known_fakes:face_regions"
 
 
 class KnownFakesDetector:
@@ -64,22 +66,27 @@ class KnownFakesDetector:
         return item.memo("known_fakes:query_hashes", lambda: self._hash_frames(item))
 
     def _hash_frames(self, item: MediaItem) -> list[RegionHash]:
-        # Faces are found on the face thread while this one hashes every region that does
-        # not need them; the face regions come last (the order ``hash_regions`` gives).
-        detect_faces_soon(item, self._faces)
+        # The faces and the face regions are computed on the face thread while this one
+        # hashes every region that needs no face; the face regions come last in each frame
+        # (the order ``hash_regions`` gives).
+        soon(item, _FACE_REGIONS, lambda: self._face_regions(item))
         compact = len(item.frames) > COMPACT_FROM_FRAMES
-        hashers = [frame_hasher(item, i) for i in range(len(item.frames))]
         found = [
-            hasher.regions(bank=False, frame=frame.index, compact=compact)
-            for hasher, frame in zip(hashers, item.frames, strict=True)
+            frame_hasher(item, i).regions(bank=False, frame=frame.index, compact=compact)
+            for i, frame in enumerate(item.frames)
         ]
-        faces = detect_faces(item, self._faces)
+        faces = item.memo(_FACE_REGIONS, lambda: self._face_regions(item))
         return [
             region
-            for hasher, frame, regions, frame_faces in zip(
-                hashers, item.frames, found, faces, strict=True
-            )
-            for region in (*regions, *hasher.face_regions(frame_faces, frame=frame.index))
+            for regions, face_regions in zip(found, faces, strict=True)
+            for region in (*regions, *face_regions)
+        ]
+
+    def _face_regions(self, item: MediaItem) -> list[list[RegionHash]]:
+        faces = detect_faces(item, self._faces)
+        return [
+            frame_hasher(item, i).face_regions(frame_faces, frame=frame.index)
+            for i, (frame, frame_faces) in enumerate(zip(item.frames, faces, strict=True))
         ]
 
     def matches(self, item: MediaItem) -> list[tuple[KnownFake, HashMatch]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -148,19 +149,19 @@ def detect_faces(item: MediaItem, detector: FaceDetector) -> tuple[tuple[Face, .
     )
 
 
-def detect_faces_soon(item: MediaItem, detector: FaceDetector) -> None:
-    """Start ``detect_faces`` on the face thread and return at once.
+def soon(item: MediaItem, key: str, compute: Callable[[], object]) -> None:
+    """Start ``item.memo(key, compute)`` on the face thread and return at once.
 
     YuNet runs in onnxruntime, which releases the GIL: a detector that has other work to do
-    first (hashing every region but the face) does it on this core while the faces are
-    found on the other; its own ``detect_faces`` call then waits for that result (the memo
-    key's lock), or computes it itself if the thread had not started yet. The thread is
+    first (hashing every region but the face) does it on this core while the faces, and
+    what is made of them, are computed on the other. Its own ``item.memo(key, ...)`` call
+    later waits for that result (the key's lock), or computes it itself if the thread had
+    not started yet (a backlog), so nothing ever waits on the thread's queue. The thread is
     created by the first caller and inherits its niceness (the app's CPU threads run at +10,
     so the event loop keeps priority over it too).
     """
-    if item.memoized(_MEMO_KEY):
-        return
-    _face_thread().submit(_detect_quietly, item, detector)
+    if not item.memoized(key):
+        _face_thread().submit(_memo_quietly, item, key, compute)
 
 
 _MEMO_KEY = f"faces:{MODEL_NAME}"
@@ -171,11 +172,11 @@ def _face_thread() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces")
 
 
-def _detect_quietly(item: MediaItem, detector: FaceDetector) -> None:
-    # A failure here is not reported here: the detector's own detect_faces call computes
-    # again and raises where the pipeline handles it.
+def _memo_quietly(item: MediaItem, key: str, compute: Callable[[], object]) -> None:
+    # A failure is not reported from here: the owner's own memo call computes again and
+    # raises where the pipeline handles it.
     with contextlib.suppress(Exception):
-        detect_faces(item, detector)
+        item.memo(key, compute)
 
 
 def _ceil32(value: int) -> int:

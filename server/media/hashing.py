@@ -375,9 +375,17 @@ def _edge_lines(image: Image.Image, factor: int) -> list[np.ndarray]:
 def _flat_lines(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(flat, medians)``: rows whose pixels are mostly within ``_FLAT_TOLERANCE`` of their
     median, and the medians (a column)."""
-    medians = np.median(rows, axis=1, keepdims=True)
-    share = (np.abs(rows - medians) <= _FLAT_TOLERANCE).mean(axis=1)
-    return share >= _FLAT_SHARE, medians
+    # np.median's values in integers: twice the median is the middle value doubled, or the
+    # two middle values added; |x - median| <= tolerance is then |2x - that| <= 2 tolerance.
+    half = rows.shape[1] // 2
+    if rows.shape[1] % 2:
+        twice = np.partition(rows, half, axis=1)[:, half : half + 1].astype(np.int32) * 2
+    else:
+        parted = np.partition(rows, (half - 1, half), axis=1)
+        twice = parted[:, half - 1 : half].astype(np.int32) + parted[:, half : half + 1]
+    near = np.abs(2 * rows.astype(np.int32) - twice) <= 2 * _FLAT_TOLERANCE
+    share = np.count_nonzero(near, axis=1) / rows.shape[1]
+    return share >= _FLAT_SHARE, twice / 2
 
 
 def _band(image: Image.Image, factor: int, side: str) -> np.ndarray:
@@ -472,7 +480,9 @@ class FrameHasher:
     be hashed while YuNet runs on another thread), ``face_regions`` the aligned face,
     ``mirror_regions`` the mirrored picture (bank only), and ``whole`` the picture as given
     (what ``image_hashes`` gives: the community report keeps it, and a media check has
-    usually hashed it already as its ``full`` or ``raw`` region). Not for two threads at once.
+    usually hashed it already as its ``full`` or ``raw`` region). ``face_regions`` may run on
+    another thread than the rest (it shares only the frame, which nobody changes); otherwise
+    one thread at a time.
     """
 
     def __init__(self, image: Image.Image) -> None:

@@ -1,0 +1,93 @@
+"""Work one media check shares: the same hashes, however and wherever they are computed.
+
+The known-fakes detector hashes the regions that need no face while YuNet and the face
+region run on the face thread, and the community report reuses the check's whole-picture
+hash. These tests pin that the answers are the ones computed the plain way, in order.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from PIL import Image, ImageDraw
+
+from server.community.media_hashes import item_hashes
+from server.engine import Engine
+from server.media.decode import DecodeLimits, decode_media
+from server.media.faces import FaceDetector
+from server.media.hashing import HashKind, hash_regions, image_hashes
+from server.media.item import MediaItem
+from tests.conftest import SHARED
+
+PHOTO = SHARED / "data" / "images" / "celebrities" / "face_recognition" / "obama-720p.jpg"
+
+
+def jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def framed_photo() -> bytes:
+    """The shared photo inside a screenshot-like frame with a caption (stripped regions)."""
+    with Image.open(PHOTO) as opened:
+        photo = opened.convert("RGB")
+    canvas = Image.new("RGB", (photo.width + 80, photo.height + 140), (245, 245, 245))
+    canvas.paste(photo, (40, 40))
+    ImageDraw.Draw(canvas).text((50, photo.height + 70), "CLAIM YOUR BONUS", fill="black")
+    return jpeg(canvas)
+
+
+@pytest.mark.skipif(not PHOTO.exists(), reason="../shared/data/images is not there")
+@pytest.mark.parametrize("framed", [False, True])
+def test_query_hashes_with_the_face_thread_are_hash_regions_in_order(
+    engine: Engine, framed: bool
+) -> None:
+    data = framed_photo() if framed else PHOTO.read_bytes()
+    detector = next(d for d in engine.detectors if d.name == "known_fakes")
+    item = decode_media(data, DecodeLimits())
+    ours = detector.query_hashes(item)  # type: ignore[attr-defined]
+
+    image = item.frames[0].image
+    faces = FaceDetector(engine.resources.models.get("yunet")).detect(image)
+    expected = hash_regions(image, faces, bank=False)
+    assert [r.region for r in ours] == [r.region for r in expected]
+    assert "face" in [r.region for r in ours]
+    if framed:
+        assert "raw" in [r.region for r in ours]
+    assert [(r.hashes, r.quality) for r in ours] == [(r.hashes, r.quality) for r in expected]
+
+
+@pytest.mark.skipif(not PHOTO.exists(), reason="../shared/data/images is not there")
+def test_the_report_hash_after_a_check_is_the_whole_picture_hash(engine: Engine) -> None:
+    for data in (PHOTO.read_bytes(), framed_photo()):
+        checked = decode_media(data, DecodeLimits())
+        detector = next(d for d in engine.detectors if d.name == "known_fakes")
+        detector.query_hashes(checked)  # type: ignore[attr-defined]
+        unchecked = decode_media(data, DecodeLimits())
+        hashed = image_hashes(unchecked.frames[0].image)
+        assert hashed is not None
+        expected = {k.value: hashed[0][k].hex() for k in (HashKind.PDQ, HashKind.PHASH)}
+        assert item_hashes(checked) == expected
+        assert item_hashes(unchecked) == expected
+
+
+def test_a_memo_may_ask_for_another_key_while_others_compute_in_parallel() -> None:
+    item = MediaItem.from_hashes({})
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        assert release.wait(5)
+        return "slow"
+
+    worker = threading.Thread(target=item.memo, args=("slow", slow))
+    worker.start()
+    assert started.wait(5)
+    # While "slow" is being computed, another key (asking for a third inside) is not held up.
+    assert item.memo("outer", lambda: item.memo("inner", lambda: "in") + "+out") == "in+out"
+    release.set()
+    worker.join(5)
+    assert item.memo("slow", lambda: "computed twice") == "slow"
