@@ -254,15 +254,15 @@ def test_verdicts_built_from_cached_host_parts_equal_scoring_each_link_whole(eng
     parse = engine.resources.parser.parse
     link_detectors = [d for d in engine.detectors if ContentKind.LINK in d.kinds]
     split = [d for d in link_detectors if callable(getattr(d, "score_host", None))]
-    assert {d.name for d in split} >= {"lists", "lookalike", "url_cues"}
+    assert {d.name for d in split} >= {"lists", "lookalike", "url_cues", "domain_model"}
     urls = [case.value for d in link_detectors for case in d.examples()]
     # Each host again with a path that adds a cue, and with one that adds nothing.
     urls += [f"{u.rstrip('/')}/claim-your-airdrop" for u in urls]
     urls += [f"{u.rstrip('/')}/about" for u in urls]
     state = engine.lists_version
     cached = Pipeline(link_detectors, host_cache_size=10_000)
-    cached.check_links_sync(urls, parse, state)  # every host's part is cached now
-    for result in cached.check_links_sync(urls, parse, state):
+    cold = cached.check_links_sync(urls, parse, state)  # new hosts: primed, then cached
+    for result in [*cold, *cached.check_links_sync(urls, parse, state)]:
         if result.link is None:
             continue
         whole = combine([e for d in link_detectors for e in d.score(result.link)])

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from server.links.domain_features import DomainFeaturizer
-from server.links.url import Link
+from server.links.url import Host, Link
 from server.onnx_runtime import ModelError
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
@@ -95,7 +95,11 @@ class DomainModelDetector:
 
     def score(self, content: Any) -> Sequence[Evidence]:
         link: Link = content
-        host = link.host
+        return self.score_host(link.host)
+
+    def score_host(self, host: Host) -> Sequence[Evidence]:
+        """All of this detector's evidence reads the registrable domain (the pipeline caches
+        it per host, after ``prime`` scored the batch's new hosts in one model call)."""
         domain = host.parts.registrable
         if host.is_ip or not domain or domain in self._known:
             return ()

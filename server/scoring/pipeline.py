@@ -285,6 +285,8 @@ class Pipeline:
                 job.done.append(({}, _score_each(detector, links)))
                 continue
             hosts: dict[Any, Any] = {}
+            if new_hosts:
+                _prime(detector, list(new_hosts.values()))
             for key, link in new_hosts.items():
                 try:
                     hosts[key] = tuple(detector.score_host(link.host))  # type: ignore[attr-defined]
@@ -431,16 +433,20 @@ def _parse_all(
 
 
 def _score_each(detector: Detector, links: Sequence[Link | None]) -> list[Any]:
-    # A detector may offer ``prime(items)`` to do batch work once (one model call for a
-    # whole batch of domains) before ``score`` is asked item by item; it is only a speed-up,
-    # so a failure there is logged and the items are scored one by one.
+    _prime(detector, [link for link in links if link is not None])
+    return _score_each_with(detector, detector.score, links)
+
+
+def _prime(detector: Detector, items: Sequence[Any]) -> None:
+    """A detector may offer ``prime(items)`` to do batch work once (one model call for a
+    whole batch of domains) before ``score`` or ``score_host`` is asked item by item; it is
+    only a speed-up, so a failure there is logged and the items are scored one by one."""
     prime = getattr(detector, "prime", None)
     if prime is not None:
         try:
-            prime([link for link in links if link is not None])
+            prime(items)
         except Exception:
             log.exception("detector prime failed", extra={"detector": detector.name})
-    return _score_each_with(detector, detector.score, links)
 
 
 def _score_each_with(
