@@ -180,7 +180,6 @@ class HashBase:
         self.grey = rgb.convert("L")
         self.grey_array = np.asarray(self.grey)
         self._luma: np.ndarray | None = None
-        self._sums: tuple[np.ndarray, np.ndarray] | None = None
         self._done: dict[tuple[int, ...], Hashed | None] = {}
         #: Base pixels per source pixel (<= 1).
         self.scale = rgb.width / self.source_size[0]
@@ -241,18 +240,13 @@ class HashBase:
         return found
 
     def _flat(self, box: tuple[int, int, int, int]) -> bool:
-        """Standard deviation of the box's grey levels under ``MIN_GREY_STD``, from summed
-        area tables (exact integers) shared by every box of the base."""
-        if self._sums is None:
-            grey = self.grey_array.astype(np.int64)
-            self._sums = (_summed_area(grey), _summed_area(grey * grey))
+        """Standard deviation of the box's grey levels under ``MIN_GREY_STD`` (in exact
+        integers: variance < MIN_GREY_STD**2, times count**2)."""
         left, top, right, bottom = box
-        total, squares = (
-            int(t[bottom, right] - t[top, right] - t[bottom, left] + t[top, left])
-            for t in self._sums
-        )
-        count = (right - left) * (bottom - top)
-        # variance < MIN_GREY_STD**2, times count**2 to stay in integers
+        grey = self.grey_array[top:bottom, left:right]
+        total = int(grey.sum(dtype=np.int64))
+        squares = int(np.einsum("ij,ij->", grey, grey, dtype=np.int64))
+        count = grey.size
         return count * squares - total * total < MIN_GREY_STD**2 * count * count
 
     def _phash_dhash(
@@ -295,13 +289,6 @@ def _thumbnail_size(size: tuple[int, int], side: int) -> tuple[int, int]:
         math.floor(tall), math.ceil(tall), key=lambda n: 0 if n == 0 else abs(aspect - side / n)
     )
     return side, max(y, 1)
-
-
-def _summed_area(values: np.ndarray) -> np.ndarray:
-    table = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
-    np.cumsum(values, axis=0, out=table[1:, 1:])
-    np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
-    return table
 
 
 def image_hashes(image: Image.Image) -> tuple[dict[HashKind, bytes], int] | None:
