@@ -32,6 +32,8 @@ class InvalidUrl(ValueError):
 
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
+#: Dot-separated ``_LABEL``s: a whole host checked at once.
+_HOST_NAME = re.compile(rf"{_LABEL.pattern}(?:\.{_LABEL.pattern})*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -238,9 +240,12 @@ class LinkParser:
             return Host(address, address, DomainParts("", "", "", False), address, notation)
         if len(ascii_host) > MAX_HOST_LENGTH:
             raise InvalidUrl("invalid_host", "The host name is longer than 253 characters.")
-        for label in ascii_host.split("."):
-            if not _LABEL.fullmatch(label):
-                raise InvalidUrl("invalid_host", f"The host name has an invalid part: {label!r}.")
+        if not _HOST_NAME.fullmatch(ascii_host):  # one pass; the loop only names the bad part
+            for label in ascii_host.split("."):
+                if not _LABEL.fullmatch(label):
+                    raise InvalidUrl(
+                        "invalid_host", f"The host name has an invalid part: {label!r}."
+                    )
         unicode_host = _to_unicode(ascii_host)
         return Host(ascii_host, unicode_host, self.suffixes.split(ascii_host))
 
