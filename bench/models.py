@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from models.scam_domain import dataset as domain_data  # noqa: E402
 from models.scam_domain.evaluate import flagged_fraction, latency_us  # noqa: E402
 from models.scam_domain.evaluate import probabilities as domain_probabilities  # noqa: E402
+from models.scam_domain.select_settings import features as previous_features  # noqa: E402
 from models.scam_text import dataset as text_data  # noqa: E402
 from models.scam_text.evaluate import figures, latency_ms  # noqa: E402
 from models.scam_text.evaluate import probabilities as text_probabilities  # noqa: E402
@@ -120,7 +121,6 @@ def bench_domains(shared: Path, store: ModelStore) -> None:
         "scam: polkadot-js 2025 H1 (unseen)": splits.scam_test,
         **{f"scam: {name} (eval only, first 20k, untrained)": d for name, d in extra.items()},
         "legit: Tranco 15k-20k (held out)": splits.legit_test,
-        "legit: Tranco validation (threshold)": splits.legit_val,
     }
     print(
         f"\n## scam_domain (served: {served.metadata.raw.get('served_variant')}, "
@@ -202,6 +202,12 @@ def _bench_domain_features(featurizer: DomainFeaturizer, domains: list[domain_da
     for batch in (64, 512, 4096):
         us = best_us(array_path(batch), len(sample))
         print(f"| array path, batch {batch} (`prime`) | {us:.1f} | {peer / us:.2f}x |")
+    # The previous features (v2: 3-5-grams in 2**17 slots) in the same run: what v3's 2- and
+    # 6-grams cost per domain.
+    with previous_features((3, 4, 5), 1 << 17):
+        featurizer = DomainFeaturizer(featurizer.brands, featurizer.lures)
+        us = best_us(array_path(512), len(sample))
+    print(f"| array path, batch 512, features v2 (3-5-grams) | {us:.1f} | {peer / us:.2f}x |")
 
 
 def bench_ai_face() -> None:

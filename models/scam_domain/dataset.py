@@ -8,8 +8,8 @@ Legit side: Tranco top 20k and MetaMask's allowlist. ``top_sites.txt`` *is* Tran
 the server already trusts it, so a random Tranco hold-out flatters the model (those are the
 most popular, best-known names). The honest held-out set is the least popular part: ranks
 15,001-20,000 never reach training and sit closest to the long tail of ordinary sites the
-model will meet. Ranks 1-15,000 are split 85/15 by hash into training and validation (the
-threshold is chosen on validation, never on test).
+model will meet. Ranks 1-15,000 all train; the threshold comes from their out-of-fold scores
+(``train.py``), never from the test ranks.
 
 Scamsniffer (GPL-3.0), Discord AntiScam and CryptoScamDB (no licence) never train the model;
 ``bench/models.py`` evaluates on them.
@@ -18,17 +18,21 @@ Scamsniffer (GPL-3.0), Discord AntiScam and CryptoScamDB (no licence) never trai
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.links.domains import SuffixList
+from server.links.redirectors import Redirectors
 from server.links.url import InvalidUrl, LinkParser
-from server.scoring.resources import Resources
-from server.settings import Settings
+from server.scoring.resources import bundled_data_dir, read_lines
 
 CUTOFF = "2025-01-01"
+TEST_UNTIL = "2025-07-01"
 LEGIT_TEST_FROM_RANK = 15_000
+LEGIT_TEST_UNTIL_RANK = 20_000
+#: The MetaMask blocklist has no dates per entry: its snapshot date stands for all of them.
+METAMASK_DATE = "2023-04-19"
 DEFAULT_SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
@@ -45,12 +49,15 @@ class DomainSplits:
     scam_train: list[Domain]
     scam_test: list[Domain]
     legit_train: list[Domain]
-    legit_val: list[Domain]
     legit_test: list[Domain]
+    #: Per training scam: whole months between its latest listing and the cutoff.
+    scam_train_age_months: list[int]
 
 
 def parser() -> LinkParser:
-    return Resources.load(Settings()).parser
+    """The server's host parsing (same suffix list), without loading every resource."""
+    suffixes = SuffixList(read_lines(bundled_data_dir() / "hosting_suffixes.txt"))
+    return LinkParser(suffixes, Redirectors())
 
 
 def to_domains(hosts: Iterable[str], link_parser: LinkParser) -> dict[str, Domain]:
@@ -76,17 +83,32 @@ def to_domains(hosts: Iterable[str], link_parser: LinkParser) -> dict[str, Domai
     return found
 
 
-def load(shared: Path = DEFAULT_SHARED) -> DomainSplits:
+def load(
+    shared: Path = DEFAULT_SHARED,
+    cutoff: str = CUTOFF,
+    test_until: str = TEST_UNTIL,
+    legit_test_from_rank: int = LEGIT_TEST_FROM_RANK,
+    legit_test_until_rank: int = LEGIT_TEST_UNTIL_RANK,
+) -> DomainSplits:
+    """The served split by default. ``select_settings.py`` calls it with an earlier cutoff and a
+    lower rank split (2024-07-01, Tranco 11,250-15,000) to choose settings without ever
+    reading the 2025 scams or Tranco ranks above 15,000."""
     folder = shared / "data" / "domains"
     link_parser = parser()
     old, new = [], []
+    dated: dict[str, str] = {}
     for line in (
         (folder / "polkadot_deny_dated_before_2025-07-01.tsv")
         .read_text(encoding="utf-8", errors="replace")
         .splitlines()[1:]
     ):
         date, _, host = line.partition("\t")
-        (old if date < CUTOFF else new).append(host)
+        if date < cutoff:
+            old.append(host)
+            for name in to_domains([host], link_parser):
+                dated[name] = max(dated.get(name, ""), date)
+        elif date < test_until:
+            new.append(host)
     metamask = json.loads((folder / "metamask_config_2023-04-19.json").read_text(encoding="utf-8"))
     scam_train = to_domains(
         old + metamask.get("blacklist", metamask.get("blocklist", [])), link_parser
@@ -96,8 +118,8 @@ def load(shared: Path = DEFAULT_SHARED) -> DomainSplits:
         for line in (folder / "tranco_top_20k.txt").read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    head = to_domains(tranco[:LEGIT_TEST_FROM_RANK], link_parser)
-    tail = to_domains(tranco[LEGIT_TEST_FROM_RANK:], link_parser)
+    head = to_domains(tranco[:legit_test_from_rank], link_parser)
+    tail = to_domains(tranco[legit_test_from_rank:legit_test_until_rank], link_parser)
     allow = to_domains(metamask.get("whitelist", metamask.get("allowlist", [])), link_parser)
     legit_names = set(head) | set(tail) | set(allow)
     scam_train = {k: v for k, v in scam_train.items() if k not in legit_names}
@@ -106,18 +128,19 @@ def load(shared: Path = DEFAULT_SHARED) -> DomainSplits:
         for k, v in to_domains(new, link_parser).items()
         if k not in scam_train and k not in legit_names
     }
-    legit_train = [d for k, d in head.items() if _bucket(k) < 85] + [
+    legit_train = list(head.values()) + [
         d for k, d in allow.items() if k not in head and k not in tail
     ]
-    legit_val = [d for k, d in head.items() if _bucket(k) >= 85]
     legit_test = [d for k, d in tail.items() if k not in head and k not in allow]
+    ages = [_months_between(dated.get(name, METAMASK_DATE), cutoff) for name in scam_train]
     return DomainSplits(
-        list(scam_train.values()), list(scam_test.values()), legit_train, legit_val, legit_test
+        list(scam_train.values()), list(scam_test.values()), legit_train, legit_test, ages
     )
 
 
-def _bucket(name: str) -> int:
-    return zlib.crc32(name.encode()) % 100
+def _months_between(date: str, cutoff: str) -> int:
+    """Whole months from ``date`` to ``cutoff`` (both ISO dates; 0 for the last month)."""
+    return (int(cutoff[:4]) - int(date[:4])) * 12 + int(cutoff[5:7]) - int(date[5:7]) - 1
 
 
 def extra_scam_sets(

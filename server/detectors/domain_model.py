@@ -4,8 +4,8 @@ Scores the registrable domain (``claim-metamask.io``, ``metamask-io.pages.dev``)
 model in ``models/scam_domain``. Role: SUPPORTING with weight 0.5, exactly the
 ``SUSPICIOUS_AT`` line: alone it makes a verdict ``suspicious``, never ``likely_scam``; beside
 a lookalike it is the corroboration that turns "looks like a brand" into ``likely_scam``.
-Its threshold flags 0.23 % of validation and 0.52 % of held-out legitimate domains
-(model card).
+Its threshold (0.4 % of the out-of-fold training legit scores) flags 0.36 % of held-out
+legitimate domains and 81.5 % of 2025 H1 scam domains (model card).
 
 Domains in the bundled top-sites list are not "unseen" and are skipped. Scores are cached
 per registrable domain, since a page's links share few domains.

@@ -3,7 +3,7 @@
 Shared by training (``models/scam_domain/train.py``) and serving
 (``server/detectors/domain_model.py``); golden outputs pin the two together.
 
-A domain becomes a set of hashed tokens: character 3-5 grams of its label ("claim-metamask"),
+A domain becomes a set of hashed tokens: character 2-6 grams of its label ("claim-metamask"),
 its public suffix and TLD, coarse shape (length, digits, hyphens, punycode) and the brand and
 lure words it contains (``protected_brands.tsv``, ``lure_words.txt``, ``lookalike_words.txt``:
 the lists the other link detectors use). The model input is sparse, ``indices`` and
@@ -12,7 +12,7 @@ vector per domain.
 
 Speed (features version 2). The link pipeline meets thousands of new domains a second, so a
 batch is featurised with array operations, not token by token: the labels become one byte
-matrix, every 3/4/5-gram of every label is hashed at once with a polynomial hash over its
+matrix, every 2- to 6-gram of every label is hashed at once with a polynomial hash over its
 bytes; brand and lure words are found by set lookups of each position's first letters (array
 passes per word length cost more than they saved). ``tokens`` spells out the same tokens as
 strings; ``slot`` hashes a string token the same way, so ``{slot(t) for t in tokens(...)}``
@@ -29,9 +29,12 @@ from pathlib import Path
 import numpy as np
 
 #: Size of the hashed token space (the model's weight table has one row per slot).
-DIM = 1 << 17
-NGRAMS = (3, 4, 5)
-FEATURES_VERSION = "2"
+#: Version 3: 2-6-grams in 2**18 slots (was 3-5 in 2**17), chosen on a 2024 time split
+#: (``models/scam_domain/select_settings.py``); more n-grams in the old space lost some of
+#: the gain to collisions.
+DIM = 1 << 18
+NGRAMS = (2, 3, 4, 5, 6)
+FEATURES_VERSION = "3"
 #: Brand and lure words shorter than this only count as a whole hyphen-separated part.
 MIN_SUBSTRING = 5
 #: Labels up to this long are featurised together, longer ones in their own group.
