@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from PIL import Image, ImageDraw
@@ -91,3 +92,21 @@ def test_a_memo_may_ask_for_another_key_while_others_compute_in_parallel() -> No
     release.set()
     worker.join(5)
     assert item.memo("slow", lambda: "computed twice") == "slow"
+
+
+@pytest.mark.skipif(not PHOTO.exists(), reason="../shared/data/images is not there")
+def test_the_ai_face_scores_computed_on_the_face_thread_are_the_ones_it_computes_itself(
+    engine: Engine,
+) -> None:
+    detectors = {d.name: d for d in engine.detectors}
+    early = decode_media(PHOTO.read_bytes(), DecodeLimits())
+    detectors["known_fakes"].query_hashes(early)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not early.memoized("ai_face:scores") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert early.memoized("ai_face:scores"), "the face thread scored the faces"
+
+    alone = decode_media(PHOTO.read_bytes(), DecodeLimits())
+    found = detectors["ai_face"].score(early)
+    assert found == detectors["ai_face"].score(alone)
+    assert found, "the photo's face is either scored or reported too large"

@@ -97,6 +97,11 @@ def to_input(crops: Sequence[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
 
+#: ``MediaItem.memo`` key of ``AiFaceDetector.scores``.
+_SCORES = "ai_face:scores"
+_Scores = tuple[list[tuple[int, Face]], list[tuple[int, Face]], np.ndarray | None]
+
+
 class AiFaceDetector:
     name: ClassVar[str] = "ai_face"
     version: ClassVar[str] = "1.1"
@@ -118,15 +123,14 @@ class AiFaceDetector:
         thresholds = self.model.metadata.thresholds
         self.threshold = float(thresholds["flag"])
         self.threshold_high = float(thresholds.get("high", 1.0))
+        resources.face_work[_SCORES] = self.scores
 
     def score(self, content: MediaItem) -> Sequence[Evidence]:
         if not content.has_pixels:
             return ()
-        found, too_large = _faces_to_score(detect_faces(content, self.faces))
-        if not found:
+        found, too_large, p_fake = content.memo(_SCORES, lambda: self.scores(content))
+        if p_fake is None:
             return (self._too_large(too_large),) if too_large else ()
-        crops = [face_crop(content.frames[i].image, face.box) for i, face in found]
-        p_fake = self.model.run({"image": to_input(crops)})["p_fake"].reshape(-1)
         best = int(np.argmax(p_fake))
         score = float(p_fake[best])
         if score < self.threshold:
@@ -158,6 +162,17 @@ class AiFaceDetector:
                 details=details,
             ),
         )
+
+    def scores(self, item: MediaItem) -> _Scores:
+        """``(faces scored, faces too large, p_fake per scored face or None)``. Registered
+        as face work: when a check starts face work early (the known-fakes detector does,
+        before it hashes), this runs on the face thread meanwhile and ``score`` reads it."""
+        found, too_large = _faces_to_score(detect_faces(item, self.faces))
+        if not found:
+            return found, too_large, None
+        crops = [face_crop(item.frames[i].image, face.box) for i, face in found]
+        p_fake = self.model.run({"image": to_input(crops)})["p_fake"].reshape(-1)
+        return found, too_large, p_fake
 
     def _too_large(self, faces: Sequence[tuple[int, Face]]) -> Evidence:
         frame_index, face = faces[0]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from server.media.bank import KnownFake
-from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, soon
+from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, soon, start_face_work
 from server.media.hashing import HashKind, RegionHash, frame_hasher
 from server.media.item import MediaItem
 from server.media.labels import read_labels
@@ -58,6 +58,7 @@ class KnownFakesDetector:
     def __init__(self, resources: Resources) -> None:
         self._bank = resources.known_fakes
         self._faces = FaceDetector(resources.models.get(MODEL_NAME))
+        self._face_work = resources.face_work
 
     def query_hashes(self, item: MediaItem) -> list[RegionHash]:
         """The region hashes of every frame of ``item`` (or the client's hashes)."""
@@ -70,6 +71,7 @@ class KnownFakesDetector:
         # hashes every region that needs no face; the face regions come last in each frame
         # (the order ``hash_regions`` gives).
         soon(item, _FACE_REGIONS, lambda: self._face_regions(item))
+        start_face_work(item, self._face_work)
         compact = len(item.frames) > COMPACT_FROM_FRAMES
         found = [
             frame_hasher(item, i).regions(bank=False, frame=frame.index, compact=compact)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -162,6 +162,14 @@ def soon(item: MediaItem, key: str, compute: Callable[[], object]) -> None:
     """
     if not item.memoized(key):
         _face_thread().submit(_memo_quietly, item, key, compute)
+
+
+def start_face_work(item: MediaItem, work: Mapping[str, Callable[[MediaItem], object]]) -> None:
+    """``soon`` for every analysis of ``item``'s faces in ``work`` (``Resources.face_work``:
+    registered by the detectors that read faces, e.g. the AI-face classifier's scores), queued
+    after what the caller started: they run on the face thread while the caller goes on."""
+    for key, analysis in work.items():
+        soon(item, key, functools.partial(analysis, item))
 
 
 _MEMO_KEY = f"faces:{MODEL_NAME}"

@@ -6,9 +6,11 @@ here is a module global, so tests and the CLI can build as many independent sets
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
+from typing import Any
 
 from server.links.domains import SuffixList
 from server.links.redirectors import Redirectors
@@ -58,6 +60,9 @@ class Resources:
     embedder: FaceEmbedder
     #: OCR for text inside media (``server/media/ocr.py``), loaded on first use, cached by hash.
     ocr: OcrEngine
+    #: Analyses of a media item's faces, by ``MediaItem.memo`` key, that start on the face
+    #: thread as soon as a check starts face work (``server.media.faces.start_face_work``).
+    face_work: dict[str, Callable[[Any], object]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:
