@@ -15,17 +15,15 @@ match when:
 - ``pdq``: for a region that has PDQ only (a ThreatExchange hash list, a hashes-only client
   that sent PDQ alone), PDQ within ``PDQ_ALONE`` (31, ThreatExchange's own threshold).
 
-Why a pHash gate on PDQ, not PDQ alone at 72 bits: the chance that two unrelated faces'
-regions are within 72 PDQ bits is about 2.6e-8 per pair (4 in 307 million pairs of
-unrelated query regions and bank rows, ``bench/media_robustness.py --tail``). A query has
-~8.4 regions, so against 10 million bank rows that is ~2 expected false pairs per query:
-PDQ alone at 72 bits only holds its false-match budget on small banks. With the pHash gate
-2 of those 307 million pairs pass (aligned faces of two people, dHash 21 bits apart), with
-the dHash gate none; recall on every transform stays >= 95 % either way. None is not zero:
-307 million pairs bound the rate below 1e-8 per pair (rule of three), which at 10 million
-rows still allows up to half of unrelated face pictures to match something. A bank that
-large needs its false-match rate measured on far more unrelated pictures than ``../shared``
-holds; the README says so.
+Why gates on PDQ, not PDQ alone at 72 bits (``bench/media_robustness.py --tail-extra
+200``, 307 million pairs of an unrelated query region and a bank row, faces on both sides):
+PDQ alone accepted 8 of them (2.6e-8 a pair), the pHash gate 2, the pHash and dHash gates 1
+(3.3e-9), with recall on every transform still >= 95 %. A query has ~8.4 regions, so at 10
+million bank rows PDQ alone would match ~89 % of unrelated face pictures, the gated rule
+~24 % (1M rows: 20 % and 2.7 %). The gates are worth having; no rule measured here keeps a
+0.1 % false-match budget at millions of rows (that needs < 1.2e-11 a pair, beyond what 307
+million pairs resolve): a bank that large needs its rate measured on far more unrelated
+pictures than ``../shared`` holds. The README says so.
 The gate also makes the lookup an exact index: pHash within 10 bits is a multi-index probe,
 where PDQ within 72 of 256 bits is not (no exact index beats a full scan there).
 
@@ -57,8 +55,8 @@ import numpy as np
 from server.media.hashing import HashKind, RegionHash
 
 #: Hamming thresholds (bits). Source: bench/media_robustness.py, 2026-11-22: the closest
-#: unrelated query region was 64 PDQ bits from a bank region with pHash 10; pHash+dHash sits
-#: just under the closest unrelated pair (8 bits pHash).
+#: unrelated query was 72 PDQ bits from a bank region (gated now, see above); pHash+dHash
+#: sits just under the closest unrelated pair (8 bits pHash).
 THRESHOLDS: dict[HashKind, int] = {HashKind.PDQ: 72, HashKind.PHASH: 7, HashKind.DHASH: 14}
 #: pHash distance under which a PDQ distance within ``THRESHOLDS[pdq]`` counts (pHash
 #: distances of imagehash's median pHash are even: 10 and 11 are the same limit).
