@@ -72,8 +72,20 @@ class Database:
         loop = asyncio.get_running_loop()
 
         def run() -> T:
-            with self._writer_db.atomic():
-                return fn(self._writer_db)
+            # BEGIN IMMEDIATE takes the write lock before ``fn`` reads anything. A deferred
+            # transaction that reads and then writes fails at once with "database is locked"
+            # (SQLITE_BUSY_SNAPSHOT, which busy_timeout never retries) when another process --
+            # a second `serve --workers` worker, the CLI -- committed in between.
+            conn = self._writer_db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(self._writer_db)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # an error may already have rolled it back
+                    conn.execute("ROLLBACK")
+                raise
+            return result
 
         return await loop.run_in_executor(self._writer, run)
 
