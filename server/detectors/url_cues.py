@@ -62,9 +62,13 @@ class TermMatcher:
         self._any_infix = re.compile("|".join(map(re.escape, self.infix)) or "(?!)")
         self._any_han = re.compile("|".join(map(re.escape, self.han)) or "(?!)")
 
-    def find(self, latin_text: str, any_text: str) -> list[str]:
+    def find(
+        self, latin_text: str, any_text: str, tokens: Sequence[str] | None = None
+    ) -> list[str]:
+        """Terms in the text, in order of discovery; ``tokens`` is ``latin_text`` already
+        split (callers asking several matchers split it once)."""
         found: list[str] = []
-        for token in _TOKEN_SPLIT.split(latin_text):
+        for token in _TOKEN_SPLIT.split(latin_text) if tokens is None else tokens:
             if token in self.tokens and token not in found:
                 found.append(token)
         if self._any_infix.search(latin_text):
@@ -153,9 +157,10 @@ class UrlCuesDetector:
         self._host_cues = lru_cache(maxsize=HOST_CACHE_SIZE)(self._name_cues)
 
     def _words(self, latin_text: str, any_text: str) -> tuple[list[str], list[str]]:
+        tokens = _TOKEN_SPLIT.split(latin_text)
         return (
-            self._lures.find(latin_text, any_text),
-            self._celebrities.find(latin_text, any_text),
+            self._lures.find(latin_text, any_text, tokens),
+            self._celebrities.find(latin_text, any_text, tokens),
         )
 
     def _path_words(self, host: Host, path_text: str) -> list[Evidence]:
