@@ -7,10 +7,13 @@ bodies, query strings, API keys, message text, media.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
 import sys
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -32,11 +35,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _ThreadQueueHandler(QueueHandler):
+    """Hands records to the writer thread as they are: formatting and the write to stderr
+    (which can block for milliseconds when the disk is busy) happen off the event loop."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def configure(level: str) -> None:
+    """JSON lines on stderr, written by a thread; what is queued is written at exit."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = QueueListener(records, handler)
+    listener.start()
+    atexit.register(listener.stop)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_ThreadQueueHandler(records)]
     root.setLevel(level.upper())
     # aiohttp's access log would print paths with query strings: we log requests ourselves.
     logging.getLogger("aiohttp.access").disabled = True
