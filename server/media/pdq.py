@@ -13,14 +13,15 @@ grid is ``A_h @ luma @ A_w.T``, where ``A_n`` (64 x n) is "filter twice, then sa
 axis. Each row of ``A_n`` has at most ``2 * window + 1`` nonzero taps (3 for the 129-256 px
 sides hashed here), so a region costs two small gathers instead of four filter passes over its
 pixels, every region of a picture shares one luma array, and the regions of a picture are
-hashed in one batch of numpy calls (one region through ``pdqhash`` took ~1 ms; a batch of
-eight here about as much as one did).
+hashed in one batch of numpy calls (7 regions of a 256 px copy: ~0.5 ms, against ~3.5 ms
+through ``pdqhash`` one region at a time).
 
-Exchangeability: the reference keeps running float32 sums, this computes each window sum in
-float64. The 64 x 64 grids agree to about 1e-5, so a bit differs only when two coefficients
-are that close to the median: ``tests/test_media_pdq.py`` holds hashes and qualities to
-``pdqhash``'s on generated and shared pictures of many sizes (bit for bit on all of them when
-written).
+Exchangeability: the reference keeps running float32 sums, this weighs the taps directly, so
+the 64 x 64 grids differ in the last float places and a bit can differ only where two
+coefficients tie with the median to that precision. Measured against ``pdqhash`` on the same
+pixels: 1,400 regions of 200 shared photos (whole 256 px copies and the six crops) all equal
+bit for bit, quality too; 399 of 400 generated pictures of 32-700 px equal, one 2 bits apart
+(two coefficients next to the median 2e-5 apart). ``tests/test_media_pdq.py`` keeps it so.
 """
 
 from __future__ import annotations
