@@ -106,7 +106,7 @@ def test_multi_indexes_find_exactly_what_the_scan_finds(seed: int) -> None:
         kinds.update(m.kind for m in expected)
     assert kinds == {"pdq+phash", "phash+dhash", "pdq"}  # the comparison is not vacuous
     spread = multi.match([queries[-2]])
-    assert spread[0].entry == 5 // 3 and spread[0].gate_distance == 9
+    assert spread[0].entry == 5 // 3 and spread[0].gates[0] == ("phash", 9, PHASH_GATE)
     assert [m.entry for m in multi.match([queries[-1]])] == [1_000_000 + 8 // 3]
 
 
@@ -127,7 +127,8 @@ def test_the_pdq_arm_needs_the_phash_and_dhash_gates() -> None:
         60,
         THRESHOLDS[HashKind.PDQ],
     )
-    assert (found.gate_distance, found.gate_threshold) == (10, PHASH_GATE)
+    # Both gates it was held to are reported, not only the PDQ distance.
+    assert found.gates == (("phash", 10, PHASH_GATE), ("dhash", DHASH_GATE, DHASH_GATE))
     assert index.match([far]) == []
     assert index.match([no_dhash]) == []
     # The same PDQ alone (a client that sent no pHash) is held to PDQ_ALONE bits.
@@ -143,3 +144,41 @@ def test_the_index_refuses_a_looser_threshold_than_it_was_built_for() -> None:
     words = arrays["phash"][:1].view(">u8").astype(np.uint64)
     with pytest.raises(ValueError, match="built for"):
         index._ph.within_many(words, PHASH_GATE + 1)  # type: ignore[union-attr]
+
+
+def test_a_phash_dhash_match_reports_its_dhash_gate() -> None:
+    rng = np.random.default_rng(6)
+    index, arrays = build(rng, 1000, multi_index=False)
+    query = region(
+        "q",
+        phash=flip_bits(rng, arrays["phash"][12], 6),
+        dhash=flip_bits(rng, arrays["dhash"][12], 13),
+        pdq=flip_bits(rng, arrays["pdq"][12], 120),
+    )
+    (found,) = index.match([query])
+    assert (found.entry, found.kind, found.distance) == (4, "phash+dhash", 6)
+    assert found.gates == (("dhash", 13, THRESHOLDS[HashKind.DHASH]),)
+
+
+@pytest.mark.parametrize("multi_index", [False, True])
+def test_a_clients_pdq_match_is_not_lost_because_it_also_sent_phash_and_dhash(
+    multi_index: bool,
+) -> None:
+    rng = np.random.default_rng(5)
+    index, arrays = build(rng, 3000, multi_index=multi_index)
+    pdq = flip_bits(rng, arrays["pdq"][30], 20)
+    both = region(
+        "client[0]",
+        pdq=pdq,
+        phash=flip_bits(rng, arrays["phash"][30], 12),
+        dhash=flip_bits(rng, arrays["dhash"][30], 4),
+    )
+    alone = [
+        (m.entry, m.kind, m.distance, m.threshold) for m in index.match([region("q", pdq=pdq)])
+    ]
+    assert alone == [(10, "pdq", 20, PDQ_ALONE)]
+    # A hashes-only client's region: its PDQ counts alone whatever else it sent.
+    sent = index.match([both], pdq_alone=True)
+    assert [(m.entry, m.kind, m.distance, m.threshold) for m in sent] == alone
+    # An upload's regions keep the gated rule (pHash 12 is past its gate of 10).
+    assert index.match([both]) == []

@@ -42,16 +42,16 @@ class KnownFakesDetector:
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
     messages: ClassVar[Messages] = {
         "known_fakes.match": {
-            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on the {region} region, distance {distance} of at most {threshold}.",
-            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在 {region} 区域匹配，距离 {distance}，阈值 {threshold}。",
+            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on the {region} region, distance {distance} of at most {threshold}{gates_en}.",
+            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在 {region} 区域匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
         },
         "known_fakes.label_stripped": {
             "en": "The original of known fake #{id} was labelled as AI-generated ({labels}); this copy carries no such label: it was stripped on the way.",
             "zh": "已知伪造 #{id} 的原件带有AI生成标识（{labels}）；此副本没有任何此类标识：标识在传播中被去除了。",
         },
         "known_fakes.match_in_video": {
-            "en": "At {timestamp} s this video shows a known fake: {label} (known fake #{id}{person_en}); matched by {hash}, distance {distance} of at most {threshold}.",
-            "zh": "该视频在第 {timestamp} 秒出现已知伪造内容：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 匹配，距离 {distance}，阈值 {threshold}。",
+            "en": "At {timestamp} s this video shows a known fake: {label} (known fake #{id}{person_en}); matched by {hash}, distance {distance} of at most {threshold}{gates_en}.",
+            "zh": "该视频在第 {timestamp} 秒出现已知伪造内容：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
         },
     }
 
@@ -95,7 +95,9 @@ class KnownFakesDetector:
         bank = self._bank.current
         if bank.index.size == 0:
             return []  # Nothing to match: hashing the picture could not change the answer.
-        return bank.match(self.query_hashes(item))
+        # A hashes-only client's PDQ also counts alone (matching.py: never lost because the
+        # client sent pHash and dHash too).
+        return bank.match(self.query_hashes(item), pdq_alone=not item.has_pixels)
 
     def score(self, content: Any) -> Sequence[Evidence]:
         if not isinstance(content, MediaItem):
@@ -116,6 +118,7 @@ class KnownFakesDetector:
             "region": best.query_region,
             "distance": best.distance,
             "threshold": best.threshold,
+            **gate_clauses(best),
             "timestamp": f"{stamp:.1f}" if stamp is not None else "",
         }
         code = "known_fakes.match_in_video" if stamp is not None else "known_fakes.match"
@@ -182,9 +185,23 @@ def describe_match(fake: KnownFake, match: HashMatch, timestamp: float | None) -
         "region": match.query_region,
         "bank_region": match.bank_region,
     }
+    if match.gates:
+        # The other kinds that had to agree: a verdict shows every limit it was held to.
+        shown["gates"] = {
+            kind: {"distance": distance, "threshold": threshold}
+            for kind, distance, threshold in match.gates
+        }
     if timestamp is not None:
         shown["timestamp"] = timestamp
     return shown
+
+
+def gate_clauses(match: HashMatch) -> dict[str, str]:
+    """The message's clause on the gates (``gates_en`` / ``gates_zh``), empty without."""
+    names = {"phash": "pHash", "dhash": "dHash", "pdq": "PDQ"}
+    en = ", ".join(f"{names.get(k, k)} {d} of at most {t}" for k, d, t in match.gates)
+    zh = "；".join(f"{names.get(k, k)} 距离 {d}，阈值 {t}" for k, d, t in match.gates)
+    return {"gates_en": f" ({en})" if en else "", "gates_zh": f"（{zh}）" if zh else ""}
 
 
 def client_region_hashes(hashes: Any) -> list[RegionHash]:

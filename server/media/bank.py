@@ -112,10 +112,12 @@ class KnownFakesIndex:
                 index.add(row.fake_id, [row.region_hash()])
         return cls(by_id, index.freeze(), version)
 
-    def match(self, query: Sequence[RegionHash]) -> list[tuple[KnownFake, HashMatch]]:
-        return [
-            (self.entries[m.entry], m) for m in self.index.match(query) if m.entry in self.entries
-        ]
+    def match(
+        self, query: Sequence[RegionHash], *, pdq_alone: bool = False
+    ) -> list[tuple[KnownFake, HashMatch]]:
+        """``pdq_alone``: a hashes-only client's regions (``HashIndex.match``)."""
+        found = self.index.match(query, pdq_alone=pdq_alone)
+        return [(self.entries[m.entry], m) for m in found if m.entry in self.entries]
 
 
 class KnownFakesHolder:

@@ -9,11 +9,16 @@ match when:
 
 - ``pdq+phash``: PDQ within ``THRESHOLDS[pdq]`` (72 of 256 bits) *and* pHash within
   ``PHASH_GATE`` (10 of 64) *and* dHash within ``DHASH_GATE`` (16); reported with the PDQ
-  distance and threshold, the pHash distance as the gate;
+  distance and threshold, and both gates (``HashMatch.gates``: distance and threshold);
 - ``phash+dhash``: pHash within ``THRESHOLDS[phash]`` (7) and dHash within
-  ``THRESHOLDS[dhash]`` (14);
-- ``pdq``: for a region that has PDQ only (a ThreatExchange hash list, a hashes-only client
-  that sent PDQ alone), PDQ within ``PDQ_ALONE`` (31, ThreatExchange's own threshold).
+  ``THRESHOLDS[dhash]`` (14, reported as the gate);
+- ``pdq``: PDQ within ``PDQ_ALONE`` (31, ThreatExchange's own threshold) for a bank row or
+  query region that has PDQ only (a ThreatExchange hash list, a hashes-only client that sent
+  PDQ alone), and for every region of a hashes-only client (``match(..., pdq_alone=True)``):
+  a client's PDQ match is never lost because it also sent pHash and dHash. The regions of
+  an upload do not take this arm: it adds no recall there (``ours+pdq31`` in the bench) and
+  would cost a full PDQ scan per region (no exact index at 31 of 256 bits fits the memory
+  budget at 10M rows: sixteen 16-bit chunks are 610 MiB more).
 
 Why gates on PDQ, not PDQ alone at 72 bits (``bench/media_robustness.py --tail-extra
 200``, 307 million pairs of an unrelated query region and a bank row, faces on both sides):
@@ -39,8 +44,10 @@ Lookup, exact (``tests/test_known_fakes_index.py`` checks each index against the
   ``SCAN_LIMIT`` a numpy scan of the pHash words.
 - rows with PDQ only: a multi-index of sixteen 16-bit chunks at radius 1 (31 bits) once
   large, else faiss-cpu's exact binary range search.
-- a query region with PDQ only against rows with pHash: the same faiss range search over
-  their PDQ (a full scan; only hashes-only clients that omit pHash take this path).
+- a query region's PDQ alone against rows with pHash: the same faiss range search over
+  their PDQ, a full scan (~28 ms a hash at 10M rows), so only hashes-only clients take
+  this path, and ``server/api/media.py`` admits such a check through a media slot like an
+  upload (at most ``MAX_CLIENT_HASHES`` hashes a check).
 """
 
 from __future__ import annotations
@@ -85,9 +92,9 @@ class HashMatch:
     query_region: str
     #: The query frame (video keyframe / animation frame index) that matched.
     frame: int = 0
-    #: ``pdq+phash``: the pHash distance and its gate.
-    gate_distance: int | None = None
-    gate_threshold: int | None = None
+    #: The other kinds that had to agree for this match: ``(kind, distance, threshold)``
+    #: (``pdq+phash``: pHash and dHash; ``phash+dhash``: dHash).
+    gates: tuple[tuple[str, int, int], ...] = ()
 
     def sort_key(self) -> tuple[float, int]:
         return (self.distance / self.threshold if self.threshold else 0.0, self.entry)
@@ -435,18 +442,24 @@ class HashIndex:
             f" {only:,} within {PDQ_ALONE} bits"
         )
 
-    def match(self, query: Sequence[RegionHash]) -> list[HashMatch]:
-        """The best match per bank entry, strongest first (an empty list: no known fake)."""
+    def match(self, query: Sequence[RegionHash], *, pdq_alone: bool = False) -> list[HashMatch]:
+        """The best match per bank entry, strongest first (an empty list: no known fake).
+
+        ``pdq_alone``: every query region's PDQ also counts alone within ``PDQ_ALONE``, not
+        only a region without pHash and dHash (a hashes-only client's regions; a full scan
+        of the rows with pHash, see the module's docstring)."""
         if not self.frozen:
             raise RuntimeError("freeze() the index before matching")
         best: dict[int, HashMatch] = {}
-        for found in self._found(query):
+        for found in self._found(query, pdq_alone=pdq_alone):
             current = best.get(found.entry)
             if current is None or found.sort_key() < current.sort_key():
                 best[found.entry] = found
         return sorted(best.values(), key=HashMatch.sort_key)
 
-    def _found(self, query: Sequence[RegionHash]) -> Iterator[HashMatch]:
+    def _found(
+        self, query: Sequence[RegionHash], *, pdq_alone: bool = False
+    ) -> Iterator[HashMatch]:
         with_ph = [r for r in query if HashKind.PHASH in r.hashes and HashKind.DHASH in r.hashes]
         with_pdq = [r for r in query if HashKind.PDQ in r.hashes]
         if with_ph and self._ph_rows:
@@ -459,14 +472,14 @@ class HashIndex:
                 assert self._only_flat is not None
                 found = _faiss_range(self._only_flat, queries, PDQ_ALONE)
             yield from self._pdq_alone(with_pdq, found, self._only_rows)
-        carried = {id(r) for r in with_ph}
-        pdq_alone = [r for r in with_pdq if id(r) not in carried]
-        if pdq_alone and self._pdq_flat.ntotal:
-            queries = _stack(pdq_alone, HashKind.PDQ)
+        carried = set() if pdq_alone else {id(r) for r in with_ph}
+        alone = [r for r in with_pdq if id(r) not in carried]
+        if alone and self._pdq_flat.ntotal:
+            queries = _stack(alone, HashKind.PDQ)
             which, rows, dist = _faiss_range(self._pdq_flat, queries, PDQ_ALONE)
             keep = self._has_pdq[rows]
             yield from self._pdq_alone(
-                pdq_alone, (which[keep], rows[keep], dist[keep]), self._full_rows
+                alone, (which[keep], rows[keep], dist[keep]), self._full_rows
             )
 
     def _match_full(self, regions: list[RegionHash]) -> Iterator[HashMatch]:
@@ -503,12 +516,19 @@ class HashIndex:
                     int(d_pdq[i]),
                     THRESHOLDS[HashKind.PDQ],
                     *base,
-                    gate_distance=int(d_ph[i]),
-                    gate_threshold=PHASH_GATE,
+                    gates=(
+                        ("phash", int(d_ph[i]), PHASH_GATE),
+                        ("dhash", int(d_dh[i]), DHASH_GATE),
+                    ),
                 )
             if pd_ok[i]:
                 yield HashMatch(
-                    int(owners[row]), "phash+dhash", int(d_ph[i]), THRESHOLDS[HashKind.PHASH], *base
+                    int(owners[row]),
+                    "phash+dhash",
+                    int(d_ph[i]),
+                    THRESHOLDS[HashKind.PHASH],
+                    *base,
+                    gates=(("dhash", int(d_dh[i]), THRESHOLDS[HashKind.DHASH]),),
                 )
 
     def _pdq_alone(
