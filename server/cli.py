@@ -49,15 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
-        help="server processes sharing the port, for more than one core (FAKEWATCH_WORKERS, "
-        "default 1)",
+        help="server processes sharing the port, for more than one core; Linux only; rate "
+        "limits and /metrics then count per process (FAKEWATCH_WORKERS, default 1)",
     )
     _db_flags(serve)
     serve.add_argument(
         "--open-checks",
         action="store_true",
         default=None,
-        help="allow checks without a key (rate-limited per IP)",
+        help="allow checks without a key (rate-limited per IP, per worker with --workers)",
     )
 
     check = commands.add_parser(

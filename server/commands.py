@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -34,6 +35,11 @@ def serve_forever(settings: Settings) -> int:
         from server.serve_workers import supervise
 
         return supervise(settings)
+    supervisor = os.environ.get("FAKEWATCH_SUPERVISOR_PID", "")
+    if settings.reuse_port and supervisor.isdigit():  # a worker of `serve --workers N`
+        from server.serve_workers import die_with_supervisor
+
+        die_with_supervisor(int(supervisor))
     logs.configure(settings.log_level)
 
     async def run() -> None:

@@ -23,12 +23,18 @@ What stays single-process, and how:
   the per-minute budget) and ``/metrics`` (each scrape sees the worker that answered).
 
 A worker that dies stops the whole group with its exit code: the service manager that
-started ``fakewatch serve`` restarts it, as it would a single process.
+started ``fakewatch serve`` restarts it, as it would a single process. A supervisor that dies
+takes its workers with it (``PR_SET_PDEATHSIG``), so a restart never runs beside old workers,
+and a port some other process listens on is refused before any worker starts.
+
+Linux only: elsewhere SO_REUSEPORT is missing (Windows) or does not spread connections
+(macOS, the BSDs); run one process per port there, behind a proxy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import selectors
 import signal
@@ -59,6 +65,11 @@ def supervise(settings: Settings) -> int:
 
     if not 1 <= settings.workers <= MAX_WORKERS:
         raise CommandError(f"--workers must be between 1 and {MAX_WORKERS}")
+    if sys.platform != "linux" or not hasattr(socket, "SO_REUSEPORT"):
+        raise CommandError(
+            "--workers needs Linux (SO_REUSEPORT spreads connections over processes only "
+            "there); run one process per port behind a proxy instead"
+        )
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -67,18 +78,21 @@ def supervise(settings: Settings) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     holder = _hold_port(settings.host, settings.port)
-    port = holder.getsockname()[1]
+    bound_host, port = holder.getsockname()[:2]
     workers: list[subprocess.Popen[bytes]] = []
     try:
         # The first worker alone: it migrates the database and makes the shared secrets.
         workers.append(_start(settings, port, first=True))
         _wait_ready(workers[:1], lambda: stopping)
+        if stopping:  # SIGTERM while the first worker started: start no more
+            return 0
         rest = [_start(settings, port, first=False) for _ in range(settings.workers - 1)]
         workers.extend(rest)
         _wait_ready(rest, lambda: stopping)
         holder.close()
         if not stopping:
-            host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            # The address bound, as a single process prints it (not a name like localhost).
+            host = f"[{bound_host}]" if ":" in bound_host else bound_host
             print(f"READY http://{host}:{port}", flush=True)
         code = 0
         while not stopping:
@@ -118,6 +132,16 @@ def _hold_port(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     try:
+        # First without SO_REUSEPORT: that bind fails if anything already listens on the port
+        # (another `serve --workers` group would otherwise share it and split the requests
+        # between two databases). With --port 0 it also picks the free port.
+        probe = socket.socket(family, kind, proto)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            address = probe.getsockname()
+        finally:
+            probe.close()
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         holder.bind(address)
@@ -127,6 +151,20 @@ def _hold_port(host: str, port: int) -> socket.socket:
     return holder
 
 
+#: ``prctl`` option: the signal this process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_supervisor(supervisor_pid: int) -> None:
+    """In a worker: get SIGTERM when the supervisor dies (even by SIGKILL), and exit now if
+    it already has. Without this a killed supervisor leaves its workers serving the port."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != supervisor_pid:  # it died before the line above took effect
+        raise SystemExit(1)
+
+
 def _start(settings: Settings, port: int, *, first: bool) -> subprocess.Popen[bytes]:
     """One worker: ``fakewatch serve`` on the held port, with this process's settings (the
     environment is inherited; the flags that may have set the rest are passed again)."""
@@ -134,6 +172,7 @@ def _start(settings: Settings, port: int, *, first: bool) -> subprocess.Popen[by
     env.update(
         FAKEWATCH_WORKERS="1",
         FAKEWATCH_REUSE_PORT="true",
+        FAKEWATCH_SUPERVISOR_PID=str(os.getpid()),
         FAKEWATCH_SCHEDULED_JOBS="true" if first and settings.scheduled_jobs else "false",
     )
     command = [

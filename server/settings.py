@@ -64,10 +64,16 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow check endpoints without a key; then per-IP rate limits apply.",
     ),
-    Setting("open_checks_per_minute", 120, "Checks per minute per IP when checks are open."),
+    Setting(
+        "open_checks_per_minute",
+        120,
+        "Checks per minute per IP when checks are open (per worker with `--workers N`).",
+    ),
     Setting("key_requests_per_minute", 6000, "Requests per minute per API key."),
     Setting(
-        "auth_failures_per_minute", 20, "Requests with a wrong key per minute per IP before 429."
+        "auth_failures_per_minute",
+        20,
+        "Requests with a wrong key per minute per IP before 429 (per worker with `--workers N`).",
     ),
     Setting(
         "trust_forwarded_for",

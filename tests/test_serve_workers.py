@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.support.server import RunningServer, start_server
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
 CHECKS = 20
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -71,6 +73,32 @@ def test_two_workers_share_the_port_and_only_the_first_runs_scheduled_jobs(
         # share, so the other one answered the rest.
         answered = _checks_answered(server, server.request("GET", "/metrics").body.decode())
         assert 0 <= answered < CHECKS
+
+        # A second group on the same port is refused before it starts a worker: it would
+        # otherwise share the port and split requests between two databases.
+        port = server.url.rsplit(":", 1)[1]
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                port,
+                "--data-dir",
+                str(tmp_path / "other"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+        )
+        assert other.returncode != 0 and "READY" not in other.stdout
+        assert f"cannot listen on 127.0.0.1:{port}" in other.stderr
+        assert sorted(_children(server.process.pid)) == sorted(workers)
+
         assert server.stop() == 0
         assert _gone(workers)
     finally:
@@ -85,5 +113,17 @@ def test_a_worker_that_dies_stops_the_group_with_an_error(tmp_path: Path) -> Non
         assert server.process.wait(timeout=30) == 1
         assert _gone(workers)
         assert "exited with code" in server.stderr()
+    finally:
+        server.stop()
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    server = start_server(tmp_path, env={"FAKEWATCH_WORKERS": "2"})
+    try:
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+        server.process.kill()  # SIGKILL: the supervisor cannot stop them itself
+        server.process.wait(timeout=10)
+        assert _gone(workers), "workers outlived their supervisor and still hold the port"
     finally:
         server.stop()
