@@ -16,6 +16,8 @@ Schemes, all measured in this run on the same pictures:
 - ``ours-old``: the rule before it (PDQ within 72 bits alone, or pHash with dHash);
 - ``ours@pdq31``: multi-region PDQ within 31 bits (what ThreatExchange lists match at) or
   pHash with dHash;
+- ``ours+pdq31``: ``ours`` or PDQ within 31 bits alone (the rule of a hashes-only client's
+  region: its PDQ match is never lost because it also sent pHash and dHash);
 - ``ours-pdq`` / ``ours-phash``: multi-region PDQ / pHash alone, threshold calibrated here;
 - ``phash`` / ``pdq``: one whole-picture hash, threshold calibrated here (the peer).
 
@@ -71,6 +73,12 @@ RULES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     ),
     "ours-old": lambda d: (d["pdq"] <= PDQ) | ((d["ph"] <= PH) & (d["dh"] <= DH)),
     "ours@pdq31": lambda d: (d["pdq"] <= PDQ_ALONE) | ((d["ph"] <= PH) & (d["dh"] <= DH)),
+    # What a hashes-only client's region gets (its PDQ within 31 bits counts alone too).
+    "ours+pdq31": lambda d: (
+        ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE) & (d["dh"] <= DHASH_GATE))
+        | ((d["ph"] <= PH) & (d["dh"] <= DH))
+        | (d["pdq"] <= PDQ_ALONE)
+    ),
 }
 Transform = Callable[[Image.Image], Image.Image]
 

@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from server.api.media import MAX_CLIENT_HASHES  # noqa: E402
 from server.engine import Engine  # noqa: E402
 from server.media.decode import DecodeLimits, _draft_box, decode_media  # noqa: E402
 from server.media.hashing import HashKind, RegionHash  # noqa: E402
@@ -253,6 +254,22 @@ def bench_lookup(sizes: list[int], pdq_only_sizes: list[int]) -> None:
             f" one picture (10 regions) {per_picture * 1000:6.2f} ms [{index.describe()}]",
             flush=True,
         )
+        if not label.startswith("PDQ-only"):
+            # A hashes-only client's check: its PDQ also counts alone, a scan of every row's
+            # PDQ (server/api/media.py admits it through a media slot); the most it may send.
+            client = [query[i % len(query)] for i in range(MAX_CLIENT_HASHES)]
+            scan = statistics.median(
+                timed(lambda idx=index, q=client: idx.match(q, pdq_alone=True), 3)
+            )
+            scan_one = statistics.median(
+                timed(lambda idx=index: idx.match(query[:1], pdq_alone=True), 5)
+            )
+            print(
+                f"  N={size:>10,} hashes-only client (PDQ also alone, scanned):"
+                f" one region {scan_one * 1000:6.1f} ms,"
+                f" {MAX_CLIENT_HASHES} regions (the most a check sends) {scan * 1000:6.1f} ms",
+                flush=True,
+            )
         del index
 
 
