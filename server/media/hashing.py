@@ -407,11 +407,15 @@ def _strip(rows: np.ndarray, total: int) -> int:
     flat, medians = _flat_lines(rows)
     min_band = max(1, int(total * _MIN_CAPTION))
     cut = 0
+    uniform_run = 0  # uniform lines just before ``cut``
+    thin_line_taken = False
     # Layers from the edge inwards (a title bar, a grey frame, a caption band...): each is a
     # run of uniform rows, or a band of rows mostly on one colour (text on a solid band).
     while cut < rows.shape[0]:
         step = _leading_true(flat[cut:])
-        if step == 0 and cut > 0:
+        if step:
+            uniform_run = step
+        elif cut > 0 and not thin_line_taken:
             # Text on the band: the rows keep a good share of the band's colour (the last
             # uniform row's) even where bold letters cover most of the width.
             colour = medians[cut - 1, 0]
@@ -420,8 +424,18 @@ def _strip(rows: np.ndarray, total: int) -> int:
             # A thinner line of text counts when uniform rows close it (a screenshot's title
             # bar): missed, it left the frame on a framed copy's regions (PDQ 58 bits median
             # from the bank's, 96.7 % -> 98.3 % recall at the same rule, bench/media_robustness).
+            # Only once a side, only between two uniform runs of two or more lines each (a
+            # bar above and below the text), and nothing but uniform lines after it: a photo
+            # whose edge lines happen to be uniform must not lose a strip of itself.
             closed = np.flatnonzero(flat[cut : cut + band])
-            step = band if band >= min_band else (int(closed[0]) if closed.size else 0)
+            if band >= min_band:
+                step = band
+            elif closed.size and uniform_run >= 2:
+                end = cut + int(closed[0])
+                if bool(flat[end : end + 2].all()) and end + 2 <= rows.shape[0]:
+                    step = end - cut
+                    thin_line_taken = True
+            uniform_run = 0
         if step == 0:
             break
         cut += step
