@@ -14,6 +14,7 @@ from typing import Any
 
 from server.cli import EXIT_OK
 from server.settings import Settings
+from server.storage.database import immediate
 
 
 class CommandError(Exception):
@@ -249,7 +250,7 @@ def keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _open(settings)
     key = new_key()
-    with db.atomic():
+    with immediate(db):
         key_id = queries.insert_api_key(
             db, key_hash=hash_key(key), prefix=key_prefix(key), role=args.role, label=args.label
         )
@@ -283,7 +284,7 @@ def keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage import queries
 
     db = _open(settings)
-    with db.atomic():
+    with immediate(db):
         done = queries.revoke_api_key(db, args.id)
         if done:
             queries.audit(db, actor="cli", action="key.revoke", target=f"key:{args.id}", details={})
@@ -310,7 +311,7 @@ def lists_add(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"{host.ascii} is an IP address or a public suffix; list a domain name")
     db = _open(settings)
     now = queries.now_iso()
-    with db.atomic():
+    with immediate(db):
         entry_id, created = queries.upsert_list_entry(
             db,
             list_name="operator",
@@ -339,7 +340,7 @@ def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage import queries
 
     db = _open(settings)
-    with db.atomic():
+    with immediate(db):
         done = queries.remove_list_entry(db, args.id)
         if done:
             queries.bump_lists_version(db)

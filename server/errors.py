@@ -153,7 +153,7 @@ ERROR_CODES: dict[str, str] = {
     "payload_too_large": "The body is larger than FAKEWATCH_MAX_BODY_BYTES.",
     "unsupported_media_type": "The body must be sent as application/json.",
     "rate_limited": "Too many requests; wait for Retry-After seconds.",
-    "busy": "The server is checking as much media as it can at once; try again after Retry-After seconds.",
+    "busy": "The server is at capacity (as many media checks as it runs at once, or the database busy with another write); try again after Retry-After seconds.",
     "conflict": "The record's current state does not allow this change.",
     "case_state": "The case's status does not allow this moderator action (see its status).",
     "webhook_private_target": "The webhook URL points at a private, loopback or link-local address; FAKEWATCH_WEBHOOK_ALLOW_PRIVATE allows it.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from server.api.state import METRICS
-from server.errors import ApiError, RateLimited
+from server.errors import ApiError, RateLimited, ServerBusy
 
 log = logging.getLogger("fakewatch.http")
 
@@ -50,6 +51,27 @@ def _route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # the extended code: keep its primary byte
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "database is locked" in str(exc)
+
+
+def _internal_error(request: web.Request, request_id: str) -> web.Response:
+    """The 500: logged with the traceback of the exception being handled."""
+    log.exception("unhandled error", extra={"request_id": request_id, "route": _route_of(request)})
+    return web.json_response(
+        error_body(
+            500,
+            "internal_error",
+            "Something broke on our side; the request id identifies it in the log.",
+            request_id,
+        ),
+        status=500,
+    )
+
+
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-Id", "")
@@ -62,19 +84,19 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = _render_api_error(exc, request_id)
     except web.HTTPException as exc:
         response = _render_http_exception(exc, request_id)
+    except sqlite3.OperationalError as exc:
+        if not _locked(exc):
+            response = _internal_error(request, request_id)
+        else:
+            # Another process held the write lock past busy_timeout (a long import, another
+            # `serve --workers` worker, the CLI): nothing was written, so retrying is safe.
+            busy = ServerBusy(
+                "The database is busy with another write; try again after Retry-After seconds.",
+                retry_after=1,
+            )
+            response = _render_api_error(busy, request_id)
     except Exception:
-        log.exception(
-            "unhandled error", extra={"request_id": request_id, "route": _route_of(request)}
-        )
-        response = web.json_response(
-            error_body(
-                500,
-                "internal_error",
-                "Something broke on our side; the request id identifies it in the log.",
-                request_id,
-            ),
-            status=500,
-        )
+        response = _internal_error(request, request_id)
     response.headers["X-Request-Id"] = request_id
     elapsed = time.perf_counter() - started
     route = _route_of(request)

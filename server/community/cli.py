@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.settings import Settings
+from server.storage.database import immediate
 
 
 def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -47,7 +48,7 @@ def purge_reports(args: argparse.Namespace, settings: Settings) -> int:
         print("fakewatch: --days must be 0 or more")
         return 2
     db = connect(settings.db)
-    with db.atomic():
+    with immediate(db):
         result = store.purge(db, report_days=days, subscription_now=queries.now_iso())
         queries.audit(
             db,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server.settings import Settings
+from server.storage.database import immediate
 
 
 def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -78,7 +79,7 @@ def add_peer(args: argparse.Namespace, settings: Settings) -> int:
         print("fakewatch: a peer the server pulls needs an http(s) feed URL")
         return 2
     db = connect(settings.db)
-    with db.atomic():
+    with immediate(db):
         db.execute(
             "INSERT INTO federation_peers (name, url, trust, key) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET url = excluded.url, trust = excluded.trust,"
@@ -114,7 +115,7 @@ def remove_peer(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage.database import connect
 
     db = connect(settings.db)
-    with db.atomic():
+    with immediate(db):
         gone = db.execute("DELETE FROM federation_peers WHERE name = ?", [args.name]).rowcount
     if not gone:
         print(f"fakewatch: no peer named {args.name}")
@@ -172,7 +173,7 @@ def pull_feed(args: argparse.Namespace, settings: Settings) -> int:
         except (FetchError, FeedSignatureError) as exc:
             print(f"fakewatch: {args.name}: {exc}")
             return 1
-        with db.atomic():
+        with immediate(db):
             done = apply(db, args.name, args.url, args.trust, data, brigade_rule(settings))
             pin_key(db, args.name, key)
         for k, v in done.items():

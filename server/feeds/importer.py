@@ -36,6 +36,7 @@ from server.feeds.formats import FeedItem, get_format
 from server.links.url import Host, InvalidUrl, LinkParser
 from server.lists import Action, EntryKind, url_key
 from server.storage import queries
+from server.storage.database import immediate
 
 #: ``(done, total)``: called as entries are read and once at the end, for a progress bar.
 Progress = Callable[[int, int], None]
@@ -212,7 +213,7 @@ def import_feed(
     at = now or queries.now_iso()
     shown_source = public_source(source)
     list_name = LIST_PREFIX + name
-    with db.atomic():
+    with immediate(db):
         changes = _apply(db, list_name, list_action, normalised.entries, shown_source, at)
         summary = _summary(
             name, fmt, list_action, shown_source, at, len(items), normalised, changes

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.settings import Settings
+from server.storage.database import immediate
 
 ACTOR = "cli"
 
@@ -106,7 +107,7 @@ def known_fakes_add(args: argparse.Namespace, settings: Settings) -> int:
             )
             failed += 1
             continue
-        with db.atomic():
+        with immediate(db):
             fake_id = queries.add(
                 db,
                 label=args.label,
@@ -149,7 +150,7 @@ def _set_status(fake_id: int, settings: Settings, status_name: str) -> int:
     from server.storage import known_fakes as queries
 
     db = _db(settings)
-    with db.atomic():
+    with immediate(db):
         entry = queries.set_status(db, fake_id, Status(status_name))
     if entry is None:
         raise CommandError(f"no known fake with id {fake_id}")
@@ -177,7 +178,7 @@ def known_fakes_import(args: argparse.Namespace, settings: Settings) -> int:
     except ImportFormatError as exc:
         raise CommandError(f"{args.file}: {exc}") from None
     db = _db(settings)
-    with db.atomic():
+    with immediate(db):
         ids = store(db, entries, ACTOR)
     print(f"imported {len(ids)} known fakes ({sum(len(e.hashes) for e in entries)} hash rows)")
     return 0

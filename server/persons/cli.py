@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.settings import Settings
+from server.storage.database import immediate
 
 ACTOR = "cli"
 
@@ -103,7 +104,7 @@ def persons_add(args: argparse.Namespace, settings: Settings) -> int:
 
     fields = _checked(_given_fields(args), settings, partial=False)
     db = _db(settings)
-    with db.atomic():
+    with immediate(db):
         person_id = store.insert_person(db, fields, actor=ACTOR)
     print(person_id)
     return 0
@@ -146,7 +147,7 @@ def persons_edit(args: argparse.Namespace, settings: Settings) -> int:
 
     changes = _checked(_given_fields(args), settings, partial=True)
     db = _db(settings)
-    with db.atomic():
+    with immediate(db):
         done = store.update_person(db, args.id, changes, actor=ACTOR)
     if not done:
         raise CommandError(f"no active person with id {args.id}")
@@ -159,7 +160,7 @@ def persons_retire(args: argparse.Namespace, settings: Settings) -> int:
     from server.persons import store
 
     db = _db(settings)
-    with db.atomic():
+    with immediate(db):
         done = store.retire_person(db, args.id, actor=ACTOR)
     if not done:
         raise CommandError(f"no active person with id {args.id}")
@@ -202,7 +203,7 @@ def persons_enrol(args: argparse.Namespace, settings: Settings) -> int:
             f" ({other.person.name}, similarity {other.similarity:.2f})"
             " (enrol_face_of_another_person)"
         )
-    with db.atomic():
+    with immediate(db):
         added = store.add_face(
             db,
             args.id,

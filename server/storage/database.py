@@ -8,9 +8,10 @@ The CLI uses ``connect`` directly: it is one process doing one thing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -37,6 +38,31 @@ def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
     db = SqliteUtilsDatabase(conn)
     migrations.apply(db)
     return db
+
+
+@contextlib.contextmanager
+def immediate(db: SqliteUtilsDatabase) -> Iterator[SqliteUtilsDatabase]:
+    """A write transaction that takes the write lock before it reads anything (a savepoint
+    when already inside one). Use it instead of ``db.atomic()`` for anything that writes.
+
+    A deferred transaction (``BEGIN``, what ``atomic()`` opens) that reads and then writes
+    fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT, which busy_timeout never
+    retries) when another process -- the server, a second `serve --workers` worker, the CLI --
+    committed in between. ``BEGIN IMMEDIATE`` waits for the lock (busy_timeout) instead.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:  # an error may already have rolled it back
+            conn.execute("ROLLBACK")
+        raise
 
 
 class Database:
@@ -72,20 +98,8 @@ class Database:
         loop = asyncio.get_running_loop()
 
         def run() -> T:
-            # BEGIN IMMEDIATE takes the write lock before ``fn`` reads anything. A deferred
-            # transaction that reads and then writes fails at once with "database is locked"
-            # (SQLITE_BUSY_SNAPSHOT, which busy_timeout never retries) when another process --
-            # a second `serve --workers` worker, the CLI -- committed in between.
-            conn = self._writer_db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(self._writer_db)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # an error may already have rolled it back
-                    conn.execute("ROLLBACK")
-                raise
-            return result
+            with immediate(self._writer_db) as db:
+                return fn(db)
 
         return await loop.run_in_executor(self._writer, run)
 
