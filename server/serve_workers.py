@@ -41,9 +41,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from server.settings import Settings
 
@@ -79,14 +82,21 @@ def supervise(settings: Settings) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     holder = _hold_port(settings.host, settings.port)
     bound_host, port = holder.getsockname()[:2]
+    try:
+        claim = _claim_port(settings.host, port)
+    except BaseException:
+        holder.close()
+        raise
     workers: list[subprocess.Popen[bytes]] = []
     try:
         # The first worker alone: it migrates the database and makes the shared secrets.
-        workers.append(_start(settings, port, first=True))
+        workers.append(_start(settings, bound_host, port, first=True))
         _wait_ready(workers[:1], lambda: stopping)
         if stopping:  # SIGTERM while the first worker started: start no more
             return 0
-        rest = [_start(settings, port, first=False) for _ in range(settings.workers - 1)]
+        rest = [
+            _start(settings, bound_host, port, first=False) for _ in range(settings.workers - 1)
+        ]
         workers.extend(rest)
         _wait_ready(rest, lambda: stopping)
         holder.close()
@@ -115,6 +125,7 @@ def supervise(settings: Settings) -> int:
     finally:
         holder.close()
         _stop_all(workers)
+        claim.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -165,9 +176,32 @@ def die_with_supervisor(supervisor_pid: int) -> None:
         raise SystemExit(1)
 
 
-def _start(settings: Settings, port: int, *, first: bool) -> subprocess.Popen[bytes]:
+def _claim_port(host: str, port: int) -> IO[bytes]:
+    """An exclusive lock on a file named for the port, held for the supervisor's life (the
+    kernel drops it when the process dies, even by SIGKILL). The probe bind cannot see
+    another group that is still starting (its holder is bound but not listening yet)."""
+    import fcntl  # POSIX only: imported here so the module loads anywhere (supervise checks)
+
+    from server.commands import CommandError
+
+    path = Path(tempfile.gettempdir()) / f"fakewatch-serve-port-{port}.lock"
+    claim = open(path, "ab")  # noqa: SIM115 -- held open until the group stops
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        claim.close()
+        raise CommandError(
+            f"cannot listen on {host}:{port}: another `fakewatch serve --workers` group holds "
+            "that port"
+        ) from None
+    return claim
+
+
+def _start(settings: Settings, host: str, port: int, *, first: bool) -> subprocess.Popen[bytes]:
     """One worker: ``fakewatch serve`` on the held port, with this process's settings (the
-    environment is inherited; the flags that may have set the rest are passed again)."""
+    environment is inherited; the flags that may have set the rest are passed again). It
+    binds the address the supervisor probed and holds (a name like localhost may resolve to
+    more addresses than the one probed)."""
     env = dict(os.environ)
     env.update(
         FAKEWATCH_WORKERS="1",
@@ -181,7 +215,7 @@ def _start(settings: Settings, port: int, *, first: bool) -> subprocess.Popen[by
         "server",
         "serve",
         "--host",
-        settings.host,
+        host,
         "--port",
         str(port),
         "--data-dir",

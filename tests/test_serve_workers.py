@@ -127,3 +127,38 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
         assert _gone(workers), "workers outlived their supervisor and still hold the port"
     finally:
         server.stop()
+
+
+def test_a_group_still_starting_on_a_port_keeps_a_second_group_off_it(tmp_path: Path) -> None:
+    """The probe bind cannot see a group whose workers are not listening yet: the port's
+    claim file can."""
+    import fcntl
+    import socket
+    import tempfile
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    claim = Path(tempfile.gettempdir()) / f"fakewatch-serve-port-{port}.lock"
+    with claim.open("ab") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a starting supervisor does
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+        )
+    assert second.returncode != 0 and "READY" not in second.stdout
+    assert "another `fakewatch serve --workers` group holds that port" in second.stderr

@@ -10,7 +10,7 @@ the lists the other link detectors use). The model input is sparse, ``indices`` 
 ``values`` padded to the longest row, so a batch costs what its tokens cost, not a dense
 vector per domain.
 
-Speed (features version 2). The link pipeline meets thousands of new domains a second, so a
+Speed (features version 3). The link pipeline meets thousands of new domains a second, so a
 batch is featurised with array operations, not token by token: the labels become one byte
 matrix, every 2- to 6-gram of every label is hashed at once with a polynomial hash over its
 bytes; brand and lure words are found by set lookups of each position's first letters (array
