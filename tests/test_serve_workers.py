@@ -46,6 +46,13 @@ def _gone(pids: list[int], within_s: float = 20.0) -> bool:
     return False
 
 
+def _second_group(port: int | str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Another `serve --workers 2` on ``port``, run to its end (it should refuse at once)."""
+    command = [sys.executable, "-m", "server", "serve", "--workers", "2", "--port", str(port)]
+    command += ["--data-dir", str(data_dir)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO)
+
+
 def _checks_answered(server: RunningServer, metrics: str) -> int:
     found = re.findall(
         r'^fakewatch_http_requests_total\{[^}]*route="/v1/check/link"[^}]*status="200"[^}]*\}'
@@ -77,24 +84,7 @@ def test_two_workers_share_the_port_and_only_the_first_runs_scheduled_jobs(
         # A second group on the same port is refused before it starts a worker: it would
         # otherwise share the port and split requests between two databases.
         port = server.url.rsplit(":", 1)[1]
-        other = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "serve",
-                "--workers",
-                "2",
-                "--port",
-                port,
-                "--data-dir",
-                str(tmp_path / "other"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=REPO,
-        )
+        other = _second_group(port, tmp_path / "other")
         assert other.returncode != 0 and "READY" not in other.stdout
         assert f"cannot listen on 127.0.0.1:{port}" in other.stderr
         assert sorted(_children(server.process.pid)) == sorted(workers)
@@ -142,23 +132,6 @@ def test_a_group_still_starting_on_a_port_keeps_a_second_group_off_it(tmp_path: 
     claim = Path(tempfile.gettempdir()) / f"fakewatch-serve-port-{port}.lock"
     with claim.open("ab") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a starting supervisor does
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "serve",
-                "--workers",
-                "2",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=REPO,
-        )
+        second = _second_group(port, tmp_path)
     assert second.returncode != 0 and "READY" not in second.stdout
     assert "another `fakewatch serve --workers` group holds that port" in second.stderr
