@@ -102,6 +102,13 @@ SETTINGS: tuple[Setting, ...] = (
         " Retry-After instead of queueing (0: no limit).",
     ),
     Setting(
+        "pdq_scan_slot_rows",
+        200_000,
+        "Bank rows from which a hashes-only media check that sends PDQ takes a media slot: its"
+        " PDQ is scanned against every row (~29 ms a hash at 10M rows; below this, under a"
+        " millisecond).",
+    ),
+    Setting(
         "known_fakes_keep_media",
         False,
         "Keep the media file of a known fake on disk (default: only its hashes are stored).",
@@ -243,6 +250,7 @@ class Settings:
     max_video_seconds: int = 600
     max_video_keyframes: int = 16
     max_media_checks: int = 4
+    pdq_scan_slot_rows: int = 200_000
     known_fakes_keep_media: bool = False
     detector_timeout_ms: int = 2000
     link_cache_size: int = 20_000
@@ -361,6 +369,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
     if settings.max_media_checks < 0:
         raise SettingsError("FAKEWATCH_MAX_MEDIA_CHECKS must be 0 (no limit) or more")
+    if settings.pdq_scan_slot_rows < 0:
+        raise SettingsError("FAKEWATCH_PDQ_SCAN_SLOT_ROWS must be 0 (always take a slot) or more")
     if settings.ocr not in ("auto", "asked", "off"):
         raise SettingsError("FAKEWATCH_OCR must be auto, asked or off")
     if not 0.0 < settings.face_match_distance < 2.0:

@@ -37,9 +37,11 @@ def random_region(rng: np.random.Generator) -> dict[str, str]:
 def hashed_bank(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RunningServer, list[dict[str, str]], list[int]]]:
-    # One media slot, so an upload in flight makes the next slot-taking check busy.
+    # One media slot, so an upload in flight makes the next slot-taking check busy; a PDQ
+    # check takes a slot however small the bank (the default waits for 200,000 rows).
     running = start_server(
-        tmp_path_factory.mktemp("client_hashes"), env={"FAKEWATCH_MAX_MEDIA_CHECKS": "1"}
+        tmp_path_factory.mktemp("client_hashes"),
+        env={"FAKEWATCH_MAX_MEDIA_CHECKS": "1", "FAKEWATCH_PDQ_SCAN_SLOT_ROWS": "0"},
     )
     rng = np.random.default_rng(26)
     regions = [random_region(rng) for _ in range(3)]

@@ -57,3 +57,36 @@ def test_concurrent_uploads_past_the_limit_get_busy_not_a_queue(
         answer = one_slot_server.request("POST", "/v1/check/media", json_body={"hashes": hashes})
         assert answer.status == 200, answer.body
     assert post_form(one_slot_server, "/v1/check/media", {}, data).status == 200
+
+
+def test_a_pdq_check_against_a_small_bank_is_never_refused_while_uploads_hold_the_slot(
+    one_slot_server: RunningServer,
+) -> None:
+    """Below FAKEWATCH_PDQ_SCAN_SLOT_ROWS the PDQ scan costs microseconds: a privacy-minded
+    client that sends only hashes is not turned away because someone else uploads."""
+    import threading
+
+    upload = jpeg(picture(61, (1920, 1080)))
+    stop = threading.Event()
+    uploads_busy: list[int] = []
+
+    def uploads() -> None:
+        while not stop.is_set():
+            uploads_busy.append(post_form(one_slot_server, "/v1/check/media", {}, upload).status)
+
+    workers = [threading.Thread(target=uploads) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        statuses = [
+            one_slot_server.request(
+                "POST", "/v1/check/media", json_body={"hashes": {"pdq": ["ab" * 32]}}
+            ).status
+            for _ in range(30)
+        ]
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert 503 in uploads_busy  # the slot was held and contended the whole time
+    assert set(statuses) == {200}

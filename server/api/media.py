@@ -201,9 +201,10 @@ async def check_media(request: web.Request) -> web.Response:
     if query_lang is not None:
         string_field(query_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     # An upload holds a media slot from its decoding to its verdict, and so does a
-    # hashes-only check that sends PDQ: each PDQ hash is scanned against every bank row
-    # (server/media/matching.py; ~28 ms a hash at 10M rows). pHash/dHash alone are an index
-    # probe: cheap and never refused.
+    # hashes-only check that sends PDQ to a large bank (FAKEWATCH_PDQ_SCAN_SLOT_ROWS): each
+    # PDQ hash is scanned against every bank row (server/media/matching.py; ~29 ms a hash at
+    # 10M rows, microseconds on a small bank). pHash/dHash alone are an index probe: cheap
+    # and never refused.
     with contextlib.ExitStack() as slot:
         return await _check_media(request, slot)
 
@@ -218,7 +219,8 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
         if "lang" in body:
             body_lang = string_field(body["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
         sent = client_hashes(body["hashes"])
-        if str(HashKind.PDQ) in sent:
+        bank_rows = request.app[ENGINE].resources.known_fakes.current.index.size
+        if str(HashKind.PDQ) in sent and bank_rows >= settings.pdq_scan_slot_rows:
             slot.enter_context(request.app[MEDIA_SLOTS].take())
         item = MediaItem.from_hashes(sent)
     elif request.content_type == "multipart/form-data":
