@@ -55,7 +55,9 @@ class TermMatcher:
         for term in terms:
             (han if _HAN.search(term) else latin).add(term.lower())
         self.tokens = frozenset(latin)
-        self.infix = tuple(sorted((t for t in latin if len(t) >= 5), key=len, reverse=True))
+        # Longest first, then alphabetical: a set's order changes with the hash seed, and the
+        # same address must name its words in the same order in every process.
+        self.infix = tuple(sorted((t for t in latin if len(t) >= 5), key=lambda t: (-len(t), t)))
         self.han = tuple(sorted(han))
         # One pass that says whether any term is inside the text at all (most texts hold
         # none): only then are the terms tried one by one, in their order.
