@@ -94,6 +94,30 @@ def test_a_memo_may_ask_for_another_key_while_others_compute_in_parallel() -> No
     assert item.memo("slow", lambda: "computed twice") == "slow"
 
 
+def test_the_face_thread_does_not_wait_for_a_key_its_owner_is_computing() -> None:
+    item = MediaItem.from_hashes({})
+    started, release = threading.Event(), threading.Event()
+
+    def owners_faces() -> str:
+        started.set()
+        assert release.wait(5)
+        return "owner's"
+
+    owner = threading.Thread(target=item.memo, args=("faces", owners_faces))
+    owner.start()
+    assert started.wait(5)
+    # The queued job gives up at once instead of queueing behind the owner...
+    assert item.memo_unless_busy("faces", lambda: "thread's") is False
+    release.set()
+    owner.join(5)
+    # ...and the owner's result is the one every later caller gets.
+    assert item.memo_unless_busy("faces", lambda: "thread's") is True
+    assert item.memo("faces", lambda: "computed twice") == "owner's"
+    # A key nobody is computing is computed by the thread, once.
+    assert item.memo_unless_busy("scores", lambda: "thread's") is True
+    assert item.memo("scores", lambda: "computed twice") == "thread's"
+
+
 @pytest.mark.skipif(not PHOTO.exists(), reason="../shared/data/images is not there")
 def test_the_ai_face_scores_computed_on_the_face_thread_are_the_ones_it_computes_itself(
     engine: Engine,

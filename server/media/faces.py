@@ -156,7 +156,9 @@ def soon(item: MediaItem, key: str, compute: Callable[[], object]) -> None:
     first (hashing every region but the face) does it on this core while the faces, and
     what is made of them, are computed on the other. Its own ``item.memo(key, ...)`` call
     later waits for that result (the key's lock), or computes it itself if the thread had
-    not started yet (a backlog), so nothing ever waits on the thread's queue. The thread is
+    not started yet (a backlog), so nothing ever waits on the thread's queue; and a queued
+    job whose owner is already computing the key is dropped, not waited for, so the thread
+    moves on to the next check's faces. The thread is
     created by the first caller and inherits its niceness (the app's CPU threads run at +10,
     so the event loop keeps priority over it too).
     """
@@ -184,7 +186,7 @@ def _memo_quietly(item: MediaItem, key: str, compute: Callable[[], object]) -> N
     # A failure is not reported from here: the owner's own memo call computes again and
     # raises where the pipeline handles it.
     with contextlib.suppress(Exception):
-        item.memo(key, compute)
+        item.memo_unless_busy(key, compute)
 
 
 def _ceil32(value: int) -> int:

@@ -138,6 +138,27 @@ class MediaItem:
                 self._memo[key] = computed
             return computed
 
+    def memo_unless_busy(self, key: str, compute: Callable[[], object]) -> bool:
+        """``memo(key, compute)`` unless another thread is computing ``key`` right now: then
+        return ``False`` at once instead of waiting for it (the face thread serves every
+        check; blocking on one check's lock would hold up the next check's faces)."""
+        with self._lock:
+            if key in self._memo:
+                return True
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if not key_lock.acquire(blocking=False):
+            return False
+        try:
+            with self._lock:
+                if key in self._memo:
+                    return True
+            computed = compute()
+            with self._lock:
+                self._memo[key] = computed
+            return True
+        finally:
+            key_lock.release()
+
     def memoized(self, key: str) -> bool:
         """Whether ``key`` has been computed already."""
         with self._lock:
