@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import warnings
@@ -46,6 +47,9 @@ MAX_TEXT = 5000
 #: Private checks per person per minute, and guard checks per group per minute.
 USER_CHECKS_PER_MINUTE = 20
 GROUP_CHECKS_PER_MINUTE = 60
+#: Guard checks per member of a group per minute: one member posting (or editing) links
+#: non-stop spends their own budget, not the checks the rest of the group relies on.
+GROUP_CHECKS_PER_SENDER = 10
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
 CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
@@ -63,6 +67,9 @@ class Services:
     recent: Recent = field(default_factory=Recent)
     per_user: RateLimiter = field(default_factory=lambda: RateLimiter(USER_CHECKS_PER_MINUTE))
     per_group: RateLimiter = field(default_factory=lambda: RateLimiter(GROUP_CHECKS_PER_MINUTE))
+    per_sender: RateLimiter = field(default_factory=lambda: RateLimiter(GROUP_CHECKS_PER_SENDER))
+    #: One "not checked" notice per group per minute, so a flood is never silent nor noisy.
+    notices: RateLimiter = field(default_factory=lambda: RateLimiter(1))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
     feedback: dict[str, int] = field(default_factory=dict)
 
@@ -572,6 +579,8 @@ async def cmd_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     aliases = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant"}
     chosen = wanted.get(arg) or aliases.get(arg)
     if chosen:
+        if not await _may_change_group(update, context, user_lang(svc, update)):
+            return
         svc.state.set_lang(chat.id, chosen)
         await message.reply_text(t("lang_set", chosen))
         return
@@ -589,6 +598,12 @@ async def on_lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chosen = query.data.removeprefix("l:")
     if chosen not in LANGS:
         await query.answer()
+        return
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and not await _is_admin(
+        context, chat.id, query.from_user.id
+    ):
+        lang = user_lang(services(context), update)
+        await query.answer(t("group_admins_only", lang), show_alert=True)
         return
     services(context).state.set_lang(chat.id, chosen)
     await query.answer()
@@ -609,6 +624,8 @@ async def _subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, on: 
     if chat is None or update.effective_message is None:
         return
     lang = user_lang(svc, update)
+    if not await _may_change_group(update, context, lang):
+        return
     svc.state.set_subscribed(chat.id, on, lang)
     await update.effective_message.reply_text(t("subscribed" if on else "unsubscribed", lang))
 
@@ -651,6 +668,23 @@ async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 # --- groups -------------------------------------------------------------------------------
+
+
+async def _may_change_group(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> bool:
+    """In a group only its admins change what the bot does for everyone (alerts, language);
+    anyone may in a private chat. Says so to a member who may not."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return True
+    if user is not None and await _is_admin(context, chat.id, user.id):
+        return True
+    if message is not None:
+        await message.reply_text(t("group_admins_only", lang))
+    return False
+
+
+def _user_id(message: Message) -> int:
+    return message.from_user.id if message.from_user else 0
 
 
 async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
@@ -705,10 +739,15 @@ async def guard_message(
         return
     if not await bot_is_admin(context, chat_id):
         return
-    if svc.per_group.take(f"g:{chat_id}"):
-        log.info("guard rate limit", extra={"chat_id": chat_id})
-        return
     lang = user_lang(svc, update)
+    sender = message.sender_chat.id if message.sender_chat else _user_id(message)
+    if svc.per_sender.take(f"g:{chat_id}:{sender}") or svc.per_group.take(f"g:{chat_id}"):
+        log.info("guard rate limit", extra={"chat_id": chat_id})
+        if not svc.notices.take(f"g:{chat_id}"):
+            # Unchecked is said out loud: a flood is exactly when a scam link slips in.
+            with contextlib.suppress(TelegramError):
+                await message.reply_text(t("guard_unchecked", lang))
+        return
     try:
         checked = await check_parts(context, parts, lang, with_text=False)
     except (Notice, ServerError) as exc:
@@ -721,8 +760,8 @@ async def guard_message(
     if mode == "delete":
         try:
             await message.delete()
-            name = message.from_user.first_name if message.from_user else "?"
-            await context.bot.send_message(chat_id, t("guard_deleted", lang, name=name))
+            # The sender's name is not repeated: a scammer picks it ("Support: t.me/...").
+            await context.bot.send_message(chat_id, t("guard_deleted", lang))
             return
         except (BadRequest, Forbidden):
             pass  # no right to delete here: warn instead
@@ -777,7 +816,7 @@ async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if query.from_user.id not in svc.config.moderator_ids:
         await query.answer(t("not_moderator", lang), show_alert=True)
         return
-    _, action, raw_id = query.data.split(":", 2)
+    _, action, raw_id = [*query.data.split(":", 2), "", ""][:3]
     if action not in ("confirm", "reject") or not raw_id.isdigit():
         await query.answer()
         return

@@ -329,9 +329,19 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": "⚠️ 請注意：上面這則訊息很可能是詐騙。不要點擊、付款或提供驗證碼。",
     },
     "guard_deleted": {
-        "en": "🛡️ I removed a message from {name} that was likely a scam.",
-        "zh-Hans": "🛡️ 我删除了 {name} 发的一条很可能是诈骗的消息。",
-        "zh-Hant": "🛡️ 我刪除了 {name} 傳的一則很可能是詐騙的訊息。",
+        "en": "🛡️ I removed a message that was likely a scam.",
+        "zh-Hans": "🛡️ 我删除了一条很可能是诈骗的消息。",
+        "zh-Hant": "🛡️ 我刪除了一則很可能是詐騙的訊息。",
+    },
+    "guard_unchecked": {
+        "en": "⏳ Too many links here in the last minute: I could not check this message. Be careful with its links.",
+        "zh-Hans": "⏳ 最近一分钟内这里的链接太多，我没能检查这条消息。请谨慎对待其中的链接。",
+        "zh-Hant": "⏳ 最近一分鐘內這裡的連結太多，我沒能檢查這則訊息。請謹慎對待其中的連結。",
+    },
+    "group_admins_only": {
+        "en": "Only group admins can change this for the group.",
+        "zh-Hans": "只有群管理员可以为本群更改这项设置。",
+        "zh-Hant": "只有群組管理員可以為本群組更改這項設定。",
     },
     "guard_status": {
         "en": "Group guard: {mode}. Admins: /guard delete, /guard warn, /guard off.",

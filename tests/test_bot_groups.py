@@ -1,0 +1,107 @@
+"""The bot in a group: a flood never silences the guard, and only admins change the group's
+settings. Real python-telegram-bot against the fake Bot API, real server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.support.bot import running_bot
+from tests.support.fake_telegram import BOT_ID
+from tests.support.server import RunningServer
+
+SCAM = "https://polkadot-dot.info/claim"
+ANN, BEN, MOD = 501, 502, 900
+GROUP = -100_778
+
+
+def test_one_member_flooding_links_spends_their_own_checks_not_the_groups(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            for i in range(15):
+                fake.message(GROUP, BEN, f"look https://example-{i}.com/")
+            # Past their own budget the flooder's messages go unchecked, and the group is told.
+            notice = await fake.wait_for("sendMessage", lambda c: c.text.startswith("⏳"))
+            assert "could not check this message" in notice.text
+            assert "reply_parameters" in notice.params
+            mark = len(fake.calls)
+            posted = fake.message(GROUP, ANN, f"is this real? {SCAM}")
+            assert posted
+            warning = await fake.wait_for(
+                "sendMessage", lambda c: c.text.startswith("⚠️ Careful"), after=mark
+            )
+            assert warning.chat_id == GROUP
+            # One notice per minute, however long the flood lasts.
+            assert len([c for c in fake.sent(chat_id=GROUP) if c.text.startswith("⏳")]) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_deleted_scams_notice_does_not_repeat_the_name_the_scammer_chose(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            fake.set_member(GROUP, ANN, "creator")
+            fake.message(GROUP, ANN, "/guard delete")
+            await fake.wait_for("sendMessage", lambda c: "delete likely scams" in c.text)
+            mark = len(fake.calls)
+            scammer = {**fake.user(BEN), "first_name": "Support: t.me/refund_desk"}
+            fake.message(GROUP, BEN, f"claim here {SCAM}", **{"from": scammer})
+            await fake.wait_for("deleteMessage", lambda c: c.chat_id == GROUP, after=mark)
+            notice = await fake.wait_for("sendMessage", lambda c: "🛡️" in c.text, after=mark)
+            assert "t.me" not in notice.text and "Support" not in notice.text
+
+    asyncio.run(scenario())
+
+
+def test_only_group_admins_change_the_groups_alerts_and_language(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, runner):
+            fake.set_member(GROUP, ANN, "creator")
+            for command in ("/subscribe", "/unsubscribe", "/lang zh"):
+                mark = len(fake.calls)
+                fake.message(GROUP, BEN, command)
+                refused = await fake.wait_for("sendMessage", after=mark)
+                assert refused.text == "Only group admins can change this for the group."
+            mark = len(fake.calls)
+            fake.message(GROUP, ANN, "/subscribe")
+            done = await fake.wait_for("sendMessage", after=mark)
+            assert done.text != "Only group admins can change this for the group."
+            assert GROUP in [chat for chat, _ in runner.services.state.subscribers()]
+
+            mark = len(fake.calls)
+            group_message = {
+                "message_id": 7,
+                "date": 0,
+                "chat": {"id": GROUP, "type": "supergroup"},
+            }
+            fake.press(BEN, "l:zh-Hant", group_message)
+            answer = await fake.wait_for("answerCallbackQuery", after=mark)
+            assert answer.params.get("text") == "Only group admins can change this for the group."
+
+    asyncio.run(scenario())
+
+
+def test_a_forged_moderator_button_is_answered_not_crashed_on(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url, moderator_ids=f"{MOD}") as (fake, _):
+            sent = {"message_id": 5, "date": 0, "chat": {"id": MOD, "type": "private"}}
+            for data in ("m:x", "m:", "m:confirm:", "m:confirm:12x"):
+                mark = len(fake.calls)
+                fake.press(MOD, data, sent)
+                await fake.wait_for("answerCallbackQuery", after=mark)
+            mark = len(fake.calls)
+            fake.message(MOD, MOD, SCAM)  # and the bot still answers
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == MOD, after=mark)
+            assert reply.text.startswith("🚨 Likely a scam")
+
+    asyncio.run(scenario())
