@@ -2,8 +2,17 @@
 
 ``import_feed`` parses the whole feed first, normalises every value with the ``LinkParser``
 link checks use, and only then writes, in one transaction: a feed that fails to parse
-changes nothing. Writes are batched (``executemany``) because feeds run to hundreds of
-thousands of entries.
+changes nothing, and readers never see half a feed.
+
+That one transaction is short, because while it holds SQLite's write lock every other writer
+(the server's reports, keys, moderation; a second ``serve --workers`` worker) waits, and the
+server's give up after the busy timeout with 503 busy. So everything that can happen before
+it does, without the lock: parsing, normalising, reading the list's current entries (a read
+snapshot, with ``lists_version``), working out what changed, and staging the rows in TEMP
+tables (the temp schema is the connection's own: writing it takes no lock on the database).
+The transaction then moves the rows with a few set-based statements. If ``lists_version``
+moved between the snapshot and the lock (another writer changed a list; every list writer
+bumps it), the change is worked out again inside the transaction, as before.
 
 Rules, each with its reason:
 
@@ -33,10 +42,11 @@ from sqlite_utils import Database
 from server.feeds.errors import EmptyFeed, FeedError
 from server.feeds.fetch import public_source
 from server.feeds.formats import FeedItem, get_format
+from server.feeds.staging import Changes, StagedFeed
 from server.links.url import Host, InvalidUrl, LinkParser
 from server.lists import Action, EntryKind, url_key
 from server.storage import queries
-from server.storage.database import immediate
+from server.storage.database import immediate, snapshot
 
 #: ``(done, total)``: called as entries are read and once at the end, for a progress bar.
 Progress = Callable[[int, int], None]
@@ -44,6 +54,9 @@ Progress = Callable[[int, int], None]
 LIST_PREFIX = "feed:"
 #: Entries between two progress calls: often enough for a smooth bar, rarely enough to be free.
 PROGRESS_EVERY = 5_000
+#: ``on_phase(phase)``: called as an import reaches each phase (tests watch the lock with it).
+PhaseHook = Callable[["Phase"], None]
+
 #: Refused values kept per reason, to show the operator what was skipped.
 EXAMPLES_KEPT = 3
 _NAME = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")
@@ -55,6 +68,19 @@ class Skip(StrEnum):
     INVALID = "invalid"
     SUFFIX = "suffix"
     POPULAR = "popular"
+
+
+class Phase(StrEnum):
+    """Where an import is: ``STAGED`` (rows diffed and staged, no lock held yet), ``LOCKED``
+    (inside the write transaction, before the rows move)."""
+
+    STAGED = "staged"
+    LOCKED = "locked"
+
+
+def _phase(hook: PhaseHook | None, phase: Phase) -> None:
+    if hook is not None:
+        hook(phase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +194,6 @@ class _Normalised:
             shown.append(value[:80])
 
 
-@dataclass(frozen=True, slots=True)
-class _Changes:
-    added: int
-    updated: int
-    restored: int
-    removed: int
-
-
 def import_feed(
     db: Database,
     data: bytes,
@@ -189,6 +207,7 @@ def import_feed(
     progress: Progress | None = None,
     actor: str = "cli",
     now: str | None = None,
+    on_phase: PhaseHook | None = None,
 ) -> ImportSummary:
     """Import ``data`` (a feed in format ``fmt``) as the list ``feed:NAME`` and summarise.
 
@@ -197,7 +216,8 @@ def import_feed(
     (``Resources.parser``); ``popular`` holds the registrable domains a block feed may not
     list (``frozenset(Resources.top_sites)``). ``progress(done, total)`` is called as the
     feed is read; ``actor`` names who imported it in the audit log; ``now`` (ISO-8601 UTC,
-    ``queries.now_iso()`` by default) stamps ``seen_at`` and friends.
+    ``queries.now_iso()`` by default) stamps ``seen_at`` and friends. ``on_phase(phase)`` is
+    called as the import reaches each ``Phase`` (tests use it to look at the lock).
 
     Raises ``FeedFormatError`` for data not in format ``fmt``, ``EmptyFeed`` when no value
     is usable, ``FeedError`` for a bad name or action; in each case nothing is written.
@@ -213,12 +233,25 @@ def import_feed(
     at = now or queries.now_iso()
     shown_source = public_source(source)
     list_name = LIST_PREFIX + name
-    with immediate(db):
-        changes = _apply(db, list_name, list_action, normalised.entries, shown_source, at)
-        summary = _summary(
-            name, fmt, list_action, shown_source, at, len(items), normalised, changes
-        )
-        _record(db, summary, actor)
+    staged = StagedFeed(list_name, list_action, normalised.entries)
+    try:
+        with snapshot(db):
+            version = queries.lists_version(db)
+            existing = queries.list_entry_states(db, list_name)
+        changes = staged.stage(db, existing)
+        _phase(on_phase, Phase.STAGED)
+        with immediate(db):
+            _phase(on_phase, Phase.LOCKED)
+            if queries.lists_version(db) != version:
+                # Another writer changed a list since the snapshot: diff again, under the lock.
+                changes = staged.stage(db, queries.list_entry_states(db, list_name))
+            staged.apply(db, source=shown_source, at=at)
+            summary = _summary(
+                name, fmt, list_action, shown_source, at, len(items), normalised, changes
+            )
+            _record(db, summary, actor)
+    finally:
+        StagedFeed.drop(db)
     if progress is not None:
         progress(len(items), len(items))
     return summary
@@ -319,41 +352,6 @@ def _domain_entry(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _apply(
-    db: Database,
-    list_name: str,
-    action: Action,
-    entries: Mapping[tuple[EntryKind, str], _Found],
-    source: str,
-    at: str,
-) -> _Changes:
-    """Write the feed's entries and retire the missing ones; counts what changed."""
-    existing = queries.list_entry_states(db, list_name)
-    first_seen = at[:10]
-    new: list[tuple[str, str, str, str | None]] = []
-    seen: list[tuple[int, str | None]] = []
-    restored = 0
-    for (kind, value), found in entries.items():
-        state = existing.pop((action.value, kind.value, value), None)
-        if state is None:
-            new.append((kind.value, value, found.added or first_seen, found.reference))
-            continue
-        entry_id, was_removed = state
-        seen.append((entry_id, found.reference))
-        restored += was_removed
-    # What is left in ``existing`` is absent from this import, under either action: a feed
-    # re-imported as an allowlist no longer blocks what it used to.
-    gone = [entry_id for entry_id, was_removed in existing.values() if not was_removed]
-    queries.insert_list_entries(
-        db, new, list_name=list_name, action=action.value, source=source, seen_at=at
-    )
-    queries.refresh_list_entries(db, seen, source=source, seen_at=at)
-    queries.mark_list_entries_removed(db, gone, removed_at=at)
-    return _Changes(
-        added=len(new), updated=len(seen) - restored, restored=restored, removed=len(gone)
-    )
-
-
 def _summary(
     name: str,
     fmt: str,
@@ -362,7 +360,7 @@ def _summary(
     at: str,
     total: int,
     normalised: _Normalised,
-    changes: _Changes,
+    changes: Changes,
 ) -> ImportSummary:
     return ImportSummary(
         name=name,

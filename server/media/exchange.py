@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from server.media.bank import HashFormatError, Status, parse_hex
 from server.media.hashing import HashKind, RegionHash
 from server.storage import known_fakes as queries
+from server.storage.database import immediate, snapshot
 from server.storage.queries import now_iso
 
 FORMAT = "fakewatch.known_fakes.v1"
@@ -260,17 +261,106 @@ def _parse_lines(text: str, default_label: str, default_source: str | None) -> l
 
 
 def store(db: Database, entries: list[Entry], added_by: str) -> list[int]:
-    """Add imported entries (one transaction per call: wrap in ``db.atomic()``)."""
-    return [
-        queries.add(
-            db,
-            label=e.label,
-            added_by=added_by,
-            hashes=e.hashes,
-            status=e.status,
-            person=e.person,
-            campaign=e.campaign,
-            source=e.source,
-        )
-        for e in entries
+    """Add imported entries inside the caller's write transaction; returns their ids."""
+    stage(db, entries, added_by)
+    try:
+        return apply_staged(db)
+    finally:
+        drop_staged(db)
+
+
+def import_entries(
+    db: Database,
+    entries: list[Entry],
+    added_by: str,
+    *,
+    on_phase: Callable[[str], None] | None = None,
+) -> list[int]:
+    """Add imported entries in one short write transaction of their own; returns their ids.
+
+    The rows are built and staged in TEMP tables first, with no lock held (the temp schema is
+    this connection's own); the write lock covers two ``INSERT ... SELECT`` and the version
+    bump, so the server's writers wait for that, not for the whole list. All or nothing: a
+    failure leaves the bank as it was. ``on_phase`` is called with ``"staged"`` (no lock held
+    yet) and ``"locked"`` (inside the transaction): tests watch the lock with it.
+    """
+    try:
+        stage(db, entries, added_by)
+        if on_phase is not None:
+            on_phase("staged")
+        with immediate(db):
+            if on_phase is not None:
+                on_phase("locked")
+            return apply_staged(db)
+    finally:
+        drop_staged(db)
+
+
+def stage(db: Database, entries: list[Entry], added_by: str) -> None:
+    """Entry ``n`` of ``entries`` and its hash rows into the TEMP tables ``apply_staged`` reads."""
+    at = now_iso()
+    fakes = [
+        (n, e.label, e.person, e.campaign, e.source, str(e.status), added_by, at)
+        for n, e in enumerate(entries, start=1)
     ]
+    rows = [
+        (n, region.region, region.frame, *_hexes(region), region.quality)
+        for n, e in enumerate(entries, start=1)
+        for region in e.hashes
+    ]
+    with snapshot(db):
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS known_fakes_import (n INTEGER PRIMARY KEY,"
+            " label TEXT, person TEXT, campaign TEXT, source TEXT, status TEXT, added_by TEXT,"
+            " added_at TEXT)"
+        )
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS known_fake_hashes_import (n INTEGER, region TEXT,"
+            " frame INTEGER, pdq TEXT, phash TEXT, dhash TEXT, quality INTEGER)"
+        )
+        db.execute("DELETE FROM temp.known_fakes_import")
+        db.execute("DELETE FROM temp.known_fake_hashes_import")
+        db.conn.executemany(
+            "INSERT INTO temp.known_fakes_import VALUES (?, ?, ?, ?, ?, ?, ?, ?)", fakes
+        )
+        db.conn.executemany(
+            "INSERT INTO temp.known_fake_hashes_import VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+def _hexes(region: RegionHash) -> tuple[str | None, str | None, str | None]:
+    found = region.hashes
+    return tuple(  # type: ignore[return-value]
+        found[kind].hex() if kind in found else None
+        for kind in (HashKind.PDQ, HashKind.PHASH, HashKind.DHASH)
+    )
+
+
+def apply_staged(db: Database) -> list[int]:
+    """Move the staged entries into the bank (inside the write transaction): ids follow the
+    bank's highest, in the list's order, as one insert each would have given them."""
+    base = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM known_fakes").fetchone()[0])
+    count = int(db.execute("SELECT COUNT(*) FROM temp.known_fakes_import").fetchone()[0])
+    db.execute(
+        "INSERT INTO known_fakes (id, label, person, campaign, source, status, added_by,"
+        " added_at) SELECT ? + n, label, person, campaign, source, status, added_by, added_at"
+        " FROM temp.known_fakes_import ORDER BY n",
+        [base],
+    )
+    db.execute(
+        "INSERT INTO known_fake_hashes (fake_id, region, frame, pdq, phash, dhash, quality)"
+        " SELECT ? + n, region, frame, pdq, phash, dhash, quality"
+        " FROM temp.known_fake_hashes_import ORDER BY rowid",
+        [base],
+    )
+    if count:  # servers reload the bank when its version moves
+        db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
+            [queries.VERSION_KEY],
+        )
+    return list(range(base + 1, base + count + 1))
+
+
+def drop_staged(db: Database) -> None:
+    db.execute("DROP TABLE IF EXISTS temp.known_fakes_import")
+    db.execute("DROP TABLE IF EXISTS temp.known_fake_hashes_import")

@@ -65,6 +65,27 @@ def immediate(db: SqliteUtilsDatabase) -> Iterator[SqliteUtilsDatabase]:
         raise
 
 
+@contextlib.contextmanager
+def snapshot(db: SqliteUtilsDatabase) -> Iterator[SqliteUtilsDatabase]:
+    """A read transaction (``BEGIN``): every read inside sees one committed state, and writes to
+    TEMP tables inside take no lock on the database file, so other writers carry on (WAL). Inside
+    a caller's transaction, that transaction is the snapshot. Long imports read and stage their
+    rows in one of these, then take ``immediate`` only to apply them.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN")
+    try:
+        yield db
+        conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 class Database:
     """Async access for the server: ``await db.read(fn)`` and ``await db.write(fn)``.
 
