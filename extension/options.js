@@ -33,9 +33,8 @@
   $("form").addEventListener("submit", async (event) => {
     event.preventDefault();
     let serverUrl = $("serverUrl").value.trim().replace(/\/+$/, "");
-    if (!/^https?:\/\/[^/]+$/.test(serverUrl)) {
-      return say("msg", t("errOffline"), true);
-    }
+    const problem = FW.serverUrlProblem(serverUrl);
+    if (problem) return say("msg", t(problem), true);
     await chrome.storage.local.set({
       serverUrl,
       apiKey: $("apiKey").value.trim(),

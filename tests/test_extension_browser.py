@@ -106,6 +106,17 @@ def await_url(tab: Any, wanted: Any, timeout: float = 15.0) -> None:
                 raise
 
 
+#: The banner's text, read from the extension's side (its shadow root is closed to the page).
+_BANNER_TEXT = """async (tabId) => {
+  const [done] = await chrome.scripting.executeScript({
+    target: { tabId },
+    func: () => chrome.dom.openOrClosedShadowRoot(
+      document.querySelector("[data-fakewatch-banner]")).textContent,
+  });
+  return done.result;
+}"""
+
+
 def tab_id(browser: Browser, url_prefix: str) -> int:
     return int(
         wait_until(
@@ -196,19 +207,24 @@ def test_suspicious_page_gets_a_banner_in_enhanced_mode(
         tab = visit(browser, sites.url(host, "/deposit?account=12345"))
         banner = tab.wait_for_selector('[data-fakewatch-verdict="suspicious"]', timeout=15_000)
         assert banner is not None
-        text = tab.evaluate(
-            "() => document.querySelector('[data-fakewatch-banner]').shadowRoot.textContent"
-        )
+        tid = tab_id(browser, sites.url(host))
+        text = browser.sw_eval(_BANNER_TEXT, tid)
         assert verdict["reasons"][0]["message"] in text  # the server's reason, in the banner
         browser.screenshot(tab, "banner")
+        # The page being warned about can neither reach the banner's text nor hide it.
+        assert tab.evaluate(
+            "() => document.querySelector('[data-fakewatch-banner]').shadowRoot === null"
+        )
+        tab.evaluate(
+            "() => { const b = document.querySelector('[data-fakewatch-banner]');"
+            " b.style.display = 'none'; b.setAttribute('hidden', ''); }"
+        )
+        tab.wait_for_selector("[data-fakewatch-banner]:not([hidden])", state="visible")
         checks = sites.requests("/v1/check/link")
         # Enhanced mode sent the registrable domain, never the path or the query.
         assert any(host in r.path_qs for r in checks)
         assert all("deposit" not in r.path_qs and "12345" not in r.path_qs for r in sites.seen)
-        badge = browser.sw_eval(
-            "id => chrome.action.getBadgeText({tabId: id})",
-            tab_id(browser, sites.url(host)),
-        )
+        badge = browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
         assert badge == "?"
         tab.close()
     finally:

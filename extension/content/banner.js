@@ -1,5 +1,6 @@
 // The in-page warning for a suspicious page. Injected by the service worker only on pages it
-// flagged; lives in a shadow root so the page's styles cannot restyle or hide its text.
+// flagged; lives in a closed shadow root so the page being warned about can neither restyle
+// nor rewrite its text (an open root is reachable from the page's own scripts).
 "use strict";
 
 globalThis.__fakewatchBanner = function (verdict, text) {
@@ -9,9 +10,11 @@ globalThis.__fakewatchBanner = function (verdict, text) {
   host.setAttribute("data-fakewatch-banner", "");
   host.setAttribute("data-fakewatch-verdict", verdict);
   host.setAttribute("role", "alert");
-  host.style.cssText =
+  const hostStyle =
     "all: initial; position: fixed; top: 0; left: 0; right: 0; z-index: 2147483647; display: block;";
-  const shadow = host.attachShadow({ mode: "open" });
+  host.style.cssText = hostStyle;
+  const shownStyle = host.style.cssText; // as the browser serialises it
+  const shadow = host.attachShadow({ mode: "closed" });
   const style = document.createElement("style");
   style.textContent = `
     .bar { font: 15px/1.45 system-ui, "Noto Sans CJK SC", "Noto Sans CJK TC", sans-serif;
@@ -54,12 +57,25 @@ globalThis.__fakewatchBanner = function (verdict, text) {
   bar.append(icon, body, close);
   shadow.append(style, bar);
   (document.body || document.documentElement).append(host);
-  // Pages that remove foreign nodes get the banner back (a few times, not forever).
+  // Pages that remove or hide foreign nodes get the banner back (a few times, not forever).
   let restores = 0;
-  new MutationObserver((_, observer) => {
-    if (host.isConnected) return;
+  const restore = (observer) => {
     if (++restores > 5) return observer.disconnect();
-    (document.body || document.documentElement).append(host);
-  }).observe(document.documentElement, { childList: true, subtree: true });
+    if (!host.isConnected) (document.body || document.documentElement).append(host);
+    if (host.style.cssText !== shownStyle) host.style.cssText = hostStyle;
+    for (const name of [...host.getAttributeNames()]) {
+      if (!["data-fakewatch-banner", "data-fakewatch-verdict", "role", "style"].includes(name)) {
+        host.removeAttribute(name);
+      }
+    }
+  };
+  const hidden = () =>
+    !host.isConnected || host.style.cssText !== shownStyle || host.hasAttribute("hidden") ||
+    host.hasAttribute("class");
+  const observer = new MutationObserver(() => {
+    if (hidden()) restore(observer);
+  });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+  observer.observe(host, { attributes: true });
   return true;
 };

@@ -3,11 +3,15 @@
 
 globalThis.__fakewatchBubble = function (srcUrl, data) {
   const image = [...document.images].find((img) => img.currentSrc === srcUrl || img.src === srcUrl);
-  let host = document.querySelector(`[data-fakewatch-bubble]`);
-  if (!host) {
+  // The host and its closed shadow root are kept where only the extension's scripts see them
+  // (this isolated world): the page under the picture must not rewrite a verdict about itself,
+  // nor plant an element of the same name for the bubble to fill.
+  let host = globalThis.__fakewatchBubbleHost;
+  if (!host || !host.isConnected) {
     host = document.createElement("div");
     host.setAttribute("data-fakewatch-bubble", "");
-    host.attachShadow({ mode: "open" });
+    globalThis.__fakewatchBubbleRoot = host.attachShadow({ mode: "closed" });
+    globalThis.__fakewatchBubbleHost = host;
     (document.body || document.documentElement).append(host);
   }
   host.setAttribute("data-fakewatch-verdict", data.state);
@@ -15,7 +19,7 @@ globalThis.__fakewatchBubble = function (srcUrl, data) {
   const left = Math.max(8, Math.min(window.scrollX + rect.right + 8, window.scrollX + window.innerWidth - 340));
   host.style.cssText = `all: initial; position: absolute; z-index: 2147483647; left: ${left}px; top: ${Math.max(8, window.scrollY + rect.top)}px;`;
   const colours = { likely_scam: "#c62828", suspicious: "#ef6c00", no_known_signals: "#2e7d32", sent: "#1565c0", error: "#616161", checking: "#1565c0", unknown: "#616161" };
-  const shadow = host.shadowRoot;
+  const shadow = globalThis.__fakewatchBubbleRoot;
   shadow.textContent = "";
   const style = document.createElement("style");
   style.textContent = `

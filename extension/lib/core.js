@@ -283,6 +283,17 @@
   }
 
   // The server's shareable verdict page for a link (server/web/urls.py link_path).
+  // The API key travels with every request: plain http is only for a server on this machine.
+  // Returns "" when the address may be saved, else the message key saying why not.
+  function serverUrlProblem(serverUrl) {
+    const match = /^(https?):\/\/([^/?#]+)$/i.exec(serverUrl);
+    if (!match) return "errOffline";
+    if (match[1].toLowerCase() === "https") return "";
+    const host = match[2].replace(/:\d+$/, "").toLowerCase();
+    const loopback = host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+    return loopback ? "" : "errInsecureServer";
+  }
+
   function verdictPageUrl(serverUrl, url) {
     return `${serverUrl.replace(/\/+$/, "")}/r/l${base64url(url)}`;
   }
@@ -338,6 +349,7 @@
     caseIdOf,
     base64url,
     verdictPageUrl,
+    serverUrlProblem,
     serverLang,
     localeDir,
     format,

@@ -144,3 +144,21 @@ test("every locale has the same keys and every placeholder survives translation"
     }
   }
 });
+
+test("a server address must be https unless the server is on this machine", () => {
+  for (const ok of [
+    "https://fakewatch.example",
+    "https://fakewatch.example:8443",
+    "http://127.0.0.1:8470",
+    "http://localhost:8470",
+    "http://[::1]:8470",
+  ]) {
+    assert.equal(FW.serverUrlProblem(ok), "", ok);
+  }
+  for (const insecure of ["http://fakewatch.example", "http://192.168.1.5:8470", "http://127.evil.example"]) {
+    assert.equal(FW.serverUrlProblem(insecure), "errInsecureServer", insecure);
+  }
+  for (const broken of ["fakewatch.example", "ftp://x.example", "https://x.example/path", ""]) {
+    assert.equal(FW.serverUrlProblem(broken), "errOffline", broken);
+  }
+});
