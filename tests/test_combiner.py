@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from server.scoring.combiner import CLEAN, SUSPICIOUS_AT, Verdict, combine
 from server.scoring.evidence import Evidence, Role
 
@@ -114,3 +116,72 @@ def test_score_stays_inside_the_band_of_its_verdict() -> None:
     suspicious = combine([ev("lookalike.edit", 0.95, Role.PRIMARY)])
     assert suspicious.verdict is Verdict.SUSPICIOUS
     assert 0.5 <= suspicious.score < 0.8
+
+
+def _rules_spelled_out(evidence: list[Evidence], failed: tuple[str, ...], judged: bool) -> tuple:
+    """The rules of the module docstring, written the long way (what ``combine`` did before
+    it became one pass): the one-pass version must agree on every input."""
+    rank = {Role.ALLOW: 0, Role.DECISIVE: 1, Role.PRIMARY: 2, Role.SUPPORTING: 3, Role.INFO: 4}
+    reasons = tuple(sorted(evidence, key=lambda e: (rank[e.role], -e.weight, e.code)))
+    if not judged:
+        return (Verdict.UNKNOWN, 0.0, reasons)
+    if any(e.role is Role.ALLOW for e in reasons):
+        return (
+            Verdict.NO_KNOWN_SIGNALS,
+            0.0,
+            tuple(e for e in reasons if e.role in (Role.ALLOW, Role.INFO)),
+        )
+    weighted = [e for e in reasons if e.role is not Role.INFO and e.weight > 0]
+    remaining = 1.0
+    for e in weighted:
+        remaining *= 1.0 - e.weight
+    raw = 1.0 - remaining
+    primaries = [e for e in weighted if e.role is Role.PRIMARY]
+    if any(e.role is Role.DECISIVE for e in weighted):
+        verdict = Verdict.LIKELY_SCAM
+    elif primaries:
+        others = any(e.detector != primaries[0].detector for e in weighted)
+        verdict = Verdict.LIKELY_SCAM if others else Verdict.SUSPICIOUS
+    elif raw >= SUSPICIOUS_AT:
+        verdict = Verdict.SUSPICIOUS
+    else:
+        verdict = Verdict.NO_KNOWN_SIGNALS
+    low, high = {
+        Verdict.LIKELY_SCAM: (0.8, 1.0),
+        Verdict.SUSPICIOUS: (0.5, 0.8 - 0.01),
+        Verdict.NO_KNOWN_SIGNALS: (0.0, 0.5 - 0.01),
+    }[verdict]
+    return (verdict, round(min(max(raw, low), high), 3), reasons)
+
+
+def test_the_one_pass_combiner_agrees_with_the_rules_spelled_out_on_many_mixes() -> None:
+    rng = random.Random(5)
+    weights = {
+        Role.ALLOW: [0.0],
+        Role.INFO: [0.0],
+        Role.DECISIVE: [0.0, 0.95, 0.9],
+        Role.PRIMARY: [0.0, 0.3, 0.55, 0.6, 0.7, 0.95],
+        Role.SUPPORTING: [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45],
+    }
+    detectors = ["lists", "lookalike", "url_cues", "domain_model"]
+    for _ in range(5_000):
+        evidence = []
+        for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4, 6])):
+            role = rng.choice(list(weights))
+            code = rng.choice(["a", "b", "c"])  # ties on role, weight and code keep input order
+            evidence.append(
+                Evidence(rng.choice(detectors), f"x.{code}", rng.choice(weights[role]), role)
+            )
+        failed = tuple(rng.sample(detectors, rng.choice([0, 0, 0, 1, 2])))
+        judged = rng.random() > 0.05
+        if not evidence and not failed and judged:
+            continue
+        got = combine(evidence, failed=failed, judged=judged)
+        verdict, score, reasons = _rules_spelled_out(evidence, failed, judged)
+        assert (got.verdict, got.score, got.partial, got.failed) == (
+            verdict,
+            score,
+            bool(failed),
+            failed,
+        ), evidence
+        assert [id(e) for e in got.reasons] == [id(e) for e in reasons], evidence

@@ -291,3 +291,29 @@ def test_batches_scored_at_once_in_several_threads_share_a_small_host_cache() ->
         for result in results:
             assert not result.outcome.partial
             assert [e.code for e in result.outcome.reasons] == ["hostpath.tld"]
+
+
+class PathBreaksOnBoom(HostAndPath):
+    name = "pathboom"
+
+    def score_path(self, content: Any) -> Sequence[Evidence]:
+        if "boom" in content.path:
+            raise RuntimeError("bug")
+        return super().score_path(content)
+
+
+def test_a_path_detector_raising_on_one_link_of_a_batch_spoils_only_that_link() -> None:
+    pipeline = Pipeline([PathBreaksOnBoom(), LinkCue()], link_cache_size=10)
+    urls = ["https://a.top/claim", "https://a.top/boom", "https://a.top/x", "https://b.example/"]
+    first, broken, plain, other = pipeline.check_links_sync(urls, _parse_link, state=1)
+    assert broken.outcome.partial and broken.outcome.failed == ("pathboom",)
+    assert [e.code for e in broken.outcome.reasons] == ["hostpath.tld", "linkcue.lure"]
+    for result in (first, plain, other):
+        assert not result.outcome.partial, result.input
+    assert [e.code for e in first.outcome.reasons] == [
+        "hostpath.tld",
+        "hostpath.lure",
+        "linkcue.lure",
+    ]
+    assert plain.outcome.verdict is Verdict.LIKELY_SCAM  # the host's primary, corroborated
+    assert [e.code for e in other.outcome.reasons] == ["linkcue.lure"]

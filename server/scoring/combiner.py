@@ -66,13 +66,19 @@ def noisy_or(weights: Sequence[float]) -> float:
 
 def order(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
     """Strongest first: allow, decisive, primary, then by weight."""
-    return tuple(sorted(evidence, key=lambda e: (_ROLE_ORDER[e.role], -e.weight, e.code)))
+    return tuple(sorted(evidence, key=_strength))
+
+
+def _strength(e: Evidence) -> tuple[int, float, str]:
+    return (_ROLE_ORDER[e.role], -e.weight, e.code)
 
 
 #: What ``combine`` returns when every detector ran and none said anything: most links. One
 #: shared object, so whatever is derived from an outcome (its rendered JSON, per language) is
 #: computed once for all of them.
 CLEAN = Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, (), False, ())
+
+_ALLOW, _DECISIVE, _PRIMARY, _INFO = Role.ALLOW, Role.DECISIVE, Role.PRIMARY, Role.INFO
 
 
 def combine(
@@ -85,31 +91,45 @@ def combine(
     """
     if not evidence and not failed and judged:
         return CLEAN
-    reasons = order(evidence)
+    reasons = tuple(evidence) if len(evidence) < 2 else order(evidence)
     partial = bool(failed)
     if not judged:
         return Outcome(Verdict.UNKNOWN, 0.0, reasons, partial, tuple(failed))
-    if any(e.role is Role.ALLOW for e in reasons):
-        allow_only = tuple(e for e in reasons if e.role in (Role.ALLOW, Role.INFO))
-        return Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, allow_only, partial, tuple(failed))
-
-    weighted = [e for e in reasons if e.role is not Role.INFO and e.weight > 0]
-    raw = noisy_or([e.weight for e in weighted])
-    verdict = _decide(weighted, raw)
+    # One pass over the ordered reasons does what the rules say: the noisy-OR of the weights
+    # (multiplied in this order, as ``noisy_or`` does), whether one is decisive, and whether
+    # the strongest primary has evidence from another detector beside it.
+    remaining = 1.0
+    decisive = primary = corroborated = False
+    first = None  # the detector of the first weighted reason
+    for e in reasons:
+        role = e.role
+        if role is _ALLOW:
+            allow_only = tuple(e for e in reasons if e.role is _ALLOW or e.role is _INFO)
+            return Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, allow_only, partial, tuple(failed))
+        weight = e.weight
+        if role is _INFO or not weight > 0:
+            continue
+        remaining *= 1.0 - weight
+        if first is None:
+            first = e.detector
+        elif e.detector != first:
+            corroborated = True
+        if role is _DECISIVE:
+            decisive = True
+        elif role is _PRIMARY:
+            primary = True
+    raw = 1.0 - remaining
+    if decisive:
+        verdict = Verdict.LIKELY_SCAM
+    elif primary:
+        # Reasons are ordered, so with no decisive one the first weighted reason is the
+        # strongest primary. Corroboration must come from another detector, not the same
+        # finding said twice (a homoglyph domain is also mixed-script: that is one signal).
+        verdict = Verdict.LIKELY_SCAM if corroborated else Verdict.SUSPICIOUS
+    elif raw >= SUSPICIOUS_AT:
+        verdict = Verdict.SUSPICIOUS
+    else:
+        verdict = Verdict.NO_KNOWN_SIGNALS
     low, high = BANDS[verdict]
     score = min(max(raw, low), high if verdict is Verdict.LIKELY_SCAM else high - 0.01)
     return Outcome(verdict, round(score, 3), reasons, partial, tuple(failed))
-
-
-def _decide(weighted: Sequence[Evidence], raw: float) -> Verdict:
-    if any(e.role is Role.DECISIVE for e in weighted):
-        return Verdict.LIKELY_SCAM
-    primaries = [e for e in weighted if e.role is Role.PRIMARY]
-    if primaries:
-        # Corroboration must come from another detector, not the same finding said twice
-        # (a homoglyph domain is also mixed-script: that is one signal).
-        corroborated = any(e.detector != primaries[0].detector for e in weighted)
-        return Verdict.LIKELY_SCAM if corroborated else Verdict.SUSPICIOUS
-    if raw >= SUSPICIOUS_AT:
-        return Verdict.SUSPICIOUS
-    return Verdict.NO_KNOWN_SIGNALS

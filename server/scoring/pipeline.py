@@ -11,7 +11,7 @@ import asyncio
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +119,18 @@ class HostPartCache:
                 self._entries.move_to_end(key)
             return found
 
+    def get_many(self, keys: Iterable[tuple[str, str | None, int]]) -> dict[Any, _HostPart]:
+        """The cached parts among ``keys``, under one hold of the lock (a batch's hosts)."""
+        found: dict[Any, _HostPart] = {}
+        entries = self._entries
+        with self._lock:
+            for key in keys:
+                part = entries.get(key)
+                if part is not None:
+                    entries.move_to_end(key)
+                    found[key] = part
+        return found
+
     def put(self, key: tuple[str, str | None, int], part: _HostPart) -> None:
         if self.size <= 0 or part.failed:
             return
@@ -126,6 +138,18 @@ class HostPartCache:
             self._entries[key] = part
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def put_many(self, parts: Mapping[Any, _HostPart]) -> None:
+        """``put`` for each of ``parts`` (in order), under one hold of the lock."""
+        if self.size <= 0:
+            return
+        entries = self._entries
+        with self._lock:
+            for key, part in parts.items():
+                if not part.failed:
+                    entries[key] = part
+            while len(entries) > self.size:
+                entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -160,6 +184,8 @@ class _LinkJob:
         self.raw_urls = raw_urls
         self.links: list[Any] = []
         self.errors: list[InvalidUrl | None] = []
+        #: Each link's host key (``_host_key``), set with ``links`` once parsing is done.
+        self.keys: list[Any] = []
         self.parsed = False
         #: Per finished detector: (host parts by host key, per-link rest or _DetectorError).
         self.done: list[tuple[dict[Any, Any], list[Any]]] = []
@@ -263,21 +289,22 @@ class Pipeline:
 
     def _run_links(self, job: _LinkJob, parse: Callable[[str], Link], state: int) -> None:
         """Parse, then run each link detector over the batch (host parts once per new host)."""
-        job.links, job.errors = _parse_all(job.raw_urls, parse)
+        links, errors = _parse_all(job.raw_urls, parse)
+        keys = [_host_key(link, state) if link is not None else None for link in links]
+        job.links, job.errors, job.keys = links, errors, keys
         job.parsed = True
-        links = job.links
-        # Hosts whose host-scoped evidence is not cached yet: one link stands for each.
+        # Hosts whose host-scoped evidence is not cached yet: one link (the first) stands for
+        # each, in the order they first appear.
         new_hosts: dict[Any, Any] = {}
         if any(self._host_scoped):
-            for link in links:
-                key = _host_key(link, state)
-                if key is None or key in new_hosts or key in job.parts:
-                    continue
-                cached = self.host_cache.get(key) if self.host_cache.size > 0 else None
-                if cached is not None:
-                    job.parts[key] = cached
-                else:
-                    new_hosts[key] = link
+            firsts: dict[Any, Any] = {}
+            for key, link in zip(keys, links, strict=True):
+                if key is not None and key not in firsts:
+                    firsts[key] = link
+            if self.host_cache.size > 0:
+                job.parts.update(self.host_cache.get_many(firsts))
+            parts = job.parts
+            new_hosts = {key: link for key, link in firsts.items() if key not in parts}
         for detector, scoped in zip(
             self._by_kind[ContentKind.LINK], self._host_scoped, strict=True
         ):
@@ -299,7 +326,12 @@ class Pipeline:
 
     def _assemble(self, job: _LinkJob, state: int, timed_out: bool = False) -> list[LinkResult]:
         """Turn a job's per-detector results into one result per link (cheap; runs on the
-        event loop only when the job overran)."""
+        event loop only when the job overran).
+
+        Work is done per host and per finding, not per link and detector: each new host's
+        part is gathered once, and only the links some path-scoped detector spoke about (or
+        failed on) are combined on their own; the others take their host's outcome as is.
+        """
         detectors = self._by_kind[ContentKind.LINK]
         count = len(detectors)
         if not job.parsed:  # the time ran out while parsing: nothing was judged
@@ -312,32 +344,50 @@ class Pipeline:
         late = tuple(d.name for d in detectors[finished:])
         if timed_out and late:
             log.warning("detector failed", extra={"detector": late[0], "error": "TimeoutError"})
+        keys = job.keys
+        # The host part of every host of the batch: from the cache (taken when the job
+        # started), or gathered now from what the finished detectors said.
+        parts = job.parts
+        fresh: dict[Any, _HostPart] = {}
+        for key in keys:
+            if key is not None and key not in parts and key not in fresh:
+                fresh[key] = self._host_part(done, detectors, key)
+        if fresh and not late:
+            parts.update(fresh)
+            self.host_cache.put_many(fresh)
+        # What the path-scoped detectors said, by link: most links get nothing.
+        spoken: dict[int, list[tuple[Detector, Any]]] = {}
+        for (_, per_link), detector in zip(done, detectors, strict=False):
+            if per_link:
+                for i in [i for i, found in enumerate(per_link) if found]:
+                    said = spoken.get(i)
+                    if said is None:
+                        spoken[i] = [(detector, per_link[i])]
+                    else:
+                        said.append((detector, per_link[i]))
         results: list[LinkResult] = []
-        cache = self.host_cache
-        for i, (raw, link, error) in enumerate(
-            zip(job.raw_urls, job.links, job.errors, strict=True)
+        append = results.append
+        for i, (raw, link, error, key) in enumerate(
+            zip(job.raw_urls, job.links, job.errors, keys, strict=True)
         ):
             if link is None:
                 outcome = combine((), failed=(), judged=False)
-                results.append(LinkResult(raw, None, outcome, error))
+                append(LinkResult(raw, None, outcome, error))
                 continue
-            key = _host_key(link, state)
-            part = job.parts.get(key)
-            if part is None:
-                part = self._host_part(done, detectors, key)
-                if key is not None and not late:
-                    job.parts[key] = part
-                    cache.put(key, part)
+            part = parts.get(key) or fresh.get(key)
+            if part is None:  # a link without a host: no host-scoped evidence
+                part = _HostPart((), ())
+            said = spoken.get(i)
+            if said is None and not late:
+                append(LinkResult(raw, link, part._outcome or part.outcome(count), error))
+                continue
             rest: list[Evidence] = []
             broke: list[str] = []
-            for (_, per_link), detector in zip(done, detectors, strict=False):
-                if not per_link:
-                    continue
-                found = per_link[i]
+            for detector, found in said or ():
                 if isinstance(found, _DetectorError):
                     if detector.name not in part.failed:
                         broke.append(detector.name)
-                elif found:
+                else:
                     rest.extend(found)
             if not rest and not broke and not late:
                 outcome = part.outcome(count)
@@ -345,7 +395,7 @@ class Pipeline:
                 failed = (*part.failed, *broke, *(n for n in late if n not in part.failed))
                 judged = len(failed) < count
                 outcome = combine((*part.evidence, *rest), failed=failed, judged=judged)
-            results.append(LinkResult(raw, link, outcome, error))
+            append(LinkResult(raw, link, outcome, error))
         return results
 
     def _host_part(
@@ -362,7 +412,7 @@ class Pipeline:
             found = hosts.get(key, ())
             if isinstance(found, _DetectorError):
                 failed.append(detector.name)
-            else:
+            elif found:
                 evidence.extend(found)
         return _HostPart(tuple(evidence), tuple(failed))
 
@@ -453,6 +503,10 @@ def _score_each_with(
     detector: Detector, score: Callable[[Any], Sequence[Evidence]], links: Sequence[Any]
 ) -> list[Any]:
     """``score`` (a detector's ``score_path``) over each link, failures kept per link."""
+    try:  # the usual case, nothing raises: one comprehension for the batch
+        return [() if link is None else tuple(score(link)) for link in links]
+    except Exception:  # noqa: S110  score is pure: ask again link by link to isolate it
+        pass
     found: list[Any] = []
     for link in links:
         if link is None:
