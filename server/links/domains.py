@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import tldextract
 
@@ -60,6 +61,11 @@ class SuffixList:
             for parts in [rule.removeprefix("!").removeprefix("*.").split(".")]
             for i in range(len(parts))
         )
+        self._flags = _walk_flags(self._rules, self._nodes)
+        #: ``x`` for every private ``*.x`` rule (a wildcard's own label is private too).
+        self._private_wildcards = frozenset(
+            rule[2:] for rule in self._private if rule.startswith("*.")
+        )
         self.split = lru_cache(maxsize=200_000)(self._split)
 
     def is_suffix(self, host: str) -> bool:
@@ -68,41 +74,95 @@ class SuffixList:
         return not parts.label and bool(parts.suffix)
 
     def _split(self, host: str) -> DomainParts:
-        labels = host.split(".")
-        suffix_start = self._suffix_start(labels)
-        if suffix_start is None:
-            return DomainParts("", "", "", False)
-        suffix = ".".join(labels[suffix_start:])
-        if suffix_start == 0:
-            return DomainParts("", "", suffix, suffix in self._private)
-        label = labels[suffix_start - 1]
-        subdomain = ".".join(labels[: suffix_start - 1])
-        private = suffix in self._private or _wildcard_of(labels, suffix_start) in self._private
-        return DomainParts(subdomain, label, suffix, private)
+        """The PSL walk from the rightmost label, one table lookup a label.
 
-    def _suffix_start(self, labels: list[str]) -> int | None:
-        """Index of the first label of the longest matching suffix rule (PSL algorithm)."""
-        rules, nodes = self._rules, self._nodes
+        ``_flags`` answers at once what the rule set was asked three times a label: is this
+        tail a rule, an exception (``!tail``), the parent of a wildcard (``*.tail``), and does
+        any longer rule end with it. Same answers as asking the set (a test compares both).
+        """
+        labels = host.split(".")
+        flags_of = self._flags
         best: int | None = None
-        candidate = ""
-        for start in range(len(labels) - 1, -1, -1):
+        suffix = candidate = ""
+        parent_flags = 0
+        start = len(labels)
+        while start:
+            start -= 1
             parent = candidate
             candidate = labels[start] + "." + parent if parent else labels[start]
-            if "!" + candidate in rules:
-                return start + 1
-            if candidate in rules or (parent and "*." + parent in rules):
-                best = start
-            if candidate not in nodes:
+            flags = flags_of.get(candidate, 0)
+            if flags & _EXCEPTION:
+                best, suffix = start + 1, parent
                 break
-        if best is None and len(labels) > 1:
+            if flags & _RULE or parent_flags & _WILDCARD:
+                best, suffix = start, candidate
+            if not flags & _NODE:
+                break
+            parent_flags = flags
+        if best is None:
+            if len(labels) < 2:
+                return _NO_PARTS
             # A TLD missing from the snapshot still ends a name; treat it as a suffix so
             # ``brand.newtld`` has a registrable domain rather than none.
-            return len(labels) - 1
-        return best
+            best = len(labels) - 1
+            suffix = labels[best]
+        elif not labels[-1]:
+            # ``host.`` builds its tails without the empty label; the suffix keeps it.
+            suffix = ".".join(labels[best:])
+        if best == 0:
+            return _domain_parts("", "", suffix, suffix in self._private)
+        label = labels[best - 1]
+        subdomain = ".".join(labels[: best - 1]) if best > 1 else ""
+        private = suffix in self._private or (suffix.partition(".")[2] in self._private_wildcards)
+        return _domain_parts(subdomain, label, suffix, private)
 
 
-def _wildcard_of(labels: list[str], suffix_start: int) -> str:
-    return "*." + ".".join(labels[suffix_start + 1 :])
+_RULE, _EXCEPTION, _WILDCARD, _NODE = 1, 2, 4, 8
+
+
+def _walk_flags(rules: frozenset[str], nodes: frozenset[str]) -> dict[str, int]:
+    """For every string the walk can ask about: ``_RULE`` if it is a rule, ``_EXCEPTION`` if
+    ``!it`` is one, ``_WILDCARD`` if ``*.it`` is one, ``_NODE`` if it is a tail of a rule."""
+    flags: dict[str, int] = dict.fromkeys(nodes, _NODE)
+    for rule in rules:
+        flags[rule] = flags.get(rule, 0) | _RULE
+        if rule.startswith("!"):
+            flags[rule[1:]] = flags.get(rule[1:], 0) | _EXCEPTION
+        # ``*.`` alone is never asked for: the walk only checks a wildcard over a real parent.
+        if rule.startswith("*.") and len(rule) > 2:
+            flags[rule[2:]] = flags.get(rule[2:], 0) | _WILDCARD
+    return flags
+
+
+def writable_twin(cls: type) -> Any:
+    """A class with ``cls``'s slots and nothing else, whose attributes plain stores can set.
+
+    A filled-in twin becomes a real ``cls`` by ``twin.__class__ = cls`` (Python allows it
+    between classes of the same slot layout): equal, hashable and frozen like what ``cls(...)``
+    makes, at a third of the cost of a frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` call a field). For the few objects made for every new URL.
+    """
+    return type(f"{cls.__name__}Draft", (), {"__slots__": vars(cls)["__slots__"]})
+
+
+_new = object.__new__
+_DomainPartsDraft = writable_twin(DomainParts)
+
+
+def _domain_parts(subdomain: str, label: str, suffix: str, private_suffix: bool) -> DomainParts:
+    """``DomainParts(...)``, faster (see ``writable_twin``; a test checks they are equal)."""
+    draft = _new(_DomainPartsDraft)
+    draft.subdomain = subdomain
+    draft.label = label
+    draft.suffix = suffix
+    draft.private_suffix = private_suffix
+    draft.registrable = f"{label}.{suffix}" if label and suffix else ""
+    draft.__class__ = DomainParts
+    parts: DomainParts = draft
+    return parts
+
+
+_NO_PARTS = DomainParts("", "", "", False)
 
 
 def _to_ascii_rule(rule: str) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import idna
 
-from server.links.domains import DomainParts, SuffixList
+from server.links.domains import DomainParts, SuffixList, writable_twin
 from server.links.redirectors import Redirectors, Wrapper
 
 
@@ -48,8 +48,15 @@ _PLAIN_URL = re.compile(
     r"([hH][tT][tT][pP][sS]?)://([A-Za-z0-9_.\-]+)"
     r"(/[A-Za-z0-9_/%:@!$&'()*+,;=.\-~]*)?"
     r"(?:\?([A-Za-z0-9_/%:@!$&'()*+,;=.\-~?]*))?"
-    r"(?:#.*)?",
-    re.DOTALL,
+    r"(?:#[^\x00-\x1f\x7f]*)?",
+)
+#: A host ``_normalise_host`` would return as it is (after lowercasing and dropping trailing
+#: dots) when it is at most 63 characters long: ``_HOST_NAME`` whose last label starts with a
+#: letter or ``_``, so it is no IPv4 number in any notation (``_ipv4_number`` reads digits,
+#: ``0x`` and octal only). Written without ``_LABEL``'s bounded repeat (the length rule is
+#: the caller's) and with possessive repeats: twice as fast, no backtracking.
+_NAME_HOST = re.compile(
+    r"(?:[a-z0-9_]++(?:-++[a-z0-9_]++)*+\.)*[a-z_][a-z0-9_]*+(?:-++[a-z0-9_]++)*+"
 )
 MAX_HOST_LENGTH = 253
 MAX_UNWRAP_DEPTH = 3
@@ -110,6 +117,55 @@ class Link:
     wrappers: tuple[Wrapper, ...] = ()
 
 
+_new = object.__new__
+_HostDraft = writable_twin(Host)
+_LinkDraft = writable_twin(Link)
+
+
+def _host(
+    ascii_host: str, unicode_host: str, parts: DomainParts, ip: str | None, notation: str | None
+) -> Host:
+    """``Host(...)``, faster (see ``writable_twin``; a test checks they are equal)."""
+    draft = _new(_HostDraft)
+    draft.ascii = ascii_host
+    draft.unicode = unicode_host
+    draft.parts = parts
+    draft.ip = ip
+    draft.ip_notation = notation
+    draft.__class__ = Host
+    host: Host = draft
+    return host
+
+
+def _link(
+    raw: str,
+    url: str,
+    scheme: str,
+    host: Host,
+    port: int | None,
+    path: str,
+    query: str,
+    userinfo_host: str | None,
+    had_userinfo: bool,
+    wrappers: tuple[Wrapper, ...],
+) -> Link:
+    """``Link(...)``, faster (see ``writable_twin``; a test checks they are equal)."""
+    draft = _new(_LinkDraft)
+    draft.input = raw
+    draft.url = url
+    draft.scheme = scheme
+    draft.host = host
+    draft.port = port
+    draft.path = path
+    draft.query = query
+    draft.userinfo_host = userinfo_host
+    draft.had_userinfo = had_userinfo
+    draft.wrappers = wrappers
+    draft.__class__ = Link
+    link: Link = draft
+    return link
+
+
 class LinkParser:
     """Parses URLs with one suffix list and one redirector table, both loaded once."""
 
@@ -126,6 +182,8 @@ class LinkParser:
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
         link = self._parse_one(raw)
+        if not link.query:  # every redirector carries its target in the query
+            return link
         wrappers: list[Wrapper] = []
         while len(wrappers) < MAX_UNWRAP_DEPTH:
             unwrapped = self.redirectors.unwrap(link)
@@ -159,6 +217,11 @@ class LinkParser:
 
     def _parse_one(self, raw: str, plain: bool = True) -> Link:
         text = raw.strip()
+        if plain and len(text) <= self.max_length:
+            # ``_PLAIN_URL`` admits no control character, so the checks below all pass.
+            found = _PLAIN_URL.fullmatch(text)
+            if found is not None:
+                return self._plain(raw, found)
         if not text:
             raise InvalidUrl("invalid_url", "The URL is empty.")
         if len(text) > self.max_length:
@@ -167,9 +230,6 @@ class LinkParser:
             )
         if _CONTROL.search(text):
             raise InvalidUrl("invalid_url", "The URL contains control characters.")
-        found = _PLAIN_URL.fullmatch(text) if plain else None
-        if found is not None:
-            return self._plain(raw, found)
         text = _with_scheme(text)
         try:
             parts = urlsplit(text)
@@ -207,25 +267,30 @@ class LinkParser:
         """The common case, without ``urlsplit`` and ``quote``: an http(s) URL with a plain
         host, no port or credentials, and a path and query ``quote`` would leave unchanged.
         Same result as the general path (a test compares both on generated URLs)."""
-        scheme = found.group(1).lower()
-        host = self._host(found.group(2))
-        path = found.group(3) or "/"
-        query = found.group(4) or ""
-        netloc = host.ascii if ":" not in host.ascii else f"[{host.ascii}]"
-        url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
-        return Link(
-            input=raw,
-            url=url,
-            scheme=scheme,
-            host=host,
-            port=None,
-            path=path,
-            query=query,
-            userinfo_host=None,
-            had_userinfo=False,
-        )
+        scheme, raw_host, path, query = found.group(1, 2, 3, 4)
+        scheme = scheme.lower()
+        host = self._host(raw_host)
+        path = path or "/"
+        # The host has name characters only: a name or an IPv4 address, never IPv6's ``:``.
+        url = f"{scheme}://{host.ascii}{path}"
+        if query:
+            url += "?" + query
+        else:
+            query = ""
+        return _link(raw, url, scheme, host, None, path, query, None, False, ())
 
     def _normalise_host(self, raw_host: str) -> Host:
+        if raw_host.isascii() and "%" not in raw_host:
+            # Most hosts are plain ASCII names: ``unquote``, the ideographic dots and IDNA
+            # leave them as they are, ``_NAME_HOST`` rules out every IPv4 notation, and
+            # without ``xn--`` the Unicode form is the ASCII one. The result is what the
+            # general steps below return (a test compares both).
+            host = raw_host.lower().rstrip(".")
+            if len(host) <= 63 and "xn--" not in host and _NAME_HOST.fullmatch(host):
+                return _host(host, host, self.suffixes.split(host), None, None)
+        return self._normalise_host_general(raw_host)
+
+    def _normalise_host_general(self, raw_host: str) -> Host:
         if not raw_host:
             raise InvalidUrl("invalid_host", "The URL has no host name.")
         if raw_host.startswith("["):
