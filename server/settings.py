@@ -8,6 +8,7 @@ each setting has an environment variable, a default and help text. A bad value r
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -78,7 +79,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "trust_forwarded_for",
         False,
-        "Take the client IP from X-Forwarded-For (only behind a reverse proxy you run).",
+        "Take the client IP from X-Forwarded-For (only behind a reverse proxy you run): the"
+        " entry FAKEWATCH_FORWARDED_FOR_HOPS from the right, and only on connections from"
+        " FAKEWATCH_TRUSTED_PROXIES.",
+    ),
+    Setting(
+        "trusted_proxies",
+        "127.0.0.1/8,::1",
+        "Comma-separated addresses or networks of your reverse proxies; X-Forwarded-For is read"
+        " only on connections from them.",
+    ),
+    Setting(
+        "forwarded_for_hops",
+        1,
+        "Reverse proxies in front of the server that append to X-Forwarded-For (1: one proxy;"
+        " the client is that many entries from the right).",
     ),
     Setting("max_body_bytes", 1_048_576, "Largest JSON request body, in bytes."),
     Setting("max_urls_per_request", 100, "Most URLs in one POST /v1/check/links."),
@@ -137,13 +152,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "public_url",
         "",
-        "Base URL people reach this server at, for verdict_url and alert links (default: the request's own).",
+        "Base URL people reach this server at, for verdict_url and alert links (default: the"
+        " request's own; links relayed to Telegram use the address the connection reached, never"
+        " the Host header). An https URL also marks the moderator cookie Secure.",
     ),
     Setting("anonymous_reports_per_minute", 10, "Reports per minute per IP without a key."),
     Setting(
         "reporter_reports_per_minute", 30, "Reports per minute from one reporter (a key or IP)."
     ),
     Setting("report_media_max_bytes", 10_485_760, "Largest media file a report may attach."),
+    Setting(
+        "key_reports_per_minute",
+        600,
+        "Reports per minute from one client key, across all the reporter ids it sends.",
+    ),
+    Setting(
+        "report_media_quota_bytes",
+        5_368_709_120,
+        "Total size of kept report media (report_media/); past it reports are stored without"
+        " their file (media_kept: false). 0 keeps none.",
+    ),
     Setting(
         "report_batch_wait_ms",
         2.0,
@@ -242,6 +270,8 @@ class Settings:
     key_requests_per_minute: int = 6000
     auth_failures_per_minute: int = 20
     trust_forwarded_for: bool = False
+    trusted_proxies: str = "127.0.0.1/8,::1"
+    forwarded_for_hops: int = 1
     max_body_bytes: int = 1_048_576
     max_urls_per_request: int = 100
     max_url_length: int = 4096
@@ -264,6 +294,8 @@ class Settings:
     anonymous_reports_per_minute: int = 10
     reporter_reports_per_minute: int = 30
     report_media_max_bytes: int = 10_485_760
+    key_reports_per_minute: int = 600
+    report_media_quota_bytes: int = 5_368_709_120
     report_batch_wait_ms: float = 2.0
     brigade_window_s: int = 3600
     brigade_min_reporters: int = 10
@@ -330,6 +362,18 @@ def _parser_for(default: Any) -> Callable[[str], Any]:
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """FAKEWATCH_TRUSTED_PROXIES as networks (``ValueError`` names a bad entry)."""
+    networks = []
+    for part in text.split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an address or network") from None
+    return tuple(networks)
+
+
 def _check(settings: Settings) -> None:
     positive = (
         "open_checks_per_minute",
@@ -347,6 +391,7 @@ def _check(settings: Settings) -> None:
         "anonymous_reports_per_minute",
         "reporter_reports_per_minute",
         "report_media_max_bytes",
+        "key_reports_per_minute",
         "brigade_window_s",
         "brigade_min_reporters",
         "report_retention_days",
@@ -367,6 +412,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_WORKERS must be between 1 and 64 (about one per core)")
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    if settings.report_media_quota_bytes < 0:
+        raise SettingsError("FAKEWATCH_REPORT_MEDIA_QUOTA_BYTES must be 0 (keep none) or more")
     if settings.max_media_checks < 0:
         raise SettingsError("FAKEWATCH_MAX_MEDIA_CHECKS must be 0 (no limit) or more")
     if settings.pdq_scan_slot_rows < 0:
@@ -379,6 +426,12 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_REPORT_BATCH_WAIT_MS must be between 0 and 100")
     if settings.federation_pull_interval_s < 0:
         raise SettingsError("FAKEWATCH_FEDERATION_PULL_INTERVAL_S must be 0 (off) or positive")
+    if not 1 <= settings.forwarded_for_hops <= 10:
+        raise SettingsError("FAKEWATCH_FORWARDED_FOR_HOPS must be between 1 and 10")
+    try:
+        proxy_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"FAKEWATCH_TRUSTED_PROXIES: {exc}") from None
     if settings.admin_key and len(settings.admin_key) < 16:
         raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
 

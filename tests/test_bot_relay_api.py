@@ -48,7 +48,8 @@ def test_a_code_links_a_browser_and_its_items_reach_that_chat(server: RunningSer
             "kind": "image",
             "url": "https://cdn.example/ad.jpg",
             "verdict": "no_known_signals",
-            "verdict_url": "https://fakewatch-verdicts.example/r/c1",  # not this server's page
+            # Another host: only the page path is kept, on this server's own address.
+            "verdict_url": "https://fakewatch-verdicts.example/r/c1",
         },
         key=browser,
     )
@@ -59,7 +60,7 @@ def test_a_code_links_a_browser_and_its_items_reach_that_chat(server: RunningSer
     assert [item["kind"] for item in mine] == ["linked", "link", "image"]
     assert mine[0]["summary"] == "Chrome"
     assert mine[1]["verdict_url"].startswith(server.url + "/r/l")
-    assert mine[2]["verdict_url"] is None
+    assert mine[2]["verdict_url"] == server.url + "/r/c1"
     for item in mine:
         done = server.request("POST", f"/v1/relay/items/{item['id']}/delivered", key=bot)
         assert done.status == 200

@@ -23,6 +23,13 @@ def page(server: RunningServer, path: str, **headers: str) -> tuple[int, str]:
     return response.status, response.body.decode()
 
 
+def confirmed_page(server: RunningServer, case_id: int) -> str:
+    """Confirm the case as a moderator; its public page's path (the unguessable form)."""
+    answer = server.request("POST", f"/v1/cases/{case_id}/confirm", json_body={"note": "seen"})
+    assert answer.status == 200, answer.body
+    return str(server.request("GET", f"/v1/cases/{case_id}").json()["verdict_path"])
+
+
 def test_a_case_page_escapes_the_item_and_shows_no_reporter_data(
     community: RunningServer,
 ) -> None:
@@ -36,25 +43,26 @@ def test_a_case_page_escapes_the_item_and_shows_no_reporter_data(
         seen_on={"platform": "wechat", "url": "https://chat.example/private/room"},
         reporter="victim-17",
     )
-    status, html = page(community, f"/r/c{filed['case_id']}?lang=en")
+    status, html = page(community, confirmed_page(community, filed["case_id"]) + "?lang=en")
     assert status == 200
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "6222" not in html  # a victim's account number in a message is masked
     assert "Zhang Wei" not in html and "onerror" not in html and "chat.example" not in html
     assert "victim-17" not in html
     assert "96110" in html and '<meta name="viewport"' in html
-    assert "Reported, under review" in html
+    assert "Confirmed scam · fake police or official" in html
 
 
 def test_the_page_speaks_chinese_when_asked(community: RunningServer) -> None:
     _, filed = report(
         community, client_key(community), kind="phone", value="+86 21 5555 0000", reporter="zh"
     )
-    _, by_query = page(community, f"/r/c{filed['case_id']}?lang=zh")
-    _, by_header = page(community, f"/r/c{filed['case_id']}", **{"Accept-Language": "zh-CN"})
+    path = confirmed_page(community, filed["case_id"])
+    _, by_query = page(community, f"{path}?lang=zh")
+    _, by_header = page(community, path, **{"Accept-Language": "zh-CN"})
     for html in (by_query, by_header):
         assert '<html lang="zh-CN">' in html
-        assert "国家反诈中心" in html and "96110" in html and "审核中" in html
+        assert "国家反诈中心" in html and "96110" in html and "已确认为诈骗" in html
 
 
 def test_taiwan_and_hong_kong_readers_get_traditional_characters_and_their_own_hotlines(
@@ -63,17 +71,16 @@ def test_taiwan_and_hong_kong_readers_get_traditional_characters_and_their_own_h
     _, filed = report(
         community, client_key(community), kind="phone", value="+886 2 5555 0000", reporter="tw"
     )
-    _, taiwan = page(community, f"/r/c{filed['case_id']}?lang=zh-TW")
+    path = confirmed_page(community, filed["case_id"])
+    _, taiwan = page(community, f"{path}?lang=zh-TW")
     assert '<html lang="zh-TW">' in taiwan
-    assert "165" in taiwan and "96110" not in taiwan and "已被舉報" in taiwan
+    assert "165" in taiwan and "96110" not in taiwan and "已確認" in taiwan
 
     assert "?lang=en" in taiwan
-    _, english = page(community, f"/r/c{filed['case_id']}?lang=en", **{"Accept-Language": "zh-TW"})
+    _, english = page(community, f"{path}?lang=en", **{"Accept-Language": "zh-TW"})
     assert '<html lang="en">' in english and "?lang=zh-TW" in english  # back to Traditional
 
-    response = community.request(
-        "GET", f"/r/c{filed['case_id']}", key=None, headers={"Accept-Language": "zh-HK"}
-    )
+    response = community.request("GET", path, key=None, headers={"Accept-Language": "zh-HK"})
     assert response.headers["Vary"] == "Accept-Language"  # shared caches keep each language
     hong_kong = response.body.decode()
     assert '<html lang="zh-HK">' in hong_kong
@@ -105,13 +112,24 @@ def test_every_link_check_carries_a_verdict_url_that_opens(community: RunningSer
 
 def test_an_item_page_finds_the_case_by_hash_only(community: RunningServer) -> None:
     message = "Congratulations, you won 5000 USDT, claim within 24 hours at our support desk"
-    _, filed = report(community, client_key(community), kind="text", value=message, reporter="h")
+    _, filed = report(
+        community,
+        client_key(community),
+        kind="text",
+        value=message,
+        reporter="h",
+        category="giveaway",
+    )
     key = text_key(message)
-    status, html = page(community, f"/r/i{item_hash('text', key.key)}?lang=en")
-    assert status == 200 and "Reported, under review" in html
-    status, html = page(community, f"/r/i{'0' * 64}?lang=en")
-    assert status == 200 and "Nobody has reported this" in html
-    assert filed["case_id"] > 0
+    item_page = f"/r/i{item_hash('text', key.key)}?lang=en"
+    _, unknown = page(community, f"/r/i{'0' * 64}?lang=en")
+    assert "No moderator of this server has confirmed" in unknown
+    # Reported but not reviewed: word for word the page of an item nobody reported.
+    status, html = page(community, item_page)
+    assert status == 200 and html == unknown.replace("0" * 64, item_page[4:-8])
+    confirmed_page(community, filed["case_id"])
+    status, html = page(community, item_page)
+    assert status == 200 and "Confirmed scam · giveaway scam" in html
 
 
 @pytest.mark.parametrize("bad", ["c999999999", "x1", "l%25%25", "c1<script>"])
@@ -124,9 +142,18 @@ def test_a_text_check_links_to_the_page_of_its_template(community: RunningServer
     message = "【通知】您的快递丢失，理赔请加客服QQ 12345678 领取 300 元赔偿"
     checked = community.request("POST", "/v1/check/text", json_body={"text": message}).json()
     path = checked["verdict_url"].split(community.url, 1)[1]
-    assert "Nobody has reported this" in page(community, path + "?lang=en")[1]
-    report(community, client_key(community), kind="text", value=message.replace("300", "500"))
-    assert "Reported, under review" in page(community, path + "?lang=en")[1]
+    before = page(community, path + "?lang=en")[1]
+    assert "No moderator of this server has confirmed" in before
+    _, filed = report(
+        community,
+        client_key(community),
+        kind="text",
+        value=message.replace("300", "500"),
+        category="shopping",
+    )
+    assert page(community, path + "?lang=en")[1] == before  # a report alone changes nothing
+    confirmed_page(community, filed["case_id"])
+    assert "Confirmed scam · shopping scam" in page(community, path + "?lang=en")[1]
 
 
 def test_a_verdict_url_never_carries_credentials_from_the_pasted_link(

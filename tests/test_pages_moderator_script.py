@@ -48,7 +48,8 @@ def test_a_case_page_asked_for_in_zh_tw_is_written_in_taiwan_traditional(
     assert REPORTED_WORDS in html  # the reporter's own words, unconverted
     # Every form and link keeps the script, and the switch leads to English and back.
     assert html.count('name="lang" value="zh-TW"') >= 2
-    assert 'href="/moderate?lang=zh-TW"' in html and f'href="/r/c{case_id}?lang=zh-TW"' in html
+    public = community_server.request("GET", f"/v1/cases/{case_id}").json()["verdict_path"]
+    assert 'href="/moderate?lang=zh-TW"' in html and f'href="{public}?lang=zh-TW"' in html
     assert f'href="/moderate/cases/{case_id}?lang=en"' in html
 
     english = community_server.request("GET", f"/moderate/cases/{case_id}?lang=en").body.decode()

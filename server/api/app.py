@@ -42,6 +42,7 @@ from server.settings import Settings
 from server.storage import known_fakes as known_fakes_queries
 from server.storage import queries
 from server.storage.database import Database
+from server.web.case_links import case_links_lifecycle
 
 log = logging.getLogger("fakewatch.app")
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(appeals_api.routes)
     app.add_routes(federation_api.routes)
     app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
+    app.cleanup_ctx.append(case_links_lifecycle)  # public case page addresses
     app.add_routes(relay_api.routes)
     app.add_routes(persons_api.routes)
     app.add_routes(media_api.routes)

@@ -11,7 +11,9 @@ request reads the revocation count and a change empties the cache.
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -21,7 +23,7 @@ from sqlite_utils import Database as SqliteDb
 from server.api.ratelimit import RateLimiter
 from server.errors import Forbidden, RateLimited, Unauthorized
 from server.keys import KeyRole, hash_key, key_prefix
-from server.settings import Settings
+from server.settings import Settings, proxy_networks
 from server.storage import queries
 from server.storage.database import Database
 
@@ -111,6 +113,11 @@ class Authenticator:
                 "This needs an API key: send 'Authorization: Bearer KEY' "
                 "(create one with `fakewatch keys create`)."
             )
+        # Refused before the lookup: past its budget, an IP learns nothing, not even that its
+        # next guess was right.
+        wait = self.failures.blocked("fail:" + ip)
+        if wait:
+            raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
         principal = await self._lookup(key)
         if principal is None:
             _limit(self.failures, "fail:" + ip)
@@ -170,9 +177,51 @@ def _limit(limiter: RateLimiter, bucket: str) -> None:
         raise RateLimited(f"Too many requests; try again in {wait} s.", retry_after=wait)
 
 
+#: IPv6 clients are counted by /64: one home or phone gets a whole /64 and picks any address in it.
+IPV6_CLIENT_PREFIX = 64
+
+
 def client_ip(request: web.Request, settings: Settings) -> str:
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64]
-    return request.remote or "unknown"
+    """The client's address as rate limits and reporter ids count it (an IPv6 client: its /64).
+
+    ``X-Forwarded-For`` counts only on a connection from a configured proxy
+    (``FAKEWATCH_TRUSTED_PROXIES``), and then only the entry the nearest trusted proxies
+    appended: ``FAKEWATCH_FORWARDED_FOR_HOPS`` from the right. Entries to the left of it were
+    written by the client and prove nothing."""
+    peer = request.remote or "unknown"
+    address = peer
+    if settings.trust_forwarded_for and _is_proxy(peer, settings.trusted_proxies):
+        entries = [
+            e.strip() for e in ",".join(request.headers.getall("X-Forwarded-For", ())).split(",")
+        ]
+        entries = [e for e in entries if e]
+        if entries:
+            address = entries[-min(settings.forwarded_for_hops, len(entries))]
+    return _grouped(address) or _grouped(peer) or "unknown"
+
+
+@functools.lru_cache(maxsize=8)
+def _proxies(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return proxy_networks(text)
+
+
+def _is_proxy(peer: str, proxies: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:  # a Unix socket or unknown peer: no proxy we configured
+        return False
+    return any(address in network for network in _proxies(proxies))
+
+
+def _grouped(text: str) -> str | None:
+    """A valid address as its rate-limit bucket (IPv6 by /64), None for anything else."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)
+        return str(network)
+    return str(address)

@@ -22,6 +22,7 @@ from server.community.words import alert_payload
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.federation import feedback
 from server.keys import KeyRole
+from server.web.case_links import CASE_LINKS
 from server.web.urls import case_path
 
 routes = web.RouteTableDef()
@@ -149,7 +150,7 @@ async def get_case(request: web.Request) -> web.Response:
     if case is None:
         raise NotFound(f"No case with id {case_id}.")
     case["automatic_verdict"] = await automatic_verdict(request, case)
-    case["verdict_path"] = case_path(case_id)
+    case["verdict_path"] = request.app[CASE_LINKS].path(case_id)  # unguessable: case_links.py
     return web.json_response(case, dumps=dumps)
 
 

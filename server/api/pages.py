@@ -29,13 +29,13 @@ from server.errors import (
 from server.i18n import chinese_script, negotiate
 from server.keys import hash_key, key_prefix
 from server.web import moderator_page, verdict_page
+from server.web.case_links import CASE_LINKS, CASE_PAGE_ID, LEGACY_STATUSES, PUBLIC_STATUSES
 from server.web.script import lang_tag
 from server.web.sessions import COOKIE, SESSION_SECONDS, moderator_for_key_hash, page_moderator
-from server.web.urls import MAX_PAGE_ID, case_path, decode_link
+from server.web.urls import MAX_PAGE_ID, decode_link
 
 routes = web.RouteTableDef()
 
-_CASE = re.compile(r"c([0-9]{1,18})")
 _ITEM = re.compile(r"i([0-9a-f]{64})")
 _LINK = re.compile(r"l([A-Za-z0-9_\-]{1,8000})")
 
@@ -64,28 +64,71 @@ async def verdict(request: web.Request) -> web.Response:
     region = chinese_script(request.query.get("lang"), accept)
     if lang == "en":  # an English page links back to the reader's own Chinese script
         region = chinese_script(None, accept)
-    shown_lang = lang if lang == "en" else {"tw": "zh-TW", "hk": "zh-HK"}.get(region or "", lang)
     page_id = request.match_info["id"]
     path = f"/r/{page_id}"
     db = request.app[DB]
     if len(page_id) > MAX_PAGE_ID:
         return _html(verdict_page.not_found(lang, "/r/", region), 404)
-    if found := _CASE.fullmatch(page_id):
-        case_id = int(found.group(1))
-        case = await db.read(lambda conn: store.case_row(conn, case_id))
-        if case is None:
-            return _html(verdict_page.not_found(lang, path, region), 404)
-        if case["merged_into"] is not None:
-            return _see_other(case_path(int(case["merged_into"])) + f"?lang={shown_lang}", 302)
-        auto = await _link_verdict(request, case, lang)
-        return _html(verdict_page.page(lang, path, case=case, verdict=auto, region=region))
+    if found := CASE_PAGE_ID.fullmatch(page_id):
+        return await _case_page(request, int(found.group(1)), found.group(2), lang, region)
     if found := _ITEM.fullmatch(page_id):
         key_hash = found.group(1)
         case = await db.read(lambda conn: store.case_by_hash(conn, key_hash))
         return _html(verdict_page.page(lang, path, case=case, verdict=None, region=region))
     if (found := _LINK.fullmatch(page_id)) and (url := decode_link(found.group(1))):
+        if limited := _page_check_limit(request, lang, path, region):
+            return limited
         return await _link_page(request, url, lang, path, region)
     return _html(verdict_page.not_found(lang, path, region), 404)
+
+
+async def _case_page(
+    request: web.Request, case_id: int, mac: str | None, lang: str, region: str | None
+) -> web.Response:
+    """``c<id>-<mac>``: any case (an undecided one as a neutral page); ``c<id>``: only a case
+    alerts could have linked to. Every refusal is the same 404 as a missing case, so the
+    answer tells nothing about which ids exist."""
+    path = f"/r/{request.match_info['id']}"
+    links = request.app[CASE_LINKS]
+    missing = _html(verdict_page.not_found(lang, path, region), 404)
+    if mac is not None and not links.valid(case_id, mac):
+        return missing
+    case = await request.app[DB].read(lambda conn: store.case_row(conn, case_id))
+    if case is None:
+        return missing
+    if case["merged_into"] is not None:
+        into = int(case["merged_into"])
+        if mac is None:
+            target = await request.app[DB].read(lambda conn: store.case_row(conn, into))
+            if target is None or target["status"] not in LEGACY_STATUSES:
+                return missing
+        shown_lang = lang_tag(lang, region)
+        return _see_other(links.path(into) + f"?lang={shown_lang}", 302)
+    if mac is None and case["status"] not in LEGACY_STATUSES:
+        return missing
+    if case["status"] not in PUBLIC_STATUSES:
+        return _html(verdict_page.not_reviewed(lang, path, region))
+    auto = None
+    if case["kind"] == "link":  # a fresh check: the same per-IP budget as an open check
+        if limited := _page_check_limit(request, lang, path, region):
+            return limited
+        auto = await _link_verdict(request, case, lang)
+    return _html(verdict_page.page(lang, path, case=case, verdict=auto, region=region))
+
+
+def _page_check_limit(
+    request: web.Request, lang: str, path: str, region: str | None
+) -> web.Response | None:
+    """Pages that run a check spend the caller's open-check budget (per IP, whether or not
+    open checks are on): a page must not be a free, unlimited check service."""
+    ip = client_ip(request, request.app[SETTINGS])
+    wait = request.app[AUTH].per_ip_open.take("ip:" + ip)
+    if not wait:
+        return None
+    response = _html(verdict_page.too_many(lang, path, region, wait), 429)
+    response.headers["Retry-After"] = str(wait)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def _link_verdict(
@@ -223,20 +266,41 @@ async def moderate_login(request: web.Request) -> web.Response:
     form = await _form(request, ("key", "lang"))
     lang, region = _page_lang(request, form.get("lang"))
     key = form.get("key", "").strip()
+    failures, bucket = (
+        request.app[AUTH].failures,
+        "fail:" + client_ip(request, request.app[SETTINGS]),
+    )
+    # Checked before the key: past its budget an IP is refused even a right key, or a guesser
+    # would learn which guess was right from the answer.
+    if wait := failures.blocked(bucket):
+        raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
     principal = None
     if key and len(key) <= 200:
         principal = await moderator_for_key_hash(request, hash_key(key), key_prefix(key))
     if principal is None:
-        wait = request.app[AUTH].failures.take("fail:" + client_ip(request, request.app[SETTINGS]))
+        wait = failures.take(bucket)
         if wait:
             raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
         return _private_html(moderator_page.login(lang, failed=True, region=region), 401)
     token = await request.app[COMMUNITY].sessions.open(key)
     response = _see_other(f"/moderate?lang={lang_tag(lang, region)}")
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", path="/moderate", max_age=SESSION_SECONDS
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        path="/moderate",
+        max_age=SESSION_SECONDS,
+        secure=_https(request),
     )
     return response
+
+
+def _https(request: web.Request) -> bool:
+    """Whether people reach this server over https: the cookie then never travels in clear.
+    Plain-http loopback development (no https public URL) keeps a cookie the browser sends."""
+    public = request.app[SETTINGS].public_url.lower()
+    return public.startswith("https://") or request.secure
 
 
 @routes.post("/moderate/logout")
@@ -249,7 +313,7 @@ async def moderate_logout(request: web.Request) -> web.Response:
     ):
         await sessions.close(request.cookies.get(COOKIE, ""))
     response = _see_other("/moderate")
-    response.del_cookie(COOKIE, path="/moderate")
+    response.del_cookie(COOKIE, path="/moderate", secure=_https(request))
     return response
 
 
@@ -276,7 +340,15 @@ async def moderate_case(request: web.Request) -> web.Response:
     verdict = await _link_verdict(request, case, lang)
     return _private_html(
         moderator_page.detail(
-            lang, case, reports, audit, verdict, signed_in[1], case_appeals, region=region
+            lang,
+            case,
+            reports,
+            audit,
+            verdict,
+            signed_in[1],
+            case_appeals,
+            region=region,
+            public_path=request.app[CASE_LINKS].path(case_id),
         )
     )
 

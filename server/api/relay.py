@@ -29,7 +29,7 @@ from server.api.body import dumps, int_param, json_object, query_params, string_
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from server.keys import KeyRole
-from server.web.urls import absolute, link_verdict_url
+from server.web.urls import link_path, own_absolute, page_path
 
 routes = web.RouteTableDef()
 
@@ -85,14 +85,19 @@ async def redeem_code(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("code", "label"), required=("code",))
     code = string_field(body["code"], "code", max_length=32)
     label = string_field(body.get("label", ""), "label", max_length=MAX_LABEL, min_length=0)
+    # Wrong guesses cost the guesser, per key and per IP (a new IP does not refill the key's
+    # budget, nor a new key the IP's), and are checked before the code is looked at: a
+    # guesser past its budget is refused even the right code, so it never learns it hit one.
+    failures = request.app[AUTH].failures
+    buckets = (
+        f"relay:key:{principal.key_id}",
+        "relay:ip:" + client_ip(request, request.app[SETTINGS]),
+    )
+    if wait := max(failures.blocked(bucket) for bucket in buckets):
+        raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
     result = await request.app[DB].write(lambda db: relay.redeem_code(db, code, label))
     if result is None:
-        # Wrong guesses cost the guesser: the same throttle as wrong API keys.
-        auth = request.app[AUTH]
-        wait = auth.failures.take(
-            f"relay:{principal.key_id}:{client_ip(request, request.app[SETTINGS])}"
-        )
-        if wait:
+        if wait := max(failures.take(bucket) for bucket in buckets):
             raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
         raise NotFound(
             "This code is unknown, already used or expired: send /link to the bot for a new one.",
@@ -138,10 +143,11 @@ async def queue_item(request: web.Request) -> web.Response:
     if "page_url" in body:
         item["page_url"] = _http_url(body["page_url"], "page_url", settings.max_url_length)
     if "verdict_url" in body:
-        # Only a page of this server: a relay must not carry a look-alike "verdict page".
-        verdict_url = _http_url(body["verdict_url"], "verdict_url", 2048)
-        if verdict_url.startswith(absolute(request, "/r/")):
-            item["verdict_url"] = verdict_url
+        # Only a page of this server, rebuilt here from its path: the client's host (or a
+        # forged Host header) never reaches a chat as a look-alike "verdict page".
+        path = page_path(_http_url(body["verdict_url"], "verdict_url", 2048))
+        if path is not None:
+            item["verdict_url"] = own_absolute(request, path)
     verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
     if verdict not in relay.VERDICTS:
         raise ValidationFailed(f"'verdict' must be one of {', '.join(relay.VERDICTS)}.")
@@ -156,7 +162,7 @@ async def queue_item(request: web.Request) -> web.Response:
         if results[0].error is None:
             rendered = engine.render_links(results, "en")[0]
             item["verdict"], item["summary"] = rendered["verdict"], rendered["summary"]
-            item["verdict_url"] = link_verdict_url(request, item["url"])
+            item["verdict_url"] = own_absolute(request, link_path(item["url"]))
 
     def write(db: SqliteDb) -> int | str:
         refused = relay.queue_limits_reached(db, token_id, chat_id)

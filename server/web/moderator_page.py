@@ -225,8 +225,11 @@ def detail(
     csrf: str,
     appeals: Sequence[Mapping[str, Any]] = (),
     region: str | None = None,
+    public_path: str | None = None,
 ) -> str:
     """One case: facts, the automatic verdict, actions, appeals, what reporters said, audit.
+
+    ``public_path`` is the case's public page (``/r/c<id>-<mac>``, server/web/case_links.py).
 
     What reporters and moderators wrote is shown as written, never converted between scripts."""
     w = PageWords(WORDS, lang, region)
@@ -261,7 +264,10 @@ def detail(
         tag("h2", f"{w.key('case')} #{case_id}"),
         tag("div", w.name(STATUS_NAMES, status), class_=f"verdict {status}", id="status"),
         facts,
-        tag("p", tag("a", w.key("public_page"), href=f"/r/c{case_id}?lang={w.tag}")),
+        tag(
+            "p",
+            tag("a", w.key("public_page"), href=f"{public_path or f'/r/c{case_id}'}?lang={w.tag}"),
+        ),
         tag("h2", w.key("auto")),
     ]
     if verdict is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -24,6 +26,7 @@ from server.errors import ValidationFailed
 
 #: A page id longer than this is refused (a URL of FAKEWATCH_MAX_URL_LENGTH encodes to ~5.5k).
 MAX_PAGE_ID = 8000
+_PAGE_PATH = re.compile(r"/r/[A-Za-z0-9_\-]{1,8000}")  # MAX_PAGE_ID
 
 
 def case_path(case_id: int) -> str:
@@ -52,6 +55,36 @@ def absolute(request: web.Request, path: str) -> str:
     if not base:
         base = f"{request.scheme}://{request.host}"
     return base + path
+
+
+def own_absolute(request: web.Request, path: str) -> str:
+    """``public_url`` + path, else the address this connection reached (never the Host
+    header): for addresses sent on to someone else, such as a relay item delivered to a chat,
+    where a forged ``Host: evil.example`` must not become a link. Behind a reverse proxy, set
+    FAKEWATCH_PUBLIC_URL or these links name the proxy's upstream address."""
+    base = request.app[SETTINGS].public_url.rstrip("/")
+    if base:
+        return base + path
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        host, port = str(sockname[0]), int(sockname[1])
+    else:  # a closed connection or a Unix socket: the configured listening address
+        settings = request.app[SETTINGS]
+        host, port = settings.host, settings.port
+    shown = f"[{host}]" if ":" in host else host
+    return f"{request.scheme}://{shown}:{port}{path}"
+
+
+def page_path(url: str) -> str | None:
+    """The verdict page path (``/r/<id>``) a URL points at, whatever its host; None if it is
+    not one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not _PAGE_PATH.fullmatch(parts.path):
+        return None
+    return parts.path
 
 
 def link_verdict_url(request: web.Request, url: str) -> str:

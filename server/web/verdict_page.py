@@ -2,8 +2,11 @@
 
 It says what the verdict is, why in words, and what to do (96110, the 国家反诈中心 app; for
 readers who ask for zh-TW or zh-HK, Traditional characters and 165 or 18222). It
-never shows who reported, what they wrote, or stored media: only counts and the item itself
-(a message with its digits masked).
+never shows who reported or stored media. A community case shows itself only once a moderator
+decided it (``PUBLIC_STATUSES``): before that anyone could accuse any phone number or site, so
+an undecided case reads like no case at all. Reporter-written words (who the scam pretends to
+be) appear only on a confirmed case; counts only on a confirmed case; a rejected case shows no
+category (that would repeat the accusation the moderator turned down).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from server.community.words import (
 )
 from server.i18n import VERDICT_NAMES
 from server.traditional import convert_verdicts
+from server.web.case_links import PUBLIC_STATUSES
 from server.web.html import PAGE, Markup, join, render, tag
 from server.web.script import PageWords
 
@@ -31,15 +35,24 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "what_to_do": {"en": "What to do", "zh": "怎么办"},
     "community": {"en": "Community reports", "zh": "社区举报"},
     "reporters": {
-        "en": "Reported by {n} independent reporter(s); first {first}, last {last}.",
-        "zh": "共有 {n} 位独立举报人举报；首次 {first}，最近 {last}。",
+        "en": "Reported by {n} reporter(s); first {first}, last {last}.",
+        "zh": "共有 {n} 位举报人举报；首次 {first}，最近 {last}。",
     },
     "no_case": {
-        "en": "Nobody has reported this to this server yet. That does not make it safe.",
-        "zh": "尚无人向本服务器举报此内容。这并不代表它是安全的。",
+        "en": "No moderator of this server has confirmed this as a scam. That does not make it safe.",
+        "zh": "本服务器的审核员尚未确认此内容为诈骗。这并不代表它是安全的。",
+    },
+    "not_reviewed": {
+        "en": "This case has not been reviewed yet. Its details appear here once a moderator has"
+        " decided it.",
+        "zh": "此案件尚未审核。审核员作出决定后，这里才会显示详情。",
     },
     "auto": {"en": "Automatic check now", "zh": "当前自动检测"},
     "not_found": {"en": "No such verdict page.", "zh": "找不到这个结论页面。"},
+    "too_many": {
+        "en": "Too many checks from your network; try again in {wait} s.",
+        "zh": "来自您网络的检测过多，请 {wait} 秒后再试。",
+    },
     "other_lang": {"en": "中文", "zh": "English"},
     "footer": {
         "en": "FakeWatch explains warning signs; it cannot prove something is safe.",
@@ -78,25 +91,32 @@ def _advice(w: PageWords, impersonates: str | None) -> Markup:
     return join([tag("h2", w.key("what_to_do")), tag("div", join(parts), class_="advice")])
 
 
+def public_case(case: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The case if a moderator decided it, else None: an undecided case is not shown."""
+    return case if case is not None and case["status"] in PUBLIC_STATUSES else None
+
+
 def case_section(case: Mapping[str, Any], lang: str, region: str | None = None) -> Markup:
+    """A decided case (``PUBLIC_STATUSES``); the caller checks."""
     w = PageWords(WORDS, lang, region)
     status = case["status"]
-    category = w(CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang])
-    kind = w(KIND_NAMES[case["kind"]][lang])
-    return join(
-        [
-            tag("h2", w.key("community")),
-            tag("div", f"{w(STATUS_NAMES[status][lang])} · {category}", class_=f"verdict {status}"),
-            tag("p", kind),
-            tag("p", public_item(case["kind"], case["display"]), class_="item"),
-            tag(
-                "p",
-                w.key("reporters").format(
-                    n=case["reporters"], first=case["first_at"][:10], last=case["last_at"][:10]
-                ),
-            ),
-        ]
-    )
+    confirmed = status == "confirmed"
+    headline = w(STATUS_NAMES[status][lang])
+    if confirmed:
+        category = w(CATEGORY_NAMES.get(case["category"], CATEGORY_NAMES["other"])[lang])
+        headline += f" · {category}"
+    parts = [
+        tag("h2", w.key("community")),
+        tag("div", headline, class_=f"verdict {status}"),
+        tag("p", w(KIND_NAMES[case["kind"]][lang])),
+        tag("p", public_item(case["kind"], case["display"]), class_="item"),
+    ]
+    if confirmed:
+        first, last = case["first_at"][:10], case["last_at"][:10]
+        parts.append(
+            tag("p", w.key("reporters").format(n=case["reporters"], first=first, last=last))
+        )
+    return join(parts)
 
 
 def page(
@@ -127,18 +147,34 @@ def page(
             tag("h2", w.key("why")),
             _reasons(verdict),
         ]
+    case = public_case(case)
     if case is not None:
         parts.append(case_section(case, lang, region))
     else:
         parts.append(tag("p", w.key("no_case")))
-    dangerous = (
-        case is not None and case["status"] in {"confirmed", "pending", "quarantined"}
-    ) or (verdict is not None and verdict["verdict"] in {"likely_scam", "suspicious"})
+    confirmed = case is not None and case["status"] == "confirmed"
+    dangerous = confirmed or (
+        verdict is not None and verdict["verdict"] in {"likely_scam", "suspicious"}
+    )
     if dangerous or case is None:
-        parts.append(_advice(w, case.get("impersonates") if case else None))
+        # Who it pretends to be is a reporter's words: shown only once a moderator confirmed.
+        parts.append(_advice(w, case.get("impersonates") if confirmed and case else None))
     return _shell(w, path, w.key("title"), join(parts))
+
+
+def not_reviewed(lang: str, path: str, region: str | None = None) -> str:
+    """The page of a case no moderator decided yet: no item, category, reporter words or counts
+    (an anonymous report alone must not put an accusation on a public page)."""
+    w = PageWords(WORDS, lang, region)
+    body = join([tag("h1", w.key("title")), tag("p", w.key("not_reviewed")), _advice(w, None)])
+    return _shell(w, path, w.key("title"), body)
 
 
 def not_found(lang: str, path: str, region: str | None = None) -> str:
     w = PageWords(WORDS, lang, region)
     return _shell(w, path, w.key("title"), tag("h1", w.key("not_found")))
+
+
+def too_many(lang: str, path: str, region: str | None, wait: int) -> str:
+    w = PageWords(WORDS, lang, region)
+    return _shell(w, path, w.key("title"), tag("h1", w.key("too_many").format(wait=wait)))
