@@ -24,6 +24,12 @@ class Action(StrEnum):
     ALLOW = "allow"
 
 
+#: Module-level names for the hot paths: reading ``Action.BLOCK`` goes through the enum
+#: class's attribute lookup, several times slower than a global.
+_ALLOW = Action.ALLOW
+_BLOCK = Action.BLOCK
+
+
 class EntryKind(StrEnum):
     DOMAIN = "domain"
     URL = "url"
@@ -80,26 +86,39 @@ class ListIndex:
         self._urls: Mapping[Action, Mapping[str, tuple[ListEntry, ...]]] = {
             a: {k: tuple(v) for k, v in t.items()} for a, t in urls.items()
         }
+        # The tables link checks read, as plain attributes: an enum-keyed lookup costs a
+        # Python-level ``Enum.__hash__`` call, and these are read for every link.
+        self._allow_domains = self._domains[Action.ALLOW]
+        self._block_domains = self._domains[Action.BLOCK]
+        self._block_urls = self._urls[Action.BLOCK]
         self.version = version
         self.size = count
 
     def match_host(self, action: Action, host: str, registrable: str) -> tuple[ListEntry, ...]:
         """Entries for ``host`` or any parent of it down to its registrable domain."""
-        table = self._domains[action]
-        if not table:
-            return ()
-        candidate = host
-        while True:
-            found = table.get(candidate)
+        table = self._block_domains if action is _BLOCK else self._allow_domains
+        return _walk(table, host, registrable) if table else ()
+
+    def match_site(
+        self, host: str, registrable: str
+    ) -> tuple[Action, tuple[ListEntry, ...]] | None:
+        """What the lists say of a host, in one call: the allowlist's entries for it (they
+        win), else the blocklist's, else ``None``. Same rules as ``match_host``."""
+        allow = self._allow_domains
+        if allow:
+            found = _walk(allow, host, registrable)
             if found:
-                return found
-            if candidate == registrable or "." not in candidate:
-                return ()
-            candidate = candidate.split(".", 1)[1]
+                return _ALLOW, found
+        block = self._block_domains
+        if block:
+            found = _walk(block, host, registrable)
+            if found:
+                return _BLOCK, found
+        return None
 
     def match_url(self, action: Action, key: str) -> tuple[ListEntry, ...]:
         """Entries for exactly this URL, or for the same URL without its query."""
-        table = self._urls[action]
+        table = self._block_urls if action is _BLOCK else self._urls[action]
         if not table:
             return ()
         found = table.get(key)
@@ -111,7 +130,7 @@ class ListIndex:
 
     def has_urls(self, action: Action) -> bool:
         """True when any URL entry of this action exists (most lists hold domains only)."""
-        return bool(self._urls[action])
+        return bool(self._block_urls if action is _BLOCK else self._urls[action])
 
     def values(self, action: Action, kind: EntryKind) -> Iterator[str]:
         """Every listed value (host or URL key) of one action and kind, once each."""
@@ -127,6 +146,23 @@ class ListIndex:
                     for entry in entries:
                         totals[entry.list] = totals.get(entry.list, 0) + 1
         return totals
+
+
+def _walk(
+    table: Mapping[str, tuple[ListEntry, ...]], host: str, registrable: str
+) -> tuple[ListEntry, ...]:
+    """Entries for ``host``, else for each parent in turn, down to ``registrable``."""
+    candidate = host
+    while True:
+        found = table.get(candidate)
+        if found:
+            return found
+        if candidate == registrable:
+            return ()
+        dot = candidate.find(".")
+        if dot < 0:
+            return ()
+        candidate = candidate[dot + 1 :]
 
 
 class ListIndexHolder:

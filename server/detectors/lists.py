@@ -17,6 +17,12 @@ from server.scoring.resources import Resources
 
 #: A blocklist hit alone decides the verdict; its weight is the score it implies.
 BLOCK_WEIGHT = 0.95
+# Globals for the per-host path: ``Role.DECISIVE`` is an enum class attribute lookup,
+# several times slower than a global name.
+_ALLOW = Action.ALLOW
+_BLOCK = Action.BLOCK
+_ALLOWED = Role.ALLOW
+_DECISIVE = Role.DECISIVE
 
 
 class ListsDetector:
@@ -51,56 +57,51 @@ class ListsDetector:
     def score_host(self, host: Host) -> Sequence[Evidence]:
         """The operator's allowlist and domain entries (the pipeline caches this per host)."""
         index = self._lists.current
-        allowed = index.match_host(Action.ALLOW, host.ascii, host.registrable)
-        if allowed:
-            return (self._evidence("lists.allowed", 0.0, Role.ALLOW, host, allowed),)
-        by_host = index.match_host(Action.BLOCK, host.ascii, host.registrable)
-        if by_host:
-            return (
-                self._evidence("lists.blocked_domain", BLOCK_WEIGHT, Role.DECISIVE, host, by_host),
-            )
-        return ()
+        found = index.match_site(host.ascii, host.registrable)
+        if found is None:
+            return ()
+        action, entries = found
+        if action is _ALLOW:
+            return (self._evidence("lists.allowed", 0.0, _ALLOWED, host, entries),)
+        return (self._evidence("lists.blocked_domain", BLOCK_WEIGHT, _DECISIVE, host, entries),)
 
     def score_path(self, content: Link) -> Sequence[Evidence]:
         """Entries for this exact address; said only when the domain itself is not listed
         (the domain's reason already decides, and an allowlisted host wins)."""
         index = self._lists.current
-        if not index.has_urls(Action.BLOCK):
+        if not index.has_urls(_BLOCK):
             return ()
         host = content.host
         key = url_key(host.ascii, content.port, content.path, content.query)
-        by_url = index.match_url(Action.BLOCK, key)
-        if not by_url or index.match_host(Action.ALLOW, host.ascii, host.registrable):
+        by_url = index.match_url(_BLOCK, key)
+        if not by_url or index.match_host(_ALLOW, host.ascii, host.registrable):
             return ()
-        if index.match_host(Action.BLOCK, host.ascii, host.registrable):
+        if index.match_host(_BLOCK, host.ascii, host.registrable):
             return ()
-        return (self._evidence("lists.blocked_url", BLOCK_WEIGHT, Role.DECISIVE, host, by_url),)
+        return (self._evidence("lists.blocked_url", BLOCK_WEIGHT, _DECISIVE, host, by_url),)
 
     def _evidence(
         self, code: str, weight: float, role: Role, host: Host, entries: Sequence[ListEntry]
     ) -> Evidence:
         first = entries[0]
         reference = first.reference or ""
-        case = reference[5:] if role is Role.DECISIVE and reference.startswith("case:") else ""
+        case = reference[5:] if role is _DECISIVE and reference.startswith("case:") else ""
         if case:
             # A community case confirmed by moderators: the reason names the case.
             code = "lists.community_case"
         return Evidence(
-            detector=self.name,
-            code=code,
-            weight=weight,
-            role=role,
-            params={
+            self.name,
+            code,
+            weight,
+            role,
+            {
                 "host": host.unicode,
                 "list": first.list,
                 "entry": first.value,
                 "added": first.added or "?",
                 "case": case,
             },
-            details={
-                "matched": [entry.describe() for entry in entries],
-                "host": host.ascii,
-            },
+            {"matched": [entry.describe() for entry in entries], "host": host.ascii},
         )
 
     @classmethod

@@ -12,13 +12,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote
 
-from server.links.redirectors import Redirectors
+from server.links.redirectors import SHORTENERS, Redirectors
 from server.links.url import Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
@@ -33,6 +32,8 @@ HYPHENS_WEIGHT = 0.15
 #: Hyphens in the host before it counts as "many" (``secure-login-paypal-verify``).
 MANY_HYPHENS = 3
 RANDOM_LABEL_WEIGHT = 0.15
+#: Shorter labels are too often honest abbreviations (``bbc``, ``mkt``) to call random.
+RANDOM_MIN_LENGTH = 10
 USERINFO_WEIGHT = 0.3
 USERINFO_HOST_WEIGHT = 0.5
 PORT_WEIGHT = 0.1
@@ -40,6 +41,10 @@ IP_WEIGHT = 0.3
 IP_OBFUSCATED_WEIGHT = 0.45
 IP_PRIVATE_WEIGHT = 0.1
 HOST_CACHE_SIZE = 65_536
+_NONE: tuple[Evidence, ...] = ()
+# Globals: ``Role.SUPPORTING`` is an enum class attribute lookup, several times slower.
+_SUPPORTING = Role.SUPPORTING
+_INFO = Role.INFO
 
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -82,6 +87,75 @@ class TermMatcher:
                 if term in any_text and term not in found:
                     found.append(term)
         return found
+
+
+class WordGate:
+    """Says in one regex pass whether a text may hold a term of any of some matchers.
+
+    Most addresses hold no lure word and no famous name: the gate turns them away at the
+    cost of one search, and only the others are split into tokens and matched term by term
+    (``TermMatcher.find``, whose answers and their order are unchanged). A term a matcher
+    finds is always a substring of the text it searched, so a text in which no term occurs
+    at all holds none: the gate only ever lets more texts through, never fewer.
+    """
+
+    def __init__(self, *matchers: TermMatcher) -> None:
+        latin = set().union(*(m.tokens for m in matchers))
+        han = set().union(*(m.han for m in matchers))
+        #: Matches in a text holding a Latin term (a Chinese one, for ``han``).
+        self.latin = re.compile(_anchored_pattern(_minimal(latin)))
+        self.han = re.compile(_anchored_pattern(_minimal(han)))
+
+    def may_hold(self, latin_text: str, any_text: str) -> bool:
+        """False only when no term occurs in ``latin_text`` (Latin terms) or ``any_text``
+        (Chinese terms, searched only when it is not plain ASCII, as ``find`` does)."""
+        if self.latin.search(latin_text) is not None:
+            return True
+        return not any_text.isascii() and self.han.search(any_text) is not None
+
+
+#: Characters of host names and paths, most frequent first (counted over the Tranco and
+#: scam-list domains); any other character is rarer than all of these.
+_COMMON_FIRST = "eo.aitncrspmldw-gubyfvkhxzjq"
+
+
+def _minimal(terms: Iterable[str]) -> list[str]:
+    """The terms that hold no other term: ``rewards`` is in a text only if ``reward`` is."""
+    unique = sorted(set(terms), key=lambda t: (len(t), t))
+    kept: list[str] = []
+    for term in unique:
+        if not any(shorter in term for shorter in kept):
+            kept.append(term)
+    return kept
+
+
+def _anchored_pattern(terms: Sequence[str]) -> str:
+    """A regex matching wherever one of ``terms`` occurs, each found from its rarest
+    character: ``giveaway`` as ``v(?<=giv)eaway``. The regex engine skips, in C, every
+    position whose character starts no branch, so a text is mostly read at that speed and
+    only rare letters cost a closer look (a trie from first letters would look closely at
+    nearly every position)."""
+    if not terms:
+        return "(?!)"  # nothing to find
+    if "" in terms:
+        return ""  # an empty term is in every text
+    groups: dict[str, list[str]] = {}
+    for term in terms:
+        at = max(range(len(term)), key=lambda i: (_rarity(term[i]), -i))
+        before, anchor, after = term[:at], term[at], term[at + 1 :]
+        behind = f"(?<={re.escape(before + anchor)})" if before else ""
+        groups.setdefault(anchor, []).append(behind + re.escape(after))
+    branches = []
+    for anchor in sorted(groups):
+        rests = sorted(groups[anchor])
+        rest = rests[0] if len(rests) == 1 else "(?:" + "|".join(rests) + ")"
+        branches.append(re.escape(anchor) + rest)
+    return "|".join(branches)
+
+
+def _rarity(char: str) -> int:
+    found = _COMMON_FIRST.find(char)
+    return len(_COMMON_FIRST) if found < 0 else found
 
 
 class UrlCuesDetector:
@@ -154,9 +228,21 @@ class UrlCuesDetector:
         self._lures = TermMatcher(read_lines(data / "lure_words.txt"))
         self._celebrities = TermMatcher(read_lines(celebrities))
         self._risky_tlds = frozenset(read_lines(data / "risky_tlds.txt"))
-        self._redirectors = Redirectors()
-        # Name cues read only the host, and hosts repeat (many pages, one site).
-        self._host_cues = lru_cache(maxsize=HOST_CACHE_SIZE)(self._name_cues)
+        self._gate = WordGate(self._lures, self._celebrities)
+        self._redirectors = Redirectors(shorteners=SHORTENERS)
+        #: Every name ``Redirectors.shortener`` can answer for (a host or its registrable).
+        self._shortener_names = frozenset(SHORTENERS)
+        # Name cues read only the host, and hosts repeat (many pages, one site). Keyed by the
+        # ASCII name, which every other part of a ``Host`` that is not an IP derives from
+        # (hashing the whole frozen ``Host`` cost more than the lookup saves).
+        self._host_cues: dict[str, tuple[Evidence, ...]] = {}
+        # Cues that depend on one small fact, made once and shared by every host with it
+        # (evidence is immutable): the risky-ending cue by public suffix (none or one),
+        # the many-hyphens cue by count.
+        self._risky_by_suffix: dict[str, tuple[Evidence, ...]] = {}
+        self._hyphens_by_count: dict[int, Evidence] = {}
+        self._latin_gate = self._gate.latin.search
+        self._han_gate = self._gate.han.search
 
     def _words(self, latin_text: str, any_text: str) -> tuple[list[str], list[str]]:
         tokens = _TOKEN_SPLIT.split(latin_text)
@@ -205,18 +291,39 @@ class UrlCuesDetector:
     def score_host(self, host: Host) -> Sequence[Evidence]:
         """Cues in the name alone: lure words and famous names in it, risky ending, hyphens,
         random label, IP literals (the pipeline caches this per host)."""
-        if host.is_ip:
+        if host.ip is not None:
             return (self._ip_evidence(host.ascii, host.ip_notation or "dotted"),)
-        return self._host_cues(host)
+        cache = self._host_cues
+        found = cache.get(host.ascii)
+        if found is None:
+            found = self._name_cues(host)
+            if len(cache) >= HOST_CACHE_SIZE:
+                cache.clear()  # cheaper than LRU bookkeeping on every call; refills quickly
+            cache[host.ascii] = found
+        return found
 
     def score_path(self, content: Link) -> Sequence[Evidence]:
         """Cues that need the rest of the address: words the path adds to the host's,
         credentials, ports, shorteners and unwrapped redirectors."""
-        found: list[Evidence] = []
         host = content.host
         path, query = content.path, content.query
+        words: list[Evidence] = []
         if query or path != "/":
-            found.extend(self._path_words(host, unquote(path + " " + query).lower()))
+            text = path + " " + query
+            if "%" in text:  # ``unquote`` returns any other text as it is
+                text = unquote(text)
+            text = text.lower()
+            if self._latin_gate(text) is not None or (
+                not text.isascii() and self._han_gate(text) is not None
+            ):
+                words = self._path_words(host, text)
+        if not (words or content.had_userinfo or content.wrappers) and content.port is None:
+            # The common case: at most the shortener's note.
+            names = self._shortener_names
+            if host.ascii not in names and host.parts.registrable not in names:
+                return _NONE
+            return self._shortener_cues(content)
+        found = words
         if content.had_userinfo:
             if content.userinfo_host:
                 found.append(
@@ -238,9 +345,7 @@ class UrlCuesDetector:
                     {"port": content.port},
                 )
             )
-        shortener = self._redirectors.shortener(content)
-        if shortener:
-            found.append(self._info("url_cues.shortener", {"shortener": shortener}))
+        found.extend(self._shortener_cues(content))
         for wrapper in content.wrappers:
             found.append(
                 self._info(
@@ -251,7 +356,49 @@ class UrlCuesDetector:
             )
         return found
 
+    def _shortener_cues(self, content: Link) -> tuple[Evidence, ...]:
+        host = content.host
+        names = self._shortener_names
+        # Two set lookups turn away all but shorteners' own hosts; the redirector table
+        # then says which shortener it is, as it always has.
+        if host.ascii not in names and host.parts.registrable not in names:
+            return _NONE
+        shortener = self._redirectors.shortener(content)
+        if not shortener:
+            return _NONE
+        return (self._info("url_cues.shortener", {"shortener": shortener}),)
+
     def _name_cues(self, host: Host) -> tuple[Evidence, ...]:
+        found = []
+        ascii_name = host.ascii
+        if self._latin_gate(ascii_name) is not None or (
+            not host.unicode.isascii() and self._han_gate(host.unicode) is not None
+        ):
+            found.extend(self._host_words(host))
+        suffix = host.parts.suffix
+        risky = self._risky_by_suffix.get(suffix)
+        if risky is None:
+            risky = self._risky_tld(suffix)
+        found.extend(risky)
+        # Dropping "xn--" only removes hyphens: under the threshold before, under it after.
+        hyphens = ascii_name.count("-")
+        if hyphens >= MANY_HYPHENS:
+            hyphens = ascii_name.replace("xn--", "").count("-")
+            if hyphens >= MANY_HYPHENS:
+                found.append(self._many_hyphens(hyphens))
+        label = host.parts.label
+        if len(label) >= RANDOM_MIN_LENGTH and not label.startswith("xn--") and looks_random(label):
+            found.append(
+                self._ev(
+                    "url_cues.random_label",
+                    RANDOM_LABEL_WEIGHT,
+                    {"label": label},
+                    {"label": label, "entropy_bits": round(_entropy(label), 2)},
+                )
+            )
+        return tuple(found) if found else _NONE
+
+    def _host_words(self, host: Host) -> list[Evidence]:
         found = []
         lures, names = self._words(host.ascii, host.unicode)
         if lures:
@@ -272,33 +419,29 @@ class UrlCuesDetector:
                     {"names": names},
                 )
             )
-        parts = host.parts
-        tld = parts.suffix.rsplit(".", 1)[-1]
+        return found
+
+    def _risky_tld(self, suffix: str) -> tuple[Evidence, ...]:
+        """The risky-ending cue of a public suffix, once per suffix (hosts share them)."""
+        tld = suffix.rsplit(".", 1)[-1]
+        found = _NONE
         if tld in self._risky_tlds:
-            found.append(
-                self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld})
+            found = (self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld}),)
+        if len(self._risky_by_suffix) >= HOST_CACHE_SIZE:  # made-up endings never end
+            self._risky_by_suffix.clear()
+        self._risky_by_suffix[suffix] = found
+        return found
+
+    def _many_hyphens(self, count: int) -> Evidence:
+        found = self._hyphens_by_count.get(count)
+        if found is None:
+            found = self._hyphens_by_count[count] = self._ev(
+                "url_cues.many_hyphens",
+                HYPHENS_WEIGHT,
+                {"count": count},
+                {"count": count, "threshold": MANY_HYPHENS},
             )
-        hyphens = host.ascii.replace("xn--", "").count("-")
-        if hyphens >= MANY_HYPHENS:
-            found.append(
-                self._ev(
-                    "url_cues.many_hyphens",
-                    HYPHENS_WEIGHT,
-                    {"count": hyphens},
-                    {"count": hyphens, "threshold": MANY_HYPHENS},
-                )
-            )
-        label = parts.label
-        if label and not label.startswith("xn--") and looks_random(label):
-            found.append(
-                self._ev(
-                    "url_cues.random_label",
-                    RANDOM_LABEL_WEIGHT,
-                    {"label": label},
-                    {"label": label, "entropy_bits": round(_entropy(label), 2)},
-                )
-            )
-        return tuple(found)
+        return found
 
     def _ip_evidence(self, ip: str, notation: str) -> Evidence:
         address = ipaddress.ip_address(ip)
@@ -316,12 +459,12 @@ class UrlCuesDetector:
     def _ev(
         self, code: str, weight: float, params: dict[str, object], details: dict[str, object]
     ) -> Evidence:
-        return Evidence(self.name, code, weight, Role.SUPPORTING, params, details)
+        return Evidence(self.name, code, weight, _SUPPORTING, params, details)
 
     def _info(
         self, code: str, params: dict[str, object], details: dict[str, object] | None = None
     ) -> Evidence:
-        return Evidence(self.name, code, 0.0, Role.INFO, params, details or dict(params))
+        return Evidence(self.name, code, 0.0, _INFO, params, details or dict(params))
 
     @classmethod
     def examples(cls) -> Sequence[Example]:
@@ -371,9 +514,26 @@ def _lure_weight(count: int) -> float:
 _VOWELS = frozenset("aeiouy")
 #: Six consonants in a row (``y`` counts as a vowel here, as in ``_VOWELS``).
 _CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{6}")
-#: Every ASCII character that is not a letter, deleted by ``str.translate``.
-_NOT_LETTERS = dict.fromkeys(i for i in range(128) if not chr(i).isalpha())
+#: The letters of ``_CONSONANT_RUN``'s class.
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
 _DIGIT = re.compile(r"\d")
+
+
+def _ascii_class(char: str) -> str:
+    if char in _VOWELS:
+        return "v"
+    if char in _CONSONANTS:
+        return "c"
+    if char.isalpha():
+        return "L"  # a letter neither class counts (upper case)
+    return "d" if char.isdigit() else "-"
+
+
+#: Each ASCII character as its class, one for one: ``v`` a vowel, ``c`` a consonant of
+#: ``_CONSONANT_RUN``, ``L`` another letter, ``d`` a digit, ``-`` anything else. A one-for-one
+#: ASCII table is ``str.translate``'s fast path in C (deleting characters falls off it), and
+#: on the class string counting and finding runs are plain ``str`` methods.
+_CLASSES = {i: _ascii_class(chr(i)) for i in range(128)}
 
 
 def looks_random(label: str) -> bool:
@@ -381,20 +541,26 @@ def looks_random(label: str) -> bool:
 
     Long labels only: short ones are too often honest abbreviations (``bbc``, ``mkt``).
     """
-    if len(label) < 10:
+    if len(label) < RANDOM_MIN_LENGTH:
         return False
-    if label.isascii():  # every registrable label (punycode): C-level counting
-        letters = label.translate(_NOT_LETTERS)
-        vowels = sum(map(letters.count, _VOWELS))
+    if label.isascii():  # every registrable label (punycode)
+        classes = label.translate(_CLASSES)
+        letters = classes if label.isalpha() else classes.replace("d", "").replace("-", "")
+        if not letters:
+            return False
+        if classes.count("v") / len(letters) < 0.15 or "cccccc" in letters:
+            return True
+        if "d" not in classes:
+            return False  # no letter/digit switch at all
     else:
         letters = "".join(ch for ch in label if ch.isalpha())
         vowels = sum(ch in _VOWELS for ch in letters)
-    if not letters:
-        return False
-    if vowels / len(letters) < 0.15 or _CONSONANT_RUN.search(letters):
-        return True
-    if not _DIGIT.search(label):
-        return False  # no letter/digit switch at all
+        if not letters:
+            return False
+        if vowels / len(letters) < 0.15 or _CONSONANT_RUN.search(letters):
+            return True
+        if not _DIGIT.search(label):
+            return False  # no letter/digit switch at all
     switches = sum(1 for a, b in pairwise(label) if a.isdigit() != b.isdigit())
     return switches >= 5 and _entropy(label) > 3.2
 
