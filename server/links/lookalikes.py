@@ -277,8 +277,13 @@ class LookalikeFinder:
             return True
         return len(tld) > 2 and tld not in LEGACY_TLDS and not tld.startswith("xn--")
 
-    def find(self, host: str, unicode_host: str, parts: DomainParts) -> list[Finding]:
-        """How ``host`` imitates a protected site: nothing when it is one, or under one."""
+    def find(
+        self, host: str, unicode_host: str, parts: DomainParts, *, screen: bool = True
+    ) -> list[Finding]:
+        """How ``host`` imitates a protected site: nothing when it is one, or under one.
+
+        ``screen=False`` skips the quick screen (``_may_match``) and runs every rule: the
+        same findings, slower; the tests compare the two."""
         if not parts.label or self.protected.covers(host, parts):
             return []
         found: list[Finding] = []
@@ -286,10 +291,31 @@ class LookalikeFinder:
         if in_subdomain is not None:
             found.append(in_subdomain)
         label = _unicode_label(parts, unicode_host)
+        if screen and label.isascii() and not self._may_match(label, parts):
+            return found
         by_label = self._by_label(label, parts)
         if by_label is not None:
             found.append(by_label)
         return found
+
+    def _may_match(self, label: str, parts: DomainParts) -> bool:
+        """False when no rule of ``_by_label`` can name this plain-ASCII label, told by a
+        few set lookups and two regex searches: most hosts are near no protected name, and
+        the distance computations are kept for those that are. Each test below is a
+        superset of its rule's own first step (``tests/test_lookalike_screen.py``)."""
+        if label in self._by_key or (parts.subdomain and self._split_name(parts)):
+            return True
+        skeleton = self._confusables.skeleton(label)
+        pattern = self._combo_pattern
+        if pattern.search(label) or (skeleton != label and pattern.search(skeleton)):
+            return True
+        paired = self._confusables.fold_pairs(skeleton)
+        for form in (skeleton,) if paired == skeleton else (skeleton, paired):
+            if self._typo_index.within_one(form) or self._long_index.has_near(form):
+                return True
+            if label != skeleton and form in self._exact:
+                return True
+        return self._short.may_find(label, parts)
 
     def _by_label(self, label: str, parts: DomainParts) -> Finding | None:
         site = parts.registrable
@@ -466,6 +492,8 @@ class ShortNames:
         self._joined: dict[str, Brand] = {}
         #: Brand domain -> its ending (``sg`` for gov.sg, ``com.sg`` for dbs.com.sg).
         self._suffix_of: dict[str, str] = {}
+        #: Ending -> the keys of ``_near`` whose names live on it (for ``may_find``).
+        self._near_on: dict[str, set[str]] = {}
         for row in rows:
             parts = suffixes.split(row.domain)
             if (parts.label and parts.subdomain) or row.domain in self._suffix_of:
@@ -484,8 +512,24 @@ class ShortNames:
             self._suffix_of[row.domain] = suffix
             for variant in {label, *_deletions(label)}:
                 self._near.setdefault(variant, []).append(brand)
+                self._near_on.setdefault(suffix, set()).add(variant)
             self._joined.setdefault(label.replace("-", "") + suffix.replace(".", ""), brand)
         self._longest = max((len(k) for k in self._near), default=0) + 1
+
+    def may_find(self, label: str, parts: DomainParts) -> bool:
+        """False when ``find`` surely finds nothing, told by set lookups alone: no name on
+        this ending is within one deletion of the label (the candidates ``find`` checks)."""
+        if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
+            return False
+        joined = self._joined.get(label.replace("-", ""))
+        if joined is not None and label != joined.key:
+            return True
+        if len(label) > self._longest or not label.isascii():
+            return False
+        keys = self._near_on.get(parts.suffix)
+        if keys is None:
+            return False
+        return label in keys or not keys.isdisjoint(_deletions(label))
 
     def find(self, label: str, parts: DomainParts) -> Finding | None:
         if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
@@ -585,8 +629,12 @@ class NameIndex:
         heads: dict[str, list[tuple[int, Brand]]] = {}
         tails: dict[str, list[tuple[int, Brand]]] = {}
         middles: dict[str, list[tuple[int, Brand]]] = {}
+        #: Every form and every one-letter deletion of it (for ``within_one``).
+        one_deleted: set[str] = set()
         for brand in brands:
             for form in {brand.skeleton, brand.paired}:
+                one_deleted.add(form)
+                one_deleted.update(_deletions(form))
                 if len(form) < self._short_len:
                     for variant in {form, *_deletions(form)}:
                         deletes.setdefault(variant, []).append(brand)
@@ -601,6 +649,59 @@ class NameIndex:
         self._middles = {k: tuple(v) for k, v in middles.items()}
         # Overlapping matches (a lookahead) so that no middle hides another.
         self._middle_pattern = re.compile(f"(?=({_trie_pattern(middles)}))")
+        self._one_deleted = frozenset(one_deleted)
+        # For ``has_near``: each affix with every query length within reach of its names.
+        reach = range(-max_distance, max_distance + 1)
+        self._head_sizes = frozenset(
+            (head, length + d)
+            for head, found in heads.items()
+            for length, _ in found
+            for d in reach
+        )
+        self._tail_sizes = frozenset(
+            (tail, length + d)
+            for tail, found in tails.items()
+            for length, _ in found
+            for d in reach
+        )
+        self._middle_sizes = {
+            middle: frozenset(length + d for length, _ in found for d in reach)
+            for middle, found in middles.items()
+        }
+
+    def within_one(self, form: str) -> bool:
+        """False when no name is within OSA distance 1 of ``form``, in a few set lookups:
+        one edit (a transposition too) leaves both strings equal after at most one deletion
+        each (symmetric delete). True is not a match, only "verify": some pairs two edits
+        apart pass too (``abc``/``bca``)."""
+        size = len(form)
+        if size > self._short_len and (
+            (form[:AFFIX_LEN], size) not in self._head_sizes
+            and (form[-AFFIX_LEN:], size) not in self._tail_sizes
+        ):
+            return False  # too long for a short name, and no long name's affix (pigeonhole)
+        one_deleted = self._one_deleted
+        return form in one_deleted or not one_deleted.isdisjoint(_deletions(form))
+
+    def has_near(self, form: str) -> bool:
+        """Whether ``near([form], max_distance)`` names any candidate, in a few set lookups:
+        most labels are near no name, and saying so must cost less than listing none."""
+        size = len(form)
+        if (form[:AFFIX_LEN], size) in self._head_sizes:
+            return True
+        if (form[-AFFIX_LEN:], size) in self._tail_sizes:
+            return True
+        deletes = self._deletes
+        if deletes and size <= self._short_len:
+            if form in deletes:
+                return True
+            if self._max and not deletes.keys().isdisjoint(_deletions(form)):
+                return True
+        if self._max > 1:
+            for match in self._middle_pattern.finditer(form):
+                if size in self._middle_sizes[match.group(1)]:
+                    return True
+        return False
 
     def near(self, forms: Sequence[str], limit: int) -> list[Brand]:
         """Candidates for the skeleton ``forms`` of one label (a superset, unverified)."""
