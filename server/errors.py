@@ -141,6 +141,8 @@ ERROR_CODES: dict[str, str] = {
     "bad_request": "The request is malformed in a way no more specific code covers.",
     "invalid_json": "The body is not valid JSON (or not UTF-8).",
     "validation_failed": "A field is missing, has the wrong type, is out of range, or is unknown.",
+    "too_many_parts": "A multipart body has more parts than the route takes (a report: 'report' and 'file').",
+    "repeated_field": "A multipart part (or field) is sent more than once; send each once.",
     "invalid_url": "The URL cannot be read.",
     "url_too_long": "The URL is longer than FAKEWATCH_MAX_URL_LENGTH.",
     "unsupported_scheme": "Only http and https links can be checked.",

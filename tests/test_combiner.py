@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
-from server.scoring.combiner import CLEAN, SUSPICIOUS_AT, Verdict, combine
+import pytest
+
+from server.scoring.combiner import CLEAN, SUSPICIOUS_AT, Outcome, Verdict, combine
 from server.scoring.evidence import Evidence, Role
 
 
@@ -185,3 +188,11 @@ def test_the_one_pass_combiner_agrees_with_the_rules_spelled_out_on_many_mixes()
             failed,
         ), evidence
         assert [id(e) for e in got.reasons] == [id(e) for e in reasons], evidence
+
+
+def test_an_outcome_made_by_combine_is_a_real_frozen_outcome() -> None:
+    got = combine([ev("lookalike.edit", 0.6, Role.PRIMARY), ev("url_cues.a", 0.2, Role.SUPPORTING)])
+    assert type(got) is Outcome
+    assert got == Outcome(Verdict.LIKELY_SCAM, got.score, got.reasons, False, ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got.score = 1.0  # type: ignore[misc]

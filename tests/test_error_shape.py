@@ -81,6 +81,23 @@ SHAPE = {"ok", "error", "code", "status", "request_id"}
             413,
             "payload_too_large",
         ),
+        *(
+            (
+                "POST",
+                path,
+                {  # an integer past Python's 4,300-digit int/str limit: ValueError, not 500
+                    "body": b'{"' + field + b'": ' + b"1" * 5000 + b"}",
+                    "headers": {"Content-Type": "application/json"},
+                },
+                400,
+                "invalid_json",
+            )
+            for path, field in (
+                ("/v1/check/links", b"urls"),
+                ("/v1/keys", b"role"),
+                ("/v1/reports", b"kind"),
+            )
+        ),
         ("GET", "/v1/check/link?url=x", {"key": "wrong"}, 401, "unauthorized"),
         ("GET", "/v1/check/link?url=x", {"key": None}, 401, "unauthorized"),
         ("POST", "/v1/keys", {"json_body": {"role": "root"}}, 400, "validation_failed"),

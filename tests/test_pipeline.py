@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import pytest
+
 from server.scoring.combiner import Verdict, combine
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
-from server.scoring.pipeline import Pipeline
+from server.scoring.pipeline import LinkResult, Pipeline
 
 
 class _Base:
@@ -317,3 +320,11 @@ def test_a_path_detector_raising_on_one_link_of_a_batch_spoils_only_that_link() 
     ]
     assert plain.outcome.verdict is Verdict.LIKELY_SCAM  # the host's primary, corroborated
     assert [e.code for e in other.outcome.reasons] == ["linkcue.lure"]
+
+
+def test_link_results_are_real_frozen_link_results() -> None:
+    [result] = Pipeline([HostAndPath()]).check_links_sync(["https://a.top/x"], _parse_link, 1)
+    assert type(result) is LinkResult
+    assert result == LinkResult("https://a.top/x", result.link, result.outcome, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.outcome = None  # type: ignore[misc]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from server.community.ingest import BUSY_BATCH, ReportWriter
+from server.community.store import Stored
 from server.storage.database import Database
 from tests.test_brigading import _report
 
@@ -43,3 +45,30 @@ def test_concurrent_reports_share_commits_and_are_on_disk_when_answered(tmp_path
     after_burst, trickle = asyncio.run(run())
     assert after_burst == 1
     assert trickle <= 3
+
+
+def test_a_batch_that_fails_takes_back_the_media_files_it_wrote(tmp_path: Path) -> None:
+    """A kept picture is written inside its report's transaction: when the transaction rolls
+    back (here a report with text SQLite cannot store), the file goes too."""
+    folder = tmp_path / "report_media"
+    picture = replace(_report("kept.example", "key:1:a"), media_path="ab" * 32, media=b"pixels")
+    broken = replace(_report("broken.example", "key:1:b"), description="\udc00")
+
+    async def run() -> list[BaseException | Stored]:
+        db = Database(tmp_path / "fakewatch.db")
+        writer = ReportWriter(db, media_folder=folder)
+        writer.start()
+        answers = await asyncio.gather(
+            writer.submit(picture), writer.submit(broken), return_exceptions=True
+        )
+        kept = await writer.submit(replace(picture, reporter="key:1:c"))
+        await writer.stop()
+        db.close()
+        return [*answers, kept]
+
+    failed_picture, failed_broken, kept = asyncio.run(run())
+    assert isinstance(failed_picture, UnicodeEncodeError)
+    assert isinstance(failed_broken, UnicodeEncodeError)
+    # Stored on its own, the same picture is written, and only then.
+    assert isinstance(kept, Stored) and kept.media_kept
+    assert [p.name for p in folder.iterdir()] == ["ab" * 32]

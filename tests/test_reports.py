@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from server.community.items import CaseKey, Category, ItemKind
 from server.community.store import NewReport, insert_reports
 from server.storage.database import connect
 from tests.support.server import RunningServer, cli_env
+from tests.test_report_abuse import picture, send
 
 
 @pytest.fixture
@@ -213,43 +217,30 @@ def test_a_flood_from_one_keyed_reporter_is_cut_off(community: RunningServer) ->
 def test_media_files_are_kept_only_with_consent(community: RunningServer) -> None:
     server = community
     key = client_key(server)
-    boundary = "fwboundary"
 
-    def multipart(consent: bool, reporter: str, phash: str) -> tuple[int, dict]:
-        report_json = (
-            '{"kind": "media", "hashes": {"phash": "'
-            + phash
-            + '"}, "reporter": "'
-            + reporter
-            + '", "consent": {"keep_media": '
-            + ("true" if consent else "false")
-            + "}}"
-        )
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="report"\r\n\r\n'
-                f'{report_json}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file";'
-                f' filename="x.png"\r\nContent-Type: image/png\r\n\r\n'
-            ).encode()
-            + reporter.encode() * 100
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        response = server.request(
-            "POST",
-            "/v1/reports",
-            body=body,
-            key=key,
-            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
-        )
-        return response.status, response.json()
+    def multipart(consent: bool, reporter: str, phash: str, data: bytes) -> tuple[int, dict]:
+        report_json = json.dumps(
+            {
+                "kind": "media",
+                "hashes": {"phash": phash},
+                "reporter": reporter,
+                "consent": {"keep_media": consent},
+            }
+        ).encode()
+        return send(server, key, [("report", report_json), ("file", data)])
 
     media_dir = server.db.parent / "report_media"
-    status, _ = multipart(False, "no-consent", "f0e1d2c3b4a59687")
-    assert status == 201
+    status, answer = multipart(False, "no-consent", "f0e1d2c3b4a59687", picture(1))
+    assert (status, answer["media_kept"]) == (201, False)
     assert not media_dir.exists()
-    status, _ = multipart(True, "consents", "0f1e2d3c4b5a6978")
-    assert status == 201
-    assert [p.read_bytes() for p in media_dir.iterdir()] == [b"consents" * 100]
+    status, answer = multipart(True, "consents", "0f1e2d3c4b5a6978", picture(2))
+    assert (status, answer["media_kept"]) == (201, True)
+    (kept,) = media_dir.iterdir()
+    with Image.open(kept) as stored, Image.open(io.BytesIO(picture(2))) as sent:
+        assert np.array_equal(np.asarray(stored), np.asarray(sent))
+    # A file to keep must be a picture we can read: it is decoded, never stored as sent.
+    status, answer = multipart(True, "junk", "1f1e2d3c4b5a6978", b"consents" * 100)
+    assert (status, answer["code"]) == (415, "media_unsupported")
 
 
 def test_the_retention_purge_blanks_old_reports_and_deletes_their_media(tmp_path: Path) -> None:

@@ -31,12 +31,7 @@ async def json_object(
         raise too_large from None
     if len(raw) > limit:
         raise too_large
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidJson(f"The body is not valid JSON: {_short(exc)}.") from None
-    except RecursionError:
-        raise InvalidJson("The body nests arrays or objects too deeply.") from None
+    value = parse_json(raw)
     if not isinstance(value, dict):
         raise ValidationFailed("The body must be a JSON object.")
     allowed_set = set(allowed)
@@ -50,6 +45,20 @@ async def json_object(
         if name not in value:
             raise ValidationFailed(f"The field '{name}' is required.", field=name)
     return value
+
+
+def parse_json(raw: bytes, what: str = "The body") -> Any:
+    """``raw`` (UTF-8 JSON from a request) as a value; ``InvalidJson`` for anything the parser
+    refuses. Every JSON read from a request goes through here: besides syntax errors, the
+    parser raises a plain ``ValueError`` for an integer of more than 4,300 digits (Python's
+    int/str conversion limit) and ``RecursionError`` for deep nesting (``[`` * 50,000); both
+    are the client's malformed input, not a server error."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise InvalidJson(f"{what} nests arrays or objects too deeply.") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digits limit
+        raise InvalidJson(f"{what} is not valid JSON: {_short(exc)}.") from None
 
 
 async def read_capped(request: web.Request, limit: int, too_large: str) -> bytes:

@@ -5,22 +5,27 @@ JSON for everything but media files; multipart with a ``report`` part (the same 
 the client gives for its own user, hashed); without one the reporter is the IP (hashed) and
 per-IP limits apply. The same reporter reporting the same case twice gets the first report's
 id back (``duplicate: true``): nothing is stored twice.
+
+Order of work, cheapest refusal first: the per-IP limit (anonymous), reading the body (a
+multipart body has at most a ``report`` and a ``file`` part), the per-key and per-reporter
+limits, then decoding the file under a media-check slot (the same admission as
+``/v1/check/media``), then the write. A consented file is kept (a re-encoded copy,
+``server/community/kept_media.py``) only for keyed reporters, within the media quota, and
+only once its report is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.auth import ANONYMOUS, Principal, client_ip
-from server.api.body import dumps, json_object, string_field
+from server.api.body import dumps, json_object, parse_json, string_field
+from server.api.media import MEDIA_SLOTS
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
 from server.community.items import (
     MEDIA_HASHES,
@@ -33,11 +38,14 @@ from server.community.items import (
     text_key,
     wallet_key,
 )
-from server.community.media_hashes import file_hashes
+from server.community.kept_media import MediaQuota, digest_of, kept_copy
+from server.community.media_hashes import item_hashes
 from server.community.runtime import COMMUNITY
 from server.community.store import NewReport
 from server.errors import InvalidJson, PayloadTooLarge, RateLimited, ValidationFailed
 from server.keys import KeyRole
+from server.media.decode import DecodeLimits, decode_media
+from server.settings import Settings
 
 routes = web.RouteTableDef()
 
@@ -54,6 +62,8 @@ FIELDS = (
 )
 MAX_DESCRIPTION = 2000
 MAX_REPORT_JSON = 64 * 1024
+#: A multipart report is a ``report`` part and at most one ``file`` part.
+MULTIPART_PARTS = ("report", "file")
 _FIELDS = frozenset(FIELDS)
 _KINDS = frozenset(k.value for k in ItemKind)
 _CATEGORIES = frozenset(c.value for c in Category)
@@ -65,16 +75,43 @@ async def _principal(request: web.Request) -> Principal:
     return ANONYMOUS
 
 
-def _limit(request: web.Request, bucket: str, per_ip: bool) -> None:
+def _limit(request: web.Request, bucket: str, per: str) -> None:
     community = request.app[COMMUNITY]
-    limiter = community.per_ip if per_ip else community.per_reporter
+    limiter = {
+        "address": community.per_ip,
+        "key": community.per_key,
+        "reporter": community.per_reporter,
+    }[per]
     wait = limiter.take(bucket)
     if wait:
         raise RateLimited(
-            f"Too many reports from this {'address' if per_ip else 'reporter'};"
-            f" try again in {wait} s.",
+            f"Too many reports from this {per}; try again in {wait} s"
+            + (" (FAKEWATCH_KEY_REPORTS_PER_MINUTE)." if per == "key" else "."),
             retry_after=wait,
         )
+
+
+def reporter_of(
+    request: web.Request, body: dict[str, Any], principal: Principal
+) -> tuple[str, str]:
+    """(reporter id, kind): ``ip:<hash>`` without a key, ``key:<id>[:<hash of reporter>]``
+    with one."""
+    if principal.role is None:
+        ip = client_ip(request, request.app[SETTINGS])
+        return "ip:" + request.app[COMMUNITY].pseudonym(ip), "anonymous"
+    reporter = f"key:{principal.key_id}"
+    given = _optional(body, "reporter", 200)
+    if given:
+        reporter += ":" + request.app[COMMUNITY].pseudonym(given)
+    return reporter, "keyed"
+
+
+def _limit_reporter(request: web.Request, principal: Principal, reporter: str) -> None:
+    """A key's reports share one bucket whatever ``reporter`` ids it sends; each reporter
+    (each of a key's users, each address) has its own within it."""
+    if principal.role is not None:
+        _limit(request, f"key:{principal.key_id}", "key")
+    _limit(request, reporter, "reporter")
 
 
 def _optional(body: dict[str, Any], name: str, max_length: int) -> str | None:
@@ -171,17 +208,7 @@ def parse_report(
         )
     keep_media = _flag(consent, "keep_media")
     hashes = body.get("hashes") if kind is ItemKind.MEDIA else None
-    reporter_given = _optional(body, "reporter", 200)
-    if principal.role is None:
-        reporter = "ip:" + request.app[COMMUNITY].pseudonym(
-            client_ip(request, request.app[SETTINGS])
-        )
-        reporter_kind = "anonymous"
-    else:
-        reporter = f"key:{principal.key_id}"
-        if reporter_given:
-            reporter += ":" + request.app[COMMUNITY].pseudonym(reporter_given)
-        reporter_kind = "keyed"
+    reporter, reporter_kind = reporter_of(request, body, principal)
     return NewReport(
         item=item,
         reporter=reporter,
@@ -211,34 +238,49 @@ async def _read_capped(part: BodyPartReader, limit: int, what: str) -> bytes:
 
 
 async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes | None]:
-    """The ``report`` JSON part and the ``file`` part (capped at report_media_max_bytes)."""
+    """The ``report`` JSON part and the ``file`` part (capped at report_media_max_bytes).
+
+    Two parts at most, each once: a body of hundreds of ``report`` parts would otherwise be
+    read and parsed part after part on the event loop."""
     if "boundary=" not in request.headers.get("Content-Type", ""):
         raise ValidationFailed("A multipart body needs a boundary in its Content-Type.")
     limit = request.app[SETTINGS].report_media_max_bytes
     body: dict[str, Any] | None = None
     data: bytes | None = None
+    seen: set[str] = set()
     try:
         reader = await request.multipart()
         while True:
             part = await reader.next()
             if part is None:
                 break
+            if len(seen) == len(MULTIPART_PARTS):
+                raise ValidationFailed(
+                    "A multipart report has at most two parts: 'report' and 'file'.",
+                    code="too_many_parts",
+                )
             if not isinstance(part, BodyPartReader):
                 raise ValidationFailed("Nested multipart bodies are not accepted.")
-            if part.name == "report":
+            name = part.name or ""
+            if name not in MULTIPART_PARTS:
+                raise ValidationFailed("Multipart reports have two parts: 'report' and 'file'.")
+            if name in seen:
+                raise ValidationFailed(
+                    f"The '{name}' part is sent more than once; send it once.",
+                    code="repeated_field",
+                    field=name,
+                )
+            seen.add(name)
+            if name == "report":
                 raw = await _read_capped(part, MAX_REPORT_JSON, "'report' part")
-                try:
-                    parsed = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    raise InvalidJson("The 'report' part is not valid JSON.") from None
+                parsed = parse_json(raw, "The 'report' part")
                 if not isinstance(parsed, dict):
                     raise ValidationFailed("The 'report' part must be a JSON object.")
                 body = parsed
-            elif part.name == "file":
-                data = await _read_capped(part, limit, "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)")
             else:
-                raise ValidationFailed("Multipart reports have two parts: 'report' and 'file'.")
-    except (ValueError, HttpProcessingError):  # aiohttp's "malformed multipart" errors
+                data = await _read_capped(part, limit, "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)")
+    # aiohttp's "malformed multipart" errors (our own ApiErrors are not among these).
+    except (ValueError, AssertionError, RuntimeError, HttpProcessingError):
         raise ValidationFailed(
             "The multipart body is malformed (part headers or framing)."
         ) from None
@@ -247,49 +289,68 @@ async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes | None
     return body, data
 
 
-def _keep_file(folder: Path, data: bytes) -> str:
-    """Store consented media by content hash (so the same file is kept once)."""
-    digest = hashlib.sha256(data).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / digest
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return digest
+def _prepare_media(
+    data: bytes, settings: Settings, hash_it: bool, quota: MediaQuota | None
+) -> tuple[dict[str, str] | None, bytes | None]:
+    """Decode a reported file under the media limits (``MediaError`` on a bad one), and
+    return its hashes (when ``hash_it``) and the copy to keep (with a ``quota``, when it has
+    room). CPU work: run it in the CPU executor, holding a media slot."""
+    item = decode_media(data, DecodeLimits.from_settings(settings))
+    hashes = item_hashes(item) if hash_it else None
+    copy = kept_copy(item) if quota is not None else None
+    if copy is not None and quota is not None and not quota.room_for(len(copy)):
+        copy = None
+    return hashes, copy
+
+
+def _wants_kept(body: dict[str, Any]) -> bool:
+    consent = body.get("consent")
+    return isinstance(consent, dict) and consent.get("keep_media") is True
 
 
 @routes.post("/v1/reports")
 async def create_report(request: web.Request) -> web.Response:
-    """One report → ``{"id", "case_id", "duplicate"}`` (201 new, 200 already reported)."""
+    """One report → ``{"id", "case_id", "duplicate"}`` (201 new, 200 already reported), plus
+    ``media_kept`` when a file was attached."""
     principal = await _principal(request)
+    settings = request.app[SETTINGS]
+    community = request.app[COMMUNITY]
     if principal.role is None:
-        _limit(request, "ip:" + client_ip(request, request.app[SETTINGS]), per_ip=True)
+        _limit(request, "ip:" + client_ip(request, settings), "address")
     media_file: bytes | None = None
     if request.content_type.startswith("multipart/"):
         body, media_file = await _multipart(request)
         if body.get("kind", "media") != "media":
             raise ValidationFailed("A file can only be attached to a media report.", field="kind")
         body["kind"] = "media"
-        # A file without client hashes is hashed here, by the media checks' own code.
-        if media_file is not None and not body.get("hashes"):
-            loop = asyncio.get_running_loop()
-            settings = request.app[SETTINGS]
-            body["hashes"] = await loop.run_in_executor(
-                request.app[CPU], file_hashes, media_file, settings
-            )
     else:
         body = await json_object(request, allowed=FIELDS, required=("kind",))
+    reporter, _ = reporter_of(request, body, principal)
+    _limit_reporter(request, principal, reporter)
+    copy: bytes | None = None
+    if media_file is not None:
+        # A file without client hashes is hashed here, by the media checks' own code; a
+        # consented file from a keyed reporter is kept as a re-encoded copy.
+        hash_it = not body.get("hashes")
+        keep = _wants_kept(body) and principal.role is not None and community.media_quota.limit > 0
+        if hash_it or keep:
+            loop = asyncio.get_running_loop()
+            quota = community.media_quota if keep else None
+            with request.app[MEDIA_SLOTS].take():
+                hashes, copy = await loop.run_in_executor(
+                    request.app[CPU], _prepare_media, media_file, settings, hash_it, quota
+                )
+            if hashes is not None:
+                body["hashes"] = hashes
     report = parse_report(request, body, principal, None)
-    if media_file is not None and report.keep_media:
-        folder = request.app[SETTINGS].db.parent / "report_media"  # beside the database
-        loop = asyncio.get_running_loop()
-        kept = await loop.run_in_executor(request.app[CPU], _keep_file, folder, media_file)
-        report = replace(report, media_path=kept)
-    _limit(request, report.reporter, per_ip=False)
-    stored = await request.app[COMMUNITY].writer.submit(report)
-    return web.json_response(
-        {"id": stored.id, "case_id": stored.case_id, "duplicate": stored.duplicate},
-        status=200 if stored.duplicate else 201,
-        dumps=dumps,
-    )
+    if copy is not None and report.keep_media:
+        report = replace(report, media_path=digest_of(copy), media=copy)
+    stored = await community.writer.submit(report)
+    answer: dict[str, Any] = {
+        "id": stored.id,
+        "case_id": stored.case_id,
+        "duplicate": stored.duplicate,
+    }
+    if media_file is not None:
+        answer["media_kept"] = stored.media_kept
+    return web.json_response(answer, status=200 if stored.duplicate else 201, dumps=dumps)

@@ -3,7 +3,8 @@
 ``fakewatch community purge`` enforces ``FAKEWATCH_REPORT_RETENTION_DAYS``: report texts,
 seen-on URLs, platforms and hashes older than that are blanked (cases keep their counts and
 decisions, so confirmed items stay traceable), kept media files are deleted, and expired
-retroactive-alert subscriptions go. Run it daily (cron or a systemd timer); it is idempotent.
+retroactive-alert subscriptions go. Media files no report points to (older than an hour: left
+by a crash, or by versions that wrote files before storing the report) are deleted too. Run it daily (cron or a systemd timer); it is idempotent.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
 
 
 def purge_reports(args: argparse.Namespace, settings: Settings) -> int:
-    from server.community import store
+    from server.community import kept_media, store
     from server.storage import queries
     from server.storage.database import connect
 
@@ -48,22 +49,24 @@ def purge_reports(args: argparse.Namespace, settings: Settings) -> int:
         print("fakewatch: --days must be 0 or more")
         return 2
     db = connect(settings.db)
+    media_dir = kept_media.folder_for(settings.db)
+    deleted = 0
+    # Files are deleted under the write lock: no report can commit a reference to one of them
+    # meanwhile (a report of an already kept picture touches its file, restarting its grace).
     with immediate(db):
         result = store.purge(db, report_days=days, subscription_now=queries.now_iso())
+        for name in result.pop("media"):
+            path = media_dir / name
+            if path.is_file() and path.parent == media_dir:
+                path.unlink()
+                deleted += 1
+        orphans = kept_media.orphans(media_dir, store.media_paths(db))
+        for path in orphans:
+            path.unlink(missing_ok=True)
+        result["media_orphans_deleted"] = len(orphans)
         queries.audit(
-            db,
-            actor="cli",
-            action="reports.purge",
-            target="reports",
-            details={k: v for k, v in result.items() if k != "media"},
+            db, actor="cli", action="reports.purge", target="reports", details=dict(result)
         )
-    media_dir = settings.db.parent / "report_media"
-    deleted = 0
-    for name in result.pop("media"):
-        path = media_dir / name
-        if path.is_file() and path.parent == media_dir:
-            path.unlink()
-            deleted += 1
     print(json.dumps({**result, "media_deleted": deleted, "days": days}))
     return 0
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
+from server.community.kept_media import KeptMedia
 from server.community.reputation import BrigadeRule
 from server.community.store import NewReport, Stored, insert_reports
 from server.storage.database import Database
@@ -36,9 +38,15 @@ BUSY_BATCH = 8
 
 class ReportWriter:
     def __init__(
-        self, db: Database, wait_s: float = 0.0, brigade: BrigadeRule | None = None
+        self,
+        db: Database,
+        wait_s: float = 0.0,
+        brigade: BrigadeRule | None = None,
+        media_folder: Path | None = None,
     ) -> None:
         self._db = db
+        #: Where kept report media go (``report_media/`` beside the database); None: nowhere.
+        self._media_folder = media_folder
         self._wait_s = wait_s
         self._brigade = brigade or BrigadeRule()
         #: Batches written and reports in them, logged at shutdown (the bench reads it).
@@ -80,11 +88,14 @@ class ReportWriter:
             self.batches += 1
             self.reports += len(batch)
             reports = [r for r, _ in batch]
+            kept = KeptMedia(self._media_folder) if self._media_folder is not None else None
             try:
                 stored = await self._db.write(
-                    lambda db, rs=reports: insert_reports(db, rs, self._brigade)  # type: ignore[misc]
+                    lambda db, rs=reports, k=kept: insert_reports(db, rs, self._brigade, k)  # type: ignore[misc]
                 )
             except Exception as exc:  # the whole batch rolled back: every waiter hears it
+                if kept is not None:  # and so do the files it wrote
+                    kept.rollback()
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)

@@ -20,6 +20,11 @@ MAX_WEIGHT = 2.0
 #: This many reports rejected as false and the reporter's weight is gone (the issue's rule).
 FALSE_REPORTS_LIMIT = 3
 
+#: A client key names its users itself (``reporter``): its reports on one case count as at
+#: most this many independent reporters, however many user ids it sends. Anonymous addresses
+#: and federation peers count one each. ``reports`` still counts every report.
+KEY_REPORTERS_PER_CASE = 3
+
 #: Brigading: a surge on one case — at least ``min_reporters`` reports from new or low-weight
 #: reporters (weighing no more than a new keyed reporter: anonymous IPs, newcomers, reporters
 #: whose record is only uncontested re-reports, reporters who lost their weight) within

@@ -18,6 +18,7 @@ from server.alerts.webhooks import WebhookDeliverer
 from server.api.ratelimit import RateLimiter
 from server.api.state import DB, ENGINE, SETTINGS
 from server.community.ingest import ReportWriter
+from server.community.kept_media import MediaQuota, folder_for
 from server.community.reputation import BrigadeRule
 from server.federation.sync import Scheduler
 from server.web.sessions import Sessions, csrf_secret
@@ -31,6 +32,10 @@ class Community:
     salt: bytes
     per_ip: RateLimiter
     per_reporter: RateLimiter
+    #: Reports per minute from one client key, whatever ``reporter`` ids it sends.
+    per_key: RateLimiter
+    #: Total size of kept report media (FAKEWATCH_REPORT_MEDIA_QUOTA_BYTES).
+    media_quota: MediaQuota
     deliverer: WebhookDeliverer
     #: Registrable domains of the top-sites list: a report on one of them is about one page.
     popular: frozenset[str]
@@ -76,6 +81,7 @@ async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
         BrigadeRule(
             window_s=settings.brigade_window_s, min_reporters=settings.brigade_min_reporters
         ),
+        media_folder=folder_for(settings.db),
     )
     event = asyncio.Event()
     deliverer = WebhookDeliverer(settings, db, event)
@@ -84,6 +90,8 @@ async def community_lifecycle(app: web.Application) -> AsyncIterator[None]:
         salt=bytes.fromhex(salt),
         per_ip=RateLimiter(settings.anonymous_reports_per_minute),
         per_reporter=RateLimiter(settings.reporter_reports_per_minute),
+        per_key=RateLimiter(settings.key_reports_per_minute),
+        media_quota=MediaQuota(folder_for(settings.db), settings.report_media_quota_bytes),
         deliverer=deliverer,
         popular=frozenset(app[ENGINE].resources.top_sites),
         sessions=Sessions(db, csrf),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,12 +13,20 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
-from server.community.reputation import NEW_REPORTER_WEIGHT, BrigadeRule, Track
+from server.community.kept_media import KeptMedia
+from server.community.reputation import (
+    KEY_REPORTERS_PER_CASE,
+    NEW_REPORTER_WEIGHT,
+    BrigadeRule,
+    Track,
+)
 from server.federation import feedback
 from server.lists import Action, EntryKind
 from server.media.bank import Status as BankStatus
 from server.media.hashing import HashKind, RegionHash
 from server.storage import known_fakes, queries
+
+log = logging.getLogger("fakewatch.reports")
 
 COMMUNITY_LIST = "community"
 COMMUNITY_ALLOW_LIST = "community-allow"
@@ -43,6 +52,9 @@ class NewReport:
     share_with_authorities: bool = False
     hashes: dict[str, str] | None = None
     media_path: str | None = None
+    #: The copy to keep as ``media_path`` (``kept_media.kept_copy``): written only once the
+    #: report is stored, inside its transaction.
+    media: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,8 @@ class Stored:
     id: int
     case_id: int
     duplicate: bool
+    #: The report's media file is on disk (False: none sent, not kept, or the disk refused).
+    media_kept: bool = False
 
 
 def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -112,6 +126,53 @@ def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
     return case_id
 
 
+#: A case's independent reporters: per source (a client key's id, ``key:12`` for
+#: ``key:12:<user>``; any other reporter is its own source), a key's capped.
+_INDEPENDENT_SQL = (
+    "SELECT COALESCE(SUM(CASE WHEN source LIKE 'key:%' THEN MIN(n, ?) ELSE n END), 0)"
+    " FROM (SELECT CASE WHEN reporter LIKE 'key:%' AND instr(substr(reporter, 5), ':') > 0"
+    " THEN substr(reporter, 1, 3 + instr(substr(reporter, 5), ':')) ELSE reporter END"
+    " AS source, COUNT(*) AS n FROM reports WHERE case_id = ? GROUP BY source)"
+)
+
+
+def _counts_as_independent(db: Database, case_id: int, reporter: str) -> bool:
+    """Whether a newly stored report adds an independent reporter to its case: every
+    anonymous address and peer does; a client key's users do up to ``KEY_REPORTERS_PER_CASE``
+    (the key names its users itself: one key must not make a case look widely reported)."""
+    if not reporter.startswith("key:"):
+        return True
+    source = reporter.split(":", 2)
+    prefix = f"key:{source[1]}"
+    (same_key,) = db.execute(
+        "SELECT COUNT(*) FROM reports WHERE case_id = ?"  # index reports_once
+        " AND (reporter = ? OR (reporter > ? AND reporter < ?))",
+        [case_id, prefix, prefix + ":", prefix + ";"],
+    ).fetchone()
+    return int(same_key) <= KEY_REPORTERS_PER_CASE
+
+
+def independent_reporters(db: Database, case_id: int) -> int:
+    """A case's independent reporters, counted as ``_counts_as_independent`` counts them."""
+    (total,) = db.execute(_INDEPENDENT_SQL, [KEY_REPORTERS_PER_CASE, case_id]).fetchone()
+    return int(total)
+
+
+def _keep_file(db: Database, kept: KeptMedia | None, report: NewReport, report_id: int) -> bool:
+    if report.media is None or report.media_path is None:
+        return report.media_path is not None
+    if kept is None:
+        db.execute("UPDATE reports SET media_path = NULL WHERE id = ?", [report_id])
+        return False
+    try:
+        kept.write(report.media_path, report.media)
+    except OSError as exc:  # disk full or read-only: the report counts without its file
+        log.warning("report media not kept", extra={"report": report_id, "error": str(exc)})
+        db.execute("UPDATE reports SET media_path = NULL WHERE id = ?", [report_id])
+        return False
+    return True
+
+
 def _surge(db: Database, case_id: int, rule: BrigadeRule, now: datetime) -> dict[str, int] | None:
     """The case's reports within the brigading window, if they make a surge."""
     since = (now - timedelta(seconds=rule.window_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -126,11 +187,16 @@ def _surge(db: Database, case_id: int, rule: BrigadeRule, now: datetime) -> dict
 
 
 def insert_reports(
-    db: Database, reports: Sequence[NewReport], brigade: BrigadeRule | None = None
+    db: Database,
+    reports: Sequence[NewReport],
+    brigade: BrigadeRule | None = None,
+    kept: KeptMedia | None = None,
 ) -> list[Stored]:
     """Write a batch of reports; each merges into its item's case. A reporter reporting the
     same case again gets its first report back (``duplicate``), nothing is stored twice. A
-    pending case on which the batch completes a surge (``brigade``) goes to quarantine."""
+    pending case on which the batch completes a surge (``brigade``) goes to quarantine. A
+    stored report's media copy is written through ``kept`` (the caller rolls ``kept`` back if
+    the transaction fails); a duplicate's never is."""
     rule = brigade or BrigadeRule()
     clock = datetime.now(UTC)
     now = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -167,12 +233,14 @@ def insert_reports(
             stored.append(Stored(int(existing[0]), case_id, True))
             continue
         report_id = int(cursor.lastrowid or 0)
+        media_kept = _keep_file(db, kept, report, report_id)
         db.execute(
-            "UPDATE cases SET reports = reports + 1, reporters = reporters + 1,"
+            "UPDATE cases SET reports = reports + 1, reporters = reporters + ?,"
             " new_reporters = new_reporters + ?, reach = reach + ?, last_at = ?,"
             " urgency = MAX(urgency, ?),"
             " impersonates = COALESCE(impersonates, ?) WHERE id = ?",
             [
+                int(_counts_as_independent(db, case_id, report.reporter)),
                 int(track.is_new),
                 track.weight,
                 now,
@@ -182,7 +250,7 @@ def insert_reports(
             ],
         )
         surged.add(case_id)
-        stored.append(Stored(report_id, case_id, False))
+        stored.append(Stored(report_id, case_id, False, media_kept))
     # Once per case touched by the batch, after all its reports are in.
     for case_id in surged:
         status = db.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()[0]
@@ -416,7 +484,14 @@ def merge(db: Database, source_id: int, target_id: int, *, actor: str, note: str
     db.execute(
         "UPDATE cases SET reports = ?, reporters = ?, reach = ?, urgency = MAX(urgency, ?),"
         " new_reporters = new_reporters + ? WHERE id = ?",
-        [totals[0], totals[0], totals[1], source["urgency"], 0, target_id],
+        [
+            totals[0],
+            independent_reporters(db, target_id),
+            totals[1],
+            source["urgency"],
+            0,
+            target_id,
+        ],
     )
     db.execute(
         "UPDATE cases SET status = 'merged', merged_into = ?, decided_at = ?, decided_by = ?,"
@@ -541,4 +616,11 @@ def purge(db: Database, *, report_days: int, subscription_now: str) -> dict[str,
         "subscriptions_expired": expired,
         "moderator_sessions_expired": sessions,
         "media": media,
+    }
+
+
+def media_paths(db: Database) -> set[str]:
+    """Every kept media file a report still points to (the orphan purge keeps these)."""
+    return {
+        str(r[0]) for r in db.execute("SELECT media_path FROM reports WHERE media_path IS NOT NULL")
     }
