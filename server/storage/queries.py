@@ -6,7 +6,7 @@ Writers are called inside ``Database.write`` (one transaction each) or by the CL
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,45 +173,6 @@ def list_entry_states(db: Database, list_name: str) -> dict[tuple[str, str, str]
         (action, kind, value): (int(entry_id), removed_at is not None)
         for entry_id, action, kind, value, removed_at in cursor
     }
-
-
-def insert_list_entries(
-    db: Database,
-    rows: Iterable[tuple[str, str, str, str | None]],
-    *,
-    list_name: str,
-    action: str,
-    source: str,
-    seen_at: str,
-) -> None:
-    """Insert new entries of one list, given as ``(kind, value, added_at, reference)``."""
-    db.conn.executemany(
-        "INSERT INTO list_entries (list, action, kind, value, source, added_at, seen_at, reference)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            (list_name, action, kind, value, source, added_at, seen_at, reference)
-            for kind, value, added_at, reference in rows
-        ),
-    )
-
-
-def refresh_list_entries(
-    db: Database, rows: Iterable[tuple[int, str | None]], *, source: str, seen_at: str
-) -> None:
-    """Mark entries ``(id, reference)`` seen again; a removed one comes back, its history kept."""
-    db.conn.executemany(
-        "UPDATE list_entries SET seen_at = ?, removed_at = NULL, source = ?,"
-        " reference = COALESCE(?, reference) WHERE id = ?",
-        ((seen_at, source, reference, entry_id) for entry_id, reference in rows),
-    )
-
-
-def mark_list_entries_removed(db: Database, entry_ids: Iterable[int], *, removed_at: str) -> None:
-    """Set ``removed_at`` on these entries (kept for history, no longer matched)."""
-    db.conn.executemany(
-        "UPDATE list_entries SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
-        ((removed_at, entry_id) for entry_id in entry_ids),
-    )
 
 
 def record_feed_import(
