@@ -109,12 +109,19 @@ class ListIndex:
             found = _walk(allow, host, registrable)
             if found:
                 return _ALLOW, found
+        # ``_walk`` written out: this runs once for every new host a link check sees.
         block = self._block_domains
-        if block:
-            found = _walk(block, host, registrable)
+        candidate = host
+        while True:
+            found = block.get(candidate)
             if found:
                 return _BLOCK, found
-        return None
+            if candidate == registrable:
+                return None
+            dot = candidate.find(".")
+            if dot < 0:
+                return None
+            candidate = candidate[dot + 1 :]
 
     def match_url(self, action: Action, key: str) -> tuple[ListEntry, ...]:
         """Entries for exactly this URL, or for the same URL without its query."""

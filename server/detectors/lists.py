@@ -56,8 +56,7 @@ class ListsDetector:
 
     def score_host(self, host: Host) -> Sequence[Evidence]:
         """The operator's allowlist and domain entries (the pipeline caches this per host)."""
-        index = self._lists.current
-        found = index.match_site(host.ascii, host.registrable)
+        found = self._lists.current.match_site(host.ascii, host.registrable)
         if found is None:
             return ()
         action, entries = found
@@ -84,8 +83,10 @@ class ListsDetector:
         self, code: str, weight: float, role: Role, host: Host, entries: Sequence[ListEntry]
     ) -> Evidence:
         first = entries[0]
-        reference = first.reference or ""
-        case = reference[5:] if role is _DECISIVE and reference.startswith("case:") else ""
+        reference = first.reference
+        case = ""
+        if reference and role is _DECISIVE and reference.startswith("case:"):
+            case = reference[5:]
         if case:
             # A community case confirmed by moderators: the reason names the case.
             code = "lists.community_case"
