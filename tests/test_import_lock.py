@@ -130,36 +130,79 @@ def test_server_writes_go_through_while_a_feed_import_stages_and_only_the_apply_
     assert {"during staged"} <= labels
 
 
+def write_meanwhile(path: Path, change: Callable[[Database], None]) -> Callable[[Phase], None]:
+    """An ``on_phase`` hook: once the import has staged (no lock held), another connection makes
+    ``change`` and bumps ``lists_version``, as every list writer does."""
+
+    def hook(phase: Phase) -> None:
+        if phase is Phase.STAGED:
+            other = connect(path)
+            try:
+                with other.conn:
+                    change(other)
+                    queries.bump_lists_version(other)
+            finally:
+                other.close()
+
+    return hook
+
+
+def recording(hook: Callable[[Phase], None], phases: list[Phase]) -> Callable[[Phase], None]:
+    def record(phase: Phase) -> None:
+        phases.append(phase)
+        hook(phase)
+
+    return record
+
+
+def add_entry(list_name: str, value: str) -> Callable[[Database], None]:
+    def change(db: Database) -> None:
+        queries.upsert_list_entry(
+            db,
+            list_name=list_name,
+            action="block",
+            kind="domain",
+            value=value,
+            source="operator",
+            added_at="2026-01-01",
+            seen_at="2026-01-01T00:00:00Z",
+        )
+
+    return change
+
+
 def test_a_list_written_between_the_snapshot_and_the_lock_is_diffed_again_under_the_lock(
     running: RunningServer, cli: Database, resources: Resources
 ) -> None:
-    run_import(cli, resources, domains(100, "c"), "raced")
+    feed = domains(100, "c")
+    run_import(cli, resources, feed, "raced")
+    phases: list[Phase] = []
 
-    def meanwhile(phase: Phase) -> None:
-        if phase is not Phase.STAGED:
-            return
-        # Someone adds an entry to the feed's list after the import read it, as an admin would.
-        other = connect(running.db)
-        try:
-            with other.conn:
-                queries.upsert_list_entry(
-                    other,
-                    list_name="feed:raced",
-                    action="block",
-                    kind="domain",
-                    value="added-meanwhile.example",
-                    source="admin",
-                    added_at="2026-01-01",
-                    seen_at="2026-01-01T00:00:00Z",
-                )
-                queries.bump_lists_version(other)
-        finally:
-            other.close()
+    # Another list changes meanwhile: the import's snapshot of its own list still holds.
+    other_list = write_meanwhile(running.db, add_entry("operator", "elsewhere.example"))
+    summary = run_import(cli, resources, feed, "raced", recording(other_list, phases))
+    assert phases == [Phase.STAGED, Phase.LOCKED]
+    assert (summary.added, summary.updated, summary.removed) == (0, 100, 0)
 
-    summary = run_import(cli, resources, domains(100, "c"), "raced", meanwhile)
-    # The feed does not list it, so this import retires it, as it would any missing entry.
+    # An entry is added to the feed's own list meanwhile: the feed does not list it, so the
+    # import, diffing again under the lock, retires it as it would any missing entry.
+    phases.clear()
+    own_list = write_meanwhile(running.db, add_entry("feed:raced", "added-meanwhile.example"))
+    summary = run_import(cli, resources, feed, "raced", recording(own_list, phases))
+    assert phases == [Phase.STAGED, Phase.LOCKED, Phase.RESTAGED]
     assert (summary.added, summary.updated, summary.removed) == (0, 100, 1)
-    assert "added-meanwhile.example" not in active_values(cli, "feed:raced")
+    assert active_values(cli, "feed:raced") == {f"c-{n}-wallet-claim.xyz" for n in range(100)}
+
+    # The operator removes one of the feed's entries meanwhile: the feed still lists it, so
+    # the import brings it back.
+    phases.clear()
+    entry_id = cli.execute(
+        "SELECT id FROM list_entries WHERE list = 'feed:raced' AND value = 'c-7-wallet-claim.xyz'"
+    ).fetchone()[0]
+    removal = write_meanwhile(running.db, lambda db: queries.remove_list_entry(db, entry_id))
+    summary = run_import(cli, resources, feed, "raced", recording(removal, phases))
+    assert phases == [Phase.STAGED, Phase.LOCKED, Phase.RESTAGED]
+    assert (summary.updated, summary.restored) == (99, 1)
     assert len(active_values(cli, "feed:raced")) == 100
 
 

@@ -12,7 +12,8 @@ snapshot, with ``lists_version``), working out what changed, and staging the row
 tables (the temp schema is the connection's own: writing it takes no lock on the database).
 The transaction then moves the rows with a few set-based statements. If ``lists_version``
 moved between the snapshot and the lock (another writer changed a list; every list writer
-bumps it), the change is worked out again inside the transaction, as before.
+bumps it) and this very list changed (``staging.ListMark``), the change is worked out again
+inside the transaction, as before.
 
 Rules, each with its reason:
 
@@ -42,7 +43,7 @@ from sqlite_utils import Database
 from server.feeds.errors import EmptyFeed, FeedError
 from server.feeds.fetch import public_source
 from server.feeds.formats import FeedItem, get_format
-from server.feeds.staging import Changes, StagedFeed
+from server.feeds.staging import Changes, ListMark, StagedFeed
 from server.links.url import Host, InvalidUrl, LinkParser
 from server.lists import Action, EntryKind, url_key
 from server.storage import queries
@@ -72,10 +73,12 @@ class Skip(StrEnum):
 
 class Phase(StrEnum):
     """Where an import is: ``STAGED`` (rows diffed and staged, no lock held yet), ``LOCKED``
-    (inside the write transaction, before the rows move)."""
+    (inside the write transaction, before the rows move), ``RESTAGED`` (the list changed
+    since the snapshot, so the rows were diffed and staged again, under the lock)."""
 
     STAGED = "staged"
     LOCKED = "locked"
+    RESTAGED = "restaged"
 
 
 def _phase(hook: PhaseHook | None, phase: Phase) -> None:
@@ -238,12 +241,15 @@ def import_feed(
         with snapshot(db):
             version = queries.lists_version(db)
             existing = queries.list_entry_states(db, list_name)
+            mark = ListMark.read(db, name, existing)
         changes = staged.stage(db, existing)
         _phase(on_phase, Phase.STAGED)
         with immediate(db):
             _phase(on_phase, Phase.LOCKED)
-            if queries.lists_version(db) != version:
-                # Another writer changed a list since the snapshot: diff again, under the lock.
+            moved = queries.lists_version(db) != version
+            if moved and not mark.holds(db, name, list_name):
+                # Another writer changed this list since the snapshot: diff again, under the lock.
+                _phase(on_phase, Phase.RESTAGED)
                 changes = staged.stage(db, queries.list_entry_states(db, list_name))
             staged.apply(db, source=shown_source, at=at)
             summary = _summary(

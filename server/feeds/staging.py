@@ -47,6 +47,55 @@ class Changes:
     removed: int
 
 
+@dataclass(frozen=True, slots=True)
+class ListMark:
+    """Enough of one list's state to tell, under the write lock, whether it moved since a
+    snapshot, without reading it all again.
+
+    Who writes a ``feed:`` list: imports of that feed (they rewrite the ``feeds`` row), and the
+    operator removing one entry by id (the active count drops). Any new row has a higher id.
+    So: same ``feeds`` row, no row of the list above ``max_id``, same active count -> the
+    snapshot still holds.
+    """
+
+    feed_row: tuple[object, ...] | None
+    max_id: int
+    active: int
+
+    @classmethod
+    def read(
+        cls, db: Database, name: str, states: Mapping[tuple[str, str, str], tuple[int, bool]]
+    ) -> ListMark:
+        """The mark of a snapshot (``states``: the list's ``queries.list_entry_states``)."""
+        top = db.execute("SELECT COALESCE(MAX(id), 0) FROM list_entries").fetchone()[0]
+        active = sum(1 for _, removed in states.values() if not removed)
+        return cls(_feed_row(db, name), int(top), active)
+
+    def holds(self, db: Database, name: str, list_name: str) -> bool:
+        """Whether the list is still as the snapshot saw it (call under the write lock)."""
+        if _feed_row(db, name) != self.feed_row:
+            return False
+        newer = db.execute(
+            "SELECT 1 FROM list_entries WHERE id > ? AND list = ? LIMIT 1",
+            [self.max_id, list_name],
+        ).fetchone()
+        if newer is not None:
+            return False
+        active = db.execute(
+            "SELECT COUNT(*) FROM list_entries WHERE list = ? AND removed_at IS NULL",
+            [list_name],
+        ).fetchone()[0]
+        return int(active) == self.active
+
+
+def _feed_row(db: Database, name: str) -> tuple[object, ...] | None:
+    row = db.execute(
+        "SELECT imported_at, source, action, entries, added, removed FROM feeds WHERE name = ?",
+        [name],
+    ).fetchone()
+    return tuple(row) if row is not None else None
+
+
 class StagedFeed:
     """The entries of one import, diffed against the list's current entries and staged."""
 
