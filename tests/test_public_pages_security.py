@@ -324,13 +324,17 @@ def test_a_forged_host_header_never_reaches_a_chat_as_a_verdict_link(
 # --- 6. the moderator cookie over https --------------------------------------------------------
 
 
-def _session_cookie(server: RunningServer, ip: str) -> str:
+def _session_cookie(server: RunningServer, ip: str, **headers: str) -> str:
     login = raw(
         server,
         "POST",
         "/moderate/login",
         body=f"key={ADMIN_KEY}".encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": ip},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-For": ip,
+            **headers,
+        },
     )
     assert login.status == 303
     return login.getheader("Set-Cookie") or ""
@@ -344,3 +348,6 @@ def test_the_moderator_cookie_is_secure_when_the_server_is_reached_over_https(
     # Plain-http development on loopback: a Secure cookie would never come back.
     plain = _session_cookie(community_server, "203.0.113.71")
     assert "fw_mod=" in plain and "Secure" not in plain
+    # Behind a TLS-terminating proxy the server trusts: its X-Forwarded-Proto says https.
+    proxied = _session_cookie(community_server, "203.0.113.72", **{"X-Forwarded-Proto": "https"})
+    assert "fw_mod=" in proxied and "Secure" in proxied

@@ -200,6 +200,17 @@ def client_ip(request: web.Request, settings: Settings) -> str:
     return _grouped(address) or _grouped(peer) or "unknown"
 
 
+def forwarded_https(request: web.Request, settings: Settings) -> bool:
+    """Whether a configured proxy says the client came over https (``X-Forwarded-Proto``, the
+    value the nearest proxy set: the last one)."""
+    if not settings.trust_forwarded_for or not _is_proxy(
+        request.remote or "", settings.trusted_proxies
+    ):
+        return False
+    values = ",".join(request.headers.getall("X-Forwarded-Proto", ())).split(",")
+    return values[-1].strip().lower() == "https"
+
+
 @functools.lru_cache(maxsize=8)
 def _proxies(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return proxy_networks(text)

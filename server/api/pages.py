@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlite_utils import Database as SqliteDb
 
-from server.api.auth import client_ip
+from server.api.auth import client_ip, forwarded_https
 from server.api.body import query_params
 from server.api.cases import act, case_id_of
 from server.api.checks import MAX_LANG_LENGTH
@@ -297,10 +297,12 @@ async def moderate_login(request: web.Request) -> web.Response:
 
 
 def _https(request: web.Request) -> bool:
-    """Whether people reach this server over https: the cookie then never travels in clear.
-    Plain-http loopback development (no https public URL) keeps a cookie the browser sends."""
-    public = request.app[SETTINGS].public_url.lower()
-    return public.startswith("https://") or request.secure
+    """Whether people reach this server over https (the public URL, this connection, or a
+    trusted proxy's X-Forwarded-Proto): the cookie then never travels in clear. Plain-http
+    loopback development (no https public URL) keeps a cookie the browser sends."""
+    settings = request.app[SETTINGS]
+    public = settings.public_url.lower()
+    return public.startswith("https://") or request.secure or forwarded_https(request, settings)
 
 
 @routes.post("/moderate/logout")
