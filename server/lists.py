@@ -106,9 +106,9 @@ class ListIndex:
         win), else the blocklist's, else ``None``. Same rules as ``match_host``."""
         allow = self._allow_domains
         if allow:
-            found = _walk(allow, host, registrable)
-            if found:
-                return _ALLOW, found
+            allowed = _walk(allow, host, registrable)
+            if allowed:
+                return _ALLOW, allowed
         # ``_walk`` written out: this runs once for every new host a link check sees.
         block = self._block_domains
         candidate = host
