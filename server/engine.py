@@ -48,12 +48,16 @@ class Engine:
             link_cache_size=settings.link_cache_size,
         )
         self.renderer = Renderer(self.detectors)
+        self._link_versions = self.versions(ContentKind.LINK)
         # Rendered link verdicts (see ``link_json``), as many as the verdict cache holds.
-        self._rendered: OrderedDict[tuple[str, str, int], tuple[bytes, str | None]] = OrderedDict()
+        self._rendered: OrderedDict[
+            tuple[str, str, int], tuple[bytes, bytes, bytes | None, str | None]
+        ] = OrderedDict()
         self._rendered_size = self.pipeline.link_cache.size  # 0 when a detector opts out
         # The rendered verdict part of shared outcomes, by outcome and language; the outcome
         # is held so that its id cannot be reused while the entry lives.
         self._outcome_json: OrderedDict[tuple[int, str], tuple[Outcome, bytes]] = OrderedDict()
+        self._outcome_json_size = max(self._rendered_size, 1)
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Engine:
@@ -139,65 +143,117 @@ class Engine:
             self.lists_version if state is None else state,
         )
 
-    def _link_bytes(self, result: LinkResult, lang: str, versions: Mapping[str, str]) -> bytes:
-        """``renderer.link_result`` as JSON bytes. The verdict part (reasons, summary…) of an
-        outcome shared by many links (every page of a host whose path adds nothing) is
-        rendered once per language and joined to each link's own fields; a test checks the
-        bytes equal rendering the whole result."""
+    def _link_parts(
+        self, result: LinkResult, lang: str, versions: Mapping[str, str]
+    ) -> tuple[bytes, bytes]:
+        """``renderer.link_result`` as JSON in two pieces: the link's own fields (from the
+        opening brace, with a comma after them) and the verdict part (reasons, summary…, up to the closing brace,
+        which is left off). The verdict part of an outcome shared by many links (every page of
+        a host whose path adds nothing) is rendered once per language and shared; a test
+        checks the pieces joined equal rendering the whole result."""
         link = result.link
         if link is None or result.error is not None:
-            return orjson.dumps(self.renderer.link_result(result, lang, versions))
+            return orjson.dumps(self.renderer.link_result(result, lang, versions))[:-1], b""
         outcome = result.outcome
         key = (id(outcome), lang)
-        shared = self._outcome_json.get(key)
+        outcome_json = self._outcome_json
+        shared = outcome_json.get(key)
         if shared is not None and shared[0] is outcome:
-            self._outcome_json.move_to_end(key)
+            outcome_json.move_to_end(key)
         else:  # not rendered yet, or the id of a freed outcome, reused
-            body = orjson.dumps(self.renderer.outcome(outcome, lang, versions))
-            shared = (outcome, body[1:])  # without the opening brace
-            self._outcome_json[key] = shared
-            if len(self._outcome_json) > max(self._rendered_size, 1):
-                self._outcome_json.popitem(last=False)
+            body = self.renderer.outcome_json(outcome, lang, versions)
+            shared = (outcome, body[1:-1])  # without its braces
+            outcome_json[key] = shared
+            if len(outcome_json) > self._outcome_json_size:
+                outcome_json.popitem(last=False)
+        host = link.host
         own = orjson.dumps(
             {
                 "url": result.input,
                 "normalized": {
                     "url": link.url,
-                    "host": link.host.ascii,
-                    "host_unicode": link.host.unicode,
-                    "registrable_domain": link.host.registrable,
+                    "host": host.ascii,
+                    "host_unicode": host.unicode,
+                    "registrable_domain": host.registrable,
                     "unwrapped_from": [w.host for w in link.wrappers],
                 },
             }
         )
-        return own[:-1] + b"," + shared[1]
+        return own[:-1] + b",", shared[1]
 
-    def link_json(
-        self, results: Sequence[LinkResult], lang: str, state: int
-    ) -> list[tuple[bytes, str | None]]:
-        """Each result as its JSON object without ``verdict_url`` (bytes ending in ``}``) and
-        the normalised URL its verdict page shows (``None`` for an unreadable URL).
+    def _rendered_link(
+        self, result: LinkResult, lang: str, state: int, versions: Mapping[str, str]
+    ) -> tuple[bytes, bytes, bytes | None, str | None]:
+        """The cached rendering of one result: its JSON object in two pieces (see
+        ``_link_parts``: neither holds the closing brace), the rest of its verdict page's
+        address after the server's origin (the path, closing quote and brace; ``None`` for
+        an unreadable URL), and the normalised URL."""
+        key = (result.input, lang, state)
+        rendered = self._rendered
+        found = rendered.get(key)
+        if found is not None:
+            rendered.move_to_end(key)
+            return found
+        from server.web.urls import link_path  # the web layer imports the engine
+
+        own, shared = self._link_parts(result, lang, versions)
+        link = result.link
+        normalized = link.url if link is not None else None
+        # The page path is base64url: nothing in it needs escaping in a JSON string.
+        path = (link_path(normalized) + '"}').encode() if normalized else None
+        found = (own, shared, path, normalized)
+        if self._rendered_size > 0 and not result.outcome.partial:
+            rendered[key] = found
+            if len(rendered) > self._rendered_size:
+                rendered.popitem(last=False)
+        return found
+
+    def link_pieces(
+        self, results: Sequence[LinkResult], lang: str, state: int, origin: str
+    ) -> list[bytes]:
+        """The check endpoints' answer for ``results`` as pieces to join (``b"".join``): each
+        verdict object with ``verdict_url``, the page on ``origin`` (``scheme://host`` of this
+        server) built from the normalised URL, so credentials a person pasted (user:pass@)
+        never reach a shared link; commas between the objects. Joined once, at the end.
 
         Rendering (messages, summary, JSON) costs more than answering a repeated link from
         the verdict cache, so complete verdicts are kept rendered, by submitted string,
         language and the list version the verdict was computed at.
         """
+        quoted = orjson.dumps(origin)[:-1]  # the origin as the start of a JSON string
+        versions = self._link_versions
         rendered = self._rendered
-        out: list[tuple[bytes, str | None]] = []
-        versions: dict[str, str] | None = None
+        out: list[bytes] = []
+        extend = out.extend
         for result in results:
             key = (result.input, lang, state)
             found = rendered.get(key)
             if found is None:
-                if versions is None:
-                    versions = self.versions()
-                normalized = result.link.url if result.link is not None else None
-                found = (self._link_bytes(result, lang, versions), normalized)
-                if self._rendered_size > 0 and not result.outcome.partial:
-                    rendered[key] = found
-                    if len(rendered) > self._rendered_size:
-                        rendered.popitem(last=False)
+                found = self._rendered_link(result, lang, state, versions)
             else:
                 rendered.move_to_end(key)
-            out.append(found)
+            own, shared, path, _ = found
+            if path is None:
+                extend((own, shared, _NO_VERDICT_URL, b","))
+            else:
+                extend((own, shared, _VERDICT_URL, quoted, path, b","))
+        if out:
+            out.pop()  # no comma after the last one
         return out
+
+    def link_json(
+        self, results: Sequence[LinkResult], lang: str, state: int
+    ) -> list[tuple[bytes, str | None]]:
+        """Each result as its JSON object without ``verdict_url`` (bytes ending in ``}``) and
+        the normalised URL its verdict page shows (``None`` for an unreadable URL); from the
+        same cache as ``link_pieces``."""
+        versions = self._link_versions
+        out: list[tuple[bytes, str | None]] = []
+        for result in results:
+            own, shared, _, normalized = self._rendered_link(result, lang, state, versions)
+            out.append((own + shared + b"}", normalized))
+        return out
+
+
+_VERDICT_URL = b',"verdict_url":'
+_NO_VERDICT_URL = b',"verdict_url":null}'

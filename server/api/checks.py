@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from server.api.body import json_object, query_params, string_field
@@ -11,7 +10,7 @@ from server.api.traditional import CHINESE_SCRIPT
 from server.errors import InvalidUrlError, ValidationFailed
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
-from server.web.urls import absolute, link_path
+from server.web.urls import absolute
 
 routes = web.RouteTableDef()
 
@@ -50,8 +49,7 @@ async def check_link(request: web.Request) -> web.Response:
     if result.error is not None:
         raise InvalidUrlError(str(result.error), code=result.error.code)
     request.app[METRICS].observe_links(results)
-    [item] = engine.link_json(results, lang, state)
-    return _json(_with_verdict_url(absolute(request, ""), item))
+    return _json(b"".join(engine.link_pieces(results, lang, state, absolute(request, ""))))
 
 
 @routes.post("/v1/check/links")
@@ -80,19 +78,8 @@ async def check_links(request: web.Request) -> web.Response:
     state = engine.lists_version
     results = await engine.check_links(urls, request.app[CPU], state)
     request.app[METRICS].observe_links(results)
-    base = absolute(request, "")
-    items = [_with_verdict_url(base, item) for item in engine.link_json(results, lang, state)]
-    return _json(b'{"results":[' + b",".join(items) + b"]}")
-
-
-def _with_verdict_url(base: str, item: tuple[bytes, str | None]) -> bytes:
-    """The rendered verdict plus its page (``base`` is the server's origin, worked out once
-    per request): from the normalised URL, so credentials a person pasted (user:pass@) never
-    reach a shared link."""
-    body, normalized = item
-    if not normalized:
-        return body[:-1] + b',"verdict_url":null}'
-    return body[:-1] + b',"verdict_url":' + orjson.dumps(base + link_path(normalized)) + b"}"
+    pieces = engine.link_pieces(results, lang, state, absolute(request, ""))
+    return _json(b"".join([b'{"results":[', *pieces, b"]}"]))
 
 
 def _json(body: bytes) -> web.Response:

@@ -54,16 +54,14 @@ class Metrics:
 
     def observe_links(self, results: Sequence[LinkResult]) -> None:
         # Counted first, then one increment per label set: a batch of 100 links shares a
-        # handful of verdicts and codes, and each ``labels()`` lookup takes a lock.
-        verdicts: TallyCounter[str] = TallyCounter()
-        evidence: TallyCounter[tuple[str, str]] = TallyCounter()
-        failed: TallyCounter[str] = TallyCounter()
-        for result in results:
-            outcome = result.outcome
-            verdicts[outcome.verdict] += 1
-            for found in outcome.reasons:
-                evidence[(found.detector, found.code)] += 1
-            failed.update(outcome.failed)
+        # handful of verdicts and codes, and each ``labels()`` lookup takes a lock. Most
+        # links have no reasons and nothing failed (one shared clean outcome).
+        outcomes = [result.outcome for result in results]
+        verdicts = TallyCounter(outcome.verdict for outcome in outcomes)
+        evidence = TallyCounter(
+            (found.detector, found.code) for outcome in outcomes for found in outcome.reasons
+        )
+        failed = TallyCounter(name for outcome in outcomes for name in outcome.failed)
         for verdict, count in verdicts.items():
             self.verdicts.labels("link", str(verdict)).inc(count)
         for (detector, code), count in evidence.items():

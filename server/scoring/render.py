@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from server.i18n import SUMMARIES, pick
 from server.scoring.combiner import Outcome, Verdict
 from server.scoring.detector import Detector, Messages
@@ -32,6 +34,9 @@ INVALID_URL_MESSAGES: Messages = {
     },
     "invalid_port": {"en": "The port in this address is not valid.", "zh": "网址中的端口无效。"},
 }
+
+_ROLE_TEXT = {role: str(role) for role in Role}
+_VERDICT_TEXT = {verdict: str(verdict) for verdict in Verdict}
 
 DETECTOR_FAILED: Mapping[str, str] = {
     "en": "Some checks could not run ({names}); this verdict is based on the others.",
@@ -88,6 +93,40 @@ class Renderer:
             body["failed_detectors"] = list(outcome.failed)
         body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
         return body
+
+    def outcome_json(self, outcome: Outcome, lang: str, versions: Mapping[str, str]) -> bytes:
+        """``orjson.dumps(self.outcome(outcome, lang, versions))``, built without the copies
+        that guard a returned object (the dict is serialised at once and dropped); a test
+        checks the bytes are equal."""
+        messages = self._messages
+        reasons = []
+        for e in outcome.reasons:
+            table = messages.get(e.code)
+            details = e.details
+            reasons.append(
+                {
+                    "detector": e.detector,
+                    "code": e.code,
+                    "message": e.code
+                    if table is None
+                    else (table.get(lang) or table["en"]).format(**e.params),
+                    "role": _ROLE_TEXT[e.role],
+                    "weight": e.weight,
+                    "details": details if type(details) is dict else dict(details),
+                }
+            )
+        body: dict[str, Any] = {
+            "verdict": _VERDICT_TEXT[outcome.verdict],
+            "score": outcome.score,
+            "summary": "",
+            "reasons": reasons,
+            "partial": outcome.partial,
+            "detectors": versions if type(versions) is dict else dict(versions),
+        }
+        if outcome.failed:
+            body["failed_detectors"] = list(outcome.failed)
+        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
+        return orjson.dumps(body)
 
     def link_result(
         self, result: LinkResult, lang: str, versions: Mapping[str, str]
