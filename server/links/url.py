@@ -182,13 +182,12 @@ class LinkParser:
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
         link = self._parse_one(raw)
-        if not link.query:  # every redirector carries its target in the query
+        # Every redirector carries its target in the query.
+        unwrapped = self.redirectors.unwrap(link) if link.query else None
+        if unwrapped is None:
             return link
         wrappers: list[Wrapper] = []
-        while len(wrappers) < MAX_UNWRAP_DEPTH:
-            unwrapped = self.redirectors.unwrap(link)
-            if unwrapped is None:
-                break
+        while unwrapped is not None:
             wrapper, target = unwrapped
             try:
                 inner = self._parse_one(target)
@@ -196,6 +195,9 @@ class LinkParser:
                 break  # A wrapper around garbage: judge the wrapper itself.
             wrappers.append(wrapper)
             link = inner
+            if len(wrappers) == MAX_UNWRAP_DEPTH:
+                break
+            unwrapped = self.redirectors.unwrap(link)
         if not wrappers:
             return link
         return Link(
