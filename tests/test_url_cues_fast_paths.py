@@ -33,9 +33,8 @@ LURES = TermMatcher(_bundled("lure_words.txt"))
 NAMES = TermMatcher(_bundled("celebrities.txt"))
 # Terms that stress the gate: regex metacharacters, a term inside another, one letter,
 # a hyphen, digits, non-Latin letters that are not Chinese, and Chinese.
-ODD = TermMatcher(
-    ["a.b", "c++", "(x)", "zz", "q", "free-bet", "bet", "x2", "ß", "ёлка", "中", "中奖了"]
-)
+ODD_TERMS = ["a.b", "c++", "(x)", "zz", "q", "free-bet", "bet", "x2", "ß", "ёлка", "中", "中奖了"]
+ODD = TermMatcher(ODD_TERMS)
 
 
 def _all_terms(*matchers: TermMatcher) -> tuple[list[str], list[str]]:
@@ -45,7 +44,7 @@ def _all_terms(*matchers: TermMatcher) -> tuple[list[str], list[str]]:
 
 
 def _texts(terms: list[str], count: int, seed: int) -> list[str]:
-    """Host- and path-like strings, about a third of them holding (pieces of) terms."""
+    """Host- and path-like strings, most of them holding (pieces of) terms."""
     rng = random.Random(seed)
     alphabet = string.ascii_lowercase + string.digits + "-._/?=&% " + "中奖领取ёß"
     out = ["", "/", "-", "..", "中", "ёлка.рф", "xn--80ak6aa92e.com", "a.b.c++", "(x)"]
@@ -54,7 +53,7 @@ def _texts(terms: list[str], count: int, seed: int) -> list[str]:
             "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
             for _ in range(rng.randint(1, 3))
         ]
-        if rng.random() < 0.35:
+        for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):  # several: their order matters
             term = rng.choice(terms)
             cut = rng.randint(0, len(term))  # sometimes a whole term, sometimes a piece
             parts.insert(rng.randint(0, len(parts)), term if rng.random() < 0.6 else term[:cut])
@@ -76,6 +75,30 @@ def test_the_word_gate_lets_through_exactly_the_texts_holding_a_term(
         if not holds:  # what the gate turns away, matching term by term finds nothing in
             for matcher in matchers:
                 assert matcher.find(text, text) == [], text
+
+
+def _find_reference(terms: list[str], latin_text: str, any_text: str) -> list[str]:
+    """What ``TermMatcher.find`` promises: whole tokens in the order they appear, then Latin
+    terms of 5+ letters inside words (longest first, then alphabetical), then Chinese ones."""
+    han_terms = sorted({t.lower() for t in terms if re.search("[\u4e00-\u9fff]", t)})
+    latin = {t.lower() for t in terms} - set(han_terms)
+    found: list[str] = []
+    for token in re.split("[^a-z]+", latin_text):
+        if token in latin and token not in found:
+            found.append(token)
+    for term in sorted((t for t in latin if len(t) >= 5), key=lambda t: (-len(t), t)):
+        if term in latin_text and term not in found:
+            found.append(term)
+    if not any_text.isascii():
+        found += [t for t in han_terms if t in any_text and t not in found]
+    return found
+
+
+@pytest.mark.parametrize("terms", [_bundled("lure_words.txt"), ODD_TERMS])
+def test_term_matcher_finds_what_the_plain_rule_finds_in_its_order(terms: list[str]) -> None:
+    matcher = TermMatcher(terms)
+    for text in _texts([t.lower() for t in terms], 4_000, seed=len(terms)):
+        assert matcher.find(text, text) == _find_reference(terms, text, text), text
 
 
 def test_the_word_gate_reads_chinese_terms_in_the_unicode_form_only() -> None:

@@ -66,8 +66,8 @@ class TermMatcher:
         self.han = tuple(sorted(han))
         # One pass that says whether any term is inside the text at all (most texts hold
         # none): only then are the terms tried one by one, in their order.
-        self._any_infix = re.compile("|".join(map(re.escape, self.infix)) or "(?!)")
-        self._any_han = re.compile("|".join(map(re.escape, self.han)) or "(?!)")
+        self._any_infix = re.compile(_anchored_pattern(_minimal(self.infix)))
+        self._any_han = re.compile(_anchored_pattern(_minimal(self.han)))
 
     def find(
         self, latin_text: str, any_text: str, tokens: Sequence[str] | None = None
