@@ -3,8 +3,9 @@
 Why TEMP tables: the temp schema belongs to the connection, so filling it takes no lock on
 the database file and other writers carry on meanwhile. Only ``apply`` runs under the write
 lock, and it is four set-based statements (insert the new entries, refresh the ones seen
-again and their references, retire the missing ones) with no Python in the loop: the lock is held for the time
-SQLite needs to write the rows, nothing more.
+again and their references, retire the missing ones) with no Python in the loop: the lock
+is held for the time SQLite needs to write the rows, nothing more. Rows are staged in the
+order of the index or table they go into, so SQLite walks those pages in order.
 """
 
 from __future__ import annotations

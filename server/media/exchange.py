@@ -304,7 +304,15 @@ def stage(db: Database, entries: list[Entry], added_by: str) -> None:
         for n, e in enumerate(entries, start=1)
     ]
     rows = [
-        (n, region.region, region.frame, *_hexes(region), region.quality)
+        (
+            n,
+            region.region,
+            region.frame,
+            _hex(region, HashKind.PDQ),
+            _hex(region, HashKind.PHASH),
+            _hex(region, HashKind.DHASH),
+            region.quality,
+        )
         for n, e in enumerate(entries, start=1)
         for region in e.hashes
     ]
@@ -328,12 +336,9 @@ def stage(db: Database, entries: list[Entry], added_by: str) -> None:
         )
 
 
-def _hexes(region: RegionHash) -> tuple[str | None, str | None, str | None]:
-    found = region.hashes
-    return tuple(  # type: ignore[return-value]
-        found[kind].hex() if kind in found else None
-        for kind in (HashKind.PDQ, HashKind.PHASH, HashKind.DHASH)
-    )
+def _hex(region: RegionHash, kind: HashKind) -> str | None:
+    value = region.hashes.get(kind)
+    return value.hex() if value is not None else None
 
 
 def apply_staged(db: Database) -> list[int]:
