@@ -8,7 +8,10 @@ The URL set is Tranco top sites plus polkadot-js and scamsniffer scam domains, e
 ``https://DOMAIN/``. "Unique hosts" is every URL a different host on a freshly built pipeline
 (cold caches); "repeated hosts" draws the same number of URLs from a small set of hosts, which
 is what a busy server mostly sees. The HTTP part starts the real ``fakewatch serve`` on
-127.0.0.1 and loads it with an aiohttp client that shares the machine's cores with it.
+127.0.0.1 and loads it with an aiohttp client that shares the machine's cores with it; when
+wrk is installed it also measures, closed loop with 8 connections, the batches sent again (seen
+hosts: the verdict cache answers) and batches of URLs never sent before over ``--hosts`` hosts
+(``https://HOST/p/N?ref=N``: the verdict cache never hits, the per-host caches do).
 """
 
 from __future__ import annotations
@@ -472,6 +475,58 @@ def wrk_throughput(
     return float(found.group(1)) * batch, len(bodies), note
 
 
+def wrk_new_paths(
+    base: str, key: str, hosts: Sequence[str], batch: int, tmp: Path, seconds: int
+) -> tuple[float, str]:
+    """URLs/s by wrk (closed loop, 2 threads, 8 connections) where every request is a batch
+    of URLs never sent before: ``https://HOST/p/N?ref=N%97``, HOST cycling over ``hosts``.
+    The verdict cache never hits; the per-host caches do once each host has been seen (the
+    new-path row of the in-process part, over HTTP)."""
+    script = tmp / "new_paths.lua"
+    script.write_text(
+        "local hosts = {"
+        + ",".join(json.dumps(h) for h in hosts)
+        + "}\n"
+        + "local headers = {}\n"
+        + 'headers["Content-Type"] = "application/json"\n'
+        + f'headers["Authorization"] = "Bearer {key}"\n'
+        # Each wrk thread numbers its own URLs from a different start, so none repeats.
+        + "local threads = 0\n"
+        + "function setup(thread)\n"
+        + "  threads = threads + 1\n"
+        + '  thread:set("tid", threads)\n'
+        + "end\n"
+        + "local n = nil\n"
+        + "request = function()\n"
+        + "  if n == nil then n = tid * 1000000000 end\n"
+        + "  local urls = {}\n"
+        + f"  for j = 1, {batch} do\n"
+        + "    n = n + 1\n"
+        + '    urls[j] = "\\"https://" .. hosts[n % #hosts + 1] .. "/p/" .. n .. "?ref=" .. (n % 97) .. "\\""\n'
+        + "  end\n"
+        + '  local body = "{\\"urls\\":[" .. table.concat(urls, ",") .. "]}"\n'
+        + '  return wrk.format("POST", "/v1/check/links", headers, body)\n'
+        + "end\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    found = re.search(r"Requests/sec:\s*([\d.]+)", done.stdout)
+    if "Non-2xx" in done.stdout or "Socket errors" in done.stdout or not found:
+        raise RuntimeError("wrk saw errors: " + done.stdout.strip()[-300:])
+    total = re.search(r"(\d+) requests in ([\d.]+\w+)", done.stdout)
+    p99 = re.search(r"^\s*99%\s+(\S+)", done.stdout, re.MULTILINE)
+    note = f"{total.group(1)} requests in {total.group(2)}" if total else ""
+    if p99:
+        note += f"; request p99 {p99.group(1)} (closed loop)"
+    return float(found.group(1)) * batch, note
+
+
 def run_http(
     args: argparse.Namespace, urls: Sequence[str], report: Report, tmp: Path, workers: int
 ) -> None:
@@ -544,6 +599,17 @@ def run_http(
                 f">= {TARGET_HTTP:,} URLs/s",
                 rate >= TARGET_HTTP,
                 note,
+            )
+            hosts = [u.removeprefix("https://").rstrip("/") for u in urls[: args.hosts]]
+            load = load_text()
+            rate, note = wrk_new_paths(server.url, server.key, hosts, 100, tmp, args.wrk_seconds)
+            report.add(
+                f"{http}, POST /v1/check/links by wrk, new paths over {len(hosts):,} hosts "
+                "(every URL new), 8 conns",
+                per_s(rate),
+                f">= {TARGET_HTTP:,} URLs/s",
+                rate >= TARGET_HTTP,
+                f"{note}; load average {load} before",
             )
         else:
             report.notes.append(
