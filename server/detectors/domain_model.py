@@ -17,7 +17,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+
 from server.links.domain_features import DomainFeaturizer
+from server.links.domains import DomainParts
 from server.links.url import Host, Link
 from server.onnx_runtime import ModelError
 from server.scoring.detector import ContentKind, Example, Messages, example
@@ -55,6 +58,8 @@ class DomainModelDetector:
         except KeyError:
             raise ModelError(f"{MODEL} metadata lacks features.brands/lures") from None
         self.threshold = self.model.metadata.thresholds["suspicious"]
+        self._threshold_text = f"{self.threshold:.3f}"
+        self._model_version = self.model.version
         self._known = frozenset(resources.top_sites)
         self._cache: dict[str, tuple[Evidence, ...]] = {}
         self._lock = threading.Lock()
@@ -66,32 +71,55 @@ class DomainModelDetector:
     def prime(self, links: Sequence[Any]) -> None:
         """Score every uncached domain of a batch in one model call per ``BATCH`` domains
         (the pipeline calls this before ``score``; it only fills the cache)."""
-        todo: dict[str, tuple[str, str, bool]] = {}
+        todo: dict[str, DomainParts] = {}
+        known, cache = self._known, self._cache
         for link in links:
             host = getattr(link, "host", None)
             if host is None or host.is_ip:
                 continue
-            domain = host.parts.registrable
-            if domain and domain not in self._known and domain not in self._cache:
-                todo[domain] = (host.parts.label, host.parts.suffix, host.parts.private_suffix)
+            parts = host.parts
+            domain = parts.registrable
+            if domain and domain not in cache and domain not in known:
+                todo[domain] = parts
         names = list(todo)
         for start in range(0, len(names), BATCH):
             chunk = [todo[name] for name in names[start : start + BATCH]]
             # One array pass featurises the whole chunk (server/links/domain_features.py).
             feeds = self.featurizer.features(
-                [c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk]
+                [p.label for p in chunk],
+                [p.suffix for p in chunk],
+                [p.private_suffix for p in chunk],
             )
             scores = self.model.run(feeds)["p_scam"]
-            self._remember(zip(names[start : start + BATCH], scores.tolist(), strict=True))
+            self._remember_batch(names[start : start + BATCH], scores)
+
+    def _remember_batch(self, names: Sequence[str], scores: np.ndarray) -> None:
+        """Cache the evidence of a scored chunk: most domains score under the threshold and
+        share the empty outcome, so only the flagged few build evidence."""
+        # float32 -> float64 is exact: the same comparison as ``p < threshold`` on Python
+        # floats (and NaN, never below, is flagged as before).
+        flagged = np.flatnonzero(~(scores.astype(np.float64) < self.threshold)).tolist()
+        found: dict[str, tuple[Evidence, ...]] = dict.fromkeys(names, ())
+        if flagged:
+            chosen = scores[flagged].tolist()
+            for i, p in zip(flagged, chosen, strict=True):
+                found[names[i]] = self._evidence(names[i], p)
+        self._store(found)
 
     def _remember(self, scored: Iterable[tuple[str, float]]) -> None:
         # The evidence itself is cached (immutable), so a repeated domain costs a lookup.
-        found = [(domain, self._evidence(domain, p)) for domain, p in scored]
+        self._store({domain: self._evidence(domain, p) for domain, p in scored})
+
+    def _store(self, found: dict[str, tuple[Evidence, ...]]) -> None:
         with self._lock:
-            for domain, evidence in found:
-                if len(self._cache) >= CACHE_SIZE:
-                    self._cache.clear()
-                self._cache[domain] = evidence
+            cache = self._cache
+            if len(cache) + len(found) <= CACHE_SIZE:
+                cache.update(found)
+                return
+            for domain, evidence in found.items():
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                cache[domain] = evidence
 
     def score(self, content: Any) -> Sequence[Evidence]:
         link: Link = content
@@ -101,14 +129,16 @@ class DomainModelDetector:
         """All of this detector's evidence reads the registrable domain (the pipeline caches
         it per host, after ``prime`` scored the batch's new hosts in one model call)."""
         domain = host.parts.registrable
+        # Only domains worth scoring are cached (never a top site, an IP or no domain).
+        evidence = self._cache.get(domain)
+        if evidence is not None and not host.is_ip:
+            return evidence
         if host.is_ip or not domain or domain in self._known:
             return ()
-        evidence = self._cache.get(domain)
-        if evidence is None:
-            parts = host.parts
-            p = self.probability(parts.label, parts.suffix, parts.private_suffix)
-            self._remember([(domain, p)])
-            evidence = self._evidence(domain, p)
+        parts = host.parts
+        p = self.probability(parts.label, parts.suffix, parts.private_suffix)
+        evidence = self._evidence(domain, p)
+        self._store({domain: evidence})
         return evidence
 
     def _evidence(self, domain: str, p: float) -> tuple[Evidence, ...]:
@@ -120,17 +150,13 @@ class DomainModelDetector:
                 "domain_model.scam_like",
                 WEIGHT,
                 Role.SUPPORTING,
-                params={
-                    "domain": domain,
-                    "score": f"{p:.3f}",
-                    "threshold": f"{self.threshold:.3f}",
-                },
-                details={
+                {"domain": domain, "score": f"{p:.3f}", "threshold": self._threshold_text},
+                {
                     "registrable_domain": domain,
                     "p_scam": round(p, 4),
                     "threshold": self.threshold,
                     "model": MODEL,
-                    "model_version": self.model.version,
+                    "model_version": self._model_version,
                 },
             ),
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,8 @@ SHORT_LABEL = 20
 SMALL_BATCH = 16
 #: String tokens whose slot the small-batch path remembers (common n-grams repeat).
 TOKEN_CACHE = 100_000
+#: Public suffixes whose slots the array path remembers (the PSL has about 10,000).
+SUFFIX_CACHE = 50_000
 #: Labels longer than this are cut (DNS allows 63; the cap bounds a batch's byte matrix).
 MAX_LABEL = 63
 
@@ -53,8 +56,6 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _MIX1 = 0xBF58476D1CE4E5B9
 _MIX2 = 0x94D049BB133111EB
 _MASK64 = (1 << 64) - 1
-#: "xn--" as bytes: a punycode label.
-_XN = np.frombuffer(b"xn--", dtype=np.uint8).astype(np.uint64)
 
 
 def _poly(data: bytes) -> int:
@@ -78,47 +79,92 @@ def slot(token: str) -> int:
 
 
 def _mix_array(h: np.ndarray, length: int) -> np.ndarray:
+    """``_mix`` over an array of hashes of ``length`` bytes each."""
     with np.errstate(over="ignore"):
-        z = h + _U64((length * _GOLDEN) & _MASK64)
-        z = (z ^ (z >> _U64(30))) * _U64(_MIX1)
-        z = (z ^ (z >> _U64(27))) * _U64(_MIX2)
-        return z ^ (z >> _U64(31))
+        return _finish(h + _U64((length * _GOLDEN) & _MASK64))
 
 
-#: P**k and P**-k modulo 2**64 (P is odd, so it has an inverse) for every byte position.
-_POWERS = np.array([pow(_P, k, 1 << 64) for k in range(MAX_LABEL + 3)], dtype=np.uint64)
-_INVERSE_POWERS = np.array([pow(_P, -k, 1 << 64) for k in range(MAX_LABEL + 3)], dtype=np.uint64)
+#: Labels featurised in one flat pass; it bounds the byte stream and so the tables below.
+CHUNK = 1024
+#: Positions of a chunk's byte stream, plus room for windows starting near its end.
+_SPAN = CHUNK * (MAX_LABEL + 2) + MAX_LABEL + 3
 
 
-def _scaled_sums(codes: np.ndarray) -> np.ndarray:
-    """``S[:, k] = sum(codes[:, j] * P**-j for j < k)`` modulo 2**64 (one cumulative sum):
-    then the hash of any window is a difference of two sums times a power of P."""
-    out = np.zeros((codes.shape[0], codes.shape[1] + 1), dtype=np.uint64)
+def _powers(base: int, count: int) -> np.ndarray:
+    """``base**k`` modulo 2**64 for ``k < count`` (numpy's integer products wrap)."""
+    steps = np.full(count, base, dtype=np.uint64)
+    steps[0] = 1
     with np.errstate(over="ignore"):
-        np.cumsum(codes * _INVERSE_POWERS[: codes.shape[1]], axis=1, out=out[:, 1:])
+        powers: np.ndarray = np.cumprod(steps, dtype=np.uint64)
+    return powers
+
+
+#: P**k and P**-k modulo 2**64 (P is odd, so it has an inverse) for every byte position
+#: of a chunk's byte stream.
+_POWERS = _powers(_P, _SPAN)
+_INVERSE_POWERS = _powers(pow(_P, -1, 1 << 64), _SPAN)
+#: ``_POWERS_BEFORE[k] = P**(k-1)``: the power that ends a window whose end is ``k``.
+_POWERS_BEFORE = np.concatenate((np.zeros(1, dtype=np.uint64), _POWERS[:-1]))
+#: Every position as a column, to be added to a row of window sizes.
+_POSITIONS = np.arange(_SPAN, dtype=np.int64)[:, None]
+#: Per byte value: 1 for a digit, 256 for "-" (one sum per label counts both).
+_DIGIT_HYPHEN = np.zeros(256, dtype=np.int64)
+_DIGIT_HYPHEN[ord("0") : ord("9") + 1] = 1
+_DIGIT_HYPHEN[ord("-")] = 256
+#: Bits of a long-word head's hash that index the head bitmap (false hits only cost a lookup).
+_HEAD_BITS = 16
+
+
+def _prefix_sums(codes: np.ndarray, room: int = 0) -> np.ndarray:
+    """``S[k] = sum(codes[j] * P**-j for j < k)`` modulo 2**64 (one cumulative sum): the
+    polynomial hash of ``codes[a:b]`` (as ``_poly`` computes it) is then
+    ``(S[b] - S[a]) * P**(b-1)``, for every window at once. ``room`` zeros follow, so
+    windows running past the end can be computed (and then dropped) without a bounds check."""
+    out = np.zeros(len(codes) + 1 + room, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumsum(codes * _INVERSE_POWERS[: len(codes)], out=out[1 : len(codes) + 1])
     return out
 
 
-def _windows(sums: np.ndarray, n: int) -> np.ndarray:
-    """Polynomial hash of every ``n``-byte window: ``(S[a+n] - S[a]) * P**(a+n-1)``, which
-    equals ``sum(codes[a+j] * P**(n-1-j))`` as ``_poly`` computes it."""
-    width = sums.shape[1] - n
-    if width <= 0:
-        return np.zeros((sums.shape[0], 0), dtype=np.uint64)
+def _ngram_hashes(sums: np.ndarray, total: int, ngrams: tuple[int, ...]) -> np.ndarray:
+    """[total, len(ngrams)]: the polynomial hash of the window of each size at each
+    position, plus that size's term of ``_mix`` (windows may run past their label)."""
+    sizes, salt = _ngram_sizes(ngrams)
+    widest = int(sizes.max()) + 1
+    # Views, not gathers: ``ahead[p, k]`` is ``sums[p + k]``, ``powers[p, k]`` is P**(p+k-1).
+    ahead = np.ndarray((total, widest), np.uint64, sums, 0, (8, 8))
+    powers = np.ndarray((total, widest), np.uint64, _POWERS_BEFORE, 0, (8, 8))
+    start, stop = ngrams[0], ngrams[-1] + 1
+    columns: slice | np.ndarray = (
+        slice(start, stop) if ngrams == tuple(range(start, stop)) else sizes
+    )
     with np.errstate(over="ignore"):
-        hashes: np.ndarray = (sums[:, n:] - sums[:, :width]) * _POWERS[n - 1 : n - 1 + width]
+        hashes: np.ndarray = ahead[:, columns] - ahead[:, :1]
+        hashes *= powers[:, columns]
+        hashes += salt
     return hashes
 
 
-def _byte_matrix(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``texts`` as a zero-padded uint64 byte matrix [N, L] and their byte lengths [N]."""
-    # Labels are ASCII (punycode) in practice; the cap keeps any other input in range.
-    encoded = [t.encode("utf-8")[: MAX_LABEL + 2] for t in texts]
-    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
-    width = int(lengths.max()) if len(encoded) else 1
-    raw = np.array(encoded, dtype=f"S{max(width, 1)}")
-    codes = raw.view(np.uint8).reshape(len(encoded), max(width, 1)).astype(np.uint64)
-    return codes, lengths
+@lru_cache(maxsize=8)
+def _ngram_sizes(ngrams: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The n-gram sizes as an array row, and ``_mix``'s length term for each."""
+    sizes = np.array(ngrams, dtype=np.int64)
+    salt = np.array([(n * _GOLDEN) & _MASK64 for n in ngrams], dtype=np.uint64)
+    return sizes, salt
+
+
+def _finish(z: np.ndarray) -> np.ndarray:
+    """``_mix`` after its length term, in place."""
+    z ^= z >> _U64(30)
+    z *= _U64(_MIX1)
+    z ^= z >> _U64(27)
+    z *= _U64(_MIX2)
+    z ^= z >> _U64(31)
+    return z
+
+
+def _suffix_slots(suffix: str) -> tuple[int, int]:
+    return slot(f"sfx:{suffix}"), slot(f"tld:{suffix.rsplit('.', 1)[-1]}")
 
 
 def _read_words(path: Path, column: int = 0) -> list[str]:
@@ -170,8 +216,21 @@ class DomainFeaturizer:
         self._len_slot = np.array([slot(f"len:{i}") for i in range(9)], dtype=np.int64)
         self._dig_slot = np.array([slot(f"dig:{i}") for i in range(5)], dtype=np.int64)
         self._hyp_slot = np.array([slot(f"hyp:{i}") for i in range(4)], dtype=np.int64)
-        self._suffix_slots: dict[str, tuple[int, int]] = {}
+        self._suffix_index: dict[str, int] = {}
+        self._suffix_table = np.zeros((64, 2), dtype=np.int64)
         self._token_slots: dict[str, int] = {}
+        self._index_words()
+
+    def _index_words(self) -> None:
+        """Per-word slot lists for the word loop, and a bitmap of long-word heads by the top
+        bits of their polynomial hash: array code nominates the few positions of a chunk
+        where a head may start, and a string lookup confirms each (see ``_word_keys``)."""
+        self._brand_slots: list[int] = self._brand_slot.tolist()
+        self._lure_slots: list[int] = self._lure_slot.tolist()
+        self._head_bits = np.zeros(1 << _HEAD_BITS, dtype=bool)
+        for head in self._long_heads:
+            spread = (_poly(head.encode("utf-8")) * _GOLDEN) & _MASK64
+            self._head_bits[spread >> (64 - _HEAD_BITS)] = True
 
     @classmethod
     def from_data_dir(cls, data_dir: Path) -> DomainFeaturizer:
@@ -233,41 +292,44 @@ class DomainFeaturizer:
         self, labels: Sequence[str], suffixes: Sequence[str], private: Sequence[bool]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Slots of many domains at once: ``indices`` [N, K] int64 and ``values`` [N, K]
-        float32 (1 for each distinct slot of a row, 0 for padding)."""
+        float32 (1 for each distinct slot of a row, ascending, then 0 for padding)."""
         count = len(labels)
         if count == 0:
             return np.zeros((0, 1), dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
         labels = [label[:MAX_LABEL] for label in labels]
         if count < SMALL_BATCH:
             return self._one_by_one(labels, suffixes, private)
-        # Rows are padded to the longest label of their group: short and long labels go in
-        # separate groups so one 60-character label does not widen every row's arrays.
-        short = np.fromiter((len(label) <= SHORT_LABEL for label in labels), bool, count=count)
-        all_rows: list[np.ndarray] = []
-        all_slots: list[np.ndarray] = []
-        for group in (np.flatnonzero(short), np.flatnonzero(~short)):
-            if len(group) == 0:
-                continue
-            rows, slots = self._pairs(
-                [labels[i] for i in group.tolist()],
-                [suffixes[i] for i in group.tolist()],
-                [private[i] for i in group.tolist()],
+        # Every token of every domain as one ``row * DIM + slot`` key, a chunk of labels at
+        # a time; then distinct keys (a sort and a neighbour compare: cheaper than
+        # np.unique), and each row's slots packed to the left, ascending.
+        dim = DIM
+        if count <= CHUNK:
+            pairs = self._keys(labels, suffixes, private)
+        else:
+            pairs = np.concatenate(
+                [
+                    self._keys(
+                        labels[start : start + CHUNK],
+                        suffixes[start : start + CHUNK],
+                        private[start : start + CHUNK],
+                    ).astype(np.int64)
+                    + start * dim
+                    for start in range(0, count, CHUNK)
+                ]
             )
-            all_rows.append(group[rows])
-            all_slots.append(slots)
-        # Distinct (row, slot) pairs (a sort and a neighbour compare: cheaper than np.unique),
-        # then each row's slots packed to the left.
-        pairs = np.concatenate(all_rows) * DIM + np.concatenate(all_slots)
         pairs.sort()
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
-        row_of, slot_of = pairs // DIM, pairs % DIM
+        distinct = np.empty(len(pairs), dtype=bool)
+        distinct[0] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+        pairs = pairs[distinct]
+        row_of = pairs >> (dim.bit_length() - 1)
         sizes = np.bincount(row_of, minlength=count)
-        column_of = np.arange(len(pairs)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         width = max(int(sizes.max()), 1)
+        # A row's k-th slot goes to column k: flat position row * width + k.
+        shift = np.arange(0, count * width, width) - (np.cumsum(sizes) - sizes)
         indices = np.zeros((count, width), dtype=np.int64)
-        values = np.zeros((count, width), dtype=np.float32)
-        indices[row_of, column_of] = slot_of
-        values[row_of, column_of] = 1.0
+        indices.reshape(-1)[np.arange(len(pairs)) + np.repeat(shift, sizes)] = pairs & (dim - 1)
+        values = (np.arange(width) < sizes[:, None]).astype(np.float32)
         return indices, values
 
     def _one_by_one(
@@ -295,90 +357,202 @@ class DomainFeaturizer:
                 self._token_slots[token] = found
         return found
 
-    def _pairs(
+    def _keys(
         self, labels: Sequence[str], suffixes: Sequence[str], private: Sequence[bool]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Every token of a group of domains as flat ``(row, slot)`` arrays (with repeats)."""
-        count = len(labels)
-        codes, lengths = _byte_matrix([f"<{label}>" for label in labels])
-        sums = _scaled_sums(codes)
-        # Every token as a (row, slot) pair, in flat arrays: padding never gets hashed.
-        rows: list[np.ndarray] = []
-        slots: list[np.ndarray] = []
-        for n in NGRAMS:
-            hashes = _windows(sums, n)
-            inside = np.arange(hashes.shape[1])[None, :] + n <= lengths[:, None]
-            row, column = np.nonzero(inside)
-            rows.append(row)
-            slots.append((_mix_array(hashes[row, column], n) & _U64(DIM - 1)).astype(np.int64))
-        body = codes[:, 1:]  # the label without "<"; padding is 0, ">" is neither digit nor "-"
-        digits = ((body >= 48) & (body <= 57)).sum(axis=1)
-        hyphens = (body == 45).sum(axis=1)
-        every = np.arange(count)
-        rows.extend((every, every, every))
-        slots.extend(
-            (
-                self._len_slot[np.minimum((lengths - 2) // 3, 8)],
-                self._dig_slot[np.minimum(digits, 4)],
-                self._hyp_slot[np.minimum(hyphens, 3)],
-            )
-        )
-        self._extra_slots(labels, suffixes, private, codes, rows, slots)
-        return np.concatenate(rows), np.concatenate(slots)
+    ) -> np.ndarray:
+        """Every token of up to ``CHUNK`` domains as ``row * DIM + slot`` keys (int32, with
+        repeats).
 
-    def _extra_slots(
+        The padded labels ("<claim-metamask>") are one byte stream: one cumulative sum gives
+        the polynomial hash of every n-gram of every label in a handful of array operations.
+        The few tokens a domain has at most one of (shape, suffix, words) come from tables
+        and a short loop: on batches of a hundred, an array operation costs more than a
+        Python step per label.
+        """
+        count = len(labels)
+        dim = DIM
+        # Keys fit in int32 (a quicker sort) unless DIM is made far larger.
+        key_type = np.int32 if CHUNK * dim < 1 << 31 else np.int64
+        padded = [f"<{label}>" for label in labels]
+        text = "".join(padded)
+        is_ascii = text.isascii()
+        if is_ascii:
+            data = text.encode("ascii")
+            sizes = np.fromiter(map(len, padded), dtype=np.int64, count=count)
+        else:
+            # Byte n-grams of the UTF-8 label, cut at MAX_LABEL + 2 bytes (a DNS label's
+            # length): the same bytes the token path reads for any label seen in practice.
+            encoded = [p.encode("utf-8")[: MAX_LABEL + 2] for p in padded]
+            data = b"".join(encoded)
+            sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
+        codes = np.frombuffer(data, dtype=np.uint8)
+        ends = np.cumsum(sizes)
+        rows: np.ndarray = np.arange(0, count * dim, dim, dtype=key_type)  # row * dim per label
+        row_at: np.ndarray = np.repeat(rows, sizes)
+        total = len(codes)
+        left = np.repeat(ends, sizes) - np.arange(total)  # bytes to the label's end
+        ngrams = tuple(NGRAMS)
+        sums = _prefix_sums(codes, room=max(ngrams))
+        # n-grams: every window size at every position hashed (a few running past their
+        # label), then keyed by row and kept where they end inside their padded label.
+        hashes = _ngram_hashes(sums, total, ngrams)
+        with np.errstate(over="ignore"):
+            _finish(hashes)
+            hashes &= _U64(dim - 1)
+        slots: np.ndarray = hashes.astype(key_type)
+        slots += row_at[:, None]
+        slots = slots[left[:, None] >= _ngram_sizes(ngrams)[0]]
+        # Shape: length, digits and hyphens (one sum counts both; the padding is neither).
+        counted = np.add.reduceat(_DIGIT_HYPHEN[codes], ends - sizes)
+        shape = np.concatenate(
+            (
+                self._len_slot[np.minimum((sizes - 2) // 3, 8)],
+                self._dig_slot[np.minimum(counted & 255, 4)],
+                self._hyp_slot[np.minimum(counted >> 8, 3)],
+            )
+        ).astype(key_type)
+        extra = self._word_keys(labels, text if is_ascii else None, codes, row_at)
+        pairs = (self._suffix_pairs(suffixes) + rows[:, None]).reshape(-1)
+        fixed = self._fixed
+        row_list: list[int] = rows.tolist()
+        token = fixed["private"]
+        extra.extend(row + token for row, flag in zip(row_list, private, strict=True) if flag)
+        token = fixed["punycode"]
+        extra.extend(
+            row + token
+            for row, label in zip(row_list, labels, strict=True)
+            if label.startswith("xn--")
+        )
+        return np.concatenate(
+            (slots, np.tile(rows, 3) + shape, pairs, np.array(extra, dtype=key_type))
+        )
+
+    def _suffix_pairs(self, suffixes: Sequence[str]) -> np.ndarray:
+        """[N, 2] int: the ``sfx:`` and ``tld:`` slots of each suffix, from a table that
+        learns each new suffix once (up to ``SUFFIX_CACHE`` of them)."""
+        index = self._suffix_index
+        ids = [index.get(suffix, -1) for suffix in suffixes]
+        late: list[int] = []
+        if -1 in ids:
+            for i, suffix in enumerate(suffixes):
+                if ids[i] < 0:
+                    # Learnt a moment ago when a batch holds a new suffix twice.
+                    ids[i] = index.get(suffix, -1)
+                if ids[i] < 0:
+                    ids[i] = self._learn_suffix(suffix)
+                if ids[i] < 0:
+                    late.append(i)
+        pairs: np.ndarray = self._suffix_table[ids]
+        for i in late:
+            pairs[i] = _suffix_slots(suffixes[i])
+        return pairs
+
+    def _learn_suffix(self, suffix: str) -> int:
+        index = self._suffix_index
+        if len(index) >= SUFFIX_CACHE:
+            return -1
+        table = self._suffix_table
+        if len(index) == len(table):
+            table = self._suffix_table = np.concatenate((table, np.zeros_like(table)))
+        learnt = len(index)
+        table[learnt] = _suffix_slots(suffix)
+        index[suffix] = learnt
+        return learnt
+
+    def _word_keys(
         self,
         labels: Sequence[str],
-        suffixes: Sequence[str],
-        private: Sequence[bool],
+        text: str | None,
         codes: np.ndarray,
-        rows: list[np.ndarray],
-        slots: list[np.ndarray],
-    ) -> None:
-        """Append the suffix, punycode and brand/lure ``(row, slot)`` pairs of a batch."""
-        count = len(labels)
-        every = np.arange(count)
-        known = self._suffix_slots
-        suffix_slots = np.array(
-            [known.get(sfx) or self._remember_suffix(sfx) for sfx in suffixes], dtype=np.int64
-        ).reshape(count, 2)
-        rows.extend((every, every))
-        slots.extend((suffix_slots[:, 0], suffix_slots[:, 1]))
+        row_at: np.ndarray,
+    ) -> list[int]:
+        """Keys of the brand/lure tokens of a chunk (``brand:``, ``lure:``, ``brand*``,
+        ``brand+extra``, ``lure*``, ``brand+lure``), from ``_word_hits`` when the chunk is
+        not ASCII (``text`` None), else from ``_nominated_hits``."""
+        width = len(self._words)
+        if not width:
+            return []
+        dim = DIM
+        if text is None:
+            hit_rows, hit_words = self._word_hits(labels)
+            found = {
+                row * dim * width + word
+                for row, word in zip(hit_rows.tolist(), hit_words.tolist(), strict=True)
+            }
+        else:
+            found = self._nominated_hits(labels, text, codes, row_at, width, dim)
+        keys: list[int] = []
+        brand_rows: set[int] = set()
+        lure_rows: set[int] = set()
+        brand_slots, lure_slots = self._brand_slots, self._lure_slots
+        for pair in found:
+            row, word = divmod(pair, width)
+            if brand_slots[word] >= 0:
+                keys.append(row + brand_slots[word])
+                brand_rows.add(row)
+            if lure_slots[word] >= 0:
+                keys.append(row + lure_slots[word])
+                lure_rows.add(row)
         fixed = self._fixed
-        is_private = np.flatnonzero(np.fromiter(private, dtype=bool, count=count))
-        punycode = every[:0]
-        if codes.shape[1] >= 5:
-            punycode = np.flatnonzero(np.all(codes[:, 1:5] == _XN, axis=1))
-        hit_rows, hit_words = self._word_hits(labels)
-        brand_slots = self._brand_slot[hit_words]
-        lure_slots = self._lure_slot[hit_words]
-        brand_rows = hit_rows[brand_slots >= 0]
-        lure_rows = hit_rows[lure_slots >= 0]
-        has_brand = np.unique(brand_rows)
-        has_lure = np.unique(lure_rows)
-        brand_extra = np.array(
-            [r for r in has_brand if labels[int(r)].replace("-", "") not in self._brand_set],
-            dtype=np.int64,
-        )
-        both = np.intersect1d(has_brand, has_lure)
-        for chosen, token in (
-            (is_private, "private"),
-            (punycode, "punycode"),
-            (has_brand, "brand*"),
-            (brand_extra, "brand+extra"),
-            (has_lure, "lure*"),
-            (both, "brand+lure"),
-        ):
-            rows.append(chosen)
-            slots.append(np.full(len(chosen), fixed[token], dtype=np.int64))
-        rows.extend((brand_rows, lure_rows))
-        slots.extend((brand_slots[brand_slots >= 0], lure_slots[lure_slots >= 0]))
+        brand_set = self._brand_set
+        for row in brand_rows:
+            keys.append(row + fixed["brand*"])
+            if labels[row // dim].replace("-", "") not in brand_set:
+                keys.append(row + fixed["brand+extra"])
+            if row in lure_rows:
+                keys.append(row + fixed["brand+lure"])
+        keys.extend(row + fixed["lure*"] for row in lure_rows)
+        return keys
 
-    def _remember_suffix(self, suffix: str) -> tuple[int, int]:
-        slots = (slot(f"sfx:{suffix}"), slot(f"tld:{suffix.rsplit('.', 1)[-1]}"))
-        if len(self._suffix_slots) < 50_000:
-            self._suffix_slots[suffix] = slots
-        return slots
+    def _nominated_hits(
+        self,
+        labels: Sequence[str],
+        text: str,
+        codes: np.ndarray,
+        row_at: np.ndarray,
+        width: int,
+        dim: int,
+    ) -> set[int]:
+        """``_word_hits`` of an ASCII chunk as ``row * dim * width + word id``: whole parts by
+        a lookup per part; long words where the hash of a 5-byte window of the hyphen-less
+        stream hits the head bitmap, confirmed by the head's words (a handful per chunk)."""
+        found: set[int] = set()
+        get = self._word_id.get
+        for row, label in enumerate(labels):
+            base = row * dim * width
+            if "-" in label:
+                for part in label.split("-"):
+                    word = get(part)
+                    if word is not None:
+                        found.add(base + word)
+            else:
+                word = get(label)
+                if word is not None:
+                    found.add(base + word)
+        solid = codes != 45
+        compact = codes[solid]
+        span = len(compact) - MIN_SUBSTRING + 1
+        if span <= 0 or not self._long_heads:
+            return found
+        compact_sums = _prefix_sums(compact)
+        with np.errstate(over="ignore"):
+            heads = (compact_sums[MIN_SUBSTRING:] - compact_sums[:span]) * _POWERS[
+                MIN_SUBSTRING - 1 : MIN_SUBSTRING - 1 + span
+            ]
+            # A polynomial hash's top bits are poorly mixed: multiply-shift them first.
+            spread = (heads * _U64(_GOLDEN)) >> _U64(64 - _HEAD_BITS)
+        nominated = np.flatnonzero(self._head_bits[spread])
+        if not len(nominated):
+            return found
+        flat = text.replace("-", "")
+        head_of = self._long_heads.get
+        for start, row in zip(nominated.tolist(), row_at[solid][nominated].tolist(), strict=True):
+            sharing = head_of(flat[start : start + MIN_SUBSTRING])
+            if sharing is not None:
+                for word_text, word in sharing:
+                    if flat.startswith(word_text, start):
+                        found.add(row * width + word)
+        return found
 
     def _word_hits(self, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct ``(row, word id)`` pairs of brand/lure words in each label: every word as
