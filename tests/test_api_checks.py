@@ -122,3 +122,17 @@ def test_detectors_are_listed_with_their_codes(server: RunningServer) -> None:
     by_name = {d["name"]: d for d in detectors}
     assert "lists.blocked_domain" in by_name["lists"]["codes"]
     assert by_name["url_cues"]["kinds"] == ["link"]
+
+
+def test_a_batch_item_that_is_not_a_readable_string_is_named_in_the_400(
+    server: RunningServer,
+) -> None:
+    for urls, wrong in (
+        (["https://a.example/", 5], "urls[1]"),
+        (["https://a.example/", "https://b.example/", ""], "urls[2]"),
+        (["https://" + "a" * 5000 + ".example/"], "urls[0]"),
+    ):
+        response = server.request("POST", "/v1/check/links", json_body={"urls": urls})
+        assert response.status == 400, urls
+        assert response.json()["code"] == "validation_failed"
+        assert wrong in response.json()["error"]

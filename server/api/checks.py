@@ -71,8 +71,10 @@ async def check_links(request: web.Request) -> web.Response:
             f"At most {settings.max_urls_per_request} URLs per request; split the batch.",
             field="urls",
         )
-    for index, url in enumerate(urls):
-        string_field(url, f"urls[{index}]", max_length=settings.max_url_length)
+    longest = settings.max_url_length
+    if not all(type(url) is str and 0 < len(url) <= longest for url in urls):
+        for index, url in enumerate(urls):  # say which one is wrong, and how
+            string_field(url, f"urls[{index}]", max_length=longest)
     lang = _lang(request, body["lang"]) if "lang" in body else _lang(request)
     engine = request.app[ENGINE]
     state = engine.lists_version
