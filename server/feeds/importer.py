@@ -6,7 +6,7 @@ changes nothing, and readers never see half a feed.
 
 That one transaction is short, because while it holds SQLite's write lock every other writer
 (the server's reports, keys, moderation; a second ``serve --workers`` worker) waits, and the
-server's give up after the busy timeout with 503 busy. So everything that can happen before
+server's writers give up after the busy timeout with 503 busy. So everything that can happen before
 it does, without the lock: parsing, normalising, reading the list's current entries (a read
 snapshot, with ``lists_version``), working out what changed, and staging the rows in TEMP
 tables (the temp schema is the connection's own: writing it takes no lock on the database).
