@@ -159,6 +159,8 @@ class LookalikeDetector:
     def _judge_host(self, ascii_host: str, unicode_host: str) -> tuple[Evidence, ...]:
         parts = self._suffixes.split(ascii_host)
         findings = self._finder.find(ascii_host, unicode_host, parts)
+        if not findings:
+            return ()
         return tuple(self._evidence(f, unicode_host) for f in findings)
 
     def _evidence(self, finding: Finding, unicode_host: str) -> Evidence:

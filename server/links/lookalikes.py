@@ -261,6 +261,11 @@ class LookalikeFinder:
         self._lures = {key: context | _own_ending(b) for key, b in combos.items()}
         self._risky_tlds = frozenset(risky_tlds)
         self._short = ShortNames(suffixes, rows, self._confusables)
+        #: Both indexes' affixes -> query lengths within their reach (``_may_match``).
+        self._affix_sizes = (
+            _merged_sizes(self._typo_index.head_sizes, self._long_index.head_sizes),
+            _merged_sizes(self._typo_index.tail_sizes, self._long_index.tail_sizes),
+        )
 
     @property
     def confusables(self) -> Confusables:
@@ -310,11 +315,30 @@ class LookalikeFinder:
         if pattern.search(label) or (skeleton != label and pattern.search(skeleton)):
             return True
         paired = self._confusables.fold_pairs(skeleton)
-        for form in (skeleton,) if paired == skeleton else (skeleton, paired):
-            if self._typo_index.within_one(form) or self._long_index.has_near(form):
-                return True
+        forms = (skeleton,) if paired == skeleton else (skeleton, paired)
+        typos, longs = self._typo_index, self._long_index
+        heads, tails = self._affix_sizes
+        near_long = False
+        for form in forms:
+            size = len(form)
+            # Most forms are long and share no affix with any name of either index: then
+            # only a long name's middle can still bring a candidate.
+            if (
+                size <= typos.short_len
+                or size in heads.get(form[:AFFIX_LEN], ())
+                or size in tails.get(form[-AFFIX_LEN:], ())
+            ):
+                if typos.within_one(form):
+                    return True
+                near_long = near_long or longs.has_near(form)
+            else:
+                near_long = near_long or longs.has_middle(form)
             if label != skeleton and form in self._exact:
                 return True
+        # The long names' step as ``_typo`` takes it: their affixes and middles are common
+        # ("coi", "ers"), so candidates are verified here rather than in the full match.
+        if near_long and _best(forms, longs.near(forms, 2), 2)[0] is not None:
+            return True
         return self._short.may_find(label, parts)
 
     def _by_label(self, label: str, parts: DomainParts) -> Finding | None:
@@ -519,17 +543,15 @@ class ShortNames:
     def may_find(self, label: str, parts: DomainParts) -> bool:
         """False when ``find`` surely finds nothing, told by set lookups alone: no name on
         this ending is within one deletion of the label (the candidates ``find`` checks)."""
-        if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
-            return False
         joined = self._joined.get(label.replace("-", ""))
         if joined is not None and label != joined.key:
-            return True
-        if len(label) > self._longest or not label.isascii():
+            near = True
+        elif len(label) > self._longest or not label.isascii():
             return False
-        keys = self._near_on.get(parts.suffix)
-        if keys is None:
-            return False
-        return label in keys or not keys.isdisjoint(_deletions(label))
+        else:
+            keys = self._near_on.get(parts.suffix)
+            near = keys is not None and (label in keys or not keys.isdisjoint(_deletions(label)))
+        return near and parts.suffix.split(".", 1)[0] not in RESTRICTED_SUFFIX_HEADS
 
     def find(self, label: str, parts: DomainParts) -> Finding | None:
         if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
@@ -624,7 +646,7 @@ class NameIndex:
 
     def __init__(self, brands: Iterable[Brand], max_distance: int) -> None:
         self._max = max_distance
-        self._short_len = 2 * AFFIX_LEN + 1
+        self.short_len = 2 * AFFIX_LEN + 1
         deletes: dict[str, list[Brand]] = {}
         heads: dict[str, list[tuple[int, Brand]]] = {}
         tails: dict[str, list[tuple[int, Brand]]] = {}
@@ -635,7 +657,7 @@ class NameIndex:
             for form in {brand.skeleton, brand.paired}:
                 one_deleted.add(form)
                 one_deleted.update(_deletions(form))
-                if len(form) < self._short_len:
+                if len(form) < self.short_len:
                     for variant in {form, *_deletions(form)}:
                         deletes.setdefault(variant, []).append(brand)
                     continue
@@ -650,24 +672,11 @@ class NameIndex:
         # Overlapping matches (a lookahead) so that no middle hides another.
         self._middle_pattern = re.compile(f"(?=({_trie_pattern(middles)}))")
         self._one_deleted = frozenset(one_deleted)
-        # For ``has_near``: each affix with every query length within reach of its names.
-        reach = range(-max_distance, max_distance + 1)
-        self._head_sizes = frozenset(
-            (head, length + d)
-            for head, found in heads.items()
-            for length, _ in found
-            for d in reach
-        )
-        self._tail_sizes = frozenset(
-            (tail, length + d)
-            for tail, found in tails.items()
-            for length, _ in found
-            for d in reach
-        )
-        self._middle_sizes = {
-            middle: frozenset(length + d for length, _ in found for d in reach)
-            for middle, found in middles.items()
-        }
+        # For ``within_one`` and ``has_near``: each affix (and middle) -> every query length
+        # within reach of its names.
+        self.head_sizes = _sizes_within(heads, max_distance)
+        self.tail_sizes = _sizes_within(tails, max_distance)
+        self._middle_sizes = _sizes_within(middles, max_distance)
 
     def within_one(self, form: str) -> bool:
         """False when no name is within OSA distance 1 of ``form``, in a few set lookups:
@@ -675,11 +684,14 @@ class NameIndex:
         each (symmetric delete). True is not a match, only "verify": some pairs two edits
         apart pass too (``abc``/``bca``)."""
         size = len(form)
-        if size > self._short_len and (
-            (form[:AFFIX_LEN], size) not in self._head_sizes
-            and (form[-AFFIX_LEN:], size) not in self._tail_sizes
+        # Too long for a short name, a form is near a long one only if it kept its first or
+        # last letters.
+        if (
+            size > self.short_len
+            and size not in self.head_sizes.get(form[:AFFIX_LEN], ())
+            and size not in self.tail_sizes.get(form[-AFFIX_LEN:], ())
         ):
-            return False  # too long for a short name, and no long name's affix (pigeonhole)
+            return False
         one_deleted = self._one_deleted
         return form in one_deleted or not one_deleted.isdisjoint(_deletions(form))
 
@@ -687,17 +699,23 @@ class NameIndex:
         """Whether ``near([form], max_distance)`` names any candidate, in a few set lookups:
         most labels are near no name, and saying so must cost less than listing none."""
         size = len(form)
-        if (form[:AFFIX_LEN], size) in self._head_sizes:
+        if size in self.head_sizes.get(form[:AFFIX_LEN], ()):
             return True
-        if (form[-AFFIX_LEN:], size) in self._tail_sizes:
+        if size in self.tail_sizes.get(form[-AFFIX_LEN:], ()):
             return True
         deletes = self._deletes
-        if deletes and size <= self._short_len:
+        if deletes and size <= self.short_len:
             if form in deletes:
                 return True
             if self._max and not deletes.keys().isdisjoint(_deletions(form)):
                 return True
+        return self.has_middle(form)
+
+    def has_middle(self, form: str) -> bool:
+        """Whether a name's middle within reach of ``form``'s length is in ``form`` (the
+        part of ``has_near`` that names two edits away, so only ``max_distance`` 2, use)."""
         if self._max > 1:
+            size = len(form)
             for match in self._middle_pattern.finditer(form):
                 if size in self._middle_sizes[match.group(1)]:
                     return True
@@ -709,7 +727,7 @@ class NameIndex:
         found: list[Brand] = []
         for form in forms:
             size = len(form)
-            if self._deletes and size <= self._short_len:
+            if self._deletes and size <= self.short_len:
                 variants = {form, *_deletions(form)} if limit else {form}
                 for variant in self._deletes.keys() & variants:
                     found.extend(self._deletes[variant])
@@ -725,6 +743,24 @@ class NameIndex:
                         if abs(length - size) <= limit:
                             found.append(brand)
         return found
+
+
+def _merged_sizes(*tables: Mapping[str, frozenset[int]]) -> dict[str, frozenset[int]]:
+    merged: dict[str, frozenset[int]] = {}
+    for table in tables:
+        for key, sizes in table.items():
+            merged[key] = merged.get(key, frozenset()) | sizes
+    return merged
+
+
+def _sizes_within(
+    index: Mapping[str, Sequence[tuple[int, Brand]]], reach: int
+) -> dict[str, frozenset[int]]:
+    """Key -> every length within ``reach`` of the lengths of its names."""
+    return {
+        key: frozenset(length + d for length, _ in found for d in range(-reach, reach + 1))
+        for key, found in index.items()
+    }
 
 
 def describe_edit(brand: str, label: str) -> Edit:
