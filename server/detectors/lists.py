@@ -102,7 +102,13 @@ class ListsDetector:
                 "added": first.added or "?",
                 "case": case,
             },
-            {"matched": [entry.describe() for entry in entries], "host": host.ascii},
+            {
+                # One entry is the usual case: no comprehension (a function call in 3.11).
+                "matched": [first.describe()]
+                if len(entries) == 1
+                else [entry.describe() for entry in entries],
+                "host": host.ascii,
+            },
         )
 
     @classmethod
