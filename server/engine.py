@@ -58,6 +58,8 @@ class Engine:
         # is held so that its id cannot be reused while the entry lives.
         self._outcome_json: OrderedDict[tuple[int, str], tuple[Outcome, bytes]] = OrderedDict()
         self._outcome_json_size = max(self._rendered_size, 1)
+        # The JSON of a link's host fields, by host (held, so its id is not reused meanwhile).
+        self._host_json: dict[int, tuple[Any, bytes]] = {}
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> Engine:
@@ -167,19 +169,36 @@ class Engine:
             if len(outcome_json) > self._outcome_json_size:
                 outcome_json.popitem(last=False)
         host = link.host
-        own = orjson.dumps(
-            {
-                "url": result.input,
-                "normalized": {
-                    "url": link.url,
+        # The fields after the normalised URL read only the host (shared by the links of a
+        # host, so kept by host) and the redirectors unwrapped (most links: none).
+        cached = self._host_json.get(id(host)) if not link.wrappers else None
+        if cached is not None and cached[0] is host:
+            host_fields = cached[1]
+        else:
+            host_fields = orjson.dumps(
+                {
                     "host": host.ascii,
                     "host_unicode": host.unicode,
                     "registrable_domain": host.registrable,
                     "unwrapped_from": [w.host for w in link.wrappers],
-                },
-            }
+                }
+            )[1:]  # from after the opening brace to the closing one
+            if not link.wrappers:
+                if len(self._host_json) >= self._outcome_json_size:
+                    self._host_json.clear()
+                self._host_json[id(host)] = (host, host_fields)
+        own = b"".join(
+            (
+                b'{"url":',
+                orjson.dumps(result.input),
+                b',"normalized":{"url":',
+                orjson.dumps(link.url),
+                b",",
+                host_fields,
+                b",",
+            )
         )
-        return own[:-1] + b",", shared[1]
+        return own, shared[1]
 
     def _rendered_link(
         self, result: LinkResult, lang: str, state: int, versions: Mapping[str, str]
@@ -194,15 +213,24 @@ class Engine:
         if found is not None:
             rendered.move_to_end(key)
             return found
-        from server.web.urls import link_path  # the web layer imports the engine
+        return self._render_link(result, lang, key, versions)
 
+    def _render_link(
+        self,
+        result: LinkResult,
+        lang: str,
+        key: tuple[str, str, int],
+        versions: Mapping[str, str],
+    ) -> tuple[bytes, bytes, bytes | None, str | None]:
+        """``_rendered_link`` for a result not in the cache (``key``): rendered and kept."""
         own, shared = self._link_parts(result, lang, versions)
         link = result.link
         normalized = link.url if link is not None else None
         # The page path is base64url: nothing in it needs escaping in a JSON string.
-        path = (link_path(normalized) + '"}').encode() if normalized else None
+        path = (_link_path(normalized) + '"}').encode() if normalized else None
         found = (own, shared, path, normalized)
         if self._rendered_size > 0 and not result.outcome.partial:
+            rendered = self._rendered
             rendered[key] = found
             if len(rendered) > self._rendered_size:
                 rendered.popitem(last=False)
@@ -229,7 +257,7 @@ class Engine:
             key = (result.input, lang, state)
             found = rendered.get(key)
             if found is None:
-                found = self._rendered_link(result, lang, state, versions)
+                found = self._render_link(result, lang, key, versions)
             else:
                 rendered.move_to_end(key)
             own, shared, path, _ = found
@@ -256,4 +284,16 @@ class Engine:
 
 
 _VERDICT_URL = b',"verdict_url":'
+
+
+def _link_path(url: str) -> str:
+    """``server.web.urls.link_path``, imported on first use (the web layer imports the
+    engine)."""
+    global _link_path
+    from server.web.urls import link_path
+
+    _link_path = link_path
+    return link_path(url)
+
+
 _NO_VERDICT_URL = b',"verdict_url":null}'
