@@ -78,6 +78,7 @@ def run_import(
     data: bytes,
     name: str,
     on_phase: Callable[[Phase], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     return import_feed(
         db,
@@ -89,6 +90,7 @@ def run_import(
         parser=resources.parser,
         popular=frozenset(resources.top_sites),
         on_phase=on_phase,
+        progress=progress,
     )
 
 
@@ -110,8 +112,15 @@ def test_server_writes_go_through_while_a_feed_import_stages_and_only_the_apply_
         status = create_key(running, f"during {phase}") if phase is Phase.STAGED else None
         seen[phase] = (free, status)
 
-    first = run_import(cli, resources, domains(ENTRIES, "a"), "big", watch)
+    # The progress bar is fed while the feed is normalised, and once more when it is done.
+    free_while_reading: list[bool] = []
+
+    def progress(done: int, total: int) -> None:
+        free_while_reading.append(lock_is_free(running.db))
+
+    first = run_import(cli, resources, domains(ENTRIES, "a"), "big", watch, progress)
     assert seen == {Phase.STAGED: (True, 201), Phase.LOCKED: (False, None)}
+    assert free_while_reading == [True] * (ENTRIES // 5_000 + 1)
     assert first.added == ENTRIES and active_values(cli, "feed:big") == {
         f"a-{n}-wallet-claim.xyz" for n in range(ENTRIES)
     }
