@@ -241,16 +241,13 @@ def test_the_media_quota_stores_reports_without_their_file(tmp_path: Path) -> No
         server.stop()
 
 
-def test_the_purge_deletes_media_files_no_report_points_to(tmp_path: Path) -> None:
-    server = start_server(tmp_path)
-    try:
-        key = client_key(server)
-        status, answer = send(server, key, [("report", media_report("p")), ("file", picture(80))])
-        assert (status, answer["media_kept"]) == (201, True)
-    finally:
-        server.stop()
-    folder = tmp_path / "report_media"
-    (referenced,) = folder.iterdir()
+def test_the_purge_deletes_media_files_no_report_points_to(strict: RunningServer) -> None:
+    key = client_key(strict)
+    before = set(kept_files(strict))
+    status, answer = send(strict, key, [("report", media_report("p")), ("file", picture(80))])
+    assert (status, answer["media_kept"]) == (201, True)
+    (referenced,) = set(kept_files(strict)) - before
+    folder = referenced.parent
     old_orphan, new_orphan, old_part = folder / ("a" * 64), folder / ("b" * 64), folder / "c.part"
     for path in (old_orphan, new_orphan, old_part):
         path.write_bytes(b"left behind")
@@ -258,22 +255,15 @@ def test_the_purge_deletes_media_files_no_report_points_to(tmp_path: Path) -> No
     for path in (old_orphan, old_part, referenced):
         os.utime(path, (two_hours_ago, two_hours_ago))
     run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "community",
-            "purge",
-            "--db",
-            str(tmp_path / "fakewatch.db"),
-        ],
+        [sys.executable, "-m", "server", "community", "purge", "--db", str(strict.db)],
         env=cli_env(),
         capture_output=True,
         text=True,
         check=True,
     )
     assert json.loads(run.stdout)["media_orphans_deleted"] == 2
-    assert sorted(folder.iterdir()) == sorted([referenced, new_orphan])
-    with sqlite3.connect(tmp_path / "fakewatch.db") as conn:
-        (path,) = conn.execute("SELECT media_path FROM reports").fetchone()
-    assert path == referenced.name
+    left = set(kept_files(strict))
+    assert {referenced, new_orphan} <= left and not {old_orphan, old_part} & left
+    with sqlite3.connect(strict.db) as conn:
+        paths = {p for (p,) in conn.execute("SELECT media_path FROM reports")}
+    assert referenced.name in paths

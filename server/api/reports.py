@@ -9,14 +9,15 @@ id back (``duplicate: true``): nothing is stored twice.
 Order of work, cheapest refusal first: the per-IP limit (anonymous), reading the body (a
 multipart body has at most a ``report`` and a ``file`` part), the per-key and per-reporter
 limits, then decoding the file under a media-check slot (the same admission as
-``/v1/check/media``), then the write. A consented file is kept (a re-encoded copy,
-``server/community/kept_media.py``) only for keyed reporters, within the media quota, and
-only once its report is stored.
+``/v1/check/media``; one report at a time, never in the last slot), then the write. A
+consented file is kept (a re-encoded copy, ``server/community/kept_media.py``) only for keyed
+reporters, within the media quota, and only once its report is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.auth import ANONYMOUS, Principal, client_ip
 from server.api.body import dumps, json_object, parse_json, string_field
-from server.api.media import MEDIA_SLOTS
+from server.api.media import BUSY_RETRY_AFTER_S, MEDIA_SLOTS
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
 from server.community.items import (
     MEDIA_HASHES,
@@ -42,7 +43,13 @@ from server.community.kept_media import MediaQuota, digest_of, kept_copy
 from server.community.media_hashes import item_hashes
 from server.community.runtime import COMMUNITY
 from server.community.store import NewReport
-from server.errors import InvalidJson, PayloadTooLarge, RateLimited, ValidationFailed
+from server.errors import (
+    InvalidJson,
+    PayloadTooLarge,
+    RateLimited,
+    ServerBusy,
+    ValidationFailed,
+)
 from server.keys import KeyRole
 from server.media.decode import DecodeLimits, decode_media
 from server.settings import Settings
@@ -62,6 +69,8 @@ FIELDS = (
 )
 MAX_DESCRIPTION = 2000
 MAX_REPORT_JSON = 64 * 1024
+#: Report files decoded at once: of the CPU executor's two threads, one stays free for checks.
+REPORT_DECODES = 1
 #: A multipart report is a ``report`` part and at most one ``file`` part.
 MULTIPART_PARTS = ("report", "file")
 _FIELDS = frozenset(FIELDS)
@@ -237,11 +246,15 @@ async def _read_capped(part: BodyPartReader, limit: int, what: str) -> bytes:
     return b"".join(chunks)
 
 
-async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes | None]:
+async def _multipart(
+    request: web.Request, before_file: Callable[[dict[str, Any]], None]
+) -> tuple[dict[str, Any], bytes | None]:
     """The ``report`` JSON part and the ``file`` part (capped at report_media_max_bytes).
 
     Two parts at most, each once: a body of hundreds of ``report`` parts would otherwise be
-    read and parsed part after part on the event loop."""
+    read and parsed part after part on the event loop. ``before_file(report)`` runs once the
+    ``report`` part is read and before a ``file`` part after it is: a refused report is
+    refused before its 10 MB are read and parsed."""
     if "boundary=" not in request.headers.get("Content-Type", ""):
         raise ValidationFailed("A multipart body needs a boundary in its Content-Type.")
     limit = request.app[SETTINGS].report_media_max_bytes
@@ -278,6 +291,8 @@ async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes | None
                     raise ValidationFailed("The 'report' part must be a JSON object.")
                 body = parsed
             else:
+                if body is not None:
+                    before_file(body)
                 data = await _read_capped(part, limit, "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)")
     # aiohttp's "malformed multipart" errors (our own ApiErrors are not among these).
     except (ValueError, AssertionError, RuntimeError, HttpProcessingError):
@@ -303,9 +318,36 @@ def _prepare_media(
     return hashes, copy
 
 
-def _wants_kept(body: dict[str, Any]) -> bool:
+def _decodes_file(request: web.Request, principal: Principal, body: dict[str, Any]) -> bool:
+    """Whether a file sent with ``body`` is decoded: to hash it (no client hashes), or to keep
+    a copy (consent, a client key, a media quota)."""
+    if not body.get("hashes"):
+        return True
+    return _keeps_file(request, principal, body)
+
+
+def _keeps_file(request: web.Request, principal: Principal, body: dict[str, Any]) -> bool:
     consent = body.get("consent")
-    return isinstance(consent, dict) and consent.get("keep_media") is True
+    return (
+        isinstance(consent, dict)
+        and consent.get("keep_media") is True
+        and principal.role is not None
+        and request.app[COMMUNITY].media_quota.limit > 0
+    )
+
+
+def _slot_free(request: web.Request) -> None:
+    """``ServerBusy`` unless a report may decode now: ``REPORT_DECODES`` at a time, and never
+    in the last media slot, so a person checking a picture is neither turned away nor queued
+    behind uploads of reports (the CPU executor has two threads)."""
+    slots = request.app[MEDIA_SLOTS]
+    decoding = request.app[COMMUNITY].report_decodes
+    if decoding >= REPORT_DECODES or (slots.limit > 1 and slots.in_use >= slots.limit - 1):
+        raise ServerBusy(
+            f"The server is already decoding {slots.in_use} pictures or videos; try again in"
+            f" {BUSY_RETRY_AFTER_S} s (FAKEWATCH_MAX_MEDIA_CHECKS).",
+            retry_after=BUSY_RETRY_AFTER_S,
+        )
 
 
 @routes.post("/v1/reports")
@@ -317,31 +359,49 @@ async def create_report(request: web.Request) -> web.Response:
     community = request.app[COMMUNITY]
     if principal.role is None:
         _limit(request, "ip:" + client_ip(request, settings), "address")
+    admitted = False
+
+    def admit(body: dict[str, Any], file_follows: bool) -> None:
+        """The per-key and per-reporter limits, and for a file to decode a free media slot."""
+        nonlocal admitted
+        if not admitted:
+            reporter, _ = reporter_of(request, body, principal)
+            _limit_reporter(request, principal, reporter)
+            admitted = True
+        if file_follows and _decodes_file(request, principal, body):
+            _slot_free(request)
+
     media_file: bytes | None = None
     if request.content_type.startswith("multipart/"):
-        body, media_file = await _multipart(request)
+        body, media_file = await _multipart(request, lambda b: admit(b, True))
         if body.get("kind", "media") != "media":
             raise ValidationFailed("A file can only be attached to a media report.", field="kind")
         body["kind"] = "media"
     else:
         body = await json_object(request, allowed=FIELDS, required=("kind",))
-    reporter, _ = reporter_of(request, body, principal)
-    _limit_reporter(request, principal, reporter)
+    admit(body, False)
     copy: bytes | None = None
-    if media_file is not None:
+    if media_file is not None and _decodes_file(request, principal, body):
         # A file without client hashes is hashed here, by the media checks' own code; a
         # consented file from a keyed reporter is kept as a re-encoded copy.
-        hash_it = not body.get("hashes")
-        keep = _wants_kept(body) and principal.role is not None and community.media_quota.limit > 0
-        if hash_it or keep:
-            loop = asyncio.get_running_loop()
-            quota = community.media_quota if keep else None
+        _slot_free(request)
+        quota = community.media_quota if _keeps_file(request, principal, body) else None
+        loop = asyncio.get_running_loop()
+        community.report_decodes += 1
+        try:
             with request.app[MEDIA_SLOTS].take():
                 hashes, copy = await loop.run_in_executor(
-                    request.app[CPU], _prepare_media, media_file, settings, hash_it, quota
+                    request.app[CPU],
+                    _prepare_media,
+                    media_file,
+                    settings,
+                    not body.get("hashes"),
+                    quota,
                 )
-            if hashes is not None:
-                body["hashes"] = hashes
+        finally:
+            community.report_decodes -= 1
+        if hashes is not None:
+            body["hashes"] = hashes
     report = parse_report(request, body, principal, None)
     if copy is not None and report.keep_media:
         report = replace(report, media_path=digest_of(copy), media=copy)

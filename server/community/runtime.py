@@ -41,6 +41,8 @@ class Community:
     popular: frozenset[str]
     #: Moderator web-page sign-ins (in the database).
     sessions: Sessions
+    #: Report files being decoded now (``server/api/reports.py`` admits REPORT_DECODES).
+    report_decodes: int = 0
     #: Set when an alert is written, so webhook delivery starts at once instead of on its tick.
     alerted: asyncio.Event = field(default_factory=asyncio.Event)
 
