@@ -261,6 +261,7 @@ class LookalikeFinder:
         self._lures = {key: context | _own_ending(b) for key, b in combos.items()}
         self._risky_tlds = frozenset(risky_tlds)
         self._short = ShortNames(suffixes, rows, self._confusables)
+        self._inner_pattern = re.compile(_trie_pattern({*combos, *self._long_index.middles}))
         #: Both indexes' affixes -> query lengths within their reach (``_may_match``).
         self._affix_sizes = (
             _merged_sizes(self._typo_index.head_sizes, self._long_index.head_sizes),
@@ -311,10 +312,18 @@ class LookalikeFinder:
         if label in self._by_key or (parts.subdomain and self._split_name(parts)):
             return True
         skeleton = self._confusables.skeleton(label)
-        pattern = self._combo_pattern
-        if pattern.search(label) or (skeleton != label and pattern.search(skeleton)):
-            return True
         paired = self._confusables.fold_pairs(skeleton)
+        # One scan for every name the rules look for inside a label (combosquat names, long
+        # names' middles): most labels hold none, and then neither search below is needed.
+        search = self._inner_pattern.search
+        inside = bool(
+            search(label)
+            or (skeleton != label and search(skeleton))
+            or (paired != skeleton and search(paired))
+        )
+        pattern = self._combo_pattern
+        if inside and (pattern.search(label) or (skeleton != label and pattern.search(skeleton))):
+            return True
         forms = (skeleton,) if paired == skeleton else (skeleton, paired)
         typos, longs = self._typo_index, self._long_index
         heads, tails = self._affix_sizes
@@ -331,7 +340,7 @@ class LookalikeFinder:
                 if typos.within_one(form):
                     return True
                 near_long = near_long or longs.has_near(form)
-            else:
+            elif inside:
                 near_long = near_long or longs.has_middle(form)
             if label != skeleton and form in self._exact:
                 return True
@@ -669,6 +678,8 @@ class NameIndex:
         self._heads = {k: tuple(v) for k, v in heads.items()}
         self._tails = {k: tuple(v) for k, v in tails.items()}
         self._middles = {k: tuple(v) for k, v in middles.items()}
+        #: The long names' middles (``has_middle`` looks for them).
+        self.middles = frozenset(middles)
         # Overlapping matches (a lookahead) so that no middle hides another.
         self._middle_pattern = re.compile(f"(?=({_trie_pattern(middles)}))")
         self._one_deleted = frozenset(one_deleted)
