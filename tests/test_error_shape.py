@@ -98,6 +98,19 @@ SHAPE = {"ok", "error", "code", "status", "request_id"}
                 ("/v1/reports", b"kind"),
             )
         ),
+        *(
+            (  # JSON may spell a lone surrogate; no UTF-8 writer can encode it: not a 500
+                "POST",
+                path,
+                {"body": body, "headers": {"Content-Type": "application/json"}},
+                400,
+                "invalid_json",
+            )
+            for path, body in (
+                ("/v1/check/links", b'{"urls": ["http://a\\ud800.example/"]}'),
+                ("/v1/keys", b'{"role": "client", "label": "a\\udc00"}'),
+            )
+        ),
         ("GET", "/v1/check/link?url=x", {"key": "wrong"}, 401, "unauthorized"),
         ("GET", "/v1/check/link?url=x", {"key": None}, 401, "unauthorized"),
         ("POST", "/v1/keys", {"json_body": {"role": "root"}}, 400, "validation_failed"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,18 +48,46 @@ async def json_object(
     return value
 
 
+#: A ``\uD800``-``\uDFFF`` escape: JSON may spell a lone surrogate, which is no character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def parse_json(raw: bytes, what: str = "The body") -> Any:
     """``raw`` (UTF-8 JSON from a request) as a value; ``InvalidJson`` for anything the parser
     refuses. Every JSON read from a request goes through here: besides syntax errors, the
     parser raises a plain ``ValueError`` for an integer of more than 4,300 digits (Python's
     int/str conversion limit) and ``RecursionError`` for deep nesting (``[`` * 50,000); both
-    are the client's malformed input, not a server error."""
+    are the client's malformed input, not a server error. A lone surrogate (``"\ud800"``)
+    parses, but no UTF-8 writer (SQLite, a log line, a response) can encode it: refused here
+    too, looked for only when the body spells a surrogate escape at all."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise InvalidJson(f"{what} nests arrays or objects too deeply.") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digits limit
         raise InvalidJson(f"{what} is not valid JSON: {_short(exc)}.") from None
+    if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
+        raise InvalidJson(f"{what} holds text that is not valid Unicode (a lone surrogate).")
+    return value
+
+
+def _encodable(value: Any) -> bool:
+    """Every string (and key) in a parsed JSON value encodes as UTF-8; iterative, as the
+    value may nest as deep as the parser allows."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 async def read_capped(request: web.Request, limit: int, too_large: str) -> bytes:

@@ -44,7 +44,6 @@ from server.community.media_hashes import item_hashes
 from server.community.runtime import COMMUNITY
 from server.community.store import NewReport
 from server.errors import (
-    InvalidJson,
     PayloadTooLarge,
     RateLimited,
     ServerBusy,
@@ -160,34 +159,11 @@ def item_of(request: web.Request, body: dict[str, Any], kind: ItemKind) -> CaseK
     return wallet_key(value)
 
 
-def _encodable(value: Any) -> bool:
-    """Every string in a parsed JSON value encodes as UTF-8 (walking it costs less than
-    serialising the whole body again on the hot path)."""
-    if isinstance(value, str):
-        if value.isascii():
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(v) for v in value)
-    return True
-
-
 def parse_report(
     request: web.Request, body: dict[str, Any], principal: Principal, media_path: str | None
 ) -> NewReport:
-    """Validate a report body into a ``NewReport`` (every field checked; unknown ones refused)."""
-    try:
-        encodable = _encodable(body)
-    except RecursionError:
-        raise ValidationFailed("The report is nested too deeply.") from None
-    if not encodable:  # JSON may spell lone surrogates (\udXXX); SQLite cannot store them
-        raise InvalidJson("The report holds text that is not valid Unicode.")
+    """Validate a report body into a ``NewReport`` (every field checked; unknown ones refused).
+    Its text is valid Unicode: ``parse_json`` refused lone surrogates."""
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise ValidationFailed(
