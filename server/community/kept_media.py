@@ -45,10 +45,19 @@ def folder_for(db_path: Path) -> Path:
 
 def kept_copy(item: MediaItem) -> bytes | None:
     """A re-encoded copy of a decoded picture's first frame at its full size, or ``None``
-    for a video. Call after ``decode_media`` accepted the upload (its format, size and pixel
+    for a video or a picture whose full decode fails. Call after ``decode_media`` accepted the upload (its format, size and pixel
     limits hold); CPU work for the CPU executor."""
     if item.is_video or not item.raw:
         return None
+    try:
+        return _reencode(item)
+    # The check decodes a reduced draft; the full picture can still fail (a truncated scan):
+    # then the report is stored without its file rather than refused.
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
+
+
+def _reencode(item: MediaItem) -> bytes:
     with Image.open(io.BytesIO(item.raw), formats=[item.format]) as img:
         img.seek(0)
         frame = ImageOps.exif_transpose(img)
