@@ -4,11 +4,19 @@ readable tokens) give every domain the same slots."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
 
-from server.links.domain_features import MAX_LABEL, SHORT_LABEL, SMALL_BATCH, DomainFeaturizer, slot
+from server.links.domain_features import (
+    CHUNK,
+    MAX_LABEL,
+    SHORT_LABEL,
+    SMALL_BATCH,
+    DomainFeaturizer,
+    slot,
+)
 
 BRANDS = ["paypal", "metamask", "uniswap", "bbc", "ledger"]
 LURES = ["claim", "airdrop", "wallet", "verify", "support", "connect", "bonus"]
@@ -89,3 +97,84 @@ def test_the_bundled_vocabulary_finds_the_same_words_in_a_batch_as_token_by_toke
     indices, values = featurizer.batch_slots(*zip(*batch, strict=True))
     for label, got in zip(labels, _rows(indices, values), strict=True):
         assert got == {slot(t) for t in featurizer.tokens(label, "com", False)}, label
+
+
+def _model_featurizer() -> DomainFeaturizer:
+    meta = json.loads((Path(__file__).parents[1] / "models/scam_domain/metadata.json").read_text())
+    return DomainFeaturizer(meta["features"]["brands"], meta["features"]["lures"])
+
+
+def _tricky_labels(featurizer: DomainFeaturizer, count: int, seed: int) -> list[str]:
+    """Labels that stress every token: vocabulary words glued, split by hyphens and cut
+    short, digits, runs of hyphens, punycode, underscores, capitals, empty and over-long."""
+    rng = random.Random(seed)
+    words = list(featurizer.brands + featurizer.lures)
+    pieces = [*words, "-", "--", "0", "42", "xn--", "_", "a", "zz", "Pay", "q9"]
+    labels = ["", "-", "--x", "x-", "1", "xn--", "xn--p1ai", "a" * 70, "-" * 63, "wallet" * 11]
+    while len(labels) < count:
+        parts = [rng.choice(pieces) for _ in range(rng.randint(1, 5))]
+        label = "".join(parts)
+        if rng.random() < 0.3 and len(label) > 3:  # a word cut at either end
+            label = label[rng.randint(0, 2) : len(label) - rng.randint(0, 2)]
+        labels.append(label)
+    return labels
+
+
+def _suffixes(count: int, seed: int) -> list[tuple[str, bool]]:
+    rng = random.Random(seed)
+    public = ["com", "xyz", "co.uk", "com.cn", "top", "io", "gov.cn"]
+    private = ["pages.dev", "github.io", "vercel.app"]
+    return [
+        (rng.choice(private), True) if rng.random() < 0.2 else (rng.choice(public), False)
+        for _ in range(count)
+    ]
+
+
+def _check_batch(featurizer: DomainFeaturizer, batch: list[tuple[str, str, bool]]) -> None:
+    indices, values = featurizer.batch_slots(*zip(*batch, strict=True))
+    for (label, suffix, private), row, weight in zip(batch, indices, values, strict=True):
+        expected = sorted({slot(t) for t in featurizer.tokens(label, suffix, private)})
+        kept = row[weight > 0].tolist()
+        # Each row: its distinct slots ascending, then zero padding with zero weight.
+        assert kept == expected and row[len(kept) :].tolist() == [0] * (len(row) - len(kept))
+        assert weight[: len(kept)].all() and not weight[len(kept) :].any(), label
+    assert indices.shape[1] == max(int(v.sum()) for v in values)
+
+
+def test_many_tricky_labels_get_the_slots_of_their_readable_tokens() -> None:
+    featurizer = _model_featurizer()
+    labels = _tricky_labels(featurizer, 600, seed=1)
+    suffixes = _suffixes(len(labels), seed=2)
+    batch = [(label, sfx, private) for label, (sfx, private) in zip(labels, suffixes, strict=True)]
+    _check_batch(featurizer, batch)  # ASCII: words found through the byte stream
+    # One label that is not ASCII sends its chunk through the string word search; the others
+    # keep their slots. (Non-ASCII n-grams are bytes, not characters: the hosts we featurise
+    # are punycode, so only a caller's raw Unicode label ever gets here.)
+    _check_batch(featurizer, batch[:99])
+    mixed = [("bücher-wallet", "de", False), *batch[:99]]
+    rows = _rows(*featurizer.batch_slots(*zip(*mixed, strict=True)))
+    assert rows[1:] == _rows(*featurizer.batch_slots(*zip(*batch[:99], strict=True)))
+    assert {slot("lure:wallet"), slot("lure*"), slot("hyp:1")} <= rows[0]
+
+
+def test_a_batch_longer_than_a_chunk_matches_its_parts() -> None:
+    featurizer = _model_featurizer()
+    labels = _tricky_labels(featurizer, CHUNK + 70, seed=3)
+    batch = [(label, "com", False) for label in labels]
+    whole = _rows(*featurizer.batch_slots(*zip(*batch, strict=True)))
+    parts = [
+        row
+        for start in range(0, len(batch), 100)
+        for row in _rows(*featurizer.batch_slots(*zip(*batch[start : start + 100], strict=True)))
+    ]
+    assert whole == parts
+
+
+def test_suffix_slots_are_learnt_once_and_still_right_past_the_cache() -> None:
+    featurizer = _featurizer()
+    featurizer.suffix_cache = 40
+    # 90 distinct suffixes, each new one twice in a row, in a batch and again: past the
+    # table's first size and past the cache.
+    suffixes = [f"s{i // 2}.example" for i in range(180)]
+    for _ in range(2):
+        _check_batch(featurizer, [("claim-metamask", sfx, False) for sfx in suffixes])

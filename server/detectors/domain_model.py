@@ -74,8 +74,11 @@ class DomainModelDetector:
         todo: dict[str, DomainParts] = {}
         known, cache = self._known, self._cache
         for link in links:
-            host = getattr(link, "host", None)
-            if host is None or host.is_ip:
+            try:
+                host = link.host
+            except AttributeError:  # not a link: nothing to prime
+                continue
+            if host.is_ip:
                 continue
             parts = host.parts
             domain = parts.registrable

@@ -122,7 +122,7 @@ def _prefix_sums(codes: np.ndarray, room: int = 0) -> np.ndarray:
     windows running past the end can be computed (and then dropped) without a bounds check."""
     out = np.zeros(len(codes) + 1 + room, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        np.cumsum(codes * _INVERSE_POWERS[: len(codes)], out=out[1 : len(codes) + 1])
+        (codes * _INVERSE_POWERS[: len(codes)]).cumsum(out=out[1 : len(codes) + 1])
     return out
 
 
@@ -216,6 +216,8 @@ class DomainFeaturizer:
         self._len_slot = np.array([slot(f"len:{i}") for i in range(9)], dtype=np.int64)
         self._dig_slot = np.array([slot(f"dig:{i}") for i in range(5)], dtype=np.int64)
         self._hyp_slot = np.array([slot(f"hyp:{i}") for i in range(4)], dtype=np.int64)
+        #: Suffixes the array path learns (past it, slots are worked out each time).
+        self.suffix_cache = SUFFIX_CACHE
         self._suffix_index: dict[str, int] = {}
         self._suffix_table = np.zeros((64, 2), dtype=np.int64)
         self._token_slots: dict[str, int] = {}
@@ -326,9 +328,9 @@ class DomainFeaturizer:
         sizes = np.bincount(row_of, minlength=count)
         width = max(int(sizes.max()), 1)
         # A row's k-th slot goes to column k: flat position row * width + k.
-        shift = np.arange(0, count * width, width) - (np.cumsum(sizes) - sizes)
+        shift = np.arange(0, count * width, width) - (sizes.cumsum() - sizes)
         indices = np.zeros((count, width), dtype=np.int64)
-        indices.reshape(-1)[np.arange(len(pairs)) + np.repeat(shift, sizes)] = pairs & (dim - 1)
+        indices.reshape(-1)[np.arange(len(pairs)) + shift.repeat(sizes)] = pairs & (dim - 1)
         values = (np.arange(width) < sizes[:, None]).astype(np.float32)
         return indices, values
 
@@ -386,11 +388,11 @@ class DomainFeaturizer:
             data = b"".join(encoded)
             sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
         codes = np.frombuffer(data, dtype=np.uint8)
-        ends = np.cumsum(sizes)
+        ends = sizes.cumsum()
         rows: np.ndarray = np.arange(0, count * dim, dim, dtype=key_type)  # row * dim per label
-        row_at: np.ndarray = np.repeat(rows, sizes)
+        row_at: np.ndarray = rows.repeat(sizes)
         total = len(codes)
-        left = np.repeat(ends, sizes) - np.arange(total)  # bytes to the label's end
+        left = ends.repeat(sizes) - np.arange(total)  # bytes to the label's end
         ngrams = tuple(NGRAMS)
         sums = _prefix_sums(codes, room=max(ngrams))
         # n-grams: every window size at every position hashed (a few running past their
@@ -449,7 +451,7 @@ class DomainFeaturizer:
 
     def _learn_suffix(self, suffix: str) -> int:
         index = self._suffix_index
-        if len(index) >= SUFFIX_CACHE:
+        if len(index) >= self.suffix_cache:
             return -1
         table = self._suffix_table
         if len(index) == len(table):
@@ -541,7 +543,7 @@ class DomainFeaturizer:
             ]
             # A polynomial hash's top bits are poorly mixed: multiply-shift them first.
             spread = (heads * _U64(_GOLDEN)) >> _U64(64 - _HEAD_BITS)
-        nominated = np.flatnonzero(self._head_bits[spread])
+        nominated = self._head_bits[spread].nonzero()[0]
         if not len(nominated):
             return found
         flat = text.replace("-", "")
