@@ -10,14 +10,20 @@ the lists the other link detectors use). The model input is sparse, ``indices`` 
 ``values`` padded to the longest row, so a batch costs what its tokens cost, not a dense
 vector per domain.
 
-Speed (features version 3). The link pipeline meets thousands of new domains a second, so a
-batch is featurised with array operations, not token by token: the labels become one byte
-matrix, every 2- to 6-gram of every label is hashed at once with a polynomial hash over its
-bytes; brand and lure words are found by set lookups of each position's first letters (array
-passes per word length cost more than they saved). ``tokens`` spells out the same tokens as
-strings; ``slot`` hashes a string token the same way, so ``{slot(t) for t in tokens(...)}``
-is exactly a row of ``batch_slots`` (a test holds the two paths together). A single domain
-goes through the same batch code with a batch of one.
+Speed (features version 3). The link pipeline meets thousands of new domains a second, and
+hands them over about a hundred at a time, where each array operation costs more than its
+arithmetic; so a batch is featurised with few array operations, not token by token. The
+padded labels ("<claim-metamask>") are one byte stream; one cumulative sum of its bytes
+times P**-k gives the polynomial hash of any window, so every 2- to 6-gram of every label is
+hashed (and finished with ``_mix``) in a handful of operations over a [bytes, sizes] array.
+Whole-part words are a dict lookup per part; long words are nominated where the hash of a
+5-byte window of the hyphen-less stream hits a bitmap of word heads, and confirmed by string.
+Suffix slots come from a table that learns each suffix once. All keys of a batch are
+``row * DIM + slot`` integers: one sort dedupes them and orders each row. ``tokens`` spells
+out the same tokens as strings; ``slot`` hashes a string token the same way, so
+``{slot(t) for t in tokens(...)}`` is exactly a row of ``batch_slots`` (tests hold the two
+paths together, on the model's vocabulary and on hundreds of contrived labels). Labels are
+punycode in practice; a non-ASCII label's n-grams are its UTF-8 bytes, as they always were.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ NGRAMS = (2, 3, 4, 5, 6)
 FEATURES_VERSION = "3"
 #: Brand and lure words shorter than this only count as a whole hyphen-separated part.
 MIN_SUBSTRING = 5
-#: Labels up to this long are featurised together, longer ones in their own group.
+#: Labels longer than this are "long" (features v2 featurised them apart; the tests still
+#: mix both kinds in a batch).
 SHORT_LABEL = 20
 #: Batches smaller than this go token by token (same slots, less fixed cost).
 SMALL_BATCH = 16
@@ -46,7 +53,7 @@ SMALL_BATCH = 16
 TOKEN_CACHE = 100_000
 #: Public suffixes whose slots the array path remembers (the PSL has about 10,000).
 SUFFIX_CACHE = 50_000
-#: Labels longer than this are cut (DNS allows 63; the cap bounds a batch's byte matrix).
+#: Labels longer than this are cut (DNS allows 63; the cap bounds a batch's byte stream).
 MAX_LABEL = 63
 
 _U64 = np.uint64
