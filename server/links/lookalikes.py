@@ -262,11 +262,6 @@ class LookalikeFinder:
         self._risky_tlds = frozenset(risky_tlds)
         self._short = ShortNames(suffixes, rows, self._confusables)
         self._inner_pattern = re.compile(_trie_pattern({*combos, *self._long_index.middles}))
-        #: Both indexes' affixes -> query lengths within their reach (``_may_match``).
-        self._affix_sizes = (
-            _merged_sizes(self._typo_index.head_sizes, self._long_index.head_sizes),
-            _merged_sizes(self._typo_index.tail_sizes, self._long_index.tail_sizes),
-        )
 
     @property
     def confusables(self) -> Confusables:
@@ -313,6 +308,14 @@ class LookalikeFinder:
             return True
         skeleton = self._confusables.skeleton(label)
         paired = self._confusables.fold_pairs(skeleton)
+        forms = (skeleton,) if paired == skeleton else (skeleton, paired)
+        # Typos first: they are most of what is named, and a named host pays for both this
+        # screen and the full match.
+        for form in forms:
+            if self._typo_index.within_one(form):
+                return True
+            if label != skeleton and form in self._exact:
+                return True
         # One scan for every name the rules look for inside a label (combosquat names, long
         # names' middles): most labels hold none, and then neither search below is needed.
         search = self._inner_pattern.search
@@ -324,28 +327,10 @@ class LookalikeFinder:
         pattern = self._combo_pattern
         if inside and (pattern.search(label) or (skeleton != label and pattern.search(skeleton))):
             return True
-        forms = (skeleton,) if paired == skeleton else (skeleton, paired)
-        typos, longs = self._typo_index, self._long_index
-        heads, tails = self._affix_sizes
-        near_long = False
-        for form in forms:
-            size = len(form)
-            # Most forms are long and share no affix with any name of either index: then
-            # only a long name's middle can still bring a candidate.
-            if (
-                size <= typos.short_len
-                or size in heads.get(form[:AFFIX_LEN], ())
-                or size in tails.get(form[-AFFIX_LEN:], ())
-            ):
-                if typos.within_one(form):
-                    return True
-                near_long = near_long or longs.has_near(form)
-            elif inside:
-                near_long = near_long or longs.has_middle(form)
-            if label != skeleton and form in self._exact:
-                return True
         # The long names' step as ``_typo`` takes it: their affixes and middles are common
         # ("coi", "ers"), so candidates are verified here rather than in the full match.
+        longs = self._long_index
+        near_long = any(longs.has_near(form, inside) for form in forms)
         if near_long and _best(forms, longs.near(forms, 2), 2)[0] is not None:
             return True
         return self._short.may_find(label, parts)
@@ -706,9 +691,10 @@ class NameIndex:
         one_deleted = self._one_deleted
         return form in one_deleted or not one_deleted.isdisjoint(_deletions(form))
 
-    def has_near(self, form: str) -> bool:
+    def has_near(self, form: str, middles: bool = True) -> bool:
         """Whether ``near([form], max_distance)`` names any candidate, in a few set lookups:
-        most labels are near no name, and saying so must cost less than listing none."""
+        most labels are near no name, and saying so must cost less than listing none.
+        ``middles=False`` when the caller knows no middle is in ``form``."""
         size = len(form)
         if size in self.head_sizes.get(form[:AFFIX_LEN], ()):
             return True
@@ -720,7 +706,7 @@ class NameIndex:
                 return True
             if self._max and not deletes.keys().isdisjoint(_deletions(form)):
                 return True
-        return self.has_middle(form)
+        return middles and self.has_middle(form)
 
     def has_middle(self, form: str) -> bool:
         """Whether a name's middle within reach of ``form``'s length is in ``form`` (the
@@ -754,14 +740,6 @@ class NameIndex:
                         if abs(length - size) <= limit:
                             found.append(brand)
         return found
-
-
-def _merged_sizes(*tables: Mapping[str, frozenset[int]]) -> dict[str, frozenset[int]]:
-    merged: dict[str, frozenset[int]] = {}
-    for table in tables:
-        for key, sizes in table.items():
-            merged[key] = merged.get(key, frozenset()) | sizes
-    return merged
 
 
 def _sizes_within(
