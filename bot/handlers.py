@@ -676,6 +676,10 @@ async def _may_change_group(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return True
+    if message is not None and message.sender_chat is not None:
+        # An admin posting anonymously speaks as the group itself (from GroupAnonymousBot);
+        # only admins can. A linked channel's post is not an admin's command.
+        return message.sender_chat.id == chat.id
     if user is not None and await _is_admin(context, chat.id, user.id):
         return True
     if message is not None:

@@ -90,6 +90,13 @@ class OfflineError extends Error {
 
 async function api(method, path, { json, form, timeout = REQUEST_TIMEOUT_MS, auth = true } = {}) {
   const s = await settings();
+  const problem = FW.serverUrlProblem(s.serverUrl);
+  if (problem) {
+    // An http:// address saved before the options required https (or written to storage by
+    // other means): the key never travels in the clear, the extension reports itself offline.
+    await setOffline(true, problem);
+    throw new OfflineError(`FakeWatch server address refused (${problem}): ${s.serverUrl}`);
+  }
   const headers = {};
   if (auth && s.apiKey) headers.Authorization = `Bearer ${s.apiKey}`;
   let body;

@@ -76,6 +76,14 @@ def test_only_group_admins_change_the_groups_alerts_and_language(
             assert done.text != "Only group admins can change this for the group."
             assert GROUP in [chat for chat, _ in runner.services.state.subscribers()]
 
+            # An admin posting anonymously speaks as the group (Telegram's GroupAnonymousBot).
+            mark = len(fake.calls)
+            as_group = {"id": GROUP, "type": "supergroup", "title": "Family"}
+            fake.message(GROUP, 1087968824, "/unsubscribe", sender_chat=as_group)
+            done = await fake.wait_for("sendMessage", after=mark)
+            assert done.text != "Only group admins can change this for the group."
+            assert GROUP not in [chat for chat, _ in runner.services.state.subscribers()]
+
             mark = len(fake.calls)
             group_message = {
                 "message_id": 7,

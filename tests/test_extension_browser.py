@@ -117,6 +117,11 @@ _BANNER_TEXT = """async (tabId) => {
 }"""
 
 
+_BANNER_DISPLAY = (
+    "() => getComputedStyle(document.querySelector('[data-fakewatch-banner]')).display"
+)
+
+
 def tab_id(browser: Browser, url_prefix: str) -> int:
     return int(
         wait_until(
@@ -220,6 +225,15 @@ def test_suspicious_page_gets_a_banner_in_enhanced_mode(
             " b.style.display = 'none'; b.setAttribute('hidden', ''); }"
         )
         tab.wait_for_selector("[data-fakewatch-banner]:not([hidden])", state="visible")
+        tab.evaluate(
+            "() => { const s = document.createElement('style');"
+            " s.textContent = '[data-fakewatch-banner] {display: none !important}';"
+            " document.head.append(s); }"
+        )
+        assert tab.evaluate(_BANNER_DISPLAY) == "block"  # inline !important wins
+        for _ in range(8):  # a page that keeps removing it is slowed down, never obeyed
+            tab.evaluate("() => document.querySelector('[data-fakewatch-banner]')?.remove()")
+        tab.wait_for_selector("[data-fakewatch-banner]", state="visible", timeout=5_000)
         checks = sites.requests("/v1/check/link")
         # Enhanced mode sent the registrable domain, never the path or the query.
         assert any(host in r.path_qs for r in checks)
@@ -309,6 +323,26 @@ def test_server_unreachable_never_blocks_and_badge_says_offline(
         tab.close()
     finally:
         sites.down = False
+
+
+def test_a_plain_http_address_saved_by_an_older_version_never_gets_the_key(
+    browser: Browser, sites: LocalSites
+) -> None:
+    browser.sw_eval("() => chrome.storage.local.remove('lookupCache')")
+    port = sites.proxy_url.rsplit(":", 1)[1]
+    asked = len(sites.requests("/v1/"))
+    # A name the browser resolves to this machine's proxy, as a remote server's would be.
+    configure(browser, serverUrl=f"http://news-site.example:{port}")
+    try:
+        tab = visit(browser, sites.url(LISTED_2, "/"))
+        tab.wait_for_selector("h1")
+        tid = tab_id(browser, sites.url(LISTED_2))
+        state = wait_until(lambda: tab_state(browser, tid))
+        assert state["offline"] is True  # said, not silently skipped
+        assert len(sites.requests("/v1/")) == asked  # nothing, and so no key, left the browser
+        tab.close()
+    finally:
+        configure(browser, serverUrl=sites.proxy_url)
 
 
 def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Any:

@@ -4,14 +4,20 @@
 "use strict";
 
 globalThis.__fakewatchBanner = function (verdict, text) {
-  const old = document.querySelector("[data-fakewatch-banner]");
-  if (old) old.remove();
+  // The previous banner of this tab (kept in this isolated world, out of the page's reach)
+  // stops guarding itself before it goes, or it would put itself back beside the new one.
+  const previous = globalThis.__fakewatchBannerState;
+  if (previous) previous.dismiss();
   const host = document.createElement("div");
   host.setAttribute("data-fakewatch-banner", "");
   host.setAttribute("data-fakewatch-verdict", verdict);
   host.setAttribute("role", "alert");
+  // Every declaration !important: inline important declarations beat any page stylesheet
+  // (`[data-fakewatch-banner] {display: none !important}` would otherwise hide it).
   const hostStyle =
-    "all: initial; position: fixed; top: 0; left: 0; right: 0; z-index: 2147483647; display: block;";
+    "all: initial !important; position: fixed !important; top: 0 !important; left: 0 !important;" +
+    " right: 0 !important; z-index: 2147483647 !important; display: block !important;" +
+    " visibility: visible !important; opacity: 1 !important;";
   host.style.cssText = hostStyle;
   const shownStyle = host.style.cssText; // as the browser serialises it
   const shadow = host.attachShadow({ mode: "closed" });
@@ -53,14 +59,13 @@ globalThis.__fakewatchBanner = function (verdict, text) {
   }
   const close = document.createElement("button");
   close.textContent = text.dismiss;
-  close.addEventListener("click", () => host.remove());
+  close.addEventListener("click", () => dismiss()); // the person's choice, unlike the page's
   bar.append(icon, body, close);
   shadow.append(style, bar);
   (document.body || document.documentElement).append(host);
-  // Pages that remove or hide foreign nodes get the banner back (a few times, not forever).
-  let restores = 0;
-  const restore = (observer) => {
-    if (++restores > 5) return observer.disconnect();
+  // Pages that remove or hide foreign nodes get the banner back: at most 5 times a second, so a
+  // page fighting back cannot spin this into a loop, and never given up for good.
+  const restore = () => {
     if (!host.isConnected) (document.body || document.documentElement).append(host);
     if (host.style.cssText !== shownStyle) host.style.cssText = hostStyle;
     for (const name of [...host.getAttributeNames()]) {
@@ -69,13 +74,41 @@ globalThis.__fakewatchBanner = function (verdict, text) {
       }
     }
   };
-  const hidden = () =>
-    !host.isConnected || host.style.cssText !== shownStyle || host.hasAttribute("hidden") ||
-    host.hasAttribute("class");
-  const observer = new MutationObserver(() => {
-    if (hidden()) restore(observer);
-  });
+  const hidden = () => {
+    if (!host.isConnected || host.style.cssText !== shownStyle) return true;
+    if (host.hasAttribute("hidden") || host.hasAttribute("class")) return true;
+    const shown = getComputedStyle(host);
+    return shown.display === "none" || shown.visibility !== "visible" || shown.opacity !== "1";
+  };
+  let windowStart = 0;
+  let restores = 0;
+  let retry = null;
+  const check = () => {
+    if (!hidden()) return;
+    const now = Date.now();
+    if (now - windowStart > 1000) {
+      windowStart = now;
+      restores = 0;
+    }
+    if (++restores > 5) {
+      retry = retry || setTimeout(() => ((retry = null), check()), 1000);
+      return;
+    }
+    restore();
+  };
+  const observer = new MutationObserver(check);
   observer.observe(document.documentElement, { childList: true, subtree: true });
   observer.observe(host, { attributes: true });
+  // What no mutation of ours reports (a stylesheet's text rewritten in place): a look a second.
+  const timer = setInterval(check, 1000);
+  function dismiss() {
+    observer.disconnect();
+    clearInterval(timer);
+    clearTimeout(retry);
+    host.remove();
+    if (globalThis.__fakewatchBannerState === state) globalThis.__fakewatchBannerState = null;
+  }
+  const state = { dismiss };
+  globalThis.__fakewatchBannerState = state;
   return true;
 };

@@ -17,7 +17,11 @@ globalThis.__fakewatchBubble = function (srcUrl, data) {
   host.setAttribute("data-fakewatch-verdict", data.state);
   const rect = image ? image.getBoundingClientRect() : { left: 16, top: 16, right: 16, bottom: 16 };
   const left = Math.max(8, Math.min(window.scrollX + rect.right + 8, window.scrollX + window.innerWidth - 340));
-  host.style.cssText = `all: initial; position: absolute; z-index: 2147483647; left: ${left}px; top: ${Math.max(8, window.scrollY + rect.top)}px;`;
+  // !important throughout: a page stylesheet must not hide or move the verdict.
+  host.style.cssText =
+    `all: initial !important; position: absolute !important; z-index: 2147483647 !important;` +
+    ` display: block !important; visibility: visible !important; opacity: 1 !important;` +
+    ` left: ${left}px !important; top: ${Math.max(8, window.scrollY + rect.top)}px !important;`;
   const colours = { likely_scam: "#c62828", suspicious: "#ef6c00", no_known_signals: "#2e7d32", sent: "#1565c0", error: "#616161", checking: "#1565c0", unknown: "#616161" };
   const shadow = globalThis.__fakewatchBubbleRoot;
   shadow.textContent = "";
