@@ -7,10 +7,11 @@ verdict is the API's verdict.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlite_utils import Database
@@ -26,7 +27,9 @@ from server.scoring.render import Renderer
 from server.scoring.resources import Resources
 from server.settings import Settings
 from server.storage import known_fakes as known_fakes_queries
+from server.storage.database import snapshot
 
+_T = TypeVar("_T")
 log = logging.getLogger("fakewatch.engine")
 
 
@@ -40,6 +43,7 @@ class Engine:
     ) -> None:
         self.settings = settings
         self._bundled = tuple(bundled)
+        self._reload_lock = threading.Lock()
         self.resources = resources
         self.detectors = tuple(detectors)
         self.pipeline = Pipeline(
@@ -79,9 +83,11 @@ class Engine:
 
     def reload_lists(self, db: Database) -> None:
         """Rebuild the list index from the database and swap it in (worker thread)."""
-        index = load_index(db, self._bundled)
-        self.resources.lists.swap(index)
-        log.info("lists reloaded", extra={"lists_version": index.version, "entries": index.size})
+        index = _read_whole(db, lambda db: load_index(db, self._bundled))
+        if self._swap_if_newer(self.resources.lists, index):
+            log.info(
+                "lists reloaded", extra={"lists_version": index.version, "entries": index.size}
+            )
 
     @property
     def persons_version(self) -> int:
@@ -89,12 +95,12 @@ class Engine:
 
     def reload_persons(self, db: Database) -> None:
         """Rebuild the protected-person index from the database and swap it in (worker thread)."""
-        index = load_persons(db, self.settings.face_match_distance)
-        self.resources.persons.swap(index)
-        log.info(
-            "persons reloaded",
-            extra={"persons_version": index.version, "persons": len(index.persons)},
-        )
+        index = _read_whole(db, lambda db: load_persons(db, self.settings.face_match_distance))
+        if self._swap_if_newer(self.resources.persons, index):
+            log.info(
+                "persons reloaded",
+                extra={"persons_version": index.version, "persons": len(index.persons)},
+            )
 
     @property
     def known_fakes_version(self) -> int:
@@ -102,12 +108,22 @@ class Engine:
 
     def reload_known_fakes(self, db: Database) -> None:
         """Rebuild the known-fakes index from the database and swap it in (worker thread)."""
-        index = known_fakes_queries.load_index(db)
-        self.resources.known_fakes.swap(index)
-        log.info(
-            "known fakes reloaded",
-            extra={"known_fakes_version": index.version, "hashes": index.index.size},
-        )
+        index = _read_whole(db, known_fakes_queries.load_index)
+        if self._swap_if_newer(self.resources.known_fakes, index):
+            log.info(
+                "known fakes reloaded",
+                extra={"known_fakes_version": index.version, "hashes": index.index.size},
+            )
+
+    def _swap_if_newer(self, holder: Any, index: Any) -> bool:
+        """Swap ``index`` in unless the one in use is newer. Two reloads can race (the periodic
+        refresh and a write's own reload): the slower must not put back the state the faster
+        replaced. Versions only grow, so an older version is a stale read."""
+        with self._reload_lock:
+            if index.version < holder.current.version:
+                return False
+            holder.swap(index)
+            return True
 
     def versions(self, *kinds: ContentKind) -> dict[str, str]:
         """``{detector: version}`` behind a verdict over these kinds (links by default)."""
@@ -297,3 +313,10 @@ def _link_path(url: str) -> str:
 
 
 _NO_VERDICT_URL = b',"verdict_url":null}'
+
+
+def _read_whole(db: Database, load: Callable[[Database], _T]) -> _T:
+    """``load(db)`` in one read snapshot: the version it stamps and the rows it reads come from
+    one committed state (read apart, a write between them gave rows newer than their version)."""
+    with snapshot(db):
+        return load(db)
