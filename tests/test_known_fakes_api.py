@@ -362,6 +362,16 @@ def test_a_hash_list_is_imported_over_the_api_and_matches_there(
             headers={"Content-Type": "text/plain"},
         )
         assert junk.status == 400 and "line 1" in junk.json()["error"]
+        # JSON the parser refuses in ways other than a syntax error is still the sender's fault.
+        for hostile in (b'{"format": ' + b"1" * 5000 + b"}", b"[" * 50_000, b'{"x": "\\ud800"}'):
+            refused = other.request(
+                "POST",
+                "/v1/known-fakes/import",
+                body=hostile,
+                headers={"Content-Type": "application/json"},
+            )
+            assert refused.status == 400, refused.body[:200]
+            assert "cannot be read" in refused.json()["error"]
         wrong_type = other.request(
             "POST", "/v1/known-fakes/import", body=b"x", headers={"Content-Type": "image/png"}
         )

@@ -173,6 +173,26 @@ def test_a_padded_picture_is_kept_as_the_picture_alone(strict: RunningServer) ->
         )
 
 
+def test_a_kept_picture_is_filed_under_its_own_hashes_not_the_ones_sent_with_it(
+    strict: RunningServer,
+) -> None:
+    key = client_key(strict)
+    other = {"pdq": "f" * 64, "phash": "f" * 16}  # another picture's hashes
+    shown = picture(60)
+    status, swapped = send(
+        strict, key, [("report", media_report("swap1", hashes=other)), ("file", shown)]
+    )
+    assert (status, swapped["media_kept"]) == (201, True)
+    # The same picture reported plainly lands on the same case: it was keyed on the picture...
+    status, plain = send(strict, key, [("report", media_report("swap2")), ("file", shown)])
+    assert status in (200, 201) and plain["case_id"] == swapped["case_id"]
+    # ...and the hashes it came with are a case of their own.
+    status, hashes_only = send(
+        strict, key, [("report", media_report("swap3", keep=False, hashes=other))]
+    )
+    assert status in (200, 201) and hashes_only["case_id"] != swapped["case_id"]
+
+
 def test_anonymous_reporters_media_is_not_kept(strict: RunningServer) -> None:
     before = kept_files(strict)
     status, answer = send(

@@ -281,13 +281,13 @@ async def _multipart(
 
 
 def _prepare_media(
-    data: bytes, settings: Settings, hash_it: bool, quota: MediaQuota | None
+    data: bytes, settings: Settings, quota: MediaQuota | None
 ) -> tuple[dict[str, str] | None, bytes | None]:
     """Decode a reported file under the media limits (``MediaError`` on a bad one), and
-    return its hashes (when ``hash_it``) and the copy to keep (with a ``quota``, when it has
+    return its hashes and the copy to keep (with a ``quota``, when it has
     room). CPU work: run it in the CPU executor, holding a media slot."""
     item = decode_media(data, DecodeLimits.from_settings(settings))
-    hashes = item_hashes(item) if hash_it else None
+    hashes = item_hashes(item)
     copy = kept_copy(item) if quota is not None else None
     if copy is not None and quota is not None and not quota.room_for(len(copy)):
         copy = None
@@ -358,8 +358,11 @@ async def create_report(request: web.Request) -> web.Response:
     admit(body, False)
     copy: bytes | None = None
     if media_file is not None and _decodes_file(request, principal, body):
-        # A file without client hashes is hashed here, by the media checks' own code; a
-        # consented file from a keyed reporter is kept as a re-encoded copy.
+        # A decoded file is hashed here, by the media checks' own code, and its hashes replace
+        # any the client sent: a kept picture is evidence for the case it is filed under, and
+        # a picture filed under another picture's hashes would, once confirmed, put that
+        # other picture in the known-fakes bank. A consented file from a keyed reporter is
+        # kept as a re-encoded copy.
         _slot_free(request)
         quota = community.media_quota if _keeps_file(request, principal, body) else None
         loop = asyncio.get_running_loop()
@@ -371,7 +374,6 @@ async def create_report(request: web.Request) -> web.Response:
                     _prepare_media,
                     media_file,
                     settings,
-                    not body.get("hashes"),
                     quota,
                 )
         finally:

@@ -64,6 +64,10 @@ def _json(data: bytes, what: str) -> Any:
         raise FeedFormatError(
             f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
         ) from None
+    except RecursionError:
+        raise FeedFormatError(f"{what} is not valid JSON: nested too deeply.") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise FeedFormatError(f"{what} is not valid JSON: {str(exc)[:200]}.") from None
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:

@@ -157,8 +157,12 @@ def _status(value: Any) -> Status:
 def _parse_json(text: str) -> list[Entry]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(f"not valid JSON: {exc}") from None
+        # A lone surrogate ("\ud800") parses but cannot be stored: refused like bad JSON.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ImportFormatError("not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # syntax, an integer past 4,300 digits, a lone surrogate
+        raise ImportFormatError(f"not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ImportFormatError(f'a JSON hash list must have "format": "{FORMAT}"')
     raw_entries = data.get("known_fakes")

@@ -186,7 +186,7 @@ def read_c2pa(raw: bytes, mime: str) -> list[AiLabel]:
     try:
         with c2pa.Reader(mime or "image/jpeg", io.BytesIO(raw)) as reader:
             store = json.loads(reader.json())
-    except (c2pa.C2paError, ValueError) as exc:  # no/unreadable manifest, or bad JSON
+    except (c2pa.C2paError, ValueError, RecursionError) as exc:  # no/unreadable manifest, bad JSON
         log.info("c2pa manifest unreadable: %s", type(exc).__name__)
         return []
     labels: list[AiLabel] = []
@@ -273,7 +273,7 @@ def _gb45438(where: str, text: str) -> list[AiLabel]:
     possibly wrapped as ``{"AIGC": {…}}``."""
     try:
         data = json.loads(text[:_FIELD_CAP])
-    except ValueError:
+    except (ValueError, RecursionError):  # a metadata field is the file author's to write
         return []
     if isinstance(data, dict) and isinstance(data.get("AIGC"), dict):
         data = data["AIGC"]
