@@ -7,9 +7,11 @@ hash. These tests pin that the answers are the ones computed the plain way, in o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image, ImageDraw
@@ -75,41 +77,40 @@ def test_the_report_hash_after_a_check_is_the_whole_picture_hash(engine: Engine)
         assert item_hashes(unchecked) == expected
 
 
-def test_a_memo_may_ask_for_another_key_while_others_compute_in_parallel() -> None:
-    item = MediaItem.from_hashes({})
+@contextlib.contextmanager
+def computing_elsewhere(item: MediaItem, key: str, value: str) -> Iterator[None]:
+    """Another thread is inside ``item.memo(key, ...)`` for the whole block; it finishes with
+    ``value`` when the block ends."""
     started, release = threading.Event(), threading.Event()
 
-    def slow() -> str:
+    def compute() -> str:
         started.set()
         assert release.wait(5)
-        return "slow"
+        return value
 
-    worker = threading.Thread(target=item.memo, args=("slow", slow))
+    worker = threading.Thread(target=item.memo, args=(key, compute))
     worker.start()
     assert started.wait(5)
-    # While "slow" is being computed, another key (asking for a third inside) is not held up.
-    assert item.memo("outer", lambda: item.memo("inner", lambda: "in") + "+out") == "in+out"
-    release.set()
-    worker.join(5)
+    try:
+        yield
+    finally:
+        release.set()
+        worker.join(5)
+
+
+def test_a_memo_may_ask_for_another_key_while_others_compute_in_parallel() -> None:
+    item = MediaItem.from_hashes({})
+    with computing_elsewhere(item, "slow", "slow"):
+        # While "slow" is being computed, another key (asking for a third inside) goes on.
+        assert item.memo("outer", lambda: item.memo("inner", lambda: "in") + "+out") == "in+out"
     assert item.memo("slow", lambda: "computed twice") == "slow"
 
 
 def test_the_face_thread_does_not_wait_for_a_key_its_owner_is_computing() -> None:
     item = MediaItem.from_hashes({})
-    started, release = threading.Event(), threading.Event()
-
-    def owners_faces() -> str:
-        started.set()
-        assert release.wait(5)
-        return "owner's"
-
-    owner = threading.Thread(target=item.memo, args=("faces", owners_faces))
-    owner.start()
-    assert started.wait(5)
-    # The queued job gives up at once instead of queueing behind the owner...
-    assert item.memo_unless_busy("faces", lambda: "thread's") is False
-    release.set()
-    owner.join(5)
+    with computing_elsewhere(item, "faces", "owner's"):
+        # The queued job gives up at once instead of queueing behind the owner...
+        assert item.memo_unless_busy("faces", lambda: "thread's") is False
     # ...and the owner's result is the one every later caller gets.
     assert item.memo_unless_busy("faces", lambda: "thread's") is True
     assert item.memo("faces", lambda: "computed twice") == "owner's"
