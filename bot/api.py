@@ -5,14 +5,16 @@ three exceptions the handlers turn into polite words::
 
     ServerError
     ├── ServerUnavailable   connection refused, timeout, 5xx: "try again in a few minutes"
+    │   └── ServerBusy      503 with Retry-After (media slots full): pictures are sent again
     ├── FeatureMissing      404 on a route this server does not have (yet): degrade politely
     └── Refused             any other 4xx: ``code`` and ``status`` from the error shape
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -21,6 +23,10 @@ import aiohttp
 CHECK_TIMEOUT_S = 30.0
 #: Polling calls (alerts, cases, relay) are cheap; they should never hang the loops.
 POLL_TIMEOUT_S = 15.0
+#: A picture or video the server was too busy to decode is sent again this often, after the
+#: wait it asks for, unless that wait is longer than this (a person is waiting for the answer).
+BUSY_RETRIES = 2
+MAX_BUSY_WAIT_S = 10
 
 
 class ServerError(Exception):
@@ -29,6 +35,14 @@ class ServerError(Exception):
 
 class ServerUnavailable(ServerError):
     """Down, unreachable, too slow, or failing on its side."""
+
+
+class ServerBusy(ServerUnavailable):
+    """503 with ``Retry-After``: the server is up but already decoding all it may."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"HTTP 503, retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 class FeatureMissing(ServerError):
@@ -89,6 +103,8 @@ class ServerClient:
                 retry_after = response.headers.get("Retry-After", "0")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServerUnavailable(type(exc).__name__) from None
+        if status == 503 and retry_after.isdigit():
+            raise ServerBusy(int(retry_after))
         if status >= 500:
             raise ServerUnavailable(f"HTTP {status}")
         try:
@@ -118,12 +134,12 @@ class ServerClient:
     async def check_media(
         self, payload: bytes, filename: str, content_type: str, lang: str
     ) -> dict[str, Any]:
-        form = aiohttp.FormData()
-        form.add_field("file", payload, filename=filename, content_type=content_type)
-        result: dict[str, Any] = await self._call(
-            "POST", "/v1/check/media", data=form, params={"lang": lang}
-        )
-        return result
+        def form() -> aiohttp.FormData:
+            built = aiohttp.FormData()
+            built.add_field("file", payload, filename=filename, content_type=content_type)
+            return built
+
+        return await self._upload("/v1/check/media", form, params={"lang": lang})
 
     # --- reports and moderation -----------------------------------------------------------
 
@@ -134,11 +150,31 @@ class ServerClient:
     async def report_media(
         self, report: dict[str, Any], payload: bytes, filename: str, content_type: str
     ) -> dict[str, Any]:
-        form = aiohttp.FormData()
-        form.add_field("report", json.dumps(report), content_type="application/json")
-        form.add_field("file", payload, filename=filename, content_type=content_type)
-        result: dict[str, Any] = await self._call("POST", "/v1/reports", data=form)
-        return result
+        def form() -> aiohttp.FormData:
+            built = aiohttp.FormData()
+            built.add_field("report", json.dumps(report), content_type="application/json")
+            built.add_field("file", payload, filename=filename, content_type=content_type)
+            return built
+
+        return await self._upload("/v1/reports", form)
+
+    async def _upload(
+        self,
+        path: str,
+        form: Callable[[], aiohttp.FormData],
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST a file, sent again after the server's ``Retry-After`` when it is busy decoding
+        others (a form is consumed by sending it, so each attempt builds its own)."""
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                result: dict[str, Any] = await self._call("POST", path, data=form(), params=params)
+                return result
+            except ServerBusy as busy:
+                if attempt == BUSY_RETRIES or busy.retry_after > MAX_BUSY_WAIT_S:
+                    raise
+                await asyncio.sleep(max(busy.retry_after, 1))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def pending_cases(self, limit: int = 50) -> list[dict[str, Any]]:
         body = await self._call(
