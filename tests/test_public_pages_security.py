@@ -260,9 +260,18 @@ def test_relay_code_guesses_are_throttled_per_key_and_per_ip_before_the_lookup(
 
     wrong = [redeem(guesser, "203.0.113.50", f"ZZZZ-ZZZ{i}") for i in range(LIMIT + 1)]
     assert wrong == [404] * LIMIT + [429]
-    assert redeem(guesser, "203.0.113.51", code) == 429  # a new IP: the key is still spent
     assert redeem(other, "203.0.113.50", code) == 429  # a new key: the IP is still spent
-    assert redeem(other, "203.0.113.52", code) == 201  # the code was never consumed
+    # The key is shared by many browsers: one IP's guesses leave the others able to link...
+    assert redeem(guesser, "203.0.113.51", "ZZZZ-ZZZZ") == 404
+    # ...until the key has wasted ten IPs' budgets, from however many addresses (one guess an
+    # address here, so only the key's budget can run out).
+    guesses = 0
+    while redeem(guesser, f"198.51.100.{guesses}", f"ZZZZ-ZZY{guesses}") == 404:
+        guesses += 1
+        assert guesses < 15 * LIMIT, "the key's budget never ran out"
+    assert guesses >= 8 * LIMIT  # ten IPs' worth, less the 1 + LIMIT already spent
+    assert redeem(guesser, "203.0.113.99", code) == 429  # a new IP: the key is spent
+    assert redeem(other, "203.0.113.98", code) == 201  # the code was never consumed
 
 
 # --- 5. relayed links name this server, whatever the Host header said -------------------------

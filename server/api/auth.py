@@ -30,6 +30,8 @@ from server.storage.database import Database
 CACHE_SECONDS = 30.0
 CACHE_MAX = 10_000
 REVOCATION_CHECK_S = 2.0
+#: A client key may waste this many times the per-IP budget of wrong relay codes a minute.
+RELAY_KEY_FAILURE_FACTOR = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,12 @@ class Authenticator:
         self.per_key = RateLimiter(settings.key_requests_per_minute)
         self.per_ip_open = RateLimiter(settings.open_checks_per_minute)
         self.failures = RateLimiter(settings.auth_failures_per_minute)
+        #: Wrong relay codes per client key: a key is often shared by a household's or a
+        #: newsroom's browsers, so one member guessing must not lock the others out of
+        #: linking; the per-IP budget (``failures``) stays the tight one.
+        self.relay_failures_per_key = RateLimiter(
+            settings.auth_failures_per_minute * RELAY_KEY_FAILURE_FACTOR
+        )
 
     def forget(self) -> None:
         """Drop cached keys (after a revoke through the API)."""

@@ -85,19 +85,20 @@ async def redeem_code(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("code", "label"), required=("code",))
     code = string_field(body["code"], "code", max_length=32)
     label = string_field(body.get("label", ""), "label", max_length=MAX_LABEL, min_length=0)
-    # Wrong guesses cost the guesser, per key and per IP (a new IP does not refill the key's
+    # Wrong guesses cost the guesser, per IP and per key (a new IP does not refill the key's
     # budget, nor a new key the IP's), and are checked before the code is looked at: a
     # guesser past its budget is refused even the right code, so it never learns it hit one.
-    failures = request.app[AUTH].failures
-    buckets = (
-        f"relay:key:{principal.key_id}",
-        "relay:ip:" + client_ip(request, request.app[SETTINGS]),
+    # A key's budget is ten IPs' worth: the key may be shared by many people's browsers.
+    auth = request.app[AUTH]
+    budgets = (
+        (auth.failures, "relay:ip:" + client_ip(request, request.app[SETTINGS])),
+        (auth.relay_failures_per_key, f"relay:key:{principal.key_id}"),
     )
-    if wait := max(failures.blocked(bucket) for bucket in buckets):
+    if wait := max(limiter.blocked(bucket) for limiter, bucket in budgets):
         raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
     result = await request.app[DB].write(lambda db: relay.redeem_code(db, code, label))
     if result is None:
-        if wait := max(failures.take(bucket) for bucket in buckets):
+        if wait := max(limiter.take(bucket) for limiter, bucket in budgets):
             raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
         raise NotFound(
             "This code is unknown, already used or expired: send /link to the bot for a new one.",
