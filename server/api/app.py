@@ -108,6 +108,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     refresher = asyncio.create_task(_refresh_lists(app))
+    if not settings.public_url:
+        # Links this server hands on (relay items a bot delivers to a chat, alert pages) then
+        # name the address it listens on: loopback, or a proxy's upstream, reaches nobody else.
+        log.warning(
+            "FAKEWATCH_PUBLIC_URL is not set: verdict links sent to chats name this server's"
+            " own listening address; set it to the address people reach this server at"
+        )
     log.info(
         "ready",
         extra={
