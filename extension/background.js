@@ -757,7 +757,8 @@ const HANDLERS = {
     if (!caseId) throw new ApiError(0, "no_case");
     const reason = String(text || "").trim() || "Reported as a mistake from the FakeWatch warning page.";
     return api("POST", "/v1/appeals", {
-      json: { case_id: caseId, role: "site_owner", reason: reason.slice(0, 2000) },
+      // Whoever presses the button saw the warning; only the moderators can tell an owner.
+      json: { case_id: caseId, role: "visitor", reason: reason.slice(0, 2000) },
     });
   },
   sendToTelegram: ({ item }) => sendToTelegram(item),

@@ -41,3 +41,21 @@ def test_an_upheld_appeal_takes_a_confirmed_domain_off_the_blocklist(
         "POST", f"/v1/appeals/{appeal['id']}/decide", json_body={"decision": "dismissed"}
     )
     assert (again.status, again.json()["code"]) == (409, "case_state")
+
+
+def test_a_visitor_who_saw_the_warning_appeals_as_a_visitor(
+    community_server: RunningServer,
+) -> None:
+    server = community_server
+    _, filed = report(server, client_key(server), kind="link", value="https://our-choir.example/")
+    case_id = filed["case_id"]
+    server.request("POST", f"/v1/cases/{case_id}/confirm", json_body={"note": "looked fake"})
+    body = {"case_id": case_id, "role": "visitor", "reason": "This is our church choir's site."}
+    created = server.request("POST", "/v1/appeals", json_body=body, key=None)
+    assert created.status == 201
+    queue = server.request("GET", "/v1/appeals").json()["appeals"]
+    (mine,) = [a for a in queue if a["id"] == created.json()["id"]]
+    assert mine["role"] == "visitor"  # moderators see who is asking, not a guessed owner
+    body["role"] = "owner"
+    refused = server.request("POST", "/v1/appeals", json_body=body, key=None)
+    assert refused.status == 400 and "site_owner, named_person, visitor" in refused.json()["error"]

@@ -41,7 +41,7 @@ def _id(request: web.Request) -> int:
 
 @routes.post("/v1/appeals")
 async def create_appeal(request: web.Request) -> web.Response:
-    """``{"case_id", "role": "site_owner"|"named_person", "reason", "contact"}`` → the appeal
+    """``{"case_id", "role": "site_owner"|"named_person"|"visitor", "reason", "contact"}`` → the appeal
     with its ``token`` (shown once) and ``due_at``."""
     ip = client_ip(request, request.app[SETTINGS])
     wait = request.app[COMMUNITY].per_ip.take("appeal:" + ip)
@@ -59,7 +59,9 @@ async def create_appeal(request: web.Request) -> web.Response:
         raise ValidationFailed("'case_id' must be a case id.", field="case_id")
     role = body["role"]
     if not isinstance(role, str) or role not in appeals.ROLES:
-        raise ValidationFailed("'role' must be site_owner or named_person.", field="role")
+        raise ValidationFailed(
+            "'role' must be one of: " + ", ".join(appeals.ROLES) + ".", field="role"
+        )
     reason = _text(body["reason"], "reason", 2000)
     contact = _text(body.get("contact", ""), "contact", 200, min_length=0) or None
     token = "ap_" + secrets.token_urlsafe(24)

@@ -16,7 +16,9 @@ from sqlite_utils import Database
 from server.community import store
 from server.storage import queries
 
-ROLES = ("site_owner", "named_person")
+#: Who appeals: the site's owner, the person a case names, or a visitor who thinks the
+#: warning they saw is a mistake (the extension's "This is a mistake" button).
+ROLES = ("site_owner", "named_person", "visitor")
 DECISIONS = ("upheld", "dismissed")
 APPEALABLE = ("pending", "quarantined", "confirmed")
 PUBLIC_COLUMNS = "id, case_id, role, status, created_at, due_at, decided_at, note"
