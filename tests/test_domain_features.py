@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +180,26 @@ def test_suffix_slots_are_learnt_once_and_still_right_past_the_cache() -> None:
     suffixes = [f"s{i // 2}.example" for i in range(180)]
     for _ in range(2):
         _check_batch(featurizer, [("claim-metamask", sfx, False) for sfx in suffixes])
+
+
+def test_two_threads_learning_new_suffixes_at_once_give_each_its_own_slots() -> None:
+    """The server featurises batches on two threads; the suffix table they share must end up
+    as if one thread had learnt every suffix."""
+    suffixes = [f"x{i:03d}zz" for i in range(400)]
+    batches = [
+        [(f"claim-wallet-{j}", suffixes[(j * 7 + k) % 400], False) for k in range(40)]
+        for j in range(40)
+    ]
+    alone = _featurizer()
+    expected = [_rows(*alone.batch_slots(*zip(*b, strict=True))) for b in batches]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible: races show
+    try:
+        for _ in range(5):  # a race is a matter of timing: several fresh tables
+            shared = _featurizer()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda b, f=shared: f.batch_slots(*zip(*b, strict=True)), batches))
+            for batch, want in zip(batches, expected, strict=True):
+                assert _rows(*shared.batch_slots(*zip(*batch, strict=True))) == want
+    finally:
+        sys.setswitchinterval(switch)

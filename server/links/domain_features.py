@@ -29,6 +29,7 @@ punycode in practice; a non-ASCII label's n-grams are its UTF-8 bytes, as they a
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -227,6 +228,7 @@ class DomainFeaturizer:
         self.suffix_cache = SUFFIX_CACHE
         self._suffix_index: dict[str, int] = {}
         self._suffix_table = np.zeros((64, 2), dtype=np.int64)
+        self._suffix_lock = threading.Lock()
         self._token_slots: dict[str, int] = {}
         self._index_words()
 
@@ -457,16 +459,25 @@ class DomainFeaturizer:
         return pairs
 
     def _learn_suffix(self, suffix: str) -> int:
-        index = self._suffix_index
-        if len(index) >= self.suffix_cache:
-            return -1
-        table = self._suffix_table
-        if len(index) == len(table):
-            table = self._suffix_table = np.concatenate((table, np.zeros_like(table)))
-        learnt = len(index)
-        table[learnt] = _suffix_slots(suffix)
-        index[suffix] = learnt
-        return learnt
+        # The server's two CPU threads featurise batches at once. Learning is serialised (two
+        # suffixes given one row, or a row written into a table another thread was replacing,
+        # would be wrong for every later host on that suffix), and a suffix's id is published
+        # only once its row is in the table readers index, so reading needs no lock.
+        with self._suffix_lock:
+            index = self._suffix_index
+            known = index.get(suffix)
+            if known is not None:
+                return known
+            if len(index) >= self.suffix_cache:
+                return -1
+            learnt = len(index)
+            table = self._suffix_table
+            if learnt == len(table):
+                table = np.concatenate((table, np.zeros_like(table)))
+            table[learnt] = _suffix_slots(suffix)
+            self._suffix_table = table
+            index[suffix] = learnt
+            return learnt
 
     def _word_keys(
         self,
