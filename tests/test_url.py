@@ -133,6 +133,8 @@ def test_unwrapping_stops_at_three_layers(parser: LinkParser) -> None:
         ("http://999.1.1.1/", "invalid_host"),
         ("http://[::1/", "invalid_url"),
         ("http://example.com/\x00", "invalid_url"),
+        ("https://example.com/\ud800", "invalid_url"),  # a lone surrogate: no UTF-8 for it
+        ("https://example.com/?q=\udfff", "invalid_url"),
         ("http://" + "a" * 5000 + ".com/", "url_too_long"),
         ("http://" + ".".join(["abcdefghij"] * 30) + "/", "invalid_host"),
     ],

@@ -35,6 +35,7 @@ _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
 #: Dot-separated ``_LABEL``s: a whole host checked at once.
 _HOST_NAME = re.compile(rf"{_LABEL.pattern}(?:\.{_LABEL.pattern})*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NON_WEB_SCHEMES = frozenset(
@@ -232,6 +233,8 @@ class LinkParser:
             )
         if _CONTROL.search(text):
             raise InvalidUrl("invalid_url", "The URL contains control characters.")
+        if _SURROGATE.search(text):  # no UTF-8 for it: percent-encoding the path would raise
+            raise InvalidUrl("invalid_url", "The URL contains text that is not valid Unicode.")
         text = _with_scheme(text)
         try:
             parts = urlsplit(text)
