@@ -17,7 +17,9 @@ PICTURE = b"\x89PNG\r\n\x1a\n" + b"\0" * 2048
 
 
 @asynccontextmanager
-async def busy_then_ok(busy_answers: int, retry_after: str) -> AsyncIterator[tuple[str, list[bytes]]]:
+async def busy_then_ok(
+    busy_answers: int, retry_after: str
+) -> AsyncIterator[tuple[str, list[bytes]]]:
     """A server whose first ``busy_answers`` uploads get 503 busy; it records every upload."""
     received: list[bytes] = []
 
