@@ -144,6 +144,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("feed_timeout_s", 60, "Seconds a feed download may take."),
     Setting("lists_refresh_s", 5.0, "How often the server looks for list changes made elsewhere."),
     Setting(
+        "gc_freeze_s",
+        1.0,
+        "How often the server freezes what survived young garbage collections, so full"
+        " collections stay short with full caches (0 turns it off; see server/gc_policy.py).",
+    ),
+    Setting(
+        "gc_sweep_s",
+        3600.0,
+        "How often frozen objects get one full collection, which frees the reference cycles"
+        " frozen while alive (closed connections); 0: only at shutdown.",
+    ),
+    Setting(
         "face_match_distance",
         0.6,
         "Largest face-embedding distance taken as the same person (similarity = 1 - distance);"
@@ -289,6 +301,8 @@ class Settings:
     feed_max_bytes: int = 268_435_456
     feed_timeout_s: float = 60.0
     lists_refresh_s: float = 5.0
+    gc_freeze_s: float = 1.0
+    gc_sweep_s: float = 3600.0
     face_match_distance: float = 0.6
     public_url: str = ""
     anonymous_reports_per_minute: int = 10
@@ -424,6 +438,10 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_FACE_MATCH_DISTANCE must be between 0 and 2 (default 0.6)")
     if not 0 <= settings.report_batch_wait_ms <= 100:
         raise SettingsError("FAKEWATCH_REPORT_BATCH_WAIT_MS must be between 0 and 100")
+    if settings.gc_freeze_s < 0 or settings.gc_sweep_s < 0:
+        raise SettingsError(
+            "FAKEWATCH_GC_FREEZE_S and FAKEWATCH_GC_SWEEP_S must be 0 (off) or more"
+        )
     if settings.federation_pull_interval_s < 0:
         raise SettingsError("FAKEWATCH_FEDERATION_PULL_INTERVAL_S must be 0 (off) or positive")
     if not 1 <= settings.forwarded_for_hops <= 10:

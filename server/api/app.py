@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import sys
@@ -37,6 +36,7 @@ from server.api.state import AUTH, CPU, DB, ENGINE, METRICS, SETTINGS
 from server.api.traditional import traditional_chinese
 from server.community.runtime import community_lifecycle
 from server.engine import Engine
+from server.gc_policy import GcPolicy
 from server.persons.store import persons_version
 from server.settings import Settings
 from server.storage import known_fakes as known_fakes_queries
@@ -102,11 +102,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[DB] = db
     app[ENGINE] = engine
     app[AUTH] = Authenticator(settings, db)
-    # Lists, indexes and models are built once and live as long as the process: keep them out
-    # of the cyclic collector's full passes, which would otherwise walk all of them again and
-    # stall the requests waiting behind each pass.
-    gc.collect()
-    gc.freeze()
+    # Lists, indexes and models are built once and live as long as the process, and the
+    # caches fill with long-lived entries: keep all of them out of the cyclic collector's
+    # full passes, which would otherwise walk them again and stall every request behind each
+    # pass (server/gc_policy.py).
+    collector = GcPolicy(settings.gc_freeze_s, settings.gc_sweep_s)
+    collector.start()
+    app[METRICS].watch_gc(collector.watch)
     refresher = asyncio.create_task(_refresh_lists(app))
     if not settings.public_url:
         # Links this server hands on (relay items a bot delivers to a chat, alert pages) then
@@ -130,6 +132,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             await refresher
         await loop.run_in_executor(None, db.close)
         cpu.shutdown(wait=True)
+        await collector.stop()
 
 
 def _lower_priority() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter as TallyCounter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
+from server.gc_policy import GENERATIONS, PauseWatch
 from server.scoring.pipeline import LinkResult
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -69,5 +73,46 @@ class Metrics:
         for name, count in failed.items():
             self.detector_failures.labels(name).inc(count)
 
+    def watch_gc(self, watch: PauseWatch) -> None:
+        """Report the garbage collector's pauses (``server/gc_policy.py``) with the rest."""
+        self.registry.register(_GcCollector(watch))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _GcCollector(Collector):
+    """Collector pauses read at scrape time (the watch itself runs inside the collector,
+    where taking a metric's lock could deadlock)."""
+
+    def __init__(self, watch: PauseWatch) -> None:
+        self.watch = watch
+
+    def collect(self) -> Iterator[Metric]:
+        watch = self.watch
+        pauses = CounterMetricFamily(
+            "fakewatch_gc_pauses",
+            "Cyclic garbage collections, by generation.",
+            labels=["generation"],
+        )
+        seconds = CounterMetricFamily(
+            "fakewatch_gc_pause_seconds",
+            "Time the server stood still in cyclic garbage collections, by generation.",
+            labels=["generation"],
+        )
+        longest = GaugeMetricFamily(
+            "fakewatch_gc_longest_pause_seconds",
+            "Longest single collection since start, by generation.",
+            labels=["generation"],
+        )
+        for generation in GENERATIONS:
+            label = [str(generation)]
+            pauses.add_metric(label, watch.count[generation])
+            seconds.add_metric(label, watch.seconds[generation])
+            longest.add_metric(label, watch.longest[generation])
+        frozen = GaugeMetricFamily(
+            "fakewatch_gc_frozen_objects",
+            "Objects moved out of the collector's reach (server/gc_policy.py).",
+            value=gc.get_freeze_count(),
+        )
+        yield from (pauses, seconds, longest, frozen)
