@@ -235,7 +235,9 @@ class PrefixPublisher:
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
-            return cached
+            # Every full answer shares one cache entry, whatever ``since`` its caller sent:
+            # echo this caller's, not the first one's.
+            return {**cached, "since": since}
         if base is None:
             body = _body(now, since, full=True, add=now.prefixes, remove=())
         else:

@@ -106,6 +106,16 @@ def test_unknown_version_gets_the_full_set(srv: RunningServer) -> None:
     assert body["add"]["count"] == body["count"]
 
 
+def test_a_cached_full_set_echoes_each_callers_own_since(srv: RunningServer) -> None:
+    """Full answers are cached once per version: the ``since`` in them is still the caller's."""
+    unknown = srv.request("GET", "/v1/lists/prefixes?since=999998").json()
+    fresh = srv.request("GET", "/v1/lists/prefixes").json()
+    other = srv.request("GET", "/v1/lists/prefixes?since=999997").json()
+    assert (unknown["full"], fresh["full"], other["full"]) == (True, True, True)
+    assert (unknown["since"], fresh["since"], other["since"]) == (999998, None, 999997)
+    assert unknown["add"] == fresh["add"] == other["add"]
+
+
 def test_lookup_answers_full_hash_and_verdict_for_a_listed_prefix(srv: RunningServer) -> None:
     body = srv.request(
         "POST",
