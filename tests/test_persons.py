@@ -121,6 +121,11 @@ def test_edits_and_retirement_keep_every_old_value(api: RunningServer) -> None:
         ({"aliases": ["x"]}, "name"),
         ({"name": "Li"}, "name"),
         ({"name": "张"}, "name"),
+        # Separators do not count: the name would match as "ab" or "王" alone.
+        ({"name": "a.b"}, "name"),
+        ({"name": "王·"}, "name"),
+        ({"name": "王 ."}, "name"),
+        ({"name": "Zhang", "aliases": ["l.i"]}, "aliases"),
         ({"name": "Zhang", "aliases": "Wenhong"}, "aliases"),
         ({"name": "Zhang", "official_domains": ["co.uk"]}, "official_domains"),
         ({"name": "Zhang", "official_domains": ["not a domain"]}, "official_domains"),
@@ -136,6 +141,13 @@ def test_bad_fields_are_refused_with_the_field_named(
     assert response.status == 400
     assert response.json()["code"] == "validation_failed"
     assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize("name", ["Elon Musk", "马斯克", "J.K. Rowling", "王 小明", "王·小明"])
+def test_real_names_with_dots_and_spaces_are_accepted(api: RunningServer, name: str) -> None:
+    record = create(api, name=name, aliases=[], official_domains=[], official_accounts=[])
+    assert record["name"] == name
+    assert api.request("DELETE", f"/v1/persons/{record['id']}").status == 200
 
 
 def test_writes_need_a_moderator_key_and_reads_a_key(api: RunningServer) -> None:

@@ -86,10 +86,14 @@ class EnrolledFace:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
+#: What a name's parts may be separated by; the pattern makes them optional.
+_SEPARATORS = re.compile(r"[\s.·•]+")
+
+
 def name_pattern(name: str) -> str:
     """A name as a regex: CJK names match anywhere (no spaces between words in Chinese);
     Latin names match whole words, any case, with or without spaces or dots between parts."""
-    parts = [re.escape(p) for p in re.split(r"[\s.·•]+", name.strip()) if p]
+    parts = [re.escape(p) for p in _SEPARATORS.split(name.strip()) if p]
     # Separators are optional: OCR often reads "Elon Musk" as "ElonMusk".
     body = r"[\s.·•]*".join(parts)
     if _CJK.search(name):
@@ -218,7 +222,10 @@ def check_name(value: Any, field_name: str) -> str:
     if len(name) > MAX_NAME:
         raise PersonInvalid(field_name, f"'{field_name}' is longer than {MAX_NAME} characters.")
     shortest = MIN_CJK_NAME if _CJK.search(name) else MIN_LATIN_NAME
-    if len(name.replace(" ", "")) < shortest:
+    # Count what the pattern matches on: separators are optional there, so "a.b" would
+    # match "ab" and "王·" every 王.
+    kept = sum(ch.isalnum() for ch in _SEPARATORS.sub("", name))
+    if kept < shortest:
         raise PersonInvalid(
             field_name,
             f"'{field_name}' must be at least {MIN_CJK_NAME} CJK characters or"
