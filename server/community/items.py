@@ -149,16 +149,36 @@ def media_key(hashes: dict[str, str]) -> CaseKey:
     )
 
 
+def media_value(value: str) -> CaseKey | None:
+    """A media item as instances exchange it (``pdq:<64 hex>``, ``phash:<16 hex>``: a case's
+    key), or ``None`` when ``value`` is not one of those."""
+    name, colon, digits = value.partition(":")
+    if not colon or name not in MEDIA_HASHES:
+        return None
+    try:
+        return media_key({name: digits})
+    except ValidationFailed:
+        return None
+
+
 def hamming_hex(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
 def near_media(key: str, candidates: list[tuple[int, str]]) -> int | None:
-    """The id of the first candidate case whose hash of the same kind is near ``key``."""
-    name, value = key.split(":", 1)
-    limit = int(len(value) * 4 * MEDIA_MERGE_FRACTION)
+    """The id of the first candidate case whose hash of the same kind is near ``key``. Keys
+    that are not a well-formed hash of their kind are never near anything: a longer value
+    would widen its own limit and join another case."""
+    item = media_value(key)
+    if item is None:
+        return None
+    name, value = item.key.split(":", 1)
+    limit = int(MEDIA_HASHES[name] * 4 * MEDIA_MERGE_FRACTION)
     for case_id, other in candidates:
-        other_name, other_value = other.split(":", 1)
+        other_item = media_value(other)
+        if other_item is None:
+            continue
+        other_name, other_value = other_item.key.split(":", 1)
         if other_name == name and hamming_hex(value, other_value) <= limit:
             return case_id
     return None

@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.community.items import URGENT_CATEGORIES, CaseKey, Category, ItemKind, near_media
+from server.community.items import (
+    URGENT_CATEGORIES,
+    CaseKey,
+    Category,
+    ItemKind,
+    media_value,
+    near_media,
+)
 from server.community.kept_media import KeptMedia
 from server.community.reputation import (
     KEY_REPORTERS_PER_CASE,
@@ -367,10 +374,16 @@ def _retire_list_entry(db: Database, case: dict[str, Any]) -> None:
 REPORTED_HASH_QUALITY = 50
 
 
-def _bank_media(db: Database, case: dict[str, Any], actor: str) -> int:
+def _bank_media(db: Database, case: dict[str, Any], actor: str) -> int | None:
     """A confirmed media case joins the known-fakes bank (hashes only), traced to the case.
-    Its id goes into ``list_entry_id``: for media cases that column holds the bank entry."""
-    kind, value = case["key"].split(":", 1)
+    Its id goes into ``list_entry_id``: for media cases that column holds the bank entry.
+    A key that is not a well-formed hash (a case a peer queued before peers' hashes were
+    checked) is confirmed without a bank entry rather than put into the bank."""
+    item = media_value(case["key"])
+    if item is None:
+        log.warning("media case %s has a malformed hash; not banked", case["id"])
+        return None
+    kind, value = item.key.split(":", 1)
     region = RegionHash(
         "full", {HashKind(kind): bytes.fromhex(value)}, quality=REPORTED_HASH_QUALITY
     )

@@ -109,4 +109,13 @@ def open_envelope(raw: bytes, pinned_key_b64: str) -> dict[str, Any]:
     version = data.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise FeedSignatureError("the signed page's 'version' is not an integer")
+    changes = data.get("changes", [])
+    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+        raise FeedSignatureError("the signed page's 'changes' is not a list of objects")
+    if len(changes) > PAGE:
+        # A page is applied in one write transaction: a peer may not hold our database's
+        # writer for longer than our own pages would.
+        raise FeedSignatureError(
+            f"the signed page holds {len(changes):,} changes; a page holds at most {PAGE:,}"
+        )
     return data

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from server.community.items import CaseKey, Category, ItemKind
+from server.community.items import CaseKey, Category, ItemKind, media_value
 from server.community.reputation import BrigadeRule
 from server.community.store import NewReport, insert_reports
 from server.federation.feedback import remember_origin
@@ -61,11 +61,20 @@ def apply(
         ):
             done["skipped"] += 1
             continue
+        media = media_value(value) if kind == ItemKind.MEDIA else None
+        if kind == ItemKind.MEDIA:
+            # Checked as the API checks a reported hash: a hash of the wrong size in the bank
+            # would stop every later bank build (start-up included), and a longer one would
+            # be "near" other cases and join them.
+            if media is None:
+                done["skipped"] += 1
+                continue
+            value = media.key
         reference = f"{url}#case:{change.get('case_id')}"
         if trust == "review":
             if op == "add":
                 category = change.get("category")
-                reports.append(_report(name, ItemKind(kind), value, category))
+                reports.append(_report(name, ItemKind(kind), value, category, media))
                 origin = change.get("case_id")
                 # The item as the peer names it: our case may end up with another key.
                 ok = isinstance(origin, int) and not isinstance(origin, bool)
@@ -96,6 +105,10 @@ def apply(
                 done["unlisted"] += 1
         elif kind == "media" and op == "add":
             hash_kind, hex_value = value.split(":", 1)
+            if hash_kind != HashKind.PDQ:
+                # The bank matches a pHash only beside its dHash, which a feed does not carry.
+                done["skipped"] += 1
+                continue
             region = RegionHash("full", {HashKind(hash_kind): bytes.fromhex(hex_value)}, quality=50)
             known_fakes.add(
                 db,
@@ -126,10 +139,12 @@ def apply(
     return done
 
 
-def _report(name: str, kind: ItemKind, value: str, category: object) -> NewReport:
+def _report(
+    name: str, kind: ItemKind, value: str, category: object, media: CaseKey | None = None
+) -> NewReport:
     display = value if kind is not ItemKind.TEXT else "(text template from a peer)"
     return NewReport(
-        item=CaseKey(kind, value, display[:200], "url" if "/" in value else "domain"),
+        item=media or CaseKey(kind, value, display[:200], "url" if "/" in value else "domain"),
         reporter=f"peer:{name}",
         reporter_kind="peer",
         category=Category(category) if category in {c.value for c in Category} else Category.OTHER,

@@ -29,6 +29,8 @@ log = logging.getLogger("fakewatch.federation")
 
 #: Pages of 5,000 changes one peer may send in one sync (the rest comes next time).
 MAX_PAGES = 20
+#: Bytes of one page: 5,000 changes of at most 4,096 characters each fit in about 21 MB.
+PAGE_MAX_BYTES = 32 * 1024 * 1024
 #: Feedback rows read at a time, and pages sent in one round (the rest waits for the next).
 FEEDBACK_PAGE = 100
 MAX_FEEDBACK_PAGES = 20
@@ -52,7 +54,7 @@ async def pull_peer(
         sep = "&" if "?" in peer["url"] else "?"
         raw = await fetch_url(
             f"{peer['url']}{sep}since={version}",
-            max_bytes=settings.feed_max_bytes,
+            max_bytes=min(settings.feed_max_bytes, PAGE_MAX_BYTES),
             timeout_s=settings.feed_timeout_s,
             session=session,
         )

@@ -54,6 +54,7 @@ Lookup, exact (``tests/test_known_fakes_index.py`` checks each index against the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -61,7 +62,9 @@ from itertools import combinations
 import faiss
 import numpy as np
 
-from server.media.hashing import HashKind, RegionHash
+from server.media.hashing import HASH_BITS, HashKind, RegionHash
+
+log = logging.getLogger("fakewatch.media")
 
 #: Hamming thresholds (bits). Source: bench/media_robustness.py, 2026-11-22: the closest
 #: unrelated query was 72 PDQ bits from a bank region (gated now, see above); pHash+dHash
@@ -295,6 +298,15 @@ class HashIndex:
         if self.frozen:
             raise RuntimeError("the index is frozen; build a new one")
         for region in hashes:
+            if any(len(bits) * 8 != HASH_BITS[kind] for kind, bits in region.hashes.items()):
+                # One row of the wrong size would make the whole bank's arrays unbuildable
+                # (and so the start-up): the row is left out and said so, the rest serves.
+                log.warning(
+                    "known fake %s: a %s hash of the wrong size is not indexed",
+                    entry,
+                    region.region,
+                )
+                continue
             pdq = region.hashes.get(HashKind.PDQ)
             phash, dhash = region.hashes.get(HashKind.PHASH), region.hashes.get(HashKind.DHASH)
             if phash is not None and dhash is not None:

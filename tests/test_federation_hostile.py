@@ -1,0 +1,99 @@
+"""A peer's signed page is still hostile input: a media hash of the wrong size must never
+reach the known-fakes bank (one such row stopped every bank build, start-up included) nor
+join another case, and a page may not hold more changes than our own pages do."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from server.community.reputation import BrigadeRule
+from server.engine import Engine
+from server.federation.feed import PAGE, FeedSignatureError, open_envelope
+from server.federation.pull import apply
+from server.media.hashing import HashKind, RegionHash
+from server.settings import Settings
+from server.storage.database import connect, immediate
+
+RULE = BrigadeRule(window_s=3600, min_reporters=10)
+REAL_PDQ = "f0e1d2c3b4a59687" * 4
+MALFORMED = [
+    "pdq:00",  # too short
+    "pdq:" + "0" * 4000,  # too long: its own merge limit would span any case
+    "pdq:" + "zz" * 32,  # not hex
+    "phash:" + "0" * 15,
+    "sha256:" + "0" * 64,  # not a kind we match
+    "no-colon",
+]
+
+
+def page_of(*values: str) -> dict[str, object]:
+    changes = [
+        {"version": i + 1, "op": "add", "kind": "media", "value": value, "case_id": i + 1}
+        for i, value in enumerate(values)
+    ]
+    return {"format": "fakewatch-federation/1", "version": len(values), "changes": changes}
+
+
+def test_a_block_peers_malformed_hashes_are_skipped_and_the_bank_still_builds(
+    tmp_path: Path,
+) -> None:
+    db = connect(tmp_path / "f.db")
+    with immediate(db):
+        done = apply(db, "evil", "https://evil.example/feed", "block", page_of(*MALFORMED))
+    with immediate(db):
+        good = apply(db, "good", "https://good.example/feed", "block", page_of("pdq:" + REAL_PDQ))
+    assert (done["banked"], done["skipped"]) == (0, len(MALFORMED))
+    assert good["banked"] == 1
+
+    engine = Engine.build(Settings(), db)  # what start-up does
+    query = RegionHash("full", {HashKind.PDQ: bytes.fromhex(REAL_PDQ)}, quality=100)
+    matches = engine.resources.known_fakes.current.match([query], pdq_alone=True)
+    assert [match.distance for _, match in matches] == [0]
+
+
+def test_a_hash_of_the_wrong_size_already_in_the_bank_is_left_out_not_fatal(
+    tmp_path: Path,
+) -> None:
+    db = connect(tmp_path / "f.db")
+    with immediate(db):
+        apply(db, "good", "https://good.example/feed", "block", page_of("pdq:" + REAL_PDQ))
+        # A row an older version let in (before peers' hashes were checked).
+        db.execute("UPDATE known_fake_hashes SET pdq = '00' WHERE rowid = 1")
+        apply(db, "good", "https://good.example/feed", "block", page_of("pdq:" + "0f" * 32))
+
+    engine = Engine.build(Settings(), db)
+    query = RegionHash("full", {HashKind.PDQ: bytes.fromhex("0f" * 32)}, quality=100)
+    assert len(engine.resources.known_fakes.current.match([query], pdq_alone=True)) == 1
+
+
+def test_an_over_long_hash_from_a_review_peer_joins_no_case(tmp_path: Path) -> None:
+    db = connect(tmp_path / "f.db")
+    with immediate(db):
+        apply(db, "good", "https://good.example/feed", "review", page_of("pdq:" + REAL_PDQ), RULE)
+    with immediate(db):
+        done = apply(db, "evil", "https://evil.example/feed", "review", page_of(*MALFORMED), RULE)
+    assert (done["queued"], done["skipped"]) == (0, len(MALFORMED))
+    platforms = db.execute("SELECT platform FROM reports").fetchall()
+    assert platforms == [("federation:good",)]
+
+
+def test_a_page_with_more_changes_than_ours_is_refused() -> None:
+    key = Ed25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes_raw()).decode()
+
+    def signed(page: dict[str, object]) -> bytes:
+        payload = json.dumps(page)
+        signature = base64.b64encode(key.sign(payload.encode())).decode()
+        return json.dumps({"payload": payload, "signature": signature, "key": public}).encode()
+
+    links = [f"pdq:{i:064x}" for i in range(PAGE)]
+    assert len(open_envelope(signed(page_of(*links)), public)["changes"]) == PAGE
+    with pytest.raises(FeedSignatureError, match="at most 5,000"):
+        open_envelope(signed(page_of(*links, "pdq:" + REAL_PDQ)), public)
+    with pytest.raises(FeedSignatureError, match="not a list of objects"):
+        open_envelope(signed({"format": "fakewatch-federation/1", "changes": ["x"]}), public)
