@@ -10,12 +10,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from server.alerts.signing import ReplayGuard, WebhookRejected, sign, verify
 from server.community.items import item_hash
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 from tests.test_reports import client_key, report
 
 
@@ -27,8 +28,10 @@ def community(community_server: RunningServer) -> RunningServer:
 class Receiver:
     """A webhook subscriber on 127.0.0.1 that verifies every delivery like a real one would."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: threading.Event | None = None) -> None:
         self.secret = ""
+        #: When given, every answer waits for it: a receiver that is slow to respond.
+        self.hold = hold
         self.guard = ReplayGuard()
         self.accepted: list[dict] = []
         self.rejected: list[str] = []
@@ -50,6 +53,8 @@ class Receiver:
                         receiver.accepted.append(json.loads(body))
                         receiver.raw.append((headers, body))
                         receiver.arrived.notify_all()
+                    if receiver.hold is not None:
+                        receiver.hold.wait(60)
                     self.send_response(204)
                 self.end_headers()
 
@@ -119,6 +124,39 @@ def test_a_confirmed_case_reaches_a_webhook_signed_and_a_replay_is_refused(
     assert receiver.resend(headers, forged) == 401
     assert receiver.rejected[-1] == "bad_signature"
     community.request("DELETE", f"/v1/webhooks/{added.json()['id']}")
+
+
+def test_a_slow_webhook_does_not_delay_another_webhooks_alerts(tmp_path: Path) -> None:
+    """Each webhook has its own delivery loop: while one receiver is still answering, the
+    next alert reaches the other at once, not when the slow one is done."""
+    hold = threading.Event()
+    slow, fast = Receiver(hold=hold), Receiver()
+    server = start_server(
+        tmp_path,
+        env={"FAKEWATCH_WEBHOOK_ALLOW_PRIVATE": "true", "FAKEWATCH_WEBHOOK_TIMEOUT_S": "60"},
+    )
+    try:
+        for hook in (slow, fast):
+            added = server.request("POST", "/v1/webhooks", json_body={"url": hook.url})
+            hook.secret = added.json()["secret"]
+        key = client_key(server)
+        cases = []
+        for i in range(2):
+            _, filed = report(server, key, kind="link", value=f"https://hol-{i}.example/")
+            cases.append(filed["case_id"])
+        confirm(server, cases[0])
+        slow.wait_for(cases[0])  # ...and its answer is held
+        fast.wait_for(cases[0])
+        confirm(server, cases[1])
+        fast.wait_for(cases[1])
+        assert [d["alert"]["case_id"] for d in slow.accepted] == [cases[0]]
+        hold.set()
+        slow.wait_for(cases[1])
+    finally:
+        hold.set()
+        server.stop()
+        slow.server.shutdown()
+        fast.server.shutdown()
 
 
 def test_the_receiver_check_refuses_stale_and_malformed_deliveries() -> None:
