@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from server.api.federation import FEED_FETCHES_PER_MINUTE
 from server.community.reputation import BrigadeRule
 from server.engine import Engine
 from server.federation.feed import PAGE, FeedSignatureError, open_envelope
@@ -18,6 +19,7 @@ from server.federation.pull import apply
 from server.media.hashing import HashKind, RegionHash
 from server.settings import Settings
 from server.storage.database import connect, immediate
+from tests.support.server import start_server
 
 RULE = BrigadeRule(window_s=3600, min_reporters=10)
 REAL_PDQ = "f0e1d2c3b4a59687" * 4
@@ -97,3 +99,30 @@ def test_a_page_with_more_changes_than_ours_is_refused() -> None:
         open_envelope(signed(page_of(*links, "pdq:" + REAL_PDQ)), public)
     with pytest.raises(FeedSignatureError, match="not a list of objects"):
         open_envelope(signed({"format": "fakewatch-federation/1", "changes": ["x"]}), public)
+
+
+def test_the_public_feed_is_signed_once_per_version_and_budgeted_per_address(
+    tmp_path: Path,
+) -> None:
+    running = start_server(tmp_path)
+    try:
+        first = running.request("GET", "/v1/federation/feed", key=None)
+        again = running.request("GET", "/v1/federation/feed", key=None)
+        assert first.status == again.status == 200
+        assert first.json() == again.json()  # the page signed for the first fetch
+        public = running.request("GET", "/v1/federation/key", key=None).json()["public_key"]
+        assert open_envelope(first.body, public)["changes"] == []
+
+        statuses, refused = [], None
+        for _ in range(3 * FEED_FETCHES_PER_MINUTE):  # the budget refills as this runs
+            answer = running.request("GET", "/v1/federation/feed?since=1", key=None)
+            statuses.append(answer.status)
+            if answer.status != 200:
+                refused = answer
+                break
+    finally:
+        running.stop()
+    assert len(statuses) >= FEED_FETCHES_PER_MINUTE - 2  # two were spent above
+    assert refused is not None and refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["code"] == "rate_limited"

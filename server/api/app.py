@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(pages_api.routes)
     app.add_routes(appeals_api.routes)
     app.add_routes(federation_api.routes)
+    app[federation_api.FEED_CACHE] = federation_api.FeedCache()
     app.cleanup_ctx.append(community_lifecycle)  # after _lifecycle: needs the database
     app.cleanup_ctx.append(case_links_lifecycle)  # public case page addresses
     app.add_routes(relay_api.routes)

@@ -52,14 +52,25 @@ def changes(db: Database, since: int, limit: int = PAGE) -> tuple[list[dict[str,
     )
     columns = [c[0] for c in cursor.description]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor]
-    latest = db.execute("SELECT COALESCE(MAX(version), 0) FROM federation_feed").fetchone()[0]
-    return rows, int(latest)
+    return rows, latest_version(db)
+
+
+def latest_version(db: Database) -> int:
+    row = db.execute("SELECT COALESCE(MAX(version), 0) FROM federation_feed").fetchone()
+    return int(row[0])
 
 
 def envelope(db: Database, since: int, instance: str) -> dict[str, str]:
     """The signed page of changes after ``since`` (call inside a write: it may create the key)."""
     key = private_key(db)
     rows, latest = changes(db, since)
+    return sign_page(key, rows, latest, since, instance)
+
+
+def sign_page(
+    key: Ed25519PrivateKey, rows: list[dict[str, Any]], latest: int, since: int, instance: str
+) -> dict[str, str]:
+    """The signed page of ``rows``, the changes after ``since`` (``changes``)."""
     payload = json.dumps(
         {
             "format": FORMAT,
