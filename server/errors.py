@@ -108,6 +108,12 @@ class RateLimited(ApiError):
         self.retry_after = retry_after
 
 
+class AlertSubscriptionsFull(RateLimited):
+    """The key holds as many live retroactive subscriptions as the server allows."""
+
+    default_code = "alert_subscriptions_full"
+
+
 class ServerBusy(RateLimited):
     """The server is at its limit of concurrent work of this kind; nothing was queued."""
 
@@ -156,6 +162,7 @@ ERROR_CODES: dict[str, str] = {
     "unsupported_media_type": "The body must be sent as application/json.",
     "rate_limited": "Too many requests; wait for Retry-After seconds.",
     "busy": "The server is at capacity (as many media checks as it runs at once, or the database busy with another write); try again after Retry-After seconds.",
+    "alert_subscriptions_full": "The key holds FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY live retroactive alert subscriptions; retry after Retry-After seconds, when its oldest expires (an operator can raise the limit).",
     "conflict": "The record's current state does not allow this change.",
     "case_state": "The case's status does not allow this moderator action (see its status).",
     "webhook_private_target": "The webhook URL points at a private, loopback or link-local address; FAKEWATCH_WEBHOOK_ALLOW_PRIVATE allows it.",

@@ -213,6 +213,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("report_retention_days", 365, "Days report texts, URLs and kept media are held."),
     Setting("alert_subscription_days", 30, "Days a retroactive alert subscription lives."),
+    Setting(
+        "alert_subscriptions_per_key",
+        1000,
+        "Live retroactive alert subscriptions one client key may hold (each becomes an alert"
+        " row when its item is confirmed).",
+    ),
     Setting("appeal_due_days", 7, "Days moderators have to answer an appeal."),
     Setting("webhook_timeout_s", 5.0, "Seconds a webhook delivery may take."),
     Setting("log_level", "info", "Log level: debug, info, warning or error."),
@@ -317,6 +323,7 @@ class Settings:
     federation_pull_interval_s: float = 0.0
     report_retention_days: int = 365
     alert_subscription_days: int = 30
+    alert_subscriptions_per_key: int = 1000
     appeal_due_days: int = 7
     webhook_timeout_s: float = 5.0
     log_level: str = "info"
@@ -410,6 +417,7 @@ def _check(settings: Settings) -> None:
         "brigade_min_reporters",
         "report_retention_days",
         "alert_subscription_days",
+        "alert_subscriptions_per_key",
         "appeal_due_days",
         "webhook_timeout_s",
         "onnx_threads",

@@ -213,3 +213,52 @@ def test_a_retroactive_subscription_keeps_only_a_hash_and_tells_only_its_key(
     assert [(a["case_id"], a["subscriber"]) for a in retro] == [(filed["case_id"], "tg:4242")]
     theirs = community.request("GET", f"/v1/alerts?since={cursor}", key=other_key).json()
     assert not any(a.get("retroactive") for a in theirs["alerts"])
+
+
+def test_a_key_holds_a_bounded_number_of_subscriptions_and_a_confirm_tells_each(
+    tmp_path: Path,
+) -> None:
+    """One client key cannot turn a moderator's confirm into an unbounded fan-out: past
+    FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY live subscriptions it is told to wait; renewals and
+    other keys are not affected, and a confirm frees the slots it used."""
+    server = start_server(tmp_path, env={"FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY": "3"})
+    try:
+        key, other = client_key(server), client_key(server)
+        url = "https://fan-out.example/login"
+
+        def subscribe(who: str, subscriber: str, value: str = url) -> tuple[int, dict, str]:
+            response = server.request(
+                "POST",
+                "/v1/alerts/subscriptions",
+                json_body={"kind": "link", "value": value, "subscriber": subscriber},
+                key=who,
+            )
+            return response.status, response.json(), response.headers.get("Retry-After", "")
+
+        assert [subscribe(key, f"tg:{i}")[0] for i in range(3)] == [201, 201, 201]
+        status, error, retry_after = subscribe(key, "tg:3")
+        assert (status, error["code"]) == (429, "alert_subscriptions_full")
+        assert "FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY" in error["error"]
+        assert 29 * 86400 < int(retry_after) <= 30 * 86400 + 1
+        assert subscribe(key, "tg:4", "https://another.example/")[0] == 429
+        assert subscribe(key, "tg:1")[0] == 201  # a renewal adds no row
+        assert subscribe(other, "tg:3")[0] == 201
+
+        cursor = server.request("GET", "/v1/alerts", key=key).json()["cursor"]
+        _, filed = report(server, other, kind="link", value="https://fan-out.example/")
+        confirm(server, filed["case_id"])
+        alerts = server.request("GET", f"/v1/alerts?since={cursor}", key=key).json()["alerts"]
+        broadcast = [a for a in alerts if not a.get("retroactive")]
+        retro = [a for a in alerts if a.get("retroactive")]
+        assert [a["case_id"] for a in broadcast] == [filed["case_id"]]
+        assert sorted(a["subscriber"] for a in retro) == ["tg:0", "tg:1", "tg:2"]
+        for alert in retro:
+            assert {
+                k: v for k, v in alert.items() if k not in ("id", "retroactive", "subscriber")
+            } == {k: v for k, v in broadcast[0].items() if k != "id"}
+        theirs = server.request("GET", f"/v1/alerts?since={cursor}", key=other).json()["alerts"]
+        assert [a["subscriber"] for a in theirs if a.get("retroactive")] == ["tg:3"]
+        # Told once: the confirmed item's subscriptions are gone, and so are their slots.
+        assert subscribe(key, "tg:5", "https://another.example/")[0] == 201
+    finally:
+        server.stop()

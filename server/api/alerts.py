@@ -16,7 +16,7 @@ from server.api.reports import item_of
 from server.api.state import AUTH, DB, SETTINGS
 from server.community import store
 from server.community.items import ItemKind
-from server.errors import NotFound, ValidationFailed
+from server.errors import AlertSubscriptionsFull, NotFound, ValidationFailed
 from server.keys import KeyRole
 from server.web.urls import absolute
 
@@ -69,11 +69,21 @@ async def subscribe(request: web.Request) -> web.Response:
         raise ValidationFailed("'subscriber' is not valid Unicode.", field="subscriber") from None
     item = item_of(request, body, ItemKind(kind))
     days = request.app[SETTINGS].alert_subscription_days
+    limit = request.app[SETTINGS].alert_subscriptions_per_key
     assert principal.key_id is not None
     key_id = principal.key_id
-    result = await request.app[DB].write(
-        lambda db: store.subscribe(db, item.hash, subscriber, key_id, days)
-    )
+    try:
+        result = await request.app[DB].write(
+            lambda db: store.subscribe(db, item.hash, subscriber, key_id, days, limit)
+        )
+    except store.SubscriptionsFull as full:
+        raise AlertSubscriptionsFull(
+            f"This key holds {full.live} live alert subscriptions, the most this server allows"
+            " (FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY). Each ends when its item is confirmed or"
+            f" it expires; retry in {full.retry_after_s} s, renew existing ones instead, or ask"
+            " the operator to raise the limit.",
+            retry_after=full.retry_after_s,
+        ) from None
     return web.json_response({"item_hash": item.hash, **result}, status=201, dumps=dumps)
 
 

@@ -537,48 +537,99 @@ def audit_rows(db: Database, target: str, limit: int = 50) -> list[dict[str, Any
 
 
 def insert_alerts(db: Database, case: dict[str, Any], payload: dict[str, Any]) -> None:
-    """A broadcast alert, plus one per live retroactive subscription on this item."""
+    """A broadcast alert, plus one per live retroactive subscription on this item.
+
+    This runs inside the moderator's confirm, on the single writer, so the targeted alerts
+    are cheap: two set-based statements (not an INSERT and a DELETE per subscription from
+    Python), and each row holds only ``{"of": <broadcast alert id>, "retroactive": true,
+    "subscriber"}`` (``alerts_since`` adds the broadcast payload back), not another copy of
+    the whole payload; ``subscribe`` caps how many one key may hold."""
     now = queries.now_iso()
-    db.execute(
+    broadcast = db.execute(
         "INSERT INTO alerts (case_id, created_at, key_id, payload) VALUES (?, ?, NULL, ?)",
         [case["id"], now, json.dumps(payload, ensure_ascii=False)],
-    )
+    ).lastrowid
     key_hash = db.execute("SELECT key_hash FROM cases WHERE id = ?", [case["id"]]).fetchone()[0]
-    subs = db.execute(
-        "SELECT id, subscriber, key_id FROM alert_subscriptions WHERE item_hash = ?"
-        " AND expires_at > ?",
-        [key_hash, now],
-    ).fetchall()
-    for sub_id, subscriber, key_id in subs:
-        targeted = {**payload, "retroactive": True, "subscriber": subscriber}
-        db.execute(
-            "INSERT INTO alerts (case_id, created_at, key_id, payload) VALUES (?, ?, ?, ?)",
-            [case["id"], now, key_id, json.dumps(targeted, ensure_ascii=False)],
-        )
-        # Told once: the subscription has done its job.
-        db.execute("DELETE FROM alert_subscriptions WHERE id = ?", [sub_id])
+    db.execute(
+        "INSERT INTO alerts (case_id, created_at, key_id, payload)"
+        " SELECT ?, ?, key_id, json_object('of', ?, 'retroactive', json('true'), 'subscriber',"
+        " subscriber) FROM alert_subscriptions WHERE item_hash = ? AND expires_at > ? ORDER BY id",
+        [case["id"], now, broadcast, key_hash, now],
+    )
+    # Told once: the subscriptions have done their job.
+    db.execute(
+        "DELETE FROM alert_subscriptions WHERE item_hash = ? AND expires_at > ?", [key_hash, now]
+    )
 
 
 def alerts_since(
     db: Database, cursor: int, key_id: int | None, limit: int
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Broadcast alerts after ``cursor``, and targeted ones for ``key_id``'s subscriptions."""
-    rows = db.execute(
-        "SELECT id, payload FROM alerts WHERE id > ? AND (key_id IS NULL OR key_id = ?)"
-        " ORDER BY id LIMIT ?",
-        [cursor, key_id if key_id is not None else -1, limit],
-    ).fetchall()
-    return [(int(i), json.loads(p)) for i, p in rows]
+    """Broadcast alerts after ``cursor``, and targeted ones for ``key_id``'s subscriptions
+    (each one the broadcast payload it points at plus ``retroactive`` and ``subscriber``)."""
+    rows = [
+        (int(i), json.loads(p))
+        for i, p in db.execute(
+            "SELECT id, payload FROM alerts WHERE id > ? AND (key_id IS NULL OR key_id = ?)"
+            " ORDER BY id LIMIT ?",
+            [cursor, key_id if key_id is not None else -1, limit],
+        )
+    ]
+    wanted = sorted({p["of"] for _, p in rows if "of" in p})
+    bases = {
+        int(i): json.loads(p)
+        for i, p in db.execute(
+            "SELECT id, payload FROM alerts WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)],
+        )
+    }
+    alerts: list[tuple[int, dict[str, Any]]] = []
+    for alert_id, payload in rows:
+        if "of" in payload:  # rows written before targeted alerts pointed hold a full payload
+            base = bases.get(payload.pop("of"))
+            if base is None:
+                continue
+            payload = {**base, **payload}
+        alerts.append((alert_id, payload))
+    return alerts
 
 
 def latest_alert_id(db: Database) -> int:
     return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM alerts").fetchone()[0])
 
 
+class SubscriptionsFull(Exception):
+    """The key holds its limit of live subscriptions; ``retry_after_s``: until the oldest ends."""
+
+    def __init__(self, live: int, retry_after_s: int) -> None:
+        super().__init__(live)
+        self.live = live
+        self.retry_after_s = retry_after_s
+
+
 def subscribe(
-    db: Database, item_hash: str, subscriber: str, key_id: int, days: int
+    db: Database, item_hash: str, subscriber: str, key_id: int, days: int, limit: int
 ) -> dict[str, Any]:
-    expires = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Subscribe (or renew); a new subscription beyond ``limit`` live ones for the key raises
+    ``SubscriptionsFull``: each one is an alert row written by a moderator's confirm."""
+    now = datetime.now(UTC)
+    expires = (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Renewing a live subscription adds no row; reviving an expired one does.
+    renewal = db.execute(
+        "SELECT 1 FROM alert_subscriptions WHERE item_hash = ? AND subscriber = ? AND key_id = ?"
+        " AND expires_at > ?",
+        [item_hash, subscriber, key_id, stamp],
+    ).fetchone()
+    if renewal is None:
+        live, oldest = db.execute(
+            "SELECT COUNT(*), MIN(expires_at) FROM alert_subscriptions"
+            " WHERE key_id = ? AND expires_at > ?",
+            [key_id, stamp],
+        ).fetchone()
+        if live >= limit:
+            ends = datetime.strptime(oldest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            raise SubscriptionsFull(int(live), max(1, int((ends - now).total_seconds()) + 1))
     db.execute(
         "INSERT INTO alert_subscriptions (item_hash, subscriber, key_id, expires_at)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (item_hash, subscriber, key_id)"

@@ -298,3 +298,11 @@ def m008_federation_origin_items(db: Database) -> None:
         "CREATE INDEX federation_feedback_out_pending ON federation_feedback_out (id)"
         " WHERE sent_at IS NULL AND gave_up_at IS NULL"
     )
+
+
+@migrations()
+def m009_alert_subscriptions_by_key(db: Database) -> None:
+    """A key's live subscriptions are counted on every new one (the per-key limit)."""
+    db.execute(
+        "CREATE INDEX alert_subscriptions_by_key ON alert_subscriptions (key_id, expires_at)"
+    )
