@@ -15,6 +15,8 @@ link detector whose evidence depends on other mutable state sets ``cacheable = F
 A link detector may split ``score`` in two (optional, a speed-up only): ``score_host(host)``
 for evidence that reads the host alone, which the pipeline computes once per host and list
 version, and ``score_path(link)`` for the rest; ``score(link)`` must equal the two together.
+``score_path`` must stay cheap (a few microseconds, linear in the URL's length): when every
+link detector is split, a few links of known hosts are scored on the event loop.
 Like ``prime(items)`` (batch work before ``score``, or before ``score_host`` over the new hosts
 of a batch), the pipeline finds them with ``getattr``.
 """
