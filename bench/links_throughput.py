@@ -8,7 +8,8 @@ The URL set is Tranco top sites plus polkadot-js and scamsniffer scam domains, e
 ``https://DOMAIN/``. "Unique hosts" is every URL a different host on a freshly built pipeline
 (cold caches); "repeated hosts" draws the same number of URLs from a small set of hosts, which
 is what a busy server mostly sees. The HTTP part starts the real ``fakewatch serve`` on
-127.0.0.1 and loads it with an aiohttp client that shares the machine's cores with it; when
+127.0.0.1 and loads it with an aiohttp client that shares the machine's cores with it (paced
+single-URL GETs: new hosts, then a new page of each of those hosts, then those URLs again); when
 wrk is installed it also measures, closed loop with 8 connections, the batches sent again (seen
 hosts: the verdict cache answers) and batches of URLs never sent before over ``--hosts`` hosts
 (``https://HOST/p/N?ref=N``: the verdict cache never hits, the per-host caches do).
@@ -555,9 +556,18 @@ def run_http(
                 note="handler + middleware time; the rest of the client's figure is the client, "
                 "the loopback and waiting for a core",
             )
-        seen = asyncio.run(
-            http_latency(server.url, server.key, urls[:1000], args.rate, args.duration)
+        # The hosts the first run judged: a new page of each, then those URLs again.
+        judged = list(urls[::-1][: lat.sent])
+        pages = [f"{url}p/{i}?ref=bench" for i, url in enumerate(judged)]
+        fresh = asyncio.run(http_latency(server.url, server.key, pages, args.rate, args.duration))
+        report.add(
+            f"{http}, GET /v1/check/link, {args.rate:g} req/s open loop, new pages of those hosts",
+            f"p50 {fresh.p50_ms:.2f} / p99 {fresh.p99_ms:.2f} ms",
+            f"< {TARGET_P99_MS:g} ms",
+            fresh.p99_ms < TARGET_P99_MS,
+            "host evidence cached; the path scored on the event loop",
         )
+        seen = asyncio.run(http_latency(server.url, server.key, judged, args.rate, args.duration))
         report.add(
             f"{http}, GET /v1/check/link, {args.rate:g} req/s open loop, seen URLs (verdict cache)",
             f"p50 {seen.p50_ms:.2f} / p99 {seen.p99_ms:.2f} ms",
