@@ -88,6 +88,11 @@ SUMMARIES: Mapping[str, Mapping[str, str]] = {
         "en": "No known warning signs. That is not a guarantee of safety.",
         "zh": "未发现已知风险信号，但这并不代表绝对安全。",
     },
+    "no_known_signals_weak": {
+        "en": "No strong warning signs, but note: {reason} On its own that is not enough for a"
+        " warning.",
+        "zh": "未发现明显风险信号，但请留意：{reason} 仅凭这一点还不足以发出警告。",
+    },
     "no_known_signals_allowed": {
         "en": "No known warning signs: {reason}",
         "zh": "未发现已知风险信号：{reason}",

@@ -143,3 +143,20 @@ def test_a_bare_domain_glued_to_chinese_text_is_found_and_scored(server: Running
     assert verdict["extracted"]["links"] == ["zwh.shop"]
     [link] = verdict["links"]
     assert link["registrable_domain"] == "zwh.shop"
+
+
+def test_a_weak_sign_alone_is_named_in_the_summary_not_contradicted_by_it(
+    server: RunningServer,
+) -> None:
+    text = "Congratulations! You have won a $1000 gift card. Click here to claim now."
+    for lang, opening in (
+        ("en", "No strong warning signs, but note: "),
+        ("zh", "未发现明显风险信号"),
+    ):
+        verdict = check(server, {"text": text, "lang": lang})
+        assert verdict["verdict"] == "no_known_signals"
+        weak = [r for r in verdict["reasons"] if r["role"] == "supporting"]
+        assert weak and verdict["summary"].startswith(opening)
+        assert weak[0]["message"] in verdict["summary"]
+    plain = check(server, {"text": "See you at lunch tomorrow?", "lang": "en"})
+    assert plain["summary"] == "No known warning signs. That is not a guarantee of safety."

@@ -36,6 +36,7 @@ INVALID_URL_MESSAGES: Messages = {
 }
 
 _ROLE_TEXT = {role: str(role) for role in Role}
+_SUPPORTING = str(Role.SUPPORTING)
 _VERDICT_TEXT = {verdict: str(verdict) for verdict in Verdict}
 
 DETECTOR_FAILED: Mapping[str, str] = {
@@ -166,5 +167,10 @@ class Renderer:
         if verdict is Verdict.NO_KNOWN_SIGNALS:
             if reasons and reasons[0]["role"] == str(Role.ALLOW):
                 return pick(SUMMARIES, "no_known_signals_allowed", lang).format(reason=top)
+            # A weak cue listed under "no known warning signs" reads as a contradiction: the
+            # summary names the strongest one and says why it is not a warning.
+            weak = next((r for r in reasons if r["role"] == _SUPPORTING and r["weight"] > 0), None)
+            if weak is not None:
+                return pick(SUMMARIES, "no_known_signals_weak", lang).format(reason=weak["message"])
             return pick(SUMMARIES, "no_known_signals", lang)
         return pick(SUMMARIES, str(verdict), lang).format(reason=top)
