@@ -35,7 +35,9 @@ def new_key() -> str:
 
 
 def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    # ``surrogatepass``: aiohttp decodes header bytes that are not UTF-8 (``Bearer fw_\xff``)
+    # into lone surrogates; such a key must hash (and be refused as wrong), not raise.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def key_prefix(key: str) -> str:

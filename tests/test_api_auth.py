@@ -137,3 +137,23 @@ def test_a_key_read_before_a_revocation_is_not_cached_after_it() -> None:
     # A read begun after the clear is cached as usual.
     assert cache.put("digest", None, 0.0, cache.generation) is True
     assert cache.get("digest", 1.0) == (None,)
+
+
+def test_a_key_with_bytes_that_are_not_utf8_is_a_wrong_key(tmp_path: Path) -> None:
+    """``Authorization: Bearer fw_\\xff`` (a raw 0xff byte) is refused like any wrong key: 401
+    in the error shape, counted in the per-IP budget, and no traceback in the log."""
+    server = start_server(tmp_path, env={"FAKEWATCH_AUTH_FAILURES_PER_MINUTE": "3"})
+    try:
+        # urllib sends header text as Latin-1, so "\xff" goes out as the single byte 0xff.
+        answers = [
+            server.request("GET", "/v1/check/link?url=x.example", key=f"fw_\xff{i}")
+            for i in range(5)
+        ]
+        assert [a.status for a in answers] == [401, 401, 401, 429, 429]
+        assert answers[0].json()["code"] == "unauthorized"
+        assert answers[3].json()["code"] == "rate_limited"
+        assert server.request("GET", "/moderate", key="fw_\xff").status == 429
+    finally:
+        server.stop()
+    assert "unhandled error" not in server.stderr()
+    assert "Traceback" not in server.stderr()
