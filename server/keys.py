@@ -8,6 +8,7 @@ operator can tell keys apart in listings and logs without the key itself.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from enum import StrEnum
 
@@ -42,3 +43,18 @@ def hash_key(key: str) -> str:
 
 def key_prefix(key: str) -> str:
     return key[:PREFIX_CHARS]
+
+
+#: ``key:ID:PREFIX`` as principals name themselves (``Principal.actor``).
+_ACTOR_PREFIX = re.compile(r"\b(key:\d+):[A-Za-z0-9_\-]+")
+
+
+def without_key_prefixes(text: str) -> str:
+    """``text`` with every ``key:ID:fw_XXXXXXX`` cut to ``key:ID``.
+
+    The prefix is fine for an operator telling keys apart (listings, the audit log), but it is
+    7 characters of the secret: text an anonymous checker can read (a list entry's ``source``,
+    quoted in verdicts and ``/r/`` pages) names a key by its id only. Older entries stored the
+    whole actor, so it is applied where a source is shown as well as where one is written.
+    """
+    return _ACTOR_PREFIX.sub(r"\1", text)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from server.keys import without_key_prefixes
+
 
 class Action(StrEnum):
     BLOCK = "block"
@@ -53,7 +55,7 @@ class ListEntry:
         shown: dict[str, Any] = {
             "list": self.list,
             "entry": self.value,
-            "source": self.source,
+            "source": without_key_prefixes(self.source),
             "added": self.added,
         }
         if self.entry_id is not None:

@@ -3,11 +3,13 @@ another process reach a running server."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from tests.support.server import RunningServer, cli_env
+from tests.support.server import RunningServer, cli_env, start_server
 
 
 def verdict_of(server: RunningServer, url: str) -> dict:
@@ -87,3 +89,51 @@ def test_an_entry_added_from_the_cli_reaches_the_running_server(
     summary = fresh_server.request("GET", "/v1/lists").json()
     assert summary["lists"]["operator"] == 1
     assert summary["version"] >= 1
+
+
+def test_a_list_entry_shown_to_anyone_names_the_key_by_id_not_by_its_prefix(
+    tmp_path: Path,
+) -> None:
+    """A verdict quotes the entry's ``source`` to anonymous checkers: the moderator's key is
+    named ``key:ID``, never ``key:ID:fw_XXXXXXX`` (7 characters of the secret), and entries
+    written before this rule are shown the same way."""
+    server = start_server(tmp_path, env={"FAKEWATCH_OPEN_CHECKS": "true"})
+    try:
+        made = server.request("POST", "/v1/keys", json_body={"role": "moderator"}).json()
+        key, key_id = made["key"], made["id"]
+        added = server.request(
+            "POST",
+            "/v1/lists/entries",
+            json_body={"value": "bad-shop.example", "action": "block"},
+            key=key,
+        )
+        assert added.status == 201
+        anonymous = server.request(
+            "GET", "/v1/check/link?url=https%3A%2F%2Fbad-shop.example%2F", key=None
+        )
+        assert anonymous.status == 200
+        matched = anonymous.json()["reasons"][0]["details"]["matched"][0]
+        assert matched["source"] == f"operator (key:{key_id})"
+        assert key[3:10] not in anonymous.body.decode()
+
+        # An entry stored by an older version, with the whole actor in its source:
+        version = server.request("GET", "/v1/lists").json()["version"]
+        with sqlite3.connect(server.db) as db:
+            db.execute(
+                "UPDATE list_entries SET source = ? WHERE value = 'bad-shop.example'",
+                [f"operator (key:{key_id}:{key[:10]})"],
+            )
+            db.execute(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'lists_version'"
+            )
+        deadline = time.monotonic() + 20
+        while server.request("GET", "/v1/lists").json()["version"] == version:
+            assert time.monotonic() < deadline, "the server never reloaded the lists"
+            time.sleep(0.3)
+        later = server.request("GET", "/v1/check/link?url=https%3A%2F%2Fbad-shop.example%2F")
+        assert later.json()["reasons"][0]["details"]["matched"][0]["source"] == (
+            f"operator (key:{key_id})"
+        )
+        assert key[3:10] not in later.body.decode()
+    finally:
+        server.stop()

@@ -10,7 +10,7 @@ from sqlite_utils import Database as SqliteDb
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE
 from server.errors import InvalidUrlError, NotFound, ValidationFailed
-from server.keys import KeyRole, hash_key, key_prefix, new_key
+from server.keys import KeyRole, hash_key, key_prefix, new_key, without_key_prefixes
 from server.links.url import InvalidUrl
 from server.lists import Action, EntryKind
 from server.storage import queries
@@ -148,7 +148,7 @@ async def add_entry(request: web.Request) -> web.Response:
             action=action,
             kind=EntryKind.DOMAIN.value,
             value=host.ascii,
-            source=f"operator ({principal.actor})",
+            source=f"operator ({without_key_prefixes(principal.actor)})",
             added_at=now,
             seen_at=now,
             note=note or None,

@@ -28,6 +28,7 @@ from server.community.reputation import (
     Track,
 )
 from server.federation import feedback
+from server.keys import without_key_prefixes
 from server.lists import Action, EntryKind
 from server.media.bank import Status as BankStatus
 from server.media.hashing import HashKind, RegionHash
@@ -354,7 +355,7 @@ def _list_entry(
         action=action.value,
         kind=kind.value,
         value=case["key"],
-        source=f"community case {case['id']} ({actor})",
+        source=f"community case {case['id']} ({without_key_prefixes(actor)})",
         added_at=now,
         seen_at=now,
         reference=f"case:{case['id']}",
