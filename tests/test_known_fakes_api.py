@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from server.detectors.known_fakes import region_words
 from tests.support.server import RunningServer, start_server
 
 
@@ -112,6 +113,10 @@ def test_an_altered_copy_of_a_known_fake_is_likely_scam_with_the_match_explained
     assert match["hash"] in ("pdq", "pdq+phash", "phash+dhash") and match["region"]
     reason = verdict["reasons"][0]
     assert reason["code"] == "known_fakes.match" and "Fake giveaway" in reason["message"]
+    # The region is named in words ("on the centre of the picture"), never "on the centre80 region".
+    region = verdict["matches"][0]["region"]
+    assert region_words(region)["region_en"] in reason["message"]
+    assert f"{region} region" not in reason["message"]
     assert verdict["media"]["kind"] == "image" and "sha256" in verdict["media"]
 
 

@@ -42,8 +42,8 @@ class KnownFakesDetector:
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
     messages: ClassVar[Messages] = {
         "known_fakes.match": {
-            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on the {region} region, distance {distance} of at most {threshold}{gates_en}.",
-            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在 {region} 区域匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
+            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on {region_en}, distance {distance} of at most {threshold}{gates_en}.",
+            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在{region_zh}匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
         },
         "known_fakes.label_stripped": {
             "en": "The original of known fake #{id} was labelled as AI-generated ({labels}); this copy carries no such label: it was stripped on the way.",
@@ -115,7 +115,7 @@ class KnownFakesDetector:
             "person_en": f", impersonating {person}" if person else "",
             "person_zh": f"，冒充 {person}" if person else "",
             "hash": best.kind,
-            "region": best.query_region,
+            **region_words(best.query_region),
             "distance": best.distance,
             "threshold": best.threshold,
             **gate_clauses(best),
@@ -221,3 +221,25 @@ def client_region_hashes(hashes: Any) -> list[RegionHash]:
         if found:
             regions.append(RegionHash(f"client[{i}]", found, 100, 0))
     return regions
+
+
+#: What the regions of a picture (``server/media/hashing.py``) are called in a sentence; the
+#: details keep the region's own name.
+_REGION_WORDS = {
+    "full": ("the whole picture", "整张图片"),
+    "raw": ("the picture as sent, frame included", "原图（含边框）"),
+    "centre80": ("the centre of the picture", "图片中央"),
+    "centre64": ("the middle of the picture", "图片正中"),
+    "tl": ("the top-left of the picture", "图片左上部"),
+    "tr": ("the top-right of the picture", "图片右上部"),
+    "bl": ("the bottom-left of the picture", "图片左下部"),
+    "br": ("the bottom-right of the picture", "图片右下部"),
+    "face": ("the face", "人脸"),
+}
+
+
+def region_words(region: str) -> dict[str, str]:
+    """``region_en``/``region_zh`` for a message: ``full`` is "the whole picture"; a name this
+    table does not know (a client's own) is quoted as it came."""
+    en, zh = _REGION_WORDS.get(region, (f"the '{region}' region", f"“{region}”区域"))
+    return {"region_en": en, "region_zh": zh}
