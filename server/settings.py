@@ -476,7 +476,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[setting.name] = _parser_for(current)(raw)
         except ValueError as exc:
             shown = "***" if setting.secret else repr(raw)
-            raise SettingsError(f"{setting.env}={shown}: {exc}") from None
+            expected = {int: "a whole number", float: "a number"}.get(type(current))
+            why = f"must be {expected}" if expected else str(exc)
+            raise SettingsError(f"{setting.env}={shown}: {why}") from None
     data_dir = Path(values.pop("data_dir", defaults.data_dir))
     db_raw = values.pop("db", "")
     db = Path(db_raw) if db_raw else data_dir / "fakewatch.db"

@@ -13,6 +13,7 @@ from server import __version__
 from server.api.body import dumps
 from server.api.metrics import CONTENT_TYPE
 from server.api.state import ENGINE, METRICS
+from server.scoring.detector import ContentKind
 
 routes = web.RouteTableDef()
 
@@ -35,7 +36,7 @@ async def healthz(request: web.Request) -> web.Response:
             "version": __version__,
             "lists_version": engine.lists_version,
             "list_entries": engine.resources.lists.current.size,
-            "detectors": engine.versions(),
+            "detectors": engine.versions(*ContentKind),  # every kind's, not only links
         },
         dumps=dumps,
     )
