@@ -78,11 +78,11 @@ VERDICT_NAMES: Mapping[str, Mapping[str, str]] = {
 SUMMARIES: Mapping[str, Mapping[str, str]] = {
     "likely_scam": {
         "en": "Likely a scam: {reason} Do not enter passwords, codes or payment details.",
-        "zh": "很可能是诈骗：{reason} 不要输入密码、验证码或付款信息。",
+        "zh": "很可能是诈骗：{reason}不要输入密码、验证码或付款信息。",
     },
     "suspicious": {
         "en": "Be careful: {reason} Check the address through a channel you trust.",
-        "zh": "请谨慎：{reason} 请通过您信任的渠道核实。",
+        "zh": "请谨慎：{reason}请通过您信任的渠道核实。",
     },
     "no_known_signals": {
         "en": "No known warning signs. That is not a guarantee of safety.",
@@ -91,7 +91,7 @@ SUMMARIES: Mapping[str, Mapping[str, str]] = {
     "no_known_signals_weak": {
         "en": "No strong warning signs, but note: {reason} On its own that is not enough for a"
         " warning.",
-        "zh": "未发现明显风险信号，但请留意：{reason} 仅凭这一点还不足以发出警告。",
+        "zh": "未发现明显风险信号，但请留意：{reason}仅凭这一点还不足以发出警告。",
     },
     "no_known_signals_allowed": {
         "en": "No known warning signs: {reason}",
