@@ -11,6 +11,8 @@ import gzip
 import io
 import json
 import socket
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -39,6 +41,7 @@ from server.scoring.resources import Resources
 from server.settings import Settings
 from server.storage import queries
 from server.storage.database import connect
+from tests.support.server import cli_env
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -750,3 +753,35 @@ def test_unreachable_host_is_named() -> None:
     assert caught.value.code == "unreachable"
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert "SECRET" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "header"),
+    [
+        ("urlhaus", "id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter"),
+        (
+            "phishtank-csv",
+            "phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target",
+        ),
+    ],
+    ids=["urlhaus", "phishtank-csv"],
+)
+def test_a_csv_cell_past_the_csv_field_limit_is_a_one_line_cli_error(
+    tmp_path: Path, fmt: str, header: str
+) -> None:
+    """csv refuses cells over 131,072 characters; the CLI says which row, without a traceback."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text(f'{header}\n1,http://a.example/,"{"t" * 140_000}",,,,,\n', encoding="utf-8")
+    command = ["feeds", "import", str(feed), "--format", fmt, "--name", "hostile"]
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *command, "--db", str(tmp_path / "fw.db")],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert "CSV row 2 cannot be read" in message and "field limit" in message

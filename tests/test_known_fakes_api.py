@@ -421,3 +421,33 @@ def test_a_malformed_json_hash_list_is_refused_with_what_is_wrong(
     assert refused.status == 400, refused.body
     assert refused.json()["code"] == "validation_failed"
     assert "known_fakes[0].hashes" in refused.json()["error"]
+
+
+def test_a_csv_hash_list_that_csv_cannot_read_is_a_400_naming_the_line(
+    fresh_server: RunningServer,
+) -> None:
+    """A cell over csv's 131,072-character limit is the sender's fault (400 with the line),
+    not a 500; a bare CR ends a row, as in old Mac files, instead of failing the import."""
+    pdq = "ab" * 32
+    long_cell = f'signal_type,signal,label\npdq,{pdq},"{"x" * 200_000}"\n'
+    refused = fresh_server.request(
+        "POST",
+        "/v1/known-fakes/import",
+        body=long_cell.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert refused.status == 400, refused.body[:200]
+    assert refused.json()["code"] == "validation_failed"
+    assert "line 2" in refused.json()["error"] and "field limit" in refused.json()["error"]
+    bare_cr = f"signal_type,signal,label\rpdq,{pdq},Old Mac list\r"
+    imported = fresh_server.request(
+        "POST",
+        "/v1/known-fakes/import",
+        body=bare_cr.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert imported.status == 201, imported.body[:200]
+    shown = fresh_server.request("GET", f"/v1/known-fakes/{imported.json()['first_id']}")
+    assert shown.json()["label"] == "Old Mac list"
+    fresh_server.stop()
+    assert "unhandled error" not in fresh_server.stderr()

@@ -344,9 +344,27 @@ _PHISHTANK = _CsvLayout(
 )
 
 
+def _csv_rows(lines: Iterable[str], what: str) -> Iterator[list[str]]:
+    """``csv.reader`` over ``lines``, with what it refuses (a cell over its 131,072-character
+    field limit, a stray quote or line break) as a ``FeedFormatError`` naming the row, not a
+    ``csv.Error`` the CLI would show as a traceback. The limit is left as it is: it is
+    process-wide, and no feed cell needs more."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FeedFormatError(
+                f"{what}: CSV row {reader.line_num:,} cannot be read ({exc})."
+            ) from None
+        yield row
+
+
 def _comment_header(line: str, layout: _CsvLayout) -> list[str] | None:
     """``# id,dateadded,url,...`` → its cells, when the comment is the CSV header."""
-    cells = next(csv.reader([line.lstrip("#").strip()]), [])
+    cells = next(_csv_rows([line.lstrip("#").strip()], layout.what), [])
     return cells if layout.is_header(cells) and len(cells) > 1 else None
 
 
@@ -364,13 +382,15 @@ def parse_urlhaus(data: bytes) -> Iterator[FeedItem]:
             header = _comment_header(line, _URLHAUS) or header
         elif line.strip():
             break  # The header always precedes the data; stop scanning comments here.
-    rows = csv.reader(line for line in lines if line.strip() and not line.startswith("#"))
+    rows = _csv_rows(
+        (line for line in lines if line.strip() and not line.startswith("#")), _URLHAUS.what
+    )
     yield from _URLHAUS.items(rows, header)
 
 
 def parse_phishtank_csv(data: bytes) -> Iterator[FeedItem]:
     """PhishTank ``online-valid.csv`` (``phish_id,url,phish_detail_url,submission_time,...``)."""
-    rows = csv.reader(line for line in _text(data).splitlines() if line.strip())
+    rows = _csv_rows((line for line in _text(data).splitlines() if line.strip()), _PHISHTANK.what)
     yield from _PHISHTANK.items(rows, None)
 
 

@@ -207,9 +207,11 @@ def _opt(value: Any) -> str | None:
 
 
 def _parse_csv(text: str, default_label: str, default_source: str | None) -> list[Entry]:
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": what the csv module needs to read a quoted line break, or a bare CR (old Mac
+    # files) as the end of a row rather than an error.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     grouped: dict[str, Entry] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(_csv_rows(reader), start=2):
         kind = (row.get("signal_type") or "").strip().lower()
         signal = (row.get("signal") or "").strip()
         if kind not in ("pdq", "phash", "dhash"):
@@ -234,6 +236,20 @@ def _parse_csv(text: str, default_label: str, default_source: str | None) -> lis
         except (HashFormatError, ValueError) as exc:
             raise ImportFormatError(f"line {line}: {exc}") from None
     return [_pair_hashes(e) for e in grouped.values()]
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The reader's rows; what csv refuses (a cell over its 131,072-character field limit, a
+    stray quote) is an ``ImportFormatError`` naming the line (a 400), not a ``csv.Error`` (a
+    500). The limit stays: it is process-wide, and a hash list's cells are far shorter."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFormatError(f"line {reader.reader.line_num:,}: {exc}") from None
+        yield row
 
 
 def _pair_hashes(entry: Entry) -> Entry:
