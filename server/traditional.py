@@ -36,9 +36,17 @@ def _converter(region: str) -> Any:
 
 #: Words OpenCC's Taiwan phrase table gets wrong in our sentences, with the right Taiwan word:
 #: 审核 is a moderator's review (審核), not an audit (稽核); 对象 is a target or a person
-#: (對象), not a programming object (物件); 图像 is 影像, not the misprint 影象.
+#: (對象), not a programming object (物件); 图像 is 影像, not the misprint 影象; an account,
+#: its number and its bill are 帳戶, 帳號, 帳單 in Taiwan (the table writes 賬).
 OVERRIDES: dict[str, dict[str, str]] = {
-    "tw": {"审核": "審核", "对象": "對象", "图像": "影像"},
+    "tw": {
+        "审核": "審核",
+        "对象": "對象",
+        "图像": "影像",
+        "账户": "帳戶",
+        "账号": "帳號",
+        "账单": "帳單",
+    },
     "hk": {},
 }
 _OVERRIDE_SPLIT = {

@@ -135,6 +135,9 @@ def test_taiwan_reads_its_own_word_where_the_phrase_table_picks_the_wrong_sense(
     assert to_traditional("已被举报，审核中", "tw") == "已被舉報，審核中"
     assert to_traditional("冒充对象：{who}。", "tw") == "冒充對象：{who}。"
     assert to_traditional("AI图像生成工具", "tw") == "AI影像生成工具"
+    # A bank account is 帳戶 in Taiwan (the table writes 賬戶); Hong Kong keeps its 賬户.
+    assert to_traditional("请转入安全账户，账号和账单", "tw") == "請轉入安全帳戶，帳號和帳單"
+    assert to_traditional("安全账户", "hk") == "安全賬户"
     # Taiwan's other words still come from the table, and Hong Kong keeps its own.
     assert to_traditional("审核员密钥", "tw") == "審核員金鑰"
     assert to_traditional("审核员密钥", "hk") == "審核員密鑰"
