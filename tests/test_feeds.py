@@ -32,7 +32,7 @@ from server.feeds.errors import (
     SourceNotFound,
     SourceTooLarge,
 )
-from server.feeds.fetch import public_source, read_source, unpack
+from server.feeds.fetch import MAX_GZIP_MEMBERS, public_source, read_source, unpack
 from server.feeds.formats import FORMATS, FeedItem, get_format
 from server.feeds.importer import ImportSummary, import_feed
 from server.list_sources import load_index
@@ -621,6 +621,33 @@ def test_gzip_and_zip_are_unpacked_within_the_cap(tmp_path: Path) -> None:
     assert caught.value.code == "bad_archive"
     with pytest.raises(FetchError, match="truncated"):
         unpack(gzip.compress(text)[:-12], max_bytes=1000)
+
+
+def test_a_gzip_of_many_tiny_members_is_refused_quickly(tmp_path: Path) -> None:
+    """Empty 20-byte members cost a hostile host nothing to serve; unpacking them must not take
+    time in the square of their number (4 MB of them once took 15 s), so their count is capped
+    and unpacking stops at the feed timeout."""
+    lines = b"".join(b"host-%d.example\n" % n for n in range(2_000))  # members over many slices
+    padded = gzip.compress(lines) + gzip.compress(b"") + gzip.compress(lines) + b"\0" * 5000
+    assert unpack(padded, max_bytes=100_000) == lines * 2
+
+    empty = gzip.compress(b"", mtime=0)
+    with pytest.raises(FetchTimeout, match=r"took longer than 0\.001 s"):
+        unpack(empty * 50_000, max_bytes=1000, timeout_s=0.001)
+
+    feed = tmp_path / "feed.txt.gz"
+    feed.write_bytes(empty * (MAX_GZIP_MEMBERS + 1))
+    command = ["feeds", "import", str(feed), "--format", "plain", "--name", "members"]
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *command, "--db", str(tmp_path / "fw.db")],
+        capture_output=True,
+        text=True,
+        env=cli_env({"FAKEWATCH_FEED_TIMEOUT_S": "5"}),
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert f"holds more than {MAX_GZIP_MEMBERS:,} members" in done.stderr
 
 
 def zipped(files: dict[str, bytes]) -> bytes:

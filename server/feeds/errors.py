@@ -6,7 +6,7 @@
     ├── FetchError            SOURCE could not be read; ``code`` says why
     │   ├── SourceNotFound    no such file, or HTTP 404 / 410
     │   ├── SourceTooLarge    more bytes than the cap (downloaded, read or unpacked)
-    │   └── FetchTimeout      the download took longer than the timeout
+    │   └── FetchTimeout      the download (or gunzipping it) took longer than the timeout
     ├── FeedFormatError       the data is not in the format named, or no such format
     └── EmptyFeed             no usable entry: refusing to mark every entry of the feed removed
 
@@ -47,7 +47,7 @@ class SourceTooLarge(FetchError):
 
 
 class FetchTimeout(FetchError):
-    """The download did not finish within the timeout (``FAKEWATCH_FEED_TIMEOUT_S``)."""
+    """The download, or gunzipping it, did not finish within ``FAKEWATCH_FEED_TIMEOUT_S``."""
 
     code = "fetch_timeout"
 
