@@ -14,7 +14,7 @@ from typing import Any
 
 from server.cli import EXIT_OK
 from server.settings import Settings
-from server.storage.database import immediate
+from server.storage.database import immediate, read_only_uri
 
 
 class CommandError(Exception):
@@ -364,7 +364,7 @@ def db_backup(args: argparse.Namespace, settings: Settings) -> int:
     if dest.exists():
         raise CommandError(f"{dest} already exists; choose a new file name")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{settings.db}?mode=ro", uri=True)
+    source = sqlite3.connect(read_only_uri(settings.db), uri=True)
     target = sqlite3.connect(str(dest))
     try:
         source.backup(target)

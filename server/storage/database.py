@@ -23,10 +23,17 @@ from server.storage.migrations import migrations
 T = TypeVar("T")
 
 
+def read_only_uri(path: Path) -> str:
+    """A ``file:`` URI opening ``path`` read-only. ``as_uri`` percent-encodes the path: a raw
+    '#', '?' or '%' would otherwise cut it short (and a reader would create a stray database at
+    the truncated path) or be decoded into another name."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
     """Open (and, unless read-only, create and migrate) the database at ``path``."""
     if read_only:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         return SqliteUtilsDatabase(conn)
     path.parent.mkdir(parents=True, exist_ok=True)
