@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.support.server import cli_env, start_server
@@ -46,6 +47,53 @@ def mode(path: Path) -> str:
 def integrity(path: Path) -> str:
     with sqlite3.connect(path) as conn:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+# --- 7: several processes migrate one file ---------------------------------------------------
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from server.storage.database import connect
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+connect(Path(sys.argv[1])).conn.close()
+print("opened")
+"""
+
+
+def open_at_once(db: Path, processes: int = 4) -> list[subprocess.CompletedProcess[str]]:
+    start = time.time() + 1.5  # every process has imported and waits for the same instant
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(db), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=cli_env(),
+        )
+        for _ in range(processes)
+    ]
+    results = []
+    for process in running:
+        out, err = process.communicate(timeout=60)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+def test_processes_opening_one_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    from server.storage.database import connect
+
+    for round_ in range(3):
+        db = tmp_path / f"fresh{round_}.db"
+        results = open_at_once(db)
+        assert [r.stderr.strip().splitlines()[-1:] for r in results if r.returncode] == []
+        db_ = connect(db)
+        names = [r["name"] for r in db_["_sqlite_migrations"].rows]
+        db_.conn.close()
+        assert len(names) == len(set(names)), names  # each migration ran once
 
 
 # --- 8: URI-special characters in the path ---------------------------------------------------

@@ -43,8 +43,24 @@ def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = SqliteUtilsDatabase(conn)
-    migrations.apply(db)
+    migrate(db)
     return db
+
+
+def migrate(db: SqliteUtilsDatabase) -> None:
+    """Apply pending migrations under the write lock.
+
+    Several processes may open one file at once (``serve`` processes sharing a port, a cron'd
+    CLI command beside ``serve`` just after an upgrade). Deciding what is pending outside the
+    lock let two of them run the same migration ("table ... already exists") or fail their
+    deferred transaction (SQLITE_BUSY_SNAPSHOT). ``BEGIN IMMEDIATE`` waits for the lock
+    (busy_timeout); ``apply`` then re-reads what is pending, so the later opener finds nothing
+    left to do.
+    """
+    if not migrations.pending(db):
+        return
+    with immediate(db):
+        migrations.apply(db)
 
 
 @contextlib.contextmanager
