@@ -14,7 +14,12 @@ from typing import Any
 
 from server.cli import EXIT_OK
 from server.settings import Settings
-from server.storage.database import immediate, read_only_uri
+from server.storage.database import (
+    PRIVATE_FILE_MODE,
+    immediate,
+    make_private_dir,
+    read_only_uri,
+)
 
 
 class CommandError(Exception):
@@ -363,7 +368,10 @@ def db_backup(args: argparse.Namespace, settings: Settings) -> int:
     dest = args.dest
     if dest.exists():
         raise CommandError(f"{dest} already exists; choose a new file name")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.parent.exists():
+        make_private_dir(dest.parent)
+    # 0600 before SQLite writes a byte: a backup holds the signing key and secrets.
+    os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
     source = sqlite3.connect(read_only_uri(settings.db), uri=True)
     target = sqlite3.connect(str(dest))
     try:
@@ -374,5 +382,5 @@ def db_backup(args: argparse.Namespace, settings: Settings) -> int:
         source.close()
     if check != "ok":
         raise CommandError(f"the backup failed its integrity check: {check}")
-    print(f"Backed up {settings.db} to {dest} (integrity check: ok).")
+    print(f"Backed up {settings.db} to {dest} (integrity check: ok, mode 0600).")
     return EXIT_OK

@@ -49,6 +49,36 @@ def integrity(path: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+# --- 2: file modes ---------------------------------------------------------------------------
+
+
+def test_the_database_its_wal_and_backups_are_private_to_their_owner(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert fakewatch("keys", "create", "--role", "client", "--data-dir", str(data)).returncode == 0
+    assert mode(data) == "drwx------"
+    assert mode(data / "fakewatch.db") == "-rw-------"
+    server = start_server(data)  # start_server passes --db data/fakewatch.db
+    try:
+        server.request("POST", "/v1/keys", json_body={"role": "client", "label": "x"})
+        assert mode(Path(f"{server.db}-wal")) == "-rw-------"
+        assert mode(Path(f"{server.db}-shm")) == "-rw-------"
+        dest = tmp_path / "backups" / "b.db"
+        assert fakewatch("db", "backup", str(dest), "--db", str(server.db)).returncode == 0
+    finally:
+        server.stop()
+    assert mode(dest.parent) == "drwx------" and mode(dest) == "-rw-------"
+
+
+def test_an_existing_readable_database_is_tightened_and_said_so(tmp_path: Path) -> None:
+    db = tmp_path / "fakewatch.db"
+    assert fakewatch("keys", "list", "--db", str(db)).returncode == 0
+    db.chmod(0o644)
+    result = fakewatch("keys", "list", "--db", str(db))
+    assert result.returncode == 0
+    assert mode(db) == "-rw-------"
+    assert "readable by other users" in result.stderr and "-rw-r--r--" in result.stderr
+
+
 # --- 7: several processes migrate one file ---------------------------------------------------
 
 OPENER = """

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +25,13 @@ from server.storage.migrations import migrations
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
+#: The database holds the federation signing key, page/CSRF secrets, the reporter salt and
+#: webhook secrets: only its owner may read it (SQLite gives -wal/-shm the database's mode).
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
 
 def read_only_uri(path: Path) -> str:
     """A ``file:`` URI opening ``path`` read-only. ``as_uri`` percent-encodes the path: a raw
@@ -30,13 +40,62 @@ def read_only_uri(path: Path) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) with mode 0700; an existing folder is left as is."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+
+
+def create_private_file(path: Path) -> bool:
+    """Create ``path`` empty with mode 0600 unless it exists; returns whether it created it.
+    An existing file (and its -wal/-shm) readable by group or others is tightened."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        tighten_database_files(path)
+        return False
+    os.close(fd)
+    return True
+
+
+def tighten_database_files(path: Path) -> None:
+    """Drop group/other permissions from ``path``, ``path-wal`` and ``path-shm``, saying so."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode) | stat.S_IFREG
+        except FileNotFoundError:
+            continue
+        if not mode & 0o077:
+            continue
+        try:
+            os.chmod(file, stat.S_IMODE(mode) & ~0o077)
+        except OSError as exc:
+            log.warning(
+                "%s is readable by other users (%s) and could not be made private: %s; "
+                "it holds signing keys and secrets, run: chmod 600 %s",
+                file,
+                stat.filemode(mode),
+                exc.strerror,
+                file,
+            )
+            continue
+        log.warning(
+            "%s was readable by other users (%s); it holds signing keys and secrets, "
+            "so it is now %s",
+            file,
+            stat.filemode(mode),
+            stat.filemode(mode & ~0o077),
+        )
+
+
 def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
     """Open (and, unless read-only, create and migrate) the database at ``path``."""
     if read_only:
         conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         return SqliteUtilsDatabase(conn)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        make_private_dir(path.parent)
+    create_private_file(path)
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA journal_mode = WAL")
