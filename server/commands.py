@@ -14,12 +14,7 @@ from typing import Any
 
 from server.cli import EXIT_OK
 from server.settings import Settings
-from server.storage.database import (
-    PRIVATE_FILE_MODE,
-    immediate,
-    make_private_dir,
-    read_only_uri,
-)
+from server.storage.database import immediate
 
 
 class CommandError(Exception):
@@ -363,24 +358,11 @@ def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def db_backup(args: argparse.Namespace, settings: Settings) -> int:
     """SQLite's online backup: a consistent copy even while the server writes."""
-    if not settings.db.exists():
-        raise CommandError(f"no database at {settings.db}")
-    dest = args.dest
-    if dest.exists():
-        raise CommandError(f"{dest} already exists; choose a new file name")
-    if not dest.parent.exists():
-        make_private_dir(dest.parent)
-    # 0600 before SQLite writes a byte: a backup holds the signing key and secrets.
-    os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
-    source = sqlite3.connect(read_only_uri(settings.db), uri=True)
-    target = sqlite3.connect(str(dest))
+    from server.storage.backup import BackupError, backup
+
     try:
-        source.backup(target)
-        check = target.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        target.close()
-        source.close()
-    if check != "ok":
-        raise CommandError(f"the backup failed its integrity check: {check}")
-    print(f"Backed up {settings.db} to {dest} (integrity check: ok, mode 0600).")
+        backup(settings.db, args.dest)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"Backed up {settings.db} to {args.dest} (integrity check: ok, mode 0600).")
     return EXIT_OK

@@ -79,6 +79,38 @@ def test_an_existing_readable_database_is_tightened_and_said_so(tmp_path: Path) 
     assert "readable by other users" in result.stderr and "-rw-r--r--" in result.stderr
 
 
+# --- 6: failed backups -----------------------------------------------------------------------
+
+
+def test_a_failed_backup_leaves_nothing_and_a_retry_to_the_same_name_works(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "fakewatch.db"
+    assert fakewatch("keys", "list", "--db", str(db)).returncode == 0
+    with sqlite3.connect(db) as conn:  # ~1 MB, larger than the "disk" below
+        conn.execute("CREATE TABLE padding (x)")
+        conn.executemany("INSERT INTO padding VALUES (?)", [("x" * 1000,)] * 1000)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    dest = backups / "daily.db"
+
+    full = fakewatch("db", "backup", str(dest), "--db", str(db), limit_file_bytes=256 * 1024)
+    assert full.returncode == 1
+    assert "Traceback" not in full.stderr and "nothing was written" in full.stderr, full.stderr
+    assert list(backups.iterdir()) == []
+
+    not_a_db = tmp_path / "not.db"
+    not_a_db.write_text("plain text\n" * 100)
+    wrong = fakewatch("db", "backup", str(dest), "--db", str(not_a_db))
+    assert wrong.returncode == 1 and "not a database" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and list(backups.iterdir()) == []
+
+    retry = fakewatch("db", "backup", str(dest), "--db", str(db))
+    assert retry.returncode == 0, retry.stderr
+    assert [p.name for p in backups.iterdir()] == ["daily.db"]
+    assert integrity(dest) == "ok"
+
+
 # --- 7: several processes migrate one file ---------------------------------------------------
 
 OPENER = """
