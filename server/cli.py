@@ -133,6 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("dest", type=Path, metavar="DEST")
     _db_flags(backup)
+    restore = db.add_parser(
+        "restore",
+        help="replace the database with a backup (stop the server first)",
+        description="Check BACKUP (integrity, a FakeWatch database this version knows) and put "
+        "a copy of it in place of the database. Refused while a server uses the database: stop "
+        "it first. Stale -wal/-shm files of a crashed server are moved aside with the replaced "
+        "database (kept as DB.replaced-TIME), so they cannot be replayed onto the backup.",
+    )
+    restore.add_argument("backup", type=Path, metavar="BACKUP")
+    _db_flags(restore)
 
     for module_name in FEATURE_COMMANDS:
         importlib.import_module(module_name).add_commands(commands, _db_flags)

@@ -27,6 +27,23 @@ def print_json(value: Any) -> None:
 
 def serve_forever(settings: Settings) -> int:
     """Bind, print READY, serve until SIGTERM or SIGINT, shut down cleanly."""
+    from server.storage.backup import BackupError, hold_server_lock
+
+    try:
+        # Shared by every server process (and `--workers` worker) for its lifetime: `db
+        # restore` takes it exclusively, so it never swaps the file under a running server.
+        lock_fd = hold_server_lock(settings.db)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot create the lock file beside {settings.db}: {exc}") from None
+    try:
+        return _serve(settings)
+    finally:
+        os.close(lock_fd)
+
+
+def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from server import logs
@@ -115,7 +132,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             else lists_add(args, settings)
         )
     if command == "db":
-        return db_backup(args, settings)
+        return (db_restore if args.db_command == "restore" else db_backup)(args, settings)
     raise CommandError(f"unknown command {command!r}")
 
 
@@ -365,4 +382,21 @@ def db_backup(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         raise CommandError(str(exc)) from None
     print(f"Backed up {settings.db} to {args.dest} (integrity check: ok, mode 0600).")
+    return EXIT_OK
+
+
+def db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace the database with a checked copy of a backup; refused while a server runs."""
+    from server.storage.backup import BackupError, restore
+
+    try:
+        applied, aside = restore(args.backup, settings.db)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"Restored {settings.db} from {args.backup} (integrity check: ok, {applied} "
+        "migrations; newer ones are applied when the server opens it)."
+    )
+    if aside is not None:
+        print(f"The database it replaced is kept as {aside}; delete it once all looks right.")
     return EXIT_OK

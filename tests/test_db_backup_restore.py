@@ -49,6 +49,92 @@ def integrity(path: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+# --- 1: restore ------------------------------------------------------------------------------
+
+
+def test_restore_after_a_crash_serves_the_backup_not_the_stale_wal(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "live")
+    keys = [
+        server.request("POST", "/v1/keys", json_body={"role": "client", "label": f"k{i}"}).json()
+        for i in range(2)
+    ]
+    backup = tmp_path / "b.db"
+    assert fakewatch("db", "backup", str(backup), "--db", str(server.db)).returncode == 0
+    refused = fakewatch("db", "restore", str(backup), "--db", str(server.db))
+    assert refused.returncode == 1 and "stop the server" in refused.stderr
+    for i in range(200):  # the WAL grows past the backup's pages
+        server.request(
+            "POST",
+            "/v1/reports",
+            json_body={"kind": "phone", "value": f"+1 202 555 {i:04d}", "reporter": f"r{i}"},
+        )
+    assert server.request("DELETE", f"/v1/keys/{keys[0]['id']}").status == 200
+    server.process.send_signal(signal.SIGKILL)  # a crash leaves -wal and -shm beside the file
+    server.process.wait()
+    assert Path(f"{server.db}-wal").stat().st_size > 0
+
+    restored = fakewatch("db", "restore", str(backup), "--db", str(server.db))
+
+    assert restored.returncode == 0, restored.stderr
+    assert "integrity check: ok" in restored.stdout
+    assert not Path(f"{server.db}-wal").exists() and not Path(f"{server.db}-shm").exists()
+    assert integrity(server.db) == "ok"
+    again = start_server(tmp_path / "live")
+    try:
+        # The key revoked after the backup is active again: the backup's state, not the WAL's.
+        assert again.request("GET", "/v1/lists", key=keys[0]["key"]).status == 200
+        assert again.request("GET", "/v1/cases").status == 200
+    finally:
+        again.stop()
+    assert integrity(server.db) == "ok"
+    (aside,) = server.db.parent.glob("fakewatch.db.replaced-*[0-9]Z")
+    with sqlite3.connect(aside) as conn:  # the replaced database kept its crashed WAL's rows
+        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 200
+
+
+def test_restore_refuses_a_backup_it_cannot_trust_and_leaves_the_database(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "data" / "fakewatch.db"
+    assert fakewatch("keys", "create", "--role", "client", "--db", str(db)).returncode == 0
+    before = db.read_bytes()
+    good = tmp_path / "good.db"
+    assert fakewatch("db", "backup", str(good), "--db", str(db)).returncode == 0
+
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("not a database\n" * 100)
+    other_app = tmp_path / "other.db"
+    with sqlite3.connect(other_app) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    newer = tmp_path / "newer.db"
+    newer.write_bytes(good.read_bytes())
+    with sqlite3.connect(newer) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('fakewatch', 'm999_from_the_future', '2030-01-01')"
+        )
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(good.read_bytes())
+    page = 4096
+    data[page * 2 : page * 2 + 200] = b"\xff" * 200  # a b-tree page's header
+    damaged.write_bytes(bytes(data))
+
+    for backup, why in [
+        (not_sqlite, "not a database"),
+        (other_app, "not a FakeWatch database"),
+        (newer, "m999_from_the_future"),
+        (damaged, ""),
+        (tmp_path / "missing.db", "no backup file"),
+    ]:
+        result = fakewatch("db", "restore", str(backup), "--db", str(db))
+        assert result.returncode == 1, (backup, result.stdout)
+        assert why in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert db.read_bytes() == before
+        left = {p.name for p in db.parent.iterdir()} - {"fakewatch.db-wal", "fakewatch.db-shm"}
+        assert left == {"fakewatch.db", "fakewatch.db.lock"}  # no temporary copy left
+    assert "restore" in fakewatch("db", "--help").stdout
+
+
 # --- 2: file modes ---------------------------------------------------------------------------
 
 
