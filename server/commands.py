@@ -307,7 +307,7 @@ def keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
             queries.audit(db, actor="cli", action="key.revoke", target=f"key:{args.id}", details={})
     if not done:
         raise CommandError(f"no active key with id {args.id}")
-    print(f"Revoked key #{args.id}. A running server stops accepting it within 30 s.")
+    print(f"Revoked key #{args.id}. A running server stops accepting it within 2 s.")
     return EXIT_OK
 
 
