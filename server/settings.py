@@ -211,6 +211,12 @@ SETTINGS: tuple[Setting, ...] = (
         0.0,
         "Seconds between the server's pulls of configured federation peers (0: off).",
     ),
+    Setting(
+        "federation_allow_private",
+        False,
+        "Let federation pulls follow a peer's redirect to a private, loopback or link-local "
+        "address (peers on a closed network).",
+    ),
     Setting("report_retention_days", 365, "Days report texts, URLs and kept media are held."),
     Setting("alert_subscription_days", 30, "Days a retroactive alert subscription lives."),
     Setting(
@@ -321,6 +327,7 @@ class Settings:
     brigade_min_reporters: int = 10
     webhook_allow_private: bool = False
     federation_pull_interval_s: float = 0.0
+    federation_allow_private: bool = False
     report_retention_days: int = 365
     alert_subscription_days: int = 30
     alert_subscriptions_per_key: int = 1000

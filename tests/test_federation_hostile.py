@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from server.api.federation import FEED_FETCHES_PER_MINUTE
 from server.community.reputation import BrigadeRule
 from server.engine import Engine
-from server.federation.feed import PAGE, FeedSignatureError, open_envelope
+from server.federation.feed import PAGE, FeedSignatureError, open_envelope, public_key_b64
 from server.federation.pull import apply
 from server.media.hashing import HashKind, RegionHash
 from server.settings import Settings
 from server.storage.database import connect, immediate
-from tests.support.server import start_server
+from tests.support.server import cli_env, start_server
 
 RULE = BrigadeRule(window_s=3600, min_reporters=10)
 REAL_PDQ = "f0e1d2c3b4a59687" * 4
@@ -126,3 +131,78 @@ def test_the_public_feed_is_signed_once_per_version_and_budgeted_per_address(
     assert refused is not None and refused.status == 429
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["code"] == "rate_limited"
+
+
+class _Origin:
+    """An HTTP server on 127.0.0.1 that answers every GET with ``answer(path)`` and records
+    the paths it was asked for."""
+
+    def __init__(self, answer: Callable[[str], tuple[int, dict[str, str]]]) -> None:
+        hits: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                status, headers = answer(self.path)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": "0"}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.hits = hits
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_peer_cannot_redirect_our_pulls_to_a_private_address(tmp_path: Path) -> None:
+    """The peer's URL is the operator's choice; where the peer redirects us is not: a hop to
+    loopback (here another port on 127.0.0.1, standing in for an internal service) is refused
+    before any request is made, unless FAKEWATCH_FEDERATION_ALLOW_PRIVATE says peers live on
+    a closed network."""
+    internal = _Origin(lambda path: (200, {}))
+    peer = _Origin(lambda path: (302, {"Location": internal.url + "/internal-only"}))
+    db = tmp_path / "f.db"
+    connect(db).close()
+    key = public_key_b64(Ed25519PrivateKey.generate())
+    try:
+        fakewatch(
+            "federation", "peers", "add", "redirecting", peer.url + "/v1/federation/feed",
+            "--key", key, "--trust", "review", "--db", str(db),
+        )  # fmt: skip
+        refused = json.loads(fakewatch("federation", "sync", "--db", str(db)).stdout)
+        assert "redirected to a non-public address" in refused["redirecting"]["error"]
+        assert "127.0.0.1" in refused["redirecting"]["error"]
+        assert len(peer.hits) == 1 and internal.hits == []
+
+        allowed = fakewatch(
+            "federation",
+            "sync",
+            "--db",
+            str(db),
+            env={"FAKEWATCH_FEDERATION_ALLOW_PRIVATE": "true"},
+        )
+        assert "non-public" not in json.loads(allowed.stdout)["redirecting"]["error"]
+        assert internal.hits == ["/internal-only"]
+    finally:
+        peer.close()
+        internal.close()
+
+
+def fakewatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done

@@ -102,7 +102,7 @@ class GuardedResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         public = [r for r in results if (a := _literal(r["host"])) is not None and is_public(a)]
         if not public:
-            raise OSError(f"{host} resolves only to non-public addresses; webhook refused")
+            raise OSError(f"{host} resolves only to non-public addresses; refused")
         return public
 
     async def close(self) -> None:

@@ -57,6 +57,9 @@ async def pull_peer(
             max_bytes=min(settings.feed_max_bytes, PAGE_MAX_BYTES),
             timeout_s=settings.feed_timeout_s,
             session=session,
+            # A peer is another organisation: its feed URL must not send our server to
+            # 127.0.0.1, the LAN or cloud metadata (its URL itself is the operator's choice).
+            private_redirects=settings.federation_allow_private,
         )
         data = await asyncio.get_running_loop().run_in_executor(
             None, open_envelope, raw, peer["key"]

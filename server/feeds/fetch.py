@@ -6,8 +6,12 @@ gzip), capping what unpacking yields too. Every error message names the source t
 ``public_source``, which drops the query string: feed URLs often carry an API key there.
 
 The downloader follows redirects and talks to whatever host the operator names. That is right
-for a command an operator runs; it must not be wired to a URL taken from an API request
-without refusing private addresses on every hop first.
+for a command an operator runs. Where the server fetches on its own from a host run by someone
+else (federation pulls), ``fetch_url(..., private_redirects=False)`` still connects to the URL
+the operator configured, but refuses a redirect to a loopback, private or link-local address
+(the webhooks' guard, ``server.alerts.targets``), so a peer cannot point our server at
+``127.0.0.1``, the LAN or ``169.254.169.254``. A URL taken from an API request would need the
+first hop checked too.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
+from yarl import URL
 
+from server.alerts.targets import GuardedResolver, PrivateTarget, check_literal
 from server.feeds.errors import (
     FetchError,
     FetchTimeout,
@@ -33,6 +39,7 @@ from server.feeds.errors import (
 USER_AGENT = "FakeWatch feed import (self-hosted fraud-alert service)"
 #: Redirects a feed host may send us through (mirrors and CDNs use one or two).
 MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1 << 16
 #: Gzip members a feed may hold. Feeds are one member; BGZF-style writers make one per 64 KiB
 #: (4,096 at the default 256 MiB cap). Tens of thousands of tiny members only waste time.
@@ -120,30 +127,38 @@ async def fetch_url(
     max_bytes: int,
     timeout_s: float,
     session: aiohttp.ClientSession | None = None,
+    private_redirects: bool = True,
 ) -> bytes:
     """Download ``url`` (http or https), streaming, stopping at ``max_bytes``.
 
     ``timeout_s`` bounds the whole download, body included. Pass ``session`` to reuse a
-    client (the server's); otherwise one is opened and closed here.
+    client (the server's); otherwise one is opened and closed here. With
+    ``private_redirects=False`` a redirect to a non-public address is a ``FetchError``
+    (``private_redirect``).
     """
     shown = public_source(url)
     if session is not None:
-        return await _download(session, url, shown, max_bytes, timeout_s)
+        return await _download(session, url, shown, max_bytes, timeout_s, private_redirects)
     async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as own:
-        return await _download(own, url, shown, max_bytes, timeout_s)
+        return await _download(own, url, shown, max_bytes, timeout_s, private_redirects)
 
 
 async def _download(
-    session: aiohttp.ClientSession, url: str, shown: str, max_bytes: int, timeout_s: float
+    session: aiohttp.ClientSession,
+    url: str,
+    shown: str,
+    max_bytes: int,
+    timeout_s: float,
+    private_redirects: bool,
 ) -> bytes:
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     # The messages below are built by hand: aiohttp's own include the full URL, query and all.
     try:
+        if not private_redirects:
+            async with asyncio.timeout(timeout_s):
+                return await _download_public_hops(session, url, shown, max_bytes, timeout)
         async with session.get(url, timeout=timeout, max_redirects=MAX_REDIRECTS) as response:
-            _check_status(response, shown)
-            if response.content_length is not None and response.content_length > max_bytes:
-                raise _too_large(shown, max_bytes, declared=response.content_length)
-            return await _read_capped(response, shown, max_bytes)
+            return await _body(response, shown, max_bytes)
     except TimeoutError:
         raise FetchTimeout(f"{shown} did not finish downloading within {timeout_s:g} s.") from None
     except aiohttp.TooManyRedirects:
@@ -153,7 +168,7 @@ async def _download(
     except aiohttp.InvalidURL:
         raise FetchError(f"{shown} is not a valid URL.", code="invalid_url") from None
     except aiohttp.ClientConnectorError as exc:
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
+        reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
         raise FetchError(
             f"Cannot connect to {exc.host}:{exc.port} for {shown}: {reason}.", code="unreachable"
         ) from None
@@ -161,6 +176,60 @@ async def _download(
         raise FetchError(
             f"Downloading {shown} failed ({type(exc).__name__}).", code="fetch_failed"
         ) from None
+
+
+async def _body(response: aiohttp.ClientResponse, shown: str, max_bytes: int) -> bytes:
+    _check_status(response, shown)
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise _too_large(shown, max_bytes, declared=response.content_length)
+    return await _read_capped(response, shown, max_bytes)
+
+
+async def _download_public_hops(
+    session: aiohttp.ClientSession,
+    url: str,
+    shown: str,
+    max_bytes: int,
+    per_request: aiohttp.ClientTimeout,
+) -> bytes:
+    """Follow redirects by hand, refusing a hop to a non-public address: the first URL is the
+    operator's choice, where its host sends us next is not. A hop to an IP literal is checked
+    here (aiohttp connects to literals without asking a resolver); a hop to a name goes
+    through a session whose resolver drops non-public addresses, so DNS cannot get round it."""
+    target = URL(url)
+    guarded: aiohttp.ClientSession | None = None
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            client = session if guarded is None else guarded
+            async with client.get(target, timeout=per_request, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status not in _REDIRECT_STATUSES or not location:
+                    return await _body(response, shown, max_bytes)
+                target = response.url.join(URL(location))
+            if target.scheme not in ("http", "https"):
+                raise FetchError(
+                    f"{shown} redirected to a {target.scheme or 'relative'} URL, not http(s).",
+                    code="invalid_url",
+                )
+            try:
+                check_literal(str(target))
+            except PrivateTarget as exc:
+                raise FetchError(
+                    f"{shown} redirected to a non-public address ({exc}); refused."
+                    " Set FAKEWATCH_FEDERATION_ALLOW_PRIVATE=true if its peers are on your"
+                    " own network.",
+                    code="private_redirect",
+                ) from None
+            if guarded is None:
+                guarded = aiohttp.ClientSession(
+                    headers=session.headers,
+                    connector=aiohttp.TCPConnector(resolver=GuardedResolver()),
+                    trust_env=False,
+                )
+        raise aiohttp.TooManyRedirects(response.request_info, ())
+    finally:
+        if guarded is not None:
+            await guarded.close()
 
 
 def _check_status(response: aiohttp.ClientResponse, shown: str) -> None:
