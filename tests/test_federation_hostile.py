@@ -5,7 +5,9 @@ join another case, and a page may not hold more changes than our own pages do.""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -191,6 +193,38 @@ def test_a_peer_cannot_redirect_our_pulls_to_a_private_address(tmp_path: Path) -
         )
         assert "non-public" not in json.loads(allowed.stdout)["redirecting"]["error"]
         assert internal.hits == ["/internal-only"]
+    finally:
+        peer.close()
+        internal.close()
+
+
+def test_a_redirect_to_a_name_that_resolves_to_a_private_address_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A hop to a name is judged by what the name resolves to when we connect (so DNS
+    rebinding cannot get round it): this machine's own host name stands in for an internal
+    name, since it resolves to a loopback or private address on almost any test host."""
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}
+    except OSError:
+        pytest.skip(f"{name} does not resolve here")
+    if any(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        pytest.skip(f"{name} resolves to a public address here")
+    internal = _Origin(lambda path: (200, {}))
+    port = internal.url.rsplit(":", 1)[1]
+    peer = _Origin(lambda path: (307, {"Location": f"http://{name}:{port}/internal-only"}))
+    db = tmp_path / "f.db"
+    connect(db).close()
+    try:
+        fakewatch(
+            "federation", "peers", "add", "by-name", peer.url + "/v1/federation/feed",
+            "--key", public_key_b64(Ed25519PrivateKey.generate()), "--db", str(db),
+        )  # fmt: skip
+        refused = json.loads(fakewatch("federation", "sync", "--db", str(db)).stdout)
+        error = refused["by-name"]["error"]
+        assert "redirected to a non-public address" in error and name in error
+        assert internal.hits == []
     finally:
         peer.close()
         internal.close()

@@ -89,6 +89,11 @@ def check_literal(url: str) -> None:
         raise PrivateTarget(f"{address} is a private, loopback or link-local address")
 
 
+class NonPublicAddress(OSError):
+    """What ``GuardedResolver`` raises: the name resolves only to non-public addresses (an
+    ``OSError``, as resolvers fail, but one a caller can tell from a DNS failure)."""
+
+
 class GuardedResolver(AbstractResolver):
     """aiohttp's resolver minus non-public addresses: the connection is made to what was
     checked, so there is no gap between the check and the connect."""
@@ -102,7 +107,7 @@ class GuardedResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         public = [r for r in results if (a := _literal(r["host"])) is not None and is_public(a)]
         if not public:
-            raise OSError(f"{host} resolves only to non-public addresses; refused")
+            raise NonPublicAddress(f"{host} resolves only to non-public addresses; refused")
         return public
 
     async def close(self) -> None:

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import aiohttp
 from yarl import URL
 
-from server.alerts.targets import GuardedResolver, PrivateTarget, check_literal
+from server.alerts.targets import GuardedResolver, NonPublicAddress, PrivateTarget, check_literal
 from server.feeds.errors import (
     FetchError,
     FetchTimeout,
@@ -168,6 +168,8 @@ async def _download(
     except aiohttp.InvalidURL:
         raise FetchError(f"{shown} is not a valid URL.", code="invalid_url") from None
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, NonPublicAddress):  # a redirect hop, private_redirects off
+            raise _private_redirect(shown, str(exc.os_error).removesuffix("; refused")) from None
         reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
         raise FetchError(
             f"Cannot connect to {exc.host}:{exc.port} for {shown}: {reason}.", code="unreachable"
@@ -214,12 +216,7 @@ async def _download_public_hops(
             try:
                 check_literal(str(target))
             except PrivateTarget as exc:
-                raise FetchError(
-                    f"{shown} redirected to a non-public address ({exc}); refused."
-                    " Set FAKEWATCH_FEDERATION_ALLOW_PRIVATE=true if its peers are on your"
-                    " own network.",
-                    code="private_redirect",
-                ) from None
+                raise _private_redirect(shown, str(exc)) from None
             if guarded is None:
                 guarded = aiohttp.ClientSession(
                     headers=session.headers,
@@ -230,6 +227,14 @@ async def _download_public_hops(
     finally:
         if guarded is not None:
             await guarded.close()
+
+
+def _private_redirect(shown: str, why: str) -> FetchError:
+    return FetchError(
+        f"{shown} redirected to a non-public address ({why}); refused."
+        " Set FAKEWATCH_FEDERATION_ALLOW_PRIVATE=true if its peers are on your own network.",
+        code="private_redirect",
+    )
 
 
 def _check_status(response: aiohttp.ClientResponse, shown: str) -> None:
