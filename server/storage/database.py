@@ -14,6 +14,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -98,12 +99,28 @@ def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
     create_private_file(path)
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = SqliteUtilsDatabase(conn)
     migrate(db)
     return db
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_s: float = 5.0) -> None:
+    """Switch the file to WAL (a no-op once it is). Two processes converting one new file at
+    once each hold a shared lock and want the exclusive one: SQLite fails one of them at once
+    with "database is locked" (calling the busy handler could only deadlock), so retry, for as
+    long as the busy timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def migrate(db: SqliteUtilsDatabase) -> None:
