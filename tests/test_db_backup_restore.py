@@ -5,6 +5,7 @@ Real SQLite files, the real CLI as a subprocess, the real server."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import sqlite3
@@ -133,6 +134,12 @@ def test_restore_refuses_a_backup_it_cannot_trust_and_leaves_the_database(
         left = {p.name for p in db.parent.iterdir()} - {"fakewatch.db-wal", "fakewatch.db-shm"}
         assert left == {"fakewatch.db", "fakewatch.db.lock"}  # no temporary copy left
     assert "restore" in fakewatch("db", "--help").stdout
+
+    for _ in range(2):  # within one second: the second keeps the first's copy too
+        assert fakewatch("db", "restore", str(good), "--db", str(db)).returncode == 0
+    kept = [p for p in db.parent.iterdir() if re.search(r"\.replaced-\d{8}T\d{6}Z(-\d+)?$", p.name)]
+    assert len(kept) == 2
+    assert [p.name for p in tmp_path.glob("good.db*")] == ["good.db"]  # no -wal/-shm beside it
 
 
 # --- 2: file modes ---------------------------------------------------------------------------

@@ -128,7 +128,12 @@ def _copy_checked(source: Path, tmp: Path, *, what: str, schema: bool = False) -
     _remove(tmp)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
     try:
-        src = sqlite3.connect(read_only_uri(source), uri=True)
+        uri = read_only_uri(source)
+        if schema and not Path(f"{source}-wal").exists():
+            # A backup file nobody writes: read it as immutable, so SQLite creates no -wal/-shm
+            # beside it (a read-only connection could not remove them again).
+            uri += "&immutable=1"
+        src = sqlite3.connect(uri, uri=True)
         try:
             dst = sqlite3.connect(str(tmp))
             try:
@@ -190,6 +195,10 @@ def _move_aside(db: Path) -> Path | None:
             conn.close()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = db.with_name(f"{db.name}.replaced-{stamp}")
+    for n in range(2, 1000):  # two restores in one second must not overwrite the first's copy
+        if not aside.exists():
+            break
+        aside = db.with_name(f"{db.name}.replaced-{stamp}-{n}")
     os.replace(db, aside)
     for suffix in SIDE_FILES:
         side = Path(f"{db}{suffix}")
