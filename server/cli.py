@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("domain")
         sub.add_argument("--note", default="")
         _db_flags(sub)
-    lists_remove = lists.add_parser("remove", help="retire an operator entry by id")
+    lists_remove = lists.add_parser(
+        "remove", help="retire an operator entry by id (feed, community and peer entries refuse)"
+    )
     lists_remove.add_argument("id", type=int)
     _db_flags(lists_remove)
 

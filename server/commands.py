@@ -358,7 +358,10 @@ def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _open(settings)
     with immediate(db):
-        done = queries.remove_list_entry(db, args.id)
+        try:
+            done = queries.remove_list_entry(db, args.id)
+        except queries.NotAnOperatorEntry as exc:
+            raise CommandError(str(exc)) from None
         if done:
             queries.bump_lists_version(db)
             queries.audit(

@@ -165,6 +165,7 @@ ERROR_CODES: dict[str, str] = {
     "alert_subscriptions_full": "The key holds FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY live retroactive alert subscriptions; retry after Retry-After seconds, when its oldest expires (an operator can raise the limit).",
     "conflict": "The record's current state does not allow this change.",
     "case_state": "The case's status does not allow this moderator action (see its status).",
+    "not_an_operator_entry": "Only operator list entries are retired by id; a feed's, the community's or a peer's entry says what to do instead (allow the site, retire the case).",
     "webhook_private_target": "The webhook URL points at a private, loopback or link-local address; FAKEWATCH_WEBHOOK_ALLOW_PRIVATE allows it.",
     "federation_signature": "The federation message is malformed or its Ed25519 signature does not match the key it names.",
     "federation_unknown_peer": "The federation message is signed by a key no configured peer has; add the peer with `fakewatch federation peers add`.",

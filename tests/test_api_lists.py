@@ -137,3 +137,40 @@ def test_a_list_entry_shown_to_anyone_names_the_key_by_id_not_by_its_prefix(
         assert key[3:10] not in later.body.decode()
     finally:
         server.stop()
+
+
+def test_only_operator_entries_are_retired_by_id_others_say_what_to_do(
+    fresh_server: RunningServer, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.txt"
+    feed.write_text("feed-scam.example\n")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server", *args, "--db", str(fresh_server.db)],
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+        )
+
+    assert cli("feeds", "import", str(feed), "--format", "plain", "--name", "f1").returncode == 0
+    with sqlite3.connect(fresh_server.db) as db:
+        (feed_entry,) = db.execute(
+            "SELECT id FROM list_entries WHERE value = 'feed-scam.example'"
+        ).fetchone()
+
+    refused = fresh_server.request("DELETE", f"/v1/lists/entries/{feed_entry}")
+    assert refused.status == 409 and refused.json()["code"] == "not_an_operator_entry"
+    assert "feed:f1" in refused.json()["error"] and "lists allow" in refused.json()["error"]
+    by_cli = cli("lists", "remove", str(feed_entry))
+    assert by_cli.returncode != 0 and "feed:f1" in by_cli.stderr
+    with sqlite3.connect(fresh_server.db) as db:
+        (removed_at,) = db.execute(
+            "SELECT removed_at FROM list_entries WHERE id = ?", [feed_entry]
+        ).fetchone()
+    assert removed_at is None  # still listed
+
+    own = fresh_server.request(
+        "POST", "/v1/lists/entries", json_body={"value": "own.example", "action": "block"}
+    ).json()
+    assert fresh_server.request("DELETE", f"/v1/lists/entries/{own['id']}").status == 200

@@ -9,7 +9,7 @@ from sqlite_utils import Database as SqliteDb
 
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE
-from server.errors import InvalidUrlError, NotFound, ValidationFailed
+from server.errors import Conflict, InvalidUrlError, NotFound, ValidationFailed
 from server.keys import KeyRole, hash_key, key_prefix, new_key, without_key_prefixes
 from server.links.url import InvalidUrl
 from server.lists import Action, EntryKind
@@ -17,7 +17,7 @@ from server.storage import queries
 
 routes = web.RouteTableDef()
 
-OPERATOR_LIST = "operator"
+OPERATOR_LIST = queries.OPERATOR_LIST
 
 
 def _path_id(request: web.Request) -> int:
@@ -178,7 +178,10 @@ async def remove_entry(request: web.Request) -> web.Response:
     entry_id = _path_id(request)
 
     def write(db: SqliteDb) -> bool:
-        done = queries.remove_list_entry(db, entry_id)
+        try:
+            done = queries.remove_list_entry(db, entry_id)
+        except queries.NotAnOperatorEntry as exc:
+            raise Conflict(str(exc), code="not_an_operator_entry") from None
         if done:
             queries.bump_lists_version(db)
             queries.audit(

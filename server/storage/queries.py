@@ -106,12 +106,46 @@ def upsert_list_entry(
     return int(cursor.lastrowid or 0), True
 
 
+#: The list the operator edits by hand (``lists allow|block``, ``POST /v1/lists/entries``).
+OPERATOR_LIST = "operator"
+
+
+class NotAnOperatorEntry(Exception):
+    """The entry belongs to a list that manages its own entries: retiring it by hand would
+    be undone or skip a workflow. ``str()`` says what to do instead."""
+
+
 def remove_list_entry(db: Database, entry_id: int) -> bool:
+    """Retire an active operator entry; ``False`` when there is no active entry ``entry_id``,
+    ``NotAnOperatorEntry`` when it belongs to a feed, the community or a peer."""
+    row = db.execute(
+        "SELECT list FROM list_entries WHERE id = ? AND removed_at IS NULL", [entry_id]
+    ).fetchone()
+    if row is None:
+        return False
+    owner = str(row[0])
+    if owner != OPERATOR_LIST:
+        raise NotAnOperatorEntry(_why_not_removable(entry_id, owner))
     cursor = db.execute(
         "UPDATE list_entries SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
         [now_iso(), entry_id],
     )
     return cursor.rowcount > 0
+
+
+def _why_not_removable(entry_id: int, owner: str) -> str:
+    if owner.startswith("feed:"):
+        how = (
+            "the next import of that feed would bring it back: remove it from the feed, or"
+            " allow the site with `fakewatch lists allow` (an allow entry wins over any list)"
+        )
+    elif owner == "community":
+        how = "retire its case instead (POST /v1/cases/{id}/retire), so reporters are told"
+    elif owner.startswith("peer:"):
+        how = "it comes from a federation peer: change the peer's trust, or allow the site"
+    else:
+        how = "allow the site with `fakewatch lists allow` instead"
+    return f"List entry {entry_id} belongs to {owner}, not to the operator list; {how}."
 
 
 # --- API keys --------------------------------------------------------------------------------
