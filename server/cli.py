@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("urls", nargs="+", metavar="URL")
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     check.add_argument(
-        "--lang", default="en", help="language of the explanations: en or zh (default en)"
+        "--lang",
+        default="en",
+        help="language of the explanations, as the API takes it: en, zh, zh-TW or zh-HK"
+        " (default en; other languages get English)",
     )
     _db_flags(check)
 
@@ -196,3 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`fakewatch check ... | head`): nothing went wrong here. Point
+        # stdout at /dev/null so Python's flush at exit does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -150,17 +150,24 @@ def _open(settings: Settings) -> Any:
 
 def check(args: argparse.Namespace, settings: Settings) -> int:
     from server.engine import Engine
-    from server.i18n import VERDICT_NAMES, negotiate, pick
+    from server.i18n import VERDICT_NAMES, chinese_script, negotiate, pick
+    from server.traditional import convert_verdicts, to_traditional
 
     db = _open(settings) if settings.db.exists() else None
     engine = Engine.build(settings, db)
+    # The tags the API takes: zh-TW / zh-HK get Traditional sentences, as over HTTP.
     lang = negotiate(args.lang, None)
+    region = chinese_script(args.lang, None)
     rendered = engine.render_links(engine.check_links_sync(args.urls), lang)
+    if region is not None:
+        convert_verdicts(rendered, region)
     if args.json:
         print_json({"results": rendered})
         return EXIT_OK
     for item in rendered:
         name = pick(VERDICT_NAMES, item["verdict"], lang)
+        if region is not None:
+            name = to_traditional(name, region)
         print(item["url"])
         print(f"  {name.upper()} (verdict {item['verdict']}, score {item['score']:.2f})")
         print(textwrap.fill(item["summary"], width=96, initial_indent="  ", subsequent_indent="  "))

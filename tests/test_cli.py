@@ -55,6 +55,30 @@ def test_check_json_prints_the_api_shape_in_chinese(tmp_path: Path) -> None:
     assert "黑名单" in body["results"][0]["reasons"][0]["message"]
 
 
+def test_check_takes_the_apis_language_tags_traditional_included(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    taiwan = fakewatch("check", "--lang", "zh-TW", "https://polkadot-dot.info/", "--db", db)
+    assert taiwan.returncode == 0, taiwan.stderr
+    assert "很可能是詐騙" in taiwan.stdout and "黑名單" in taiwan.stdout
+    assert "诈骗" not in taiwan.stdout  # no Simplified sentence left
+
+
+def test_check_piped_into_a_reader_that_stops_early_exits_quietly(tmp_path: Path) -> None:
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "server", "check", "--db", str(tmp_path / "x.db")]
+        + [f"https://scam-{i}.example/claim" for i in range(300)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.readline()  # `| head -1`
+    reader.stdout.close()
+    error = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 0
+    assert "Traceback" not in error and "BrokenPipe" not in error
+
+
 def test_keys_create_prints_the_key_once_and_stores_only_its_hash(tmp_path: Path) -> None:
     db = tmp_path / "fw.db"
     result = fakewatch("keys", "create", "--role", "moderator", "--label", "ops", "--db", str(db))
