@@ -366,7 +366,7 @@ def lists_remove(args: argparse.Namespace, settings: Settings) -> int:
     db = _open(settings)
     with immediate(db):
         try:
-            done = queries.remove_list_entry(db, args.id)
+            done = queries.remove_operator_entry(db, args.id)
         except queries.NotAnOperatorEntry as exc:
             raise CommandError(str(exc)) from None
         if done:

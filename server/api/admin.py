@@ -179,7 +179,7 @@ async def remove_entry(request: web.Request) -> web.Response:
 
     def write(db: SqliteDb) -> bool:
         try:
-            done = queries.remove_list_entry(db, entry_id)
+            done = queries.remove_operator_entry(db, entry_id)
         except queries.NotAnOperatorEntry as exc:
             raise Conflict(str(exc), code="not_an_operator_entry") from None
         if done:

@@ -116,7 +116,18 @@ class NotAnOperatorEntry(Exception):
 
 
 def remove_list_entry(db: Database, entry_id: int) -> bool:
-    """Retire an active operator entry; ``False`` when there is no active entry ``entry_id``,
+    """Retire an active entry of any list (a retired case's own entry, for one); ``False``
+    when there is no active entry ``entry_id``."""
+    cursor = db.execute(
+        "UPDATE list_entries SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+        [now_iso(), entry_id],
+    )
+    return cursor.rowcount > 0
+
+
+def remove_operator_entry(db: Database, entry_id: int) -> bool:
+    """What an operator may retire by id (``lists remove``, ``DELETE /v1/lists/entries``): an
+    active operator entry. ``False`` when there is no active entry ``entry_id``,
     ``NotAnOperatorEntry`` when it belongs to a feed, the community or a peer."""
     row = db.execute(
         "SELECT list FROM list_entries WHERE id = ? AND removed_at IS NULL", [entry_id]
@@ -126,11 +137,7 @@ def remove_list_entry(db: Database, entry_id: int) -> bool:
     owner = str(row[0])
     if owner != OPERATOR_LIST:
         raise NotAnOperatorEntry(_why_not_removable(entry_id, owner))
-    cursor = db.execute(
-        "UPDATE list_entries SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
-        [now_iso(), entry_id],
-    )
-    return cursor.rowcount > 0
+    return remove_list_entry(db, entry_id)
 
 
 def _why_not_removable(entry_id: int, owner: str) -> str:
