@@ -41,7 +41,7 @@ if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
 from common import DEFAULT_SHARED, render_table  # noqa: E402
-from links_throughput import Server, mixed_domains  # noqa: E402
+from links_throughput import Server, http_latency, mixed_domains  # noqa: E402
 
 
 @dataclass
@@ -106,18 +106,16 @@ async def run_config(
             stop = asyncio.Event()
             churn = asyncio.create_task(_churn(http, churn_urls, args.churn, stop))
             others = asyncio.create_task(_others(server.url, server.key, stop))
-            latencies, statuses = await _paced_gets(http, paced, args.rate, args.seconds)
+            paced_run = await http_latency(server.url, server.key, paced, args.rate, args.seconds)
             stop.set()
             await churn
             figures.other_requests = await others
             async with http.get("/metrics") as resp:
                 metrics = await resp.text()
-        ordered = sorted(latencies)
-        figures.gets = len(ordered)
-        figures.statuses = dict(statuses)
-        figures.p50_ms = ordered[len(ordered) // 2] * 1000
-        figures.p99_ms = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000
-        figures.max_ms = ordered[-1] * 1000
+        figures.gets = paced_run.sent
+        figures.statuses = dict(paced_run.statuses)
+        figures.p50_ms, figures.p99_ms = paced_run.p50_ms, paced_run.p99_ms
+        figures.max_ms = paced_run.max_ms
         figures.seconds = args.seconds
         for generation in ("0", "1", "2"):
             figures.collections[generation] = int(
@@ -138,33 +136,6 @@ def _metric(text: str, name: str, generation: str | None) -> float:
     if found is None:
         raise RuntimeError(f"{name} {generation} not in /metrics")
     return float(found.group(1))
-
-
-async def _paced_gets(
-    http: object, urls: Sequence[str], rate: float, seconds: float
-) -> tuple[list[float], dict[int, int]]:
-    """Open loop: GET i is due at start + i/rate, and its latency counts from then."""
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    count = min(len(urls), int(rate * seconds))
-
-    async def one(url: str, due: float) -> None:
-        async with http.get("/v1/check/link", params={"url": url}) as resp:  # type: ignore[attr-defined]
-            await resp.read()
-            statuses[resp.status] = statuses.get(resp.status, 0) + 1
-        latencies.append(loop.time() - due)
-
-    tasks = []
-    start = loop.time() + 0.05
-    for i in range(count):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(urls[i], due)))
-    await asyncio.gather(*tasks)
-    return latencies, statuses
 
 
 async def _churn(http: object, urls: Sequence[str], per_second: float, stop: asyncio.Event) -> None:
