@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("domain")
         sub.add_argument("--note", default="")
         _db_flags(sub)
+    lists_list = lists.add_parser(
+        "list", help="the operator's active entries with their ids (what `lists remove` takes)"
+    )
+    lists_list.add_argument("--action", choices=("allow", "block"), help="only this action")
+    _db_flags(lists_list)
     lists_remove = lists.add_parser(
         "remove", help="retire an operator entry by id (feed, community and peer entries refuse)"
     )

@@ -126,11 +126,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             args, settings
         )
     if command == "lists":
-        return (
-            lists_remove(args, settings)
-            if args.lists_command == "remove"
-            else lists_add(args, settings)
-        )
+        chosen = {"remove": lists_remove, "list": lists_list}.get(args.lists_command, lists_add)
+        return chosen(args, settings)
     if command == "db":
         return (db_restore if args.db_command == "restore" else db_backup)(args, settings)
     raise CommandError(f"unknown command {command!r}")
@@ -357,6 +354,30 @@ def lists_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     verb = "Added" if created else "Already listed:"
     print(f"{verb} {host.ascii} on the operator {args.lists_command}list (entry #{entry_id}).")
+    return EXIT_OK
+
+
+def lists_list(args: argparse.Namespace, settings: Settings) -> int:
+    from server.storage import queries
+
+    db = _open(settings)
+    rows: list[dict[str, Any]] = []
+    while True:  # every active entry, a page at a time
+        page = queries.list_entry_rows(
+            db,
+            list_name=queries.OPERATOR_LIST,
+            action=args.action,
+            limit=1000,
+            offset=len(rows),
+        )
+        rows.extend(page)
+        if len(page) < 1000:
+            break
+    if not rows:
+        print("No operator entries. Add one with: fakewatch lists allow|block DOMAIN")
+    for row in rows:
+        note = f"  {row['note']}" if row["note"] else ""
+        print(f"#{row['id']}  {row['action']:<5}  {row['value']}  added {row['added_at']}{note}")
     return EXIT_OK
 
 

@@ -173,4 +173,9 @@ def test_only_operator_entries_are_retired_by_id_others_say_what_to_do(
     own = fresh_server.request(
         "POST", "/v1/lists/entries", json_body={"value": "own.example", "action": "block"}
     ).json()
+    listed = cli("lists", "list")  # where an operator finds the ids `lists remove` takes
+    assert listed.returncode == 0, listed.stderr
+    assert f"#{own['id']}  block  own.example" in listed.stdout
+    assert "feed-scam.example" not in listed.stdout
     assert fresh_server.request("DELETE", f"/v1/lists/entries/{own['id']}").status == 200
+    assert "own.example" not in cli("lists", "list").stdout
