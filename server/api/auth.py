@@ -21,7 +21,7 @@ from aiohttp import web
 from sqlite_utils import Database as SqliteDb
 
 from server.api.ratelimit import RateLimiter
-from server.errors import Forbidden, RateLimited, Unauthorized
+from server.errors import Forbidden, RateLimited, Unauthorized, said
 from server.keys import KeyRole, hash_key, key_prefix
 from server.settings import Settings, proxy_networks
 from server.storage import queries
@@ -117,23 +117,20 @@ class Authenticator:
             if open_check and self._settings.open_checks:
                 _limit(self.per_ip_open, "ip:" + ip)
                 return ANONYMOUS
-            raise Unauthorized(
-                "This needs an API key: send 'Authorization: Bearer KEY' "
-                "(create one with `fakewatch keys create`)."
-            )
+            raise Unauthorized(said("key_needed"))
         # Refused before the lookup: past its budget, an IP learns nothing, not even that its
         # next guess was right.
         wait = self.failures.blocked("fail:" + ip)
         if wait:
-            raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
+            raise RateLimited(said("wrong_keys_wait", wait=wait), retry_after=wait)
         principal = await self._lookup(key)
         if principal is None:
             _limit(self.failures, "fail:" + ip)
-            raise Unauthorized("The API key is not valid (unknown or revoked).")
+            raise Unauthorized(said("key_not_valid"))
         _limit(self.per_key, f"key:{principal.key_id}")
         assert principal.role is not None
         if not principal.role.allows(role):
-            raise Forbidden(f"This needs a {role} key; this key's role is {principal.role}.")
+            raise Forbidden(said("key_role", needed=str(role), role=str(principal.role)))
         return principal
 
     async def _lookup(self, key: str) -> Principal | None:
@@ -175,14 +172,14 @@ def _bearer(request: web.Request) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("Send the key as 'Authorization: Bearer KEY'.")
+        raise Unauthorized(said("key_header_format"))
     return value.strip()
 
 
 def _limit(limiter: RateLimiter, bucket: str) -> None:
     wait = limiter.take(bucket)
     if wait:
-        raise RateLimited(f"Too many requests; try again in {wait} s.", retry_after=wait)
+        raise RateLimited(said("requests_wait", wait=wait), retry_after=wait)
 
 
 #: IPv6 clients are counted by /64: one home or phone gets a whole /64 and picks any address in it.

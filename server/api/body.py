@@ -9,8 +9,18 @@ from typing import Any
 
 from aiohttp import web
 
+from server.api.middleware import BODY_LANG
 from server.api.state import SETTINGS
-from server.errors import InvalidJson, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from server.errors import (
+    THE_BODY,
+    InvalidJson,
+    PayloadTooLarge,
+    Said,
+    UnsupportedMediaType,
+    ValidationFailed,
+    Words,
+    said,
+)
 
 
 async def json_object(
@@ -18,11 +28,9 @@ async def json_object(
 ) -> dict[str, Any]:
     """The body as a JSON object with only ``allowed`` keys and every ``required`` one."""
     if request.content_type != "application/json":
-        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
+        raise UnsupportedMediaType(said("send_json"))
     limit = request.app[SETTINGS].max_body_bytes
-    too_large = PayloadTooLarge(
-        f"The body is larger than {limit} bytes (FAKEWATCH_MAX_BODY_BYTES)."
-    )
+    too_large = PayloadTooLarge(said("body_too_large", limit=limit))
     # The app accepts media-sized bodies (client_max_size); JSON stays at max_body_bytes.
     if request.content_length is not None and request.content_length > limit:
         raise too_large
@@ -34,17 +42,24 @@ async def json_object(
         raise too_large
     value = parse_json(raw)
     if not isinstance(value, dict):
-        raise ValidationFailed("The body must be a JSON object.")
+        raise ValidationFailed(said("body_not_object"))
     allowed_set = set(allowed)
+    if "lang" in allowed_set and isinstance(value.get("lang"), str):
+        # The verdict honours a body's lang: so does an error about the rest of this body.
+        request[BODY_LANG] = value["lang"][:64]
     unknown = sorted(set(value) - allowed_set)
     if unknown:
         raise ValidationFailed(
-            f"Unknown field(s): {', '.join(unknown[:5])}. Allowed: {', '.join(sorted(allowed_set))}.",
+            said(
+                "unknown_fields",
+                unknown=", ".join(unknown[:5]),
+                allowed=", ".join(sorted(allowed_set)),
+            ),
             field=unknown[0][:64],
         )
     for name in required:
         if name not in value:
-            raise ValidationFailed(f"The field '{name}' is required.", field=name)
+            raise ValidationFailed(said("field_required", field=name), field=name)
     return value
 
 
@@ -52,7 +67,7 @@ async def json_object(
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def parse_json(raw: bytes, what: str = "The body") -> Any:
+def parse_json(raw: bytes, what: str | Words = THE_BODY) -> Any:
     """``raw`` (UTF-8 JSON from a request) as a value; ``InvalidJson`` for anything the parser
     refuses. Every JSON read from a request goes through here: besides syntax errors, the
     parser raises a plain ``ValueError`` for an integer of more than 4,300 digits (Python's
@@ -63,11 +78,11 @@ def parse_json(raw: bytes, what: str = "The body") -> Any:
     try:
         value = json.loads(raw.decode("utf-8"))
     except RecursionError:
-        raise InvalidJson(f"{what} nests arrays or objects too deeply.") from None
+        raise InvalidJson(said("json_too_deep", what=what)) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digits limit
-        raise InvalidJson(f"{what} is not valid JSON: {_short(exc)}.") from None
+        raise InvalidJson(said("json_invalid", what=what, error=_short(exc))) from None
     if _SURROGATE_ESCAPE.search(raw) and not _encodable(value):
-        raise InvalidJson(f"{what} holds text that is not valid Unicode (a lone surrogate).")
+        raise InvalidJson(said("json_surrogate", what=what))
     return value
 
 
@@ -90,7 +105,7 @@ def _encodable(value: Any) -> bool:
     return True
 
 
-async def read_capped(request: web.Request, limit: int, too_large: str) -> bytes:
+async def read_capped(request: web.Request, limit: int, too_large: str | Said) -> bytes:
     """The whole body, refused with ``PayloadTooLarge(too_large)`` above ``limit`` bytes.
 
     ``request.content.read(n)`` returns only what has arrived so far (a 300 KB body may come
@@ -115,23 +130,24 @@ def query_params(request: web.Request, allowed: Iterable[str]) -> Mapping[str, s
     unknown = sorted(set(request.query) - allowed_set)
     if unknown:
         raise ValidationFailed(
-            f"Unknown query parameter(s): {', '.join(u[:32] for u in unknown[:5])}. "
-            f"Allowed: {', '.join(sorted(allowed_set))}."
+            said(
+                "unknown_query",
+                unknown=", ".join(u[:32] for u in unknown[:5]),
+                allowed=", ".join(sorted(allowed_set)),
+            )
         )
     for name in request.query:
         if len(request.query.getall(name)) > 1:
-            raise ValidationFailed(
-                f"The query parameter '{name}' is given more than once.", field=name
-            )
+            raise ValidationFailed(said("query_repeated", field=name), field=name)
     return request.query
 
 
 def string_field(value: Any, name: str, *, max_length: int, min_length: int = 1) -> str:
     if not isinstance(value, str):
-        raise ValidationFailed(f"'{name}' must be a string.", field=name)
+        raise ValidationFailed(said("field_not_string", field=name), field=name)
     if not min_length <= len(value) <= max_length:
         raise ValidationFailed(
-            f"'{name}' must be {min_length} to {max_length} characters long.", field=name
+            said("field_length", field=name, low=min_length, high=max_length), field=name
         )
     return value
 
@@ -140,10 +156,12 @@ def int_param(raw: str | None, name: str, *, default: int, low: int, high: int) 
     if raw is None:
         return default
     if not raw.isascii() or not raw.lstrip("-").isdigit():
-        raise ValidationFailed(f"'{name}' must be a whole number.", field=name)
+        raise ValidationFailed(said("field_not_whole_number", field=name), field=name)
     value = int(raw)
     if not low <= value <= high:
-        raise ValidationFailed(f"'{name}' must be between {low} and {high}.", field=name)
+        raise ValidationFailed(
+            said("field_out_of_range", field=name, low=low, high=high), field=name
+        )
     return value
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from server.api.body import json_object, query_params, string_field
 from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
 from server.api.traditional import CHINESE_SCRIPT
-from server.errors import InvalidUrlError, ValidationFailed
+from server.errors import InvalidUrlError, ValidationFailed, said
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
 from server.web.urls import absolute
@@ -65,11 +65,10 @@ async def check_links(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("urls", "lang"), required=("urls",))
     urls = body["urls"]
     if not isinstance(urls, list) or not urls:
-        raise ValidationFailed("'urls' must be a non-empty list of strings.", field="urls")
+        raise ValidationFailed(said("urls_not_list"), field="urls")
     if len(urls) > settings.max_urls_per_request:
         raise ValidationFailed(
-            f"At most {settings.max_urls_per_request} URLs per request; split the batch.",
-            field="urls",
+            said("too_many_urls", limit=settings.max_urls_per_request), field="urls"
         )
     longest = settings.max_url_length
     if not all(type(url) is str and 0 < len(url) <= longest for url in urls):

@@ -1,7 +1,14 @@
-"""The one middleware every request passes: request id, error shape, access log, metrics."""
+"""The one middleware every request passes: request id, error shape, access log, metrics.
+
+Errors answer in the request's language as verdicts do: a JSON body's ``lang`` (once
+``server/api/body.py`` has read one), then ``?lang=``, then ``Accept-Language``; Traditional
+characters for ``zh-TW``/``zh-HK`` through the verdicts' conversion; ``Content-Language`` says
+which."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
 import secrets
@@ -13,11 +20,17 @@ from typing import Any
 from aiohttp import web
 
 from server.api.state import METRICS
-from server.errors import ApiError, RateLimited, ServerBusy
+from server.errors import ApiError, RateLimited, Said, ServerBusy, said
+from server.i18n import chinese_script, negotiate
+from server.traditional import LOADED
 
 log = logging.getLogger("fakewatch.http")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Request key: the ``lang`` of the JSON body being handled, when it has a string one.
+BODY_LANG = "body_lang"
+#: ``Content-Language`` of an error, by language and Traditional region.
+_CONTENT_LANGUAGE = {("en", None): "en", ("zh", None): "zh-CN", ("zh", "tw"): "zh-TW"}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 #: aiohttp's own HTTP errors, mapped to our stable codes.
@@ -58,18 +71,18 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
     return "database is locked" in str(exc)
 
 
-def _internal_error(request: web.Request, request_id: str) -> web.Response:
+def _internal_error(request: web.Request) -> ApiError:
     """The 500: logged with the traceback of the exception being handled."""
+    request_id = request["request_id"]
     log.exception("unhandled error", extra={"request_id": request_id, "route": _route_of(request)})
-    return web.json_response(
-        error_body(
-            500,
-            "internal_error",
-            "Something broke on our side; the request id identifies it in the log.",
-            request_id,
-        ),
-        status=500,
-    )
+    return ApiError("Something broke on our side; the request id identifies it in the server log.")
+
+
+def error_language(request: web.Request) -> tuple[str, str | None]:
+    """The language an error answers in, and its Traditional region (``"tw"``/``"hk"``)."""
+    tag = request.get(BODY_LANG) or request.query.get("lang")
+    accept = request.headers.get("Accept-Language")
+    return negotiate(tag, accept), chinese_script(tag, accept)
 
 
 @web.middleware
@@ -78,25 +91,25 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     request_id = incoming if _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
     request["request_id"] = request_id
     started = time.perf_counter()
+    error: ApiError | None = None
     try:
         response = await handler(request)
     except ApiError as exc:
-        response = _render_api_error(exc, request_id)
+        error = exc
     except web.HTTPException as exc:
-        response = _render_http_exception(exc, request_id)
+        error = _from_http_exception(exc)
     except sqlite3.OperationalError as exc:
-        if not _locked(exc):
-            response = _internal_error(request, request_id)
-        else:
-            # Another process held the write lock past busy_timeout (a long import, another
-            # `serve --workers` worker, the CLI): nothing was written, so retrying is safe.
-            busy = ServerBusy(
-                "The database is busy with another write; try again after Retry-After seconds.",
-                retry_after=1,
-            )
-            response = _render_api_error(busy, request_id)
+        # Another process held the write lock past busy_timeout (a long import, another
+        # `serve --workers` worker, the CLI): nothing was written, so retrying is safe.
+        error = (
+            ServerBusy(said("database_busy"), retry_after=1)
+            if _locked(exc)
+            else _internal_error(request)
+        )
     except Exception:
-        response = _internal_error(request, request_id)
+        error = _internal_error(request)
+    if error is not None:
+        response = await _render_api_error(error, request)
     response.headers["X-Request-Id"] = request_id
     elapsed = time.perf_counter() - started
     route = _route_of(request)
@@ -116,25 +129,37 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
-def _render_api_error(exc: ApiError, request_id: str) -> web.Response:
-    response = web.json_response(
-        error_body(exc.status, exc.code, exc.message, request_id, **exc.extra), status=exc.status
-    )
+async def _render_api_error(exc: ApiError, request: web.Request) -> web.Response:
+    lang, region = error_language(request)
+    if region is None or region in LOADED:
+        message = exc.text(lang, region)
+    else:  # the first Traditional answer loads OpenCC's dictionaries (~0.4 s): off the loop
+        message = await asyncio.get_running_loop().run_in_executor(None, exc.text, lang, region)
+    body = error_body(exc.status, exc.code, message, request["request_id"], **exc.extra)
+    response = web.json_response(body, status=exc.status, dumps=_dumps)
+    response.headers["Content-Language"] = _CONTENT_LANGUAGE.get((lang, region), "zh-HK")
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, _HttpError) and exc.allow is not None:
+        response.headers["Allow"] = exc.allow
     return response
 
 
-def _render_http_exception(exc: web.HTTPException, request_id: str) -> web.Response:
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _HttpError(ApiError):
+    """One of aiohttp's own HTTP errors (no route, a method the route lacks, a huge body)."""
+
+    def __init__(self, exc: web.HTTPException, code: str, message: str | Said) -> None:
+        super().__init__(message, code=code)
+        self.status = exc.status  # type: ignore[misc]  # per instance: aiohttp's status
+        self.allow = exc.headers.get("Allow") if exc.status == 405 else None
+
+
+def _from_http_exception(exc: web.HTTPException) -> ApiError:
     status = exc.status
     code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
-    messages = {
-        404: "No such route. See /openapi.json for the API.",
-        405: "This route does not accept that method. See /openapi.json.",
-        413: "The request body is too large.",
-    }
-    message = messages.get(status, exc.reason or "Request failed.")
-    response = web.json_response(error_body(status, code, message, request_id), status=status)
-    if status == 405 and "Allow" in exc.headers:
-        response.headers["Allow"] = exc.headers["Allow"]
-    return response
+    messages = {404: said("no_route"), 405: said("no_method"), 413: said("request_too_large")}
+    return _HttpError(exc, code, messages.get(status) or exc.reason or "Request failed.")
