@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sqlite3
 import sys
 import textwrap
+import time
 from typing import Any
 
 from server.cli import EXIT_OK
@@ -48,6 +50,7 @@ def _serve(settings: Settings) -> int:
 
     from server import logs
     from server.api.app import create_app
+    from server.api.state import DB
 
     if settings.workers > 1:
         from server.serve_workers import supervise
@@ -61,6 +64,7 @@ def _serve(settings: Settings) -> int:
     logs.configure(settings.log_level)
 
     async def run() -> None:
+        started = time.monotonic()
         app = create_app(settings)
         # A 4096-character URL of Chinese text is ~36 KB once percent-encoded: let the request
         # line through to our own validation, which answers in the JSON error shape.
@@ -87,13 +91,46 @@ def _serve(settings: Settings) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
-        await runner.cleanup()
+        database = app[DB]
+        database.checkpoint_on_close = _owns_checkpoint()
+        await runner.cleanup()  # closes the database: the WAL checkpoint (Database.close)
+        logging.getLogger("fakewatch.serve").info(
+            "stopped",
+            extra={
+                "event": "stopped",
+                "uptime_s": round(time.monotonic() - started, 1),
+                "requests": _requests_served(app),
+                "wal_checkpoint": database.checkpointed,
+            },
+        )
 
     try:
         asyncio.run(run())
     except sqlite3.DatabaseError as exc:
         raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
     return EXIT_OK
+
+
+def _owns_checkpoint() -> bool:
+    """Whether this process checkpoints the WAL when it stops: a single server does; of
+    `serve --workers N` only the first worker, which the supervisor stops last."""
+    if not os.environ.get("FAKEWATCH_SUPERVISOR_PID", "").isdigit():
+        return True
+    return os.environ.get("FAKEWATCH_WORKER_INDEX", "0") == "0"
+
+
+def _requests_served(app: Any) -> int:
+    """Requests answered since start (every status), from the request counter."""
+    from server.api.state import METRICS
+
+    return int(
+        sum(
+            sample.value
+            for metric in app[METRICS].requests.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total")
+        )
+    )
 
 
 def _bound_address(runner: Any) -> tuple[str, int]:

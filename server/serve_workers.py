@@ -22,6 +22,9 @@ What stays single-process, and how:
 - Per process, by design: rate limits (a client spread over N workers gets up to N times
   the per-minute budget) and ``/metrics`` (each scrape sees the worker that answered).
 
+On SIGTERM the supervisor stops the other workers, then the first: only the first checkpoints
+the WAL into the database file as it closes it (``Database.close``), alone by then.
+
 A worker that dies stops the whole group with its exit code: the service manager that
 started ``fakewatch serve`` restarts it, as it would a single process. A supervisor that dies
 takes its workers with it (``PR_SET_PDEATHSIG``), so a restart never runs beside old workers,
@@ -95,7 +98,8 @@ def supervise(settings: Settings) -> int:
         if stopping:  # SIGTERM while the first worker started: start no more
             return 0
         rest = [
-            _start(settings, bound_host, port, first=False) for _ in range(settings.workers - 1)
+            _start(settings, bound_host, port, first=False, index=number)
+            for number in range(1, settings.workers)
         ]
         workers.extend(rest)
         _wait_ready(rest, lambda: stopping)
@@ -197,7 +201,9 @@ def _claim_port(host: str, port: int) -> IO[bytes]:
     return claim
 
 
-def _start(settings: Settings, host: str, port: int, *, first: bool) -> subprocess.Popen[bytes]:
+def _start(
+    settings: Settings, host: str, port: int, *, first: bool, index: int = 0
+) -> subprocess.Popen[bytes]:
     """One worker: ``fakewatch serve`` on the held port, with this process's settings (the
     environment is inherited; the flags that may have set the rest are passed again). It
     binds the address the supervisor probed and holds (a name like localhost may resolve to
@@ -208,6 +214,8 @@ def _start(settings: Settings, host: str, port: int, *, first: bool) -> subproce
         FAKEWATCH_REUSE_PORT="true",
         FAKEWATCH_SUPERVISOR_PID=str(os.getpid()),
         FAKEWATCH_SCHEDULED_JOBS="true" if first and settings.scheduled_jobs else "false",
+        # The first worker checkpoints the WAL when it stops (commands._owns_checkpoint).
+        FAKEWATCH_WORKER_INDEX=str(index),
     )
     command = [
         sys.executable,
@@ -255,6 +263,13 @@ def _wait_ready(workers: list[subprocess.Popen[bytes]], stopping: Callable[[], b
 
 
 def _stop_all(workers: list[subprocess.Popen[bytes]]) -> None:
+    """The others first, then the first worker: it checkpoints the WAL as it closes the
+    database, and with the others gone no reader of theirs can hold the checkpoint back."""
+    _stop(workers[1:])
+    _stop(workers[:1])
+
+
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.poll() is None:
             with contextlib.suppress(ProcessLookupError):

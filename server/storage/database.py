@@ -223,11 +223,30 @@ class Database:
 
         return await loop.run_in_executor(self._writer, run)
 
-    def close(self) -> None:
+    #: Whether ``close`` checkpoints the WAL into the database file (see ``close``); off in
+    #: all but one of `serve --workers N` (``server/serve_workers.py``).
+    checkpoint_on_close = True
+    #: What ``close``'s checkpoint reported, for the server's "stopped" log line.
+    checkpointed: dict[str, int] | None = None
+
+    def close(self) -> dict[str, int] | None:
+        """Finish queued work and close every connection; returns the checkpoint's counts.
+
+        The readers close first, then the writer checkpoints with ``TRUNCATE``: every frame of
+        the -wal file goes into the database and the -wal shrinks to 0 bytes, so a stopped
+        server leaves no large -wal behind (a read-only connection closing last could not).
+        The checkpoint waits at most the busy timeout for another process's readers; if they
+        still hold it, it reports ``busy`` and the frames stay in the -wal for the next one."""
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
-        self._writer_db.close()
         with self._lock:
             for db in self._reader_conns:
                 db.close()
             self._reader_conns.clear()
+        result = None
+        if self.checkpoint_on_close:
+            row = self._writer_db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            result = {"busy": int(row[0]), "wal_pages": int(row[1]), "checkpointed": int(row[2])}
+            self.checkpointed = result
+        self._writer_db.close()
+        return result
