@@ -1,6 +1,7 @@
-"""A few new links of hosts already judged are scored on the event loop (what is left is
-parsing and the path detectors, cheaper than a hand-over to a thread); anything else still
-goes to the executor, and the verdicts are the same either way."""
+"""A few new links of hosts already judged, or of one new short host, are scored on the event
+loop (cheaper than a hand-over to a thread, which would hold the GIL all the same); anything
+else, and new hosts past the loop's budget, still go to the executor, and the verdicts are
+the same either way."""
 
 from __future__ import annotations
 
@@ -74,14 +75,41 @@ def test_new_pages_of_known_hosts_are_judged_on_the_loop_with_the_same_verdicts(
     assert any(r.outcome.reasons for r in inline)  # the set holds real findings
 
 
-def test_new_hosts_long_urls_and_big_batches_still_go_to_the_executor() -> None:
+def test_one_new_short_host_is_judged_on_the_loop_with_the_same_verdict() -> None:
     engine = Engine.build(Settings())
     executor = CountingExecutor()
 
+    async def scenario() -> list[Any]:
+        found = []
+        for url in HOSTS:
+            found.extend(await engine.check_links([url], executor))
+        return found
+
+    try:
+        inline = asyncio.run(scenario())
+    finally:
+        executor.shutdown()
+    assert executor.jobs == 0
+
+    fresh = Engine.build(Settings())
+    reference = fresh.pipeline.check_links_sync(
+        HOSTS, fresh.resources.parser.parse, fresh.lists_version
+    )
+    assert rendered(engine, inline) == rendered(fresh, reference)
+    assert [r.outcome.verdict for r in inline].count("no_known_signals") < len(HOSTS)
+
+
+def test_two_new_hosts_long_hosts_long_urls_and_big_batches_go_to_the_executor() -> None:
+    engine = Engine.build(Settings())
+    executor = CountingExecutor()
+    long_host = ".".join(["secure-login-verify"] * 4) + ".example"  # 87 characters
+
     async def scenario() -> list[int]:
-        await engine.check_links(["https://example.org/"], executor)
+        await engine.check_links(["https://example.org/"], executor)  # one new host: here
         counts = [executor.jobs]
-        await engine.check_links(["https://example.org/a", "https://new-host.example/"], executor)
+        await engine.check_links(["https://one.example/", "https://two.example/"], executor)
+        counts.append(executor.jobs)
+        await engine.check_links([f"https://{long_host}/"], executor)
         counts.append(executor.jobs)
         await engine.check_links(["https://example.org/" + "a" * 3000], executor)
         counts.append(executor.jobs)
@@ -93,4 +121,23 @@ def test_new_hosts_long_urls_and_big_batches_still_go_to_the_executor() -> None:
         counts = asyncio.run(scenario())
     finally:
         executor.shutdown()
-    assert counts == [1, 2, 3, 4]
+    assert counts == [0, 1, 2, 3, 4]
+
+
+def test_a_flood_of_new_hosts_spends_the_loop_budget_and_the_rest_go_to_the_executor() -> None:
+    engine = Engine.build(Settings())
+    executor = CountingExecutor()
+    hosts = [f"https://giveaway-{i}-claim.example/" for i in range(1500)]
+
+    async def scenario() -> list[Any]:
+        found = []
+        for url in hosts:  # back to back: far more than a quarter of the loop's time
+            found.extend(await engine.check_links([url], executor))
+        return found
+
+    try:
+        found = asyncio.run(scenario())
+    finally:
+        executor.shutdown()
+    assert 0 < executor.jobs < len(hosts)  # some judged here, then the budget ran out
+    assert all(r.outcome.verdict != "unknown" for r in found)
