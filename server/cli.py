@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check links without a server",
         description="Check links with the same detectors and lists as the server, and explain the verdict.",
     )
-    check.add_argument("urls", nargs="+", metavar="URL")
+    check.add_argument("urls", nargs="+", metavar="URL", help="one or more links to judge")
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     check.add_argument(
         "--lang",
@@ -108,13 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
         dest="keys_command", metavar="SUBCOMMAND", required=True
     )
     key_create = keys.add_parser("create", help="create a key (printed once, stored hashed)")
-    key_create.add_argument("--role", choices=("client", "moderator", "admin"), default="client")
+    key_create.add_argument(
+        "--role",
+        choices=("client", "moderator", "admin"),
+        default="client",
+        help="client: checks and reports (default); moderator: also list entries, reports and "
+        "known fakes; admin: also keys. Each role includes the ones before it",
+    )
     key_create.add_argument("--label", default="", help="a note to tell keys apart")
     _db_flags(key_create)
     key_list = keys.add_parser("list", help="list keys (prefixes only)")
     _db_flags(key_list)
     key_revoke = keys.add_parser("revoke", help="revoke a key by id")
-    key_revoke.add_argument("id", type=int)
+    key_revoke.add_argument("id", type=int, help="the key's id, as `keys list` shows it")
     _db_flags(key_revoke)
 
     lists = commands.add_parser("lists", help="operator allow and block entries").add_subparsers(
@@ -122,8 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for action in ("allow", "block"):
         sub = lists.add_parser(action, help=f"add a domain to the operator {action}list")
-        sub.add_argument("domain")
-        sub.add_argument("--note", default="")
+        sub.add_argument(
+            "domain",
+            help="a host name, e.g. claim-gift.top; its subdomains match too, its parent does not",
+        )
+        sub.add_argument("--note", default="", help="why, for the next operator")
         _db_flags(sub)
     lists_list = lists.add_parser(
         "list", help="the operator's active entries with their ids (what `lists remove` takes)"
@@ -133,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     lists_remove = lists.add_parser(
         "remove", help="retire an operator entry by id (feed, community and peer entries refuse)"
     )
-    lists_remove.add_argument("id", type=int)
+    lists_remove.add_argument("id", type=int, help="the entry's id, as `lists list` shows it")
     _db_flags(lists_remove)
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
@@ -142,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db.add_parser(
         "backup", help="write a consistent copy of the database (safe while serving)"
     )
-    backup.add_argument("dest", type=Path, metavar="DEST")
+    backup.add_argument("dest", type=Path, metavar="DEST", help="the file to write")
     _db_flags(backup)
     restore = db.add_parser(
         "restore",
@@ -152,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "it first. Stale -wal/-shm files of a crashed server are moved aside with the replaced "
         "database (kept as DB.replaced-TIME), so they cannot be replayed onto the backup.",
     )
-    restore.add_argument("backup", type=Path, metavar="BACKUP")
+    restore.add_argument("backup", type=Path, metavar="BACKUP", help="a file `db backup` wrote")
     _db_flags(restore)
 
     for module_name in FEATURE_COMMANDS:

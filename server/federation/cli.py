@@ -45,14 +45,19 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     add.add_argument("name", help="a short name for the peer (list peer:NAME)")
     add.add_argument("url", help="the peer's feed URL, e.g. https://peer/v1/federation/feed")
     add.add_argument("--key", required=True, help="the peer's public key (GET /v1/federation/key)")
-    add.add_argument("--trust", choices=("block", "review"), default="review")
+    add.add_argument(
+        "--trust",
+        choices=("block", "review"),
+        default="review",
+        help="block: list its items at once; review: queue them for our moderators (default)",
+    )
     db_flags(add)
     add.set_defaults(handler=add_peer)
     listing = peers.add_parser("list", help="configured peers, their version and pending feedback")
     db_flags(listing)
     listing.set_defaults(handler=list_peers)
     remove = peers.add_parser("remove", help="stop pulling a peer (what it sent stays)")
-    remove.add_argument("name")
+    remove.add_argument("name", help="the peer's short name (`federation peers list`)")
     db_flags(remove)
     remove.set_defaults(handler=remove_peer)
 

@@ -26,7 +26,7 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     ).add_subparsers(dest="persons_command", metavar="SUBCOMMAND", required=True)
 
     add = persons.add_parser("add", help="register a person; prints the new id")
-    add.add_argument("name")
+    add.add_argument("name", help="the name scammers use, e.g. 张文宏 or Elon Musk")
     _field_flags(add)
     add.set_defaults(handler=persons_add)
 
@@ -36,26 +36,28 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     listing.set_defaults(handler=persons_list)
 
     show = persons.add_parser("show", help="one person with every revision (JSON)")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=int, help="the person's id (`persons list`)")
     show.set_defaults(handler=persons_show)
 
     edit = persons.add_parser(
         "edit", help="change fields; a list flag given replaces that list (old values kept)"
     )
-    edit.add_argument("id", type=int)
-    edit.add_argument("--name")
+    edit.add_argument("id", type=int, help="the person's id (`persons list`)")
+    edit.add_argument("--name", help="a new main name")
     _field_flags(edit)
     edit.set_defaults(handler=persons_edit)
 
     retire = persons.add_parser("retire", help="stop using a person (record and history kept)")
-    retire.add_argument("id", type=int)
+    retire.add_argument("id", type=int, help="the person's id (`persons list`)")
     retire.set_defaults(handler=persons_retire)
 
     enrol = persons.add_parser(
         "enrol", help="add a reference face from a photo with exactly one face (photo not kept)"
     )
-    enrol.add_argument("id", type=int)
-    enrol.add_argument("photo", type=Path, metavar="PHOTO")
+    enrol.add_argument("id", type=int, help="the person's id (`persons list`)")
+    enrol.add_argument(
+        "photo", type=Path, metavar="PHOTO", help="a JPEG/PNG/WebP photo showing only them"
+    )
     enrol.set_defaults(handler=persons_enrol)
 
     for sub in (add, listing, show, edit, retire, enrol):
@@ -63,9 +65,21 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
 
 
 def _field_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--alias", action="append", dest="aliases", metavar="NAME")
-    parser.add_argument("--description")
-    parser.add_argument("--domain", action="append", dest="official_domains", metavar="DOMAIN")
+    parser.add_argument(
+        "--alias",
+        action="append",
+        dest="aliases",
+        metavar="NAME",
+        help="another name or spelling (repeat for several)",
+    )
+    parser.add_argument("--description", help="who they are, shown to moderators")
+    parser.add_argument(
+        "--domain",
+        action="append",
+        dest="official_domains",
+        metavar="DOMAIN",
+        help="an official site of theirs (repeat for several); links there are not impersonation",
+    )
     parser.add_argument(
         "--account",
         action="append",
