@@ -398,7 +398,8 @@ def test_suffixes_and_popular_domains_are_refused(db: Database, resources: Resou
     assert summary.examples["popular"] == ("google.com", "docs.google.com")
     text = summary.describe()
     assert "2 public suffixes (e.g. pages.dev, co.uk)" in text
-    assert "2 popular sites (e.g. google.com, docs.google.com)" in text
+    assert "2 domains of popular sites (e.g. google.com, docs.google.com)" in text
+    assert "to block a scam page there, list its URL" in text
 
 
 def test_url_entries_on_popular_hosts_are_kept(db: Database, resources: Resources) -> None:

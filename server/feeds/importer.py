@@ -150,11 +150,16 @@ class ImportSummary:
         refused = [
             self._refused(self.skipped_invalid, "unreadable", Skip.INVALID),
             self._refused(self.skipped_suffix, "public suffixes", Skip.SUFFIX),
-            self._refused(self.skipped_popular, "popular sites", Skip.POPULAR),
+            self._refused(self.skipped_popular, "domains of popular sites", Skip.POPULAR),
         ]
         shown = [part for part in refused if part]
         if shown:
             text += " Skipped " + "; ".join(shown) + "."
+        if self.skipped_popular:
+            text += (
+                " Blocking a popular site's domain would flag every page of it: to block a"
+                " scam page there, list its URL."
+            )
         return text
 
     def _refused(self, count: int, label: str, reason: Skip) -> str:
