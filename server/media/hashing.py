@@ -45,6 +45,8 @@ from PIL import Image
 
 from server.media import pdq
 from server.media.faces import Face
+from server.media.resample import lanczos_boxes, lanczos_small
+from server.media.shrink import resized
 
 if TYPE_CHECKING:
     from server.media.item import MediaItem
@@ -163,7 +165,8 @@ class HashBase:
     the picture is resized once to a long side of at most ``side``, converted to grey and to
     PDQ's float luma once, and each region is a box on those: PDQ reads the luma box (all
     boxes of a base in one batch, ``server.media.pdq``), pHash and dHash resample the grey box
-    straight to their 32x32 / 9x8 inputs with Pillow's ``box`` argument.
+    straight to their 32x32 / 9x8 inputs as Pillow's ``resize(box=...)`` would
+    (``server.media.resample``: the same integers, every region in two matrix products).
     """
 
     def __init__(self, image: Image.Image, side: int) -> None:
@@ -174,8 +177,9 @@ class HashBase:
             # a bilinear resize over the whole footprint took 4 ms), bilinear for the rest.
             # The size and steps of ``thumbnail`` (hashes in a bank stay comparable), but
             # ``resize`` returns a new image: no copy of the frame first.
-            size = _thumbnail_size(rgb.size, side)
-            rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
+            # The reduction is shared with YuNet's input when both want the same factor
+            # of the same frame (``server.media.shrink``).
+            rgb = resized(rgb, _thumbnail_size(rgb.size, side))
         self.rgb = rgb
         self.grey = rgb.convert("L")
         self.grey_array = np.asarray(self.grey)
@@ -252,11 +256,9 @@ class HashBase:
     def _phash_dhash(
         self, regions: Sequence[tuple[int, int, int, int]]
     ) -> list[tuple[bytes, bytes]]:
-        smalls = [
-            self.grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=region)
-            for region in regions
-        ]
-        pixels = np.stack([np.asarray(small, dtype=np.float64) for small in smalls])
+        # Each region's 32x32 LANCZOS copy exactly as Pillow's ``resize(box=region)`` makes
+        # it, all regions in two matrix products (``server.media.resample``).
+        pixels = lanczos_boxes(self.grey_array, regions, (_PHASH_SIDE, _PHASH_SIDE))
         # imagehash transforms the columns (axis 0), then the rows: low[k, l] pairs the k-th
         # vertical with the l-th horizontal frequency.
         low = (_PHASH_DCT @ pixels @ _PHASH_DCT.T).reshape(len(regions), 64)
@@ -265,12 +267,7 @@ class HashBase:
         phashes = np.packbits(low > median, axis=1)
         # dHash from the 32x32 copy rather than the region itself: 0.9 bits from imagehash's
         # own dHash on average (bench, 240 crops), at a third of the cost.
-        tiny = np.stack(
-            [
-                np.asarray(small.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-                for small in smalls
-            ]
-        )
+        tiny = lanczos_small(pixels, (9, 8))
         dhashes = np.packbits((tiny[:, :, 1:] > tiny[:, :, :-1]).reshape(len(regions), 64), axis=1)
         return [(p.tobytes(), d.tobytes()) for p, d in zip(phashes, dhashes, strict=True)]
 
