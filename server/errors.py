@@ -518,6 +518,284 @@ DETAILS: dict[str, dict[str, str]] = {
         "en": "The database is busy with another write; try again after Retry-After seconds.",
         "zh": "数据库正在处理其他写入；请在 Retry-After 秒后重试。",
     },
+    # Records, fields and budgets shared by the handlers
+    "no_record": {
+        "en": "No {what} with id {id}.",
+        "zh": "没有编号为 {id} 的{what}。",
+    },
+    "no_such": {
+        "en": "No such {what}.",
+        "zh": "没有这个{what}。",
+    },
+    "too_many_wait": {
+        "en": "Too many {what}; try again in {wait} s.",
+        "zh": "{what}过多；请在 {wait} 秒后重试。",
+    },
+    "field_one_of": {
+        "en": "'{field}' must be one of: {choices}.",
+        "zh": "'{field}' 必须是以下之一：{choices}。",
+    },
+    "field_boolean": {
+        "en": "'{field}' must be true or false.",
+        "zh": "'{field}' 必须是 true 或 false。",
+    },
+    "field_not_unicode": {
+        "en": "'{field}' is not valid Unicode.",
+        "zh": "'{field}' 不是有效的 Unicode 文本。",
+    },
+    "field_case_id": {
+        "en": "'{field}' must be a case id.",
+        "zh": "'{field}' 必须是案件编号。",
+    },
+    "field_http_url": {
+        "en": "'{field}' must be an http(s) URL.",
+        "zh": "'{field}' 必须是 http(s) 链接。",
+    },
+    "field_string_list": {
+        "en": "'{field}' must be a non-empty list of strings.",
+        "zh": "'{field}' 必须是非空的字符串列表。",
+    },
+    "field_at_most_chars": {
+        "en": "'{field}' must be at most {high} characters.",
+        "zh": "'{field}' 最多 {high} 个字符。",
+    },
+    "part_too_large": {
+        "en": "The {what} is larger than {limit} bytes.",
+        "zh": "{what}超过 {limit} 字节。",
+    },
+    # Keys and lists (server/api/admin.py)
+    "list_not_a_domain": {
+        "en": "'{host}' is an IP address or a public suffix; list a domain name instead.",
+        "zh": "'{host}' 是 IP 地址或公共后缀；请改为列出域名。",
+    },
+    # Alerts and webhooks (server/api/alerts.py)
+    "since_cursor": {
+        "en": "'since' must be a cursor from a previous response.",
+        "zh": "'since' 必须是上一次响应给出的游标。",
+    },
+    "alert_subscriptions_full": {
+        "en": "This key holds {live} live alert subscriptions, the most this server allows"
+        " (FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY). Each ends when its item is confirmed or it"
+        " expires; retry in {wait} s, renew existing ones instead, or ask the operator to raise"
+        " the limit.",
+        "zh": "该密钥已有 {live} 个有效的提醒订阅，达到本服务器的上限"
+        "（FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY）。订阅在其对象被确认或到期时结束；"
+        "请在 {wait} 秒后重试、续订现有订阅，或请运营者提高上限。",
+    },
+    "webhook_private_target": {
+        "en": "Webhooks may not point at private, loopback or link-local addresses ({reason});"
+        " an operator can allow them with FAKEWATCH_WEBHOOK_ALLOW_PRIVATE.",
+        "zh": "Webhook 不能指向私有、回环或链路本地地址（{reason}）；"
+        "运营者可以用 FAKEWATCH_WEBHOOK_ALLOW_PRIVATE 允许。",
+    },
+    # Appeals and cases (server/api/appeals.py, cases.py)
+    "appeal_token": {
+        "en": "No such appeal, or the token does not match.",
+        "zh": "没有这个申诉，或令牌不匹配。",
+    },
+    # Federation (server/api/federation.py)
+    "federation_json": {
+        "en": "Send the signed message as application/json.",
+        "zh": "请以 application/json 发送签名消息。",
+    },
+    "feedback_too_large": {
+        "en": "A feedback message is at most {limit} bytes.",
+        "zh": "反馈消息最多 {limit} 字节。",
+    },
+    "federation_unknown_peer": {
+        "en": "No configured peer has the key this message is signed with; the operator adds"
+        " peers with `fakewatch federation peers add`.",
+        "zh": "没有任何已配置的对等服务器持有该消息的签名密钥；"
+        "运营者可用 `fakewatch federation peers add` 添加对等服务器。",
+    },
+    "feedback_refused": {
+        "en": "The feedback was refused: {reason}.",
+        "zh": "反馈被拒绝：{reason}。",
+    },
+    "feedback_unusable": {
+        "en": "The feedback is not usable: {reason}.",
+        "zh": "反馈无法使用：{reason}。",
+    },
+    "feedback_no_case": {
+        "en": "No case here has that id and item.",
+        "zh": "本服务器没有编号和对象都相符的案件。",
+    },
+    # Protected persons (server/api/persons.py)
+    "person_retired": {
+        "en": "No active person with id {id} (retired persons cannot be edited).",
+        "zh": "没有编号为 {id} 的有效人物（已停用的人物不能编辑）。",
+    },
+    "send_photo_form": {
+        "en": "Send the photo as multipart/form-data with the photo in the field 'file'.",
+        "zh": "请以 multipart/form-data 发送照片，照片放在 'file' 字段中。",
+    },
+    "face_of_another_person": {
+        "en": "This face already matches person {id} ({name}, similarity {similarity}); enrol a"
+        " photo of this person, or retire the other record.",
+        "zh": "这张脸已与人物 {id}（{name}，相似度 {similarity}）匹配；"
+        "请登记此人本人的照片，或停用另一条记录。",
+    },
+    # Link prefixes (server/api/prefixes.py)
+    "too_many_prefixes": {
+        "en": "At most {limit} prefixes per lookup; split the batch.",
+        "zh": "每次查询最多 {limit} 个前缀；请分批发送。",
+    },
+    "prefix_hex": {
+        "en": "'prefixes[{position}]' must be 8 lowercase hex digits (a 4-byte prefix).",
+        "zh": "'prefixes[{position}]' 必须是 8 位小写十六进制数字（4 字节前缀）。",
+    },
+    # Send to my Telegram (server/api/relay.py)
+    "field_chat_id": {
+        "en": "'{field}' must be a Telegram chat id (an integer).",
+        "zh": "'{field}' 必须是 Telegram 聊天编号（整数）。",
+    },
+    "field_not_zero": {
+        "en": "'{field}' must not be 0.",
+        "zh": "'{field}' 不能为 0。",
+    },
+    "relay_code_invalid": {
+        "en": "This code is unknown, already used or expired: send /link to the bot for a new one.",
+        "zh": "该关联码无效、已使用或已过期：请向机器人发送 /link 获取新的关联码。",
+    },
+    "relay_token_unlinked": {
+        "en": "This relay token is not linked to any chat (revoked or unknown): link again with a"
+        " new code from the bot's /link.",
+        "zh": "该转发令牌未关联任何聊天（已撤销或无效）：请用机器人 /link 给出的新关联码重新关联。",
+    },
+    # Reports (server/api/reports.py, server/community/items.py)
+    "reports_wait": {
+        "en": "Too many reports from this {per}; try again in {wait} s{setting}.",
+        "zh": "来自该{per}的举报过多；请在 {wait} 秒后重试{setting}。",
+    },
+    "hashes_object": {
+        "en": "'hashes' must be an object of hash name → hex string.",
+        "zh": "'hashes' 必须是“哈希名 → 十六进制字符串”的对象。",
+    },
+    "seen_on_shape": {
+        "en": '\'seen_on\' must be {{"platform", "url"}}.',
+        "zh": '\'seen_on\' 必须是 {{"platform", "url"}}。',
+    },
+    "consent_shape": {
+        "en": '\'consent\' must be {{"keep_media", "share_with_authorities"}}.',
+        "zh": '\'consent\' 必须是 {{"keep_media", "share_with_authorities"}}。',
+    },
+    "multipart_boundary": {
+        "en": "A multipart body needs a boundary in its Content-Type.",
+        "zh": "multipart 请求体的 Content-Type 中必须有 boundary。",
+    },
+    "report_parts": {
+        "en": "A multipart report has at most two parts: 'report' and 'file'.",
+        "zh": "multipart 举报最多只有两个部分：'report' 和 'file'。",
+    },
+    "nested_multipart": {
+        "en": "Nested multipart bodies are not accepted.",
+        "zh": "不接受嵌套的 multipart 请求体。",
+    },
+    "report_part_names": {
+        "en": "Multipart reports have two parts: 'report' and 'file'.",
+        "zh": "multipart 举报只有两个部分：'report' 和 'file'。",
+    },
+    "part_repeated": {
+        "en": "The '{name}' part is sent more than once; send it once.",
+        "zh": "'{name}' 部分发送了不止一次；请只发送一次。",
+    },
+    "report_part_object": {
+        "en": "The 'report' part must be a JSON object.",
+        "zh": "'report' 部分必须是 JSON 对象。",
+    },
+    "multipart_malformed": {
+        "en": "The multipart body is malformed (part headers or framing).",
+        "zh": "multipart 请求体格式有误（部分的头或分隔）。",
+    },
+    "report_part_missing": {
+        "en": "The multipart body needs a 'report' part (JSON).",
+        "zh": "multipart 请求体需要一个 'report' 部分（JSON）。",
+    },
+    "media_slots_full": {
+        "en": "The server is already decoding {in_use} pictures or videos; try again in {wait} s"
+        " (FAKEWATCH_MAX_MEDIA_CHECKS).",
+        "zh": "服务器正在解码 {in_use} 个图片或视频；请在 {wait} 秒后重试"
+        "（FAKEWATCH_MAX_MEDIA_CHECKS）。",
+    },
+    "file_needs_media_report": {
+        "en": "A file can only be attached to a media report.",
+        "zh": "只有媒体举报才能附带文件。",
+    },
+    "report_link_unreadable": {
+        "en": "'value' is not a link we can read: {reason}",
+        "zh": "'value' 不是可以读取的链接：{reason}",
+    },
+    "report_text_length": {
+        "en": "'value' must be 8 to {high} characters of message text.",
+        "zh": "'value' 必须是 8 到 {high} 个字符的消息文本。",
+    },
+    "report_phone": {
+        "en": "'value' must be a phone number (digits, +, spaces).",
+        "zh": "'value' 必须是电话号码（数字、+、空格）。",
+    },
+    "report_phone_digits": {
+        "en": "'value' must have 5 to 15 digits.",
+        "zh": "'value' 必须有 5 到 15 位数字。",
+    },
+    "report_wallet": {
+        "en": "'value' must be a wallet address (20 to 120 letters and digits).",
+        "zh": "'value' 必须是钱包地址（20 到 120 个字母和数字）。",
+    },
+    "report_hash_size": {
+        "en": "'hashes.{name}' must be {size} hex characters.",
+        "zh": "'hashes.{name}' 必须是 {size} 个十六进制字符。",
+    },
+    "report_hash_missing": {
+        "en": "Media needs at least one hash: {names} (hex).",
+        "zh": "媒体至少需要一个哈希：{names}（十六进制）。",
+    },
+    # The moderator pages (server/api/pages.py)
+    "send_form": {
+        "en": "Send the form as application/x-www-form-urlencoded.",
+        "zh": "请以 application/x-www-form-urlencoded 发送表单。",
+    },
+    "form_malformed": {
+        "en": "The form is malformed.",
+        "zh": "表单格式有误。",
+    },
+    "form_unknown_field": {
+        "en": "Unknown form field; allowed: {allowed}.",
+        "zh": "不接受的表单字段；可用字段：{allowed}。",
+    },
+    "unknown_status": {
+        "en": "Unknown status.",
+        "zh": "未知的状态。",
+    },
+    "moderator_sign_in": {
+        "en": "Sign in at /moderate with a moderator key.",
+        "zh": "请用审核员密钥在 /moderate 登录。",
+    },
+    "form_stale": {
+        "en": "The form is stale or not from this site; reload the page.",
+        "zh": "表单已过期或不是来自本站；请刷新页面。",
+    },
+}
+
+#: Words for ``said`` values (``{"en": …, "zh": …}``): the things errors name.
+RECORD: dict[str, Words] = {
+    "record": {"en": "record", "zh": "记录"},
+    "active key": {"en": "active key", "zh": "有效密钥"},
+    "active list entry": {"en": "active list entry", "zh": "有效名单条目"},
+    "webhook": {"en": "webhook", "zh": "webhook"},
+    "active webhook": {"en": "active webhook", "zh": "有效 webhook"},
+    "appeal": {"en": "appeal", "zh": "申诉"},
+    "case": {"en": "case", "zh": "案件"},
+    "person": {"en": "person", "zh": "人物"},
+    "active person": {"en": "active person", "zh": "有效人物"},
+    "undelivered relay item": {"en": "undelivered relay item", "zh": "未送达的转发项"},
+    "moderator action": {"en": "moderator action", "zh": "审核操作"},
+}
+TOO_MANY: dict[str, Words] = {
+    "wrong codes": {"en": "wrong codes", "zh": "错误的关联码"},
+    "appeals": {"en": "appeals from this address", "zh": "来自该地址的申诉"},
+    "feed requests": {"en": "feed requests", "zh": "订阅源请求"},
+    "refused messages": {"en": "refused messages", "zh": "被拒绝的消息"},
+    "wrong keys": {"en": "wrong keys", "zh": "错误的密钥"},
 }
 
 #: Words for ``said`` values: what a JSON parse error is about.

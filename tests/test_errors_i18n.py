@@ -131,13 +131,26 @@ def test_a_field_named_in_an_error_is_named_in_chinese_too(server: RunningServer
     assert response.headers["Content-Language"] == "zh-TW"
 
 
+def test_an_id_named_in_an_error_is_named_in_chinese_too(server: RunningServer) -> None:
+    english = server.request("DELETE", "/v1/keys/999999").json()
+    response = server.request("DELETE", "/v1/keys/999999", headers={"Accept-Language": "zh"})
+    chinese = response.json()
+    assert english["code"] == chinese["code"] == "not_found"
+    assert english["error"] == "No active key with id 999999."
+    assert "999999" in chinese["error"] and "有效密钥" in chinese["error"]
+    assert not english_words(chinese["error"])
+
+
 def test_an_error_raised_with_plain_english_keeps_its_detail_in_chinese(
     server: RunningServer,
 ) -> None:
-    english = server.request("DELETE", "/v1/keys/999999").json()
-    chinese = server.request("DELETE", "/v1/keys/999999?lang=zh").json()
-    assert english["code"] == chinese["code"] == "not_found"
-    assert chinese["error"].startswith(ERROR_MESSAGES["not_found"]["zh"])
+    """The URL parser says why in English only: the Chinese answer is the code's sentence,
+    then that reason as it was said."""
+    path = "/v1/check/link?url=http%3A%2F%2F%3B%2F"
+    english = server.request("GET", path).json()
+    chinese = server.request("GET", path + "&lang=zh").json()
+    assert english["code"] == chinese["code"] == "invalid_host"
+    assert chinese["error"].startswith(ERROR_MESSAGES["invalid_host"]["zh"])
     assert english["error"] in chinese["error"]
 
 

@@ -9,7 +9,7 @@ from sqlite_utils import Database as SqliteDb
 
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE
-from server.errors import Conflict, InvalidUrlError, NotFound, ValidationFailed
+from server.errors import RECORD, Conflict, InvalidUrlError, NotFound, ValidationFailed, said
 from server.keys import KeyRole, hash_key, key_prefix, new_key, without_key_prefixes
 from server.links.url import InvalidUrl
 from server.lists import Action, EntryKind
@@ -23,7 +23,7 @@ OPERATOR_LIST = queries.OPERATOR_LIST
 def _path_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such record.")
+        raise NotFound(said("no_such", what=RECORD["record"]))
     return int(raw)
 
 
@@ -34,7 +34,9 @@ async def create_key(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("role", "label"), required=("role",))
     role_raw = string_field(body["role"], "role", max_length=16)
     if role_raw not in {r.value for r in KeyRole}:
-        raise ValidationFailed("'role' must be client, moderator or admin.", field="role")
+        raise ValidationFailed(
+            said("field_one_of", field="role", choices="client, moderator, admin"), field="role"
+        )
     label = string_field(body.get("label", ""), "label", max_length=100, min_length=0)
     key = new_key()
 
@@ -81,7 +83,7 @@ async def revoke_key(request: web.Request) -> web.Response:
         return done
 
     if not await request.app[DB].write(write):
-        raise NotFound(f"No active key with id {key_id}.")
+        raise NotFound(said("no_record", what=RECORD["active key"], id=key_id))
     request.app[AUTH].forget()
     return web.json_response({"ok": True, "id": key_id, "revoked": True}, dumps=dumps)
 
@@ -105,7 +107,9 @@ async def list_entries(request: web.Request) -> web.Response:
     offset = int_param(params.get("offset"), "offset", default=0, low=0, high=10_000_000)
     action = params.get("action")
     if action is not None and action not in {a.value for a in Action}:
-        raise ValidationFailed("'action' must be block or allow.", field="action")
+        raise ValidationFailed(
+            said("field_one_of", field="action", choices="block, allow"), field="action"
+        )
     list_name = params.get("list")
     if list_name is not None:
         string_field(list_name, "list", max_length=100)
@@ -127,7 +131,9 @@ async def add_entry(request: web.Request) -> web.Response:
     value = string_field(body["value"], "value", max_length=253)
     action = string_field(body["action"], "action", max_length=8)
     if action not in {a.value for a in Action}:
-        raise ValidationFailed("'action' must be block or allow.", field="action")
+        raise ValidationFailed(
+            said("field_one_of", field="action", choices="block, allow"), field="action"
+        )
     note = string_field(body.get("note", ""), "note", max_length=500, min_length=0)
     engine = request.app[ENGINE]
     try:
@@ -136,7 +142,7 @@ async def add_entry(request: web.Request) -> web.Response:
         raise InvalidUrlError(str(exc), code=exc.code) from None
     if host.is_ip or engine.resources.suffixes.is_suffix(host.ascii):
         raise ValidationFailed(
-            f"'{host.ascii}' is an IP address or a public suffix; list a domain name instead.",
+            said("list_not_a_domain", host=host.ascii),
             field="value",
         )
     now = queries.now_iso()
@@ -194,7 +200,7 @@ async def remove_entry(request: web.Request) -> web.Response:
         return done
 
     if not await request.app[DB].write(write):
-        raise NotFound(f"No active list entry with id {entry_id}.")
+        raise NotFound(said("no_record", what=RECORD["active list entry"], id=entry_id))
     await _reload(request)
     return web.json_response({"ok": True, "id": entry_id, "removed": True}, dumps=dumps)
 

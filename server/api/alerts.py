@@ -16,7 +16,7 @@ from server.api.reports import item_of
 from server.api.state import AUTH, DB, SETTINGS
 from server.community import store
 from server.community.items import ItemKind
-from server.errors import AlertSubscriptionsFull, NotFound, ValidationFailed
+from server.errors import RECORD, AlertSubscriptionsFull, NotFound, ValidationFailed, said
 from server.keys import KeyRole
 from server.web.urls import absolute
 
@@ -27,7 +27,7 @@ def _cursor(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed("'since' must be a cursor from a previous response.", field="since")
+        raise ValidationFailed(said("since_cursor"), field="since")
     return int(raw)
 
 
@@ -60,13 +60,16 @@ async def subscribe(request: web.Request) -> web.Response:
     kind = body["kind"]
     if not isinstance(kind, str) or kind not in {k.value for k in ItemKind}:
         raise ValidationFailed(
-            "'kind' must be one of: " + ", ".join(k.value for k in ItemKind) + ".", field="kind"
+            said("field_one_of", field="kind", choices=", ".join(k.value for k in ItemKind)),
+            field="kind",
         )
     subscriber = string_field(body["subscriber"], "subscriber", max_length=200)
     try:
         subscriber.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed("'subscriber' is not valid Unicode.", field="subscriber") from None
+        raise ValidationFailed(
+            said("field_not_unicode", field="subscriber"), field="subscriber"
+        ) from None
     item = item_of(request, body, ItemKind(kind))
     days = request.app[SETTINGS].alert_subscription_days
     limit = request.app[SETTINGS].alert_subscriptions_per_key
@@ -78,10 +81,7 @@ async def subscribe(request: web.Request) -> web.Response:
         )
     except store.SubscriptionsFull as full:
         raise AlertSubscriptionsFull(
-            f"This key holds {full.live} live alert subscriptions, the most this server allows"
-            " (FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY). Each ends when its item is confirmed or"
-            f" it expires; retry in {full.retry_after_s} s, renew existing ones instead, or ask"
-            " the operator to raise the limit.",
+            said("alert_subscriptions_full", live=full.live, wait=full.retry_after_s),
             retry_after=full.retry_after_s,
         ) from None
     return web.json_response({"item_hash": item.hash, **result}, status=201, dumps=dumps)
@@ -94,14 +94,13 @@ async def add_webhook(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("url",), required=("url",))
     url = string_field(body["url"], "url", max_length=2000)
     if not url.startswith(("http://", "https://")):
-        raise ValidationFailed("'url' must be an http(s) URL.", field="url")
+        raise ValidationFailed(said("field_http_url", field="url"), field="url")
     if not request.app[SETTINGS].webhook_allow_private:
         try:
             check_literal(url)
         except PrivateTarget as exc:
             raise ValidationFailed(
-                f"Webhooks may not point at private, loopback or link-local addresses ({exc});"
-                " an operator can allow them with FAKEWATCH_WEBHOOK_ALLOW_PRIVATE.",
+                said("webhook_private_target", reason=str(exc)),
                 field="url",
                 code="webhook_private_target",
             ) from None
@@ -125,8 +124,8 @@ async def remove_webhook(request: web.Request) -> web.Response:
     await request.app[AUTH].require(request, KeyRole.ADMIN)
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such webhook.")
+        raise NotFound(said("no_such", what=RECORD["webhook"]))
     webhook_id = int(raw)
     if not await request.app[DB].write(lambda db: alert_store.revoke_webhook(db, webhook_id)):
-        raise NotFound(f"No active webhook with id {webhook_id}.")
+        raise NotFound(said("no_record", what=RECORD["active webhook"], id=webhook_id))
     return web.json_response({"ok": True, "id": webhook_id, "removed": True}, dumps=dumps)

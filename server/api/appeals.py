@@ -14,7 +14,7 @@ from server.api.body import dumps, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE, SETTINGS
 from server.community import appeals, store
 from server.community.runtime import COMMUNITY
-from server.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from server.errors import RECORD, TOO_MANY, Conflict, NotFound, RateLimited, ValidationFailed, said
 from server.keys import KeyRole
 
 routes = web.RouteTableDef()
@@ -28,14 +28,14 @@ def _text(value: Any, name: str, max_length: int, min_length: int = 1) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed(f"'{name}' is not valid Unicode.", field=name) from None
+        raise ValidationFailed(said("field_not_unicode", field=name), field=name) from None
     return text
 
 
 def _id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such appeal.")
+        raise NotFound(said("no_such", what=RECORD["appeal"]))
     return int(raw)
 
 
@@ -47,7 +47,7 @@ async def create_appeal(request: web.Request) -> web.Response:
     wait = request.app[COMMUNITY].per_ip.take("appeal:" + ip)
     if wait:
         raise RateLimited(
-            f"Too many appeals from this address; try again in {wait} s.", retry_after=wait
+            said("too_many_wait", what=TOO_MANY["appeals"], wait=wait), retry_after=wait
         )
     body = await json_object(
         request,
@@ -56,11 +56,11 @@ async def create_appeal(request: web.Request) -> web.Response:
     )
     case_id = body["case_id"]
     if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id < 2**62:
-        raise ValidationFailed("'case_id' must be a case id.", field="case_id")
+        raise ValidationFailed(said("field_case_id", field="case_id"), field="case_id")
     role = body["role"]
     if not isinstance(role, str) or role not in appeals.ROLES:
         raise ValidationFailed(
-            "'role' must be one of: " + ", ".join(appeals.ROLES) + ".", field="role"
+            said("field_one_of", field="role", choices=", ".join(appeals.ROLES)), field="role"
         )
     reason = _text(body["reason"], "reason", 2000)
     contact = _text(body.get("contact", ""), "contact", 200, min_length=0) or None
@@ -71,7 +71,7 @@ async def create_appeal(request: web.Request) -> web.Response:
             lambda db: appeals.create(db, case_id, role, contact, reason, token, days)
         )
     except LookupError:
-        raise NotFound(f"No case with id {case_id}.") from None
+        raise NotFound(said("no_record", what=RECORD["case"], id=case_id)) from None
     except store.CaseStateError as exc:
         raise Conflict(str(exc), code="case_state") from None
     return web.json_response({**created, "token": token}, status=201, dumps=dumps)
@@ -86,10 +86,10 @@ async def get_appeal(request: web.Request) -> web.Response:
     if token is None:
         await request.app[AUTH].require(request, KeyRole.MODERATOR)
     elif len(token) > 100:
-        raise NotFound("No such appeal, or the token does not match.")
+        raise NotFound(said("appeal_token"))
     found = await request.app[DB].read(lambda db: appeals.public_row(db, appeal_id, token))
     if found is None:
-        raise NotFound("No such appeal, or the token does not match.")
+        raise NotFound(said("appeal_token"))
     return web.json_response(found, dumps=dumps)
 
 
@@ -110,7 +110,9 @@ async def decide_appeal(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("decision", "note"), required=("decision",))
     decision = body["decision"]
     if not isinstance(decision, str) or decision not in appeals.DECISIONS:
-        raise ValidationFailed("'decision' must be upheld or dismissed.", field="decision")
+        raise ValidationFailed(
+            said("field_one_of", field="decision", choices="upheld, dismissed"), field="decision"
+        )
     note = _text(body.get("note", ""), "note", 1000, min_length=0)
 
     def write(db: SqliteDb) -> dict[str, Any]:
@@ -119,7 +121,7 @@ async def decide_appeal(request: web.Request) -> web.Response:
     try:
         result = await request.app[DB].write(write)
     except LookupError:
-        raise NotFound(f"No appeal with id {appeal_id}.") from None
+        raise NotFound(said("no_record", what=RECORD["appeal"], id=appeal_id)) from None
     except store.CaseStateError as exc:
         raise Conflict(str(exc), code="case_state") from None
     if result["case"] is not None:

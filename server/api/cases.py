@@ -19,7 +19,7 @@ from server.api.state import AUTH, CPU, DB, ENGINE
 from server.community import store
 from server.community.runtime import COMMUNITY
 from server.community.words import alert_payload
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import RECORD, Conflict, NotFound, ValidationFailed, said
 from server.federation import feedback
 from server.keys import KeyRole
 from server.web.case_links import CASE_LINKS
@@ -33,7 +33,7 @@ MAX_NOTE = 1000
 def case_id_of(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such case.")
+        raise NotFound(said("no_such", what=RECORD["case"]))
     return int(raw)
 
 
@@ -62,7 +62,7 @@ async def act(
     db = request.app[DB]
     case = await db.read(lambda conn: store.case_row(conn, case_id))
     if case is None:
-        raise NotFound(f"No case with id {case_id}.")
+        raise NotFound(said("no_record", what=RECORD["case"], id=case_id))
     contested = True
     if action == "confirm":
         verdict = await automatic_verdict(request, case)
@@ -89,7 +89,7 @@ async def act(
     except store.CaseStateError as exc:
         raise Conflict(str(exc), code="case_state") from None
     except LookupError:
-        raise NotFound(f"No case with id {into}.") from None
+        raise NotFound(said("no_record", what=RECORD["case"], id=into)) from None
     if action == "confirm":  # subscribers first: the list reload below takes a second
         request.app[COMMUNITY].alerted.set()
     changed = result.get("list_entry_id") is not None or case["status"] == "confirmed"
@@ -105,7 +105,7 @@ def _note(body: dict[str, Any]) -> str:
     try:
         note.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (JSON \udXXX): SQLite cannot store it
-        raise ValidationFailed("'note' is not valid Unicode.", field="note") from None
+        raise ValidationFailed(said("field_not_unicode", field="note"), field="note") from None
     return note
 
 
@@ -117,7 +117,8 @@ async def list_cases(request: web.Request) -> web.Response:
     status = params.get("status", "pending")
     if status not in store.QUEUE_STATUSES:
         raise ValidationFailed(
-            "'status' must be one of: " + ", ".join(store.QUEUE_STATUSES) + ".", field="status"
+            said("field_one_of", field="status", choices=", ".join(store.QUEUE_STATUSES)),
+            field="status",
         )
     limit = int_param(params.get("limit"), "limit", default=50, low=1, high=500)
     offset = int_param(params.get("offset"), "offset", default=0, low=0, high=10_000_000)
@@ -148,7 +149,7 @@ async def get_case(request: web.Request) -> web.Response:
 
     case = await request.app[DB].read(read)
     if case is None:
-        raise NotFound(f"No case with id {case_id}.")
+        raise NotFound(said("no_record", what=RECORD["case"], id=case_id))
     case["automatic_verdict"] = await automatic_verdict(request, case)
     case["verdict_path"] = request.app[CASE_LINKS].path(case_id)  # unguessable: case_links.py
     return web.json_response(case, dumps=dumps)
@@ -161,7 +162,7 @@ async def _decide(request: web.Request, action: str) -> web.Response:
     body = await json_object(request, allowed=allowed)
     allow = body.get("allow", False)
     if not isinstance(allow, bool):
-        raise ValidationFailed("'allow' must be true or false.", field="allow")
+        raise ValidationFailed(said("field_boolean", field="allow"), field="allow")
     result = await act(request, principal, case_id, action, _note(body), allow=allow)
     return web.json_response({"ok": True, **result}, dumps=dumps)
 
@@ -193,6 +194,6 @@ async def merge_case(request: web.Request) -> web.Response:
     if isinstance(into, float) and into.is_integer():  # JSON Schema: 3.0 is an integer
         into = int(into)
     if not isinstance(into, int) or isinstance(into, bool) or not 0 < into < 2**62:
-        raise ValidationFailed("'into' must be a case id.", field="into")
+        raise ValidationFailed(said("field_case_id", field="into"), field="into")
     result = await act(request, principal, case_id, "merge", _note(body), into=into)
     return web.json_response({"ok": True, **result}, dumps=dumps)

@@ -15,12 +15,14 @@ from server.api.body import dumps, int_param, query_params, read_capped
 from server.api.ratelimit import RateLimiter
 from server.api.state import AUTH, DB, SETTINGS
 from server.errors import (
+    TOO_MANY,
     Forbidden,
     NotFound,
     RateLimited,
     Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
+    said,
 )
 from server.federation import feed, feedback
 
@@ -67,7 +69,9 @@ async def federation_feed(request: web.Request) -> web.Response:
     cache = request.app[FEED_CACHE]
     wait = cache.per_ip.take("feed:" + client_ip(request, request.app[SETTINGS]))
     if wait:
-        raise RateLimited(f"Too many feed requests; try again in {wait} s.", retry_after=wait)
+        raise RateLimited(
+            said("too_many_wait", what=TOO_MANY["feed requests"], wait=wait), retry_after=wait
+        )
     instance = _instance(request)
     key = await _signing_key(request)
     db = request.app[DB]
@@ -102,13 +106,15 @@ async def federation_feedback(request: web.Request) -> web.Response:
     failures = request.app[AUTH].failures
     wait = failures.blocked("fail:" + ip)
     if wait:
-        raise RateLimited(f"Too many refused messages; try again in {wait} s.", retry_after=wait)
+        raise RateLimited(
+            said("too_many_wait", what=TOO_MANY["refused messages"], wait=wait), retry_after=wait
+        )
     if request.content_type != "application/json":
-        raise UnsupportedMediaType("Send the signed message as application/json.")
+        raise UnsupportedMediaType(said("federation_json"))
     raw = await read_capped(
         request,
         feedback.MAX_BYTES,
-        f"A feedback message is at most {feedback.MAX_BYTES} bytes.",
+        said("feedback_too_large", limit=feedback.MAX_BYTES),
     )
     db = request.app[DB]
     try:
@@ -119,22 +125,22 @@ async def federation_feedback(request: web.Request) -> web.Response:
         wait = failures.take("fail:" + ip)
         if wait:
             raise RateLimited(
-                f"Too many refused messages; try again in {wait} s.", retry_after=wait
+                said("too_many_wait", what=TOO_MANY["refused messages"], wait=wait),
+                retry_after=wait,
             ) from None
         if isinstance(exc, feedback.UnknownPeer):
             raise Forbidden(
-                "No configured peer has the key this message is signed with; the operator adds"
-                " peers with `fakewatch federation peers add`.",
+                said("federation_unknown_peer"),
                 code="federation_unknown_peer",
             ) from None
         raise Unauthorized(
-            f"The feedback was refused: {exc}.", code="federation_signature"
+            said("feedback_refused", reason=str(exc)), code="federation_signature"
         ) from None
     try:
         message = feedback.fields(key, payload)
         result = await db.write(lambda conn: feedback.record(conn, peer, message))
     except feedback.FeedbackInvalid as exc:
-        raise ValidationFailed(f"The feedback is not usable: {exc}.") from None
+        raise ValidationFailed(said("feedback_unusable", reason=str(exc))) from None
     except LookupError:
-        raise NotFound("No case here has that id and item.") from None
+        raise NotFound(said("feedback_no_case")) from None
     return web.json_response(result, dumps=dumps)

@@ -14,17 +14,20 @@ from server.api.auth import client_ip, forwarded_https
 from server.api.body import query_params
 from server.api.cases import act, case_id_of
 from server.api.checks import MAX_LANG_LENGTH
+from server.api.middleware import BODY_LANG
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.community import appeals, store
 from server.community.items import link_key
 from server.community.runtime import COMMUNITY
 from server.errors import (
+    RECORD,
     Forbidden,
     NotFound,
     RateLimited,
     Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
+    said,
 )
 from server.i18n import chinese_script, negotiate
 from server.keys import hash_key, key_prefix
@@ -181,7 +184,9 @@ def _page_lang(request: web.Request, given: str | None = None) -> tuple[str, str
     """The moderator page's language and Chinese script (``"tw"``/``"hk"`` or ``None``)."""
     wanted = given or request.query.get("lang")
     if wanted is not None and len(wanted) > MAX_LANG_LENGTH:
-        raise ValidationFailed(f"'lang' is at most {MAX_LANG_LENGTH} characters.", field="lang")
+        raise ValidationFailed(
+            said("field_at_most_chars", field="lang", high=MAX_LANG_LENGTH), field="lang"
+        )
     accept = request.headers.get("Accept-Language")
     return negotiate(wanted, accept), chinese_script(wanted, accept)
 
@@ -199,23 +204,26 @@ FORM_FIELDS = {
 
 async def _form(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
     if request.content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+        raise UnsupportedMediaType(said("send_form"))
     try:
         form = await request.post()
     except ValueError:
-        raise ValidationFailed("The form is malformed.") from None
+        raise ValidationFailed(said("form_malformed")) from None
     values: dict[str, str] = {}
     for name in form:
         if name not in allowed:
-            raise ValidationFailed(f"Unknown form field; allowed: {', '.join(allowed)}.")
+            raise ValidationFailed(said("form_unknown_field", allowed=", ".join(allowed)))
         value = form.get(name)
         if not isinstance(value, str) or len(value) > FORM_FIELDS[name]:
-            raise ValidationFailed(f"'{name}' must be at most {FORM_FIELDS[name]} characters.")
+            raise ValidationFailed(
+                said("field_at_most_chars", field=name, high=FORM_FIELDS[name]), field=name
+            )
         values[name] = value
     if values.get("allow", "false") not in ("true", "false"):
-        raise ValidationFailed("'allow' must be true or false.", field="allow")
+        raise ValidationFailed(said("field_boolean", field="allow"), field="allow")
     if "lang" in values:
         _lang(request, values["lang"])
+        request[BODY_LANG] = values["lang"]  # an error about this form answers in its language
     return values
 
 
@@ -237,7 +245,7 @@ async def moderate_queue(request: web.Request) -> web.Response:
     _, csrf = signed_in
     status = params.get("status", "pending")
     if status not in store.QUEUE_STATUSES:
-        raise ValidationFailed("Unknown status.", field="status")
+        raise ValidationFailed(said("unknown_status"), field="status")
     cases, counts = await request.app[DB].read(
         lambda db: (store.case_rows(db, status, QUEUE_PAGE_SIZE, 0), store.case_counts(db))
     )
@@ -273,14 +281,14 @@ async def moderate_login(request: web.Request) -> web.Response:
     # Checked before the key: past its budget an IP is refused even a right key, or a guesser
     # would learn which guess was right from the answer.
     if wait := failures.blocked(bucket):
-        raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
+        raise RateLimited(said("wrong_keys_wait", wait=wait), retry_after=wait)
     principal = None
     if key and len(key) <= 200:
         principal = await moderator_for_key_hash(request, hash_key(key), key_prefix(key))
     if principal is None:
         wait = failures.take(bucket)
         if wait:
-            raise RateLimited(f"Too many wrong keys; try again in {wait} s.", retry_after=wait)
+            raise RateLimited(said("wrong_keys_wait", wait=wait), retry_after=wait)
         return _private_html(moderator_page.login(lang, failed=True, region=region), 401)
     token = await request.app[COMMUNITY].sessions.open(key)
     response = _see_other(f"/moderate?lang={lang_tag(lang, region)}")
@@ -338,7 +346,7 @@ async def moderate_case(request: web.Request) -> web.Response:
 
     case, reports, audit, case_appeals = await request.app[DB].read(read)
     if case is None:
-        raise NotFound(f"No case with id {case_id}.")
+        raise NotFound(said("no_record", what=RECORD["case"], id=case_id))
     verdict = await _link_verdict(request, case, lang)
     return _private_html(
         moderator_page.detail(
@@ -359,21 +367,21 @@ async def moderate_case(request: web.Request) -> web.Response:
 async def moderate_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     if action not in _ACTIONS:
-        raise NotFound("No such moderator action.")
+        raise NotFound(said("no_such", what=RECORD["moderator action"]))
     signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
     if signed_in is None:
-        raise Unauthorized("Sign in at /moderate with a moderator key.")
+        raise Unauthorized(said("moderator_sign_in"))
     principal, csrf = signed_in
     case_id = case_id_of(request)
     form = await _form(request, ("csrf", "note", "into", "allow", "lang"))
     _check_action_form(form)
     if csrf and not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
-        raise Forbidden("The form is stale or not from this site; reload the page.")
+        raise Forbidden(said("form_stale"))
     note = form.get("note", "")
     into = None
     if action == "merge":
         if "into" not in form:
-            raise ValidationFailed("'into' must be a case id.", field="into")
+            raise ValidationFailed(said("field_case_id", field="into"), field="into")
         into = int(form["into"])
     await act(
         request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
@@ -387,7 +395,7 @@ def _check_action_form(form: Mapping[str, str]) -> None:
     directly, and a malformed field must never ride along with a confirm."""
     into = form.get("into")
     if into is not None and not (into.isascii() and into.isdigit() and len(into) <= 12):
-        raise ValidationFailed("'into' must be a case id.", field="into")
+        raise ValidationFailed(said("field_case_id", field="into"), field="into")
 
 
 def _private_html(text: str, status: int = 200) -> web.Response:

@@ -24,7 +24,7 @@ from sqlite_utils import Database as SqliteDb
 from server.api.body import dumps, int_param, json_object, query_params
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import Conflict, NotFound, UnsupportedMediaType, ValidationFailed
+from server.errors import RECORD, Conflict, NotFound, UnsupportedMediaType, ValidationFailed, said
 from server.keys import KeyRole
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import FaceDetector
@@ -39,7 +39,7 @@ routes = web.RouteTableDef()
 def _person_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such person.")
+        raise NotFound(said("no_such", what=RECORD["person"]))
     return int(raw)
 
 
@@ -79,7 +79,9 @@ async def list_persons(request: web.Request) -> web.Response:
     offset = int_param(params.get("offset"), "offset", default=0, low=0, high=10_000_000)
     flag = params.get("include_retired", "false")
     if flag not in ("true", "false"):
-        raise ValidationFailed("'include_retired' must be true or false.", field="include_retired")
+        raise ValidationFailed(
+            said("field_boolean", field="include_retired"), field="include_retired"
+        )
     rows = await request.app[DB].read(
         lambda db: store.person_rows(db, include_retired=flag == "true", limit=limit, offset=offset)
     )
@@ -100,7 +102,7 @@ async def get_person(request: web.Request) -> web.Response:
 
     record = await request.app[DB].read(read)
     if record is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(said("no_record", what=RECORD["person"], id=person_id))
     return web.json_response(record, dumps=dumps)
 
 
@@ -119,7 +121,7 @@ async def edit_person(request: web.Request) -> web.Response:
 
     record = await request.app[DB].write(write)
     if record is None:
-        raise NotFound(f"No active person with id {person_id} (retired persons cannot be edited).")
+        raise NotFound(said("person_retired", id=person_id))
     await _reload(request)
     return web.json_response(record, dumps=dumps)
 
@@ -133,7 +135,7 @@ async def retire_person(request: web.Request) -> web.Response:
         lambda db: store.retire_person(db, person_id, actor=principal.actor)
     )
     if not done:
-        raise NotFound(f"No active person with id {person_id}.")
+        raise NotFound(said("no_record", what=RECORD["active person"], id=person_id))
     await _reload(request)
     return web.json_response({"ok": True, "id": person_id, "retired": True}, dumps=dumps)
 
@@ -146,11 +148,9 @@ async def enrol_face(request: web.Request) -> web.Response:
     person_id = _person_id(request)
     exists = await request.app[DB].read(lambda db: store.person_record(db, person_id))
     if exists is None or exists["retired"]:
-        raise NotFound(f"No active person with id {person_id}.")
+        raise NotFound(said("no_record", what=RECORD["active person"], id=person_id))
     if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType(
-            "Send the photo as multipart/form-data with the photo in the field 'file'."
-        )
+        raise UnsupportedMediaType(said("send_photo_form"))
     data = (await read_form(request, ())).data
     engine = request.app[ENGINE]
     limits = DecodeLimits.from_settings(request.app[SETTINGS])
@@ -166,8 +166,12 @@ async def enrol_face(request: web.Request) -> web.Response:
     if other is not None and other.person.id != person_id:
         # One face under two names would make every match ambiguous: say whose it is.
         raise Conflict(
-            f"This face already matches person {other.person.id} ({other.person.name}, similarity"
-            f" {other.similarity:.2f}); enrol a photo of this person, or retire the other record.",
+            said(
+                "face_of_another_person",
+                id=other.person.id,
+                name=other.person.name,
+                similarity=f"{other.similarity:.2f}",
+            ),
             code="enrol_face_of_another_person",
         )
 
@@ -183,7 +187,7 @@ async def enrol_face(request: web.Request) -> web.Response:
 
     added = await request.app[DB].write(write)
     if added is None:
-        raise NotFound(f"No active person with id {person_id}.")
+        raise NotFound(said("no_record", what=RECORD["active person"], id=person_id))
     face_id, created = added
     await _reload(request)
     faces = engine.resources.persons.current.faces_of(person_id)

@@ -14,7 +14,7 @@ from aiohttp import web
 from server.api.body import dumps, int_param, json_object, query_params
 from server.api.checks import _lang
 from server.api.state import AUTH, CPU, ENGINE
-from server.errors import ValidationFailed
+from server.errors import ValidationFailed, said
 from server.keys import KeyRole
 from server.lists import EntryKind
 from server.prefixes import (
@@ -74,10 +74,10 @@ async def lookup(request: web.Request) -> web.Response:
     body = await json_object(request, allowed=("prefixes", "lang"), required=("prefixes",))
     raw = body["prefixes"]
     if not isinstance(raw, list) or not raw:
-        raise ValidationFailed("'prefixes' must be a non-empty list of strings.", field="prefixes")
+        raise ValidationFailed(said("field_string_list", field="prefixes"), field="prefixes")
     if len(raw) > MAX_LOOKUP_PREFIXES:
         raise ValidationFailed(
-            f"At most {MAX_LOOKUP_PREFIXES} prefixes per lookup; split the batch.",
+            said("too_many_prefixes", limit=MAX_LOOKUP_PREFIXES),
             field="prefixes",
         )
     prefixes: list[int] = []
@@ -85,7 +85,7 @@ async def lookup(request: web.Request) -> web.Response:
         parsed = parse_prefix(item)
         if parsed is None:
             raise ValidationFailed(
-                f"'prefixes[{position}]' must be 8 lowercase hex digits (a 4-byte prefix).",
+                said("prefix_hex", position=position),
                 field="prefixes",
             )
         prefixes.append(parsed)

@@ -27,7 +27,7 @@ from server import relay
 from server.api.auth import client_ip
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import Forbidden, NotFound, RateLimited, ValidationFailed
+from server.errors import RECORD, TOO_MANY, Forbidden, NotFound, RateLimited, ValidationFailed, said
 from server.keys import KeyRole
 from server.web.urls import link_path, own_absolute, page_path
 
@@ -44,23 +44,23 @@ def _chat_id(value: Any, name: str = "chat_id") -> int:
     if isinstance(value, float) and value.is_integer():  # JSON's 42.0 is the integer 42
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > CHAT_ID_LIMIT:
-        raise ValidationFailed(f"'{name}' must be a Telegram chat id (an integer).", field=name)
+        raise ValidationFailed(said("field_chat_id", field=name), field=name)
     if value == 0:
-        raise ValidationFailed(f"'{name}' must not be 0.", field=name)
+        raise ValidationFailed(said("field_not_zero", field=name), field=name)
     return value
 
 
 def _path_int(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
     if not _INTEGER.fullmatch(raw):
-        raise NotFound("No such record.")
+        raise NotFound(said("no_such", what=RECORD["record"]))
     return int(raw)
 
 
 def _http_url(value: Any, name: str, max_length: int) -> str:
     text = string_field(value, name, max_length=max_length)
     if not text.lower().startswith(("http://", "https://")):
-        raise ValidationFailed(f"'{name}' must be an http(s) URL.", field=name)
+        raise ValidationFailed(said("field_http_url", field=name), field=name)
     return text
 
 
@@ -95,13 +95,17 @@ async def redeem_code(request: web.Request) -> web.Response:
         (auth.relay_failures_per_key, f"relay:key:{principal.key_id}"),
     )
     if wait := max(limiter.blocked(bucket) for limiter, bucket in budgets):
-        raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
+        raise RateLimited(
+            said("too_many_wait", what=TOO_MANY["wrong codes"], wait=wait), retry_after=wait
+        )
     result = await request.app[DB].write(lambda db: relay.redeem_code(db, code, label))
     if result is None:
         if wait := max(limiter.take(bucket) for limiter, bucket in budgets):
-            raise RateLimited(f"Too many wrong codes; try again in {wait} s.", retry_after=wait)
+            raise RateLimited(
+                said("too_many_wait", what=TOO_MANY["wrong codes"], wait=wait), retry_after=wait
+            )
         raise NotFound(
-            "This code is unknown, already used or expired: send /link to the bot for a new one.",
+            said("relay_code_invalid"),
             code="relay_code_invalid",
         )
     token_id, token = result
@@ -113,8 +117,7 @@ async def _owner(request: web.Request, token_value: Any) -> tuple[int, int]:
     owner = await request.app[DB].read(lambda db: relay.token_owner(db, token))
     if owner is None:
         raise Forbidden(
-            "This relay token is not linked to any chat (revoked or unknown): link again with "
-            "a new code from the bot's /link.",
+            said("relay_token_unlinked"),
             code="relay_token_invalid",
         )
     return owner
@@ -135,7 +138,9 @@ async def queue_item(request: web.Request) -> web.Response:
     )
     kind = string_field(body["kind"], "kind", max_length=8)
     if kind not in ("link", "image"):
-        raise ValidationFailed("'kind' must be link or image.", field="kind")
+        raise ValidationFailed(
+            said("field_one_of", field="kind", choices="link, image"), field="kind"
+        )
     settings = request.app[SETTINGS]
     item: dict[str, Any] = {
         "kind": kind,
@@ -151,7 +156,10 @@ async def queue_item(request: web.Request) -> web.Response:
             item["verdict_url"] = own_absolute(request, path)
     verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
     if verdict not in relay.VERDICTS:
-        raise ValidationFailed(f"'verdict' must be one of {', '.join(relay.VERDICTS)}.")
+        raise ValidationFailed(
+            said("field_one_of", field="verdict", choices=", ".join(relay.VERDICTS)),
+            field="verdict",
+        )
     item["verdict"] = verdict
     item["summary"] = string_field(
         body.get("summary", ""), "summary", max_length=MAX_SUMMARY, min_length=0
@@ -189,7 +197,7 @@ async def unlink_token(request: web.Request) -> web.Response:
     token = string_field(body["token"], "token", max_length=100)
     done = await request.app[DB].write(lambda db: relay.revoke_token(db, token))
     if not done:
-        raise Forbidden("This relay token is not linked to any chat.", code="relay_token_invalid")
+        raise Forbidden(said("relay_token_unlinked"), code="relay_token_invalid")
     return web.json_response({"ok": True, "revoked": True}, dumps=dumps)
 
 
@@ -220,5 +228,5 @@ async def delivered(request: web.Request) -> web.Response:
     if item_id <= 0 or not await request.app[DB].write(
         lambda db: relay.mark_delivered(db, item_id)
     ):
-        raise NotFound(f"No undelivered relay item with id {item_id}.")
+        raise NotFound(said("no_record", what=RECORD["undelivered relay item"], id=item_id))
     return web.json_response({"ok": True, "id": item_id}, dumps=dumps)

@@ -43,12 +43,7 @@ from server.community.kept_media import MediaQuota, digest_of, kept_copy
 from server.community.media_hashes import item_hashes
 from server.community.runtime import COMMUNITY
 from server.community.store import NewReport
-from server.errors import (
-    PayloadTooLarge,
-    RateLimited,
-    ServerBusy,
-    ValidationFailed,
-)
+from server.errors import PayloadTooLarge, RateLimited, ServerBusy, ValidationFailed, Words, said
 from server.keys import KeyRole
 from server.media.decode import DecodeLimits, decode_media
 from server.settings import Settings
@@ -83,6 +78,17 @@ async def _principal(request: web.Request) -> Principal:
     return ANONYMOUS
 
 
+_REPORTERS: dict[str, Words] = {
+    "address": {"en": "address", "zh": "地址"},
+    "key": {"en": "key", "zh": "密钥"},
+    "reporter": {"en": "reporter", "zh": "举报人"},
+}
+_KEY_SETTING: Words = {
+    "en": " (FAKEWATCH_KEY_REPORTS_PER_MINUTE)",
+    "zh": "（FAKEWATCH_KEY_REPORTS_PER_MINUTE）",
+}
+
+
 def _limit(request: web.Request, bucket: str, per: str) -> None:
     community = request.app[COMMUNITY]
     limiter = {
@@ -93,8 +99,12 @@ def _limit(request: web.Request, bucket: str, per: str) -> None:
     wait = limiter.take(bucket)
     if wait:
         raise RateLimited(
-            f"Too many reports from this {per}; try again in {wait} s"
-            + (" (FAKEWATCH_KEY_REPORTS_PER_MINUTE)." if per == "key" else "."),
+            said(
+                "reports_wait",
+                per=_REPORTERS[per],
+                wait=wait,
+                setting=_KEY_SETTING if per == "key" else "",
+            ),
             retry_after=wait,
         )
 
@@ -133,7 +143,7 @@ def _optional(body: dict[str, Any], name: str, max_length: int) -> str | None:
 def _flag(consent: dict[str, Any], name: str) -> bool:
     value = consent.get(name, False)
     if not isinstance(value, bool):
-        raise ValidationFailed(f"'consent.{name}' must be true or false.", field="consent")
+        raise ValidationFailed(said("field_boolean", field=f"consent.{name}"), field="consent")
     return value
 
 
@@ -143,9 +153,7 @@ def item_of(request: web.Request, body: dict[str, Any], kind: ItemKind) -> CaseK
         if not isinstance(hashes, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in hashes.items()
         ):
-            raise ValidationFailed(
-                "'hashes' must be an object of hash name → hex string.", field="hashes"
-            )
+            raise ValidationFailed(said("hashes_object"), field="hashes")
         return media_key(hashes)
     engine = request.app[ENGINE]
     settings = request.app[SETTINGS]
@@ -167,30 +175,29 @@ def parse_report(
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise ValidationFailed(
-            f"Unknown field(s): {', '.join(unknown[:5])}. Allowed: {', '.join(FIELDS)}.",
+            said("unknown_fields", unknown=", ".join(unknown[:5]), allowed=", ".join(FIELDS)),
             field=unknown[0][:64],
         )
     kind_raw = body.get("kind")
     if not isinstance(kind_raw, str) or kind_raw not in _KINDS:
         raise ValidationFailed(
-            "'kind' must be one of: " + ", ".join(k.value for k in ItemKind) + ".", field="kind"
+            said("field_one_of", field="kind", choices=", ".join(k.value for k in ItemKind)),
+            field="kind",
         )
     kind = ItemKind(kind_raw)
     category_raw = body.get("category", "other")
     if not isinstance(category_raw, str) or category_raw not in _CATEGORIES:
         raise ValidationFailed(
-            "'category' must be one of: " + ", ".join(c.value for c in Category) + ".",
+            said("field_one_of", field="category", choices=", ".join(c.value for c in Category)),
             field="category",
         )
     item = item_of(request, body, kind)
     seen_on = body.get("seen_on") or {}
     if not isinstance(seen_on, dict) or set(seen_on) - {"platform", "url"}:
-        raise ValidationFailed('\'seen_on\' must be {"platform", "url"}.', field="seen_on")
+        raise ValidationFailed(said("seen_on_shape"), field="seen_on")
     consent = body.get("consent") or {}
     if not isinstance(consent, dict) or set(consent) - {"keep_media", "share_with_authorities"}:
-        raise ValidationFailed(
-            '\'consent\' must be {"keep_media", "share_with_authorities"}.', field="consent"
-        )
+        raise ValidationFailed(said("consent_shape"), field="consent")
     keep_media = _flag(consent, "keep_media")
     hashes = body.get("hashes") if kind is ItemKind.MEDIA else None
     reporter, reporter_kind = reporter_of(request, body, principal)
@@ -212,14 +219,22 @@ def parse_report(
     )
 
 
-async def _read_capped(part: BodyPartReader, limit: int, what: str) -> bytes:
+async def _read_capped(part: BodyPartReader, limit: int, what: Words) -> bytes:
     chunks, size = [], 0
     while chunk := await part.read_chunk(65536):
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"The {what} is larger than {limit} bytes.")
+            raise PayloadTooLarge(said("part_too_large", what=what, limit=limit))
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+_REPORT_PART: Words = {"en": "'report' part", "zh": "'report' 部分"}
+_THE_REPORT_PART: Words = {"en": "The 'report' part", "zh": "'report' 部分"}
+_FILE_PART: Words = {
+    "en": "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)",
+    "zh": "文件（FAKEWATCH_REPORT_MEDIA_MAX_BYTES）",
+}
 
 
 async def _multipart(
@@ -232,7 +247,7 @@ async def _multipart(
     ``report`` part is read and before a ``file`` part after it is: a refused report is
     refused before its 10 MB are read and parsed."""
     if "boundary=" not in request.headers.get("Content-Type", ""):
-        raise ValidationFailed("A multipart body needs a boundary in its Content-Type.")
+        raise ValidationFailed(said("multipart_boundary"))
     limit = request.app[SETTINGS].report_media_max_bytes
     body: dict[str, Any] | None = None
     data: bytes | None = None
@@ -245,38 +260,36 @@ async def _multipart(
                 break
             if len(seen) == len(MULTIPART_PARTS):
                 raise ValidationFailed(
-                    "A multipart report has at most two parts: 'report' and 'file'.",
+                    said("report_parts"),
                     code="too_many_parts",
                 )
             if not isinstance(part, BodyPartReader):
-                raise ValidationFailed("Nested multipart bodies are not accepted.")
+                raise ValidationFailed(said("nested_multipart"))
             name = part.name or ""
             if name not in MULTIPART_PARTS:
-                raise ValidationFailed("Multipart reports have two parts: 'report' and 'file'.")
+                raise ValidationFailed(said("report_part_names"))
             if name in seen:
                 raise ValidationFailed(
-                    f"The '{name}' part is sent more than once; send it once.",
+                    said("part_repeated", name=name),
                     code="repeated_field",
                     field=name,
                 )
             seen.add(name)
             if name == "report":
-                raw = await _read_capped(part, MAX_REPORT_JSON, "'report' part")
-                parsed = parse_json(raw, "The 'report' part")
+                raw = await _read_capped(part, MAX_REPORT_JSON, _REPORT_PART)
+                parsed = parse_json(raw, _THE_REPORT_PART)
                 if not isinstance(parsed, dict):
-                    raise ValidationFailed("The 'report' part must be a JSON object.")
+                    raise ValidationFailed(said("report_part_object"))
                 body = parsed
             else:
                 if body is not None:
                     before_file(body)
-                data = await _read_capped(part, limit, "file (FAKEWATCH_REPORT_MEDIA_MAX_BYTES)")
+                data = await _read_capped(part, limit, _FILE_PART)
     # aiohttp's "malformed multipart" errors (our own ApiErrors are not among these).
     except (ValueError, AssertionError, RuntimeError, HttpProcessingError):
-        raise ValidationFailed(
-            "The multipart body is malformed (part headers or framing)."
-        ) from None
+        raise ValidationFailed(said("multipart_malformed")) from None
     if body is None:
-        raise ValidationFailed("The multipart body needs a 'report' part (JSON).", field="report")
+        raise ValidationFailed(said("report_part_missing"), field="report")
     return body, data
 
 
@@ -320,8 +333,7 @@ def _slot_free(request: web.Request) -> None:
     decoding = request.app[COMMUNITY].report_decodes
     if decoding >= REPORT_DECODES or (slots.limit > 1 and slots.in_use >= slots.limit - 1):
         raise ServerBusy(
-            f"The server is already decoding {slots.in_use} pictures or videos; try again in"
-            f" {BUSY_RETRY_AFTER_S} s (FAKEWATCH_MAX_MEDIA_CHECKS).",
+            said("media_slots_full", in_use=slots.in_use, wait=BUSY_RETRY_AFTER_S),
             retry_after=BUSY_RETRY_AFTER_S,
         )
 
@@ -351,7 +363,7 @@ async def create_report(request: web.Request) -> web.Response:
     if request.content_type.startswith("multipart/"):
         body, media_file = await _multipart(request, lambda b: admit(b, True))
         if body.get("kind", "media") != "media":
-            raise ValidationFailed("A file can only be attached to a media report.", field="kind")
+            raise ValidationFailed(said("file_needs_media_report"), field="kind")
         body["kind"] = "media"
     else:
         body = await json_object(request, allowed=FIELDS, required=("kind",))

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from server.errors import ValidationFailed
+from server.errors import ValidationFailed, said
 from server.links.url import InvalidUrl, LinkParser
 from server.lists import url_key
 
@@ -88,7 +88,9 @@ def link_key(parser: LinkParser, raw: str, popular: frozenset[str]) -> CaseKey:
     try:
         link = parser.parse(raw)
     except InvalidUrl as exc:
-        raise ValidationFailed(f"'value' is not a link we can read: {exc}", field="value") from None
+        raise ValidationFailed(
+            said("report_link_unreadable", reason=str(exc)), field="value"
+        ) from None
     host = link.host
     if host.is_ip or host.registrable in popular:
         key = url_key(host.ascii, link.port, link.path, link.query)
@@ -99,9 +101,7 @@ def link_key(parser: LinkParser, raw: str, popular: frozenset[str]) -> CaseKey:
 def text_key(raw: str) -> CaseKey:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not 8 <= len(text) <= MAX_TEXT_LENGTH:
-        raise ValidationFailed(
-            f"'value' must be 8 to {MAX_TEXT_LENGTH} characters of message text.", field="value"
-        )
+        raise ValidationFailed(said("report_text_length", high=MAX_TEXT_LENGTH), field="value")
     template = text.lower()
     template = _URLISH.sub(" <link> ", template)
     template = _NUMBER.sub("0", template)
@@ -112,12 +112,12 @@ def text_key(raw: str) -> CaseKey:
 
 def phone_key(raw: str) -> CaseKey:
     if not _PHONE.fullmatch(raw.strip()):
-        raise ValidationFailed("'value' must be a phone number (digits, +, spaces).", field="value")
+        raise ValidationFailed(said("report_phone"), field="value")
     digits = re.sub(r"\D", "", raw)
     plus = raw.strip().startswith("+") or digits.startswith("00")
     digits = digits[2:] if digits.startswith("00") else digits
     if not 5 <= len(digits) <= 15:
-        raise ValidationFailed("'value' must have 5 to 15 digits.", field="value")
+        raise ValidationFailed(said("report_phone_digits"), field="value")
     key = ("+" if plus else "") + digits
     return CaseKey(ItemKind.PHONE, key, key)
 
@@ -127,9 +127,7 @@ def wallet_key(raw: str) -> CaseKey:
     if _EVM.fullmatch(value):
         value = value.lower()
     elif not _WALLET.fullmatch(value):
-        raise ValidationFailed(
-            "'value' must be a wallet address (20 to 120 letters and digits).", field="value"
-        )
+        raise ValidationFailed(said("report_wallet"), field="value")
     return CaseKey(ItemKind.WALLET, value, value)
 
 
@@ -141,11 +139,11 @@ def media_key(hashes: dict[str, str]) -> CaseKey:
             value = value.lower()
             if len(value) != size or not _HEX.fullmatch(value):
                 raise ValidationFailed(
-                    f"'hashes.{name}' must be {size} hex characters.", field="hashes"
+                    said("report_hash_size", name=name, size=size), field="hashes"
                 )
             return CaseKey(ItemKind.MEDIA, f"{name}:{value}", f"{name}:{value[:16]}…")
     raise ValidationFailed(
-        f"Media needs at least one hash: {', '.join(MEDIA_HASHES)} (hex).", field="hashes"
+        said("report_hash_missing", names=", ".join(MEDIA_HASHES)), field="hashes"
     )
 
 
