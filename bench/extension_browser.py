@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.browser import launch, wait_until  # noqa: E402
+from tests.support.browser import extension_for, launch, wait_until  # noqa: E402
 from tests.support.pages import page, start_sites  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 
@@ -66,7 +66,7 @@ def main() -> None:
         f"<a href='https://site-{i}.example/p/{i}?q={i}'>link {i}</a> " for i in range(995)
     ) + "".join(f"<a href='http://{h}/claim'>{h}</a> " for h in LISTED)
     sites.routes["/links"] = lambda _request: page("1,000 links", links)
-    ext = REPO / "extension"
+    ext = extension_for(tmp, sites.proxy_url)
     try:
         with launch(tmp / "peer-profile", hosts=HOSTS, artifacts="bench-peer") as peer:
             peer_nav = nav_times(peer, sites, args.navigations)

@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.support.browser import REPO, Browser, launch, require_chromium, wait_until
+from tests.support.browser import (
+    REPO,
+    Browser,
+    extension_for,
+    launch,
+    require_chromium,
+    wait_until,
+)
 from tests.support.pages import LocalSites, page, start_sites
 from tests.support.server import RunningServer, start_server
 
@@ -65,7 +72,10 @@ def browser(
     tmp_path_factory: pytest.TempPathFactory, sites: LocalSites, client_key: str
 ) -> Iterator[Browser]:
     with launch(
-        tmp_path_factory.mktemp("profile"), extension=EXTENSION, hosts=HOSTS, artifacts="extension"
+        tmp_path_factory.mktemp("profile"),
+        extension=extension_for(tmp_path_factory.mktemp("extension"), sites.proxy_url),
+        hosts=HOSTS,
+        artifacts="extension",
     ) as running:
         # The worker exists before onInstalled has finished: wait for what it creates.
         wait_until(

@@ -20,6 +20,7 @@ Use it with one browser per test module (a launch costs ~1-2 s)::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -114,6 +115,20 @@ def artifacts_dir(group: str) -> Path:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return path
+
+
+def extension_for(folder: Path, server_url: str) -> Path:
+    """A copy of the extension whose default server is ``server_url``: what it sends as it
+    installs, before the test configures it, must not reach a real server a developer runs
+    on the default port."""
+    copy = folder / "extension"
+    shutil.copytree(REPO / "extension", copy, ignore=shutil.ignore_patterns("test", "node_modules"))
+    background = copy / "background.js"
+    source = background.read_text(encoding="utf-8")
+    default = 'serverUrl: "http://127.0.0.1:8470"'
+    assert default in source  # the default this replaces
+    background.write_text(source.replace(default, f"serverUrl: {json.dumps(server_url)}"))
+    return copy
 
 
 @contextmanager
