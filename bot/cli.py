@@ -1,4 +1,5 @@
-"""``fakewatch bot``: run the Telegram bot (long polling) against a FakeWatch server."""
+"""``fakewatch bot``: run the Telegram bot (long polling or a webhook) against a FakeWatch
+server."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ def add_commands(commands: Any, db_flags: Any) -> None:
         "bot",
         help="run the Telegram bot",
         description=(
-            "Run the Telegram bot with long polling. Needs FAKEWATCH_TELEGRAM_TOKEN, "
-            "FAKEWATCH_SERVER_URL and FAKEWATCH_API_KEY (a moderator key); moderators in "
-            "FAKEWATCH_MODERATOR_IDS get new cases. Its state is DATA_DIR/bot.db."
+            "Run the Telegram bot. Needs FAKEWATCH_TELEGRAM_TOKEN, FAKEWATCH_SERVER_URL and "
+            "FAKEWATCH_API_KEY (a moderator key); moderators in FAKEWATCH_MODERATOR_IDS get "
+            "new cases. Updates come by long polling, or by webhook when "
+            "FAKEWATCH_TELEGRAM_WEBHOOK_URL (https) is set: the bot then listens on "
+            "FAKEWATCH_TELEGRAM_WEBHOOK_LISTEN (default 127.0.0.1:8443) behind your https "
+            "proxy. Its state is DATA_DIR/bot.db."
         ),
     )
     db_flags(parser)
