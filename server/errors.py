@@ -774,6 +774,105 @@ DETAILS: dict[str, dict[str, str]] = {
         "en": "The form is stale or not from this site; reload the page.",
         "zh": "表单已过期或不是来自本站；请刷新页面。",
     },
+    # Media checks and the known-fakes bank (server/api/media.py, media_text.py, known_fakes.py)
+    "media_checks_full": {
+        "en": "The server is already checking {in_use} pictures or videos; try again in {wait} s"
+        " (FAKEWATCH_MAX_MEDIA_CHECKS).",
+        "zh": "服务器正在检查 {in_use} 个图片或视频；请在 {wait} 秒后重试"
+        "（FAKEWATCH_MAX_MEDIA_CHECKS）。",
+    },
+    "send_multipart_field": {
+        "en": "Send multipart/form-data with the media in the field '{field}'.",
+        "zh": "请以 multipart/form-data 发送，媒体放在 '{field}' 字段中。",
+    },
+    "one_file_field": {
+        "en": "Send one '{field}' per request.",
+        "zh": "每次请求只发送一个 '{field}'。",
+    },
+    "field_too_long": {
+        "en": "'{field}' is too long.",
+        "zh": "'{field}' 太长。",
+    },
+    "field_not_utf8": {
+        "en": "'{field}' is not UTF-8 text.",
+        "zh": "'{field}' 不是 UTF-8 文本。",
+    },
+    "unknown_form_field_named": {
+        "en": "Unknown form field {name}. Allowed: {allowed}.",
+        "zh": "不接受的表单字段 {name}。可用字段：{allowed}。",
+    },
+    "too_many_form_fields": {
+        "en": "At most {limit} form fields.",
+        "zh": "表单字段最多 {limit} 个。",
+    },
+    "upload_too_large": {
+        "en": "The upload is larger than the server accepts.",
+        "zh": "上传的内容超过服务器接受的大小。",
+    },
+    "multipart_unreadable": {
+        "en": "The multipart body cannot be read: {reason}.",
+        "zh": "无法读取 multipart 请求体：{reason}。",
+    },
+    "media_field_missing": {
+        "en": "Send the media in the multipart field '{field}'.",
+        "zh": "请把媒体放在 multipart 的 '{field}' 字段中发送。",
+    },
+    "media_file_too_large": {
+        "en": "The file is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES).",
+        "zh": "文件超过 {limit} 字节（FAKEWATCH_MAX_MEDIA_BYTES）。",
+    },
+    "hashes_shape": {
+        "en": '\'hashes\' must be an object such as {{"pdq": ["<64 hex digits>"]}}.',
+        "zh": '\'hashes\' 必须是形如 {{"pdq": ["<64 hex digits>"]}} 的对象。',
+    },
+    "hash_kind_unknown": {
+        "en": "Unknown hash kind {kind}; send pdq, phash and/or dhash.",
+        "zh": "未知的哈希类型 {kind}；请发送 pdq、phash 和/或 dhash。",
+    },
+    "hash_count": {
+        "en": "'hashes.{kind}' must be 1 to {limit} hex strings.",
+        "zh": "'hashes.{kind}' 必须是 1 到 {limit} 个十六进制字符串。",
+    },
+    "hash_invalid": {
+        "en": "'hashes.{kind}': {reason}.",
+        "zh": "'hashes.{kind}' 无效：{reason}。",
+    },
+    "send_media_or_hashes": {
+        "en": "Send the media as multipart/form-data in the field 'file', or its hashes as JSON"
+        ' {{"hashes": {{...}}}}.',
+        "zh": "请以 multipart/form-data 在 'file' 字段中发送媒体，"
+        '或以 JSON {{"hashes": {{...}}}} 发送其哈希。',
+    },
+    "ocr_flag": {
+        "en": "'ocr' must be 1 or 0 (true or false).",
+        "zh": "'ocr' 必须是 1 或 0（true 或 false）。",
+    },
+    "form_field_required": {
+        "en": "The form field '{field}' is required.",
+        "zh": "缺少必填的表单字段 '{field}'。",
+    },
+    "known_fake_id": {
+        "en": "No known fake with that id.",
+        "zh": "没有这个编号的已知伪造。",
+    },
+    "send_hash_list": {
+        "en": "Send the hash list as the body: text/csv, application/json or text/plain (one PDQ"
+        " hex per line), as `fakewatch known-fakes export` writes it.",
+        "zh": "请把哈希列表作为请求体发送：text/csv、application/json 或 text/plain"
+        "（每行一个 PDQ 十六进制值），格式同 `fakewatch known-fakes export` 的输出。",
+    },
+    "hash_list_not_utf8": {
+        "en": "The hash list is not UTF-8 text.",
+        "zh": "哈希列表不是 UTF-8 文本。",
+    },
+    "hash_list_unreadable": {
+        "en": "The hash list cannot be read: {reason}",
+        "zh": "无法读取哈希列表：{reason}",
+    },
+    "hash_list_empty": {
+        "en": "The hash list holds no hashes.",
+        "zh": "哈希列表中没有哈希。",
+    },
 }
 
 #: Words for ``said`` values (``{"en": …, "zh": …}``): the things errors name.
@@ -789,6 +888,7 @@ RECORD: dict[str, Words] = {
     "active person": {"en": "active person", "zh": "有效人物"},
     "undelivered relay item": {"en": "undelivered relay item", "zh": "未送达的转发项"},
     "moderator action": {"en": "moderator action", "zh": "审核操作"},
+    "known fake": {"en": "known fake", "zh": "已知伪造"},
 }
 TOO_MANY: dict[str, Words] = {
     "wrong codes": {"en": "wrong codes", "zh": "错误的关联码"},

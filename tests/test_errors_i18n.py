@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from pathlib import Path
@@ -46,6 +47,31 @@ def test_every_sentence_with_values_names_the_same_values_in_both_languages() ->
         assert set(text) == {"en", "zh"}, key
         assert names(text["en"]) == names(text["zh"]), key
         assert HAN.search(text["zh"]), key
+
+
+def test_every_said_names_a_sentence_and_gives_it_exactly_its_values() -> None:
+    """A wrong key or a missing value would turn a 4xx into a 500 when it is raised."""
+
+    def names(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    calls = 0
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "said"
+            ):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            assert isinstance(node.args[0], ast.Constant), where
+            key = node.args[0].value
+            assert key in DETAILS, where
+            given = {keyword.arg for keyword in node.keywords}
+            assert given == names(DETAILS[key]["en"]), (where, key, given)
+            calls += 1
+    assert calls > 100
 
 
 def check(server: RunningServer, path: str, **kwargs: object) -> tuple[int, dict, dict]:

@@ -20,10 +20,12 @@ from server.api.body import dumps, int_param, query_params, read_capped
 from server.api.media import read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.errors import (
+    RECORD,
     NotFound,
     UnprocessableContent,
     UnsupportedMediaType,
     ValidationFailed,
+    said,
 )
 from server.keys import KeyRole
 from server.media.bank import KnownFake, Status
@@ -44,10 +46,10 @@ def _field(fields: dict[str, str], name: str, *, required: bool = False) -> str 
     value = fields.get(name, "").strip()
     if not value:
         if required:
-            raise ValidationFailed(f"The form field '{name}' is required.", field=name)
+            raise ValidationFailed(said("form_field_required", field=name), field=name)
         return None
     if len(value) > (MAX_LABEL if name == "label" else MAX_FIELD):
-        raise ValidationFailed(f"'{name}' is too long.", field=name)
+        raise ValidationFailed(said("field_too_long", field=name), field=name)
     return value
 
 
@@ -60,14 +62,14 @@ def _status(raw: str | None, *, allowed: tuple[Status, ...]) -> Status | None:
         status = None
     if status not in allowed:
         names = ", ".join(str(s) for s in allowed)
-        raise ValidationFailed(f"'status' must be one of {names}.", field="status")
+        raise ValidationFailed(said("field_one_of", field="status", choices=names), field="status")
     return status
 
 
 def _fake_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No known fake with that id.")
+        raise NotFound(said("known_fake_id"))
     return int(raw)
 
 
@@ -153,7 +155,9 @@ async def export_known_fakes(request: web.Request) -> web.Response:
     params = query_params(request, ("format", "status"))
     fmt = params.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise ValidationFailed("'format' must be json or csv.", field="format")
+        raise ValidationFailed(
+            said("field_one_of", field="format", choices="json, csv"), field="format"
+        )
     status = _status(params.get("status"), allowed=tuple(Status))
     if fmt == "csv":
         text = await request.app[DB].read(lambda db: export_csv(db, status))
@@ -176,10 +180,7 @@ async def import_known_fakes(request: web.Request) -> web.Response:
     label = _field(dict(params), "label") or DEFAULT_IMPORT_LABEL
     source = _field(dict(params), "source")
     if request.content_type not in IMPORT_TYPES:
-        raise UnsupportedMediaType(
-            "Send the hash list as the body: text/csv, application/json or text/plain (one PDQ"
-            " hex per line), as `fakewatch known-fakes export` writes it."
-        )
+        raise UnsupportedMediaType(said("send_hash_list"))
     limit = request.app[SETTINGS].max_media_bytes
     body = await read_capped(
         request,
@@ -189,7 +190,7 @@ async def import_known_fakes(request: web.Request) -> web.Response:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationFailed("The hash list is not UTF-8 text.") from None
+        raise ValidationFailed(said("hash_list_not_utf8")) from None
     loop = asyncio.get_running_loop()
     try:
         entries = await loop.run_in_executor(
@@ -197,9 +198,9 @@ async def import_known_fakes(request: web.Request) -> web.Response:
             lambda: parse(text, default_label=label, default_source=source),
         )
     except ImportFormatError as exc:
-        raise ValidationFailed(f"The hash list cannot be read: {exc}") from None
+        raise ValidationFailed(said("hash_list_unreadable", reason=str(exc))) from None
     if not entries:
-        raise ValidationFailed("The hash list holds no hashes.")
+        raise ValidationFailed(said("hash_list_empty"))
     ids = await request.app[DB].write(lambda db: store(db, entries, principal.actor))
     await _reload(request)
     body_out = {
@@ -219,7 +220,7 @@ async def get_known_fake(request: web.Request) -> web.Response:
     fake_id = _fake_id(request)
     entry = await request.app[DB].read(lambda db: queries.get(db, fake_id))
     if entry is None:
-        raise NotFound(f"No known fake with id {fake_id}.")
+        raise NotFound(said("no_record", what=RECORD["known fake"], id=fake_id))
     return web.json_response(entry.describe(), dumps=dumps)
 
 
@@ -229,7 +230,7 @@ async def _set_status(request: web.Request, status: Status) -> web.Response:
     fake_id = _fake_id(request)
     entry = await request.app[DB].write(lambda db: queries.set_status(db, fake_id, status))
     if entry is None:
-        raise NotFound(f"No known fake with id {fake_id}.")
+        raise NotFound(said("no_record", what=RECORD["known fake"], id=fake_id))
     await _reload(request)
     return web.json_response(entry.describe(), dumps=dumps)
 

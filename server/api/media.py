@@ -28,6 +28,7 @@ from server.errors import (
     ServerBusy,
     UnsupportedMediaType,
     ValidationFailed,
+    said,
 )
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
@@ -65,8 +66,7 @@ class MediaSlots:
     def take(self) -> Iterator[None]:
         if self.limit and self.in_use >= self.limit:
             raise ServerBusy(
-                f"The server is already checking {self.in_use} pictures or videos; try again in"
-                f" {BUSY_RETRY_AFTER_S} s (FAKEWATCH_MAX_MEDIA_CHECKS).",
+                said("media_checks_full", in_use=self.in_use, wait=BUSY_RETRY_AFTER_S),
                 retry_after=BUSY_RETRY_AFTER_S,
             )
         self.in_use += 1
@@ -96,9 +96,7 @@ async def read_form(
     """Read a multipart form with one file under ``max_media_bytes`` and short text fields;
     unknown fields are refused (``validation_failed``)."""
     if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType(
-            f"Send multipart/form-data with the media in the field '{file_field}'."
-        )
+        raise UnsupportedMediaType(said("send_multipart_field", field=file_field))
     allowed_set = set(allowed)
     limit = request.app[SETTINGS].max_media_bytes
     upload = Upload()
@@ -110,12 +108,12 @@ async def read_form(
             if part is None:
                 break
             if not isinstance(part, BodyPartReader):
-                raise ValidationFailed("Nested multipart bodies are not accepted.")
+                raise ValidationFailed(said("nested_multipart"))
             name = part.name or ""
             if name == file_field:
                 if seen_file:
                     raise ValidationFailed(
-                        f"Send one '{file_field}' per request.", field=file_field
+                        said("one_file_field", field=file_field), field=file_field
                     )
                 seen_file = True
                 upload.data = await _read_capped(part, limit)
@@ -126,30 +124,29 @@ async def read_form(
                 while chunk := await part.read_chunk(MAX_FIELD_BYTES + 1):
                     raw += chunk
                     if len(raw) > MAX_FIELD_BYTES:
-                        raise ValidationFailed(f"'{name}' is too long.", field=name)
+                        raise ValidationFailed(said("field_too_long", field=name), field=name)
                 try:
                     upload.fields[name] = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise ValidationFailed(f"'{name}' is not UTF-8 text.", field=name) from None
+                    raise ValidationFailed(said("field_not_utf8", field=name), field=name) from None
             else:
                 shown = ", ".join(sorted(allowed_set | {file_field}))
                 raise ValidationFailed(
-                    f"Unknown form field {name[:40]!r}. Allowed: {shown}.", field=name[:64]
+                    said("unknown_form_field_named", name=repr(name[:40]), allowed=shown),
+                    field=name[:64],
                 )
         else:
-            raise ValidationFailed(f"At most {MAX_PARTS} form fields.")
+            raise ValidationFailed(said("too_many_form_fields", limit=MAX_PARTS))
     except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge("The upload is larger than the server accepts.") from None
+        raise PayloadTooLarge(said("upload_too_large")) from None
     except (ValueError, AssertionError, RuntimeError, HttpProcessingError) as exc:
         if isinstance(exc, ValidationFailed):
             raise
         # HttpProcessingError: a part's headers are malformed (aiohttp's multipart parser).
         reason = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
-        raise ValidationFailed(f"The multipart body cannot be read: {reason[:100]}.") from None
+        raise ValidationFailed(said("multipart_unreadable", reason=reason[:100])) from None
     if not seen_file:
-        raise ValidationFailed(
-            f"Send the media in the multipart field '{file_field}'.", field=file_field
-        )
+        raise ValidationFailed(said("media_field_missing", field=file_field), field=file_field)
     return upload
 
 
@@ -159,7 +156,7 @@ async def _read_capped(part: BodyPartReader, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise MediaTooLarge(
-                f"The file is larger than {limit} bytes (FAKEWATCH_MAX_MEDIA_BYTES).",
+                said("media_file_too_large", limit=limit),
                 code="media_too_large",
             )
         chunks.append(chunk)
@@ -169,27 +166,27 @@ async def _read_capped(part: BodyPartReader, limit: int) -> bytes:
 def client_hashes(value: Any) -> dict[str, tuple[str, ...]]:
     """Validate ``{"pdq": [hex...], "phash": [...], "dhash": [...]}`` (a string for one)."""
     if not isinstance(value, dict) or not value:
-        raise ValidationFailed(
-            '\'hashes\' must be an object such as {"pdq": ["<64 hex digits>"]}.', field="hashes"
-        )
+        raise ValidationFailed(said("hashes_shape"), field="hashes")
     known = {str(kind) for kind in HashKind}
     out: dict[str, tuple[str, ...]] = {}
     for kind_name, raw in value.items():
         if kind_name not in known:
             raise ValidationFailed(
-                f"Unknown hash kind {str(kind_name)[:20]!r}; send pdq, phash and/or dhash.",
+                said("hash_kind_unknown", kind=repr(str(kind_name)[:20])),
                 field="hashes",
             )
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_CLIENT_HASHES:
             raise ValidationFailed(
-                f"'hashes.{kind_name}' must be 1 to {MAX_CLIENT_HASHES} hex strings.",
+                said("hash_count", kind=kind_name, limit=MAX_CLIENT_HASHES),
                 field="hashes",
             )
         try:
             out[kind_name] = tuple(parse_hex(HashKind(kind_name), item) for item in items)
         except HashFormatError as exc:
-            raise ValidationFailed(f"'hashes.{kind_name}': {exc}.", field="hashes") from None
+            raise ValidationFailed(
+                said("hash_invalid", kind=kind_name, reason=str(exc)), field="hashes"
+            ) from None
     return out
 
 
@@ -234,10 +231,7 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
         limits = DecodeLimits.from_settings(settings)
         item = await loop.run_in_executor(request.app[CPU], decode_media, upload.data, limits)
     else:
-        raise UnsupportedMediaType(
-            "Send the media as multipart/form-data in the field 'file', or its hashes as JSON"
-            ' {"hashes": {...}}.'
-        )
+        raise UnsupportedMediaType(said("send_media_or_hashes"))
     wanted = body_lang if body_lang is not None else request.query.get("lang")
     accept = request.headers.get("Accept-Language")
     lang = negotiate(wanted, accept)

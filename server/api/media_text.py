@@ -56,9 +56,9 @@ def ocr_requested(value: str | None) -> bool:
         return True
     if lowered in ("0", "false", "no", ""):
         return False
-    from server.errors import ValidationFailed
+    from server.errors import ValidationFailed, said
 
-    raise ValidationFailed("'ocr' must be 1 or 0 (true or false).", field="ocr")
+    raise ValidationFailed(said("ocr_flag"), field="ocr")
 
 
 async def read_media_text(app: web.Application, item: MediaItem, asked: bool) -> MediaText:
