@@ -370,6 +370,12 @@ def _retire_list_entry(db: Database, case: dict[str, Any]) -> None:
         queries.bump_lists_version(db)
 
 
+#: Why a confirmed media case keyed by a pHash alone gets no bank entry.
+PHASH_ONLY = (
+    "not banked: a pHash alone is never matched (the bank needs PDQ, or pHash with dHash, to"
+    " keep false matches rare); ask for the picture or its PDQ and report that"
+)
+
 #: Quality recorded for a hash a reporter's client computed (we never saw the picture): the
 #: bank's own gate (``MIN_PDQ_QUALITY``), so the entry is matched like any other.
 REPORTED_HASH_QUALITY = 50
@@ -379,12 +385,15 @@ def _bank_media(db: Database, case: dict[str, Any], actor: str) -> int | None:
     """A confirmed media case joins the known-fakes bank (hashes only), traced to the case.
     Its id goes into ``list_entry_id``: for media cases that column holds the bank entry.
     A key that is not a well-formed hash (a case a peer queued before peers' hashes were
-    checked) is confirmed without a bank entry rather than put into the bank."""
+    checked) is confirmed without a bank entry rather than put into the bank, and so is one
+    keyed by a pHash alone (a client's hashes without PDQ), which the bank could never match."""
     item = media_value(case["key"])
     if item is None:
         log.warning("media case %s has a malformed hash; not banked", case["id"])
         return None
     kind, value = item.key.split(":", 1)
+    if kind != HashKind.PDQ.value:
+        return None
     region = RegionHash(
         "full", {HashKind(kind): bytes.fromhex(value)}, quality=REPORTED_HASH_QUALITY
     )
@@ -446,6 +455,8 @@ def decide(
             entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)
         elif case["kind"] == "media":
             entry_id = _bank_media(db, case, actor)
+            if entry_id is None and str(case["key"]).startswith("phash:"):
+                details["not_banked"] = PHASH_ONLY
         _credit_reporters(db, case_id, contested=contested)
         _feed(db, "add", case)
         if alert is not None:
@@ -478,7 +489,10 @@ def decide(
     queries.audit(
         db, actor=actor, action=f"case.{action}", target=f"case:{case_id}", details=details
     )
-    return {"id": case_id, "status": new_status, "list_entry_id": entry_id}
+    result: dict[str, Any] = {"id": case_id, "status": new_status, "list_entry_id": entry_id}
+    if "not_banked" in details:
+        result["not_banked"] = details["not_banked"]
+    return result
 
 
 def merge(db: Database, source_id: int, target_id: int, *, actor: str, note: str) -> dict[str, Any]:
