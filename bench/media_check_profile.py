@@ -20,10 +20,15 @@ commit) so two versions are measured back to back with the same script:
 
 from __future__ import annotations
 
+import os
+
+# As the server does (server/__init__.py), before numpy is first imported: OpenBLAS's
+# spinning threads would otherwise stall the hashes' matrix products here and not there.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import asyncio
 import io
-import os
 import statistics
 import sys
 import time

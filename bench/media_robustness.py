@@ -32,6 +32,12 @@ something in a bank of 1M and 10M rows (``1 - exp(-p * rows * regions per query)
 
 from __future__ import annotations
 
+import os
+
+# As the server does (server/__init__.py), before numpy is first imported: OpenBLAS's
+# spinning threads would otherwise stall the hashes' matrix products here and not there.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import io
 import random
@@ -48,7 +54,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
-from server.media.faces import MODEL_NAME, FaceDetector  # noqa: E402
+from server.media.faces import INPUT_SIDE, MODEL_NAME, FaceDetector  # noqa: E402
 from server.media.hashing import HashKind, RegionHash, hash_regions, image_hashes  # noqa: E402
 from server.media.matching import (  # noqa: E402
     DHASH_GATE,
@@ -192,8 +198,11 @@ def as_upload(img: Image.Image) -> bytes:
 class Hasher:
     """The product path for one picture, plus the whole-picture peers."""
 
-    def __init__(self) -> None:
-        self.faces = FaceDetector(ModelStore().get(MODEL_NAME))
+    def __init__(self, face_side: int = INPUT_SIDE, bank_face_side: int | None = None) -> None:
+        model = ModelStore().get(MODEL_NAME)
+        self.faces = FaceDetector(model, face_side)
+        # A bank enrolled when YuNet read another input size (``--bank-face-side``).
+        self.bank_faces = FaceDetector(model, bank_face_side or face_side)
         self.limits = DecodeLimits()
         self.seconds = 0.0
         self.count = 0
@@ -202,7 +211,8 @@ class Hasher:
         started = time.perf_counter()
         item = decode_media(data, self.limits)
         frame = item.frames[0].image
-        ours = hash_regions(frame, self.faces.detect(frame), bank=bank)
+        faces = (self.bank_faces if bank else self.faces).detect(frame)
+        ours = hash_regions(frame, faces, bank=bank)
         self.seconds += time.perf_counter() - started
         self.count += 1
         whole = image_hashes(frame)
@@ -279,11 +289,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="fakes per source outside the bank, hashed as bank rows for the tail estimate",
     )
+    parser.add_argument(
+        "--face-side",
+        type=int,
+        default=INPUT_SIDE,
+        help="YuNet's input size for every picture (the product's by default)",
+    )
+    parser.add_argument(
+        "--bank-face-side",
+        type=int,
+        help="YuNet's input size for the bank's pictures only: a bank enrolled at another size",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     bank_files, unrelated_files = sources(args.shared, args.per_source, rng)
     unrelated_files = unrelated_files[: args.unrelated]
-    hasher = Hasher()
+    hasher = Hasher(args.face_side, args.bank_face_side)
+    print(f"YuNet input: {args.face_side} px (bank: {args.bank_face_side or args.face_side} px)")
     started = time.perf_counter()
 
     index = HashIndex()

@@ -15,10 +15,15 @@
 
 from __future__ import annotations
 
+import os
+
+# As the server does (server/__init__.py), before numpy is first imported: OpenBLAS's
+# spinning threads would otherwise stall the hashes' matrix products here and not there.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import asyncio
 import io
-import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from server.api.app import GIL_SWITCH_INTERVAL_S  # noqa: E402
 from server.api.media import MAX_CLIENT_HASHES  # noqa: E402
 from server.engine import Engine  # noqa: E402
 from server.media.decode import DecodeLimits, _draft_box, decode_media  # noqa: E402
@@ -90,6 +96,10 @@ def synthetic_bank(engine: Engine, entries: int) -> int:
 
 
 def bench_check(repeat: int, bank_entries: int) -> None:
+    # The server's GIL switch interval (``server/api/app.py`` sets it at start-up; CPython's
+    # default is 5 ms): the face thread and the hashing thread hand the GIL over as they do
+    # in the server, not five times more slowly.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     data = photo_1080p()
     engine = Engine.build(Settings())
     bank_rows = synthetic_bank(engine, bank_entries)
@@ -130,6 +140,8 @@ def bench_check(repeat: int, bank_entries: int) -> None:
     ]
     print(
         f"1080p JPEG ({len(data)} bytes), median of {repeat}, bank of {bank_entries} known fakes"
+        f" (GIL switch interval {sys.getswitchinterval() * 1000:g} ms, OpenBLAS threads"
+        f" {os.environ.get('OPENBLAS_NUM_THREADS')}, as the server)"
         f" ({bank_rows} region hashes), media detectors: "
         + ", ".join(engine.pipeline.versions(ContentKind.MEDIA))
     )

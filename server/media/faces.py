@@ -75,17 +75,19 @@ class Face:
 class FaceDetector:
     """YuNet over one shared onnxruntime session; ``detect`` is thread-safe."""
 
-    def __init__(self, model: OnnxModel) -> None:
+    def __init__(self, model: OnnxModel, side: int = INPUT_SIDE) -> None:
         self.model = model
         self.version = model.version
         self._input = model.input_names[0]
+        #: Long side of the model's input (benchmarks compare sizes; the product uses one).
+        self.side = side
 
     def detect(self, image: Image.Image) -> tuple[Face, ...]:
         """Faces in ``image`` (RGB PIL), best first, at most ``MAX_FACES``."""
         width, height = image.size
         if width < 16 or height < 16:
             return ()
-        blob, scale = detector_input(image)
+        blob, scale = detector_input(image, self.side)
         outputs = self.model.run({self._input: blob})
         faces = _decode(outputs, blob.shape[3], blob.shape[2])
         return tuple(
