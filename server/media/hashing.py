@@ -184,7 +184,6 @@ class HashBase:
         self.grey = rgb.convert("L")
         self.grey_array = np.asarray(self.grey)
         self._luma: np.ndarray | None = None
-        self._sums: np.ndarray | None = None
         self._done: dict[tuple[int, ...], Hashed | None] = {}
         #: Base pixels per source pixel (<= 1).
         self.scale = rgb.width / self.source_size[0]
@@ -247,18 +246,11 @@ class HashBase:
     def _flat(self, box: tuple[int, int, int, int]) -> bool:
         """Standard deviation of the box's grey levels under ``MIN_GREY_STD`` (in exact
         integers: variance < MIN_GREY_STD**2, times count**2)."""
-        if self._sums is None:
-            # Summed-area tables of the grey levels and their squares: every box of the base
-            # then costs four look-ups instead of a pass over its pixels.
-            grey = self.grey_array.astype(np.int64)
-            tables = np.zeros((2, grey.shape[0] + 1, grey.shape[1] + 1), dtype=np.int64)
-            tables[0, 1:, 1:] = grey.cumsum(axis=0).cumsum(axis=1)
-            tables[1, 1:, 1:] = (grey * grey).cumsum(axis=0).cumsum(axis=1)
-            self._sums = tables
         left, top, right, bottom = box
-        corners = self._sums[:, [bottom, top, bottom, top], [right, right, left, left]]
-        total, squares = (int(v) for v in corners @ np.array([1, -1, -1, 1], dtype=np.int64))
-        count = (right - left) * (bottom - top)
+        grey = self.grey_array[top:bottom, left:right]
+        total = int(grey.sum(dtype=np.int64))
+        squares = int(np.einsum("ij,ij->", grey, grey, dtype=np.int64))
+        count = grey.size
         return count * squares - total * total < MIN_GREY_STD**2 * count * count
 
     def _phash_dhash(
