@@ -107,8 +107,25 @@ class Parts:
     unsupported: bool
 
 
-def _links(message: Message) -> list[str]:
+def _button_links(message: Message) -> list[str]:
+    """Links behind the message's inline-keyboard buttons: scam posts made through an inline
+    bot put the link in a "Claim" button under harmless text."""
+    markup = message.reply_markup
+    if markup is None:
+        return []
     found: list[str] = []
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.url:
+                found.append(button.url)
+            if button.login_url is not None and button.login_url.url:
+                found.append(button.login_url.url)
+    return found
+
+
+def _links(message: Message) -> list[str]:
+    # Buttons first: their links are the ones a scammer wants pressed.
+    found: list[str] = _button_links(message)
     for entities in (
         message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
         message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),

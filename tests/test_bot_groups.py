@@ -113,3 +113,27 @@ def test_a_forged_moderator_button_is_answered_not_crashed_on(
             assert reply.text.startswith("🚨 Likely a scam")
 
     asyncio.run(scenario())
+
+
+def test_a_scam_link_behind_a_url_button_gets_the_warning_in_the_group_and_in_private(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    # Posted through an inline bot: harmless words, the link only in a "Claim" button.
+    via_inline_bot = {
+        "reply_markup": {"inline_keyboard": [[{"text": "🎁 Claim 500 DOT", "url": SCAM}]]},
+        "via_bot": {"id": 4242, "is_bot": True, "first_name": "promo", "username": "promo_bot"},
+    }
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            fake.message(GROUP, BEN, "Polkadot airdrop is live, tap below 👇", **via_inline_bot)
+            warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP)
+            assert warning.text.startswith("⚠️ Careful: the message above is likely a scam")
+
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, "Polkadot airdrop is live, tap below 👇", **via_inline_bot)
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            assert reply.text.startswith("🚨 Likely a scam")
+
+    asyncio.run(scenario())
