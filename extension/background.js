@@ -502,10 +502,13 @@ async function fetchImage(srcUrl) {
   try {
     const response = await fetch(srcUrl, { credentials: "omit", signal: controller.signal });
     if (!response.ok) throw new ApiError(0, "image_unreadable");
-    const length = Number(response.headers.get("Content-Length") || 0);
-    if (length > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
-    const blob = await response.blob();
-    if (blob.size > MAX_IMAGE_BYTES) throw new ApiError(0, "image_too_large");
+    // Stops reading at the cap: a page must not make the worker pull gigabytes.
+    const read = await FW.readCapped(response, MAX_IMAGE_BYTES);
+    if (read.tooLarge) {
+      controller.abort();
+      throw new ApiError(0, "image_too_large");
+    }
+    const blob = read.blob;
     // An HTML error page or a login wall is not the picture the person saw.
     if (blob.type && !/^(image|video)\//.test(blob.type)) throw new ApiError(0, "image_unreadable");
     return blob;

@@ -127,6 +127,17 @@ _BANNER_TEXT = """async (tabId) => {
 }"""
 
 
+#: The text of any of the extension's closed-shadow widgets, ``[tabId, selector]``.
+_SHADOW_TEXT = """async ([tabId, selector]) => {
+  const [done] = await chrome.scripting.executeScript({
+    target: { tabId },
+    func: (sel) => chrome.dom.openOrClosedShadowRoot(document.querySelector(sel)).textContent,
+    args: [selector],
+  });
+  return done.result;
+}"""
+
+
 _BANNER_DISPLAY = (
     "() => getComputedStyle(document.querySelector('[data-fakewatch-banner]')).display"
 )
@@ -445,6 +456,39 @@ def test_check_image_on_a_known_fake_and_send_it_to_telegram(
     pending = fw.request("GET", "/v1/relay/pending").json()["items"]
     mine = [i for i in pending if i["chat_id"] == 4242 and i["kind"] == "image"]
     assert mine and mine[0]["verdict"] == "likely_scam" and mine[0]["url"] == src
+    tab.close()
+
+
+def test_check_image_stops_reading_at_the_cap_and_says_too_large(
+    browser: Browser, sites: LocalSites
+) -> None:
+    sent = {"bytes": 0}
+
+    async def endless() -> Any:  # chunked: no Content-Length to refuse it by
+        chunk = b"\x89PNG" + bytes(1 << 20)
+        while sent["bytes"] < 300 << 20:  # bounded, so a regression fails instead of hanging
+            sent["bytes"] += len(chunk)
+            yield chunk
+
+    sites.routes["/huge.png"] = lambda _r: web.Response(body=endless(), content_type="image/png")
+    sites.routes["/gallery"] = lambda _r: page("Gallery", "<p>Pictures</p>")
+    tab = visit(browser, sites.url("news-site.example", "/gallery"))
+    tab.wait_for_selector("h1")
+    tid = tab_id(browser, sites.url("news-site.example", "/gallery"))
+    before = len(sites.requests("/v1/check/media"))
+    src = sites.url("news-site.example", "/huge.png")
+    info = {"menuItemId": "fw-check-image", "mediaType": "image", "srcUrl": src, "frameId": 0}
+    result = browser.sw_eval(
+        "([info, id]) => self.fakewatch.onContextMenu(info, {id})", [info, tid]
+    )
+    assert result == {"error": "image_too_large"}
+    # The worker stopped near the 10 MB cap (socket buffers let a few more MB through),
+    # where reading the whole body used to pull over a gigabyte before the timeout.
+    assert sent["bytes"] < 40 << 20, sent
+    assert len(sites.requests("/v1/check/media")) == before
+    tab.wait_for_selector('[data-fakewatch-bubble][data-fakewatch-verdict="error"]')
+    text = browser.sw_eval(_SHADOW_TEXT, [tid, "[data-fakewatch-bubble]"])
+    assert "too large to check (over 10 MB)" in text
     tab.close()
 
 

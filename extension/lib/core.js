@@ -241,6 +241,36 @@
     };
   }
 
+  // --- Capped body reads ------------------------------------------------------------------
+
+  // A response body as a Blob, read chunk by chunk and abandoned once past `max` bytes (a
+  // chunked response declares no length, and Response.blob() would read it all first).
+  // -> {blob, bytes} or {tooLarge: true, bytes read so far}.
+  async function readCapped(response, max) {
+    const declared = Number(response.headers.get("Content-Length") || 0);
+    if (declared > max) {
+      if (response.body) response.body.cancel().catch(() => {});
+      return { tooLarge: true, bytes: 0 };
+    }
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
+    const chunks = [];
+    let bytes = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        if (bytes > max) {
+          reader.cancel().catch(() => {});
+          return { tooLarge: true, bytes };
+        }
+        chunks.push(value);
+      }
+    }
+    return { blob: new Blob(chunks, { type }), bytes };
+  }
+
   // --- Verdicts ----------------------------------------------------------------------------
 
   function worst(verdicts) {
@@ -343,6 +373,7 @@
     sha256,
     hashExpressions,
     makeSuffixList,
+    readCapped,
     worst,
     isFlagged,
     reasonText,

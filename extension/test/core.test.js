@@ -162,3 +162,28 @@ test("a server address must be https unless the server is on this machine", () =
     assert.equal(FW.serverUrlProblem(broken), "errOffline", broken);
   }
 });
+
+test("an image body is read only up to the cap, chunked or declared", async () => {
+  const MB = 1024 * 1024;
+  let pulled = 0;
+  const endless = new ReadableStream({
+    pull(controller) {
+      pulled += MB;
+      controller.enqueue(new Uint8Array(MB));
+    },
+  });
+  const chunked = await FW.readCapped(new Response(endless, { headers: { "Content-Type": "image/png" } }), 10 * MB);
+  assert.equal(chunked.tooLarge, true);
+  assert.ok(pulled <= 13 * MB, `pulled ${pulled} bytes`); // the stream stops near the cap
+  let touched = false;
+  const declared = new ReadableStream({ pull() { touched = true; } });
+  const big = await FW.readCapped(new Response(declared, { headers: { "Content-Length": String(11 * MB) } }), 10 * MB);
+  assert.deepEqual(big, { tooLarge: true, bytes: 0 });
+  assert.equal(touched, false); // refused on the declared length, before any read
+  const small = await FW.readCapped(new Response(new Uint8Array(5), { headers: { "Content-Type": "image/jpeg; q=1" } }), 10);
+  assert.equal(small.bytes, 5);
+  assert.equal(small.blob.size, 5);
+  assert.equal(small.blob.type, "image/jpeg");
+  const exact = await FW.readCapped(new Response(new Uint8Array(10)), 10);
+  assert.equal(exact.blob.size, 10);
+});
