@@ -40,8 +40,13 @@ from server.api.ratelimit import RateLimiter
 
 log = logging.getLogger("fakewatch.bot")
 
-#: Links per message sent to the server (a message with more is spam in itself).
-MAX_LINKS = 20
+#: Links per message sent to the server, in one request: the server's default
+#: ``max_urls_per_request``. More than that are never dropped silently: the reply (and the
+#: group guard) says how many were not checked.
+MAX_LINKS = 100
+#: Longest link sent (the server's default ``max_url_length``); a longer one is listed as not
+#: checked instead of making the server refuse the whole batch.
+MAX_URL_LENGTH = 4096
 #: Text sent to the text check; longer messages are cut (the server caps it too).
 MAX_TEXT = 5000
 #: Private checks per person per minute, and guard checks per group per minute.
@@ -105,6 +110,15 @@ class Parts:
     text: str
     media: Media | None
     unsupported: bool
+    #: Links found but not sent: past ``MAX_LINKS`` or longer than ``MAX_URL_LENGTH``.
+    skipped_links: int = 0
+
+
+def _capped(links: list[str]) -> tuple[list[str], int]:
+    """The links to send and how many were left out."""
+    fitting = [url for url in links if len(url) <= MAX_URL_LENGTH]
+    kept = fitting[:MAX_LINKS]
+    return kept, len(links) - len(kept)
 
 
 def _button_links(message: Message) -> list[str]:
@@ -142,7 +156,7 @@ def _links(message: Message) -> list[str]:
             url = "http://" + url
         if url not in links:
             links.append(url)
-    return links[:MAX_LINKS]
+    return links
 
 
 def _media(message: Message) -> Media | None:
@@ -165,11 +179,11 @@ def _media(message: Message) -> Media | None:
 
 
 def parts_of(message: Message) -> Parts:
-    links = _links(message)
+    links, skipped = _capped(_links(message))
     body = message.text or message.caption or ""
     media = _media(message)
-    unsupported = media is None and not body and not links
-    return Parts(links, body[:MAX_TEXT], media, unsupported)
+    unsupported = media is None and not body and not links and not skipped
+    return Parts(links, body[:MAX_TEXT], media, unsupported, skipped)
 
 
 # --- asking the server --------------------------------------------------------------------
@@ -206,7 +220,7 @@ async def check_parts(
 ) -> Checked:
     """Ask the server about each part at once; parts it cannot check are listed as missing."""
     svc = services(context)
-    checked = Checked(parts=[])
+    checked = Checked(parts=[], unchecked_links=parts.skipped_links)
 
     async def links() -> None:
         if not parts.links:
@@ -305,7 +319,9 @@ async def answer_check(
         await message.reply_text(t(key, lang, seconds=exc.retry_after or 60))
         return
     if not checked.parts:
-        if checked.missing:
+        if checked.unchecked_links:
+            await message.reply_text(t("links_unchecked", lang, count=checked.unchecked_links))
+        elif checked.missing:
             await message.reply_text(t("feature_off", lang))
         else:
             await message.reply_text(t("nothing_to_check", lang))
@@ -338,7 +354,8 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     links = [m.group(0) for m in _BARE_URL.finditer(raw)]
     if not links and re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", raw.strip(), re.IGNORECASE):
         links = ["http://" + raw.strip()]  # "/check paypa1.com" means the site
-    parts = Parts(links=links[:MAX_LINKS], text=raw[:MAX_TEXT], media=None, unsupported=False)
+    links, skipped = _capped(list(dict.fromkeys(links)))
+    parts = Parts(links, raw[:MAX_TEXT], None, unsupported=False, skipped_links=skipped)
     if not raw.strip():
         await message.reply_text(t("nothing_to_check", user_lang(services(context), update)))
         return
@@ -756,7 +773,7 @@ async def guard_message(
     if mode == "off":
         return
     parts = parts_of(message)
-    if not parts.links and parts.media is None:
+    if not parts.links and parts.media is None and not parts.skipped_links:
         return
     if not await bot_is_admin(context, chat_id):
         return
@@ -775,6 +792,12 @@ async def guard_message(
         log.info("guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__})
         return
     if checked.verdict != "likely_scam":
+        if checked.unchecked_links:
+            # Padding a message with links must not buy silence for the one past the cap.
+            with contextlib.suppress(TelegramError):
+                await message.reply_text(
+                    t("guard_links_unchecked", lang, count=checked.unchecked_links)
+                )
         return
     worst = checked.worst
     summary = str(worst.verdict.get("summary", "")) if worst else ""

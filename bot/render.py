@@ -20,6 +20,8 @@ from bot.texts import t
 #: Worst first: the part with the earliest verdict here is the one the answer leads with.
 SEVERITY = ("likely_scam", "suspicious", "no_known_signals", "unknown")
 TOP_REASONS = 3
+#: Parts listed one per line, worst first; a message of 100 links lists these and a count.
+MAX_PART_LINES = 10
 #: Telegram's limit is 4096 characters; leave room for the framing.
 MAX_MESSAGE = 3900
 
@@ -47,6 +49,8 @@ class Checked:
     report_items: list[dict[str, Any]] = field(default_factory=list)
     #: The Telegram file behind a media part, fetched again only if the person reports it.
     media: Any = None
+    #: Links in the message that were not sent to the server (too many, too long).
+    unchecked_links: int = 0
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -113,13 +117,18 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
     summary = worst.verdict.get("summary")
     if summary:
         lines.append(str(summary))
+    if checked.unchecked_links:
+        lines.append(t("links_unchecked", lang, count=checked.unchecked_links))
     if len(checked.parts) > 1:
         lines.append("")
-        lines.extend(
-            f"• {p.label}: {t(f'verdict.{p.name}', lang)}"
-            for p in checked.parts
-            if p.name in SEVERITY
+        listed = sorted(
+            (p for p in checked.parts if p.name in SEVERITY), key=lambda p: SEVERITY.index(p.name)
         )
+        lines.extend(
+            f"• {p.label}: {t(f'verdict.{p.name}', lang)}" for p in listed[:MAX_PART_LINES]
+        )
+        if len(listed) > MAX_PART_LINES:
+            lines.append(t("more_parts", lang, count=len(listed) - MAX_PART_LINES))
     reasons = _reasons(worst.verdict, None if all_reasons else TOP_REASONS)
     if reasons:
         lines.append("")

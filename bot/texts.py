@@ -202,6 +202,21 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "这台 FakeWatch 服务器暂时还不能检查{what}；我已检查了能检查的部分。",
         "zh-Hant": "這台 FakeWatch 伺服器暫時還不能檢查{what}；我已檢查了能檢查的部分。",
     },
+    "links_unchecked": {
+        "en": "⚠️ {count} more link(s) in this message were not checked (too many or too long). Be careful with them.",
+        "zh-Hans": "⚠️ 这条消息里还有 {count} 个链接没有检查（太多或太长），请谨慎对待。",
+        "zh-Hant": "⚠️ 這則訊息裡還有 {count} 個連結沒有檢查（太多或太長），請謹慎對待。",
+    },
+    "more_parts": {
+        "en": "• … and {count} more",
+        "zh-Hans": "• ……另有 {count} 项",
+        "zh-Hant": "• ……另有 {count} 項",
+    },
+    "guard_links_unchecked": {
+        "en": "⚠️ This message has {count} link(s) I could not check (too many or too long). Be careful with them.",
+        "zh-Hans": "⚠️ 这条消息里有 {count} 个链接我没能检查（太多或太长），请谨慎对待。",
+        "zh-Hant": "⚠️ 這則訊息裡有 {count} 個連結我沒能檢查（太多或太長），請謹慎對待。",
+    },
     "feature_off": {
         "en": "This FakeWatch server doesn't offer that yet.",
         "zh-Hans": "这台 FakeWatch 服务器暂时还不提供这项功能。",

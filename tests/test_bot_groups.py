@@ -137,3 +137,34 @@ def test_a_scam_link_behind_a_url_button_gets_the_warning_in_the_group_and_in_pr
             assert reply.text.startswith("🚨 Likely a scam")
 
     asyncio.run(scenario())
+
+
+def test_padding_a_message_with_links_neither_hides_the_scam_nor_goes_unsaid(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    padded = " ".join(f"https://news{i}.example.org/a" for i in range(20)) + f" {SCAM}"
+    # Past the server's 100 URLs a request, the rest are said to be unchecked.
+    too_many = " ".join(f"https://n{i}.example.org/" for i in range(100)) + f" {SCAM}"
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.message(ANN, ANN, padded)
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            assert reply.text.startswith("🚨 Likely a scam")
+
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            fake.message(GROUP, BEN, padded)
+            warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP)
+            assert warning.text.startswith("⚠️ Careful: the message above is likely a scam")
+
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, too_many)
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            assert "1 more link(s) in this message were not checked" in reply.text
+
+            mark = len(fake.calls)
+            fake.message(GROUP, ANN, too_many)
+            said = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP, after=mark)
+            assert said.text.startswith("⚠️ This message has 1 link(s) I could not check")
+
+    asyncio.run(scenario())
