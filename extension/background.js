@@ -61,8 +61,13 @@ async function cacheGet(name, key, ttl) {
 }
 
 async function cachePut(name, key, value) {
+  await cachePutMany(name, [[key, value]]);
+}
+
+// One storage read and write for a batch of entries (a scan's domains).
+async function cachePutMany(name, entries) {
   const table = await getLocal(name, {});
-  table[key] = { at: Date.now(), value };
+  for (const [key, value] of entries) table[key] = { at: Date.now(), value };
   const keys = Object.keys(table);
   if (keys.length > MAX_CACHE_ENTRIES) {
     keys.sort((a, b) => table[a].at - table[b].at);
@@ -441,11 +446,24 @@ async function linkVerdicts(urls, lang, mode) {
     }
   }
   if (mode === "enhanced") {
+    // As for a visited page: only each link's registrable domain leaves, never its path or
+    // query (reset tokens, invite codes); a domain's verdict applies to all its links.
     const rest = urls.filter((u) => !verdicts.has(u));
-    for (let i = 0; i < rest.length; i += LINKS_PER_REQUEST) {
-      const batch = rest.slice(i, i + LINKS_PER_REQUEST);
-      const body = await api("POST", "/v1/check/links", { json: { urls: batch, lang } });
-      body.results.forEach((r, j) => verdicts.set(batch[j], r));
+    const byDomain = FW.linksByDomain(rest, (host) => suffixList().registrable(host));
+    const ask = [];
+    const cached = await getLocal("domainCache", {});
+    for (const [domain, links] of byDomain) {
+      const hit = cached[`${lang}:${domain}`];
+      if (hit && Date.now() - hit.at < VERDICT_TTL_MS) links.forEach((u) => verdicts.set(u, hit.value));
+      else ask.push(domain);
+    }
+    for (let i = 0; i < ask.length; i += LINKS_PER_REQUEST) {
+      const batch = ask.slice(i, i + LINKS_PER_REQUEST);
+      const body = await api("POST", "/v1/check/links", {
+        json: { urls: batch.map((d) => `https://${d}/`), lang },
+      });
+      body.results.forEach((result, j) => byDomain.get(batch[j]).forEach((u) => verdicts.set(u, result)));
+      await cachePutMany("domainCache", body.results.map((r, j) => [`${lang}:${batch[j]}`, r]));
     }
   }
   return verdicts;

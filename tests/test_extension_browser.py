@@ -304,6 +304,39 @@ def test_popup_shows_the_verdict_and_scan_marks_links(browser: Browser, sites: L
     tab.close()
 
 
+def test_enhanced_scan_sends_link_domains_never_paths_or_queries(
+    browser: Browser, fw: RunningServer, sites: LocalSites
+) -> None:
+    host, _verdict = suspicious_lookalike(fw)
+    links = [
+        f"https://{host}/signin?session=SECRET-1",
+        f"https://{host}/other#SECRET-2",
+        "https://www.shop-e2e.example/reset?token=SECRET-3",
+        "https://cdn.shop-e2e.example/a.js",
+        f"http://{LISTED_2}/claim?invite=SECRET-4",  # a list match: decided on the device
+    ]
+    anchors = "".join(f"<p><a href='{u}'>{i}</a></p>" for i, u in enumerate(links))
+    sites.routes["/enhanced-links"] = lambda _r: page("Links", anchors)
+    browser.sw_eval("() => chrome.storage.local.remove('domainCache')")
+    configure(browser, mode="enhanced")
+    try:
+        tab = visit(browser, sites.url("news-site.example", "/enhanced-links"))
+        tab.wait_for_selector("h1")
+        tid = tab_id(browser, sites.url("news-site.example", "/enhanced-links"))
+        before = len(sites.requests("/v1/check/links"))
+        scanned = browser.sw_eval("id => self.fakewatch.scanTab(id)", tid)
+        assert scanned["links"] == 5 and scanned["flagged"] == 3, scanned
+        sent = [json.loads(r.body)["urls"] for r in sites.requests("/v1/check/links")[before:]]
+        # One request, one entry per registrable domain, as a bare https://<domain>/.
+        assert sent == [[f"https://{host}/", "https://shop-e2e.example/"]]
+        assert all(b"SECRET" not in r.body and "SECRET" not in r.path_qs for r in sites.seen)
+        for href in links[:2]:  # the domain's verdict marks all its links
+            assert tab.get_attribute(f"a[href='{href}']", "data-fakewatch-link") == "suspicious"
+        tab.close()
+    finally:
+        configure(browser, mode="private")
+
+
 def test_report_reaches_the_moderation_queue(
     browser: Browser, fw: RunningServer, sites: LocalSites
 ) -> None:

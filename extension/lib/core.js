@@ -241,6 +241,20 @@
     };
   }
 
+  // Links grouped by registrable domain (what enhanced mode may send): Map domain -> [urls].
+  // A link without a readable http(s) host is left out.
+  function linksByDomain(urls, registrable) {
+    const out = new Map();
+    for (const url of urls) {
+      const host = hostOf(url);
+      const domain = host && registrable(host);
+      if (!domain) continue;
+      if (!out.has(domain)) out.set(domain, []);
+      out.get(domain).push(url);
+    }
+    return out;
+  }
+
   // --- Capped body reads ------------------------------------------------------------------
 
   // A response body as a Blob, read chunk by chunk and abandoned once past `max` bytes (a
@@ -373,6 +387,7 @@
     sha256,
     hashExpressions,
     makeSuffixList,
+    linksByDomain,
     readCapped,
     worst,
     isFlagged,

@@ -187,3 +187,19 @@ test("an image body is read only up to the cap, chunked or declared", async () =
   const exact = await FW.readCapped(new Response(new Uint8Array(10)), 10);
   assert.equal(exact.blob.size, 10);
 });
+
+test("a scan groups links by registrable domain: only that leaves in enhanced mode", () => {
+  const psl = FW.makeSuffixList(globalThis.FW_PSL_RULES);
+  const grouped = FW.linksByDomain(
+    [
+      "https://login.paypal.com/reset?token=abc#x",
+      "https://www.paypal.com/",
+      "http://metamask-io.pages.dev/claim?ref=1",
+      "mailto:someone@example.com",
+      "not a url",
+    ],
+    (h) => psl.registrable(h),
+  );
+  assert.deepEqual([...grouped.keys()], ["paypal.com", "metamask-io.pages.dev"]);
+  assert.deepEqual(grouped.get("paypal.com"), ["https://login.paypal.com/reset?token=abc#x", "https://www.paypal.com/"]);
+});

@@ -34,6 +34,7 @@ def page(title: str, body: str = "") -> web.Response:
 class Recorded:
     method: str
     path_qs: str
+    body: bytes = b""  # what the extension sent (filled in once the proxy has read it)
 
 
 @dataclass
@@ -81,12 +82,14 @@ def start_sites(upstream: str) -> LocalSites:
         return page(f"{request.host.split(':')[0]} — test page", "<p>Nothing to see here.</p>")
 
     async def proxy(request: web.Request) -> web.StreamResponse:
-        sites.seen.append(Recorded(request.method, request.path_qs))
+        recorded = Recorded(request.method, request.path_qs)
+        sites.seen.append(recorded)
         if sites.down:
             assert request.transport is not None
             request.transport.abort()
             return web.Response(status=502)
         body = await request.read()
+        recorded.body = body
         headers = {
             k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}
         }
