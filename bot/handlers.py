@@ -227,8 +227,9 @@ async def check_parts(
             return
         results = await svc.client.check_links(parts.links, lang)
         for url, verdict in zip(parts.links, results, strict=False):
-            checked.parts.append(Part("link", short_label("link", url, lang), verdict))
-            checked.report_items.append({"kind": "link", "value": url})
+            item = {"kind": "link", "value": url}
+            checked.parts.append(Part("link", short_label("link", url, lang), verdict, item))
+            checked.report_items.append(item)
 
     async def text() -> None:
         if not with_text or not parts.text.strip():
@@ -243,8 +244,9 @@ async def check_parts(
             if not parts.links:
                 checked.missing.append("text")
             return
-        checked.parts.append(Part("text", short_label("text", "", lang), verdict))
-        checked.report_items.append({"kind": "text", "value": parts.text})
+        item = {"kind": "text", "value": parts.text}
+        checked.parts.append(Part("text", short_label("text", "", lang), verdict, item))
+        checked.report_items.append(item)
 
     async def media() -> None:
         if parts.media is None:
@@ -389,11 +391,20 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await query.answer(t("feedback_thanks", lang), show_alert=True)
     elif action == "r":
         await query.answer()
-        if checked.media is not None and checked.worst and checked.worst.kind == "media":
-            case_id = await _report_media(context, checked.media, query.from_user.id)
-        else:
-            case_id = await _report(svc, checked.report_items[:1], query.from_user.id, "other", {})
-        await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
+        # The parts behind the warning, not the message's first link: a scam that opens with
+        # a well-known site must not aim every victim's report at that site.
+        case_ids: list[str] = []
+        for part in checked.to_report():
+            if part.kind == "media" and checked.media is not None:
+                case_id = await _report_media(context, checked.media, query.from_user.id)
+            elif part.item is not None:
+                case_id = await _report(svc, [part.item], query.from_user.id, "other", {})
+            else:
+                continue
+            if case_id is not None:
+                case_ids.append(case_id)
+        words = _report_words(", ".join(case_ids) if case_ids else None, lang)
+        await context.bot.send_message(query.from_user.id, words)
 
 
 async def _report_media(

@@ -33,6 +33,9 @@ class Part:
     kind: str
     label: str
     verdict: dict[str, Any]
+    #: What "Report as scam" sends for this part (``None`` for media: the file is fetched
+    #: again from Telegram); never logged.
+    item: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -63,6 +66,18 @@ class Checked:
     def verdict(self) -> str:
         worst = self.worst
         return worst.name if worst else "unknown"
+
+    def to_report(self, limit: int = 3) -> list[Part]:
+        """The parts "Report as scam" files: the flagged ones (worst first), never a part the
+        server found nothing against while another was flagged; with nothing flagged, the part
+        the answer led with (the person disagrees with "no known signs")."""
+        flagged = sorted(
+            (p for p in self.parts if p.name in ("likely_scam", "suspicious")),
+            key=lambda p: SEVERITY.index(p.name),
+        )
+        if flagged:
+            return flagged[:limit]
+        return [self.worst] if self.worst is not None else []
 
 
 class Recent:

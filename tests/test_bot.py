@@ -349,3 +349,38 @@ def test_webhook_mode_takes_updates_only_with_telegrams_secret(
             assert len(fake.sent("sendMessage")) == 1
 
     asyncio.run(scenario())
+
+
+def test_report_as_scam_files_the_link_behind_the_warning_not_the_messages_first_link(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.message(ANN, ANN, f"Official notice https://www.wikipedia.org/ claim here {SCAM}")
+            verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            assert verdict.text.startswith("🚨 Likely a scam")
+            report = next(b for b in _buttons(verdict.params) if b.startswith("r:"))
+            shown = {
+                "message_id": int(verdict.params.get("_message_id", 0)),
+                "date": 0,
+                "chat": {"id": ANN, "type": "private"},
+            }
+            mark = len(fake.calls)
+            fake.press(ANN, report, shown)
+            done = await fake.wait_for(
+                "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
+            )
+            # The flagged parts (the scam link, and the words if they were flagged too).
+            case_ids = done.text.split("case ")[1].rstrip(").").split(", ")
+            filed = [
+                (await asyncio.to_thread(server.request, "GET", f"/v1/cases/{i}")).json()
+                for i in case_ids
+            ]
+            assert "polkadot-dot.info" in [c["display"] for c in filed]
+            assert all(c["kind"] in ("link", "text") for c in filed)
+            pending = await asyncio.to_thread(
+                server.request, "GET", "/v1/cases?status=pending&limit=200"
+            )
+            assert "www.wikipedia.org" not in [c.get("display") for c in pending.json()["cases"]]
+
+    asyncio.run(scenario())

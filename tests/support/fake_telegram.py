@@ -299,6 +299,7 @@ class FakeTelegram:
         }
         if isinstance(params.get("reply_markup"), dict):
             message["reply_markup"] = params["reply_markup"]
+        params["_message_id"] = message["message_id"]  # the recorded call's, for button presses
         return message
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
