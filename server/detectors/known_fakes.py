@@ -34,6 +34,8 @@ COMPACT_FROM_FRAMES = 4
 MAX_SHOWN = 5
 #: ``MediaItem.memo`` key of the face regions of every frame (computed on the face thread).
 _FACE_REGIONS = "known_fakes:face_regions"
+#: ``MediaItem.memo`` key prefix of the face thread's turn at a frame's ``raw`` region.
+_RAW = "known_fakes:raw"
 
 
 class KnownFakesDetector:
@@ -72,6 +74,10 @@ class KnownFakesDetector:
         # (the order ``hash_regions`` gives).
         soon(item, _FACE_REGIONS, lambda: self._face_regions(item))
         start_face_work(item, self._face_work)
+        # Then each frame's ``raw`` region (the picture as given, when its borders were
+        # stripped): the face thread hashes it if it is free before this thread gets there.
+        for i in range(len(item.frames)):
+            soon(item, f"{_RAW}:{i}", frame_hasher(item, i).raw_hashes)
         compact = len(item.frames) > COMPACT_FROM_FRAMES
         found = [
             frame_hasher(item, i).regions(bank=False, frame=frame.index, compact=compact)

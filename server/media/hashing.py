@@ -35,6 +35,7 @@ uniform edge; ``FrameHasher`` keeps what a frame's hashing computed for whoever 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -479,8 +480,8 @@ class FrameHasher:
     ``mirror_regions`` the mirrored picture (bank only), and ``whole`` the picture as given
     (what ``image_hashes`` gives: the community report keeps it, and a media check has
     usually hashed it already as its ``full`` or ``raw`` region). ``face_regions`` may run on
-    another thread than the rest (it shares only the frame, which nobody changes); otherwise
-    one thread at a time.
+    another thread than the rest (it shares only the frame, which nobody changes), and so may
+    ``raw_hashes`` (a check's ``raw`` region, see there); otherwise one thread at a time.
     """
 
     def __init__(self, image: Image.Image) -> None:
@@ -489,20 +490,28 @@ class FrameHasher:
         self._stripped: HashBase | None = None
         self._as_given: HashBase | None = None
         self._faces: dict[Face, Image.Image | None] = {}
+        # The strip box and the two bases are made under ``_bases``; the ``raw`` region is
+        # hashed under ``_raw_lock`` by whichever thread asks first.
+        self._bases = threading.RLock()
+        self._raw_lock = threading.Lock()
+        self._raw: Hashed | None = None
+        self._raw_done = False
 
     def _stripped_base(self) -> HashBase:
-        if self._stripped is None:
-            self._box = strip_box(self.image)
-            if self._box == (0, 0, *self.image.size):
-                self._stripped = self._given_base()
-            else:
-                self._stripped = HashBase(self.image.crop(self._box), BASE_SIDE)
-        return self._stripped
+        with self._bases:
+            if self._stripped is None:
+                self._box = strip_box(self.image)
+                if self._box == (0, 0, *self.image.size):
+                    self._stripped = self._given_base()
+                else:
+                    self._stripped = HashBase(self.image.crop(self._box), BASE_SIDE)
+            return self._stripped
 
     def _given_base(self) -> HashBase:
-        if self._as_given is None:
-            self._as_given = HashBase(self.image, BASE_SIDE)
-        return self._as_given
+        with self._bases:
+            if self._as_given is None:
+                self._as_given = HashBase(self.image, BASE_SIDE)
+            return self._as_given
 
     @property
     def stripped(self) -> bool:
@@ -514,16 +523,34 @@ class FrameHasher:
         """All hash kinds of the whole picture as given, or ``None`` when gated out."""
         if HASH_SIDE != BASE_SIDE:
             return HashBase(self.image, HASH_SIDE).hashes()
+        if self.stripped:
+            return self.raw_hashes()
         return self._given_base().hashes()
+
+    def raw_hashes(self) -> Hashed | None:
+        """The ``raw`` region's hashes (the picture as given, frame included) when stripping
+        changed the picture, else ``None``; computed once, by whichever thread asks first.
+
+        A check queues this on the face thread after the faces' work (``known_fakes``): when
+        the faces are done before the other regions (YuNet and the AI-face model leave the
+        GIL to this thread's hashing), the face thread hashes ``raw`` meanwhile, and
+        ``regions`` takes it; otherwise ``regions`` hashes it itself.
+        """
+        with self._raw_lock:
+            if not self._raw_done:
+                self._raw = self._given_base().hashes() if self.stripped else None
+                self._raw_done = True
+            return self._raw
 
     def regions(self, *, bank: bool, frame: int = 0, compact: bool = False) -> list[RegionHash]:
         """``full``, ``raw`` when stripping changed the picture, and the crops (all of them
         for the bank, ``centre80`` only when ``compact``)."""
         stripped = self._stripped_base()
-        jobs: list[tuple[str, HashBase, tuple[int, ...] | None]] = [("full", stripped, None)]
+        # ``None``: the query's ``raw``, from ``raw_hashes`` once the other regions are done.
+        jobs: list[tuple[str, HashBase | None, tuple[int, ...] | None]] = [("full", stripped, None)]
         bases = [("", stripped)]
         if self.stripped:
-            jobs.append(("raw", self._given_base(), None))
+            jobs.append(("raw", self._given_base() if bank else None, None))
             # A reported picture whose own background is uniform (a studio portrait) loses
             # some of it to stripping, and a crop of it loses a different amount: the bank
             # also keeps crops of the picture as given.
@@ -536,10 +563,13 @@ class FrameHasher:
                     continue
                 jobs.append((prefix + name, base, base.box(left, top, right, bottom)))
         found: dict[int, Hashed | None] = {}
-        for base in {id(b): b for _, b, _ in jobs}.values():
+        for base in {id(b): b for _, b, _ in jobs if b is not None}.values():
             mine = [i for i, (_, b, _) in enumerate(jobs) if b is base]
             for i, hashed in zip(mine, base.hashes_of([jobs[i][2] for i in mine]), strict=True):
                 found[i] = hashed
+        for i, (_, b, _) in enumerate(jobs):
+            if b is None:
+                found[i] = self.raw_hashes()
         return [
             RegionHash(name, hashed[0], hashed[1], frame)
             for i, (name, _, _) in enumerate(jobs)
