@@ -274,7 +274,8 @@ async function domainVerdict(url, lang) {
 }
 
 // The verdict for one navigation, never throwing: offline means "don't know", never "block".
-async function checkUrl(url) {
+// `listsOnly`: the lists, on the device, and nothing more (frames inside a page, see checkFrame).
+async function checkUrl(url, { listsOnly = false } = {}) {
   const s = await settings();
   const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
   const host = FW.hostOf(url);
@@ -288,7 +289,7 @@ async function checkUrl(url) {
     const local = await privateVerdict(url, lang, s);
     result = local.result;
     offline = local.offline;
-    if (s.mode === "enhanced" && !FW.isFlagged(result && result.verdict)) {
+    if (s.mode === "enhanced" && !listsOnly && !FW.isFlagged(result && result.verdict)) {
       result = FW.worst([result, await domainVerdict(url, lang)]);
     }
   } catch (err) {
@@ -365,11 +366,12 @@ async function showBadge(tabId, state) {
   }
 }
 
-async function injectBanner(tabId, state) {
+// `title`: the banner's heading when it is not about the page itself (a flagged frame).
+async function injectBanner(tabId, state, title) {
   const t = await FW.translator((await settings()).lang);
   const s = await settings();
   const text = {
-    title: t("bannerTitle"),
+    title: title || t("bannerTitle"),
     reason: FW.reasonText(state.result),
     details: t("bannerDetails"),
     dismiss: t("bannerDismiss"),
@@ -417,13 +419,84 @@ chrome.webNavigation.onDOMContentLoaded.addListener(async (details) => {
   // Where "Go back" on a warning returns to: the last page of this tab that was not blocked
   // (history.back() could land on the blocked page itself when it had committed).
   if (!(state.result && state.result.verdict === "likely_scam")) {
-    await chrome.storage.session.set({ [`last:${details.tabId}`]: details.url });
+    await rememberLast(details.tabId, details.url);
   }
+});
+
+// The page before the last one too: a page blocked for the frame it shows is itself the
+// tab's last unblocked page, and "Go back" must not return to it.
+async function rememberLast(tabId, url) {
+  const key = `last:${tabId}`;
+  const last = (await chrome.storage.session.get(key))[key];
+  if (last === url) return;
+  await chrome.storage.session.set({ [key]: url, [`prev:${tabId}`]: last || null });
+}
+
+// The address changed without a page load: a single-page app's history.pushState or
+// replaceState (how such sites open a post, a profile or a "support" page), or a #fragment.
+// Checked as a new page: a listed URL on a popular site is reached this way.
+async function onSamePageNavigation(details) {
+  if (!/^https?:/.test(details.url)) return;
+  if (details.frameId !== 0) return checkFrame(details);
+  const state = await startCheck(details.tabId, details.url);
+  const verdict = state.result && state.result.verdict;
+  if (verdict === "likely_scam") return interstitial(details.tabId, state);
+  if (verdict === "suspicious") await injectBanner(details.tabId, state);
+  await rememberLast(details.tabId, details.url);
+}
+
+chrome.webNavigation.onHistoryStateUpdated.addListener(onSamePageNavigation);
+chrome.webNavigation.onReferenceFragmentUpdated.addListener(onSamePageNavigation);
+
+// A frame inside a page, where one throwaway domain can show a listed site full-window.
+// Checked against the lists only, on the device (a 4-byte prefix leaves only on a match), in
+// both modes: enhanced mode's full scoring is for the sites a person opens, not for every ad
+// and widget a page embeds. A listed frame filling at least half the window is the page the
+// person sees and gets the warning page; a smaller one a banner naming it in the page.
+async function checkFrame(details) {
+  if (!/^https?:/.test(details.url)) return;
+  const state = await checkUrl(details.url, { listsOnly: true });
+  const verdict = state.result && state.result.verdict;
+  if (!FW.isFlagged(verdict)) return;
+  const { tabId, frameId } = details;
+  let page = null;
+  try {
+    page = (await chrome.tabs.get(tabId)).url;
+  } catch (_) {
+    return; // the tab closed meanwhile
+  }
+  if (verdict === "likely_scam" && (await frameFillsWindow(tabId, frameId))) {
+    return interstitial(tabId, { ...state, pageUrl: page });
+  }
+  const t = await FW.translator((await settings()).lang);
+  const key = verdict === "likely_scam" ? "bannerFramedScam" : "bannerFramedSuspicious";
+  await injectBanner(tabId, state, t(key, [state.host]));
+}
+
+// Both sizes read by the extension in its own isolated world (a page cannot fake them).
+async function frameFillsWindow(tabId, frameId) {
+  const size = async (id) => {
+    const [done] = await chrome.scripting.executeScript({
+      target: { tabId, frameIds: [id] },
+      func: () => [innerWidth, innerHeight],
+      injectImmediately: true,
+    });
+    return done && done.result;
+  };
+  try {
+    return FW.fillsWindow(await size(frameId), await size(0));
+  } catch (_) {
+    return false; // the frame went away: the banner still names it
+  }
+}
+
+chrome.webNavigation.onCommitted.addListener((details) => {
+  if (details.frameId !== 0) checkFrame(details).catch((err) => console.warn("FakeWatch frame check failed", err));
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {
   cache.redirected.delete(tabId);
-  chrome.storage.session.remove([tabKey(tabId), `blocked:${tabId}`, `last:${tabId}`]);
+  chrome.storage.session.remove([tabKey(tabId), `blocked:${tabId}`, `last:${tabId}`, `prev:${tabId}`]);
 });
 
 // --- Link scan (popup "Scan this page") ----------------------------------------------------
@@ -757,7 +830,12 @@ const HANDLERS = {
     return (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`] || null;
   },
   async goBack({ tabId }) {
-    const last = (await chrome.storage.session.get(`last:${tabId}`))[`last:${tabId}`];
+    const keys = [`last:${tabId}`, `prev:${tabId}`, `blocked:${tabId}`];
+    const got = await chrome.storage.session.get(keys);
+    const blocked = got[`blocked:${tabId}`];
+    let last = got[`last:${tabId}`];
+    // Blocked for a frame: the page around it is no way back.
+    if (blocked && blocked.pageUrl && last === blocked.pageUrl) last = got[`prev:${tabId}`];
     await chrome.tabs.update(tabId, { url: last || "chrome://newtab/" });
     return { ok: true, url: last || null };
   },
@@ -765,7 +843,10 @@ const HANDLERS = {
     const host = FW.hostOf(url);
     if (!host) return { ok: false };
     await chrome.storage.session.set({ [`allow:${host}`]: Date.now() });
-    await chrome.tabs.update(tabId, { url });
+    // Blocked for a frame: back to the page that showed it, with the framed site allowed.
+    const blocked = (await chrome.storage.session.get(`blocked:${tabId}`))[`blocked:${tabId}`];
+    const framed = blocked && blocked.url === url && /^https?:/.test(blocked.pageUrl || "");
+    await chrome.tabs.update(tabId, { url: framed ? blocked.pageUrl : url });
     return { ok: true };
   },
   scan: ({ tabId }) => scanTab(tabId),

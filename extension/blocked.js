@@ -15,6 +15,11 @@
   const reply = await send({ type: "blockedState", tabId });
   const state = reply && reply.ok ? reply.value : null;
   const result = state && state.result;
+  if (state && state.pageUrl) {
+    // Blocked for a frame: name the page that wrapped it, the address bar showed that one.
+    $("framed").textContent = t("blockedFramedIn", [FW.hostOf(state.pageUrl) || state.pageUrl]);
+    $("framed").hidden = false;
+  }
   if (result) {
     $("summary").textContent = result.summary || "";
     for (const r of result.reasons || []) {

@@ -38,14 +38,18 @@ UNLISTED = "quiet-bakery.example"
 # Unseen look-alikes; the banner test uses the first the server rates "suspicious" (the link
 # detectors keep improving, so which one that is may change; one of them will be).
 LOOKALIKES = ["paypa1.com", "g00gle.com", "arnazon.com", "faceb00k.com", "binance-verify.com"]
-HOSTS = [LISTED, LISTED_2, UNLISTED, "news-site.example", *LOOKALIKES]
+FRAMED = "framed-wallet-e2e.example"  # listed; shown inside another page's frame
+FRAME_HOME = "quiet-home-e2e.example"
+# A popular site (Tranco): a confirmed report on it lists that one URL, not the whole host.
+SPA = "www.facebook.com"
+HOSTS = [LISTED, LISTED_2, UNLISTED, "news-site.example", *LOOKALIKES, FRAMED, FRAME_HOME, SPA]
 
 
 @pytest.fixture(scope="module")
 def fw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     require_chromium()
     running = start_server(tmp_path_factory.mktemp("ext-server"))
-    for host in (LISTED, LISTED_2):
+    for host in (LISTED, LISTED_2, FRAMED):
         added = running.request(
             "POST", "/v1/lists/entries", json_body={"value": host, "action": "block"}
         )
@@ -197,6 +201,82 @@ def test_listed_lookalike_host_shows_the_interstitial(browser: Browser, sites: L
     await_url(tab, sites.url(LISTED, "/login?step=1"))
     tab.wait_for_selector("h1")
     assert "test page" in tab.inner_text("h1")
+    tab.close()
+
+
+def test_single_page_app_navigating_to_a_listed_url_gets_the_interstitial(
+    browser: Browser, fw: RunningServer, sites: LocalSites
+) -> None:
+    scam = sites.url(SPA, "/scam-page")
+    reported = fw.request(
+        "POST", "/v1/reports", json_body={"kind": "link", "value": scam, "category": "other"}
+    )
+    case_id = reported.json()["case_id"]
+    confirmed = fw.request("POST", f"/v1/cases/{case_id}/confirm", json_body={"note": "fake"})
+    assert confirmed.status == 200, confirmed.body
+    browser.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+    # The site's own router: the address changes by history.pushState, no page load.
+    sites.routes["/spa"] = lambda _r: page(
+        "Shop",
+        "<a id='go' href='/scam-page' onclick=\"history.pushState({}, '', '/scam-page');"
+        " document.body.insertAdjacentHTML('beforeend', '<h2>Enter your seed phrase</h2>');"
+        ' return false">offers</a>',
+    )
+    tab = visit(browser, sites.url(SPA, "/spa"))
+    tab.wait_for_selector("#go")
+    tab.click("#go")
+    await_url(tab, lambda u: u.startswith(browser.extension_url("blocked.html")))
+    tab.wait_for_selector("#reasons li")
+    assert tab.inner_text("#site") == SPA
+    browser.screenshot(tab, "interstitial-spa")
+    tab.click("#back")  # back to the app's page before the client-side navigation
+    await_url(tab, sites.url(SPA, "/spa"))
+    tab.close()
+
+
+def test_a_listed_site_in_a_frame_is_named_and_blocked_when_it_fills_the_window(
+    browser: Browser, sites: LocalSites
+) -> None:
+    framed = sites.url(FRAMED, "/login")
+    small, full = sites.url(FRAME_HOME, "/small-frame"), sites.url(FRAME_HOME, "/full-frame")
+    sites.routes["/small-frame"] = lambda _r: page(
+        "Home", f"<iframe src='{framed}' width='300' height='150'></iframe>"
+    )
+    sites.routes["/full-frame"] = lambda _r: web.Response(
+        content_type="text/html",
+        text=f"<!doctype html><body style='margin:0'><iframe src='{framed}' style='border:0;"
+        "position:fixed;inset:0;width:100%;height:100%'></iframe></body>",
+    )
+    seen = len(sites.seen)
+    tab = visit(browser, small)
+    tab.wait_for_selector('[data-fakewatch-banner][data-fakewatch-verdict="likely_scam"]')
+    text = browser.sw_eval(_SHADOW_TEXT, [tab_id(browser, small), "[data-fakewatch-banner]"])
+    assert f"this page shows {FRAMED} inside it" in text
+    assert tab.url == small  # a small frame is named, the page around it stays
+    browser.screenshot(tab, "framed-banner")
+    # Frames are checked on the device: a 4-byte prefix left, never the host or the path.
+    assert [r.path_qs for r in sites.seen[seen:]] == ["/v1/lists/lookup"]
+    assert all(FRAMED.encode() not in r.body for r in sites.seen[seen:])
+
+    with contextlib.suppress(Exception):
+        tab.goto(full, wait_until="domcontentloaded")
+    blocked = browser.extension_url("blocked.html")
+    await_url(tab, lambda u: u.startswith(blocked))
+    tab.wait_for_selector("#framed:not([hidden])")
+    assert tab.inner_text("#site") == FRAMED
+    assert FRAME_HOME in tab.inner_text("#framed")  # and the page that wrapped it
+    browser.screenshot(tab, "interstitial-framed")
+    tab.click("#back")  # not to the wrapping page, which would block again
+    await_url(tab, small)
+    with contextlib.suppress(Exception):
+        tab.goto(full, wait_until="domcontentloaded")
+    await_url(tab, lambda u: u.startswith(blocked))
+    tab.wait_for_selector("#continue")
+    tab.click("#continue")  # the wrapping page again, with the framed site allowed
+    await_url(tab, full)
+    assert FRAMED in tab.frame_locator("iframe").locator("h1").inner_text()  # shown this time
+    time.sleep(0.5)  # room for a (wrong) second block to arrive
+    assert tab.evaluate("() => location.href") == full
     tab.close()
 
 
