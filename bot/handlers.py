@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -55,6 +57,13 @@ GROUP_CHECKS_PER_MINUTE = 60
 #: Guard checks per member of a group per minute: one member posting (or editing) links
 #: non-stop spends their own budget, not the checks the rest of the group relies on.
 GROUP_CHECKS_PER_SENDER = 10
+#: Retroactive alerts: links watched per checked message, live watches per chat (the bot's key
+#: shares the server's ``alert_subscriptions_per_key`` among all chats), how long one lives
+#: (the server's ``alert_subscription_days``), and how long a full key pauses asking at most.
+WATCHES_PER_MESSAGE = 3
+WATCHES_PER_CHAT = 10
+WATCH_DAYS = 30
+WATCH_PAUSE_S = 3600.0
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
 CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
@@ -77,6 +86,8 @@ class Services:
     notices: RateLimiter = field(default_factory=lambda: RateLimiter(1))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
     feedback: dict[str, int] = field(default_factory=dict)
+    #: Event-loop time before which no retroactive alert is asked for (the key was full).
+    watch_paused_until: float = 0.0
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -336,14 +347,50 @@ async def answer_check(
         context.application.create_task(_watch(svc, checked, message.chat_id), update=update)
 
 
+def _watch_candidates(checked: Checked) -> list[dict[str, Any]]:
+    """Links worth a retroactive alert, most doubtful first: not already a likely scam (the
+    person was warned) and not unchecked."""
+    order = {"suspicious": 0, "no_known_signals": 1}
+    links = [p for p in checked.parts if p.kind == "link" and p.item and p.name in order]
+    links.sort(key=lambda p: order[p.name])
+    return [p.item for p in links if p.item][:WATCHES_PER_MESSAGE]
+
+
 async def _watch(svc: Services, checked: Checked, chat_id: int) -> None:
-    """Not (yet) known as a scam: ask the server to tell this chat if that changes."""
-    for item in checked.report_items:
-        if item.get("kind") != "link":
+    """Not (yet) known as a scam: ask the server to tell this chat if that changes.
+
+    The server caps live subscriptions per API key, and every chat shares the bot's key: each
+    chat gets a few per message and ``WATCHES_PER_CHAT`` live at once, a link is asked about
+    once, and a full key pauses asking (logged as a warning) instead of failing on every check.
+    """
+    loop = asyncio.get_running_loop()
+    if loop.time() < svc.watch_paused_until:
+        return
+    now = time.time()
+    for item in _watch_candidates(checked):
+        key = hashlib.sha256(str(item.get("value", "")).encode()).hexdigest()
+        if not svc.state.reserve_watch(
+            chat_id, key, now, now - WATCH_DAYS * 86400, WATCHES_PER_CHAT
+        ):
             continue
         try:
             await svc.client.watch(item, f"telegram:{chat_id}")
+        except Refused as exc:
+            svc.state.release_watch(chat_id, key)
+            if exc.status == 429:
+                wait = min(exc.retry_after or WATCH_PAUSE_S, WATCH_PAUSE_S)
+                svc.watch_paused_until = loop.time() + wait
+                log.warning(
+                    "retroactive alerts paused: the server holds all this key's subscriptions",
+                    extra={"code": exc.code, "retry_after": exc.retry_after, "pause_s": wait},
+                )
+            else:
+                log.info(
+                    "retroactive alert refused", extra={"code": exc.code, "status": exc.status}
+                )
+            return
         except ServerError as exc:
+            svc.state.release_watch(chat_id, key)
             log.info("retroactive alert not set", extra={"error": type(exc).__name__})
             return
 

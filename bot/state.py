@@ -1,7 +1,8 @@
 """The bot's own small SQLite file: what must survive a restart, and nothing people wrote.
 
 Kept: each chat's language and alert subscription, each group's guard mode, the alert cursor,
-which cases moderators were already shown, and the outbox of alert messages not yet sent
+which cases moderators were already shown, a hash of each link a chat asked to be alerted
+about (to bound and dedupe those requests), and the outbox of alert messages not yet sent
 (so a restart in the middle of a fan-out neither loses nor repeats deliveries).
 Never kept: message text, media, or what was checked.
 
@@ -33,6 +34,14 @@ def m001_bot_state(db: Database) -> None:
         {"id": int, "chat_id": int, "alert_id": int, "text": str, "url": str}, pk="id"
     )
     db.table("outbox").create_index(["alert_id", "chat_id"], unique=True)
+
+
+@migrations()
+def m002_watches(db: Database) -> None:
+    # Which links each chat asked the server to watch (retroactive alerts), so one chat cannot
+    # spend the bot key's subscriptions that every chat shares. A hash, not the link.
+    db.table("watches").create({"chat_id": int, "item": str, "at": float}, pk=("chat_id", "item"))
+    db.table("watches").create_index(["at"])
 
 
 class BotState:
@@ -87,6 +96,27 @@ class BotState:
             " ON CONFLICT(chat_id) DO UPDATE SET guard = excluded.guard",
             [chat_id, mode],
         )
+
+    # --- retroactive-alert watches ----------------------------------------------------------
+
+    def reserve_watch(self, chat_id: int, item: str, now: float, since: float, cap: int) -> bool:
+        """Claim one of ``chat_id``'s ``cap`` live watches (made after ``since``) for ``item``;
+        ``False`` if it is watched already or the chat holds ``cap``."""
+        self.db.execute("DELETE FROM watches WHERE at <= ?", [since])
+        if self.db.execute(
+            "SELECT 1 FROM watches WHERE chat_id = ? AND item = ?", [chat_id, item]
+        ).fetchone():
+            return False
+        live = self.db.execute("SELECT COUNT(*) FROM watches WHERE chat_id = ?", [chat_id])
+        if int(live.fetchone()[0]) >= cap:
+            return False
+        self.db.execute(
+            "INSERT INTO watches (chat_id, item, at) VALUES (?, ?, ?)", [chat_id, item, now]
+        )
+        return True
+
+    def release_watch(self, chat_id: int, item: str) -> None:
+        self.db.execute("DELETE FROM watches WHERE chat_id = ? AND item = ?", [chat_id, item])
 
     # --- meta -----------------------------------------------------------------------------
 
