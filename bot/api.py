@@ -132,7 +132,7 @@ class ServerClient:
         return result
 
     async def check_media(
-        self, payload: bytes, filename: str, content_type: str, lang: str
+        self, payload: bytes | bytearray, filename: str, content_type: str, lang: str
     ) -> dict[str, Any]:
         def form() -> aiohttp.FormData:
             built = aiohttp.FormData()
@@ -148,7 +148,11 @@ class ServerClient:
         return result
 
     async def report_media(
-        self, report: dict[str, Any], payload: bytes, filename: str, content_type: str
+        self,
+        report: dict[str, Any],
+        payload: bytes | bytearray,
+        filename: str,
+        content_type: str,
     ) -> dict[str, Any]:
         def form() -> aiohttp.FormData:
             built = aiohttp.FormData()

@@ -64,6 +64,9 @@ WATCHES_PER_MESSAGE = 3
 WATCHES_PER_CHAT = 10
 WATCH_DAYS = 30
 WATCH_PAUSE_S = 3600.0
+#: Media downloaded and checked at once (bot-wide), and guard checks in flight per group member.
+MEDIA_AT_ONCE = 2
+GUARD_IN_FLIGHT_PER_SENDER = 2
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
 CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
@@ -86,6 +89,12 @@ class Services:
     notices: RateLimiter = field(default_factory=lambda: RateLimiter(1))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
     feedback: dict[str, int] = field(default_factory=dict)
+    #: Whose private check is running (one at a time each), and group senders' guard checks.
+    in_flight: set[str] = field(default_factory=set)
+    guard_in_flight: dict[str, int] = field(default_factory=dict)
+    #: Pictures and videos downloaded and sent at once, bot-wide: each is held in memory
+    #: (up to 20 MB) until the server answered.
+    media_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MEDIA_AT_ONCE))
     #: Event-loop time before which no retroactive alert is asked for (the key was full).
     watch_paused_until: float = 0.0
 
@@ -208,14 +217,15 @@ class Notice(Exception):
         self.key = key
 
 
-async def _download(context: ContextTypes.DEFAULT_TYPE, media: Media) -> bytes:
+async def _download(context: ContextTypes.DEFAULT_TYPE, media: Media) -> bytearray:
+    """The file, in memory: callers hold ``media_slots`` until they are done with it."""
     if media.size is not None and media.size > TELEGRAM_DOWNLOAD_LIMIT:
         raise Notice("too_big")
     try:
         file = await context.bot.get_file(media.file_id)
         if file.file_size is not None and file.file_size > TELEGRAM_DOWNLOAD_LIMIT:
             raise Notice("too_big")
-        return bytes(await file.download_as_bytearray())
+        return await file.download_as_bytearray()
     except BadRequest as exc:
         if "too big" in str(exc).lower():
             raise Notice("too_big") from None
@@ -262,11 +272,13 @@ async def check_parts(
     async def media() -> None:
         if parts.media is None:
             return
-        payload = await _download(context, parts.media)
         try:
-            verdict = await svc.client.check_media(
-                payload, parts.media.filename, parts.media.content_type, lang
-            )
+            async with svc.media_slots:
+                payload = await _download(context, parts.media)
+                verdict = await svc.client.check_media(
+                    payload, parts.media.filename, parts.media.content_type, lang
+                )
+                del payload
         except FeatureMissing:
             checked.missing.append("media")
             return
@@ -308,10 +320,27 @@ async def answer_check(
         await message.reply_text(t("unsupported", lang))
         return
     user = update.effective_user
-    wait = svc.per_user.take(f"u:{user.id if user else message.chat_id}")
+    who = f"u:{user.id if user else message.chat_id}"
+    wait = svc.per_user.take(who)
     if wait:
         await message.reply_text(t("slow_down", lang, seconds=wait))
         return
+    if who in svc.in_flight:
+        # One check at a time each: a person cannot hold every handler slot (or the memory of
+        # many downloads) while everyone else waits.
+        await message.reply_text(t("still_checking", lang))
+        return
+    svc.in_flight.add(who)
+    try:
+        await _answer_check(update, context, message, parts, lang)
+    finally:
+        svc.in_flight.discard(who)
+
+
+async def _answer_check(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, parts: Parts, lang: str
+) -> None:
+    svc = services(context)
     if parts.media is not None:
         # "typing…" while the file downloads; not awaited, so it adds no round trip.
         context.application.create_task(
@@ -474,8 +503,12 @@ async def _report_media(
         **(extra or {}),
     }
     try:
-        payload = await _download(context, media)
-        result = await svc.client.report_media(report, payload, media.filename, media.content_type)
+        async with svc.media_slots:
+            payload = await _download(context, media)
+            result = await svc.client.report_media(
+                report, payload, media.filename, media.content_type
+            )
+            del payload
     except (Notice, ServerError) as exc:
         log.warning("media report failed", extra={"error": type(exc).__name__})
         return None
@@ -837,18 +870,25 @@ async def guard_message(
         return
     lang = user_lang(svc, update)
     sender = message.sender_chat.id if message.sender_chat else _user_id(message)
-    if svc.per_sender.take(f"g:{chat_id}:{sender}") or svc.per_group.take(f"g:{chat_id}"):
+    who = f"g:{chat_id}:{sender}"
+    busy = svc.guard_in_flight.get(who, 0) >= GUARD_IN_FLIGHT_PER_SENDER
+    if busy or svc.per_sender.take(who) or svc.per_group.take(f"g:{chat_id}"):
         log.info("guard rate limit", extra={"chat_id": chat_id})
         if not svc.notices.take(f"g:{chat_id}"):
             # Unchecked is said out loud: a flood is exactly when a scam link slips in.
             with contextlib.suppress(TelegramError):
                 await message.reply_text(t("guard_unchecked", lang))
         return
+    svc.guard_in_flight[who] = svc.guard_in_flight.get(who, 0) + 1
     try:
         checked = await check_parts(context, parts, lang, with_text=False)
     except (Notice, ServerError) as exc:
         log.info("guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__})
         return
+    finally:
+        svc.guard_in_flight[who] -= 1
+        if not svc.guard_in_flight[who]:
+            del svc.guard_in_flight[who]
     if checked.verdict != "likely_scam":
         if checked.unchecked_links:
             # Padding a message with links must not buy silence for the one past the cap.

@@ -222,6 +222,11 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "这台 FakeWatch 服务器暂时还不提供这项功能。",
         "zh-Hant": "這台 FakeWatch 伺服器暫時還不提供這項功能。",
     },
+    "still_checking": {
+        "en": "⏳ I'm still checking your last message. Send this again when that answer arrives.",
+        "zh-Hans": "⏳ 我还在检查你上一条消息，收到结果后再发这条吧。",
+        "zh-Hant": "⏳ 我還在檢查你上一則訊息，收到結果後再傳這則吧。",
+    },
     "slow_down": {
         "en": "You're sending a lot at once. Please wait {seconds} seconds and try again.",
         "zh-Hans": "你发送得太快了，请等 {seconds} 秒再试。",

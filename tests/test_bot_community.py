@@ -330,3 +330,33 @@ def test_fakewatch_bot_runs_from_the_settings_and_logs_no_message_text(
 
     asyncio.run(scenario())
     assert os.path.exists(tmp_path / "bot.db")
+
+
+def test_one_person_has_one_check_in_flight_and_downloads_are_bounded_bot_wide(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    photo = synthetic_photo(seed=21, size=(640, 360))
+    senders = (ANN, BEN, CAT, 604, 605)
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.file_delay_s = 1.0  # a slow download holds its check open
+            for user in senders:
+                fake.add_file(f"slow{user}", photo)
+                fake.message(user, user, **photo_message(f"slow{user}", photo))
+            await fake.wait_for("getFile")
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, "https://polkadot-dot.info/claim")
+            busy = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            assert busy.text.startswith("⏳ I'm still checking your last message")
+            fake.message(MOD, MOD, "/help")  # someone else is answered meanwhile
+            helped = await fake.wait_for("sendMessage", lambda c: c.chat_id == MOD, after=mark)
+            assert helped.text.startswith("Forward or send me")
+            for user in senders:
+                verdict = await fake.wait_for(
+                    "sendMessage", lambda c, u=user: c.chat_id == u and "⏳" not in c.text
+                )
+                assert not verdict.text.startswith("Sorry")
+            assert fake.downloads_peak == 2  # five pictures, never more than two in memory
+
+    asyncio.run(scenario())

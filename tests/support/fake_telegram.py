@@ -54,6 +54,10 @@ class FakeTelegram:
         self.undeletable: set[int] = set()
         self.blocked: set[int] = set()
         self.delay_s = 0.0
+        #: File downloads: how long each takes, and the most that were in flight at once.
+        self.file_delay_s = 0.0
+        self.downloads_now = 0
+        self.downloads_peak = 0
         #: When each update was first handed to the bot (getUpdates), for latency figures.
         self.handed_at: dict[int, float] = {}
         self._updates: list[dict[str, Any]] = []
@@ -352,6 +356,13 @@ class FakeTelegram:
         file_id = request.match_info["path"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
         if request.match_info["token"] != self.token or file_id not in self.files:
             return web.Response(status=404)
+        self.downloads_now += 1
+        self.downloads_peak = max(self.downloads_peak, self.downloads_now)
+        try:
+            if self.file_delay_s:
+                await asyncio.sleep(self.file_delay_s)
+        finally:
+            self.downloads_now -= 1
         return web.Response(body=self.files[file_id])
 
     async def _m_getChatMember(self, params: dict[str, Any]) -> Any:
