@@ -57,6 +57,7 @@ GROUP_CHECKS_PER_MINUTE = 60
 #: Guard checks per member of a group per minute: one member posting (or editing) links
 #: non-stop spends their own budget, not the checks the rest of the group relies on.
 GROUP_CHECKS_PER_SENDER = 10
+BUTTON_PRESSES_PER_MINUTE = 10
 #: Retroactive alerts: links watched per checked message, live watches per chat (the bot's key
 #: shares the server's ``alert_subscriptions_per_key`` among all chats), how long one lives
 #: (the server's ``alert_subscription_days``), and how long a full key pauses asking at most.
@@ -87,6 +88,8 @@ class Services:
     per_sender: RateLimiter = field(default_factory=lambda: RateLimiter(GROUP_CHECKS_PER_SENDER))
     #: One "not checked" notice per group per minute, so a flood is never silent nor noisy.
     notices: RateLimiter = field(default_factory=lambda: RateLimiter(1))
+    #: Verdict-button presses per person per minute (each may post, report or download).
+    per_button: RateLimiter = field(default_factory=lambda: RateLimiter(BUTTON_PRESSES_PER_MINUTE))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
     feedback: dict[str, int] = field(default_factory=dict)
     #: Whose private check is running (one at a time each), and group senders' guard checks.
@@ -368,10 +371,13 @@ async def _answer_check(
         else:
             await message.reply_text(t("nothing_to_check", lang))
         return
+    checked.chat_id = message.chat_id
+    checked.owner = user.id if (user := update.effective_user) else None
     ref = svc.recent.add(checked)
-    await message.reply_text(
+    sent = await message.reply_text(
         verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang)
     )
+    checked.message_id = sent.message_id
     if checked.verdict != "likely_scam":
         context.application.create_task(_watch(svc, checked, message.chat_id), update=update)
 
@@ -453,19 +459,45 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     lang = user_lang(svc, update)
     action, _, ref = query.data.partition(":")
     checked = svc.recent.get(ref)
-    if checked is None:
+    shown_in = query.message
+    if (
+        checked is None
+        or shown_in is None
+        or shown_in.chat.id != checked.chat_id
+        or (checked.message_id is not None and shown_in.message_id != checked.message_id)
+    ):
+        # Unknown, expired, or a ref pressed under a message it was never shown with.
         await query.answer(t("expired", lang), show_alert=True)
         return
+    wait = svc.per_button.take(f"b:{query.from_user.id}")
+    if wait:
+        await query.answer(t("slow_down", lang, seconds=wait), show_alert=True)
+        return
+    if action in ("r", "f") and query.from_user.id != checked.owner:
+        # Report and feedback belong to the person who asked, in their private chat.
+        await query.answer(t("not_your_check", lang), show_alert=True)
+        return
     if action == "w":
+        if shown_in.chat.type != ChatType.PRIVATE:
+            if checked.why_posted:
+                # Once in the group is enough; more presses must not flood it.
+                await query.answer(t("why_above", lang), show_alert=True)
+                return
+            checked.why_posted = True
         await query.answer()
         await context.bot.send_message(
-            query.message.chat.id if query.message else query.from_user.id,
-            verdict_message(checked, lang, all_reasons=True),
+            shown_in.chat.id, verdict_message(checked, lang, all_reasons=True)
         )
     elif action == "f":
-        svc.feedback[checked.verdict] = svc.feedback.get(checked.verdict, 0) + 1
+        if not checked.feedback_given:
+            checked.feedback_given = True
+            svc.feedback[checked.verdict] = svc.feedback.get(checked.verdict, 0) + 1
         await query.answer(t("feedback_thanks", lang), show_alert=True)
     elif action == "r":
+        if checked.reported:
+            await query.answer(t("already_reported", lang), show_alert=True)
+            return
+        checked.reported = True  # before the first await: a double tap files once
         await query.answer()
         # The parts behind the warning, not the message's first link: a scam that opens with
         # a well-known site must not aim every victim's report at that site.
@@ -907,13 +939,15 @@ async def guard_message(
             return
         except (BadRequest, Forbidden):
             pass  # no right to delete here: warn instead
+    checked.chat_id = chat_id
     ref = svc.recent.add(checked)
-    await message.reply_text(
+    sent = await message.reply_text(
         t("guard_warning", lang) + ("\n" + summary if summary else ""),
         reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton(t("btn.why", lang), callback_data=f"w:{ref}")]]
         ),
     )
+    checked.message_id = sent.message_id
 
 
 async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

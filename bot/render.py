@@ -54,6 +54,16 @@ class Checked:
     media: Any = None
     #: Links in the message that were not sent to the server (too many, too long).
     unchecked_links: int = 0
+    #: Where its buttons were shown (chat and the bot's message) and whose check it was
+    #: (``None`` for the group guard's warning): a press elsewhere, or by someone else on
+    #: Report / Looks fine, is refused; callback data can be forged by any client.
+    chat_id: int | None = None
+    message_id: int | None = None
+    owner: int | None = None
+    reported: bool = False
+    feedback_given: bool = False
+    #: In a group, "Why?" posts the reasons once; later presses are answered privately.
+    why_posted: bool = False
     at: float = field(default_factory=time.monotonic)
 
     @property

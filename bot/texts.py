@@ -272,6 +272,21 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "抱歉，举报暂时没能送出。请稍后再用 /report 试一次。",
         "zh-Hant": "抱歉，檢舉暫時沒能送出。請稍後再用 /report 試一次。",
     },
+    "not_your_check": {
+        "en": "Only the person who asked for this check can use this button.",
+        "zh-Hans": "只有发起这次检查的人才能使用这个按钮。",
+        "zh-Hant": "只有發起這次檢查的人才能使用這個按鈕。",
+    },
+    "why_above": {
+        "en": "The reasons are already posted above in this chat.",
+        "zh-Hans": "原因已经发在上面了。",
+        "zh-Hant": "原因已經貼在上面了。",
+    },
+    "already_reported": {
+        "en": "You already reported this. Thank you!",
+        "zh-Hans": "你已经举报过了，谢谢！",
+        "zh-Hant": "你已經檢舉過了，謝謝！",
+    },
     "expired": {
         "en": "I no longer remember that check. Please send it again.",
         "zh-Hans": "我已经不记得那次检查了，请重新发送一次。",

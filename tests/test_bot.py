@@ -37,9 +37,7 @@ def test_a_scam_link_gets_the_warning_and_why_lists_every_reason(
 
             mark = len(fake.calls)
             why = next(b for b in buttons if b.startswith("w:"))
-            fake.press(
-                ANN, why, {"message_id": 1, "date": 0, "chat": {"id": ANN, "type": "private"}}
-            )
+            fake.press(ANN, why, fake.shown(reply))
             answer = await fake.wait_for(
                 "sendMessage", lambda c: "All reasons" in c.text, after=mark
             )
@@ -239,7 +237,7 @@ def test_report_conversation_and_the_report_button_reach_the_moderation_queue(
             fake.message(ANN, ANN, f"and this one {SCAM}")
             verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
             report = next(b for b in _buttons(verdict.params) if b.startswith("r:"))
-            fake.press(ANN, report, chat)
+            fake.press(ANN, report, fake.shown(verdict))
             await fake.wait_for(
                 "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
             )
@@ -360,13 +358,8 @@ def test_report_as_scam_files_the_link_behind_the_warning_not_the_messages_first
             verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
             assert verdict.text.startswith("🚨 Likely a scam")
             report = next(b for b in _buttons(verdict.params) if b.startswith("r:"))
-            shown = {
-                "message_id": int(verdict.params.get("_message_id", 0)),
-                "date": 0,
-                "chat": {"id": ANN, "type": "private"},
-            }
             mark = len(fake.calls)
-            fake.press(ANN, report, shown)
+            fake.press(ANN, report, fake.shown(verdict))
             done = await fake.wait_for(
                 "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
             )

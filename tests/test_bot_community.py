@@ -107,9 +107,8 @@ def test_a_forwarded_photo_of_a_known_fake_gets_the_warning(
             markup = reply.params["reply_markup"]
             assert isinstance(markup, dict)
             report = markup["inline_keyboard"][0][0]["callback_data"]
-            chat = {"message_id": 4, "date": 0, "chat": {"id": ANN, "type": "private"}}
             mark = len(fake.calls)
-            fake.press(ANN, report, chat)
+            fake.press(ANN, report, fake.shown(reply))
             done = await fake.wait_for(
                 "sendMessage", lambda c: "reached the moderators" in c.text, after=mark
             )

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tests.support.bot import running_bot
-from tests.support.fake_telegram import BOT_ID
+from tests.support.fake_telegram import BOT_ID, Call
 from tests.support.server import RunningServer
 
 SCAM = "https://polkadot-dot.info/claim"
@@ -166,5 +166,59 @@ def test_padding_a_message_with_links_neither_hides_the_scam_nor_goes_unsaid(
             fake.message(GROUP, ANN, too_many)
             said = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP, after=mark)
             assert said.text.startswith("⚠️ This message has 1 link(s) I could not check")
+
+    asyncio.run(scenario())
+
+
+def test_verdict_buttons_are_the_askers_and_a_groups_why_is_posted_once(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            fake.message(GROUP, BEN, f"FREE DOT airdrop {SCAM}")
+            warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP)
+            why = warning.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            ref = why.removeprefix("w:")
+            mark = len(fake.calls)
+            for _ in range(5):
+                fake.press(ANN, why, fake.shown(warning))
+            # A forged Report on the guard's warning files nothing.
+            fake.press(ANN, f"r:{ref}", fake.shown(warning))
+
+            def answered() -> list[Call]:
+                return [c for c in fake.calls[mark:] if c.method == "answerCallbackQuery"]
+
+            while len(answers := answered()) < 6:
+                await fake.wait_for("answerCallbackQuery", after=len(fake.calls))
+            posted = [c for c in fake.calls[mark:] if c.method == "sendMessage"]
+            assert len(posted) == 1 and posted[0].chat_id == GROUP
+            assert "All reasons" in posted[0].text
+            said = [a.params.get("text") for a in answers]
+            assert "Only the person who asked for this check can use this button." in said
+            assert not [c for c in fake.calls if "reached the moderators" in c.text]
+
+            # Ann's own check: Ben cannot report it, not from her chat nor from his.
+            fake.message(ANN, ANN, SCAM)
+            verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            report = verdict.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            mark = len(fake.calls)
+            fake.press(BEN, report, fake.shown(verdict))
+            refused = await fake.wait_for("answerCallbackQuery", after=mark)
+            assert refused.params.get("text") == (
+                "Only the person who asked for this check can use this button."
+            )
+            mark = len(fake.calls)
+            elsewhere = {**fake.shown(verdict), "chat": {"id": BEN, "type": "private"}}
+            fake.press(BEN, report, elsewhere)
+            refused = await fake.wait_for("answerCallbackQuery", after=mark)
+            assert refused.params.get("text", "").startswith("I no longer remember")
+            # Ann reports once, however often she taps.
+            mark = len(fake.calls)
+            fake.press(ANN, report, fake.shown(verdict))
+            fake.press(ANN, report, fake.shown(verdict))
+            await fake.wait_for("sendMessage", lambda c: "reached the moderators" in c.text)
+            await asyncio.sleep(1.0)
+            assert len([c for c in fake.calls[mark:] if "reached the moderators" in c.text]) == 1
 
     asyncio.run(scenario())

@@ -186,6 +186,13 @@ class FakeTelegram:
             return self.push({"edited_message": body})
         return self.push({"message": body})
 
+    @staticmethod
+    def shown(call: Call) -> dict[str, Any]:
+        """The message a recorded send produced, as a button press carries it."""
+        chat_id = int(call.params["chat_id"])
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        return {"message_id": call.params.get("_message_id", 0), "date": 0, "chat": chat}
+
     def press(
         self, user_id: int, data: str, message: dict[str, Any] | None = None, **user: Any
     ) -> int:
