@@ -35,7 +35,15 @@ from telegram.ext import (
 from bot.api import FeatureMissing, Refused, ServerClient, ServerError, ServerUnavailable
 from bot.config import TELEGRAM_DOWNLOAD_LIMIT, BotConfig
 from bot.delivery import Pacer
-from bot.render import Checked, Part, Recent, short_label, verdict_buttons, verdict_message
+from bot.render import (
+    Checked,
+    Part,
+    Recent,
+    defang,
+    short_label,
+    verdict_buttons,
+    verdict_message,
+)
 from bot.state import GUARD_MODES, BotState
 from bot.texts import LANG_NAMES, LANGS, lang_from_telegram, t
 from server.api.ratelimit import RateLimiter
@@ -930,7 +938,7 @@ async def guard_message(
                 )
         return
     worst = checked.worst
-    summary = str(worst.verdict.get("summary", "")) if worst else ""
+    summary = defang(str(worst.verdict.get("summary", ""))) if worst else ""
     if mode == "delete":
         try:
             await message.delete()

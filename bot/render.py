@@ -6,6 +6,7 @@ part to headline; the verdicts, reasons and their sentences are the server's.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -111,17 +112,29 @@ class Recent:
         return checked
 
 
+#: A host name (its last label starts with a letter: not a number like 0.85), and a scheme.
+_HOST = re.compile(r"(?:[\w-]+\.)+[^\W\d_][\w-]+")
+_SCHEME = re.compile(r"\bhttp(s?)://", re.IGNORECASE)
+
+
+def defang(text: str) -> str:
+    """``evil.com`` → ``evil[.]com``, ``https://`` → ``hxxps://``: a warning that names a scam
+    must not hand back a live link (Telegram links bare domains and previews them)."""
+    text = _SCHEME.sub(r"hxxp\1://", text)
+    return _HOST.sub(lambda m: m.group(0).replace(".", "[.]"), text)
+
+
 def short_label(kind: str, value: str, lang: str) -> str:
     if kind == "link":
         host = urlsplit(value).hostname or value
-        return f"{t('item.link', lang)} {host[:80]}"
+        return f"{t('item.link', lang)} {defang(host[:80])}"
     return t(f"item.{kind}", lang)
 
 
 def _reasons(verdict: dict[str, Any], limit: int | None) -> list[str]:
     reasons = [r for r in verdict.get("reasons", []) if isinstance(r, dict) and r.get("message")]
     shown = reasons if limit is None else reasons[:limit]
-    return [f"• {r['message']}" for r in shown]
+    return [f"• {defang(str(r['message']))}" for r in shown]
 
 
 def _matches(verdict: dict[str, Any], lang: str) -> list[str]:
@@ -130,7 +143,7 @@ def _matches(verdict: dict[str, Any], lang: str) -> list[str]:
         if isinstance(match, dict):
             what = match.get("label") or match.get("title") or match.get("name")
             if what:
-                lines.append(t("matches", lang, what=str(what)[:120]))
+                lines.append(t("matches", lang, what=defang(str(what)[:120])))
     return lines
 
 
@@ -141,7 +154,7 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
     lines = [t(f"verdict.{worst.name}", lang)]
     summary = worst.verdict.get("summary")
     if summary:
-        lines.append(str(summary))
+        lines.append(defang(str(summary)))
     if checked.unchecked_links:
         lines.append(t("links_unchecked", lang, count=checked.unchecked_links))
     if len(checked.parts) > 1:
@@ -195,8 +208,8 @@ def alert_message(alert: dict[str, Any], lang: str) -> str:
             return str(value.get(lang) or value.get(server_lang) or value.get("en") or "")
         return str(value or "")
 
-    lines = [t("alert_header", lang), pick(alert.get("title"))]
-    advice = pick(alert.get("advice"))
+    lines = [t("alert_header", lang), defang(pick(alert.get("title")))]
+    advice = defang(pick(alert.get("advice")))
     if advice:
         lines.append(advice)
     url = alert.get("verdict_url")

@@ -23,16 +23,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import handlers
 from bot.api import FeatureMissing, ServerClient, ServerError
 from bot.config import BotConfig
 from bot.delivery import Pacer, drain_outbox, send_paced
 from bot.flood import PACED, FloodRetry
-from bot.render import Checked, Part, alert_message, verdict_message
+from bot.render import Checked, Part, alert_message, defang, verdict_message
 from bot.state import BotState
 from bot.texts import t
 from server.settings import Settings
@@ -69,6 +69,9 @@ class BotRunner:
             .base_url(f"{self.config.api_url}/bot")
             .base_file_url(f"{self.config.api_url}/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
+            # No link previews on anything the bot sends: a warning that names a scam page
+            # must not have Telegram fetch it and show its picture under the warning.
+            .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
             .rate_limiter(FloodRetry(self.pacer))
             .build()
         )
@@ -245,14 +248,14 @@ def _targeted(subscriber: str, state: BotState) -> list[tuple[int, str]]:
 
 def relay_text(item: dict[str, Any], lang: str) -> str:
     if item.get("kind") == "linked":
-        return t("relay_linked", lang, label=item.get("summary") or "?")
+        return t("relay_linked", lang, label=defang(str(item.get("summary") or "?")))
     verdict = {
         "verdict": item.get("verdict", "unknown"),
         "summary": item.get("summary") or "",
         "verdict_url": item.get("verdict_url"),
     }
     body = verdict_message(Checked(parts=[Part(str(item.get("kind")), "", verdict)]), lang)
-    return t("relay_item", lang, url=item.get("url", "")) + "\n" + body
+    return t("relay_item", lang, url=defang(str(item.get("url", "")))) + "\n" + body
 
 
 async def run_bot(settings: Settings) -> None:

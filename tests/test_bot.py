@@ -31,7 +31,7 @@ def test_a_scam_link_gets_the_warning_and_why_lists_every_reason(
             fake.message(ANN, ANN, f"My aunt got this, is it real? {SCAM}")
             reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
             assert reply.text.startswith("🚨 Likely a scam")
-            assert "polkadot-dot.info is on the blocklist" in reply.text
+            assert "polkadot-dot[.]info is on the blocklist" in reply.text
             buttons = _buttons(reply.params)
             assert [b[:2] for b in buttons] == ["r:", "f:", "w:"]
 

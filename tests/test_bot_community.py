@@ -271,6 +271,9 @@ def test_an_item_from_a_linked_browser_reaches_the_chat(
             assert notice.chat_id == ANN and "Chrome on the family laptop" in notice.text
             item = await fake.wait_for("sendMessage", lambda c: "From your browser" in c.text)
             assert item.chat_id == ANN and "🚨 Likely a scam" in item.text
+            # The relayed address is named, not handed back as a live link with a preview.
+            assert "hxxps://polkadot-dot[.]info/claim" in item.text
+            assert item.params["link_preview_options"] == {"is_disabled": True}
 
             mark = len(fake.calls)
             fake.message(BEN, BEN, "/link")  # someone else's chat gets a different code

@@ -222,3 +222,26 @@ def test_verdict_buttons_are_the_askers_and_a_groups_why_is_posted_once(
             assert len([c for c in fake.calls[mark:] if "reached the moderators" in c.text]) == 1
 
     asyncio.run(scenario())
+
+
+def test_warnings_name_the_scam_host_defanged_and_without_a_link_preview(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.set_member(GROUP, BOT_ID, "administrator")
+            fake.message(GROUP, BEN, f"FREE DOT airdrop {SCAM}")
+            warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP)
+            fake.message(ANN, ANN, SCAM)
+            verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN)
+            why = verdict.params["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
+            fake.press(ANN, why, fake.shown(verdict))
+            reasons = await fake.wait_for("sendMessage", lambda c: "All reasons" in c.text)
+            for sent in (warning, verdict, reasons):
+                assert sent.params["link_preview_options"] == {"is_disabled": True}
+                assert "polkadot-dot[.]info" in sent.text
+                assert "polkadot-dot.info" not in sent.text
+            # Only the verdict page, on the FakeWatch server, stays a live link.
+            assert f"{server.url}/" in verdict.text
+
+    asyncio.run(scenario())
