@@ -835,7 +835,12 @@ async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 # --- groups -------------------------------------------------------------------------------
 
 
-async def _may_change_group(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> bool:
+async def _may_change_group(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    lang: str,
+    refusal: str = "group_admins_only",
+) -> bool:
     """In a group only its admins change what the bot does for everyone (alerts, language);
     anyone may in a private chat. Says so to a member who may not."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
@@ -848,7 +853,7 @@ async def _may_change_group(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     if user is not None and await _is_admin(context, chat.id, user.id):
         return True
     if message is not None:
-        await message.reply_text(t("group_admins_only", lang))
+        await message.reply_text(t(refusal, lang))
     return False
 
 
@@ -960,8 +965,8 @@ async def guard_message(
 
 async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
-    if chat is None or message is None or user is None:
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
         return
     lang = user_lang(svc, update)
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
@@ -969,8 +974,8 @@ async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     arg = (context.args or [""])[0].lower()
     if arg in GUARD_MODES:
-        if not await _is_admin(context, chat.id, user.id):
-            await message.reply_text(t("guard_admins_only", lang))
+        # The same rule as /subscribe and /lang: admins, including one posting anonymously.
+        if not await _may_change_group(update, context, lang, "guard_admins_only"):
             return
         svc.state.set_guard(chat.id, arg)
     mode = svc.state.guard(chat.id)

@@ -83,6 +83,11 @@ def test_only_group_admins_change_the_groups_alerts_and_language(
             done = await fake.wait_for("sendMessage", after=mark)
             assert done.text != "Only group admins can change this for the group."
             assert GROUP not in [chat for chat, _ in runner.services.state.subscribers()]
+            mark = len(fake.calls)
+            fake.message(GROUP, 1087968824, "/guard delete", sender_chat=as_group)
+            done = await fake.wait_for("sendMessage", after=mark)
+            assert "delete likely scams" in done.text
+            assert runner.services.state.guard(GROUP) == "delete"
 
             mark = len(fake.calls)
             group_message = {
