@@ -199,6 +199,26 @@ def verdict_buttons(ref: str, lang: str) -> InlineKeyboardMarkup:
     )
 
 
+def _traditional_alert(alert: dict[str, Any], title: str) -> tuple[str, str]:
+    """Title and advice for a Traditional-Chinese chat, as the verdict pages give them: the
+    server's Simplified title in Taiwan's characters (the item quoted as it is), and Taiwan's
+    and Hong Kong's hotlines instead of the mainland's. Loads OpenCC's tables on first use
+    (~0.4 s): call it off the event loop."""
+    from server.community.words import ADVICE_BY_REGION, IMPERSONATES
+    from server.traditional import to_traditional
+
+    item = str(alert.get("item") or "")
+    pieces = title.split(item) if item else [title]
+    converted = item.join(to_traditional(piece, "tw") for piece in pieces)
+    advice = []
+    who = alert.get("impersonates")
+    if who:
+        advice.append(to_traditional(IMPERSONATES["zh"].format(who=who), "tw"))
+    advice.append("台灣：" + ADVICE_BY_REGION["tw"])
+    advice.append("香港：" + ADVICE_BY_REGION["hk"])
+    return converted, "\n".join(advice)
+
+
 def alert_message(alert: dict[str, Any], lang: str) -> str:
     """An alert in the subscriber's language (the server's words, our header)."""
     server_lang = "zh" if lang.startswith("zh") else "en"
@@ -208,8 +228,12 @@ def alert_message(alert: dict[str, Any], lang: str) -> str:
             return str(value.get(lang) or value.get(server_lang) or value.get("en") or "")
         return str(value or "")
 
-    lines = [t("alert_header", lang), defang(pick(alert.get("title")))]
-    advice = defang(pick(alert.get("advice")))
+    title, advice = pick(alert.get("title")), pick(alert.get("advice"))
+    has_own = isinstance(alert.get("title"), dict) and lang in alert["title"]
+    if lang == "zh-Hant" and not has_own and title:
+        title, advice = _traditional_alert(alert, title)
+    lines = [t("alert_header", lang), defang(title)]
+    advice = defang(advice)
     if advice:
         lines.append(advice)
     url = alert.get("verdict_url")

@@ -173,10 +173,16 @@ class BotRunner:
                 alert_id = int(alert.get("id", 0))
                 subscriber = str(alert.get("subscriber") or "")
                 targets = _targeted(subscriber, state) if subscriber else state.subscribers()
-                messages = [
-                    (chat_id, alert_message(alert, lang), str(alert.get("verdict_url", "")))
-                    for chat_id, lang in targets
-                ]
+                texts: dict[str, str] = {}
+                for lang in {lang for _, lang in targets}:
+                    # Traditional Chinese is converted with OpenCC's tables: off the loop.
+                    texts[lang] = (
+                        await asyncio.to_thread(alert_message, alert, lang)
+                        if lang == "zh-Hant"
+                        else alert_message(alert, lang)
+                    )
+                url = str(alert.get("verdict_url", ""))
+                messages = [(chat_id, texts[lang], url) for chat_id, lang in targets]
                 state.queue_alert(alert_id, messages, str(alert_id))
             cursor = next_cursor
             state.put("alerts_cursor", cursor)

@@ -20,7 +20,7 @@ from tests.support.bot import running_bot
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.server import ADMIN_KEY, RunningServer, cli_env
 
-ANN, BEN, CAT, MOD = 601, 602, 603, 9001
+ANN, BEN, CAT, DAN, MOD = 601, 602, 603, 606, 9001
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -188,8 +188,10 @@ def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_a
 ) -> None:
     async def scenario() -> None:
         async with running_bot(tmp_path, server.url, moderator_ids=f"{MOD}") as (fake, runner):
-            for user in (ANN, BEN):
-                fake.message(user, user, "/subscribe")
+            for user in (ANN, BEN, DAN):
+                fake.message(
+                    user, user, "/subscribe", language_code="zh-tw" if user == DAN else "en"
+                )
                 await fake.wait_for("sendMessage", lambda c, u=user: c.chat_id == u)
             # The first alerts poll marks older alerts as history; wait for it (no ticks).
             await asyncio.to_thread(_wait_until, lambda: runner.state.get("alerts_started") != "")
@@ -231,6 +233,13 @@ def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_a
                     after=mark,
                 )
                 assert "free-dot-" in alert.text
+            # Taiwan and Hong Kong read Traditional characters and their own hotlines.
+            hant = await fake.wait_for(
+                "sendMessage", lambda c: c.chat_id == DAN and "詐騙提醒" in c.text, after=mark
+            )
+            assert "已確認" in hant.text and "free-dot-" in hant.text
+            assert "165" in hant.text and "18222" in hant.text
+            assert "96110" not in hant.text and "国家反诈中心" not in hant.text
 
     asyncio.run(scenario())
 
