@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -250,7 +251,9 @@ async def check_parts(
     *,
     with_text: bool,
 ) -> Checked:
-    """Ask the server about each part at once; parts it cannot check are listed as missing."""
+    """Ask the server about each part at once. A part that fails (a 4xx for it alone, the
+    server down for it, a file Telegram won't give) is listed as not checked beside the others'
+    verdicts; only when no part could be checked is the most telling failure raised."""
     svc = services(context)
     checked = Checked(parts=[], unchecked_links=parts.skipped_links)
 
@@ -290,9 +293,6 @@ async def check_parts(
                     payload, parts.media.filename, parts.media.content_type, lang
                 )
                 del payload
-        except FeatureMissing:
-            checked.missing.append("media")
-            return
         except Refused as exc:
             if exc.code.startswith("media_too") or exc.status == 413:
                 raise Notice("too_big") from None
@@ -302,8 +302,47 @@ async def check_parts(
         checked.parts.append(Part("media", short_label("media", "", lang), verdict))
         checked.media = parts.media
 
-    await asyncio.gather(links(), text(), media())
+    failures: list[tuple[str, Notice | ServerError]] = []
+
+    async def guarded(kind: str, check: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await check()
+        except FeatureMissing:
+            checked.missing.append(kind)
+        except (Notice, ServerError) as exc:
+            failures.append((kind, exc))
+            if not isinstance(exc, Notice):
+                log.warning(
+                    "part not checked",
+                    extra={
+                        "part": kind,
+                        "error": type(exc).__name__,
+                        "cause": str(exc),
+                        "code": getattr(exc, "code", ""),
+                        "status": getattr(exc, "status", 0),
+                    },
+                )
+
+    await asyncio.gather(guarded("link", links), guarded("text", text), guarded("media", media))
+    if failures and not checked.parts:
+        raise min((exc for _, exc in failures), key=_failure_rank)
+    for kind, exc in failures:
+        if isinstance(exc, Notice):
+            checked.notes.append(exc.key)
+        else:
+            checked.failed.append(kind)
     return checked
+
+
+def _failure_rank(exc: Notice | ServerError) -> int:
+    """Which failure to tell when nothing could be checked: what the person can act on first."""
+    if isinstance(exc, Notice):
+        return 0
+    if isinstance(exc, Refused) and exc.status == 429:
+        return 1
+    if isinstance(exc, ServerUnavailable):
+        return 2
+    return 3
 
 
 # --- private chats ------------------------------------------------------------------------
@@ -363,13 +402,16 @@ async def _answer_check(
         await message.reply_text(t(notice.key, lang))
         return
     except ServerUnavailable as exc:
-        log.warning("server unavailable", extra={"error": str(exc)})
+        log.warning("server unavailable", extra={"error": type(exc).__name__, "cause": str(exc)})
         await message.reply_text(t("server_down", lang))
         return
     except Refused as exc:
         log.warning("server refused a check", extra={"code": exc.code, "status": exc.status})
-        key = "slow_down" if exc.status == 429 else "server_down"
-        await message.reply_text(t(key, lang, seconds=exc.retry_after or 60))
+        if exc.status == 429:
+            await message.reply_text(t("slow_down", lang, seconds=exc.retry_after or 60))
+        else:
+            # Up and answering, but not taking this message: not "unreachable".
+            await message.reply_text(t("check_refused", lang, code=exc.code or exc.status))
         return
     if not checked.parts:
         if checked.unchecked_links:
@@ -1035,7 +1077,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(
         "handler failed",
-        extra={"update_id": update_id, "error": type(context.error).__name__},
+        extra={
+            "update_id": update_id,
+            "error": type(context.error).__name__,
+            # Telegram's own words ("Forbidden: bot was blocked by the user"), never ours.
+            "cause": str(context.error)[:300] if isinstance(context.error, TelegramError) else "",
+        },
         exc_info=context.error if not isinstance(context.error, TelegramError) else None,
     )
 

@@ -55,6 +55,9 @@ class Checked:
     media: Any = None
     #: Links in the message that were not sent to the server (too many, too long).
     unchecked_links: int = 0
+    #: Parts the server could not check this time, and notices about a part (text keys).
+    failed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     #: Where its buttons were shown (chat and the bot's message) and whose check it was
     #: (``None`` for the group guard's warning): a press elsewhere, or by someone else on
     #: Report / Looks fine, is refused; callback data can be forged by any client.
@@ -183,6 +186,9 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
         lines.append(t("partial", lang))
     for kind in checked.missing:
         lines.append(t("not_available", lang, what=t(f"item.{kind}", lang).lower()))
+    for kind in checked.failed:
+        lines.append(t("part_not_checked", lang, what=t(f"item.{kind}", lang)))
+    lines.extend(t(key, lang) for key in checked.notes)
     text = "\n".join(lines)
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 

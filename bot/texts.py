@@ -202,6 +202,16 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "这台 FakeWatch 服务器暂时还不能检查{what}；我已检查了能检查的部分。",
         "zh-Hant": "這台 FakeWatch 伺服器暫時還不能檢查{what}；我已檢查了能檢查的部分。",
     },
+    "part_not_checked": {
+        "en": "⚠️ {what}: not checked this time (the server could not take it). Be careful with it.",
+        "zh-Hans": "⚠️ {what}：这次没能检查（服务器无法处理），请谨慎对待。",
+        "zh-Hant": "⚠️ {what}：這次沒能檢查（伺服器無法處理），請謹慎對待。",
+    },
+    "check_refused": {
+        "en": "Sorry, the checking service refused this message ({code}), so nothing was checked. Be careful with it.",
+        "zh-Hans": "抱歉，检查服务拒绝了这条消息（{code}），所以没有检查任何内容。请谨慎对待。",
+        "zh-Hant": "抱歉，檢查服務拒絕了這則訊息（{code}），所以沒有檢查任何內容。請謹慎對待。",
+    },
     "links_unchecked": {
         "en": "⚠️ {count} more link(s) in this message were not checked (too many or too long). Be careful with them.",
         "zh-Hans": "⚠️ 这条消息里还有 {count} 个链接没有检查（太多或太长），请谨慎对待。",
