@@ -207,7 +207,7 @@ class BotRunner:
                     lang,
                     case_id=case_id,
                     kind=case.get("kind", ""),
-                    item=str(case.get("display") or case.get("item") or "")[:300],
+                    item=defang(str(case.get("display") or case.get("item") or "")[:300]),
                     category=t(f"category.{case.get('category', 'other')}", lang)
                     if f"category.{case.get('category')}" in _CATEGORY_KEYS
                     else case.get("category", ""),

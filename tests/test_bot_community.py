@@ -208,6 +208,7 @@ def test_a_moderators_confirm_button_confirms_the_case_and_subscribers_get_the_a
                 lambda c: c.chat_id == MOD and f"m:confirm:{case_id}" in str(c.params),
             )
             assert f"New case {case_id}" in card.text
+            assert url.split("/")[2].replace(".", "[.]") in card.text  # named, not a live link
 
             sent = {
                 "message_id": 5,
