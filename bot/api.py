@@ -60,6 +60,36 @@ class Refused(ServerError):
         self.retry_after = retry_after
 
 
+class FileTooBig(Exception):
+    """A download passed its size limit; what was read so far is dropped."""
+
+
+class DownloadFailed(Exception):
+    """A file could not be fetched (its URL holds the bot's token: never put it in here)."""
+
+
+async def download(
+    session: aiohttp.ClientSession, url: str, limit: int, time_limit: float = CHECK_TIMEOUT_S
+) -> bytearray:
+    """The file at ``url`` read in chunks into one buffer, stopped past ``limit`` bytes: one
+    copy in memory, never more than the limit (a client library that reads the whole body and
+    joins it holds two or three)."""
+    data = bytearray()
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=time_limit)) as response:
+            if response.status != 200:
+                raise DownloadFailed(f"HTTP {response.status}")
+            if (response.content_length or 0) > limit:
+                raise FileTooBig()
+            async for chunk in response.content.iter_chunked(256 * 1024):
+                data += chunk
+                if len(data) > limit:
+                    raise FileTooBig()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise DownloadFailed(type(exc).__name__) from None
+    return data
+
+
 class ServerClient:
     """Async calls to one FakeWatch server with the bot's key."""
 
@@ -67,15 +97,24 @@ class ServerClient:
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._session: aiohttp.ClientSession | None = None
+        self._files: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
         # trust_env=False: the server is reached directly; a proxy must never see checked items.
         self._session = aiohttp.ClientSession(headers=self._headers, trust_env=False)
+        # Telegram's files: a session of its own, which never carries the server's API key.
+        self._files = aiohttp.ClientSession(trust_env=False)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._files):
+            if session is not None:
+                await session.close()
+        self._session = self._files = None
+
+    async def fetch_file(self, url: str, limit: int) -> bytearray:
+        """A Telegram file (``File.file_path``, the full URL), at most ``limit`` bytes."""
+        assert self._files is not None, "ServerClient.open() first"
+        return await download(self._files, url, limit)
 
     async def _call(
         self,

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from telegram import (
     InlineKeyboardButton,
@@ -33,7 +34,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.api import FeatureMissing, Refused, ServerClient, ServerError, ServerUnavailable
+from bot.api import (
+    DownloadFailed,
+    FeatureMissing,
+    FileTooBig,
+    Refused,
+    ServerClient,
+    ServerError,
+    ServerUnavailable,
+)
 from bot.config import TELEGRAM_DOWNLOAD_LIMIT, BotConfig
 from bot.delivery import Pacer
 from bot.render import (
@@ -235,12 +244,23 @@ async def _download(context: ContextTypes.DEFAULT_TYPE, media: Media) -> bytearr
         raise Notice("too_big")
     try:
         file = await context.bot.get_file(media.file_id)
-        if file.file_size is not None and file.file_size > TELEGRAM_DOWNLOAD_LIMIT:
-            raise Notice("too_big")
-        return await file.download_as_bytearray()
     except BadRequest as exc:
         if "too big" in str(exc).lower():
             raise Notice("too_big") from None
+        raise Notice("bad_media") from None
+    if file.file_size is not None and file.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+        raise Notice("too_big")
+    if not file.file_path:
+        raise Notice("bad_media")
+    # Streamed into one buffer and cut at the limit (PTB's download reads the whole body and
+    # copies it). ``file_path`` is the full URL, token included: it is never logged.
+    parts = urlsplit(file.file_path)
+    url = urlunsplit(parts._replace(path=quote(parts.path)))
+    try:
+        return await services(context).client.fetch_file(url, TELEGRAM_DOWNLOAD_LIMIT)
+    except FileTooBig:
+        raise Notice("too_big") from None
+    except DownloadFailed:
         raise Notice("bad_media") from None
 
 
@@ -289,10 +309,12 @@ async def check_parts(
         try:
             async with svc.media_slots:
                 payload = await _download(context, parts.media)
-                verdict = await svc.client.check_media(
-                    payload, parts.media.filename, parts.media.content_type, lang
-                )
-                del payload
+                try:
+                    verdict = await svc.client.check_media(
+                        payload, parts.media.filename, parts.media.content_type, lang
+                    )
+                finally:
+                    del payload
         except Refused as exc:
             if exc.code.startswith("media_too") or exc.status == 413:
                 raise Notice("too_big") from None
@@ -310,6 +332,9 @@ async def check_parts(
         except FeatureMissing:
             checked.missing.append(kind)
         except (Notice, ServerError) as exc:
+            # Keep the failure, not its frames: they hold the downloaded file (up to 20 MB),
+            # and a kept traceback would hold it until a full garbage collection.
+            exc.__traceback__ = exc.__context__ = None
             failures.append((kind, exc))
             if not isinstance(exc, Notice):
                 log.warning(
@@ -325,7 +350,9 @@ async def check_parts(
 
     await asyncio.gather(guarded("link", links), guarded("text", text), guarded("media", media))
     if failures and not checked.parts:
-        raise min((exc for _, exc in failures), key=_failure_rank)
+        worst = min((exc for _, exc in failures), key=_failure_rank)
+        failures.clear()
+        raise worst
     for kind, exc in failures:
         if isinstance(exc, Notice):
             checked.notes.append(exc.key)
