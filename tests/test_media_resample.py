@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from server.media.resample import lanczos_boxes, lanczos_small
+from server.media.shrink import resized
 
 
 def picture(seed: int, width: int, height: int) -> np.ndarray:
@@ -49,14 +50,25 @@ def test_every_box_of_a_picture_resizes_as_pillow_does(width: int, height: int) 
             )
         for size in ((32, 32), (9, 8), (48, 20)):
             ours = lanczos_boxes(grey, boxes, size)
-            for box, resized in zip(boxes, ours, strict=True):
-                assert np.array_equal(resized, pillow(grey, box, size)), (box, size)
+            for box, result in zip(boxes, ours, strict=True):
+                assert np.array_equal(result, pillow(grey, box, size)), (box, size)
 
 
 def test_the_dhash_step_resizes_whole_pictures_as_pillow_does() -> None:
     pictures = np.stack([picture(seed, 32, 32) for seed in range(12)]).astype(np.float64)
     ours = lanczos_small(pictures, (9, 8))
-    for small, resized in zip(pictures, ours, strict=True):
+    for small, result in zip(pictures, ours, strict=True):
         as_image = Image.fromarray(small.astype(np.uint8), "L")
         expected = np.asarray(as_image.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.float64)
-        assert np.array_equal(resized, expected)
+        assert np.array_equal(result, expected)
+
+
+@pytest.mark.parametrize(("width", "height"), [(960, 540), (540, 960), (1000, 750), (333, 200)])
+def test_a_shared_reduction_resizes_as_pillow_does(width: int, height: int) -> None:
+    # YuNet's input and the hash base take the frame's reduction from one cache
+    # (server/media/shrink.py); each must still be what Pillow's reducing_gap resize gives.
+    rgb = np.stack([picture(seed, width, height) for seed in (1, 2, 3)], axis=2)
+    frame = Image.fromarray(rgb, "RGB")
+    for size in ((320, 180), (256, 144), (180, 320), (144, 256), (300, 200), (100, 60)):
+        expected = frame.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
+        assert np.array_equal(np.asarray(resized(frame, size)), np.asarray(expected)), size
