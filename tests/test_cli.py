@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sqlite3
@@ -28,6 +29,23 @@ def test_help_lists_every_subcommand() -> None:
     for command in ("serve", "check", "feeds", "keys", "db"):
         assert command in result.stdout
     assert "FAKEWATCH_ADMIN_KEY" in result.stdout
+
+
+def test_every_argument_of_every_subcommand_says_what_it_takes() -> None:
+    from server.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "fakewatch")
+    assert missing == []
 
 
 def test_check_explains_a_verdict_without_a_server(tmp_path: Path) -> None:

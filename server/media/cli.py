@@ -26,41 +26,54 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     ).add_subparsers(dest="known_fakes_command", metavar="SUBCOMMAND", required=True)
 
     add = bank.add_parser("add", help="hash media files into the bank; prints one id per file")
-    add.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    add.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="pictures or videos of the fake"
+    )
     add.add_argument("--label", required=True, help="what the fake is (shown in verdicts)")
     add.add_argument("--person", help="the impersonated person, if any")
-    add.add_argument("--campaign")
+    add.add_argument("--campaign", help="the scam campaign it belongs to, if known")
     add.add_argument("--source", help="where it was reported (a report id, a URL)")
     add.add_argument("--pending", action="store_true", help="add as pending (not matched yet)")
     add.set_defaults(handler=known_fakes_add)
 
     listing = bank.add_parser("list", help="list entries (JSON lines)")
-    listing.add_argument("--status", choices=("confirmed", "pending", "retired"))
+    listing.add_argument(
+        "--status", choices=("confirmed", "pending", "retired"), help="only entries with it"
+    )
     listing.set_defaults(handler=known_fakes_list)
 
     retire = bank.add_parser("retire", help="stop matching an entry (kept for the record)")
-    retire.add_argument("id", type=int)
+    retire.add_argument("id", type=int, help="the entry's id (`known-fakes list`)")
     retire.set_defaults(handler=known_fakes_retire)
 
     confirm = bank.add_parser("confirm", help="a pending entry starts matching")
-    confirm.add_argument("id", type=int)
+    confirm.add_argument("id", type=int, help="the entry's id (`known-fakes list`)")
     confirm.set_defaults(handler=known_fakes_confirm)
 
     imp = bank.add_parser(
         "import", help="import a hash list (our JSON, ThreatExchange-style CSV, or PDQ lines)"
     )
-    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("file", type=Path, metavar="FILE", help="the hash list to read")
     imp.add_argument("--label", default="imported hash", help="label for rows without one")
     imp.add_argument("--source", help="source for rows without one")
     imp.set_defaults(handler=known_fakes_import)
 
     exp = bank.add_parser("export", help="print the bank as a hash list")
-    exp.add_argument("--format", choices=("json", "csv"), default="json")
-    exp.add_argument("--status", choices=("confirmed", "pending", "retired"))
+    exp.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="json (ours, default) or csv (ThreatExchange-style, with PDQ hex)",
+    )
+    exp.add_argument(
+        "--status", choices=("confirmed", "pending", "retired"), help="only entries with it"
+    )
     exp.set_defaults(handler=known_fakes_export)
 
     check = bank.add_parser("check", help="match media files against the bank (JSON lines)")
-    check.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    check.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="pictures or videos to match"
+    )
     check.set_defaults(handler=known_fakes_check)
 
     for sub in (add, listing, retire, confirm, imp, exp, check):
