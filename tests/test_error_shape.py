@@ -7,6 +7,10 @@ import pytest
 from tests.support.server import RunningServer
 
 SHAPE = {"ok", "error", "code", "status", "request_id"}
+NON_UTF8_FIELD = {
+    "body": b'--B\r\nContent-Disposition: form-data; name="\xff"\r\n\r\nx\r\n--B--\r\n',
+    "headers": {"Content-Type": "multipart/form-data; boundary=B"},
+}
 
 
 @pytest.mark.parametrize(
@@ -117,6 +121,11 @@ SHAPE = {"ok", "error", "code", "status", "request_id"}
         ("DELETE", "/v1/keys/999999", {}, 404, "not_found"),
         ("DELETE", "/v1/keys/abc", {}, 404, "not_found"),
         ("GET", "/v1/lists/entries?limit=0", {}, 400, "validation_failed"),
+        # A field name that is not UTF-8 is quoted back in the error (as an escaped
+        # surrogate): the answer must still encode, in English and in Chinese.
+        ("POST", "/v1/check/media", NON_UTF8_FIELD, 400, "validation_failed"),
+        ("POST", "/v1/check/media?lang=zh", NON_UTF8_FIELD, 400, "validation_failed"),
+        ("POST", "/v1/known-fakes", NON_UTF8_FIELD, 400, "validation_failed"),
     ],
 )
 def test_failures_have_one_shape_and_a_stable_code(

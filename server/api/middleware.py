@@ -146,7 +146,15 @@ async def _render_api_error(exc: ApiError, request: web.Request) -> web.Response
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A value quoted from the request (a multipart field name aiohttp decoded with
+        # surrogateescape) holds a lone surrogate: escaped, it is still valid JSON; raw, the
+        # response could not be encoded and the client got a bare 500.
+        return json.dumps(value)
+    return text
 
 
 class _HttpError(ApiError):
