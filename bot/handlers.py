@@ -153,13 +153,35 @@ class Parts:
     unsupported: bool
     #: Links found but not sent: past ``MAX_LINKS`` or longer than ``MAX_URL_LENGTH``.
     skipped_links: int = 0
+    #: Links longer than ``MAX_URL_LENGTH`` sent as ``scheme://host/`` (judged by their site).
+    site_only_links: int = 0
 
 
-def _capped(links: list[str]) -> tuple[list[str], int]:
-    """The links to send and how many were left out."""
-    fitting = [url for url in links if len(url) <= MAX_URL_LENGTH]
-    kept = fitting[:MAX_LINKS]
-    return kept, len(links) - len(kept)
+def _site_of(url: str) -> str | None:
+    """``scheme://host/`` of a link too long to send whole: the lists, look-alike and domain
+    checks judge the host, so padding the path or query must not buy a scam domain silence."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host or parts.scheme.lower() not in ("http", "https"):
+        return None
+    site = f"{parts.scheme.lower()}://{f'[{host}]' if ':' in host else host}/"
+    return site if len(site) <= MAX_URL_LENGTH else None
+
+
+def _capped(links: list[str]) -> tuple[list[str], int, int]:
+    """The links to send, how many were left out, and how many of those sent stand for a link
+    longer than ``MAX_URL_LENGTH``, sent as its site only."""
+    sent_as = [url if len(url) <= MAX_URL_LENGTH else _site_of(url) for url in links]
+    kept = list(dict.fromkeys(url for url in sent_as if url is not None))[:MAX_LINKS]
+    chosen = set(kept)
+    skipped = sum(1 for url in sent_as if url not in chosen)
+    trimmed = sum(
+        1 for url, sent in zip(links, sent_as, strict=True) if sent in chosen and url != sent
+    )
+    return kept, skipped, trimmed
 
 
 def _button_links(message: Message) -> list[str]:
@@ -220,11 +242,11 @@ def _media(message: Message) -> Media | None:
 
 
 def parts_of(message: Message) -> Parts:
-    links, skipped = _capped(_links(message))
+    links, skipped, site_only = _capped(_links(message))
     body = message.text or message.caption or ""
     media = _media(message)
     unsupported = media is None and not body and not links and not skipped
-    return Parts(links, body[:MAX_TEXT], media, unsupported, skipped)
+    return Parts(links, body[:MAX_TEXT], media, unsupported, skipped, site_only)
 
 
 # --- asking the server --------------------------------------------------------------------
@@ -281,6 +303,8 @@ async def check_parts(
         if not parts.links:
             return
         results = await svc.client.check_links(parts.links, lang)
+        if parts.site_only_links:
+            checked.notes.append("links_site_only")
         for url, verdict in zip(parts.links, results, strict=False):
             item = {"kind": "link", "value": url}
             checked.parts.append(Part("link", short_label("link", url, lang), verdict, item))
@@ -515,8 +539,8 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     links = [m.group(0) for m in _BARE_URL.finditer(raw)]
     if not links and re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", raw.strip(), re.IGNORECASE):
         links = ["http://" + raw.strip()]  # "/check paypa1.com" means the site
-    links, skipped = _capped(list(dict.fromkeys(links)))
-    parts = Parts(links, raw[:MAX_TEXT], None, unsupported=False, skipped_links=skipped)
+    links, skipped, site_only = _capped(list(dict.fromkeys(links)))
+    parts = Parts(links, raw[:MAX_TEXT], None, False, skipped, site_only)
     if not raw.strip():
         await message.reply_text(t("nothing_to_check", user_lang(services(context), update)))
         return

@@ -218,6 +218,11 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "⚠️ 这条消息里还有 {count} 个链接没有检查（太多或太长），请谨慎对待。",
         "zh-Hant": "⚠️ 這則訊息裡還有 {count} 個連結沒有檢查（太多或太長），請謹慎對待。",
     },
+    "links_site_only": {
+        "en": "✂️ A link's address was too long to send whole: only its site (domain) was checked, not the rest of the address.",
+        "zh-Hans": "✂️ 有链接的地址太长，无法完整发送：只检查了它的网站（域名），地址的其余部分没有检查。",
+        "zh-Hant": "✂️ 有連結的網址太長，無法完整傳送：只檢查了它的網站（網域），網址的其餘部分沒有檢查。",
+    },
     "more_parts": {
         "en": "• … and {count} more",
         "zh-Hans": "• ……另有 {count} 项",

@@ -150,6 +150,8 @@ def test_padding_a_message_with_links_neither_hides_the_scam_nor_goes_unsaid(
     padded = " ".join(f"https://news{i}.example.org/a" for i in range(20)) + f" {SCAM}"
     # Past the server's 100 URLs a request, the rest are said to be unchecked.
     too_many = " ".join(f"https://n{i}.example.org/" for i in range(100)) + f" {SCAM}"
+    long_link = "polkadot-dot.info/claim?x=" + "a" * 4070
+    assert len(long_link) == 4096
 
     async def scenario() -> None:
         async with running_bot(tmp_path, server.url) as (fake, _):
@@ -161,6 +163,18 @@ def test_padding_a_message_with_links_neither_hides_the_scam_nor_goes_unsaid(
             fake.message(GROUP, BEN, padded)
             warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP)
             assert warning.text.startswith("⚠️ Careful: the message above is likely a scam")
+
+            # One bare link padded to Telegram's 4,096-character maximum (4,103 with the
+            # scheme the bot adds) is still judged by its site, in the group and in private.
+            mark = len(fake.calls)
+            whole = {"entities": [{"type": "url", "offset": 0, "length": len(long_link)}]}
+            fake.message(GROUP, BEN, long_link, **whole)
+            warning = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP, after=mark)
+            assert warning.text.startswith("⚠️ Careful: the message above is likely a scam")
+            fake.message(ANN, ANN, long_link, **whole)
+            reply = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
+            assert reply.text.startswith("🚨 Likely a scam")
+            assert "only its site (domain) was checked" in reply.text
 
             mark = len(fake.calls)
             fake.message(ANN, ANN, too_many)
