@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -83,8 +83,11 @@ WATCHES_PER_MESSAGE = 3
 WATCHES_PER_CHAT = 10
 WATCH_DAYS = 30
 WATCH_PAUSE_S = 3600.0
-#: Media downloaded and checked at once (bot-wide), and guard checks in flight per group member.
+#: Media downloaded and checked at once (bot-wide), how many more may wait for a turn (each
+#: waiting one holds one of PTB's update slots; past that the person is told to send it again),
+#: and guard checks in flight per group member.
 MEDIA_AT_ONCE = 2
+MEDIA_WAITING = 4
 GUARD_IN_FLIGHT_PER_SENDER = 2
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
@@ -115,7 +118,9 @@ class Services:
     guard_in_flight: dict[str, int] = field(default_factory=dict)
     #: Pictures and videos downloaded and sent at once, bot-wide: each is held in memory
     #: (up to 20 MB) until the server answered.
-    media_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MEDIA_AT_ONCE))
+    media_slots: MediaSlots = field(
+        default_factory=lambda: MediaSlots(MEDIA_AT_ONCE, MEDIA_WAITING)
+    )
     #: Event-loop time before which no retroactive alert is asked for (the key was full).
     watch_paused_until: float = 0.0
 
@@ -260,8 +265,34 @@ class Notice(Exception):
         self.key = key
 
 
+class MediaSlots:
+    """Bot-wide turns for media checks, with a short queue: a handler waiting for a turn holds
+    one of PTB's update slots, so a flood of pictures from many accounts must not queue them
+    all (every /help and link check would wait behind the downloads)."""
+
+    def __init__(self, at_once: int, waiting: int) -> None:
+        self._turns = asyncio.Semaphore(at_once)
+        self._waiting = 0
+        self.max_waiting = waiting
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Held while a file is in memory; ``Notice("media_busy")`` when the queue is full."""
+        if self._turns.locked() and self._waiting >= self.max_waiting:
+            raise Notice("media_busy")
+        self._waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._turns.release()
+
+
 async def _download(context: ContextTypes.DEFAULT_TYPE, media: Media) -> bytearray:
-    """The file, in memory: callers hold ``media_slots`` until they are done with it."""
+    """The file, in memory: callers hold a ``media_slots`` turn until they are done with it."""
     if media.size is not None and media.size > TELEGRAM_DOWNLOAD_LIMIT:
         raise Notice("too_big")
     try:
@@ -331,7 +362,7 @@ async def check_parts(
         if parts.media is None:
             return
         try:
-            async with svc.media_slots:
+            async with svc.media_slots.turn():
                 payload = await _download(context, parts.media)
                 try:
                     verdict = await svc.client.check_media(
@@ -636,7 +667,7 @@ async def _report_media(
         **(extra or {}),
     }
     try:
-        async with svc.media_slots:
+        async with svc.media_slots.turn():
             payload = await _download(context, media)
             result = await svc.client.report_media(
                 report, payload, media.filename, media.content_type
@@ -1022,6 +1053,10 @@ async def guard_message(
         checked = await check_parts(context, parts, lang, with_text=False)
     except (Notice, ServerError) as exc:
         log.info("guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__})
+        busy_media = isinstance(exc, Notice) and exc.key == "media_busy"
+        if busy_media and not svc.notices.take(f"g:{chat_id}"):
+            with contextlib.suppress(TelegramError):
+                await message.reply_text(t("guard_media_busy", lang))
         return
     finally:
         svc.guard_in_flight[who] -= 1

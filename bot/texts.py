@@ -238,6 +238,16 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "这台 FakeWatch 服务器暂时还不提供这项功能。",
         "zh-Hant": "這台 FakeWatch 伺服器暫時還不提供這項功能。",
     },
+    "media_busy": {
+        "en": "⏳ I'm checking a lot of pictures and videos right now. Please send this one again in a minute.",
+        "zh-Hans": "⏳ 我现在正在检查很多图片和视频，请过一分钟再发这个。",
+        "zh-Hant": "⏳ 我現在正在檢查很多圖片和影片，請過一分鐘再傳這個。",
+    },
+    "guard_media_busy": {
+        "en": "⏳ Too many pictures and videos to check right now: I could not check this one. Be careful with it.",
+        "zh-Hans": "⏳ 现在要检查的图片和视频太多，我没能检查这一个。请谨慎对待。",
+        "zh-Hant": "⏳ 現在要檢查的圖片和影片太多，我沒能檢查這一個。請謹慎對待。",
+    },
     "still_checking": {
         "en": "⏳ I'm still checking your last message. Send this again when that answer arrives.",
         "zh-Hans": "⏳ 我还在检查你上一条消息，收到结果后再发这条吧。",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from bot.handlers import MEDIA_AT_ONCE, MEDIA_WAITING
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.server import ADMIN_KEY, RunningServer, cli_env
@@ -370,5 +371,36 @@ def test_one_person_has_one_check_in_flight_and_downloads_are_bounded_bot_wide(
                 )
                 assert not verdict.text.startswith("Sorry")
             assert fake.downloads_peak == 2  # five pictures, never more than two in memory
+
+    asyncio.run(scenario())
+
+
+def test_a_flood_of_pictures_from_many_people_never_holds_up_everyone_elses_answers(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    photo = synthetic_photo(seed=22, size=(320, 180))
+    senders = range(7001, 7041)  # 40 people, one picture each: more than PTB's 16 update slots
+    admitted = MEDIA_AT_ONCE + MEDIA_WAITING
+
+    def verdicts(fake: FakeTelegram) -> list[str]:
+        return [c.text for c in fake.sent() if c.chat_id in senders and "⏳" not in c.text]
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.file_delay_s = 0.5
+            for user in senders:
+                fake.add_file(f"p{user}", photo)
+                fake.message(user, user, **photo_message(f"p{user}", photo))
+            await fake.wait_for("getFile")
+            mark = len(fake.calls)
+            fake.message(MOD, MOD, "/help")
+            await fake.wait_for("sendMessage", lambda c: c.chat_id == MOD, after=mark)
+            # Answered while the admitted pictures are still downloading, not after them all.
+            assert len(verdicts(fake)) < admitted
+            await fake.wait_for("sendMessage", lambda c: len(verdicts(fake)) >= admitted)
+            assert not [v for v in verdicts(fake) if v.startswith("Sorry")]
+            told = [c for c in fake.sent() if c.chat_id in senders and "⏳" in c.text]
+            assert len(told) == len(senders) - admitted
+            assert all("send this one again in a minute" in c.text for c in told)
 
     asyncio.run(scenario())
