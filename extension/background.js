@@ -451,43 +451,26 @@ chrome.webNavigation.onReferenceFragmentUpdated.addListener(onSamePageNavigation
 // A frame inside a page, where one throwaway domain can show a listed site full-window.
 // Checked against the lists only, on the device (a 4-byte prefix leaves only on a match), in
 // both modes: enhanced mode's full scoring is for the sites a person opens, not for every ad
-// and widget a page embeds. A listed frame filling at least half the window is the page the
-// person sees and gets the warning page; a smaller one a banner naming it in the page.
+// and widget a page embeds. A `likely_scam` frame gets the warning page whatever its size: the
+// size is the wrapping page's to change at any moment (a 2x2 frame grown to the whole window
+// after it loaded, scaled up with a CSS transform, or nested in another frame), so no size
+// measured by the extension says what the person will see. A `suspicious` one gets a banner
+// naming it, in the top layer where no page content covers it.
 async function checkFrame(details) {
   if (!/^https?:/.test(details.url)) return;
   const state = await checkUrl(details.url, { listsOnly: true });
   const verdict = state.result && state.result.verdict;
   if (!FW.isFlagged(verdict)) return;
-  const { tabId, frameId } = details;
+  const { tabId } = details;
   let page = null;
   try {
     page = (await chrome.tabs.get(tabId)).url;
   } catch (_) {
     return; // the tab closed meanwhile
   }
-  if (verdict === "likely_scam" && (await frameFillsWindow(tabId, frameId))) {
-    return interstitial(tabId, { ...state, pageUrl: page });
-  }
+  if (verdict === "likely_scam") return interstitial(tabId, { ...state, pageUrl: page });
   const t = await FW.translator((await settings()).lang);
-  const key = verdict === "likely_scam" ? "bannerFramedScam" : "bannerFramedSuspicious";
-  await injectBanner(tabId, state, t(key, [state.host]));
-}
-
-// Both sizes read by the extension in its own isolated world (a page cannot fake them).
-async function frameFillsWindow(tabId, frameId) {
-  const size = async (id) => {
-    const [done] = await chrome.scripting.executeScript({
-      target: { tabId, frameIds: [id] },
-      func: () => [innerWidth, innerHeight],
-      injectImmediately: true,
-    });
-    return done && done.result;
-  };
-  try {
-    return FW.fillsWindow(await size(frameId), await size(0));
-  } catch (_) {
-    return false; // the frame went away: the banner still names it
-  }
+  await injectBanner(tabId, state, t("bannerFramedSuspicious", [state.host]));
 }
 
 chrome.webNavigation.onCommitted.addListener((details) => {

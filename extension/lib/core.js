@@ -255,16 +255,6 @@
     return out;
   }
 
-  // --- Frames ------------------------------------------------------------------------------
-
-  // A frame showing at least half the window is the page the person sees, whatever the
-  // address bar says. Sizes are [width, height] in CSS pixels.
-  function fillsWindow(frame, top) {
-    if (!frame || !top) return false;
-    const area = (s) => Math.max(0, s[0]) * Math.max(0, s[1]);
-    return area(top) > 0 && area(frame) >= 0.5 * area(top);
-  }
-
   // --- Capped body reads ------------------------------------------------------------------
 
   // A response body as a Blob, read chunk by chunk and abandoned once past `max` bytes (a
@@ -398,7 +388,6 @@
     hashExpressions,
     makeSuffixList,
     linksByDomain,
-    fillsWindow,
     readCapped,
     worst,
     isFlagged,

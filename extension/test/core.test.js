@@ -203,11 +203,3 @@ test("a scan groups links by registrable domain: only that leaves in enhanced mo
   assert.deepEqual([...grouped.keys()], ["paypal.com", "metamask-io.pages.dev"]);
   assert.deepEqual(grouped.get("paypal.com"), ["https://login.paypal.com/reset?token=abc#x", "https://www.paypal.com/"]);
 });
-
-test("a frame fills the window when it covers at least half of it", () => {
-  assert.equal(FW.fillsWindow([1100, 760], [1100, 760]), true);
-  assert.equal(FW.fillsWindow([1100, 400], [1100, 760]), true);
-  assert.equal(FW.fillsWindow([300, 150], [1100, 760]), false);
-  assert.equal(FW.fillsWindow([0, 0], [0, 0]), false);
-  assert.equal(FW.fillsWindow(null, [1100, 760]), false);
-});
