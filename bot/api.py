@@ -102,8 +102,10 @@ class ServerClient:
     async def open(self) -> None:
         # trust_env=False: the server is reached directly; a proxy must never see checked items.
         self._session = aiohttp.ClientSession(headers=self._headers, trust_env=False)
-        # Telegram's files: a session of its own, which never carries the server's API key.
-        self._files = aiohttp.ClientSession(trust_env=False)
+        # Telegram's files: a session of its own, which never carries the server's API key, and
+        # which takes HTTP(S)_PROXY / NO_PROXY from the environment as PTB's own requests do: a
+        # bot that reaches Telegram only through a proxy fetches its files the same way.
+        self._files = aiohttp.ClientSession(trust_env=True)
 
     async def close(self) -> None:
         for session in (self._session, self._files):
