@@ -1063,8 +1063,9 @@ async def guard_message(
         if not svc.guard_in_flight[who]:
             del svc.guard_in_flight[who]
     if checked.verdict != "likely_scam":
-        if checked.unchecked_links:
-            # Padding a message with links must not buy silence for the one past the cap.
+        if checked.unchecked_links and not svc.notices.take(f"g:{chat_id}"):
+            # Padding a message with links must not buy silence for the one past the cap, nor
+            # may it make the bot noisy: the group's one notice a minute, like the others.
             with contextlib.suppress(TelegramError):
                 await message.reply_text(
                     t("guard_links_unchecked", lang, count=checked.unchecked_links)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import BOT_ID, Call
 from tests.support.server import RunningServer
@@ -185,6 +187,15 @@ def test_padding_a_message_with_links_neither_hides_the_scam_nor_goes_unsaid(
             fake.message(GROUP, ANN, too_many)
             said = await fake.wait_for("sendMessage", lambda c: c.chat_id == GROUP, after=mark)
             assert said.text.startswith("⚠️ This message has 1 link(s) I could not check")
+
+            # Notices share the group's one-a-minute budget: the same padding again is not
+            # answered with a second notice (Telegram allows a bot ~20 messages a minute there).
+            mark = len(fake.calls)
+            fake.message(GROUP, BEN, too_many)
+            with pytest.raises(AssertionError, match="no sendMessage"):
+                await fake.wait_for(
+                    "sendMessage", lambda c: c.chat_id == GROUP, after=mark, within=2
+                )
 
     asyncio.run(scenario())
 
