@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -246,14 +247,23 @@ class ServerClient:
         body = await self._call("GET", "/v1/alerts", params=params, time_limit=POLL_TIMEOUT_S)
         return list(body.get("alerts", [])), str(body.get("cursor", since))
 
-    async def watch(self, item: dict[str, Any], subscriber: str) -> None:
-        """Ask for a retroactive alert if this item is confirmed as a scam later."""
-        await self._call(
+    async def watch(self, item: dict[str, Any], subscriber: str) -> float | None:
+        """Ask for a retroactive alert if this item is confirmed as a scam later; when the
+        subscription ends (the server's ``expires_at``, epoch seconds), if it said."""
+        body = await self._call(
             "POST",
             "/v1/alerts/subscriptions",
             json_body={**item, "subscriber": subscriber},
             time_limit=POLL_TIMEOUT_S,
         )
+        expires = body.get("expires_at") if isinstance(body, dict) else None
+        if not isinstance(expires, str):
+            return None
+        try:
+            when = datetime.fromisoformat(expires)
+        except ValueError:
+            return None
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
     # --- relay (the extension's "Send to my Telegram") ------------------------------------
 

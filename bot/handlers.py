@@ -77,11 +77,12 @@ GROUP_CHECKS_PER_MINUTE = 60
 GROUP_CHECKS_PER_SENDER = 10
 BUTTON_PRESSES_PER_MINUTE = 10
 #: Retroactive alerts: links watched per checked message, live watches per chat (the bot's key
-#: shares the server's ``alert_subscriptions_per_key`` among all chats), how long one lives
-#: (the server's ``alert_subscription_days``), and how long a full key pauses asking at most.
+#: shares the server's ``alert_subscriptions_per_key`` among all chats), how long one is
+#: assumed to live until the server's answer gives its ``expires_at`` (an older server that
+#: does not say: its default ``alert_subscription_days``), and how long a full key pauses asking.
 WATCHES_PER_MESSAGE = 3
 WATCHES_PER_CHAT = 10
-WATCH_DAYS = 30
+WATCH_DAYS_UNSAID = 30
 WATCH_PAUSE_S = 3600.0
 #: Media downloaded and checked at once (bot-wide), how many more may wait for a turn (each
 #: waiting one holds one of PTB's update slots; past that the person is told to send it again),
@@ -537,11 +538,11 @@ async def _watch(svc: Services, checked: Checked, chat_id: int) -> None:
     for item in _watch_candidates(checked):
         key = hashlib.sha256(str(item.get("value", "")).encode()).hexdigest()
         if not svc.state.reserve_watch(
-            chat_id, key, now, now - WATCH_DAYS * 86400, WATCHES_PER_CHAT
+            chat_id, key, now, now + WATCH_DAYS_UNSAID * 86400, WATCHES_PER_CHAT
         ):
             continue
         try:
-            await svc.client.watch(item, f"telegram:{chat_id}")
+            expires = await svc.client.watch(item, f"telegram:{chat_id}")
         except Refused as exc:
             svc.state.release_watch(chat_id, key)
             if exc.status == 429:
@@ -560,6 +561,8 @@ async def _watch(svc: Services, checked: Checked, chat_id: int) -> None:
             svc.state.release_watch(chat_id, key)
             log.info("retroactive alert not set", extra={"error": type(exc).__name__})
             return
+        if expires is not None:
+            svc.state.watch_expires(chat_id, key, expires)
 
 
 async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

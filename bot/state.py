@@ -44,6 +44,15 @@ def m002_watches(db: Database) -> None:
     db.table("watches").create_index(["at"])
 
 
+@migrations()
+def m003_watch_expiry(db: Database) -> None:
+    # When the server drops each subscription (its ``expires_at``; the server's lifetime is a
+    # setting): a chat's share is free again then, not after a lifetime the bot assumed.
+    db.table("watches").add_column("expires", float)
+    db.execute("UPDATE watches SET expires = at + ?", [30 * 86400])
+    db.table("watches").create_index(["expires"])
+
+
 class BotState:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,10 +108,11 @@ class BotState:
 
     # --- retroactive-alert watches ----------------------------------------------------------
 
-    def reserve_watch(self, chat_id: int, item: str, now: float, since: float, cap: int) -> bool:
-        """Claim one of ``chat_id``'s ``cap`` live watches (made after ``since``) for ``item``;
+    def reserve_watch(self, chat_id: int, item: str, now: float, expires: float, cap: int) -> bool:
+        """Claim one of ``chat_id``'s ``cap`` live watches (not expired at ``now``) for
+        ``item`` until ``expires`` (corrected by ``watch_expires`` once the server answered);
         ``False`` if it is watched already or the chat holds ``cap``."""
-        self.db.execute("DELETE FROM watches WHERE at <= ?", [since])
+        self.db.execute("DELETE FROM watches WHERE expires <= ?", [now])
         if self.db.execute(
             "SELECT 1 FROM watches WHERE chat_id = ? AND item = ?", [chat_id, item]
         ).fetchone():
@@ -111,9 +121,17 @@ class BotState:
         if int(live.fetchone()[0]) >= cap:
             return False
         self.db.execute(
-            "INSERT INTO watches (chat_id, item, at) VALUES (?, ?, ?)", [chat_id, item, now]
+            "INSERT INTO watches (chat_id, item, at, expires) VALUES (?, ?, ?, ?)",
+            [chat_id, item, now, expires],
         )
         return True
+
+    def watch_expires(self, chat_id: int, item: str, expires: float) -> None:
+        """The server's own expiry for a watch it accepted."""
+        self.db.execute(
+            "UPDATE watches SET expires = ? WHERE chat_id = ? AND item = ?",
+            [expires, chat_id, item],
+        )
 
     def release_watch(self, chat_id: int, item: str) -> None:
         self.db.execute("DELETE FROM watches WHERE chat_id = ? AND item = ?", [chat_id, item])

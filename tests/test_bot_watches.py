@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,13 @@ def test_one_chat_gets_a_bounded_share_of_the_bots_alert_subscriptions(
 def test_a_full_key_pauses_the_watches_with_a_warning_instead_of_failing_quietly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    small = start_server(tmp_path / "srv", env={"FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY": "2"})
+    small = start_server(
+        tmp_path / "srv",
+        env={
+            "FAKEWATCH_ALERT_SUBSCRIPTIONS_PER_KEY": "2",
+            "FAKEWATCH_ALERT_SUBSCRIPTION_DAYS": "7",
+        },
+    )
     caplog.set_level(logging.INFO, logger="fakewatch.bot")
 
     async def scenario() -> None:
@@ -81,6 +88,20 @@ def test_a_full_key_pauses_the_watches_with_a_warning_instead_of_failing_quietly
         asyncio.run(scenario())
         assert _subscriptions(small, f"telegram:{ANN}") == 2
         assert _subscriptions(small, f"telegram:{BEN}") == 0
+        # The bot frees a chat's share when the server drops the subscriptions (its 7 days
+        # here), not after a lifetime it assumed.
+        with sqlite3.connect(f"file:{small.db}?mode=ro", uri=True) as db:
+            ends = db.execute(
+                "SELECT expires_at FROM alert_subscriptions WHERE subscriber = ?",
+                [f"telegram:{ANN}"],
+            ).fetchall()
+        server_ends = sorted(
+            datetime.fromisoformat(end).replace(tzinfo=UTC).timestamp() for (end,) in ends
+        )
+        with sqlite3.connect(tmp_path / "bot" / "bot.db") as db:
+            bot_ends = sorted(e for (e,) in db.execute("SELECT expires FROM watches"))
+        assert bot_ends == server_ends
+        assert abs(bot_ends[0] - (time.time() + 7 * 86400)) < 600
     finally:
         small.stop()
     full = [r for r in caplog.records if r.levelno == logging.WARNING and "paused" in r.msg]
