@@ -219,7 +219,8 @@ def _traditional_alert(alert: dict[str, Any], title: str) -> tuple[str, str]:
     advice = []
     who = alert.get("impersonates")
     if who:
-        advice.append(to_traditional(IMPERSONATES["zh"].format(who=who), "tw"))
+        # Our sentence in Traditional; the reporter's words as they wrote them (like the item).
+        advice.append(to_traditional(IMPERSONATES["zh"], "tw").format(who=who))
     advice.append("台灣：" + ADVICE_BY_REGION["tw"])
     advice.append("香港：" + ADVICE_BY_REGION["hk"])
     return converted, "\n".join(advice)
