@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -366,49 +366,59 @@ async def http_throughput(
     return HttpThroughput(good_urls / seconds, requests, seconds, statuses, bad)
 
 
-async def http_latency(
-    base: str, key: str, urls: Sequence[str], rate: float, duration: float
+async def _open_loop(
+    one: Callable[[str], Awaitable[int]], urls: Sequence[str], rate: float, duration: float
 ) -> HttpLatency:
-    """Open loop: request i is due at start + i/rate and its latency counts from then."""
-    import aiohttp
-
+    """Open loop: request i is due at start + i/rate and its latency counts from then (a
+    late request's wait counts too). ``one(url)`` sends a request and returns its status."""
+    loop = asyncio.get_running_loop()
     count = int(rate * duration)
-    headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(base, connector=connector, headers=headers) as session:
-        for i in range(20):  # warm-up, hosts not in the set
-            url = f"https://warm-up-{i}.example/"
-            async with session.get("/v1/check/link", params={"url": url}) as resp:
-                await resp.read()
-        loop = asyncio.get_running_loop()
 
-        async def one(url: str, due: float) -> None:
-            try:
-                async with session.get("/v1/check/link", params={"url": url}) as resp:
-                    await resp.read()
-                    statuses[resp.status] += 1
-            except aiohttp.ClientError:
-                statuses[-1] += 1
-            latencies.append(loop.time() - due)
+    async def timed(url: str, due: float) -> None:
+        statuses[await one(url)] += 1
+        latencies.append(loop.time() - due)
 
-        tasks = []
-        start = loop.time() + 0.05
-        for i in range(count):
-            due = start + i / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(urls[i % len(urls)], due)))
-        await asyncio.gather(*tasks)
-        elapsed = loop.time() - start
+    tasks = []
+    start = loop.time() + 0.05
+    for i in range(count):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(timed(urls[i % len(urls)], due)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - start
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
     return HttpLatency(pct(50), pct(99), ordered[-1] * 1000, count, count / elapsed, statuses)
+
+
+async def http_latency(
+    base: str, key: str, urls: Sequence[str], rate: float, duration: float
+) -> HttpLatency:
+    """Single GETs at ``rate`` through an aiohttp client (``_open_loop``)."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {key}"}
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(base, connector=connector, headers=headers) as session:
+
+        async def one(url: str) -> int:
+            try:
+                async with session.get("/v1/check/link", params={"url": url}) as resp:
+                    await resp.read()
+                    return resp.status
+            except aiohttp.ClientError:
+                return -1
+
+        for i in range(20):  # warm-up, hosts not in the set
+            await one(f"https://warm-up-{i}.example/")
+        return await _open_loop(one, urls, rate, duration)
 
 
 async def raw_http_latency(
@@ -418,14 +428,11 @@ async def raw_http_latency(
     beforehand, the request bytes written by hand, the answer read by its Content-Length. The
     aiohttp client spends ~1 ms of CPU a request on the same 2 cores; this one a few µs, so
     its figure is closer to what the server itself adds."""
-    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
-    pool = [await asyncio.open_connection(host, port) for _ in range(connections)]
+    parts = urllib.parse.urlsplit(base)
+    pool = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(connections)]
     auth = f"Authorization: Bearer {key}\r\n".encode()
-    latencies: list[float] = []
-    statuses: Counter[int] = Counter()
-    loop = asyncio.get_running_loop()
 
-    async def one(url: str, due: float) -> None:
+    async def one(url: str) -> int:
         reader, writer = pool.pop()
         target = "/v1/check/link?url=" + urllib.parse.quote(url, safe="")
         writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode() + auth + b"\r\n")
@@ -436,32 +443,15 @@ async def raw_http_latency(
                 length = int(line[15:])
         await reader.readexactly(length)
         pool.append((reader, writer))
-        statuses[int(head.split(b" ", 2)[1])] += 1
-        latencies.append(loop.time() - due)
+        return int(head.split(b" ", 2)[1])
 
-    for i in range(20):  # warm-up, hosts not in the set
-        await one(f"https://raw-warm-up-{i}.example/", loop.time())
-    latencies.clear()
-    statuses.clear()
-    count = int(rate * duration)
-    tasks = []
-    start = loop.time() + 0.05
-    for i in range(count):
-        due = start + i / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(urls[i % len(urls)], due)))
-    await asyncio.gather(*tasks)
-    elapsed = loop.time() - start
-    for _, writer in pool:
-        writer.close()
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
-
-    return HttpLatency(pct(50), pct(99), ordered[-1] * 1000, count, count / elapsed, statuses)
+    try:
+        for i in range(20):  # warm-up, hosts not in the set
+            await one(f"https://raw-warm-up-{i}.example/")
+        return await _open_loop(one, urls, rate, duration)
+    finally:
+        for _, writer in pool:
+            writer.close()
 
 
 async def server_p99(base: str, key: str, route: str) -> tuple[float, int]:
