@@ -80,13 +80,18 @@ class Built:
 
 
 def build(
-    *, bundled: bool = True, top_sites: Sequence[str] | None = None, data_dir: Path | None = None
+    *,
+    bundled: bool = True,
+    top_sites: Sequence[str] | None = None,
+    data_dir: Path | None = None,
+    only: Iterable[str] | None = None,
 ) -> Built:
     """A fresh pipeline (fresh caches) the way the CLI builds one.
 
     ``bundled=False`` is ``Settings(bundled_blocklist=False)`` with an empty list index: what the
     heuristics alone catch. ``top_sites`` replaces the protected top-sites list and ``data_dir``
-    the folder detectors read their tables from (held-out runs).
+    the folder detectors read their tables from (held-out runs). ``only`` keeps just the named
+    detectors (an empty list: parsing and the pipeline's own work, no detector).
     """
     resources = Resources.load(Settings(bundled_blocklist=bundled))
     if top_sites is not None:
@@ -96,7 +101,11 @@ def build(
     index = ListIndex(bundled_entries(resources.data_dir)) if bundled else ListIndex()
     resources.lists.swap(index)
     # The server's link-verdict cache, at its default size, as the server runs it.
-    pipeline = Pipeline(build_detectors(resources), link_cache_size=Settings().link_cache_size)
+    detectors = build_detectors(resources)
+    if only is not None:
+        keep = set(only)
+        detectors = [d for d in detectors if d.name in keep]
+    pipeline = Pipeline(detectors, link_cache_size=Settings().link_cache_size)
     return Built(resources, pipeline)
 
 

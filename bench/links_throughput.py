@@ -135,14 +135,20 @@ class InProcess:
     setup_s: float
 
 
-def run_in_process(urls: Sequence[str], batch: int, runs: int) -> InProcess:
+def run_in_process(
+    urls: Sequence[str], batch: int, runs: int, only: Sequence[str] | None = None
+) -> InProcess:
     """Median of ``runs`` passes, each on a freshly built pipeline (so caches start cold)."""
     rates: list[float] = []
     flagged = 0
     setups: list[float] = []
     for _ in range(runs):
+        # Let the previous pass's pipeline go: frozen, it would stay in memory for good and
+        # every later row would run beside the garbage of all the earlier ones.
+        gc.unfreeze()
+        gc.collect()
         t0 = time.perf_counter()
-        built = build()
+        built = build(only=only)
         setups.append(time.perf_counter() - t0)
         # As ``fakewatch serve`` does after start-up: the loaded tables leave the cyclic GC's
         # full passes, which would otherwise rescan them while links are scored.
@@ -155,6 +161,30 @@ def run_in_process(urls: Sequence[str], batch: int, runs: int) -> InProcess:
                 flagged += result.outcome.verdict.value in FLAGGED
         rates.append(len(urls) / (time.perf_counter() - start))
     return InProcess(statistics.median(rates), rates, flagged, statistics.median(setups))
+
+
+def stage_costs(urls: Sequence[str], batch: int, runs: int) -> str:
+    """What each link detector adds to a unique host, timed without a profiler.
+
+    A pipeline with no detector (parsing, the PSL split, caches, assembling the verdicts) is
+    the floor every configuration pays; each detector is then timed alone on top of it, and
+    all of them together. Why the unique-host figure is what it is, in microseconds.
+    """
+    names = [d.name for d in build().pipeline.detectors if "link" in d.kinds]
+    floor = run_in_process(urls, batch, runs, only=()).rate
+    rows: list[tuple[str, str, str]] = [
+        ("no detector (parse, PSL split, caches, verdicts)", per_s(floor), f"{1e6 / floor:.1f}")
+    ]
+    for name in names:
+        alone = run_in_process(urls, batch, runs, only=(name,)).rate
+        rows.append((f"+ {name} alone", per_s(alone), f"+{1e6 / alone - 1e6 / floor:.1f}"))
+    whole = run_in_process(urls, batch, runs).rate
+    rows.append(("every link detector", per_s(whole), f"{1e6 / whole:.1f}"))
+    budget = 1e6 / TARGET_IN_PROCESS
+    return (
+        render_table(["unique hosts, one thread", "rate", "us per URL"], rows)
+        + f"\n(the {TARGET_IN_PROCESS:,} URLs/s target leaves {budget:.0f} us a URL for all of it)"
+    )
 
 
 def profile_in_process(urls: Sequence[str], batch: int, top: int) -> str:
@@ -746,6 +776,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed for sampling and shuffling")
     parser.add_argument("--batch", type=int, default=100, help="URLs per in-process pipeline call")
     parser.add_argument("--runs", type=int, default=3, help="in-process passes (median reported)")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also time each link detector alone on the unique hosts (us per URL)",
+    )
     parser.add_argument("--profile", action="store_true", help="also cProfile one unique-host pass")
     parser.add_argument("--profile-top", type=int, default=12, help="functions shown by --profile")
     parser.add_argument(
@@ -839,6 +874,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for note in dict.fromkeys(report.notes):  # the HTTP part adds its notes per run
         print(f"- {note}")
+    if args.stages:
+        print()
+        print(stage_costs(urls, args.batch, args.runs))
     print(f"- Whole run: {time.perf_counter() - started:.0f} s.")
     if args.profile:
         print()
