@@ -157,7 +157,12 @@ class ServerClient:
             return body
         code = str(body.get("code", "")) if isinstance(body, dict) else ""
         message = str(body.get("error", "")) if isinstance(body, dict) else ""
-        if status in (404, 405) and (not missing_route_only or message.startswith("No such route")):
+        # A server older than this bot lacks the route (404 route_not_found; 405 when the path
+        # exists for other methods); servers before the code existed said so only in words.
+        no_route = code in ("route_not_found", "method_not_allowed") or message.startswith(
+            "No such route"
+        )
+        if status in (404, 405) and (not missing_route_only or no_route):
             raise FeatureMissing(path)
         raise Refused(status, code, message, int(retry_after) if retry_after.isdigit() else 0)
 

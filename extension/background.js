@@ -619,7 +619,7 @@ async function errorText(err) {
     unauthorized: "errUnauthorized",
     forbidden: "errUnauthorized",
     rate_limited: "errRateLimited",
-    not_found: "errNotSupported",
+    route_not_found: "errNotSupported",
     relay_token_invalid: "errRelayToken",
     relay_code_invalid: "errRelayCode",
     not_linked: "errNotLinked",

@@ -8,7 +8,7 @@
     │   └── InvalidUrlError       400 invalid_url / invalid_host / unsupported_scheme / …
     ├── Unauthorized              401 unauthorized        (no key, or a key we don't know)
     ├── Forbidden                 403 forbidden           (a key without the role)
-    ├── NotFound                  404 not_found
+    ├── NotFound                  404 not_found           (a record; a path no route has: route_not_found)
     ├── MethodNotAllowed          405 method_not_allowed
     ├── Conflict                  409 conflict / case_state  (the record's state forbids it)
     ├── PayloadTooLarge           413 payload_too_large
@@ -266,8 +266,12 @@ ERROR_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "密钥有效，但其角色无权执行此操作；请使用具有相应角色的密钥。",
     },
     "not_found": {
-        "en": "No such route or record; check the path and id (see /openapi.json).",
-        "zh": "没有这个接口或记录；请检查路径和编号（见 /openapi.json）。",
+        "en": "No such record; check the id (see /openapi.json).",
+        "zh": "没有这条记录；请检查编号（见 /openapi.json）。",
+    },
+    "route_not_found": {
+        "en": "No such route; check the path against /openapi.json (this server may be older).",
+        "zh": "没有这个接口；请对照 /openapi.json 检查路径（本服务器的版本可能较旧）。",
     },
     "method_not_allowed": {
         "en": "The route exists but not with this HTTP method; see /openapi.json.",

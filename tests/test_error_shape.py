@@ -16,7 +16,7 @@ NON_UTF8_FIELD = {
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "code"),
     [
-        ("GET", "/nope", {}, 404, "not_found"),
+        ("GET", "/nope", {}, 404, "route_not_found"),
         ("DELETE", "/v1/check/links", {}, 405, "method_not_allowed"),
         ("GET", "/v1/check/link", {}, 400, "validation_failed"),
         ("GET", "/v1/check/link?url=x&extra=1", {}, 400, "validation_failed"),

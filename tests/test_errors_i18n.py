@@ -128,7 +128,7 @@ def test_a_wrong_key_is_refused_in_chinese(server: RunningServer) -> None:
 
 def test_the_query_lang_wins_over_accept_language(server: RunningServer) -> None:
     _, body, headers = check(server, "/nope?lang=en", headers={"Accept-Language": "zh-CN"})
-    assert body["code"] == "not_found"
+    assert body["code"] == "route_not_found"
     assert body["error"] == "No such route. See /openapi.json for the API."
     assert headers["Content-Language"] == "en"
 
@@ -182,14 +182,14 @@ def test_an_error_raised_with_plain_english_keeps_its_detail_in_chinese(
 
 def test_bot_and_extension_branch_on_the_code_not_the_sentence() -> None:
     """Clients show ``error`` but decide on ``code``; the one place that reads the sentence
-    (the bot telling an older server's missing route from a missing record) is listed here
-    so that a second one is noticed."""
+    (the bot telling a missing route from a missing record on a server from before
+    ``route_not_found``) is listed here so that a second one is noticed."""
     readers = []
     for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "extension").glob("*.js")]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if re.search(r"(message|\.error)\.(startswith|includes|match|indexOf)\(", line):
                 readers.append(f"{path.relative_to(ROOT)}:{line.strip()}")
     assert readers == [
-        "bot/api.py:if status in (404, 405) and (not missing_route_only or"
-        ' message.startswith("No such route")):'
+        'bot/api.py:no_route = code in ("route_not_found", "method_not_allowed") or'
+        " message.startswith("
     ]

@@ -169,5 +169,9 @@ class _HttpError(ApiError):
 def _from_http_exception(exc: web.HTTPException) -> ApiError:
     status = exc.status
     code = _HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
+    if status == 404 and isinstance(exc, web.HTTPNotFound):
+        # A path no route has, told apart from a missing record: a client meeting an older
+        # server learns the feature is absent, not that its id was wrong.
+        code = "route_not_found"
     messages = {404: said("no_route"), 405: said("no_method"), 413: said("request_too_large")}
     return _HttpError(exc, code, messages.get(status) or exc.reason or "Request failed.")
