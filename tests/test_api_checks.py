@@ -130,9 +130,26 @@ def test_a_batch_item_that_is_not_a_readable_string_is_named_in_the_400(
     for urls, wrong in (
         (["https://a.example/", 5], "urls[1]"),
         (["https://a.example/", "https://b.example/", ""], "urls[2]"),
-        (["https://" + "a" * 5000 + ".example/"], "urls[0]"),
+        (["https://a.example/", "x" * 70_000], "urls[1]"),  # past any URL a field may hold
     ):
         response = server.request("POST", "/v1/check/links", json_body={"urls": urls})
         assert response.status == 400, urls
         assert response.json()["code"] == "validation_failed"
         assert wrong in response.json()["error"]
+
+
+def test_a_url_past_the_parsers_limit_is_named_too_long_not_a_bad_request(
+    server: RunningServer,
+) -> None:
+    long_url = "https://example.com/" + "a" * 5000  # FAKEWATCH_MAX_URL_LENGTH is 4096
+    single = server.request("GET", "/v1/check/link?" + urllib.parse.urlencode({"url": long_url}))
+    assert (single.status, single.json()["code"]) == (400, "url_too_long")
+
+    batch = server.request(
+        "POST", "/v1/check/links", json_body={"urls": ["https://polkadot-dot.info/", long_url]}
+    )
+    assert batch.status == 200
+    judged, too_long = batch.json()["results"]
+    assert judged["verdict"] == "likely_scam"  # one long link does not cost the others
+    assert too_long["verdict"] == "unknown" and too_long["url"] == long_url
+    assert too_long["error"]["code"] == "url_too_long"
