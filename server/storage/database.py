@@ -245,8 +245,13 @@ class Database:
             self._reader_conns.clear()
         result = None
         if self.checkpoint_on_close:
+            # TRUNCATE reports the -wal after emptying it (always 0 pages): a PASSIVE pass
+            # first says how much there was and how much of it went into the database.
+            passive = self._writer_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             row = self._writer_db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            result = {"busy": int(row[0]), "wal_pages": int(row[1]), "checkpointed": int(row[2])}
+            pages, done = max(int(passive[1]), 0), max(int(passive[2]), 0)
+            busy = int(row[0])
+            result = {"busy": busy, "wal_pages": pages, "checkpointed": done if busy else pages}
             self.checkpointed = result
         self._writer_db.close()
         return result
