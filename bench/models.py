@@ -15,11 +15,13 @@ when present (``run()``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,10 +30,10 @@ if str(REPO) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+import server.links.domain_features as domain_features  # noqa: E402
 from models.scam_domain import dataset as domain_data  # noqa: E402
 from models.scam_domain.evaluate import flagged_fraction, latency_us  # noqa: E402
 from models.scam_domain.evaluate import probabilities as domain_probabilities  # noqa: E402
-from models.scam_domain.select_settings import features as previous_features  # noqa: E402
 from models.scam_text import dataset as text_data  # noqa: E402
 from models.scam_text.evaluate import figures, latency_ms  # noqa: E402
 from models.scam_text.evaluate import probabilities as text_probabilities  # noqa: E402
@@ -208,6 +210,18 @@ def _bench_domain_features(featurizer: DomainFeaturizer, domains: list[domain_da
         featurizer = DomainFeaturizer(featurizer.brands, featurizer.lures)
         us = best_us(array_path(512), len(sample))
     print(f"| array path, batch 512, features v2 (3-5-grams) | {us:.1f} | {peer / us:.2f}x |")
+
+
+@contextlib.contextmanager
+def previous_features(ngrams: tuple[int, ...], dim: int) -> Iterator[None]:
+    """Featurise with other n-grams / slots (module constants, read at call time). The
+    training scripts have the same switch; this one needs no training packages."""
+    saved = domain_features.NGRAMS, domain_features.DIM
+    domain_features.NGRAMS, domain_features.DIM = ngrams, dim
+    try:
+        yield
+    finally:
+        domain_features.NGRAMS, domain_features.DIM = saved
 
 
 def bench_ai_face() -> None:
