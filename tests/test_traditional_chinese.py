@@ -55,7 +55,7 @@ def test_a_link_verdict_in_taiwan_reads_traditional_and_in_china_simplified(
     assert all("诈骗" not in r["message"] for r in taiwan["reasons"])
 
     china, language = _get(server, f"/v1/check/link?url={SCAM}&lang=zh-CN")
-    assert language == ""
+    assert language == "zh-CN"
     assert china["summary"].startswith("很可能是诈骗")
     assert china["verdict"] == taiwan["verdict"]
     assert [r["code"] for r in china["reasons"]] == [r["code"] for r in taiwan["reasons"]]
@@ -141,3 +141,10 @@ def test_taiwan_reads_its_own_word_where_the_phrase_table_picks_the_wrong_sense(
     # Taiwan's other words still come from the table, and Hong Kong keeps its own.
     assert to_traditional("审核员密钥", "tw") == "審核員金鑰"
     assert to_traditional("审核员密钥", "hk") == "審核員密鑰"
+
+
+def test_every_verdict_says_its_language(server: RunningServer) -> None:
+    _, english = _get(server, f"/v1/check/link?url={SCAM}&lang=en")
+    _, chinese = _get(server, f"/v1/check/link?url={SCAM}", **{"Accept-Language": "zh"})
+    text = server.request("POST", "/v1/check/text", json_body={"text": "hi", "lang": "zh"})
+    assert (english, chinese, text.headers.get("Content-Language")) == ("en", "zh-CN", "zh-CN")

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from server.api.body import json_object, query_params, string_field
 from server.api.state import AUTH, CPU, ENGINE, METRICS, SETTINGS
-from server.api.traditional import CHINESE_SCRIPT
+from server.api.traditional import CHINESE_SCRIPT, VERDICT_LANG
 from server.errors import InvalidUrlError, ValidationFailed, said
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
@@ -27,7 +27,9 @@ def _lang(request: web.Request, body_lang: object = _NO_BODY_LANG) -> str:
         query_lang = string_field(body_lang, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     accept = request.headers.get("Accept-Language")
     request[CHINESE_SCRIPT] = chinese_script(query_lang, accept)  # a body lang counts too
-    return negotiate(query_lang, accept)
+    lang = negotiate(query_lang, accept)
+    request[VERDICT_LANG] = lang
+    return lang
 
 
 #: Long enough for any BCP 47 tag a browser sends (``zh-Hans-CN-u-ca-chinese``).

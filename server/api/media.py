@@ -20,7 +20,7 @@ from server.api.body import dumps, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.media_text import ocr_requested, read_media_text
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
-from server.api.traditional import CHINESE_SCRIPT
+from server.api.traditional import CHINESE_SCRIPT, VERDICT_LANG
 from server.community.media_hashes import item_hashes
 from server.errors import (
     MediaTooLarge,
@@ -234,7 +234,7 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
         raise UnsupportedMediaType(said("send_media_or_hashes"))
     wanted = body_lang if body_lang is not None else request.query.get("lang")
     accept = request.headers.get("Accept-Language")
-    lang = negotiate(wanted, accept)
+    lang = request[VERDICT_LANG] = negotiate(wanted, accept)
     request[CHINESE_SCRIPT] = chinese_script(wanted, accept)  # a JSON body's lang counts too
     engine = request.app[ENGINE]
     # Text read from the picture first: the impersonation detector judges a face with it.
@@ -273,4 +273,5 @@ def describe_media(item: MediaItem) -> dict[str, Any]:
         "sha256": item.sha256,
         "frames": len(item.frames),
         **({"duration_s": item.duration_s} if item.is_video else {}),
+        **({"animation": dict(item.animation)} if item.animation else {}),
     }

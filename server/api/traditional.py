@@ -17,6 +17,10 @@ from server.traditional import LOADED, convert_verdicts
 
 #: Request key: the Traditional region a handler negotiated itself (from a JSON body's ``lang``).
 CHINESE_SCRIPT = "chinese_script"
+#: Request key: the language (``en``/``zh``) a handler answered its verdicts in.
+VERDICT_LANG = "verdict_lang"
+#: ``Content-Language`` of verdicts, by language and Traditional region (as errors have it).
+_CONTENT_LANGUAGE = {"en": "en", "zh": "zh-CN", "tw": "zh-TW", "hk": "zh-HK"}
 #: Below this many characters of JSON the conversion runs on the loop; above, in a thread.
 INLINE_LIMIT = 4_000
 
@@ -36,12 +40,18 @@ async def traditional_chinese(request: web.Request, handler: Handler) -> web.Str
         else chinese_script(request.query.get("lang"), request.headers.get("Accept-Language"))
     )
     if (
-        region is None
-        or type(response) is not web.Response
+        type(response) is not web.Response
         or response.content_type != "application/json"
         or not isinstance(response.body, bytes)
         or b'"reasons"' not in response.body
     ):
+        return response
+    if region is None:
+        # Verdicts say which language they are in, as errors do (a client that asked for
+        # Chinese and got English, e.g. from an older server, can tell).
+        lang = request.get(VERDICT_LANG)
+        if lang in _CONTENT_LANGUAGE:
+            response.headers["Content-Language"] = _CONTENT_LANGUAGE[lang]
         return response
     body = response.body
     if len(body) <= INLINE_LIMIT and region in LOADED:
@@ -51,5 +61,5 @@ async def traditional_chinese(request: web.Request, handler: Handler) -> web.Str
         loop = asyncio.get_running_loop()
         converted = await loop.run_in_executor(None, _converted_body, body, region)
     response.body = converted
-    response.headers["Content-Language"] = "zh-HK" if region == "hk" else "zh-TW"
+    response.headers["Content-Language"] = _CONTENT_LANGUAGE["hk" if region == "hk" else "tw"]
     return response
