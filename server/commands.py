@@ -461,9 +461,21 @@ def db_restore(args: argparse.Namespace, settings: Settings) -> int:
         applied, aside = restore(args.backup, settings.db)
     except BackupError as exc:
         raise CommandError(str(exc)) from None
+    from sqlite_utils import Database
+
+    from server.storage.migrations import migrations
+
+    restored = Database(settings.db)
+    try:
+        newer = len(migrations.pending(restored))  # read-only
+    finally:
+        restored.close()
+    later = (
+        f"; {newer} newer ones are applied when the server opens it" if newer else ", all of them"
+    )
     print(
-        f"Restored {settings.db} from {args.backup} (integrity check: ok, {applied} "
-        "migrations; newer ones are applied when the server opens it)."
+        f"Restored {settings.db} from {args.backup} "
+        f"(integrity check: ok, {applied} migrations{later})."
     )
     if aside is not None:
         print(f"The database it replaced is kept as {aside}; delete it once all looks right.")

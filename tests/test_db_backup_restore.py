@@ -78,6 +78,7 @@ def test_restore_after_a_crash_serves_the_backup_not_the_stale_wal(tmp_path: Pat
 
     assert restored.returncode == 0, restored.stderr
     assert "integrity check: ok" in restored.stdout
+    assert "migrations, all of them" in restored.stdout  # a backup of this very build
     assert not Path(f"{server.db}-wal").exists() and not Path(f"{server.db}-shm").exists()
     assert integrity(server.db) == "ok"
     again = start_server(tmp_path / "live")
