@@ -485,7 +485,7 @@ DETAILS: dict[str, dict[str, str]] = {
         "zh": "请以 'Authorization: Bearer KEY' 的形式发送密钥。",
     },
     "key_role": {
-        "en": "This needs a {needed} key; this key's role is {role}.",
+        "en": "This needs a key with the {needed} role; this key's role is {role}.",
         "zh": "此操作需要 {needed} 角色的密钥；该密钥的角色是 {role}。",
     },
     "wrong_keys_wait": {
