@@ -111,6 +111,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_video_seconds", 600, "Longest video (by its declared duration) a check accepts."),
     Setting("max_video_keyframes", 16, "Most keyframes sampled from one video."),
     Setting(
+        "max_animation_pixels",
+        64_000_000,
+        "Most pixels decoded over all the frames read from one animated GIF/WebP/APNG (frames"
+        " x canvas); frames past it are not read (the check's media.animation says how many"
+        " were). The first frame is always read.",
+    ),
+    Setting(
         "max_media_checks",
         4,
         "Media checks decoded and scored at once; one more is refused at once with 503 busy and"
@@ -303,6 +310,7 @@ class Settings:
     max_media_pixels: int = 40_000_000
     max_video_seconds: int = 600
     max_video_keyframes: int = 16
+    max_animation_pixels: int = 64_000_000
     max_media_checks: int = 4
     pdq_scan_slot_rows: int = 200_000
     known_fakes_keep_media: bool = False
@@ -414,6 +422,7 @@ def _check(settings: Settings) -> None:
         "max_media_pixels",
         "max_video_seconds",
         "max_video_keyframes",
+        "max_animation_pixels",
         "detector_timeout_ms",
         "feed_max_bytes",
         "anonymous_reports_per_minute",

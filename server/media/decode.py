@@ -40,10 +40,23 @@ from PIL import Image, UnidentifiedImageError
 from server.errors import MediaError, MediaTooLarge, MediaUnsupported
 from server.media.item import Frame, MediaItem, MediaMetadata
 
-#: Frames kept from an animated GIF/WebP/APNG, and how many may be decoded to find them
-#: (GIF frames depend on the previous one, so seeking to frame k decodes k frames).
+#: Frames kept from an animated GIF/WebP/APNG, and how many may be read to find them. Each
+#: frame read is decoded at the whole canvas size (GIF, APNG and WebP frames build on the one
+#: before, so frame k can only be reached by decoding frames 0..k-1): what an animation costs
+#: is frames read x canvas pixels, which ``DecodeLimits.max_animation_pixels`` bounds too.
 MAX_ANIMATION_FRAMES = 8
 MAX_ANIMATION_DECODED = 64
+
+#: GIF data sub-blocks walked at most before Pillow sees the file. Pillow skips a GIF's data
+#: in Python one sub-block at a time (to find the next frame, or whether there is one):
+#: encoders write 255-byte sub-blocks (a 20 MB GIF has ~82,000), a hostile file 1-byte ones
+#: (an 11 MB file took 2.7 s of CPU just to learn whether it had a second frame).
+MAX_GIF_BLOCKS = 250_000
+
+#: Pixels converted at once when a picture's mode must change before it can be reduced
+#: (palette, 1-bit, 16-bit, CMYK, transparency): a strip of rows, never the whole picture,
+#: so a 36-megapixel palette GIF frame is not also held as 144 MB of RGBA.
+STRIP_PIXELS = 1 << 21
 
 #: Long side of the decoded working image: enough for a face crop of a fifth of the picture
 #: to keep ~190 px (hashes use 32-64 px, the face models 112-160 px) and for OCR, which reads
@@ -110,6 +123,8 @@ class DecodeLimits:
     max_pixels: int = 40_000_000
     max_video_seconds: float = 600.0
     max_video_keyframes: int = 16
+    #: Pixels decoded at most over all the frames read from one animation (frames x canvas).
+    max_animation_pixels: int = 64_000_000
     work_side: int = WORK_SIDE
 
     @classmethod
@@ -119,6 +134,7 @@ class DecodeLimits:
             max_pixels=settings.max_media_pixels,
             max_video_seconds=float(settings.max_video_seconds),
             max_video_keyframes=settings.max_video_keyframes,
+            max_animation_pixels=settings.max_animation_pixels,
         )
 
 
@@ -188,14 +204,22 @@ def _register_heif() -> None:
 def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
     if fmt == "HEIF":
         _register_heif()
+    # A GIF's frames are counted from its block structure (bounded), never by Pillow's
+    # ``n_frames``/``is_animated``, which walk the whole file in Python.
+    gif_frames = _gif_frames(data, MAX_ANIMATION_DECODED + 1) if fmt == "GIF" else 0
+    animation: dict[str, Any] = {}
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as img:
             width, height = img.size
             _check_pixels(width, height, limits)
             orientation = _orientation(img)
-            n_frames = int(getattr(img, "n_frames", 1) or 1) if fmt in ("GIF", "WEBP", "PNG") else 1
-            if n_frames > 1:
-                frames = _animation_frames(img, n_frames, orientation, limits)
+            if fmt == "GIF":
+                animated = gif_frames > 1
+            else:
+                animated = fmt in ("WEBP", "PNG") and bool(getattr(img, "is_animated", False))
+            if animated:
+                declared = gif_frames if fmt == "GIF" else int(getattr(img, "n_frames", 0) or 0)
+                frames, animation = _animation_frames(img, declared, orientation, limits)
             else:
                 if fmt == "JPEG":
                     img.draft("RGB", _draft_box(width, height, limits.work_side))
@@ -221,7 +245,42 @@ def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
         frames=frames,
         metadata=metadata,
         raw=data,
+        animation=animation,
     )
+
+
+def _gif_frames(data: bytes, most: int) -> int:
+    """Images in a GIF, counted from its block structure up to ``most`` (a count of ``most``
+    means "``most`` or more"). Raises ``media_unreadable`` when getting there would walk
+    more than ``MAX_GIF_BLOCKS`` data sub-blocks (see there); a structure this walk does not
+    understand is left to Pillow to refuse."""
+    size = len(data)
+    if size < 13:
+        return 0
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    images = blocks = 0
+    while pos < size and images < most:
+        tag = data[pos]
+        if tag == 0x21:  # extension: "!", its label, then sub-blocks
+            pos += 2
+        elif tag == 0x2C and pos + 10 < size:  # image: descriptor, colour table, LZW size
+            images += 1
+            flags = data[pos + 9]
+            pos += 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+        else:  # the trailer ";", or something Pillow will judge
+            break
+        while pos < size and data[pos]:
+            pos += data[pos] + 1
+            blocks += 1
+            if blocks > MAX_GIF_BLOCKS:
+                raise MediaError(
+                    f"The GIF file is cut into more than {MAX_GIF_BLOCKS} data blocks (encoders"
+                    " write 255-byte blocks): it is corrupt or built to be slow to read; send"
+                    " the original file.",
+                    code="media_unreadable",
+                )
+        pos += 1
+    return images
 
 
 def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
@@ -252,23 +311,56 @@ def _to_rgb_work(
     img: Image.Image, orientation: int, work_side: int, *, still: bool = False
 ) -> Image.Image:
     """RGB, transparency over white, long side <= ``work_side``, upright. ``still``: ``img``
-    is a single frame that nothing decodes into again (see ``_shrink``)."""
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        rgba.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        rgb = canvas.convert("RGB")
+    is a single frame that nothing decodes into again.
+
+    Every mode goes the same way whatever the size: first flattened (``_flat``: palette,
+    1-bit, 16-bit, CMYK to RGB or L; transparent pixels over white), then shrunk. So a big
+    and a small copy of one picture, or a palette picture and its RGB twin, are treated alike.
+    """
+    img.load()
+    if max(img.size) <= work_side:
+        rgb = _flat(img)
+        if rgb is img and rgb.mode == "RGB":
+            # Must outlive ``img``, which the caller closes (closing drops its pixels). An
+            # animation frame is copied (the next ``seek`` decodes into the same pixels); a
+            # ``still`` frame keeps its decoded pixels under a new ``Image`` instead: the copy
+            # of a 960x540 frame was 0.3-0.5 ms of a 1080p JPEG's 5 ms decode.
+            rgb = img._new(img.im) if still else img.copy()
     else:
-        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-            # 16-bit greys: scale to 8 bits instead of clipping everything above 255 to white.
-            img = img.point(lambda v: v / 256).convert("L")
-        rgb = _shrink(img, work_side, still=still)
-        if rgb.mode != "RGB":
-            rgb = rgb.convert("RGB")
+        rgb = _shrink(img, work_side)
+    if rgb.mode != "RGB":
+        rgb = rgb.convert("RGB")
     if orientation != 1:
         rgb = rgb.transpose(_ORIENTATION[orientation])
     return rgb
+
+
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+_WIDE_GREY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+
+
+def _flat(img: Image.Image) -> Image.Image:
+    """``img`` in a mode ``reduce`` takes and nothing lost to the eye: RGB for colour (transparent
+    pixels over white, as a viewer on a white page shows them), L for greys; RGB and L as they
+    are. Used on whole small pictures and on strips of big ones (``_shrink``)."""
+    mode = img.mode
+    if mode in ("RGB", "L"):
+        return img
+    if mode == "P" and "transparency" in img.info:
+        return _palette_over_white(img)
+    if mode in _ALPHA_MODES:
+        if mode == "La":
+            img = img.convert("LA")  # Pillow converts La only to LA
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    if mode in _WIDE_GREY_MODES:
+        # 16-bit greys: scale to 8 bits instead of clipping everything above 255 to white.
+        return img.point(lambda v: v / 256).convert("L")
+    if mode in ("1", "F"):
+        return img.convert("L")
+    return img.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
 
 
 def _draft_box(width: int, height: int, work_side: int) -> tuple[int, int]:
@@ -281,54 +373,119 @@ def _draft_box(width: int, height: int, work_side: int) -> tuple[int, int]:
     return max(1, width // factor), max(1, height // factor)
 
 
-def _shrink(img: Image.Image, work_side: int, *, still: bool = False) -> Image.Image:
-    """Long side <= ``work_side``: an integer box reduction (a 1080p frame: 5 ms, where a
-    bilinear resize to exactly 1024 px took 37 ms), then a bilinear step only for what the
-    integer factor left over (a 1000 px draft to 960 px); never upscales.
+def _palette_over_white(img: Image.Image) -> Image.Image:
+    """A palette picture with transparency over white, through its palette: each of the 256
+    entries goes through ``_flat``'s RGBA path (so a pixel comes out exactly as it would), then
+    the picture is converted with the flattened palette, without a full-size RGBA copy (a
+    36-megapixel GIF frame: 0.9 s and 144 MB the per-pixel way)."""
+    assert img.palette is not None
+    index = Image.new("P", (256, 1))
+    index.putdata(list(range(256)))
+    index.putpalette(img.palette.tobytes(), img.palette.mode)
+    index.info["transparency"] = img.info["transparency"]
+    colours = _flat(index.convert("RGBA"))
+    flat = img.copy()
+    flat.info.pop("transparency", None)
+    flat.putpalette(colours.tobytes(), "RGB")
+    return flat.convert("RGB")
 
-    A picture already small enough must outlive ``img``, which the caller closes (closing
-    drops its pixels). An animation frame is copied (the next ``seek`` decodes into the same
-    pixels); a ``still`` frame keeps its decoded pixels under a new ``Image`` instead: the
-    copy of a 960x540 frame was 0.3-0.5 ms of a 1080p JPEG's 5 ms decode."""
-    if max(img.size) <= work_side:
-        img.load()
-        if img.mode != "RGB":
-            return img
-        return img._new(img.im) if still else img.copy()
+
+def _shrink(img: Image.Image, work_side: int) -> Image.Image:
+    """Long side <= ``work_side`` (``img`` is bigger): an integer box reduction (a 1080p frame:
+    5 ms, where a bilinear resize to exactly 1024 px took 37 ms), then a bilinear step only for
+    what the integer factor left over (a 1000 px draft to 960 px).
+
+    RGB and L are reduced as they are. Any other mode is flattened (``_flat``) and reduced one
+    strip of rows at a time, a whole number of reduction boxes high, so the result is pixel
+    for pixel the reduction of the flattened picture while at most ``STRIP_PIXELS`` of it
+    exist at once (``reduce`` itself refuses P, 1 and I;16)."""
     factor = max(img.size) // work_side
-    if factor >= 2:
-        img = img.reduce(factor)
-    if max(img.size) > work_side:
-        scale = work_side / max(img.size)
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        img = img.resize(size, Image.Resampling.BILINEAR)
-    return img
+    if img.mode in ("RGB", "L"):
+        small = img.reduce(factor) if factor >= 2 else img
+    else:
+        small = _flat_reduced(img, factor)
+    if max(small.size) > work_side:
+        scale = work_side / max(small.size)
+        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
+        small = small.resize(size, Image.Resampling.BILINEAR)
+    return small
+
+
+def _flat_reduced(img: Image.Image, factor: int) -> Image.Image:
+    width, height = img.size
+    rows = max(1, STRIP_PIXELS // (width * factor)) * factor
+    out: Image.Image | None = None
+    for top in range(0, height, rows):
+        part = _flat(img.crop((0, top, width, min(height, top + rows))))
+        if factor >= 2:
+            part = part.reduce(factor)
+        if out is None:
+            size = (-(-width // factor), -(-height // factor))
+            out = Image.new(part.mode, size)
+        out.paste(part, (0, top // factor))
+    assert out is not None  # height > work_side > 0
+    return out
 
 
 def _animation_frames(
-    img: Image.Image, n_frames: int, orientation: int, limits: DecodeLimits
-) -> tuple[Frame, ...]:
-    reachable = min(n_frames, MAX_ANIMATION_DECODED)
-    count = min(MAX_ANIMATION_FRAMES, reachable)
-    wanted = sorted({round(i * (reachable - 1) / max(count - 1, 1)) for i in range(count)})
-    frames = []
+    img: Image.Image, declared: int, orientation: int, limits: DecodeLimits
+) -> tuple[tuple[Frame, ...], dict[str, Any]]:
+    """Up to ``MAX_ANIMATION_FRAMES`` frames spread over the first frames of an animation, and
+    what was read (``MediaItem.animation``).
+
+    Frames are read in order, from the first, while the pixels decoded stay within
+    ``max_animation_pixels`` (at least the first frame, which ``max_pixels`` bounds like any
+    still) and at most ``MAX_ANIMATION_DECODED`` of them. A thinned sample of the frames read
+    is kept at working size as they go (every frame, then every 2nd, 4th, ... whenever more
+    than twice ``MAX_ANIMATION_FRAMES`` are kept), so memory never holds more than that many
+    small frames and one full-size one. ``declared``: the frame count the file gives (0 when
+    unknown); a GIF's is counted up to one past ``MAX_ANIMATION_DECODED``."""
+    canvas = img.width * img.height
+    by_pixels = max(1, limits.max_animation_pixels // canvas)
+    limit = min(MAX_ANIMATION_DECODED, by_pixels)
+    kept: list[tuple[float, Image.Image]] = []
+    stride = 1
     elapsed_ms = 0.0
-    position = 0
-    for index in range(reachable):
-        img.seek(index)
-        if index in wanted:
-            frames.append(
-                Frame(
-                    _to_rgb_work(img, orientation, limits.work_side),
-                    timestamp_s=round(elapsed_ms / 1000, 3),
-                    index=position,
-                )
-            )
-            position += 1
+    read = 0
+    for index in range(limit):
+        if index:
+            try:
+                img.seek(index)
+            except EOFError:  # fewer frames than the header said
+                break
+        img.load()
+        read += 1
+        if index % stride == 0:
+            kept.append((elapsed_ms, _to_rgb_work(img, orientation, limits.work_side)))
+            if len(kept) > 2 * MAX_ANIMATION_FRAMES:
+                kept = kept[::2]
+                stride *= 2
         elapsed_ms += float(img.info.get("duration", 0) or 0)
-        if index >= wanted[-1]:
-            break
-    return tuple(frames)
+    count = min(MAX_ANIMATION_FRAMES, len(kept))
+    picks = sorted({round(i * (len(kept) - 1) / max(count - 1, 1)) for i in range(count)})
+    frames = tuple(
+        Frame(kept[pick][1], timestamp_s=round(kept[pick][0] / 1000, 3), index=position)
+        for position, pick in enumerate(picks)
+    )
+    unread = read == limit and declared > limit
+    in_file: int | None = read if read < limit else None
+    if in_file is None and declared and declared <= MAX_ANIMATION_DECODED:
+        in_file = declared
+    animation: dict[str, Any] = {
+        "frames_read": read,
+        "frames_kept": len(frames),
+        "frames_in_file": in_file,
+        "read_limit": limit,
+        "limited_by": (
+            None
+            if not unread
+            else "max_animation_pixels"
+            if by_pixels < MAX_ANIMATION_DECODED
+            else "max_animation_frames"
+        ),
+        "canvas_pixels": canvas,
+    }
+    return frames, animation
 
 
 def _image_metadata(img: Image.Image, fmt: str) -> MediaMetadata:

@@ -12,8 +12,10 @@ Which field a detector wants:
   downscaled so the long side is at most ``work_side`` (default 960 px; JPEGs are
   draft-decoded straight to about that size). One frame for a still image, up to 8 for an
   animated GIF/WebP, up to ``max_video_keyframes`` keyframes for a video, each with
-  ``timestamp_s`` (seconds from the start; ``None`` for a still). ``frames`` is empty when
-  the client sent only hashes: check ``has_pixels``.
+  ``timestamp_s`` (seconds from the start; ``None`` for a still). An animation's frames
+  are a sample of its first frames only, as many as ``max_animation_pixels`` lets us
+  decode (``animation`` says how many were read). ``frames`` is empty when the client sent
+  only hashes: check ``has_pixels``.
 - labels and provenance: ``metadata`` keeps the bytes a label reader needs — EXIF, XMP,
   PNG text chunks, JPEG APPn segments (C2PA's JUMBF boxes are APP11), video container tags
   — and ``raw`` keeps the whole upload for readers that must see the file itself (C2PA
@@ -89,6 +91,12 @@ class MediaItem:
     metadata: MediaMetadata = field(default_factory=MediaMetadata)
     is_video: bool = False
     duration_s: float | None = None
+    #: For an animated GIF/WebP/APNG, what was read of it: ``frames_read`` (decoded, from the
+    #: first), ``frames_kept`` (in ``frames``), ``frames_in_file`` (``None``: not known without
+    #: reading on), ``read_limit``, ``limited_by`` (``max_animation_pixels`` /
+    #: ``max_animation_frames``, ``None`` when every frame was read), ``canvas_pixels``.
+    #: Empty for stills and videos.
+    animation: Mapping[str, Any] = field(default_factory=dict)
     #: The whole original file; ``b""`` for a hashes-only check. Never log or store it.
     raw: bytes = field(default=b"", repr=False)
     #: ``{hash kind: [hex, ...]}`` sent by a client instead of the media; empty for uploads.
