@@ -34,6 +34,7 @@ from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence
 from server.scoring.resources import Resources
 from server.text.extract import extract
+from server.text.normalise import clean
 
 #: Faces embedded per item at most (largest first, across video keyframes): each costs
 #: ~0.25 s on one core and the detector has ``detector_timeout_ms`` for all of them.
@@ -85,7 +86,7 @@ class ImpersonationDetector:
     # --- text -----------------------------------------------------------------------------
 
     def _score_text(self, index: PersonIndex, text: str) -> Sequence[Evidence]:
-        text = text[:MAX_TEXT]
+        text = clean(text, MAX_TEXT)  # invisible characters out before the cut
         mentions = index.mentions(text)
         if not mentions:
             return ()
@@ -107,7 +108,7 @@ class ImpersonationDetector:
     def _score_media(self, index: PersonIndex, item: MediaItem) -> Sequence[Evidence]:
         if not item.has_pixels:
             return ()
-        text = message_text(item)[:MAX_TEXT]
+        text = clean(message_text(item), MAX_TEXT)
         claims = find_claims(text)
         if not claims.is_scam_claim:
             return ()  # Nothing is claimed: whose face this is does not matter.

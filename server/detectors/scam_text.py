@@ -7,6 +7,12 @@ posts and 0.99 on Chinese telecom fraud (``models/scam_text/MODEL_CARD.md``): go
 ask a person to look, never enough to condemn a message by itself.
 
 The threshold is the validation-chosen cut recorded in the model's ``metadata.json``.
+
+A text that reads as a warning about scams (the shared ``warnings`` of
+``server/data/text_patterns.yaml``: "【反诈提醒】…", "never transfer money to a safe account")
+uses a scam's words by design; the model cannot tell quoting from doing, so there its score
+is only a SUPPORTING cue (``scam_text.classifier_in_warning``): still ``suspicious`` alone,
+but no longer ``likely_scam`` on the strength of a shortened link beside it.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from server.detectors.text_patterns import PATTERNS_FILE
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
 from server.text.features import dense, normalize
+from server.text.patterns import PatternSet
 
 #: Fewer characters than this (spaces aside) is too little to judge: abstain.
 MIN_CHARS = 8
@@ -35,6 +43,13 @@ class ScamTextDetector:
             "en": "The wording reads like known scam messages (model score {score}; flagged from {threshold}).",
             "zh": "这段文字与已知诈骗信息的措辞相似（模型评分 {score}，阈值 {threshold}）。",
         },
+        "scam_text.classifier_in_warning": {
+            "en": "The wording reads like known scam messages (model score {score}; flagged "
+            "from {threshold}), but the text reads as a warning about scams (“{warning}”), "
+            "so this is only a cue.",
+            "zh": "这段文字与已知诈骗信息的措辞相似（模型评分 {score}，阈值 {threshold}），"
+            "但读起来是一则防诈骗提醒（“{warning}”），因此只作参考。",
+        },
     }
 
     def __init__(self, resources: Resources) -> None:
@@ -43,6 +58,7 @@ class ScamTextDetector:
         self._scam = labels.index("scam")
         self._spam = labels.index("spam")
         self.threshold = self.model.metadata.thresholds["scam"]
+        self.patterns = PatternSet.load(resources.data_dir / PATTERNS_FILE)
 
     def score(self, content: Any) -> Sequence[Evidence]:
         text = str(content)
@@ -52,13 +68,17 @@ class ScamTextDetector:
         p_scam = float(probs[self._scam])
         if p_scam < self.threshold:
             return ()
+        params = {"score": f"{p_scam:.2f}", "threshold": f"{self.threshold:.2f}"}
+        warning = self.patterns.warning(text)
+        if warning is not None:
+            params["warning"] = warning
         return (
             Evidence(
                 self.name,
-                "scam_text.classifier",
+                "scam_text.classifier" if warning is None else "scam_text.classifier_in_warning",
                 WEIGHT,
-                Role.PRIMARY,
-                params={"score": f"{p_scam:.2f}", "threshold": f"{self.threshold:.2f}"},
+                Role.PRIMARY if warning is None else Role.SUPPORTING,
+                params=params,
                 details={
                     "p_scam": round(p_scam, 4),
                     "p_spam": round(float(probs[self._spam]), 4),
@@ -66,7 +86,8 @@ class ScamTextDetector:
                     "model": MODEL,
                     "model_version": self.model.version,
                     "model_sha256": self.model.metadata.sha256[:16],
-                },
+                }
+                | ({"warning": warning} if warning is not None else {}),
             ),
         )
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from server.text.normalise import clean
 
 #: Links, phones and wallets kept per message; a message listing more is itself odd, and
 #: the link pipeline's batch has a size limit.
@@ -68,12 +69,13 @@ class Extracted:
 
 
 def extract(text: str, is_tld: Callable[[str], bool] | None = None) -> Extracted:
-    """Links, phones and wallets in ``text`` (NFKC-normalised: full-width ``ｈｔｔｐ`` counts).
+    """Links, phones and wallets in ``text`` (``normalise.clean``: invisible characters
+    dropped, as a browser drops them from a host, and full-width ``ｈｔｔｐ`` counts).
 
     ``is_tld`` (``SuffixList.is_suffix``) lets bare domains count; without it only links with
     a scheme or ``www.`` are taken.
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = clean(text)
     wallets = _wallets(text)
     wallet_spans = {w.address for w in wallets}
     links = _links(text, is_tld, wallet_spans)

@@ -1,24 +1,29 @@
 """Named scam patterns, read from a data file a moderator can edit (``text_patterns.yaml``).
 
 Each pattern is a script fraud messages follow ("send 1, get 2 back", 安全账户, 刷单返利…): a
-list of regex groups that must all match, optional regexes that cancel it (a warning that
-quotes the script), a role and weight for the combiner, and a name and reason in English and
-Chinese. ``PatternSet.match`` returns every pattern that fired with the text it matched.
+list of regex groups that must all match, optional regexes that cancel it, a role and weight
+for the combiner, and a name and reason in English and Chinese. ``PatternSet.match`` returns
+every pattern that fired with the text it matched.
+
+A text that *warns* about a scam quotes its script ("刷单返利都是诈骗", "never transfer money
+to a safe account"): the file's shared ``warnings`` regexes cancel every pattern in such a
+text, unless a pattern says ``warnings: ignore`` (an offer to recover money lost to scammers
+talks about scams by design). ``PatternSet.warning`` says which warning phrase a text has.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from server.i18n import LANGUAGES
 from server.scoring.evidence import Role
+from server.text.normalise import clean, fold_confusables
 
 #: Characters of matched text quoted in evidence details (enough to recognise, no more).
 QUOTE_CHARS = 60
@@ -45,6 +50,8 @@ class Pattern:
     none_of: tuple[re.Pattern[str], ...]
     match_examples: tuple[str, ...]
     miss_examples: tuple[str, ...]
+    #: Whether the file's shared warning words cancel this pattern (the default).
+    heeds_warnings: bool = True
 
     def search(self, text: str) -> list[str] | None:
         """The matched snippets (one per group), or None when the pattern does not fire."""
@@ -65,14 +72,26 @@ class PatternMatch:
     matched: list[str]
 
 
+class Search(NamedTuple):
+    found: list[PatternMatch]
+    #: Matches not counted because the text reads as a warning about scams.
+    cancelled: list[PatternMatch]
+    warning: str | None
+
+
 def prepare(text: str) -> str:
-    """NFKC and lower case: the form every pattern is written against."""
-    return unicodedata.normalize("NFKC", text[:MAX_SEARCH_CHARS]).lower()
+    """The form every pattern is written against: invisible characters dropped (before the
+    cut, so padding cannot push a script out of the window), NFKC, lower case, and Cyrillic /
+    Greek look-alike letters inside Latin words made Latin."""
+    return fold_confusables(clean(text, MAX_SEARCH_CHARS).lower())
 
 
 class PatternSet:
-    def __init__(self, patterns: Sequence[Pattern]) -> None:
+    def __init__(
+        self, patterns: Sequence[Pattern], warnings: Sequence[re.Pattern[str]] = ()
+    ) -> None:
         self.patterns = tuple(patterns)
+        self.warnings = tuple(warnings)
 
     @classmethod
     def load(cls, path: Path) -> PatternSet:
@@ -87,16 +106,50 @@ class PatternSet:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise PatternFileError(f"{path}: duplicate ids {', '.join(duplicates)}")
-        return cls(patterns)
+        return cls(patterns, _warnings(raw.get("warnings", []), path))
 
     def match(self, text: str) -> list[PatternMatch]:
-        prepared = prepare(text)
+        """The patterns that fire on ``text``; those that heed warnings only when the text
+        does not read as a warning about scams."""
+        return self.search(prepare(text)).found
+
+    def search(self, prepared: str) -> Search:
+        """``match`` on an already ``prepare``d text, with the matches a warning cancelled and
+        the warning phrase (looked for only when a pattern that heeds warnings matched)."""
         found = []
         for pattern in self.patterns:
             snippets = pattern.search(prepared)
             if snippets is not None:
                 found.append(PatternMatch(pattern, snippets))
-        return found
+        if not any(m.pattern.heeds_warnings for m in found):
+            return Search(found, [], None)
+        warning = self._warning(prepared)
+        if warning is None:
+            return Search(found, [], None)
+        kept = [m for m in found if not m.pattern.heeds_warnings]
+        cancelled = [m for m in found if m.pattern.heeds_warnings]
+        return Search(kept, cancelled, warning)
+
+    def warning(self, text: str) -> str | None:
+        """The warning phrase ("谨防", "is a scam"…) that makes ``text`` read as a warning
+        about scams, or None."""
+        return self._warning(prepare(text))
+
+    def _warning(self, prepared: str) -> str | None:
+        for regex in self.warnings:
+            found = regex.search(prepared)
+            if found is not None:
+                return found.group(0)[:QUOTE_CHARS]
+        return None
+
+
+def _warnings(entries: Any, path: Path) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise PatternFileError(f"{path}: warnings must be a list of regexes")
+    try:
+        return tuple(re.compile(e, re.IGNORECASE) for e in entries)
+    except re.error as exc:
+        raise PatternFileError(f"{path}: warnings: bad regex: {exc}") from None
 
 
 def _pattern(entry: Any, path: Path) -> Pattern:
@@ -126,6 +179,9 @@ def _pattern(entry: Any, path: Path) -> Pattern:
     ):
         raise PatternFileError(f"{where}: all_of must be a non-empty list of regex lists")
     examples = entry.get("examples") or {}
+    heeds = entry.get("warnings", "apply")
+    if heeds not in ("apply", "ignore"):
+        raise PatternFileError(f"{where}: warnings must be apply (the default) or ignore")
     try:
         all_of = tuple(tuple(re.compile(str(r), re.IGNORECASE) for r in g) for g in groups)
         none_of = tuple(re.compile(str(r), re.IGNORECASE) for r in entry.get("none_of", []))
@@ -141,4 +197,5 @@ def _pattern(entry: Any, path: Path) -> Pattern:
         none_of=none_of,
         match_examples=tuple(str(t) for t in examples.get("match", [])),
         miss_examples=tuple(str(t) for t in examples.get("miss", [])),
+        heeds_warnings=heeds == "apply",
     )

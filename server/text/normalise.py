@@ -1,0 +1,152 @@
+"""The one cleaning every reader of message text goes through first.
+
+Chats draw zero-width and other format characters as nothing, so scammers put them between
+the letters of a script ("安\u200b全\u200b账\u200b户") or thousands of them in front of it, and a
+keyword filter sees neither. ``clean`` drops them *before* anything cuts the text to a
+length or searches it, then applies NFKC (full-width and mathematical letters become plain
+ones). The scam patterns, the classifier's features, the link / phone / wallet extraction and
+the impersonation check all call it, so they read the same text a person sees.
+
+What is dropped: every format character (Unicode category ``Cf``: ZWSP, ZWNJ, ZWJ, word joiner,
+soft hyphen, BOM, bidi controls, invisible operators, tag characters, the Mongolian vowel
+separator…), variation selectors and the combining grapheme joiner and Mongolian / Khmer
+invisible marks. Kept, because they are part of how emoji are written and ordinary messages
+use them: a ZWJ between two emoji ("🦸‍♂️") and a variation selector after anything that is
+neither a letter nor a space ("⛅️", "1️⃣"). Blank-looking letters that display as a gap (Hangul fillers, the
+braille blank) become a space: that is what the reader sees. A browser's URL parser (UTS 46)
+ignores the same characters in a host name, so a link read without them is the link opened.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Unicode format characters (category Cf, Unicode 14; a test checks the running Python's
+#: tables add none), as regex ranges.
+_FORMAT = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+#: Invisible marks outside Cf: combining grapheme joiner, Mongolian free variation selectors,
+#: Khmer inherent vowels.
+_MARKS = "\u034f\u180b-\u180d\u180f\u17b4\u17b5"
+#: Variation selectors (standard and ideographic).
+_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+#: Letters and symbols that display as an empty gap.
+_BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
+
+_ZWJ = "\u200d"
+_HIDDEN = re.compile(f"[{_FORMAT}{_MARKS}{_SELECTORS}]")
+_BLANK = re.compile(f"[{_BLANKS}]")
+_SELECTOR = re.compile(f"[{_SELECTORS}]")
+
+
+def _is_emoji_side(char: str) -> bool:
+    # Emoji are symbols (So), skin tones modifiers (Sk); a selector may sit between.
+    return unicodedata.category(char) in ("So", "Sk") or _SELECTOR.match(char) is not None
+
+
+def _keeps(text: str, at: int, before: str) -> bool:
+    """Whether the hidden-looking character at ``at`` (after the kept character ``before``)
+    is part of an emoji, not a disguise."""
+    char = text[at]
+    if char == _ZWJ:
+        after = text[at + 1] if at + 1 < len(text) else ""
+        return bool(before and after) and _is_emoji_side(before) and _is_emoji_side(after)
+    if _SELECTOR.match(char):
+        # After a letter or a space a selector has no use but to split words; after an
+        # emoji, a digit or "#" (keycaps) or "‼" it picks the presentation.
+        return bool(before) and not before.isalpha() and not before.isspace()
+    return False
+
+
+def strip_hidden(text: str) -> tuple[str, int]:
+    """``text`` without invisible characters (blank-looking ones made spaces), and how many
+    were dropped (emoji joiners and selectors are kept and not counted)."""
+    if text.isascii():
+        return text, 0
+    dropped = 0
+    if _HIDDEN.search(text) is not None:
+        kept: list[str] = []
+        last = 0
+        before = ""  # the last character kept before the current one
+        for match in _HIDDEN.finditer(text):
+            at = match.start()
+            if at > last:
+                before = text[at - 1]
+            if _keeps(text, at, before):
+                continue
+            kept.append(text[last:at])
+            last = at + 1
+            dropped += 1
+        kept.append(text[last:])
+        text = "".join(kept)
+    return _BLANK.sub(" ", text), dropped
+
+
+def hidden_inside_words(text: str) -> int:
+    """How many dropped characters sit between two letters or digits ("安\u200b全"), where
+    nothing but a wish to split a word puts them (blank lines kept with U+2063, a BOM in front
+    and emoji joiners do not count)."""
+    if text.isascii() or _HIDDEN.search(text) is None:
+        return 0
+    inside = 0
+    before = ""
+    last = 0
+    pending = 0  # dropped characters since the last kept one
+    for match in _HIDDEN.finditer(text):
+        at = match.start()
+        if at > last:
+            if pending and before.isalnum() and text[last].isalnum():
+                inside += pending
+            pending = 0
+            before = text[at - 1]
+        if _keeps(text, at, before):
+            before = text[at]
+            last = at + 1
+            continue
+        pending += 1
+        last = at + 1
+    if pending and before.isalnum() and last < len(text) and text[last].isalnum():
+        inside += pending
+    return inside
+
+
+def clean(text: str, limit: int | None = None) -> str:
+    """Invisible characters dropped, then cut to ``limit`` characters, then NFKC.
+
+    Cutting after dropping is the point: 8000 zero-width spaces in front must not push the
+    message out of the window a reader searches. For text with no invisible characters this is
+    exactly ``unicodedata.normalize("NFKC", text[:limit])``, what the readers did before (the
+    classifier's features of ordinary messages do not move).
+    """
+    visible, _ = strip_hidden(text)
+    if limit is not None:
+        visible = visible[:limit]
+    return unicodedata.normalize("NFKC", visible)
+
+
+#: Cyrillic and Greek letters that look like Latin ones (lower case: callers fold case first).
+_CONFUSABLE = str.maketrans(
+    "аеорсухіјѕԁԛԝһɡαοιν",
+    "aeopcyxijsdqwhgaoiv",
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_LATIN = re.compile(r"[a-z]")
+
+
+def fold_confusables(text: str) -> str:
+    """Cyrillic / Greek look-alike letters inside a Latin word made Latin ("sаfe" with a
+    Cyrillic а → "safe"). Words written wholly in another script are left as they are."""
+    if text.isascii():
+        return text
+    return _WORD.sub(_fold_word, text)
+
+
+def _fold_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if word.isascii() or _LATIN.search(word) is None:
+        return word
+    return word.translate(_CONFUSABLE)
