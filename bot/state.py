@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from server.storage.database import create_private_file, make_private_dir
+
 migrations = Migrations("fakewatch-bot")
 
 GUARD_MODES = ("warn", "delete", "off")
@@ -55,7 +57,10 @@ def m003_watch_expiry(db: Database) -> None:
 
 class BotState:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Who is subscribed, who reported what, which chats link to which browser: only the
+        # bot's own user may read it (SQLite gives -wal/-shm the database's mode).
+        make_private_dir(path.parent)
+        create_private_file(path)
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
