@@ -15,6 +15,7 @@ from server.text.extract import extract
 from server.text.features import hashed, normalize
 from server.text.normalise import clean, fold_confusables, hidden_inside_words, strip_hidden
 from server.text.patterns import PatternSet
+from server.text.script import is_traditional, language_of
 from tests.support.server import RunningServer
 
 PATTERNS = PatternSet.load(bundled_data_dir() / "text_patterns.yaml")
@@ -145,3 +146,8 @@ def test_an_ordinary_message_with_emoji_raises_no_hidden_character_cue(
     verdict = _check(server, "Good morning ⛅️ see you at lunch 🦸\u200d♂️")
     assert verdict["verdict"] == "no_known_signals"
     assert "text_patterns.hidden_characters" not in _codes(verdict)
+
+
+def test_the_language_of_a_padded_message_is_read_past_the_padding() -> None:
+    assert language_of(ZWSP * 3000 + SCRIPT) == "zh"
+    assert is_traditional("\u2060" * 3000 + "您的帳戶涉嫌詐騙，請立即轉帳")

@@ -13,6 +13,8 @@ means Traditional (Taiwan's standard, the most common Traditional reader here).
 
 from __future__ import annotations
 
+from server.text.normalise import strip_hidden
+
 #: Frequent Traditional-only characters (their Simplified forms differ).
 _TRADITIONAL = frozenset(
     "們這個會來說時國對點機帳戶請電話號碼銀錢資訊連結領獎詐騙與問題關於實買賣裡東車見開門"
@@ -36,7 +38,7 @@ def language_of(text: str) -> str | None:
     """``"zh"`` when Han characters outnumber Latin letters, ``"en"`` when Latin letters do,
     ``None`` when the text has neither (digits, emoji)."""
     han = latin = 0
-    for char in text[:2000]:
+    for char in strip_hidden(text)[0][:2000]:  # invisible padding must not hide the script
         if _is_han(char):
             han += 1
         elif char.isascii() and char.isalpha():
@@ -50,7 +52,7 @@ def language_of(text: str) -> str | None:
 def is_traditional(text: str) -> bool:
     """Whether Chinese ``text`` is written in Traditional characters (see the module doc)."""
     traditional = simplified = 0
-    for char in text[:2000]:
+    for char in strip_hidden(text)[0][:2000]:
         if char in _TRADITIONAL:
             traditional += 1
         elif char in _SIMPLIFIED:
