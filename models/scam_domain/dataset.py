@@ -2,7 +2,10 @@
 
 Scam side (training): polkadot-js deny entries dated before ``CUTOFF`` and MetaMask's 2023
 blocklist, both licensed to ship. Scam side (test): polkadot-js entries dated ``CUTOFF`` to
-2025-06-30 whose registrable domain is not in training: scams the model has never seen.
+2025-06-30 whose registrable domain is not in training. That is not quite "never seen": 512 of
+them reuse a training scam's label under another suffix (``claim-masa.net``) and 234 more match
+one once digits and hyphens are removed (``claim-aave.app``). ``disjoint_subsets`` gives the
+label-disjoint and folded subsets every figure is reported on beside the whole set (audit 32).
 
 Legit side: Tranco top 20k and MetaMask's allowlist. ``top_sites.txt`` *is* Tranco 20k and
 the server already trusts it, so a random Tranco hold-out flatters the model (those are the
@@ -18,6 +21,7 @@ Scamsniffer (GPL-3.0), Discord AntiScam and CryptoScamDB (no licence) never trai
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,3 +161,27 @@ def extra_scam_sets(
         lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()[:limit]
         sets[name.split("_")[0]] = list(to_domains(lines, link_parser).values())
     return sets
+
+
+_DIGITS_HYPHENS = re.compile(r"[\d-]")
+
+
+def fold(label: str) -> str:
+    """A label without digits and hyphens: ``claim-aave`` and ``claimaave2`` fold alike."""
+    return _DIGITS_HYPHENS.sub("", label)
+
+
+def disjoint_subsets(
+    trained: Iterable[Domain], domains: Iterable[Domain]
+) -> dict[str, list[Domain]]:
+    """``domains`` whole, without those whose label is a ``trained`` label (the same name under
+    another suffix), and without those whose folded label is a folded ``trained`` label."""
+    trained = list(trained)
+    labels = {d.label for d in trained}
+    folded = {fold(d.label) for d in trained}
+    domains = list(domains)
+    return {
+        "all": domains,
+        "label-disjoint": [d for d in domains if d.label not in labels],
+        "folded-disjoint": [d for d in domains if fold(d.label) not in folded],
+    }

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.scam_domain.dataset import Domain
+from models.scam_domain.dataset import Domain, disjoint_subsets
 from server.links.domain_features import DomainFeaturizer
 from server.onnx_runtime import OnnxModel
 
@@ -34,6 +34,21 @@ def feeds(featurizer: DomainFeaturizer, domains: Sequence[Domain]) -> dict[str, 
 
 def flagged_fraction(probs: np.ndarray, threshold: float) -> float:
     return float(np.mean(probs >= threshold)) if len(probs) else 0.0
+
+
+def disjoint_recalls(
+    model: OnnxModel,
+    featurizer: DomainFeaturizer,
+    trained: Sequence[Domain],
+    domains: Sequence[Domain],
+    threshold: float,
+) -> dict[str, tuple[float, int]]:
+    """Flagged share and size of ``domains`` whole, label-disjoint from ``trained`` and
+    disjoint after folding digits and hyphens (``dataset.disjoint_subsets``)."""
+    return {
+        name: (flagged_fraction(probabilities(model, featurizer, subset), threshold), len(subset))
+        for name, subset in disjoint_subsets(trained, domains).items()
+    }
 
 
 def latency_us(

@@ -29,7 +29,8 @@ class Figures:
     precision: float
     recall: float
     f1: float
-    #: Spam-or-scam vs ham: the only task the UCI set (spam/ham, no scam) can measure.
+    #: Spam-or-scam vs ham at P(scam) + P(spam) >= 0.5: the only task the UCI set (spam/ham, no
+    #: scam) can measure. The detector reads P(scam) alone, so this is not a product figure.
     unwanted_f1: float
 
 
