@@ -1,5 +1,7 @@
 """An animation costs frames read x canvas pixels: the decoder reads the first frames while the
-whole decode stays within ``max_animation_pixels`` and says what it read.
+whole decode stays within ``max_animation_pixels`` and says what it read. And a file whose
+structure Pillow would walk in Python for seconds (GIF data cut into 1-byte blocks, millions of
+empty JPEG markers or PNG chunks) is refused before Pillow sees it.
 
 Review 30, finding 3: a 1.7 MB GIF of 64 frames of 6000x6000 px took 26-38 s of CPU and up
 to 1.3 GB. Every animation here is generated in the test (flat colours, noise); the bound is
@@ -11,6 +13,8 @@ from __future__ import annotations
 import io
 import secrets
 import struct
+import zlib
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -21,6 +25,8 @@ from server.media.decode import (
     MAX_ANIMATION_DECODED,
     MAX_ANIMATION_FRAMES,
     MAX_GIF_BLOCKS,
+    MAX_JPEG_STEPS,
+    MAX_PNG_CHUNKS,
     DecodeLimits,
     decode_media,
 )
@@ -177,4 +183,35 @@ def test_a_gif_cut_into_tiny_data_blocks_is_refused_before_pillow_walks_it() -> 
     assert len(hostile) // 2 > MAX_GIF_BLOCKS
     with pytest.raises(MediaError) as caught:
         decode_media(hostile, DecodeLimits())
+    assert (caught.value.code, caught.value.status) == ("media_unreadable", 400)
+
+
+def _with_empty_jpeg_markers(count: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]  # empty COM segments
+
+
+def _with_empty_png_chunks(count: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    filler = b"\x00\x00\x00\x00zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    return data[:33] + filler * count + data[33:]  # after the IHDR chunk
+
+
+@pytest.mark.parametrize(
+    ("build", "limit"),
+    [(_with_empty_jpeg_markers, MAX_JPEG_STEPS), (_with_empty_png_chunks, MAX_PNG_CHUNKS)],
+    ids=["jpeg-markers", "png-chunks"],
+)
+def test_a_file_of_millions_of_empty_segments_is_refused_before_pillow_walks_it(
+    build: Callable[[int], bytes], limit: int
+) -> None:
+    # Pillow reads JPEG markers and PNG chunks one by one in Python: a 16 MB JPEG of 4
+    # million empty markers took 10-14 s and up to 800 MB.
+    assert decode_media(build(100), DecodeLimits()).frames
+    with pytest.raises(MediaError) as caught:
+        decode_media(build(limit + 10), DecodeLimits())
     assert (caught.value.code, caught.value.status) == ("media_unreadable", 400)

@@ -52,6 +52,13 @@ MAX_ANIMATION_DECODED = 64
 #: encoders write 255-byte sub-blocks (a 20 MB GIF has ~82,000), a hostile file 1-byte ones
 #: (an 11 MB file took 2.7 s of CPU just to learn whether it had a second frame).
 MAX_GIF_BLOCKS = 250_000
+#: The same for the other formats Pillow walks in Python: JPEG markers (and junk bytes, which
+#: it skips one at a time) before the image data, PNG chunks. Real files have tens of JPEG
+#: markers (ICC and C2PA split into a few hundred at most) and a few thousand PNG chunks; a
+#: 16 MB JPEG of 4 million empty markers took 10-14 s and 550-800 MB, a PNG of 1.5 million
+#: empty chunks 9 s.
+MAX_JPEG_STEPS = 50_000
+MAX_PNG_CHUNKS = 30_000
 
 #: Pixels converted at once when a picture's mode must change before it can be reduced
 #: (palette, 1-bit, 16-bit, CMYK, transparency): a strip of rows, never the whole picture,
@@ -207,6 +214,10 @@ def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
     # A GIF's frames are counted from its block structure (bounded), never by Pillow's
     # ``n_frames``/``is_animated``, which walk the whole file in Python.
     gif_frames = _gif_frames(data, MAX_ANIMATION_DECODED + 1) if fmt == "GIF" else 0
+    if fmt == "JPEG":
+        _check_jpeg_markers(data)
+    elif fmt == "PNG":
+        _check_png_chunks(data)
     animation: dict[str, Any] = {}
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as img:
@@ -273,14 +284,53 @@ def _gif_frames(data: bytes, most: int) -> int:
             pos += data[pos] + 1
             blocks += 1
             if blocks > MAX_GIF_BLOCKS:
-                raise MediaError(
-                    f"The GIF file is cut into more than {MAX_GIF_BLOCKS} data blocks (encoders"
-                    " write 255-byte blocks): it is corrupt or built to be slow to read; send"
-                    " the original file.",
-                    code="media_unreadable",
-                )
+                raise _slow_structure("GIF", f"{MAX_GIF_BLOCKS} data blocks")
         pos += 1
     return images
+
+
+def _check_jpeg_markers(data: bytes) -> None:
+    """Refuse a JPEG whose header walk (what Pillow does in Python before the first scan:
+    markers, fill and junk bytes) takes more than ``MAX_JPEG_STEPS`` steps."""
+    size = len(data)
+    pos, steps = 2, 0
+    while pos + 1 < size:
+        steps += 1
+        if steps > MAX_JPEG_STEPS:
+            raise _slow_structure("JPEG", f"{MAX_JPEG_STEPS} markers or stray bytes")
+        if data[pos] != 0xFF or data[pos + 1] in (0x00, 0xFF):
+            pos += 1  # junk or fill: Pillow steps over it a byte at a time
+            continue
+        marker = data[pos + 1]
+        if marker in (0xDA, 0xD9):  # start of scan (libjpeg takes over), end of image
+            return
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            pos += 2
+            continue
+        if pos + 3 >= size:
+            return
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+
+
+def _check_png_chunks(data: bytes) -> None:
+    """Refuse a PNG of more than ``MAX_PNG_CHUNKS`` chunks (Pillow reads each in Python)."""
+    size = len(data)
+    pos, chunks = 8, 0
+    while pos + 8 <= size:
+        chunks += 1
+        if chunks > MAX_PNG_CHUNKS:
+            raise _slow_structure("PNG", f"{MAX_PNG_CHUNKS} chunks")
+        if data[pos + 4 : pos + 8] == b"IEND":
+            return
+        pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
+
+
+def _slow_structure(fmt: str, what: str) -> MediaError:
+    return MediaError(
+        f"The {fmt} file is cut into more than {what} (real files have far fewer): it is"
+        " corrupt or built to be slow to read; send the original file.",
+        code="media_unreadable",
+    )
 
 
 def _check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
