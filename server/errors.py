@@ -597,6 +597,31 @@ DETAILS: dict[str, dict[str, str]] = {
         "en": "No such appeal, or the token does not match.",
         "zh": "没有这个申诉，或令牌不匹配。",
     },
+    "no_appealable_case": {
+        "en": "No confirmed case {id} to appeal: only a case moderators confirmed (the one a"
+        " warning names) can be appealed here.",
+        "zh": "没有可申诉的已确认案件 {id}：这里只能申诉经审核员确认的案件（即警告中提到的案件）。",
+    },
+    "case_cannot": {
+        "en": "Case {id} is {status}; it cannot be {done}.",
+        "zh": "案件 {id} 的状态是{status}，不能再{done}。",
+    },
+    "case_merge_open": {
+        "en": "Case {id} is {status}; only open cases merge.",
+        "zh": "案件 {id} 的状态是{status}；只有未决案件可以合并。",
+    },
+    "case_merged_target": {
+        "en": "Case {id} was itself merged; merge into its survivor.",
+        "zh": "案件 {id} 本身已被合并；请合并到它所并入的案件。",
+    },
+    "case_nothing_to_appeal": {
+        "en": "Case {id} is {status}; there is nothing to appeal.",
+        "zh": "案件 {id} 的状态是{status}，没有可申诉的内容。",
+    },
+    "appeal_already": {
+        "en": "Appeal {id} is already {status}.",
+        "zh": "申诉 {id} 已经是{status}状态。",
+    },
     # Federation (server/api/federation.py)
     "federation_json": {
         "en": "Send the signed message as application/json.",

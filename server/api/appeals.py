@@ -39,10 +39,24 @@ def _id(request: web.Request) -> int:
     return int(raw)
 
 
+async def _moderator(request: web.Request) -> bool:
+    """Whether the caller holds a moderator key. No key is an anonymous appellant; a client
+    key (the extension's, which anyone can read) counts as none; a wrong key is refused."""
+    if "Authorization" not in request.headers:
+        return False
+    principal = await request.app[AUTH].require(request, KeyRole.CLIENT)
+    return principal.role is not None and principal.role.allows(KeyRole.MODERATOR)
+
+
 @routes.post("/v1/appeals")
 async def create_appeal(request: web.Request) -> web.Response:
     """``{"case_id", "role": "site_owner"|"named_person"|"visitor", "reason", "contact"}`` → the appeal
-    with its ``token`` (shown once) and ``due_at``."""
+    with its ``token`` (shown once) and ``due_at``.
+
+    Without a moderator key only a confirmed case (what the public sees) can be appealed;
+    an unknown id and a case in any other status get the same 404, so appeals cannot be used
+    to learn whether a case exists or how it stands. A moderator key hears which it was."""
+    moderator = await _moderator(request)
     ip = client_ip(request, request.app[SETTINGS])
     wait = request.app[COMMUNITY].per_ip.take("appeal:" + ip)
     if wait:
@@ -68,12 +82,16 @@ async def create_appeal(request: web.Request) -> web.Response:
     days = request.app[SETTINGS].appeal_due_days
     try:
         created = await request.app[DB].write(
-            lambda db: appeals.create(db, case_id, role, contact, reason, token, days)
+            lambda db: appeals.create(
+                db, case_id, role, contact, reason, token, days, moderator=moderator
+            )
         )
+    except appeals.NotAppealable:
+        raise NotFound(said("no_appealable_case", id=case_id)) from None
     except LookupError:
         raise NotFound(said("no_record", what=RECORD["case"], id=case_id)) from None
     except store.CaseStateError as exc:
-        raise Conflict(str(exc), code="case_state") from None
+        raise Conflict(exc.said, code="case_state") from None
     return web.json_response({**created, "token": token}, status=201, dumps=dumps)
 
 
@@ -123,7 +141,7 @@ async def decide_appeal(request: web.Request) -> web.Response:
     except LookupError:
         raise NotFound(said("no_record", what=RECORD["appeal"], id=appeal_id)) from None
     except store.CaseStateError as exc:
-        raise Conflict(str(exc), code="case_state") from None
+        raise Conflict(exc.said, code="case_state") from None
     if result["case"] is not None:
         engine = request.app[ENGINE]
         await request.app[DB].read(engine.reload_lists)

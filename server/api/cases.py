@@ -15,11 +15,12 @@ from sqlite_utils import Database as SqliteDb
 
 from server.api.auth import Principal
 from server.api.body import dumps, int_param, json_object, query_params, string_field
+from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, DB, ENGINE
 from server.community import store
 from server.community.runtime import COMMUNITY
 from server.community.words import alert_payload
-from server.errors import RECORD, Conflict, NotFound, ValidationFailed, said
+from server.errors import RECORD, Conflict, NotFound, ValidationFailed, Words, said
 from server.federation import feedback
 from server.keys import KeyRole
 from server.web.case_links import CASE_LINKS
@@ -28,6 +29,24 @@ from server.web.urls import case_path
 routes = web.RouteTableDef()
 
 MAX_NOTE = 1000
+
+#: A media case only client-sent hashes name (``hash_checked: false``).
+UNCHECKED_HASH: Words = {
+    "en": "No picture: this server never saw the picture; the reporters' hash cannot be checked"
+    " against it. Confirming records the decision and alerts, but banks nothing.",
+    "zh": "没有图片：服务器从未见过该图片，举报人发来的哈希无法与图片核对。"
+    "确认会记录决定并发出提醒，但不会加入已知伪造库。",
+}
+
+
+def words_in(words: Words, lang: str, region: str | None) -> str:
+    """``words`` in the request's language (Traditional characters for ``region``)."""
+    text = words.get(lang) or words["en"]
+    if region is not None and lang == "zh":
+        from server.traditional import to_traditional  # OpenCC's tables load on first use
+
+        text = to_traditional(text, region)
+    return text
 
 
 def case_id_of(request: web.Request) -> int:
@@ -87,9 +106,14 @@ async def act(
     try:
         result = await db.write(write)
     except store.CaseStateError as exc:
-        raise Conflict(str(exc), code="case_state") from None
+        raise Conflict(exc.said, code="case_state") from None
     except LookupError:
         raise NotFound(said("no_record", what=RECORD["case"], id=into)) from None
+    reason = result.get("not_banked")
+    if reason is not None:  # the reason's code, said in the moderator's language
+        lang, region = error_language(request)
+        result["not_banked_reason"] = reason
+        result["not_banked"] = words_in(store.NOT_BANKED[reason], lang, region)
     if action == "confirm":  # subscribers first: the list reload below takes a second
         request.app[COMMUNITY].alerted.set()
     changed = result.get("list_entry_id") is not None or case["status"] == "confirmed"
@@ -135,7 +159,7 @@ async def list_cases(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     """One case: its reports (without reporter ids), audit log and the automatic verdict."""
     await request.app[AUTH].require(request, KeyRole.MODERATOR)
-    query_params(request, ())
+    query_params(request, ("lang",))
     case_id = case_id_of(request)
 
     def read(db: SqliteDb) -> dict[str, Any] | None:
@@ -143,6 +167,8 @@ async def get_case(request: web.Request) -> web.Response:
         if case is None:
             return None
         case["reports_shown"] = store.case_evidence(db, case_id)
+        if case["kind"] == "media":
+            case["hash_checked"] = store.hashes_checked(db, case_id)
         case["audit"] = store.audit_rows(db, f"case:{case_id}")
         case["peer_feedback"] = feedback.for_case(db, case_id)
         return case
@@ -150,6 +176,9 @@ async def get_case(request: web.Request) -> web.Response:
     case = await request.app[DB].read(read)
     if case is None:
         raise NotFound(said("no_record", what=RECORD["case"], id=case_id))
+    if case.get("hash_checked") is False:  # nothing to look at: say so before a confirm
+        lang, region = error_language(request)
+        case["hash_note"] = words_in(UNCHECKED_HASH, lang, region)
     case["automatic_verdict"] = await automatic_verdict(request, case)
     case["verdict_path"] = request.app[CASE_LINKS].path(case_id)  # unguessable: case_links.py
     return web.json_response(case, dumps=dumps)

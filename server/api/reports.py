@@ -26,13 +26,16 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from server.api.auth import ANONYMOUS, Principal, client_ip
 from server.api.body import dumps, json_object, parse_json, string_field
+from server.api.cases import words_in
 from server.api.media import BUSY_RETRY_AFTER_S, MEDIA_SLOTS
+from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, ENGINE, SETTINGS
 from server.community.items import (
     MEDIA_HASHES,
     CaseKey,
     Category,
     ItemKind,
+    file_key,
     link_key,
     media_key,
     phone_key,
@@ -68,6 +71,14 @@ REPORT_DECODES = 1
 #: A multipart report is a ``report`` part and at most one ``file`` part.
 MULTIPART_PARTS = ("report", "file")
 _FIELDS = frozenset(FIELDS)
+#: Said with a report whose picture could not be hashed (``picture_hashed: false``).
+NOT_HASHED: Words = {
+    "en": "Report filed. The picture carries too little detail (flat or tiny) to be recognised"
+    " again, so it was not hashed: it will not match copies of itself. Its words, link and"
+    " category reach the moderators; report the link or text it shows as well.",
+    "zh": "举报已提交。图片细节太少（过于单调或太小），无法再次识别，因此没有计算哈希，"
+    "也不会匹配它的副本。举报中的文字、链接和类别会交给审核员；也请举报图片中的链接或文字。",
+}
 _KINDS = frozenset(k.value for k in ItemKind)
 _CATEGORIES = frozenset(c.value for c in Category)
 
@@ -168,10 +179,18 @@ def item_of(request: web.Request, body: dict[str, Any], kind: ItemKind) -> CaseK
 
 
 def parse_report(
-    request: web.Request, body: dict[str, Any], principal: Principal, media_path: str | None
+    request: web.Request,
+    body: dict[str, Any],
+    principal: Principal,
+    media_path: str | None,
+    *,
+    item: CaseKey | None = None,
+    hashes_source: str | None = None,
 ) -> NewReport:
     """Validate a report body into a ``NewReport`` (every field checked; unknown ones refused).
-    Its text is valid Unicode: ``parse_json`` refused lone surrogates."""
+    Its text is valid Unicode: ``parse_json`` refused lone surrogates. ``item``: the media
+    item when the server decided it (a picture too flat to hash); ``hashes_source``:
+    ``server`` when the server hashed the picture itself."""
     unknown = sorted(set(body) - _FIELDS)
     if unknown:
         raise ValidationFailed(
@@ -191,7 +210,7 @@ def parse_report(
             said("field_one_of", field="category", choices=", ".join(c.value for c in Category)),
             field="category",
         )
-    item = item_of(request, body, kind)
+    item = item if item is not None else item_of(request, body, kind)
     seen_on = body.get("seen_on") or {}
     if not isinstance(seen_on, dict) or set(seen_on) - {"platform", "url"}:
         raise ValidationFailed(said("seen_on_shape"), field="seen_on")
@@ -216,6 +235,7 @@ def parse_report(
         if isinstance(hashes, dict)
         else None,
         media_path=media_path,
+        hashes_source=hashes_source,
     )
 
 
@@ -307,14 +327,6 @@ def _prepare_media(
     return hashes, copy
 
 
-def _decodes_file(request: web.Request, principal: Principal, body: dict[str, Any]) -> bool:
-    """Whether a file sent with ``body`` is decoded: to hash it (no client hashes), or to keep
-    a copy (consent, a client key, a media quota)."""
-    if not body.get("hashes"):
-        return True
-    return _keeps_file(request, principal, body)
-
-
 def _keeps_file(request: web.Request, principal: Principal, body: dict[str, Any]) -> bool:
     consent = body.get("consent")
     return (
@@ -356,7 +368,7 @@ async def create_report(request: web.Request) -> web.Response:
             reporter, _ = reporter_of(request, body, principal)
             _limit_reporter(request, principal, reporter)
             admitted = True
-        if file_follows and _decodes_file(request, principal, body):
+        if file_follows:  # every file is decoded: the server hashes what it is shown
             _slot_free(request)
 
     media_file: bytes | None = None
@@ -369,12 +381,15 @@ async def create_report(request: web.Request) -> web.Response:
         body = await json_object(request, allowed=FIELDS, required=("kind",))
     admit(body, False)
     copy: bytes | None = None
-    if media_file is not None and _decodes_file(request, principal, body):
-        # A decoded file is hashed here, by the media checks' own code, and its hashes replace
-        # any the client sent: a kept picture is evidence for the case it is filed under, and
-        # a picture filed under another picture's hashes would, once confirmed, put that
-        # other picture in the known-fakes bank. A consented file from a keyed reporter is
-        # kept as a re-encoded copy.
+    item: CaseKey | None = None
+    source: str | None = None
+    if media_file is not None:
+        # A file is hashed here, by the media checks' own code, and its hashes replace any the
+        # client sent: only hashes the server computed from a picture are ever banked (hashes
+        # a client sends could be any picture's: confirmed, they would put that picture in the
+        # known-fakes bank). A consented file from a keyed reporter is kept as a re-encoded
+        # copy. A picture too flat to hash is filed under its file's SHA-256: the report's
+        # words, link and category still reach the moderators.
         _slot_free(request)
         quota = community.media_quota if _keeps_file(request, principal, body) else None
         loop = asyncio.get_running_loop()
@@ -390,9 +405,13 @@ async def create_report(request: web.Request) -> web.Response:
                 )
         finally:
             community.report_decodes -= 1
-        if hashes is not None:
+        source = "server"
+        if hashes:
             body["hashes"] = hashes
-    report = parse_report(request, body, principal, None)
+        else:
+            body.pop("hashes", None)
+            item = file_key(media_file)
+    report = parse_report(request, body, principal, None, item=item, hashes_source=source)
     if copy is not None and report.keep_media:
         report = replace(report, media_path=digest_of(copy), media=copy)
     stored = await community.writer.submit(report)
@@ -403,4 +422,8 @@ async def create_report(request: web.Request) -> web.Response:
     }
     if media_file is not None:
         answer["media_kept"] = stored.media_kept
+        answer["picture_hashed"] = item is None
+        if item is not None:
+            lang, region = error_language(request)
+            answer["note"] = words_in(NOT_HASHED, lang, region)
     return web.json_response(answer, status=200 if stored.duplicate else 201, dumps=dumps)

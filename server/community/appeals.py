@@ -14,13 +14,28 @@ from typing import Any
 from sqlite_utils import Database
 
 from server.community import store
+from server.errors import said
 from server.storage import queries
 
 #: Who appeals: the site's owner, the person a case names, or a visitor who thinks the
 #: warning they saw is a mistake (the extension's "This is a mistake" button).
 ROLES = ("site_owner", "named_person", "visitor")
 DECISIONS = ("upheld", "dismissed")
+APPEAL_STATUS = {
+    "upheld": {"en": "upheld", "zh": "已支持"},
+    "dismissed": {"en": "dismissed", "zh": "已驳回"},
+}
 APPEALABLE = ("pending", "quarantined", "confirmed")
+#: What a caller without a moderator key may appeal: only what the public already sees
+#: (``/r/c<id>`` opens confirmed cases, and warnings name them). Anything else answers as
+#: an unknown id does, so an appeal never tells whether a case exists or how it stands.
+PUBLIC_APPEALABLE = ("confirmed",)
+
+
+class NotAppealable(LookupError):
+    """No case a caller without a moderator key may appeal (unknown id or not confirmed)."""
+
+
 PUBLIC_COLUMNS = "id, case_id, role, status, created_at, due_at, decided_at, note"
 
 
@@ -29,14 +44,27 @@ def token_hash(token: str) -> str:
 
 
 def create(
-    db: Database, case_id: int, role: str, contact: str | None, reason: str, token: str, days: int
+    db: Database,
+    case_id: int,
+    role: str,
+    contact: str | None,
+    reason: str,
+    token: str,
+    days: int,
+    *,
+    moderator: bool = False,
 ) -> dict[str, Any]:
+    """File an appeal. A moderator (``moderator=True``) is told an unknown id
+    (``LookupError``) from a case with nothing to appeal (``CaseStateError``); anyone else
+    gets ``NotAppealable`` for both, and for any case that is not confirmed."""
     case = store.case_row(db, case_id)
+    if not moderator and (case is None or case["status"] not in PUBLIC_APPEALABLE):
+        raise NotAppealable(case_id)
     if case is None:
         raise LookupError(case_id)
     if case["status"] not in APPEALABLE:
         raise store.CaseStateError(
-            f"Case {case_id} is {case['status']}; there is nothing to appeal."
+            said("case_nothing_to_appeal", id=case_id, status=store.status_words(case["status"]))
         )
     now = datetime.now(UTC)
     due = (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -96,7 +124,9 @@ def decide(db: Database, appeal_id: int, decision: str, *, actor: str, note: str
         raise LookupError(appeal_id)
     case_id, status = int(row[0]), row[1]
     if status != "open":
-        raise store.CaseStateError(f"Appeal {appeal_id} is already {status}.")
+        raise store.CaseStateError(
+            said("appeal_already", id=appeal_id, status=APPEAL_STATUS.get(status, status))
+        )
     case_change = None
     if decision == "upheld":
         case = store.case_row(db, case_id)

@@ -8,7 +8,8 @@
 - a phone number: its digits (a leading ``00`` read as ``+``);
 - a wallet address: as written (EVM addresses lowercased: they are case-insensitive);
 - media: a perceptual hash in hex (PDQ 256-bit or pHash 64-bit); near-identical hashes merge
-  (Hamming distance within ``MEDIA_MERGE_DISTANCE``).
+  (Hamming distance within ``MEDIA_MERGE_DISTANCE``); a picture too flat to hash is keyed by
+  its file's SHA-256 (``file:<hex>``, exact copies only).
 
 ``item_hash(kind, key)`` is what retroactive-alert subscriptions and federation store instead of
 the item itself.
@@ -145,6 +146,13 @@ def media_key(hashes: dict[str, str]) -> CaseKey:
     raise ValidationFailed(
         said("report_hash_missing", names=", ".join(MEDIA_HASHES)), field="hashes"
     )
+
+
+def file_key(data: bytes) -> CaseKey:
+    """A reported picture too flat or small to hash (no PDQ or pHash): the case is the file
+    itself, by SHA-256. Never near anything, never banked, never a ``media_value``."""
+    digest = hashlib.sha256(data).hexdigest()
+    return CaseKey(ItemKind.MEDIA, f"file:{digest}", f"file:{digest[:16]}…")
 
 
 def media_value(value: str) -> CaseKey | None:

@@ -24,6 +24,12 @@ FALSE_REPORTS_LIMIT = 3
 #: most this many independent reporters, however many user ids it sends. Anonymous addresses
 #: and federation peers count one each. ``reports`` still counts every report.
 KEY_REPORTERS_PER_CASE = 3
+#: Reach: each further user of one client key on a case adds this share of what the one
+#: before it added (in the order they reported). A bot relaying many people still ranks a
+#: case more people reported higher, yet one key's users of weight w sum to at most
+#: w / (1 - 0.6) = 2.5 w: never as much as ``KEY_REPORTERS_PER_CASE`` independent sources
+#: (other keys, addresses, peers) of that weight, whatever ids the key makes up.
+KEY_REACH_DECAY = 0.6
 
 #: Brigading: a surge on one case — at least ``min_reporters`` reports from new or low-weight
 #: reporters (weighing no more than a new keyed reporter: anonymous IPs, newcomers, reporters

@@ -22,11 +22,13 @@ from server.community.items import (
 )
 from server.community.kept_media import KeptMedia
 from server.community.reputation import (
+    KEY_REACH_DECAY,
     KEY_REPORTERS_PER_CASE,
     NEW_REPORTER_WEIGHT,
     BrigadeRule,
     Track,
 )
+from server.errors import Said, Words, said
 from server.federation import feedback
 from server.keys import without_key_prefixes
 from server.lists import Action, EntryKind
@@ -41,7 +43,33 @@ COMMUNITY_ALLOW_LIST = "community-allow"
 
 
 class CaseStateError(Exception):
-    """A moderator action that the case's status does not allow (confirming a confirmed case)."""
+    """A moderator action that the case's status does not allow (confirming a confirmed case);
+    ``said`` is the sentence in both languages (``str()`` the English one)."""
+
+    def __init__(self, sentence: Said) -> None:
+        super().__init__(sentence.text("en"))
+        self.said = sentence
+
+
+#: Moderator actions as a refusal names them (``case_cannot``): words, not ``f"{verb}ed"``.
+ACTION_DONE: dict[str, Words] = {
+    "confirm": {"en": "confirmed", "zh": "确认"},
+    "reject": {"en": "rejected", "zh": "驳回"},
+    "retire": {"en": "retired", "zh": "撤销"},
+}
+#: Case statuses as refusals name them.
+STATUS_WORDS: dict[str, Words] = {
+    "pending": {"en": "pending", "zh": "待审核"},
+    "quarantined": {"en": "quarantined", "zh": "隔离待审"},
+    "confirmed": {"en": "confirmed", "zh": "已确认"},
+    "rejected": {"en": "rejected", "zh": "已驳回"},
+    "retired": {"en": "retired", "zh": "已撤销"},
+    "merged": {"en": "merged", "zh": "已合并"},
+}
+
+
+def status_words(status: str) -> Words:
+    return STATUS_WORDS.get(status, {"en": status, "zh": status})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +88,11 @@ class NewReport:
     share_with_authorities: bool = False
     hashes: dict[str, str] | None = None
     media_path: str | None = None
+    #: Where a media report's hashes came from: ``server`` (this server decoded the picture),
+    #: ``client`` (the reporter's app sent them), ``peer`` (a federation feed). ``None``: the
+    #: reporter's kind decides (``peer`` for a peer, else ``client``). Only ``server`` and
+    #: ``peer`` hashes are ever banked (``_bank_media``).
+    hashes_source: str | None = None
     #: The copy to keep as ``media_path`` (``kept_media.kept_copy``): written only once the
     #: report is stored, inside its transaction.
     media: bytes | None = None
@@ -95,15 +128,29 @@ def _track(db: Database, reporter: str, kind: str, now: str) -> Track:
     return Track(row[0], int(row[1]), int(row[2]), int(row[3]))
 
 
+#: Open media cases sharing at least one exact key chunk with ``?`` (index
+#: ``case_hash_chunks``, kept by a trigger on ``cases``: migration ``m_review30_community``).
+#: Any hash within the merge distance shares one (pigeonhole), so only these need comparing.
+_CANDIDATES_SQL = (  # CROSS JOIN keeps this order: 27 slots, then index lookups
+    "SELECT DISTINCT c.id, c.key FROM case_hash_slots s CROSS JOIN case_hash_chunks h"
+    " ON h.slot = s.slot AND h.chunk = substr(?1, s.start, s.len)"
+    " CROSS JOIN cases c ON c.id = h.case_id"
+    " WHERE ?1 LIKE s.kind || ':%' AND c.merged_into IS NULL ORDER BY c.id"
+)
+
+
+def media_candidates(db: Database, key: str) -> list[tuple[int, str]]:
+    """The open media cases a new media key could be near (``near_media`` decides): a few
+    index lookups, not a scan of every media case inside the write transaction."""
+    return [(int(i), str(k)) for i, k in db.execute(_CANDIDATES_SQL, [key])]
+
+
 def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
     row = db.execute(
         "SELECT id, merged_into FROM cases WHERE kind = ? AND key = ?", [item.kind, item.key]
     ).fetchone()
     if row is None and item.kind is ItemKind.MEDIA:
-        candidates = db.execute(
-            "SELECT id, key FROM cases WHERE kind = 'media' AND merged_into IS NULL"
-        ).fetchall()
-        near = near_media(item.key, [(int(i), str(k)) for i, k in candidates])
+        near = near_media(item.key, media_candidates(db, item.key))
         if near is not None:
             row = (near, None)
     if row is None:
@@ -134,34 +181,94 @@ def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
     return case_id
 
 
-#: A case's independent reporters: per source (a client key's id, ``key:12`` for
-#: ``key:12:<user>``; any other reporter is its own source), a key's capped.
-_INDEPENDENT_SQL = (
-    "SELECT COALESCE(SUM(CASE WHEN source LIKE 'key:%' THEN MIN(n, ?) ELSE n END), 0)"
-    " FROM (SELECT CASE WHEN reporter LIKE 'key:%' AND instr(substr(reporter, 5), ':') > 0"
+#: A report's source: a client key's id (``key:12`` for ``key:12:<user>``); any other
+#: reporter (an address, a peer) is its own source.
+_SOURCE_SQL = (
+    "CASE WHEN reporter LIKE 'key:%' AND instr(substr(reporter, 5), ':') > 0"
     " THEN substr(reporter, 1, 3 + instr(substr(reporter, 5), ':')) ELSE reporter END"
-    " AS source, COUNT(*) AS n FROM reports WHERE case_id = ? GROUP BY source)"
 )
 
 
-def _counts_as_independent(db: Database, case_id: int, reporter: str) -> bool:
-    """Whether a newly stored report adds an independent reporter to its case: every
-    anonymous address and peer does; a client key's users do up to ``KEY_REPORTERS_PER_CASE``
-    (the key names its users itself: one key must not make a case look widely reported)."""
+#: A case's independent reporters: per source (a client key's id, ``key:12`` for
+#: ``key:12:<user>``; any other reporter is its own source), a key's capped.
+_INDEPENDENT_SQL = (
+    "SELECT COALESCE(SUM(CASE WHEN source LIKE 'key:%' THEN MIN(n, ?) ELSE n END), 0)"  # noqa: S608
+    f" FROM (SELECT {_SOURCE_SQL} AS source, COUNT(*) AS n FROM reports WHERE case_id = ?"
+    " GROUP BY source)"
+)
+
+
+def source_of(reporter: str) -> str:
+    """``_SOURCE_SQL`` in Python."""
+    if reporter.startswith("key:"):
+        return ":".join(reporter.split(":", 2)[:2])
+    return reporter
+
+
+def _key_rank(db: Database, case_id: int, reporter: str) -> int:
+    """How many of the case's stored reports (this new one included) came from this report's
+    source: 1 for an address or a peer, the n-th user for a client key."""
     if not reporter.startswith("key:"):
-        return True
-    source = reporter.split(":", 2)
-    prefix = f"key:{source[1]}"
+        return 1
+    prefix = source_of(reporter)
     (same_key,) = db.execute(
         "SELECT COUNT(*) FROM reports WHERE case_id = ?"  # index reports_once
         " AND (reporter = ? OR (reporter > ? AND reporter < ?))",
         [case_id, prefix, prefix + ":", prefix + ";"],
     ).fetchone()
-    return int(same_key) <= KEY_REPORTERS_PER_CASE
+    return int(same_key)
+
+
+#: A key's heaviest users counted in reach (the next would add less than 0.6^40 of one).
+REACH_TOP = 40
+
+
+def source_reach(weights: Sequence[float]) -> float:
+    """One source's share of a case's reach: its reports' weights, heaviest first, each
+    further one decayed by ``KEY_REACH_DECAY``. An address or a peer reports a case once (its
+    weight); a client key's users all count, but together never as much as
+    ``KEY_REPORTERS_PER_CASE`` independent sources of the same weight (the key names its users
+    itself)."""
+    ordered = sorted(weights, reverse=True)[:REACH_TOP]
+    return sum(w * KEY_REACH_DECAY**i for i, w in enumerate(ordered))
+
+
+def _reach_added(db: Database, case_id: int, reporter: str, weight: float) -> float:
+    """What a newly stored report adds to its case's reach (``source_reach`` of its source
+    with it, less without it)."""
+    if not reporter.startswith("key:"):
+        return weight
+    prefix = source_of(reporter)
+    weights = [
+        float(w)
+        for (w,) in db.execute(
+            "SELECT weight FROM reports WHERE case_id = ?"  # index reports_once
+            " AND (reporter = ? OR (reporter > ? AND reporter < ?)) ORDER BY weight DESC LIMIT ?",
+            [case_id, prefix, prefix + ":", prefix + ";", REACH_TOP],
+        )
+    ]
+    if weight not in weights:  # below the heaviest REACH_TOP: it adds (next to) nothing
+        return 0.0
+    without = list(weights)
+    without.remove(weight)
+    return source_reach(weights) - source_reach(without)
+
+
+def recount_reach(db: Database, case_id: int) -> float:
+    """Recompute a case's reach from its reports, source by source, and store it."""
+    by_source: dict[str, list[float]] = {}
+    for reporter, weight in db.execute(
+        "SELECT reporter, weight FROM reports WHERE case_id = ?", [case_id]
+    ):
+        by_source.setdefault(source_of(str(reporter)), []).append(float(weight))
+    reach = round(sum(source_reach(w) for w in by_source.values()), 6)
+    db.execute("UPDATE cases SET reach = ? WHERE id = ?", [reach, case_id])
+    return reach
 
 
 def independent_reporters(db: Database, case_id: int) -> int:
-    """A case's independent reporters, counted as ``_counts_as_independent`` counts them."""
+    """A case's independent reporters: each source counts its reports, a client key at most
+    ``KEY_REPORTERS_PER_CASE`` (as ``insert_reports`` counts them one by one)."""
     (total,) = db.execute(_INDEPENDENT_SQL, [KEY_REPORTERS_PER_CASE, case_id]).fetchone()
     return int(total)
 
@@ -181,17 +288,37 @@ def _keep_file(db: Database, kept: KeptMedia | None, report: NewReport, report_i
     return True
 
 
+#: A case's reports in the brigading window, by source: a client key's low-weight reports
+#: count at most ``KEY_REPORTERS_PER_CASE``, and so do its others (one key alone can neither
+#: make a surge nor drown one).
+_SURGE_SQL = (  # index reports_case_time
+    "SELECT COALESCE(SUM(MIN(low, ?1) + MIN(n - low, ?1)), 0), COALESCE(SUM(MIN(low, ?1)), 0)"  # noqa: S608
+    f" FROM (SELECT {_SOURCE_SQL} AS source, COUNT(*) AS n, SUM(weight <= ?2) AS low"
+    " FROM reports WHERE case_id = ?3 AND created_at >= ?4 GROUP BY source)"
+)
+
+
 def _surge(db: Database, case_id: int, rule: BrigadeRule, now: datetime) -> dict[str, int] | None:
-    """The case's reports within the brigading window, if they make a surge."""
+    """The case's reports within the brigading window, counted by source, if they make a
+    surge."""
     since = (now - timedelta(seconds=rule.window_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
     total, low = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(weight <= ?), 0) FROM reports"
-        " WHERE case_id = ? AND created_at >= ?",  # index reports_case_time
-        [NEW_REPORTER_WEIGHT, case_id, since],
+        _SURGE_SQL, [KEY_REPORTERS_PER_CASE, NEW_REPORTER_WEIGHT, case_id, since]
     ).fetchone()
     if not rule.is_surge(int(total), int(low)):
         return None
     return {"window_s": rule.window_s, "reports_in_window": int(total), "low_weight": int(low)}
+
+
+def _report_hashes(report: NewReport) -> tuple[dict[str, str] | None, str | None]:
+    """A media report's own hashes (its item's key when it sent none: a peer's) and where
+    they came from; nothing for other kinds."""
+    if report.item.kind is not ItemKind.MEDIA:
+        return report.hashes, None
+    name, _, value = report.item.key.partition(":")
+    hashes = report.hashes or {name: value}
+    source = report.hashes_source or ("peer" if report.reporter_kind == "peer" else "client")
+    return hashes, source
 
 
 def insert_reports(
@@ -213,10 +340,11 @@ def insert_reports(
     for report in reports:
         track = _track(db, report.reporter, report.reporter_kind, now)
         case_id = _case_for(db, report.item, report, now)
+        hashes, source = _report_hashes(report)
         cursor = db.execute(
             "INSERT OR IGNORE INTO reports (case_id, reporter, created_at, category, impersonates,"
             " platform, seen_url, description, keep_media, share_with_authorities, hashes,"
-            " media_path, weight) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " media_path, weight, hashes_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 case_id,
                 report.reporter,
@@ -228,9 +356,10 @@ def insert_reports(
                 report.description,
                 int(report.keep_media),
                 int(report.share_with_authorities),
-                json.dumps(report.hashes) if report.hashes else None,
+                json.dumps(hashes) if hashes else None,
                 report.media_path,
                 track.weight,
+                source,
             ],
         )
         if cursor.rowcount == 0:
@@ -242,15 +371,16 @@ def insert_reports(
             continue
         report_id = int(cursor.lastrowid or 0)
         media_kept = _keep_file(db, kept, report, report_id)
+        rank = _key_rank(db, case_id, report.reporter)
         db.execute(
             "UPDATE cases SET reports = reports + 1, reporters = reporters + ?,"
-            " new_reporters = new_reporters + ?, reach = reach + ?, last_at = ?,"
+            " new_reporters = new_reporters + ?, reach = ROUND(reach + ?, 6), last_at = ?,"
             " urgency = MAX(urgency, ?),"
             " impersonates = COALESCE(impersonates, ?) WHERE id = ?",
             [
-                int(_counts_as_independent(db, case_id, report.reporter)),
+                int(rank <= KEY_REPORTERS_PER_CASE),
                 int(track.is_new),
-                track.weight,
+                _reach_added(db, case_id, report.reporter, track.weight),
                 now,
                 1 if report.category in URGENT_CATEGORIES else 0,
                 report.impersonates,
@@ -322,7 +452,8 @@ def case_evidence(db: Database, case_id: int, limit: int = 20) -> list[dict[str,
     return _rows(
         db,
         "SELECT id, created_at, category, impersonates, platform, seen_url, description,"
-        " keep_media, share_with_authorities, hashes, weight FROM reports WHERE case_id = ?"
+        " keep_media, share_with_authorities, hashes, hashes_source, weight FROM reports"
+        " WHERE case_id = ?"
         " ORDER BY weight DESC, id LIMIT ?",
         [case_id, limit],
     )
@@ -370,41 +501,113 @@ def _retire_list_entry(db: Database, case: dict[str, Any]) -> None:
         queries.bump_lists_version(db)
 
 
-#: Why a confirmed media case keyed by a pHash alone gets no bank entry.
-PHASH_ONLY = (
-    "not banked: a pHash alone is never matched (the bank needs PDQ, or pHash with dHash, to"
-    " keep false matches rare); ask for the picture or its PDQ and report that"
-)
+#: Why a confirmed media case gets no known-fakes bank entry: ``decide`` answers
+#: ``not_banked`` (the reason's code) and the API says it in the moderator's language.
+NOT_BANKED: dict[str, Words] = {
+    "no_picture_seen": {
+        "en": "not banked: no picture seen: every report of this case sent only hashes its"
+        " reporter's app computed, which this server cannot check against a picture (anyone"
+        " can send the hashes of any picture, an innocent one too); the case is confirmed and"
+        " alerts go out, but to ban the picture ask a reporter to send it as a file report",
+        "zh": "未加入已知伪造库：服务器没有见过图片——本案件的举报都只发来举报人应用计算的哈希，"
+        "服务器无法用图片核对（任何人都能发来任意图片、包括无辜图片的哈希）；"
+        "案件已确认、提醒照常发出，若要收录该图片，请让举报人以文件方式举报图片本身",
+    },
+    "phash_only": {
+        "en": "not banked: a pHash alone is never matched (the bank needs PDQ, or pHash with"
+        " dHash, to keep false matches rare); ask for the picture or its PDQ and report that",
+        "zh": "未加入已知伪造库：单独的 pHash 从不用于匹配（已知伪造库需要 PDQ，或 pHash 加"
+        " dHash，才能让误匹配足够少）；请索取图片或其 PDQ 再举报",
+    },
+    "no_perceptual_hash": {
+        "en": "not banked: the reported picture carries too little detail (flat or tiny) to"
+        " be recognised again, so it has no perceptual hash to bank; report the link or text"
+        " it shows instead",
+        "zh": "未加入已知伪造库：被举报的图片细节太少（过于单调或太小），无法再次识别，"
+        "没有可收录的感知哈希；请改为举报图片中的链接或文字",
+    },
+}
+#: The pHash-only reason as earlier answers said it (English).
+PHASH_ONLY = NOT_BANKED["phash_only"]["en"]
 
-#: Quality recorded for a hash a reporter's client computed (we never saw the picture): the
-#: bank's own gate (``MIN_PDQ_QUALITY``), so the entry is matched like any other.
+#: Quality recorded for a bank entry made from a case (the bank's own gate,
+#: ``MIN_PDQ_QUALITY``, so the entry is matched like any other; a reported hash has none).
 REPORTED_HASH_QUALITY = 50
+#: Distinct PDQs of one case banked at most (reports of near-identical copies).
+MAX_BANKED_HASHES = 4
+#: Hashes this server can stand behind: it decoded the picture, or a federation peer the
+#: operator configured sent them (a ``block`` peer's are banked without review anyway).
+TRUSTED_SOURCES = ("server", "peer")
 
 
-def _bank_media(db: Database, case: dict[str, Any], actor: str) -> int | None:
-    """A confirmed media case joins the known-fakes bank (hashes only), traced to the case.
-    Its id goes into ``list_entry_id``: for media cases that column holds the bank entry.
-    A key that is not a well-formed hash (a case a peer queued before peers' hashes were
-    checked) is confirmed without a bank entry rather than put into the bank, and so is one
-    keyed by a pHash alone (a client's hashes without PDQ), which the bank could never match."""
-    item = media_value(case["key"])
-    if item is None:
-        log.warning("media case %s has a malformed hash; not banked", case["id"])
-        return None
-    kind, value = item.key.split(":", 1)
-    if kind != HashKind.PDQ.value:
-        return None
-    region = RegionHash(
-        "full", {HashKind(kind): bytes.fromhex(value)}, quality=REPORTED_HASH_QUALITY
-    )
-    return known_fakes.add(
+def hashes_checked(db: Database, case_id: int) -> bool:
+    """Whether any report of the case carries a hash this server computed from the picture
+    (or a configured peer sent): false when its reporters sent only hashes."""
+    row = db.execute(
+        "SELECT 1 FROM reports WHERE case_id = ? AND hashes_source IN (?, ?) LIMIT 1",
+        [case_id, *TRUSTED_SOURCES],
+    ).fetchone()
+    return row is not None
+
+
+def _trusted_pdqs(db: Database, case: dict[str, Any]) -> tuple[list[str], str | None]:
+    """The PDQs to bank for a media case (hex), or the ``NOT_BANKED`` reason there are none.
+
+    Only hashes this server computed from a picture (or a peer sent) are banked, never the
+    case key as such: a case opened by a client's hashes and joined by a near-identical
+    decoded picture banks the picture's own hash. Reports from before ``hashes_source``
+    (NULL) count as unseen."""
+    pdqs: list[str] = []
+    trusted = untrusted = 0
+    for raw, source in db.execute(
+        "SELECT hashes, hashes_source FROM reports WHERE case_id = ? ORDER BY id", [case["id"]]
+    ):
+        if source not in TRUSTED_SOURCES:
+            untrusted += 1
+            continue
+        trusted += 1
+        hashes = json.loads(raw) if raw else {}
+        pdq = hashes.get("pdq") if isinstance(hashes, dict) else None
+        item = media_value(f"pdq:{pdq}") if isinstance(pdq, str) else None
+        if item is not None and item.key[4:] not in pdqs and len(pdqs) < MAX_BANKED_HASHES:
+            pdqs.append(item.key[4:])
+    key = str(case["key"])
+    if not pdqs and trusted and not untrusted and key.startswith("pdq:"):
+        # Every report is trusted but retention blanked their hashes: the key is one of them.
+        item = media_value(key)
+        if item is not None:
+            pdqs.append(item.key[4:])
+    if pdqs:
+        return pdqs, None
+    if not trusted:
+        return [], "no_picture_seen"
+    return [], "phash_only" if key.startswith("phash:") else "no_perceptual_hash"
+
+
+def _bank_media(db: Database, case: dict[str, Any], actor: str) -> tuple[int | None, str | None]:
+    """A confirmed media case joins the known-fakes bank (hashes only), traced to the case:
+    (its entry id, for ``list_entry_id``, which for media cases holds the bank entry; or
+    ``None`` and the ``NOT_BANKED`` reason). Banked are only PDQs this server computed from
+    the picture itself (``_trusted_pdqs``): a case known only by hashes its reporters sent, or
+    by a pHash alone (which the bank could never match), or by a picture too flat to hash, is
+    confirmed without a bank entry."""
+    pdqs, reason = _trusted_pdqs(db, case)
+    if reason is not None:
+        log.info("media case %s confirmed, not banked: %s", case["id"], reason)
+        return None, reason
+    regions = [
+        RegionHash("full", {HashKind.PDQ: bytes.fromhex(pdq)}, quality=REPORTED_HASH_QUALITY)
+        for pdq in pdqs
+    ]
+    entry = known_fakes.add(
         db,
         label=f"community case {case['id']}",
         added_by=actor,
-        hashes=[region],
+        hashes=regions,
         person=case.get("impersonates"),
         source=f"case:{case['id']}",
     )
+    return entry, None
 
 
 def _retire_bank_entry(db: Database, case: dict[str, Any]) -> None:
@@ -445,18 +648,21 @@ def decide(
         "retire": {"confirmed"},
     }[action]
     if status not in allowed:
-        raise CaseStateError(f"Case {case_id} is {status}; it cannot be {action}ed.")
+        raise CaseStateError(
+            said("case_cannot", id=case_id, status=status_words(status), done=ACTION_DONE[action])
+        )
     now = queries.now_iso()
     new_status = {"confirm": "confirmed", "reject": "rejected", "retire": "retired"}[action]
     details: dict[str, Any] = {"from": status, "note": note}
     entry_id = None
+    not_banked: str | None = None
     if action == "confirm":
         if case["kind"] == "link":
             entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)
         elif case["kind"] == "media":
-            entry_id = _bank_media(db, case, actor)
-            if entry_id is None and str(case["key"]).startswith("phash:"):
-                details["not_banked"] = PHASH_ONLY
+            entry_id, not_banked = _bank_media(db, case, actor)
+            if not_banked is not None:
+                details["not_banked"] = NOT_BANKED[not_banked]["en"]
         _credit_reporters(db, case_id, contested=contested)
         _feed(db, "add", case)
         if alert is not None:
@@ -490,8 +696,8 @@ def decide(
         db, actor=actor, action=f"case.{action}", target=f"case:{case_id}", details=details
     )
     result: dict[str, Any] = {"id": case_id, "status": new_status, "list_entry_id": entry_id}
-    if "not_banked" in details:
-        result["not_banked"] = details["not_banked"]
+    if case["kind"] == "media" and action == "confirm" and entry_id is None:
+        result["not_banked"] = not_banked  # the reason's code: the API says it in words
     return result
 
 
@@ -502,25 +708,19 @@ def merge(db: Database, source_id: int, target_id: int, *, actor: str, note: str
     if source is None or target is None:
         raise LookupError(source_id if source is None else target_id)
     if source_id == target_id or source["status"] not in {"pending", "quarantined"}:
-        raise CaseStateError(f"Case {source_id} is {source['status']}; only open cases merge.")
+        raise CaseStateError(
+            said("case_merge_open", id=source_id, status=status_words(source["status"]))
+        )
     if target["merged_into"] is not None:
-        raise CaseStateError(f"Case {target_id} was itself merged; merge into its survivor.")
+        raise CaseStateError(said("case_merged_target", id=target_id))
     db.execute("UPDATE OR IGNORE reports SET case_id = ? WHERE case_id = ?", [target_id, source_id])
-    totals = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM reports WHERE case_id = ?", [target_id]
-    ).fetchone()
+    (total,) = db.execute("SELECT COUNT(*) FROM reports WHERE case_id = ?", [target_id]).fetchone()
     db.execute(
-        "UPDATE cases SET reports = ?, reporters = ?, reach = ?, urgency = MAX(urgency, ?),"
+        "UPDATE cases SET reports = ?, reporters = ?, urgency = MAX(urgency, ?),"
         " new_reporters = new_reporters + ? WHERE id = ?",
-        [
-            totals[0],
-            independent_reporters(db, target_id),
-            totals[1],
-            source["urgency"],
-            0,
-            target_id,
-        ],
+        [total, independent_reporters(db, target_id), source["urgency"], 0, target_id],
     )
+    recount_reach(db, target_id)
     db.execute(
         "UPDATE cases SET status = 'merged', merged_into = ?, decided_at = ?, decided_by = ?,"
         " note = ? WHERE id = ?",

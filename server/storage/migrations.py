@@ -306,3 +306,60 @@ def m009_alert_subscriptions_by_key(db: Database) -> None:
     db.execute(
         "CREATE INDEX alert_subscriptions_by_key ON alert_subscriptions (key_id, expires_at)"
     )
+
+
+@migrations()
+def m_review30_community(db: Database) -> None:
+    """Review 30: where each media report's hash came from (``hashes_source``: ``server`` when
+    this server decoded the picture, ``client`` when the reporter typed it, ``peer`` from a
+    federation feed; NULL for reports from before, which are treated as unseen), an exact-chunk
+    index of media case keys for near-duplicate lookups (a trigger keeps it in sync with
+    ``cases``), and open cases' reach recounted by source (``store.recount_reach``)."""
+    db.execute("ALTER TABLE reports ADD COLUMN hashes_source TEXT")
+    # Kept files were always re-encoded from the decoded picture: the server hashed those.
+    db.execute("UPDATE reports SET hashes_source = 'server' WHERE media_path IS NOT NULL")
+    db.execute(
+        "UPDATE reports SET hashes_source = 'peer' WHERE reporter LIKE 'peer:%'"
+        " AND case_id IN (SELECT id FROM cases WHERE kind = 'media')"
+    )
+    # Pigeonhole: a hash within d differing bits of another shares at least one of d + 1
+    # disjoint chunks exactly. PDQ merges within 20 of 256 bits: 21 chunks of 3 hex digits;
+    # pHash within 5 of 64 bits: 6 chunks (3,3,3,3,2,2 digits). ``start`` counts the prefix.
+    db.execute(
+        "CREATE TABLE case_hash_slots (slot INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
+        " start INTEGER NOT NULL, len INTEGER NOT NULL)"
+    )
+    slots = [(i, "pdq", 5 + 3 * i, 3) for i in range(21)]
+    phash = [(0, 3), (3, 3), (6, 3), (9, 3), (12, 2), (14, 2)]
+    slots += [(100 + i, "phash", 7 + at, n) for i, (at, n) in enumerate(phash)]
+    db.conn.executemany("INSERT INTO case_hash_slots VALUES (?, ?, ?, ?)", slots)
+    db.execute(
+        "CREATE TABLE case_hash_chunks (slot INTEGER NOT NULL, chunk TEXT NOT NULL,"
+        " case_id INTEGER NOT NULL, PRIMARY KEY (slot, chunk, case_id)) WITHOUT ROWID"
+    )
+    chunks_of = (
+        "SELECT s.slot, substr({row}.key, s.start, s.len), {row}.id FROM case_hash_slots s"
+        " WHERE {row}.key LIKE s.kind || ':%'"
+    )
+    db.execute(
+        "CREATE TRIGGER case_hash_chunks_add AFTER INSERT ON cases WHEN NEW.kind = 'media'"
+        " BEGIN INSERT OR IGNORE INTO case_hash_chunks (slot, chunk, case_id) "
+        + chunks_of.format(row="NEW")
+        + "; END"
+    )
+    db.execute(
+        "CREATE TRIGGER case_hash_chunks_drop AFTER DELETE ON cases WHEN OLD.kind = 'media'"
+        " BEGIN DELETE FROM case_hash_chunks WHERE case_id = OLD.id AND (slot, chunk) IN"
+        " (SELECT s.slot, substr(OLD.key, s.start, s.len) FROM case_hash_slots s); END"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO case_hash_chunks (slot, chunk, case_id) "
+        + chunks_of.format(row="cases").replace("case_hash_slots s", "case_hash_slots s, cases")
+        + " AND cases.kind = 'media'"
+    )
+    from server.community.store import recount_reach  # the rule lives with the ingest code
+
+    for (case_id,) in db.execute(
+        "SELECT id FROM cases WHERE status IN ('pending', 'quarantined')"
+    ).fetchall():
+        recount_reach(db, int(case_id))
