@@ -1,0 +1,168 @@
+"""Hostile media files: CPU seconds and extra peak RSS of ``decode_media`` on each, beside a
+peer in the same run (one 1080p JPEG, the everyday upload).
+
+Each file is generated here (flat colours, noise, empty segments; no photo of anyone) and
+decoded in a fresh process; "+MB" is its peak RSS during the decode over its RSS just before
+(the peak is reset after the file is read, through /proc/self/clear_refs). Targets (review 30, finding 3):
+the 1.7 MB 64-frame 6000x6000 GIF under ~1.5 s of CPU and ~150 MB, or refused with a 4xx
+code; every other file bounded the same way.
+
+    flock /work/bench.lock .venv/bin/python bench/media_hostile.py
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+_CHILD = """
+import json, resource, sys
+from server.media.decode import DecodeLimits, decode_media
+from server.settings import Settings
+data = open(sys.argv[1], "rb").read()
+limits = DecodeLimits.from_settings(Settings())
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak RSS starts again from here (Linux 4.0+)
+before = status("VmRSS")
+r0 = resource.getrusage(resource.RUSAGE_SELF)
+try:
+    item = decode_media(data, limits)
+    outcome = f"{len(item.frames)} frame(s), read {item.animation.get('frames_read', 1)}"
+except Exception as exc:  # the outcome is what we print
+    outcome = f"{getattr(exc, 'code', type(exc).__name__)}"
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+extra = (status("VmHWM") - before) / 1024
+print(json.dumps({"cpu": cpu, "extra_mb": extra, "outcome": outcome}))
+"""
+
+
+def _gif_parts(data: bytes) -> tuple[bytes, bytes]:
+    flags = data[10]
+    start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    return data[:start], data[start:-1]
+
+
+def gif_bomb(side: int = 6000, frames: int = 64) -> bytes:
+    """The review's file: frames alternating black/white, with a transparent palette entry."""
+    parts = []
+    for index in (0, 1):
+        frame = Image.new("P", (side, side), index)
+        frame.putpalette([0, 0, 0, 255, 255, 255, 9, 9, 9])
+        buffer = io.BytesIO()
+        frame.save(buffer, "GIF", transparency=2, duration=10, disposal=1)
+        parts.append(_gif_parts(buffer.getvalue()))
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    body = b"".join(parts[i % 2][1] for i in range(frames))
+    return parts[0][0] + loop + body + b";"
+
+
+def gif_tiny_blocks() -> bytes:
+    """One noise frame whose LZW data is cut into 1-byte sub-blocks (~11 MB)."""
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 16, (3000, 3000), dtype=np.uint8), "P")
+    noise.putpalette(list(range(48)))
+    buffer = io.BytesIO()
+    noise.save(buffer, "GIF")
+    header, frame = _gif_parts(buffer.getvalue())
+    start = frame.index(b",") + 11
+    pos, chunks = start, []
+    while frame[pos]:
+        chunks.append(frame[pos + 1 : pos + 1 + frame[pos]])
+        pos += frame[pos] + 1
+    lzw = np.frombuffer(b"".join(chunks), np.uint8)
+    blocks = np.empty(2 * len(lzw), np.uint8)
+    blocks[0::2], blocks[1::2] = 1, lzw
+    return header + frame[:start] + blocks.tobytes() + b"\x00;"
+
+
+def jpeg_markers(count: int = 4_000_000) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
+
+
+def png_chunks(count: int = 1_500_000) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    filler = b"\x00\x00\x00\x00zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    return data[:33] + filler * count + data[33:]
+
+
+def palette_screenshot() -> bytes:
+    """A pngquant-style 1080x2400 palette PNG (review 30, finding 4)."""
+    picture = Image.linear_gradient("L").resize((1080, 2400)).convert("RGB").quantize(64)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def peer_jpeg() -> bytes:
+    across = Image.linear_gradient("L").rotate(90).resize((1920, 1080))
+    down = Image.linear_gradient("L").resize((1920, 1080))
+    picture = Image.merge("RGB", (across, down, across))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def measure(path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    files = {
+        "peer: 1080p JPEG": peer_jpeg,
+        "GIF 64 x 6000x6000 (review 30 #3)": gif_bomb,
+        "GIF, 1-byte data blocks": gif_tiny_blocks,
+        "JPEG, 4M empty markers": jpeg_markers,
+        "PNG, 1.5M empty chunks": png_chunks,
+        "palette PNG 1080x2400 (#4)": palette_screenshot,
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, build in files.items():
+            path = Path(tmp) / "file"
+            data = build()
+            path.write_bytes(data)
+            rows.append((name, len(data), measure(path)))
+    peer_cpu = float(rows[0][2]["cpu"])  # type: ignore[arg-type]
+    print(f"{'file':38} {'bytes':>10} {'cpu s':>7} {'x peer':>7} {'+MB':>6}  outcome")
+    for name, size, result in rows:
+        cpu = float(result["cpu"])  # type: ignore[arg-type]
+        ratio = cpu / peer_cpu if peer_cpu else float("nan")
+        print(
+            f"{name:38} {size:>10} {cpu:>7.2f} {ratio:>7.1f} "
+            f"{float(result['extra_mb']):>6.0f}  {result['outcome']}"  # type: ignore[arg-type]
+        )
+    print("load", tuple(round(x, 2) for x in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
