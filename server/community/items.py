@@ -179,12 +179,14 @@ def near_media(key: str, candidates: list[tuple[int, str]]) -> int | None:
     if item is None:
         return None
     name, value = item.key.split(":", 1)
-    limit = int(MEDIA_HASHES[name] * 4 * MEDIA_MERGE_FRACTION)
-    for case_id, other in candidates:
-        other_item = media_value(other)
-        if other_item is None:
+    size = MEDIA_HASHES[name]
+    limit = int(size * 4 * MEDIA_MERGE_FRACTION)
+    prefix = name + ":"
+    target = int(value, 16)
+    for case_id, other in candidates:  # media_value's checks, inline: this runs per candidate
+        digits = other[len(prefix) :] if other.startswith(prefix) else ""
+        if len(digits) != size or not _HEX.fullmatch(digits):
             continue
-        other_name, other_value = other_item.key.split(":", 1)
-        if other_name == name and hamming_hex(value, other_value) <= limit:
+        if (target ^ int(digits, 16)).bit_count() <= limit:
             return case_id
     return None
