@@ -33,6 +33,15 @@ def known_fake_reasons(verdict: dict) -> list[dict]:
     return [r for r in verdict["reasons"] if r["code"].startswith("known_fakes")]
 
 
+def feed_values(server: RunningServer, case_id: int) -> list[str]:
+    """What the federation feed offers peers for the case (``add`` rows)."""
+    with sqlite3.connect(server.db) as db:
+        rows = db.execute(
+            "SELECT value FROM federation_feed WHERE case_id = ? AND op = 'add'", [case_id]
+        )
+        return [str(r[0]) for r in rows]
+
+
 def confirm(server: RunningServer, case_id: int, lang: str = "en") -> dict:
     response = server.request(
         "POST", f"/v1/cases/{case_id}/confirm?lang={lang}", json_body={"note": "deepfake ad"}
@@ -69,9 +78,11 @@ def test_a_case_known_only_by_hashes_a_reporter_sent_is_confirmed_but_not_banked
     assert answer["not_banked"].startswith("not banked: no picture seen")
     verdict = check(community, innocent)
     assert verdict["verdict"] == "no_known_signals" and not known_fake_reasons(verdict)
-    # The rest of the privacy-minded path works: the alert went out for the case.
+    # The rest of the privacy-minded path works: the alert went out for the case...
     alerts = community.request("GET", f"/v1/alerts?since={cursor}", key=key).json()["alerts"]
     assert case_id in [a["case_id"] for a in alerts]
+    # ...but peers are not handed the unchecked hash as a known fake either.
+    assert feed_values(community, case_id) == []
 
 
 def test_the_not_banked_answer_and_the_case_note_are_said_in_chinese_too(
@@ -103,6 +114,7 @@ def test_the_same_picture_sent_as_a_file_is_banked_and_then_matched(
     verdict = check(community, shown)
     assert verdict["verdict"] == "likely_scam"
     assert f"community case {filed['case_id']}" in known_fake_reasons(verdict)[0]["message"]
+    assert feed_values(community, filed["case_id"]) == [case["key"]]
 
 
 def test_a_file_joining_a_hashes_only_case_banks_the_files_own_hash_not_the_sent_one(
@@ -129,6 +141,7 @@ def test_a_file_joining_a_hashes_only_case_banks_the_files_own_hash_not_the_sent
             )
         ]
     assert banked == [pdq]  # the picture's own hash, not the one the client typed
+    assert feed_values(community, by_hash["case_id"]) == [f"pdq:{pdq}"]  # and so do peers
 
 
 def flat_screenshot() -> bytes:

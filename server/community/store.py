@@ -584,17 +584,19 @@ def _trusted_pdqs(db: Database, case: dict[str, Any]) -> tuple[list[str], str | 
     return [], "phash_only" if key.startswith("phash:") else "no_perceptual_hash"
 
 
-def _bank_media(db: Database, case: dict[str, Any], actor: str) -> tuple[int | None, str | None]:
+def _bank_media(
+    db: Database, case: dict[str, Any], actor: str
+) -> tuple[int | None, str | None, list[str]]:
     """A confirmed media case joins the known-fakes bank (hashes only), traced to the case:
     (its entry id, for ``list_entry_id``, which for media cases holds the bank entry; or
-    ``None`` and the ``NOT_BANKED`` reason). Banked are only PDQs this server computed from
+    ``None`` and the ``NOT_BANKED`` reason; and the PDQs banked). Banked are only PDQs this server computed from
     the picture itself (``_trusted_pdqs``): a case known only by hashes its reporters sent, or
     by a pHash alone (which the bank could never match), or by a picture too flat to hash, is
     confirmed without a bank entry."""
     pdqs, reason = _trusted_pdqs(db, case)
     if reason is not None:
         log.info("media case %s confirmed, not banked: %s", case["id"], reason)
-        return None, reason
+        return None, reason, []
     regions = [
         RegionHash("full", {HashKind.PDQ: bytes.fromhex(pdq)}, quality=REPORTED_HASH_QUALITY)
         for pdq in pdqs
@@ -607,7 +609,7 @@ def _bank_media(db: Database, case: dict[str, Any], actor: str) -> tuple[int | N
         person=case.get("impersonates"),
         source=f"case:{case['id']}",
     )
-    return entry, None
+    return entry, None, pdqs
 
 
 def _retire_bank_entry(db: Database, case: dict[str, Any]) -> None:
@@ -656,15 +658,19 @@ def decide(
     details: dict[str, Any] = {"from": status, "note": note}
     entry_id = None
     not_banked: str | None = None
+    banked: list[str] = []
     if action == "confirm":
         if case["kind"] == "link":
             entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)
         elif case["kind"] == "media":
-            entry_id, not_banked = _bank_media(db, case, actor)
+            entry_id, not_banked, banked = _bank_media(db, case, actor)
             if not_banked is not None:
                 details["not_banked"] = NOT_BANKED[not_banked]["en"]
         _credit_reporters(db, case_id, contested=contested)
-        _feed(db, "add", case)
+        if case["kind"] != "media":
+            _feed(db, "add", case)
+        elif banked:  # peers get what we banked; a hash we never checked is not ours to vouch
+            _feed(db, "add", {**case, "key": f"pdq:{banked[0]}"})
         if alert is not None:
             insert_alerts(db, case, alert)
     else:
