@@ -8,6 +8,8 @@ import hashlib
 import json
 import random
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -16,6 +18,7 @@ from server.community.items import Category, media_key
 from server.community.store import NewReport, insert_reports, media_candidates
 from server.storage.database import connect
 from server.storage.migrations import migrations
+from tests.support.server import cli_env
 
 #: Enough cases that a scan would compare thousands; the index compares a few dozen.
 CASES = 5_000
@@ -105,3 +108,43 @@ def test_the_migration_indexes_existing_cases_and_marks_kept_files_as_seen(
     assert sources == ["server", None, None, None]
     assert reach == round(0.5 * (1 + 0.6 + 0.36 + 0.216), 6)  # one key: decayed, recounted
     assert candidates == [(case_id, key)]
+
+
+def test_the_operator_can_list_cases_banked_before_only_server_hashes_were(
+    tmp_path: Path,
+) -> None:
+    """Old bank entries from client hashes cannot be told apart from a file report whose file
+    was not kept; ``fakewatch community unchecked-bank`` lists both kinds, and nothing else."""
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    migrations.apply(db, stop_before="m_review30_community")
+    rng = random.Random(32)
+    keys = ["pdq:" + random_pdq(rng) for _ in range(2)]
+    fill(db, keys)
+    for case_id, (key, kept) in enumerate(zip(keys, (None, "kept.png"), strict=True), start=1):
+        fake = db.execute(
+            "INSERT INTO known_fakes (label, source, status, added_by, added_at)"
+            " VALUES ('community case', ?, 'confirmed', 'mod', 'then')",
+            [f"case:{case_id}"],
+        ).lastrowid
+        db.execute(
+            "UPDATE cases SET status = 'confirmed', list_entry_id = ? WHERE id = ?",
+            [fake, case_id],
+        )
+        db.execute(
+            "INSERT INTO reports (case_id, reporter, created_at, category, hashes, media_path,"
+            " weight) VALUES (?, 'key:1:a', 'then', 'other', ?, ?, 0.5)",
+            [case_id, json.dumps({"pdq": key[4:]}), kept],
+        )
+    db.conn.close()
+    connect(path).close()  # the migration: the kept file's report is marked as seen
+    listed = subprocess.run(
+        [sys.executable, "-m", "server", "community", "unchecked-bank", "--db", str(path)],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [row["case_id"] for row in json.loads(listed.stdout)] == [1]
+    with sqlite3.connect(path) as check:  # listed, not deleted
+        assert check.execute("SELECT COUNT(*) FROM known_fakes").fetchone()[0] == 2

@@ -38,6 +38,18 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     db_flags(counts)
     counts.set_defaults(handler=case_counts)
 
+    unchecked = community.add_parser(
+        "unchecked-bank",
+        help="confirmed media cases banked without any report proving the server saw the picture",
+        description="List (JSON) the known-fakes entries that confirmed media cases put in the"
+        " bank although none of their reports carries a hash this server computed from the"
+        " picture (banked before only such hashes were, from hashes a reporter's app sent, or"
+        " from a file report whose file was not kept). Nothing is changed: review each and"
+        " retire the doubtful ones (POST /v1/cases/{id}/retire).",
+    )
+    db_flags(unchecked)
+    unchecked.set_defaults(handler=unchecked_bank)
+
 
 def purge_reports(args: argparse.Namespace, settings: Settings) -> int:
     from server.community import kept_media, store
@@ -76,4 +88,12 @@ def case_counts(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage.database import connect
 
     print(json.dumps(store.case_counts(connect(settings.db)), sort_keys=True))
+    return 0
+
+
+def unchecked_bank(args: argparse.Namespace, settings: Settings) -> int:
+    from server.community import store
+    from server.storage.database import connect
+
+    print(json.dumps(store.unchecked_bank_entries(connect(settings.db)), ensure_ascii=False))
     return 0

@@ -612,6 +612,21 @@ def _bank_media(
     return entry, None, pdqs
 
 
+def unchecked_bank_entries(db: Database) -> list[dict[str, Any]]:
+    """Confirmed media cases with a live bank entry although no report of theirs carries a
+    hash this server computed (or a peer sent): banked before ``_trusted_pdqs``, maybe from a
+    reporter's typed hashes. Cases banked since always have such a report."""
+    return _rows(
+        db,
+        "SELECT c.id AS case_id, c.list_entry_id AS known_fake_id, c.display, c.impersonates,"
+        " c.decided_at, c.reports FROM cases c JOIN known_fakes k ON k.id = c.list_entry_id"
+        " WHERE c.kind = 'media' AND c.status = 'confirmed' AND k.status = 'confirmed'"
+        " AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.case_id = c.id"
+        " AND r.hashes_source IN (?, ?)) ORDER BY c.id",
+        TRUSTED_SOURCES,
+    )
+
+
 def _retire_bank_entry(db: Database, case: dict[str, Any]) -> None:
     row = db.execute("SELECT list_entry_id FROM cases WHERE id = ?", [case["id"]]).fetchone()
     if row and row[0] is not None:
