@@ -597,6 +597,10 @@ DETAILS: dict[str, dict[str, str]] = {
         "en": "No such appeal, or the token does not match.",
         "zh": "没有这个申诉，或令牌不匹配。",
     },
+    "appeal_needs_token": {
+        "en": "Add ?token=… (the token your appeal's answer gave you) to read it; moderators send their key instead.",
+        "zh": "请在地址后加上 ?token=…（提交申诉时得到的令牌）查看申诉；审核员则发送其密钥。",
+    },
     "no_appealable_case": {
         "en": "No confirmed case {id} to appeal: only a case moderators confirmed (the one a"
         " warning names) can be appealed here.",

@@ -22,6 +22,8 @@ def test_an_upheld_appeal_takes_a_confirmed_domain_off_the_blocklist(
     assert mine.json()["status"] == "open" and mine.json()["due_at"] == appeal["due_at"]
     wrong = server.request("GET", f"/v1/appeals/{appeal['id']}?token=ap_guess", key=None)
     assert wrong.status == 404
+    forgot = server.request("GET", f"/v1/appeals/{appeal['id']}", key=None)
+    assert forgot.status == 401 and "?token=" in forgot.json()["error"]  # not "get an API key"
 
     page = server.request("GET", f"/moderate/cases/{case_id}?lang=en").body.decode()
     assert f"answer by {appeal['due_at'][:10]}" in page and "&lt;b&gt;bakery" in page

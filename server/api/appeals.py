@@ -14,7 +14,16 @@ from server.api.body import dumps, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE, SETTINGS
 from server.community import appeals, store
 from server.community.runtime import COMMUNITY
-from server.errors import RECORD, TOO_MANY, Conflict, NotFound, RateLimited, ValidationFailed, said
+from server.errors import (
+    RECORD,
+    TOO_MANY,
+    Conflict,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+    said,
+)
 from server.keys import KeyRole
 
 routes = web.RouteTableDef()
@@ -102,6 +111,9 @@ async def get_appeal(request: web.Request) -> web.Response:
     appeal_id = _id(request)
     token = params.get("token")
     if token is None:
+        if "Authorization" not in request.headers:
+            # The appellant has no key, only the token: say which one is missing.
+            raise Unauthorized(said("appeal_needs_token"))
         await request.app[AUTH].require(request, KeyRole.MODERATOR)
     elif len(token) > 100:
         raise NotFound(said("appeal_token"))
