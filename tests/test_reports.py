@@ -236,6 +236,8 @@ def test_media_files_are_kept_only_with_consent(community: RunningServer) -> Non
     status, answer = multipart(True, "consents", "0f1e2d3c4b5a6978", picture(2))
     assert (status, answer["media_kept"]) == (201, True)
     (kept,) = media_dir.iterdir()
+    # A reporter's picture is for the server's moderators, not every user of the machine.
+    assert (kept.stat().st_mode & 0o777, media_dir.stat().st_mode & 0o777) == (0o600, 0o700)
     with Image.open(kept) as stored, Image.open(io.BytesIO(picture(2))) as sent:
         assert np.array_equal(np.asarray(stored), np.asarray(sent))
     # A file to keep must be a picture we can read: it is decoded, never stored as sent.

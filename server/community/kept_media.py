@@ -27,6 +27,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from server.media.item import MediaItem
+from server.storage.database import make_private_dir, write_private_file
 
 FOLDER_NAME = "report_media"
 #: A file younger than this is never an orphan: its report's transaction may still be open,
@@ -92,10 +93,10 @@ class KeptMedia:
         if path.exists():
             os.utime(path)
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.folder)
         tmp = path.with_suffix(".part")
         try:
-            tmp.write_bytes(data)
+            write_private_file(tmp, data)
             tmp.replace(path)
         except OSError:
             tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import RegionHash, hash_regions
 from server.media.labels import AiLabel, read_labels
 from server.scoring.resources import Resources
+from server.storage.database import make_private_dir, write_private_file
 
 
 class EnrolError(ValueError):
@@ -80,8 +81,8 @@ _EXTENSIONS = {
 def keep_media(data_dir: Path, hashed: MediaHashes, data: bytes) -> Path:
     """Store the file (operator opt-in: ``FAKEWATCH_KNOWN_FAKES_KEEP_MEDIA``) by content hash."""
     folder = data_dir / "known_fakes"
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(folder)
     path = folder / f"{hashed.sha256}.{_EXTENSIONS.get(hashed.format, 'bin')}"
     if not path.exists():
-        path.write_bytes(data)
+        write_private_file(path, data)
     return path

@@ -46,6 +46,19 @@ def make_private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
 
 
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, readable by its owner only (0600 whatever the umask): kept
+    pictures are reporters' and fakes' media, not for every user of the machine."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # a file that existed keeps its mode through O_CREAT
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def create_private_file(path: Path) -> bool:
     """Create ``path`` empty with mode 0600 unless it exists; returns whether it created it.
     An existing file (and its -wal/-shm) readable by group or others is tightened."""
