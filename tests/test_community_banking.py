@@ -70,6 +70,9 @@ def test_a_case_known_only_by_hashes_a_reporter_sent_is_confirmed_but_not_banked
     shown = community.request("GET", f"/v1/cases/{case_id}?lang=en").json()
     assert shown["hash_checked"] is False
     assert shown["hash_note"].startswith("No picture: this server never saw the picture")
+    moderator_page = community.request("GET", f"/moderate/cases/{case_id}?lang=en")
+    assert moderator_page.status == 200
+    assert 'id="unchecked"' in moderator_page.body.decode()  # said on the page, before Confirm
     assert [r["hashes_source"] for r in shown["reports_shown"]] == ["client"]
 
     answer = confirm(community, case_id)

@@ -19,7 +19,7 @@ from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, DB, ENGINE
 from server.community import store
 from server.community.runtime import COMMUNITY
-from server.community.words import alert_payload
+from server.community.words import UNCHECKED_HASH, alert_payload
 from server.errors import RECORD, Conflict, NotFound, ValidationFailed, Words, said
 from server.federation import feedback
 from server.keys import KeyRole
@@ -29,14 +29,6 @@ from server.web.urls import case_path
 routes = web.RouteTableDef()
 
 MAX_NOTE = 1000
-
-#: A media case only client-sent hashes name (``hash_checked: false``).
-UNCHECKED_HASH: Words = {
-    "en": "No picture: this server never saw the picture; the reporters' hash cannot be checked"
-    " against it. Confirming records the decision and alerts, but banks nothing.",
-    "zh": "没有图片：服务器从未见过该图片，举报人发来的哈希无法与图片核对。"
-    "确认会记录决定并发出提醒，但不会加入已知伪造库。",
-}
 
 
 def words_in(words: Words, lang: str, region: str | None) -> str:

@@ -347,6 +347,9 @@ async def moderate_case(request: web.Request) -> web.Response:
     case, reports, audit, case_appeals = await request.app[DB].read(read)
     if case is None:
         raise NotFound(said("no_record", what=RECORD["case"], id=case_id))
+    if case["kind"] == "media":
+        checked = await request.app[DB].read(lambda db: store.hashes_checked(db, case_id))
+        case = {**case, "hash_checked": checked}
     verdict = await _link_verdict(request, case, lang)
     return _private_html(
         moderator_page.detail(

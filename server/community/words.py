@@ -16,6 +16,14 @@ CATEGORY_NAMES: Mapping[str, Mapping[str, str]] = {
     "other": {"en": "scam", "zh": "诈骗"},
 }
 
+#: A media case only client-sent hashes name (``hash_checked: false``).
+UNCHECKED_HASH: Mapping[str, str] = {
+    "en": "No picture: this server never saw the picture; the reporters' hash cannot be checked"
+    " against it. Confirming records the decision and alerts, but banks nothing.",
+    "zh": "没有图片：服务器从未见过该图片，举报人发来的哈希无法与图片核对。"
+    "确认会记录决定并发出提醒，但不会加入已知伪造库。",
+}
+
 KIND_NAMES: Mapping[str, Mapping[str, str]] = {
     "link": {"en": "website", "zh": "网站"},
     "text": {"en": "message", "zh": "消息"},

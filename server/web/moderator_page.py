@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from server.community.words import CATEGORY_NAMES, KIND_NAMES
+from server.community.words import CATEGORY_NAMES, KIND_NAMES, UNCHECKED_HASH
 from server.i18n import VERDICT_NAMES
 from server.traditional import convert_verdicts
 from server.web.html import PAGE, Markup, join, render, tag
@@ -264,6 +264,10 @@ def detail(
         tag("h2", f"{w.key('case')} #{case_id}"),
         tag("div", w.name(STATUS_NAMES, status), class_=f"verdict {status}", id="status"),
         facts,
+        # A picture nobody but the reporter saw: the moderator must know before confirming.
+        tag("p", w.name({"x": UNCHECKED_HASH}, "x"), class_="verdict suspicious", id="unchecked")
+        if case.get("hash_checked") is False
+        else "",
         tag(
             "p",
             tag("a", w.key("public_page"), href=f"{public_path or f'/r/c{case_id}'}?lang={w.tag}"),
