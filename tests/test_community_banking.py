@@ -203,3 +203,20 @@ def test_a_peers_phash_alone_is_confirmed_but_not_banked(tmp_path: Path) -> None
     db.close()
     assert answer["not_banked"] == "phash_only" and answer["list_entry_id"] is None
     assert (json.loads(row[0]), row[1]) == ({"phash": "c3a5" * 4}, "peer")
+
+
+def test_a_case_reported_before_hash_sources_were_recorded_says_so_when_not_banked(
+    tmp_path: Path,
+) -> None:
+    """Reports from before the upgrade have no ``hashes_source``: some carried the picture, so
+    the refusal must not claim "only hashes were sent" (review 31 #6)."""
+    db = connect(tmp_path / "fakewatch.db")
+    pdq = file_hashes(picture(303), Settings())["pdq"]
+    item = CaseKey(ItemKind.MEDIA, f"pdq:{pdq}", f"pdq:{pdq[:16]}…")
+    with db.atomic():
+        (stored,) = insert_reports(db, [NewReport(item, "old-report", "anonymous", Category.OTHER)])
+        db.execute("UPDATE reports SET hashes_source = NULL WHERE case_id = ?", [stored.case_id])
+        answer = decide(db, stored.case_id, "confirm", actor="test", note="")
+    db.close()
+    assert answer["list_entry_id"] is None
+    assert answer["not_banked"] == "reported_before_source_recorded"

@@ -513,6 +513,13 @@ NOT_BANKED: dict[str, Words] = {
         "服务器无法用图片核对（任何人都能发来任意图片、包括无辜图片的哈希）；"
         "案件已确认、提醒照常发出，若要收录该图片，请让举报人以文件方式举报图片本身",
     },
+    "reported_before_source_recorded": {
+        "en": "not banked: this case was reported before this server recorded where a report's"
+        " hashes came from (its own decoding or the reporter's app), so they cannot be trusted"
+        " as the picture's; if you have the picture, enrol it with `fakewatch known-fakes add`",
+        "zh": "未加入已知伪造库：本案件的举报早于服务器开始记录哈希来源（服务器自行解码还是举报人"
+        "应用计算），无法确认这些哈希属于该图片；如有图片，请用 `fakewatch known-fakes add` 收录",
+    },
     "phash_only": {
         "en": "not banked: a pHash alone is never matched (the bank needs PDQ, or pHash with"
         " dHash, to keep false matches rare); ask for the picture or its PDQ and report that",
@@ -558,12 +565,13 @@ def _trusted_pdqs(db: Database, case: dict[str, Any]) -> tuple[list[str], str | 
     decoded picture banks the picture's own hash. Reports from before ``hashes_source``
     (NULL) count as unseen."""
     pdqs: list[str] = []
-    trusted = untrusted = 0
+    trusted = untrusted = unrecorded = 0
     for raw, source in db.execute(
         "SELECT hashes, hashes_source FROM reports WHERE case_id = ? ORDER BY id", [case["id"]]
     ):
         if source not in TRUSTED_SOURCES:
             untrusted += 1
+            unrecorded += source is None
             continue
         trusted += 1
         hashes = json.loads(raw) if raw else {}
@@ -580,7 +588,9 @@ def _trusted_pdqs(db: Database, case: dict[str, Any]) -> tuple[list[str], str | 
     if pdqs:
         return pdqs, None
     if not trusted:
-        return [], "no_picture_seen"
+        # Not "only hashes were sent" when the reports predate the record of where they came
+        # from: some may have carried the picture (anonymous, unkept: nobody to ask again).
+        return [], "reported_before_source_recorded" if unrecorded else "no_picture_seen"
     return [], "phash_only" if key.startswith("phash:") else "no_perceptual_hash"
 
 
