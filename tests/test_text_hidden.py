@@ -55,8 +55,9 @@ def test_emoji_keep_their_joiners_and_selectors_so_ordinary_messages_do_not_chan
         assert strip_hidden(text) == (text, 0)
 
 
-def test_blank_looking_letters_become_spaces_not_words() -> None:
-    assert clean("hi\u3164there\u2800now") == "hi there now"
+def test_hangul_fillers_are_dropped_and_only_the_braille_blank_becomes_a_space() -> None:
+    assert clean("hi\u3164there\u2800now") == "hithere now"
+    assert strip_hidden("安\u115f全\u1160账\uffa0户\ufff0") == ("安全账户", 4)
 
 
 def test_cleaning_happens_before_the_cut() -> None:

@@ -35,7 +35,10 @@ def test_each_pattern_fires_on_its_examples_and_not_on_its_near_misses(pattern) 
     for text in pattern.match_examples:
         assert pattern.id in _fired(text), f"{pattern.id} should fire on: {text}"
     for text in pattern.miss_examples:
-        assert pattern.id not in _fired(text), f"{pattern.id} must not fire on: {text}"
+        # A near-miss that is a warning about the script may still count as a cue
+        # (test_text_warnings.py); it must never fire at full strength.
+        full = {m.pattern.id for m in PATTERNS.read(text).found}
+        assert pattern.id not in full, f"{pattern.id} must not fire on: {text}"
 
 
 def test_primary_patterns_are_few_and_weigh_no_more_than_a_lookalike() -> None:

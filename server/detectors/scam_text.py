@@ -11,8 +11,9 @@ The threshold is the validation-chosen cut recorded in the model's ``metadata.js
 A text that reads as a warning about scams (the shared ``warnings`` of
 ``server/data/text_patterns.yaml``: "【反诈提醒】…", "never transfer money to a safe account")
 uses a scam's words by design; the model cannot tell quoting from doing, so there its score
-is only a SUPPORTING cue (``scam_text.classifier_in_warning``): still ``suspicious`` alone,
-but no longer ``likely_scam`` on the strength of a shortened link beside it.
+is only a SUPPORTING cue (``scam_text.classifier_in_warning``): still ``suspicious`` alone.
+Unless the text also asks for an action (a link, a phone, a wallet, 加微信, "DM me"…): then
+it is a scam with a warning pasted on, and the score keeps its full strength (review 31 #1).
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class ScamTextDetector:
         if p_scam < self.threshold:
             return ()
         params = {"score": f"{p_scam:.2f}", "threshold": f"{self.threshold:.2f}"}
-        warning = self.patterns.warning(text)
+        warning, ask = self.patterns.context(text)
+        if ask is not None:
+            warning = None
         if warning is not None:
             params["warning"] = warning
         return (

@@ -6,8 +6,11 @@ matched, rendered with the pattern's own name and reason in the reader's languag
 
 Two more things this detector says about the wording:
 
-- ``text_patterns.warning_context`` (INFO, no weight): patterns matched, but the text reads as
-  a warning about scams ("【反诈提醒】刷单返利都是诈骗"), so they were not counted.
+- ``text_patterns.match_in_warning`` (SUPPORTING, the pattern's weight): a pattern matched,
+  but the text reads as a warning about scams ("【反诈提醒】刷单返利都是诈骗") and asks for no
+  action, so the script counts only as a cue: at most ``suspicious``, never cancelled (a
+  scammer can paste "谨防诈骗" under a script; review 31 #1). With an action asked (a link,
+  a phone, 加微信…) the pattern keeps its full strength.
 - ``text_patterns.hidden_characters`` (SUPPORTING, 0.25): invisible characters split words
   or pad the message. Every reader drops them first (``server/text/normalise.py``), so they
   no longer hide anything; but an ordinary message has no reason to carry them, and putting
@@ -24,7 +27,7 @@ from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
 from server.text.normalise import hidden_inside_words, strip_hidden
-from server.text.patterns import PatternSet, prepare
+from server.text.patterns import PatternMatch, PatternSet, prepare
 
 PATTERNS_FILE = "text_patterns.yaml"
 #: Invisible characters inside words (between two letters or digits) that make a cue: one or
@@ -44,11 +47,11 @@ class TextPatternsDetector:
             "en": "Matches the scam script “{name_en}”: {why_en}.",
             "zh": "符合诈骗话术“{name_zh}”：{why_zh}。",
         },
-        "text_patterns.warning_context": {
-            "en": "It quotes scam scripts ({patterns_en}) but reads as a warning about scams "
-            "(“{warning}”), so they were not counted.",
-            "zh": "文中提到了诈骗话术（{patterns_zh}），但读起来是一则防诈骗提醒（“{warning}”），"
-            "因此不计入。",
+        "text_patterns.match_in_warning": {
+            "en": "Matches the scam script “{name_en}”: {why_en}. It also reads like a warning "
+            "about scams (“{warning}”) and asks for nothing, so this counts only as a cue.",
+            "zh": "符合诈骗话术“{name_zh}”：{why_zh}。但文中也像一则防诈骗提醒（“{warning}”），"
+            "且未要求你做任何事，因此只作参考。",
         },
         "text_patterns.hidden_characters": {
             "en": "It contains {count} invisible characters ({inside} of them inside words): "
@@ -63,45 +66,42 @@ class TextPatternsDetector:
 
     def score(self, content: Any) -> Sequence[Evidence]:
         text = str(content)
-        matches, cancelled, warning = self.patterns.search(prepare(text))
+        search = self.patterns.search(prepare(text), text)
         found = []
-        if warning is not None:
-            quoted = [m.pattern.id for m in cancelled]
-            found.append(
-                Evidence(
-                    self.name,
-                    "text_patterns.warning_context",
-                    0.0,
-                    Role.INFO,
-                    params={
-                        "patterns_en": ", ".join(m.pattern.name["en"] for m in cancelled),
-                        "patterns_zh": "、".join(m.pattern.name["zh"] for m in cancelled),
-                        "warning": warning,
-                    },
-                    details={"warning": warning, "patterns_not_counted": quoted},
-                )
-            )
         hidden = self._hidden(text)
         if hidden is not None:
             found.append(hidden)
-        for match in matches:
-            pattern = match.pattern
+        for match in search.found:
+            details: dict[str, Any] = {"pattern": match.pattern.id, "matched": match.matched}
+            if search.warning is not None:
+                # Kept whole despite a warning phrase: say which action kept it.
+                details |= {"warning": search.warning, "action_asked": search.ask}
+            found.append(self._evidence(match, "text_patterns.match", match.pattern.role, details))
+        for match in search.demoted:
+            details = {
+                "pattern": match.pattern.id,
+                "matched": match.matched,
+                "warning": search.warning,
+                "role_without_warning": match.pattern.role.value,
+            }
             found.append(
-                Evidence(
-                    self.name,
-                    "text_patterns.match",
-                    pattern.weight,
-                    pattern.role,
-                    params={
-                        "name_en": pattern.name["en"],
-                        "name_zh": pattern.name["zh"],
-                        "why_en": pattern.why["en"],
-                        "why_zh": pattern.why["zh"],
-                    },
-                    details={"pattern": pattern.id, "matched": match.matched},
-                )
+                self._evidence(match, "text_patterns.match_in_warning", Role.SUPPORTING, details)
             )
         return found
+
+    def _evidence(
+        self, match: PatternMatch, code: str, role: Role, details: dict[str, Any]
+    ) -> Evidence:
+        pattern = match.pattern
+        params = {
+            "name_en": pattern.name["en"],
+            "name_zh": pattern.name["zh"],
+            "why_en": pattern.why["en"],
+            "why_zh": pattern.why["zh"],
+        }
+        if code == "text_patterns.match_in_warning":
+            params["warning"] = str(details["warning"])
+        return Evidence(self.name, code, pattern.weight, role, params=params, details=details)
 
     def _hidden(self, text: str) -> Evidence | None:
         _, dropped = strip_hidden(text)
@@ -145,5 +145,12 @@ class TextPatternsDetector:
                 "Never share your seed phrase with anyone",
                 forbid=code,
                 why="a warning quoting the script",
+            ),
+            Example(
+                ContentKind.TEXT,
+                "【反诈提醒】刷单返利都是诈骗！",
+                expect=frozenset({"text_patterns.match_in_warning"}),
+                forbid=code,
+                why="a warning quoting 刷单返利 asks for nothing: only a cue",
             ),
         )

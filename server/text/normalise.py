@@ -12,8 +12,10 @@ soft hyphen, BOM, bidi controls, invisible operators, tag characters, the Mongol
 separator…), variation selectors and the combining grapheme joiner and Mongolian / Khmer
 invisible marks. Kept, because they are part of how emoji are written and ordinary messages
 use them: a ZWJ between two emoji ("🦸‍♂️") and a variation selector after anything that is
-neither a letter nor a space ("⛅️", "1️⃣"). Blank-looking letters that display as a gap (Hangul fillers, the
-braille blank) become a space: that is what the reader sees. A browser's URL parser (UTS 46)
+neither a letter nor a space ("⛅️", "1️⃣"). Every other Default_Ignorable_Code_Point is dropped
+too (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, "invisible names"; U+FFF0-FFF8), and so
+are C0/C1 control characters but tab, line feed and carriage return (a chat shows NUL or U+0085
+as nothing). Only the braille blank, which displays as a gap, becomes a space. A browser's URL parser (UTS 46)
 ignores the same characters in a host name, so a link read without them is the link opened.
 """
 
@@ -34,15 +36,20 @@ _FORMAT = (
 _MARKS = "\u034f\u180b-\u180d\u180f\u17b4\u17b5"
 #: Variation selectors (standard and ideographic).
 _SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
-#: Letters and symbols that display as an empty gap.
-_BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
+#: Default ignorable letters renderers draw as nothing (Hangul fillers) and unassigned ignorables.
+_FILLERS = "\u115f\u1160\u3164\uffa0\ufff0-\ufff8"
+#: Control characters but tab, line feed and carriage return.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+#: A symbol that displays as an empty gap.
+_BLANKS = "\u2800"
 
 _ZWJ = "\u200d"
-_HIDDEN = re.compile(f"[{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}]")
+_HIDDEN = re.compile(f"[{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}{_FILLERS}{_CONTROLS}]")
+_ASCII_CONTROL = re.compile(f"[{_CONTROLS}]")
 # Three passes, each a C-speed regex (a per-character Python loop costs ~10 ms on a hostile
 # 10,000-character message, and several readers clean the same text):
 # 1. everything but the ZWJ and the selectors, always;
-_ALWAYS = re.compile(f"[{_FORMAT}{_MARKS}]+")
+_ALWAYS = re.compile(f"[{_FORMAT}{_MARKS}{_FILLERS}{_CONTROLS}]+")
 # 2. a ZWJ unless it joins two emoji (pictographs, dingbats, arrows, skin tones, a selector);
 _EMOJI_SIDE = (
     "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2190-\u21ff\u2300-\u23ff\u24c2\u25a0-\u27bf"
@@ -54,14 +61,19 @@ _LONE_ZWJ = re.compile(f"(?<![{_EMOJI_SIDE}]){_ZWJ}+|{_ZWJ}+(?![{_EMOJI_SIDE}])"
 _LONE_SELECTORS = re.compile(f"(?:^|(?<=[^\\W\\d_])|(?<=\\s))[{_SELECTORS}]+")
 _BLANK = re.compile(f"[{_BLANKS}]")
 #: Dropped characters between two letters or digits.
-_INSIDE_WORDS = re.compile(f"(?<=[^\\W_])[{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}]+(?=[^\\W_])")
+_INSIDE_WORDS = re.compile(
+    f"(?<=[^\\W_])[{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}{_FILLERS}{_CONTROLS}]+(?=[^\\W_])"
+)
 
 
 def strip_hidden(text: str) -> tuple[str, int]:
-    """``text`` without invisible characters (blank-looking ones made spaces), and how many
-    were dropped (emoji joiners and selectors are kept and not counted)."""
+    """``text`` without invisible characters and controls (the braille blank made a space), and
+    how many were dropped (emoji joiners and selectors are kept and not counted)."""
     if text.isascii():
-        return text, 0
+        if _ASCII_CONTROL.search(text) is None:
+            return text, 0
+        visible = _ASCII_CONTROL.sub("", text)
+        return visible, len(text) - len(visible)
     original = len(text)
     if _HIDDEN.search(text) is not None:
         text = _ALWAYS.sub("", text)
@@ -75,7 +87,7 @@ def hidden_inside_words(text: str) -> int:
     """How many invisible characters sit between two letters or digits ("安\u200b全"), where
     nothing but a wish to split a word puts them (blank lines kept with U+2063, a BOM in front
     and emoji joiners do not count)."""
-    if text.isascii() or _HIDDEN.search(text) is None:
+    if _HIDDEN.search(text) is None:
         return 0
     return len(text) - len(_INSIDE_WORDS.sub("", text))
 
@@ -94,10 +106,12 @@ def clean(text: str, limit: int | None = None) -> str:
     return unicodedata.normalize("NFKC", visible)
 
 
-#: Cyrillic and Greek letters that look like Latin ones (lower case: callers fold case first).
+#: Cyrillic, Greek, Armenian and IPA letters that look like Latin ones (lower case: callers
+#: fold case first). A hand-picked part of UTS 39's confusables, the look-alikes of lower-case
+#: Latin letters that fonts draw the same.
 _CONFUSABLE = str.maketrans(
-    "аеорсухіјѕԁԛԝһɡαοιν",
-    "aeopcyxijsdqwhgaoiv",
+    "аеорсухіјѕԁԛԝһɡαοινгԍҽօսոհցզɑɩρυκ",
+    "aeopcyxijsdqwhgaoivrgeounhgqaipuk",
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[a-z]")

@@ -6,9 +6,13 @@ for the combiner, and a name and reason in English and Chinese. ``PatternSet.mat
 every pattern that fired with the text it matched.
 
 A text that *warns* about a scam quotes its script ("刷单返利都是诈骗", "never transfer money
-to a safe account"): the file's shared ``warnings`` regexes cancel every pattern in such a
-text, unless a pattern says ``warnings: ignore`` (an offer to recover money lost to scammers
-talks about scams by design). ``PatternSet.warning`` says which warning phrase a text has.
+to a safe account"): when one of the file's shared ``warnings`` regexes is present, the
+patterns it found are *demoted* (only a SUPPORTING cue), unless a pattern says
+``warnings: ignore`` (an offer to recover money lost to scammers talks about scams by design)
+or the text also asks for an action (a link, a phone number, a wallet, or one of the file's
+``asks``: 加微信, 联系, click, DM…): a warning does not send you anywhere, a scam with "谨防诈骗"
+pasted under it still does. A warning never cancels a pattern: appending "Beware of scammers"
+to a script must not make it read clean (review 31 #1).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import yaml
 
 from server.i18n import LANGUAGES
 from server.scoring.evidence import Role
+from server.text.extract import extract
 from server.text.normalise import clean, fold_confusables
 
 #: Characters of matched text quoted in evidence details (enough to recognise, no more).
@@ -74,24 +79,39 @@ class PatternMatch:
 
 class Search(NamedTuple):
     found: list[PatternMatch]
-    #: Matches not counted because the text reads as a warning about scams.
-    cancelled: list[PatternMatch]
+    #: Matches that count only as a cue: the text reads as a warning about scams and asks
+    #: for no action.
+    demoted: list[PatternMatch]
     warning: str | None
+    #: The action the text asks for (a link, "加微信"…), which kept a warning's matches whole.
+    ask: str | None = None
+
+
+#: A single space, dot or middle dot put between two Chinese / Japanese characters
+#: ("安 全 账 户", "安.全.账.户") to break keyword filters; a person reads straight through it.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])[ .·・_*\\-](?=[{_CJK}])")
 
 
 def prepare(text: str) -> str:
     """The form every pattern is written against: invisible characters dropped (before the
-    cut, so padding cannot push a script out of the window), NFKC, lower case, and Cyrillic /
-    Greek look-alike letters inside Latin words made Latin."""
-    return fold_confusables(clean(text, MAX_SEARCH_CHARS).lower())
+    cut, so padding cannot push a script out of the window), NFKC, lower case, look-alike
+    letters inside Latin words made Latin, and single spaces / dots between two CJK
+    characters removed (only the patterns read this last step: the classifier's features do
+    not change)."""
+    return _CJK_GAP.sub("", fold_confusables(clean(text, MAX_SEARCH_CHARS).lower()))
 
 
 class PatternSet:
     def __init__(
-        self, patterns: Sequence[Pattern], warnings: Sequence[re.Pattern[str]] = ()
+        self,
+        patterns: Sequence[Pattern],
+        warnings: Sequence[re.Pattern[str]] = (),
+        asks: Sequence[re.Pattern[str]] = (),
     ) -> None:
         self.patterns = tuple(patterns)
         self.warnings = tuple(warnings)
+        self.asks = tuple(asks)
 
     @classmethod
     def load(cls, path: Path) -> PatternSet:
@@ -106,16 +126,25 @@ class PatternSet:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise PatternFileError(f"{path}: duplicate ids {', '.join(duplicates)}")
-        return cls(patterns, _warnings(raw.get("warnings", []), path))
+        return cls(
+            patterns,
+            _regexes(raw.get("warnings", []), path, "warnings"),
+            _regexes(raw.get("asks", []), path, "asks"),
+        )
 
     def match(self, text: str) -> list[PatternMatch]:
-        """The patterns that fire on ``text``; those that heed warnings only when the text
-        does not read as a warning about scams."""
-        return self.search(prepare(text)).found
+        """Every pattern that fires on ``text``, at full strength or demoted by a warning."""
+        search = self.read(text)
+        return search.found + search.demoted
 
-    def search(self, prepared: str) -> Search:
-        """``match`` on an already ``prepare``d text, with the matches a warning cancelled and
-        the warning phrase (looked for only when a pattern that heeds warnings matched)."""
+    def read(self, text: str) -> Search:
+        """The patterns that fire on ``text``, split into full-strength and demoted ones."""
+        return self.search(prepare(text), text)
+
+    def search(self, prepared: str, original: str | None = None) -> Search:
+        """The patterns on an already ``prepare``d text; those that heed warnings are demoted
+        when the text has a warning phrase and asks for no action (``original``, the text as
+        sent, is where links, phones and wallets are extracted from; default ``prepared``)."""
         found = []
         for pattern in self.patterns:
             snippets = pattern.search(prepared)
@@ -123,17 +152,40 @@ class PatternSet:
                 found.append(PatternMatch(pattern, snippets))
         if not any(m.pattern.heeds_warnings for m in found):
             return Search(found, [], None)
-        warning = self._warning(prepared)
-        if warning is None:
-            return Search(found, [], None)
+        warning, ask = self._context(prepared, prepared if original is None else original)
+        if warning is None or ask is not None:
+            return Search(found, [], warning, ask)
         kept = [m for m in found if not m.pattern.heeds_warnings]
-        cancelled = [m for m in found if m.pattern.heeds_warnings]
-        return Search(kept, cancelled, warning)
+        demoted = [m for m in found if m.pattern.heeds_warnings]
+        return Search(kept, demoted, warning)
 
     def warning(self, text: str) -> str | None:
         """The warning phrase ("谨防", "is a scam"…) that makes ``text`` read as a warning
         about scams, or None."""
         return self._warning(prepare(text))
+
+    def context(self, text: str) -> tuple[str | None, str | None]:
+        """``text``'s warning phrase and, when it has one, the action it asks for (which
+        keeps a scam's signals whole despite the warning), each None when absent."""
+        return self._context(prepare(text), text)
+
+    def _context(self, prepared: str, original: str) -> tuple[str | None, str | None]:
+        warning = self._warning(prepared)
+        if warning is None:
+            return None, None
+        return warning, self._ask(prepared, original)
+
+    def _ask(self, prepared: str, original: str) -> str | None:
+        extracted = extract(original)
+        targets = [*extracted.links, *(t for t, _ in extracted.phones)]
+        targets += [w.address for w in extracted.wallets]
+        if targets:
+            return targets[0][:QUOTE_CHARS]
+        for regex in self.asks:
+            found = regex.search(prepared)
+            if found is not None:
+                return found.group(0)[:QUOTE_CHARS]
+        return None
 
     def _warning(self, prepared: str) -> str | None:
         for regex in self.warnings:
@@ -143,13 +195,13 @@ class PatternSet:
         return None
 
 
-def _warnings(entries: Any, path: Path) -> tuple[re.Pattern[str], ...]:
+def _regexes(entries: Any, path: Path, key: str) -> tuple[re.Pattern[str], ...]:
     if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
-        raise PatternFileError(f"{path}: warnings must be a list of regexes")
+        raise PatternFileError(f"{path}: {key} must be a list of regexes")
     try:
         return tuple(re.compile(e, re.IGNORECASE) for e in entries)
     except re.error as exc:
-        raise PatternFileError(f"{path}: warnings: bad regex: {exc}") from None
+        raise PatternFileError(f"{path}: {key}: bad regex: {exc}") from None
 
 
 def _pattern(entry: Any, path: Path) -> Pattern:
