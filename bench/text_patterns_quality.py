@@ -3,8 +3,9 @@
     .venv/bin/python bench/text_patterns_quality.py [--shared ../shared] [--splits train,val]
         [--patterns server/data/text_patterns.yaml] [--compare other_patterns.yaml]
 
-For every source and label: messages with at least one pattern hit, with a PRIMARY hit, and
-per pattern. ``--compare`` loads a second patterns file (for example the previous version,
+For every source and label: messages with at least one pattern hit, with a full-strength
+PRIMARY hit, with a hit demoted to a cue by a warning phrase (no action asked), and per
+pattern. ``--compare`` loads a second patterns file (for example the previous version,
 ``git show HEAD~1:server/data/text_patterns.yaml > /tmp/old.yaml``) and counts messages that
 gain or lose a hit. Choose words on ``train,val``; read ``test`` once, for the report (the
 split is ``models/scam_text/dataset.py``'s).
@@ -32,9 +33,10 @@ from server.scoring.resources import bundled_data_dir  # noqa: E402
 from server.text.patterns import PatternSet  # noqa: E402
 
 
-def _hits(patterns: PatternSet, text: str) -> tuple[set[str], bool]:
-    found = patterns.match(text)
-    return {m.pattern.id for m in found}, any(m.pattern.role is Role.PRIMARY for m in found)
+def _hits(patterns: PatternSet, text: str) -> tuple[set[str], bool, bool]:
+    search = patterns.read(text)
+    ids = {m.pattern.id for m in search.found + search.demoted}
+    return ids, any(m.pattern.role is Role.PRIMARY for m in search.found), bool(search.demoted)
 
 
 def main() -> None:
@@ -54,14 +56,15 @@ def main() -> None:
     shown = 0
     for message in messages:
         key = (message.source, text_data.LABELS[message.label])
-        ids, primary = _hits(patterns, message.text)
+        ids, primary, demoted = _hits(patterns, message.text)
         cells[(*key, "n")] += 1
         cells[(*key, "any")] += bool(ids)
         cells[(*key, "primary")] += primary
+        cells[(*key, "demoted")] += demoted
         for pid in ids:
             per_pattern[(*key, pid)] += 1
         if other is not None:
-            old_ids, _ = _hits(other, message.text)
+            old_ids, _, _ = _hits(other, message.text)
             lost, gained = old_ids - ids, ids - old_ids
             cells[(*key, "lost")] += bool(lost)
             cells[(*key, "gained")] += bool(gained)
@@ -72,18 +75,18 @@ def main() -> None:
                     f"[{key[0]}/{key[1]}] -{sorted(lost)} +{sorted(gained)}: {message.text[:160]!r}"
                 )
     print(f"\nsplits {sorted(splits)}, patterns {args.patterns}, load {os.getloadavg()[0]:.2f}\n")
-    head = "| source | label | n | any hit | primary hit |"
+    head = "| source | label | n | any hit | primary hit | demoted by a warning |"
     if other is not None:
         head += " any hit before | lost a hit | gained a hit |"
     print(head)
-    print("|---|---|---:|---:|---:|" + ("---:|---:|---:|" if other is not None else ""))
+    print("|---|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if other is not None else ""))
     for source in text_data.SOURCES:
         for label in text_data.LABELS:
             n = cells[(source, label, "n")]
             if not n:
                 continue
             row = f"| {source} | {label} | {n} | {cells[(source, label, 'any')]} "
-            row += f"| {cells[(source, label, 'primary')]} |"
+            row += f"| {cells[(source, label, 'primary')]} | {cells[(source, label, 'demoted')]} |"
             if other is not None:
                 row += f" {cells[(source, label, 'flag_before')]} "
                 row += f"| {cells[(source, label, 'lost')]} | {cells[(source, label, 'gained')]} |"

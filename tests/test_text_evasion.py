@@ -44,7 +44,9 @@ def test_every_example_fires_through_invisible_characters_and_raises_the_cue(cha
         assert hidden_inside_words(padded) >= HIDDEN_INSIDE_WORDS, padded
 
 
-@pytest.mark.parametrize("sep", [" ", ".", "·", "\u3000", "\u2800", "\u200b \u200b"])
+@pytest.mark.parametrize(
+    "sep", [" ", ".", "·", "\u3000", "\u2800", "\u2005", "\u1680", "\u200b \u200b"]
+)
 def test_every_chinese_example_fires_with_spaces_or_dots_between_its_characters(sep: str) -> None:
     chinese = [(pid, text) for pid, text in EXAMPLES if _between_cjk(text, "|") != text]
     assert len(chinese) >= 10

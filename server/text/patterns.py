@@ -87,10 +87,11 @@ class Search(NamedTuple):
     ask: str | None = None
 
 
-#: A single space, dot or middle dot put between two Chinese / Japanese characters
-#: ("安 全 账 户", "安.全.账.户") to break keyword filters; a person reads straight through it.
+#: A single space (any but a line break), dot or middle dot put between two Chinese / Japanese
+#: characters ("安 全 账 户", "安.全.账.户") to break keyword filters; a person reads straight
+#: through it.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_GAP = re.compile(f"(?<=[{_CJK}])[ .·・_*\\-](?=[{_CJK}])")
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])(?:[^\\S\\n\\r]|[.·・_*\\-])(?=[{_CJK}])")
 
 
 def prepare(text: str) -> str:
