@@ -2,10 +2,13 @@
 peer in the same run (one 1080p JPEG, the everyday upload).
 
 Each file is generated here (flat colours, noise, empty segments; no photo of anyone) and
-decoded in a fresh process; "+MB" is its peak RSS during the decode over its RSS just before
-(the peak is reset after the file is read, through /proc/self/clear_refs). Targets (review 30, finding 3):
-the 1.7 MB 64-frame 6000x6000 GIF under ~1.5 s of CPU and ~150 MB, or refused with a 4xx
-code; every other file bounded the same way.
+decoded in a fresh process, and its AI labels read (as the ai_labels detector does); "+MB" is
+its peak RSS during the decode over its RSS just before (the peak is reset after the file is
+read, through /proc/self/clear_refs). Targets (review 30, finding 3): the 1.7 MB 64-frame
+6000x6000 GIF under ~1.5 s of CPU and ~150 MB, or refused with a 4xx code; every other file
+bounded the same way. Review 31 rows: a GIF of 6.9 million empty extensions (4.8 s before), a
+progressive JPEG of 2,000 extra scans (11.5 s), captions of a generator name and 20,000 spaces
+(5-11 s of regular-expression backtracking).
 
     flock /work/bench.lock .venv/bin/python bench/media_hostile.py
 """
@@ -28,6 +31,7 @@ from PIL import Image
 _CHILD = """
 import json, resource, sys
 from server.media.decode import DecodeLimits, decode_media
+from server.media.labels import read_labels
 from server.settings import Settings
 data = open(sys.argv[1], "rb").read()
 limits = DecodeLimits.from_settings(Settings())
@@ -41,7 +45,8 @@ before = status("VmRSS")
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 try:
     item = decode_media(data, limits)
-    outcome = f"{len(item.frames)} frame(s), read {item.animation.get('frames_read', 1)}"
+    labels = read_labels(item.metadata, item.raw, item.mime)  # as the ai_labels detector does
+    outcome = f"{len(item.frames)} frame(s), read {item.animation.get('frames_read', 1)}, {len(labels)} label(s)"
 except Exception as exc:  # the outcome is what we print
     outcome = f"{getattr(exc, 'code', type(exc).__name__)}"
 r1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -105,6 +110,50 @@ def png_chunks(count: int = 1_500_000) -> bytes:
     return data[:33] + filler * count + data[33:]
 
 
+def gif_empty_extensions(count: int = 6_900_000) -> bytes:
+    """A 200x200 GIF with ``count`` empty comment extensions before its image (review 31 #4)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (200, 30, 30)).save(buffer, "GIF")
+    header, rest = _gif_parts(buffer.getvalue())
+    return header + b"\x21\xfe\x00" * count + rest + b";"
+
+
+def jpeg_progressive_scans(side: int = 6000, scans: int = 2000) -> bytes:
+    """A grey progressive JPEG plus ``scans`` tiny AC scans over every block (review 31 #3):
+    each is a one-symbol DHT and an SOS whose data is EOB runs covering the whole picture."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buffer, "JPEG", progressive=True, quality=50)
+    base = buffer.getvalue()
+    dht = b"\xff\xc4" + struct.pack(">H", 20) + bytes([0x11, 1] + [0] * 15 + [0xE0])
+    runs = -(-(((side + 7) // 8) ** 2) // 32767)
+    bits = ("0" + "1" * 14) * runs
+    bits += "1" * (-len(bits) % 8)
+    data = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+    sos = b"\xff\xda" + struct.pack(">H", 8) + bytes([1, 1, 0x01, 1, 63, 0x00])
+    scan = dht + sos + data.replace(b"\xff", b"\xff\x00")
+    return base[:-2] + scan * scans + b"\xff\xd9"
+
+
+def caption_redos(fmt: str) -> bytes:
+    """A small picture whose caption is a generator name and 19,990 spaces (review 31 #2): in
+    EXIF ImageDescription, and for PNG also in Comment and Description text chunks."""
+    from PIL import PngImagePlugin
+
+    caption = "kling" + " " * 19_990 + "x"
+    exif = Image.Exif()
+    exif[0x010E] = caption
+    buffer = io.BytesIO()
+    picture = Image.new("RGB", (64, 64), (90, 120, 150))
+    if fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", caption)
+        text.add_text("Description", caption)
+        picture.save(buffer, "PNG", pnginfo=text, exif=exif)
+    else:
+        picture.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
 def palette_screenshot() -> bytes:
     """A pngquant-style 1080x2400 palette PNG (review 30, finding 4)."""
     picture = Image.linear_gradient("L").resize((1080, 2400)).convert("RGB").quantize(64)
@@ -143,6 +192,10 @@ def main() -> int:
         "JPEG, 4M empty markers": jpeg_markers,
         "PNG, 1.5M empty chunks": png_chunks,
         "palette PNG 1080x2400 (#4)": palette_screenshot,
+        "GIF, 6.9M empty extensions (r31 #4)": gif_empty_extensions,
+        "JPEG 6000^2 + 2000 scans (r31 #3)": jpeg_progressive_scans,
+        "JPEG, 'kling'+20k spaces EXIF (r31 #2)": lambda: caption_redos("JPEG"),
+        "PNG, 'kling'+20k spaces x3 (r31 #2)": lambda: caption_redos("PNG"),
     }
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,9 @@ Midjourney", "Kling AI", "由可灵生成"). Pictures are generated, no photo of
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -99,3 +102,45 @@ def test_the_reviewers_sparkling_wine_photo_has_no_ai_label(server: RunningServe
     assert response.status == 200, response.body
     verdict = response.json()
     assert "ai_labels.generator_trace" not in {r["code"] for r in verdict["reasons"]}
+
+
+# Review 31, finding 2: a name followed by a long run of spaces (no credit after it) made two
+# adjacent unbounded ``\s*`` backtrack: 5.7 s for one 20,000-character caption, 15 s for a
+# PNG with three. Run in a child process limited to 2 s of CPU (the kernel kills it past
+# that), so the test fails on unbounded work without timing anything.
+_BOUNDED_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_CPU, (2, 2))
+from server.media.labels import GENERATORS, name_generator
+shapes = (" " * 20_000 + "x", "-" * 20_000 + "x", "_ " * 10_000, " ai" * 7_000 + "x",
+          " " * 20_000 + "生成x", "\\t" * 20_000 + "AI")
+found = 0
+for fragment, _ in GENERATORS:
+    for tail in shapes:
+        for text in (fragment + tail, "made with " + "the " * 5_000 + fragment + tail,
+                     "由" + " " * 20_000 + fragment + tail, fragment + " " * 20_000):
+            for prose in (True, False):
+                found += bool(name_generator(text, prose=prose))
+print("done", found)
+"""
+
+
+def test_a_name_followed_by_twenty_thousand_spaces_is_read_in_bounded_work() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", _BOUNDED_CHILD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert child.returncode == 0, (child.returncode, child.stderr[-2000:])  # -SIGXCPU: unbounded
+    assert child.stdout.startswith("done ")
+    assert int(child.stdout.split()[1]) > 0  # tool fields still name every generator
+
+
+def test_a_caption_of_a_name_and_spaces_gives_the_labels_it_gave_before() -> None:
+    # Padding is no credit; a credit still is, and a name alone in the field still is.
+    assert labels(jpeg(description="kling" + " " * 19_990 + "x")) == ()
+    assert [x.generator for x in labels(png(Comment="  Kling  "))] == ["Kling (可灵)"]
+    assert [x.generator for x in labels(png(Comment="Made with  the Midjourney"))] == ["Midjourney"]
+    assert [x.generator for x in labels(jpeg(user_comment="即梦 AI 生成"))] == ["Jimeng (即梦)"]

@@ -59,6 +59,17 @@ MAX_GIF_BLOCKS = 250_000
 #: empty chunks 9 s.
 MAX_JPEG_STEPS = 50_000
 MAX_PNG_CHUNKS = 30_000
+#: Scans in a JPEG at most. libjpeg decodes each scan of a progressive JPEG over the whole
+#: coefficient buffer (``draft`` scaling does not help): real files have ~10 (mozjpeg up to
+#: ~20), a hostile one thousands of 82-byte scans (2,000 on 6000x6000 px: 12 s of CPU).
+MAX_JPEG_SCANS = 100
+#: And scans x pixels at most: 100 scans over 40 MP still cost 0.5 s; 30 scans of 40 MP (a
+#: mozjpeg file has ~20) or all 100 up to 12 MP pass.
+MAX_JPEG_SCAN_PIXELS = 1_200_000_000
+#: GIF extension blocks in a row (between two images, or before the first) at most. Encoders
+#: write one to a few a frame (graphic control, comment, loop, XMP); a 20 MB file of 6.9
+#: million empty ones took 4.8 s, walked in Python by us and again by Pillow.
+MAX_GIF_EXTENSIONS_IN_A_ROW = 1_000
 
 #: Pixels converted at once when a picture's mode must change before it can be reduced
 #: (palette, 1-bit, 16-bit, CMYK, transparency): a strip of rows, never the whole picture,
@@ -214,15 +225,22 @@ def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
     # A GIF's frames are counted from its block structure (bounded), never by Pillow's
     # ``n_frames``/``is_animated``, which walk the whole file in Python.
     gif_frames = _gif_frames(data, MAX_ANIMATION_DECODED + 1) if fmt == "GIF" else 0
-    if fmt == "JPEG":
-        _check_jpeg_markers(data)
-    elif fmt == "PNG":
+    jpeg_scans = _check_jpeg_markers(data) if fmt == "JPEG" else 0
+    if fmt == "PNG":
         _check_png_chunks(data)
     animation: dict[str, Any] = {}
     try:
         with Image.open(io.BytesIO(data), formats=[fmt]) as img:
             width, height = img.size
             _check_pixels(width, height, limits)
+            if jpeg_scans * width * height > MAX_JPEG_SCAN_PIXELS:
+                raise MediaError(
+                    f"The JPEG file has {jpeg_scans} scans of {width}x{height} px, more than"
+                    f" {MAX_JPEG_SCAN_PIXELS // 1_000_000} million pixels to scan (real files"
+                    " have about 10 scans): it is built to be slow to read; send a smaller"
+                    " or baseline copy.",
+                    code="media_unreadable",
+                )
             orientation = _orientation(img)
             if fmt == "GIF":
                 animated = gif_frames > 1
@@ -263,19 +281,27 @@ def _decode_image(data: bytes, fmt: str, limits: DecodeLimits) -> MediaItem:
 def _gif_frames(data: bytes, most: int) -> int:
     """Images in a GIF, counted from its block structure up to ``most`` (a count of ``most``
     means "``most`` or more"). Raises ``media_unreadable`` when getting there would walk
-    more than ``MAX_GIF_BLOCKS`` data sub-blocks (see there); a structure this walk does not
+    more than ``MAX_GIF_BLOCKS`` blocks (data sub-blocks and extensions, see there) or more
+    than ``MAX_GIF_EXTENSIONS_IN_A_ROW`` extensions between two images; a structure this walk does not
     understand is left to Pillow to refuse."""
     size = len(data)
     if size < 13:
         return 0
     pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
-    images = blocks = 0
+    images = blocks = extensions = 0
     while pos < size and images < most:
         tag = data[pos]
         if tag == 0x21:  # extension: "!", its label, then sub-blocks
             pos += 2
+            blocks += 1  # a step of the walk, even with no data
+            extensions += 1
+            if extensions > MAX_GIF_EXTENSIONS_IN_A_ROW:
+                raise _slow_structure(
+                    "GIF", f"{MAX_GIF_EXTENSIONS_IN_A_ROW} extension blocks in a row"
+                )
         elif tag == 0x2C and pos + 10 < size:  # image: descriptor, colour table, LZW size
             images += 1
+            extensions = 0
             flags = data[pos + 9]
             pos += 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
         else:  # the trailer ";", or something Pillow will judge
@@ -284,14 +310,26 @@ def _gif_frames(data: bytes, most: int) -> int:
             pos += data[pos] + 1
             blocks += 1
             if blocks > MAX_GIF_BLOCKS:
-                raise _slow_structure("GIF", f"{MAX_GIF_BLOCKS} data blocks")
+                raise _slow_structure("GIF", f"{MAX_GIF_BLOCKS} blocks")
         pos += 1
     return images
 
 
-def _check_jpeg_markers(data: bytes) -> None:
+def _check_jpeg_markers(data: bytes) -> int:
     """Refuse a JPEG whose header walk (what Pillow does in Python before the first scan:
-    markers, fill and junk bytes) takes more than ``MAX_JPEG_STEPS`` steps."""
+    markers, fill and junk bytes) takes more than ``MAX_JPEG_STEPS`` steps, or that has more
+    than ``MAX_JPEG_SCANS`` scans. Returns the number of scans."""
+    first_scan = _jpeg_header_end(data)
+    # Inside entropy-coded data a 0xFF is always followed by 00 or a restart marker, so from
+    # the first scan on every FF DA is a start of scan; counted in C, whatever the file size.
+    scans = data.count(b"\xff\xda", first_scan) if first_scan >= 0 else 0
+    if scans > MAX_JPEG_SCANS:
+        raise _slow_structure("JPEG", f"{MAX_JPEG_SCANS} scans")
+    return scans
+
+
+def _jpeg_header_end(data: bytes) -> int:
+    """Where the first scan starts (-1: no scan before the end of the image or the file)."""
     size = len(data)
     pos, steps = 2, 0
     while pos + 1 < size:
@@ -302,14 +340,17 @@ def _check_jpeg_markers(data: bytes) -> None:
             pos += 1  # junk or fill: Pillow steps over it a byte at a time
             continue
         marker = data[pos + 1]
-        if marker in (0xDA, 0xD9):  # start of scan (libjpeg takes over), end of image
-            return
+        if marker == 0xDA:  # start of scan: libjpeg takes over
+            return pos
+        if marker == 0xD9:  # end of image
+            return -1
         if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
             pos += 2
             continue
         if pos + 3 >= size:
-            return
+            return -1
         pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return -1
 
 
 def _check_png_chunks(data: bytes) -> None:
