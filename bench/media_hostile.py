@@ -154,6 +154,17 @@ def caption_redos(fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def xmp_redos() -> bytes:
+    """A PNG whose XMP packet is "AIGC>" 200,000 times (1 MB, under Pillow's text-chunk cap)."""
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("XML:com.adobe.xmp", "AIGC>" * 200_000)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 120, 150)).save(buffer, "PNG", pnginfo=text)
+    return buffer.getvalue()
+
+
 def palette_screenshot() -> bytes:
     """A pngquant-style 1080x2400 palette PNG (review 30, finding 4)."""
     picture = Image.linear_gradient("L").resize((1080, 2400)).convert("RGB").quantize(64)
@@ -196,6 +207,7 @@ def main() -> int:
         "JPEG 6000^2 + 2000 scans (r31 #3)": jpeg_progressive_scans,
         "JPEG, 'kling'+20k spaces EXIF (r31 #2)": lambda: caption_redos("JPEG"),
         "PNG, 'kling'+20k spaces x3 (r31 #2)": lambda: caption_redos("PNG"),
+        "PNG, 1 MB XMP of 'AIGC>'": xmp_redos,
     }
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

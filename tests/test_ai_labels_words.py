@@ -111,7 +111,7 @@ def test_the_reviewers_sparkling_wine_photo_has_no_ai_label(server: RunningServe
 _BOUNDED_CHILD = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_CPU, (2, 2))
-from server.media.labels import GENERATORS, name_generator
+from server.media.labels import GENERATORS, name_generator, read_text_fields, read_xmp
 shapes = (" " * 20_000 + "x", "-" * 20_000 + "x", "_ " * 10_000, " ai" * 7_000 + "x",
           " " * 20_000 + "生成x", "\\t" * 20_000 + "AI")
 found = 0
@@ -121,6 +121,14 @@ for fragment, _ in GENERATORS:
                      "由" + " " * 20_000 + fragment + tail, fragment + " " * 20_000):
             for prose in (True, False):
                 found += bool(name_generator(text, prose=prose))
+# The XMP packet (up to a megabyte in a PNG): a property's value window retried at every name.
+for packet in (b"AIGC>" * 200_000, b"AIGC " * 200_000, b'AIGC="' * 200_000,
+               b"CreatorTool>" * 100_000, b"AIGC" * 250_000):
+    assert read_xmp(packet) == []
+# Every upper/lower-case spelling of "Comment" is a text field of its own.
+spellings = {"".join(c.upper() if i >> k & 1 else c for k, c in enumerate("comment"))
+             for i in range(128)}
+assert read_text_fields({key: "kling" + " " * 19_990 + "x" for key in spellings}) == []
 print("done", found)
 """
 
