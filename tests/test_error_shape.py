@@ -12,6 +12,13 @@ NON_UTF8_FIELD = {
     "headers": {"Content-Type": "multipart/form-data; boundary=B"},
 }
 
+#: Found by schemathesis: a text field sent twice (``lang`` as an array) was taken as the last.
+REPEATED_FIELD = {
+    "body": b'--B\r\nContent-Disposition: form-data; name="lang"\r\n\r\nen\r\n'
+    b'--B\r\nContent-Disposition: form-data; name="lang"\r\n\r\nzh\r\n--B--\r\n',
+    "headers": {"Content-Type": "multipart/form-data; boundary=B"},
+}
+
 
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "code"),
@@ -124,6 +131,7 @@ NON_UTF8_FIELD = {
         # A field name that is not UTF-8 is quoted back in the error (as an escaped
         # surrogate): the answer must still encode, in English and in Chinese.
         ("POST", "/v1/check/media", NON_UTF8_FIELD, 400, "validation_failed"),
+        ("POST", "/v1/check/media", REPEATED_FIELD, 400, "repeated_field"),
         ("POST", "/v1/check/media?lang=zh", NON_UTF8_FIELD, 400, "validation_failed"),
         ("POST", "/v1/known-fakes", NON_UTF8_FIELD, 400, "validation_failed"),
     ],

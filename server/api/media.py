@@ -119,6 +119,10 @@ async def read_form(
                 upload.data = await _read_capped(part, limit)
                 upload.filename = (part.filename or "")[:200]
             elif name in allowed_set:
+                if name in upload.fields:  # which of two values counts would be a guess
+                    raise ValidationFailed(
+                        said("part_repeated", name=name), code="repeated_field", field=name
+                    )
                 # read_chunk returns what has arrived, not the whole field: read to its end.
                 raw = b""
                 while chunk := await part.read_chunk(MAX_FIELD_BYTES + 1):
