@@ -15,6 +15,7 @@ from sqlite_utils import Database as SqliteDb
 
 from server.api.auth import Principal
 from server.api.body import dumps, int_param, json_object, query_params, string_field
+from server.api.checks import MAX_LANG_LENGTH
 from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, DB, ENGINE
 from server.community import store
@@ -151,7 +152,9 @@ async def list_cases(request: web.Request) -> web.Response:
 async def get_case(request: web.Request) -> web.Response:
     """One case: its reports (without reporter ids), audit log and the automatic verdict."""
     await request.app[AUTH].require(request, KeyRole.MODERATOR)
-    query_params(request, ("lang",))
+    params = query_params(request, ("lang",))
+    if "lang" in params:  # it picks the language of hash_note, like any check's lang
+        string_field(params["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
     case_id = case_id_of(request)
 
     def read(db: SqliteDb) -> dict[str, Any] | None:
