@@ -18,15 +18,22 @@ from __future__ import annotations
 import io
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.hostile_media import (
+    gif_parts,
+    gif_with_extensions,
+    jpeg_with_empty_markers,
+    png_with_empty_chunks,
+    progressive_jpeg,
+)
 
 _CHILD = """
 import json, resource, sys
@@ -56,12 +63,6 @@ print(json.dumps({"cpu": cpu, "extra_mb": extra, "outcome": outcome}))
 """
 
 
-def _gif_parts(data: bytes) -> tuple[bytes, bytes]:
-    flags = data[10]
-    start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    return data[:start], data[start:-1]
-
-
 def gif_bomb(side: int = 6000, frames: int = 64) -> bytes:
     """The review's file: frames alternating black/white, with a transparent palette entry."""
     parts = []
@@ -70,7 +71,7 @@ def gif_bomb(side: int = 6000, frames: int = 64) -> bytes:
         frame.putpalette([0, 0, 0, 255, 255, 255, 9, 9, 9])
         buffer = io.BytesIO()
         frame.save(buffer, "GIF", transparency=2, duration=10, disposal=1)
-        parts.append(_gif_parts(buffer.getvalue()))
+        parts.append(gif_parts(buffer.getvalue()))
     loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
     body = b"".join(parts[i % 2][1] for i in range(frames))
     return parts[0][0] + loop + body + b";"
@@ -83,7 +84,7 @@ def gif_tiny_blocks() -> bytes:
     noise.putpalette(list(range(48)))
     buffer = io.BytesIO()
     noise.save(buffer, "GIF")
-    header, frame = _gif_parts(buffer.getvalue())
+    header, frame = gif_parts(buffer.getvalue())
     start = frame.index(b",") + 11
     pos, chunks = start, []
     while frame[pos]:
@@ -93,45 +94,6 @@ def gif_tiny_blocks() -> bytes:
     blocks = np.empty(2 * len(lzw), np.uint8)
     blocks[0::2], blocks[1::2] = 1, lzw
     return header + frame[:start] + blocks.tobytes() + b"\x00;"
-
-
-def jpeg_markers(count: int = 4_000_000) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, "JPEG")
-    data = buffer.getvalue()
-    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
-
-
-def png_chunks(count: int = 1_500_000) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, "PNG")
-    data = buffer.getvalue()
-    filler = b"\x00\x00\x00\x00zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
-    return data[:33] + filler * count + data[33:]
-
-
-def gif_empty_extensions(count: int = 6_900_000) -> bytes:
-    """A 200x200 GIF with ``count`` empty comment extensions before its image (review 31 #4)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (200, 200), (200, 30, 30)).save(buffer, "GIF")
-    header, rest = _gif_parts(buffer.getvalue())
-    return header + b"\x21\xfe\x00" * count + rest + b";"
-
-
-def jpeg_progressive_scans(side: int = 6000, scans: int = 2000) -> bytes:
-    """A grey progressive JPEG plus ``scans`` tiny AC scans over every block (review 31 #3):
-    each is a one-symbol DHT and an SOS whose data is EOB runs covering the whole picture."""
-    buffer = io.BytesIO()
-    Image.new("L", (side, side), 128).save(buffer, "JPEG", progressive=True, quality=50)
-    base = buffer.getvalue()
-    dht = b"\xff\xc4" + struct.pack(">H", 20) + bytes([0x11, 1] + [0] * 15 + [0xE0])
-    runs = -(-(((side + 7) // 8) ** 2) // 32767)
-    bits = ("0" + "1" * 14) * runs
-    bits += "1" * (-len(bits) % 8)
-    data = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
-    sos = b"\xff\xda" + struct.pack(">H", 8) + bytes([1, 1, 0x01, 1, 63, 0x00])
-    scan = dht + sos + data.replace(b"\xff", b"\xff\x00")
-    return base[:-2] + scan * scans + b"\xff\xd9"
 
 
 def caption_redos(fmt: str) -> bytes:
@@ -200,11 +162,13 @@ def main() -> int:
         "peer: 1080p JPEG": peer_jpeg,
         "GIF 64 x 6000x6000 (review 30 #3)": gif_bomb,
         "GIF, 1-byte data blocks": gif_tiny_blocks,
-        "JPEG, 4M empty markers": jpeg_markers,
-        "PNG, 1.5M empty chunks": png_chunks,
+        "JPEG, 4M empty markers": lambda: jpeg_with_empty_markers(4_000_000),
+        "PNG, 1.5M empty chunks": lambda: png_with_empty_chunks(1_500_000),
         "palette PNG 1080x2400 (#4)": palette_screenshot,
-        "GIF, 6.9M empty extensions (r31 #4)": gif_empty_extensions,
-        "JPEG 6000^2 + 2000 scans (r31 #3)": jpeg_progressive_scans,
+        "GIF, 6.9M empty extensions (r31 #4)": lambda: gif_with_extensions(
+            b"\x21\xfe\x00", 6_900_000
+        ),
+        "JPEG 6000^2 + 2000 scans (r31 #3)": lambda: progressive_jpeg(6000, 2000),
         "JPEG, 'kling'+20k spaces EXIF (r31 #2)": lambda: caption_redos("JPEG"),
         "PNG, 'kling'+20k spaces x3 (r31 #2)": lambda: caption_redos("PNG"),
         "PNG, 1 MB XMP of 'AIGC>'": xmp_redos,

@@ -11,7 +11,6 @@ what the decoder read, never by a timing (``bench/media_hostile.py`` prints the 
 from __future__ import annotations
 
 import io
-import struct
 
 import pytest
 from PIL import Image
@@ -25,27 +24,11 @@ from server.media.decode import (
     decode_media,
 )
 from server.settings import Settings
+from tests.support.hostile_media import gif_with_extensions, progressive_jpeg
 from tests.support.server import RunningServer
-from tests.test_media_gif_budget import _gif_parts, check_media
+from tests.test_media_gif_budget import check_media
 
 LIMITS = DecodeLimits.from_settings(Settings())
-
-
-def progressive_jpeg(side: int, extra_scans: int) -> bytes:
-    """A grey progressive JPEG from Pillow plus ``extra_scans`` scans that each cover every
-    block with EOB runs (what the reviewer appended: valid, tiny, one full pass each)."""
-    buffer = io.BytesIO()
-    Image.new("L", (side, side), 128).save(buffer, "JPEG", progressive=True, quality=50)
-    base = buffer.getvalue()
-    assert base.endswith(b"\xff\xd9")
-    dht = b"\xff\xc4" + struct.pack(">H", 20) + bytes([0x11, 1] + [0] * 15 + [0xE0])
-    runs = -(-(((side + 7) // 8) ** 2) // 32767)
-    bits = ("0" + "1" * 14) * runs
-    bits += "1" * (-len(bits) % 8)
-    data = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
-    sos = b"\xff\xda" + struct.pack(">H", 8) + bytes([1, 1, 0x01, 1, 63, 0x00])
-    scan = dht + sos + data.replace(b"\xff", b"\xff\x00")
-    return base[:-2] + scan * extra_scans + b"\xff\xd9"
 
 
 def scans(data: bytes) -> int:
@@ -93,13 +76,6 @@ def test_the_scan_flood_is_refused_over_http(
     response = check_media(server, progressive_jpeg(256, 500))
     assert response.status == 400, response.body
     assert response.json()["code"] == "media_unreadable"
-
-
-def gif_with_extensions(before_image: bytes, count: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (200, 200), (200, 30, 30)).save(buffer, "GIF")
-    header, rest = _gif_parts(buffer.getvalue())
-    return header + before_image * count + rest + b";"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import secrets
 import struct
-import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -31,16 +30,8 @@ from server.media.decode import (
     decode_media,
 )
 from server.settings import Settings
+from tests.support.hostile_media import gif_parts, jpeg_with_empty_markers, png_with_empty_chunks
 from tests.support.server import RunningServer
-
-
-def _gif_parts(data: bytes) -> tuple[bytes, bytes]:
-    """A one-frame GIF from Pillow split into its header (with the colour table) and its
-    frame (graphic control extension, image descriptor, data), without the trailer."""
-    flags = data[10]
-    start = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    assert data.endswith(b";")
-    return data[:start], data[start:-1]
 
 
 def flat_gif_frame(width: int, height: int, index: int) -> tuple[bytes, bytes]:
@@ -49,7 +40,7 @@ def flat_gif_frame(width: int, height: int, index: int) -> tuple[bytes, bytes]:
     frame.putpalette([0, 0, 0, 255, 255, 255, 9, 9, 9])
     buffer = io.BytesIO()
     frame.save(buffer, "GIF", transparency=2, duration=10, disposal=1)
-    return _gif_parts(buffer.getvalue())
+    return gif_parts(buffer.getvalue())
 
 
 def animated_gif(width: int, height: int, frames: int) -> bytes:
@@ -156,7 +147,7 @@ def test_the_budget_is_a_setting() -> None:
 
 def _rechunked(data: bytes, size: int) -> bytes:
     """``data`` (a one-frame GIF) with its image data cut into ``size``-byte sub-blocks."""
-    header, frame = _gif_parts(data)
+    header, frame = gif_parts(data)
     descriptor = frame.index(b",")
     flags = frame[descriptor + 9]
     data_start = descriptor + 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0) + 1
@@ -186,24 +177,9 @@ def test_a_gif_cut_into_tiny_data_blocks_is_refused_before_pillow_walks_it() -> 
     assert (caught.value.code, caught.value.status) == ("media_unreadable", 400)
 
 
-def _with_empty_jpeg_markers(count: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "JPEG")
-    data = buffer.getvalue()
-    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]  # empty COM segments
-
-
-def _with_empty_png_chunks(count: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (40, 90, 160)).save(buffer, "PNG")
-    data = buffer.getvalue()
-    filler = b"\x00\x00\x00\x00zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
-    return data[:33] + filler * count + data[33:]  # after the IHDR chunk
-
-
 @pytest.mark.parametrize(
     ("build", "limit"),
-    [(_with_empty_jpeg_markers, MAX_JPEG_STEPS), (_with_empty_png_chunks, MAX_PNG_CHUNKS)],
+    [(jpeg_with_empty_markers, MAX_JPEG_STEPS), (png_with_empty_chunks, MAX_PNG_CHUNKS)],
     ids=["jpeg-markers", "png-chunks"],
 )
 def test_a_file_of_millions_of_empty_segments_is_refused_before_pillow_walks_it(

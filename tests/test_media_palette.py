@@ -17,6 +17,7 @@ from PIL import Image
 from server.community.media_hashes import item_hashes
 from server.media.decode import DecodeLimits, _to_rgb_work, decode_media
 from tests.support.server import RunningServer
+from tests.test_media_decode import pattern
 from tests.test_media_gif_budget import check_media
 
 LIMITS = DecodeLimits()
@@ -24,12 +25,7 @@ LIMITS = DecodeLimits()
 
 def screenshot(width: int = 1080, height: int = 2400) -> Image.Image:
     """A phone-screenshot-sized RGB picture with structure in both directions."""
-    across = Image.linear_gradient("L").rotate(90).resize((width, height))
-    down = Image.linear_gradient("L").resize((width, height))
-    ring = Image.radial_gradient("L").resize((width, height))
-    image = Image.merge("RGB", (across, down, ring))
-    image.paste((250, 30, 30), (width // 5, height // 4, width // 2, height // 2))
-    return image
+    return pattern(width, height)
 
 
 def in_mode(mode: str, width: int = 1080, height: int = 2400) -> Image.Image:
