@@ -546,7 +546,9 @@ def wrk_new_paths(
     script = tmp / "new_paths.lua"
     script.write_text(
         "local hosts = {"
-        + ",".join(json.dumps(h) for h in hosts)
+        # Raw UTF-8 inside Lua strings: JSON's \uXXXX escapes are a Lua syntax error, and wrk
+        # then sends its default GET / instead of these batches.
+        + ",".join(json.dumps(h, ensure_ascii=False) for h in hosts)
         + "}\n"
         + "local headers = {}\n"
         + 'headers["Content-Type"] = "application/json"\n'
