@@ -380,7 +380,9 @@ def test_suspicious_page_gets_a_banner_in_enhanced_mode(
         # Enhanced mode sent the registrable domain, never the path or the query.
         assert any(host in r.path_qs for r in checks)
         assert all("deposit" not in r.path_qs and "12345" not in r.path_qs for r in sites.seen)
-        badge = browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
+        badge = wait_until(
+            lambda: browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
+        )
         assert badge == "?"
         tab.close()
     finally:
@@ -493,7 +495,10 @@ def test_server_unreachable_never_blocks_and_badge_says_offline(
         state = wait_until(lambda: tab_state(browser, tid))
         assert state["offline"] is True and state["result"] is None
         assert tab.url.startswith("http://")  # the page itself, not the warning
-        badge = browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
+        # The badge follows the stored state (showBadge loads the page's words first).
+        badge = wait_until(
+            lambda: browser.sw_eval("id => chrome.action.getBadgeText({tabId: id})", tid)
+        )
         assert badge == "off"
         tab.close()
     finally:
