@@ -50,6 +50,11 @@ MIXED_SCRIPT_WEIGHT = 0.45
 #: santander.co.uk: 17 of 5,000), brand plus other words (vodafonedsl, ebay-kleinanzeigen: 7)
 #: and neighbours of top sites that are not curated (colombia.com, bloomberga.com: 7).
 COUNTRY_ENDING_WEIGHT = 0.25
+#: A curated name as a bare word of a subdomain (``paypal.x.top``, ``icbc.news-site.com``):
+#: news and fan sites name sections after brands, so alone it is a cue, not a reason. Beside
+#: a lure word or the brand's own ending (``paypal-login.x.com``, ``icbc-com-cn.x.com``) it is
+#: ``STRONG_WEIGHT`` PRIMARY like any other brand in a subdomain.
+SUBDOMAIN_WORD_WEIGHT = 0.3
 OTHER_WORDS_WEIGHT = 0.3
 TOP_SITE_WEIGHT = 0.3
 
@@ -122,6 +127,13 @@ class LookalikeDetector:
             ),
             "zh": "仿冒 {brand}：真品牌的名称只出现在子域名中，这个网站实际上是 {site}。",
         },
+        "lookalike.brand_word_in_subdomain": {
+            "en": (
+                "Looks like {brand}: its name is only in the subdomain ({subdomain});"
+                " the site is really {site}."
+            ),
+            "zh": "仿冒 {brand}：品牌名称只出现在子域名（{subdomain}）中，这个网站实际上是 {site}。",
+        },
         "lookalike.split_name": {
             "en": "Looks like {brand}: the name is split by a dot; the site is really {site}.",
             "zh": "仿冒 {brand}：用“.”把名称拆开了，这个网站实际上是 {site}。",
@@ -177,6 +189,8 @@ class LookalikeDetector:
         if finding.scripts:
             return Role.PRIMARY, HOMOGLYPH_SCRIPT_WEIGHT
         if technique is Technique.BRAND_IN_SUBDOMAIN:
+            if finding.in_word and not finding.lure:
+                return Role.SUPPORTING, SUBDOMAIN_WORD_WEIGHT
             return Role.PRIMARY, STRONG_WEIGHT
         if finding.short:
             return Role.PRIMARY, SHORT_NAME_WEIGHT
@@ -209,6 +223,24 @@ class LookalikeDetector:
             example("https://paypal.com.account-verify.top/", ["lookalike.brand_in_subdomain"]),
             example("http://www.icbc.com.cn.xyz-bank.cn/", ["lookalike.brand_in_subdomain"]),
             example("http://www.gov.cn.tax-refund.top/", ["lookalike.brand_in_subdomain"]),
+            example(
+                "https://paypal-login.evil-site.com/",
+                ["lookalike.brand_word_in_subdomain"],
+                why="wildcard-DNS phishing host: brand and lure word in a subdomain label",
+            ),
+            example("https://www-paypal-com.evil-site.com/", ["lookalike.brand_word_in_subdomain"]),
+            example("https://icbc-com-cn.evil-site.com/", ["lookalike.brand_word_in_subdomain"]),
+            example("https://login.paypal.evil-site.top/", ["lookalike.brand_word_in_subdomain"]),
+            example(
+                "https://paypal.okta.com/",
+                forbid=["lookalike.brand_word_in_subdomain"],
+                why="a brand's tenant on a popular service",
+            ),
+            example(
+                "https://paypalobjects.cdn-example.com/",
+                forbid=["lookalike.brand_word_in_subdomain"],
+                why="the name run into another word is no word of its own",
+            ),
             example("https://pay.pal.co/", ["lookalike.split_name"]),
             example("https://dhk.com/track", ["lookalike.replaced"], why="dhl.com, short name"),
             example("https://liev.com/", ["lookalike.swapped"], why="live.com, a common word"),
@@ -249,6 +281,9 @@ def _wording(finding: Finding, site: str) -> tuple[str, dict[str, Any]]:
         params["suffix"] = finding.suffix
         params["brand_suffix"] = brand.domain.partition(".")[2]
         return "lookalike.tld_swap", params
+    if technique is Technique.BRAND_IN_SUBDOMAIN and finding.in_word:
+        params["subdomain"] = finding.subdomain
+        return "lookalike.brand_word_in_subdomain", params
     if technique is Technique.COMBOSQUAT and finding.short:
         return "lookalike.address_joined", params
     if technique is Technique.COMBOSQUAT:
@@ -291,4 +326,6 @@ def _details(finding: Finding) -> Mapping[str, Any]:
         details["words"] = list(finding.words)
     if finding.suffix:
         details["suffix"] = finding.suffix
+    if finding.in_word:
+        details.update(subdomain=finding.subdomain, lure=finding.lure)
     return details

@@ -160,6 +160,10 @@ class Finding:
     #: Found by the short-name rule (``ShortNames``): one edit of a short or common curated
     #: name on the brand's own ending, or the brand's whole address run together.
     short: bool = False
+    #: ``BRAND_IN_SUBDOMAIN`` found as a word of a subdomain label (``paypal-login.x.com``),
+    #: not as the brand's whole domain; ``subdomain`` is what the host put before ``site``.
+    in_word: bool = False
+    subdomain: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +292,7 @@ class LookalikeFinder:
         if not parts.label or self.protected.covers(host, parts):
             return []
         found: list[Finding] = []
-        in_subdomain = self._in_subdomain(parts)
+        in_subdomain = self._in_subdomain(parts) or self._word_in_subdomain(parts)
         if in_subdomain is not None:
             found.append(in_subdomain)
         label = _unicode_label(parts, unicode_host)
@@ -469,6 +473,43 @@ class LookalikeFinder:
                     brand = self._brand_for(window)
                     return Finding(Technique.BRAND_IN_SUBDOMAIN, brand, parts.registrable)
         return None
+
+    def _word_in_subdomain(self, parts: DomainParts) -> Finding | None:
+        """``paypal-login.evil-site.com``, ``www-paypal-com.x.top``, ``paypal.x.top``: a curated
+        name as a word of a subdomain label, the cheapest phishing host (wildcard DNS makes
+        any subdomain free). ``lure`` when the other words there are lure words or the brand's
+        own ending (``icbc-com-cn``); a bare name alone is not (``icbc.news-site.com``)."""
+        subdomain = parts.subdomain
+        # One trie search over the whole subdomain turns away nearly every host.
+        if not subdomain or self._combo_pattern.search(subdomain) is None:
+            return None
+        words: list[str] = []
+        brand: Brand | None = None
+        for name in subdomain.split("."):
+            if brand is None:
+                if name in self._combos:
+                    brand = self._combos[name]
+                    continue
+                spotted = self._combosquat(name, name, parts.registrable)
+                if spotted is not None and spotted.brand is not None:
+                    brand = spotted.brand
+                    words.extend(spotted.words)
+                    continue
+            words.extend(_WORDS.findall(name))
+        if brand is None:
+            return None
+        lure = self._lures[brand.key]
+        others = [w for w in words if w != "www" and not w.isdigit()]
+        lured = any(_made_of(w, lure) for w in others)
+        return Finding(
+            Technique.BRAND_IN_SUBDOMAIN,
+            brand,
+            parts.registrable,
+            words=tuple(w for w in words if w != "www"),
+            lure=lured,
+            in_word=True,
+            subdomain=subdomain,
+        )
 
     def _brand_for(self, domain: str) -> Brand:
         """The brand whose domain showed up in a subdomain, named as the table names it."""
