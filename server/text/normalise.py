@@ -21,8 +21,10 @@ ignores the same characters in a host name, so a link read without them is the l
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from pathlib import Path
 
 #: Unicode format characters (category Cf, Unicode 14; a test checks the running Python's
 #: tables add none) but the ZWJ, as regex ranges.
@@ -106,27 +108,161 @@ def clean(text: str, limit: int | None = None) -> str:
     return unicodedata.normalize("NFKC", visible)
 
 
-#: Cyrillic, Greek, Armenian and IPA letters that look like Latin ones (lower case: callers
-#: fold case first). A hand-picked part of UTS 39's confusables, the look-alikes of lower-case
-#: Latin letters that fonts draw the same.
-_CONFUSABLE = str.maketrans(
-    "аеорсухіјѕԁԛԝһɡαοινгԍҽօսոհցզɑɩρυκ",
-    "aeopcyxijsdqwhgaoivrgeounhgqaipuk",
+#: Look-alike letters a reader takes for these Latin ones where Unicode's skeleton (the link
+#: side's ``Confusables``, built for host names) prefers another prototype: Greek ε reads as
+#: e in a sentence, not as the ꞓ its confusable pairs lead to. Lower case: callers fold case.
+_READS_AS = dict(
+    zip("аеорсухіјѕԁԛԝһɡαοινгԍҽօսոհցզɑɩρυκε", "aeopcyxijsdqwhgaoivrgeounhgqaipuke", strict=True)
 )
+#: Blocks whose letters may imitate Latin ones (Latin-1 to Armenian, Georgian, Cherokee,
+#: phonetic extensions, Greek extended, letter-like symbols, Glagolitic/Coptic, Lisu, Cyrillic
+#: extended-B, Latin extended-D/E, Deseret). Han, kana and Hangul are never folded: Unicode
+#: pairs some of them with Latin letters (〇, 丨), but in a sentence they are words.
+_LOOKALIKE_BLOCKS = (
+    (0x0080, 0x0590),
+    (0x10A0, 0x1100),
+    (0x13A0, 0x1400),
+    (0x1D00, 0x2000),
+    (0x2100, 0x2150),
+    (0x2C00, 0x2D30),
+    (0xA4D0, 0xA500),
+    (0xA640, 0xA6A0),
+    (0xA720, 0xA800),
+    (0xAB30, 0xABC0),
+    (0x10400, 0x10450),
+)
+#: Parenthesised letters (NFKC writes them "(s)") and regional indicators (🇸🇦🇫🇪 spells "safe"
+#: in flag letters; a real flag becomes its two-letter country code, which no pattern reads).
+_LETTER_SYMBOLS = {0x1F1E6 + i: chr(ord("a") + i) for i in range(26)}
+_LETTER_SYMBOL = re.compile("[\U0001f1e6-\U0001f1ff]")
 _WORD = re.compile(r"[^\W\d_]+")
-_LATIN = re.compile(r"[a-z]")
+#: A letter that is neither ASCII nor Han / kana / Hangul: a word holding one may be a
+#: disguised Latin word.
+_FOREIGN_LETTER = re.compile(
+    "[^\x00-\x7f\u1100-\u11ff\u2e80-\u2fdf\u3000-\u9fff\ua960-\ua97f\uac00-\ud7ff"
+    "\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]"
+)
+
+
+@functools.cache
+def _lookalike_table() -> dict[int, str]:
+    """Every letter of ``_LOOKALIKE_BLOCKS`` that UTS 39 folds to ASCII letters (diacritics
+    stripped: ``ṡ`` → ``s``; small capitals, Cherokee, Greek, Cyrillic…), from the link side's
+    skeleton, minus its digit folds (``0`` → ``o`` is for host names, not sentences). Built once
+    (~0.4 s, ``warm``)."""
+    from server.links.confusables import Confusables
+
+    confusables = Confusables()
+    table: dict[int, str] = {}
+    for start, end in _LOOKALIKE_BLOCKS:
+        for point in range(start, end):
+            char = chr(point)
+            if not char.isalpha():
+                continue
+            folded = confusables.skeleton(char)
+            if folded != char and folded.isascii() and folded.isalpha():
+                table[point] = folded.lower()
+    table.update((ord(k), v) for k, v in _READS_AS.items())
+    return table
 
 
 def fold_confusables(text: str) -> str:
-    """Cyrillic / Greek look-alike letters inside a Latin word made Latin ("sаfe" with a
-    Cyrillic а → "safe"). Words written wholly in another script are left as they are."""
+    """Look-alike letters made Latin in words that hold a letter outside ASCII and Han ("sаfe"
+    with a Cyrillic а, Greek "ѕαfε", small capitals "ꜱᴀꜰᴇ", Cherokee "ꮪafe", accented "ṡåfé" →
+    "safe"), and flag letters made letters. Words wholly in one other script (Russian, Greek)
+    are left as they are; Han, kana and Hangul characters are never changed."""
     if text.isascii():
+        return text
+    if _LETTER_SYMBOL.search(text) is not None:
+        text = text.translate(_LETTER_SYMBOLS)
+    if _FOREIGN_LETTER.search(text) is None:
         return text
     return _WORD.sub(_fold_word, text)
 
 
 def _fold_word(match: re.Match[str]) -> str:
     word = match.group(0)
-    if word.isascii() or _LATIN.search(word) is None:
+    if word.isascii() or _FOREIGN_LETTER.search(word) is None:
         return word
-    return word.translate(_CONFUSABLE)
+    scripts = {unicodedata.name(c, "").partition(" ")[0] for c in word}
+    if "LATIN" not in scripts and len(scripts) == 1:
+        # One other script throughout ("привет", "και"): a word of that language.
+        return word
+    return word.translate(_lookalike_table())
+
+
+#: Characters Traditional and Simplified writing share a word with, but OpenCC's character
+#: table leaves apart: an account is 账户 to the patterns, 帳戶 in Taiwan, 賬戶 in Hong Kong,
+#: and mainland writers also use 帐户.
+_ACCOUNT_VARIANTS = {"帳": "账", "帐": "账"}
+
+
+@functools.cache
+def _simplified_table() -> dict[int, str]:
+    """Traditional → Simplified, one character for one (a ``str.translate`` table): Taiwan and
+    Hong Kong variant forms made OpenCC's standard ones, then its TSCharacters (first reading
+    of each). Built once from the tables the OpenCC wheel ships (~10 ms)."""
+    import opencc
+
+    folder = Path(opencc.__file__).parent / "dictionary"
+
+    def read(name: str) -> dict[str, str]:
+        pairs = {}
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            key, _, values = line.partition("\t")
+            first = values.split(" ")[0]
+            if len(key) == 1 and len(first) == 1:
+                pairs[key] = first
+        return pairs
+
+    characters = read("TSCharacters.txt")
+    variants = read("TWVariantsRev.txt") | read("HKVariantsRev.txt")
+    table: dict[int, str] = {}
+    for char in set(characters) | set(variants):
+        standard = variants.get(char, char)
+        simplified = characters.get(standard, standard)
+        if simplified != char:
+            table[ord(char)] = simplified
+    table.update((ord(k), v) for k, v in _ACCOUNT_VARIANTS.items())
+    return table
+
+
+def fold_traditional(text: str) -> str:
+    """``text`` with Traditional characters made Simplified, one for one (the length and every
+    position kept, so a match in the folded text quotes the same span of the original). Words
+    Taiwan writes differently (簡訊 for 短信) are not translated: that takes a phrase table."""
+    if text.isascii():
+        return text
+    return text.translate(_simplified_table())
+
+
+#: Interleaved filler: three or more single letters, digits or Han characters each separated by
+#: the same one to three non-alphanumeric characters ("安🔥全🔥账🔥户", "s.a.f.e", "安  全  账  户",
+#: "【安】【全】【账】【户】"). A person reads straight through it, a keyword filter does not.
+#: "你好，再见" stays apart (its segments are words, not single characters), and so do lists of
+#: words. Linear: the filler is bounded and repeated by back-reference, never re-scanned.
+_INTERLEAVED = re.compile(r"(?<![^\W_])[^\W_]([\W_]{1,3})[^\W_](?:\1[^\W_])+(?![^\W_])")
+_LINE_BREAKS = re.compile(r"[^\S\n]*\n\s*")
+_SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")
+
+
+def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with interleaved fillers removed (``_INTERLEAVED``), and the runs that were
+    joined, as written."""
+    if _INTERLEAVED.search(text) is None:
+        return text, ()
+    runs: list[str] = []
+
+    def join(match: re.Match[str]) -> str:
+        runs.append(match.group(0))
+        return match.group(0)[:: len(match.group(1)) + 1]
+
+    return _INTERLEAVED.sub(join, text), tuple(runs)
+
+
+def collapse_spaces(text: str) -> str:
+    """Runs of spaces and tabs made one space, and runs of blank lines one line break (a
+    pattern's literal space matches "Double␣␣your␣␣BTC"; line breaks still end sentences)."""
+    if "\n" in text:
+        text = _LINE_BREAKS.sub("\n", text)
+    return _SPACES.sub(" ", text)

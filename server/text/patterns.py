@@ -28,7 +28,13 @@ import yaml
 from server.i18n import LANGUAGES
 from server.scoring.evidence import Role
 from server.text.extract import extract
-from server.text.normalise import clean, fold_confusables
+from server.text.normalise import (
+    clean,
+    collapse_spaces,
+    fold_confusables,
+    fold_interleaved,
+    fold_traditional,
+)
 
 #: Characters of matched text quoted in evidence details (enough to recognise, no more).
 QUOTE_CHARS = 60
@@ -94,13 +100,38 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}])(?:[^\\S\\n\\r]|[.·・_*\\-])(?=[{_CJK}])")
 
 
+class Reading(NamedTuple):
+    """A message in the form the patterns are written against (``prepare``)."""
+
+    text: str
+    #: Runs of single characters joined by the interleaved-filler fold, as written ("安🔥全🔥账").
+    interleaved: tuple[str, ...] = ()
+    #: ``text`` without that fold (the same as ``text`` when nothing was joined): what the
+    #: patterns would have read had the filler stayed.
+    unfolded: str = ""
+
+
+def read_form(text: str) -> Reading:
+    """``prepare``'s form of ``text`` and what its interleaved-filler fold joined."""
+    cleaned = clean(text, MAX_SEARCH_CHARS).lower()
+    joined, runs = fold_interleaved(cleaned)
+    prepared = _finish(joined)
+    return Reading(prepared, runs, _finish(cleaned) if runs else prepared)
+
+
+def _finish(text: str) -> str:
+    return _CJK_GAP.sub("", collapse_spaces(fold_traditional(fold_confusables(text))))
+
+
 def prepare(text: str) -> str:
     """The form every pattern is written against: invisible characters dropped (before the
-    cut, so padding cannot push a script out of the window), NFKC, lower case, look-alike
-    letters inside Latin words made Latin, and single spaces / dots between two CJK
-    characters removed (only the patterns read this last step: the classifier's features do
-    not change)."""
-    return _CJK_GAP.sub("", fold_confusables(clean(text, MAX_SEARCH_CHARS).lower()))
+    cut, so padding cannot push a script out of the window), NFKC, lower case, single letters or
+    Han characters interleaved with the same filler joined ("安🔥全🔥账🔥户", "s.a.f.e"),
+    look-alike letters made Latin, Traditional characters made Simplified one for one, runs of
+    spaces made one, and single spaces / dots between two CJK characters removed (only the
+    patterns read this: the classifier's features do not change, and it reads Traditional
+    better as written)."""
+    return read_form(text).text
 
 
 class PatternSet:
