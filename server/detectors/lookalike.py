@@ -134,6 +134,13 @@ class LookalikeDetector:
             ),
             "zh": "仿冒 {brand}：品牌名称只出现在子域名（{subdomain}）中，这个网站实际上是 {site}。",
         },
+        "lookalike.page_on_shared_host": {
+            "en": (
+                "Looks like {brand}: a page named '{page}' on {host}, a shared host where"
+                " anyone can publish."
+            ),
+            "zh": "仿冒 {brand}：页面名为“{page}”，放在任何人都能发布内容的共享网站 {host} 上。",
+        },
         "lookalike.split_name": {
             "en": "Looks like {brand}: the name is split by a dot; the site is really {site}.",
             "zh": "仿冒 {brand}：用“.”把名称拆开了，这个网站实际上是 {site}。",
@@ -160,7 +167,31 @@ class LookalikeDetector:
         self._judge = lru_cache(maxsize=HOST_CACHE_SIZE)(self._judge_host)
 
     def score(self, content: Link) -> Sequence[Evidence]:
-        return self.score_host(content.host)
+        on_host = self.score_host(content.host)
+        on_path = self.score_path(content)
+        return (*on_host, *on_path) if on_path else on_host  # the host's cached tuple itself
+
+    def score_path(self, content: Link) -> Sequence[Evidence]:
+        """A page named in the path of a shared host (``sites.google.com/view/paypal-login``,
+        ``ipfs.io/ipfs/<CID>/metamask.html``): its name read like a tenant's host name. Most
+        hosts are turned away by one dict lookup and one ``startswith``."""
+        host = content.host
+        if host.is_ip:
+            return ()
+        found = self._finder.find_in_path(host.ascii, content.path)
+        if found is None:
+            return ()
+        role, weight = self._strength(found.finding)
+        params = {
+            "brand": found.finding.brand.domain if found.finding.brand else "",
+            "page": found.page,
+            "host": found.shared_host,
+        }
+        details = dict(_details(found.finding))
+        details.update(shared_host=found.shared_host, page=found.page)
+        return (
+            Evidence(self.name, "lookalike.page_on_shared_host", weight, role, params, details),
+        )
 
     def score_host(self, host: Host) -> Sequence[Evidence]:
         """All of this detector's evidence reads the host alone (the pipeline caches it)."""
@@ -240,6 +271,44 @@ class LookalikeDetector:
                 "https://paypalobjects.cdn-example.com/",
                 forbid=["lookalike.brand_word_in_subdomain"],
                 why="the name run into another word is no word of its own",
+            ),
+            example(
+                "https://www.google.co.uk/url?q=https://paypal-login-verify.top/",
+                ["lookalike.combosquat"],
+                why="a Google redirect on a country ending, unwrapped",
+            ),
+            example(
+                "https://www.google.com/amp/s/paypal-login-verify.top/", ["lookalike.combosquat"]
+            ),
+            example(
+                "https://translate.google.com/translate?u=https://paypal-login-verify.top/",
+                ["lookalike.combosquat"],
+            ),
+            example("https://paypal--login--verify-top.translate.goog/", ["lookalike.combosquat"]),
+            example(
+                "https://www.bing.com/ck/a?!&&p=1&u=a1aHR0cHM6Ly9wYXlwYWwtbG9naW4tdmVyaWZ5LnRvcC8",
+                ["lookalike.combosquat"],
+                why="Bing's click tracker: the target in base64",
+            ),
+            example(
+                "https://sites.google.com/view/paypal-login", ["lookalike.page_on_shared_host"]
+            ),
+            example(
+                "https://storage.googleapis.com/paypal-verify/index.html",
+                ["lookalike.page_on_shared_host"],
+            ),
+            example(
+                "https://ipfs.io/ipfs/QmXoypizjW3WknFiJnKLwHCnL72vedxjQkDDP1mXWo6uco/metamask.html",
+                ["lookalike.page_on_shared_host"],
+            ),
+            example(
+                "https://sites.google.com/view/lincoln-elementary-pta/home",
+                forbid=["lookalike.page_on_shared_host"],
+            ),
+            example(
+                "https://www.google.de/url?q=https://www.paypal.com/",
+                forbid=["lookalike.tld_swap", "lookalike.combosquat"],
+                why="a redirect to the real site",
             ),
             example("https://pay.pal.co/", ["lookalike.split_name"]),
             example("https://dhk.com/track", ["lookalike.replaced"], why="dhl.com, short name"),

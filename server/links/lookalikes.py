@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import unquote
 
 import idna
 from rapidfuzz.distance import OSA
@@ -303,6 +304,21 @@ class LookalikeFinder:
             found.append(by_label)
         return found
 
+    def find_in_path(self, host: str, path: str) -> PathSite | None:
+        """A page on a shared host whose *name* imitates a brand:
+        ``sites.google.com/view/paypal-login``, ``ipfs.io/ipfs/<CID>/metamask.html``. The
+        name goes through the same rules as a tenant's name under a hosting suffix."""
+        name = page_name(host, path)
+        if name is None:
+            return None
+        parts = DomainParts("", name, host, True)
+        if not self._may_match(name, parts):
+            return None
+        finding = self._by_label(name, parts)
+        if finding is None or finding.brand is None:
+            return None
+        return PathSite(host, name, finding)
+
     def _may_match(self, label: str, parts: DomainParts) -> bool:
         """False when no rule of ``_by_label`` can name this plain-ASCII label, told by a
         few set lookups and two regex searches: most hosts are near no protected name, and
@@ -521,6 +537,63 @@ class LookalikeFinder:
         if known is not None and known.domain == domain:
             return known
         return Brand(key, domain, domain, "", Combo.NONE, False, 0, key, key)
+
+
+#: Shared hosts that name a tenant's page in the path, not in a subdomain: the path part
+#: that holds the page's name (``sites.google.com/view/<name>``, ``storage.googleapis.com/
+#: <bucket>``). Their subdomain forms (``<name>.web.app``, ``<bucket>.s3.amazonaws.com``)
+#: are private suffixes already.
+PATH_SITES: Mapping[str, tuple[str, ...]] = {
+    "sites.google.com": ("/view/", "/site/"),
+    "storage.googleapis.com": ("/",),
+    "storage.cloud.google.com": ("/",),
+    "firebasestorage.googleapis.com": ("/v0/b/",),
+    "s3.amazonaws.com": ("/",),
+}
+#: Path-style S3 endpoints of every region (``s3.eu-west-1.amazonaws.com/<bucket>``).
+_S3_HOST = re.compile(r"s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com")
+#: An IPFS gateway path, on any host: ``/ipfs/<CID>/<name>``. A CID is ``Qm`` + 44 base58
+#: letters (v0) or a base32 ``b...`` string (v1): no site path looks like one by chance.
+_IPFS_PATH = re.compile(r"/ipfs/(?:Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,})/([^/?#]+)")
+#: What a page name may hold once lowercased: letters, digits and the separators of names.
+_PAGE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._\-]{0,80}[a-z0-9])?")
+_PAGE_SUFFIXES = (".html", ".htm", ".php", ".asp", ".aspx", ".appspot.com", ".firebasestorage.app")
+
+
+@dataclass(frozen=True, slots=True)
+class PathSite:
+    """A page named in the path of a shared host, and how that name imitates a brand."""
+
+    shared_host: str
+    page: str
+    finding: Finding
+
+
+def page_name(host: str, path: str) -> str | None:
+    """The name a shared host gives a tenant's page in ``path``, or ``None``: the bucket of
+    ``storage.googleapis.com/<bucket>/...``, the site of ``sites.google.com/view/<site>``,
+    the first name after an IPFS CID. Written as a host label (``paypal_login.html`` →
+    ``paypal-login``) so the name rules read it as they read a host."""
+    prefixes = PATH_SITES.get(host)
+    segment = ""
+    if prefixes is not None:
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                segment = path[len(prefix) :].partition("/")[0]
+                break
+    elif path.startswith("/ipfs/"):
+        found = _IPFS_PATH.match(path)
+        segment = found.group(1) if found else ""
+    elif host.endswith("amazonaws.com") and _S3_HOST.fullmatch(host):
+        segment = path[1:].partition("/")[0]
+    if not segment:
+        return None
+    name = unquote(segment).lower()
+    for ending in _PAGE_SUFFIXES:
+        name = name.removesuffix(ending)
+    if not _PAGE_NAME.fullmatch(name):
+        return None
+    return name.replace("_", "-").replace(".", "-")
 
 
 class ShortNames:

@@ -1,20 +1,36 @@
 """Well-known redirectors and link shorteners.
 
 A scam link is often wrapped: ``google.com/url?q=``, ``l.facebook.com/l.php?u=``, WeChat's
-``weixin110.qq.com`` warning page, mail "safe links". We judge the destination and say that
-it was wrapped. Shorteners are different: the destination is not in the URL and we never
-follow links, so a shortener is named as such and nothing more.
+``weixin110.qq.com`` warning page, mail "safe links", Google's AMP viewer
+(``google.co.uk/amp/s/host/path``), translate proxies (``translate.google.com/translate?u=``,
+``host-name-top.translate.goog``), Bing's click tracker (``bing.com/ck/a?u=a1<base64url>``).
+We judge the destination and say that it was wrapped, and by what. Shorteners are different:
+the destination is not in the URL and we never follow links, so a shortener is named as such
+and nothing more.
+
+Rules match a host exactly, by its registrable domain, or by a brand's label across its
+country endings (``google.co.uk``, ``google.com.hk``: ``labels``), since a redirector is
+served from every one of them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote
 
 if TYPE_CHECKING:
+    from server.links.domains import DomainParts
     from server.links.url import Link
+
+#: Longest base64 text decoded (Bing's ``u=a1...``): a URL longer than the parser accepts
+#: would be refused anyway, so nothing larger is worth decoding.
+MAX_ENCODED_TARGET = 8_192
+_BASE64URL = re.compile(r"[A-Za-z0-9_\-]+={0,2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +50,63 @@ class RedirectRule:
     paths: tuple[str, ...]
     #: Query parameters that may hold the target, in order of preference.
     params: tuple[str, ...]
+    #: Registrable labels matched on any of the brand's endings (``google`` for google.de,
+    #: google.co.uk, google.com.hk), with the host's subdomain one of ``subdomains``.
+    labels: frozenset[str] = frozenset()
+    subdomains: frozenset[str] = frozenset({"", "www"})
+    #: Path prefixes followed by the target's host and path (AMP: ``/amp/s/host/path``),
+    #: each with the scheme it stands for.
+    path_targets: tuple[tuple[str, str], ...] = ()
+    #: Query values written ``a1`` + base64url (Bing's click tracker).
+    base64_prefix: str = ""
 
+
+_GOOGLE = frozenset({"google"})
 
 RULES: tuple[RedirectRule, ...] = (
     RedirectRule(
-        "Google redirect", frozenset({"google.com", "www.google.com"}), ("/url",), ("q", "url")
+        "Google redirect",
+        frozenset({"google.com", "www.google.com"}),
+        ("/url",),
+        ("q", "url"),
+        labels=_GOOGLE,
+    ),
+    RedirectRule(
+        "Google AMP viewer",
+        frozenset({"google.com", "www.google.com"}),
+        ("/amp/",),
+        (),
+        labels=_GOOGLE,
+        path_targets=(("/amp/s/", "https"), ("/amp/", "http")),
+    ),
+    RedirectRule(
+        "AMP cache",
+        frozenset({"cdn.ampproject.org"}),
+        ("/c/", "/v/", "/i/"),
+        (),
+        path_targets=(
+            ("/c/s/", "https"),
+            ("/v/s/", "https"),
+            ("/i/s/", "https"),
+            ("/c/", "http"),
+            ("/v/", "http"),
+            ("/i/", "http"),
+        ),
+    ),
+    RedirectRule(
+        "Google Translate proxy",
+        frozenset({"translate.google.com", "translate.googleusercontent.com"}),
+        ("/translate", "/website", "/translate_c"),
+        ("u",),
+        labels=_GOOGLE,
+        subdomains=frozenset({"translate"}),
+    ),
+    RedirectRule(
+        "Bing click tracking",
+        frozenset({"www.bing.com", "bing.com", "cn.bing.com"}),
+        ("/ck/a",),
+        ("u",),
+        base64_prefix="a1",
     ),
     RedirectRule(
         "Facebook link shim",
@@ -117,6 +185,11 @@ SHORTENERS: frozenset[str] = frozenset(
 )
 
 
+#: Google Translate's proxy host for a site: ``www-example-com.translate.goog`` is
+#: ``www.example.com`` (``--`` stands for a hyphen of the name).
+TRANSLATE_GOOG = ".translate.goog"
+
+
 class Redirectors:
     """Lookup of redirector rules and shortener domains."""
 
@@ -124,9 +197,12 @@ class Redirectors:
         self, rules: Iterable[RedirectRule] = RULES, shorteners: Iterable[str] = SHORTENERS
     ) -> None:
         self._by_host: dict[str, list[RedirectRule]] = {}
+        self._by_label: dict[str, list[RedirectRule]] = {}
         for rule in rules:
             for host in rule.hosts:
                 self._by_host.setdefault(host, []).append(rule)
+            for label in rule.labels:
+                self._by_label.setdefault(label, []).append(rule)
         self._shorteners = frozenset(shorteners)
 
     def shortener(self, link: Link) -> str | None:
@@ -137,21 +213,91 @@ class Redirectors:
                 return candidate
         return None
 
+    def rules_for(self, host_ascii: str, parts: DomainParts) -> list[RedirectRule]:
+        """The rules served from this host: exact host, registrable domain, or a brand's
+        label on one of its country endings (``www.google.co.uk``)."""
+        found = self._by_host.get(host_ascii) or self._by_host.get(parts.registrable)
+        if found:
+            return found
+        by_label = self._by_label.get(parts.label)
+        if not by_label or not _brand_ending(parts):
+            return []
+        return [rule for rule in by_label if parts.subdomain in rule.subdomains]
+
     def unwrap(self, link: Link) -> tuple[Wrapper, str] | None:
         """The redirector layer and the target URL it carries, or ``None``."""
         host = link.host
-        rules = self._by_host.get(host.ascii) or self._by_host.get(host.registrable)
-        if not rules or not link.query:
+        if host.ip is not None:
             return None
-        query = parse_qs(link.query, keep_blank_values=False)
+        if host.ascii.endswith(TRANSLATE_GOOG):
+            return _translate_goog(link)
+        rules = self.rules_for(host.ascii, host.parts)
+        if not rules:
+            return None
+        path = link.path
+        query = parse_qs(link.query, keep_blank_values=False) if link.query else {}
         for rule in rules:
-            if rule.paths and not any(link.path.startswith(p) for p in rule.paths):
+            if rule.paths and not any(path.startswith(p) for p in rule.paths):
                 continue
+            for prefix, scheme in rule.path_targets:
+                if path.startswith(prefix) and len(path) > len(prefix):
+                    target = f"{scheme}://{path[len(prefix) :]}"
+                    if link.query:
+                        target += "?" + link.query
+                    return Wrapper(rule.name, host.ascii), target
             for param in rule.params:
                 values = query.get(param)
                 if values and values[0].strip():
                     target = values[0].strip()
+                    if rule.base64_prefix:
+                        decoded = _decode_base64(target, rule.base64_prefix)
+                        if decoded is None:
+                            continue
+                        target = decoded
                     if "%3a" in target[:12].lower():  # double-encoded by some shims
                         target = unquote(target)
                     return Wrapper(rule.name, host.ascii), target
         return None
+
+
+def _brand_ending(parts: DomainParts) -> bool:
+    """``com`` or a country ending (``de``, ``co.uk``, ``com.hk``): where a brand serves its
+    own redirector. Never a hosting suffix or a new generic ending anyone can register on."""
+    suffix = parts.suffix
+    if parts.private_suffix or not suffix:
+        return False
+    if suffix == "com":
+        return True
+    head, _, tld = suffix.rpartition(".")
+    return len(tld) == 2 and head in ("", "com", "co")
+
+
+def _decode_base64(value: str, prefix: str) -> str | None:
+    """``a1aHR0cHM6...`` → ``https:...``, bounded; ``None`` unless it decodes to text."""
+    if not value.startswith(prefix) or len(value) > MAX_ENCODED_TARGET:
+        return None
+    encoded = value[len(prefix) :]
+    if not _BASE64URL.fullmatch(encoded):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        return raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _translate_goog(link: Link) -> tuple[Wrapper, str] | None:
+    """``www-example-com.translate.goog/path`` → ``https://www.example.com/path``."""
+    host = link.host.ascii
+    name = host[: -len(TRANSLATE_GOOG)]
+    if not name or "." in name:
+        return None
+    # "--" is a hyphen of the name, a single "-" a dot.
+    site = ".".join(part.replace("\0", "-") for part in name.replace("--", "\0").split("-"))
+    if "." not in site.strip("."):
+        return None
+    target = f"https://{site}{link.path}"
+    query = "&".join(q for q in link.query.split("&") if q and not q.startswith("_x_tr_"))
+    if query:
+        target += "?" + query
+    return Wrapper("Google Translate proxy", host), target

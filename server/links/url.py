@@ -183,8 +183,9 @@ class LinkParser:
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
         link = self._parse_one(raw)
-        # Every redirector carries its target in the query.
-        unwrapped = self.redirectors.unwrap(link) if link.query else None
+        # Not only the query carries targets: AMP's path, translate.goog's host (a few dict
+        # lookups turn away every other host).
+        unwrapped = self.redirectors.unwrap(link)
         if unwrapped is None:
             return link
         wrappers: list[Wrapper] = []
