@@ -15,7 +15,12 @@ Two more things this detector says about the wording:
   or pad the message. Every reader drops them first (``server/text/normalise.py``), so they
   no longer hide anything; but an ordinary message has no reason to carry them, and putting
   them there is how keyword filters are dodged. Alone it never makes a verdict; beside the
-  classifier it corroborates, as a second, independent sign would.
+  classifier it corroborates, as a second, independent sign would. Soft hyphens between Latin
+  letters (left by hyphenated web pages and PDFs) are not counted.
+- ``text_patterns.interleaved`` (SUPPORTING, 0.25): a pattern fires only because the reader
+  joined single characters split by the same filler ("安🔥全🔥账🔥户", "s.a.f.e"); the
+  details list the runs joined and the patterns they revealed. Spaced-out writing that reveals
+  no scam script is no cue.
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from typing import Any, ClassVar
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
-from server.text.normalise import hidden_inside_words, strip_hidden
-from server.text.patterns import PatternMatch, PatternSet, prepare
+from server.text.normalise import hidden_counts, warm
+from server.text.patterns import QUOTE_CHARS, PatternMatch, PatternSet, Reading, read_form
 
 PATTERNS_FILE = "text_patterns.yaml"
 #: Invisible characters inside words (between two letters or digits) that make a cue: one or
@@ -36,6 +41,8 @@ HIDDEN_INSIDE_WORDS = 3
 #: Or this many invisible characters anywhere (padding that pushes a script down).
 HIDDEN_ANYWHERE = 32
 HIDDEN_WEIGHT = 0.25
+#: Characters split apart by a filler, only the joined reading matching a scam script.
+INTERLEAVED_WEIGHT = 0.25
 
 
 class TextPatternsDetector:
@@ -59,18 +66,29 @@ class TextPatternsDetector:
             "zh": "文中含有 {count} 个不可见字符（其中 {inside} 个夹在字词之间）：正常消息用不到"
             "它们，躲避关键词过滤才会这样做。",
         },
+        "text_patterns.interleaved": {
+            "en": "Its letters are split apart by filler characters (“{sample}”): only read "
+            "joined up does it match a scam script. Ordinary messages are not written this way, "
+            "dodging keyword filters is.",
+            "zh": "文中的字被填充符号隔开（“{sample}”）：连起来读才符合诈骗话术。正常消息不会这样写，"
+            "躲避关键词过滤才会这样做。",
+        },
     }
 
     def __init__(self, resources: Resources) -> None:
         self.patterns = PatternSet.load(resources.data_dir / PATTERNS_FILE)
+        warm()
 
     def score(self, content: Any) -> Sequence[Evidence]:
         text = str(content)
-        search = self.patterns.search(prepare(text), text)
+        reading = read_form(text)
+        search = self.patterns.search(reading.text, text)
         found = []
         hidden = self._hidden(text)
         if hidden is not None:
             found.append(hidden)
+        if reading.interleaved and (search.found or search.demoted):
+            found.extend(self._interleaved(reading, search.found + search.demoted, text))
         for match in search.found:
             details: dict[str, Any] = {"pattern": match.pattern.id, "matched": match.matched}
             if search.warning is not None:
@@ -103,11 +121,33 @@ class TextPatternsDetector:
             params["warning"] = str(details["warning"])
         return Evidence(self.name, code, pattern.weight, role, params=params, details=details)
 
+    def _interleaved(
+        self, reading: Reading, matches: list[PatternMatch], text: str
+    ) -> list[Evidence]:
+        """A cue when joining interleaved characters (``read_form``) is what made a pattern
+        fire: "安 全 账 户" written for a reader, not for a filter, matches nothing new."""
+        before = self.patterns.search(reading.unfolded, text)
+        had = {m.pattern.id for m in before.found + before.demoted}
+        gained = sorted({m.pattern.id for m in matches} - had)
+        if not gained:
+            return []
+        sample = reading.interleaved[0][:QUOTE_CHARS]
+        details = {"joined": [r[:QUOTE_CHARS] for r in reading.interleaved[:5]], "patterns": gained}
+        return [
+            Evidence(
+                self.name,
+                "text_patterns.interleaved",
+                INTERLEAVED_WEIGHT,
+                Role.SUPPORTING,
+                params={"sample": sample},
+                details=details,
+            )
+        ]
+
     def _hidden(self, text: str) -> Evidence | None:
-        _, dropped = strip_hidden(text)
+        dropped, inside = hidden_counts(text)
         if dropped == 0:
             return None
-        inside = hidden_inside_words(text)
         if inside < HIDDEN_INSIDE_WORDS and dropped < HIDDEN_ANYWHERE:
             return None
         return Evidence(

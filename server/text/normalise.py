@@ -266,3 +266,27 @@ def collapse_spaces(text: str) -> str:
     if "\n" in text:
         text = _LINE_BREAKS.sub("\n", text)
     return _SPACES.sub(" ", text)
+
+
+#: A soft hyphen between two Latin letters: what hyphenated web pages and PDFs leave in copied
+#: text ("commu\u00adnication"), not a word split to dodge a filter.
+_HYPHENATION = re.compile("(?<=[a-zA-Z\u00c0-\u024f])\u00ad(?=[a-zA-Z\u00c0-\u024f])")
+
+
+def hidden_counts(text: str) -> tuple[int, int]:
+    """How many invisible characters ``text`` holds, and how many of them inside words, not
+    counting soft hyphens that hyphenate Latin words (review 34 #15; "安\u00ad全" counts)."""
+    _, dropped = strip_hidden(text)
+    if dropped == 0:
+        return 0, 0
+    inside = hidden_inside_words(text)
+    if "\u00ad" in text:
+        hyphenation = len(_HYPHENATION.findall(text))
+        dropped, inside = dropped - hyphenation, inside - hyphenation
+    return dropped, inside
+
+
+def warm() -> None:
+    """Build the fold tables now (~0.4 s), not in the first request that needs them."""
+    _lookalike_table()
+    _simplified_table()
