@@ -56,4 +56,5 @@ def test_details_are_plain_json() -> None:
         "links": ["https://x.example/p"],
         "phones": [],
         "wallets": [{"chain": "evm", "address": "0x52908400098527886E0F7030069857D2E4169EE7"}],
+        "refanged": [],
     }

@@ -7,11 +7,21 @@ a phone number must look like one (a leading ``+``, a trunk ``0``, a Chinese mob
 ("claim-eth.top/x") counts as a link only when it ends in a real top-level domain; the link
 pipeline decides whether it is readable.
 
+Links written to slip past filters are read as the browser link a person would retype
+("refanged", review 34 #10): an ideographic full stop or a bracketed dot between two address
+characters (``etc-gov-cn。top``, ``evil[.]top``, ``(.)``, ``{.}``, ``[dot]``, ``点``) when what
+follows is a top-level domain or another label, spaces around a dot before a real top-level
+domain (``etc-gov-cn .top``, when the name holds a hyphen or digit or a path follows), and
+``hxxp://`` / ``http[:]//``. Such links are listed with the form written under ``refanged``.
+A link ends at an emoji or pictograph ("https://x.top🔗"), and a phone number may follow a
+Han character ("请致电13812345678").
+
 Shared with the celebrity-impersonation check (claims in a post) and OCR'd text.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable
@@ -25,7 +35,11 @@ MAX_ITEMS = 20
 
 #: URL characters: anything but spaces, quotes, brackets and CJK (Chinese text runs on
 #: straight after a link: "点击https://u.example.cn/qAE9U立即参与").
-_URL_CHARS = r"[^\s<>\"'“”‘’()\[\]{}\u3000-\u9fff\uff00-\uffef]"
+_URL_CHARS = (
+    r"[^\s<>\"'“”‘’()\[\]{}\u3000-\u9fff\uff00-\uffef"
+    # Arrows, technical and miscellaneous symbols, dingbats, emoji: "链接：https://x.top🔗".
+    r"\u2190-\u2bff\U0001f000-\U0001faff]"
+)
 _SCHEME_URL = re.compile(r"(?<![a-z0-9.-])(?:https?://|www\.)" + _URL_CHARS + "+", re.I)
 _BARE_DOMAIN = re.compile(
     r"(?<![a-z0-9@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,18}))"
@@ -38,8 +52,24 @@ _EVM = re.compile(r"(?<![0-9a-zA-Z])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
 _BASE58 = re.compile(r"(?<![0-9a-zA-Z])[13T][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9a-zA-Z])")
 _BECH32 = re.compile(r"(?<![0-9a-zA-Z])bc1[02-9ac-hj-np-z]{11,71}(?![0-9a-zA-Z])", re.I)
 
-_PHONE = re.compile(r"(?<![\w+])(\+?\d[\d\s().-]{5,20}\d)(?!\w)")
+# Not inside a Latin word or a longer number; Han characters may touch it ("致电138…咨询").
+_PHONE = re.compile(r"(?<![0-9A-Za-z+])(\+?\d[\d\s().-]{5,20}\d)(?![0-9A-Za-z])")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+
+#: Defanged forms (see the module doc), one alternation so one pass records every edit: a
+#: rewritten scheme; a bracketed or ideographic dot between two address characters, with the
+#: label after it; spaces around a dot, with the word after it.
+_DEFANGED = re.compile(
+    r"(?<![a-z])(?:h(?:xx|\*\*)p(?P<s1>s?)(?:\[:\]|:)//|http(?P<s2>s?)(?:\[:\]//|\[://\]))"
+    r"|(?<=[a-z0-9-])(?P<dot>。|点|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})"
+    r"(?=(?P<label>[a-z0-9-]{1,63})(?P<after>.?))"
+    r"|(?<=[a-z0-9])(?P<spaced> +\.|\. +)(?=(?P<word>[a-z]{2,18})(?P<end>[^a-z0-9-]|$))",
+    re.I | re.S,
+)
+#: What may follow a label that is not the last one: another (possibly defanged) dot.
+_NEXT_DOT = frozenset(".。点[({")
+_TLD_SHAPE = re.compile(r"[a-z]{2,18}", re.I)
+_LABEL_BEFORE = re.compile(r"[a-z0-9-]+$", re.I)
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -58,6 +88,8 @@ class Extracted:
     links: tuple[str, ...] = ()
     phones: tuple[tuple[str, str], ...] = ()
     wallets: tuple[Wallet, ...] = ()
+    #: Links that were written defanged: (the link as read, the form written).
+    refanged: tuple[tuple[str, str], ...] = ()
 
     def as_details(self) -> dict[str, list[object]]:
         """The ``extracted`` field of a text verdict."""
@@ -65,6 +97,7 @@ class Extracted:
             "links": list(self.links),
             "phones": [{"text": text, "digits": digits} for text, digits in self.phones],
             "wallets": [{"chain": w.chain, "address": w.address} for w in self.wallets],
+            "refanged": [{"link": link, "written": written} for link, written in self.refanged],
         }
 
 
@@ -78,23 +111,107 @@ def extract(text: str, is_tld: Callable[[str], bool] | None = None) -> Extracted
     text = clean(text)
     wallets = _wallets(text)
     wallet_spans = {w.address for w in wallets}
-    links = _links(text, is_tld, wallet_spans)
-    phones = _phones(_SCHEME_URL.sub(" ", text), wallet_spans)
-    return Extracted(links, phones, wallets)
+    refanged, edits = _refang(text, is_tld)
+    spans = _links(refanged, is_tld, wallet_spans)
+    links = tuple(_unique([link for link, _, _ in spans]))
+    written: dict[str, str] = {}
+    for link, start, end in spans:
+        if link in links and _edited(edits, start, end):
+            written.setdefault(link, text[_written_at(edits, start) : _written_at(edits, end)])
+    without_urls = _SCHEME_URL.sub(_blank, refanged)
+    phones = _phones(without_urls, wallet_spans)
+    return Extracted(links, phones, wallets, tuple(written.items()))
+
+
+#: An edit ``_refang`` made: (start, end) in the text as read, (start, end) as written.
+_Edit = tuple[int, int, int, int]
+
+
+def _refang(text: str, is_tld: Callable[[str], bool] | None) -> tuple[str, list[_Edit]]:
+    """``text`` with defanged links written as links (``_DEFANGED``), and the edits made."""
+    if _DEFANGED.search(text) is None:
+        return text, []
+    edits: list[_Edit] = []
+    shift = 0
+
+    def refang(match: re.Match[str]) -> str:
+        nonlocal shift
+        old = match.group(0)
+        new = _refanged(match, is_tld)
+        if new != old:
+            start = match.start() + shift
+            edits.append((start, start + len(new), match.start(), match.end()))
+            shift += len(new) - len(old)
+        return new
+
+    return _DEFANGED.sub(refang, text), edits
+
+
+def _refanged(match: re.Match[str], is_tld: Callable[[str], bool] | None) -> str:
+    if match.group("dot") is not None:
+        label, after = match.group("label"), match.group("after")
+        last = after not in _NEXT_DOT
+        if not last or (
+            is_tld(label.lower()) if is_tld is not None else _TLD_SHAPE.fullmatch(label)
+        ):
+            return "."
+        return match.group(0)
+    if match.group("spaced") is not None:
+        # Prose has ". Top" and " .NET": only a name with a hyphen or digit, or a path after
+        # the ending, reads as an address.
+        name = _LABEL_BEFORE.search(match.string, 0, match.start())
+        word = match.group("word").lower()
+        if (
+            is_tld is not None
+            and is_tld(word)
+            and name is not None
+            and (re.search(r"[-\d]", name.group(0)) or match.group("end") == "/")
+        ):
+            return "."
+        return match.group(0)
+    secure = match.group("s1") or match.group("s2") or ""
+    return f"http{secure}://"
+
+
+def _edited(edits: list[_Edit], start: int, end: int) -> bool:
+    return any(a < end and b > start for a, b, _, _ in edits)
+
+
+def _written_at(edits: list[_Edit], position: int) -> int:
+    """Where ``position`` of the refanged text was in the text as written."""
+    i = bisect.bisect_right([a for a, _, _, _ in edits], position) - 1
+    if i < 0:
+        return position
+    start, end, old_start, old_end = edits[i]
+    if position < end:  # inside an edit
+        return old_start + min(position - start, old_end - old_start)
+    return position - end + old_end
+
+
+def _blank(match: re.Match[str]) -> str:
+    """Spaces in place of a match, so positions in the rest of the text keep."""
+    return " " * len(match.group(0))
 
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))[:MAX_ITEMS]
 
 
-def _links(text: str, is_tld: Callable[[str], bool] | None, wallets: set[str]) -> tuple[str, ...]:
-    found = [m.group(0).rstrip(_TRAILING) for m in _SCHEME_URL.finditer(text)]
+def _links(
+    text: str, is_tld: Callable[[str], bool] | None, wallets: set[str]
+) -> list[tuple[str, int, int]]:
+    """Every link in ``text`` with its span: scheme / ``www.`` links first, then bare domains."""
+    found = []
+    for match in _SCHEME_URL.finditer(text):
+        link = match.group(0).rstrip(_TRAILING)
+        found.append((link, match.start(), match.start() + len(link)))
     if is_tld is not None:
-        rest = _SCHEME_URL.sub(" ", text)
+        rest = _SCHEME_URL.sub(_blank, text)
         for match in _BARE_DOMAIN.finditer(rest):
             if is_tld(match.group(2).lower()) and match.group(0) not in wallets:
-                found.append(match.group(0).rstrip(_TRAILING))
-    return tuple(_unique(found))
+                link = match.group(0).rstrip(_TRAILING)
+                found.append((link, match.start(), match.start() + len(link)))
+    return found
 
 
 def _phones(text: str, wallets: set[str]) -> tuple[tuple[str, str], ...]:
