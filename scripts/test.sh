@@ -16,4 +16,6 @@ command -v node >/dev/null || { echo "Node.js 20+ is needed for the extension's 
 node --test extension/test/
 echo "== pytest"
 export NO_PROXY=127.0.0.1,localhost
-$BIN/pytest -q -p no:cacheprovider "$@"
+# Two workers, one per core: most tests wait on a real server, a bot or a browser. --dist loadfile
+# keeps a module's tests (and the server its fixture started) in one worker. `-n 0` runs serially.
+$BIN/pytest -q -p no:cacheprovider -n 2 --dist loadfile "$@"
