@@ -231,9 +231,15 @@ def fold_traditional(text: str) -> str:
     """``text`` with Traditional characters made Simplified, one for one (the length and every
     position kept, so a match in the folded text quotes the same span of the original). Words
     Taiwan writes differently (簡訊 for 短信) are not translated: that takes a phrase table."""
-    if text.isascii():
+    if text.isascii() or _traditional_chars().isdisjoint(text):
         return text
     return text.translate(_simplified_table())
+
+
+@functools.cache
+def _traditional_chars() -> frozenset[str]:
+    """The characters ``fold_traditional`` changes: Simplified text skips the translation."""
+    return frozenset(chr(point) for point in _simplified_table())
 
 
 #: Interleaved filler: three or more single letters, digits or Han characters each separated by
@@ -241,7 +247,10 @@ def fold_traditional(text: str) -> str:
 #: "【安】【全】【账】【户】"). A person reads straight through it, a keyword filter does not.
 #: "你好，再见" stays apart (its segments are words, not single characters), and so do lists of
 #: words. Linear: the filler is bounded and repeated by back-reference, never re-scanned.
-_INTERLEAVED = re.compile(r"(?<![^\W_])[^\W_]([\W_]{1,3})[^\W_](?:\1[^\W_])+(?![^\W_])")
+#: A unit is one letter or Han character, with the digits written against it ("入1个" in
+#: "转🔥入1个🔥比🔥特🔥币": a number is not split).
+_UNIT = r"\d*[^\W\d_](?:\d+[^\W\d_])?\d*"
+_INTERLEAVED = re.compile(rf"(?<![^\W_]){_UNIT}([\W_]{{1,3}}){_UNIT}(?:\1{_UNIT})+(?![^\W_])")
 _LINE_BREAKS = re.compile(r"[^\S\n]*\n\s*")
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")
 
@@ -255,7 +264,7 @@ def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
 
     def join(match: re.Match[str]) -> str:
         runs.append(match.group(0))
-        return match.group(0)[:: len(match.group(1)) + 1]
+        return match.group(0).replace(match.group(1), "")
 
     return _INTERLEAVED.sub(join, text), tuple(runs)
 
@@ -263,6 +272,8 @@ def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
 def collapse_spaces(text: str) -> str:
     """Runs of spaces and tabs made one space, and runs of blank lines one line break (a
     pattern's literal space matches "Double␣␣your␣␣BTC"; line breaks still end sentences)."""
+    if "  " not in text and text.isprintable():  # no run, no tab, no line break: C speed
+        return text
     if "\n" in text:
         text = _LINE_BREAKS.sub("\n", text)
     return _SPACES.sub(" ", text)
@@ -289,4 +300,4 @@ def hidden_counts(text: str) -> tuple[int, int]:
 def warm() -> None:
     """Build the fold tables now (~0.4 s), not in the first request that needs them."""
     _lookalike_table()
-    _simplified_table()
+    _traditional_chars()
