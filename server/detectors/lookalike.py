@@ -141,6 +141,13 @@ class LookalikeDetector:
             ),
             "zh": "仿冒 {brand}：页面名为“{page}”，放在任何人都能发布内容的共享网站 {host} 上。",
         },
+        "lookalike.chinese_name": {
+            "en": (
+                "Looks like {brand}: the brand's Chinese name '{han}' is the name of another"
+                " site ({site})."
+            ),
+            "zh": "仿冒 {brand}：用品牌的中文名称“{han}”作为另一个网站（{site}）的名称。",
+        },
         "lookalike.split_name": {
             "en": "Looks like {brand}: the name is split by a dot; the site is really {site}.",
             "zh": "仿冒 {brand}：用“.”把名称拆开了，这个网站实际上是 {site}。",
@@ -310,6 +317,17 @@ class LookalikeDetector:
                 forbid=["lookalike.tld_swap", "lookalike.combosquat"],
                 why="a redirect to the real site",
             ),
+            example("https://支付宝.com/", ["lookalike.chinese_name"], why="Alipay in Chinese"),
+            example("https://工商银行.top/", ["lookalike.chinese_name"], why="ICBC's short name"),
+            example("https://支付宝-alipay.com/", ["lookalike.combosquat"]),
+            example("https://淘宝退款.com/", ["lookalike.combosquat"], why="Taobao + 'refund'"),
+            example("https://paypal支付.com/", ["lookalike.combosquat"]),
+            example(
+                "https://小米粥食谱.com/",
+                forbid=["lookalike.combosquat", "lookalike.chinese_name"],
+                why="millet-porridge recipes: 小米 beside words that are no lure",
+            ),
+            example("https://京东方.com/", forbid=["lookalike.combosquat"], why="BOE, not JD"),
             example("https://pay.pal.co/", ["lookalike.split_name"]),
             example("https://dhk.com/track", ["lookalike.replaced"], why="dhl.com, short name"),
             example("https://liev.com/", ["lookalike.swapped"], why="live.com, a common word"),
@@ -346,6 +364,9 @@ def _wording(finding: Finding, site: str) -> tuple[str, dict[str, Any]]:
         return code, params
     if technique in (Technique.TYPO, Technique.HOMOGLYPH) and finding.edit is not None:
         return _change_wording(finding.edit, params)
+    if technique is Technique.TLD_SWAP and finding.han_name:
+        params["han"] = finding.han_name
+        return "lookalike.chinese_name", params
     if technique is Technique.TLD_SWAP and brand is not None:
         params["suffix"] = finding.suffix
         params["brand_suffix"] = brand.domain.partition(".")[2]
@@ -397,4 +418,6 @@ def _details(finding: Finding) -> Mapping[str, Any]:
         details["suffix"] = finding.suffix
     if finding.in_word:
         details.update(subdomain=finding.subdomain, lure=finding.lure)
+    if finding.han_name:
+        details["chinese_name"] = finding.han_name
     return details

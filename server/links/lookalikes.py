@@ -86,6 +86,104 @@ LEGACY_TLDS = frozenset({"com", "net", "org", "edu", "gov", "mil", "int", "info"
 #: their own ("my", "get", "pro", "us"); longer runs must be lure words.
 MAX_FILLER_LEN = 3
 
+#: Shortest brand name in Chinese characters matched (二字: 淘宝, 京东, 微信).
+MIN_HAN_NAME_LEN = 2
+
+#: Account, payment and service words Chinese phishing hosts put beside a brand's name
+#: (支付宝客服, 淘宝退款, 工商银行网银登录): the Han counterpart of ``lookalike_words.txt``'s
+#: pinyin (kefu, tuikuan, denglu). A Han name counts as a combosquat only beside these, the
+#: brand's own Latin name or its ending; "小米粥" (millet porridge) is no Xiaomi site.
+HAN_LURE_WORDS = frozenset(
+    [
+        "支付",
+        "付款",
+        "收款",
+        "转账",
+        "登录",
+        "登陆",
+        "客服",
+        "人工",
+        "退款",
+        "退费",
+        "理赔",
+        "赔付",
+        "官网",
+        "官方",
+        "认证",
+        "验证",
+        "核验",
+        "实名",
+        "安全",
+        "中心",
+        "账户",
+        "账号",
+        "网银",
+        "手机银行",
+        "银行卡",
+        "信用卡",
+        "下载",
+        "领取",
+        "奖励",
+        "补偿",
+        "补贴",
+        "积分",
+        "兑换",
+        "服务",
+        "在线",
+        "注册",
+        "激活",
+        "解冻",
+        "冻结",
+        "解封",
+        "升级",
+        "更新",
+        "通知",
+        "查询",
+        "充值",
+        "提现",
+        "贷款",
+        "借款",
+        "额度",
+        "钱包",
+        "红包",
+        "中奖",
+        "福利",
+        "活动",
+        "会员",
+        "售后",
+        "投诉",
+        "办理",
+        "注销",
+        "审核",
+        "个人",
+        "企业",
+    ]
+)
+
+#: Endings whose registries gave brands their Chinese names first (CNNIC's .中国 and .cn,
+#: .公司, .网络; Hong Kong's .香港 and Taiwan's .台灣 likewise), in punycode.
+CHINESE_BRAND_ENDINGS = frozenset(
+    {
+        "cn",
+        "xn--fiqs8s",
+        "xn--fiqz9s",
+        "xn--55qx5d",
+        "xn--io0a7i",
+        "xn--j6w193g",
+        "xn--kpry57d",
+        "xn--kprw13d",
+    }
+)
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+#: The name column's first word when it is Chinese (``支付宝``, ``中国工商银行/工商银行``).
+_HAN_NAME = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}(?:/[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,})*"
+)
+#: The words of a label holding Chinese characters: Latin, digits, Han runs.
+_MIXED_WORDS = re.compile(r"[a-z]+|[0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
 _WORDS = re.compile(r"[a-z]+|[0-9]+")
 _TRAILING = re.compile(r"[a-z]+$")
 _LEADING = re.compile(r"^[a-z]+")
@@ -165,6 +263,8 @@ class Finding:
     #: not as the brand's whole domain; ``subdomain`` is what the host put before ``site``.
     in_word: bool = False
     subdomain: str = ""
+    #: The brand's Chinese name when that is what the host's name holds (``支付宝.com``).
+    han_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +275,9 @@ class BrandRow:
     name: str
     category: str
     combo: Combo
+    #: The brand's names in Chinese characters (the name column's first word, with its
+    #: ``/``-separated short forms: ``中国工商银行/工商银行 ICBC``).
+    han_names: tuple[str, ...] = ()
 
 
 def read_brand_rows(path: Path) -> list[BrandRow]:
@@ -187,7 +290,12 @@ def read_brand_rows(path: Path) -> list[BrandRow]:
         if len(fields) != 4:
             raise ValueError(f"{path.name}:{number}: expected 4 tab-separated fields")
         domain, name, category, combo = (f.strip() for f in fields)
-        rows.append(BrandRow(domain.lower(), name, category, Combo(combo)))
+        first, _, rest = name.partition(" ")
+        han_names: tuple[str, ...] = ()
+        if _HAN_NAME.fullmatch(first):
+            han_names = tuple(first.split("/"))
+            name = f"{han_names[0]} {rest}".strip()  # short forms are for matching only
+        rows.append(BrandRow(domain.lower(), name, category, Combo(combo), han_names))
     return rows
 
 
@@ -266,6 +374,8 @@ class LookalikeFinder:
         self._lures = {key: context | _own_ending(b) for key, b in combos.items()}
         self._risky_tlds = frozenset(risky_tlds)
         self._short = ShortNames(suffixes, rows, self._confusables)
+        self._han = _han_brands(rows, brands)
+        self._han_pattern = re.compile(_trie_pattern(self._han))
         self._inner_pattern = re.compile(_trie_pattern({*combos, *self._long_index.middles}))
 
     @property
@@ -356,6 +466,10 @@ class LookalikeFinder:
         return self._short.may_find(label, parts)
 
     def _by_label(self, label: str, parts: DomainParts) -> Finding | None:
+        if not label.isascii() and _HAN.search(label):
+            by_han = self._by_han(label, parts)
+            if by_han is not None:
+                return by_han
         site = parts.registrable
         mix = self._confusables.script_mix(label)
         skeleton = self._confusables.skeleton(label)
@@ -428,13 +542,69 @@ class LookalikeFinder:
                 break
         return None
 
+    def _by_han(self, label: str, parts: DomainParts) -> Finding | None:
+        """A label in Chinese characters: a brand's Chinese name on another site
+        (``支付宝.com``, ``工商银行.top``), or beside lure words (``支付宝-alipay``, ``淘宝退款``,
+        ``paypal支付``). Browsers show such names in Chinese, as people read them."""
+        site = parts.registrable
+        same = self._han.get(label)
+        if same is not None:
+            suffix = parts.suffix
+            if suffix in CHINESE_BRAND_ENDINGS or suffix.endswith(".cn"):
+                # 中国银行.cn, 工商银行.中国: registries there reserved brands' Chinese names
+                # for their owners; these are the brands' own addresses.
+                return None
+            unusual = self.is_unusual_ending(parts)
+            return Finding(
+                Technique.TLD_SWAP,
+                same,
+                site,
+                suffix=parts.suffix,
+                unusual_ending=unusual,
+                han_name=label,
+            )
+        best: tuple[int, str] | None = None
+        for start, name in self._spot_with(self._han_pattern, label):
+            if best is None or len(name) > len(best[1]):
+                best = (start, name)
+        if best is not None:
+            start, name = best
+            brand = self._han[name]
+            words = _MIXED_WORDS.findall(label[:start] + "-" + label[start + len(name) :])
+            own = self._lures.get(brand.key, frozenset()) | {brand.key, *_own_ending(brand)}
+            if words and all(w.isdigit() or _han_word(w, own) for w in words):
+                lured = any(not w.isdigit() for w in words)
+                return Finding(
+                    Technique.COMBOSQUAT, brand, site, words=tuple(words), lure=lured, han_name=name
+                )
+            return None
+        # A Latin brand name beside Chinese lure words: "paypal支付", "binance-客服".
+        runs = _HAN_RUN.findall(label)
+        if not all(_made_of(run, HAN_LURE_WORDS) for run in runs):
+            return None
+        latin = _HAN_RUN.sub("-", label).strip("-")
+        if not latin.isascii():
+            return None
+        for start, key in self._spot(latin):
+            brand = self._combos[key]
+            end = start + len(key)
+            others = _WORDS.findall(latin[:start]) + _WORDS.findall(latin[end:])
+            if others and not self._combo_words(latin, start, end, brand):
+                continue
+            return Finding(Technique.COMBOSQUAT, brand, site, words=(*runs, *others), lure=True)
+        return None
+
     def _spot(self, text: str) -> list[tuple[int, str]]:
         """Where combosquat names start in ``text``, the longest name at each position."""
+        return self._spot_with(self._combo_pattern, text)
+
+    @staticmethod
+    def _spot_with(pattern: re.Pattern[str], text: str) -> list[tuple[int, str]]:
         found = []
-        match = self._combo_pattern.search(text)
+        match = pattern.search(text)
         while match is not None:
             found.append((match.start(), match.group()))
-            match = self._combo_pattern.search(text, match.start() + 1)
+            match = pattern.search(text, match.start() + 1)
         return found
 
     def _combo_words(self, text: str, start: int, end: int, brand: Brand) -> tuple[str, ...]:
@@ -924,6 +1094,30 @@ def _plain_typo(brand: Brand, edit: Edit, raw_distance: int, threshold: int) -> 
     if raw_distance > threshold or (brand.curated and brand.combo is Combo.NONE):
         return False
     return len(brand.key) >= SHORT_NAME_LEN or edit.kind in ("swapped", "added")
+
+
+def _han_brands(rows: Sequence[BrandRow], brands: Mapping[str, Brand]) -> dict[str, Brand]:
+    """Each Chinese name → the brand it names (the first row that gives it), keyed as the
+    brand's Latin name is, so its lure words and ending apply."""
+    by_domain = {b.domain: b for b in brands.values() if b.curated}
+    found: dict[str, Brand] = {}
+    for row in rows:
+        for name in row.han_names:
+            if len(name) < MIN_HAN_NAME_LEN or name in found:
+                continue
+            latin = by_domain.get(row.domain)
+            if latin is None:
+                continue  # a public suffix row (gov.cn): protected whole, not by a name
+            found[name] = latin
+    return found
+
+
+def _han_word(word: str, latin_words: frozenset[str]) -> bool:
+    """A word beside a Chinese brand name that makes a lure: a Chinese lure word, or a Latin
+    lure word, the brand's own Latin name or ending (``支付宝-alipay``, ``支付宝-com``)."""
+    if _HAN.match(word):
+        return _made_of(word, HAN_LURE_WORDS)
+    return _made_of(word, latin_words)
 
 
 def _made_of(run: str, words: frozenset[str]) -> bool:
