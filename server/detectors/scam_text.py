@@ -8,6 +8,11 @@ ask a person to look, never enough to condemn a message by itself.
 
 The threshold is the validation-chosen cut recorded in the model's ``metadata.json``.
 
+The model saw texts of at most ``MAX_CHARS`` (2,000) characters. A longer message is read in two
+windows, its first and its last 2,000 visible characters, and the higher P(scam) counts
+(``details.window``: ``whole``, ``head`` or ``tail``): a scam script after a long benign preamble
+is still read (review 34 #5). The features themselves do not change.
+
 A text that reads as a warning about scams (the shared ``warnings`` of
 ``server/data/text_patterns.yaml``: "【反诈提醒】…", "never transfer money to a safe account")
 uses a scam's words by design; the model cannot tell quoting from doing, so there its score
@@ -25,7 +30,8 @@ from server.detectors.text_patterns import PATTERNS_FILE
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
-from server.text.features import dense, normalize
+from server.text.features import MAX_CHARS, dense, normalize
+from server.text.normalise import strip_hidden
 from server.text.patterns import PatternSet
 
 #: Fewer characters than this (spaces aside) is too little to judge: abstain.
@@ -65,7 +71,7 @@ class ScamTextDetector:
         text = str(content)
         if len(normalize(text).replace(" ", "")) < MIN_CHARS:
             return ()
-        probs = self.model.run({"features": dense([text])})["probs"][0]
+        window, probs = self._best_window(text)
         p_scam = float(probs[self._scam])
         if p_scam < self.threshold:
             return ()
@@ -86,6 +92,7 @@ class ScamTextDetector:
                     "p_scam": round(p_scam, 4),
                     "p_spam": round(float(probs[self._spam]), 4),
                     "threshold": self.threshold,
+                    "window": window,
                     "model": MODEL,
                     "model_version": self.model.version,
                     "model_sha256": self.model.metadata.sha256[:16],
@@ -93,6 +100,17 @@ class ScamTextDetector:
                 | ({"warning": warning} if warning is not None else {}),
             ),
         )
+
+    def _best_window(self, text: str) -> tuple[str, Any]:
+        """The window with the highest P(scam) and the model's probabilities on it."""
+        visible, _ = strip_hidden(text)
+        if len(visible) <= MAX_CHARS:
+            return "whole", self.model.run({"features": dense([text])})["probs"][0]
+        # The head is exactly what a short text's features are (``clean`` cuts after dropping
+        # invisible characters); the tail is cut the same way from the other end.
+        both = self.model.run({"features": dense([text, visible[-MAX_CHARS:]])})["probs"]
+        tail = float(both[1][self._scam]) > float(both[0][self._scam])
+        return ("tail", both[1]) if tail else ("head", both[0])
 
     @classmethod
     def examples(cls) -> Sequence[Example]:

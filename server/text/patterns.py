@@ -38,9 +38,11 @@ from server.text.normalise import (
 
 #: Characters of matched text quoted in evidence details (enough to recognise, no more).
 QUOTE_CHARS = 60
-#: Only this much of a message is searched: patterns are sentences, not essays, and
-#: bounded input keeps the regexes' cost bounded.
-MAX_SEARCH_CHARS = 8000
+#: This much of a message is searched (after invisible characters are dropped): the longest
+#: text ``POST /v1/check/text`` accepts by default, so a benign prefix cannot push a script out
+#: of sight (review 34 #5). Every regex is linear with bounded gaps: 10,000 hostile characters
+#: ("send send…", "转转…", "vx:vx:…") take at most ~25 ms for the whole file.
+MAX_SEARCH_CHARS = 10_000
 
 _ROLES = {"primary": Role.PRIMARY, "supporting": Role.SUPPORTING}
 _ID = re.compile(r"[a-z][a-z0-9_]*")
