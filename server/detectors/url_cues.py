@@ -18,7 +18,7 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from server.links.redirectors import SHORTENERS, Redirectors
-from server.links.url import Host, Link
+from server.links.url import CARRIER_SCHEMES, Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources, read_lines
@@ -40,6 +40,13 @@ PORT_WEIGHT = 0.1
 IP_WEIGHT = 0.3
 IP_OBFUSCATED_WEIGHT = 0.45
 IP_PRIVATE_WEIGHT = 0.1
+#: A ``javascript:`` or ``data:`` link that leads to a web address: honest sites link with
+#: http(s); a link that runs code or carries its own page to get there hides where it goes,
+#: so this alone is ``suspicious`` (the combiner's SUSPICIOUS_AT), and the address inside is
+#: judged by every detector as well.
+SCRIPT_URL_WEIGHT = 0.5
+#: ``Wrapper.host`` of a carrier (``server.links.url.CARRIER_SCHEMES``), by scheme.
+_CARRIER_HOSTS = {f"{scheme}:": scheme for scheme in CARRIER_SCHEMES}
 HOST_CACHE_SIZE = 65_536
 _NONE: tuple[Evidence, ...] = ()
 # Globals: ``Role.SUPPORTING`` is an enum class attribute lookup, several times slower.
@@ -215,6 +222,10 @@ class UrlCuesDetector:
             "en": "The link goes through the shortener {shortener}; its destination is hidden and we do not follow links.",
             "zh": "该链接经过短链接服务 {shortener}，真实去向被隐藏，我们不会代为打开链接。",
         },
+        "url_cues.script_url": {
+            "en": "This is a {scheme}: link: instead of naming a site it {what}, which hides where it leads. It leads to {host}, judged here.",
+            "zh": "这是一个 {scheme}: 链接：它不直接写明网站，而是{what_zh}，以此隐藏真实去向。它实际通往 {host}，这里判断的就是该网站。",
+        },
         "url_cues.unwrapped": {
             "en": "The link was wrapped by {wrapper}; we judged where it leads: {host}.",
             "zh": "该链接被 {wrapper} 包装过，我们判断的是它的真实去向：{host}。",
@@ -347,6 +358,10 @@ class UrlCuesDetector:
             )
         found.extend(self._shortener_cues(content))
         for wrapper in content.wrappers:
+            scheme = _CARRIER_HOSTS.get(wrapper.host)
+            if scheme is not None:
+                found.append(self._script_url(scheme, content))
+                continue
             found.append(
                 self._info(
                     "url_cues.unwrapped",
@@ -355,6 +370,20 @@ class UrlCuesDetector:
                 )
             )
         return found
+
+    def _script_url(self, scheme: str, content: Link) -> Evidence:
+        code = scheme == "javascript"
+        return self._ev(
+            "url_cues.script_url",
+            SCRIPT_URL_WEIGHT,
+            {
+                "scheme": scheme,
+                "host": content.host.unicode,
+                "what": "runs code in the page" if code else "carries a whole page inside it",
+                "what_zh": "在页面中运行代码" if code else "把整个网页装在链接里",
+            },
+            {"scheme": scheme, "leads_to": content.url},
+        )
 
     def _shortener_cues(self, content: Link) -> tuple[Evidence, ...]:
         host = content.host
@@ -495,6 +524,18 @@ class UrlCuesDetector:
             example("https://example.com:8443/", ["url_cues.nonstandard_port"]),
             example("https://bit.ly/3xYz", ["url_cues.shortener"]),
             example("https://www.google.com/url?q=https://example.org/", ["url_cues.unwrapped"]),
+            example(
+                "javascript:location='https://example.org/claim'",
+                ["url_cues.script_url"],
+                forbid=["url_cues.unwrapped"],
+                why="a link that runs code to go somewhere",
+            ),
+            example(
+                "data:text/html;base64,"
+                "PGZvcm0gYWN0aW9uPSJodHRwczovL2V4YW1wbGUub3JnL3Bvc3QiPjwvZm9ybT4=",
+                ["url_cues.script_url"],
+                why="a page inside the link whose form posts to a site",
+            ),
             example(
                 "https://www.wikipedia.org/wiki/Giraffe",
                 forbid=["url_cues.lure_words", "url_cues.random_label", "url_cues.risky_tld"],

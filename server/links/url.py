@@ -10,6 +10,9 @@ stable code; nothing here touches the network.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -31,6 +34,11 @@ class InvalidUrl(ValueError):
 
 
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*")
+#: ``http:`` or ``https:`` and every ``/`` or ``\`` after it: WHATWG skips them all.
+_SPECIAL_START = re.compile(r"(https?):[/\\]*", re.IGNORECASE)
+_SCHEME_PREFIX = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
+#: What WHATWG removes anywhere in a URL before reading it.
+_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
 #: Dot-separated ``_LABEL``s: a whole host checked at once.
 _HOST_NAME = re.compile(rf"{_LABEL.pattern}(?:\.{_LABEL.pattern})*")
@@ -58,6 +66,26 @@ _PLAIN_URL = re.compile(
 #: the caller's) and with possessive repeats: twice as fast, no backtracking.
 _NAME_HOST = re.compile(
     r"(?:[a-z0-9_]++(?:-++[a-z0-9_]++)*+\.)*[a-z_][a-z0-9_]*+(?:-++[a-z0-9_]++)*+"
+)
+#: Schemes whose link carries its destination inside it: ``javascript:location='…'`` and
+#: ``data:text/html;base64,…`` (a whole page, its form posting elsewhere). We read the http(s)
+#: address inside and judge it, naming the carrier (``url_cues.script_url``).
+CARRIER_SCHEMES = ("javascript", "data")
+#: http(s) addresses inside a carrier's decoded text, and how many of them are tried.
+_CARRIED_URL = re.compile(r"https?:[/\\]*[^\s\"'<>`(){}\[\]|^]+", re.IGNORECASE)
+MAX_CARRIED_URLS = 20
+_CARRIED_TRAILING = ".,;:!?*"
+#: Words just before an address that say the carrier goes or sends there (``location=``,
+#: ``window.open(``, ``<form action="``, a meta refresh's ``url=``): the first such address
+#: is the destination; else the first ``href``/``src`` (a page's links and pictures, which a
+#: stylesheet shares), else the first address.
+_NAVIGATES = re.compile(
+    r"(?:location|action|open|replace|assign|url|refresh|submit|fetch)\W{0,12}$", re.IGNORECASE
+)
+_REFERS = re.compile(r"(?:href|src)\W{0,12}$", re.IGNORECASE)
+_ATOB = re.compile(r"atob\(\s*[\"'`]([A-Za-z0-9+/=_\-\s]{8,})[\"'`]")
+_JS_ESCAPE = re.compile(
+    r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\}|([/\\\"']))"
 )
 MAX_HOST_LENGTH = 253
 MAX_UNWRAP_DEPTH = 3
@@ -188,7 +216,9 @@ class LinkParser:
         unwrapped = self.redirectors.unwrap(link)
         if unwrapped is None:
             return link
-        wrappers: list[Wrapper] = []
+        # A ``javascript:`` or ``data:`` carrier, if any, stays the outermost layer.
+        wrappers: list[Wrapper] = list(link.wrappers)
+        carriers = len(wrappers)
         while unwrapped is not None:
             wrapper, target = unwrapped
             try:
@@ -197,10 +227,10 @@ class LinkParser:
                 break  # A wrapper around garbage: judge the wrapper itself.
             wrappers.append(wrapper)
             link = inner
-            if len(wrappers) == MAX_UNWRAP_DEPTH:
+            if len(wrappers) - carriers == MAX_UNWRAP_DEPTH:
                 break
             unwrapped = self.redirectors.unwrap(link)
-        if not wrappers:
+        if len(wrappers) == carriers:
             return link
         return Link(
             input=raw,
@@ -233,10 +263,17 @@ class LinkParser:
                 "url_too_long", f"The URL is longer than {self.max_length} characters."
             )
         if _CONTROL.search(text):
-            raise InvalidUrl("invalid_url", "The URL contains control characters.")
+            # Browsers drop tabs and line breaks anywhere in a URL (WHATWG), so a link split
+            # over lines opens as one: read it as they do. Other controls stay refused.
+            text = text.translate(_TAB_NEWLINE)
+            if _CONTROL.search(text):
+                raise InvalidUrl("invalid_url", "The URL contains control characters.")
         if _SURROGATE.search(text):  # no UTF-8 for it: percent-encoding the path would raise
             raise InvalidUrl("invalid_url", "The URL contains text that is not valid Unicode.")
         text = _with_scheme(text)
+        carrier = _carrier(text)
+        if carrier is not None:
+            return self._carried(raw, carrier, text[len(carrier) + 1 :])
         try:
             parts = urlsplit(text)
         except ValueError as exc:
@@ -267,6 +304,53 @@ class LinkParser:
             query=query,
             userinfo_host=_host_like(userinfo),
             had_userinfo=bool(userinfo),
+        )
+
+    def _carried(self, raw: str, scheme: str, payload: str) -> Link:
+        """The http(s) address a ``javascript:`` or ``data:`` link leads to, as a ``Link``
+        wrapped by the carrier (``Wrapper(…, "javascript:")``). The payload is decoded a
+        bounded number of times (percent, base64, one ``atob``, JS and HTML escapes) from a
+        URL already at most ``max_length`` long; no address inside: ``unsupported_scheme``."""
+        target: Link | None = None
+        refers: Link | None = None
+        first: Link | None = None
+        decoded = _decode_carried(scheme, payload)
+        for count, found in enumerate(_CARRIED_URL.finditer(decoded)):
+            if count == MAX_CARRIED_URLS:
+                break
+            candidate = found.group().rstrip(_CARRIED_TRAILING)
+            try:
+                inner = self._parse_one(candidate, plain=True)
+            except InvalidUrl:
+                continue
+            if first is None:
+                first = inner
+            before = max(0, found.start() - 40)
+            if _NAVIGATES.search(decoded, before, found.start()):
+                target = inner
+                break
+            if refers is None and _REFERS.search(decoded, before, found.start()):
+                refers = inner
+        link = target or refers or first
+        if link is None:
+            what = "runs code" if scheme == "javascript" else "holds a whole page or file"
+            raise InvalidUrl(
+                "unsupported_scheme",
+                f"This {scheme}: link {what} instead of naming a site, and no http(s) address"
+                " in it could be read; only http and https links can be checked.",
+            )
+        wrapper = Wrapper(f"a {scheme}: link", f"{scheme}:")
+        return Link(
+            input=raw,
+            url=link.url,
+            scheme=link.scheme,
+            host=link.host,
+            port=link.port,
+            path=link.path,
+            query=link.query,
+            userinfo_host=link.userinfo_host,
+            had_userinfo=link.had_userinfo,
+            wrappers=(wrapper, *link.wrappers),
         )
 
     def _plain(self, raw: str, found: re.Match[str]) -> Link:
@@ -322,15 +406,78 @@ class LinkParser:
 
 
 def _with_scheme(text: str) -> str:
-    """``example.com/x`` → ``http://example.com/x``; keep real schemes so we can refuse them."""
-    if "://" in text:
-        return text
-    if text.startswith("//"):
-        return "http:" + text
-    head, sep, _ = text.partition(":")
-    if sep and _SCHEME.fullmatch(head) and head.lower() in _NON_WEB_SCHEMES:
-        return text
-    return "http://" + text
+    """``example.com/x`` → ``http://example.com/x``, and an http(s) URL written the way a
+    browser would still open it into the one form ``urlsplit`` reads as the browser does;
+    other schemes are kept so we can refuse them."""
+    special = _SPECIAL_START.match(text)
+    if special is None:
+        scheme = _SCHEME_PREFIX.match(text)
+        if scheme is not None and (
+            scheme.group(1).lower() in _NON_WEB_SCHEMES or text.startswith("//", scheme.end())
+        ):
+            return text  # ftp://, mailto:, data: ...: refused (or read) by the caller
+        # Read as ``http:`` + text: a leading ``//`` (scheme-relative) is skipped like any.
+        return _special("http", text.lstrip("/\\"))
+    return _special(special.group(1).lower(), text[special.end() :])
+
+
+def _special(scheme: str, rest: str) -> str:
+    r"""``scheme://rest`` read as WHATWG reads an http(s) URL: every ``/`` and ``\`` after
+    ``scheme:`` is already dropped (``https:\host``, ``https:/host`` and ``https:host`` all
+    open ``host``), and ``\`` before the query or fragment is ``/``. So
+    ``https://evil.top\@bank.com/`` opens ``evil.top`` (path ``/@bank.com/``), never
+    ``bank.com``, for us as for the browser."""
+    if "\\" in rest:
+        end = len(rest)
+        for mark in "?#":
+            found = rest.find(mark, 0, end)
+            if found >= 0:
+                end = found
+        rest = rest[:end].replace("\\", "/") + rest[end:]
+    return f"{scheme}://{rest}"
+
+
+def _carrier(text: str) -> str | None:
+    """``javascript`` or ``data`` when ``text`` is such a link (any case), else ``None``."""
+    head = text[:11].lower()
+    for scheme in CARRIER_SCHEMES:
+        if head.startswith(scheme) and head[len(scheme) : len(scheme) + 1] == ":":
+            return scheme
+    return None
+
+
+def _decode_carried(scheme: str, payload: str) -> str:
+    """A carrier's payload as text a browser would run or show: ``data:`` base64 decoded,
+    percent escapes, JS ``\\x``/``\\u`` escapes and HTML entities read, and the text of one
+    ``atob("…")`` appended. Each step runs once, so the work is linear in the payload."""
+    if scheme == "data":
+        header, _, body = payload.partition(",")
+        body = unquote(body)
+        if header.lower().rstrip().endswith(";base64"):
+            body = _base64_text(body) or body
+    else:
+        body = unquote(payload)
+    body = html.unescape(_JS_ESCAPE.sub(_js_char, body))
+    inner = _ATOB.search(body)
+    if inner is not None:
+        body += "\n" + html.unescape(_JS_ESCAPE.sub(_js_char, _base64_text(inner.group(1))))
+    return body
+
+
+def _base64_text(data: str) -> str:
+    compact = "".join(data.split()).replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        raw = base64.b64decode(compact + "=" * (-len(compact) % 4))
+    except (binascii.Error, ValueError):
+        return ""
+    return raw.decode("utf-8", errors="replace")
+
+
+def _js_char(found: re.Match[str]) -> str:
+    if found.group(4):  # ``\/``, ``\\``, ``\"``: the character itself
+        return found.group(4)
+    code = int(found.group(1) or found.group(2) or found.group(3), 16)
+    return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
 
 
 def _split_port(hostport: str) -> tuple[str, int | None]:
