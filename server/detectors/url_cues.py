@@ -523,6 +523,7 @@ class UrlCuesDetector:
             example("http://8.8.8.8/login", ["url_cues.ip_host"]),
             example("https://example.com:8443/", ["url_cues.nonstandard_port"]),
             example("https://bit.ly/3xYz", ["url_cues.shortener"]),
+            example("https://reurl.cc/a1B2c3", ["url_cues.shortener"], why="Taiwan's shortener"),
             example("https://www.google.com/url?q=https://example.org/", ["url_cues.unwrapped"]),
             example(
                 "javascript:location='https://example.org/claim'",

@@ -181,6 +181,7 @@ SHORTENERS: frozenset[str] = frozenset(
         "bl.ink",
         "short.io",
         "lnk.bio",
+        "reurl.cc",  # widely used in Taiwan
     }
 )
 
