@@ -17,6 +17,7 @@ to a script must not make it read clean (review 31 #1).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from server.i18n import LANGUAGES
+from server.links.lookalikes import read_brand_rows
 from server.scoring.evidence import Role
 from server.text.extract import extract
 from server.text.normalise import (
@@ -43,6 +45,8 @@ QUOTE_CHARS = 60
 #: of sight (review 34 #5). Every regex is linear with bounded gaps: 10,000 hostile characters
 #: ("send send…", "转转…", "vx:vx:…") take at most ~25 ms for the whole file.
 MAX_SEARCH_CHARS = 10_000
+#: The curated brands beside the patterns file: their Chinese names are masked (review 34 #8).
+BRANDS_FILE = "protected_brands.tsv"
 
 _ROLES = {"primary": Role.PRIMARY, "supporting": Role.SUPPORTING}
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -66,17 +70,35 @@ class Pattern:
     #: Whether the file's shared warning words cancel this pattern (the default).
     heeds_warnings: bool = True
 
-    def search(self, text: str) -> list[str] | None:
-        """The matched snippets (one per group), or None when the pattern does not fire."""
+    def search(self, text: str, brands: Sequence[tuple[int, int]] = ()) -> list[str] | None:
+        """The matched snippets (one per group), or None when the pattern does not fire.
+
+        ``brands`` are the spans of brand names in ``text``: a match strictly inside one is
+        part of a name, not the word (支付 in 支付宝), and does not satisfy its group."""
         snippets = []
         for group in self.all_of:
-            found = next((m for regex in group if (m := regex.search(text))), None)
+            found = next((m for regex in group if (m := _first(regex, text, brands))), None)
             if found is None:
                 return None
             snippets.append(found.group(0)[:QUOTE_CHARS])
         if any(regex.search(text) for regex in self.none_of):
             return None
         return snippets
+
+
+def _first(
+    regex: re.Pattern[str], text: str, brands: Sequence[tuple[int, int]]
+) -> re.Match[str] | None:
+    if not brands:
+        return regex.search(text)
+    # Brand spans come from one ``finditer``: sorted and disjoint, so the only one that can
+    # hold a match is the last starting at or before it (linear in matches, not their product).
+    for found in regex.finditer(text):
+        start, end = found.span()
+        at = bisect.bisect_right(brands, (start, len(text) + 1)) - 1
+        if at < 0 or not (end <= brands[at][1] and brands[at] != (start, end)):
+            return found
+    return None
 
 
 @dataclass(frozen=True)
@@ -142,10 +164,15 @@ class PatternSet:
         patterns: Sequence[Pattern],
         warnings: Sequence[re.Pattern[str]] = (),
         asks: Sequence[re.Pattern[str]] = (),
+        brands: Sequence[str] = (),
     ) -> None:
         self.patterns = tuple(patterns)
         self.warnings = tuple(warnings)
         self.asks = tuple(asks)
+        names = sorted({b.lower() for b in brands if b}, key=len, reverse=True)
+        #: Brand names whose letters hold a pattern's word (支付宝 holds 支付): a match inside
+        #: one is not the word (review 34 #8).
+        self.brands = re.compile("|".join(map(re.escape, names))) if names else None
 
     @classmethod
     def load(cls, path: Path) -> PatternSet:
@@ -160,10 +187,14 @@ class PatternSet:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise PatternFileError(f"{path}: duplicate ids {', '.join(duplicates)}")
+        brands = raw.get("brands", [])
+        if not isinstance(brands, list) or not all(isinstance(b, str) and b for b in brands):
+            raise PatternFileError(f"{path}: brands must be a list of names")
         return cls(
             patterns,
             _regexes(raw.get("warnings", []), path, "warnings"),
             _regexes(raw.get("asks", []), path, "asks"),
+            [*brands, *_brand_names(path.parent / BRANDS_FILE)],
         )
 
     def match(self, text: str) -> list[PatternMatch]:
@@ -180,8 +211,9 @@ class PatternSet:
         when the text has a warning phrase and asks for no action (``original``, the text as
         sent, is where links, phones and wallets are extracted from; default ``prepared``)."""
         found = []
+        spans = [m.span() for m in self.brands.finditer(prepared)] if self.brands else []
         for pattern in self.patterns:
-            snippets = pattern.search(prepared)
+            snippets = pattern.search(prepared, spans)
             if snippets is not None:
                 found.append(PatternMatch(pattern, snippets))
         if not any(m.pattern.heeds_warnings for m in found):
@@ -227,6 +259,13 @@ class PatternSet:
             if found is not None:
                 return found.group(0)[:QUOTE_CHARS]
         return None
+
+
+def _brand_names(path: Path) -> list[str]:
+    """The Chinese names of the curated brands (``protected_brands.tsv``, read-only here)."""
+    if not path.exists():
+        return []
+    return [name for row in read_brand_rows(path) for name in row.han_names]
 
 
 def _regexes(entries: Any, path: Path, key: str) -> tuple[re.Pattern[str], ...]:
