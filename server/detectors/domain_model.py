@@ -7,8 +7,10 @@ a lookalike it is the corroboration that turns "looks like a brand" into ``likel
 Its threshold (0.4 % of the out-of-fold training legit scores) flags 0.36 % of held-out
 legitimate domains and 81.5 % of 2025 H1 scam domains (model card).
 
-Domains in the bundled top-sites list are not "unseen" and are skipped. Scores are cached
-per registrable domain, since a page's links share few domains.
+Sites that are ours to protect are not "unseen" and are skipped: the bundled top sites, the
+curated brands' own domains and the known-legit hosts (``Resources.protected``, the set the
+lookalike finder exempts too), so a brand's official site is never "like a scam domain".
+Scores are cached per registrable domain, since a page's links share few domains.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class DomainModelDetector:
         self.threshold = self.model.metadata.thresholds["suspicious"]
         self._threshold_text = f"{self.threshold:.3f}"
         self._model_version = self.model.version
-        self._known = frozenset(resources.top_sites)
+        self._protected = resources.protected
+        self._covers = self._protected.covers
         self._cache: dict[str, tuple[Evidence, ...]] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +75,7 @@ class DomainModelDetector:
         """Score every uncached domain of a batch in one model call per ``BATCH`` domains
         (the pipeline calls this before ``score``; it only fills the cache)."""
         todo: dict[str, DomainParts] = {}
-        known, cache = self._known, self._cache
+        covers, cache = self._covers, self._cache
         for link in links:
             try:
                 host = link.host
@@ -82,7 +85,7 @@ class DomainModelDetector:
                 continue
             parts = host.parts
             domain = parts.registrable
-            if domain and domain not in cache and domain not in known:
+            if domain and domain not in cache and not covers(host.ascii, parts):
                 todo[domain] = parts
         names = list(todo)
         for start in range(0, len(names), BATCH):
@@ -132,11 +135,14 @@ class DomainModelDetector:
         """All of this detector's evidence reads the registrable domain (the pipeline caches
         it per host, after ``prime`` scored the batch's new hosts in one model call)."""
         domain = host.parts.registrable
-        # Only domains worth scoring are cached (never a top site, an IP or no domain).
+        # Only domains worth scoring are cached (never a protected site, an IP or no domain),
+        # but a protected host may sit on a scored domain (``beta.ask.rip`` on ``ask.rip``).
         evidence = self._cache.get(domain)
         if evidence is not None and not host.is_ip:
+            if evidence and self._covers(host.ascii, host.parts):
+                return ()
             return evidence
-        if host.is_ip or not domain or domain in self._known:
+        if host.is_ip or not domain or self._covers(host.ascii, host.parts):
             return ()
         parts = host.parts
         p = self.probability(parts.label, parts.suffix, parts.private_suffix)
@@ -175,5 +181,10 @@ class DomainModelDetector:
                 "https://wallet-connect-validate.top/", expect=code, why="wallet drainer shape"
             ),
             example("https://www.wikipedia.org/", forbid=code, why="a top site: not unseen"),
+            example(
+                "https://polkadot.network/features/staking/",
+                forbid=code,
+                why="a protected brand's own site",
+            ),
             example("http://192.0.2.1/", forbid=code, why="no domain to judge"),
         )

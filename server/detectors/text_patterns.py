@@ -126,7 +126,7 @@ class TextPatternsDetector:
     ) -> list[Evidence]:
         """A cue when joining interleaved characters (``read_form``) is what made a pattern
         fire: "安 全 账 户" written for a reader, not for a filter, matches nothing new."""
-        before = self.patterns.search(reading.unfolded, text)
+        before = self.patterns.search(reading.unfolded(), text)
         had = {m.pattern.id for m in before.found + before.demoted}
         gained = sorted({m.pattern.id for m in matches} - had)
         if not gained:

@@ -240,6 +240,10 @@ class UrlCuesDetector:
         self._celebrities = TermMatcher(read_lines(celebrities))
         self._risky_tlds = frozenset(read_lines(data / "risky_tlds.txt"))
         self._gate = WordGate(self._lures, self._celebrities)
+        # The name of a site that is ours to protect (a top site, a curated brand's domain,
+        # a known-legit host) is not a cue: "wallet" in walletconnect.com says nothing, and
+        # any weighted cue would corroborate another detector's signal.
+        self._protected = resources.protected.covers
         self._redirectors = Redirectors(shorteners=SHORTENERS)
         #: Every name ``Redirectors.shortener`` can answer for (a host or its registrable).
         self._shortener_names = frozenset(SHORTENERS)
@@ -400,6 +404,8 @@ class UrlCuesDetector:
     def _name_cues(self, host: Host) -> tuple[Evidence, ...]:
         found = []
         ascii_name = host.ascii
+        if self._protected(ascii_name, host.parts):
+            return _NONE
         if self._latin_gate(ascii_name) is not None or (
             not host.unicode.isascii() and self._han_gate(host.unicode) is not None
         ):
@@ -543,6 +549,11 @@ class UrlCuesDetector:
                 why="an ordinary page",
             ),
             example("https://doubleclick.net/", forbid=["url_cues.random_label"]),
+            example(
+                "https://walletconnect.com/",
+                forbid=["url_cues.lure_words"],
+                why="a protected brand's own name is no lure",
+            ),
         )
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
 from server.links.domains import SuffixList
+from server.links.lookalikes import ProtectedSet, read_brand_rows
 from server.links.redirectors import Redirectors
 from server.links.url import LinkParser
 from server.lists import ListIndexHolder
@@ -63,6 +65,20 @@ class Resources:
     #: Analyses of a media item's faces, by ``MediaItem.memo`` key, that start on the face
     #: thread as soon as a check starts face work (``server.media.faces.start_face_work``).
     face_work: dict[str, Callable[[Any], object]] = field(default_factory=dict)
+
+    @cached_property
+    def protected(self) -> ProtectedSet:
+        """The sites that are ours to protect, never to suspect: ``top_sites``, the curated
+        brands' domains (``protected_brands.tsv``) and the known-legit hosts (MetaMask's
+        allowlist, ``known_legit.txt``). Built from ``top_sites`` on first use, so a copy
+        with other top sites (``dataclasses.replace``) gets its own."""
+        data = self.data_dir
+        return ProtectedSet(
+            self.suffixes,
+            self.top_sites,
+            read_brand_rows(data / "protected_brands.tsv"),
+            read_lines(data / "known_legit.txt"),
+        )
 
     @classmethod
     def load(cls, settings: Settings, lists: ListIndexHolder | None = None) -> Resources:

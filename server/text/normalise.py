@@ -131,16 +131,20 @@ _LOOKALIKE_BLOCKS = (
     (0xAB30, 0xABC0),
     (0x10400, 0x10450),
 )
-#: Parenthesised letters (NFKC writes them "(s)") and regional indicators (🇸🇦🇫🇪 spells "safe"
-#: in flag letters; a real flag becomes its two-letter country code, which no pattern reads).
-_LETTER_SYMBOLS = {0x1F1E6 + i: chr(ord("a") + i) for i in range(26)}
-_LETTER_SYMBOL = re.compile("[\U0001f1e6-\U0001f1ff]")
-_WORD = re.compile(r"[^\W\d_]+")
-#: A letter that is neither ASCII nor Han / kana / Hangul: a word holding one may be a
-#: disguised Latin word.
-_FOREIGN_LETTER = re.compile(
+#: Parenthesised letters (NFKC would write "⒮⒜⒡⒠" as "(s)(a)(f)(e)") and regional indicators
+#: (🇸🇦🇫🇪 spells "safe" in flag letters; a real flag becomes its two-letter country code, which
+#: no pattern reads).
+_LETTER_SYMBOLS = {0x1F1E6 + i: chr(ord("a") + i) for i in range(26)} | {
+    0x249C + i: chr(ord("a") + i) for i in range(26)
+}
+_LETTER_SYMBOL = re.compile("[\u249c-\u24b5\U0001f1e6-\U0001f1ff]")
+#: A word (a run of letters) holding a letter that is neither ASCII nor Han / kana / Hangul: it
+#: may be a disguised Latin word. Only word starts are tried and the lazy prefix scans each word
+#: once, so a long message costs one pass.
+_FOREIGN_WORD = re.compile(
+    "(?<![^\\W\\d_])[^\\W\\d_]*?(?=[^\\W\\d_])"
     "[^\x00-\x7f\u1100-\u11ff\u2e80-\u2fdf\u3000-\u9fff\ua960-\ua97f\uac00-\ud7ff"
-    "\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]"
+    "\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff][^\\W\\d_]*"
 )
 
 
@@ -169,21 +173,23 @@ def _lookalike_table() -> dict[int, str]:
 def fold_confusables(text: str) -> str:
     """Look-alike letters made Latin in words that hold a letter outside ASCII and Han ("sаfe"
     with a Cyrillic а, Greek "ѕαfε", small capitals "ꜱᴀꜰᴇ", Cherokee "ꮪafe", accented "ṡåfé" →
-    "safe"), and flag letters made letters. Words wholly in one other script (Russian, Greek)
+    "safe"). Words wholly in one other script (Russian, Greek)
     are left as they are; Han, kana and Hangul characters are never changed."""
     if text.isascii():
         return text
-    if _LETTER_SYMBOL.search(text) is not None:
-        text = text.translate(_LETTER_SYMBOLS)
-    if _FOREIGN_LETTER.search(text) is None:
+    return _FOREIGN_WORD.sub(_fold_word, text)
+
+
+def spell_letter_symbols(text: str) -> str:
+    """Parenthesised letters and flag letters made plain letters (before NFKC, which would put
+    parentheses around each)."""
+    if text.isascii() or _LETTER_SYMBOL.search(text) is None:
         return text
-    return _WORD.sub(_fold_word, text)
+    return text.translate(_LETTER_SYMBOLS)
 
 
 def _fold_word(match: re.Match[str]) -> str:
     word = match.group(0)
-    if word.isascii() or _FOREIGN_LETTER.search(word) is None:
-        return word
     scripts = {unicodedata.name(c, "").partition(" ")[0] for c in word}
     if "LATIN" not in scripts and len(scripts) == 1:
         # One other script throughout ("привет", "και"): a word of that language.
@@ -242,31 +248,52 @@ def _traditional_chars() -> frozenset[str]:
     return frozenset(chr(point) for point in _simplified_table())
 
 
-#: Interleaved filler: three or more single letters, digits or Han characters each separated by
-#: the same one to three non-alphanumeric characters ("安🔥全🔥账🔥户", "s.a.f.e", "安  全  账  户",
+#: Interleaved filler: three or more single letters or Han characters each separated by the
+#: same one to three non-alphanumeric characters ("安🔥全🔥账🔥户", "s.a.f.e", "安  全  账  户",
 #: "【安】【全】【账】【户】"). A person reads straight through it, a keyword filter does not.
 #: "你好，再见" stays apart (its segments are words, not single characters), and so do lists of
 #: words. Linear: the filler is bounded and repeated by back-reference, never re-scanned.
-#: A unit is one letter or Han character, with the digits written against it ("入1个" in
-#: "转🔥入1个🔥比🔥特🔥币": a number is not split).
-_UNIT = r"\d*[^\W\d_](?:\d+[^\W\d_])?\d*"
-_INTERLEAVED = re.compile(rf"(?<![^\W_]){_UNIT}([\W_]{{1,3}}){_UNIT}(?:\1{_UNIT})+(?![^\W_])")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: A unit: one Han character with the Latin letters and digits written against it ("得iPhone一"
+#: holds two, "入1个" too: a number or a brand is not split), or one other letter with its digits.
+_UNIT = (
+    f"(?:[a-zA-Z0-9]*[{_HAN}](?:[a-zA-Z0-9]+[{_HAN}])?[a-zA-Z0-9]*"
+    f"|\\d*(?![{_HAN}])[^\\W\\d_](?:\\d+(?![{_HAN}])[^\\W\\d_])?\\d*)"
+)
+#: Fillers in the order they are tried: with a visible character ("s.a.f.e"), one space, then
+#: other blanks. The letters' filler goes before the words' gap, so the gap between two spelled
+#: words never joins their letters ("t o  a  s a f e" is "to a safe", not "t oas afe").
+_FILLERS_IN_ORDER = ("((?=[\\W_]{0,2}(?:[^\\w\\s]|_))[\\W_]{1,3})", "( )", "(\\s{1,3})")
+_INTERLEAVED = tuple(
+    re.compile(f"(?<![^\\W_]){_UNIT}{filler}{_UNIT}(?:\\1{_UNIT})+(?![^\\W_])")
+    for filler in _FILLERS_IN_ORDER
+)
 _LINE_BREAKS = re.compile(r"[^\S\n]*\n\s*")
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")
 
 
 def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
     """``text`` with interleaved fillers removed (``_INTERLEAVED``), and the runs that were
-    joined, as written."""
-    if _INTERLEAVED.search(text) is None:
-        return text, ()
+    joined, as written. Once a filler has joined a run, pairs it splits are joined too ("t o" in
+    "s e n d  t o  m e": the message spells letter by letter)."""
     runs: list[str] = []
+    fillers: list[str] = []
 
     def join(match: re.Match[str]) -> str:
         runs.append(match.group(0))
+        fillers.append(match.group(1))
         return match.group(0).replace(match.group(1), "")
 
-    return _INTERLEAVED.sub(join, text), tuple(runs)
+    for regex in _INTERLEAVED:
+        if regex.search(text) is None:
+            continue
+        joined = len(runs)
+        text = regex.sub(join, text)
+        used = sorted(set(fillers[joined:]), key=len, reverse=True)
+        alternatives = "|".join(re.escape(f) for f in used)
+        pairs = re.compile(f"(?<![^\\W_]){_UNIT}({alternatives}){_UNIT}(?![^\\W_])")
+        text = pairs.sub(join, text)
+    return text, tuple(runs)
 
 
 def collapse_spaces(text: str) -> str:

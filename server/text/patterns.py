@@ -36,6 +36,7 @@ from server.text.normalise import (
     fold_confusables,
     fold_interleaved,
     fold_traditional,
+    spell_letter_symbols,
 )
 
 #: Characters of matched text quoted in evidence details (enough to recognise, no more).
@@ -130,17 +131,20 @@ class Reading(NamedTuple):
     text: str
     #: Runs of single characters joined by the interleaved-filler fold, as written ("安🔥全🔥账").
     interleaved: tuple[str, ...] = ()
-    #: ``text`` without that fold (the same as ``text`` when nothing was joined): what the
-    #: patterns would have read had the filler stayed.
-    unfolded: str = ""
+    #: The text before the folds (cleaned, lower case).
+    cleaned: str = ""
+
+    def unfolded(self) -> str:
+        """``text`` without the interleaved-filler fold: what the patterns would have read had
+        the filler stayed (computed on demand: only a message with a fold and a match asks)."""
+        return _finish(self.cleaned) if self.interleaved else self.text
 
 
 def read_form(text: str) -> Reading:
     """``prepare``'s form of ``text`` and what its interleaved-filler fold joined."""
-    cleaned = clean(text, MAX_SEARCH_CHARS).lower()
+    cleaned = clean(spell_letter_symbols(text), MAX_SEARCH_CHARS).lower()
     joined, runs = fold_interleaved(cleaned)
-    prepared = _finish(joined)
-    return Reading(prepared, runs, _finish(cleaned) if runs else prepared)
+    return Reading(_finish(joined), runs, cleaned)
 
 
 def _finish(text: str) -> str:
