@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from server.detectors.known_fakes import region_words
+from server.detectors.known_fakes import subject_words
 from tests.support.server import RunningServer, start_server
 
 
@@ -113,10 +113,12 @@ def test_an_altered_copy_of_a_known_fake_is_likely_scam_with_the_match_explained
     assert match["hash"] in ("pdq", "pdq+phash", "phash+dhash") and match["region"]
     reason = verdict["reasons"][0]
     assert reason["code"] == "known_fakes.match" and "Fake giveaway" in reason["message"]
-    # The region is named in words ("on the centre of the picture"), never "on the centre80 region".
+    # The part that matched is said in words ("The middle of this picture"); the region's own
+    # name, the distance and the threshold are for moderators, in the details.
     region = verdict["matches"][0]["region"]
-    assert region_words(region)["region_en"] in reason["message"]
-    assert f"{region} region" not in reason["message"]
+    assert reason["message"].startswith(subject_words(region)["subject_en"])
+    assert "distance" not in reason["message"] and "threshold" not in reason["message"]
+    assert reason["details"]["matches"][0]["region"] == region
     assert verdict["media"]["kind"] == "image" and "sha256" in verdict["media"]
 
 
@@ -313,8 +315,9 @@ def test_a_copy_whose_ai_label_was_stripped_is_called_out(bank_server: RunningSe
     assert stripped["verdict"] == "likely_scam"
     codes = [r["code"] for r in stripped["reasons"]]
     assert codes[:2] == ["known_fakes.match", "known_fakes.label_stripped"], codes
-    note = stripped["reasons"][1]["message"]
-    assert f"#{fake_id}" in note and "trainedAlgorithmicMedia" in note and "去除" in note
+    note = stripped["reasons"][1]
+    assert f"#{fake_id}" in note["message"] and "去除" in note["message"]
+    assert note["details"]["original_labels"] == ["iptc: trainedAlgorithmicMedia"]
     # The labelled original itself: the label is there, nothing was stripped.
     kept = check(bank_server, labelled.getvalue())
     assert "known_fakes.label_stripped" not in [r["code"] for r in kept["reasons"]]

@@ -3,8 +3,9 @@
 Every frame is hashed in several regions (``server.media.hashing``: stripped of borders and
 caption bars, centre and corner crops, the aligned face) and looked up in the bank's index
 (``server.media.matching``). A match is DECISIVE: the bank holds only media a moderator
-confirmed, the same standing as a blocklist entry. The evidence names the entry, which hash
-kind and which regions met, the distance and the threshold, and the video timestamp.
+confirmed, the same standing as a blocklist entry. The reason names the entry and, in words,
+the part of the picture (or the video's second) that met it; the details add which hash kind
+and regions met, the distance, the threshold and the gates, for moderators.
 
 A hashes-only check (``MediaItem.client_hashes``) is matched the same way with the
 client's hashes, region ``client``.
@@ -42,18 +43,20 @@ class KnownFakesDetector:
     name: ClassVar[str] = "known_fakes"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
+    # Plain sentences: which bank entry, in words. The hash kind, region, distance and
+    # threshold are for moderators and sit in the evidence's ``details`` (``matches``).
     messages: ClassVar[Messages] = {
         "known_fakes.match": {
-            "en": "This is a copy of a known fake: {label} (known fake #{id}{person_en}); matched by {hash} on {region_en}, distance {distance} of at most {threshold}{gates_en}.",
-            "zh": "这是一个已知伪造内容的副本：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 在{region_zh}匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
+            "en": "{subject_en} is a copy of a known fake confirmed by this server's moderators: “{label}” (#{id}{person_en}).",
+            "zh": "{subject_zh}与本服务器审核员确认的已知伪造内容相同：“{label}”（#{id}{person_zh}）。",
         },
         "known_fakes.label_stripped": {
-            "en": "The original of known fake #{id} was labelled as AI-generated ({labels}); this copy carries no such label: it was stripped on the way.",
-            "zh": "已知伪造 #{id} 的原件带有AI生成标识（{labels}）；此副本没有任何此类标识：标识在传播中被去除了。",
+            "en": "The original of known fake #{id} was labelled as made by AI; this copy carries no such label: it was removed on the way.",
+            "zh": "已知伪造 #{id} 的原件带有AI生成标识；此副本没有任何此类标识：标识在传播中被去除了。",
         },
         "known_fakes.match_in_video": {
-            "en": "At {timestamp} s this video shows a known fake: {label} (known fake #{id}{person_en}); matched by {hash}, distance {distance} of at most {threshold}{gates_en}.",
-            "zh": "该视频在第 {timestamp} 秒出现已知伪造内容：{label}（已知伪造 #{id}{person_zh}）；通过 {hash} 匹配，距离 {distance}，阈值 {threshold}{gates_zh}。",
+            "en": "At {timestamp} s, this video shows a copy of a known fake confirmed by this server's moderators: “{label}” (#{id}{person_en}).",
+            "zh": "该视频第 {timestamp} 秒的画面与本服务器审核员确认的已知伪造内容相同：“{label}”（#{id}{person_zh}）。",
         },
     }
 
@@ -120,11 +123,7 @@ class KnownFakesDetector:
             "id": entry.id,
             "person_en": f", impersonating {person}" if person else "",
             "person_zh": f"，冒充 {person}" if person else "",
-            "hash": best.kind,
-            **region_words(best.query_region),
-            "distance": best.distance,
-            "threshold": best.threshold,
-            **gate_clauses(best),
+            **subject_words(best.query_region),
             "timestamp": f"{stamp:.1f}" if stamp is not None else "",
         }
         code = "known_fakes.match_in_video" if stamp is not None else "known_fakes.match"
@@ -202,14 +201,6 @@ def describe_match(fake: KnownFake, match: HashMatch, timestamp: float | None) -
     return shown
 
 
-def gate_clauses(match: HashMatch) -> dict[str, str]:
-    """The message's clause on the gates (``gates_en`` / ``gates_zh``), empty without."""
-    names = {"phash": "pHash", "dhash": "dHash", "pdq": "PDQ"}
-    en = ", ".join(f"{names.get(k, k)} {d} of at most {t}" for k, d, t in match.gates)
-    zh = "；".join(f"{names.get(k, k)} 距离 {d}，阈值 {t}" for k, d, t in match.gates)
-    return {"gates_en": f" ({en})" if en else "", "gates_zh": f"（{zh}）" if zh else ""}
-
-
 def client_region_hashes(hashes: Any) -> list[RegionHash]:
     """A client's ``{"pdq": [...], "phash": [...], "dhash": [...]}`` (validated hex) as
     query regions; pHash and dHash pair up by position."""
@@ -229,23 +220,24 @@ def client_region_hashes(hashes: Any) -> list[RegionHash]:
     return regions
 
 
-#: What the regions of a picture (``server/media/hashing.py``) are called in a sentence; the
-#: details keep the region's own name.
-_REGION_WORDS = {
-    "full": ("the whole picture", "整张图片"),
-    "raw": ("the picture as sent, frame included", "原图（含边框）"),
-    "centre80": ("the centre of the picture", "图片中央"),
-    "centre64": ("the middle of the picture", "图片正中"),
-    "tl": ("the top-left of the picture", "图片左上部"),
-    "tr": ("the top-right of the picture", "图片右上部"),
-    "bl": ("the bottom-left of the picture", "图片左下部"),
-    "br": ("the bottom-right of the picture", "图片右下部"),
-    "face": ("the face", "人脸"),
+#: Which part of a picture met a known fake, as the subject of the reason's sentence.
+_SUBJECT_WORDS = {
+    "full": ("This picture", "这张图片"),
+    "raw": ("This picture", "这张图片"),
+    "centre80": ("The middle of this picture", "这张图片的中间部分"),
+    "centre64": ("The middle of this picture", "这张图片的中间部分"),
+    "tl": ("The top-left part of this picture", "这张图片的左上部分"),
+    "tr": ("The top-right part of this picture", "这张图片的右上部分"),
+    "bl": ("The bottom-left part of this picture", "这张图片的左下部分"),
+    "br": ("The bottom-right part of this picture", "这张图片的右下部分"),
+    "face": ("The face in this picture", "这张图片中的人脸"),
 }
 
 
-def region_words(region: str) -> dict[str, str]:
-    """``region_en``/``region_zh`` for a message: ``full`` is "the whole picture"; a name this
-    table does not know (a client's own) is quoted as it came."""
-    en, zh = _REGION_WORDS.get(region, (f"the '{region}' region", f"“{region}”区域"))
-    return {"region_en": en, "region_zh": zh}
+def subject_words(region: str) -> dict[str, str]:
+    """``subject_en``/``subject_zh``: the part of the picture that matched, in words; a
+    client's own hashes (``client[0]``) stand for the whole picture."""
+    if region.startswith("client"):
+        region = "full"
+    en, zh = _SUBJECT_WORDS.get(region, ("Part of this picture", "这张图片的一部分"))
+    return {"subject_en": en, "subject_zh": zh}

@@ -1,12 +1,15 @@
 """Blocklists and allowlists: the operator's allowlist wins, a listed domain or URL is decisive.
 
-The reason names the list, the entry that matched and when it was added, so a person (or
-the site owner appealing) can see exactly why.
+The reason says, in words, whose list matched and on which day the entry was added (``the
+blocklist of phishing sites kept by MetaMask``, not ``bundled:metamask``); the details keep
+the list's id, the entry, its source and its full timestamp, so a moderator (or the site
+owner appealing) can see exactly which line matched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from server.links.url import Host, Link
@@ -31,20 +34,20 @@ class ListsDetector:
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lists.allowed": {
-            "en": "{host} is on this server's allowlist ({list}).",
-            "zh": "{host} 在本服务器的白名单中（{list}）。",
+            "en": "{host} is on this server's list of trusted sites.",
+            "zh": "{host} 在本服务器的可信网站名单中。",
         },
         "lists.blocked_domain": {
-            "en": "{host} is on the blocklist {list} (entry {entry}, added {added}).",
-            "zh": "{host} 在黑名单 {list} 中（条目 {entry}，收录于 {added}）。",
+            "en": "{host} is on the blocklist {whose_en}{added_en}.",
+            "zh": "{host} 在{whose_zh}黑名单中{added_zh}。",
         },
         "lists.community_case": {
-            "en": "{host} was confirmed as a scam by this server's moderators (community case {case}, added {added}).",
-            "zh": "{host} 已被本服务器的审核员确认为诈骗（社区案件 {case}，收录于 {added}）。",
+            "en": "{host} was confirmed as a scam by this server's moderators (community case {case}{added_en}).",
+            "zh": "{host} 已被本服务器的审核员确认为诈骗（社区案件 {case}{added_zh}）。",
         },
         "lists.blocked_url": {
-            "en": "This exact address is on the blocklist {list} (added {added}).",
-            "zh": "这个网址本身在黑名单 {list} 中（收录于 {added}）。",
+            "en": "This exact address is on the blocklist {whose_en}{added_en}.",
+            "zh": "这个网址本身在{whose_zh}黑名单中{added_zh}。",
         },
     }
 
@@ -97,10 +100,9 @@ class ListsDetector:
             role,
             {
                 "host": host.unicode,
-                "list": first.list,
-                "entry": first.value,
-                "added": first.added or "?",
                 "case": case,
+                **list_words(first.list),
+                **added_words(first.added),
             },
             {
                 # One entry is the usual case: no comprehension (a function call in 3.11).
@@ -139,3 +141,45 @@ class ListsDetector:
                 why="a parent is never matched",
             ),
         )
+
+
+#: Whose list an id names, as the blocklist sentence says it (``{whose_en}``/``{whose_zh}``).
+_LIST_WORDS: Mapping[str, tuple[str, str]] = {
+    "bundled:polkadot-js": (
+        "of phishing sites kept by the polkadot.js project",
+        " polkadot.js 项目维护的钓鱼网站",
+    ),
+    "bundled:metamask": ("of phishing sites kept by MetaMask", " MetaMask 维护的钓鱼网站"),
+    "operator": ("of this server's operator", "本服务器管理员的"),
+    "community": ("of scams confirmed by this server's moderators", "本服务器审核员确认的诈骗"),
+}
+#: Lists named by their source: a feed this server imports, a peer server it pulls from.
+_NAMED_LISTS: Mapping[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "feed": (("“", "” that this server subscribes to"), ("本服务器订阅的“", "”")),
+    "peer": (("shared by the FakeWatch server “", "”"), (" FakeWatch 服务器“", "”共享的")),
+    "bundled": (("“", "” shipped with FakeWatch"), (" FakeWatch 自带的“", "”")),
+}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def list_words(list_id: str) -> dict[str, str]:
+    """``whose_en``/``whose_zh`` for a list id (``bundled:metamask``, ``operator``,
+    ``feed:urlhaus``…); an id this table does not know is quoted as it is."""
+    known = _LIST_WORDS.get(list_id)
+    if known is None:
+        source, _, name = list_id.partition(":")
+        if source in _NAMED_LISTS and name:
+            (en_before, en_after), (zh_before, zh_after) = _NAMED_LISTS[source]
+            known = (en_before + name + en_after, zh_before + name + zh_after)
+        else:
+            known = (f"“{list_id}”", f"“{list_id}”")
+    return {"whose_en": known[0], "whose_zh": known[1]}
+
+
+def added_words(added: str) -> dict[str, str]:
+    """``added_en``/``added_zh``: the day an entry was added (a timestamp's date part), or
+    nothing when the entry does not say."""
+    day = _DATE.match(added or "")
+    if day is None:
+        return {"added_en": "", "added_zh": ""}
+    return {"added_en": f", added on {day.group(0)}", "added_zh": f"，收录于 {day.group(0)}"}
