@@ -146,8 +146,8 @@ class ListsDetector:
 #: Whose list an id names, as the blocklist sentence says it (``{whose_en}``/``{whose_zh}``).
 _LIST_WORDS: Mapping[str, tuple[str, str]] = {
     "bundled:polkadot-js": (
-        "of phishing sites kept by the polkadot.js project",
-        " polkadot.js 项目维护的钓鱼网站",
+        "of phishing sites kept by the Polkadot project",
+        " Polkadot 项目维护的钓鱼网站",
     ),
     "bundled:metamask": ("of phishing sites kept by MetaMask", " MetaMask 维护的钓鱼网站"),
     "operator": ("of this server's operator", "本服务器管理员的"),
