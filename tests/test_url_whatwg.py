@@ -138,6 +138,23 @@ def test_a_blocked_host_before_a_backslash_and_a_brand_is_the_blocked_host(
     assert "lists.blocked_domain" not in codes(official)
 
 
+def test_a_backslash_that_shows_one_site_and_opens_another_is_named(
+    server: RunningServer,
+) -> None:
+    shown = {
+        "https://evil-login.top\\@www.paypal.com/": "www.paypal.com",
+        "https:evil-login.top\\.paypal.com": "paypal.com",
+    }
+    for (url, host), result in zip(shown.items(), check(server, list(shown)), strict=True):
+        assert result["normalized"]["host"] == "evil-login.top", url
+        (trick,) = [r for r in result["reasons"] if r["code"] == "url_cues.backslash_trick"]
+        assert trick["details"] == {"shown_host": host, "real_host": "evil-login.top"}
+        assert host in trick["message"] and "evil-login.top" in trick["message"]
+    # A backslash once the path has begun hides nothing.
+    (plain,) = check(server, ["https://example.com/a\\b"])
+    assert "url_cues.backslash_trick" not in codes(plain)
+
+
 def _carried(server: RunningServer, url: str) -> dict:
     (result,) = check(server, [url])
     return result

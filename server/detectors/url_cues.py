@@ -202,6 +202,10 @@ class UrlCuesDetector:
             "en": "The address hides its real destination after an '@': it goes to {host}, not {shown}.",
             "zh": "网址用“@”隐藏了真实去向：实际打开的是 {host}，而不是 {shown}。",
         },
+        "url_cues.backslash_trick": {
+            "en": "The address uses a '\\' to show another site: browsers open {host}, not {shown}.",
+            "zh": "网址用“\\”伪装成另一个网站：浏览器实际打开的是 {host}，而不是 {shown}。",
+        },
         "url_cues.credentials": {
             "en": "The address carries a user name or password before '@', a trick to confuse readers.",
             "zh": "网址在“@”前带有用户名或密码，这是迷惑人的手法。",
@@ -332,7 +336,11 @@ class UrlCuesDetector:
                 not text.isascii() and self._han_gate(text) is not None
             ):
                 words = self._path_words(host, text)
-        if not (words or content.had_userinfo or content.wrappers) and content.port is None:
+        if (
+            not (words or content.had_userinfo or content.wrappers)
+            and content.port is None
+            and content.backslash_host is None
+        ):
             # The common case: at most the shortener's note.
             names = self._shortener_names
             if host.ascii not in names and host.parts.registrable not in names:
@@ -351,6 +359,15 @@ class UrlCuesDetector:
                 )
             else:
                 found.append(self._ev("url_cues.credentials", USERINFO_WEIGHT, {}, {}))
+        if content.backslash_host is not None:
+            found.append(
+                self._ev(
+                    "url_cues.backslash_trick",
+                    USERINFO_HOST_WEIGHT,
+                    {"host": host.unicode, "shown": content.backslash_host},
+                    {"shown_host": content.backslash_host, "real_host": host.ascii},
+                )
+            )
         if content.port is not None:
             found.append(
                 self._ev(
@@ -525,6 +542,12 @@ class UrlCuesDetector:
             example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
             example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
             example("http://paypal.com@evil.example/", ["url_cues.userinfo_trick"]),
+            example(
+                "https://evil.example\\@www.paypal.com/",
+                ["url_cues.backslash_trick"],
+                forbid=["url_cues.userinfo_trick", "url_cues.credentials"],
+                why="browsers read '\\' as '/': the host is evil.example",
+            ),
             example("http://3232235777/", ["url_cues.ip_obfuscated"]),
             example("http://8.8.8.8/login", ["url_cues.ip_host"]),
             example("https://example.com:8443/", ["url_cues.nonstandard_port"]),

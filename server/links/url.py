@@ -37,6 +37,8 @@ _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*")
 #: ``http:`` or ``https:`` and every ``/`` or ``\`` after it: WHATWG skips them all.
 _SPECIAL_START = re.compile(r"(https?):[/\\]*", re.IGNORECASE)
 _SCHEME_PREFIX = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
+#: Where an http(s) URL's host part ends (WHATWG: ``\`` as ``/``).
+_AUTHORITY_END = re.compile(r"[/\\?#]")
 #: What WHATWG removes anywhere in a URL before reading it.
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
@@ -144,6 +146,10 @@ class Link:
     had_userinfo: bool
     #: Redirectors we unwrapped, outermost first.
     wrappers: tuple[Wrapper, ...] = ()
+    #: A host name a backslash pushed out of the address's host part: browsers open the
+    #: host before the ``\`` while a reader sees this one (``evil.top\@bank.com/`` shows
+    #: ``bank.com``, opens ``evil.top``).
+    backslash_host: str | None = None
 
 
 _new = object.__new__
@@ -190,6 +196,7 @@ def _link(
     draft.userinfo_host = userinfo_host
     draft.had_userinfo = had_userinfo
     draft.wrappers = wrappers
+    draft.backslash_host = None
     draft.__class__ = Link
     link: Link = draft
     return link
@@ -243,6 +250,7 @@ class LinkParser:
             userinfo_host=link.userinfo_host,
             had_userinfo=link.had_userinfo,
             wrappers=tuple(wrappers),
+            backslash_host=link.backslash_host,
         )
 
     def parse_host(self, raw_host: str) -> Host:
@@ -270,6 +278,7 @@ class LinkParser:
                 raise InvalidUrl("invalid_url", "The URL contains control characters.")
         if _SURROGATE.search(text):  # no UTF-8 for it: percent-encoding the path would raise
             raise InvalidUrl("invalid_url", "The URL contains text that is not valid Unicode.")
+        shown = _backslash_host(text) if "\\" in text else None
         text = _with_scheme(text)
         carrier = _carrier(text)
         if carrier is not None:
@@ -304,6 +313,7 @@ class LinkParser:
             query=query,
             userinfo_host=_host_like(userinfo),
             had_userinfo=bool(userinfo),
+            backslash_host=shown if shown != host.ascii else None,
         )
 
     def _carried(self, raw: str, scheme: str, payload: str) -> Link:
@@ -351,6 +361,7 @@ class LinkParser:
             userinfo_host=link.userinfo_host,
             had_userinfo=link.had_userinfo,
             wrappers=(wrapper, *link.wrappers),
+            backslash_host=link.backslash_host,
         )
 
     def _plain(self, raw: str, found: re.Match[str]) -> Link:
@@ -435,6 +446,23 @@ def _special(scheme: str, rest: str) -> str:
                 end = found
         rest = rest[:end].replace("\\", "/") + rest[end:]
     return f"{scheme}://{rest}"
+
+
+def _backslash_host(text: str) -> str | None:
+    r"""The host name right after a ``\`` that ends an http(s) URL's host part, if any:
+    ``https://evil.top\@bank.com/`` → ``bank.com`` (``_special`` makes the ``\`` a ``/``)."""
+    special = _SPECIAL_START.match(text)
+    if special is None:
+        if _SCHEME_PREFIX.match(text) is not None and not text.startswith("//"):
+            return None  # another scheme
+        start = len(text) - len(text.lstrip("/\\"))
+    else:
+        start = special.end()
+    end = _AUTHORITY_END.search(text, start)
+    if end is None or end.group() != "\\":
+        return None
+    after = _AUTHORITY_END.search(text, end.end())
+    return _host_like(text[end.end() : after.start() if after else len(text)].lstrip("@."))
 
 
 def _carrier(text: str) -> str | None:
