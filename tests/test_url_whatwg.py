@@ -210,3 +210,12 @@ def test_a_script_link_with_no_address_inside_stays_unknown_and_says_why(
     assert single.status == 400
     assert single.json()["code"] == "unsupported_scheme"
     assert "runs code" in single.json()["error"], single.json()
+
+
+def test_a_message_with_the_backslash_trick_names_the_blocked_host(server: RunningServer) -> None:
+    text = f"Claim your DOT airdrop: https://{BLOCKED}\\@polkadot.network/claim today"
+    answer = server.request("POST", "/v1/check/text", json_body={"text": text})
+    assert answer.status == 200, answer.body
+    (link,) = answer.json()["links"]
+    assert link["registrable_domain"] == BLOCKED
+    assert {"lists.blocked_domain", "url_cues.backslash_trick"} <= set(link["codes"])
