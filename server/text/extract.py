@@ -159,7 +159,7 @@ def _refanged(match: re.Match[str], is_tld: Callable[[str], bool] | None) -> str
     if match.group("spaced") is not None:
         # Prose has ". Top" and " .NET": only a name with a hyphen or digit, or a path after
         # the ending, reads as an address.
-        name = _LABEL_BEFORE.search(match.string, 0, match.start())
+        name = _LABEL_BEFORE.search(match.string, max(0, match.start() - 63), match.start())
         word = match.group("word").lower()
         if (
             is_tld is not None

@@ -264,9 +264,19 @@ _UNIT = (
 #: other blanks. The letters' filler goes before the words' gap, so the gap between two spelled
 #: words never joins their letters ("t o  a  s a f e" is "to a safe", not "t oas afe").
 _FILLERS_IN_ORDER = ("((?=[\\W_]{0,2}(?:[^\\w\\s]|_))[\\W_]{1,3})", "( )", "(\\s{1,3})")
-_INTERLEAVED = tuple(
-    re.compile(f"(?<![^\\W_]){_UNIT}{filler}{_UNIT}(?:\\1{_UNIT})+(?![^\\W_])")
-    for filler in _FILLERS_IN_ORDER
+#: ASCII text has no Han units: a unit there is one letter with its digits (3x faster on prose).
+_ASCII_UNIT = "\\d*[a-zA-Z](?:\\d+[a-zA-Z])?\\d*"
+_INTERLEAVED, _ASCII_INTERLEAVED = (
+    tuple(
+        re.compile(f"(?<![^\\W_]){unit}{filler}{unit}(?:\\1{unit})+(?![^\\W_])")
+        for filler in _FILLERS_IN_ORDER
+    )
+    for unit in (_UNIT, _ASCII_UNIT)
+)
+#: Three units with any fillers between: what every run needs (one pass rules most text out).
+_MAYBE_INTERLEAVED, _ASCII_MAYBE_INTERLEAVED = (
+    re.compile(f"(?<![^\\W_]){unit}[\\W_]{{1,3}}{unit}[\\W_]{{1,3}}{unit}(?![^\\W_])")
+    for unit in (_UNIT, _ASCII_UNIT)
 )
 _LINE_BREAKS = re.compile(r"[^\S\n]*\n\s*")
 _SPACES = re.compile(r"[^\S\n]{2,}|[^\S \n]")
@@ -284,14 +294,18 @@ def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
         fillers.append(match.group(1))
         return match.group(0).replace(match.group(1), "")
 
-    for regex in _INTERLEAVED:
+    ascii = text.isascii()
+    if (_ASCII_MAYBE_INTERLEAVED if ascii else _MAYBE_INTERLEAVED).search(text) is None:
+        return text, ()
+    unit = _ASCII_UNIT if ascii else _UNIT
+    for regex in _ASCII_INTERLEAVED if ascii else _INTERLEAVED:
         if regex.search(text) is None:
             continue
         joined = len(runs)
         text = regex.sub(join, text)
         used = sorted(set(fillers[joined:]), key=len, reverse=True)
         alternatives = "|".join(re.escape(f) for f in used)
-        pairs = re.compile(f"(?<![^\\W_]){_UNIT}({alternatives}){_UNIT}(?![^\\W_])")
+        pairs = re.compile(f"(?<![^\\W_]){unit}({alternatives}){unit}(?![^\\W_])")
         text = pairs.sub(join, text)
     return text, tuple(runs)
 
