@@ -69,6 +69,7 @@ async def act(
     *,
     allow: bool = False,
     into: int | None = None,
+    expect_status: str | None = None,
 ) -> dict[str, Any]:
     """Apply one moderator action with all its consequences; shared by the API and the page."""
     db = request.app[DB]
@@ -94,12 +95,13 @@ async def act(
             contested=contested,
             allow=allow,
             alert=payload,
+            expect_status=expect_status,
         )
 
     try:
         result = await db.write(write)
     except store.CaseStateError as exc:
-        raise Conflict(exc.said, code="case_state") from None
+        raise Conflict(exc.said, code="case_state", case_status=exc.status or None) from None
     except LookupError:
         raise NotFound(said("no_record", what=RECORD["case"], id=into)) from None
     reason = result.get("not_banked")
@@ -182,12 +184,22 @@ async def get_case(request: web.Request) -> web.Response:
 async def _decide(request: web.Request, action: str) -> web.Response:
     principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
     case_id = case_id_of(request)
-    allowed = ("note", "allow") if action == "reject" else ("note",)
+    allowed = (
+        ("note", "expect_status", "allow") if action == "reject" else ("note", "expect_status")
+    )
     body = await json_object(request, allowed=allowed)
     allow = body.get("allow", False)
     if not isinstance(allow, bool):
         raise ValidationFailed(said("field_boolean", field="allow"), field="allow")
-    result = await act(request, principal, case_id, action, _note(body), allow=allow)
+    expect = body.get("expect_status")
+    if expect is not None and expect not in store.QUEUE_STATUSES:
+        raise ValidationFailed(
+            said("field_one_of", field="expect_status", choices=", ".join(store.QUEUE_STATUSES)),
+            field="expect_status",
+        )
+    result = await act(
+        request, principal, case_id, action, _note(body), allow=allow, expect_status=expect
+    )
     return web.json_response({"ok": True, **result}, dumps=dumps)
 
 

@@ -46,9 +46,11 @@ class CaseStateError(Exception):
     """A moderator action that the case's status does not allow (confirming a confirmed case);
     ``said`` is the sentence in both languages (``str()`` the English one)."""
 
-    def __init__(self, sentence: Said) -> None:
+    def __init__(self, sentence: Said, status: str = "") -> None:
         super().__init__(sentence.text("en"))
         self.said = sentence
+        #: The case's status when it refused: a client says "already confirmed" from it.
+        self.status = status
 
 
 #: Moderator actions as a refusal names them (``case_cannot``): words, not ``f"{verb}ed"``.
@@ -661,14 +663,22 @@ def decide(
     contested: bool = True,
     allow: bool = False,
     alert: dict[str, Any] | None = None,
+    expect_status: str | None = None,
 ) -> dict[str, Any]:
     """Confirm, reject or retire a case, with every consequence in one transaction:
     list entries (and the lists version), reporter track records, alerts, the federation feed
-    and the audit log. Raises ``CaseStateError`` when the status does not allow it."""
+    and the audit log. Raises ``CaseStateError`` when the status does not allow it, or is not
+    ``expect_status`` (the status the moderator's button was shown for: a second moderator's
+    stale Reject must not reverse the first one's Confirm)."""
     case = case_row(db, case_id)
     if case is None:
         raise LookupError(case_id)
     status = case["status"]
+    if expect_status is not None and status != expect_status:
+        raise CaseStateError(
+            said("case_cannot", id=case_id, status=status_words(status), done=ACTION_DONE[action]),
+            status,
+        )
     allowed = {
         "confirm": {"pending", "quarantined", "rejected"},
         "reject": {"pending", "quarantined", "confirmed"},
@@ -676,7 +686,8 @@ def decide(
     }[action]
     if status not in allowed:
         raise CaseStateError(
-            said("case_cannot", id=case_id, status=status_words(status), done=ACTION_DONE[action])
+            said("case_cannot", id=case_id, status=status_words(status), done=ACTION_DONE[action]),
+            status,
         )
     now = queries.now_iso()
     new_status = {"confirm": "confirmed", "reject": "rejected", "retire": "retired"}[action]
