@@ -53,12 +53,21 @@ class FeatureMissing(ServerError):
 class Refused(ServerError):
     """A 4xx answer with the API's error shape."""
 
-    def __init__(self, status: int, code: str, message: str, retry_after: int = 0) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        retry_after: int = 0,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}")
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        #: The whole error object (``case_status`` for ``case_state``, ``field``...).
+        self.body: Mapping[str, Any] = body or {}
 
 
 class FileTooBig(Exception):
@@ -164,7 +173,13 @@ class ServerClient:
         )
         if status in (404, 405) and (not missing_route_only or no_route):
             raise FeatureMissing(path)
-        raise Refused(status, code, message, int(retry_after) if retry_after.isdigit() else 0)
+        raise Refused(
+            status,
+            code,
+            message,
+            int(retry_after) if retry_after.isdigit() else 0,
+            body if isinstance(body, dict) else None,
+        )
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -236,10 +251,28 @@ class ServerClient:
         )
         return list(body.get("cases", []))
 
-    async def decide_case(self, case_id: int, action: str, note: str) -> dict[str, Any]:
-        assert action in ("confirm", "reject")
+    async def case(self, case_id: int, lang: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call(
-            "POST", f"/v1/cases/{case_id}/{action}", json_body={"note": note}
+            "GET", f"/v1/cases/{case_id}", params={"lang": lang}, time_limit=POLL_TIMEOUT_S
+        )
+        return result
+
+    async def decide_case(
+        self,
+        case_id: int,
+        action: str,
+        note: str,
+        expect_status: str | None = None,
+        lang: str = "en",
+    ) -> dict[str, Any]:
+        """``expect_status``: act only if the case still has it, the status the moderator's
+        button was shown for; else ``Refused`` ``case_state`` with ``body["case_status"]``."""
+        assert action in ("confirm", "reject")
+        body: dict[str, Any] = {"note": note}
+        if expect_status is not None:
+            body["expect_status"] = expect_status
+        result: dict[str, Any] = await self._call(
+            "POST", f"/v1/cases/{case_id}/{action}", json_body=body, params={"lang": lang}
         )
         return result
 

@@ -23,6 +23,8 @@ class BotConfig:
     #: Empty: long polling. Else Telegram posts updates here; the bot listens on ``listen``.
     webhook_url: str = ""
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
+    #: The server's ``max_text_chars`` (the same setting): the longest text sent to be checked.
+    max_text_chars: int = 10_000
 
     def __repr__(self) -> str:  # secrets never print
         return (
@@ -58,6 +60,7 @@ class BotConfig:
             state_path=settings.data_dir / "bot.db",
             webhook_url=settings.telegram_webhook_url,
             webhook_listen=parse_listen(settings.telegram_webhook_listen),
+            max_text_chars=settings.max_text_chars,
         )
 
     @property

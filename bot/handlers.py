@@ -7,9 +7,11 @@ import contextlib
 import hashlib
 import logging
 import re
+import secrets
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -25,6 +27,7 @@ from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -55,8 +58,9 @@ from bot.render import (
     verdict_message,
 )
 from bot.state import GUARD_MODES, BotState
-from bot.texts import LANG_NAMES, LANGS, lang_from_telegram, t
+from bot.texts import LANG_NAMES, LANGS, T, lang_from_telegram, t
 from server.api.ratelimit import RateLimiter
+from server.community.items import MAX_TEXT_LENGTH as REPORT_TEXT
 
 log = logging.getLogger("fakewatch.bot")
 
@@ -67,8 +71,15 @@ MAX_LINKS = 100
 #: Longest link sent (the server's default ``max_url_length``); a longer one is listed as not
 #: checked instead of making the server refuse the whole batch.
 MAX_URL_LENGTH = 4096
-#: Text sent to the text check; longer messages are cut (the server caps it too).
-MAX_TEXT = 5000
+#: Text sent to the text check: the server's ``max_text_chars`` (``BotConfig.max_text_chars``
+#: reads the same setting). A longer message is sent as its first and last halves, and the
+#: answer says so. A /report's text is cut at what the reports endpoint takes (REPORT_TEXT).
+MAX_TEXT = 10_000
+#: Checks one person may have waiting behind the running one (a multi-select forward sends
+#: each message as its own update); past that they are told, once, to send the rest again.
+CHECKS_WAITING = 5
+#: An unanswered /report ends after this long (the next message is checked again).
+REPORT_TIMEOUT_S = 600.0
 #: Private checks per person per minute, and guard checks per group per minute.
 USER_CHECKS_PER_MINUTE = 20
 GROUP_CHECKS_PER_MINUTE = 60
@@ -93,7 +104,12 @@ GUARD_IN_FLIGHT_PER_SENDER = 2
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
 CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
-_BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+#: A bare link ends at white space, quotes, and CJK or full-width characters: Chinese text
+#: written flush against a link ("请登录https://evil.info领取") is not part of its host.
+_BARE_URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -114,8 +130,11 @@ class Services:
     per_button: RateLimiter = field(default_factory=lambda: RateLimiter(BUTTON_PRESSES_PER_MINUTE))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
     feedback: dict[str, int] = field(default_factory=dict)
-    #: Whose private check is running (one at a time each), and group senders' guard checks.
-    in_flight: set[str] = field(default_factory=set)
+    #: Each person's private checks run one at a time, in order (``turns``), with at most
+    #: ``CHECKS_WAITING`` waiting (``waiting``); ``told_busy``: told once that more were dropped.
+    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
+    waiting: dict[str, int] = field(default_factory=dict)
+    told_busy: set[str] = field(default_factory=set)
     guard_in_flight: dict[str, int] = field(default_factory=dict)
     #: Pictures and videos downloaded and sent at once, bot-wide: each is held in memory
     #: (up to 20 MB) until the server answered.
@@ -124,6 +143,31 @@ class Services:
     )
     #: Event-loop time before which no retroactive alert is asked for (the key was full).
     watch_paused_until: float = 0.0
+    #: Each moderator's copy of each new-case card, so a decision updates the others' copies.
+    mod_cards: ModCards = field(default_factory=lambda: ModCards())
+    #: /report conversations' timers (by user id), and how long one waits for an answer.
+    report_timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
+    report_timeout_s: float = REPORT_TIMEOUT_S
+    #: A group's last language heard from a member whose message was not flagged: the guard's
+    #: fallback when the group never typed /lang and no admin was seen setting the bot up.
+    group_voice: OrderedDict[int, str] = field(default_factory=OrderedDict)
+
+
+class ModCards:
+    """Where each moderator was shown each case (in memory only: the card quotes the item)."""
+
+    def __init__(self, keep: int = 500) -> None:
+        self._cards: OrderedDict[int, list[tuple[int, int, str, str]]] = OrderedDict()
+        self.keep = keep
+
+    def add(self, case_id: int, chat_id: int, message_id: int, lang: str, text: str) -> None:
+        self._cards.setdefault(case_id, []).append((chat_id, message_id, lang, text))
+        self._cards.move_to_end(case_id)
+        while len(self._cards) > self.keep:
+            self._cards.popitem(last=False)
+
+    def pop(self, case_id: int) -> list[tuple[int, int, str, str]]:
+        return self._cards.pop(case_id, [])
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -137,7 +181,30 @@ def user_lang(svc: Services, update: Update) -> str:
         stored = svc.state.lang(chat.id)
         if stored:
             return stored
-    return lang_from_telegram(user.language_code if user else None)
+    lang = lang_from_telegram(user.language_code if user else None)
+    if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
+        # Alerts, relays and moderator cards reach this chat later with no message at hand.
+        svc.state.note_seen_lang(chat.id, lang)
+    return lang
+
+
+def group_lang(svc: Services, chat_id: int) -> str:
+    """What the group guard writes in: the group's /lang, else the language of the admin seen
+    setting the bot up, else of the last member whose message was not flagged; never the
+    flagged sender's (a scammer picks their own app language)."""
+    return (
+        svc.state.lang(chat_id)
+        or svc.state.seen_lang(chat_id)
+        or svc.group_voice.get(chat_id)
+        or "en"
+    )
+
+
+def _note_admin_lang(svc: Services, update: Update) -> None:
+    """A group admin just set the bot up: the group reads their language until /lang."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and user:
+        svc.state.note_seen_lang(chat.id, lang_from_telegram(user.language_code))
 
 
 # --- what a message holds -----------------------------------------------------------------
@@ -161,6 +228,17 @@ class Parts:
     skipped_links: int = 0
     #: Links longer than ``MAX_URL_LENGTH`` sent as ``scheme://host/`` (judged by their site).
     site_only_links: int = 0
+    #: The text was longer than the server takes: its first and last halves were sent.
+    text_cut: int = 0
+
+
+def _fit_text(body: str, limit: int) -> tuple[str, int]:
+    """``body`` as the text check takes it, and the length of each half kept when it was too
+    long (0 when whole): the head and the tail, where a scam's ask usually sits."""
+    if len(body) <= limit:
+        return body, 0
+    half = (limit - 3) // 2
+    return body[:half] + "\n…\n" + body[-half:], half
 
 
 def _site_of(url: str) -> str | None:
@@ -247,12 +325,13 @@ def _media(message: Message) -> Media | None:
     return None
 
 
-def parts_of(message: Message) -> Parts:
+def parts_of(message: Message, max_text: int = MAX_TEXT) -> Parts:
     links, skipped, site_only = _capped(_links(message))
     body = message.text or message.caption or ""
     media = _media(message)
     unsupported = media is None and not body and not links and not skipped
-    return Parts(links, body[:MAX_TEXT], media, unsupported, skipped, site_only)
+    text, cut = _fit_text(body, max_text)
+    return Parts(links, text, media, unsupported, skipped, site_only, cut)
 
 
 # --- asking the server --------------------------------------------------------------------
@@ -355,9 +434,12 @@ async def check_parts(
             if not parts.links:
                 checked.missing.append("text")
             return
-        item = {"kind": "text", "value": parts.text}
+        item = {"kind": "text", "value": parts.text[:REPORT_TEXT]}
         checked.parts.append(Part("text", short_label("text", "", lang), verdict, item))
         checked.report_items.append(item)
+        if parts.text_cut:
+            checked.notes.append("text_cut")
+            checked.note_values["half"] = parts.text_cut
 
     async def media() -> None:
         if parts.media is None:
@@ -441,7 +523,9 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if chat.type != ChatType.PRIVATE:
         return
-    await answer_check(update, context, message, parts_of(message))
+    await answer_check(
+        update, context, message, parts_of(message, services(context).config.max_text_chars)
+    )
 
 
 async def answer_check(
@@ -458,21 +542,38 @@ async def answer_check(
     if wait:
         await message.reply_text(t("slow_down", lang, seconds=wait))
         return
-    if who in svc.in_flight:
-        # One check at a time each: a person cannot hold every handler slot (or the memory of
-        # many downloads) while everyone else waits.
-        await message.reply_text(t("still_checking", lang))
+    # One check at a time each, in the order sent (a multi-select forward arrives as several
+    # updates at once): a person cannot hold every handler slot, or the memory of many
+    # downloads, while everyone else waits; past a few waiting they are told once.
+    turn = svc.turns.setdefault(who, asyncio.Lock())
+    queued = turn.locked()
+    if queued and svc.waiting.get(who, 0) >= CHECKS_WAITING:
+        if who not in svc.told_busy:
+            svc.told_busy.add(who)
+            await message.reply_text(t("still_checking", lang))
         return
-    svc.in_flight.add(who)
+    svc.waiting[who] = svc.waiting.get(who, 0) + 1
     try:
-        await _answer_check(update, context, message, parts, lang)
+        async with turn:
+            svc.waiting[who] -= 1
+            await _answer_check(update, context, message, parts, lang, quote=queued)
     finally:
-        svc.in_flight.discard(who)
+        if not turn.locked() and not svc.waiting.get(who):
+            svc.turns.pop(who, None)
+            svc.waiting.pop(who, None)
+            svc.told_busy.discard(who)
 
 
 async def _answer_check(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, parts: Parts, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    parts: Parts,
+    lang: str,
+    *,
+    quote: bool = False,
 ) -> None:
+    """``quote``: the check waited behind others, so its answer quotes the message it is for."""
     svc = services(context)
     if parts.media is not None:
         # "typing…" while the file downloads; not awaited, so it adds no round trip.
@@ -492,6 +593,14 @@ async def _answer_check(
         log.warning("server refused a check", extra={"code": exc.code, "status": exc.status})
         if exc.status == 429:
             await message.reply_text(t("slow_down", lang, seconds=exc.retry_after or 60))
+        elif exc.status in (401, 403):
+            # The bot's own key (wrong, revoked, or without the role): the operator's problem,
+            # never the person's message.
+            log.error(
+                "the server refused the bot's API key: check FAKEWATCH_API_KEY",
+                extra={"code": exc.code, "status": exc.status},
+            )
+            await message.reply_text(t("service_problem", lang))
         else:
             # Up and answering, but not taking this message: not "unreachable".
             await message.reply_text(t("check_refused", lang, code=exc.code or exc.status))
@@ -508,7 +617,7 @@ async def _answer_check(
     checked.owner = user.id if (user := update.effective_user) else None
     ref = svc.recent.add(checked)
     sent = await message.reply_text(
-        verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang)
+        verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang), do_quote=quote
     )
     checked.message_id = sent.message_id
     if checked.verdict != "likely_scam":
@@ -574,7 +683,8 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not links and re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", raw.strip(), re.IGNORECASE):
         links = ["http://" + raw.strip()]  # "/check paypa1.com" means the site
     links, skipped, site_only = _capped(list(dict.fromkeys(links)))
-    parts = Parts(links, raw[:MAX_TEXT], None, False, skipped, site_only)
+    text, cut = _fit_text(raw, services(context).config.max_text_chars)
+    parts = Parts(links, text, None, False, skipped, site_only, cut)
     if not raw.strip():
         await message.reply_text(t("nothing_to_check", user_lang(services(context), update)))
         return
@@ -719,18 +829,91 @@ REPORTABLE = (
 )
 
 
+#: A state callback's answer meaning "not mine after all": the flow ends and the update goes
+#: on to the ordinary handlers (a command runs, a forward or link is checked).
+PASS_ON = -10
+
+
+def _consumes(
+    callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]],
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]:
+    """The /report flow runs in a handler group before the others: what it takes, it stops
+    (``ApplicationHandlerStop``); what it passes on, the other handlers answer."""
+
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        state = await callback(update, context)
+        if state == PASS_ON:
+            return ConversationHandler.END
+        raise ApplicationHandlerStop(state)
+
+    return run
+
+
+def _draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+    return cast(dict[str, Any], context.user_data)
+
+
+def _report_live(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The person's /report is still waiting for them (not timed out, not ended)."""
+    draft = _draft(context)
+    started = draft.get("started")
+    return isinstance(started, float) and (
+        time.monotonic() - started < services(context).report_timeout_s
+    )
+
+
+def _end_report(context: ContextTypes.DEFAULT_TYPE, user_id: int | None) -> None:
+    _draft(context).clear()
+    timer = services(context).report_timers.pop(user_id, None) if user_id else None
+    if timer is not None:
+        timer.cancel()
+
+
+def _arm_report_timer(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, lang: str
+) -> None:
+    """Ten minutes without an answer end the report, said out loud: the person's next
+    forward must get a verdict, not be taken as the answer to an old question."""
+    svc = services(context)
+    _end_report(context, user_id)
+    token = secrets.token_hex(8)
+    _draft(context).update(token=token, started=time.monotonic())
+    application = context.application
+
+    def expire() -> None:
+        svc.report_timers.pop(user_id, None)
+        data = application.user_data.get(user_id)
+        if not data or data.get("token") != token:
+            return
+        data.clear()
+        application.create_task(_say_timed_out(context, chat_id, lang))
+
+    svc.report_timers[user_id] = asyncio.get_running_loop().call_later(svc.report_timeout_s, expire)
+
+
+async def _say_timed_out(context: ContextTypes.DEFAULT_TYPE, chat_id: int, lang: str) -> None:
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(chat_id, t("report_timed_out", lang))
+
+
 async def report_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     lang = user_lang(services(context), update)
-    if update.effective_message:
-        await update.effective_message.reply_text(t("report_what", lang))
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return ConversationHandler.END
+    _arm_report_timer(context, user.id, message.chat_id, lang)
+    await message.reply_text(t("report_what", lang))
     return WHAT
 
 
 async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     message = update.effective_message
     assert message is not None
+    if not _report_live(context):
+        _end_report(context, _user_id(message))
+        return PASS_ON  # the report timed out: this is something to check
     links = _links(message)
-    draft = cast(dict[str, Any], context.user_data)
+    draft = _draft(context)
     media = _media(message)
     if media is not None and media.size is not None and media.size > TELEGRAM_DOWNLOAD_LIMIT:
         # Said now, not after four more questions: bots cannot fetch files this large.
@@ -742,7 +925,7 @@ async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     elif links:
         draft["item"] = {"kind": "link", "value": links[0]}
     else:
-        draft["item"] = {"kind": "text", "value": (message.text or "")[:MAX_TEXT]}
+        draft["item"] = {"kind": "text", "value": (message.text or "")[:REPORT_TEXT]}
     await message.reply_text(t("report_where", user_lang(services(context), update)))
     return WHERE
 
@@ -750,8 +933,17 @@ async def report_what(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 async def report_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     message = update.effective_message
     assert message is not None
-    cast(dict[str, Any], context.user_data)["where"] = (message.text or "")[:100]
     lang = user_lang(services(context), update)
+    if not _report_live(context):
+        _end_report(context, _user_id(message))
+        return PASS_ON
+    if message.forward_origin is not None or _links(message):
+        # A forward or a link is not "where I saw it": the person moved on to something they
+        # want checked. It gets its verdict; the unfinished report is dropped, and said so.
+        _end_report(context, _user_id(message))
+        await message.reply_text(t("report_left", lang))
+        return PASS_ON
+    _draft(context)["where"] = (message.text or "")[:100]
     rows = [
         [InlineKeyboardButton(t(f"category.{c}", lang), callback_data=f"c:{c}")] for c in CATEGORIES
     ]
@@ -759,16 +951,25 @@ async def report_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return CATEGORY
 
 
+async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A button of a report that timed out or ended."""
+    query = update.callback_query
+    assert query is not None
+    _end_report(context, query.from_user.id)
+    await query.answer(t("report_timed_out", user_lang(services(context), update)), show_alert=True)
+    return ConversationHandler.END
+
+
 async def report_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
+    if not _report_live(context):
+        return await _stale_button(update, context)
     await query.answer()
     category = query.data.removeprefix("c:")
-    cast(dict[str, Any], context.user_data)["category"] = (
-        category if category in CATEGORIES else "other"
-    )
+    _draft(context)["category"] = category if category in CATEGORIES else "other"
     lang = user_lang(services(context), update)
-    if "media" in cast(dict[str, Any], context.user_data):
+    if "media" in _draft(context):
         buttons = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(t("yes_keep", lang), callback_data="keep:yes")],
@@ -787,8 +988,10 @@ async def report_keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     """Media only: may the moderators keep the file, or only its fingerprints?"""
     query = update.callback_query
     assert query is not None and query.data is not None
+    if not _report_live(context):
+        return await _stale_button(update, context)
     await query.answer()
-    cast(dict[str, Any], context.user_data)["keep_media"] = query.data == "keep:yes"
+    _draft(context)["keep_media"] = query.data == "keep:yes"
     await _ask_consent(context, query.from_user.id, user_lang(services(context), update))
     return CONSENT
 
@@ -808,12 +1011,16 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None and query.data is not None
     # Take the draft before the first await: updates run concurrently, and a second tap on
     # the same buttons must find nothing to send (one report, not two).
-    user_data = cast(dict[str, Any], context.user_data)
-    draft = dict(user_data)
-    user_data.clear()
-    await query.answer()
+    live = _report_live(context)
+    draft = dict(_draft(context))
+    _end_report(context, query.from_user.id)
     if "item" not in draft:
+        await query.answer()
         return ConversationHandler.END
+    if not live:
+        draft.clear()
+        return await _stale_button(update, context)
+    await query.answer()
     svc = services(context)
     lang = user_lang(svc, update)
     consent = {"share_with_authorities": query.data == "k:yes"}
@@ -832,12 +1039,32 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    cast(dict[str, Any], context.user_data).clear()
+    _end_report(context, update.effective_user.id if update.effective_user else None)
     if update.effective_message:
         await update.effective_message.reply_text(
             t("report_cancelled", user_lang(services(context), update))
         )
     return ConversationHandler.END
+
+
+async def report_other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Another command in the middle of a report: the report ends (said so), then the command
+    runs as it would have."""
+    await report_cancel(update, context)
+    return PASS_ON
+
+
+async def cmd_report_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report outside a private chat (the flow asks for the item and consent privately)."""
+    await cmd_text(update, context, "private_only")
+
+
+async def cmd_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await cmd_text(update, context, "nothing_to_cancel")
+
+
+async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await cmd_text(update, context, "unknown_command")
 
 
 # --- simple commands ----------------------------------------------------------------------
@@ -937,7 +1164,7 @@ async def cmd_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(t("feature_off", lang))
         return
     except ServerError:
-        await message.reply_text(t("server_down", lang))
+        await message.reply_text(t("server_down_action", lang))
         return
     await message.reply_text(t("link_code", lang, code=code["code"]))
 
@@ -954,9 +1181,11 @@ async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await message.reply_text(t("feature_off", lang))
         return
     except ServerError:
-        await message.reply_text(t("server_down", lang))
+        await message.reply_text(t("server_down_action", lang))
         return
-    await message.reply_text(t("unlinked", lang, count=count))
+    await message.reply_text(
+        t("unlinked", lang, count=count) if count else t("unlinked_none", lang)
+    )
 
 
 # --- groups -------------------------------------------------------------------------------
@@ -978,6 +1207,7 @@ async def _may_change_group(
         # only admins can. A linked channel's post is not an admin's command.
         return message.sender_chat.id == chat.id
     if user is not None and await _is_admin(context, chat.id, user.id):
+        _note_admin_lang(services(context), update)
         return True
     if message is not None:
         await message.reply_text(t(refusal, lang))
@@ -1016,10 +1246,12 @@ async def on_my_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         ChatMemberStatus.ADMINISTRATOR,
         ChatMemberStatus.OWNER,
     )
-    services(context).bot_admin[change.chat.id] = (
-        admin,
-        asyncio.get_running_loop().time(),
-    )
+    svc = services(context)
+    svc.bot_admin[change.chat.id] = (admin, asyncio.get_running_loop().time())
+    if admin and change.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        # Whoever made the bot an admin set it up for this group: their language is the
+        # group's until someone types /lang.
+        svc.state.note_seen_lang(change.chat.id, lang_from_telegram(change.from_user.language_code))
 
 
 async def guard_message(
@@ -1035,12 +1267,13 @@ async def guard_message(
     mode = svc.state.guard(chat_id)
     if mode == "off":
         return
-    parts = parts_of(message)
+    parts = parts_of(message, svc.config.max_text_chars)
     if not parts.links and parts.media is None and not parts.skipped_links:
+        _heard(svc, chat_id, message)
         return
     if not await bot_is_admin(context, chat_id):
         return
-    lang = user_lang(svc, update)
+    lang = group_lang(svc, chat_id)
     sender = message.sender_chat.id if message.sender_chat else _user_id(message)
     who = f"g:{chat_id}:{sender}"
     busy = svc.guard_in_flight.get(who, 0) >= GUARD_IN_FLIGHT_PER_SENDER
@@ -1066,6 +1299,7 @@ async def guard_message(
         if not svc.guard_in_flight[who]:
             del svc.guard_in_flight[who]
     if checked.verdict != "likely_scam":
+        _heard(svc, chat_id, message)
         if checked.unchecked_links and not svc.notices.take(f"g:{chat_id}"):
             # Padding a message with links must not buy silence for the one past the cap, nor
             # may it make the bot noisy: the group's one notice a minute, like the others.
@@ -1093,6 +1327,18 @@ async def guard_message(
         ),
     )
     checked.message_id = sent.message_id
+
+
+def _heard(svc: Services, chat_id: int, message: Message) -> None:
+    """A member's message that was not flagged: the group reads their language (the guard's
+    last fallback, kept in memory for the most recent groups)."""
+    user = message.from_user
+    if user is None or user.is_bot or not user.language_code:
+        return
+    svc.group_voice[chat_id] = lang_from_telegram(user.language_code)
+    svc.group_voice.move_to_end(chat_id)
+    while len(svc.group_voice) > 5000:
+        svc.group_voice.popitem(last=False)
 
 
 async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -1142,21 +1388,60 @@ async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         await query.answer()
         return
     case_id = int(raw_id)
+    decided = False
     try:
+        # The card was shown for a pending case (``cases_once`` shows only those): a second
+        # moderator's stale button must not reverse the first one's decision.
         await svc.client.decide_case(
-            case_id, action, f"via Telegram by moderator {query.from_user.id}"
+            case_id,
+            action,
+            f"via Telegram by moderator {query.from_user.id}",
+            expect_status="pending",
+            lang=lang,
         )
         words = t("mod_done", lang, case_id=case_id, action=t(f"mod.{action}", lang))
+        decided = True
     except Refused as exc:
-        words = t("mod_failed", lang, case_id=case_id, code=exc.code or exc.status)
+        words = _mod_refusal(exc, case_id, lang)
     except FeatureMissing:
         words = t("feature_off", lang)
     except ServerUnavailable:
-        words = t("server_down", lang)
+        words = t("server_down_action", lang)
     await query.answer()
-    original = query.message.text if isinstance(query.message, Message) else None
-    if isinstance(query.message, Message):
-        await query.message.edit_text(((original or "") + "\n\n" + words).strip())
+    shown = query.message if isinstance(query.message, Message) else None
+    if shown is not None:
+        await shown.edit_text(((shown.text or "") + "\n\n" + words).strip())
+    if decided:
+        await _tell_other_moderators(context, case_id, action, shown)
+
+
+def _mod_refusal(exc: Refused, case_id: int, lang: str) -> str:
+    """Why a moderator's button did nothing, in a sentence (never a bare code)."""
+    if exc.code == "case_state":
+        status = str(exc.body.get("case_status") or "")
+        if f"status.{status}" in T:
+            return t("mod_already", lang, case_id=case_id, status=t(f"status.{status}", lang))
+    if exc.status == 404:
+        return t("mod_gone", lang, case_id=case_id)
+    if exc.status in (401, 403):
+        log.error(
+            "the server refused the bot's key for moderation: check FAKEWATCH_API_KEY",
+            extra={"code": exc.code, "status": exc.status},
+        )
+        return t("mod_key", lang, case_id=case_id)
+    return t("mod_failed", lang, case_id=case_id, why=exc.message or exc.code or exc.status)
+
+
+async def _tell_other_moderators(
+    context: ContextTypes.DEFAULT_TYPE, case_id: int, action: str, shown: Message | None
+) -> None:
+    """Every other moderator's card for this case says it was decided, and loses its buttons."""
+    for chat_id, message_id, lang, text in services(context).mod_cards.pop(case_id):
+        if shown is not None and (chat_id, message_id) == (shown.chat_id, shown.message_id):
+            continue
+        words = t("mod_by_other", lang, case_id=case_id, action=t(f"mod.{action}", lang))
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_text(text + "\n\n" + words, chat_id, message_id)
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -1185,18 +1470,25 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # that is what a short guided conversation wants.
         warnings.simplefilter("ignore")
         report = ConversationHandler(
-            entry_points=[CommandHandler("report", report_start, filters=private)],
+            entry_points=[CommandHandler("report", _consumes(report_start), filters=private)],
             states={
-                WHAT: [MessageHandler(REPORTABLE, report_what)],
-                WHERE: [MessageHandler(filters.TEXT & ~filters.COMMAND, report_where)],
-                CATEGORY: [CallbackQueryHandler(report_category, pattern=r"^c:")],
-                KEEP: [CallbackQueryHandler(report_keep, pattern=r"^keep:(yes|no)$")],
-                CONSENT: [CallbackQueryHandler(report_consent, pattern=r"^k:")],
+                WHAT: [MessageHandler(REPORTABLE, _consumes(report_what))],
+                WHERE: [MessageHandler(filters.TEXT & ~filters.COMMAND, _consumes(report_where))],
+                CATEGORY: [CallbackQueryHandler(_consumes(report_category), pattern=r"^c:")],
+                KEEP: [CallbackQueryHandler(_consumes(report_keep), pattern=r"^keep:(yes|no)$")],
+                CONSENT: [CallbackQueryHandler(_consumes(report_consent), pattern=r"^k:")],
             },
-            fallbacks=[CommandHandler("cancel", report_cancel)],
+            fallbacks=[
+                CommandHandler("cancel", _consumes(report_cancel)),
+                MessageHandler(filters.COMMAND, _consumes(report_other_command)),
+            ],
             per_message=False,
+            # /report again starts afresh instead of being taken as "another command".
+            allow_reentry=True,
         )
-    application.add_handler(report)
+    # A group of its own, before the others: an update the flow does not take (or passes on:
+    # another command, a forward to check) reaches the ordinary handlers below.
+    application.add_handler(report, group=-1)
     for name, callback in (
         ("start", cmd_start),
         ("help", cmd_help),
@@ -1208,6 +1500,8 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("link", cmd_link),
         ("unlink", cmd_unlink),
         ("guard", cmd_guard),
+        ("report", cmd_report_elsewhere),
+        ("cancel", cmd_cancel),
     ):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(on_verdict_button, pattern=r"^[rfw]:"))
@@ -1219,5 +1513,10 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE) & ~filters.COMMAND,
             on_message,
         )
+    )
+    # Last: a command nobody above knows gets an answer in private (in a group it may be
+    # another bot's).
+    application.add_handler(
+        MessageHandler(filters.COMMAND & private & filters.UpdateType.MESSAGE, cmd_unknown)
     )
     application.add_error_handler(on_error)

@@ -27,6 +27,41 @@ MAX_PART_LINES = 10
 MAX_MESSAGE = 3900
 
 
+def has_weak_signs(verdict: dict[str, Any]) -> bool:
+    """A verdict below a warning that still names warning signs (a scam script's words, a
+    link shortener): the headline must not say "no known warning signs" above them."""
+    return any(
+        isinstance(r, dict)
+        and r.get("role") not in ("allow", "ALLOW")
+        and float(r.get("weight") or 0) > 0
+        for r in verdict.get("reasons", [])
+    )
+
+
+def part_name(verdict: dict[str, Any]) -> str:
+    """The verdict's name as the bot headlines it: ``no_known_signals`` with warning signs
+    below a warning reads ``no_known_signals_weak``."""
+    name = str(verdict.get("verdict", "unknown"))
+    if name == "no_known_signals" and has_weak_signs(verdict):
+        return "no_known_signals_weak"
+    return name if name in SEVERITY else "unknown"
+
+
+def _rank(part: Part) -> tuple[int, int, float]:
+    """Worst first: the verdict, then warning signs named, then the server's score (ties must
+    not go to whichever part finished first)."""
+    name = part.name
+    try:
+        score = float(part.verdict.get("score") or 0)
+    except (TypeError, ValueError):
+        score = 0.0
+    return (
+        SEVERITY.index(name) if name in SEVERITY else 9,
+        0 if has_weak_signs(part.verdict) else 1,
+        -score,
+    )
+
+
 @dataclass
 class Part:
     """One checked thing: a link, the message text, or a picture/video."""
@@ -58,6 +93,8 @@ class Checked:
     #: Parts the server could not check this time, and notices about a part (text keys).
     failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Values the notes name (``text_cut``: ``half``).
+    note_values: dict[str, object] = field(default_factory=dict)
     #: Where its buttons were shown (chat and the bot's message) and whose check it was
     #: (``None`` for the group guard's warning): a press elsewhere, or by someone else on
     #: Report / Looks fine, is refused; callback data can be forged by any client.
@@ -74,7 +111,7 @@ class Checked:
     def worst(self) -> Part | None:
         if not self.parts:
             return None
-        return min(self.parts, key=lambda p: SEVERITY.index(p.name) if p.name in SEVERITY else 9)
+        return min(self.parts, key=_rank)
 
     @property
     def verdict(self) -> str:
@@ -86,8 +123,7 @@ class Checked:
         server found nothing against while another was flagged; with nothing flagged, the part
         the answer led with (the person disagrees with "no known signs")."""
         flagged = sorted(
-            (p for p in self.parts if p.name in ("likely_scam", "suspicious")),
-            key=lambda p: SEVERITY.index(p.name),
+            (p for p in self.parts if p.name in ("likely_scam", "suspicious")), key=_rank
         )
         if flagged:
             return flagged[:limit]
@@ -154,19 +190,28 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
     worst = checked.worst
     if worst is None:
         return t("nothing_to_check", lang)
-    lines = [t(f"verdict.{worst.name}", lang)]
+    headline = part_name(worst.verdict)
+    lines = [t(f"verdict.{headline}", lang)]
     summary = worst.verdict.get("summary")
-    if summary:
+    # "No known warning signs" and nothing more to say (no allowlist to name): the headline
+    # said it all already. A verdict without a reasons list (a relay) keeps its summary.
+    reasons_given = worst.verdict.get("reasons")
+    plain = (
+        headline == "no_known_signals"
+        and isinstance(reasons_given, list)
+        and not any(isinstance(r, dict) and r.get("role") == "allow" for r in reasons_given)
+    )
+    if summary and not plain:
         lines.append(defang(str(summary)))
     if checked.unchecked_links:
         lines.append(t("links_unchecked", lang, count=checked.unchecked_links))
     if len(checked.parts) > 1:
         lines.append("")
-        listed = sorted(
-            (p for p in checked.parts if p.name in SEVERITY), key=lambda p: SEVERITY.index(p.name)
-        )
+        listed = sorted((p for p in checked.parts if p.name in SEVERITY), key=_rank)
+        sep = t("label_sep", lang)
         lines.extend(
-            f"• {p.label}: {t(f'verdict.{p.name}', lang)}" for p in listed[:MAX_PART_LINES]
+            f"• {p.label}{sep}{t(f'part.{part_name(p.verdict)}', lang)}"
+            for p in listed[:MAX_PART_LINES]
         )
         if len(listed) > MAX_PART_LINES:
             lines.append(t("more_parts", lang, count=len(listed) - MAX_PART_LINES))
@@ -188,7 +233,7 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
         lines.append(t("not_available", lang, what=t(f"item.{kind}", lang).lower()))
     for kind in checked.failed:
         lines.append(t("part_not_checked", lang, what=t(f"item.{kind}", lang)))
-    lines.extend(t(key, lang) for key in checked.notes)
+    lines.extend(t(key, lang, **checked.note_values) for key in checked.notes)
     text = "\n".join(lines)
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 

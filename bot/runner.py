@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,9 +33,9 @@ from bot.api import FeatureMissing, ServerClient, ServerError
 from bot.config import BotConfig
 from bot.delivery import Pacer, drain_outbox, send_paced
 from bot.flood import PACED, FloodRetry
-from bot.render import Checked, Part, alert_message, defang, verdict_message
+from bot.render import Checked, Part, alert_message, defang, part_name, verdict_message
 from bot.state import BotState
-from bot.texts import t
+from bot.texts import T, t
 from server.settings import Settings
 
 log = logging.getLogger("fakewatch.bot")
@@ -121,6 +122,9 @@ class BotRunner:
         log.info("bot started", extra={"moderators": len(self.config.moderator_ids)})
 
     async def stop(self) -> None:
+        for timer in self.services.report_timers.values():
+            timer.cancel()
+        self.services.report_timers.clear()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -183,7 +187,15 @@ class BotRunner:
                     )
                 url = str(alert.get("verdict_url", ""))
                 messages = [(chat_id, texts[lang], url) for chat_id, lang in targets]
-                state.queue_alert(alert_id, messages, str(alert_id))
+                case_id = alert.get("case_id")
+                # A chat subscribed to everything that also watched this item gets the case once.
+                state.queue_alert(
+                    alert_id,
+                    messages,
+                    str(alert_id),
+                    case_id=case_id if isinstance(case_id, int) else None,
+                    now=time.time(),
+                )
             cursor = next_cursor
             state.put("alerts_cursor", cursor)
         if first_run:
@@ -200,22 +212,15 @@ class BotRunner:
         by_id = {int(c["id"]): c for c in cases if isinstance(c.get("id"), int)}
         for case_id in self.state.unseen_cases(by_id):
             case = by_id[case_id]
+            evidence: dict[str, list[str]] = {}
             for moderator in sorted(self.config.moderator_ids):
-                lang = self.state.lang(moderator) or "en"
-                text = t(
-                    "mod_new_case",
-                    lang,
-                    case_id=case_id,
-                    kind=case.get("kind", ""),
-                    item=defang(str(case.get("display") or case.get("item") or "")[:300]),
-                    category=t(f"category.{case.get('category', 'other')}", lang)
-                    if f"category.{case.get('category')}" in _CATEGORY_KEYS
-                    else case.get("category", ""),
-                    reports=case.get("reports", case.get("report_count", "?")),
-                )
+                lang = self.state.reply_lang(moderator)
+                if lang not in evidence:
+                    evidence[lang] = await self._case_evidence(case, lang)
+                text = "\n".join([case_card(case, lang), *evidence[lang]])[:3900]
                 await self.pacer.slot(moderator)
                 try:
-                    await self.application.bot.send_message(
+                    sent = await self.application.bot.send_message(
                         moderator,
                         text,
                         reply_markup=handlers.case_buttons(case_id, lang),
@@ -223,15 +228,54 @@ class BotRunner:
                     )
                 except Forbidden:
                     log.warning("moderator has not started the bot", extra={"user": moderator})
+                    continue
+                # Kept in memory only (the card quotes the reported item): when one moderator
+                # decides, the others' cards say so and lose their buttons.
+                self.services.mod_cards.add(case_id, moderator, sent.message_id, lang, text)
             self.state.mark_shown(case_id, datetime.now(UTC).isoformat())
         return self.intervals.cases_s
+
+    async def _case_evidence(self, case: dict[str, Any], lang: str) -> list[str]:
+        """What a moderator needs beside the item: the automatic verdict now, its first reason,
+        and what the first reporter said. Best effort: the card goes out without it."""
+        lines: list[str] = []
+        kind, key = str(case.get("kind", "")), str(case.get("key") or "")
+        try:
+            verdict: dict[str, Any] | None = None
+            if kind == "link" and key:
+                url = ("http://" if "/" in key else "https://") + key
+                verdict = (await self.client.check_links([url], lang))[0]
+            elif kind == "text" and case.get("display"):
+                verdict = await self.client.check_text(str(case["display"]), lang)
+            if verdict is None:
+                lines.append(t("mod_auto_none", lang))
+            else:
+                name = str(verdict.get("verdict", "unknown"))
+                lines.append(t("mod_auto", lang, verdict=t(f"part.{part_name(verdict)}", lang)))
+                reasons = [r for r in verdict.get("reasons", []) if isinstance(r, dict)]
+                if reasons and name != "unknown":
+                    lines.append("• " + defang(str(reasons[0].get("message", ""))[:300]))
+            full = await self.client.case(int(case["id"]), lang)
+        except (ServerError, KeyError, IndexError, ValueError) as exc:
+            log.info("case evidence not fetched", extra={"error": type(exc).__name__})
+            return lines
+        if case.get("impersonates"):
+            lines.append(t("mod_impersonates", lang, who=str(case["impersonates"])[:100]))
+        shown = [r for r in full.get("reports_shown", []) if isinstance(r, dict)]
+        where = next((str(r["platform"]) for r in shown if r.get("platform")), "")
+        said = next((str(r["description"]) for r in shown if r.get("description")), "")
+        if where:
+            lines.append(t("mod_seen", lang, where=defang(where[:100])))
+        if said:
+            lines.append(t("mod_said", lang, text=defang(said[:300])))
+        return lines
 
     # --- relay ------------------------------------------------------------------------------
 
     async def relay_once(self) -> float:
         for item in await self.client.relay_pending():
             chat_id = int(item["chat_id"])
-            lang = self.state.lang(chat_id) or "en"
+            lang = self.state.reply_lang(chat_id)
             text = relay_text(item, lang)
             outcome = await send_paced(self.pacer, self._send, chat_id, text, "")
             if outcome == "retry":
@@ -249,7 +293,24 @@ def _targeted(subscriber: str, state: BotState) -> list[tuple[int, str]]:
     if prefix != "telegram" or not raw.lstrip("-").isdigit():
         return []
     chat_id = int(raw)
-    return [(chat_id, state.lang(chat_id) or "en")]
+    return [(chat_id, state.reply_lang(chat_id))]
+
+
+def case_card(case: dict[str, Any], lang: str) -> str:
+    """A case's first lines for moderators: its number, kind and item, category and reports."""
+    kind = str(case.get("kind", ""))
+    category = str(case.get("category", "other"))
+    return t(
+        "mod_new_case",
+        lang,
+        case_id=case.get("id", "?"),
+        kind=t(f"kind.{kind}", lang) if f"kind.{kind}" in T else kind,
+        item=defang(str(case.get("display") or case.get("item") or "")[:300]),
+        category=t(f"category.{category}", lang)
+        if f"category.{category}" in _CATEGORY_KEYS
+        else category,
+        reports=case.get("reports", case.get("report_count", "?")),
+    )
 
 
 def relay_text(item: dict[str, Any], lang: str) -> str:

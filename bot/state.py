@@ -55,6 +55,24 @@ def m003_watch_expiry(db: Database) -> None:
     db.table("watches").create_index(["expires"])
 
 
+@migrations()
+def m004_seen_lang_and_alerted(db: Database) -> None:
+    # The language a chat's Telegram app uses (private chats), or that of the admin who set the
+    # bot up (groups): what alerts, relays and warnings use until someone types /lang.
+    db.table("chats").add_column("seen_lang", str)
+    # Which case each chat was alerted about: a chat both subscribed and watching the item gets
+    # the broadcast and a targeted alert for the same case, and must read it once.
+    db.table("alerted").create(
+        {"chat_id": int, "case_id": int, "at": float}, pk=("chat_id", "case_id")
+    )
+    db.table("alerted").create_index(["at"])
+
+
+#: How long "this chat was alerted about this case" is remembered (both copies of one alert
+#: come in the same poll; a day covers a bot that was down meanwhile).
+ALERTED_KEEP_S = 86400.0
+
+
 class BotState:
     def __init__(self, path: Path) -> None:
         # Who is subscribed, who reported what, which chats link to which browser: only the
@@ -67,6 +85,8 @@ class BotState:
         conn.execute("PRAGMA busy_timeout = 5000")
         self.db = Database(conn)
         migrations.apply(self.db)
+        #: ``seen_lang`` already written, so a chat's every message costs no write.
+        self._seen: dict[int, str] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -76,6 +96,33 @@ class BotState:
     def lang(self, chat_id: int) -> str | None:
         row = self.db.execute("SELECT lang FROM chats WHERE chat_id = ?", [chat_id]).fetchone()
         return str(row[0]) if row and row[0] else None
+
+    def seen_lang(self, chat_id: int) -> str | None:
+        row = self.db.execute("SELECT seen_lang FROM chats WHERE chat_id = ?", [chat_id]).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def note_seen_lang(self, chat_id: int, lang: str) -> None:
+        """The language this chat's person (or group's admin) uses in Telegram."""
+        if self._seen.get(chat_id) == lang:
+            return
+        self.db.execute(
+            "INSERT INTO chats (chat_id, lang, subscribed, seen_lang) VALUES (?, NULL, 0, ?)"
+            " ON CONFLICT(chat_id) DO UPDATE SET seen_lang = excluded.seen_lang",
+            [chat_id, lang],
+        )
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[chat_id] = lang
+
+    def reply_lang(self, chat_id: int) -> str:
+        """What the bot writes in when no person's message is at hand (alerts, relays, moderator
+        cards): the chat's /lang, else the language it was seen using, else English."""
+        row = self.db.execute(
+            "SELECT lang, seen_lang FROM chats WHERE chat_id = ?", [chat_id]
+        ).fetchone()
+        if row:
+            return str(row[0] or row[1] or "en")
+        return "en"
 
     def set_lang(self, chat_id: int, lang: str) -> None:
         self.db.execute(
@@ -93,7 +140,8 @@ class BotState:
 
     def subscribers(self) -> list[tuple[int, str]]:
         cursor = self.db.execute(
-            "SELECT chat_id, COALESCE(lang, 'en') FROM chats WHERE subscribed = 1 ORDER BY chat_id"
+            "SELECT chat_id, COALESCE(lang, seen_lang, 'en') FROM chats WHERE subscribed = 1"
+            " ORDER BY chat_id"
         )
         return [(int(c), str(lang)) for c, lang in cursor]
 
@@ -178,11 +226,28 @@ class BotState:
     # --- alert outbox ---------------------------------------------------------------------
 
     def queue_alert(
-        self, alert_id: int, messages: Iterable[tuple[int, str, str]], cursor: str
+        self,
+        alert_id: int,
+        messages: Iterable[tuple[int, str, str]],
+        cursor: str,
+        case_id: int | None = None,
+        now: float = 0.0,
     ) -> None:
-        """Queue one alert for every ``(chat_id, text, url)`` and move the cursor, atomically."""
+        """Queue one alert for every ``(chat_id, text, url)`` and move the cursor, atomically.
+        With ``case_id``: a chat already alerted about that case is left out."""
         with self.db.conn:
             self.db.conn.execute("BEGIN")
+            if case_id is not None:
+                self.db.conn.execute("DELETE FROM alerted WHERE at < ?", [now - ALERTED_KEEP_S])
+                fresh = []
+                for message in messages:
+                    added = self.db.conn.execute(
+                        "INSERT OR IGNORE INTO alerted (chat_id, case_id, at) VALUES (?, ?, ?)",
+                        [message[0], case_id, now],
+                    )
+                    if added.rowcount:
+                        fresh.append(message)
+                messages = fresh
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO outbox (chat_id, alert_id, text, url) VALUES (?, ?, ?, ?)",
                 ((chat_id, alert_id, text, url) for chat_id, text, url in messages),

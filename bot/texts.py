@@ -53,7 +53,7 @@ T: Mapping[str, Mapping[str, str]] = {
         "en": (
             "Forward or send me a link, message, photo, video or image file and I'll check it.\n\n"
             "/check <link or text> – check something\n"
-            "/report – report a scam to the moderators\n"
+            "/report – report a scam to the moderators (in a private chat with me)\n"
             "/subscribe – get alerts about confirmed scams\n"
             "/unsubscribe – stop the alerts\n"
             "/link – send items from the FakeWatch browser extension into this chat\n"
@@ -66,7 +66,7 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": (
             "转发或发送链接、消息、图片、视频或图片文件给我，我来帮你检查。\n\n"
             "/check <链接或文字> – 检查内容\n"
-            "/report – 向审核员举报诈骗\n"
+            "/report – 向审核员举报诈骗（请在和我的私聊中使用）\n"
             "/subscribe – 订阅已确认诈骗的提醒\n"
             "/unsubscribe – 取消提醒\n"
             "/link – 让 FakeWatch 浏览器扩展把内容发到这个聊天\n"
@@ -79,7 +79,7 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": (
             "轉傳或傳送連結、訊息、圖片、影片或圖片檔案給我，我來幫你檢查。\n\n"
             "/check <連結或文字> – 檢查內容\n"
-            "/report – 向審核員檢舉詐騙\n"
+            "/report – 向審核員檢舉詐騙（請在和我的私訊中使用）\n"
             "/subscribe – 訂閱已確認詐騙的提醒\n"
             "/unsubscribe – 取消提醒\n"
             "/link – 讓 FakeWatch 瀏覽器擴充功能把內容傳到這個聊天室\n"
@@ -139,6 +139,51 @@ T: Mapping[str, Mapping[str, str]] = {
         "en": "❔ I could not judge this",
         "zh-Hans": "❔ 我无法判断这个内容",
         "zh-Hant": "❔ 我無法判斷這個內容",
+    },
+    "verdict.no_known_signals_weak": {
+        "en": "ℹ️ Some warning signs, not enough for a warning (be careful)",
+        "zh-Hans": "ℹ️ 有一些风险迹象，但不足以发出警告（请谨慎）",
+        "zh-Hant": "ℹ️ 有一些風險跡象，但不足以發出警告（請謹慎）",
+    },
+    "part.likely_scam": {
+        "en": "🚨 likely a scam",
+        "zh-Hans": "🚨 很可能是诈骗",
+        "zh-Hant": "🚨 很可能是詐騙",
+    },
+    "part.suspicious": {"en": "⚠️ suspicious", "zh-Hans": "⚠️ 可疑", "zh-Hant": "⚠️ 可疑"},
+    "part.no_known_signals": {
+        "en": "ℹ️ no known warning signs",
+        "zh-Hans": "ℹ️ 未发现已知风险信号",
+        "zh-Hant": "ℹ️ 未發現已知風險訊號",
+    },
+    "part.no_known_signals_weak": {
+        "en": "ℹ️ some warning signs",
+        "zh-Hans": "ℹ️ 有一些风险迹象",
+        "zh-Hant": "ℹ️ 有一些風險跡象",
+    },
+    "part.unknown": {"en": "❔ not judged", "zh-Hans": "❔ 无法判断", "zh-Hant": "❔ 無法判斷"},
+    "label_sep": {"en": ": ", "zh-Hans": "：", "zh-Hant": "："},
+    "text_cut": {
+        "en": (
+            "✂️ This message is long: I checked its first and last {half} characters, "
+            "not the middle."
+        ),
+        "zh-Hans": "✂️ 这条消息很长：我只检查了开头和结尾各 {half} 个字，中间部分没有检查。",
+        "zh-Hant": "✂️ 這則訊息很長：我只檢查了開頭和結尾各 {half} 個字，中間部分沒有檢查。",
+    },
+    "service_problem": {
+        "en": (
+            "Sorry, the checking service has a problem on its side right now, so nothing was "
+            "checked. It is not your message. Please try again later, and be careful with it "
+            "meanwhile."
+        ),
+        "zh-Hans": "抱歉，检查服务那边暂时出了问题，这次没有完成检查，不是你的消息有问题。请稍后再试，在此之前请谨慎对待。",
+        "zh-Hant": "抱歉，檢查服務那邊暫時出了問題，這次沒有完成檢查，不是你的訊息有問題。請稍後再試，在此之前請謹慎對待。",
+    },
+    "server_down_action": {
+        "en": "Sorry, the FakeWatch server isn't reachable right now. Please try again in a few minutes.",
+        "zh-Hans": "抱歉，FakeWatch 服务器暂时连不上。请过几分钟再试。",
+        "zh-Hant": "抱歉，FakeWatch 伺服器暫時連不上。請過幾分鐘再試。",
     },
     "why_title": {"en": "Why:", "zh-Hans": "原因：", "zh-Hant": "原因："},
     "all_reasons": {"en": "All reasons:", "zh-Hans": "全部原因：", "zh-Hant": "全部原因："},
@@ -249,9 +294,12 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": "⏳ 現在要檢查的圖片和影片太多，我沒能檢查這一個。請謹慎對待。",
     },
     "still_checking": {
-        "en": "⏳ I'm still checking your last message. Send this again when that answer arrives.",
-        "zh-Hans": "⏳ 我还在检查你上一条消息，收到结果后再发这条吧。",
-        "zh-Hant": "⏳ 我還在檢查你上一則訊息，收到結果後再傳這則吧。",
+        "en": (
+            "⏳ You sent many messages at once. I'm checking the first ones in order; "
+            "the ones after them were not checked: send those again when these answers arrive."
+        ),
+        "zh-Hans": "⏳ 你一次发了很多条消息。我正在按顺序检查前面几条；之后的没有检查，等这些结果出来后请再发一次。",
+        "zh-Hant": "⏳ 你一次傳了很多則訊息。我正在依序檢查前面幾則；之後的沒有檢查，等這些結果出來後請再傳一次。",
     },
     "slow_down": {
         "en": "You're sending a lot at once. Please wait {seconds} seconds and try again.",
@@ -365,6 +413,26 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "已取消举报，没有发送任何内容。",
         "zh-Hant": "已取消檢舉，沒有傳送任何內容。",
     },
+    "report_left": {
+        "en": "I stopped the report (nothing was sent) and checked this instead.",
+        "zh-Hans": "我已停止举报（没有发送任何内容），改为检查这条内容。",
+        "zh-Hant": "我已停止檢舉（沒有傳送任何內容），改為檢查這則內容。",
+    },
+    "report_timed_out": {
+        "en": "Your unfinished report was cancelled after 10 minutes without an answer; nothing was sent. Send /report to start again.",
+        "zh-Hans": "你的举报 10 分钟没有回复，已自动取消，没有发送任何内容。如需举报请重新发送 /report。",
+        "zh-Hant": "你的檢舉 10 分鐘沒有回覆，已自動取消，沒有傳送任何內容。如需檢舉請重新傳送 /report。",
+    },
+    "nothing_to_cancel": {
+        "en": "There is nothing to cancel. /help shows what I can do.",
+        "zh-Hans": "现在没有可以取消的操作。发送 /help 查看我能做什么。",
+        "zh-Hant": "現在沒有可以取消的操作。傳送 /help 查看我能做什麼。",
+    },
+    "unknown_command": {
+        "en": "I don't know that command. /help lists the ones I do.",
+        "zh-Hans": "我不认识这个命令。发送 /help 查看我能用的命令。",
+        "zh-Hant": "我不認得這個指令。傳送 /help 查看我能用的指令。",
+    },
     "category.investment": {
         "en": "Investment / trading",
         "zh-Hans": "投资理财",
@@ -439,6 +507,11 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "你的关联码：{code}\n\n请在 10 分钟内在 FakeWatch 扩展中输入（选项 → 发送到我的 Telegram）。这个码只能用一次，不要告诉任何人。",
         "zh-Hant": "你的連結碼：{code}\n\n請在 10 分鐘內在 FakeWatch 擴充功能中輸入（選項 → 傳送到我的 Telegram）。這組碼只能用一次，不要告訴任何人。",
     },
+    "unlinked_none": {
+        "en": "No browser is linked to this chat, so there was nothing to unlink.",
+        "zh-Hans": "这个聊天没有关联任何浏览器，无需断开。",
+        "zh-Hant": "這個聊天室沒有連結任何瀏覽器，無需中斷。",
+    },
     "unlinked": {
         "en": "Unlinked {count} browser(s). They can no longer send anything here.",
         "zh-Hans": "已断开 {count} 个浏览器，它们不能再向这里发送内容。",
@@ -459,6 +532,66 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "🗂 新案件 {case_id}：{kind} {item}\n类别：{category} · 举报数：{reports}",
         "zh-Hant": "🗂 新案件 {case_id}：{kind} {item}\n類別：{category} · 檢舉數：{reports}",
     },
+    "kind.link": {"en": "website", "zh-Hans": "网站", "zh-Hant": "網站"},
+    "kind.text": {"en": "message", "zh-Hans": "消息", "zh-Hant": "訊息"},
+    "kind.phone": {"en": "phone number", "zh-Hans": "电话号码", "zh-Hant": "電話號碼"},
+    "kind.wallet": {"en": "wallet address", "zh-Hans": "钱包地址", "zh-Hant": "錢包地址"},
+    "kind.media": {"en": "picture or video", "zh-Hans": "图片或视频", "zh-Hant": "圖片或影片"},
+    "mod_auto": {
+        "en": "Automatic check now: {verdict}",
+        "zh-Hans": "目前的自动检查结果：{verdict}",
+        "zh-Hant": "目前的自動檢查結果：{verdict}",
+    },
+    "mod_auto_none": {
+        "en": "Automatic check now: none for this kind of item (look at it yourself).",
+        "zh-Hans": "目前的自动检查结果：这类内容没有自动检查（请自行查看）。",
+        "zh-Hant": "目前的自動檢查結果：這類內容沒有自動檢查（請自行查看）。",
+    },
+    "mod_seen": {
+        "en": "Seen on: {where}",
+        "zh-Hans": "看到的地方：{where}",
+        "zh-Hant": "看到的地方：{where}",
+    },
+    "mod_said": {
+        "en": "Reporter wrote: {text}",
+        "zh-Hans": "举报人的描述：{text}",
+        "zh-Hant": "檢舉人的描述：{text}",
+    },
+    "mod_impersonates": {
+        "en": "Pretends to be: {who}",
+        "zh-Hans": "冒充：{who}",
+        "zh-Hant": "冒充：{who}",
+    },
+    "mod_by_other": {
+        "en": "Case {case_id}: {action} by another moderator.",
+        "zh-Hans": "案件 {case_id}：已由另一位审核员{action}。",
+        "zh-Hant": "案件 {case_id}：已由另一位審核員{action}。",
+    },
+    "mod_already": {
+        "en": "Case {case_id} is already {status} (by another moderator or on the web page), so your button changed nothing.",
+        "zh-Hans": "案件 {case_id} 已经是“{status}”状态（由另一位审核员或在网页上处理），所以你的按钮没有改变任何东西。",
+        "zh-Hant": "案件 {case_id} 已經是「{status}」狀態（由另一位審核員或在網頁上處理），所以你的按鈕沒有改變任何東西。",
+    },
+    "status.pending": {"en": "pending", "zh-Hans": "待审核", "zh-Hant": "待審核"},
+    "status.quarantined": {"en": "quarantined", "zh-Hans": "隔离待审", "zh-Hant": "隔離待審"},
+    "status.confirmed": {"en": "confirmed", "zh-Hans": "已确认", "zh-Hant": "已確認"},
+    "status.rejected": {"en": "rejected", "zh-Hans": "已驳回", "zh-Hant": "已駁回"},
+    "status.retired": {"en": "retired", "zh-Hans": "已撤销", "zh-Hant": "已撤銷"},
+    "status.merged": {
+        "en": "merged into another case",
+        "zh-Hans": "已合并到另一个案件",
+        "zh-Hant": "已合併到另一個案件",
+    },
+    "mod_gone": {
+        "en": "Case {case_id} no longer exists on the server (it may have been merged); nothing changed.",
+        "zh-Hans": "服务器上已经没有案件 {case_id}（可能已被合并），没有做任何改动。",
+        "zh-Hant": "伺服器上已經沒有案件 {case_id}（可能已被合併），沒有做任何改動。",
+    },
+    "mod_key": {
+        "en": "Case {case_id}: the server does not let this bot moderate (its API key is not a moderator key or was revoked). Ask the operator; nothing changed.",
+        "zh-Hans": "案件 {case_id}：服务器不允许这个机器人审核（它的 API 密钥不是审核员密钥，或已被撤销）。请联系运营者；没有做任何改动。",
+        "zh-Hant": "案件 {case_id}：伺服器不允許這個機器人審核（它的 API 金鑰不是審核員金鑰，或已被撤銷）。請聯絡營運者；沒有做任何改動。",
+    },
     "btn.confirm": {"en": "Confirm scam", "zh-Hans": "确认诈骗", "zh-Hant": "確認詐騙"},
     "btn.reject": {"en": "Reject", "zh-Hans": "驳回", "zh-Hant": "駁回"},
     "mod_done": {
@@ -469,9 +602,9 @@ T: Mapping[str, Mapping[str, str]] = {
     "mod.confirm": {"en": "confirmed", "zh-Hans": "确认", "zh-Hant": "確認"},
     "mod.reject": {"en": "rejected", "zh-Hans": "驳回", "zh-Hant": "駁回"},
     "mod_failed": {
-        "en": "Case {case_id}: the server refused ({code}).",
-        "zh-Hans": "案件 {case_id}：服务器拒绝了这个操作（{code}）。",
-        "zh-Hant": "案件 {case_id}：伺服器拒絕了這個操作（{code}）。",
+        "en": "Case {case_id}: the server refused this; nothing changed. It said: {why}",
+        "zh-Hans": "案件 {case_id}：服务器拒绝了这个操作，没有做任何改动。服务器的说明：{why}",
+        "zh-Hant": "案件 {case_id}：伺服器拒絕了這個操作，沒有做任何改動。伺服器的說明：{why}",
     },
     "not_moderator": {
         "en": "Only moderators can do this.",

@@ -359,17 +359,22 @@ def test_one_person_has_one_check_in_flight_and_downloads_are_bounded_bot_wide(
                 fake.message(user, user, **photo_message(f"slow{user}", photo))
             await fake.wait_for("getFile")
             mark = len(fake.calls)
+            # Ann's second message waits for her first check (in order), it is not refused.
             fake.message(ANN, ANN, "https://polkadot-dot.info/claim")
-            busy = await fake.wait_for("sendMessage", lambda c: c.chat_id == ANN, after=mark)
-            assert busy.text.startswith("⏳ I'm still checking your last message")
             fake.message(MOD, MOD, "/help")  # someone else is answered meanwhile
             helped = await fake.wait_for("sendMessage", lambda c: c.chat_id == MOD, after=mark)
             assert helped.text.startswith("Forward or send me")
+            assert not fake.sent(chat_id=ANN)  # her picture is still downloading
             for user in senders:
                 verdict = await fake.wait_for(
                     "sendMessage", lambda c, u=user: c.chat_id == u and "⏳" not in c.text
                 )
                 assert not verdict.text.startswith("Sorry")
+            link = await fake.wait_for(
+                "sendMessage", lambda c: c.chat_id == ANN and c.text.startswith("🚨")
+            )
+            assert fake.sent(chat_id=ANN).index(link) == 1  # after the picture's answer
+            assert "⏳" not in "".join(c.text for c in fake.sent(chat_id=ANN))
             assert fake.downloads_peak == 2  # five pictures, never more than two in memory
 
     asyncio.run(scenario())
