@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from server.links.confusables import script_name
 from server.links.lookalikes import (
+    PATH_SITES,
     Edit,
     Finding,
     LookalikeFinder,
@@ -183,9 +184,15 @@ class LookalikeDetector:
         ``ipfs.io/ipfs/<CID>/metamask.html``): its name read like a tenant's host name. Most
         hosts are turned away by one dict lookup and one ``startswith``."""
         host = content.host
-        if host.is_ip:
+        name = host.ascii
+        path = content.path
+        if (
+            name not in PATH_SITES
+            and not path.startswith("/ipfs/")
+            and (not name.endswith("amazonaws.com") or host.ip is not None)
+        ):
             return ()
-        found = self._finder.find_in_path(host.ascii, content.path)
+        found = self._finder.find_in_path(name, path)
         if found is None:
             return ()
         role, weight = self._strength(found.finding)

@@ -218,7 +218,8 @@ class Redirectors:
     def rules_for(self, host_ascii: str, parts: DomainParts) -> list[RedirectRule]:
         """The rules served from this host: exact host, registrable domain, or a brand's
         label on one of its country endings (``www.google.co.uk``)."""
-        found = self._by_host.get(host_ascii) or self._by_host.get(parts.registrable)
+        by_host = self._by_host
+        found = by_host.get(host_ascii) or by_host.get(parts.registrable)
         if found:
             return found
         by_label = self._by_label.get(parts.label)
@@ -229,11 +230,15 @@ class Redirectors:
     def unwrap(self, link: Link) -> tuple[Wrapper, str] | None:
         """The redirector layer and the target URL it carries, or ``None``."""
         host = link.host
-        if host.ip is not None:
+        parts = host.parts
+        # Asked for every link: two dict lookups turn away nearly all of them.
+        if parts.label not in self._by_label and (
+            parts.registrable not in self._by_host and host.ascii not in self._by_host
+        ):
+            if host.ascii.endswith(TRANSLATE_GOOG) and host.ip is None:
+                return _translate_goog(link)
             return None
-        if host.ascii.endswith(TRANSLATE_GOOG):
-            return _translate_goog(link)
-        rules = self.rules_for(host.ascii, host.parts)
+        rules = self.rules_for(host.ascii, parts)
         if not rules:
             return None
         path = link.path
