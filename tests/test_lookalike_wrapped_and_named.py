@@ -278,6 +278,19 @@ def test_a_brand_written_in_chinese_is_protected(
         assert "{" not in detector.messages[code][lang].format(**evidence.params)
 
 
+def test_a_chinese_name_in_a_subdomain_is_named_like_a_latin_one(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    bare = judge(detector, resources, "https://支付宝.evil-site.com/")
+    lured = judge(detector, resources, "https://支付宝-登录.evil-site.com/")
+    assert bare["lookalike.brand_word_in_subdomain"].role is Role.SUPPORTING
+    evidence = lured["lookalike.brand_word_in_subdomain"]
+    assert evidence.role is Role.PRIMARY
+    assert evidence.details["chinese_name"] == "支付宝"
+    assert evidence.params["subdomain"] == "支付宝-登录"
+    assert judge(detector, resources, "https://新闻.example.com/") == {}
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -403,7 +403,11 @@ class LookalikeFinder:
         if not parts.label or self.protected.covers(host, parts):
             return []
         found: list[Finding] = []
-        in_subdomain = self._in_subdomain(parts) or self._word_in_subdomain(parts)
+        in_subdomain = (
+            self._in_subdomain(parts)
+            or self._word_in_subdomain(parts)
+            or self._han_in_subdomain(parts, unicode_host)
+        )
         if in_subdomain is not None:
             found.append(in_subdomain)
         label = _unicode_label(parts, unicode_host)
@@ -696,6 +700,31 @@ class LookalikeFinder:
             in_word=True,
             subdomain=subdomain,
         )
+
+    def _han_in_subdomain(self, parts: DomainParts, unicode_host: str) -> Finding | None:
+        """``支付宝.x.com``, ``支付宝-登录.x.com``: a brand's Chinese name in a subdomain label,
+        by the same rules as the site's own name."""
+        if "xn--" not in parts.subdomain:
+            return None
+        count = parts.subdomain.count(".") + 1
+        labels = unicode_host.split(".")[:count]
+        for label in labels:
+            if label.isascii() or not _HAN.search(label):
+                continue
+            found = self._by_han(label, DomainParts("", label, "", False))
+            if found is None or not found.han_name:
+                continue
+            return Finding(
+                Technique.BRAND_IN_SUBDOMAIN,
+                found.brand,
+                parts.registrable,
+                words=found.words,
+                lure=found.lure,
+                in_word=True,
+                subdomain=".".join(labels),
+                han_name=found.han_name,
+            )
+        return None
 
     def _brand_for(self, domain: str) -> Brand:
         """The brand whose domain showed up in a subdomain, named as the table names it."""
