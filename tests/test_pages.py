@@ -123,7 +123,9 @@ def test_an_item_page_finds_the_case_by_hash_only(community: RunningServer) -> N
     key = text_key(message)
     item_page = f"/r/i{item_hash('text', key.key)}?lang=en"
     _, unknown = page(community, f"/r/i{'0' * 64}?lang=en")
-    assert "No moderator of this server has confirmed" in unknown
+    # A moderation status page, which says it is not the automatic check.
+    assert "moderation status" in unknown and "does not repeat the automatic check" in unknown
+    assert "No moderator of this server has decided about it yet" in unknown
     # Reported but not reviewed: word for word the page of an item nobody reported.
     status, html = page(community, item_page)
     assert status == 200 and html == unknown.replace("0" * 64, item_page[4:-8])
@@ -143,7 +145,7 @@ def test_a_text_check_links_to_the_page_of_its_template(community: RunningServer
     checked = community.request("POST", "/v1/check/text", json_body={"text": message}).json()
     path = checked["verdict_url"].split(community.url, 1)[1]
     before = page(community, path + "?lang=en")[1]
-    assert "No moderator of this server has confirmed" in before
+    assert "No moderator of this server has decided about it yet" in before
     _, filed = report(
         community,
         client_key(community),

@@ -245,14 +245,15 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
     media_text = await read_media_text(request.app, item, asked=ocr_asked)
     (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], request.app[CPU])
     scored = scored.merge(media_text.scored)
+    matches = media_matches(scored.evidence)
     extra = {
-        "matches": media_matches(scored.evidence),
+        "matches": matches,
         "media": describe_media(item),
         "text": media_text.report,
     }
     verdict = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
     hashes = await loop.run_in_executor(request.app[CPU], item_hashes, item)
-    verdict["verdict_url"] = media_verdict_url(request, hashes) if hashes else None
+    verdict["verdict_url"] = media_verdict_url(request, hashes, matches) if hashes else None
     return web.json_response(verdict, dumps=dumps)
 
 

@@ -32,7 +32,13 @@ from server.errors import (
 from server.i18n import chinese_script, negotiate
 from server.keys import hash_key, key_prefix
 from server.web import moderator_page, verdict_page
-from server.web.case_links import CASE_LINKS, CASE_PAGE_ID, LEGACY_STATUSES, PUBLIC_STATUSES
+from server.web.case_links import (
+    CASE_LINKS,
+    CASE_PAGE_ID,
+    KNOWN_FAKE_PAGE_ID,
+    LEGACY_STATUSES,
+    PUBLIC_STATUSES,
+)
 from server.web.script import lang_tag
 from server.web.sessions import COOKIE, SESSION_SECONDS, moderator_for_key_hash, page_moderator
 from server.web.urls import MAX_PAGE_ID, decode_link
@@ -77,7 +83,9 @@ async def verdict(request: web.Request) -> web.Response:
     if found := _ITEM.fullmatch(page_id):
         key_hash = found.group(1)
         case = await db.read(lambda conn: store.case_by_hash(conn, key_hash))
-        return _html(verdict_page.page(lang, path, case=case, verdict=None, region=region))
+        return _html(verdict_page.moderation_status(lang, path, case=case, region=region))
+    if found := KNOWN_FAKE_PAGE_ID.fullmatch(page_id):
+        return _known_fake_page(request, int(found.group(1)), found.group(2), lang, region)
     if (found := _LINK.fullmatch(page_id)) and (url := decode_link(found.group(1))):
         if limited := _page_check_limit(request, lang, path, region):
             return limited
@@ -117,6 +125,20 @@ async def _case_page(
             return limited
         auto = await _link_verdict(request, case, lang)
     return _html(verdict_page.page(lang, path, case=case, verdict=auto, region=region))
+
+
+def _known_fake_page(
+    request: web.Request, fake_id: int, mac: str, lang: str, region: str | None
+) -> web.Response:
+    """``k<id>-<mac>``: a known-fakes entry a moderator confirmed (or later retired); a
+    pending entry, a wrong MAC and a missing id are the same 404."""
+    path = f"/r/{request.match_info['id']}"
+    entry = request.app[ENGINE].resources.known_fakes.current.entries.get(fake_id)
+    if not request.app[CASE_LINKS].known_fake_valid(fake_id, mac) or entry is None:
+        return _html(verdict_page.not_found(lang, path, region), 404)
+    if str(entry.status) not in ("confirmed", "retired"):
+        return _html(verdict_page.not_found(lang, path, region), 404)
+    return _html(verdict_page.known_fake(lang, path, entry, region))
 
 
 def _page_check_limit(

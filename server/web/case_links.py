@@ -1,4 +1,5 @@
-"""Addresses of public case pages that cannot be guessed: ``/r/c<id>-<mac>``.
+"""Addresses of public case pages that cannot be guessed: ``/r/c<id>-<mac>`` (and
+``/r/k<id>-<mac>`` for a known-fakes entry, with a MAC of its own).
 
 Case ids count up, so ``/r/c1``, ``/r/c2``… would list every item anyone ever reported. A case
 page's address carries an HMAC of the case id with a secret kept in ``meta`` (made on first use,
@@ -35,6 +36,8 @@ PUBLIC_STATUSES = frozenset({"confirmed", "rejected", "retired"})
 LEGACY_STATUSES = frozenset({"confirmed", "retired"})
 #: ``c<id>`` (legacy) or ``c<id>-<mac>``.
 CASE_PAGE_ID = re.compile(r"c([0-9]{1,18})(?:-([A-Za-z0-9_\-]{16}))?")
+#: ``k<id>-<mac>``: a known-fakes entry (only ever handed out with its MAC).
+KNOWN_FAKE_PAGE_ID = re.compile(r"k([0-9]{1,18})-([A-Za-z0-9_\-]{16})")
 
 
 def page_secret(db: SqliteDb) -> bytes:
@@ -64,6 +67,19 @@ class CaseLinks:
 
     def valid(self, case_id: int, mac: str) -> bool:
         return hmac.compare_digest(mac.encode(), self.mac(case_id).encode())
+
+    def known_fake_mac(self, fake_id: int) -> str:
+        message = f"known-fake-page:{fake_id}".encode()
+        digest = hmac.new(self.secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:MAC_BYTES]).decode()
+
+    def known_fake_path(self, fake_id: int) -> str:
+        """The page of a known-fakes entry, as a media check that matched it hands it out:
+        bank ids count up too, and the bank's labels are for those who met a copy."""
+        return f"/r/k{fake_id}-{self.known_fake_mac(fake_id)}"
+
+    def known_fake_valid(self, fake_id: int, mac: str) -> bool:
+        return hmac.compare_digest(mac.encode(), self.known_fake_mac(fake_id).encode())
 
 
 CASE_LINKS = web.AppKey("case_links", CaseLinks)

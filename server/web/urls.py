@@ -5,8 +5,11 @@ unstored:
 
 - ``c<case id>`` — a community case;
 - ``l<base64url of the URL>`` — a link check, judged again when the page is opened;
-- ``i<sha256 of the item's merge key>`` — a text, media, phone or wallet item: the page shows the
-  community case for it if there is one (the item itself is not in the address).
+- ``i<sha256 of the item's merge key>`` — a text, media, phone or wallet item: a *moderation
+  status* page, which shows the community case for it once a moderator decided it, and says
+  that it is not the automatic check (the item itself is not in the address, and a text is
+  never stored, so it cannot be judged again there);
+- ``k<id>-<mac>`` — a known-fakes entry, for a picture or video that matched it.
 
 Helpers for other check kinds: ``text_verdict_url``, ``media_verdict_url``, ``item_verdict_url``.
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -23,6 +28,7 @@ from aiohttp import web
 from server.api.state import SETTINGS
 from server.community.items import ItemKind, item_hash, media_key, text_key
 from server.errors import ValidationFailed
+from server.web.case_links import CASE_LINKS
 
 #: A page id longer than this is refused (a URL of FAKEWATCH_MAX_URL_LENGTH encodes to ~5.5k).
 MAX_PAGE_ID = 8000
@@ -100,8 +106,14 @@ def text_verdict_url(request: web.Request, text: str) -> str | None:
     return absolute(request, item_path(key.kind, key.key))
 
 
-def media_verdict_url(request: web.Request, hashes: dict[str, str]) -> str | None:
-    """For ``/v1/check/media``: the page of this picture's perceptual hash (pdq or phash hex)."""
+def media_verdict_url(
+    request: web.Request, hashes: dict[str, str], matches: Sequence[Mapping[str, Any]] = ()
+) -> str | None:
+    """For ``/v1/check/media``: a picture that matched a known fake links to that bank entry's
+    page (what the reason names); any other picture to the page of its perceptual hash (pdq
+    or phash hex), which shows only the moderators' decision on it."""
+    if matches and isinstance(matches[0].get("id"), int):
+        return absolute(request, request.app[CASE_LINKS].known_fake_path(matches[0]["id"]))
     try:
         key = media_key(hashes)
     except ValidationFailed:

@@ -24,6 +24,7 @@ from server.community.words import (
     public_item,
 )
 from server.i18n import VERDICT_NAMES
+from server.media.bank import KnownFake, Status
 from server.traditional import convert_verdicts
 from server.web.case_links import PUBLIC_STATUSES
 from server.web.html import PAGE, Markup, join, render, tag
@@ -48,6 +49,38 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "zh": "此案件尚未审核。审核员作出决定后，这里才会显示详情。",
     },
     "auto": {"en": "Automatic check now", "zh": "当前自动检测"},
+    "status_title": {"en": "FakeWatch: moderation status", "zh": "FakeWatch：审核状态"},
+    "status_about": {
+        "en": "This page shows only what this server's moderators decided about this message or"
+        " picture. It does not repeat the automatic check: FakeWatch does not keep what you"
+        " sent, so the verdict that came with this link is the automatic check's answer.",
+        "zh": "本页只显示本服务器审核员对这条消息或这张图片作出的决定，不重复自动检测："
+        "FakeWatch 不保存你发送的内容，所以和这个链接一起收到的结论就是自动检测的结果。",
+    },
+    "status_none": {
+        "en": "No moderator of this server has decided about it yet. That does not make it safe:"
+        " if the automatic check warned you, follow that warning.",
+        "zh": "本服务器的审核员尚未对它作出决定。这并不代表它是安全的：如果自动检测提醒了你，请按提醒处理。",
+    },
+    "fake_title": {"en": "FakeWatch: known fake", "zh": "FakeWatch：已知伪造内容"},
+    "fake_confirmed": {
+        "en": "Known fake, confirmed by this server's moderators",
+        "zh": "已知伪造内容，已由本服务器审核员确认",
+    },
+    "fake_retired": {"en": "Known fake, retired", "zh": "已知伪造内容，已撤下"},
+    "fake_entry": {"en": "Known fake #{id}: “{label}”", "zh": "已知伪造 #{id}：“{label}”"},
+    "fake_added": {"en": "Added on {date}.", "zh": "收录于 {date}。"},
+    "fake_about": {
+        "en": "The picture or video you checked is a copy of this entry (perhaps resized, cropped"
+        " or re-encoded). Moderators add media here only once they have confirmed it is used"
+        " in a scam.",
+        "zh": "你检查的图片或视频是这个条目的副本（可能经过缩放、裁剪或重新压缩）。"
+        "只有在审核员确认某张图片或某段视频被用于诈骗后，它才会被加入这里。",
+    },
+    "fake_retired_about": {
+        "en": "Moderators retired this entry{on}: copies of it no longer count as a known fake.",
+        "zh": "审核员已撤下此条目{on}：它的副本不再算作已知伪造内容。",
+    },
     "not_found": {"en": "No such verdict page.", "zh": "找不到这个结论页面。"},
     "too_many": {
         "en": "Too many checks from your network; try again in {wait} s.",
@@ -160,6 +193,48 @@ def page(
         # Who it pretends to be is a reporter's words: shown only once a moderator confirmed.
         parts.append(_advice(w, case.get("impersonates") if confirmed and case else None))
     return _shell(w, path, w.key("title"), join(parts))
+
+
+def moderation_status(
+    lang: str, path: str, *, case: Mapping[str, Any] | None, region: str | None = None
+) -> str:
+    """The page of a message's or picture's item hash (``/r/i…``): what moderators decided,
+    said to be only that. The check that gave out the address is not repeated here (a text is
+    never stored), so the page must not read like a second, milder verdict."""
+    w = PageWords(WORDS, lang, region)
+    parts: list[str] = [tag("h1", w.key("status_title")), tag("p", w.key("status_about"))]
+    shown = public_case(case)
+    if shown is not None:
+        parts.append(case_section(shown, lang, region))
+    else:
+        parts.append(tag("p", w.key("status_none")))
+    if shown is None or shown["status"] == "confirmed":
+        who = shown.get("impersonates") if shown is not None else None
+        parts.append(_advice(w, who))
+    return _shell(w, path, w.key("status_title"), join(parts))
+
+
+def known_fake(lang: str, path: str, entry: KnownFake, region: str | None = None) -> str:
+    """The page of a known-fakes entry: its moderator-written label and person as written
+    (evidence, like an item), when it was added, and what a match means."""
+    w = PageWords(WORDS, lang, region)
+    confirmed = entry.status is Status.CONFIRMED
+    headline = w.key("fake_confirmed" if confirmed else "fake_retired")
+    parts: list[str] = [
+        tag("h1", w.key("fake_title")),
+        tag("div", headline, class_="verdict likely_scam" if confirmed else "verdict retired"),
+        tag("p", w.key("fake_entry").format(id=entry.id, label=entry.label), class_="item"),
+    ]
+    if entry.added_at[:10]:
+        parts.append(tag("p", w.key("fake_added").format(date=entry.added_at[:10])))
+    if confirmed:
+        parts.append(tag("p", w.key("fake_about")))
+        parts.append(_advice(w, entry.person))
+    else:
+        retired = (entry.retired_at or "")[:10]
+        on = (f" on {retired}" if lang == "en" else f"（{retired}）") if retired else ""
+        parts.append(tag("p", w.key("fake_retired_about").format(on=on)))
+    return _shell(w, path, w.key("fake_title"), join(parts))
 
 
 def not_reviewed(lang: str, path: str, region: str | None = None) -> str:
