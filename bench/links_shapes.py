@@ -1,4 +1,4 @@
-"""Hand-made host shapes the Tranco and scam lists hardly hold: brand words in subdomains,
+r"""Hand-made host shapes the Tranco and scam lists hardly hold: brand words in subdomains,
 wrapped links, pages named in the path of shared hosts, Chinese IDNs (review 34, #9/#11/#13).
 
 Prints, for each hand-written set, how many URLs are flagged (``suspicious`` or
@@ -9,7 +9,12 @@ while the rules were developed, so its false-flag figure is a floor, not an esti
 held-out Tranco rows of ``bench/links_quality.py`` are the estimate. The Tranco list holds no
 host with a subdomain, which is why this set exists at all.
 
-    .venv/bin/python bench/links_shapes.py [--show]
+    .venv/bin/python bench/links_shapes.py [--show] [--urls FILE]
+
+``--urls FILE`` also judges a file of real URLs, one a line (for instance every URL in the
+installed packages' and /usr/share/doc's text:
+``grep -rhoIE "https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/[A-Za-z0-9._~/-]*)?" ... | sort -u``) and
+prints how many are flagged, unwrapped, and carry one of the codes added for review 34.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from common import FLAGGED, Built, build
 
@@ -169,9 +175,40 @@ def judge(built: Built, urls: Sequence[str]) -> list[tuple[str, str, list[str]]]
     return out
 
 
+#: Evidence codes added for review 34 (#9, #11, #13).
+NEW_CODES = frozenset(
+    {
+        "lookalike.brand_word_in_subdomain",
+        "lookalike.page_on_shared_host",
+        "lookalike.chinese_name",
+    }
+)
+
+
+def corpus(built: Built, urls: Sequence[str]) -> None:
+    flagged = unwrapped = new = 0
+    shown: list[str] = []
+    for start in range(0, len(urls), 1000):
+        chunk = list(urls[start : start + 1000])
+        for url, result in zip(chunk, built.check(chunk), strict=True):
+            codes = {e.code for e in result.outcome.reasons}
+            flagged += result.outcome.verdict.value in FLAGGED
+            unwrapped += bool(result.link is not None and result.link.wrappers)
+            if codes & NEW_CODES:
+                new += 1
+                if len(shown) < 20:
+                    shown.append(f"    {result.outcome.verdict.value:18} {url} {sorted(codes)}")
+    print(
+        f"real URLs: {len(urls):,}, flagged {flagged:,}, unwrapped {unwrapped:,},"
+        f" with a review-34 code {new:,}"
+    )
+    print("\n".join(shown))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="list every URL with its verdict")
+    parser.add_argument("--urls", type=Path, help="a file of real URLs to judge as well")
     args = parser.parse_args(argv)
     full = build(bundled=False)
     held = build(bundled=False, top_sites=full.resources.top_sites[:HELD_OUT_SPLIT])
@@ -191,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.show:
             for url, verdict, cs in rows["held"]:
                 print(f"    {verdict:18} {url}  {cs}")
+    if args.urls:
+        corpus(full, [u.strip() for u in args.urls.read_text().splitlines() if u.strip()])
     print("load", os.getloadavg())
     return 0
 
