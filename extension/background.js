@@ -99,10 +99,12 @@ async function api(method, path, { json, form, timeout = REQUEST_TIMEOUT_MS, aut
   if (problem) {
     // An http:// address saved before the options required https (or written to storage by
     // other means): the key never travels in the clear, the extension reports itself offline.
-    await setOffline(true, problem);
+    await setStatus("offline", problem);
     throw new OfflineError(`FakeWatch server address refused (${problem}): ${s.serverUrl}`);
   }
-  const headers = {};
+  // Every answer, errors included, in the person's language (the server reads the header
+  // when a call sends no `lang` of its own): no English sentence inside a Chinese page.
+  const headers = { "Accept-Language": FW.serverLang(s.lang || chrome.i18n.getUILanguage()) };
   if (auth && s.apiKey) headers.Authorization = `Bearer ${s.apiKey}`;
   let body;
   if (json !== undefined) {
@@ -125,29 +127,34 @@ async function api(method, path, { json, form, timeout = REQUEST_TIMEOUT_MS, aut
       redirect: "error",
     });
   } catch (err) {
-    await setOffline(true, String(err && err.message ? err.message : err));
+    await setStatus("offline", String(err && err.message ? err.message : err));
     throw new OfflineError(`FakeWatch server unreachable at ${s.serverUrl}`);
   } finally {
     clearTimeout(timer);
   }
-  await setOffline(false);
   let data = null;
   try {
     data = await response.json();
   } catch (_) {
     data = null;
   }
+  // A refused key is not a network problem: the popup and badge say which it is.
+  const code = data && data.code;
+  const refused = response.status === 401 || (response.status === 403 && code === "forbidden");
+  await setStatus(auth && refused ? "unauthorized" : "");
   if (!response.ok) {
     throw new ApiError(response.status, data && data.code, data && data.error);
   }
   return data;
 }
 
-async function setOffline(offline, detail) {
+// `problem`: "" (the server answered), "offline" (unreachable or refused address) or
+// "unauthorized" (the server refused the API key: missing, wrong or revoked).
+async function setStatus(problem, detail) {
   const current = await getLocal("status", {});
-  if (!!current.offline === offline) return;
+  if ((current.problem || "") === problem) return;
   await chrome.storage.local.set({
-    status: { offline, at: Date.now(), detail: offline ? detail || "" : "" },
+    status: { offline: problem !== "", problem, at: Date.now(), detail: problem ? detail || "" : "" },
   });
 }
 
@@ -293,10 +300,16 @@ async function checkUrl(url, { listsOnly = false } = {}) {
       result = FW.worst([result, await domainVerdict(url, lang)]);
     }
   } catch (err) {
-    if (!(err instanceof OfflineError)) console.warn("FakeWatch check failed", err);
-    offline = offline || err instanceof OfflineError;
+    if (!(err instanceof OfflineError || isKeyRefused(err))) console.warn("FakeWatch check failed", err);
+    offline = offline || err instanceof OfflineError || isKeyRefused(err);
   }
-  return { url, host, result, offline, at: Date.now() };
+  // Why no check could be made: the stored status says whether the key was refused.
+  const problem = offline ? (await getLocal("status", {})).problem || "offline" : "";
+  return { url, host, result, offline, problem, at: Date.now() };
+}
+
+function isKeyRefused(err) {
+  return err instanceof ApiError && (err.code === "unauthorized" || err.code === "forbidden");
 }
 
 // --- Navigation ----------------------------------------------------------------------------
@@ -352,6 +365,10 @@ async function showBadge(tabId, state) {
     text = "?";
     color = "#ef6c00";
     title = t("badgeSuspicious");
+  } else if (state.offline && state.problem === "unauthorized") {
+    text = t("badgeKeyShort");
+    color = "#757575";
+    title = t("badgeUnauthorized");
   } else if (state.offline) {
     text = t("badgeOfflineShort");
     color = "#757575";
@@ -659,7 +676,7 @@ async function imageBubble(tabId, frameId, srcUrl) {
       state: result.verdict,
       title: name || result.verdict,
       text: result.summary || "",
-      reasons: (result.reasons || []).map((r) => r.message).slice(0, 3),
+      reasons: FW.reasonsBesides(result).slice(0, 3),
       close: t("bannerDismiss"),
     });
     return result;
@@ -698,8 +715,10 @@ async function report(item) {
 }
 
 async function linkTelegram(code) {
+  // The chat is told "a browser was linked (<label>)": in the person's language.
+  const t = await FW.translator((await settings()).lang);
   const result = await api("POST", "/v1/relay/link", {
-    json: { code: String(code).trim(), label: "FakeWatch browser extension" },
+    json: { code: String(code).trim(), label: t("relayLabel") },
   });
   await chrome.storage.local.set({ relayToken: result.token, relayLinkedAt: Date.now() });
   return { linked: true };

@@ -35,7 +35,16 @@
   // Back to the last page of this tab that was not blocked (the worker remembers it).
   $("back").addEventListener("click", () => send({ type: "goBack", tabId }));
   $("continue").addEventListener("click", () => send({ type: "continueAnyway", tabId, url }));
+  // The safe choice has the focus: Enter or Space goes back, never on to the site.
+  $("back").focus();
+  // Only a moderators' case can be appealed: a warning from a blocklist says whom to ask
+  // before anyone types a reason into a form that could not be sent.
   $("mistake").addEventListener("click", () => {
+    if (!FW.caseIdOf(result)) {
+      $("msg").className = "msg";
+      $("msg").textContent = t("errNoCase");
+      return;
+    }
     $("mistake-form").style.display = "block";
     $("mistake-text").focus();
   });

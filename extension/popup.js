@@ -46,7 +46,8 @@
       $("verdict-page").hidden = false;
     }
   } else if (state && state.offline) {
-    $("verdict-name").textContent = t("badgeOffline");
+    // A refused key says so: a newsroom whose key was revoked must not hunt a network fault.
+    $("verdict-name").textContent = t(state.problem === "unauthorized" ? "badgeUnauthorized" : "badgeOffline");
   } else if (state && state.allowed) {
     $("verdict-name").textContent = t("popupAllowed");
   } else if (state) {

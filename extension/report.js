@@ -11,9 +11,16 @@
   FW.localizePage(t, document);
   document.title = t("reportTitle");
   $("what").textContent = item.value;
+  const msg = $("msg");
+  // Opened without an item (a bookmark, a typed address): nothing to send, so no button.
+  if (!item.value.trim()) {
+    $("submit").disabled = true;
+    msg.className = "msg err";
+    msg.textContent = t("reportNothing");
+  }
   $("form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const msg = $("msg");
+    if (!item.value.trim()) return;
     if (!$("consent").checked) {
       msg.className = "msg err";
       msg.textContent = t("reportNeedConsent");

@@ -191,12 +191,11 @@ def test_listed_lookalike_host_shows_the_interstitial(browser: Browser, sites: L
     assert all("login" not in r.path_qs and LISTED not in r.path_qs for r in sites.seen)
 
     # "This is a mistake": an operator's list entry is no moderators' case, so no appeal
-    # can be filed; the page says whom to ask instead of pretending it was sent.
+    # can be filed; the page says whom to ask at once, before anyone types a reason.
     tab.click("#mistake")
-    tab.fill("#mistake-text", "This is my own wallet site.")
-    tab.click("#mistake-form button[type=submit]")
-    tab.wait_for_selector("#msg.err")
+    tab.wait_for_function("document.getElementById('msg').textContent.length > 0")
     assert "cannot be appealed here" in tab.inner_text("#msg")
+    assert not tab.is_visible("#mistake-form")
     tab.click("#back")  # "Go back" returns to the page before, not to the blocked one
     await_url(tab, sites.url("news-site.example", "/article"))
     with contextlib.suppress(Exception):

@@ -307,6 +307,15 @@
     return (reason && reason.message) || result.summary || "";
   }
 
+  // The reasons' sentences a page lists under the summary, without the one the summary
+  // already quotes word for word ("Likely a scam: <reason> Do not…").
+  function reasonsBesides(result) {
+    const summary = (result && result.summary) || "";
+    return ((result && result.reasons) || [])
+      .map((r) => r.message)
+      .filter((m) => m && !summary.includes(m));
+  }
+
   // The community case behind a verdict, when moderators confirmed it (only those can be
   // appealed): a lists reason whose matched entry references "case:N".
   function caseIdOf(result) {
@@ -392,6 +401,7 @@
     worst,
     isFlagged,
     reasonText,
+    reasonsBesides,
     caseIdOf,
     base64url,
     verdictPageUrl,

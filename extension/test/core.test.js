@@ -203,3 +203,14 @@ test("a scan groups links by registrable domain: only that leaves in enhanced mo
   assert.deepEqual([...grouped.keys()], ["paypal.com", "metamask-io.pages.dev"]);
   assert.deepEqual(grouped.get("paypal.com"), ["https://login.paypal.com/reset?token=abc#x", "https://www.paypal.com/"]);
 });
+
+test("an image bubble lists only the reasons its summary does not already quote", () => {
+  const reason = "This picture is a copy of a known fake confirmed by this server's moderators: “Fake ad” (#1).";
+  const result = {
+    summary: `Likely a scam: ${reason} Do not enter passwords, codes or payment details.`,
+    reasons: [{ message: reason }, { message: "The original of known fake #1 was labelled as made by AI." }],
+  };
+  assert.deepEqual(FW.reasonsBesides(result), [result.reasons[1].message]);
+  assert.deepEqual(FW.reasonsBesides({ summary: "", reasons: [{ message: reason }] }), [reason]);
+  assert.deepEqual(FW.reasonsBesides(null), []);
+});
