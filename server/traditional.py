@@ -37,7 +37,20 @@ def _converter(region: str) -> Any:
 #: Words OpenCC's Taiwan phrase table gets wrong in our sentences, with the right Taiwan word:
 #: 审核 is a moderator's review (審核), not an audit (稽核); 对象 is a target or a person
 #: (對象), not a programming object (物件); 图像 is 影像, not the misprint 影象; an account,
-#: its number and its bill are 帳戶, 帳號, 帳單 in Taiwan (the table writes 賬).
+#: its number, its bill and a transfer are 帳戶, 帳號, 帳單, 轉帳 in Taiwan (the table writes
+#: 賬); a trusted channel is a 管道 (渠道 reads as a ditch or a sales channel).
+#: Both regions: the mainland's 公安 (public security) is the police, 警方 (公安部 stays: the
+#: ministry's name), and quotation marks are corner brackets, 「」 and 『』 inside them.
+_BOTH_REGIONS = {
+    "公安部": "公安部",
+    "公安机关": "警察機關",
+    "公安局": "警察局",
+    "公安": "警方",
+    "“": "「",
+    "”": "」",
+    "‘": "『",
+    "’": "』",
+}
 OVERRIDES: dict[str, dict[str, str]] = {
     "tw": {
         "审核": "審核",
@@ -46,11 +59,14 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "账户": "帳戶",
         "账号": "帳號",
         "账单": "帳單",
+        "转账": "轉帳",
+        "渠道": "管道",
+        **_BOTH_REGIONS,
     },
-    "hk": {},
+    "hk": dict(_BOTH_REGIONS),
 }
-_OVERRIDE_SPLIT = {
-    region: re.compile("(" + "|".join(map(re.escape, words)) + ")")
+_OVERRIDE_SPLIT = {  # longest first: 公安局 before 公安
+    region: re.compile("(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")")
     for region, words in OVERRIDES.items()
     if words
 }
