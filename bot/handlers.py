@@ -148,9 +148,6 @@ class Services:
     #: /report conversations' timers (by user id), and how long one waits for an answer.
     report_timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
     report_timeout_s: float = REPORT_TIMEOUT_S
-    #: A group's last language heard from a member whose message was not flagged: the guard's
-    #: fallback when the group never typed /lang and no admin was seen setting the bot up.
-    group_voice: OrderedDict[int, str] = field(default_factory=OrderedDict)
 
 
 class ModCards:
@@ -189,15 +186,10 @@ def user_lang(svc: Services, update: Update) -> str:
 
 
 def group_lang(svc: Services, chat_id: int) -> str:
-    """What the group guard writes in: the group's /lang, else the language of the admin seen
-    setting the bot up, else of the last member whose message was not flagged; never the
-    flagged sender's (a scammer picks their own app language)."""
-    return (
-        svc.state.lang(chat_id)
-        or svc.state.seen_lang(chat_id)
-        or svc.group_voice.get(chat_id)
-        or "en"
-    )
+    """What the group guard (and "Why?" under its warning) writes in: the group's /lang, else
+    the language of the admin seen setting the bot up, else of the first member seen whose
+    message was not flagged; never the flagged sender's (a scammer picks their own)."""
+    return svc.state.lang(chat_id) or svc.state.seen_lang(chat_id) or "en"
 
 
 def _note_admin_lang(svc: Services, update: Update) -> None:
@@ -701,10 +693,12 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if query is None or query.data is None:
         return
     svc = services(context)
-    lang = user_lang(svc, update)
+    shown_in = query.message
+    group = shown_in is not None and shown_in.chat.type != ChatType.PRIVATE
+    # Under the guard's warning, the group's language: the reasons were asked for in it.
+    lang = group_lang(svc, shown_in.chat.id) if group and shown_in else user_lang(svc, update)
     action, _, ref = query.data.partition(":")
     checked = svc.recent.get(ref)
-    shown_in = query.message
     if (
         checked is None
         or shown_in is None
@@ -1330,15 +1324,12 @@ async def guard_message(
 
 
 def _heard(svc: Services, chat_id: int, message: Message) -> None:
-    """A member's message that was not flagged: the group reads their language (the guard's
-    last fallback, kept in memory for the most recent groups)."""
+    """A member's message that was not flagged: while no admin was seen, the group reads
+    their language."""
     user = message.from_user
     if user is None or user.is_bot or not user.language_code:
         return
-    svc.group_voice[chat_id] = lang_from_telegram(user.language_code)
-    svc.group_voice.move_to_end(chat_id)
-    while len(svc.group_voice) > 5000:
-        svc.group_voice.popitem(last=False)
+    svc.state.note_seen_lang_if_unset(chat_id, lang_from_telegram(user.language_code))
 
 
 async def cmd_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -114,6 +114,16 @@ class BotState:
             self._seen.clear()
         self._seen[chat_id] = lang
 
+    def note_seen_lang_if_unset(self, chat_id: int, lang: str) -> None:
+        """A group member's language, kept only while nobody better (an admin) was seen."""
+        if chat_id in self._seen:
+            return
+        known = self.seen_lang(chat_id)
+        if known:
+            self._seen[chat_id] = known
+        else:
+            self.note_seen_lang(chat_id, lang)
+
     def reply_lang(self, chat_id: int) -> str:
         """What the bot writes in when no person's message is at hand (alerts, relays, moderator
         cards): the chat's /lang, else the language it was seen using, else English."""
