@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.server import RunningServer, start_server
 from tests.test_known_fakes_api import add_fake, jpeg, picture, post_form
+from tests.test_reports import report
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +91,24 @@ def test_a_picture_without_a_match_links_to_its_moderation_status(server: Runnin
     assert verdict["matches"] == []
     status, html = page(server, verdict["verdict_url"], "zh")
     assert status == 200 and "审核状态" in html and "尚未对它作出决定" in html
+
+
+def test_a_moderator_still_sees_the_list_id_behind_a_reason_in_plain_words(
+    community_server: RunningServer,
+) -> None:
+    status, filed = report(
+        community_server,
+        None,
+        ip="10.7.7.7",
+        kind="link",
+        value="https://polkadot-dot.info/claim",
+        category="investment",
+    )
+    assert status == 201, filed
+    html = community_server.request(
+        "GET", f"/moderate/cases/{filed['case_id']}?lang=en"
+    ).body.decode()
+    assert "is on the blocklist of phishing sites kept by the Polkadot project" in html
+    # The list's id, entry and timestamp are there for the moderator, folded under the reason.
+    folded = html.split("<details>", 1)[1].split("</details>", 1)[0]
+    assert "bundled:polkadot-js" in folded and "polkadot-dot.info" in folded

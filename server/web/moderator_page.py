@@ -13,7 +13,7 @@ from typing import Any
 from server.community.words import CATEGORY_NAMES, KIND_NAMES, UNCHECKED_HASH
 from server.i18n import VERDICT_NAMES
 from server.traditional import convert_verdicts
-from server.web.html import PAGE, Markup, join, render, tag
+from server.web.html import PAGE, Markup, esc, join, render, tag
 from server.web.script import PageWords
 from server.web.verdict_page import STATUS_NAMES
 
@@ -34,6 +34,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "reach": {"en": "Weighted reach", "zh": "加权影响"},
     "last": {"en": "Last report", "zh": "最近举报"},
     "auto": {"en": "Automatic verdict now", "zh": "当前自动结论"},
+    "reason_details": {"en": "details", "zh": "详细依据"},
     "evidence": {"en": "What reporters said", "zh": "举报内容"},
     "audit": {"en": "Audit log", "zh": "操作记录"},
     "note": {"en": "Note", "zh": "备注"},
@@ -216,6 +217,17 @@ def _action_form(
     )
 
 
+def _reason_item(reason: Mapping[str, Any], w: PageWords) -> Markup:
+    """A reason in plain words, with its evidence (list id and entry, distance and threshold)
+    folded below it: the public sentence leaves those out, a moderator deciding needs them."""
+    details = reason.get("details") or {}
+    shown = tag("code", json.dumps(details, ensure_ascii=False, sort_keys=True))
+    folded = (
+        tag("details", join([tag("summary", w.key("reason_details")), shown])) if details else ""
+    )
+    return tag("li", join([esc(reason["message"]), folded]))
+
+
 def detail(
     lang: str,
     case: Mapping[str, Any],
@@ -284,7 +296,8 @@ def detail(
                 class_=f"verdict {verdict['verdict']}",
             )
         )
-        parts.append(tag("ul", join(tag("li", r["message"]) for r in verdict.get("reasons", []))))
+        reasons = [_reason_item(r, w) for r in verdict.get("reasons", [])]
+        parts.append(tag("ul", join(reasons)))
     else:
         parts.append(tag("p", "—"))
     actions: list[str] = []
