@@ -63,7 +63,8 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "渠道": "管道",
         **_BOTH_REGIONS,
     },
-    "hk": dict(_BOTH_REGIONS),
+    # Hong Kong's table converts characters only: its words for a server and a video.
+    "hk": {"服务器": "伺服器", "视频": "影片", **_BOTH_REGIONS},
 }
 _OVERRIDE_SPLIT = {  # longest first: 公安局 before 公安
     region: re.compile("(" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")")

@@ -21,6 +21,7 @@ def test_hong_kong_gets_police_and_corner_brackets_but_keeps_its_own_characters(
     # 渠道 is Hong Kong's word too; the ministry keeps its name.
     assert to_traditional("渠道", "hk") == "渠道"
     assert to_traditional("公安部", "hk") == "公安部"
+    assert to_traditional("本服务器不保存视频", "hk") == "本伺服器不保存影片"
 
 
 @pytest.mark.parametrize("region", ["tw", "hk"])
