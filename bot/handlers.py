@@ -1380,6 +1380,7 @@ async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     case_id = int(raw_id)
     decided = False
+    decided_as = ""
     try:
         # The card was shown for a pending case (``cases_once`` shows only those): a second
         # moderator's stale button must not reverse the first one's decision.
@@ -1394,6 +1395,9 @@ async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         decided = True
     except Refused as exc:
         words = _mod_refusal(exc, case_id, lang)
+        status = str(exc.body.get("case_status") or "")
+        if exc.code == "case_state" and f"status.{status}" in T:
+            decided_as = f"status:{status}"  # decided elsewhere (another chat, the web page)
     except FeatureMissing:
         words = t("feature_off", lang)
     except ServerUnavailable:
@@ -1403,7 +1407,9 @@ async def on_moderator_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if shown is not None:
         await shown.edit_text(((shown.text or "") + "\n\n" + words).strip())
     if decided:
-        await _tell_other_moderators(context, case_id, action, shown)
+        await _tell_other_moderators(context, case_id, f"action:{action}", shown)
+    elif decided_as:
+        await _tell_other_moderators(context, case_id, decided_as, shown)
 
 
 def _mod_refusal(exc: Refused, case_id: int, lang: str) -> str:
@@ -1424,13 +1430,18 @@ def _mod_refusal(exc: Refused, case_id: int, lang: str) -> str:
 
 
 async def _tell_other_moderators(
-    context: ContextTypes.DEFAULT_TYPE, case_id: int, action: str, shown: Message | None
+    context: ContextTypes.DEFAULT_TYPE, case_id: int, outcome: str, shown: Message | None
 ) -> None:
-    """Every other moderator's card for this case says it was decided, and loses its buttons."""
+    """Every other moderator's card for this case says it was decided (``action:confirm``: by
+    a moderator here; ``status:rejected``: found so, decided elsewhere) and loses its buttons."""
+    how, _, what = outcome.partition(":")
     for chat_id, message_id, lang, text in services(context).mod_cards.pop(case_id):
         if shown is not None and (chat_id, message_id) == (shown.chat_id, shown.message_id):
             continue
-        words = t("mod_by_other", lang, case_id=case_id, action=t(f"mod.{action}", lang))
+        if how == "action":
+            words = t("mod_by_other", lang, case_id=case_id, action=t(f"mod.{what}", lang))
+        else:
+            words = t("mod_now", lang, case_id=case_id, status=t(f"status.{what}", lang))
         with contextlib.suppress(TelegramError):
             await context.bot.edit_message_text(text + "\n\n" + words, chat_id, message_id)
 

@@ -572,6 +572,11 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "案件 {case_id} 已经是“{status}”状态（由另一位审核员或在网页上处理），所以你的按钮没有改变任何东西。",
         "zh-Hant": "案件 {case_id} 已經是「{status}」狀態（由另一位審核員或在網頁上處理），所以你的按鈕沒有改變任何東西。",
     },
+    "mod_now": {
+        "en": "Case {case_id} is now {status}.",
+        "zh-Hans": "案件 {case_id} 现在是“{status}”状态。",
+        "zh-Hant": "案件 {case_id} 現在是「{status}」狀態。",
+    },
     "status.pending": {"en": "pending", "zh-Hans": "待审核", "zh-Hant": "待審核"},
     "status.quarantined": {"en": "quarantined", "zh-Hans": "隔离待审", "zh-Hant": "隔離待審"},
     "status.confirmed": {"en": "confirmed", "zh-Hans": "已确认", "zh-Hant": "已確認"},

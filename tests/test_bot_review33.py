@@ -207,6 +207,28 @@ def test_a_stale_moderator_button_changes_nothing_and_every_card_follows_the_dec
                 "case.confirm"
             ]
 
+            # Decided on the web page (the API) meanwhile: the first press finds out, and every
+            # card follows.
+            other = await asyncio.to_thread(
+                _report_link, server, f"https://web-{uuid.uuid4().hex[:8]}.example/"
+            )
+            for mod in (MOD1, MOD2):
+                cards[mod] = await fake.wait_for(
+                    "sendMessage",
+                    lambda c, m=mod: c.chat_id == m and f"m:reject:{other}" in str(c.params),
+                )
+            body = {"note": "", "expect_status": "pending"}
+            decided = await asyncio.to_thread(
+                server.request, "POST", f"/v1/cases/{other}/confirm", json_body=body
+            )
+            assert decided.status == 200
+            mark = len(fake.calls)
+            fake.press(MOD1, f"m:reject:{other}", fake.shown(cards[MOD1]))
+            mine = await fake.wait_for("editMessageText", lambda c: c.chat_id == MOD1, after=mark)
+            assert f"Case {other} is already confirmed" in mine.text
+            theirs = await fake.wait_for("editMessageText", lambda c: c.chat_id == MOD2, after=mark)
+            assert theirs.text.endswith(f"案件 {other} 现在是“已确认”状态。")
+
             # One alert per chat and case, in the language its Telegram app uses.
             alert = await fake.wait_for(
                 "sendMessage", lambda c: c.chat_id == 3305 and "诈骗提醒" in c.text, after=confirmed
@@ -216,7 +238,16 @@ def test_a_stale_moderator_button_changes_nothing_and_every_card_follows_the_dec
                 "sendMessage", lambda c: c.chat_id == CAT and "诈骗提醒" in c.text, after=confirmed
             )
             await asyncio.sleep(1.0)  # a few more alert polls: no second copy
-            assert len([c for c in fake.sent(chat_id=CAT) if "诈骗提醒" in c.text]) == 1
+            assert (
+                len(
+                    [
+                        c
+                        for c in fake.sent(chat_id=CAT)
+                        if "诈骗提醒" in c.text and host.replace(".", "[.]") in c.text
+                    ]
+                )
+                == 1
+            )
 
     asyncio.run(scenario())
 
