@@ -26,13 +26,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from server.detectors.text_patterns import PATTERNS_FILE
+from server.detectors.text_patterns import DEMOTED_SHARE, PATTERNS_FILE, WORDING
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
 from server.text.features import MAX_CHARS, dense, normalize
 from server.text.normalise import strip_hidden
 from server.text.patterns import PatternSet
+from server.text.references import reference_check
 
 #: Fewer characters than this (spaces aside) is too little to judge: abstain.
 MIN_CHARS = 8
@@ -45,6 +46,8 @@ class ScamTextDetector:
     name: ClassVar[str] = "scam_text"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.TEXT})
+    #: The patterns read the same words: their supporting cues do not corroborate this one.
+    reads: ClassVar[str] = WORDING
     messages: ClassVar[Messages] = {
         "scam_text.classifier": {
             "en": "The wording reads like known scam messages (model score {score}; flagged from {threshold}).",
@@ -65,7 +68,9 @@ class ScamTextDetector:
         self._scam = labels.index("scam")
         self._spam = labels.index("spam")
         self.threshold = self.model.metadata.thresholds["scam"]
-        self.patterns = PatternSet.load(resources.data_dir / PATTERNS_FILE)
+        self.patterns = PatternSet.load(
+            resources.data_dir / PATTERNS_FILE, reference_check(resources)
+        )
 
     def score(self, content: Any) -> Sequence[Evidence]:
         text = str(content)
@@ -85,7 +90,7 @@ class ScamTextDetector:
             Evidence(
                 self.name,
                 "scam_text.classifier" if warning is None else "scam_text.classifier_in_warning",
-                WEIGHT,
+                WEIGHT if warning is None else WEIGHT * DEMOTED_SHARE,
                 Role.PRIMARY if warning is None else Role.SUPPORTING,
                 params=params,
                 details={
@@ -98,6 +103,7 @@ class ScamTextDetector:
                     "model_sha256": self.model.metadata.sha256[:16],
                 }
                 | ({"warning": warning} if warning is not None else {}),
+                reads=self.reads,
             ),
         )
 

@@ -6,7 +6,8 @@ matched, rendered with the pattern's own name and reason in the reader's languag
 
 Two more things this detector says about the wording:
 
-- ``text_patterns.match_in_warning`` (SUPPORTING, the pattern's weight): a pattern matched,
+- ``text_patterns.match_in_warning`` (SUPPORTING, half the pattern's weight, so an advisory
+  quoting one script stays below ``suspicious``; review 34 #6): a pattern matched,
   but the text reads as a warning about scams ("【反诈提醒】刷单返利都是诈骗") and asks for no
   action, so the script counts only as a cue: at most ``suspicious``, never cancelled (a
   scammer can paste "谨防诈骗" under a script; review 31 #1). With an action asked (a link,
@@ -21,6 +22,12 @@ Two more things this detector says about the wording:
   joined single characters split by the same filler ("安🔥全🔥账🔥户", "s.a.f.e"); the
   details list the runs joined and the patterns they revealed. Spaced-out writing that reveals
   no scam script is no cue.
+
+The patterns and the classifier read the same words (``reads = WORDING``, stamped on the
+pattern evidence): a supporting pattern (urgency + payment) does not corroborate the
+classifier, nor a demoted pattern; a primary pattern does (a named script is a second
+reading). The hidden-character and interleaved cues read how the text was written, not its
+words, so they keep corroborating (review 34 #7).
 """
 
 from __future__ import annotations
@@ -33,8 +40,11 @@ from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
 from server.text.normalise import hidden_counts, warm
 from server.text.patterns import QUOTE_CHARS, PatternMatch, PatternSet, Reading, read_form
+from server.text.references import reference_check
 
 PATTERNS_FILE = "text_patterns.yaml"
+#: What the text detectors read: the words of a message (``Evidence.reads``).
+WORDING = "wording"
 #: Invisible characters inside words (between two letters or digits) that make a cue: one or
 #: two can be a copy-paste accident, three is a word split on purpose.
 HIDDEN_INSIDE_WORDS = 3
@@ -43,12 +53,17 @@ HIDDEN_ANYWHERE = 32
 HIDDEN_WEIGHT = 0.25
 #: Characters split apart by a filler, only the joined reading matching a scam script.
 INTERLEAVED_WEIGHT = 0.25
+#: A pattern quoted in a warning weighs this share of its weight: 0.6 × 0.5 = 0.3, so a
+#: police advisory quoting 安全账户 is no verdict alone (a demoted 0.6 was ``suspicious``
+#: by itself: demotion moved no verdict; review 34 #6), and three quoted scripts still are.
+DEMOTED_SHARE = 0.5
 
 
 class TextPatternsDetector:
     name: ClassVar[str] = "text_patterns"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.TEXT})
+    reads: ClassVar[str] = WORDING
     messages: ClassVar[Messages] = {
         "text_patterns.match": {
             "en": "Matches the scam script “{name_en}”: {why_en}.",
@@ -76,7 +91,9 @@ class TextPatternsDetector:
     }
 
     def __init__(self, resources: Resources) -> None:
-        self.patterns = PatternSet.load(resources.data_dir / PATTERNS_FILE)
+        self.patterns = PatternSet.load(
+            resources.data_dir / PATTERNS_FILE, reference_check(resources)
+        )
         warm()
 
     def score(self, content: Any) -> Sequence[Evidence]:
@@ -101,6 +118,7 @@ class TextPatternsDetector:
                 "matched": match.matched,
                 "warning": search.warning,
                 "role_without_warning": match.pattern.role.value,
+                "weight_without_warning": match.pattern.weight,
             }
             found.append(
                 self._evidence(match, "text_patterns.match_in_warning", Role.SUPPORTING, details)
@@ -117,9 +135,13 @@ class TextPatternsDetector:
             "why_en": pattern.why["en"],
             "why_zh": pattern.why["zh"],
         }
+        weight = pattern.weight
         if code == "text_patterns.match_in_warning":
             params["warning"] = str(details["warning"])
-        return Evidence(self.name, code, pattern.weight, role, params=params, details=details)
+            weight = round(weight * DEMOTED_SHARE, 4)
+        return Evidence(
+            self.name, code, weight, role, params=params, details=details, reads=self.reads
+        )
 
     def _interleaved(
         self, reading: Reading, matches: list[PatternMatch], text: str

@@ -6,6 +6,12 @@ The rules, in order (they are the product's promise, so they are spelled out, no
 2. Decisive evidence (a blocklist hit, a confirmed case) → ``likely_scam``.
 3. Primary evidence (a lookalike, a classifier) → ``suspicious`` alone, ``likely_scam`` when
    a signal from another detector agrees: "a lookalike alone is a reason to look closer".
+   The agreeing signal must be independent: another detector's primary or decisive finding,
+   or a supporting cue that does not share the primary's reader (``Evidence.reads``). The
+   patterns and the classifier both read a message's words (``reads="wording"``): "尽快 …
+   转账" next to the classifier's score is the same words counted twice, not a second sign
+   (review 34 #7: family money chats became ``likely_scam``); a link cue, a hidden-character
+   cue or a named scam script is a second sign.
 4. Supporting cues alone → ``suspicious`` when together they weigh at least
    ``SUSPICIOUS_AT``; never ``likely_scam``.
 5. Nothing could be judged (every detector failed or the content was unreadable) → ``unknown``.
@@ -80,6 +86,7 @@ def _strength(e: Evidence) -> tuple[int, float, str]:
 CLEAN = Outcome(Verdict.NO_KNOWN_SIGNALS, 0.0, (), False, ())
 
 _ALLOW, _DECISIVE, _PRIMARY, _INFO = Role.ALLOW, Role.DECISIVE, Role.PRIMARY, Role.INFO
+_SUPPORTING = Role.SUPPORTING
 
 _new = object.__new__
 #: ``Outcome``'s slots and nothing else: filled in by plain stores, then made an ``Outcome``
@@ -126,6 +133,7 @@ def combine(
     remaining = 1.0
     decisive = primary = corroborated = False
     first = None  # the detector of the first weighted reason
+    first_reads = ""  # and what it read
     for e in reasons:
         role = e.role
         if role is _ALLOW:
@@ -137,7 +145,10 @@ def combine(
         remaining *= 1.0 - weight
         if first is None:
             first = e.detector
-        elif e.detector != first:
+            first_reads = e.reads
+        elif e.detector != first and (
+            role is not _SUPPORTING or not first_reads or e.reads != first_reads
+        ):
             corroborated = True
         if role is _DECISIVE:
             decisive = True
@@ -149,7 +160,8 @@ def combine(
     elif primary:
         # Reasons are ordered, so with no decisive one the first weighted reason is the
         # strongest primary. Corroboration must come from another detector, not the same
-        # finding said twice (a homoglyph domain is also mixed-script: that is one signal).
+        # finding said twice (a homoglyph domain is also mixed-script: that is one signal),
+        # and a supporting cue must come from another reader (rule 3).
         verdict = Verdict.LIKELY_SCAM if corroborated else Verdict.SUSPICIOUS
     elif raw >= SUSPICIOUS_AT:
         verdict = Verdict.SUSPICIOUS

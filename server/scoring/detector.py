@@ -17,6 +17,10 @@ for evidence that reads the host alone, which the pipeline computes once per hos
 version, and ``score_path(link)`` for the rest; ``score(link)`` must equal the two together.
 ``score_path`` must stay cheap (a few microseconds, linear in the URL's length): when every
 link detector is split, a few links of known hosts are scored on the event loop.
+Detectors that read the same thing as another (the patterns and the classifier both read a
+message's words) say so with ``reads`` (a class attribute, stamped on their ``Evidence``): a
+supporting cue corroborates a primary finding only from another reader (``combiner`` rule 3).
+
 Like ``prime(items)`` (batch work before ``score``, or before ``score_host`` over the new hosts
 of a batch), the pipeline finds them with ``getattr``.
 """

@@ -35,6 +35,11 @@ class Evidence:
     ``messages`` table renders it in each language with ``params``. ``details`` is the
     machine-readable evidence (list and entry, brand and edit, distance and threshold); it
     must be JSON-serialisable.
+
+    ``reads`` names what the finding was read from when several detectors read the same thing
+    (``"wording"``: the words of a message, read by the patterns and the classifier alike): a
+    supporting cue corroborates a primary finding only when they do not share a reader, so the
+    same words are not counted twice (review 34 #7). Empty: this detector's own reading.
     """
 
     detector: str
@@ -43,6 +48,7 @@ class Evidence:
     role: Role
     params: Mapping[str, Any] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
+    reads: str = ""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -169,8 +169,12 @@ class PatternSet:
         warnings: Sequence[re.Pattern[str]] = (),
         asks: Sequence[re.Pattern[str]] = (),
         brands: Sequence[str] = (),
+        is_reference: Callable[[str], bool] | None = None,
     ) -> None:
         self.patterns = tuple(patterns)
+        #: Whether a link is cited rather than sent (a gov.cn page, a protected site): such a
+        #: link asks nothing of the reader (``server/text/references.py``; review 34 #6).
+        self.is_reference = is_reference
         self.warnings = tuple(warnings)
         self.asks = tuple(asks)
         names = sorted({b.lower() for b in brands if b}, key=len, reverse=True)
@@ -179,7 +183,7 @@ class PatternSet:
         self.brands = re.compile("|".join(map(re.escape, names))) if names else None
 
     @classmethod
-    def load(cls, path: Path) -> PatternSet:
+    def load(cls, path: Path, is_reference: Callable[[str], bool] | None = None) -> PatternSet:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
@@ -199,6 +203,7 @@ class PatternSet:
             _regexes(raw.get("warnings", []), path, "warnings"),
             _regexes(raw.get("asks", []), path, "asks"),
             [*brands, *_brand_names(path.parent / BRANDS_FILE)],
+            is_reference,
         )
 
     def match(self, text: str) -> list[PatternMatch]:
@@ -247,7 +252,10 @@ class PatternSet:
 
     def _ask(self, prepared: str, original: str) -> str | None:
         extracted = extract(original)
-        targets = [*extracted.links, *(t for t, _ in extracted.phones)]
+        links: Sequence[str] = extracted.links
+        if self.is_reference is not None:
+            links = [link for link in links if not self.is_reference(link)]
+        targets = [*links, *(t for t, _ in extracted.phones)]
         targets += [w.address for w in extracted.wallets]
         if targets:
             return targets[0][:QUOTE_CHARS]
