@@ -159,14 +159,10 @@ def _refanged(match: re.Match[str], is_tld: Callable[[str], bool] | None) -> str
     if match.group("spaced") is not None:
         # Prose has ". Top" and " .NET": only a name with a hyphen or digit, or a path after
         # the ending, reads as an address.
+        if is_tld is None or not is_tld(match.group("word").lower()):
+            return match.group(0)
         name = _LABEL_BEFORE.search(match.string, max(0, match.start() - 63), match.start())
-        word = match.group("word").lower()
-        if (
-            is_tld is not None
-            and is_tld(word)
-            and name is not None
-            and (re.search(r"[-\d]", name.group(0)) or match.group("end") == "/")
-        ):
+        if name is not None and (re.search(r"[-\d]", name.group(0)) or match.group("end") == "/"):
             return "."
         return match.group(0)
     secure = match.group("s1") or match.group("s2") or ""
