@@ -66,6 +66,14 @@ def test_the_traditional_fold_keeps_every_position() -> None:
     assert fold_traditional("请立即将资金转入安全账户") == "请立即将资金转入安全账户"
 
 
+def test_simplified_text_is_left_as_it_is() -> None:
+    # Taiwan's variant table turns 么 into 幺: a Simplified character is never a variant.
+    assert fold_traditional("什么？怎么这么多么好") == "什么？怎么这么多么好"
+    for _, text in CHINESE + MISSES:
+        simplified = _opencc("t2s").convert(text)
+        assert fold_traditional(simplified) == simplified.replace("帐", "账"), simplified
+
+
 @pytest.mark.parametrize("filler", ["  ", "🔥", "，", "/", "\n", "|", "~", " - "])
 def test_every_chinese_example_fires_with_a_filler_between_its_characters(filler: str) -> None:
     for pid, text in CHINESE:

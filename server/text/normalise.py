@@ -222,7 +222,14 @@ def _simplified_table() -> dict[int, str]:
         return pairs
 
     characters = read("TSCharacters.txt")
-    variants = read("TWVariantsRev.txt") | read("HKVariantsRev.txt")
+    # A Simplified character is never a regional variant to undo: Taiwan's table turns 么 into
+    # 幺, which would make every 什么 read 什幺.
+    simplified_chars = set(read("STCharacters.txt")) | set(characters.values())
+    variants = {
+        k: v
+        for k, v in (read("TWVariantsRev.txt") | read("HKVariantsRev.txt")).items()
+        if k not in simplified_chars
+    }
     table: dict[int, str] = {}
     for char in set(characters) | set(variants):
         standard = variants.get(char, char)
