@@ -1,6 +1,7 @@
 """The same words are not two signs (review 34 #7): the patterns and the classifier both read a
-message's wording, so a weak pattern cue (urgency + payment) does not escalate the classifier to
-``likely_scam``; a named scam script, a flagged link or a hidden-character cue still does."""
+message's wording, so a generic pattern cue (urgency + payment, ``cue: true`` in the patterns
+file) does not escalate the classifier to ``likely_scam``; a named scam script, a flagged link
+or a hidden-character cue still does."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def _pattern(role: Role, weight: float) -> Evidence:
     ("other", "verdict"),
     [
         (_pattern(Role.SUPPORTING, 0.3), Verdict.SUSPICIOUS),  # the same words, read twice
+        # A named script (fake customer service, a loan fee up front) is a reading of its own.
+        (
+            Evidence("text_patterns", "text_patterns.match", 0.35, Role.SUPPORTING),
+            Verdict.LIKELY_SCAM,
+        ),
         (_pattern(Role.PRIMARY, 0.6), Verdict.LIKELY_SCAM),  # a named script: a second reading
         (Evidence("url_cues", "url_cues.lure_word", 0.2, Role.SUPPORTING), Verdict.LIKELY_SCAM),
         (
@@ -89,5 +95,16 @@ def test_a_scam_script_still_escalates_with_its_own_script_or_its_link(
         "您好，我是公安局民警，您的账户涉嫌洗钱，请立即将资金转入安全账户配合调查，不得告诉他人"
     )
     assert _check(server, police)["verdict"] == "likely_scam"
+    for text, script in (
+        (
+            "您好，我是京东客服，您开通的百万保障即将自动扣费，如需关闭请下载会议软件共享屏幕",
+            "fake_customer_service",
+        ),
+        ("您好，我是网贷平台客服，您的贷款已审批，先交手续费500元即可放款", "upfront_fee_loan"),
+    ):
+        verdict = _check(server, text)
+        reasons = {(r["code"], r["details"].get("pattern")) for r in verdict["reasons"]}
+        assert {("text_patterns.match", script), ("scam_text.classifier", None)} <= reasons
+        assert verdict["verdict"] == "likely_scam", text
     linked = "妈，我手机丢了，这是我新号，急用钱，你尽快转3000到这个账户 http://paypal-login-verify.top/pay"
     assert _check(server, linked)["verdict"] == "likely_scam"

@@ -70,6 +70,9 @@ class Pattern:
     miss_examples: tuple[str, ...]
     #: Whether the file's shared warning words cancel this pattern (the default).
     heeds_warnings: bool = True
+    #: A generic cue (urgency + payment), not a named script: it reads the words the classifier
+    #: reads, so it does not corroborate the classifier (review 34 #7).
+    cue: bool = False
 
     def search(self, text: str, brands: Sequence[tuple[int, int]] = ()) -> list[str] | None:
         """The matched snippets (one per group), or None when the pattern does not fire.
@@ -317,6 +320,9 @@ def _pattern(entry: Any, path: Path) -> Pattern:
         raise PatternFileError(f"{where}: all_of must be a non-empty list of regex lists")
     examples = entry.get("examples") or {}
     heeds = entry.get("warnings", "apply")
+    cue = entry.get("cue", False)
+    if not isinstance(cue, bool):
+        raise PatternFileError(f"{where}: cue must be true or false")
     if heeds not in ("apply", "ignore"):
         raise PatternFileError(f"{where}: warnings must be apply (the default) or ignore")
     try:
@@ -335,4 +341,5 @@ def _pattern(entry: Any, path: Path) -> Pattern:
         match_examples=tuple(str(t) for t in examples.get("match", [])),
         miss_examples=tuple(str(t) for t in examples.get("miss", [])),
         heeds_warnings=heeds == "apply",
+        cue=cue,
     )
