@@ -75,7 +75,8 @@ def test_runs_of_spaces_are_read_as_one_and_need_no_cue(server: RunningServer) -
     verdict = check(server, "  ".join("请立即将资金转入安全账户配合调查"))
     assert "safe_account" in patterns(verdict)
     assert "text_patterns.interleaved" not in codes(verdict)
-    words = "Send 0.5 ETH to the address below and get 1 ETH back instantly".split()
+    sentence = "Send 0.5 ETH to the address below and get 1 ETH back instantly"
+    words = sentence.split()
     verdict = check(server, "  ".join(words[:5]) + "\t" + "  ".join(words[5:]))
     assert "send_one_get_two" in patterns(verdict)
 
