@@ -44,7 +44,7 @@ def test_the_file_has_examples_in_both_languages() -> None:
     assert len(CHINESE) >= 15 and len(ENGLISH) >= 15
 
 
-@pytest.mark.parametrize("config", ["s2t", "s2hk"])
+@pytest.mark.parametrize("config", ["s2t", "s2hk", "s2twp"])
 def test_every_chinese_example_fires_written_in_traditional_characters(config: str) -> None:
     for pid, text in CHINESE:
         traditional = _opencc(config).convert(text)
