@@ -64,6 +64,10 @@ class DomainModelDetector:
         self._model_version = self.model.version
         self._protected = resources.protected
         self._covers = self._protected.covers
+        #: The protected registrable domains: ``prime`` skips them with one set lookup and
+        #: leaves the rarer protected hosts (``beta.ask.rip``, ``*.gov.cn``) to ``score_host``,
+        #: which checks ``covers`` before answering with flagged evidence.
+        self._protected_domains = self._protected.registrables
         self._cache: dict[str, tuple[Evidence, ...]] = {}
         self._lock = threading.Lock()
 
@@ -75,7 +79,7 @@ class DomainModelDetector:
         """Score every uncached domain of a batch in one model call per ``BATCH`` domains
         (the pipeline calls this before ``score``; it only fills the cache)."""
         todo: dict[str, DomainParts] = {}
-        covers, cache = self._covers, self._cache
+        protected, cache = self._protected_domains, self._cache
         for link in links:
             try:
                 host = link.host
@@ -85,7 +89,7 @@ class DomainModelDetector:
                 continue
             parts = host.parts
             domain = parts.registrable
-            if domain and domain not in cache and not covers(host.ascii, parts):
+            if domain and domain not in cache and domain not in protected:
                 todo[domain] = parts
         names = list(todo)
         for start in range(0, len(names), BATCH):

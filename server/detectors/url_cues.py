@@ -421,8 +421,6 @@ class UrlCuesDetector:
     def _name_cues(self, host: Host) -> tuple[Evidence, ...]:
         found = []
         ascii_name = host.ascii
-        if self._protected(ascii_name, host.parts):
-            return _NONE
         if self._latin_gate(ascii_name) is not None or (
             not host.unicode.isascii() and self._han_gate(host.unicode) is not None
         ):
@@ -448,7 +446,10 @@ class UrlCuesDetector:
                     {"label": label, "entropy_bits": round(_entropy(label), 2)},
                 )
             )
-        return tuple(found) if found else _NONE
+        # Asked last: most names hold no cue at all.
+        if not found or self._protected(ascii_name, host.parts):
+            return _NONE
+        return tuple(found)
 
     def _host_words(self, host: Host) -> list[Evidence]:
         found = []
