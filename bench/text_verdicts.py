@@ -2,14 +2,16 @@
 family / friend money chats (``tests/fixtures/text/money_chats.txt``, all ham).
 
     flock /work/bench.lock .venv/bin/python bench/text_verdicts.py [--shared ../shared]
-        [--splits val] [--text-only]
+        [--splits val] [--text-only] [--hostile]
 
 Each message goes through what ``POST /v1/check/text`` runs: the TEXT detectors, the LINK
 detectors over the links extracted from it, one combine (``--text-only`` leaves the links out,
 as ``bench/models.py``'s "text detectors together" table and the model card do). Rows: share
 ``suspicious`` or worse and share ``likely_scam``. Choose rules on ``train,val`` (the classifier
 trained on ``train``, so ``val`` is the honest one for its scores); read ``test`` once, for the
-report. The split is ``models/scam_text/dataset.py``'s.
+report. The split is ``models/scam_text/dataset.py``'s. ``--hostile`` times the two text
+detectors on 10,000-character inputs built to make regexes backtrack (the patterns read the
+whole message since review 34 #5).
 """
 
 from __future__ import annotations
@@ -66,7 +68,13 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=text_data.DEFAULT_SHARED)
     parser.add_argument("--splits", default="val", help="comma-separated: train,val,test")
     parser.add_argument("--text-only", action="store_true", help="leave extracted links out")
+    parser.add_argument(
+        "--hostile", action="store_true", help="only time both text detectors on hostile inputs"
+    )
     args = parser.parse_args()
+    if args.hostile:
+        hostile(Engine.build(Settings()))
+        return
     splits = set(args.splits.split(","))
     engine = Engine.build(Settings())
     messages = [m for m in text_data.load(args.shared) if m.split in splits]
@@ -104,6 +112,45 @@ def main() -> None:
             f"| money chats (hand-written, {lang}) | ham | {len(rows)} | "
             f"{flagged} ({flagged / len(rows):.1%}) | {likely} ({likely / len(rows):.1%}) |"
         )
+
+
+#: Inputs as long as the API accepts, built to make regexes backtrack: repeated openers of the
+#: patterns' groups, warnings and asks, with nothing that completes them.
+HOSTILE = {
+    "send ": "send ",
+    "send 1.": "send 1.",
+    "transfer money ": "transfer money ",
+    "转": "转",
+    "安全": "安全",
+    "，转入1": "，转入1",
+    "vx:": "vx:",
+    "tg:abcd ": "tg:abcd ",
+    "请": "请",
+    "谨防": "谨防",
+    "not scammers ": "not scammers ",
+    "支付宝": "支付宝",
+    "a.": "a.",
+    "hello world ": "hello world ",
+}
+
+
+def hostile(engine: Engine, length: int = 10_000) -> None:
+    """Milliseconds per text detector on ``length``-character hostile inputs (best of 3)."""
+    detectors = [d for d in engine.detectors if d.name in ("text_patterns", "scam_text")]
+    print(f"| input ({length} chars) | " + " | ".join(f"{d.name} ms" for d in detectors) + " |")
+    print("|---|" + "---:|" * len(detectors))
+    for name, unit in HOSTILE.items():
+        text = (unit * (length // len(unit) + 1))[:length]
+        cells = []
+        for detector in detectors:
+            best = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                detector.score(text)
+                best = min(best, time.perf_counter() - started)
+            cells.append(f"{best * 1000:.1f}")
+        print(f"| `{name}` | " + " | ".join(cells) + " |")
+    print(f"\nload {os.getloadavg()[0]:.2f}")
 
 
 def _is_chinese(text: str) -> bool:
