@@ -781,7 +781,7 @@ async def _report_media(
             )
             del payload
     except (Notice, ServerError) as exc:
-        log.warning("media report failed", extra={"error": type(exc).__name__})
+        _log_failure("media report failed", exc)
         return None
     return str(result.get("case_id", result.get("id", "?")))
 
@@ -800,9 +800,19 @@ async def _report(
     try:
         result = await svc.client.report(body)
     except ServerError as exc:
-        log.warning("report failed", extra={"error": type(exc).__name__})
+        _log_failure("report failed", exc)
         return None
     return str(result.get("case_id", result.get("id", "?")))
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """A refused key is the operator's to fix (an error), anything else a warning."""
+    status = exc.status if isinstance(exc, Refused) else 0
+    extra = {"error": type(exc).__name__, "code": getattr(exc, "code", ""), "status": status}
+    if status in (401, 403):
+        log.error(what + ": the server refused the bot's API key (FAKEWATCH_API_KEY)", extra=extra)
+    else:
+        log.warning(what, extra=extra)
 
 
 def _report_words(case_id: str | None, lang: str) -> str:
