@@ -44,7 +44,8 @@ QUOTE_CHARS = 60
 #: This much of a message is searched (after invisible characters are dropped): the longest
 #: text ``POST /v1/check/text`` accepts by default, so a benign prefix cannot push a script out
 #: of sight (review 34 #5). Every regex is linear with bounded gaps: 10,000 hostile characters
-#: ("send send…", "转转…", "vx:vx:…") take at most ~25 ms for the whole file.
+#: ("send send…", "转转…", "vx:vx:…") take at most ~37 ms for the whole detector at load 4
+#: (``bench/text_verdicts.py --hostile``; the detector timeout is 2 s).
 MAX_SEARCH_CHARS = 10_000
 #: The curated brands beside the patterns file: their Chinese names are masked (review 34 #8).
 BRANDS_FILE = "protected_brands.tsv"
