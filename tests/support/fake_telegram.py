@@ -56,6 +56,8 @@ class FakeTelegram:
         self.delay_s = 0.0
         #: File downloads: how long each takes, and the most that were in flight at once.
         self.file_delay_s = 0.0
+        #: When set, every download waits for this event: a test holds files until it is ready.
+        self.files_held: asyncio.Event | None = None
         self.downloads_now = 0
         self.downloads_peak = 0
         #: When each update was first handed to the bot (getUpdates), for latency figures.
@@ -366,6 +368,8 @@ class FakeTelegram:
         self.downloads_now += 1
         self.downloads_peak = max(self.downloads_peak, self.downloads_now)
         try:
+            if self.files_held is not None:
+                await self.files_held.wait()
             if self.file_delay_s:
                 await asyncio.sleep(self.file_delay_s)
         finally:
