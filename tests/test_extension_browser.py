@@ -88,7 +88,7 @@ def browser(
             )
         )
         configure(running, serverUrl=sites.proxy_url, apiKey=client_key, mode="private", lang="en")
-        update = running.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+        update = running.refresh_prefixes()
         assert update["updated"] and update["count"] > 50_000
         yield running
 
@@ -220,7 +220,7 @@ def test_single_page_app_navigating_to_a_listed_url_gets_the_interstitial(
     case_id = reported.json()["case_id"]
     confirmed = fw.request("POST", f"/v1/cases/{case_id}/confirm", json_body={"note": "fake"})
     assert confirmed.status == 200, confirmed.body
-    browser.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+    browser.refresh_prefixes()
     # The site's own router: the address changes by history.pushState, no page load.
     sites.routes["/spa"] = lambda _r: page(
         "Shop",

@@ -70,7 +70,7 @@ def browser(
             )
         )
         configure(running, serverUrl=sites.proxy_url, apiKey=client_key, lang="zh-Hans")
-        update = running.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+        update = running.refresh_prefixes()
         assert update["updated"], update
         yield running
 
@@ -113,7 +113,7 @@ def test_a_refused_key_is_said_and_never_shown_as_offline(
         tab.close()
     finally:
         configure(browser, apiKey=client_key)
-        browser.sw_eval("() => self.fakewatch.updatePrefixes({force: true})")
+        browser.refresh_prefixes()
         wait_until(lambda: not stored_problem(browser).get("problem"))
 
 

@@ -97,6 +97,16 @@ class Browser:
         assert self.service_worker is not None, "no extension loaded"
         return self.service_worker.evaluate(expression, arg)
 
+    def refresh_prefixes(self, attempts: int = 3) -> Any:
+        """Force the extension's prefix-list download now and return its result. The extension
+        gives a request 4 s; on a loaded test machine a first download can miss that, and the
+        extension would simply try again at its next refresh: so does this."""
+        update = "() => self.fakewatch.updatePrefixes({force: true})"
+        for _ in range(attempts - 1):
+            with contextlib.suppress(Exception):
+                return self.sw_eval(update)
+        return self.sw_eval(update)
+
     def screenshot(self, page: Any, name: str, *, full_page: bool = False) -> Path:
         """Save a PNG of ``page`` under the artifacts folder and return its path."""
         path = self.artifacts / f"{_safe(name)}.png"
