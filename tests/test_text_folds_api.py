@@ -112,11 +112,17 @@ def test_look_alike_letters_of_any_script_read_as_latin(server: RunningServer, s
 DEFANGED = ["。", "[.]", "(.)", "{.}", "[dot]", "点", " .", ". "]
 
 
-@pytest.mark.parametrize("dot", DEFANGED)
-@pytest.mark.parametrize("shape", ["{h}", "{h}/verify", "https://{h}/verify"])
+@pytest.mark.parametrize(
+    ("dot", "shape"),
+    [
+        (dot, shape)
+        for dot in DEFANGED
+        for shape in ["{h}", "{h}/verify", "https://{h}/verify"]
+        # A space ends a link written with its scheme: those two forms are not one link.
+        if not (dot in (" .", ". ") and shape.startswith("https"))
+    ],
+)
 def test_every_defanged_form_extracts_the_same_link(dot: str, shape: str) -> None:
-    if dot in (" .", ". ") and shape.startswith("https"):
-        pytest.skip("a space ends a link with a scheme")
     plain = extract(f"请立即登录 {shape.format(h='etc-gov-cn.top')} 办理", SUFFIXES.is_suffix)
     written = shape.format(h=f"etc-gov-cn{dot}top")
     found = extract(f"请立即登录 {written} 办理", SUFFIXES.is_suffix)
