@@ -612,7 +612,8 @@ async def _answer_check(
         verdict_message(checked, lang), reply_markup=verdict_buttons(ref, lang), do_quote=quote
     )
     checked.message_id = sent.message_id
-    if checked.verdict != "likely_scam":
+    # A check queued behind others can finish while the bot stops: its watch is not started then.
+    if checked.verdict != "likely_scam" and context.application.running:
         context.application.create_task(_watch(svc, checked, message.chat_id), update=update)
 
 
