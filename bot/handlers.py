@@ -104,12 +104,29 @@ GUARD_IN_FLIGHT_PER_SENDER = 2
 #: How long the bot trusts what it learned about its own rights in a group.
 ADMIN_CACHE_S = 600.0
 CATEGORIES = ("investment", "giveaway", "celebrity", "romance", "official", "shopping", "other")
-#: A bare link ends at white space, quotes, and CJK or full-width characters: Chinese text
-#: written flush against a link ("请登录https://evil.info领取") is not part of its host.
+#: A bare link ends at white space, quotes, CJK punctuation and full-width characters. Han
+#: characters may be the host itself ("https://支付宝-登录.top/x", "www.支付宝.com"), but right
+#: after an ASCII top-level label (".info领取") they are the text written flush against the
+#: link ("请登录https://evil.info领取"); in the path they always end it.
+_STOP = "\\s<>\"'\u3000-\u303f\uff00-\uffef"
+_HAN = "\u3400-\u9fff\uf900-\ufaff"
 _BARE_URL = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+",
+    rf"(?:https?://|www\.)"
+    rf"(?=[^{_STOP}./?#])"  # a host, not "https://" alone
+    rf"(?:\.(?![A-Za-z]+[{_HAN}])|[^{_STOP}{_HAN}./?#]|[{_HAN}])*"
+    rf"(?:\.[A-Za-z]+(?=[{_HAN}]))?"
+    rf"(?:[/?#][^{_STOP}{_HAN}]*)?",
     re.IGNORECASE,
 )
+#: A host with at least one dot between two labels ("http://www." names no site).
+_NAMED_HOST = re.compile(r"^(?:https?://)?[^/?#]*[^./?#]\.[^./?#]", re.IGNORECASE)
+
+
+def _bare_links(text: str) -> list[str]:
+    """Links written without a Telegram entity, each naming a site."""
+    return [
+        m.group(0) for m in _BARE_URL.finditer(text) if _NAMED_HOST.match(m.group(0)) is not None
+    ]
 
 
 @dataclass
@@ -287,7 +304,7 @@ def _links(message: Message) -> list[str]:
             url = entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
             found.append(url)
     body = message.text or message.caption or ""
-    found.extend(m.group(0) for m in _BARE_URL.finditer(body))
+    found.extend(_bare_links(body))
     links: list[str] = []
     for url in found:
         url = url.rstrip(").,;!?。，）")
@@ -672,7 +689,7 @@ async def cmd_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     raw = " ".join(context.args or [])
-    links = [m.group(0) for m in _BARE_URL.finditer(raw)]
+    links = _bare_links(raw)
     if not links and re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", raw.strip(), re.IGNORECASE):
         links = ["http://" + raw.strip()]  # "/check paypa1.com" means the site
     links, skipped, site_only = _capped(list(dict.fromkeys(links)))
@@ -942,13 +959,19 @@ async def report_where(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     if not _report_live(context):
         _end_report(context, _user_id(message))
         return PASS_ON
-    if message.forward_origin is not None or _links(message):
-        # A forward or a link is not "where I saw it": the person moved on to something they
+    if message.forward_origin is not None or _media(message) is not None:
+        # A forward or a picture is not "where I saw it": the person moved on to something they
         # want checked. It gets its verdict; the unfinished report is dropped, and said so.
+        # Typed text is the answer even with a link in it: the group's or page's link is the
+        # best answer to "where".
         _end_report(context, _user_id(message))
         await message.reply_text(t("report_left", lang))
         return PASS_ON
-    _draft(context)["where"] = (message.text or "")[:100]
+    draft = _draft(context)
+    draft["where"] = (message.text or "")[:100]
+    seen_links = _links(message)
+    if seen_links:
+        draft["where_url"] = seen_links[0][:2000]
     rows = [
         [InlineKeyboardButton(t(f"category.{c}", lang), callback_data=f"c:{c}")] for c in CATEGORIES
     ]
@@ -1032,6 +1055,8 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     extra: dict[str, Any] = {"consent": consent}
     if draft.get("where"):
         extra["seen_on"] = {"platform": draft["where"]}
+        if draft.get("where_url"):
+            extra["seen_on"]["url"] = draft["where_url"]
     category = draft.get("category", "other")
     media = draft.get("media")
     if isinstance(media, Media):

@@ -610,6 +610,11 @@ DETAILS: dict[str, dict[str, str]] = {
         "en": "Case {id} is {status}; it cannot be {done}.",
         "zh": "案件 {id} 的状态是{status}，不能再{done}。",
     },
+    "case_moved": {
+        "en": "Case {id} is now {status}, not {expected} as you saw it; nothing changed."
+        " Reload it and decide again.",
+        "zh": "案件 {id} 现在的状态是{status}，不是你看到的{expected}；没有做任何更改。请刷新后重新决定。",
+    },
     "case_merge_open": {
         "en": "Case {id} is {status}; only open cases merge.",
         "zh": "案件 {id} 的状态是{status}；只有未决案件可以合并。",

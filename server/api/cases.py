@@ -192,7 +192,8 @@ async def _decide(request: web.Request, action: str) -> web.Response:
     if not isinstance(allow, bool):
         raise ValidationFailed(said("field_boolean", field="allow"), field="allow")
     expect = body.get("expect_status")
-    if expect is not None and expect not in store.QUEUE_STATUSES:
+    # Absent means "whatever it is now"; null is refused like any other non-status value.
+    if "expect_status" in body and expect not in store.QUEUE_STATUSES:
         raise ValidationFailed(
             said("field_one_of", field="expect_status", choices=", ".join(store.QUEUE_STATUSES)),
             field="expect_status",

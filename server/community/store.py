@@ -675,8 +675,15 @@ def decide(
         raise LookupError(case_id)
     status = case["status"]
     if expect_status is not None and status != expect_status:
+        # Not "cannot be confirmed": the action may well be allowed; the case changed under
+        # the moderator, who should see it again before deciding.
         raise CaseStateError(
-            said("case_cannot", id=case_id, status=status_words(status), done=ACTION_DONE[action]),
+            said(
+                "case_moved",
+                id=case_id,
+                status=status_words(status),
+                expected=status_words(expect_status),
+            ),
             status,
         )
     allowed = {
