@@ -108,6 +108,31 @@ def clean(text: str, limit: int | None = None) -> str:
     return unicodedata.normalize("NFKC", visible)
 
 
+def origins(text: str, cleaned: str) -> list[int] | None:
+    """For each character of ``cleaned`` (``clean(text)``), the index in ``text`` it came
+    from, or None when they cannot be lined up one character at a time (NFKC composed marks
+    across characters): callers then show the cleaned text. Linear in ``len(text)``."""
+    visible, _ = strip_hidden(text)
+    # Dropping only deletes characters (and makes the braille blank a space): a greedy walk
+    # lines ``visible`` up with ``text``.
+    kept: list[int] = []
+    i, n = 0, len(text)
+    for char in visible:
+        while i < n and text[i] != char and not (char == " " and text[i] in _BLANKS):
+            i += 1
+        if i == n:
+            return None
+        kept.append(i)
+        i += 1
+    found: list[int] = []
+    pieces: list[str] = []
+    for char, source in zip(visible, kept, strict=True):
+        piece = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+        pieces.append(piece)
+        found.extend([source] * len(piece))
+    return found if "".join(pieces) == cleaned else None
+
+
 #: Look-alike letters a reader takes for these Latin ones where Unicode's skeleton (the link
 #: side's ``Confusables``, built for host names) prefers another prototype: Greek ε reads as
 #: e in a sentence, not as the ꞓ its confusable pairs lead to. Lower case: callers fold case.
