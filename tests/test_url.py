@@ -113,11 +113,17 @@ def test_redirectors_are_unwrapped(
     assert [w.name for w in link.wrappers] == [wrapper]
 
 
-def test_unwrapping_stops_at_three_layers(parser: LinkParser) -> None:
+def test_unwrapping_stops_at_the_bound_and_says_so(parser: LinkParser) -> None:
+    # Review 35 #3: the bound was 3 and a 4th layer hid the destination; the bound and the
+    # deeper layers are pinned in tests/test_url_deep_and_backslash.py.
+    from server.links.url import MAX_UNWRAP_DEPTH
+
     url = "https://evil.example/"
-    for _ in range(5):
+    for _ in range(MAX_UNWRAP_DEPTH + 2):
         url = "https://www.google.com/url?q=" + __import__("urllib.parse").parse.quote(url, safe="")
-    assert len(parser.parse(url).wrappers) == 3
+    link = parser.parse(url)
+    assert len(link.wrappers) == MAX_UNWRAP_DEPTH
+    assert link.wrapped_deeper
 
 
 @pytest.mark.parametrize(

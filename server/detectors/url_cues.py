@@ -18,7 +18,7 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from server.links.redirectors import SHORTENERS, Redirectors
-from server.links.url import CARRIER_SCHEMES, Host, Link
+from server.links.url import CARRIER_SCHEMES, MAX_UNWRAP_DEPTH, Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources, read_lines
@@ -45,6 +45,9 @@ IP_PRIVATE_WEIGHT = 0.1
 #: so this alone is ``suspicious`` (the combiner's SUSPICIOUS_AT), and the address inside is
 #: judged by every detector as well.
 SCRIPT_URL_WEIGHT = 0.5
+#: Still wrapped after ``MAX_UNWRAP_DEPTH`` redirector layers: no honest share nests a link
+#: that deep, so this alone is ``suspicious``; the innermost layer reached is judged too.
+DEEPLY_WRAPPED_WEIGHT = 0.5
 #: ``Wrapper.host`` of a carrier (``server.links.url.CARRIER_SCHEMES``), by scheme.
 _CARRIER_HOSTS = {f"{scheme}:": scheme for scheme in CARRIER_SCHEMES}
 HOST_CACHE_SIZE = 65_536
@@ -230,6 +233,10 @@ class UrlCuesDetector:
             "en": "This is a {scheme}: link: instead of naming a site it {what}, which hides where it leads. It leads to {host}, judged here.",
             "zh": "这是一个 {scheme}: 链接：它不直接写明网站，而是{what_zh}，以此隐藏真实去向。它实际通往 {host}，这里判断的就是该网站。",
         },
+        "url_cues.deeply_wrapped": {
+            "en": "The link is hidden inside more than {depth} redirectors, a way to get past checks; we judged the innermost one we reached: {host}.",
+            "zh": "该链接被藏在超过 {depth} 层跳转之中，这是逃避检查的手法；我们判断的是已拆到的最内层：{host}。",
+        },
         "url_cues.unwrapped": {
             "en": "The link was wrapped by {wrapper}; we judged where it leads: {host}.",
             "zh": "该链接被 {wrapper} 包装过，我们判断的是它的真实去向：{host}。",
@@ -248,6 +255,7 @@ class UrlCuesDetector:
         # a known-legit host) is not a cue: "wallet" in walletconnect.com says nothing, and
         # any weighted cue would corroborate another detector's signal.
         self._protected = resources.protected.covers
+        self._split = resources.parser.suffixes.split
         self._redirectors = Redirectors(shorteners=SHORTENERS)
         #: Every name ``Redirectors.shortener`` can answer for (a host or its registrable).
         self._shortener_names = frozenset(SHORTENERS)
@@ -337,7 +345,7 @@ class UrlCuesDetector:
             ):
                 words = self._path_words(host, text)
         if (
-            not (words or content.had_userinfo or content.wrappers)
+            not (words or content.had_userinfo or content.wrappers or content.wrapped_deeper)
             and content.port is None
             and content.backslash_host is None
         ):
@@ -359,7 +367,7 @@ class UrlCuesDetector:
                 )
             else:
                 found.append(self._ev("url_cues.credentials", USERINFO_WEIGHT, {}, {}))
-        if content.backslash_host is not None:
+        if self._backslash_shows_another(content):
             found.append(
                 self._ev(
                     "url_cues.backslash_trick",
@@ -378,6 +386,19 @@ class UrlCuesDetector:
                 )
             )
         found.extend(self._shortener_cues(content))
+        if content.wrapped_deeper:
+            found.append(
+                self._ev(
+                    "url_cues.deeply_wrapped",
+                    DEEPLY_WRAPPED_WEIGHT,
+                    {"depth": MAX_UNWRAP_DEPTH, "host": host.unicode},
+                    {
+                        "depth_limit": MAX_UNWRAP_DEPTH,
+                        "wrappers": [wrapper.host for wrapper in content.wrappers],
+                        "judged": content.url,
+                    },
+                )
+            )
         for wrapper in content.wrappers:
             scheme = _CARRIER_HOSTS.get(wrapper.host)
             if scheme is not None:
@@ -391,6 +412,20 @@ class UrlCuesDetector:
                 )
             )
         return found
+
+    def _backslash_shows_another(self, content: Link) -> bool:
+        r"""A ``\`` that changes which host a reader sees from the one a browser opens:
+        ``evil.top\@bank.com`` or ``evil.top\.bank.com`` (``backslash_marked``), or a bare
+        ``evil.top\www.paypal.com`` naming a protected site. Never when the browser opens a
+        protected site (``www.paypal.com\@x.top`` goes to PayPal); ``\report.pdf`` never
+        gets here (no real ending)."""
+        shown = content.backslash_host
+        if shown is None:
+            return False
+        host = content.host
+        if host.ip is None and self._protected(host.ascii, host.parts):
+            return False
+        return content.backslash_marked or self._protected(shown, self._split(shown))
 
     def _script_url(self, scheme: str, content: Link) -> Evidence:
         code = scheme == "javascript"
@@ -548,6 +583,11 @@ class UrlCuesDetector:
                 ["url_cues.backslash_trick"],
                 forbid=["url_cues.userinfo_trick", "url_cues.credentials"],
                 why="browsers read '\\' as '/': the host is evil.example",
+            ),
+            example(
+                "https://www.gov.uk\\guidance.html",
+                forbid=["url_cues.backslash_trick"],
+                why="a Windows-style path: the reader sees the host the browser opens",
             ),
             example("http://3232235777/", ["url_cues.ip_obfuscated"]),
             example("http://8.8.8.8/login", ["url_cues.ip_host"]),

@@ -90,7 +90,9 @@ _JS_ESCAPE = re.compile(
     r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\}|([/\\\"']))"
 )
 MAX_HOST_LENGTH = 253
-MAX_UNWRAP_DEPTH = 3
+#: Each layer is strictly shorter than the one around it (at most ``max_length`` long), so
+#: this bounds the work, not what a scammer can nest; a link still wrapped here says so.
+MAX_UNWRAP_DEPTH = 16
 HOST_CACHE_SIZE = 65_536
 
 
@@ -150,6 +152,12 @@ class Link:
     #: host before the ``\`` while a reader sees this one (``evil.top\@bank.com/`` shows
     #: ``bank.com``, opens ``evil.top``).
     backslash_host: str | None = None
+    #: The ``\`` was followed by ``@`` or ``.`` (``evil.top\@bank.com``): a shape made to
+    #: show another host, where ``\guidance.html`` is a Windows-style path.
+    backslash_marked: bool = False
+    #: Still a known wrapper after ``MAX_UNWRAP_DEPTH`` layers: we judge the innermost layer
+    #: reached, and hiding a link that deep is itself a cue.
+    wrapped_deeper: bool = False
 
 
 _new = object.__new__
@@ -197,6 +205,8 @@ def _link(
     draft.had_userinfo = had_userinfo
     draft.wrappers = wrappers
     draft.backslash_host = None
+    draft.backslash_marked = False
+    draft.wrapped_deeper = False
     draft.__class__ = Link
     link: Link = draft
     return link
@@ -226,6 +236,7 @@ class LinkParser:
         # A ``javascript:`` or ``data:`` carrier, if any, stays the outermost layer.
         wrappers: list[Wrapper] = list(link.wrappers)
         carriers = len(wrappers)
+        deeper = False
         while unwrapped is not None:
             wrapper, target = unwrapped
             try:
@@ -234,9 +245,10 @@ class LinkParser:
                 break  # A wrapper around garbage: judge the wrapper itself.
             wrappers.append(wrapper)
             link = inner
-            if len(wrappers) - carriers == MAX_UNWRAP_DEPTH:
-                break
             unwrapped = self.redirectors.unwrap(link)
+            if unwrapped is not None and len(wrappers) - carriers == MAX_UNWRAP_DEPTH:
+                deeper = True
+                break
         if len(wrappers) == carriers:
             return link
         return Link(
@@ -251,6 +263,8 @@ class LinkParser:
             had_userinfo=link.had_userinfo,
             wrappers=tuple(wrappers),
             backslash_host=link.backslash_host,
+            backslash_marked=link.backslash_marked,
+            wrapped_deeper=deeper or link.wrapped_deeper,
         )
 
     def parse_host(self, raw_host: str) -> Host:
@@ -278,7 +292,13 @@ class LinkParser:
                 raise InvalidUrl("invalid_url", "The URL contains control characters.")
         if _SURROGATE.search(text):  # no UTF-8 for it: percent-encoding the path would raise
             raise InvalidUrl("invalid_url", "The URL contains text that is not valid Unicode.")
-        shown = _backslash_host(text) if "\\" in text else None
+        shown, marked = _backslash_host(text) if "\\" in text else (None, False)
+        if (
+            shown is not None
+            and not marked
+            and not self.suffixes.is_suffix(shown.rpartition(".")[2])
+        ):
+            shown = None  # ``\guidance.html``: a file name, not a host a reader would see
         text = _with_scheme(text)
         carrier = _carrier(text)
         if carrier is not None:
@@ -314,6 +334,7 @@ class LinkParser:
             userinfo_host=_host_like(userinfo),
             had_userinfo=bool(userinfo),
             backslash_host=shown if shown != host.ascii else None,
+            backslash_marked=marked and shown != host.ascii,
         )
 
     def _carried(self, raw: str, scheme: str, payload: str) -> Link:
@@ -362,6 +383,8 @@ class LinkParser:
             had_userinfo=link.had_userinfo,
             wrappers=(wrapper, *link.wrappers),
             backslash_host=link.backslash_host,
+            backslash_marked=link.backslash_marked,
+            wrapped_deeper=link.wrapped_deeper,
         )
 
     def _plain(self, raw: str, found: re.Match[str]) -> Link:
@@ -448,21 +471,23 @@ def _special(scheme: str, rest: str) -> str:
     return f"{scheme}://{rest}"
 
 
-def _backslash_host(text: str) -> str | None:
+def _backslash_host(text: str) -> tuple[str | None, bool]:
     r"""The host name right after a ``\`` that ends an http(s) URL's host part, if any:
-    ``https://evil.top\@bank.com/`` → ``bank.com`` (``_special`` makes the ``\`` a ``/``)."""
+    ``https://evil.top\@bank.com/`` → ``bank.com`` (``_special`` makes the ``\`` a ``/``),
+    and whether the ``\`` was followed by ``@`` or ``.`` (made to read as part of a host)."""
     special = _SPECIAL_START.match(text)
     if special is None:
         if _SCHEME_PREFIX.match(text) is not None and not text.startswith("//"):
-            return None  # another scheme
+            return None, False  # another scheme
         start = len(text) - len(text.lstrip("/\\"))
     else:
         start = special.end()
     end = _AUTHORITY_END.search(text, start)
     if end is None or end.group() != "\\":
-        return None
+        return None, False
     after = _AUTHORITY_END.search(text, end.end())
-    return _host_like(text[end.end() : after.start() if after else len(text)].lstrip("@."))
+    written = text[end.end() : after.start() if after else len(text)]
+    return _host_like(written.lstrip("@.")), written[:1] in ("@", ".")
 
 
 def _carrier(text: str) -> str | None:
