@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlite_utils import Database
 
+from server.links.carried import worst_of
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
 from server.persons.store import load_index as load_persons
@@ -51,6 +52,8 @@ class Engine:
             timeout_s=settings.detector_timeout_ms / 1000,
             link_cache_size=settings.link_cache_size,
         )
+        # A javascript:/data: link with several addresses is judged by the worst of them.
+        resources.parser.rank_carried = worst_of(self.pipeline)
         self.renderer = Renderer(self.detectors)
         self._link_versions = self.versions(ContentKind.LINK)
         # Rendered link verdicts (see ``link_json``), as many as the verdict cache holds.

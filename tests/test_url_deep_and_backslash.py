@@ -140,3 +140,58 @@ def test_a_backslash_that_shows_another_host_is_named(
     evidence = cues(detector, resources, url)["url_cues.backslash_trick"]
     assert evidence.details["shown_host"] == shown
     assert evidence.details["real_host"] == "evil.top"
+
+
+# A decoy beside the real destination in a javascript:/data: link (#4)
+
+
+@pytest.mark.parametrize(
+    ("url", "decoy"),
+    [
+        (
+            "javascript:/*location='https://www.paypal.com/'*/location='https://0101.systems/login'",
+            "https://www.paypal.com/",
+        ),
+        (
+            "javascript:fetch('https://www.paypal.com/');location.href='https://0101.systems/login'",
+            "https://www.paypal.com/",
+        ),
+        (
+            'data:text/html,<meta http-equiv=refresh content="0;url=https://www.google.com/">'
+            '<form action="https://0101.systems/p">',
+            "https://www.google.com/",
+        ),
+    ],
+)
+def test_a_decoy_address_does_not_hide_a_blocked_one_over_http(
+    server: RunningServer, url: str, decoy: str
+) -> None:
+    response = server.request("POST", "/v1/check/links", json_body={"urls": [url]})
+    assert response.status == 200, response.body
+    verdict = response.json()["results"][0]
+    assert verdict["verdict"] == "likely_scam", verdict
+    assert verdict["normalized"]["host"] == "0101.systems"
+    cue = {r["code"]: r for r in verdict["reasons"]}["url_cues.script_url"]
+    assert cue["details"]["leads_to"].startswith("https://0101.systems/")
+    assert decoy in cue["details"]["addresses"]
+
+
+def test_a_single_address_carrier_names_no_list(server: RunningServer) -> None:
+    url = "javascript:location='https://0101.systems/login'"
+    verdict = server.request("POST", "/v1/check/links", json_body={"urls": [url]}).json()
+    result = verdict["results"][0]
+    assert result["verdict"] == "likely_scam"
+    cue = {r["code"]: r for r in result["reasons"]}["url_cues.script_url"]
+    assert "addresses" not in cue["details"]
+
+
+def test_without_a_ranker_the_navigating_address_is_judged_and_all_are_named(
+    resources: Resources,
+) -> None:
+    # This module's resources have no engine, so their parser has no ranker.
+    assert resources.parser.rank_carried is None
+    link = resources.parser.parse(
+        "javascript:x='https://example.org/a';location='https://example.com/b'"
+    )
+    assert link.url == "https://example.com/b"
+    assert link.carried_urls == ("https://example.com/b", "https://example.org/a")

@@ -438,7 +438,10 @@ class UrlCuesDetector:
                 "what": "runs code in the page" if code else "carries a whole page inside it",
                 "what_zh": "在页面中运行代码" if code else "把整个网页装在链接里",
             },
-            {"scheme": scheme, "leads_to": content.url},
+            # Several addresses inside: ``leads_to`` is the worst of them, judged here.
+            {"scheme": scheme, "leads_to": content.url, "addresses": list(content.carried_urls)}
+            if content.carried_urls
+            else {"scheme": scheme, "leads_to": content.url},
         )
 
     def _shortener_cues(self, content: Link) -> tuple[Evidence, ...]:

@@ -15,6 +15,7 @@ import binascii
 import html
 import ipaddress
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
@@ -158,6 +159,10 @@ class Link:
     #: Still a known wrapper after ``MAX_UNWRAP_DEPTH`` layers: we judge the innermost layer
     #: reached, and hiding a link that deep is itself a cue.
     wrapped_deeper: bool = False
+    #: Every http(s) address a ``javascript:``/``data:`` carrier holds (normalised, at most
+    #: ``MAX_CARRIED_URLS``) when there are several: ``url`` is the worst of them, so a decoy
+    #: beside the real destination cannot hide it.
+    carried_urls: tuple[str, ...] = ()
 
 
 _new = object.__new__
@@ -207,6 +212,7 @@ def _link(
     draft.backslash_host = None
     draft.backslash_marked = False
     draft.wrapped_deeper = False
+    draft.carried_urls = ()
     draft.__class__ = Link
     link: Link = draft
     return link
@@ -224,6 +230,9 @@ class LinkParser:
         # Hosts repeat far more than URLs do (many pages, one site): normalising a host
         # (IDNA, IP notations, suffix split) is most of parsing, so it is remembered.
         self._host = lru_cache(maxsize=HOST_CACHE_SIZE)(self._normalise_host)
+        #: Given a carrier's candidate destinations, the index of the worst (the engine sets
+        #: it: judging needs every detector). Unset, the first navigating address is used.
+        self.rank_carried: Callable[[Sequence[Link]], int] | None = None
 
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
@@ -265,6 +274,7 @@ class LinkParser:
             backslash_host=link.backslash_host,
             backslash_marked=link.backslash_marked,
             wrapped_deeper=deeper or link.wrapped_deeper,
+            carried_urls=link.carried_urls,
         )
 
     def parse_host(self, raw_host: str) -> Host:
@@ -345,6 +355,7 @@ class LinkParser:
         target: Link | None = None
         refers: Link | None = None
         first: Link | None = None
+        every: dict[str, Link] = {}
         decoded = _decode_carried(scheme, payload)
         for count, found in enumerate(_CARRIED_URL.finditer(decoded)):
             if count == MAX_CARRIED_URLS:
@@ -354,12 +365,12 @@ class LinkParser:
                 inner = self._parse_one(candidate, plain=True)
             except InvalidUrl:
                 continue
+            every.setdefault(inner.url, inner)
             if first is None:
                 first = inner
             before = max(0, found.start() - 40)
-            if _NAVIGATES.search(decoded, before, found.start()):
+            if target is None and _NAVIGATES.search(decoded, before, found.start()):
                 target = inner
-                break
             if refers is None and _REFERS.search(decoded, before, found.start()):
                 refers = inner
         link = target or refers or first
@@ -371,21 +382,14 @@ class LinkParser:
                 " in it could be read; only http and https links can be checked.",
             )
         wrapper = Wrapper(f"a {scheme}: link", f"{scheme}:")
-        return Link(
-            input=raw,
-            url=link.url,
-            scheme=link.scheme,
-            host=link.host,
-            port=link.port,
-            path=link.path,
-            query=link.query,
-            userinfo_host=link.userinfo_host,
-            had_userinfo=link.had_userinfo,
-            wrappers=(wrapper, *link.wrappers),
-            backslash_host=link.backslash_host,
-            backslash_marked=link.backslash_marked,
-            wrapped_deeper=link.wrapped_deeper,
-        )
+        if len(every) == 1:
+            return _carried_by(raw, wrapper, link, ())
+        # The likeliest destination first, so that a tie keeps it; a decoy (a comment, a
+        # ``fetch`` of a famous site) loses to a worse address anywhere in the payload.
+        urls = (link.url, *(url for url in every if url != link.url))
+        options = [_carried_by(raw, wrapper, every[url], urls) for url in urls]
+        rank = self.rank_carried
+        return options[rank(options) if rank is not None else 0]
 
     def _plain(self, raw: str, found: re.Match[str]) -> Link:
         """The common case, without ``urlsplit`` and ``quote``: an http(s) URL with a plain
@@ -437,6 +441,26 @@ class LinkParser:
                     )
         unicode_host = _to_unicode(ascii_host)
         return Host(ascii_host, unicode_host, self.suffixes.split(ascii_host))
+
+
+def _carried_by(raw: str, wrapper: Wrapper, link: Link, urls: tuple[str, ...]) -> Link:
+    """``link`` as the destination of a carrier (``wrapper``) holding ``urls``."""
+    return Link(
+        input=raw,
+        url=link.url,
+        scheme=link.scheme,
+        host=link.host,
+        port=link.port,
+        path=link.path,
+        query=link.query,
+        userinfo_host=link.userinfo_host,
+        had_userinfo=link.had_userinfo,
+        wrappers=(wrapper, *link.wrappers),
+        backslash_host=link.backslash_host,
+        backslash_marked=link.backslash_marked,
+        wrapped_deeper=link.wrapped_deeper,
+        carried_urls=urls,
+    )
 
 
 def _with_scheme(text: str) -> str:
