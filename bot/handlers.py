@@ -96,7 +96,7 @@ WATCHES_PER_CHAT = 10
 WATCH_DAYS_UNSAID = 30
 WATCH_PAUSE_S = 3600.0
 #: Media downloaded and checked at once (bot-wide), how many more may wait for a turn (each
-#: waiting one holds one of PTB's update slots; past that the person is told to send it again),
+#: waiting one may hold one of PTB's update slots; past that the person is told to send it again),
 #: and guard checks in flight per group member.
 MEDIA_AT_ONCE = 2
 MEDIA_WAITING = 4
@@ -555,13 +555,36 @@ async def answer_check(
     # updates at once): a person cannot hold every handler slot, or the memory of many
     # downloads, while everyone else waits; past a few waiting they are told once.
     turn = svc.turns.setdefault(who, asyncio.Lock())
-    queued = turn.locked()
+    queued = turn.locked() or bool(svc.waiting.get(who))
     if queued and svc.waiting.get(who, 0) >= CHECKS_WAITING:
         if who not in svc.told_busy:
             svc.told_busy.add(who)
             await message.reply_text(t("still_checking", lang))
         return
     svc.waiting[who] = svc.waiting.get(who, 0) + 1
+    run = _in_turn(update, context, message, parts, lang, who, turn, queued=queued)
+    if queued:
+        # The wait for the turn happens in a task, not in this handler: PTB runs only
+        # CONCURRENT_UPDATES handlers for everyone, and a few people's multi-select forwards
+        # waiting in them would leave none for anyone else's /help or a moderator's button.
+        context.application.create_task(run, update=update)
+        return
+    await run
+
+
+async def _in_turn(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    parts: Parts,
+    lang: str,
+    who: str,
+    turn: asyncio.Lock,
+    *,
+    queued: bool,
+) -> None:
+    """One check in the person's turn (``svc.waiting`` already counts it)."""
+    svc = services(context)
     try:
         async with turn:
             svc.waiting[who] -= 1

@@ -12,10 +12,12 @@ import json
 import uuid
 from pathlib import Path
 
-from bot.handlers import _bare_links
+from bot.handlers import CHECKS_WAITING, _bare_links
+from bot.runner import CONCURRENT_UPDATES
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import Call, FakeTelegram
 from tests.support.server import RunningServer
+from tests.test_bot_community import photo_message, synthetic_photo
 
 ANN, BEN = 3501, 3502
 
@@ -112,3 +114,40 @@ def test_a_stale_decision_says_the_case_moved_not_that_it_cannot_be_done(
     null = server.request("POST", f"{path}/confirm", json_body={"expect_status": None})
     assert (null.status, null.json().get("field")) == (400, "expect_status")
     assert server.request("GET", path).json()["status"] == "pending"
+
+
+def test_checks_waiting_their_turn_leave_update_slots_to_everyone_else(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    # 3 people x (1 running + CHECKS_WAITING) pictures = 18 checks, more than PTB's 16 slots.
+    photo = synthetic_photo(seed=23, size=(320, 180))
+    senders = (3511, 3512, 3513)
+    assert len(senders) * (1 + CHECKS_WAITING) > CONCURRENT_UPDATES
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            fake.files_held = asyncio.Event()  # every download waits: nobody's turn ends
+            for user in senders:
+                for i in range(1 + CHECKS_WAITING):
+                    fake.add_file(f"p{user}-{i}", photo)
+                    fake.message(user, user, **photo_message(f"p{user}-{i}", photo))
+            await asyncio.sleep(1.5)
+            mark = len(fake.calls)
+            fake.message(ANN, ANN, "/help")
+            try:
+                await fake.wait_for(
+                    "sendMessage", lambda c: c.chat_id == ANN, after=mark, within=10
+                )
+            finally:
+                fake.files_held.set()  # the bot can stop even when the answer never came
+            # Every picture is still answered, each person's in turn.
+            for user in senders:
+                await fake.wait_for(
+                    "sendMessage",
+                    lambda c, u=user: (
+                        c.chat_id == u and len(fake.sent("sendMessage", u)) >= 1 + CHECKS_WAITING
+                    ),
+                    within=60,
+                )
+
+    asyncio.run(scenario())
