@@ -16,7 +16,7 @@ import html
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
@@ -260,21 +260,11 @@ class LinkParser:
                 break
         if len(wrappers) == carriers:
             return link
-        return Link(
+        return replace(
+            link,
             input=raw,
-            url=link.url,
-            scheme=link.scheme,
-            host=link.host,
-            port=link.port,
-            path=link.path,
-            query=link.query,
-            userinfo_host=link.userinfo_host,
-            had_userinfo=link.had_userinfo,
             wrappers=tuple(wrappers),
-            backslash_host=link.backslash_host,
-            backslash_marked=link.backslash_marked,
             wrapped_deeper=deeper or link.wrapped_deeper,
-            carried_urls=link.carried_urls,
         )
 
     def parse_host(self, raw_host: str) -> Host:
@@ -445,22 +435,7 @@ class LinkParser:
 
 def _carried_by(raw: str, wrapper: Wrapper, link: Link, urls: tuple[str, ...]) -> Link:
     """``link`` as the destination of a carrier (``wrapper``) holding ``urls``."""
-    return Link(
-        input=raw,
-        url=link.url,
-        scheme=link.scheme,
-        host=link.host,
-        port=link.port,
-        path=link.path,
-        query=link.query,
-        userinfo_host=link.userinfo_host,
-        had_userinfo=link.had_userinfo,
-        wrappers=(wrapper, *link.wrappers),
-        backslash_host=link.backslash_host,
-        backslash_marked=link.backslash_marked,
-        wrapped_deeper=link.wrapped_deeper,
-        carried_urls=urls,
-    )
+    return replace(link, input=raw, wrappers=(wrapper, *link.wrappers), carried_urls=urls)
 
 
 def _with_scheme(text: str) -> str:
