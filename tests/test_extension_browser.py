@@ -19,14 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.support.browser import (
-    REPO,
-    Browser,
-    extension_for,
-    launch,
-    require_chromium,
-    wait_until,
-)
+from tests.support.browser import REPO, Browser, ready_extension, require_chromium, wait_until
 from tests.support.pages import LocalSites, page, start_sites
 from tests.support.server import RunningServer, start_server
 
@@ -75,20 +68,15 @@ def client_key(fw: RunningServer) -> str:
 def browser(
     tmp_path_factory: pytest.TempPathFactory, sites: LocalSites, client_key: str
 ) -> Iterator[Browser]:
-    with launch(
-        tmp_path_factory.mktemp("profile"),
-        extension=extension_for(tmp_path_factory.mktemp("extension"), sites.proxy_url),
+    with ready_extension(
+        tmp_path_factory,
+        sites.proxy_url,
         hosts=HOSTS,
         artifacts="extension",
-    ) as running:
-        # The worker exists before onInstalled has finished: wait for what it creates.
-        wait_until(
-            lambda: running.sw_eval(
-                "async () => (await chrome.storage.session.get('menusReady')).menusReady"
-            )
-        )
-        configure(running, serverUrl=sites.proxy_url, apiKey=client_key, mode="private", lang="en")
-        update = running.refresh_prefixes()
+        apiKey=client_key,
+        mode="private",
+        lang="en",
+    ) as (running, update):
         assert update["updated"] and update["count"] > 50_000
         yield running
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.browser import Browser, extension_for, launch, require_chromium, wait_until
+from tests.support.browser import Browser, ready_extension, require_chromium, wait_until
 from tests.support.pages import LocalSites, page, start_sites
 from tests.support.server import RunningServer, start_server
 from tests.test_extension_browser import await_url, configure, tab_id, tab_state, visit
@@ -58,19 +58,14 @@ def client_key(fw: RunningServer) -> str:
 def browser(
     tmp_path_factory: pytest.TempPathFactory, sites: LocalSites, client_key: str
 ) -> Iterator[Browser]:
-    with launch(
-        tmp_path_factory.mktemp("profile"),
-        extension=extension_for(tmp_path_factory.mktemp("extension"), sites.proxy_url),
+    with ready_extension(
+        tmp_path_factory,
+        sites.proxy_url,
         hosts=HOSTS,
         artifacts="extension-words",
-    ) as running:
-        wait_until(
-            lambda: running.sw_eval(
-                "async () => (await chrome.storage.session.get('menusReady')).menusReady"
-            )
-        )
-        configure(running, serverUrl=sites.proxy_url, apiKey=client_key, lang="zh-Hans")
-        update = running.refresh_prefixes()
+        apiKey=client_key,
+        lang="zh-Hans",
+    ) as (running, update):
         assert update["updated"], update
         yield running
 

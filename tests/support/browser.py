@@ -184,6 +184,34 @@ def launch(
             context.close()
 
 
+@contextmanager
+def ready_extension(
+    tmp_path_factory: pytest.TempPathFactory,
+    server_url: str,
+    *,
+    hosts: list[str] | tuple[str, ...],
+    artifacts: str,
+    **settings: str,
+) -> Iterator[tuple[Browser, Any]]:
+    """Chromium with the extension loaded and pointed at ``server_url``, ``settings`` stored
+    (``chrome.storage.local``) and its prefix list downloaded; yields the browser and what
+    the download returned."""
+    with launch(
+        tmp_path_factory.mktemp("profile"),
+        extension=extension_for(tmp_path_factory.mktemp("extension"), server_url),
+        hosts=hosts,
+        artifacts=artifacts,
+    ) as running:
+        # The worker exists before onInstalled has finished: wait for what it creates.
+        wait_until(
+            lambda: running.sw_eval(
+                "async () => (await chrome.storage.session.get('menusReady')).menusReady"
+            )
+        )
+        running.sw_eval("s => chrome.storage.local.set(s)", {"serverUrl": server_url, **settings})
+        yield running, running.refresh_prefixes()
+
+
 def _service_worker(context: Any) -> Any:
     deadline = time.monotonic() + SW_DEADLINE_S
     while time.monotonic() < deadline:
