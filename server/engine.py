@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlite_utils import Database
 
+from server.i18n import advice_subject
 from server.links.carried import worst_of
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
@@ -143,7 +144,11 @@ class Engine:
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Combine merged evidence once and render the verdict object (text, media checks)."""
-        return self.renderer.outcome(scored.outcome(), lang, self.versions(*kinds), extra)
+        media = (extra or {}).get("media")
+        subject = advice_subject(kinds, media.get("kind") if isinstance(media, Mapping) else None)
+        return self.renderer.outcome(
+            scored.outcome(), lang, self.versions(*kinds), extra, subject=subject
+        )
 
     def render_links(self, results: Sequence[LinkResult], lang: str) -> list[dict[str, Any]]:
         versions = self.versions()

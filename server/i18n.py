@@ -6,7 +6,7 @@ only what belongs to no detector: verdict names, summaries and error hints.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -76,13 +76,14 @@ VERDICT_NAMES: Mapping[str, Mapping[str, str]] = {
 }
 
 SUMMARIES: Mapping[str, Mapping[str, str]] = {
+    # ``{advice}``: what to do next, for the kind of thing checked (``ADVICE``).
     "likely_scam": {
-        "en": "Likely a scam: {reason} Do not enter passwords, codes or payment details.",
-        "zh": "很可能是诈骗：{reason}不要输入密码、验证码或付款信息。",
+        "en": "Likely a scam: {reason} {advice}",
+        "zh": "很可能是诈骗：{reason}{advice}",
     },
     "suspicious": {
-        "en": "Be careful: {reason} Check the address through a channel you trust.",
-        "zh": "请谨慎：{reason}请通过您信任的渠道核实。",
+        "en": "Be careful: {reason} {advice}",
+        "zh": "请谨慎：{reason}{advice}",
     },
     "no_known_signals": {
         "en": "No known warning signs. That is not a guarantee of safety.",
@@ -102,6 +103,91 @@ SUMMARIES: Mapping[str, Mapping[str, str]] = {
         "zh": "无法判断：{reason}",
     },
 }
+
+
+#: The advice that ends a warning, per subject (``advice_subject``) and verdict: a link is not
+#: to be typed into, a message not to be answered, a picture or video not to be believed or
+#: passed on. Sentences in Simplified Chinese; Taiwan and Hong Kong readers get them converted.
+ADVICE: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    "link": {
+        "likely_scam": {
+            "en": "Do not enter passwords, codes or payment details.",
+            "zh": "不要输入密码、验证码或付款信息。",
+        },
+        "suspicious": {
+            "en": "Check the address through a channel you trust.",
+            "zh": "请通过您信任的渠道核实。",
+        },
+    },
+    "text": {
+        "likely_scam": {
+            "en": "Do not reply or pay, and do not give the sender codes or personal details.",
+            "zh": "不要回复或付款，也不要向对方透露验证码或个人信息。",
+        },
+        "suspicious": {
+            "en": "Before you reply or pay, check with the person or company through a channel"
+            " you trust.",
+            "zh": "回复或付款前，请通过您信任的渠道向本人或相关机构核实。",
+        },
+    },
+    "message": {  # text with links in it
+        "likely_scam": {
+            "en": "Do not open its links, reply or pay, and never give out codes or passwords.",
+            "zh": "不要打开其中的链接，不要回复或付款，也不要透露验证码或密码。",
+        },
+        "suspicious": {
+            "en": "Before you open its links or reply, check through a channel you trust.",
+            "zh": "打开其中的链接或回复之前，请通过您信任的渠道核实。",
+        },
+    },
+    "image": {
+        "likely_scam": {
+            "en": "Do not trust the offer or the person shown in this picture, do not pay, and"
+            " do not pass it on.",
+            "zh": "不要相信图中的优惠或人物，不要付款，也不要转发。",
+        },
+        "suspicious": {
+            "en": "Before you believe or share this picture, check what it claims through a"
+            " channel you trust.",
+            "zh": "相信或转发之前，请通过您信任的渠道核实图中的说法。",
+        },
+    },
+    "video": {
+        "likely_scam": {
+            "en": "Do not trust the offer or the person shown in this video, do not pay, and"
+            " do not pass it on.",
+            "zh": "不要相信视频中的优惠或人物，不要付款，也不要转发。",
+        },
+        "suspicious": {
+            "en": "Before you believe or share this video, check what it claims through a"
+            " channel you trust.",
+            "zh": "相信或转发之前，请通过您信任的渠道核实视频中的说法。",
+        },
+    },
+    "media": {  # hashes only: a picture or a video, the server cannot tell which
+        "likely_scam": {
+            "en": "Do not trust the offer or the person shown in it, do not pay, and do not"
+            " pass it on.",
+            "zh": "不要相信其中的优惠或人物，不要付款，也不要转发。",
+        },
+        "suspicious": {
+            "en": "Before you believe or share it, check what it claims through a channel you"
+            " trust.",
+            "zh": "相信或转发之前，请通过您信任的渠道核实其中的说法。",
+        },
+    },
+}
+
+
+def advice_subject(kinds: Collection[str], media_kind: str | None = None) -> str:
+    """Which ``ADVICE`` ends a summary: a picture or video (``media_kind``, from the check's
+    ``media.kind``) whatever text was read from it, else a message (with links or without),
+    else a link."""
+    if "media" in kinds:
+        return media_kind if media_kind in ("image", "video") else "media"
+    if "text" in kinds:
+        return "message" if "link" in kinds else "text"
+    return "link"
 
 
 def pick(table: Mapping[str, Mapping[str, str]], key: str, lang: str) -> str:

@@ -40,8 +40,10 @@ def _converter(region: str) -> Any:
 #: its number, its bill and a transfer are 帳戶, 帳號, 帳單, 轉帳 in Taiwan (the table writes
 #: 賬); a trusted channel is a 管道 (渠道 reads as a ditch or a sales channel).
 #: Both regions: the mainland's 公安 (public security) is the police, 警方 (公安部 stays: the
-#: ministry's name), and quotation marks are corner brackets, 「」 and 『』 inside them.
+#: ministry's name), quotation marks are corner brackets, 「」 and 『』 inside them, and a
+#: reply is 回覆 (the tables write 回復, "recover", in some phrases: 不要回复 → 不要回復).
 _BOTH_REGIONS = {
+    "回复": "回覆",
     "公安部": "公安部",
     "公安机关": "警察機關",
     "公安局": "警察局",

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from server.i18n import SUMMARIES, pick
+from server.i18n import ADVICE, SUMMARIES, pick
 from server.scoring.combiner import Outcome, Verdict
 from server.scoring.detector import Detector, Messages
 from server.scoring.evidence import Evidence, Role
@@ -75,9 +75,11 @@ class Renderer:
         lang: str,
         versions: Mapping[str, str],
         extra: Mapping[str, Any] | None = None,
+        subject: str = "link",
     ) -> dict[str, Any]:
         """The verdict object for any kind of check; ``extra`` adds kind-specific fields
-        (``url``, ``normalized``, ``matches``…) that the summary may also read (``error``)."""
+        (``url``, ``normalized``, ``matches``…) that the summary may also read (``error``);
+        ``subject`` picks the advice a warning ends with (``i18n.advice_subject``)."""
         reasons = [self.reason(e, lang) for e in outcome.reasons]
         body: dict[str, Any] = dict(extra or {})
         body.update(
@@ -92,7 +94,9 @@ class Renderer:
         )
         if outcome.failed:
             body["failed_detectors"] = list(outcome.failed)
-        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
+        body["summary"] = self._summary(
+            outcome.verdict, reasons, outcome.failed, body, lang, subject
+        )
         return body
 
     def outcome_json(self, outcome: Outcome, lang: str, versions: Mapping[str, str]) -> bytes:
@@ -154,6 +158,7 @@ class Renderer:
         failed: Sequence[str],
         body: Mapping[str, Any],
         lang: str,
+        subject: str = "link",
     ) -> str:
         top = reasons[0]["message"] if reasons else ""
         if verdict is Verdict.UNKNOWN:
@@ -173,4 +178,5 @@ class Renderer:
             if weak is not None:
                 return pick(SUMMARIES, "no_known_signals_weak", lang).format(reason=weak["message"])
             return pick(SUMMARIES, "no_known_signals", lang)
-        return pick(SUMMARIES, str(verdict), lang).format(reason=top)
+        advice = pick(ADVICE.get(subject, ADVICE["link"]), str(verdict), lang)
+        return pick(SUMMARIES, str(verdict), lang).format(reason=top, advice=advice)
