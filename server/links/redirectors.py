@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 #: limit a server sets.
 MAX_ENCODED_TARGET = 6_000
 _BASE64URL = re.compile(r"[A-Za-z0-9_\-]+={0,2}")
+#: ``http:``/``https:`` and the slashes after it (WHATWG reads ``\\`` as ``/``).
+_WEB_SCHEME = re.compile(r"https?:[/\\]*", re.IGNORECASE)
+#: A carried URL whose host part (up to its path, query or fragment) holds a ``%``.
+_ENCODED_HOST = re.compile(r"[^/\\?#%]*%")
+#: A target encoded more times than this is judged as the wrapper itself.
+_MAX_DECODINGS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +254,7 @@ class Redirectors:
                 continue
             for prefix, scheme in rule.path_targets:
                 if path.startswith(prefix) and len(path) > len(prefix):
-                    target = f"{scheme}://{path[len(prefix) :]}"
+                    target = _as_url(path[len(prefix) :], scheme)
                     if link.query:
                         target += "?" + link.query
                     return Wrapper(rule.name, host.ascii), target
@@ -261,10 +267,28 @@ class Redirectors:
                         if decoded is None:
                             continue
                         target = decoded
-                    if "%3a" in target[:12].lower():  # double-encoded by some shims
-                        target = unquote(target)
-                    return Wrapper(rule.name, host.ascii), target
+                    return Wrapper(rule.name, host.ascii), _as_url(target, None)
         return None
+
+
+def _as_url(value: str, scheme: str | None) -> str:
+    """The URL a wrapper carries, whether written whole (``/amp/s/https://evil.top/x``),
+    without its scheme (``/amp/s/evil.top/x``: ``scheme`` stands for it) or percent-encoded
+    once or twice more than the wrapper's own layer (``https%3A%2F%2Fevil.top``,
+    ``evil.top%2Fx``). Read as a browser would: a host cannot hold ``%``, so a ``%`` before
+    the first ``/`` (after any ``http(s):``) means the whole value is encoded. A value
+    without ``http(s):`` gets ``scheme://`` (AMP) or is left to the parser, which reads it
+    as ``http:`` (query targets)."""
+    value = value.strip()
+    for _ in range(_MAX_DECODINGS):
+        head = _WEB_SCHEME.match(value)
+        rest = value[head.end() :] if head is not None else value.lstrip("/\\")
+        if _ENCODED_HOST.match(rest) is None:
+            break
+        value = unquote(value).strip()
+    if scheme is None or _WEB_SCHEME.match(value) is not None:
+        return value
+    return scheme + "://" + value.lstrip("/\\")
 
 
 def _brand_ending(parts: DomainParts) -> bool:
