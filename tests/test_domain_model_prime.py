@@ -35,7 +35,9 @@ def test_a_scored_chunk_caches_the_evidence_each_score_gives(engine: Engine) -> 
     assert flagged and len(flagged) < len(names)
     evidence = expected[names[-1]][0]
     assert evidence.details["p_scam"] == round(float(scores[-1]), 4)
-    assert evidence.params["threshold"] == f"{detector.threshold:.3f}"
+    # The sentence names the site only; the score and the line it crossed are details.
+    assert evidence.params == {"domain": names[-1]}
+    assert evidence.details["threshold"] == detector.threshold
 
 
 def test_prime_skips_what_it_cannot_judge_and_score_host_reads_the_cache(engine: Engine) -> None:

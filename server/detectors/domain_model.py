@@ -45,8 +45,10 @@ class DomainModelDetector:
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "domain_model.scam_like": {
-            "en": "The site name {domain} resembles the scam domains our model learned from (score {score}; flagged from {threshold}).",
-            "zh": "网站名 {domain} 与模型学过的诈骗域名相似（评分 {score}，阈值 {threshold}）。",
+            # Plain words for the person; the score, the threshold and the model are in
+            # ``details`` (the moderator page and ``--json`` show them).
+            "en": "The site name {domain} looks like the scam sites our model learned from.",
+            "zh": "网站名 {domain} 与我们的模型学过的诈骗网站很像。",
         },
     }
 
@@ -60,7 +62,6 @@ class DomainModelDetector:
         except KeyError:
             raise ModelError(f"{MODEL} metadata lacks features.brands/lures") from None
         self.threshold = self.model.metadata.thresholds["suspicious"]
-        self._threshold_text = f"{self.threshold:.3f}"
         self._model_version = self.model.version
         self._protected = resources.protected
         self._covers = self._protected.covers
@@ -163,7 +164,7 @@ class DomainModelDetector:
                 "domain_model.scam_like",
                 WEIGHT,
                 Role.SUPPORTING,
-                {"domain": domain, "score": f"{p:.3f}", "threshold": self._threshold_text},
+                {"domain": domain},
                 {
                     "registrable_domain": domain,
                     "p_scam": round(p, 4),

@@ -50,15 +50,16 @@ class ScamTextDetector:
     reads: ClassVar[str] = WORDING
     messages: ClassVar[Messages] = {
         "scam_text.classifier": {
-            "en": "The wording reads like known scam messages (model score {score}; flagged from {threshold}).",
-            "zh": "这段文字与已知诈骗信息的措辞相似（模型评分 {score}，阈值 {threshold}）。",
+            # Plain words for the person; the score, the threshold and the model are in
+            # ``details`` (the moderator page and ``--json`` show them).
+            "en": "The wording reads like scam messages our model learned from.",
+            "zh": "这段文字的写法与我们的模型学过的诈骗信息很像。",
         },
         "scam_text.classifier_in_warning": {
-            "en": "The wording reads like known scam messages (model score {score}; flagged "
-            "from {threshold}), but the text reads as a warning about scams (“{warning}”), "
-            "so this is only a cue.",
-            "zh": "这段文字与已知诈骗信息的措辞相似（模型评分 {score}，阈值 {threshold}），"
-            "但读起来是一则防诈骗提醒（“{warning}”），因此只作参考。",
+            "en": "The wording reads like scam messages our model learned from, but the text "
+            "reads as a warning about scams (“{warning}”), so this is only a cue.",
+            "zh": "这段文字的写法与我们的模型学过的诈骗信息很像，但读起来是一则防诈骗提醒"
+            "（“{warning}”），因此只作参考。",
         },
     }
 
@@ -80,7 +81,7 @@ class ScamTextDetector:
         p_scam = float(probs[self._scam])
         if p_scam < self.threshold:
             return ()
-        params = {"score": f"{p_scam:.2f}", "threshold": f"{self.threshold:.2f}"}
+        params: dict[str, str] = {}
         warning, ask = self.patterns.context(text)
         if ask is not None:
             warning = None
