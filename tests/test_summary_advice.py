@@ -50,7 +50,9 @@ def test_a_scam_link_still_says_not_to_type_passwords_into_it(server: RunningSer
 
 
 def test_a_scam_message_without_links_says_not_to_reply_or_pay(server: RunningServer) -> None:
-    police = "您好，我是公安局民警，您的银行账户涉嫌洗钱，请立即将资金转入安全账户配合调查，不得告诉他人"
+    police = (
+        "您好，我是公安局民警，您的银行账户涉嫌洗钱，请立即将资金转入安全账户配合调查，不得告诉他人"
+    )
     zh = check_text(server, police, "zh-CN")
     assert zh["verdict"] == "likely_scam"
     assert zh["summary"].endswith("不要回复或付款，也不要向对方透露验证码或个人信息。")
