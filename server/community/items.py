@@ -72,6 +72,7 @@ class CaseKey:
 
     kind: ItemKind
     key: str
+    #: What moderators see: the item as it was sent (a text's first 200 characters).
     display: str
     #: For links: ``domain`` or ``url`` — what a confirmation puts on the blocklist.
     scope: str = ""
@@ -100,6 +101,9 @@ def link_key(parser: LinkParser, raw: str, popular: frozenset[str]) -> CaseKey:
 
 
 def text_key(raw: str) -> CaseKey:
+    """The template of the NFKC form is the key (full-width "，１２３" merges with ",123");
+    moderators read the text as it was sent: normalised, "，" would show as ",", a full-width
+    digit as an ASCII one, and they judge what the scammer wrote, not our folding of it."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if not 8 <= len(text) <= MAX_TEXT_LENGTH:
         raise ValidationFailed(said("report_text_length", high=MAX_TEXT_LENGTH), field="value")
@@ -108,7 +112,7 @@ def text_key(raw: str) -> CaseKey:
     template = _NUMBER.sub("0", template)
     template = _NON_WORD.sub(" ", template).strip()
     digest = hashlib.sha256(template.encode()).hexdigest()
-    return CaseKey(ItemKind.TEXT, digest, text[:200])
+    return CaseKey(ItemKind.TEXT, digest, raw.strip()[:200])
 
 
 def phone_key(raw: str) -> CaseKey:
