@@ -276,12 +276,32 @@ class BotRunner:
         for item in await self.client.relay_pending():
             chat_id = int(item["chat_id"])
             lang = self.state.reply_lang(chat_id)
-            text = relay_text(item, lang)
+            text = relay_text(await self._relay_in(item, lang), lang)
             outcome = await send_paced(self.pacer, self._send, chat_id, text, "")
             if outcome == "retry":
                 break  # Telegram asked us to slow down; the item stays queued on the server
             await self.client.relay_delivered(int(item["id"]))
         return self.intervals.relay_s
+
+    async def _relay_in(self, item: dict[str, Any], lang: str) -> dict[str, Any]:
+        """``item`` with its summary in the chat's language. The browser wrote a picture's in
+        the extension's language and the server a link's in English: a link is checked again
+        in the chat's language (the verdict as it is now); any other summary is kept when it is
+        in the chat's language (in its script), else gives way to the advice for its kind."""
+        if item.get("kind") == "link" and item.get("url"):
+            try:
+                [fresh] = await self.client.check_links([str(item["url"])], lang)
+            except (ServerError, ValueError):
+                fresh = {}
+            if fresh.get("summary") and "error" not in fresh:
+                return item | {
+                    "verdict": fresh.get("verdict", "unknown"),
+                    "summary": fresh["summary"],
+                }
+        if item.get("kind") == "linked":
+            return item
+        # OpenCC's tables load on first use (~0.4 s): off the event loop.
+        return item | {"summary": await asyncio.to_thread(relay_summary, item, lang)}
 
 
 _CATEGORY_KEYS = {f"category.{c}" for c in handlers.CATEGORIES}
@@ -323,6 +343,33 @@ def relay_text(item: dict[str, Any], lang: str) -> str:
     }
     body = verdict_message(Checked(parts=[Part(str(item.get("kind")), "", verdict)]), lang)
     return t("relay_item", lang, url=defang(str(item.get("url", "")))) + "\n" + body
+
+
+def relay_summary(item: dict[str, Any], lang: str) -> str:
+    """A relayed item's summary for a chat reading ``lang``: the browser's own when it is in
+    that language (Chinese in the chat's script), else the server's advice for a picture or a
+    link with that verdict (no reason: it was in words the chat does not read; the details page
+    has them)."""
+    from server.i18n import ADVICE, SUMMARIES, pick
+    from server.text.script import is_traditional, language_of
+    from server.traditional import to_simplified, to_traditional
+
+    summary = str(item.get("summary") or "")
+    verdict = str(item.get("verdict") or "unknown")
+    want = "zh" if lang.startswith("zh") else "en"
+    if not summary or language_of(summary) != want:
+        subject = "image" if item.get("kind") == "image" else "link"
+        if verdict in ("likely_scam", "suspicious"):
+            summary = pick(ADVICE[subject], verdict, want)
+        elif verdict == "no_known_signals":
+            summary = pick(SUMMARIES, verdict, want)
+        else:
+            return ""
+    if want == "en":
+        return summary
+    if lang == "zh-Hant":
+        return summary if is_traditional(summary) else to_traditional(summary, "tw")
+    return to_simplified(summary) if is_traditional(summary) else summary
 
 
 async def run_bot(settings: Settings) -> None:

@@ -91,6 +91,19 @@ def to_traditional(text: str, region: str) -> str:
     )
 
 
+@functools.cache
+def _simplifier() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional ``text`` in Simplified characters (a sentence written for a Taiwan or Hong
+    Kong reader, passed on to one who reads Simplified)."""
+    return text if text.isascii() else str(_simplifier().convert(text))
+
+
 def convert_verdicts(value: Any, region: str) -> Any:
     """Convert, in place, the server's sentences in every verdict object inside ``value``."""
     if isinstance(value, dict):

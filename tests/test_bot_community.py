@@ -278,9 +278,14 @@ def test_an_item_from_a_linked_browser_reaches_the_chat(
                 assert queued.status == 201
 
             await asyncio.to_thread(link_and_send)
-            notice = await fake.wait_for("sendMessage", lambda c: "was linked" in c.text)
-            assert notice.chat_id == ANN and "Chrome on the family laptop" in notice.text
-            item = await fake.wait_for("sendMessage", lambda c: "From your browser" in c.text)
+            # Other tests' chats on the shared server may get their own relays meanwhile.
+            notice = await fake.wait_for(
+                "sendMessage", lambda c: c.chat_id == ANN and "was linked" in c.text
+            )
+            assert "Chrome on the family laptop" in notice.text
+            item = await fake.wait_for(
+                "sendMessage", lambda c: c.chat_id == ANN and "From your browser" in c.text
+            )
             assert item.chat_id == ANN and "🚨 Likely a scam" in item.text
             # The relayed address is named, not handed back as a live link with a preview.
             assert "hxxps://polkadot-dot[.]info/claim" in item.text
