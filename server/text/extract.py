@@ -40,13 +40,53 @@ _URL_CHARS = (
     # Arrows, technical and miscellaneous symbols, dingbats, emoji: "链接：https://x.top🔗".
     r"\u2190-\u2bff\U0001f000-\U0001faff]"
 )
-_SCHEME_URL = re.compile(r"(?<![a-z0-9.-])(?:https?://|www\.)" + _URL_CHARS + "+", re.I)
+#: Kana and Han: text that runs on after an ASCII host ("https://evil.info领取"), or a host
+#: of its own ("https://支付宝-登录.top/x").
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: What ends a scheme link's host part besides ``/?#``: as ``_URL_CHARS``, but CJK letters
+#: may be the host itself (CJK punctuation, full-width forms and symbols still end it).
+_HOST_STOPS = r"\s<>\"'“”‘’()\[\]{}\u3000-\u303f\uff00-\uffef\u2190-\u2bff\U0001f000-\U0001faff"
+#: An ASCII label (and port) right before CJK text, perhaps after punctuation: the host's last
+#: label, the text after it the message ("https://evil.info领取", "x.com:8443，快").
+_ASCII_END = rf"[a-z0-9-]*[a-z0-9](?::\d+)?(?=[.,;:!?'\"]*[{_CJK}])"
+#: A link with a scheme or ``www.``. Its host may hold CJK (IDN) where a label may start or
+#: go on with it (after ``/``, ``.``, ``-`` or CJK: "https://evil领取" stays ``https://evil``),
+#: and ends at ``_ASCII_END`` (each dot looks one label ahead: linear); its path never holds
+#: CJK ("点击https://u.example.cn/qAE9U立即参与").
+_SCHEME_URL = re.compile(
+    r"(?<![a-z0-9.-])(?:https?://|www\.)"
+    rf"(?:[^{_HOST_STOPS}{_CJK}./?#]|(?<=[./\-{_CJK}])[{_CJK}]|\.(?!{_ASCII_END}))*+"
+    rf"(?:\.{_ASCII_END})?"
+    r"(?:[/?#]" + _URL_CHARS + "*)?",
+    re.I,
+)
+_SCHEME_PREFIX = re.compile(r"(?:https?://|www\.)", re.I)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _BARE_DOMAIN = re.compile(
     r"(?<![a-z0-9@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,18}))"
     r"(/" + _URL_CHARS + r"*)?(?![a-z0-9@-])",
     re.I,
 )
 _TRAILING = ".,;:!?)]}'\"。，！？；：）】"
+#: A bare host written in another script (IDN): ``支付宝-安全.com``, ``аpple.com`` (Cyrillic
+#: ``а``). Labels are runs of CJK or of other letters and digits, joined by hyphens; a CJK
+#: run never touches a Latin one ("请登录evil.info领取" is text then the ASCII host
+#: ``evil.info``, which ``_BARE_DOMAIN`` finds). It starts only after a character that is
+#: no part of a word, a host or an address (so each stretch of text is tried once: linear),
+#: and its top-level label is ASCII (``com``) or punycode, never a CJK word after a dot.
+_RUN = rf"(?:[{_CJK}]++|[^\W_{_CJK}]++)"
+_BARE_IDN = re.compile(
+    rf"(?<![\w@.-])((?:{_RUN}(?:-++{_RUN})*+\.)++(xn--[a-z0-9-]{{1,59}}|[a-z]{{2,18}}))"
+    r"(?![a-z0-9@-])(/" + _URL_CHARS + r"*)?",
+    re.I,
+)
+#: A name of CJK words and one dot ("我到家了.love", "谢谢你.me") reads as a sentence unless
+#: its ending is one that Chinese scam hosts use; with a hyphen, a digit, a second dot or a
+#: path it is an address.
+_CJK_NAME_ENDINGS = frozenset(
+    {"com", "net", "org", "cn", "top", "vip", "xyz", "shop", "info", "cc", "hk", "tw", "mo"}
+)
+_PLAIN_CJK_NAME = re.compile(rf"[{_CJK}]+\.[a-z]+", re.I)
 
 _EVM = re.compile(r"(?<![0-9a-zA-Z])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
 _BASE58 = re.compile(r"(?<![0-9a-zA-Z])[13T][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9a-zA-Z])")
@@ -68,6 +108,7 @@ _DEFANGED = re.compile(
 )
 #: What may follow a label that is not the last one: another (possibly defanged) dot.
 _NEXT_DOT = frozenset(".。点[({")
+_PATH_START = re.compile(r"[/?#]")
 _TLD_SHAPE = re.compile(r"[a-z]{2,18}", re.I)
 _LABEL_BEFORE = re.compile(r"[a-z0-9-]+$", re.I)
 
@@ -115,7 +156,7 @@ def extract(text: str, is_tld: Callable[[str], bool] | None = None) -> Extracted
     spans = _links(refanged, is_tld, wallet_spans)
     links = tuple(_unique([link for link, _, _ in spans]))
     written = _written(original, text, edits, spans, frozenset(links))
-    without_urls = _SCHEME_URL.sub(_blank, refanged)
+    without_urls = _blanked(refanged, _scheme_links(refanged))
     phones = _phones(without_urls, wallet_spans)
     return Extracted(links, phones, wallets, tuple(written.items()))
 
@@ -210,11 +251,6 @@ def _written_at(edits: list[_Edit], starts: list[int], position: int) -> int:
     return position - end + old_end
 
 
-def _blank(match: re.Match[str]) -> str:
-    """Spaces in place of a match, so positions in the rest of the text keep."""
-    return " " * len(match.group(0))
-
-
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))[:MAX_ITEMS]
 
@@ -223,16 +259,78 @@ def _links(
     text: str, is_tld: Callable[[str], bool] | None, wallets: set[str]
 ) -> list[tuple[str, int, int]]:
     """Every link in ``text`` with its span: scheme / ``www.`` links first, then bare domains."""
-    found = []
-    for match in _SCHEME_URL.finditer(text):
-        link = match.group(0).rstrip(_TRAILING)
-        found.append((link, match.start(), match.start() + len(link)))
+    schemes = _scheme_links(text)
+    found = [(link, start, start + len(link)) for link, start, _ in schemes if link]
     if is_tld is not None:
-        rest = _SCHEME_URL.sub(_blank, text)
+        rest = _blanked(text, schemes)
+        if not rest.isascii():
+            idn = _bare_idn(rest, is_tld)
+            found.extend(idn)
+            rest = _blanked(rest, idn)
         for match in _BARE_DOMAIN.finditer(rest):
             if is_tld(match.group(2).lower()) and match.group(0) not in wallets:
                 link = match.group(0).rstrip(_TRAILING)
                 found.append((link, match.start(), match.start() + len(link)))
+    return found
+
+
+def _scheme_links(text: str) -> list[tuple[str, int, int]]:
+    """Each ``_SCHEME_URL`` link (trailing punctuation dropped), where it starts and how much
+    of the text it takes; a link is ``""`` when no host is left ("https://领取")."""
+    found = []
+    for match in _SCHEME_URL.finditer(text):
+        written = match.group(0)
+        if not written.isascii():
+            written = _named_host(written)
+        if _SCHEME_PREFIX.fullmatch(written) is not None:
+            continue  # "https://" or "www." alone
+        link = written.rstrip(_TRAILING)
+        found.append((link, match.start(), match.start() + len(written)))
+    return found
+
+
+def _named_host(written: str) -> str:
+    """A scheme match whose host holds CJK but no dot names no site: the CJK is the
+    message ("https://领取", "https://a-领取" is ``https://a-``)."""
+    start = _SCHEME_PREFIX.match(written)
+    begin = start.end() if start is not None else 0
+    end = _PATH_START.search(written, begin)
+    host = written[begin : end.start() if end is not None else len(written)]
+    first = _CJK_CHAR.search(host)
+    if first is None or "." in host.strip("."):
+        return written
+    return written[: begin + first.start()] if first.start() > 0 else ""
+
+
+def _blanked(text: str, spans: list[tuple[str, int, int]]) -> str:
+    """``text`` with each span's characters turned to spaces (positions keep)."""
+    if not spans:
+        return text
+    pieces, at = [], 0
+    for _, start, end in spans:
+        if end > start:
+            pieces += (text[at:start], " " * (end - start))
+            at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def _bare_idn(text: str, is_tld: Callable[[str], bool]) -> list[tuple[str, int, int]]:
+    """Bare hosts with a label in another script (``_BARE_IDN``) and their spans."""
+    found = []
+    for match in _BARE_IDN.finditer(text):
+        host, tld = match.group(1, 2)
+        if host.isascii() or not is_tld(tld.lower()) or (tld.istitle() and len(tld) > 1):
+            continue  # ASCII: ``_BARE_DOMAIN``'s; ".Love" starts a sentence
+        path = match.group(3)
+        if (
+            not path
+            and _PLAIN_CJK_NAME.fullmatch(host) is not None
+            and tld.lower() not in _CJK_NAME_ENDINGS
+        ):
+            continue
+        link = match.group(0).rstrip(_TRAILING)
+        found.append((link, match.start(), match.start() + len(link)))
     return found
 
 
