@@ -306,7 +306,8 @@ def _blanked(text: str, spans: list[tuple[str, int, int]]) -> str:
     """``text`` with each span's characters turned to spaces (positions keep)."""
     if not spans:
         return text
-    pieces, at = [], 0
+    pieces: list[str] = []
+    at = 0
     for _, start, end in spans:
         if end > start:
             pieces += (text[at:start], " " * (end - start))
