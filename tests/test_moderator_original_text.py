@@ -10,6 +10,7 @@ import html
 import unicodedata
 from pathlib import Path
 
+from server.community.items import item_hash, text_key
 from tests.support.bot import running_bot
 from tests.support.server import ADMIN_KEY, RunningServer
 from tests.test_moderator_sessions import _post_form
@@ -68,3 +69,20 @@ def test_the_bots_moderator_card_quotes_the_text_as_sent(
             assert unicodedata.normalize("NFKC", sent) not in card.text
 
     asyncio.run(scenario())
+
+
+def test_the_public_page_still_masks_digits_however_they_are_written(
+    community_server: RunningServer,
+) -> None:
+    sent = "【順豐速運】你的包裹地址有誤，請回撥客服：①③⑧ 1234 ５６７８，否則退回！"
+    case_id = report_text(community_server, sent, "10.37.0.4")["case_id"]
+    confirmed = community_server.request(
+        "POST", f"/v1/cases/{case_id}/confirm", json_body={"note": "parcel scam"}
+    )
+    assert confirmed.status == 200, confirmed.body
+    key = text_key(sent).key
+    page = community_server.request("GET", f"/r/i{item_hash('text', key)}?lang=zh", key=None)
+    shown = page.body.decode()
+    # A victim's number may be quoted: anyone may read the page, so no digit of it shows.
+    assert "請回撥客服：••• •••• ••••，否則退回！" in shown
+    assert community_server.request("GET", f"/v1/cases/{case_id}").json()["display"] == sent

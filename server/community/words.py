@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,14 +66,23 @@ ADVICE_BY_REGION: Mapping[str, str] = {
 }
 
 _DIGITS = re.compile(r"\d")
+#: A character that reads as a digit once folded: ① ² ⑴ ⒈ (full-width １ and 𝟏 are ``\d``).
+_DIGIT_LIKE = re.compile(r"[^\x00-\x7f]")
 
 
 def public_item(kind: str, display: str) -> str:
     """The item as anyone may see it: a message's digits are masked (they may be a victim's
-    phone or account number); links, numbers and wallets are the scam's own."""
+    phone or account number), whichever way they are written (the text is kept as it was
+    sent); links, numbers and wallets are the scam's own."""
     if kind == "text":
-        return _DIGITS.sub("•", display)[:160]
+        masked = _DIGITS.sub("•", display[:160])
+        return _DIGIT_LIKE.sub(_mask_if_digit, masked)
     return display
+
+
+def _mask_if_digit(found: re.Match[str]) -> str:
+    char = found.group(0)
+    return "•" if _DIGITS.search(unicodedata.normalize("NFKC", char)) else char
 
 
 def alert_payload(case: Mapping[str, Any], verdict_path: str) -> dict[str, Any]:
