@@ -16,14 +16,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.links.domains import writable_twin
 from server.links.url import InvalidUrl, Link
 from server.scoring.combiner import Outcome, combine
 from server.scoring.detector import ContentKind, Detector
-from server.scoring.evidence import Evidence
+from server.scoring.evidence import Evidence, Role
 
 log = logging.getLogger("fakewatch.pipeline")
 
@@ -56,6 +56,10 @@ def _inline_shape(raw: str) -> bool:
     return ":" not in raw or raw.lstrip().lower().startswith(("http://", "https://"))
 
 
+#: What an allowed part keeps when merged: the allow entry and context, no weighed evidence.
+_ALLOW_PART = (Role.ALLOW, Role.INFO)
+
+
 @dataclass(frozen=True, slots=True)
 class Scored:
     """Everything the detectors of one kind said about one item, before combining.
@@ -70,11 +74,28 @@ class Scored:
     ran: int = 0
 
     def merge(self, *others: Scored) -> Scored:
-        evidence, failed, ran = list(self.evidence), list(self.failed), self.ran
-        for other in others:
-            evidence.extend(other.evidence)
-            failed.extend(other.failed)
-            ran += other.ran
+        """One ``Scored`` of several parts. An operator allowlist entry wins for its own part
+        (an allowed link's other evidence is dropped), never over another part's evidence:
+        a scam script beside an allowed link is still judged, with the allow entry shown as
+        information (``Role.INFO``). Alone, or beside parts that found nothing, it still
+        wins (``combine`` rule 1)."""
+        if not others:
+            return self
+        evidence: list[Evidence] = []
+        allowed = weighed = False
+        failed, ran = list(self.failed), self.ran
+        for part in (self, *others):
+            if any(e.role is Role.ALLOW for e in part.evidence):
+                allowed = True
+                evidence.extend(e for e in part.evidence if e.role in _ALLOW_PART)
+            else:
+                weighed = weighed or any(e.weight > 0 for e in part.evidence)
+                evidence.extend(part.evidence)
+            if part is not self:
+                failed.extend(part.failed)
+                ran += part.ran
+        if allowed and weighed:
+            evidence = [replace(e, role=Role.INFO) if e.role is Role.ALLOW else e for e in evidence]
         return Scored(tuple(evidence), tuple(failed), ran)
 
     def outcome(self) -> Outcome:
