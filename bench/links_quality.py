@@ -16,11 +16,18 @@ detector but ``domain_model``): the model has memorised most of polkadot-js and 
 CryptoScamDB giveaway list (through MetaMask's blocklist), so only the untrained part says what
 the heuristics do on domains they have never seen.
 
-Legitimate Tranco sets: the top 20k are all in ``top_sites`` (exempt by construction); ranks
-15,001-20,000 with ``top_sites`` cut to ranks 1-15,000 are the held-out figure, but the
-lookalike rules were tuned reading them; ranks 10,001-15,000 with ``top_sites`` cut to ranks
-1-10,000 are a frozen slice no rule was tuned on (audit 32). Do not read its flagged domains
-while developing rules: the script prints only its count.
+Legitimate Tranco sets: the top 20k are all in ``top_sites`` (exempt by construction). Three
+slices cut ``top_sites`` short and judge the ranks just below the cut, each with its own role:
+
+- development: ranks 5,001-10,000 with ``top_sites`` = ranks 1-5,000, flagged domains printed
+  (``--examples``). Lookalike rules are developed and chosen reading this slice (and the
+  dnstwist and scam-list figures) only.
+- held out: ranks 15,001-20,000 with ``top_sites`` = ranks 1-15,000, the figure the issue's
+  target is judged on. The lookalike rules up to 2026-11-23 were tuned reading its flagged
+  domains, so it is no longer clean; its flagged domains are printed for the record only.
+- frozen: ranks 10,001-15,000 with ``top_sites`` = ranks 1-10,000, every detector but the
+  domain model (it trains on these ranks). No rule was tuned on it (audit 32): the script
+  prints only its count; never print or read its flagged domains.
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ TARGET_LOOKALIKE_MIN = 0.95
 HELD_OUT_SPLIT = 15_000
 #: The frozen slice: ranks FROZEN_SPLIT+1..HELD_OUT_SPLIT judged with top_sites = 1..FROZEN_SPLIT.
 FROZEN_SPLIT = 10_000
+#: The development slice: ranks DEV_SPLIT+1..FROZEN_SPLIT judged with top_sites = 1..DEV_SPLIT.
+DEV_SPLIT = 5_000
 DOMAIN_MODEL = "domain_model"
 
 
@@ -328,6 +337,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         note=f"top_sites = ranks 1-{HELD_OUT_SPLIT:,} only; the lookalike rules were tuned "
         "reading these ranks",
         keep="Tranco held out",
+    )
+    # The development slice: the one rules are developed reading (its flags are printed).
+    dev_top = shipped.resources.top_sites[:DEV_SPLIT]
+    add(
+        f"legit: Tranco ranks {DEV_SPLIT + 1:,}-{FROZEN_SPLIT:,}, development",
+        tranco[DEV_SPLIT:FROZEN_SPLIT],
+        (
+            build(bundled=False, top_sites=dev_top, only=rule_names),
+            build(bundled=True, top_sites=dev_top, only=rule_names),
+        ),
+        note=f"rules are developed reading this slice: top_sites = ranks 1-{DEV_SPLIT:,}; every "
+        f"detector but {DOMAIN_MODEL} (it trains on these ranks)",
+        keep="Tranco development",
+        judged="dev",
     )
     # The frozen slice: ranks no rule was tuned on (they sat inside top_sites while the rules
     # were developed). domain_model is left out because it trains on ranks 1-15,000.
