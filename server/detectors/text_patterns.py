@@ -149,8 +149,9 @@ class TextPatternsDetector:
     ) -> list[Evidence]:
         """A cue when joining interleaved characters (``read_form``) is what made a pattern
         fire: "安 全 账 户" written for a reader, not for a filter, matches nothing new."""
-        before = self.patterns.search(reading.unfolded(), text)
-        had = {m.pattern.id for m in before.found + before.demoted}
+        # Only the patterns that fired can have gained, and a warning does not change whether
+        # one fires: no full search of the unfolded text (review 35 #10).
+        had = self.patterns.firing(reading.unfolded(), [m.pattern for m in matches])
         gained = sorted({m.pattern.id for m in matches} - had)
         if not gained:
             return []

@@ -280,9 +280,9 @@ def _scheme_links(text: str) -> list[tuple[str, int, int]]:
     found = []
     for match in _SCHEME_URL.finditer(text):
         written = match.group(0)
-        if not written.isascii():
+        if not written.isascii() and _CJK_CHAR.search(written) is not None:
             written = _named_host(written)
-        if _SCHEME_PREFIX.fullmatch(written) is not None:
+        if len(written) <= len("https://") and _SCHEME_PREFIX.fullmatch(written) is not None:
             continue  # "https://" or "www." alone
         link = written.rstrip(_TRAILING)
         found.append((link, match.start(), match.start() + len(written)))

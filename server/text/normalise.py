@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 #: Unicode format characters (category Cf, Unicode 14; a test checks the running Python's
@@ -68,6 +69,13 @@ _INSIDE_WORDS = re.compile(
 )
 
 
+#: Every reader of a message strips it (patterns, classifier windows, extraction, the hidden
+#: character cue): the latest few results are kept, so a 10,000-character message is scanned
+#: once per check, not five times (review 35 #10).
+STRIPPED_KEPT = 16
+
+
+@functools.lru_cache(maxsize=STRIPPED_KEPT)
 def strip_hidden(text: str) -> tuple[str, int]:
     """``text`` without invisible characters and controls (the braille blank made a space), and
     how many were dropped (emoji joiners and selectors are kept and not counted)."""
@@ -112,25 +120,38 @@ def origins(text: str, cleaned: str) -> list[int] | None:
     """For each character of ``cleaned`` (``clean(text)``), the index in ``text`` it came
     from, or None when they cannot be lined up one character at a time (NFKC composed marks
     across characters): callers then show the cleaned text. Linear in ``len(text)``."""
-    visible, _ = strip_hidden(text)
-    # Dropping only deletes characters (and makes the braille blank a space): a greedy walk
-    # lines ``visible`` up with ``text``.
-    kept: list[int] = []
-    i, n = 0, len(text)
-    for char in visible:
-        while i < n and text[i] != char and not (char == " " and text[i] in _BLANKS):
+    visible, dropped = strip_hidden(text)
+    kept: Sequence[int]
+    if dropped == 0:
+        kept = range(len(text))  # only the braille blank changed, in place
+    else:
+        # Dropping only deletes characters (and makes the braille blank a space): a greedy
+        # walk lines ``visible`` up with ``text``.
+        walked: list[int] = []
+        i, n = 0, len(text)
+        for char in visible:
+            while i < n and text[i] != char and not (char == " " and text[i] in _BLANKS):
+                i += 1
+            if i == n:
+                return None
+            walked.append(i)
             i += 1
-        if i == n:
-            return None
-        kept.append(i)
-        i += 1
+        kept = walked
+    pieces = [char if char.isascii() else _nfkc_char(char) for char in visible]
+    if "".join(pieces) != cleaned:
+        return None
+    if len(cleaned) == len(visible) and all(len(piece) == 1 for piece in pieces):
+        return list(kept)  # one character each (nearly every message): no per-piece walk
     found: list[int] = []
-    pieces: list[str] = []
-    for char, source in zip(visible, kept, strict=True):
-        piece = unicodedata.normalize("NFKC", char) if not char.isascii() else char
-        pieces.append(piece)
+    for piece, source in zip(pieces, kept, strict=True):
         found.extend([source] * len(piece))
-    return found if "".join(pieces) == cleaned else None
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _nfkc_char(char: str) -> str:
+    """NFKC of one character (messages repeat their characters: each is normalised once)."""
+    return unicodedata.normalize("NFKC", char)
 
 
 #: Look-alike letters a reader takes for these Latin ones where Unicode's skeleton (the link
@@ -331,10 +352,10 @@ def fold_interleaved(text: str) -> tuple[str, tuple[str, ...]]:
         return text, ()
     unit = _ASCII_UNIT if ascii else _UNIT
     for regex in _ASCII_INTERLEAVED if ascii else _INTERLEAVED:
-        if regex.search(text) is None:
-            continue
         joined = len(runs)
-        text = regex.sub(join, text)
+        text = regex.sub(join, text)  # one pass: no ``search`` first to re-scan
+        if len(runs) == joined:
+            continue
         used = sorted(set(fillers[joined:]), key=len, reverse=True)
         alternatives = "|".join(re.escape(f) for f in used)
         pairs = re.compile(f"(?<![^\\W_]){unit}({alternatives}){unit}(?![^\\W_])")

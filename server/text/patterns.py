@@ -18,6 +18,7 @@ to a script must not make it read clean (review 31 #1).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,6 +145,13 @@ class Reading(NamedTuple):
         return _finish(self.cleaned) if self.interleaved else self.text
 
 
+#: Both text detectors read every message (the patterns, and the classifier for its warning
+#: context) and OCR'd text is read again by the media check: the few latest readings are
+#: kept, so a 10,000-character message is prepared, searched for warnings and for links once.
+READINGS_KEPT = 16
+
+
+@functools.lru_cache(maxsize=READINGS_KEPT)
 def read_form(text: str) -> Reading:
     """``prepare``'s form of ``text`` and what its interleaved-filler fold joined."""
     cleaned = clean(spell_letter_symbols(text), MAX_SEARCH_CHARS).lower()
@@ -238,6 +246,12 @@ class PatternSet:
         demoted = [m for m in found if m.pattern.heeds_warnings]
         return Search(kept, demoted, warning)
 
+    def firing(self, prepared: str, among: Sequence[Pattern]) -> set[str]:
+        """The ids of the patterns in ``among`` that fire on an already ``prepare``d text,
+        warnings aside (whether a match is demoted does not change whether it fires)."""
+        spans = [m.span() for m in self.brands.finditer(prepared)] if self.brands else []
+        return {p.id for p in among if p.search(prepared, spans) is not None}
+
     def warning(self, text: str) -> str | None:
         """The warning phrase ("谨防", "is a scam"…) that makes ``text`` read as a warning
         about scams, or None."""
@@ -255,7 +269,7 @@ class PatternSet:
         return warning, self._ask(prepared, original)
 
     def _ask(self, prepared: str, original: str) -> str | None:
-        extracted = extract(original)
+        extracted = _extracted(original)
         links: Sequence[str] = extracted.links
         if self.is_reference is not None:
             links = [link for link in links if not self.is_reference(link)]
@@ -270,11 +284,21 @@ class PatternSet:
         return None
 
     def _warning(self, prepared: str) -> str | None:
-        for regex in self.warnings:
-            found = regex.search(prepared)
-            if found is not None:
-                return found.group(0)[:QUOTE_CHARS]
-        return None
+        return _first_warning(self.warnings, prepared)
+
+
+@functools.lru_cache(maxsize=READINGS_KEPT)
+def _first_warning(warnings: tuple[re.Pattern[str], ...], prepared: str) -> str | None:
+    """The first of ``warnings`` found in ``prepared``, quoted (``PatternSet._warning``)."""
+    for regex in warnings:
+        found = regex.search(prepared)
+        if found is not None:
+            return found.group(0)[:QUOTE_CHARS]
+    return None
+
+
+#: Links, phones and wallets of a message as sent (``PatternSet._ask``), kept like readings.
+_extracted = functools.lru_cache(maxsize=READINGS_KEPT)(extract)
 
 
 def _brand_names(path: Path) -> list[str]:
