@@ -419,3 +419,67 @@ def test_the_short_name_rule_leaves_these_alone(
     detector: LookalikeDetector, resources: Resources, url: str, why: str
 ) -> None:
     assert judge(detector, resources, url) == [], why
+
+
+# Short names: only a change the eye passes over (development Tranco slice, bench/links_quality.py)
+
+
+def test_a_short_brands_typo_on_another_ending_is_not_named_its_look_alike_letter_is(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    # ebay.com: a swap or a key slip on another ending is usually another name (ussp.io is
+    # no usps.com); a letter that reads as the brand's, or a doubled one, still is ebay.
+    assert judge(detector, resources, "https://ebya.top/") == []
+    assert judge(detector, resources, "https://visax.top/") == []
+    looks = only(detector, resources, "https://ebav.top/")
+    assert looks.details["brand_domain"] == "ebay.com"
+    assert looks.details["edit"] == {"kind": "replaced", "old": "y", "new": "v"}
+    assert said(detector, looks, "en") == "Looks like ebay.com: 'y' replaced by 'v'."
+    doubled = only(detector, resources, "https://ebbay.top/")
+    assert said(detector, doubled, "en") == "Looks like ebay.com: one letter added ('b')."
+
+
+def test_a_short_brands_swap_on_its_own_ending_is_still_named(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    evidence = only(detector, resources, "https://ebya.com/")
+    assert evidence.role is Role.PRIMARY
+    assert said(detector, evidence, "en") == "Looks like ebay.com: letters 'a' and 'y' swapped."
+
+
+def test_a_three_letter_brand_with_a_letter_added_is_another_name_unless_it_is_doubled(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    # Every four-letter .com is someone's: dhlk.com is not dhl.com; dhhl.com reads as it.
+    assert judge(detector, resources, "https://dhlk.com/") == []
+    evidence = only(detector, resources, "https://dhhl.com/")
+    assert (evidence.details["brand_domain"], evidence.details["distance"]) == ("dhl.com", 1)
+    assert said(detector, evidence, "en") == "Looks like dhl.com: one letter added ('h')."
+
+
+def test_a_slip_on_a_french_or_german_keyboard_is_a_slip(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    # On AZERTY 'm' sits beside 'l'; on QWERTY it does not.
+    evidence = only(detector, resources, "https://dhm.com/")
+    assert said(detector, evidence, "en") == "Looks like dhl.com: 'l' replaced by 'm'."
+
+
+def test_a_long_brands_typo_is_named_on_any_ending(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    evidence = only(detector, resources, "https://coinbsae.xyz/")
+    assert evidence.details["brand_domain"] == "coinbase.com"
+    assert said(detector, evidence, "en") == "Looks like coinbase.com: letters 'a' and 's' swapped."
+    # An arbitrary letter in a long name counts too: scam lists are full of them (discorq).
+    assert only(detector, resources, "https://discorq.xyz/").details["brand_domain"] == (
+        "discord.com"
+    )
+
+
+def test_a_name_only_a_school_or_government_can_register_is_no_lookalike_but_its_subdomain_can_be(
+    detector: LookalikeDetector, resources: Resources
+) -> None:
+    assert judge(detector, resources, "https://paypall.edu/") == []
+    evidence = only(detector, resources, "https://paypal.com.x.edu/")
+    assert evidence.code == "lookalike.brand_in_subdomain"

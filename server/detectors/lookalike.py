@@ -75,7 +75,7 @@ class LookalikeDetector:
     """Names the protected site a link's host imitates and the exact change made to it."""
 
     name: ClassVar[str] = "lookalike"
-    version: ClassVar[str] = "1.1"
+    version: ClassVar[str] = "1.2"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lookalike.replaced": {

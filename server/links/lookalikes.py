@@ -29,7 +29,7 @@ from urllib.parse import unquote
 import idna
 from rapidfuzz.distance import OSA
 
-from server.links.confusables import Confusables, ScriptMix
+from server.links.confusables import ASCII_PAIRS, Confusables, ScriptMix
 from server.links.domains import DomainParts, SuffixList
 
 #: Shortest curated name matched at distance 1. Four-letter names (ebay, usps, hsbc) are the
@@ -37,9 +37,11 @@ from server.links.domains import DomainParts, SuffixList
 #: every edit. Measured: held-out Tranco check in the commit message.
 MIN_CURATED_TYPO_LEN = 4
 
-#: Names shorter than this are matched by look-alike letters, a swap or an added letter only:
-#: one letter replaced or missing in a four-letter name is usually another real name
-#: (hupu/hulu, smbc/cmbc, cas/cash in the held-out Tranco check).
+#: Names shorter than this are matched on another ending only by a change a reader cannot
+#: see at a glance (``reads_alike``: look-alike letters, a doubled or undoubled letter), and
+#: on their own ending by a swap, an added letter or a slip (``ShortNames``). Any other edit
+#: of a four-letter name is usually another real name (visa/vista.ir, usps/ussp.io on the
+#: development Tranco slice of bench/links_quality.py; hupu/hulu, smbc/cmbc before).
 SHORT_NAME_LEN = 5
 
 #: Top sites (not curated) are lookalike targets only down to this rank, and typo targets only
@@ -410,6 +412,10 @@ class LookalikeFinder:
         )
         if in_subdomain is not None:
             found.append(in_subdomain)
+        if parts.suffix.split(".", 1)[0] in RESTRICTED_SUFFIX_HEADS:
+            # Only a government, army or school registers a name there (case.edu is no
+            # chase.com); a page in its subdomains can still imitate one (above).
+            return found
         label = _unicode_label(parts, unicode_host)
         if screen and label.isascii() and not self._may_match(label, parts):
             return found
@@ -491,13 +497,16 @@ class LookalikeFinder:
             return self._split_name(parts)
         return (
             self._split_name(parts)
-            or self._typo(label, skeleton, mix, site)
+            or self._typo(label, skeleton, mix, parts)
             or self._combosquat(label, skeleton, site)
             or self._short.find(label, parts)
             or _mixed_script(mix, site)
         )
 
-    def _typo(self, label: str, skeleton: str, mix: ScriptMix, site: str) -> Finding | None:
+    def _typo(
+        self, label: str, skeleton: str, mix: ScriptMix, parts: DomainParts
+    ) -> Finding | None:
+        site = parts.registrable
         # A whole word in another script that folds near a brand is more often a real word
         # of that language: only an exact skeleton counts for it.
         limit = 0 if mix.foreign and "LATIN" not in mix.scripts else 1
@@ -517,7 +526,11 @@ class LookalikeFinder:
         edit = describe_edit(brand.key, label)
         raw_distance = OSA.distance(label, brand.key)
         # Look-alike letters plus a typo is still one: only plain ASCII must be a plain typo.
-        if label.isascii() and distance and not _plain_typo(brand, edit, raw_distance, threshold):
+        if (
+            label.isascii()
+            and distance
+            and not _plain_typo(brand, edit, label, raw_distance, threshold, parts.suffix)
+        ):
             return None
         technique = Technique.HOMOGLYPH if mix.foreign or distance == 0 else Technique.TYPO
         return Finding(
@@ -803,9 +816,11 @@ class ShortNames:
     general match skips them. They are still what scams imitate, so this rule names a host
     when, on the brand's *own* ending (``dhk.com`` for dhl.com, ``got.sg`` for gov.sg):
 
-    - its name is one edit from the brand's (a letter replaced, added, missing or swapped,
-      a hyphen added); for a number, only an edit that brings in a letter or a hyphen
-      (``10010y.com``: numbers one digit apart are other numbers); or
+    - its name is one edit from the brand's (a letter replaced by a slip of the finger,
+      added, missing or swapped, a hyphen added); for a three-letter name, a letter added or
+      missing only when it reads alike (``dhhl.com``, not ``dhlk.com``); for a number, only
+      an edit that brings in a letter or a hyphen (``10010y.com``: numbers one digit apart
+      are other numbers); or
     - it is the brand's whole address run together on any ending (``zoom-us.com``,
       ``govuk.com``).
 
@@ -882,7 +897,16 @@ class ShortNames:
                 continue
             if brand.key.isdigit() and label.isdigit():
                 continue  # another number, not a look-alike of this one
-            if not _slip(describe_edit(brand.key, label)):
+            edit = describe_edit(brand.key, label)
+            if not _slip(edit):
+                continue
+            # Every two- and four-letter name on a popular ending is someone's: a letter added
+            # to or dropped from three (ing.com: king.com, ig.com) must read alike (dhhl.com).
+            if (
+                len(brand.key) < MIN_CURATED_TYPO_LEN
+                and edit.kind in ("added", "missing")
+                and not reads_alike(edit, brand.key, label)
+            ):
                 continue
             best = brand
             break
@@ -899,20 +923,27 @@ class ShortNames:
         )
 
 
-#: Keys next to each other on a QWERTY keyboard (rows and the keys diagonally below).
-_KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+#: Keys next to each other (rows and the keys diagonally below) on the three Latin layouts
+#: most people type on: QWERTY, German QWERTZ and French AZERTY (dnstwist's replacement
+#: fuzzer uses the same three).
+_KEY_LAYOUTS = (
+    ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"),
+    ("1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"),
+    ("1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"),
+)
 _VOWEL_LETTERS = frozenset("aeiou")
 
 
 def _neighbour_keys() -> dict[str, frozenset[str]]:
     near: dict[str, set[str]] = {}
-    for r, row in enumerate(_KEY_ROWS):
-        for c, key in enumerate(row):
-            around = near.setdefault(key, set())
-            for dr, dc in ((0, -1), (0, 1), (-1, 0), (-1, 1), (1, -1), (1, 0)):
-                rr, cc = r + dr, c + dc
-                if 0 <= rr < len(_KEY_ROWS) and 0 <= cc < len(_KEY_ROWS[rr]):
-                    around.add(_KEY_ROWS[rr][cc])
+    for rows in _KEY_LAYOUTS:
+        for r, row in enumerate(rows):
+            for c, key in enumerate(row):
+                around = near.setdefault(key, set())
+                for dr, dc in ((0, -1), (0, 1), (-1, 0), (-1, 1), (1, -1), (1, 0)):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < len(rows) and 0 <= cc < len(rows[rr]):
+                        around.add(rows[rr][cc])
     return {key: frozenset(keys) for key, keys in near.items()}
 
 
@@ -933,6 +964,43 @@ def _slip(edit: Edit) -> bool:
         or bin(ord(old) ^ ord(new)).count("1") == 1
         or old.isdigit() != new.isdigit()
     )
+
+
+#: Single letters a reader takes for one another in an address bar, beyond the skeleton's
+#: folds (``0``/``o``, ``1``/``l``, ``rn``/``m``): thin strokes (i, l, j, t, f), a missing or
+#: extra hump or tail (m/n, n/h, u/v, v/y), open and closed rounds (c, e, o, a), mirrored
+#: bowls (b/d, p/q, g/q) and digits shaped like letters (5/s, 8/b, 9/g).
+VISUAL_PAIRS = frozenset(
+    frozenset(pair)
+    for pair in (
+        "il", "ij", "lj", "it", "lt", "ft", "mn", "hn", "uv", "vy", "ce", "co", "eo", "ao",
+        "bd", "pq", "gq", "bh", "5s", "3e", "8b", "6b", "9g", "2z", "1i", "0o", "1l", "4a",
+    )
+)  # fmt: skip
+
+
+def reads_alike(edit: Edit, brand: str, label: str) -> bool:
+    """A change of one letter that the eye passes over: a look-alike letter (``VISUAL_PAIRS``,
+    ``rn`` for ``m``), a letter doubled (``ebbay``) or a doubled one halved (``aple``). What
+    a short name needs where a key slip or a swap would only make another name: on another
+    ending, or a letter added to or dropped from three letters (``king`` is not ``ing``)."""
+    if edit.kind == "replaced":
+        pair = frozenset((edit.old, edit.new))
+        return pair in VISUAL_PAIRS or any(pair == frozenset(folded) for folded in ASCII_PAIRS)
+    if edit.kind == "added":
+        return _undoubled(label) == brand
+    if edit.kind == "missing":
+        return _undoubled(brand) == label
+    return False
+
+
+def _undoubled(word: str) -> str | None:
+    """``word`` with its one doubled letter written once, or ``None`` (no single double)."""
+    doubles = [i for i in range(len(word) - 1) if word[i] == word[i + 1] and word[i] != "-"]
+    if len(doubles) != 1:
+        return None
+    i = doubles[0]
+    return word[:i] + word[i + 1 :]
 
 
 def _short_rule_target(label: str, combo: Combo) -> bool:
@@ -1116,13 +1184,21 @@ def _brands(
     return brands
 
 
-def _plain_typo(brand: Brand, edit: Edit, raw_distance: int, threshold: int) -> bool:
+def _plain_typo(
+    brand: Brand, edit: Edit, label: str, raw_distance: int, threshold: int, suffix: str
+) -> bool:
     """A typo we name: within the threshold as written (not only once folded: ``kama`` is
-    not ``klarna``), on short names only a swap or an added letter, and never on a name too
-    common to own its neighbours (``line``: ``cline``; ``battle``: ``tattle``)."""
+    not ``klarna``), and never on a name too common to own its neighbours (``line``:
+    ``cline``; ``battle``: ``tattle``). On a short name, a swap or an added letter on the
+    brand's own ending (``ebya.com``); on another ending only a change that reads alike
+    (``reads_alike``): ``vista.ir`` is no visa.com, ``ussp.io`` no usps.com."""
     if raw_distance > threshold or (brand.curated and brand.combo is Combo.NONE):
         return False
-    return len(brand.key) >= SHORT_NAME_LEN or edit.kind in ("swapped", "added")
+    if len(brand.key) >= SHORT_NAME_LEN:
+        return True
+    if brand.domain == f"{brand.key}.{suffix}":
+        return edit.kind in ("swapped", "added")
+    return reads_alike(edit, brand.key, label)
 
 
 def _han_brands(rows: Sequence[BrandRow], brands: Mapping[str, Brand]) -> dict[str, Brand]:
