@@ -539,7 +539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print_evidence(legit, args.examples)
     print()
-    print(f"Whole run: {time.perf_counter() - started:.0f} s.")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Whole run: {time.perf_counter() - started:.0f} s; load average {load}.")
     return 0
 
 
