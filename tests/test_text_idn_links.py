@@ -77,6 +77,8 @@ def test_www_idn_host_flush_against_chinese_keeps_its_path_and_drops_the_text(
         ("我到家了.love you", []),
         ("谢谢你.me", []),
         ("https://领取奖励", []),
+        # A scheme or www. alone names no site.
+        ("看 http://www. 这里，或 https:// 那里", []),
     ],
 )
 def test_chinese_text_around_links_is_not_a_host(

@@ -61,6 +61,7 @@ _SCHEME_URL = re.compile(
     re.I,
 )
 _SCHEME_PREFIX = re.compile(r"(?:https?://|www\.)", re.I)
+_NO_HOST = re.compile(r"(?:https?://)?(?:www)?", re.I)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _BARE_DOMAIN = re.compile(
     r"(?<![a-z0-9@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,18}))"
@@ -282,9 +283,9 @@ def _scheme_links(text: str) -> list[tuple[str, int, int]]:
         written = match.group(0)
         if not written.isascii() and _CJK_CHAR.search(written) is not None:
             written = _named_host(written)
-        if len(written) <= len("https://") and _SCHEME_PREFIX.fullmatch(written) is not None:
-            continue  # "https://" or "www." alone
         link = written.rstrip(_TRAILING)
+        if len(link) <= len("https://www") and _NO_HOST.fullmatch(link) is not None:
+            continue  # "https://", "www." or "http://www." alone: no site named
         found.append((link, match.start(), match.start() + len(written)))
     return found
 
