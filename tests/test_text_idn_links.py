@@ -41,6 +41,8 @@ IDN = [
         "lookalike.",
     ),
     ("Verify at аpple.com today", "аpple.com", "xn--pple-43d.com", "lookalike."),
+    # A sentence's full stop after the host is not part of it (nor is "pple.com" a host).
+    ("Verify your account at аpple.com.", "аpple.com", "xn--pple-43d.com", "lookalike."),
     ("验证 xn--80ak6aa92e.com 账户", "xn--80ak6aa92e.com", "xn--80ak6aa92e.com", "lookalike."),
 ]
 

@@ -77,7 +77,7 @@ _TRAILING = ".,;:!?)]}'\"。，！？；：）】"
 #: and its top-level label is ASCII (``com``) or punycode, never a CJK word after a dot.
 _RUN = rf"(?:[{_CJK}]++|[^\W_{_CJK}]++)"
 _BARE_IDN = re.compile(
-    rf"(?<![\w@.-])((?:{_RUN}(?:-++{_RUN})*+\.)++(xn--[a-z0-9-]{{1,59}}|[a-z]{{2,18}}))"
+    rf"(?<![\w@.-])((?:{_RUN}(?:-++{_RUN})*+\.)+(xn--[a-z0-9-]{{1,59}}|[a-z]{{2,18}}))"
     r"(?![a-z0-9@-])(/" + _URL_CHARS + r"*)?",
     re.I,
 )
