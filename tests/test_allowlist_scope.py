@@ -122,6 +122,8 @@ def test_a_pictures_scam_text_beside_an_allowed_link_is_still_judged(
             ]
         ),
     )
+    # OCR is bounded in time (FAKEWATCH_OCR_TIMEOUT_S): a loaded machine may answer "timeout".
+    assert verdict["text"]["status"] == "read", verdict["text"]
     assert any(ALLOWED in link for link in verdict["text"]["links"]), verdict["text"]["lines"]
     codes = _codes(verdict)
     assert codes.get("lists.allowed") == "info", codes
