@@ -23,7 +23,12 @@ LATIN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 @pytest.fixture(scope="module")
 def allowing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("allowlist_scope"))
+    # OCR's time bound is raised so a loaded test machine reads the picture instead of
+    # answering "timeout" (the bound itself is tested elsewhere).
+    running = start_server(
+        tmp_path_factory.mktemp("allowlist_scope"),
+        env={"FAKEWATCH_OCR_TIMEOUT_S": "120", "FAKEWATCH_DETECTOR_TIMEOUT_MS": "60000"},
+    )
     added = running.request(
         "POST", "/v1/lists/entries", json_body={"value": ALLOWED, "action": "allow"}
     )
@@ -122,7 +127,6 @@ def test_a_pictures_scam_text_beside_an_allowed_link_is_still_judged(
             ]
         ),
     )
-    # OCR is bounded in time (FAKEWATCH_OCR_TIMEOUT_S): a loaded machine may answer "timeout".
     assert verdict["text"]["status"] == "read", verdict["text"]
     assert any(ALLOWED in link for link in verdict["text"]["links"]), verdict["text"]["lines"]
     codes = _codes(verdict)

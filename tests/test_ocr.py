@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from server.media.ocr import OcrEngine, reduce, wanted
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 LATIN_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -79,6 +79,20 @@ def test_text_in_an_ad_is_read_and_scored_with_its_link(server: RunningServer) -
 
     again = _post(server, {"ocr": "1"}, ad).json()["text"]
     assert again["cached"] is True and again["lines"] == text["lines"]
+
+
+def test_ocr_past_its_time_bound_is_reported_and_the_check_still_answers(
+    tmp_path: Path,
+) -> None:
+    server = start_server(tmp_path, env={"FAKEWATCH_OCR_TIMEOUT_S": "0.001"})
+    try:
+        response = _post(server, {"ocr": "1", "lang": "en"}, giveaway_ad())
+    finally:
+        server.stop()
+    assert response.status == 200, response.body
+    verdict = response.json()
+    assert verdict["text"]["status"] == "timeout", verdict["text"]
+    assert verdict["verdict"] in ("no_known_signals", "suspicious", "likely_scam", "unknown")
 
 
 def test_a_picture_without_face_or_text_is_not_read(server: RunningServer) -> None:
