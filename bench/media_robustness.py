@@ -59,6 +59,7 @@ from server.media.hashing import HashKind, RegionHash, hash_regions, image_hashe
 from server.media.matching import (  # noqa: E402
     DHASH_GATE,
     PDQ_ALONE,
+    PDQ_LOOSE,
     PHASH_GATE,
     THRESHOLDS,
     HashIndex,
@@ -72,6 +73,11 @@ PH, DH = THRESHOLDS[HashKind.PHASH], THRESHOLDS[HashKind.DHASH]
 RULES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "ours": lambda d: (
         ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE) & (d["dh"] <= DHASH_GATE))
+        | ((d["ph"] <= PH) & (d["dh"] <= DH) & (d["pdq"] <= PDQ_LOOSE))
+    ),
+    # The rule before review 36 F6: pHash + dHash without the loose PDQ limit.
+    "ours-no-pdq-loose": lambda d: (
+        ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE) & (d["dh"] <= DHASH_GATE))
         | ((d["ph"] <= PH) & (d["dh"] <= DH))
     ),
     "ours-no-dhash-gate": lambda d: (
@@ -82,7 +88,7 @@ RULES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     # What a hashes-only client's region gets (its PDQ within 31 bits counts alone too).
     "ours+pdq31": lambda d: (
         ((d["pdq"] <= PDQ) & (d["ph"] <= PHASH_GATE) & (d["dh"] <= DHASH_GATE))
-        | ((d["ph"] <= PH) & (d["dh"] <= DH))
+        | ((d["ph"] <= PH) & (d["dh"] <= DH) & (d["pdq"] <= PDQ_LOOSE))
         | (d["pdq"] <= PDQ_ALONE)
     ),
 }

@@ -9,6 +9,7 @@ from server.media.hashing import HashKind, RegionHash
 from server.media.matching import (
     DHASH_GATE,
     PDQ_ALONE,
+    PDQ_LOOSE,
     PHASH_CHUNKS,
     PHASH_GATE,
     THRESHOLDS,
@@ -146,18 +147,53 @@ def test_the_index_refuses_a_looser_threshold_than_it_was_built_for() -> None:
         index._ph.within_many(words, PHASH_GATE + 1)  # type: ignore[union-attr]
 
 
-def test_a_phash_dhash_match_reports_its_dhash_gate() -> None:
+def test_a_phash_dhash_match_needs_pdq_within_the_loose_limit_when_both_sides_have_it() -> None:
     rng = np.random.default_rng(6)
     index, arrays = build(rng, 1000, multi_index=False)
+    phash = flip_bits(rng, arrays["phash"][12], 6)
+    dhash = flip_bits(rng, arrays["dhash"][12], 13)
+
+    def query(pdq_bits: int) -> RegionHash:
+        pdq = flip_bits(rng, arrays["pdq"][12], pdq_bits)
+        return region("q", phash=phash, dhash=dhash, pdq=pdq)
+
+    # Close pHash and dHash but PDQ far apart: the unrelated same-generator faces of review
+    # 36 (F6) were 84-92 PDQ bits apart on this arm.
+    assert index.match([query(PDQ_LOOSE + 4)]) == []
+    (found,) = index.match([query(PDQ_LOOSE)])
+    assert (found.entry, found.kind, found.distance) == (4, "phash+dhash", 6)
+    assert found.gates == (
+        ("dhash", 13, THRESHOLDS[HashKind.DHASH]),
+        ("pdq", PDQ_LOOSE, PDQ_LOOSE),
+    )
+    # A client that sent no PDQ: pHash and dHash alone decide, as before.
+    (alone,) = index.match([region("q", phash=phash, dhash=dhash)])
+    assert (alone.entry, alone.kind, alone.gates) == (
+        4,
+        "phash+dhash",
+        (("dhash", 13, THRESHOLDS[HashKind.DHASH]),),
+    )
+
+
+def test_a_bank_row_without_pdq_keeps_the_phash_dhash_rule() -> None:
+    rng = np.random.default_rng(7)
+    arrays = {k: rng.integers(0, 256, (50, 8), dtype=np.uint8) for k in ("phash", "dhash")}
+    index = HashIndex.from_arrays(
+        ["full"],
+        phash=arrays["phash"],
+        dhash=arrays["dhash"],
+        pdq=None,
+        owner=np.arange(50, dtype=np.int64),
+        region=np.zeros(50, dtype=np.int16),
+    )
+    far_pdq = rng.integers(0, 256, 32, dtype=np.uint8)
     query = region(
         "q",
-        phash=flip_bits(rng, arrays["phash"][12], 6),
-        dhash=flip_bits(rng, arrays["dhash"][12], 13),
-        pdq=flip_bits(rng, arrays["pdq"][12], 120),
+        phash=flip_bits(rng, arrays["phash"][9], 6),
+        dhash=flip_bits(rng, arrays["dhash"][9], 12),
+        pdq=far_pdq,
     )
-    (found,) = index.match([query])
-    assert (found.entry, found.kind, found.distance) == (4, "phash+dhash", 6)
-    assert found.gates == (("dhash", 13, THRESHOLDS[HashKind.DHASH]),)
+    assert [(m.entry, m.kind) for m in index.match([query])] == [(9, "phash+dhash")]
 
 
 @pytest.mark.parametrize("multi_index", [False, True])

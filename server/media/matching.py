@@ -11,7 +11,9 @@ match when:
   ``PHASH_GATE`` (10 of 64) *and* dHash within ``DHASH_GATE`` (16); reported with the PDQ
   distance and threshold, and both gates (``HashMatch.gates``: distance and threshold);
 - ``phash+dhash``: pHash within ``THRESHOLDS[phash]`` (7) and dHash within
-  ``THRESHOLDS[dhash]`` (14, reported as the gate);
+  ``THRESHOLDS[dhash]`` (14, reported as the gate) and, when both regions carry PDQ, PDQ
+  within ``PDQ_LOOSE`` (80, reported as a gate); without PDQ on one side (a hashes-only
+  client, an imported list) pHash and dHash alone decide;
 - ``pdq``: PDQ within ``PDQ_ALONE`` (31, ThreatExchange's own threshold) for a bank row or
   query region that has PDQ only (a ThreatExchange hash list, a hashes-only client that sent
   PDQ alone), and for every region of a hashes-only client (``match(..., pdq_alone=True)``):
@@ -77,6 +79,10 @@ PHASH_GATE = 10
 DHASH_GATE = 16
 #: PDQ alone (a row or query region without pHash): ThreatExchange's usual threshold.
 PDQ_ALONE = 31
+#: PDQ limit on the ``phash+dhash`` arm when both regions carry PDQ (review 36 F6, 2026-11-23):
+#: the unrelated same-generator pairs that arm accepted were 84-92 PDQ bits apart, so at 80
+#: none of the 150-entry bank's entries matches another one.
+PDQ_LOOSE = 80
 
 #: Below this many rows a full scan is faster than probing buckets.
 SCAN_LIMIT = 200_000
@@ -518,7 +524,12 @@ class HashIndex:
             & (d_pdq <= THRESHOLDS[HashKind.PDQ])
             & (d_dh <= DHASH_GATE)
         )
-        pd_ok = (d_ph <= THRESHOLDS[HashKind.PHASH]) & (d_dh <= THRESHOLDS[HashKind.DHASH])
+        both_pdq = self._has_pdq[rows] & q_has[which]
+        pd_ok = (
+            (d_ph <= THRESHOLDS[HashKind.PHASH])
+            & (d_dh <= THRESHOLDS[HashKind.DHASH])
+            & (~both_pdq | (d_pdq <= PDQ_LOOSE))
+        )
         names, owners, codes = self._names, self._full_rows.owner, self._full_rows.region
         for i in np.flatnonzero(pdq_ok | pd_ok).tolist():
             region, row = regions[int(which[i])], int(rows[i])
@@ -542,7 +553,8 @@ class HashIndex:
                     int(d_ph[i]),
                     THRESHOLDS[HashKind.PHASH],
                     *base,
-                    gates=(("dhash", int(d_dh[i]), THRESHOLDS[HashKind.DHASH]),),
+                    gates=(("dhash", int(d_dh[i]), THRESHOLDS[HashKind.DHASH]),)
+                    + ((("pdq", int(d_pdq[i]), PDQ_LOOSE),) if both_pdq[i] else ()),
                 )
 
     def _pdq_alone(
