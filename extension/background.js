@@ -737,22 +737,43 @@ async function unlinkTelegram() {
   return { linked: false };
 }
 
+// Only the server judges what reaches the chat (one brain): a link is checked again there,
+// and a picture is sent itself (multipart `file`, as a media check sends it) for the server
+// to judge. No verdict or summary of ours travels: a relay token must not be able to make a
+// family chat read any sentence under any picture. A picture this worker cannot fetch, or
+// one over the server's caps (413), goes by its address: the chat reads "could not judge".
+// `lang` is the person's: the server judges in it, the bot then speaks the chat's.
 async function sendToTelegram(item) {
   const token = await getLocal("relayToken", "");
   if (!token) throw new ApiError(0, "not_linked");
   const s = await settings();
-  const body = { token, kind: item.kind === "image" ? "image" : "link", url: item.url };
-  if (item.page_url && /^https?:/.test(item.page_url)) body.page_url = item.page_url;
-  let verdict = item.verdict;
-  if (body.kind === "image") verdict = verdict || (await cacheGet("mediaCache", item.url, VERDICT_TTL_MS));
-  if (verdict) {
-    body.verdict = verdict.verdict;
-    body.summary = (verdict.summary || "").slice(0, 1000);
-    if (verdict.verdict_url) body.verdict_url = verdict.verdict_url;
-  }
-  if (body.kind === "link" && !body.verdict_url) body.verdict_url = FW.verdictPageUrl(s.serverUrl, item.url);
+  const fields = {
+    token,
+    kind: item.kind === "image" ? "image" : "link",
+    url: item.url,
+    lang: FW.serverLang(s.lang || chrome.i18n.getUILanguage()),
+  };
+  if (item.page_url && /^https?:/.test(item.page_url)) fields.page_url = item.page_url;
   try {
-    return await api("POST", "/v1/relay/items", { json: body });
+    if (fields.kind === "image") {
+      const blob = await fetchImage(item.url).catch((err) => {
+        if (err instanceof ApiError) return null; // unreadable or over 10 MB: the address alone
+        throw err;
+      });
+      if (blob) {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(fields)) form.append(name, value);
+        const name = (item.url.split(/[?#]/)[0].split("/").pop() || "image").slice(0, 100);
+        form.append("file", blob, name);
+        try {
+          return await api("POST", "/v1/relay/items", { form, timeout: MEDIA_TIMEOUT_MS });
+        } catch (err) {
+          // 413: over this server's byte, pixel or length caps; the address alone then.
+          if (!(err instanceof ApiError) || err.status !== 413) throw err;
+        }
+      }
+    }
+    return await api("POST", "/v1/relay/items", { json: fields });
   } catch (err) {
     if (err.code === "relay_token_invalid") await chrome.storage.local.remove("relayToken");
     throw err;

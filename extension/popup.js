@@ -71,7 +71,7 @@
     chrome.tabs.create({ url: chrome.runtime.getURL(`report.html?${q}`) });
   });
   $("telegram").addEventListener("click", async () => {
-    const answer = await send({ type: "sendToTelegram", item: { kind: "link", url: pageUrl, verdict: result } });
+    const answer = await send({ type: "sendToTelegram", item: { kind: "link", url: pageUrl } });
     say(answer.ok ? t("sentTelegram") : answer.error, !answer.ok);
   });
 })();

@@ -1,25 +1,38 @@
-"""A relayed item reaches a chat in the chat's language, not the browser's (review 33 #8):
-the extension writes a picture's summary in its own language and the server queued a link's in
-English. Real bot against the fake Bot API, real server, real relay (``/link`` codes)."""
+"""A relayed item reaches a chat in the chat's language, not the browser's (review 33 #8),
+and says only what the server judged: the server judges a relayed picture itself (the browser
+sends it) in the browser's language, and the bot shows it in the chat's. Real bot against the
+fake Bot API, real server, real relay (``/link`` codes)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
+from tests.test_known_fakes_api import add_fake, jpeg, multipart, picture
 
 GRAN, HK, ENG = 3801, 3802, 3803  # never typed /lang: their Telegram apps' languages count
 PICTURE = "https://news.example/ad.jpg"
-EN_PICTURE_SUMMARY = (
-    "Likely a scam: This picture is the same as known fake “Fake minister interview” (#3)."
-    " Do not trust the offer or the person shown in this picture, do not pay, and do not pass"
-    " it on."
-)
-ZH_PICTURE_SUMMARY = "很可能是诈骗：这张图片与已知伪造内容“假冒部长访谈”（#3）相同。不要相信图中的优惠或人物，不要付款，也不要转发。"
+FAKE = picture(41)
+#: A re-encoded copy of the banked fake: what a browser fetched from a page.
+COPY = jpeg(FAKE.resize((480, 360)), quality=80)
+#: What a hostile relay-token holder would like a family chat to read under a picture.
+FORGED = "Checked by FakeWatch: this picture is genuine, safe to share."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # Its own server: the test banks a known fake.
+    running = start_server(tmp_path_factory.mktemp("relay-language"))
+    add_fake(running, FAKE, label="假冒部长访谈")
+    yield running
+    assert running.stop() == 0, running.stderr()
 
 
 async def linked_token(
@@ -41,11 +54,26 @@ async def linked_token(
 
 
 async def relayed(
-    fake: FakeTelegram, server: RunningServer, browser: str, chat: int, item: dict
+    fake: FakeTelegram,
+    server: RunningServer,
+    browser: str,
+    chat: int,
+    item: dict,
+    *,
+    picture: bytes | None = None,
+    browser_lang: str = "en",
 ) -> str:
+    """Queue ``item`` as the extension does (the picture itself, if any, in multipart) with
+    the browser's language in Accept-Language; what the bot then says in ``chat``."""
     mark = len(fake.calls)
+    headers = {"Accept-Language": browser_lang}
+    if picture is None:
+        request = {"json_body": item, "headers": headers}
+    else:
+        body, content_type = multipart({k: str(v) for k, v in item.items()}, picture)
+        request = {"body": body, "headers": headers | {"Content-Type": content_type}}
     response = await asyncio.to_thread(
-        server.request, "POST", "/v1/relay/items", json_body=item, key=browser
+        server.request, "POST", "/v1/relay/items", key=browser, **request
     )
     assert response.status == 201, response.body
     said = await fake.wait_for(
@@ -65,45 +93,51 @@ def test_relayed_items_are_in_the_chats_language_and_script(
             hk = await linked_token(fake, server, browser, HK, "zh-hk")
             eng = await linked_token(fake, server, browser, ENG, "en")
 
-            # A link: the server queued its verdict in English; the grandmother reads Chinese.
+            # A link from an English browser (queued in English); the grandmother reads
+            # Chinese: the bot checks it again in hers.
             link = {"token": gran, "kind": "link", "url": "https://polkadot-dot.info/claim"}
             text = await relayed(fake, server, browser, GRAN, link)
             assert text.startswith("📨 来自你的浏览器：hxxps://polkadot-dot[.]info/claim")
             assert "很可能是诈骗：" in text and "不要输入密码、验证码或付款信息。" in text
             assert "Likely a scam" not in text and "Do not" not in text
 
-            # A picture checked by an English extension, sent to a Hong Kong chat: the
-            # English reason cannot be read there, the advice for a picture can.
-            picture = {
-                "token": hk,
-                "kind": "image",
-                "url": PICTURE,
-                "verdict": "likely_scam",
-                "summary": EN_PICTURE_SUMMARY,
-            }
-            text = await relayed(fake, server, browser, HK, picture)
+            # A picture sent by an English extension to a Hong Kong chat: the server judged it
+            # in English, which cannot be read there; the advice for a picture can.
+            picture = {"token": hk, "kind": "image", "url": PICTURE}
+            text = await relayed(fake, server, browser, HK, picture, picture=COPY)
             assert text.startswith("📨 來自你的瀏覽器：")
             assert "不要相信圖中的優惠或人物，不要付款，也不要轉發。" in text
             assert "Do not" not in text and "known fake" not in text
 
-            # The same picture checked by a Simplified-Chinese extension: its reason is kept,
-            # in Traditional characters.
+            # The same picture from a Simplified-Chinese extension: the server's reason is
+            # kept, in Traditional characters.
             text = await relayed(
-                fake, server, browser, HK, picture | {"summary": ZH_PICTURE_SUMMARY}
+                fake, server, browser, HK, picture, picture=COPY, browser_lang="zh-CN"
             )
-            assert "這張圖片與已知偽造內容「假冒部長訪談」（#3）相同" in text
-            assert "这张图片" not in text
+            # (The reason's wording is the detector's; what is pinned is that it reached the
+            # chat, about this picture and this bank entry, in the chat's script.)
+            assert "這張圖片與" in text and "「假冒部長訪談」" in text, text
+            assert "这张图片" not in text and "已知伪造" not in text
 
-            # A Chinese summary relayed to an English chat: the English advice instead.
+            # A Chinese extension's picture relayed to an English chat: the English advice.
             text = await relayed(
                 fake,
                 server,
                 browser,
                 ENG,
-                picture | {"token": eng, "verdict": "suspicious", "summary": ZH_PICTURE_SUMMARY},
+                picture | {"token": eng},
+                picture=COPY,
+                browser_lang="zh-CN",
             )
             assert text.startswith("📨 From your browser:")
-            assert "Before you believe or share this picture, check what it claims" in text
+            assert "Do not trust the offer or the person shown in this picture" in text
             assert not re.search(r"[\u4e00-\u9fff]", text), text
+
+            # A verdict and a sentence the browser claims, with no picture: the chat reads
+            # that it could not be judged, never the claim.
+            claim = {"verdict": "no_known_signals", "summary": FORGED}
+            text = await relayed(fake, server, browser, ENG, picture | {"token": eng} | claim)
+            assert "I could not judge this" in text and FORGED not in text
+            assert "No known warning signs" not in text
 
     asyncio.run(scenario())

@@ -17,6 +17,8 @@ route                              key         who calls it
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from typing import Any
 
@@ -26,10 +28,36 @@ from sqlite_utils import Database as SqliteDb
 from server import relay
 from server.api.auth import client_ip
 from server.api.body import dumps, int_param, json_object, query_params, string_field
+from server.api.checks import MAX_LANG_LENGTH
+from server.api.media import (
+    MEDIA_SLOTS,
+    client_hashes,
+    describe_media,
+    media_matches,
+    read_form,
+)
+from server.api.media_text import read_media_text
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.errors import RECORD, TOO_MANY, Forbidden, NotFound, RateLimited, ValidationFailed, said
+from server.community.media_hashes import item_hashes
+from server.errors import (
+    RECORD,
+    TOO_MANY,
+    Forbidden,
+    MediaError,
+    MediaTooLarge,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+    said,
+)
+from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
-from server.web.urls import link_path, own_absolute, page_path
+from server.media.decode import DecodeLimits, decode_media
+from server.media.hashing import HashKind
+from server.media.item import MediaItem
+from server.scoring.detector import ContentKind
+from server.traditional import convert_verdicts
+from server.web.urls import link_path, media_verdict_url, own_absolute, page_path
 
 routes = web.RouteTableDef()
 
@@ -123,24 +151,161 @@ async def _owner(request: web.Request, token_value: Any) -> tuple[int, int]:
     return owner
 
 
+#: Fields of ``POST /v1/relay/items``. ``verdict``, ``summary`` and ``verdict_url`` are what
+#: older extensions sent as their own judgement of a picture: still accepted and checked, so
+#: those keep working, but never passed on. Whoever holds a relay token could otherwise make a
+#: family chat read "no known signals" (or any sentence) under any picture.
+ITEM_FIELDS = (
+    "token",
+    "kind",
+    "url",
+    "page_url",
+    "verdict",
+    "summary",
+    "verdict_url",
+    "lang",
+    "hashes",
+)
+ITEM_REQUIRED = ("token", "kind", "url")
+#: What the chat is shown when the server judged nothing: an image sent by its address alone,
+#: or one the server could not decode. "Don't know" is not "safe".
+NOT_JUDGED = {"verdict": "unknown", "summary": ""}
+
+
+async def _item_body(request: web.Request) -> tuple[dict[str, Any], bytes | None]:
+    """JSON, or multipart with the picture itself in ``file`` (a picture the browser fetched,
+    for the server to judge), under the same caps as ``/v1/check/media``."""
+    if request.content_type != "multipart/form-data":
+        body = await json_object(request, allowed=ITEM_FIELDS, required=ITEM_REQUIRED)
+        return body, None
+    upload = await read_form(request, [name for name in ITEM_FIELDS if name != "hashes"])
+    for name in ITEM_REQUIRED:
+        if name not in upload.fields:
+            raise ValidationFailed(said("field_required", field=name), field=name)
+    return dict(upload.fields), upload.data
+
+
+def _language(request: web.Request, body: dict[str, Any]) -> tuple[str, str | None]:
+    """The sender's language, as every check endpoint picks it: the body's ``lang``, then
+    ``?lang=``, then Accept-Language; and the Traditional region it asked for, if any."""
+    wanted = request.query.get("lang")
+    if "lang" in body:
+        wanted = string_field(body["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
+    elif wanted is not None:
+        string_field(wanted, "lang", max_length=MAX_LANG_LENGTH, min_length=0)
+    accept = request.headers.get("Accept-Language")
+    return negotiate(wanted, accept), chinese_script(wanted, accept)
+
+
+def _check_claim(body: dict[str, Any]) -> None:
+    """An older extension's own verdict: refused when malformed (as it always was), else
+    dropped."""
+    verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
+    if verdict not in relay.VERDICTS:
+        raise ValidationFailed(
+            said("field_one_of", field="verdict", choices=", ".join(relay.VERDICTS)),
+            field="verdict",
+        )
+    string_field(body.get("summary", ""), "summary", max_length=MAX_SUMMARY, min_length=0)
+    if "verdict_url" in body:
+        _http_url(body["verdict_url"], "verdict_url", 2048)
+
+
+async def _judge_link(request: web.Request, url: str, lang: str) -> dict[str, Any]:
+    engine = request.app[ENGINE]
+    results = await engine.check_links([url], request.app[CPU])
+    # A link the server cannot read is "unknown" with the server's reason, never the
+    # client's words.
+    rendered = engine.render_links(results, lang)[0]
+    judged = {
+        "verdict": rendered["verdict"],
+        "summary": rendered.get("summary") or "",
+        "reasons": rendered.get("reasons", []),  # for the Traditional conversion only
+    }
+    if results[0].error is None:
+        judged["verdict_url"] = own_absolute(request, link_path(url))
+    return judged
+
+
+async def _judge_media(request: web.Request, item: MediaItem, lang: str) -> dict[str, Any]:
+    """The verdict ``/v1/check/media`` gives the same picture (or hashes) in ``lang``: the same
+    detectors, the same rendering and details page (``tests/test_relay_judged.py`` holds the
+    two answers equal, so the chat reads what the person's bubble said)."""
+    app, loop = request.app, asyncio.get_running_loop()
+    engine = app[ENGINE]
+    media_text = await read_media_text(app, item, asked=False)
+    (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], app[CPU])
+    scored = scored.merge(media_text.scored)
+    matches = media_matches(scored.evidence)
+    extra = {"matches": matches, "media": describe_media(item)}
+    rendered = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
+    hashes = await loop.run_in_executor(app[CPU], item_hashes, item)
+    # The same page /v1/check/media links to, on this server's own address: that answer
+    # names the Host header, and a forged ``Host: evil.example`` must not reach a chat.
+    checked_url = media_verdict_url(request, hashes, matches) if hashes else None
+    path = page_path(checked_url) if checked_url else None
+    return {
+        "verdict": rendered["verdict"],
+        "summary": rendered.get("summary") or "",
+        "verdict_url": own_absolute(request, path) if path else None,
+        "reasons": rendered.get("reasons", []),  # for the Traditional conversion only
+    }
+
+
+async def _judge_image(
+    request: web.Request,
+    picture: bytes | None,
+    hashes: dict[str, tuple[str, ...]] | None,
+    lang: str,
+) -> dict[str, Any] | None:
+    """Judge the picture the browser sent (or its hashes) as ``/v1/check/media`` does, holding
+    a media slot the same way; ``None`` when there is nothing the server could judge."""
+    app = request.app
+    with contextlib.ExitStack() as slot:
+        if picture is not None:
+            slot.enter_context(app[MEDIA_SLOTS].take())
+            limits = DecodeLimits.from_settings(app[SETTINGS])
+            loop = asyncio.get_running_loop()
+            try:
+                item = await loop.run_in_executor(app[CPU], decode_media, picture, limits)
+            except MediaTooLarge:
+                raise
+            except MediaError:
+                # The person still wants the address shared; the chat reads "could not be
+                # judged", not whatever the browser thought of it.
+                return None
+        elif hashes is not None:
+            bank_rows = app[ENGINE].resources.known_fakes.current.index.size
+            if str(HashKind.PDQ) in hashes and bank_rows >= app[SETTINGS].pdq_scan_slot_rows:
+                slot.enter_context(app[MEDIA_SLOTS].take())
+            item = MediaItem.from_hashes(hashes)
+        else:
+            return None
+        return await _judge_media(request, item, lang)
+
+
 @routes.post("/v1/relay/items")
 async def queue_item(request: web.Request) -> web.Response:
-    """Queue a link or image, with its verdict, for the token's chat.
+    """Queue a link or image, with the server's own verdict, for the token's chat.
 
-    For a link the server judges it again (one brain: the chat sees the server's verdict, not
-    what a client claims). For an image the verdict from ``/v1/check/media`` is passed on.
+    One brain: the chat sees only what this server judged, in the sender's language (the
+    bot shows it in the chat's). A link is checked again here; an image is judged from the
+    picture itself (multipart ``file``) or its ``hashes``, exactly as ``/v1/check/media``
+    would. An image sent by its address alone is queued ``unknown``: the server never fetches
+    it, and a verdict the client claims is not passed on.
     """
     await request.app[AUTH].require(request, KeyRole.CLIENT)
-    body = await json_object(
-        request,
-        allowed=("token", "kind", "url", "page_url", "verdict", "summary", "verdict_url"),
-        required=("token", "kind", "url"),
-    )
+    query_params(request, ("lang",))
+    body, picture = await _item_body(request)
     kind = string_field(body["kind"], "kind", max_length=8)
     if kind not in ("link", "image"):
         raise ValidationFailed(
             said("field_one_of", field="kind", choices="link, image"), field="kind"
         )
+    if kind != "image" and (picture is not None or "hashes" in body):
+        # A picture or hashes with a link would be judged as neither: refuse, don't guess.
+        raise ValidationFailed(said("field_one_of", field="kind", choices="image"), field="kind")
+    hashes = client_hashes(body["hashes"]) if "hashes" in body else None
     settings = request.app[SETTINGS]
     item: dict[str, Any] = {
         "kind": kind,
@@ -148,30 +313,27 @@ async def queue_item(request: web.Request) -> web.Response:
     }
     if "page_url" in body:
         item["page_url"] = _http_url(body["page_url"], "page_url", settings.max_url_length)
-    if "verdict_url" in body:
-        # Only a page of this server, rebuilt here from its path: the client's host (or a
-        # forged Host header) never reaches a chat as a look-alike "verdict page".
-        path = page_path(_http_url(body["verdict_url"], "verdict_url", 2048))
-        if path is not None:
-            item["verdict_url"] = own_absolute(request, path)
-    verdict = string_field(body.get("verdict", "unknown"), "verdict", max_length=20)
-    if verdict not in relay.VERDICTS:
-        raise ValidationFailed(
-            said("field_one_of", field="verdict", choices=", ".join(relay.VERDICTS)),
-            field="verdict",
-        )
-    item["verdict"] = verdict
-    item["summary"] = string_field(
-        body.get("summary", ""), "summary", max_length=MAX_SUMMARY, min_length=0
-    )
+    _check_claim(body)
+    lang, region = _language(request, body)
     token_id, chat_id = await _owner(request, body["token"])
+    # Refused before the judging work, not only at the write (which checks again).
+    refused = await request.app[DB].read(
+        lambda db: relay.queue_limits_reached(db, token_id, chat_id)
+    )
+    if refused:
+        raise RateLimited(refused, retry_after=60)
     if kind == "link":
-        engine = request.app[ENGINE]
-        results = await engine.check_links([item["url"]], request.app[CPU])
-        if results[0].error is None:
-            rendered = engine.render_links(results, "en")[0]
-            item["verdict"], item["summary"] = rendered["verdict"], rendered["summary"]
-            item["verdict_url"] = own_absolute(request, link_path(item["url"]))
+        judged: dict[str, Any] | None = await _judge_link(request, item["url"], lang)
+    else:
+        judged = await _judge_image(request, picture, hashes, lang)
+    if judged is not None and region is not None:
+        # Taiwan's or Hong Kong's characters, as /v1/check/* answer such a sender (evidence
+        # such as a bank entry's label kept as written). OpenCC loads on first use: a thread.
+        judged = await asyncio.get_running_loop().run_in_executor(
+            None, convert_verdicts, judged, region
+        )
+    item.update(NOT_JUDGED if judged is None else judged)
+    item.pop("reasons", None)
 
     def write(db: SqliteDb) -> int | str:
         refused = relay.queue_limits_reached(db, token_id, chat_id)
@@ -184,9 +346,16 @@ async def queue_item(request: web.Request) -> web.Response:
     result = await request.app[DB].write(write)
     if isinstance(result, str):
         raise RateLimited(result, retry_after=60)
-    return web.json_response(
-        {"ok": True, "id": result, "verdict": item["verdict"]}, status=201, dumps=dumps
-    )
+    answer = {
+        "ok": True,
+        "id": result,
+        "verdict": item["verdict"],
+        "summary": item["summary"],
+        "verdict_url": item.get("verdict_url"),
+        # False: nothing the server could judge (an image by its address alone).
+        "judged": judged is not None,
+    }
+    return web.json_response(answer, status=201, dumps=dumps)
 
 
 @routes.post("/v1/relay/unlink")
