@@ -49,6 +49,7 @@ def finder(resources: Resources) -> LookalikeFinder:
         read_lines(data / "known_legit.txt"),
         read_lines(data / "lookalike_words.txt"),
         read_lines(data / "risky_tlds.txt"),
+        read_lines(data / "product_words.txt"),
     )
 
 

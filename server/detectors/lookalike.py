@@ -56,6 +56,9 @@ COUNTRY_ENDING_WEIGHT = 0.25
 #: a lure word or the brand's own ending (``paypal-login.x.com``, ``icbc-com-cn.x.com``) it is
 #: ``STRONG_WEIGHT`` PRIMARY like any other brand in a subdomain.
 SUBDOMAIN_WORD_WEIGHT = 0.3
+#: A curated brand with words that are no lure (``alibaba-inc``), or only the words brands
+#: name their own services with, after the name, on an ending where brands live
+#: (``huaweicloud.com``, ``rakuten-card.co.jp``: ``product_words.txt``): supporting.
 OTHER_WORDS_WEIGHT = 0.3
 TOP_SITE_WEIGHT = 0.3
 
@@ -75,7 +78,7 @@ class LookalikeDetector:
     """Names the protected site a link's host imitates and the exact change made to it."""
 
     name: ClassVar[str] = "lookalike"
-    version: ClassVar[str] = "1.2"
+    version: ClassVar[str] = "1.3"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lookalike.replaced": {
@@ -170,6 +173,7 @@ class LookalikeDetector:
             read_lines(data / "known_legit.txt"),
             read_lines(data / "lookalike_words.txt"),
             read_lines(data / "risky_tlds.txt"),
+            read_lines(data / "product_words.txt"),
         )
         self._suffixes = resources.suffixes
         self._judge = lru_cache(maxsize=HOST_CACHE_SIZE)(self._judge_host)
@@ -243,7 +247,9 @@ class LookalikeDetector:
             return Role.SUPPORTING, TOP_SITE_WEIGHT
         if technique is Technique.TLD_SWAP and not finding.unusual_ending:
             return Role.SUPPORTING, COUNTRY_ENDING_WEIGHT
-        if technique is Technique.COMBOSQUAT and not finding.lure:
+        if technique is Technique.COMBOSQUAT and (
+            not finding.lure or (finding.product and not finding.unusual_ending)
+        ):
             return Role.SUPPORTING, OTHER_WORDS_WEIGHT
         if finding.threshold > 1:
             return Role.PRIMARY, TWO_EDITS_WEIGHT
@@ -345,6 +351,11 @@ class LookalikeDetector:
             example("https://dhk.net/", forbid=["lookalike.replaced"], why="not DHL's ending"),
             example("https://10100.com/", forbid=["lookalike.swapped"], why="another number"),
             example("https://usda.gov/", why="a government-only ending"),
+            example(
+                "https://paypal.google/",
+                forbid=["lookalike.tld_swap"],
+                why="under Google's own TLD only Google registers",
+            ),
             example("https://www.paypal.com/", forbid=["lookalike.tld_swap"], why="the real site"),
             example("https://www.gov.cn/", forbid=["lookalike.brand_in_subdomain"]),
             example("https://google.de/", forbid=["lookalike.tld_swap"], why="Google's own"),
@@ -421,6 +432,8 @@ def _details(finding: Finding) -> Mapping[str, Any]:
         details["scripts"] = list(finding.scripts)
     if finding.words:
         details["words"] = list(finding.words)
+    if finding.product:
+        details["product_words"] = True
     if finding.suffix:
         details["suffix"] = finding.suffix
     if finding.in_word:
