@@ -117,6 +117,7 @@ async def add_known_fake(request: web.Request) -> web.Response:
             media_format=hashed.format,
             timestamps=hashed.timestamps,
             ai_labels=hashed.ai_labels,
+            faces=hashed.faces,
         )
 
     fake_id = await request.app[DB].write(write)

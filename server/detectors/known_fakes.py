@@ -13,18 +13,25 @@ client's hashes, region ``client``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from server.media.bank import KnownFake
+import numpy as np
+
+from server.media.bank import KnownFake, KnownFakesIndex
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, soon, start_face_work
 from server.media.hashing import HashKind, RegionHash, frame_hasher
+from server.media.identity import FACE_DIFFERS, nearest, query_faces
 from server.media.item import MediaItem
 from server.media.labels import read_labels
 from server.media.matching import HashMatch
+from server.persons.embed import EmbedderUnavailable
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
 from server.scoring.resources import Resources
+
+log = logging.getLogger("fakewatch.media")
 
 #: A confirmed known fake decides the verdict, like a blocklist hit.
 MATCH_WEIGHT = 0.97
@@ -58,12 +65,17 @@ class KnownFakesDetector:
             "en": "At {timestamp} s, this video shows a copy of a known fake confirmed by this server's moderators: “{label}” (#{id}{person_en}).",
             "zh": "该视频第 {timestamp} 秒的画面与本服务器审核员确认的已知伪造内容相同：“{label}”（#{id}{person_zh}）。",
         },
+        "known_fakes.other_face": {
+            "en": "Parts of this picture look like known fake #{id} (“{label}”), but the face in it is someone else's: it is not a copy of that fake.",
+            "zh": "这张图片的部分画面与已知伪造内容 #{id}（“{label}”）相似，但其中的人脸是另一个人：它不是该伪造内容的副本。",
+        },
     }
 
     def __init__(self, resources: Resources) -> None:
         self._bank = resources.known_fakes
         self._faces = FaceDetector(resources.models.get(MODEL_NAME))
         self._face_work = resources.face_work
+        self._embedder = resources.embedder
 
     def query_hashes(self, item: MediaItem) -> list[RegionHash]:
         """The region hashes of every frame of ``item`` (or the client's hashes)."""
@@ -100,20 +112,56 @@ class KnownFakesDetector:
             for i, (frame, frame_faces) in enumerate(zip(item.frames, faces, strict=True))
         ]
 
-    def matches(self, item: MediaItem) -> list[tuple[KnownFake, HashMatch]]:
-        bank = self._bank.current
+    def matches(
+        self, item: MediaItem, bank: KnownFakesIndex | None = None
+    ) -> list[tuple[KnownFake, HashMatch]]:
+        bank = bank if bank is not None else self._bank.current
         if bank.index.size == 0:
             return []  # Nothing to match: hashing the picture could not change the answer.
         # A hashes-only client's PDQ also counts alone (matching.py: never lost because the
         # client sent pHash and dHash too).
         return bank.match(self.query_hashes(item), pdq_alone=not item.has_pixels)
 
+    def same_faces(
+        self, item: MediaItem, found: list[tuple[KnownFake, HashMatch]], bank: KnownFakesIndex
+    ) -> tuple[list[tuple[KnownFake, HashMatch]], list[tuple[KnownFake, HashMatch, float]]]:
+        """``found`` split into the matches kept and those set aside because only the
+        surroundings of the entry's face matched and the query's face is another person's
+        (``server.media.identity``), each with that face distance."""
+        if not item.has_pixels or not bank.faces:
+            return found, []
+        kept: list[tuple[KnownFake, HashMatch]] = []
+        aside: list[tuple[KnownFake, HashMatch, float]] = []
+        for fake, match in found:
+            stored = bank.faces.get(fake.id)
+            distance = None
+            if stored is not None and not match.faces_met:
+                distance = self._face_distance(item, match.frame, stored)
+            if distance is not None and distance > FACE_DIFFERS:
+                aside.append((fake, match, distance))
+            else:
+                kept.append((fake, match))
+        return kept, aside
+
+    def _face_distance(self, item: MediaItem, frame: int, stored: np.ndarray) -> float | None:
+        faces = detect_faces(item, self._faces)
+        try:
+            vectors = query_faces(item, frame, faces, self._embedder)
+        except EmbedderUnavailable:
+            log.warning("known fakes: no face embedder installed; layout matches are kept")
+            return None
+        return None if vectors is None else nearest(stored, vectors)
+
     def score(self, content: Any) -> Sequence[Evidence]:
         if not isinstance(content, MediaItem):
             return ()
-        found = self.matches(content)
+        bank = self._bank.current
+        found = self.matches(content, bank)
         if not found:
             return ()
+        found, aside = self.same_faces(content, found, bank)
+        if not found:
+            return (self._other_face(aside, bank),)
         entry, best = found[0]
         timestamps = {f.index: f.timestamp_s for f in content.frames}
         stamp = timestamps.get(best.frame) if content.is_video else None
@@ -135,12 +183,31 @@ class KnownFakesDetector:
                 )
                 for fake, match in found[:MAX_SHOWN]
             ],
-            "bank_version": self._bank.current.version,
+            "bank_version": bank.version,
         }
+        if aside:
+            details["set_aside"] = [describe_aside(*row) for row in aside[:MAX_SHOWN]]
         found_evidence = [Evidence(self.name, code, MATCH_WEIGHT, Role.DECISIVE, params, details)]
         if stripped is not None:
             found_evidence.append(stripped)
         return found_evidence
+
+    def _other_face(
+        self, aside: list[tuple[KnownFake, HashMatch, float]], bank: KnownFakesIndex
+    ) -> Evidence:
+        """INFO: every match was the layout around someone else's face."""
+        fake = aside[0][0]
+        return Evidence(
+            self.name,
+            "known_fakes.other_face",
+            0.0,
+            Role.INFO,
+            {"id": fake.id, "label": fake.label},
+            {
+                "set_aside": [describe_aside(*row) for row in aside[:MAX_SHOWN]],
+                "bank_version": bank.version,
+            },
+        )
 
     def _stripped_label(self, item: MediaItem, entry: KnownFake) -> Evidence | None:
         """INFO evidence when the matched original carried AI labels and this upload has
@@ -198,6 +265,14 @@ def describe_match(fake: KnownFake, match: HashMatch, timestamp: float | None) -
         }
     if timestamp is not None:
         shown["timestamp"] = timestamp
+    return shown
+
+
+def describe_aside(fake: KnownFake, match: HashMatch, distance: float) -> dict[str, Any]:
+    """A match set aside for another person's face, as the details show it."""
+    shown = describe_match(fake, match, None)
+    shown["face_distance"] = round(distance, 3)
+    shown["face_threshold"] = FACE_DIFFERS
     return shown
 
 

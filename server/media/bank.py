@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 from server.media.hashing import HASH_BITS, HashKind, RegionHash
 from server.media.matching import HashIndex, HashMatch
 
@@ -99,10 +101,17 @@ class KnownFakesIndex:
     entries: Mapping[int, KnownFake] = field(default_factory=dict)
     index: HashIndex = field(default_factory=lambda: HashIndex().freeze())
     version: int = 0
+    #: Face embeddings of confirmed entries that have any (``server.media.identity``),
+    #: ``(n, 128)`` float16 each: 512 bytes per entry with one face and its mirror.
+    faces: Mapping[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def build(
-        cls, entries: Iterable[KnownFake], hashes: Iterable[StoredHash], version: int
+        cls,
+        entries: Iterable[KnownFake],
+        hashes: Iterable[StoredHash],
+        version: int,
+        faces: Mapping[int, np.ndarray] | None = None,
     ) -> KnownFakesIndex:
         by_id = {entry.id: entry for entry in entries}
         index = HashIndex()
@@ -110,7 +119,12 @@ class KnownFakesIndex:
             entry = by_id.get(row.fake_id)
             if entry is not None and entry.status is Status.CONFIRMED:
                 index.add(row.fake_id, [row.region_hash()])
-        return cls(by_id, index.freeze(), version)
+        kept = {
+            fake_id: np.asarray(vectors, dtype=np.float16)
+            for fake_id, vectors in (faces or {}).items()
+            if fake_id in by_id and by_id[fake_id].status is Status.CONFIRMED
+        }
+        return cls(by_id, index.freeze(), version, kept)
 
     def match(
         self, query: Sequence[RegionHash], *, pdq_alone: bool = False

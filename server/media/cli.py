@@ -134,6 +134,7 @@ def known_fakes_add(args: argparse.Namespace, settings: Settings) -> int:
                 media_format=hashed.format,
                 timestamps=hashed.timestamps,
                 ai_labels=hashed.ai_labels,
+                faces=hashed.faces,
             )
         if settings.known_fakes_keep_media:
             keep_media(settings.data_dir, hashed, data)

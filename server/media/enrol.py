@@ -12,7 +12,9 @@ from pathlib import Path
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import RegionHash, hash_regions
+from server.media.identity import entry_faces
 from server.media.labels import AiLabel, read_labels
+from server.persons.embed import EmbedderUnavailable, FloatArray
 from server.scoring.resources import Resources
 from server.storage.database import make_private_dir, write_private_file
 
@@ -33,6 +35,8 @@ class MediaHashes:
     #: The file's AI-content labels (``describe_label``), kept so a copy without them can be
     #: called out as stripped.
     ai_labels: tuple[str, ...] = ()
+    #: ``(frame, embedding)`` of its largest faces and their mirrors (``server.media.identity``).
+    faces: tuple[tuple[int, FloatArray], ...] = ()
 
 
 def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> MediaHashes:
@@ -53,8 +57,17 @@ def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> Me
     labels = tuple(
         describe_label(label) for label in read_labels(item.metadata, item.raw, item.mime)
     )
+    try:
+        embedded = tuple(entry_faces(item, faces, resources.embedder))
+    except EmbedderUnavailable:
+        embedded = ()  # Matches then cannot be checked for another face; they still count.
     return MediaHashes(
-        regions, item.sha256, item.format, tuple(f.timestamp_s for f in item.frames), labels
+        regions,
+        item.sha256,
+        item.format,
+        tuple(f.timestamp_s for f in item.frames),
+        labels,
+        embedded,
     )
 
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import faiss
@@ -106,9 +106,22 @@ class HashMatch:
     #: The other kinds that had to agree for this match: ``(kind, distance, threshold)``
     #: (``pdq+phash``: pHash and dHash; ``phash+dhash``: dHash).
     gates: tuple[tuple[str, int, int], ...] = ()
+    #: Whether any of the entry's matches (not only this best one) paired a face region of
+    #: the query or of the bank: the entry's face itself was met, not only its surroundings
+    #: (``server.media.identity`` checks the others).
+    faces_met: bool = False
+
+    @property
+    def through_face(self) -> bool:
+        return is_face_region(self.query_region) or is_face_region(self.bank_region)
 
     def sort_key(self) -> tuple[float, int]:
         return (self.distance / self.threshold if self.threshold else 0.0, self.entry)
+
+
+def is_face_region(name: str) -> bool:
+    """``face`` and its bank-side variants (``face~mirror``)."""
+    return name == "face" or name.startswith("face~")
 
 
 def _words(rows: np.ndarray) -> np.ndarray:
@@ -471,11 +484,17 @@ class HashIndex:
         if not self.frozen:
             raise RuntimeError("freeze() the index before matching")
         best: dict[int, HashMatch] = {}
+        faces_met: set[int] = set()
         for found in self._found(query, pdq_alone=pdq_alone):
+            if found.through_face:
+                faces_met.add(found.entry)
             current = best.get(found.entry)
             if current is None or found.sort_key() < current.sort_key():
                 best[found.entry] = found
-        return sorted(best.values(), key=HashMatch.sort_key)
+        return sorted(
+            (replace(m, faces_met=m.entry in faces_met) for m in best.values()),
+            key=HashMatch.sort_key,
+        )
 
     def _found(
         self, query: Sequence[RegionHash], *, pdq_alone: bool = False

@@ -10,10 +10,13 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from sqlite_utils import Database
 
 from server.media.bank import KnownFake, KnownFakesIndex, Status, StoredHash
 from server.media.hashing import HashKind, RegionHash
+from server.persons.embed import MODEL_NAME as EMBEDDING_MODEL
+from server.persons.embed import FloatArray, from_blob, to_blob
 from server.storage.queries import now_iso
 
 VERSION_KEY = "known_fakes_version"
@@ -42,9 +45,11 @@ def add(
     media_format: str | None = None,
     timestamps: Sequence[float | None] = (),
     ai_labels: Sequence[str] = (),
+    faces: Sequence[tuple[int, FloatArray]] = (),
 ) -> int:
     """Store one entry and its region hashes; returns its id. ``ai_labels``: the AI-content
-    labels the original carried (``server.media.labels``, one short description each)."""
+    labels the original carried (``server.media.labels``, one short description each);
+    ``faces``: ``(frame, embedding)`` of its largest faces (``server.media.identity``)."""
     cursor = db.execute(
         "INSERT INTO known_fakes (label, person, campaign, source, status, added_by, added_at,"
         " media_sha256, media_format, ai_labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -81,6 +86,10 @@ def add(
         "INSERT INTO known_fake_hashes (fake_id, region, frame, timestamp_s, pdq, phash, dhash,"
         " quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
+    )
+    db.conn.executemany(
+        "INSERT INTO known_fake_faces (fake_id, frame, model, embedding) VALUES (?, ?, ?, ?)",
+        [(fake_id, frame, EMBEDDING_MODEL, to_blob(vector)) for frame, vector in faces],
     )
     _bump(db)
     return fake_id
@@ -172,6 +181,17 @@ def hashes(db: Database, fake_ids: Iterable[int] | None = None) -> Iterator[Stor
         yield StoredHash(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
+def faces(db: Database) -> dict[int, FloatArray]:
+    """Every entry's stored face embeddings of the current model, ``(n, 128)`` per entry."""
+    found: dict[int, list[FloatArray]] = {}
+    for fake_id, blob in db.execute(
+        "SELECT fake_id, embedding FROM known_fake_faces WHERE model = ? ORDER BY id",
+        [EMBEDDING_MODEL],
+    ):
+        found.setdefault(int(fake_id), []).append(from_blob(blob))
+    return {fake_id: np.stack(vectors) for fake_id, vectors in found.items()}
+
+
 def all_entries(db: Database) -> Iterator[KnownFake]:
     cursor = db.execute(f"SELECT {_FAKE_COLUMNS} FROM known_fakes f ORDER BY f.id")  # noqa: S608
     for row in cursor:
@@ -181,4 +201,4 @@ def all_entries(db: Database) -> Iterator[KnownFake]:
 def load_index(db: Database) -> KnownFakesIndex:
     """The whole bank as an in-memory snapshot (seconds at millions of hashes: off the loop)."""
     current = version(db)
-    return KnownFakesIndex.build(all_entries(db), hashes(db), current)
+    return KnownFakesIndex.build(all_entries(db), hashes(db), current, faces(db))

@@ -363,3 +363,16 @@ def m_review30_community(db: Database) -> None:
         "SELECT id FROM cases WHERE status IN ('pending', 'quarantined')"
     ).fetchall():
         recount_reach(db, int(case_id))
+
+
+@migrations()
+def m010_known_fake_faces(db: Database) -> None:
+    """Face embeddings of known fakes (``server.media.identity``): the largest face of a few
+    frames and its mirror, so a match through the layout alone can be told from a copy.
+    Entries from before have none and keep matching as before."""
+    db.execute(
+        "CREATE TABLE known_fake_faces (id INTEGER PRIMARY KEY, fake_id INTEGER NOT NULL"
+        " REFERENCES known_fakes(id), frame INTEGER NOT NULL, model TEXT NOT NULL,"
+        " embedding BLOB NOT NULL)"
+    )
+    db.execute("CREATE INDEX known_fake_faces_fake ON known_fake_faces (fake_id)")
