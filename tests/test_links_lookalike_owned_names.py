@@ -3,7 +3,7 @@
 These rules came from the development slice of ``bench/links_quality.py`` (Tranco ranks
 5,001-10,000 judged with ``top_sites`` cut to ranks 1-5,000), where huaweicloud.com,
 googlemail.com, rakuten-card.co.jp, gemini.google, amazon.jobs and google.cat were primary
-lookalikes. The hosts below are made up or not in ``top_sites``, so the rules, not the
+lookalikes, and epicgames/exitgames, aliexpress/l'express were two-edit typos. The hosts below are made up or not in ``top_sites``, so the rules, not the
 protected set, decide.
 """
 
@@ -17,6 +17,7 @@ from server.links.lookalikes import (
     PRODUCTLESS_CATEGORIES,
     SPONSORED_TLDS,
     read_brand_rows,
+    reads_alike_twice,
 )
 from server.scoring.combiner import Verdict, combine
 from server.scoring.evidence import Evidence, Role
@@ -148,3 +149,45 @@ def test_an_open_sponsored_ending_stays_strong(
     evidence = only(detector, resources, "paypal.tel")
     assert evidence.code == "lookalike.tld_swap"
     assert evidence.role is Role.PRIMARY
+
+
+# Two edits in a name of nine or ten letters
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("epuxgames.com", "epicgames with two letters replaced by others"),
+        ("aexpress.com", "aliexpress with two letters dropped"),
+    ],
+)
+def test_two_plain_edits_in_a_nine_or_ten_letter_name_make_another_name(
+    detector: LookalikeDetector, resources: Resources, host: str, why: str
+) -> None:
+    assert judge(detector, resources, host) == [], why
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("eqicqames.com", "look-alike letters: q for p and for g"),
+        ("epicgarnes.com", "rn for m"),
+        ("epiccgamess.com", "two letters doubled"),
+        ("microsesoft.com", "letters added, the whole name still there in order"),
+        ("steamcomunlty.com", "an eleven-letter name or longer: any two edits"),
+    ],
+)
+def test_two_edits_that_read_alike_are_still_named(
+    detector: LookalikeDetector, resources: Resources, host: str, why: str
+) -> None:
+    evidence = only(detector, resources, host)
+    assert evidence.details["distance"] == 2, why
+    assert evidence.role is Role.PRIMARY, why
+
+
+def test_reads_alike_twice_says_which_changes_the_eye_passes_over() -> None:
+    assert reads_alike_twice("epicgames", "epicgamess")
+    assert reads_alike_twice("moneygram", "rnoneygrarn")
+    assert not reads_alike_twice("epicgames", "exitgames")
+    assert not reads_alike_twice("etherscan", "otterscan")
+    assert not reads_alike_twice("etherscan", "ethercap")
