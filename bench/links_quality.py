@@ -116,8 +116,19 @@ def tally(built: Built, domains: Sequence[str], keep_examples: int = 0) -> Tally
                 out.likely += verdict == "likely_scam"
                 out.codes_flagged.update(codes)
                 if len(out.examples) < keep_examples:
-                    out.examples.append((domain, verdict, codes))
+                    out.examples.append((domain, verdict, codes + imitated(result.outcome)))
     return out
+
+
+def imitated(outcome: object) -> list[str]:
+    """What each lookalike reason says the host imitates (``-> hulu.com``), so a flagged
+    domain can be read without re-running it: which brand, and whether it is another real
+    site."""
+    return [
+        f"-> {e.details['brand_domain']}"
+        for e in getattr(outcome, "reasons", ())
+        if e.details.get("brand_domain")
+    ]
 
 
 def pct(t: Tally) -> str:
