@@ -173,6 +173,8 @@ def test_two_plain_edits_in_a_nine_or_ten_letter_name_make_another_name(
         ("eqicqames.com", "look-alike letters: q for p and for g"),
         ("epicgarnes.com", "rn for m"),
         ("epiccgamess.com", "two letters doubled"),
+        ("epicgaemss.com", "a swap and a letter doubled"),
+        ("pe1cgames.com", "a swap and 1 for i"),
         ("microsesoft.com", "letters added, the whole name still there in order"),
         ("steamcomunlty.com", "an eleven-letter name or longer: any two edits"),
     ],
@@ -188,6 +190,7 @@ def test_two_edits_that_read_alike_are_still_named(
 def test_reads_alike_twice_says_which_changes_the_eye_passes_over() -> None:
     assert reads_alike_twice("epicgames", "epicgamess")
     assert reads_alike_twice("moneygram", "rnoneygrarn")
+    assert reads_alike_twice("etherscan", "ehterscann")  # a swap, a letter doubled
     assert not reads_alike_twice("epicgames", "exitgames")
     assert not reads_alike_twice("etherscan", "otterscan")
     assert not reads_alike_twice("etherscan", "ethercap")

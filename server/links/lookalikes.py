@@ -13,7 +13,8 @@ imitate (``server/data/protected_brands.tsv``). A host is compared by its regist
 - a different ending (``paypal.top``), a brand's domain in the subdomain
   (``paypal.com.account-verify.top``) or split by a dot (``pay.pal.com``).
 
-Hosts under the protected set (and MetaMask's allowlist) are never matched. The finder only
+Hosts under the protected set (and MetaMask's allowlist) are never matched, nor names under
+a brand's own top-level domain (``BRAND_TLDS``). The finder only
 finds; ``server.detectors.lookalike`` decides what a finding weighs.
 """
 
@@ -1072,7 +1073,29 @@ def reads_alike_twice(brand: str, label: str) -> bool:
     in order (``microsesoft``). ``exitgames`` (two letters replaced by others) and
     ``lexpress`` (two dropped) read as other names."""
     fold = Confusables.fold_pairs
-    return _changes_read_alike(brand, label) or _changes_read_alike(fold(brand), fold(label))
+    return _reads_alike_after_swaps(brand, label) or _reads_alike_after_swaps(
+        fold(brand), fold(label)
+    )
+
+
+def _reads_alike_after_swaps(brand: str, label: str, swaps: int = 2) -> bool:
+    """``_changes_read_alike`` once each swap of two neighbouring letters that brings the
+    label closer to the name is undone (an alignment shows a swap as a letter deleted and
+    one added, neither of which reads alike on its own)."""
+    if _changes_read_alike(brand, label):
+        return True
+    if not swaps:
+        return False
+    here = OSA.distance(brand, label)
+    for i in range(len(label) - 1):
+        if label[i] == label[i + 1]:
+            continue
+        undone = label[:i] + label[i + 1] + label[i] + label[i + 2 :]
+        if OSA.distance(brand, undone) < here and _reads_alike_after_swaps(
+            brand, undone, swaps - 1
+        ):
+            return True
+    return False
 
 
 def _changes_read_alike(brand: str, label: str) -> bool:
@@ -1096,8 +1119,6 @@ def _changes_read_alike(brand: str, label: str) -> bool:
 
 
 def _replaced_alike(old: str, new: str) -> bool:
-    if len(old) == len(new) == 2 and old == new[::-1]:
-        return True  # swapped
     if len(old) == len(new):
         return all(frozenset(pair) in VISUAL_PAIRS for pair in zip(old, new, strict=True))
     return any({old, new} == {pair, single} for pair, single in ASCII_PAIRS)
