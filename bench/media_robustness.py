@@ -126,6 +126,13 @@ def crop25_off(img: Image.Image) -> Image.Image:
     return img.crop((left, top, left + round(img.width * 0.75), top + round(img.height * 0.75)))
 
 
+def crop25_offgrid(img: Image.Image) -> Image.Image:
+    """Keep 75 % of each side from 10 % / 20 % of the way in: 0.025 and 0.0125 of the side
+    from the nearest of the bank's 75 % windows (``crop25_off`` is 0.0125 / 0.0125 away)."""
+    left, top = round(img.width * 0.10), round(img.height * 0.20)
+    return img.crop((left, top, left + round(img.width * 0.75), top + round(img.height * 0.75)))
+
+
 def caption(img: Image.Image) -> Image.Image:
     """A meme/ad caption bar (18 % of the height) under the picture."""
     bar = round(img.height * 0.18)
@@ -170,6 +177,36 @@ def rotate5(img: Image.Image) -> Image.Image:
     return img.rotate(5, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
 
 
+def rotate_expanded(degrees: float, fill: tuple[int, int, int] = (255, 255, 255)) -> Transform:
+    """Rotated on a canvas grown to hold the whole picture, corners filled (a repost turned
+    by hand: nothing of the picture is lost, wedges of ``fill`` are added)."""
+
+    def rotate(img: Image.Image) -> Image.Image:
+        return img.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=fill)
+
+    return rotate
+
+
+def rotate_in_place(degrees: float) -> Transform:
+    """Rotated on a canvas of its own size (``rotate5``'s way): corners cut, white wedges."""
+
+    def rotate(img: Image.Image) -> Image.Image:
+        return img.rotate(degrees, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
+
+    return rotate
+
+
+def then(*steps: Transform) -> Transform:
+    """Transforms applied in order (review 36 F4: crops and mirrors come together)."""
+
+    def combined(img: Image.Image) -> Image.Image:
+        for step in steps:
+            img = step(img)
+        return img
+
+    return combined
+
+
 def blur(img: Image.Image) -> Image.Image:
     return img.filter(ImageFilter.GaussianBlur(radius=max(1.0, img.width / 200)))
 
@@ -186,6 +223,17 @@ TRANSFORMS: dict[str, Transform] = {
     "screenshot_frame_10": frame10,
     "rotate_5": rotate5,
     "blur": blur,
+    # Review 36 F4 / F5: combined transforms and larger rotations; the unmirrored
+    # crop + caption and a crop between the bank's windows show limits that are not the
+    # mirror's.
+    "crop_25_offcentre+mirror": then(crop25_off, mirror),
+    "crop_25_offcentre+mirror+caption": then(crop25_off, mirror, caption),
+    "crop_25_offcentre+caption": then(crop25_off, caption),
+    "crop_25_offgrid": crop25_offgrid,
+    "rotate_10": rotate_expanded(10),
+    "rotate_15": rotate_expanded(15),
+    "rotate_-10_black": rotate_expanded(-10, (0, 0, 0)),
+    "rotate_10_in_place": rotate_in_place(10),
 }
 UNRELATED_TRANSFORMS: dict[str, Transform] = {
     "as_is": lambda img: img,
@@ -212,6 +260,8 @@ class Hasher:
         self.limits = DecodeLimits()
         self.seconds = 0.0
         self.count = 0
+        self.bank_seconds = 0.0
+        self.bank_count = 0
 
     def __call__(self, data: bytes, *, bank: bool) -> tuple[list[RegionHash], dict[str, bytes]]:
         started = time.perf_counter()
@@ -219,8 +269,13 @@ class Hasher:
         frame = item.frames[0].image
         faces = (self.bank_faces if bank else self.faces).detect(frame)
         ours = hash_regions(frame, faces, bank=bank)
-        self.seconds += time.perf_counter() - started
-        self.count += 1
+        spent = time.perf_counter() - started
+        if bank:
+            self.bank_seconds += spent
+            self.bank_count += 1
+        else:
+            self.seconds += spent
+            self.count += 1
         whole = image_hashes(frame)
         peers = {}
         if whole is not None:
@@ -306,7 +361,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         help="YuNet's input size for the bank's pictures only: a bank enrolled at another size",
     )
+    parser.add_argument(
+        "--transforms",
+        help="comma-separated transform names to measure (all by default; the false-match"
+        " side is measured in full either way)",
+    )
     args = parser.parse_args(argv)
+    transforms = TRANSFORMS
+    if args.transforms:
+        transforms = {name: TRANSFORMS[name] for name in args.transforms.split(",")}
     rng = random.Random(args.seed)
     bank_files, unrelated_files = sources(args.shared, args.per_source, rng)
     unrelated_files = unrelated_files[: args.unrelated]
@@ -368,9 +431,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             scores.update(dict.fromkeys(("ours-pdq", "ours-phash", *RULES), 999.0))
         # The product's own index must agree with the rule it documents.
-        hit = [m for m in index.match(ours) if own is None or m.entry == own]
+        matched = index.match(ours)
+        hit = [m for m in matched if own is None or m.entry == own]
         if bool(hit) != (scores["ours"] == 0.0):
             raise AssertionError(f"HashIndex.match and the documented rule disagree: {hit}")
+        # A copy of one entry that also matches another (chance matches between fakes).
+        scores["wrong-entry"] = float(own is not None and any(m.entry != own for m in matched))
         for kind, bank_arr in peer_arrays.items():
             if kind not in peers:
                 scores[kind] = 999.0
@@ -424,11 +490,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     recall: dict[str, dict[str, float]] = {}
-    for name, transform in TRANSFORMS.items():
+    wrong = dict.fromkeys(transforms, 0)
+    for name, transform in transforms.items():
         hits = dict.fromkeys(schemes, 0)
         for entry_id, img in enumerate(originals):
             ours, peers = hasher(as_upload(transform(img)), bank=False)
             scores = query_scores(ours, peers, entry_id)
+            wrong[name] += int(scores["wrong-entry"])
             for scheme in schemes:
                 hits[scheme] += scores[scheme] <= thresholds[scheme]
         recall[name] = {s: hits[s] / len(originals) for s in schemes}
@@ -438,7 +506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     print(
-        f"bank: {len(originals)} fakes ({args.per_source} per source), {len(bank_regions)} region hashes"
+        f"bank: {len(originals)} fakes ({args.per_source} per source), {len(bank_regions)} region"
+        f" hashes ({len(bank_regions) / max(1, len(originals)):.1f} per entry), enrolment (decode"
+        f" + faces + bank regions) {hasher.bank_seconds / max(1, hasher.bank_count) * 1000:.1f} ms"
+        f" per picture over {hasher.bank_count}"
     )
     print(
         f"unrelated queries: {len(unrelated_scores)} ({len(unrelated_files)} photos x {len(UNRELATED_TRANSFORMS)} transforms)"
@@ -462,6 +533,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {name} | " + " | ".join(f"{row[s] * 100:.1f}%" for s in schemes) + " |")
     worst = {s: min(row[s] for row in recall.values()) for s in schemes}
     print("| **worst** | " + " | ".join(f"**{worst[s] * 100:.1f}%**" for s in schemes) + " |")
+    print()
+    print(
+        f"copies that also matched another entry (ours): {sum(wrong.values())} of"
+        f" {len(originals) * len(transforms)}: "
+        + ", ".join(f"{name} {count}" for name, count in wrong.items() if count)
+    )
     print()
     extra_rows = extra_bank_rows(args, set(bank_files), hasher)
     if extra_rows:
@@ -503,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print()
     print(
-        f"product path (decode + faces + region hashes): {hasher.seconds / hasher.count * 1000:.1f} ms per picture over {hasher.count}"
+        f"query path (decode + faces + region hashes): {hasher.seconds / max(1, hasher.count) * 1000:.1f} ms per picture over {hasher.count}"
     )
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0

@@ -13,9 +13,12 @@ of one with every region of the other:
 - ``tl``/``tr``/``bl``/``br``: 80 % corner crops (off-centre crops);
 - ``face``: the largest face, aligned on its eyes (a similarity transform), with hair and
   background around it: it carries most matches of a picture placed inside a larger layout
-  (measured in review 36, it alone does not survive off-centre crops or 10° rotations);
-- ``~mirror`` variants of ``full`` and ``face`` on the bank side only (mirroring the
-  reported picture once is cheaper than mirroring every query).
+  (measured in review 36, it alone does not survive off-centre crops or 10° rotations:
+  YuNet's eye points lag a turn, 2.9° median error at 10° against 0.5° upright, and the
+  crop of a tight portrait reaches past the picture, where a turned copy has its canvas);
+- bank side only (paid in rows, not in query time): ``~mirror`` variants of ``full``,
+  ``face``, ``centre64`` and the 75 % windows (``_MIRRORED_CROPS``), and ``turn±10``/
+  ``turn±15``, a centred box of the picture turned (``_TURNS``).
 
 Each region gets PDQ (256 bits, the ThreatExchange format, exchanged as 64 hex digits;
 computed by ``server.media.pdq`` for all regions of a copy at once, held to Meta's reference
@@ -103,14 +106,44 @@ _CROPS: tuple[tuple[str, float, float, float, float], ...] = (
 
 #: Bank-only windows of 75 % of each side on a 5x5 grid: a copy cropped by a quarter, centred
 #: or not, is close to one of them. Only the bank pays (rows), never the query (time).
+#: Measured (2026-11-23, 120 fakes): a window 0.0125 of the side from a grid point is met
+#: 99 % of the time, one 0.025-0.03 away only 12-19 %: the grid covers positions near its
+#: points, not every position.
+_W75: tuple[tuple[str, float, float, float, float], ...] = tuple(
+    (f"w75_{ix}{iy}", x, y, x + 0.75, y + 0.75)
+    for ix, x in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
+    for iy, y in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
+)
 _BANK_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
-    *(
-        (f"w75_{ix}{iy}", x, y, x + 0.75, y + 0.75)
-        for ix, x in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
-        for iy, y in enumerate((0.0, 0.0625, 0.125, 0.1875, 0.25))
-    ),
+    *_W75,
     ("centre90", 0.05, 0.05, 0.95, 0.95),
 )
+
+#: Crops the bank also keeps of the mirrored picture, stripped and (when stripping changed
+#: it) as given (review 36 F4: a copy cropped 25 % off-centre and mirrored met only
+#: ``full~mirror`` and ``face~mirror``: 4.2 % recall, 0.8 % with a caption). The grid is its
+#: own mirror image, so a mirrored copy is met where an unmirrored one is: 99.2 %, as the
+#: unmirrored crop (0.8 % -> 70.8 % with a caption, as the unmirrored crop with a caption,
+#: 69.2 %: that limit is stripping's, not the mirror's). The ``raw:`` ones carry pictures
+#: whose uniform background stripping cuts differently once cropped (without them 85 %);
+#: ``centre64`` a mirrored crop inside a screenshot frame (its query's corner crops meet it:
+#: 67 % -> 88 %). Mirroring all 32 crops met 2 more of 1,200 mirrored copies (10 mirrored
+#: transforms) for 7 more rows an entry; a coarser 3x3 grid missed the bench's crop (4 %),
+#: which lies between its points. Bank rows 41.8 -> 76.3 an entry with ``_TURNS``
+#: (``bench/media_robustness.py``, 2026-11-23).
+_MIRRORED_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
+    _CROPS[1],  # centre64
+    *_W75,
+)
+
+#: Bank-only turned copies (review 36 F5), degrees counter-clockwise: for each, the region a
+#: query turned by that angle on a grown canvas hashes as its ``centre80`` (``_turned_box``).
+#: Measured 2026-11-23 (120 fakes, 1,200 unrelated queries: none matched, as before): turned
+#: 10° on white 12.5 % -> 85 %, 15° 5 % -> 84 %, -10° on black 12.5 % -> 66 % (stripping cuts
+#: into a picture's own background when its colour is the fill's, so the cut, and the box,
+#: depend on the fill), 10° on a canvas of its own size 33 % -> 52 %. A fixed box (64 % of the
+#: grown canvas, no stripping simulated) reached 66 % at 10°.
+_TURNS = (-15, -10, 10, 15)
 
 #: The aligned face crop: eyes land at these fractions of a ``_FACE_SIDE`` square; the
 #: face then covers about the middle half, hair and background the rest.
@@ -595,10 +628,51 @@ class FrameHasher:
         return [] if hashed is None else [RegionHash(name, hashed[0], hashed[1], frame)]
 
     def mirror_regions(self, *, frame: int = 0) -> list[RegionHash]:
-        """``full~mirror``: the stripped picture mirrored (bank only: mirroring the reported
-        picture once is cheaper than mirroring every query)."""
-        hashed = _mirrored(self._stripped_base()).hashes()
-        return [] if hashed is None else [RegionHash("full~mirror", hashed[0], hashed[1], frame)]
+        """``full~mirror``, then ``<crop>~mirror`` for each of ``_MIRRORED_CROPS`` of the
+        stripped picture mirrored and, when stripping changed the picture, ``raw:<crop>~mirror``
+        of the picture as given mirrored (bank only: mirroring the reported picture once is
+        cheaper than mirroring every query). The ``raw:`` ones carry pictures whose own
+        uniform background stripping cuts differently once cropped: without them a mirrored
+        off-centre crop was met 85 % of the time, with them 99.2 %."""
+        bases = [("", self._stripped_base())]
+        if self.stripped:
+            bases.append(("raw:", self._given_base()))
+        found: list[RegionHash] = []
+        for prefix, source in bases:
+            base = _mirrored(source)
+            jobs: list[tuple[str, tuple[int, ...] | None]] = []
+            if not prefix:
+                jobs.append(("full~mirror", None))
+            jobs += [
+                (f"{prefix}{name}~mirror", base.box(left, top, right, bottom))
+                for name, left, top, right, bottom in _MIRRORED_CROPS
+            ]
+            hashed = base.hashes_of([box for _, box in jobs])
+            found += [
+                RegionHash(name, one[0], one[1], frame)
+                for (name, _), one in zip(jobs, hashed, strict=True)
+                if one is not None
+            ]
+        return found
+
+    def turned_regions(self, *, frame: int = 0) -> list[RegionHash]:
+        """``turn-15``, ``turn-10``, ``turn+10``, ``turn+15``: the stripped picture turned by
+        each of ``_TURNS`` on a grown canvas, hashed in the box ``_turned_box`` gives (bank
+        only)."""
+        source = self._stripped_base()
+        found = []
+        for angle in _TURNS:
+            grown = source.rgb.rotate(
+                angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255)
+            )
+            inside = Image.new("L", source.size, 255).rotate(angle, expand=True, fillcolor=0)
+            box = _turned_box(grown, np.asarray(inside) == 255)
+            if box is None:
+                continue
+            hashed = _derived(source, grown).hashes(box)
+            if hashed is not None:
+                found.append(RegionHash(f"turn{angle:+d}", hashed[0], hashed[1], frame))
+        return found
 
 
 def frame_hasher(item: MediaItem, index: int) -> FrameHasher:
@@ -611,10 +685,10 @@ def hash_regions(
 ) -> list[RegionHash]:
     """Hashes of every region of one frame that passes the quality gate.
 
-    ``bank`` adds the bank-only windows and the mirrored variants; ``compact`` keeps the
-    whole picture, ``centre80`` and the face (video keyframes: 16 of them must fit in the
-    detector's time limit). The picture is resized once per base (stripped, as given,
-    mirrored) and every region is a box on it (``HashBase``).
+    ``bank`` adds the bank-only windows, the mirrored and the turned variants; ``compact``
+    keeps the whole picture, ``centre80`` and the face (video keyframes: 16 of them must fit
+    in the detector's time limit). The picture is resized once per base (stripped, as given,
+    mirrored, turned) and every region is a box on it (``HashBase``).
     """
     hasher = FrameHasher(image)
     hashed = hasher.regions(bank=bank, frame=frame, compact=compact)
@@ -622,11 +696,42 @@ def hash_regions(
     if bank:
         hashed += hasher.mirror_regions(frame=frame)
         hashed += hasher.face_regions(faces, frame=frame, mirror=True)
+        hashed += hasher.turned_regions(frame=frame)
     return hashed
 
 
 def _mirrored(base: HashBase) -> HashBase:
-    flipped = base.rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    mirrored = HashBase(flipped, max(flipped.size))
-    mirrored.source_size, mirrored.scale = base.source_size, base.scale
-    return mirrored
+    return _derived(base, base.rgb.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+
+
+def _derived(base: HashBase, image: Image.Image) -> HashBase:
+    """A base for ``image``, made from ``base``'s copy at its size: region sizes are still
+    judged in the source picture's pixels."""
+    derived = HashBase(image, max(image.size))
+    derived.source_size, derived.scale = base.source_size, base.scale
+    return derived
+
+
+def _turned_box(grown: Image.Image, inside: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box of ``grown`` (a picture turned on a grown canvas; ``inside``: where the picture
+    is) that a query of that copy hashes as ``centre80``: the middle 80 % of what
+    ``strip_box`` keeps (its cut into the fill's wedges depends on the picture's shape and
+    content, so it is run, not guessed), shrunk about its centre until no corner is in the
+    fill. The fill is then never in the box, but where stripping stops still depends on it:
+    it cuts on into a background of the fill's colour (the bank turns on white; a copy on
+    black is met less often, see ``_TURNS``)."""
+    left, top, right, bottom = strip_box(grown)
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    half_w, half_h = (right - left) * 0.4, (bottom - top) * 0.4
+    for step in range(20):
+        k = 1.0 - step * 0.025
+        box = (
+            round(cx - k * half_w),
+            round(cy - k * half_h),
+            round(cx + k * half_w),
+            round(cy + k * half_h),
+        )
+        xs, ys = (box[0], box[2] - 1), (box[1], box[3] - 1)
+        if all(inside[y, x] for x in xs for y in ys):
+            return box
+    return None
