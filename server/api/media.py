@@ -211,19 +211,13 @@ async def check_media(request: web.Request) -> web.Response:
 
 
 async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.Response:
-    settings = request.app[SETTINGS]
-    loop = asyncio.get_running_loop()
     body_lang: str | None = None
     ocr_asked = False
     if request.content_type == "application/json":
         body = await json_object(request, allowed=("hashes", "lang"), required=("hashes",))
         if "lang" in body:
             body_lang = string_field(body["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0)
-        sent = client_hashes(body["hashes"])
-        bank_rows = request.app[ENGINE].resources.known_fakes.current.index.size
-        if str(HashKind.PDQ) in sent and bank_rows >= settings.pdq_scan_slot_rows:
-            slot.enter_context(request.app[MEDIA_SLOTS].take())
-        item = MediaItem.from_hashes(sent)
+        item = hashes_item(request.app, client_hashes(body["hashes"]), slot)
     elif request.content_type == "multipart/form-data":
         upload = await read_form(request, ("lang", "ocr"))
         ocr_asked = ocr_requested(upload.fields.get("ocr"))
@@ -231,19 +225,54 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
             body_lang = string_field(
                 upload.fields["lang"], "lang", max_length=MAX_LANG_LENGTH, min_length=0
             )
-        slot.enter_context(request.app[MEDIA_SLOTS].take())
-        limits = DecodeLimits.from_settings(settings)
-        item = await loop.run_in_executor(request.app[CPU], decode_media, upload.data, limits)
+        item = await decoded_item(request.app, upload.data, slot)
     else:
         raise UnsupportedMediaType(said("send_media_or_hashes"))
     wanted = body_lang if body_lang is not None else request.query.get("lang")
     accept = request.headers.get("Accept-Language")
     lang = request[VERDICT_LANG] = negotiate(wanted, accept)
     request[CHINESE_SCRIPT] = chinese_script(wanted, accept)  # a JSON body's lang counts too
-    engine = request.app[ENGINE]
+    verdict = await media_verdict(request, item, lang, ocr_asked=ocr_asked)
+    return web.json_response(verdict, dumps=dumps)
+
+
+# The media check's own path, shared with the relay (``server.api.relay``: a picture or hashes
+# relayed to a chat are judged exactly as this endpoint judges them, under the same slots).
+
+
+def hashes_item(
+    app: web.Application, sent: dict[str, tuple[str, ...]], slot: contextlib.ExitStack
+) -> MediaItem:
+    """A hashes-only check of ``sent`` (``client_hashes``), holding a media slot in ``slot``
+    when it sends PDQ to a bank of ``pdq_scan_slot_rows`` rows or more (``ServerBusy`` when
+    none is free)."""
+    bank_rows = app[ENGINE].resources.known_fakes.current.index.size
+    if str(HashKind.PDQ) in sent and bank_rows >= app[SETTINGS].pdq_scan_slot_rows:
+        slot.enter_context(app[MEDIA_SLOTS].take())
+    return MediaItem.from_hashes(sent)
+
+
+async def decoded_item(app: web.Application, data: bytes, slot: contextlib.ExitStack) -> MediaItem:
+    """An uploaded file decoded in the CPU executor under the server's decode limits, holding
+    a media slot in ``slot`` from here to its verdict (``ServerBusy`` when none is free;
+    ``MediaError`` when the file cannot be decoded)."""
+    slot.enter_context(app[MEDIA_SLOTS].take())
+    limits = DecodeLimits.from_settings(app[SETTINGS])
+    return await asyncio.get_running_loop().run_in_executor(app[CPU], decode_media, data, limits)
+
+
+async def media_verdict(
+    request: web.Request, item: MediaItem, lang: str, *, ocr_asked: bool = False
+) -> dict[str, Any]:
+    """The verdict object of ``/v1/check/media`` for ``item`` in ``lang``: every MEDIA detector
+    with the text read from the picture (when ``ocr_asked``), rendered with ``matches``,
+    ``media`` and ``text``, and ``verdict_url`` (the details page, named on the request's
+    Host; ``None`` when the item has no hashes to name it by)."""
+    app, loop = request.app, asyncio.get_running_loop()
+    engine = app[ENGINE]
     # Text read from the picture first: the impersonation detector judges a face with it.
-    media_text = await read_media_text(request.app, item, asked=ocr_asked)
-    (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], request.app[CPU])
+    media_text = await read_media_text(app, item, asked=ocr_asked)
+    (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], app[CPU])
     scored = scored.merge(media_text.scored)
     matches = media_matches(scored.evidence)
     extra = {
@@ -252,9 +281,9 @@ async def _check_media(request: web.Request, slot: contextlib.ExitStack) -> web.
         "text": media_text.report,
     }
     verdict = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
-    hashes = await loop.run_in_executor(request.app[CPU], item_hashes, item)
+    hashes = await loop.run_in_executor(app[CPU], item_hashes, item)
     verdict["verdict_url"] = media_verdict_url(request, hashes, matches) if hashes else None
-    return web.json_response(verdict, dumps=dumps)
+    return verdict
 
 
 def media_matches(evidence: Iterable[Any]) -> list[Mapping[str, Any]]:

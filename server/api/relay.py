@@ -29,16 +29,8 @@ from server import relay
 from server.api.auth import client_ip
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.checks import MAX_LANG_LENGTH
-from server.api.media import (
-    MEDIA_SLOTS,
-    client_hashes,
-    describe_media,
-    media_matches,
-    read_form,
-)
-from server.api.media_text import read_media_text
+from server.api.media import client_hashes, decoded_item, hashes_item, media_verdict, read_form
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
-from server.community.media_hashes import item_hashes
 from server.errors import (
     RECORD,
     TOO_MANY,
@@ -52,12 +44,9 @@ from server.errors import (
 )
 from server.i18n import chinese_script, negotiate
 from server.keys import KeyRole
-from server.media.decode import DecodeLimits, decode_media
-from server.media.hashing import HashKind
 from server.media.item import MediaItem
-from server.scoring.detector import ContentKind
 from server.traditional import convert_verdicts
-from server.web.urls import link_path, media_verdict_url, own_absolute, page_path
+from server.web.urls import link_path, own_absolute, page_path
 
 routes = web.RouteTableDef()
 
@@ -229,20 +218,13 @@ async def _judge_link(request: web.Request, url: str, lang: str) -> dict[str, An
 
 async def _judge_media(request: web.Request, item: MediaItem, lang: str) -> dict[str, Any]:
     """The verdict ``/v1/check/media`` gives the same picture (or hashes) in ``lang``: the same
-    detectors, the same rendering and details page (``tests/test_relay_judged.py`` holds the
-    two answers equal, so the chat reads what the person's bubble said)."""
-    app, loop = request.app, asyncio.get_running_loop()
-    engine = app[ENGINE]
-    media_text = await read_media_text(app, item, asked=False)
-    (scored,) = await engine.pipeline.score(ContentKind.MEDIA, [item], app[CPU])
-    scored = scored.merge(media_text.scored)
-    matches = media_matches(scored.evidence)
-    extra = {"matches": matches, "media": describe_media(item)}
-    rendered = engine.render(scored, lang, [ContentKind.MEDIA, *media_text.kinds], extra=extra)
-    hashes = await loop.run_in_executor(app[CPU], item_hashes, item)
+    code (``media_verdict``), so the same detectors, rendering and details page
+    (``tests/test_relay_judged.py`` holds the two answers equal, so the chat reads what the
+    person's bubble said)."""
+    rendered = await media_verdict(request, item, lang)
     # The same page /v1/check/media links to, on this server's own address: that answer
     # names the Host header, and a forged ``Host: evil.example`` must not reach a chat.
-    checked_url = media_verdict_url(request, hashes, matches) if hashes else None
+    checked_url = rendered["verdict_url"]
     path = page_path(checked_url) if checked_url else None
     return {
         "verdict": rendered["verdict"],
@@ -259,15 +241,12 @@ async def _judge_image(
     lang: str,
 ) -> dict[str, Any] | None:
     """Judge the picture the browser sent (or its hashes) as ``/v1/check/media`` does, holding
-    a media slot the same way; ``None`` when there is nothing the server could judge."""
-    app = request.app
+    a media slot the same way (``decoded_item``, ``hashes_item``); ``None`` when there is
+    nothing the server could judge."""
     with contextlib.ExitStack() as slot:
         if picture is not None:
-            slot.enter_context(app[MEDIA_SLOTS].take())
-            limits = DecodeLimits.from_settings(app[SETTINGS])
-            loop = asyncio.get_running_loop()
             try:
-                item = await loop.run_in_executor(app[CPU], decode_media, picture, limits)
+                item = await decoded_item(request.app, picture, slot)
             except MediaTooLarge:
                 raise
             except MediaError:
@@ -275,10 +254,7 @@ async def _judge_image(
                 # judged", not whatever the browser thought of it.
                 return None
         elif hashes is not None:
-            bank_rows = app[ENGINE].resources.known_fakes.current.index.size
-            if str(HashKind.PDQ) in hashes and bank_rows >= app[SETTINGS].pdq_scan_slot_rows:
-                slot.enter_context(app[MEDIA_SLOTS].take())
-            item = MediaItem.from_hashes(hashes)
+            item = hashes_item(request.app, hashes, slot)
         else:
             return None
         return await _judge_media(request, item, lang)
