@@ -1,6 +1,7 @@
 """Quantize the trained scam-domain graph, measure each build, ship one, record golden outputs.
 
     .venv/bin/python models/scam_domain/export.py          # after train.py
+    .venv/bin/python models/scam_domain/export.py --thresholds-only   # add thresholds.alone only
 
 Static int8 QDQ (calibrated on training domains) and dynamic int8 builds are measured beside
 fp32 on the held-out sets (2025 H1 scam domains whole, label-disjoint and folded-disjoint from
@@ -73,7 +74,11 @@ class _Calibration(CalibrationDataReader):  # type: ignore[misc]
 
 
 def measure(
-    variant: str, featurizer: DomainFeaturizer, splits: object, threshold: float
+    variant: str,
+    featurizer: DomainFeaturizer,
+    splits: object,
+    threshold: float,
+    threshold_alone: float | None = None,
 ) -> dict[str, object]:
     model = load_model(HERE, variant=variant)
     scam = probabilities(model, featurizer, splits.scam_test)  # type: ignore[attr-defined]
@@ -85,6 +90,25 @@ def measure(
         splits.scam_test,  # type: ignore[attr-defined]
         threshold,
     )
+    alone: dict[str, object] = {}
+    if threshold_alone is not None:
+        # What the score makes suspicious by itself (thresholds.alone); between the two cuts
+        # it needs another signal, which these model-only figures cannot count.
+        folded_alone = disjoint_recalls(
+            model,
+            featurizer,
+            splits.scam_train,  # type: ignore[attr-defined]
+            splits.scam_test,  # type: ignore[attr-defined]
+            threshold_alone,
+        )["folded-disjoint"]
+        alone = {
+            "scam_2025h1_flagged_alone": round(flagged_fraction(scam, threshold_alone), 4),
+            "scam_2025h1_folded_disjoint_flagged_alone": [
+                round(folded_alone[0], 4),
+                folded_alone[1],
+            ],
+            "tranco_15k_20k_flagged_alone": round(flagged_fraction(legit, threshold_alone), 4),
+        }
     sample = splits.legit_test[:4096]  # type: ignore[attr-defined]
     one = latency_us(model, featurizer, sample[:500], 1)
     many = latency_us(model, featurizer, sample, 1024)
@@ -103,6 +127,7 @@ def measure(
             disjoint["folded-disjoint"][1],
         ],
         "tranco_15k_20k_flagged": round(flagged_fraction(legit, threshold), 4),
+        **alone,
         "us_per_domain_batch1": [round(x, 2) for x in one],
         "us_per_domain_batch1024": [round(x, 2) for x in many],
     }
@@ -125,12 +150,22 @@ def choose(measured: dict[str, dict[str, object]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument(
+        "--thresholds-only",
+        action="store_true",
+        help="keep the shipped model files and thresholds.suspicious; add thresholds.alone "
+        "from build/training.json (its fp32 graph must be the shipped one, byte for byte)",
+    )
     args = parser.parse_args()
     build = HERE / "build"
     training = json.loads((build / "training.json").read_text(encoding="utf-8"))
     threshold = float(training["threshold_suspicious"])
+    threshold_alone = float(training["threshold_alone"])
     featurizer = DomainFeaturizer(training["brands"], training["lures"])
     splits = load(args.shared)
+    if args.thresholds_only:
+        add_alone_threshold(training, featurizer, splits, threshold_alone)
+        return
     files = {
         "fp32": "scam_domain.fp32.onnx",
         "int8": "scam_domain.int8.onnx",
@@ -160,7 +195,7 @@ def main() -> None:
         "file": files["fp32"],
         "sha256": variants["fp32"]["sha256"],
         "variants": variants,
-        "thresholds": {"suspicious": threshold},
+        "thresholds": {"suspicious": threshold, "alone": threshold_alone},
         "features": {
             "module": "server.links.domain_features",
             "version": FEATURES_VERSION,
@@ -178,7 +213,7 @@ def main() -> None:
         ),
     }
     _write_json(HERE / "metadata.json", metadata)
-    measured = {v: measure(v, featurizer, splits, threshold) for v in files}
+    measured = {v: measure(v, featurizer, splits, threshold, threshold_alone) for v in files}
     # The dynamic build is a reference point for the card; only fp32 and static int8 ship.
     served = choose({v: measured[v] for v in ("fp32", "int8")})
     metadata["file"] = files[served]
@@ -206,6 +241,42 @@ def main() -> None:
         {"model": "scam_domain", "sha256": metadata["sha256"], "atol": 1e-5, "cases": cases},
     )
     print(json.dumps({"served": served, **measured}, indent=2))
+
+
+def add_alone_threshold(
+    training: dict[str, object],
+    featurizer: DomainFeaturizer,
+    splits: object,
+    threshold_alone: float,
+) -> None:
+    """Add ``thresholds.alone`` (and its rule and figures) to the shipped metadata without
+    touching the model files or the served cut: a retrain that gives the same fp32 graph
+    gives out-of-fold scores from the same recipe, so the new cut belongs to this model.
+    (A retrain's out-of-fold cut may differ from the shipped ``suspicious`` in the sixth
+    decimal: lbfgs fits are not bit-stable across runs; the shipped one stays.)"""
+    metadata = json.loads((HERE / "metadata.json").read_text(encoding="utf-8"))
+    trained = sha256_file(HERE / "build" / "scam_domain.fp32.onnx")
+    if trained != metadata["variants"]["fp32"]["sha256"]:
+        raise SystemExit("build/ holds another model than the shipped one: run a full export")
+    if training["vocabulary_sha256"] != metadata["features"]["vocabulary_sha256"]:
+        raise SystemExit("build/ was trained on another vocabulary: run a full export")
+    threshold = float(metadata["thresholds"]["suspicious"])
+    if not threshold_alone >= threshold:
+        raise SystemExit("the alone cut is below the served cut")
+    metadata["thresholds"] = {"suspicious": threshold, "alone": threshold_alone}
+    record = metadata["training"]
+    for key in ("threshold_alone", "alone_fp_budget", "threshold_alone_rule"):
+        record[key] = training[key]
+    for variant, figures in metadata["measured"].items():
+        if variant in metadata["variants"]:
+            again = measure(variant, featurizer, splits, threshold, threshold_alone)
+            figures.update({k: v for k, v in again.items() if k.endswith("_alone")})
+    _write_json(HERE / "metadata.json", metadata)
+    print(
+        json.dumps(
+            {"thresholds": metadata["thresholds"], "measured": metadata["measured"]}, indent=2
+        )
+    )
 
 
 def _write_json(path: Path, value: object) -> None:

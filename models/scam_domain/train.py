@@ -5,9 +5,9 @@
 Logistic regression over the hashed tokens of ``server/links/domain_features.py``; the data
 and the time/popularity split are in ``dataset.py``; every setting here was chosen on
 earlier time splits that never read the test sets (``select_settings.py``, which since build 1.1
-judges 2023 H2, 2024 H1 and 2024 H2). Writes
-``build/scam_domain.fp32.onnx`` and ``build/training.json`` (split sizes, settings, the
-out-of-fold threshold).
+judges 2023 H2, 2024 H1 and 2024 H2; the second cut: ``select_tiers.py``). Writes
+``build/scam_domain.fp32.onnx``, ``build/training.json`` (split sizes, settings, both
+out-of-fold cuts) and ``build/oof_legit.tsv`` (the out-of-fold scores they were read from).
 
 The graph takes the sparse batch as it is (``indices``, ``values`` [N, K]) and gathers one
 weight per token: no dense vector per domain, so a batch of thousands costs microseconds each.
@@ -60,6 +60,15 @@ GROUP_ALPHA = 0.0
 #: less popular hold-out (ranks 11,251-15,000); on 2023 H2 it flagged 0.43 % (16 of 3,724),
 #: so the room under the 0.5 % target is thinner than that one split said.
 OOF_FP_BUDGET = 0.004
+#: Above a stricter cut, at most this fraction of the same out-of-fold scores, the score is
+#: enough alone (``metadata.thresholds["alone"]``); between the two cuts it is a weaker reason
+#: that makes a verdict only beside another signal (``domain_model.scam_like_weak``). Chosen
+#: by ``select_tiers.py`` on the three earlier time splits of ``select_settings.py``, by a rule
+#: fixed before two of them were read: the largest of 0.25 / 0.2 / 0.15 / 0.1 % whose
+#: model-alone flags on the hold-out (Tranco 11,251-15,000) are <= 0.1 % (3 of 3,724) in every
+#: split (0.5 % target, of which the rules alone take ~0.4 %): only 0.1 % (2, 2, 3) fits. It
+#: costs the whole pipeline 17.7 points of folded-disjoint recall there (71.8 -> 54.2 %).
+ALONE_FP_BUDGET = 0.001
 
 
 def matrix(featurizer: DomainFeaturizer, domains: list[Domain]) -> sp.csr_matrix:
@@ -201,8 +210,16 @@ def main() -> None:
     # 61 domains; the old 15 % validation slice's 0.25 % was 5 and its cut was noise).
     oof = out_of_fold_legit(scam_x, legit_x, splits.legit_train, ages, args.C, groups=groups)
     threshold = cut(oof)
+    threshold_alone = cut(oof, ALONE_FP_BUDGET)
     args.out.mkdir(parents=True, exist_ok=True)
     onnx.save(to_onnx(clf), args.out / "scam_domain.fp32.onnx")
+    # The scores both cuts were read from, to check them or to read what sits between them.
+    (args.out / "oof_legit.tsv").write_text(
+        "".join(
+            f"{d.registrable}\t{p:.6f}\n" for d, p in zip(splits.legit_train, oof, strict=True)
+        ),
+        encoding="utf-8",
+    )
     test_scam = clf.predict_proba(matrix(featurizer, splits.scam_test))[:, 1]
     test_legit = clf.predict_proba(matrix(featurizer, splits.legit_test))[:, 1]
     report = {
@@ -218,6 +235,13 @@ def main() -> None:
         "threshold_rule": (
             f"at most {OOF_FP_BUDGET:.2%} of the out-of-fold scores of the training legit domains"
         ),
+        "threshold_alone": round(threshold_alone, 6),
+        "alone_fp_budget": ALONE_FP_BUDGET,
+        "threshold_alone_rule": (
+            f"at most {ALONE_FP_BUDGET:.2%} of the same out-of-fold scores: from here the score "
+            "alone makes a link suspicious; between the two cuts it counts only beside "
+            "another signal"
+        ),
         "vocabulary_sha256": featurizer.vocabulary_sha256,
         "brands": list(featurizer.brands),
         "lures": list(featurizer.lures),
@@ -231,6 +255,8 @@ def main() -> None:
         "sklearn_check": {
             "scam_test_recall": round(float(np.mean(test_scam >= threshold)), 4),
             "legit_test_flagged": round(float(np.mean(test_legit >= threshold)), 4),
+            "scam_test_recall_alone": round(float(np.mean(test_scam >= threshold_alone)), 4),
+            "legit_test_flagged_alone": round(float(np.mean(test_legit >= threshold_alone)), 4),
         },
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -1,11 +1,22 @@
 """The unseen-scam-domain model as a link detector.
 
 Scores the registrable domain (``claim-metamask.io``, ``metamask-io.pages.dev``) with the
-model in ``models/scam_domain``. Role: SUPPORTING with weight 0.5, exactly the
-``SUSPICIOUS_AT`` line: alone it makes a verdict ``suspicious``, never ``likely_scam``; beside
-a lookalike it is the corroboration that turns "looks like a brand" into ``likely_scam``.
-Its threshold (0.4 % of the out-of-fold training legit scores) flags 0.36 % of held-out
-legitimate domains and 81.5 % of 2025 H1 scam domains (model card).
+model in ``models/scam_domain``, against two cuts stored with the model
+(``metadata.thresholds``), each a budget of the out-of-fold scores of its training legit
+domains:
+
+- from ``alone`` (0.1 % of them): ``domain_model.scam_like``, SUPPORTING with weight 0.5,
+  exactly the combiner's ``SUSPICIOUS_AT``: alone it makes a verdict ``suspicious``, never
+  ``likely_scam``; beside a lookalike it is the corroboration that makes ``likely_scam``.
+- from ``suspicious`` (0.4 %) up to ``alone``: ``domain_model.scam_like_weak``, SUPPORTING with
+  weight ``WEAK_WEIGHT`` (0.42): not enough alone, enough beside any other weighted cue (a
+  lookalike, a risky ending, hyphens, a lure word: 0.42 + 0.15 -> 0.507) and, like the strong
+  reason, a corroboration of a lookalike.
+
+Why two cuts: alone, the 0.4 % cut flagged 0.34 % of popular sites the model never saw, most
+of the product's 0.5 % budget. On three earlier time splits (``select_tiers.py``) the 0.1 % cut
+made 2-3 of 3,724 hold-out legit domains suspicious by itself instead of 11-16, at a real cost:
+folded-disjoint scam recall of the whole rule pipeline 71.8 % -> 54.2 % (mean).
 
 Sites that are ours to protect are not "unseen" and are skipped: the bundled top sites, the
 curated brands' own domains and the known-legit hosts (``Resources.protected``, the set the
@@ -32,6 +43,9 @@ from server.scoring.resources import Resources
 MODEL = "scam_domain"
 #: See the module docstring: equal to the combiner's SUSPICIOUS_AT, on purpose.
 WEIGHT = 0.5
+#: Between the two cuts: under SUSPICIOUS_AT alone, over it beside any cue of 0.15 or more
+#: (chosen over 0.35, which needs a cue of 0.24, on the time splits of ``select_tiers.py``).
+WEAK_WEIGHT = 0.42
 #: Registrable domains whose score is remembered (a few MB at most).
 CACHE_SIZE = 100_000
 #: Domains per model call in ``prime``: big enough to amortise the call, small enough that
@@ -41,7 +55,7 @@ BATCH = 512
 
 class DomainModelDetector:
     name: ClassVar[str] = "domain_model"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "domain_model.scam_like": {
@@ -49,6 +63,11 @@ class DomainModelDetector:
             # ``details`` (the moderator page and ``--json`` show them).
             "en": "The site name {domain} looks like the scam sites our model learned from.",
             "zh": "网站名 {domain} 与我们的模型学过的诈骗网站很像。",
+        },
+        "domain_model.scam_like_weak": {
+            # Between the two cuts: shown, but a verdict only beside another signal.
+            "en": "The site name {domain} has some traits of the scam sites our model learned from.",
+            "zh": "网站名 {domain} 有一些我们的模型学过的诈骗网站的特征。",
         },
     }
 
@@ -61,7 +80,14 @@ class DomainModelDetector:
             self.featurizer = DomainFeaturizer(features["brands"], features["lures"])
         except KeyError:
             raise ModelError(f"{MODEL} metadata lacks features.brands/lures") from None
-        self.threshold = self.model.metadata.thresholds["suspicious"]
+        thresholds = self.model.metadata.thresholds
+        #: From this score on the model says something (``scam_like_weak``); from
+        #: ``threshold_alone`` on it is enough alone (``scam_like``). A build without an
+        #: ``alone`` cut has one tier, as build 1.1 first shipped.
+        self.threshold = thresholds["suspicious"]
+        self.threshold_alone = thresholds.get("alone", self.threshold)
+        if not self.threshold_alone >= self.threshold:
+            raise ModelError(f"{MODEL} metadata: thresholds.alone is below thresholds.suspicious")
         self._model_version = self.model.version
         self._protected = resources.protected
         self._covers = self._protected.covers
@@ -158,17 +184,20 @@ class DomainModelDetector:
     def _evidence(self, domain: str, p: float) -> tuple[Evidence, ...]:
         if p < self.threshold:
             return ()
+        # NaN is never below a cut: flagged, and as strongly as any score (as before).
+        weak = p < self.threshold_alone
         return (
             Evidence(
                 self.name,
-                "domain_model.scam_like",
-                WEIGHT,
+                "domain_model.scam_like_weak" if weak else "domain_model.scam_like",
+                WEAK_WEIGHT if weak else WEIGHT,
                 Role.SUPPORTING,
                 {"domain": domain},
                 {
                     "registrable_domain": domain,
                     "p_scam": round(p, 4),
                     "threshold": self.threshold,
+                    "threshold_alone": self.threshold_alone,
                     "model": MODEL,
                     "model_version": self._model_version,
                 },
@@ -184,6 +213,12 @@ class DomainModelDetector:
             ),
             example(
                 "https://wallet-connect-validate.top/", expect=code, why="wallet drainer shape"
+            ),
+            example(
+                "https://secure-login.net/",
+                expect=["domain_model.scam_like_weak"],
+                forbid=code,
+                why="between the two cuts: a reason, not a verdict by itself",
             ),
             example("https://www.wikipedia.org/", forbid=code, why="a top site: not unseen"),
             example(
