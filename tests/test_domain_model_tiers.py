@@ -8,6 +8,8 @@ import json
 import re
 import urllib.parse
 
+import pytest
+
 from server.detectors.domain_model import WEAK_WEIGHT, WEIGHT, DomainModelDetector
 from server.engine import Engine
 from server.onnx_runtime import ModelStore, default_models_dir
@@ -65,6 +67,25 @@ def test_what_the_weak_reason_makes_of_a_verdict() -> None:
     assert combine([lookalike]).verdict is Verdict.SUSPICIOUS
 
 
+def test_what_the_weak_reason_corroborates_and_what_it_only_adds_to() -> None:
+    weak = Evidence("domain_model", WEAK, WEAK_WEIGHT, Role.SUPPORTING)
+    # A lookalike cue the lookalike rules themselves hold to SUPPORTING (a top site's name on
+    # another ending, a brand with its own service words, ``1925876-coinbase.com``): the weak
+    # reason adds to it (suspicious) but there is no primary finding to corroborate.
+    combosquat = Evidence("lookalike", "lookalike.combosquat", 0.3, Role.SUPPORTING)
+    assert combine([weak, combosquat]).verdict is Verdict.SUSPICIOUS
+    # Any PRIMARY finding of another detector is corroborated, not only a lookalike: in a
+    # message the scam-text classifier beside a link between the cuts is ``likely_scam``
+    # (as beside the strong reason).
+    classifier = Evidence("scam_text", "scam_text.classifier", 0.5, Role.PRIMARY, reads="wording")
+    assert combine([classifier]).verdict is Verdict.SUSPICIOUS
+    assert combine([classifier, weak]).verdict is Verdict.LIKELY_SCAM
+    # Two small cues together complete it too (0.42, 0.1, 0.1 -> 0.53).
+    port = Evidence("url_cues", "url_cues.nonstandard_port", 0.1, Role.SUPPORTING)
+    private = Evidence("url_cues", "url_cues.private_ip", 0.1, Role.SUPPORTING)
+    assert combine([weak, port, private]).verdict is Verdict.SUSPICIOUS
+
+
 def test_one_cut_when_the_metadata_has_no_alone_threshold(engine: Engine) -> None:
     detector = DomainModelDetector(engine.resources)
     detector.threshold_alone = detector.threshold  # what a build without "alone" loads
@@ -118,3 +139,24 @@ def test_a_weak_reason_alone_is_named_in_the_summary_as_not_enough(server: Runni
         assert found["details"]["threshold"] <= found["details"]["p_scam"]
         assert found["details"]["p_scam"] < found["details"]["threshold_alone"]
         assert verdict["summary"].startswith(summary) and sentence in verdict["summary"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="POST /v1/check/text merges every link's evidence and combines once "
+    "(server/api/text.py, Scored.merge in server/scoring/pipeline.py) without dropping a "
+    "repeat: the same site in two links gives the weak reason twice (0.42, 0.42 -> 0.66), "
+    "so a message naming one site between the cuts twice reads 'suspicious'",
+)
+def test_the_same_site_twice_in_a_message_is_still_one_weak_reason(
+    server: RunningServer,
+) -> None:
+    text = (
+        "Notes from the meeting: https://secure-login.net/notes and the slides at"
+        " https://secure-login.net/slides"
+    )
+    verdict = server.request(
+        "POST", "/v1/check/text", json_body={"text": text, "lang": "en"}
+    ).json()
+    assert [r["code"] for r in verdict["reasons"]].count(WEAK) >= 1
+    assert verdict["verdict"] == "no_known_signals"

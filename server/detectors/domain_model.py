@@ -11,7 +11,13 @@ domains:
 - from ``suspicious`` (0.4 %) up to ``alone``: ``domain_model.scam_like_weak``, SUPPORTING with
   weight ``WEAK_WEIGHT`` (0.42): not enough alone, enough beside any other weighted cue (a
   lookalike, a risky ending, hyphens, a lure word: 0.42 + 0.15 -> 0.507) and, like the strong
-  reason, a corroboration of a lookalike.
+  reason, a corroboration of another detector's PRIMARY finding (a lookalike; in a message,
+  the scam-text classifier). A lookalike cue held to SUPPORTING is only added to.
+
+A message (``/v1/check/text``) combines the evidence of all its links at once: each link
+between the cuts adds its own weak reason, so two of them make it ``suspicious``, even when
+both links are on the same site (``Scored.merge`` keeps repeats; see
+``tests/test_domain_model_tiers.py``).
 
 Why two cuts: alone, the 0.4 % cut flagged 0.34 % of popular sites the model never saw, most
 of the product's 0.5 % budget. On three earlier time splits (``select_tiers.py``) the 0.1 % cut
