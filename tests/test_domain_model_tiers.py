@@ -8,8 +8,6 @@ import json
 import re
 import urllib.parse
 
-import pytest
-
 from server.detectors.domain_model import WEAK_WEIGHT, WEIGHT, DomainModelDetector
 from server.engine import Engine
 from server.onnx_runtime import ModelStore, default_models_dir
@@ -141,13 +139,6 @@ def test_a_weak_reason_alone_is_named_in_the_summary_as_not_enough(server: Runni
         assert verdict["summary"].startswith(summary) and sentence in verdict["summary"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /v1/check/text merges every link's evidence and combines once "
-    "(server/api/text.py, Scored.merge in server/scoring/pipeline.py) without dropping a "
-    "repeat: the same site in two links gives the weak reason twice (0.42, 0.42 -> 0.66), "
-    "so a message naming one site between the cuts twice reads 'suspicious'",
-)
 def test_the_same_site_twice_in_a_message_is_still_one_weak_reason(
     server: RunningServer,
 ) -> None:
@@ -158,5 +149,21 @@ def test_the_same_site_twice_in_a_message_is_still_one_weak_reason(
     verdict = server.request(
         "POST", "/v1/check/text", json_body={"text": text, "lang": "en"}
     ).json()
-    assert [r["code"] for r in verdict["reasons"]].count(WEAK) >= 1
+    # One site, one score: the reason is shown once and weighs once, as for one link.
+    assert [r["code"] for r in verdict["reasons"]].count(WEAK) == 1
     assert verdict["verdict"] == "no_known_signals"
+    assert [link["codes"] for link in verdict["links"]] == [[WEAK], [WEAK]]
+
+
+def test_what_differs_between_two_links_to_one_site_still_counts(server: RunningServer) -> None:
+    text = (
+        "Notes: https://secure-login.net/notes and the form at"
+        " https://secure-login.net/claim-reward"
+    )
+    verdict = server.request(
+        "POST", "/v1/check/text", json_body={"text": text, "lang": "en"}
+    ).json()
+    codes = [r["code"] for r in verdict["reasons"]]
+    # The site's score once, and the lure words only the second link's path has beside it.
+    assert codes.count(WEAK) == 1 and "url_cues.path_lure_words" in codes
+    assert verdict["verdict"] == "suspicious"

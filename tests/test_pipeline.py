@@ -13,7 +13,7 @@ import pytest
 from server.scoring.combiner import Verdict, combine
 from server.scoring.detector import ContentKind, Example, Messages
 from server.scoring.evidence import Evidence, Role
-from server.scoring.pipeline import LinkResult, Pipeline
+from server.scoring.pipeline import LinkResult, Pipeline, Scored
 
 
 class _Base:
@@ -104,6 +104,29 @@ def test_evidence_merged_across_kinds_corroborates() -> None:
     [text] = pipeline.score_sync(ContentKind.TEXT, ["send 1 get 2 back"])
     [link] = pipeline.score_sync(ContentKind.LINK, ["https://x.example/"])
     assert text.merge(link).outcome().verdict is Verdict.LIKELY_SCAM
+
+
+def test_a_merge_counts_what_was_found_about_one_site_once() -> None:
+    model = Evidence("model", "model.weak", 0.42, Role.SUPPORTING, {}, {"domain": "a.example"})
+    path = Evidence("cues", "cues.path_words", 0.2, Role.SUPPORTING, {}, {"words": ["claim"]})
+    notes = Scored((model,), ran=1, site="a.example")
+    claim = Scored((model, path), ran=1, site="a.example")
+    # The second link to a.example repeats its score: kept once; its path adds a new cue.
+    assert notes.merge(claim).evidence == (model, path)
+    assert notes.merge(notes).outcome().verdict is Verdict.NO_KNOWN_SIGNALS
+    # Equal evidence about two sites, or in parts about no site, is not a repeat.
+    other = Scored((model,), ran=1, site="b.example")
+    assert notes.merge(other).evidence == (model, model)
+    assert Scored((model,), ran=1).merge(Scored((model,), ran=1)).evidence == (model, model)
+
+
+def test_links_are_scored_with_the_site_they_are_about(engine: Any) -> None:
+    parse = engine.resources.parser.parse
+    links = [parse(raw) for raw in ("https://a.b.example.co.uk/x", "http://192.0.2.1/")]
+    scored = engine.pipeline.score_sync(ContentKind.LINK, links)
+    assert [s.site for s in scored] == ["example.co.uk", "192.0.2.1"]
+    [text] = engine.pipeline.score_sync(ContentKind.TEXT, ["hello there"])
+    assert text.site == ""
 
 
 class CountingLinkCue(LinkCue):

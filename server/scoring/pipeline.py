@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from server.links.domains import writable_twin
-from server.links.url import InvalidUrl, Link
+from server.links.url import Host, InvalidUrl, Link
 from server.scoring.combiner import Outcome, combine
 from server.scoring.detector import ContentKind, Detector
 from server.scoring.evidence import Evidence, Role
@@ -67,30 +67,45 @@ class Scored:
     Checks that span kinds (a message's text and the links in it, an image and the text read
     from it) merge their ``Scored`` parts and combine once, so corroboration works across
     kinds: a lookalike link inside a giveaway message is ``likely_scam``.
+
+    ``site`` is the registrable domain a link's part is about (its host when it has none;
+    empty for other kinds): a merge counts what one detector found about one site once.
     """
 
     evidence: tuple[Evidence, ...] = ()
     failed: tuple[str, ...] = ()
     ran: int = 0
+    site: str = ""
 
     def merge(self, *others: Scored) -> Scored:
         """One ``Scored`` of several parts. An operator allowlist entry wins for its own part
         (an allowed link's other evidence is dropped), never over another part's evidence:
         a scam script beside an allowed link is still judged, with the allow entry shown as
         information (``Role.INFO``). Alone, or beside parts that found nothing, it still
-        wins (``combine`` rule 1)."""
+        wins (``combine`` rule 1).
+
+        Evidence equal to evidence already taken from a part about the same ``site`` is a
+        repeat and is dropped: two links to one site (``secure-login.net/notes`` and
+        ``/slides``) carry the same domain-model score, the same ending, the same lookalike,
+        and one fact counted twice would add up to a verdict neither link has. What differs
+        between the links (a lure word in one path) still counts."""
         if not others:
             return self
         evidence: list[Evidence] = []
+        seen: dict[str, list[Evidence]] = {}
         allowed = weighed = False
         failed, ran = list(self.failed), self.ran
         for part in (self, *others):
-            if any(e.role is Role.ALLOW for e in part.evidence):
+            found = part.evidence
+            allowed_part = any(e.role is Role.ALLOW for e in found)
+            if part.site:
+                found = _unseen(found, seen.setdefault(part.site, []))
+            if allowed_part:
                 allowed = True
-                evidence.extend(e for e in part.evidence if e.role in _ALLOW_PART)
+                evidence.extend(e for e in found if e.role in _ALLOW_PART)
             else:
-                weighed = weighed or any(e.weight > 0 for e in part.evidence)
-                evidence.extend(part.evidence)
+                weighed = weighed or any(e.weight > 0 for e in found)
+                evidence.extend(found)
             if part is not self:
                 failed.extend(part.failed)
                 ran += part.ran
@@ -101,6 +116,18 @@ class Scored:
     def outcome(self) -> Outcome:
         """The verdict; ``unknown`` when every detector that was asked failed."""
         return combine(self.evidence, failed=self.failed, judged=len(self.failed) < self.ran)
+
+
+def _unseen(found: tuple[Evidence, ...], seen: list[Evidence]) -> tuple[Evidence, ...]:
+    """``found`` without what ``seen`` (the evidence already kept about the same site) holds,
+    remembering what it keeps. Evidence compares by value (its details name the domain, the
+    list entry, the words), and a message has a few links: a list is enough."""
+    kept = []
+    for e in found:
+        if e not in seen:
+            seen.append(e)
+            kept.append(e)
+    return found if len(kept) == len(found) else tuple(kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,7 +571,7 @@ class Pipeline:
         """Run the detectors of ``kind`` over ``items`` in this thread (CLI, benchmarks)."""
         detectors = self._by_kind[kind]
         per_detector = [_score_each(d, items) for d in detectors]
-        return _gather_scored(detectors, per_detector, len(items))
+        return _gather_scored(detectors, per_detector, items)
 
     async def score(
         self, kind: ContentKind, items: Sequence[Any], executor: Executor | None = None
@@ -566,20 +593,31 @@ class Pipeline:
                 )
                 found = [_DetectorError(found)] * len(items)
             per_detector.append(found)
-        return _gather_scored(detectors, per_detector, len(items))
+        return _gather_scored(detectors, per_detector, items)
 
 
 def _gather_scored(
-    detectors: Sequence[Detector], per_detector: Sequence[Sequence[Any]], count: int
+    detectors: Sequence[Detector], per_detector: Sequence[Sequence[Any]], items: Sequence[Any]
 ) -> list[Scored]:
+    count = len(items)
     evidence: list[list[Evidence]] = [[] for _ in range(count)]
     failed: list[list[str]] = [[] for _ in range(count)]
     for detector, found in zip(detectors, per_detector, strict=True):
         for i, item_found in enumerate(found):
             _collect(detector, i, item_found, evidence, failed)
     return [
-        Scored(tuple(e), tuple(f), len(detectors)) for e, f in zip(evidence, failed, strict=True)
+        Scored(tuple(e), tuple(f), len(detectors), _site(item))
+        for e, f, item in zip(evidence, failed, items, strict=True)
     ]
+
+
+def _site(item: Any) -> str:
+    """The site a link is about (``Scored.site``): its registrable domain, else its host
+    (an IP address); empty for content that is not a link."""
+    host: Host | None = getattr(item, "host", None)
+    if host is None:
+        return ""
+    return host.parts.registrable or host.ascii
 
 
 class _InlineBudget:
