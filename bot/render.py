@@ -170,8 +170,15 @@ def short_label(kind: str, value: str, lang: str) -> str:
     return t(f"item.{kind}", lang)
 
 
-def _reasons(verdict: dict[str, Any], limit: int | None) -> list[str]:
-    reasons = [r for r in verdict.get("reasons", []) if isinstance(r, dict) and r.get("message")]
+def _reasons(verdict: dict[str, Any], limit: int | None, *, besides: str = "") -> list[str]:
+    """The reasons' sentences as bullets, without any that ``besides`` (the summary shown above
+    them) already quotes word for word: "Some warning signs…", then a summary quoting the
+    reason, then the same sentence again under "Why" reads like three warnings, not one."""
+    reasons = [
+        r
+        for r in verdict.get("reasons", [])
+        if isinstance(r, dict) and r.get("message") and str(r["message"]) not in besides
+    ]
     shown = reasons if limit is None else reasons[:limit]
     return [f"• {defang(str(r['message']))}" for r in shown]
 
@@ -194,15 +201,17 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
     lines = [t(f"verdict.{headline}", lang)]
     summary = worst.verdict.get("summary")
     # "No known warning signs" and nothing more to say (no allowlist to name): the headline
-    # said it all already. A verdict without a reasons list (a relay) keeps its summary.
+    # said it all already. A verdict without a reasons list (a relayed picture) keeps its
+    # summary.
     reasons_given = worst.verdict.get("reasons")
     plain = (
         headline == "no_known_signals"
         and isinstance(reasons_given, list)
         and not any(isinstance(r, dict) and r.get("role") == "allow" for r in reasons_given)
     )
-    if summary and not plain:
-        lines.append(defang(str(summary)))
+    shown_summary = str(summary) if summary and not plain else ""
+    if shown_summary:
+        lines.append(defang(shown_summary))
     if checked.unchecked_links:
         lines.append(t("links_unchecked", lang, count=checked.unchecked_links))
     if len(checked.parts) > 1:
@@ -215,7 +224,12 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
         )
         if len(listed) > MAX_PART_LINES:
             lines.append(t("more_parts", lang, count=len(listed) - MAX_PART_LINES))
-    reasons = _reasons(worst.verdict, None if all_reasons else TOP_REASONS)
+    # "All reasons" (the person pressed "Why?") lists every one, quoted or not.
+    reasons = (
+        _reasons(worst.verdict, None)
+        if all_reasons
+        else _reasons(worst.verdict, TOP_REASONS, besides=shown_summary)
+    )
     if reasons:
         lines.append("")
         lines.append(t("all_reasons" if all_reasons else "why_title", lang))

@@ -294,9 +294,12 @@ class BotRunner:
             except (ServerError, ValueError):
                 fresh = {}
             if fresh.get("summary") and "error" not in fresh:
+                # Its reasons too: a weak one (``domain_model.scam_like_weak``) under
+                # ``no_known_signals`` changes the headline (``part_name``).
                 return item | {
                     "verdict": fresh.get("verdict", "unknown"),
                     "summary": fresh["summary"],
+                    "reasons": fresh.get("reasons", []),
                 }
         if item.get("kind") == "linked":
             return item
@@ -341,6 +344,10 @@ def relay_text(item: dict[str, Any], lang: str) -> str:
         "summary": item.get("summary") or "",
         "verdict_url": item.get("verdict_url"),
     }
+    # Only a link checked again has reasons (the relay queue keeps a verdict and a summary);
+    # without a list, ``verdict_message`` keeps the summary as the one explanation.
+    if isinstance(item.get("reasons"), list):
+        verdict["reasons"] = item["reasons"]
     body = verdict_message(Checked(parts=[Part(str(item.get("kind")), "", verdict)]), lang)
     return t("relay_item", lang, url=defang(str(item.get("url", "")))) + "\n" + body
 

@@ -9,9 +9,11 @@ import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from bot.render import defang
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.server import RunningServer, start_server
@@ -139,5 +141,82 @@ def test_relayed_items_are_in_the_chats_language_and_script(
             text = await relayed(fake, server, browser, ENG, picture | {"token": eng} | claim)
             assert "I could not judge this" in text and FORGED not in text
             assert "No known warning signs" not in text
+
+    asyncio.run(scenario())
+
+
+#: Scores between the domain model's two cuts with no other cue (tests/test_relay_weak_reason.py):
+#: ``no_known_signals`` with one reason, ``domain_model.scam_like_weak``, that the summary quotes.
+WEAK = "https://secure-login.net/"
+WEAK_EN, WEAK_ZH = 3804, 3805
+
+
+def test_a_link_with_a_weak_reason_is_headlined_as_some_signs_in_a_relay_and_a_chat(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """A weak reason under ``no_known_signals``: the headline never says "no known warning
+    signs" above the note naming one, and the reason's sentence is said once (in the summary),
+    not again under "Why"."""
+    browser = server.request("POST", "/v1/keys", json_body={"role": "client"}).json()["key"]
+    reasons = {
+        lang: server.request(
+            "GET", f"/v1/check/link?url={quote(WEAK, safe='')}&lang={lang}"
+        ).json()["reasons"]
+        for lang in ("en", "zh")
+    }
+    for found in reasons.values():
+        assert [r["code"] for r in found] == ["domain_model.scam_like_weak"]
+
+    def said_once(text: str, lang: str) -> None:
+        sentence = defang(reasons[lang][0]["message"])
+        assert text.count(sentence) == 1, text
+        assert "Why:" not in text and "原因：" not in text, text
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            en = await linked_token(fake, server, browser, WEAK_EN, "en")
+            zh = await linked_token(fake, server, browser, WEAK_ZH, "zh-hans")
+
+            text = await relayed(
+                fake, server, browser, WEAK_EN, {"token": en, "kind": "link", "url": WEAK}
+            )
+            assert text.splitlines()[1] == (
+                "ℹ️ Some warning signs, not enough for a warning (be careful)"
+            ), text
+            assert "No known warning signs" not in text
+            assert "No strong warning signs, but note: The site name secure-login[.]net" in text
+            said_once(text, "en")
+
+            text = await relayed(
+                fake, server, browser, WEAK_ZH, {"token": zh, "kind": "link", "url": WEAK}
+            )
+            assert text.splitlines()[1] == "ℹ️ 有一些风险迹象，但不足以发出警告（请谨慎）", text
+            assert "未发现已知的风险信号" not in text
+            assert "未发现明显风险信号，但请留意：网站名 secure-login[.]net" in text
+            said_once(text, "zh")
+
+            # The same link sent to the bot directly reads the same.
+            mark = len(fake.calls)
+            fake.message(WEAK_EN, WEAK_EN, WEAK)
+            reply = await fake.wait_for(
+                "sendMessage", lambda c: c.chat_id == WEAK_EN and "📨" not in c.text, after=mark
+            )
+            assert reply.text.startswith("ℹ️ Some warning signs, not enough for a warning")
+            said_once(reply.text, "en")
+            # "Why?" lists every reason, the one the summary quotes too.
+            markup = reply.params["reply_markup"]
+            assert isinstance(markup, dict)
+            why = next(
+                b["callback_data"]
+                for row in markup["inline_keyboard"]
+                for b in row
+                if b["callback_data"].startswith("w:")
+            )
+            mark = len(fake.calls)
+            fake.press(WEAK_EN, why, fake.shown(reply))
+            answer = await fake.wait_for(
+                "sendMessage", lambda c: "All reasons" in c.text, after=mark
+            )
+            assert "• " + defang(reasons["en"][0]["message"]) in answer.text
 
     asyncio.run(scenario())
