@@ -666,14 +666,16 @@ async function imageBubble(tabId, frameId, srcUrl) {
   await bubble(tabId, frameId, srcUrl, { state: "checking", title: t("bubbleChecking") });
   try {
     const result = await checkImage(srcUrl);
+    const state = FW.verdictState(result);
     const name = {
       likely_scam: t("verdictScam"),
       suspicious: t("verdictSuspicious"),
       no_known_signals: t("verdictClean"),
+      no_known_signals_weak: t("verdictCleanWeak"),
       unknown: t("verdictUnknown"),
-    }[result.verdict];
+    }[state];
     await bubble(tabId, frameId, srcUrl, {
-      state: result.verdict,
+      state,
       title: name || result.verdict,
       text: result.summary || "",
       reasons: FW.reasonsBesides(result).slice(0, 3),

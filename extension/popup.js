@@ -20,6 +20,7 @@
     likely_scam: t("verdictScam"),
     suspicious: t("verdictSuspicious"),
     no_known_signals: t("verdictClean"),
+    no_known_signals_weak: t("verdictCleanWeak"),
     unknown: t("verdictUnknown"),
   };
   const web = tab && /^https?:/.test(tab.url || "");
@@ -32,13 +33,15 @@
     $("verdict-name").textContent = t("popupNotWeb");
     for (const id of ["scan", "report", "telegram"]) $(id).disabled = true;
   } else if (result) {
-    $("verdict").classList.add(result.verdict);
+    // A weak sign under "no known signals" gets its own neutral look and words.
+    const shown = FW.verdictState(result);
+    $("verdict").classList.add(shown);
     $("verdict").dataset.verdict = result.verdict;
-    $("verdict-name").textContent = names[result.verdict] || result.verdict;
+    $("verdict-name").textContent = names[shown] || result.verdict;
     $("verdict-summary").textContent = result.summary || "";
-    for (const r of result.reasons || []) {
+    for (const message of FW.reasonsBesides(result)) {
       const li = document.createElement("li");
-      li.textContent = r.message;
+      li.textContent = message;
       $("verdict-reasons").append(li);
     }
     if (info.settings && state.host) {

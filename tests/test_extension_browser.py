@@ -35,7 +35,20 @@ FRAMED = "framed-wallet-e2e.example"  # listed; shown inside another page's fram
 FRAME_HOME = "quiet-home-e2e.example"
 # A popular site (Tranco): a confirmed report on it lists that one URL, not the whole host.
 SPA = "www.facebook.com"
-HOSTS = [LISTED, LISTED_2, UNLISTED, "news-site.example", *LOOKALIKES, FRAMED, FRAME_HOME, SPA]
+# Between the domain model's two cuts with no other cue (tests/test_relay_weak_reason.py): a
+# "no known signals" verdict whose one reason, the weak one, its summary quotes.
+WEAK = "secure-login.net"
+HOSTS = [
+    LISTED,
+    LISTED_2,
+    UNLISTED,
+    "news-site.example",
+    *LOOKALIKES,
+    FRAMED,
+    FRAME_HOME,
+    SPA,
+    WEAK,
+]
 
 
 @pytest.fixture(scope="module")
@@ -652,3 +665,97 @@ def test_every_string_exists_in_every_locale() -> None:
             used |= set(re.findall(r'\bt\("([A-Za-z]+)"', text))
             used |= set(re.findall(r'key: "([A-Za-z]+)"', text))
     assert used - set(tables["en"]) == set()
+
+
+#: The popup's box: its class, its colours and its texts.
+_VERDICT_BOX = """() => {
+  const box = document.getElementById("verdict");
+  const style = getComputedStyle(box);
+  return {
+    className: box.className,
+    background: style.backgroundColor,
+    border: style.borderTopColor,
+    name: document.getElementById("verdict-name").textContent,
+    summary: document.getElementById("verdict-summary").textContent,
+    reasons: [...document.querySelectorAll("#verdict-reasons li")].map((li) => li.textContent),
+  };
+}"""
+GREEN = {"rgb(232, 245, 233)", "rgb(46, 125, 50)"}  # .verdict.no_known_signals
+WARNING = {"rgb(255, 235, 238)", "rgb(198, 40, 40)", "rgb(255, 243, 224)", "rgb(239, 108, 0)"}
+
+
+def ai_labelled_jpeg() -> bytes:
+    """A picture whose EXIF names an AI generator: the server's weak ``ai_labels`` reason alone,
+    ``no_known_signals``."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0131] = "Adobe Firefly Image 3"
+    out = io.BytesIO()
+    picture(11).save(out, "JPEG", quality=88, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_weak_sign_is_neither_no_known_signs_nor_green_in_the_popup_and_the_bubble(
+    browser: Browser, fw: RunningServer, sites: LocalSites
+) -> None:
+    verdict = fw.request("GET", f"/v1/check/link?url=https://{WEAK}/").json()
+    assert verdict["verdict"] == "no_known_signals"
+    assert [r["code"] for r in verdict["reasons"]] == ["domain_model.scam_like_weak"]
+    browser.sw_eval("() => chrome.storage.local.remove('domainCache')")
+    configure(browser, mode="enhanced")
+    try:
+        for lang, title, opening in (
+            ("en", "Some warning signs, not enough for a warning", "No strong warning signs"),
+            ("zh-CN", "有一些风险迹象，但不足以发出警告", "未发现明显风险信号"),
+        ):
+            configure(browser, lang=lang)
+            path = f"/weak-{lang}"
+            sites.routes[path] = lambda _r: page("Sign in", "<p>Sign in</p>")
+            tab = visit(browser, sites.url(WEAK, path))
+            tab.wait_for_selector("h1")
+            tid = tab_id(browser, sites.url(WEAK, path))
+            wait_until(lambda tid=tid: (tab_state(browser, tid) or {}).get("result"))
+            popup = browser.context.new_page()
+            popup.set_viewport_size({"width": 380, "height": 420})
+            popup.goto(browser.extension_url(f"popup.html?tab={tid}"))
+            popup.wait_for_selector("#verdict-name:not(:empty)")
+            box = popup.evaluate(_VERDICT_BOX)
+            assert box["name"] == title, box
+            assert box["summary"].startswith(opening), box
+            # The one reason is the sentence the summary quotes: not listed a second time.
+            assert box["reasons"] == [], box
+            assert box["className"] == "verdict no_known_signals_weak", box
+            assert {box["background"], box["border"]}.isdisjoint(GREEN | WARNING), box
+            browser.screenshot(popup, f"popup-weak-{lang}")
+            popup.close()
+            tab.close()
+    finally:
+        configure(browser, mode="private", lang="en")
+
+    # A picture the server finds only a weak sign in: the bubble says so, in grey-blue.
+    labelled = ai_labelled_jpeg()
+    sites.routes["/labelled.jpg"] = lambda _r: web.Response(
+        body=labelled, content_type="image/jpeg"
+    )
+    sites.routes["/gallery"] = lambda _r: page("Gallery", "<img id='art' src='/labelled.jpg'>")
+    tab = visit(browser, sites.url("news-site.example", "/gallery"))
+    tab.wait_for_selector("#art")
+    tid = tab_id(browser, sites.url("news-site.example", "/gallery"))
+    src = sites.url("news-site.example", "/labelled.jpg")
+    info = {"menuItemId": "fw-check-image", "mediaType": "image", "srcUrl": src, "frameId": 0}
+    result = browser.sw_eval(
+        "([info, id]) => self.fakewatch.onContextMenu(info, {id})", [info, tid]
+    )
+    assert result["verdict"] == "no_known_signals", result
+    [reason] = result["reasons"]
+    assert reason["role"] == "supporting" and reason["weight"] > 0, reason
+    tab.wait_for_selector(
+        '[data-fakewatch-bubble][data-fakewatch-verdict="no_known_signals_weak"]', state="attached"
+    )
+    text = browser.sw_eval(_SHADOW_TEXT, [tid, "[data-fakewatch-bubble]"])
+    assert "}Some warning signs, not enough for a warningNo strong warning signs" in text, text
+    assert "No known warning signs" not in text
+    assert text.count(reason["message"]) == 1, text  # in the summary, not again below it
+    browser.screenshot(tab, "image-bubble-weak")
+    tab.close()

@@ -22,7 +22,7 @@ globalThis.__fakewatchBubble = function (srcUrl, data) {
     `all: initial !important; position: absolute !important; z-index: 2147483647 !important;` +
     ` display: block !important; visibility: visible !important; opacity: 1 !important;` +
     ` left: ${left}px !important; top: ${Math.max(8, window.scrollY + rect.top)}px !important;`;
-  const colours = { likely_scam: "#c62828", suspicious: "#ef6c00", no_known_signals: "#2e7d32", sent: "#1565c0", error: "#616161", checking: "#1565c0", unknown: "#616161" };
+  const colours = { likely_scam: "#c62828", suspicious: "#ef6c00", no_known_signals: "#2e7d32", no_known_signals_weak: "#546e7a", sent: "#1565c0", error: "#616161", checking: "#1565c0", unknown: "#616161" };
   const shadow = globalThis.__fakewatchBubbleRoot;
   shadow.textContent = "";
   const style = document.createElement("style");

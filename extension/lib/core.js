@@ -316,6 +316,22 @@
       .filter((m) => m && !summary.includes(m));
   }
 
+  // A "no known signals" verdict that still names a warning sign (a reason with weight above 0
+  // that is not an allow reason, e.g. the domain model's weak one): its headline must not read
+  // "no known warning signs" above the summary naming that sign. The bot's `has_weak_signs`.
+  function hasWeakSigns(result) {
+    return ((result && result.reasons) || []).some(
+      (r) => r && typeof r === "object" && r.role !== "allow" && r.role !== "ALLOW" && Number(r.weight || 0) > 0,
+    );
+  }
+
+  // What a popup or bubble shows a verdict as: its name, or "no_known_signals_weak" (neither
+  // the reassuring look nor a warning's) for a no-known-signals verdict with weak signs.
+  function verdictState(result) {
+    const verdict = (result && result.verdict) || "unknown";
+    return verdict === "no_known_signals" && hasWeakSigns(result) ? "no_known_signals_weak" : verdict;
+  }
+
   // The community case behind a verdict, when moderators confirmed it (only those can be
   // appealed): a lists reason whose matched entry references "case:N".
   function caseIdOf(result) {
@@ -402,6 +418,8 @@
     isFlagged,
     reasonText,
     reasonsBesides,
+    hasWeakSigns,
+    verdictState,
     caseIdOf,
     base64url,
     verdictPageUrl,

@@ -214,3 +214,29 @@ test("an image bubble lists only the reasons its summary does not already quote"
   assert.deepEqual(FW.reasonsBesides({ summary: "", reasons: [{ message: reason }] }), [reason]);
   assert.deepEqual(FW.reasonsBesides(null), []);
 });
+
+test("a no-known-signals verdict naming a weak sign has its own state, like the bot's headline", () => {
+  const weak = {
+    verdict: "no_known_signals",
+    summary: "No strong warning signs, but note: The site name secure-login.net has some traits of the scam sites our model learned from. On its own that is not enough for a warning.",
+    reasons: [
+      {
+        code: "domain_model.scam_like_weak",
+        message: "The site name secure-login.net has some traits of the scam sites our model learned from.",
+        role: "supporting",
+        weight: 0.42,
+      },
+    ],
+  };
+  assert.equal(FW.hasWeakSigns(weak), true);
+  assert.equal(FW.verdictState(weak), "no_known_signals_weak");
+  assert.deepEqual(FW.reasonsBesides(weak), []); // the summary quotes it already
+  // An allow reason, or one that weighs nothing, is no warning sign.
+  const allowed = { verdict: "no_known_signals", reasons: [{ role: "allow", weight: 1, message: "On the allowlist." }] };
+  assert.equal(FW.verdictState(allowed), "no_known_signals");
+  assert.equal(FW.verdictState({ verdict: "no_known_signals", reasons: [{ role: "info", weight: 0 }] }), "no_known_signals");
+  assert.equal(FW.verdictState({ verdict: "no_known_signals" }), "no_known_signals");
+  // Only "no known signals" changes: a warning stays a warning.
+  assert.equal(FW.verdictState({ ...weak, verdict: "suspicious" }), "suspicious");
+  assert.equal(FW.verdictState(null), "unknown");
+});
