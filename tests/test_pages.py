@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from server.community.items import item_hash, text_key
@@ -184,3 +186,27 @@ def test_a_malformed_merge_target_rides_along_with_no_moderator_action(
     )
     assert answer.status == 400 and answer.json()["code"] == "validation_failed"
     assert community.request("GET", f"/v1/cases/{filed['case_id']}").json()["status"] == "pending"
+
+
+def test_a_weak_sign_is_not_shown_as_no_known_signs_in_green(community: RunningServer) -> None:
+    """``no_known_signals`` whose one reason is the domain model's weak one
+    (tests/test_relay_weak_reason.py): the bar names "some warning signs" in the neutral colour,
+    never "no known warning signs" in green above a summary that names a sign."""
+    checked = community.request(
+        "GET", "/v1/check/link?url=" + "https%3A%2F%2Fsecure-login.net%2F"
+    ).json()
+    assert checked["verdict"] == "no_known_signals"
+    assert [r["code"] for r in checked["reasons"]] == ["domain_model.scam_like_weak"]
+    path = checked["verdict_url"].split(community.url, 1)[1]
+    for lang, bar, clean in (
+        ("en", "Some warning signs, not enough for a warning", "No known warning signs"),
+        ("zh", "有一些风险迹象，但不足以发出警告", "未发现已知风险信号"),
+        ("zh-TW", "有一些風險跡象，但不足以發出警告", "未發現已知風險訊號"),
+    ):
+        status, html = page(community, f"{path}?lang={lang}")
+        assert status == 200
+        assert f'<div class="verdict no_known_signals_weak">{bar}</div>' in html, html
+        assert clean not in html and 'class="verdict no_known_signals"' not in html
+        assert "secure-login.net" in html  # the summary's note, and the reason under "Why"
+    style = re.search(r"\.no_known_signals_weak\{background:(#[0-9a-f]{6})\}", html)
+    assert style and style.group(1) not in {"#2e6b3a", "#b3261e", "#a15c00"}  # green, red, amber

@@ -55,6 +55,7 @@ h1{font-size:1.4rem;margin:.4rem 0} h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
 .verdict{padding:.8rem 1rem;border-radius:.5rem;font-weight:600;color:#fff;background:#666}
 .likely_scam,.confirmed{background:#b3261e} .suspicious,.pending,.quarantined{background:#a15c00}
 .no_known_signals,.rejected,.retired{background:#2e6b3a}
+.no_known_signals_weak{background:#4f5b62}
 .advice{background:#fff;border-left:4px solid #b3261e;padding:.6rem 1rem}
 .item{word-break:break-all;font-family:ui-monospace,monospace;background:#fff;padding:.3rem .5rem}
 table{border-collapse:collapse;width:100%;background:#fff} td,th{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}

@@ -49,6 +49,11 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "zh": "此案件尚未审核。审核员作出决定后，这里才会显示详情。",
     },
     "auto": {"en": "Automatic check now", "zh": "当前自动检测"},
+    # ``no_known_signals`` with a warning sign (``has_weak_signs``): the bot's and extension's words.
+    "weak_signs": {
+        "en": "Some warning signs, not enough for a warning",
+        "zh": "有一些风险迹象，但不足以发出警告",
+    },
     "status_title": {"en": "FakeWatch: moderation status", "zh": "FakeWatch：审核状态"},
     "status_about": {
         "en": "This page shows only what this server's moderators decided about this message or"
@@ -108,6 +113,26 @@ def _shell(w: PageWords, path: str, title: str, body: Markup) -> str:
     nav = tag("nav", tag("a", w.key("other_lang"), href=f"{path}?lang={w.other_tag}"))
     footer = tag("p", w.key("footer"), class_="muted")
     return render(PAGE, lang=w.html_lang, title=title, body=join([nav, body, footer]))
+
+
+def has_weak_signs(verdict: Mapping[str, Any]) -> bool:
+    """A verdict that names a warning sign (a reason with weight above 0 that is not an allow
+    reason, e.g. ``domain_model.scam_like_weak``): under ``no_known_signals`` its bar must not
+    read "no known warning signs" in green above a summary naming that sign. The same rule as
+    the bot's ``has_weak_signs`` and the extension's ``FW.hasWeakSigns``."""
+    return any(
+        isinstance(r, Mapping)
+        and r.get("role") not in ("allow", "ALLOW")
+        and float(r.get("weight") or 0) > 0
+        for r in verdict.get("reasons", [])
+    )
+
+
+def _verdict_bar(w: PageWords, verdict: Mapping[str, Any]) -> Markup:
+    name = verdict["verdict"]
+    if name == "no_known_signals" and has_weak_signs(verdict):
+        return tag("div", w.key("weak_signs"), class_="verdict no_known_signals_weak")
+    return tag("div", w(VERDICT_NAMES[name][w.lang]), class_=f"verdict {name}")
 
 
 def _reasons(verdict: Mapping[str, Any]) -> Markup:
@@ -172,10 +197,9 @@ def page(
     if verdict is not None:
         if w.region:
             verdict = convert_verdicts(copy.deepcopy(dict(verdict)), w.region)
-        name = w(VERDICT_NAMES[verdict["verdict"]][lang])
         parts += [
             tag("h2", w.key("auto")),
-            tag("div", name, class_=f"verdict {verdict['verdict']}"),
+            _verdict_bar(w, verdict),
             tag("p", verdict.get("summary", "")),
             tag("h2", w.key("why")),
             _reasons(verdict),
