@@ -79,7 +79,8 @@ def test_the_word_gate_lets_through_exactly_the_texts_holding_a_term(
 
 def _find_reference(terms: list[str], latin_text: str, any_text: str) -> list[str]:
     """What ``TermMatcher.find`` promises: whole tokens in the order they appear, then Latin
-    terms of 5+ letters inside words (longest first, then alphabetical), then Chinese ones."""
+    terms of 5+ letters inside words (longest first, then alphabetical), then Chinese ones;
+    a term that occurs only within longer terms already found is not found again."""
     han_terms = sorted({t.lower() for t in terms if re.search("[\u4e00-\u9fff]", t)})
     latin = {t.lower() for t in terms} - set(han_terms)
     found: list[str] = []
@@ -87,11 +88,27 @@ def _find_reference(terms: list[str], latin_text: str, any_text: str) -> list[st
         if token in latin and token not in found:
             found.append(token)
     for term in sorted((t for t in latin if len(t) >= 5), key=lambda t: (-len(t), t)):
-        if term in latin_text and term not in found:
+        if term in latin_text and term not in found and not _covered(term, found, latin_text):
             found.append(term)
     if not any_text.isascii():
-        found += [t for t in han_terms if t in any_text and t not in found]
+        for term in han_terms:
+            if term in any_text and term not in found and not _covered(term, found, any_text):
+                found.append(term)
     return found
+
+
+def _covered(term: str, found: list[str], text: str) -> bool:
+    """Every character span where ``term`` occurs lies within a span of a longer found word."""
+    covered = {
+        (m.start(), m.start() + len(word))
+        for word in found
+        if len(word) > len(term)
+        for m in re.finditer(f"(?={re.escape(word)})", text)
+    }
+    return all(
+        any(a <= m.start() and m.start() + len(term) <= b for a, b in covered)
+        for m in re.finditer(f"(?={re.escape(term)})", text)
+    )
 
 
 @pytest.mark.parametrize("terms", [_bundled("lure_words.txt"), ODD_TERMS])

@@ -83,20 +83,54 @@ class TermMatcher:
         self, latin_text: str, any_text: str, tokens: Sequence[str] | None = None
     ) -> list[str]:
         """Terms in the text, in order of discovery; ``tokens`` is ``latin_text`` already
-        split (callers asking several matchers split it once)."""
+        split (callers asking several matchers split it once).
+
+        One word is one term: a term found only inside a longer term already found (``reward``
+        in ``rewards``, both listed) is not found again; written apart it is."""
         found: list[str] = []
         for token in _TOKEN_SPLIT.split(latin_text) if tokens is None else tokens:
             if token in self.tokens and token not in found:
                 found.append(token)
         if self._any_infix.search(latin_text):
-            for term in self.infix:
-                if term in latin_text and term not in found:
+            for term in self.infix:  # longest first
+                if (
+                    term in latin_text
+                    and term not in found
+                    and not _only_inside(term, found, latin_text)
+                ):
                     found.append(term)
         if not any_text.isascii() and self._any_han.search(any_text):
             for term in self.han:
-                if term in any_text and term not in found:
+                if (
+                    term in any_text
+                    and term not in found
+                    and not _only_inside(term, found, any_text)
+                ):
                     found.append(term)
         return found
+
+
+def _only_inside(term: str, found: Sequence[str], text: str) -> bool:
+    """Whether every occurrence of ``term`` in ``text`` lies inside an occurrence of a longer
+    word already ``found``: the same word in another listed form, not another word."""
+    longer = [word for word in found if len(word) > len(term) and term in word]
+    if not longer:  # the usual case
+        return False
+    spans = [(at, at + len(word)) for word in longer for at in _occurrences(word, text)]
+    return all(
+        any(start <= at and at + len(term) <= end for start, end in spans)
+        for at in _occurrences(term, text)
+    )
+
+
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where ``word`` starts in ``text``, overlapping occurrences included."""
+    found = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 class WordGate:
@@ -170,7 +204,8 @@ def _rarity(char: str) -> int:
 
 class UrlCuesDetector:
     name: ClassVar[str] = "url_cues"
-    version: ClassVar[str] = "1.0"
+    #: 1.1: one word in an address is one lure (``/rewards`` was ``rewards, reward``).
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "url_cues.lure_words": {
