@@ -74,7 +74,11 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("other_face"))
+    # A loaded machine (CI's two workers) must not turn a slow check into a partial one:
+    # these tests pin what is matched, not how fast.
+    running = start_server(
+        tmp_path_factory.mktemp("other_face"), env={"FAKEWATCH_DETECTOR_TIMEOUT_MS": "60000"}
+    )
     yield running
     running.stop()
 

@@ -1,7 +1,7 @@
 """Work one media check shares: the same hashes, however and wherever they are computed.
 
 The known-fakes detector hashes the regions that need no face while YuNet and the face
-region run on the face thread, and the community report reuses the check's whole-picture
+regions (``face``, ``inner``) run on the face thread, and the community report reuses the check's whole-picture
 hash. These tests pin that the answers are the ones computed the plain way, in order.
 """
 
@@ -21,6 +21,7 @@ from server.engine import Engine
 from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import FaceDetector
 from server.media.hashing import HashKind, hash_regions, image_hashes
+from server.media.inner_face import inner_regions
 from server.media.item import MediaItem
 from tests.conftest import SHARED
 
@@ -54,10 +55,14 @@ def test_query_hashes_with_the_face_thread_are_hash_regions_in_order(
     ours = detector.query_hashes(item)  # type: ignore[attr-defined]
 
     image = item.frames[0].image
-    faces = FaceDetector(engine.resources.models.get("yunet")).detect(image)
-    expected = hash_regions(image, faces, bank=False)
+    yunet = FaceDetector(engine.resources.models.get("yunet"))
+    faces = yunet.detect(image)
+    expected = [
+        *hash_regions(image, faces, bank=False),
+        *inner_regions(image, faces, yunet, bank=False),
+    ]
     assert [r.region for r in ours] == [r.region for r in expected]
-    assert "face" in [r.region for r in ours]
+    assert {"face", "inner"} <= {r.region for r in ours}
     if framed:
         assert "raw" in [r.region for r in ours]
     assert [(r.hashes, r.quality) for r in ours] == [(r.hashes, r.quality) for r in expected]

@@ -23,6 +23,8 @@ from server.media.bank import KnownFake, KnownFakesIndex
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces, soon, start_face_work
 from server.media.hashing import HashKind, RegionHash, frame_hasher
 from server.media.identity import FACE_DIFFERS, nearest, query_faces
+from server.media.inner_face import MAX_FACES as MAX_INNER_FACES
+from server.media.inner_face import inner_regions
 from server.media.item import MediaItem
 from server.media.labels import read_labels
 from server.media.matching import HashMatch
@@ -107,8 +109,20 @@ class KnownFakesDetector:
 
     def _face_regions(self, item: MediaItem) -> list[list[RegionHash]]:
         faces = detect_faces(item, self._faces)
+        # Video keyframes: the largest face only (16 frames share the time limit).
+        most = 1 if len(item.frames) > COMPACT_FROM_FRAMES else MAX_INNER_FACES
         return [
-            frame_hasher(item, i).face_regions(frame_faces, frame=frame.index)
+            [
+                *frame_hasher(item, i).face_regions(frame_faces, frame=frame.index),
+                *inner_regions(
+                    frame.image,
+                    frame_faces,
+                    self._faces,
+                    bank=False,
+                    frame=frame.index,
+                    max_faces=most,
+                ),
+            ]
             for i, (frame, frame_faces) in enumerate(zip(item.frames, faces, strict=True))
         ]
 
@@ -125,9 +139,9 @@ class KnownFakesDetector:
     def same_faces(
         self, item: MediaItem, found: list[tuple[KnownFake, HashMatch]], bank: KnownFakesIndex
     ) -> tuple[list[tuple[KnownFake, HashMatch]], list[tuple[KnownFake, HashMatch, float]]]:
-        """``found`` split into the matches kept and those set aside because only the
-        surroundings of the entry's face matched and the query's face is another person's
-        (``server.media.identity``), each with that face distance."""
+        """``found`` split into the matches kept and those set aside because the query's
+        faces are another person's than the entry's (``server.media.identity``), each with
+        that face distance."""
         if not item.has_pixels or not bank.faces:
             return found, []
         kept: list[tuple[KnownFake, HashMatch]] = []
@@ -135,7 +149,7 @@ class KnownFakesDetector:
         for fake, match in found:
             stored = bank.faces.get(fake.id)
             distance = None
-            if stored is not None and not match.faces_met:
+            if stored is not None:
                 distance = self._face_distance(item, match.frame, stored)
             if distance is not None and distance > FACE_DIFFERS:
                 aside.append((fake, match, distance))

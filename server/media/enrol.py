@@ -13,6 +13,7 @@ from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import RegionHash, hash_regions
 from server.media.identity import entry_faces
+from server.media.inner_face import inner_regions
 from server.media.labels import AiLabel, read_labels
 from server.persons.embed import EmbedderUnavailable, FloatArray
 from server.scoring.resources import Resources
@@ -47,7 +48,10 @@ def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> Me
     regions = tuple(
         region
         for frame, frame_faces in zip(item.frames, faces, strict=True)
-        for region in hash_regions(frame.image, frame_faces, bank=True, frame=frame.index)
+        for region in (
+            *hash_regions(frame.image, frame_faces, bank=True, frame=frame.index),
+            *inner_regions(frame.image, frame_faces, detector, bank=True, frame=frame.index),
+        )
     )
     if not regions:
         raise EnrolError(

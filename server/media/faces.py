@@ -82,12 +82,13 @@ class FaceDetector:
         #: Long side of the model's input (benchmarks compare sizes; the product uses one).
         self.side = side
 
-    def detect(self, image: Image.Image) -> tuple[Face, ...]:
-        """Faces in ``image`` (RGB PIL), best first, at most ``MAX_FACES``."""
+    def detect(self, image: Image.Image, side: int | None = None) -> tuple[Face, ...]:
+        """Faces in ``image`` (RGB PIL), best first, at most ``MAX_FACES``; ``side`` the
+        input's long side when not the detector's own."""
         width, height = image.size
         if width < 16 or height < 16:
             return ()
-        blob, scale = detector_input(image, self.side)
+        blob, scale = detector_input(image, side or self.side)
         outputs = self.model.run({self._input: blob})
         faces = _decode(outputs, blob.shape[3], blob.shape[2])
         return tuple(

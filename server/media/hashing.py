@@ -154,6 +154,12 @@ _EYE_RIGHT_X = 0.62
 MIN_FACE_SCORE = 0.8
 
 
+def is_inner_region(name: str) -> bool:
+    """The inner face regions (``server.media.inner_face``: ``inner``, ``inner2``,
+    ``inner~mirror:j3`` ...): they only ever meet each other (``server.media.matching``)."""
+    return name.startswith("inner")
+
+
 @dataclass(frozen=True, slots=True)
 class RegionHash:
     """The hashes of one region of one frame."""

@@ -11,14 +11,14 @@ generated faces were 0.82 apart at the median (measured 2026-11-23, 75 faces).
 
 So the bank keeps, per entry, the embedding of the largest face of up to ``MAX_FRAMES``
 frames, and of its mirror image (a mirrored copy embeds up to 0.45 away from the
-original). A match that did not come through the face regions is set aside when every face
-of the query's matched frame lies wholly inside the picture and is farther than
-``FACE_DIFFERS`` from all of them: that is the layout, or a background, not a copy of the
-fake. A face cut by the picture's edge is no judge: a 25 % off-centre crop of the very same
-picture moved its embedding up to 0.77 (while faces wholly inside stayed within 0.33 under
-every transform), so such a frame keeps its match. So does a match through the face, an
-entry without a stored face, or a query frame without a face big enough to embed: the check
-only ever removes matches.
+original). A match is set aside when every face of the query's matched frame lies wholly
+inside the picture and is farther than ``FACE_DIFFERS`` from all of them: that is the
+layout, a background, or two faces whose aligned crops happen to hash alike, not a copy of
+the fake. A face cut by the picture's edge is no judge: a 25 % off-centre crop of the very
+same picture moved its embedding up to 0.77 (while faces wholly inside stayed within 0.33
+under every transform), so such a frame keeps its match. So does an entry without a stored
+face, or a query frame without a face big enough to embed: the check only ever removes
+matches.
 
 Embeddings are biometric data: they stay in this server's database, are never exported with
 the hash lists and never shown by the API (only distances are).

@@ -24,6 +24,11 @@ match when:
   per region (no exact index at 31 of 256 bits fits the memory
   budget at 10M rows: sixteen 16-bit chunks are 610 MiB more).
 
+Inner face regions (``server.media.inner_face``) meet only each other: a tight crop of one
+face and a whole portrait of another hash alike by chance more often than two scenes do
+(``bench/media_robustness.py --tail-extra 200``, 2026-11-23: 9 of 16 accepted unrelated pairs
+were a query's ``full`` region against a bank ``inner`` row).
+
 Why gates on PDQ, not PDQ alone at 72 bits (``bench/media_robustness.py --tail-extra
 200``, 307 million pairs of an unrelated query region and a bank row, faces on both sides):
 PDQ alone accepted 8 of them (2.6e-8 a pair), the pHash gate 2, the pHash and dHash gates 1
@@ -58,13 +63,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import combinations
 
 import faiss
 import numpy as np
 
-from server.media.hashing import HASH_BITS, HashKind, RegionHash
+from server.media.hashing import HASH_BITS, HashKind, RegionHash, is_inner_region
 
 log = logging.getLogger("fakewatch.media")
 
@@ -106,22 +111,9 @@ class HashMatch:
     #: The other kinds that had to agree for this match: ``(kind, distance, threshold)``
     #: (``pdq+phash``: pHash and dHash; ``phash+dhash``: dHash).
     gates: tuple[tuple[str, int, int], ...] = ()
-    #: Whether any of the entry's matches (not only this best one) paired a face region of
-    #: the query or of the bank: the entry's face itself was met, not only its surroundings
-    #: (``server.media.identity`` checks the others).
-    faces_met: bool = False
-
-    @property
-    def through_face(self) -> bool:
-        return is_face_region(self.query_region) or is_face_region(self.bank_region)
 
     def sort_key(self) -> tuple[float, int]:
         return (self.distance / self.threshold if self.threshold else 0.0, self.entry)
-
-
-def is_face_region(name: str) -> bool:
-    """``face`` and its bank-side variants (``face~mirror``)."""
-    return name == "face" or name.startswith("face~")
 
 
 def _words(rows: np.ndarray) -> np.ndarray:
@@ -484,17 +476,13 @@ class HashIndex:
         if not self.frozen:
             raise RuntimeError("freeze() the index before matching")
         best: dict[int, HashMatch] = {}
-        faces_met: set[int] = set()
         for found in self._found(query, pdq_alone=pdq_alone):
-            if found.through_face:
-                faces_met.add(found.entry)
+            if is_inner_region(found.query_region) != is_inner_region(found.bank_region):
+                continue
             current = best.get(found.entry)
             if current is None or found.sort_key() < current.sort_key():
                 best[found.entry] = found
-        return sorted(
-            (replace(m, faces_met=m.entry in faces_met) for m in best.values()),
-            key=HashMatch.sort_key,
-        )
+        return sorted(best.values(), key=HashMatch.sort_key)
 
     def _found(
         self, query: Sequence[RegionHash], *, pdq_alone: bool = False
