@@ -3,7 +3,8 @@
 The bank is a sample of the synthetic faces in ``../shared/data/images`` (StyleGAN2, SD 2.1,
 CIPLAB Photoshop fakes; read from ``../shared``, never copied). Each one is transformed the
 way ads and reposts change pictures and checked against the bank through the product's own
-path (``decode_media`` -> YuNet -> ``hash_regions`` -> ``HashIndex``). Unrelated pictures
+path (``decode_media`` -> YuNet -> ``hash_regions`` and ``inner_regions`` -> ``HashIndex``;
+``--no-inner`` leaves the inner face regions out, as before 2026-11-23). Unrelated pictures
 (the Unsplash reals of the StyleGAN2 set and the celebrity photos, each also mirrored,
 cropped and framed) set each scheme's threshold: the largest distance at which at most
 0.1 % of them match anything in the bank.
@@ -18,6 +19,9 @@ Schemes, all measured in this run on the same pictures:
   pHash with dHash;
 - ``ours+pdq31``: ``ours`` or PDQ within 31 bits alone (the rule of a hashes-only client's
   region: its PDQ match is never lost because it also sent pHash and dHash);
+- ``ours+face``: ``ours`` after the product's face check (``server.media.identity``): a
+  match is dropped when every face of the query lies wholly inside it and is more than
+  ``FACE_DIFFERS`` from the entry's faces; what a verdict says (``--no-face-check`` skips it);
 - ``ours-pdq`` / ``ours-phash``: multi-region PDQ / pHash alone, threshold calibrated here;
 - ``phash`` / ``pdq``: one whole-picture hash, threshold calibrated here (the peer).
 
@@ -25,7 +29,9 @@ The false-match budget holds for this bank (~5,000 rows); it grows with the bank
 section counts, over every pair of an unrelated query region and a bank row (plus, with
 ``--tail-extra N``, the rows of N more fakes per source that are not in the bank), how many
 pairs each rule accepts, and extrapolates the share of unrelated queries that would match
-something in a bank of 1M and 10M rows (``1 - exp(-p * rows * regions per query)``).
+something in a bank of 1M and 10M rows (``1 - exp(-p * rows * pairs per query and row)``;
+the pairs per query and row are the query's regions, less the pairs of an inner face region
+and another kind of region, which the product never compares).
 
     .venv/bin/python bench/media_robustness.py [--per-source 40] [--tail-extra 200]
 """
@@ -55,7 +61,15 @@ if str(REPO) not in sys.path:
 
 from server.media.decode import DecodeLimits, decode_media  # noqa: E402
 from server.media.faces import INPUT_SIDE, MODEL_NAME, FaceDetector  # noqa: E402
-from server.media.hashing import HashKind, RegionHash, hash_regions, image_hashes  # noqa: E402
+from server.media.hashing import (  # noqa: E402
+    HashKind,
+    RegionHash,
+    hash_regions,
+    image_hashes,
+    is_inner_region,
+)
+from server.media.identity import FACE_DIFFERS, entry_faces, nearest, query_faces  # noqa: E402
+from server.media.inner_face import inner_regions  # noqa: E402
 from server.media.matching import (  # noqa: E402
     DHASH_GATE,
     PDQ_ALONE,
@@ -65,6 +79,7 @@ from server.media.matching import (  # noqa: E402
     HashIndex,
 )
 from server.onnx_runtime import ModelStore  # noqa: E402
+from server.persons.embed import FaceEmbedder  # noqa: E402
 
 FALSE_MATCH_BUDGET = 0.001
 PDQ = THRESHOLDS[HashKind.PDQ]
@@ -252,8 +267,11 @@ def as_upload(img: Image.Image) -> bytes:
 class Hasher:
     """The product path for one picture, plus the whole-picture peers."""
 
-    def __init__(self, face_side: int = INPUT_SIDE, bank_face_side: int | None = None) -> None:
+    def __init__(
+        self, face_side: int = INPUT_SIDE, bank_face_side: int | None = None, inner: bool = True
+    ) -> None:
         model = ModelStore().get(MODEL_NAME)
+        self.inner = inner
         self.faces = FaceDetector(model, face_side)
         # A bank enrolled when YuNet read another input size (``--bank-face-side``).
         self.bank_faces = FaceDetector(model, bank_face_side or face_side)
@@ -267,8 +285,13 @@ class Hasher:
         started = time.perf_counter()
         item = decode_media(data, self.limits)
         frame = item.frames[0].image
-        faces = (self.bank_faces if bank else self.faces).detect(frame)
+        detector = self.bank_faces if bank else self.faces
+        faces = detector.detect(frame)
+        # The face check (``ours+face``) reads the picture and its faces again.
+        self.last = (item, (faces,))
         ours = hash_regions(frame, faces, bank=bank)
+        if self.inner:
+            ours += inner_regions(frame, faces, detector, bank=bank)
         spent = time.perf_counter() - started
         if bank:
             self.bank_seconds += spent
@@ -312,6 +335,16 @@ def region_array(regions: Sequence[RegionHash], kind: HashKind) -> np.ndarray:
     return np.stack([np.frombuffer(r.hashes[kind], np.uint8) for r in regions])
 
 
+def inner_flags(regions: Sequence[RegionHash]) -> np.ndarray:
+    return np.array([is_inner_region(r.region) for r in regions], dtype=bool)
+
+
+def same_family(query: Sequence[RegionHash], bank_inner: np.ndarray) -> np.ndarray:
+    """Pairs the product compares at all: inner face regions meet only each other
+    (``server.media.matching``)."""
+    return inner_flags(query)[:, None] == bank_inner[None, :]
+
+
 def threshold_for(unrelated_min: np.ndarray, budget: float) -> int:
     """The largest distance at which at most ``budget`` of unrelated queries match."""
     allowed = int(np.floor(budget * len(unrelated_min)))
@@ -321,10 +354,11 @@ def threshold_for(unrelated_min: np.ndarray, budget: float) -> int:
 
 def extra_bank_rows(
     args: argparse.Namespace, in_bank: set[Path], hasher: Hasher
-) -> list[RegionHash]:
+) -> tuple[list[RegionHash], list[Path]]:
     """Region hashes (as the bank stores them) of ``--tail-extra`` fakes per source that are
-    not in the bank: more unrelated pairs for the tail estimate."""
+    not in the bank: more unrelated pairs for the tail estimate; and each row's picture."""
     rows: list[RegionHash] = []
+    owners: list[Path] = []
     rng = random.Random(args.seed + 4)
     for folder in ("stylegan2_vs_real/fake", "sd21_faces", "ciplab_photoshop/fake"):
         files = sorted(
@@ -335,7 +369,8 @@ def extra_bank_rows(
         for path in rng.sample(files, min(args.tail_extra, len(files))):
             ours, _ = hasher(as_upload(Image.open(path).convert("RGB")), bank=True)
             rows.extend(ours)
-    return rows
+            owners.extend([path] * len(ours))
+    return rows, owners
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -362,6 +397,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="YuNet's input size for the bank's pictures only: a bank enrolled at another size",
     )
     parser.add_argument(
+        "--no-face-check",
+        action="store_true",
+        help="leave out ours+face (the face check's embeddings take ~0.1 s a matched picture)",
+    )
+    parser.add_argument(
+        "--no-inner",
+        action="store_true",
+        help="leave out the inner face regions (the bank and queries before 2026-11-23)",
+    )
+    parser.add_argument(
         "--transforms",
         help="comma-separated transform names to measure (all by default; the false-match"
         " side is measured in full either way)",
@@ -373,11 +418,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(args.seed)
     bank_files, unrelated_files = sources(args.shared, args.per_source, rng)
     unrelated_files = unrelated_files[: args.unrelated]
-    hasher = Hasher(args.face_side, args.bank_face_side)
-    print(f"YuNet input: {args.face_side} px (bank: {args.bank_face_side or args.face_side} px)")
+    hasher = Hasher(args.face_side, args.bank_face_side, inner=not args.no_inner)
+    print(
+        f"YuNet input: {args.face_side} px (bank: {args.bank_face_side or args.face_side} px);"
+        f" inner face regions: {'no' if args.no_inner else 'yes'}"
+    )
     started = time.perf_counter()
 
     index = HashIndex()
+    # ``ours+face``: the product's verdict, matches set aside by the face check
+    # (``server.media.identity``, as ``KnownFakesDetector.same_faces``) dropped.
+    embedder = None if args.no_face_check else FaceEmbedder()
+    bank_faces: dict[int, np.ndarray] = {}
     bank_peer: dict[str, list[bytes]] = {"phash": [], "pdq": []}
     bank_regions: list[tuple[int, RegionHash]] = []
     originals = []
@@ -385,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         img = Image.open(path).convert("RGB")
         originals.append(img)
         ours, peers = hasher(as_upload(img), bank=True)
+        if embedder is not None:
+            embedded = entry_faces(*hasher.last, embedder)
+            if embedded:
+                bank_faces[entry_id] = np.stack([vector for _, vector in embedded])
         index.add(entry_id, ours)
         bank_regions.extend((entry_id, r) for r in ours)
         for kind in bank_peer:
@@ -398,9 +454,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, kind in (("pdq", HashKind.PDQ), ("ph", HashKind.PHASH), ("dh", HashKind.DHASH))
     }
     bank_owner = np.array([e for e, _ in bank_regions])
+    bank_inner = inner_flags([r for _, r in bank_regions])
     # Pairs (unrelated query region x bank row) each rule accepts, for the tail estimate.
     tail = dict.fromkeys(RULES, 0)
     tail_pairs = tail_regions = 0
+    # Entries an unrelated query met under ``ours`` (the last query's), for the face check.
+    tail_entries: set[int] = set()
 
     def query_scores(
         ours: list[RegionHash], peers: dict[str, bytes], own: int | None
@@ -421,12 +480,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             scores["ours-pdq"] = float(d["pdq"].min())
             scores["ours-phash"] = float(d["ph"].min())
             for name, rule in RULES.items():
-                accepted = rule(d)
+                accepted = rule(d) & same_family(ours, bank_inner[columns])
                 scores[name] = 0.0 if accepted.any() else 999.0
                 if own is None:
                     tail[name] += int(accepted.sum())
+                    if name == "ours":
+                        tail_entries.clear()
+                        tail_entries.update(bank_owner[np.nonzero(accepted)[1]].tolist())
             if own is None:
-                tail_pairs += d["pdq"].size
+                tail_pairs += int(same_family(ours, bank_inner).sum())
                 tail_regions += len(ours)
         else:
             scores.update(dict.fromkeys(("ours-pdq", "ours-phash", *RULES), 999.0))
@@ -435,6 +497,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         hit = [m for m in matched if own is None or m.entry == own]
         if bool(hit) != (scores["ours"] == 0.0):
             raise AssertionError(f"HashIndex.match and the documented rule disagree: {hit}")
+        if embedder is not None:
+            item, faces = hasher.last
+
+            def kept(entry: int) -> bool:
+                stored = bank_faces.get(entry)
+                if stored is None:
+                    return True
+                vectors = query_faces(item, 0, faces, embedder)
+                return vectors is None or nearest(stored, vectors) <= FACE_DIFFERS
+
+            scores["ours+face"] = 0.0 if any(kept(m.entry) for m in hit) else 999.0
         # A copy of one entry that also matches another (chance matches between fakes).
         scores["wrong-entry"] = float(own is not None and any(m.entry != own for m in matched))
         for kind, bank_arr in peer_arrays.items():
@@ -451,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     unrelated_scores: list[dict[str, float]] = []
     unrelated_regions: list[list[RegionHash]] = []
+    unrelated_made: list[tuple[Image.Image, Transform]] = []
+    # (unrelated query, the picture of a bank row it met under ``ours``)
+    tail_hits: list[tuple[int, Path]] = []
     for path in unrelated_files:
         try:
             img = Image.open(path).convert("RGB")
@@ -459,14 +535,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         img.thumbnail((1024, 1024))
         for transform in UNRELATED_TRANSFORMS.values():
             ours, peers = hasher(as_upload(transform(img)), bank=False)
+            tail_entries.clear()
             unrelated_scores.append(query_scores(ours, peers, None))
+            tail_hits += [(len(unrelated_regions), bank_files[e]) for e in sorted(tail_entries)]
             unrelated_regions.append(ours)
+            unrelated_made.append((img, transform))
     print(
         f"unrelated hashed: {len(unrelated_scores)} queries, {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     schemes = (
         *RULES,
+        *(() if args.no_face_check else ("ours+face",)),
         "ours-pdq",
         "ours-phash",
         "phash",
@@ -476,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     false_rates = {}
     for scheme in schemes:
         values = np.array([s[scheme] for s in unrelated_scores])
-        if scheme in RULES:
+        if scheme in RULES or scheme == "ours+face":
             thresholds[scheme] = 0
         else:
             thresholds[scheme] = threshold_for(values, FALSE_MATCH_BUDGET)
@@ -540,14 +620,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(f"{name} {count}" for name, count in wrong.items() if count)
     )
     print()
-    extra_rows = extra_bank_rows(args, set(bank_files), hasher)
+    extra_rows, extra_owners = extra_bank_rows(args, set(bank_files), hasher)
     if extra_rows:
         for key, kind in (("pdq", HashKind.PDQ), ("ph", HashKind.PHASH), ("dh", HashKind.DHASH)):
             rows = region_array(extra_rows, kind)
             bank_rows[key] = rows  # only the extra rows: the bank's are counted already
-        for ours in unrelated_regions:
+        extra_inner = inner_flags(extra_rows)
+        for query_index, ours in enumerate(unrelated_regions):
             if not ours:
                 continue
+            family = same_family(ours, extra_inner)
             d = {
                 key: distances(region_array(ours, kind), bank_rows[key])
                 for key, kind in (
@@ -557,12 +639,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             }
             for name, rule in RULES.items():
-                tail[name] += int(rule(d).sum())
-            tail_pairs += d["pdq"].size
-    per_query = tail_regions / max(1, len(unrelated_scores))
+                accepted = rule(d) & family
+                tail[name] += int(accepted.sum())
+                if name == "ours":
+                    met = {extra_owners[j] for j in np.nonzero(accepted)[1].tolist()}
+                    tail_hits += [(query_index, owner) for owner in sorted(met)]
+            tail_pairs += int(family.sum())
+    total_rows = len(bank_regions) + len(extra_rows)
+    # Pairs the product compares, per unrelated query and bank row: the regions of a query
+    # when every region meets every row; fewer since inner face regions meet only each other.
+    per_query = tail_pairs / max(1, len(unrelated_scores) * total_rows)
     print(
-        f"tail: {tail_pairs:,} pairs of an unrelated query region and a bank row"
-        f" ({len(bank_regions) + len(extra_rows):,} rows, {per_query:.1f} regions per query)"
+        f"tail: {tail_pairs:,} pairs of an unrelated query region and a bank row the product"
+        f" compares ({total_rows:,} rows, {tail_regions / max(1, len(unrelated_scores)):.1f}"
+        f" regions per query, {per_query:.2f} compared pairs per query and row)"
     )
     print(
         "| rule | pairs accepted | per pair | unrelated queries matched at 1M rows | at 10M rows |"
@@ -582,6 +672,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"query path (decode + faces + region hashes): {hasher.seconds / max(1, hasher.count) * 1000:.1f} ms per picture over {hasher.count}"
     )
+    if embedder is not None and tail_hits:
+        # The tail under the product's face check: each (unrelated query, entry) pair that
+        # ``ours`` accepted, judged as ``KnownFakesDetector.same_faces`` would.
+        kept_pairs = 0
+        for query_index, owner in tail_hits:
+            img, transform = unrelated_made[query_index]
+            hasher(as_upload(transform(img)), bank=False)
+            item, faces = hasher.last
+            hasher(as_upload(Image.open(owner).convert("RGB")), bank=True)
+            stored = [vector for _, vector in entry_faces(*hasher.last, embedder)]
+            vectors = query_faces(item, 0, faces, embedder)
+            if not stored or vectors is None or nearest(np.stack(stored), vectors) <= FACE_DIFFERS:
+                kept_pairs += 1
+        print(
+            f"tail under the face check (ours+face): {kept_pairs} of {len(tail_hits)} (query,"
+            f" entry) pairs that ours accepted are kept"
+            + (
+                f"; at that share, unrelated queries matched at 1M / 10M rows:"
+                f" {(1 - np.exp(-tail['ours'] * kept_pairs / len(tail_hits) / max(1, tail_pairs) * 1e6 * per_query)) * 100:.2f}% /"
+                f" {(1 - np.exp(-tail['ours'] * kept_pairs / len(tail_hits) / max(1, tail_pairs) * 1e7 * per_query)) * 100:.1f}%"
+                if kept_pairs
+                else ""
+            )
+        )
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0
 
