@@ -8,11 +8,13 @@ import json
 import re
 import urllib.parse
 
+import pytest
+
 from server.detectors.domain_model import WEAK_WEIGHT, WEIGHT, DomainModelDetector
 from server.engine import Engine
 from server.onnx_runtime import ModelStore, default_models_dir
 from server.scoring.combiner import SUSPICIOUS_AT, Verdict, combine
-from server.scoring.evidence import Evidence, Role
+from server.scoring.evidence import SITE_NAME, Evidence, Role
 from tests.support.server import RunningServer
 
 WEAK = "domain_model.scam_like_weak"
@@ -48,25 +50,61 @@ def test_a_score_between_the_cuts_is_weaker_evidence(engine: Engine) -> None:
     assert odd.code == STRONG
 
 
+def _weak(domain: str = "a.example") -> Evidence:
+    details = {"registrable_domain": domain}
+    return Evidence(
+        "domain_model", WEAK, WEAK_WEIGHT, Role.SUPPORTING, {}, details, SITE_NAME, True
+    )
+
+
 def test_what_the_weak_reason_makes_of_a_verdict() -> None:
-    weak = Evidence("domain_model", WEAK, WEAK_WEIGHT, Role.SUPPORTING)
-    strong = Evidence("domain_model", STRONG, WEIGHT, Role.SUPPORTING)
-    tld = Evidence("url_cues", "url_cues.risky_tld", 0.15, Role.SUPPORTING)
+    weak = _weak()
+    strong = Evidence("domain_model", STRONG, WEIGHT, Role.SUPPORTING, reads=SITE_NAME)
+    path = Evidence("url_cues", "url_cues.path_lure_words", 0.2, Role.SUPPORTING)
+    hyphens = Evidence("url_cues", "url_cues.many_hyphens", 0.15, Role.SUPPORTING)
     port = Evidence("url_cues", "url_cues.nonstandard_port", 0.1, Role.SUPPORTING)
     lookalike = Evidence("lookalike", "lookalike.typo", 0.6, Role.PRIMARY)
     assert WEAK_WEIGHT < SUSPICIOUS_AT <= WEIGHT
     assert combine([weak]).verdict is Verdict.NO_KNOWN_SIGNALS
     assert combine([strong]).verdict is Verdict.SUSPICIOUS
-    # Any URL cue of 0.15 or more completes it; the smallest (0.1) does not.
-    assert combine([weak, tld]).verdict is Verdict.SUSPICIOUS
+    # A cue of 0.15 or more about something the model did not read completes it (lure words
+    # in the path, hyphens a subdomain adds); the smallest (0.1) does not.
+    assert combine([weak, path]).verdict is Verdict.SUSPICIOUS
+    assert combine([weak, hyphens]).verdict is Verdict.SUSPICIOUS
     assert combine([weak, port]).verdict is Verdict.NO_KNOWN_SIGNALS
     # Beside a lookalike it corroborates, as the strong reason does.
     assert combine([lookalike, weak]).verdict is Verdict.LIKELY_SCAM
     assert combine([lookalike]).verdict is Verdict.SUSPICIOUS
 
 
+def test_what_repeats_the_name_the_model_read_does_not_complete_the_weak_reason() -> None:
+    weak = _weak()
+    # The ending, the hyphens and the random look of the registrable name: the model read them.
+    tld = Evidence("url_cues", "url_cues.risky_tld", 0.15, Role.SUPPORTING, reads=SITE_NAME)
+    hyphens = Evidence("url_cues", "url_cues.many_hyphens", 0.15, Role.SUPPORTING, reads=SITE_NAME)
+    random_look = Evidence(
+        "url_cues", "url_cues.random_label", 0.15, Role.SUPPORTING, reads=SITE_NAME
+    )
+    for cues in ([tld], [hyphens], [tld, hyphens, random_look]):
+        outcome = combine([weak, *cues])
+        assert outcome.verdict is Verdict.NO_KNOWN_SIGNALS, cues
+        # Still shown, and still in the score (inside the verdict's band).
+        assert weak in outcome.reasons and 0.42 <= outcome.score < 0.5
+    # What the name cues make without the model is unchanged (0.15 x 3 -> 0.386).
+    assert combine([tld, hyphens, random_look]).verdict is Verdict.NO_KNOWN_SIGNALS
+    # Two sites' weak reasons read two names the same way: they do not add up either.
+    assert combine([weak, _weak("b.example")]).verdict is Verdict.NO_KNOWN_SIGNALS
+    path = Evidence("url_cues", "url_cues.path_lure_words", 0.2, Role.SUPPORTING)
+    assert combine([weak, tld, path]).verdict is Verdict.SUSPICIOUS
+
+
+def test_evidence_that_needs_another_reader_names_its_own() -> None:
+    with pytest.raises(ValueError, match="names its own"):
+        Evidence("domain_model", WEAK, WEAK_WEIGHT, Role.SUPPORTING, needs_other_reader=True)
+
+
 def test_what_the_weak_reason_corroborates_and_what_it_only_adds_to() -> None:
-    weak = Evidence("domain_model", WEAK, WEAK_WEIGHT, Role.SUPPORTING)
+    weak = _weak()
     # A lookalike cue the lookalike rules themselves hold to SUPPORTING (a top site's name on
     # another ending, a brand with its own service words, ``1925876-coinbase.com``): the weak
     # reason adds to it (suspicious) but there is no primary finding to corroborate.
@@ -167,3 +205,43 @@ def test_what_differs_between_two_links_to_one_site_still_counts(server: Running
     # The site's score once, and the lure words only the second link's path has beside it.
     assert codes.count(WEAK) == 1 and "url_cues.path_lure_words" in codes
     assert verdict["verdict"] == "suspicious"
+
+
+def test_legit_sites_on_an_ending_the_model_read_stay_below_a_warning(engine: Engine) -> None:
+    # Crypto projects' own sites on .xyz, between the cuts: the weak reason beside the
+    # risky-ending cue was 'suspicious' (0.507), the same ending counted twice.
+    sites = ["zapper.xyz", "eigenlayer.xyz", "layer3.xyz", "mantle.xyz"]
+    for result in engine.check_links_sync([f"https://{site}/" for site in sites]):
+        codes = [e.code for e in result.outcome.reasons]
+        assert codes == [WEAK, "url_cues.risky_tld"], result.input
+        assert result.outcome.verdict is Verdict.NO_KNOWN_SIGNALS, result.input
+
+
+def test_a_lure_word_in_the_name_still_completes_it(engine: Engine) -> None:
+    # The model reads lure words too, but counting them as its own reading cost scam-list
+    # catch and spared no measured legitimate site (url_cues._host_words): they still count.
+    [result] = engine.check_links_sync(["https://club-bonus.org/"])  # between the cuts
+    assert [e.code for e in result.outcome.reasons] == [WEAK, "url_cues.lure_words"]
+    assert result.outcome.verdict is Verdict.SUSPICIOUS
+
+
+def test_what_the_model_did_not_read_still_completes_the_weak_reason(engine: Engine) -> None:
+    results = engine.check_links_sync(
+        [
+            "https://zapper.xyz/rewards",  # a lure word in the path
+            "https://airdrop.secure-login.net/",  # in a subdomain the model never sees
+            "https://a-b-c-d.secure-login.net/",  # hyphens a subdomain adds
+        ]
+    )
+    for result in results:
+        assert WEAK in [e.code for e in result.outcome.reasons], result.input
+        assert result.outcome.verdict is Verdict.SUSPICIOUS, result.input
+
+
+def test_two_sites_between_the_cuts_in_a_message_do_not_add_up(server: RunningServer) -> None:
+    text = "Compare https://zapper.xyz/ with https://secure-login.net/ before you decide"
+    verdict = server.request(
+        "POST", "/v1/check/text", json_body={"text": text, "lang": "en"}
+    ).json()
+    assert [r["code"] for r in verdict["reasons"]].count(WEAK) == 2
+    assert verdict["verdict"] == "no_known_signals"

@@ -9,14 +9,21 @@ domains:
   exactly the combiner's ``SUSPICIOUS_AT``: alone it makes a verdict ``suspicious``, never
   ``likely_scam``; beside a lookalike it is the corroboration that makes ``likely_scam``.
 - from ``suspicious`` (0.4 %) up to ``alone``: ``domain_model.scam_like_weak``, SUPPORTING with
-  weight ``WEAK_WEIGHT`` (0.42): not enough alone, enough beside any other weighted cue (a
-  lookalike, a risky ending, hyphens, a lure word: 0.42 + 0.15 -> 0.507) and, like the strong
-  reason, a corroboration of another detector's PRIMARY finding (a lookalike; in a message,
-  the scam-text classifier). A lookalike cue held to SUPPORTING is only added to.
+  weight ``WEAK_WEIGHT`` (0.42) that ``needs_other_reader``: not enough alone, nor beside
+  what only repeats what the model read of the name (``reads=SITE_NAME``: url_cues' risky
+  ending, and the hyphens and random look of the registrable name; another site's weak
+  reason); enough beside a cue of 0.15 or more that reads something else (a lure word or a
+  famous name, hyphens a subdomain adds, a lookalike, a list, a message's wording: 0.42 +
+  0.15 -> 0.507) and, like the strong reason, a corroboration of another detector's PRIMARY
+  finding (a lookalike; in a message, the scam-text classifier). A lookalike cue held to
+  SUPPORTING is only added to. Legit .xyz sites between the cuts (zapper.xyz, layer3.xyz)
+  were ``suspicious`` from the weak reason and the risky-ending cue: one ending counted twice.
 
 A message (``/v1/check/text``) combines the evidence of all its links at once; two links to
 one site carry one score, counted once (``Scored.merge`` drops a site's repeated evidence), so
-``secure-login.net/notes`` and ``/slides`` in one message read as one link does.
+``secure-login.net/notes`` and ``/slides`` in one message read as one link does. Two sites'
+weak reasons are two readings of names by one model (both ``SITE_NAME``): they do not add up
+(a message listing ``zapper.xyz`` and ``layer3.xyz`` is one kind of name, read twice).
 
 Why two cuts: alone, the 0.4 % cut flagged 0.34 % of popular sites the model never saw, most
 of the product's 0.5 % budget. On three earlier time splits (``select_tiers.py``) the 0.1 % cut
@@ -42,7 +49,7 @@ from server.links.domains import DomainParts
 from server.links.url import Host, Link
 from server.onnx_runtime import ModelError
 from server.scoring.detector import ContentKind, Example, Messages, example
-from server.scoring.evidence import Evidence, Role
+from server.scoring.evidence import SITE_NAME, Evidence, Role
 from server.scoring.resources import Resources
 
 MODEL = "scam_domain"
@@ -206,6 +213,8 @@ class DomainModelDetector:
                     "model": MODEL,
                     "model_version": self._model_version,
                 },
+                reads=SITE_NAME,
+                needs_other_reader=weak,
             ),
         )
 

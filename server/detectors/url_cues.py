@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from server.links.redirectors import SHORTENERS, Redirectors
 from server.links.url import CARRIER_SCHEMES, MAX_UNWRAP_DEPTH, Host, Link
 from server.scoring.detector import ContentKind, Example, Messages, example
-from server.scoring.evidence import Evidence, Role
+from server.scoring.evidence import SITE_NAME, Evidence, Role
 from server.scoring.resources import Resources, read_lines
 
 LURE_WEIGHT = 0.2
@@ -302,7 +302,7 @@ class UrlCuesDetector:
         # (evidence is immutable): the risky-ending cue by public suffix (none or one),
         # the many-hyphens cue by count.
         self._risky_by_suffix: dict[str, tuple[Evidence, ...]] = {}
-        self._hyphens_by_count: dict[int, Evidence] = {}
+        self._hyphens_by_count: dict[tuple[int, bool], Evidence] = {}
         self._latin_gate = self._gate.latin.search
         self._han_gate = self._gate.han.search
 
@@ -508,7 +508,8 @@ class UrlCuesDetector:
         if hyphens >= MANY_HYPHENS:
             hyphens = ascii_name.replace("xn--", "").count("-")
             if hyphens >= MANY_HYPHENS:
-                found.append(self._many_hyphens(hyphens))
+                in_name = host.parts.label.replace("xn--", "").count("-") >= MANY_HYPHENS
+                found.append(self._many_hyphens(hyphens, in_name))
         label = host.parts.label
         if len(label) >= RANDOM_MIN_LENGTH and not label.startswith("xn--") and looks_random(label):
             found.append(
@@ -517,6 +518,7 @@ class UrlCuesDetector:
                     RANDOM_LABEL_WEIGHT,
                     {"label": label},
                     {"label": label, "entropy_bits": round(_entropy(label), 2)},
+                    reads=SITE_NAME,
                 )
             )
         # Asked last: most names hold no cue at all.
@@ -525,6 +527,11 @@ class UrlCuesDetector:
         return tuple(found)
 
     def _host_words(self, host: Host) -> list[Evidence]:
+        """Lure words and famous names in the host. The domain model reads the lure words of
+        the registrable name too (they are among its features), but unlike the ending and the
+        shape they still complete its weak reason: counting them as the model's own reading
+        cost 0.9-3.3 points of heuristic scam-list catch (CryptoScamDB giveaway 44.2 -> 40.9 %)
+        and spared no legitimate domain of any set in ``bench/links_quality.py``."""
         found = []
         lures, names = self._words(host.ascii, host.unicode)
         if lures:
@@ -552,20 +559,31 @@ class UrlCuesDetector:
         tld = suffix.rsplit(".", 1)[-1]
         found = _NONE
         if tld in self._risky_tlds:
-            found = (self._ev("url_cues.risky_tld", RISKY_TLD_WEIGHT, {"tld": tld}, {"tld": tld}),)
+            found = (
+                self._ev(
+                    "url_cues.risky_tld",
+                    RISKY_TLD_WEIGHT,
+                    {"tld": tld},
+                    {"tld": tld},
+                    reads=SITE_NAME,
+                ),
+            )
         if len(self._risky_by_suffix) >= HOST_CACHE_SIZE:  # made-up endings never end
             self._risky_by_suffix.clear()
         self._risky_by_suffix[suffix] = found
         return found
 
-    def _many_hyphens(self, count: int) -> Evidence:
-        found = self._hyphens_by_count.get(count)
+    def _many_hyphens(self, count: int, in_name: bool) -> Evidence:
+        """``in_name``: the registrable name has enough hyphens by itself (the domain model
+        read them); otherwise a subdomain adds some, which the model never sees."""
+        found = self._hyphens_by_count.get((count, in_name))
         if found is None:
-            found = self._hyphens_by_count[count] = self._ev(
+            found = self._hyphens_by_count[count, in_name] = self._ev(
                 "url_cues.many_hyphens",
                 HYPHENS_WEIGHT,
                 {"count": count},
                 {"count": count, "threshold": MANY_HYPHENS},
+                reads=SITE_NAME if in_name else "",
             )
         return found
 
@@ -583,9 +601,18 @@ class UrlCuesDetector:
         return self._ev("url_cues.ip_host", weight, {"ip": ip}, details)
 
     def _ev(
-        self, code: str, weight: float, params: dict[str, object], details: dict[str, object]
+        self,
+        code: str,
+        weight: float,
+        params: dict[str, object],
+        details: dict[str, object],
+        reads: str = "",
     ) -> Evidence:
-        return Evidence(self.name, code, weight, _SUPPORTING, params, details)
+        """A cue; ``reads=SITE_NAME`` when it reads only the ending or the shape of the
+        registrable name (hyphens, random look), which the domain model reads too: its weak
+        reason needs a cue about something else. Words in the name keep their own reader
+        (measured in ``_host_words``)."""
+        return Evidence(self.name, code, weight, _SUPPORTING, params, details, reads)
 
     def _info(
         self, code: str, params: dict[str, object], details: dict[str, object] | None = None

@@ -13,7 +13,12 @@ The rules, in order (they are the product's promise, so they are spelled out, no
    (review 34 #7: family money chats became ``likely_scam``); a link cue, a hidden-character
    cue or a named scam script is a second sign.
 4. Supporting cues alone → ``suspicious`` when together they weigh at least
-   ``SUSPICIOUS_AT``; never ``likely_scam``.
+   ``SUSPICIOUS_AT``; never ``likely_scam``. A cue that ``needs_other_reader`` (the domain
+   model's weak reason) counts toward that only beside a weighted finding of another reader:
+   the URL cues about the same site name (a risky ending, hyphens, a random look, words in it)
+   and another site's weak reason read what the model read, so beside them alone it is shown
+   and does not tip the verdict; a lure word in the path, a lookalike, a list, a message's
+   wording do. It still counts in ``score`` (kept inside the verdict's band).
 5. Nothing could be judged (every detector failed or the content was unreadable) → ``unknown``.
 
 ``score`` is the noisy-OR of the weights, placed inside the band of the verdict it
@@ -134,6 +139,7 @@ def combine(
     decisive = primary = corroborated = False
     first = None  # the detector of the first weighted reason
     first_reads = ""  # and what it read
+    conditional = False  # a weighted cue that needs another reader beside it (rule 4)
     for e in reasons:
         role = e.role
         if role is _ALLOW:
@@ -143,6 +149,8 @@ def combine(
         if role is _INFO or not weight > 0:
             continue
         remaining *= 1.0 - weight
+        if e.needs_other_reader:
+            conditional = True
         if first is None:
             first = e.detector
             first_reads = e.reads
@@ -163,10 +171,22 @@ def combine(
         # finding said twice (a homoglyph domain is also mixed-script: that is one signal),
         # and a supporting cue must come from another reader (rule 3).
         verdict = Verdict.LIKELY_SCAM if corroborated else Verdict.SUSPICIOUS
-    elif raw >= SUSPICIOUS_AT:
+    elif (_counted(reasons) if conditional else raw) >= SUSPICIOUS_AT:
         verdict = Verdict.SUSPICIOUS
     else:
         verdict = Verdict.NO_KNOWN_SIGNALS
     low, high = BANDS[verdict]
     score = min(max(raw, low), high if verdict is Verdict.LIKELY_SCAM else high - 0.01)
     return _outcome(verdict, round(score, 3), reasons, partial, tuple(failed))
+
+
+def _counted(reasons: Sequence[Evidence]) -> float:
+    """The noisy-OR of the weighted reasons that count toward rule 4: without each cue that
+    needs another reader and has no weighted finding of another reader beside it."""
+    weighted = [e for e in reasons if e.role is not _INFO and e.weight > 0]
+    remaining = 1.0
+    for e in weighted:
+        if e.needs_other_reader and all(other.reads == e.reads for other in weighted):
+            continue
+        remaining *= 1.0 - e.weight
+    return 1.0 - remaining
