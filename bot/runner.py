@@ -284,10 +284,11 @@ class BotRunner:
         return self.intervals.relay_s
 
     async def _relay_in(self, item: dict[str, Any], lang: str) -> dict[str, Any]:
-        """``item`` with its summary in the chat's language. The browser wrote a picture's in
-        the extension's language and the server a link's in English: a link is checked again
-        in the chat's language (the verdict as it is now); any other summary is kept when it is
-        in the chat's language (in its script), else gives way to the advice for its kind."""
+        """``item`` in the chat's language. The server judged it in the browser's: a link is
+        checked again in the chat's language (the verdict as it is now, with its reasons); a
+        picture, or a link that cannot be checked now, keeps the verdict and the reasons it was
+        queued with, its summary and reasons' sentences when in the chat's language (in its
+        script), else the advice for its kind and no sentence (``relay_in_language``)."""
         if item.get("kind") == "link" and item.get("url"):
             try:
                 [fresh] = await self.client.check_links([str(item["url"])], lang)
@@ -304,7 +305,7 @@ class BotRunner:
         if item.get("kind") == "linked":
             return item
         # OpenCC's tables load on first use (~0.4 s): off the event loop.
-        return item | {"summary": await asyncio.to_thread(relay_summary, item, lang)}
+        return item | await asyncio.to_thread(relay_in_language, item, lang)
 
 
 _CATEGORY_KEYS = {f"category.{c}" for c in handlers.CATEGORIES}
@@ -344,39 +345,59 @@ def relay_text(item: dict[str, Any], lang: str) -> str:
         "summary": item.get("summary") or "",
         "verdict_url": item.get("verdict_url"),
     }
-    # Only a link checked again has reasons (the relay queue keeps a verdict and a summary);
-    # without a list, ``verdict_message`` keeps the summary as the one explanation.
+    # The server's reasons (a fresh check's, or those the item was queued with): a weak one
+    # under ``no_known_signals`` picks the headline (``part_name``). An item queued before the
+    # queue kept reasons has none: ``verdict_message`` keeps its summary as the explanation.
     if isinstance(item.get("reasons"), list):
         verdict["reasons"] = item["reasons"]
     body = verdict_message(Checked(parts=[Part(str(item.get("kind")), "", verdict)]), lang)
     return t("relay_item", lang, url=defang(str(item.get("url", "")))) + "\n" + body
 
 
-def relay_summary(item: dict[str, Any], lang: str) -> str:
-    """A relayed item's summary for a chat reading ``lang``: the browser's own when it is in
-    that language (Chinese in the chat's script), else the server's advice for a picture or a
-    link with that verdict (no reason: it was in words the chat does not read; the details page
-    has them)."""
-    from server.i18n import ADVICE, SUMMARIES, pick
+def in_chat_language(sentence: str, lang: str) -> str | None:
+    """``sentence`` for a chat reading ``lang`` (Chinese in the chat's script), or ``None`` when
+    it is in another language."""
     from server.text.script import is_traditional, language_of
     from server.traditional import to_simplified, to_traditional
 
-    summary = str(item.get("summary") or "")
-    verdict = str(item.get("verdict") or "unknown")
     want = "zh" if lang.startswith("zh") else "en"
-    if not summary or language_of(summary) != want:
-        subject = "image" if item.get("kind") == "image" else "link"
-        if verdict in ("likely_scam", "suspicious"):
-            summary = pick(ADVICE[subject], verdict, want)
-        elif verdict == "no_known_signals":
-            summary = pick(SUMMARIES, verdict, want)
-        else:
-            return ""
+    if not sentence or language_of(sentence) != want:
+        return None
     if want == "en":
-        return summary
+        return sentence
     if lang == "zh-Hant":
-        return summary if is_traditional(summary) else to_traditional(summary, "tw")
-    return to_simplified(summary) if is_traditional(summary) else summary
+        return sentence if is_traditional(sentence) else to_traditional(sentence, "tw")
+    return to_simplified(sentence) if is_traditional(sentence) else sentence
+
+
+def relay_in_language(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A queued item's ``summary`` and ``reasons`` for a chat reading ``lang``.
+
+    A reason in another language keeps its role and weight (they pick the headline) but not
+    its sentence. The summary is the browser's own when in the chat's language, else the
+    server's advice for a picture or a link with that verdict (no reason: it was in words the
+    chat does not read; the details page has them) - but never "no known warning signs" under
+    a headline that names weak ones: then no summary at all."""
+    from server.i18n import ADVICE, SUMMARIES, pick
+
+    reasons = item.get("reasons")
+    if isinstance(reasons, list):
+        reasons = [
+            r | {"message": in_chat_language(str(r.get("message") or ""), lang) or ""}
+            for r in reasons
+            if isinstance(r, dict)
+        ]
+    summary = in_chat_language(str(item.get("summary") or ""), lang)
+    if summary is None:
+        want = "zh" if lang.startswith("zh") else "en"
+        subject = "image" if item.get("kind") == "image" else "link"
+        verdict = {"verdict": str(item.get("verdict") or "unknown"), "reasons": reasons or []}
+        name = part_name(verdict)
+        if name in ("likely_scam", "suspicious"):
+            summary = in_chat_language(pick(ADVICE[subject], name, want), lang)
+        elif name == "no_known_signals":
+            summary = in_chat_language(pick(SUMMARIES, name, want), lang)
+    return {"summary": summary or "", "reasons": reasons}
 
 
 async def run_bot(settings: Settings) -> None:

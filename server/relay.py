@@ -11,6 +11,8 @@ How a stranger is kept out of someone's chat:
   ``/unlink`` revokes every token of the chat.
 - Items are capped per token per hour and per chat while undelivered; only the bot (moderator)
   reads the queue and marks items delivered. Items expire after ``ITEM_TTL_S``.
+- An item carries only the server's judgement: its verdict, summary, details page and reasons
+  (``REASON_FIELDS``, ``m011``), never what the client claimed.
 
 SQL for these tables lives here rather than in ``storage/queries.py``: it is this feature's
 own door to its own tables (``m005_relay``).
@@ -19,6 +21,7 @@ own door to its own tables (``m005_relay``).
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +41,10 @@ MAX_PENDING_PER_CHAT = 50
 ITEM_TTL_S = 86_400
 ITEM_KINDS = ("link", "image", "linked")
 VERDICTS = ("likely_scam", "suspicious", "no_known_signals", "unknown")
+#: What a queued item keeps of each reason the server judged it with (``m011``): what a chat
+#: is shown (the sentence) and what picks its headline (role and weight), not the evidence's
+#: details (the details page has those).
+REASON_FIELDS = ("detector", "code", "message", "role", "weight")
 
 
 def _now() -> datetime:
@@ -166,11 +173,24 @@ def queue_limits_reached(db: Database, token_id: int, chat_id: int) -> str | Non
     return None
 
 
+def stored_reasons(reasons: Any) -> str | None:
+    """The server's reasons as the queue keeps them (JSON), ``None`` when it judged nothing."""
+    if not isinstance(reasons, list):
+        return None
+    kept = [
+        {name: reason.get(name) for name in REASON_FIELDS}
+        for reason in reasons
+        if isinstance(reason, dict)
+    ]
+    return json.dumps(kept, ensure_ascii=False)
+
+
 def queue_item(db: Database, *, token_id: int, chat_id: int, item: dict[str, Any]) -> int:
+    """Queue ``item``: its ``reasons`` must be the server's own judgement (or absent)."""
     db.execute("UPDATE relay_tokens SET last_used_at = ? WHERE id = ?", [_iso(_now()), token_id])
     cursor = db.execute(
         "INSERT INTO relay_items (token_id, chat_id, kind, url, page_url, verdict, summary,"
-        " verdict_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " verdict_url, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             token_id,
             chat_id,
@@ -180,6 +200,7 @@ def queue_item(db: Database, *, token_id: int, chat_id: int, item: dict[str, Any
             item["verdict"],
             item.get("summary", ""),
             item.get("verdict_url"),
+            stored_reasons(item.get("reasons")),
             _iso(_now()),
         ],
     )
@@ -187,15 +208,20 @@ def queue_item(db: Database, *, token_id: int, chat_id: int, item: dict[str, Any
 
 
 def pending_items(db: Database, limit: int) -> list[dict[str, Any]]:
-    """Undelivered, unexpired items, oldest first (what the bot sends next)."""
+    """Undelivered, unexpired items, oldest first (what the bot sends next); ``reasons`` is
+    ``None`` for an item the server did not judge or one queued before ``m011``."""
     since = _iso(_now() - timedelta(seconds=ITEM_TTL_S))
     cursor = db.execute(
-        "SELECT id, chat_id, kind, url, page_url, verdict, summary, verdict_url, created_at"
-        " FROM relay_items WHERE delivered_at IS NULL AND created_at > ? ORDER BY id LIMIT ?",
+        "SELECT id, chat_id, kind, url, page_url, verdict, summary, verdict_url, reasons,"
+        " created_at FROM relay_items WHERE delivered_at IS NULL AND created_at > ?"
+        " ORDER BY id LIMIT ?",
         [since, limit],
     )
     columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
+    items = [dict(zip(columns, row, strict=True)) for row in cursor]
+    for item in items:
+        item["reasons"] = None if item["reasons"] is None else json.loads(item["reasons"])
+    return items
 
 
 def mark_delivered(db: Database, item_id: int) -> bool:

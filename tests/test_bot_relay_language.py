@@ -6,18 +6,22 @@ fake Bot API, real server, real relay (``/link`` codes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.render import defang
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.server import RunningServer, start_server
 from tests.test_known_fakes_api import add_fake, jpeg, multipart, picture
+from tests.test_relay_weak_reason import ai_labelled_jpeg
 
 GRAN, HK, ENG = 3801, 3802, 3803  # never typed /lang: their Telegram apps' languages count
 PICTURE = "https://news.example/ad.jpg"
@@ -218,5 +222,126 @@ def test_a_link_with_a_weak_reason_is_headlined_as_some_signs_in_a_relay_and_a_c
                 "sendMessage", lambda c: "All reasons" in c.text, after=mark
             )
             assert "• " + defang(reasons["en"][0]["message"]) in answer.text
+
+    asyncio.run(scenario())
+
+
+#: A picture whose EXIF names an AI generator (tests/test_extension_browser.py): the server's
+#: weak ``ai_labels`` reason alone, ``no_known_signals``.
+LABELLED_EN, LABELLED_ZH, LABELLED_CROSS = 3806, 3807, 3808
+
+
+def test_a_picture_with_a_weak_reason_is_headlined_as_some_signs_in_a_relay(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """The relay queue keeps the reasons the server judged a picture with, so a weak one under
+    ``no_known_signals`` reaches the chat as "some warning signs", never "no known warning
+    signs" above "No strong warning signs, but note: …" (the bot cannot judge a picture
+    again, as it does a link)."""
+    browser = server.request("POST", "/v1/keys", json_body={"role": "client"}).json()["key"]
+    labelled = ai_labelled_jpeg()
+    reasons = {}
+    for lang in ("en", "zh"):
+        body, content_type = multipart({"lang": lang}, labelled)
+        checked = server.request(
+            "POST", "/v1/check/media", body=body, headers={"Content-Type": content_type}
+        ).json()
+        assert checked["verdict"] == "no_known_signals", checked
+        [reason] = checked["reasons"]
+        assert reason["code"].startswith("ai_labels.") and reason["weight"] > 0, reason
+        reasons[lang] = reason["message"]
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, server.url) as (fake, _):
+            en = await linked_token(fake, server, browser, LABELLED_EN, "en")
+            zh = await linked_token(fake, server, browser, LABELLED_ZH, "zh-hans")
+            cross = await linked_token(fake, server, browser, LABELLED_CROSS, "zh-hans")
+
+            def item(token: str) -> dict:
+                return {"token": token, "kind": "image", "url": PICTURE}
+
+            text = await relayed(fake, server, browser, LABELLED_EN, item(en), picture=labelled)
+            assert text.splitlines()[1] == (
+                "ℹ️ Some warning signs, not enough for a warning (be careful)"
+            ), text
+            assert "No known warning signs" not in text
+            assert "No strong warning signs, but note: " in text
+            assert text.count(defang(reasons["en"])) == 1, text
+
+            text = await relayed(
+                fake, server, browser, LABELLED_ZH, item(zh), picture=labelled, browser_lang="zh-CN"
+            )
+            assert text.splitlines()[1] == "ℹ️ 有一些风险迹象，但不足以发出警告（请谨慎）", text
+            assert "未发现已知的风险信号" not in text
+            assert "未发现明显风险信号，但请留意：" in text
+            assert text.count(defang(reasons["zh"])) == 1, text
+
+            # An English browser's picture in a Chinese chat: the reason was judged in English,
+            # which the chat cannot read; the headline still says there are signs, and no
+            # English sentence (nor "no known warning signs") stands under it.
+            text = await relayed(
+                fake, server, browser, LABELLED_CROSS, item(cross), picture=labelled
+            )
+            assert text.splitlines()[1] == "ℹ️ 有一些风险迹象，但不足以发出警告（请谨慎）", text
+            assert "未发现已知" not in text and "No strong" not in text, text
+            assert reasons["en"] not in text and defang(reasons["en"]) not in text, text
+
+    asyncio.run(scenario())
+
+
+LINK_DOWN = 3809
+
+
+@contextlib.asynccontextmanager
+async def link_checks_failing(server: RunningServer) -> AsyncIterator[str]:
+    """The real server behind a pass-through on 127.0.0.1 whose link checks answer 503 busy
+    (as a server out of capacity does): the bot cannot check a relayed link again."""
+    session = aiohttp.ClientSession()
+
+    async def forward(request: web.Request) -> web.Response:
+        if request.path == "/v1/check/links":
+            busy = {"ok": False, "error": "busy", "code": "busy", "status": 503, "request_id": "r"}
+            return web.json_response(busy, status=503, headers={"Retry-After": "3600"})
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        async with session.request(
+            request.method,
+            server.url + request.path_qs,
+            headers=headers,
+            data=await request.read(),
+        ) as answer:
+            body = await answer.read()
+            return web.Response(body=body, status=answer.status, content_type=answer.content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+        await session.close()
+
+
+def test_a_link_the_bot_cannot_check_again_keeps_its_queued_weak_reason(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """When the fresh check of a relayed link fails, the bot shows the verdict it was queued
+    with, and with it the server's reasons: a weak one still picks the headline."""
+    browser = server.request("POST", "/v1/keys", json_body={"role": "client"}).json()["key"]
+
+    async def scenario() -> None:
+        async with link_checks_failing(server) as url, running_bot(tmp_path, url) as (fake, _):
+            token = await linked_token(fake, server, browser, LINK_DOWN, "en")
+            text = await relayed(
+                fake, server, browser, LINK_DOWN, {"token": token, "kind": "link", "url": WEAK}
+            )
+            assert text.splitlines()[1] == (
+                "ℹ️ Some warning signs, not enough for a warning (be careful)"
+            ), text
+            assert "No known warning signs" not in text
+            assert "No strong warning signs, but note: The site name secure-login[.]net" in text
 
     asyncio.run(scenario())

@@ -209,7 +209,8 @@ async def _judge_link(request: web.Request, url: str, lang: str) -> dict[str, An
     judged = {
         "verdict": rendered["verdict"],
         "summary": rendered.get("summary") or "",
-        "reasons": rendered.get("reasons", []),  # for the Traditional conversion only
+        # Queued too: the bot falls back on them when it cannot check the link again.
+        "reasons": rendered.get("reasons", []),
     }
     if results[0].error is None:
         judged["verdict_url"] = own_absolute(request, link_path(url))
@@ -230,7 +231,9 @@ async def _judge_media(request: web.Request, item: MediaItem, lang: str) -> dict
         "verdict": rendered["verdict"],
         "summary": rendered.get("summary") or "",
         "verdict_url": own_absolute(request, path) if path else None,
-        "reasons": rendered.get("reasons", []),  # for the Traditional conversion only
+        # Queued: the bot cannot judge a picture again, and a weak reason under
+        # ``no_known_signals`` changes the headline a chat reads.
+        "reasons": rendered.get("reasons", []),
     }
 
 
@@ -308,8 +311,10 @@ async def queue_item(request: web.Request) -> web.Response:
         judged = await asyncio.get_running_loop().run_in_executor(
             None, convert_verdicts, judged, region
         )
+    # Only what the server judged: ``reasons`` is no request field (``ITEM_FIELDS``), and
+    # ``None`` (nothing judged) is stored as NULL, never as "no reasons".
     item.update(NOT_JUDGED if judged is None else judged)
-    item.pop("reasons", None)
+    item["reasons"] = None if judged is None else judged.get("reasons", [])
 
     def write(db: SqliteDb) -> int | str:
         refused = relay.queue_limits_reached(db, token_id, chat_id)

@@ -376,3 +376,12 @@ def m010_known_fake_faces(db: Database) -> None:
         " embedding BLOB NOT NULL)"
     )
     db.execute("CREATE INDEX known_fake_faces_fake ON known_fake_faces (fake_id)")
+
+
+@migrations()
+def m011_relay_item_reasons(db: Database) -> None:
+    """The reasons the server judged a relayed item with (JSON list of ``detector``, ``code``,
+    ``message``, ``role``, ``weight``; never a client's), so the bot can headline a picture
+    with only a weak reason as "some warning signs" (it cannot judge a picture again, as it
+    does a link). NULL for items from before and for items the server did not judge."""
+    db.execute("ALTER TABLE relay_items ADD COLUMN reasons TEXT")
