@@ -28,6 +28,12 @@ slices cut ``top_sites`` short and judge the ranks just below the cut, each with
 - frozen: ranks 10,001-15,000 with ``top_sites`` = ranks 1-10,000, every detector but the
   domain model (it trains on these ranks). No rule was tuned on it (audit 32): the script
   prints only its count; never print or read its flagged domains.
+
+Every legit row reads site names only (``https://domain/``). ``--paths`` (on by default) adds a
+row for the held-out ranks with the same fixed pages on every domain, ``PATHS``: a homepage, a
+login page, a news page, an about page and a rewards page (a loyalty programme's page; a lure
+word, so it prices what a lure word in the path completes). The set is fixed and applied to
+every domain, never picked per domain or after looking at results.
 """
 
 from __future__ import annotations
@@ -80,6 +86,9 @@ FROZEN_SPLIT = 10_000
 #: The development slice: ranks DEV_SPLIT+1..FROZEN_SPLIT judged with top_sites = 1..DEV_SPLIT.
 DEV_SPLIT = 5_000
 DOMAIN_MODEL = "domain_model"
+#: The pages of every held-out domain checked by ``--paths``: common pages of any site, one
+#: of them (``/rewards``) a lure word. Fixed before any figure was read; not to be tuned.
+PATHS = ("/", "/login", "/news", "/about", "/rewards")
 
 
 @dataclass
@@ -93,15 +102,17 @@ class Tally:
     codes: Counter[str] = field(default_factory=Counter)
     codes_flagged: Counter[str] = field(default_factory=Counter)
     examples: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    #: The domains flagged (``--paths`` counts domains flagged on any page).
+    flagged_domains: set[str] = field(default_factory=set)
 
     @property
     def rate(self) -> float:
         return self.flagged / self.n if self.n else 0.0
 
 
-def tally(built: Built, domains: Sequence[str], keep_examples: int = 0) -> Tally:
+def tally(built: Built, domains: Sequence[str], keep_examples: int = 0, path: str = "/") -> Tally:
     out = Tally()
-    urls = as_urls(domains)
+    urls = as_urls(domains) if path == "/" else [f"https://{d}{path}" for d in domains]
     for start in range(0, len(urls), 1000):
         chunk = urls[start : start + 1000]
         for domain, result in zip(domains[start : start + 1000], built.check(chunk), strict=True):
@@ -113,6 +124,7 @@ def tally(built: Built, domains: Sequence[str], keep_examples: int = 0) -> Tally
             out.codes.update(codes)
             if verdict in FLAGGED:
                 out.flagged += 1
+                out.flagged_domains.add(domain)
                 out.likely += verdict == "likely_scam"
                 out.codes_flagged.update(codes)
                 if len(out.examples) < keep_examples:
@@ -275,6 +287,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="dnstwist processes")
     parser.add_argument("--examples", type=int, default=10, help="false positives listed")
+    parser.add_argument(
+        "--paths",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also check the held-out Tranco ranks at " + ", ".join(PATHS),
+    )
     return parser.parse_args(argv)
 
 
@@ -378,6 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         note=f"never tuned on: top_sites = ranks 1-{FROZEN_SPLIT:,}; every detector but "
         f"{DOMAIN_MODEL} (it trains on these ranks)",
     )
+    paths_note = ""
+    if args.paths:
+        paths_note = with_paths(rows, held_out, held)
     model_tail = tally(build(bundled=False, top_sites=head, only=[DOMAIN_MODEL]), held_out)
     # What the model adds to the rules there: its score alone, and its weaker reason beside a
     # rule's cue (domain_model.scam_like_weak), which the model-alone run cannot count.
@@ -514,6 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{100 * (frozen.rate + model_adds / max(held_alone.n, 1)):.2f}% (frozen slice + what "
         f"{DOMAIN_MODEL} adds on the held-out tail): an estimate, not a measurement."
     )
+    if paths_note:
+        print(paths_note)
     print(
         f"Lookalikes: dnstwist {_dnstwist_version()} permutations of {brands_from}, "
         f"{sum(generated.values()):,} kept in {fuzz_seconds:.0f} s, {len(all_fuzzed):,} checked; "
@@ -559,6 +582,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Whole run: {time.perf_counter() - started:.0f} s; load average {load}.")
     return 0
+
+
+def with_paths(
+    rows: list[tuple[object, ...]], domains: Sequence[str], pair: tuple[Built, Built]
+) -> str:
+    """The held-out row again with every domain at each of ``PATHS``: one row of all those URLs
+    (no target: the target is about sites), and a line with the shipped config per page and
+    the domains flagged on any page."""
+    alone = [tally(pair[0], domains, path=path) for path in PATHS]
+    full = [tally(pair[1], domains, path=path) for path in PATHS]
+
+    def pooled(tallies: Sequence[Tally]) -> str:
+        n = sum(t.n for t in tallies)
+        flagged = sum(t.flagged for t in tallies)
+        return f"{100 * flagged / max(n, 1):.2f}% ({flagged:,})"
+
+    any_page = set().union(*(t.flagged_domains for t in full))
+    rows.append(
+        (
+            f"legit: Tranco held out, {len(PATHS)} pages each",
+            f"{sum(t.n for t in full):,}",
+            pooled(alone),
+            pooled(full),
+            "",
+            "",
+            "the held-out row's domains at " + ", ".join(PATHS) + " (URLs flagged)",
+        )
+    )
+    per_page = ", ".join(f"{path} {pct(t)}" for path, t in zip(PATHS, full, strict=True))
+    return (
+        f"Held-out Tranco domains at {len(PATHS)} fixed pages, shipped config, per page: "
+        f"{per_page}; domains flagged on any page {len(any_page):,} of {len(domains):,} "
+        f"({100 * len(any_page) / max(len(domains), 1):.2f}%)."
+    )
 
 
 def print_evidence(legit: dict[str, Tally], examples: int) -> None:
