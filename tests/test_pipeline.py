@@ -120,6 +120,17 @@ def test_a_merge_counts_what_was_found_about_one_site_once() -> None:
     assert Scored((model,), ran=1).merge(Scored((model,), ran=1)).evidence == (model, model)
 
 
+def test_an_allowed_sites_second_link_brings_none_of_its_cues() -> None:
+    allow = Evidence("lists", "lists.allowed", 0.0, Role.ALLOW, {}, {"entry": "a.example"})
+    path = Evidence("cues", "cues.path_words", 0.2, Role.SUPPORTING, {}, {"words": ["claim"]})
+    first = Scored((allow,), ran=1, site="a.example")
+    second = Scored((allow, path), ran=1, site="a.example")
+    # The repeated allow entry is dropped, but the part is still an allowed one.
+    merged = first.merge(second)
+    assert merged.evidence == (allow,)
+    assert merged.outcome().verdict is Verdict.NO_KNOWN_SIGNALS
+
+
 def test_links_are_scored_with_the_site_they_are_about(engine: Any) -> None:
     parse = engine.resources.parser.parse
     links = [parse(raw) for raw in ("https://a.b.example.co.uk/x", "http://192.0.2.1/")]
