@@ -50,7 +50,7 @@ _RAW = "known_fakes:raw"
 
 class KnownFakesDetector:
     name: ClassVar[str] = "known_fakes"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.MEDIA})
     # Plain sentences: which bank entry, in words. The hash kind, region, distance and
     # threshold are for moderators and sit in the evidence's ``details`` (``matches``).
