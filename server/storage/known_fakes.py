@@ -7,7 +7,9 @@ change bumps ``meta.known_fakes_version`` so servers reload their in-memory inde
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,12 +69,38 @@ def add(
         ],
     )
     fake_id = int(cursor.lastrowid or 0)
-    rows = []
+    _insert_rows(db, fake_id, rows_for(hashes, timestamps, faces))
+    _bump(db)
+    return fake_id
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRows:
+    """What the bank keeps of one entry's media, without the entry's id: its hash rows
+    ``(region, frame, timestamp_s, pdq, phash, dhash, quality)`` and face rows
+    ``(frame, model, embedding blob)``, in the order they are written."""
+
+    hashes: tuple[tuple[Any, ...], ...]
+    faces: tuple[tuple[Any, ...], ...]
+
+    def same_as(self, other: EntryRows) -> bool:
+        """The same rows, in whatever order (a re-hash that would change nothing)."""
+        return Counter(self.hashes) == Counter(other.hashes) and Counter(self.faces) == Counter(
+            other.faces
+        )
+
+
+def rows_for(
+    hashes: Sequence[RegionHash],
+    timestamps: Sequence[float | None] = (),
+    faces: Sequence[tuple[int, FloatArray]] = (),
+) -> EntryRows:
+    """The rows ``add`` writes for these hashes and face embeddings."""
+    hash_rows = []
     for region in hashes:
         stamp = timestamps[region.frame] if region.frame < len(timestamps) else None
-        rows.append(
+        hash_rows.append(
             (
-                fake_id,
                 region.region,
                 region.frame,
                 stamp,
@@ -82,17 +110,58 @@ def add(
                 region.quality,
             )
         )
+    face_rows = tuple((frame, EMBEDDING_MODEL, to_blob(vector)) for frame, vector in faces)
+    return EntryRows(tuple(hash_rows), face_rows)
+
+
+def stored_rows(db: Database, fake_id: int) -> EntryRows:
+    """An entry's hash and face rows as they are in the database (faces of every model)."""
+    hash_rows = tuple(
+        tuple(row)
+        for row in db.execute(
+            "SELECT region, frame, timestamp_s, pdq, phash, dhash, quality FROM"
+            " known_fake_hashes WHERE fake_id = ? ORDER BY id",
+            [fake_id],
+        )
+    )
+    face_rows = tuple(
+        (row[0], row[1], bytes(row[2]))
+        for row in db.execute(
+            "SELECT frame, model, embedding FROM known_fake_faces WHERE fake_id = ? ORDER BY id",
+            [fake_id],
+        )
+    )
+    return EntryRows(hash_rows, face_rows)
+
+
+def replace_rows(
+    db: Database, fake_id: int, rows: EntryRows, ai_labels: Sequence[str] | None = None
+) -> None:
+    """Swap an entry's hash and face rows for ``rows`` (a re-hash of its media); its id,
+    label, person, campaign, source, status and dates stay. ``ai_labels``, when given,
+    replace the labels it keeps. Run it inside one write transaction (``immediate``): the
+    caller's rollback then leaves the old rows whole."""
+    db.execute("DELETE FROM known_fake_hashes WHERE fake_id = ?", [fake_id])
+    db.execute("DELETE FROM known_fake_faces WHERE fake_id = ?", [fake_id])
+    _insert_rows(db, fake_id, rows)
+    if ai_labels is not None:
+        db.execute(
+            "UPDATE known_fakes SET ai_labels = ? WHERE id = ?",
+            [json.dumps(list(ai_labels), ensure_ascii=False) if ai_labels else None, fake_id],
+        )
+    _bump(db)
+
+
+def _insert_rows(db: Database, fake_id: int, rows: EntryRows) -> None:
     db.conn.executemany(
         "INSERT INTO known_fake_hashes (fake_id, region, frame, timestamp_s, pdq, phash, dhash,"
         " quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        [(fake_id, *row) for row in rows.hashes],
     )
     db.conn.executemany(
         "INSERT INTO known_fake_faces (fake_id, frame, model, embedding) VALUES (?, ?, ?, ?)",
-        [(fake_id, frame, EMBEDDING_MODEL, to_blob(vector)) for frame, vector in faces],
+        [(fake_id, *row) for row in rows.faces],
     )
-    _bump(db)
-    return fake_id
 
 
 def _hex(region: RegionHash, kind: HashKind) -> str | None:
