@@ -297,6 +297,42 @@ def test_a_known_fake_inside_a_video_is_reported_with_its_timestamp(
     assert verdict["reasons"][0]["code"] == "known_fakes.match_in_video"
 
 
+def one_take(title: Image.Image, fake: Image.Image, fps: int = 25, seconds: int = 10) -> bytes:
+    """A clip that opens on ``title`` for half a second, then shows ``fake``, with a single
+    keyframe at the start (re-encoders and screen recorders make such clips)."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {
+            "g": str(fps * seconds),
+            "keyint_min": str(fps * seconds),
+            "sc_threshold": "0",
+        }
+        for i in range(fps * seconds):
+            still = title if i < fps // 2 else fake
+            frame = av.VideoFrame.from_ndarray(np.asarray(still.convert("RGB")), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_a_known_fake_after_a_title_card_is_found_between_keyframes(
+    bank_server: RunningServer,
+) -> None:
+    fake = picture(14)
+    fake_id = add_fake(bank_server, fake, label="Deepfake after a title card")
+    verdict = check(bank_server, one_take(picture(15), fake))
+    (match,) = [m for m in verdict["matches"] if m["id"] == fake_id]
+    # Not the keyframe (the title card): a frame decoded on the way to a later sample.
+    assert match["timestamp"] > 0.5
+    assert verdict["verdict"] == "likely_scam"
+
+
 def test_a_copy_whose_ai_label_was_stripped_is_called_out(bank_server: RunningServer) -> None:
     from server.detectors.ai_labels import xmp_packet
 

@@ -87,6 +87,16 @@ WORK_SIDE = 960
 MAX_SEQUENTIAL_FRAMES_DECODED = 256
 MAX_VIDEO_PACKETS = 20_000
 MAX_SEEK_PACKETS = 600
+#: A sample whose seek landed on a keyframe already taken, more than this before its time, is
+#: decoded forward to its time: a clip whose keyframes are farther apart than the samples (a
+#: title card, then 10 s of the fake with no keyframe) would otherwise show only its first
+#: picture. Samples that land on keyframes of their own cost nothing more.
+MAX_KEYFRAME_LAG_S = 1.0
+#: Non-key frames decoded at most per video on the way, and their pixels at most (each is
+#: decoded at full size: ~1 ms at 640x360, ~4 ms at 1080p), so a hostile clip costs a bounded
+#: time, never its length: 240 frames of 640x360, 48 of 1080p, 12 of 4K.
+MAX_FORWARD_FRAMES = 240
+MAX_FORWARD_PIXELS = 100_000_000
 
 _IMAGE_MIME = {
     "JPEG": "image/jpeg",
@@ -686,10 +696,20 @@ def _seek_samples(
     time_base = stream.time_base
     start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
     seen: set[int] = set()
+    pixels = int(stream.codec_context.width or 0) * int(stream.codec_context.height or 0)
+    forward = min(MAX_FORWARD_FRAMES, MAX_FORWARD_PIXELS // max(1, pixels))
     for i in range(wanted):
         target = start + duration * i / wanted
         container.seek(int(target / time_base), stream=stream, backward=True, any_frame=False)
         frame = _first_frame(container, stream)
+        if (
+            frame is not None
+            and frame.pts in seen
+            and frame.time is not None
+            and target - frame.time > MAX_KEYFRAME_LAG_S
+        ):
+            frame, spent = _decode_to(container, stream, frame, target, forward)
+            forward -= spent
         if frame is None or frame.pts is None or frame.pts in seen:
             continue
         seen.add(frame.pts)
@@ -706,6 +726,38 @@ def _first_frame(container: Any, stream: Any) -> Any:
         if packets > MAX_SEEK_PACKETS:
             return None
     return None
+
+
+def _decode_to(
+    container: Any, stream: Any, frame: Any, target: float, budget: int
+) -> tuple[Any, int]:
+    """The last frame at or before ``target`` (seconds), decoding non-key frames forward from
+    ``frame`` (the keyframe a seek landed on), at most ``budget`` of them; and how many."""
+    if budget <= 0:
+        return frame, 0
+    spent = 0
+    # Seek again: with non-key frames skipped, some decoders hand out the keyframe only when
+    # the stream is drained, so the packets after it are already read.
+    container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+    stream.codec_context.skip_frame = "DEFAULT"
+    try:
+        for packets, packet in enumerate(container.demux(stream), start=1):
+            if packet.size == 0:
+                # The end: the empty packet would drain the decoder, and the next sample's
+                # seek would find it closed.
+                break
+            for decoded in packet.decode():
+                spent += 1
+                if decoded.time is not None and decoded.time > target:
+                    return frame, spent
+                frame = decoded
+                if spent >= budget:
+                    return frame, spent
+            if packets > MAX_SEEK_PACKETS:
+                break
+    finally:
+        stream.codec_context.skip_frame = "NONKEY"
+    return frame, spent
 
 
 def _sequential_samples(container: Any, stream: Any, limits: DecodeLimits) -> Iterator[Frame]:
