@@ -333,6 +333,35 @@ def test_a_known_fake_after_a_title_card_is_found_between_keyframes(
     assert verdict["verdict"] == "likely_scam"
 
 
+def test_a_video_damaged_between_keyframes_is_still_judged(bank_server: RunningServer) -> None:
+    """Players hide a damaged frame; the check must not refuse the clip over one either (a
+    few KB of garbage would otherwise hide a known fake)."""
+    import random
+
+    import av
+
+    fake = picture(16)
+    fake_id = add_fake(bank_server, fake, label="Deepfake in a damaged clip")
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="webm") as container:
+        stream = container.add_stream("libvpx", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"g": "1000", "kf-max-dist": "1000", "auto-alt-ref": "0"}
+        still = np.asarray(fake.convert("RGB")).astype(int)
+        for i in range(250):
+            noise = np.random.default_rng(i).integers(-6, 7, still.shape)
+            frame = np.clip(still + noise, 0, 255).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    damaged = bytearray(buffer.getvalue())
+    rng, start = random.Random(3), len(damaged) * 2 // 5
+    damaged[start : start + 2000] = bytes(rng.randrange(256) for _ in range(2000))
+    verdict = check(bank_server, bytes(damaged))
+    assert fake_id in [m["id"] for m in verdict["matches"]]
+
+
 def test_a_copy_whose_ai_label_was_stripped_is_called_out(bank_server: RunningServer) -> None:
     from server.detectors.ai_labels import xmp_packet
 

@@ -92,9 +92,10 @@ MAX_SEEK_PACKETS = 600
 #: title card, then 10 s of the fake with no keyframe) would otherwise show only its first
 #: picture. Samples that land on keyframes of their own cost nothing more.
 MAX_KEYFRAME_LAG_S = 1.0
-#: Non-key frames decoded at most per video on the way, and their pixels at most (each is
-#: decoded at full size: ~1 ms at 640x360, ~4 ms at 1080p), so a hostile clip costs a bounded
-#: time, never its length: 240 frames of 640x360, 48 of 1080p, 12 of 4K.
+#: Non-key frames decoded at most per video on the way, and their pixels at most, counted at
+#: each frame's real size (each is decoded at full size: ~1 ms at 640x360, ~4 ms at 1080p), so
+#: a hostile clip costs a bounded time, never its length: 240 frames of 640x360, 48 of 1080p,
+#: 12 of 4K.
 MAX_FORWARD_FRAMES = 240
 MAX_FORWARD_PIXELS = 100_000_000
 
@@ -696,8 +697,7 @@ def _seek_samples(
     time_base = stream.time_base
     start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
     seen: set[int] = set()
-    pixels = int(stream.codec_context.width or 0) * int(stream.codec_context.height or 0)
-    forward = min(MAX_FORWARD_FRAMES, MAX_FORWARD_PIXELS // max(1, pixels))
+    forward = MAX_FORWARD_PIXELS
     for i in range(wanted):
         target = start + duration * i / wanted
         container.seek(int(target / time_base), stream=stream, backward=True, any_frame=False)
@@ -712,6 +712,8 @@ def _seek_samples(
             forward -= spent
         if frame is None or frame.pts is None or frame.pts in seen:
             continue
+        # The frame's own size: the declared one may be small and the stream's frames 4K.
+        _check_pixels(int(frame.width), int(frame.height), limits)
         seen.add(frame.pts)
         ts = float(frame.time) if frame.time is not None else target
         yield Frame(
@@ -732,10 +734,13 @@ def _decode_to(
     container: Any, stream: Any, frame: Any, target: float, budget: int
 ) -> tuple[Any, int]:
     """The last frame at or before ``target`` (seconds), decoding non-key frames forward from
-    ``frame`` (the keyframe a seek landed on), at most ``budget`` of them; and how many."""
+    ``frame`` (the keyframe a seek landed on), at most ``budget`` pixels of them; and the
+    pixels spent. ``frame`` itself when the budget or a damaged frame stops the way more than
+    ``MAX_KEYFRAME_LAG_S`` short of ``target``: a frame from nowhere near its sample's time is
+    no sample."""
     if budget <= 0:
         return frame, 0
-    spent = 0
+    keyframe, spent, frames = frame, 0, 0
     # Seek again: with non-key frames skipped, some decoders hand out the keyframe only when
     # the stream is drained, so the packets after it are already read.
     container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
@@ -746,18 +751,32 @@ def _decode_to(
                 # The end: the empty packet would drain the decoder, and the next sample's
                 # seek would find it closed.
                 break
-            for decoded in packet.decode():
-                spent += 1
+            try:
+                decoded_frames = packet.decode()
+            except _VIDEO_ERRORS:
+                # Frames between keyframes are extras: damage there (players hide it) must
+                # not make the whole video unreadable.
+                break
+            for decoded in decoded_frames:
+                frames += 1
+                # The frame's own size, not the declared one: a stream can declare 64x64
+                # and carry 4K frames.
+                spent += int(decoded.width) * int(decoded.height)
                 if decoded.time is not None and decoded.time > target:
                     return frame, spent
                 frame = decoded
-                if spent >= budget:
-                    return frame, spent
+                if spent >= budget or frames >= MAX_FORWARD_FRAMES:
+                    return _near(frame, keyframe, target), spent
             if packets > MAX_SEEK_PACKETS:
                 break
     finally:
         stream.codec_context.skip_frame = "NONKEY"
-    return frame, spent
+    return _near(frame, keyframe, target), spent
+
+
+def _near(frame: Any, keyframe: Any, target: float) -> Any:
+    reached = frame.time is not None and target - frame.time <= MAX_KEYFRAME_LAG_S
+    return frame if reached else keyframe
 
 
 def _sequential_samples(container: Any, stream: Any, limits: DecodeLimits) -> Iterator[Frame]:
@@ -774,6 +793,7 @@ def _sequential_samples(container: Any, stream: Any, limits: DecodeLimits) -> It
             if ts > limits.max_video_seconds:
                 return
             if frame.key_frame:
+                _check_pixels(int(frame.width), int(frame.height), limits)
                 yield Frame(
                     _video_rgb(frame, limits.work_side), timestamp_s=round(ts, 3), index=kept
                 )
