@@ -111,3 +111,22 @@ def test_the_bank_keeps_the_largest_face_at_every_jitter_and_mirrored() -> None:
         "inner2",
         "inner2~mirror",
     } <= set(bank)
+
+
+def test_a_copy_of_the_second_person_of_a_two_person_fake_is_that_fake(
+    server: RunningServer,
+) -> None:
+    """The bank keeps every face it hashes an inner region of, so the face check judges the
+    second person's copy against that person, not against the larger face beside it."""
+    host, impersonated = Image.open(FACE_A).convert("RGB"), Image.open(FACE_C).convert("RGB")
+    entry = Image.new("RGB", (1200, 700), (235, 235, 235))
+    entry.paste(host.resize((640, 640)), (20, 30))
+    entry.paste(impersonated.resize((440, 440)), (720, 130))
+    response = post_form(server, "/v1/known-fakes", {"label": "two-person fake"}, jpeg(entry))
+    assert response.status == 201, response.body
+    entry_id = int(response.json()["id"])
+    copy = entry.crop((700, 110, 1180, 590))
+    for query in (copy, ad(copy, 0.4)):
+        verdict = check(server, jpeg(query, quality=85))
+        assert entry_id in {m["id"] for m in verdict["matches"]}
+        assert "known_fakes.other_face" not in {r["code"] for r in verdict["reasons"]}

@@ -13,6 +13,7 @@ from server.media.decode import DecodeLimits, decode_media
 from server.media.faces import MODEL_NAME, FaceDetector, detect_faces
 from server.media.hashing import RegionHash, hash_regions
 from server.media.identity import entry_faces
+from server.media.inner_face import MAX_FACES as MAX_INNER_FACES
 from server.media.inner_face import inner_regions
 from server.media.labels import AiLabel, read_labels
 from server.persons.embed import EmbedderUnavailable, FloatArray
@@ -50,7 +51,15 @@ def hash_for_bank(data: bytes, limits: DecodeLimits, resources: Resources) -> Me
         for frame, frame_faces in zip(item.frames, faces, strict=True)
         for region in (
             *hash_regions(frame.image, frame_faces, bank=True, frame=frame.index),
-            *inner_regions(frame.image, frame_faces, detector, bank=True, frame=frame.index),
+            *inner_regions(
+                frame.image,
+                frame_faces,
+                detector,
+                bank=True,
+                frame=frame.index,
+                # A video's keyframes: the largest face each, as a video query hashes.
+                max_faces=1 if len(item.frames) > 1 else MAX_INNER_FACES,
+            ),
         )
     )
     if not regions:

@@ -9,8 +9,8 @@ A face embedding is: dlib's 128-d embedding of the same picture stayed within 0.
 every transform of ``bench/media_robustness.py`` (median 0.05-0.29), while two different
 generated faces were 0.82 apart at the median (measured 2026-11-23, 75 faces).
 
-So the bank keeps, per entry, the embedding of the largest face of up to ``MAX_FRAMES``
-frames, and of its mirror image (a mirrored copy embeds up to 0.45 away from the
+So the bank keeps, per entry, the embeddings of the largest faces (``MAX_ENTRY_FACES``) of
+up to ``MAX_FRAMES`` frames, and of their mirror images (a mirrored copy embeds up to 0.45 away from the
 original). A match is set aside when every face of the query's matched frame lies wholly
 inside the picture and is farther than ``FACE_DIFFERS`` from all of them: that is the
 layout, a background, or two faces whose aligned crops happen to hash alike, not a copy of
@@ -41,8 +41,11 @@ from server.persons.embed import MIN_FACE_PIXELS, FaceBox, FaceEmbedder
 #: the picture stayed within 0.33 under every robustness transform (75 fakes x 15
 #: transforms, 2026-11-23); different generated faces inside ad templates were 0.64-1.03.
 FACE_DIFFERS = 0.60
-#: Frames of an entry whose largest face is kept (videos: the first ones with a face).
+#: Frames of an entry whose faces are kept (videos: the first ones with a face).
 MAX_FRAMES = 4
+#: Faces of an entry's frame kept, largest first: as many as get inner regions
+#: (``server.media.inner_face.MAX_FACES``).
+MAX_ENTRY_FACES = 3
 #: Faces of a query frame compared, largest first: a copy of the fake may sit beside a
 #: bigger face (a presenter, a collage), so the largest alone would not do.
 MAX_QUERY_FACES = 4
@@ -50,29 +53,35 @@ MAX_QUERY_FACES = 4
 FloatArray = npt.NDArray[np.float32]
 
 
-def largest_face(faces: Sequence[Face]) -> Face | None:
-    """The largest face big enough to embed, or ``None``."""
-    usable = [f for f in faces if min(f.box[2], f.box[3]) >= MIN_FACE_PIXELS]
-    return max(usable, key=lambda f: f.box[2] * f.box[3], default=None)
-
-
 def entry_faces(
     item: MediaItem, faces: Sequence[Sequence[Face]], embedder: FaceEmbedder
 ) -> list[tuple[int, FloatArray]]:
-    """``(frame index, embedding)`` of the largest face of up to ``MAX_FRAMES`` frames, each
-    also mirrored: what the bank keeps of a new entry (CPU work: ~0.2 s a face)."""
+    """``(frame index, embedding)`` of the ``MAX_ENTRY_FACES`` largest faces of up to
+    ``MAX_FRAMES`` frames, each also mirrored: what the bank keeps of a new entry (CPU work:
+    ~0.2 s a face). Every face the bank hashes an inner region of is kept, so a copy of the
+    second person of a two-person fake is judged against that person's face."""
     kept: list[tuple[int, FloatArray]] = []
+    frames = 0
     for frame, frame_faces in zip(item.frames, faces, strict=True):
-        face = largest_face(frame_faces)
-        if face is None:
+        usable = sorted(
+            (f for f in frame_faces if min(f.box[2], f.box[3]) >= MIN_FACE_PIXELS),
+            key=lambda f: f.box[2] * f.box[3],
+            reverse=True,
+        )[:MAX_ENTRY_FACES]
+        if not usable:
             continue
         rgb = np.asarray(frame.image.convert("RGB"), dtype=np.uint8)
-        (vector,) = embedder.embed(rgb, [FaceBox(*face.box)])
-        x, y, w, h = face.box
         flipped = np.ascontiguousarray(rgb[:, ::-1])
-        (mirrored,) = embedder.embed(flipped, [FaceBox(frame.image.width - x - w, y, w, h)])
-        kept += [(frame.index, vector), (frame.index, mirrored)]
-        if len(kept) >= 2 * MAX_FRAMES:
+        width = frame.image.width
+        vectors = embedder.embed(rgb, [FaceBox(*f.box) for f in usable])
+        mirrored = embedder.embed(
+            flipped,
+            [FaceBox(width - f.box[0] - f.box[2], f.box[1], f.box[2], f.box[3]) for f in usable],
+        )
+        for vector, mirror in zip(vectors, mirrored, strict=True):
+            kept += [(frame.index, vector), (frame.index, mirror)]
+        frames += 1
+        if frames >= MAX_FRAMES:
             break
     return kept
 
