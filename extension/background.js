@@ -416,6 +416,15 @@ chrome.webNavigation.onBeforeNavigate.addListener(async (details) => {
   await interstitial(details.tabId, await startCheck(details.tabId, details.url));
 });
 
+// Chrome clears a tab's badge and title when its new document commits, and whether that
+// lands before or after the badge set for this navigation is a race: once the page has
+// loaded, the badge is set again from the tab's stored verdict (no new check).
+chrome.webNavigation.onCompleted.addListener(async (details) => {
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  const state = await tabState(details.tabId);
+  if (state && state.url === details.url) await showBadge(details.tabId, state);
+});
+
 chrome.webNavigation.onCommitted.addListener(async (details) => {
   if (details.frameId !== 0) return;
   if (!/^https?:/.test(details.url)) {
