@@ -486,24 +486,35 @@ def _leading_true(values: np.ndarray) -> int:
     return int(falses[0]) if falses.size else int(values.size)
 
 
-def aligned_face(image: Image.Image, face: Face) -> Image.Image | None:
-    """The face rotated and scaled so the eyes sit at fixed points of a square crop."""
+def aligned_face(
+    image: Image.Image,
+    face: Face,
+    *,
+    side: int = _FACE_SIDE,
+    eyes: tuple[float, float, float] = (_EYE_LEFT_X, _EYE_RIGHT_X, _EYE_Y),
+    jitter: tuple[float, float, float] = (0.0, 0.0, 1.0),
+) -> Image.Image | None:
+    """The face rotated and scaled so the eyes sit at fixed points of a ``side`` square
+    (``eyes``: left x, right x, y as fractions of it), the eye points first moved by
+    ``jitter`` (shift x, shift y in eye distances, scale); ``None`` without usable eyes."""
     if face.score < MIN_FACE_SCORE or len(face.landmarks) < 2:
         return None
     (rx, ry), (lx, ly) = face.landmarks[0], face.landmarks[1]
     eye_distance = math.hypot(lx - rx, ly - ry)
     if eye_distance < 8:
         return None
-    target = (_EYE_RIGHT_X - _EYE_LEFT_X) * _FACE_SIDE
-    scale = eye_distance / target  # source pixels per crop pixel
+    left_x, right_x, eye_y = eyes
+    dx, dy, stretch = jitter
+    target = (right_x - left_x) * side
+    scale = eye_distance * stretch / target  # source pixels per crop pixel
     angle = math.atan2(ly - ry, lx - rx)
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    cx, cy = (rx + lx) / 2, (ry + ly) / 2
-    ox, oy = (_EYE_LEFT_X + _EYE_RIGHT_X) / 2 * _FACE_SIDE, _EYE_Y * _FACE_SIDE
+    cx, cy = (rx + lx) / 2 + dx * eye_distance, (ry + ly) / 2 + dy * eye_distance
+    ox, oy = (left_x + right_x) / 2 * side, eye_y * side
     # Inverse map: crop (u, v) -> source (x, y) = centre + R * scale * ((u, v) - eye centre).
     coefficients = (cos, -sin, cx - cos * ox + sin * oy, sin, cos, cy - sin * ox - cos * oy)
     return image.transform(
-        (_FACE_SIDE, _FACE_SIDE),
+        (side, side),
         Image.Transform.AFFINE,
         coefficients,
         resample=Image.Resampling.BILINEAR,

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from PIL import Image
 
 from server.media.faces import Face, FaceDetector
-from server.media.hashing import MIN_FACE_SCORE, HashBase, RegionHash
+from server.media.hashing import MIN_FACE_SCORE, HashBase, RegionHash, aligned_face
 
 #: Side of the square the inner face is hashed from (as the ``face`` region).
 SIDE = 128
@@ -95,26 +95,8 @@ def inner_crop(
 ) -> Image.Image | None:
     """The inner face rotated and scaled so the eyes sit at fixed points of a ``SIDE``
     square, the eye points first moved by ``jitter``; ``None`` without usable eyes."""
-    if face.score < MIN_FACE_SCORE or len(face.landmarks) < 2:
-        return None
-    (rx, ry), (lx, ly) = face.landmarks[0], face.landmarks[1]
-    eye_distance = math.hypot(lx - rx, ly - ry)
-    if eye_distance < 8:
-        return None
-    dx, dy, stretch = jitter
-    cx, cy = (rx + lx) / 2 + dx * eye_distance, (ry + ly) / 2 + dy * eye_distance
-    scale = eye_distance * stretch / ((EYE_RIGHT_X - EYE_LEFT_X) * SIDE)
-    angle = math.atan2(ly - ry, lx - rx)
-    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    ox, oy = (EYE_LEFT_X + EYE_RIGHT_X) / 2 * SIDE, EYE_Y * SIDE
-    # Inverse map: crop (u, v) -> source (x, y) = centre + R * scale * ((u, v) - eye centre).
-    coefficients = (cos, -sin, cx - cos * ox + sin * oy, sin, cos, cy - sin * ox - cos * oy)
-    return image.transform(
-        (SIDE, SIDE),
-        Image.Transform.AFFINE,
-        coefficients,
-        resample=Image.Resampling.BILINEAR,
-        fillcolor=(128, 128, 128),
+    return aligned_face(
+        image, face, side=SIDE, eyes=(EYE_LEFT_X, EYE_RIGHT_X, EYE_Y), jitter=jitter
     )
 
 
