@@ -61,6 +61,8 @@ from common import (
     unique,
 )
 
+from server.bulk import Format
+
 PEER_DIR = Path(__file__).resolve().parent / "peer"
 TARGET_IN_PROCESS = 50_000  # URLs/s
 TARGET_HTTP = 20_000  # URLs/s
@@ -398,6 +400,65 @@ async def http_throughput(
     return HttpThroughput(good_urls / seconds, requests, seconds, statuses, bad)
 
 
+async def raw_http_throughput(
+    base: str, key: str, urls: Sequence[str], batch: int, connections: int
+) -> HttpThroughput:
+    """``http_throughput`` with the raw-socket client of ``raw_http_latency``: every batch
+    written as prepared bytes, each answer read by its Content-Length and checked by its
+    status and its count of verdicts, never parsed. The aiohttp client builds and parses
+    ~50 kB of JSON a request on the cores the server needs; this one costs next to nothing."""
+    parts = urllib.parse.urlsplit(base)
+    head = (
+        f"POST /v1/check/links HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
+
+    def request(links: Sequence[str]) -> bytes:
+        body = json.dumps({"urls": list(links)}).encode()
+        return head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+    warm = [request([f"https://raw-warm-{i}-{j}.example/" for j in range(batch)]) for i in range(8)]
+    work = [(request(chunk), len(chunk)) for chunk in batches(urls, batch)]
+    statuses: Counter[int] = Counter()
+    bad = good_urls = 0
+
+    async def send(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes
+    ) -> bytes:
+        writer.write(data)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        statuses[int(head.split(b" ", 2)[1])] += 1
+        return await reader.readexactly(length)
+
+    pool = [await asyncio.open_connection(parts.hostname, parts.port) for _ in range(connections)]
+    try:
+        for i, data in enumerate(warm):
+            await send(*pool[i % connections], data)
+        statuses.clear()
+        queue = iter(work)
+
+        async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal bad, good_urls
+            for data, count in queue:
+                answer = await send(reader, writer, data)
+                if answer.count(b'"verdict":') == count:
+                    good_urls += count
+                else:
+                    bad += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(r, w) for r, w in pool))
+        seconds = time.perf_counter() - start
+    finally:
+        for _, writer in pool:
+            writer.close()
+    return HttpThroughput(good_urls / seconds, len(work), seconds, statuses, bad)
+
+
 async def _open_loop(
     one: Callable[[str], Awaitable[int]], urls: Sequence[str], rate: float, duration: float
 ) -> HttpLatency:
@@ -681,6 +742,24 @@ def run_http(
             + (f"; non-200: {other}" if other else "")
             + (f"; {thr.bad_bodies} bad bodies" if thr.bad_bodies else ""),
         )
+        # The same batches from the raw-socket client, on a restarted server (new hosts again).
+        server.stop()
+        server = Server(args.ready_timeout, workers)
+        server.start()
+        raw_thr = asyncio.run(
+            raw_http_throughput(server.url, server.key, urls, 100, args.http_concurrency)
+        )
+        other = {s: n for s, n in raw_thr.statuses.items() if s != 200}
+        report.add(
+            f"{http}, POST /v1/check/links, 100 unique hosts a batch, raw-socket client, "
+            f"{args.http_concurrency} conns",
+            per_s(raw_thr.rate),
+            f">= {TARGET_HTTP:,} URLs/s",
+            raw_thr.rate >= TARGET_HTTP,
+            f"{raw_thr.requests} requests in {raw_thr.seconds:.1f} s; restarted server, cold caches"
+            + (f"; non-200: {other}" if other else "")
+            + (f"; {raw_thr.bad_bodies} bad bodies" if raw_thr.bad_bodies else ""),
+        )
         if shutil.which("wrk"):
             rate, cycled, note = wrk_throughput(
                 server.url, server.key, urls, 100, args.http_requests, tmp, args.wrk_seconds
@@ -720,6 +799,56 @@ def run_http(
 
 
 # --- main -------------------------------------------------------------------------------------
+
+
+def run_bulk(urls: Sequence[str], jobs: int, runs: int, fmt: Format) -> InProcess:
+    """``fakewatch check --from FILE --jobs N``'s engine (``server.bulk``): median of ``runs``
+    passes, each with fresh workers (cold caches), timed from the first link handed out to
+    the last output line back, the workers' start-up (loading the detectors) not counted."""
+    from server.bulk import BulkChecker
+    from server.settings import Settings
+
+    rates: list[float] = []
+    setups: list[float] = []
+    flagged = 0
+    for _ in range(runs):
+        gc.unfreeze()
+        gc.collect()
+        t0 = time.perf_counter()
+        with BulkChecker(Settings(), jobs=jobs, lang="en", fmt=fmt) as bulk:
+            setups.append(time.perf_counter() - t0)
+            start = time.perf_counter()
+            out = b"".join(bulk.run(urls))
+            rates.append(len(urls) / (time.perf_counter() - start))
+        lines = out.splitlines()
+        if len(lines) != len(urls):
+            raise SystemExit(f"bulk check gave {len(lines)} lines for {len(urls)} links")
+        if fmt == "tsv":
+            flagged = sum(line.split(b"\t", 1)[0].decode() in FLAGGED for line in lines)
+        else:
+            flagged = sum(json.loads(line)["verdict"] in FLAGGED for line in lines)
+    return InProcess(statistics.median(rates), rates, flagged, statistics.median(setups))
+
+
+def bulk_rows(args: argparse.Namespace, urls: Sequence[str], report: Report) -> None:
+    for jobs in args.bulk_jobs:
+        formats: tuple[Format, ...] = ("tsv", "jsonl")
+        for fmt in formats:
+            bulk = run_bulk(urls, jobs, args.runs, fmt)
+            what = "TSV lines" if fmt == "tsv" else "JSON lines (the API's verdict objects)"
+            report.add(
+                f"in-process, {len(urls):,} unique hosts, check --from --jobs {jobs}, {what}",
+                per_s(bulk.rate),
+                f">= {TARGET_IN_PROCESS:,} URLs/s",
+                bulk.rate >= TARGET_IN_PROCESS,
+                f"median of {args.runs}: "
+                + ", ".join(f"{r:,.0f}" for r in bulk.runs)
+                + f"; {bulk.flagged:,} flagged; workers' start-up {bulk.setup_s:.1f} s not counted",
+            )
+    report.notes.append(
+        "check --from --jobs N: server.bulk, N spawned worker processes judging chunks of 1,000"
+        " links (batches of 100), output in input order; --jobs 1 judges in this process."
+    )
 
 
 def in_process_rows(
@@ -804,6 +933,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the HTTP part once per `fakewatch serve --workers N`, comma-separated",
     )
     parser.add_argument(
+        "--bulk-jobs",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[1, 2],
+        help="`fakewatch check --from` rows, once per --jobs N, comma-separated (empty: none)",
+    )
+    parser.add_argument(
         "--ready-timeout", type=float, default=60.0, help="seconds to wait for READY"
     )
     return parser.parse_args(argv)
@@ -826,6 +961,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.add("in-process (all)", "not run", note="skipped (--skip-in-process)")
     else:
         cold, warm = in_process_rows(args, urls, repeated_urls, pathed_urls, report)
+        if args.bulk_jobs:
+            bulk_rows(args, urls, report)
 
     with tempfile.TemporaryDirectory(prefix="fakewatch-bench-") as scratch:
         tmp = Path(scratch)

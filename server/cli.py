@@ -66,7 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="check links without a server",
         description="Check links with the same detectors and lists as the server, and explain the verdict.",
     )
-    check.add_argument("urls", nargs="+", metavar="URL", help="one or more links to judge")
+    check.add_argument("urls", nargs="*", metavar="URL", help="one or more links to judge")
+    check.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="judge the links of a file, one per line ('-' reads stdin; blank lines and"
+        " # comments skipped) and print one line per link, in order: verdict, score, link and"
+        " the strongest reason, tab-separated (with --json: the API's verdict object per line)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --from: processes judging links, each loading the detectors once"
+        " (default 0: one per core)",
+    )
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     check.add_argument(
         "--lang",

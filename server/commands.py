@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import sqlite3
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from server.cli import EXIT_OK
@@ -183,6 +185,12 @@ def _open(settings: Settings) -> Any:
 
 
 def check(args: argparse.Namespace, settings: Settings) -> int:
+    if args.from_file is not None:
+        if args.urls:
+            raise CommandError("give links on the command line or --from FILE, not both")
+        return check_many(args, settings)
+    if not args.urls:
+        raise CommandError("give one or more links to check, or --from FILE (one link a line)")
     from server.engine import Engine
     from server.i18n import VERDICT_NAMES, chinese_script, negotiate, pick
     from server.traditional import convert_verdicts, to_traditional
@@ -215,6 +223,52 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
                     )
                 )
         print()
+    return EXIT_OK
+
+
+def check_many(args: argparse.Namespace, settings: Settings) -> int:
+    """``check --from FILE``: see ``server/bulk.py``."""
+    from server.bulk import CHUNK, BulkChecker, BulkError, Tally, default_jobs, read_links
+
+    if args.jobs < 0:
+        raise CommandError("--jobs must be 0 (one per core) or more")
+    jobs = args.jobs or default_jobs()
+    try:
+        source = sys.stdin.buffer if args.from_file == "-" else open(args.from_file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.from_file}: {exc.strerror}") from None
+    tally = Tally()
+    out = sys.stdout.buffer
+    try:
+        links: Iterator[str] = read_links(source, settings.max_url_length)
+        if jobs > 1 and args.jobs == 0:
+            # Workers take a second to load the detectors: a short list is judged sooner here.
+            first = list(itertools.islice(links, CHUNK + 1))
+            if len(first) <= CHUNK:
+                jobs = 1
+            links = itertools.chain(first, links)
+        with BulkChecker(
+            settings, jobs=jobs, lang=args.lang, fmt="jsonl" if args.json else "tsv"
+        ) as bulk:
+            for lines in bulk.run(links, tally):
+                out.write(lines)
+                out.flush()
+    except BulkError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise CommandError(f"cannot read {args.from_file}: {exc.strerror}") from None
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(tally.verdicts.items()))
+    print(
+        f"checked {tally.links} links in {tally.seconds:.1f} s"
+        f" ({tally.rate:,.0f} a second, {jobs} process{'es' if jobs > 1 else ''})"
+        + (f": {counts}" if counts else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
