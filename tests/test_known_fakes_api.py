@@ -297,9 +297,15 @@ def test_a_known_fake_inside_a_video_is_reported_with_its_timestamp(
     assert verdict["reasons"][0]["code"] == "known_fakes.match_in_video"
 
 
-def one_take(title: Image.Image, fake: Image.Image, fps: int = 25, seconds: int = 10) -> bytes:
-    """A clip that opens on ``title`` for half a second, then shows ``fake``, with a single
-    keyframe at the start (re-encoders and screen recorders make such clips)."""
+def one_take(
+    title: Image.Image,
+    fake: Image.Image,
+    fps: int = 25,
+    seconds: int = 10,
+    title_seconds: float = 0.5,
+) -> bytes:
+    """A clip that opens on ``title`` for ``title_seconds``, then shows ``fake``, with a
+    single keyframe at the start (re-encoders and screen recorders make such clips)."""
     import av
 
     buffer = io.BytesIO()
@@ -312,7 +318,7 @@ def one_take(title: Image.Image, fake: Image.Image, fps: int = 25, seconds: int 
             "sc_threshold": "0",
         }
         for i in range(fps * seconds):
-            still = title if i < fps // 2 else fake
+            still = title if i < fps * title_seconds else fake
             frame = av.VideoFrame.from_ndarray(np.asarray(still.convert("RGB")), format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -330,6 +336,18 @@ def test_a_known_fake_after_a_title_card_is_found_between_keyframes(
     (match,) = [m for m in verdict["matches"] if m["id"] == fake_id]
     # Not the keyframe (the title card): a frame decoded on the way to a later sample.
     assert match["timestamp"] > 0.5
+    assert verdict["verdict"] == "likely_scam"
+
+
+def test_a_known_fake_after_a_six_second_title_card_is_found(bank_server: RunningServer) -> None:
+    """A branded intro card for 6 s, then the fake, one keyframe: every sample re-decoded the
+    GOP from its keyframe and the budget ran out near 3 s; the walk now goes on from one
+    sample to the next."""
+    fake = picture(17)
+    fake_id = add_fake(bank_server, fake, label="Deepfake after a long title card")
+    verdict = check(bank_server, one_take(picture(18), fake, seconds=9, title_seconds=6))
+    (match,) = [m for m in verdict["matches"] if m["id"] == fake_id]
+    assert match["timestamp"] >= 6.0
     assert verdict["verdict"] == "likely_scam"
 
 

@@ -36,13 +36,24 @@ def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
-def video(fmt: str = "mp4", codec: str = "libx264", seconds: int = 3, fps: int = 10) -> bytes:
+def video(
+    fmt: str = "mp4",
+    codec: str = "libx264",
+    seconds: int = 3,
+    fps: int = 10,
+    *,
+    gop: int = 0,
+    size: tuple[int, int] = (320, 240),
+    options: dict[str, str] | None = None,
+) -> bytes:
+    """A moving pattern, a keyframe every ``gop`` frames (default: every second)."""
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.options = {"g": str(fps)}
-        base = np.asarray(pattern())
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        every = {"g": str(gop), "keyint_min": str(gop)} if gop else {"g": str(fps)}
+        stream.options = {**every, **(options or {})}
+        base = np.asarray(pattern(*size))
         for i in range(seconds * fps):
             frame = av.VideoFrame.from_ndarray(np.roll(base, i * 8, axis=1), format="rgb24")
             for packet in stream.encode(frame):
@@ -152,6 +163,57 @@ def test_video_keyframes_are_sampled_with_timestamps(fmt: str, codec: str) -> No
 def test_video_keyframes_obey_the_cap() -> None:
     item = decode_media(video(seconds=6), DecodeLimits(max_video_keyframes=2))
     assert len(item.frames) == 2
+
+
+#: x264 with every frame a reference (no B-frames): a walk must decode each of them, so how far
+#: it reaches shows how many frames it decoded.
+ALL_REFERENCES = {"bf": "0", "sc_threshold": "0", "preset": "ultrafast"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "options", "slack"),
+    [
+        ("mp4", "libx264", {"sc_threshold": "0", "preset": "veryfast"}, 0.2),  # B-frames
+        ("mp4", "libx264", ALL_REFERENCES, 0.04),
+        ("webm", "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8"}, 0.04),
+    ],
+)
+def test_samples_in_one_long_gop_are_each_decoded_near_their_time(
+    fmt: str, codec: str, options: dict[str, str], slack: float
+) -> None:
+    """One keyframe for 8 s: every sample over 1 s after it is a frame decoded on the way.
+    The walk goes on from one sample to the next, so the 200 frames of the clip are enough
+    (starting again from the keyframe for each sample took 1,462)."""
+    data = video(fmt, codec, seconds=8, fps=25, gop=1000, size=(160, 120), options=options)
+    item = decode_media(data, DecodeLimits(max_forward_frames=200))
+    targets = [0.0] + [i * 0.5 for i in range(3, 16)]
+    stamps = [f.timestamp_s for f in item.frames]
+    assert len(stamps) == len(targets)
+    for stamp, target in zip(stamps, targets, strict=True):
+        assert stamp is not None and target - slack <= stamp <= target
+
+
+def test_a_long_gop_is_walked_no_further_than_its_frame_and_pixel_budget() -> None:
+    """A hostile clip, one keyframe and 25 s of reference frames: the walk stops at the
+    budget's frames (each decoded at its real size), and the samples past it are left out."""
+    data = video(seconds=25, fps=20, gop=1000, size=(64, 48), options=ALL_REFERENCES)
+    everything = decode_media(data, LIMITS)  # 500 frames: within the default budget
+    assert len(everything.frames) == 16 and everything.frames[-1].timestamp_s == 23.4
+    frames = decode_media(data, DecodeLimits(max_forward_frames=100))
+    reached = max(f.timestamp_s or 0.0 for f in frames.frames)
+    assert 4.0 <= reached <= 100 / 20
+    pixels = decode_media(data, DecodeLimits(max_forward_pixels=64 * 48 * 60))
+    reached = max(f.timestamp_s or 0.0 for f in pixels.frames)
+    assert 2.0 <= reached <= 60 / 20
+
+
+def test_damage_between_keyframes_ends_the_walk_not_the_video() -> None:
+    data = bytearray(video(seconds=8, fps=25, gop=1000, size=(160, 120), options=ALL_REFERENCES))
+    start = len(data) // 2
+    data[start : start + 600] = bytes((i * 97 + 13) % 256 for i in range(600))
+    item = decode_media(bytes(data), LIMITS)
+    stamps = [f.timestamp_s or 0.0 for f in item.frames]
+    assert stamps[0] == 0.0 and len(stamps) >= 3
 
 
 def test_a_video_longer_than_the_limit_is_refused_before_decoding() -> None:

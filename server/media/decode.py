@@ -92,12 +92,22 @@ MAX_SEEK_PACKETS = 600
 #: title card, then 10 s of the fake with no keyframe) would otherwise show only its first
 #: picture. Samples that land on keyframes of their own cost nothing more.
 MAX_KEYFRAME_LAG_S = 1.0
-#: Non-key frames decoded at most per video on the way, and their pixels at most, counted at
-#: each frame's real size (each is decoded at full size: ~1 ms at 640x360, ~4 ms at 1080p), so
-#: a hostile clip costs a bounded time, never its length: 240 frames of 640x360, 48 of 1080p,
-#: 12 of 4K.
-MAX_FORWARD_FRAMES = 240
-MAX_FORWARD_PIXELS = 100_000_000
+#: Frames decoded at most per video on those walks, and their pixels at most, counted at each
+#: frame's real size, so a hostile clip costs a bounded time, never its length. A walk goes on
+#: from one sample's time to the next within a GOP (no frame is decoded twice, see ``_Walk``),
+#: so these bound how far into one long GOP a video is seen. Measured (bench/media_video.py,
+#: x264 veryfast crf 23, 25 fps, one keyframe): 400M pixels are 193 frames of 1080p, which
+#: with x264's B-frames skipped (``WALK_SKIP_FRAME``) reach 15 s (a fake after a 12 s title
+#: card is found; 450 ms of CPU to decode the clip), 7.7 s without B-frames; 600 frames of
+#: 640x360 reach 24 s with B-frames. A hostile clip (19 MB of noise at 1080p or 360p, one
+#: GOP) decodes in 1.3-2.2 s, as every byte of it is decoded once at most.
+MAX_FORWARD_FRAMES = 600
+MAX_FORWARD_PIXELS = 400_000_000
+#: The decoder skips the frames no other frame refers to while it walks: they need no decoding
+#: to reach the next one (x264's B-frames outside its pyramid, about half of an h264 stream;
+#: VP8/VP9 streams mark none, and decode as before). "BIDIR" would skip every B-frame, the
+#: reference ones too, and damage the frames built on them.
+WALK_SKIP_FRAME = "NONREF"
 
 _IMAGE_MIME = {
     "JPEG": "image/jpeg",
@@ -154,6 +164,9 @@ class DecodeLimits:
     max_video_keyframes: int = 16
     #: Pixels decoded at most over all the frames read from one animation (frames x canvas).
     max_animation_pixels: int = 64_000_000
+    #: Frames and pixels decoded at most between a video's keyframes (``_Walk``).
+    max_forward_frames: int = MAX_FORWARD_FRAMES
+    max_forward_pixels: int = MAX_FORWARD_PIXELS
     work_side: int = WORK_SIDE
 
     @classmethod
@@ -681,8 +694,10 @@ def _keyframes(
     duration limit, each downscaled while it is converted to RGB.
 
     With a declared duration we seek to evenly spaced times (each seek lands on the keyframe
-    before it), so the work is bounded by the number of samples, not the video's length;
-    without one we decode from the start under a cap on frames and packets.
+    before it, and a time far past a keyframe already taken is decoded forward to, within
+    ``max_forward_frames``/``max_forward_pixels``), so the work is bounded by the number of
+    samples and those budgets, not the video's length; without one we decode from the start
+    under a cap on frames and packets.
     """
     if duration:
         yield from _seek_samples(container, stream, duration, limits)
@@ -693,23 +708,36 @@ def _keyframes(
 def _seek_samples(
     container: Any, stream: Any, duration: float, limits: DecodeLimits
 ) -> Iterator[Frame]:
+    """One frame per evenly spaced time: the keyframe a seek lands on when it is new; else,
+    when it lies more than ``MAX_KEYFRAME_LAG_S`` before the time, the last frame at or before
+    the time, decoded forward (``_Walk``). Times come in increasing order, so a walk goes on
+    from where the previous sample left it for as long as no keyframe of the index lies
+    between its position and the next time: each frame of a long GOP is decoded at most once,
+    whatever the number of samples in it."""
     wanted = limits.max_video_keyframes
     time_base = stream.time_base
     start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
     seen: set[int] = set()
-    forward = MAX_FORWARD_PIXELS
+    budget = _Budget(limits)
+    index = _Index(stream)
+    keyframes = _Keyframes(container, stream, index)
+    walk: _Walk | None = None
     for i in range(wanted):
         target = start + duration * i / wanted
-        container.seek(int(target / time_base), stream=stream, backward=True, any_frame=False)
-        frame = _first_frame(container, stream)
-        if (
-            frame is not None
-            and frame.pts in seen
-            and frame.time is not None
-            and target - frame.time > MAX_KEYFRAME_LAG_S
-        ):
-            frame, spent = _decode_to(container, stream, frame, target, forward)
-            forward -= spent
+        if walk is not None and walk.passed_keyframe_of(target):
+            frame = walk.advance(target, budget, limits)
+        else:
+            walk = None
+            frame = keyframes.at(target)
+            if (
+                frame is not None
+                and frame.pts in seen
+                and frame.time is not None
+                and target - frame.time > MAX_KEYFRAME_LAG_S
+                and budget.left
+            ):
+                walk = _Walk(container, stream, index, target)
+                frame = walk.advance(target, budget, limits)
         if frame is None or frame.pts is None or frame.pts in seen:
             continue
         # The frame's own size: the declared one may be small and the stream's frames 4K.
@@ -721,62 +749,173 @@ def _seek_samples(
         )
 
 
-def _first_frame(container: Any, stream: Any) -> Any:
-    for packets, packet in enumerate(container.demux(stream), start=1):
-        for frame in packet.decode():
-            return frame
-        if packets > MAX_SEEK_PACKETS:
-            return None
-    return None
+class _Index:
+    """Which keyframe a seek to a time lands on, from the demuxer's index, without seeking.
+
+    Seeks go by presentation time; an MP4 index holds decode times, which run ahead of them
+    by the decoder's reordering delay (two frames for x264's B-frames), so the index is read
+    that ``shift`` later: else a time just before a keyframe is shown reads as that keyframe,
+    where the seek lands on the one before. ``shift`` is learned from keyframe packets."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.shift = 0
+
+    def learn(self, packet: Any) -> None:
+        if packet.is_keyframe and packet.pts is not None and packet.dts is not None:
+            self.shift = max(0, int(packet.pts) - int(packet.dts))
+
+    def keyframe(self, target: float) -> int | None:
+        """The index timestamp of the keyframe a seek to ``target`` lands on (None when the
+        index does not say: a WebM without cues)."""
+        entries = self.stream.index_entries
+        at = entries.search_timestamp(
+            int(target / self.stream.time_base) - self.shift, backward=True
+        )
+        return int(entries[at].timestamp) if at >= 0 else None
 
 
-def _decode_to(
-    container: Any, stream: Any, frame: Any, target: float, budget: int
-) -> tuple[Any, int]:
-    """The last frame at or before ``target`` (seconds), decoding non-key frames forward from
-    ``frame`` (the keyframe a seek landed on), at most ``budget`` pixels of them; and the
-    pixels spent. ``frame`` itself when the budget or a damaged frame stops the way more than
-    ``MAX_KEYFRAME_LAG_S`` short of ``target``: a frame from nowhere near its sample's time is
-    no sample."""
-    if budget <= 0:
-        return frame, 0
-    keyframe, spent, frames = frame, 0, 0
-    # Seek again: with non-key frames skipped, some decoders hand out the keyframe only when
-    # the stream is drained, so the packets after it are already read.
-    container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
-    stream.codec_context.skip_frame = "DEFAULT"
-    try:
-        for packets, packet in enumerate(container.demux(stream), start=1):
-            if packet.size == 0:
-                # The end: the empty packet would drain the decoder, and the next sample's
-                # seek would find it closed.
-                break
-            try:
-                decoded_frames = packet.decode()
-            except _VIDEO_ERRORS:
-                # Frames between keyframes are extras: damage there (players hide it) must
-                # not make the whole video unreadable.
-                break
-            for decoded in decoded_frames:
-                frames += 1
-                # The frame's own size, not the declared one: a stream can declare 64x64
-                # and carry 4K frames.
-                spent += int(decoded.width) * int(decoded.height)
-                if decoded.time is not None and decoded.time > target:
-                    return frame, spent
-                frame = decoded
-                if spent >= budget or frames >= MAX_FORWARD_FRAMES:
-                    return _near(frame, keyframe, target), spent
-            if packets > MAX_SEEK_PACKETS:
-                break
-    finally:
+class _Keyframes:
+    """The keyframe a seek to a time lands on, decoded with non-key frames skipped. The one
+    the index says a seek would land on again is not decoded again: sixteen samples of a
+    short clip with a single keyframe decoded it sixteen times (a keyframe can be 20 MB)."""
+
+    def __init__(self, container: Any, stream: Any, index: _Index) -> None:
+        self.container, self.stream, self.index = container, stream, index
+        self.stamp: int | None = None  # the index timestamp of the keyframe in ``frame``
+        self.frame: Any = None
+
+    def at(self, target: float) -> Any:
+        stamp = self.index.keyframe(target)
+        if stamp is not None and stamp == self.stamp:
+            return self.frame
+        self.frame = self._decode(int(target / self.stream.time_base))
+        self.stamp = self.index.keyframe(target)  # the shift may have been learned
+        return self.frame
+
+    def _decode(self, offset: int) -> Any:
+        stream = self.stream
         stream.codec_context.skip_frame = "NONKEY"
-    return _near(frame, keyframe, target), spent
+        self.container.seek(offset, stream=stream, backward=True, any_frame=False)
+        for packets, packet in enumerate(self.container.demux(stream), start=1):
+            self.index.learn(packet)
+            frames = packet.decode()
+            if not frames and packet.is_keyframe and packet.size:
+                # A decoder that reorders frames (h264 with B-frames) holds the keyframe back
+                # until later frames come out, and with non-key frames skipped none does
+                # before the next keyframe, which may be more than MAX_SEEK_PACKETS away (one
+                # keyframe for 30 s at 25 fps: no frame at all, "unreadable"). Drain it: the
+                # next seek flushes the decoder open again.
+                frames = stream.codec_context.decode(None)
+                for frame in frames:
+                    frame.time_base = frame.time_base or stream.time_base
+            if frames:
+                return frames[0]
+            if packets > MAX_SEEK_PACKETS:
+                return None
+        return None
 
 
-def _near(frame: Any, keyframe: Any, target: float) -> Any:
-    reached = frame.time is not None and target - frame.time <= MAX_KEYFRAME_LAG_S
-    return frame if reached else keyframe
+class _Budget:
+    """Frames and pixels (each frame at its real size: a stream can declare 64x64 and carry
+    4K frames) one video may still decode on its walks."""
+
+    __slots__ = ("frames", "pixels")
+
+    def __init__(self, limits: DecodeLimits) -> None:
+        self.frames = limits.max_forward_frames
+        self.pixels = limits.max_forward_pixels
+
+    @property
+    def left(self) -> bool:
+        return self.frames > 0 and self.pixels > 0
+
+    def spend(self, frame: Any) -> None:
+        self.frames -= 1
+        self.pixels -= int(frame.width) * int(frame.height)
+
+
+class _Walk:
+    """Decoding forward from the keyframe before a time, then on to later times.
+
+    Frames that nothing refers to are skipped, not decoded (``WALK_SKIP_FRAME``). The walk
+    closes (and is never taken again: its GOP is not decoded twice) when the budget runs out,
+    on a damaged frame (players hide one; it must not make the video unreadable), after
+    ``MAX_SEEK_PACKETS`` packets on the way to one time, and at the end of the stream (the
+    empty packet there would drain the decoder, and the next sample's seek find it closed).
+    """
+
+    def __init__(self, container: Any, stream: Any, index: _Index, target: float) -> None:
+        self.index = index
+        # Seek again (the keyframe was found with non-key frames skipped, and some decoders
+        # hand a keyframe out only once later packets are read).
+        stream.codec_context.skip_frame = WALK_SKIP_FRAME
+        container.seek(
+            int(target / stream.time_base), stream=stream, backward=True, any_frame=False
+        )
+        self.packets = container.demux(stream)
+        self.open = True
+        self.last: Any = None  # the last frame at or before the latest time
+        self.ahead: list[Any] = []  # frames decoded past it
+        self.read_to: int | None = None  # the latest packet timestamp read (dts, else pts)
+
+    def passed_keyframe_of(self, target: float) -> bool:
+        """Whether the keyframe a seek to ``target`` would land on has been read already, so
+        going on is cheaper than seeking. With no index entry to tell (a WebM without
+        cues), go on: a keyframe on the way is decoded like any frame."""
+        if self.read_to is None:
+            return False
+        stamp = self.index.keyframe(target)
+        return stamp is None or stamp <= self.read_to
+
+    def advance(self, target: float, budget: _Budget, limits: DecodeLimits) -> Any:
+        """The last frame at or before ``target`` (seconds), or None when the walk stopped
+        more than ``MAX_KEYFRAME_LAG_S`` short of it: a frame from nowhere near its sample's
+        time is no sample."""
+        frame = self.last
+        while self.ahead and not _after(self.ahead[0], target):
+            frame = self.ahead.pop(0)
+        if not self.ahead and self.open:
+            frame = self._decode(target, frame, budget, limits)
+        self.last = frame
+        if frame is None or frame.time is None or target - frame.time > MAX_KEYFRAME_LAG_S:
+            return None
+        return frame
+
+    def _decode(self, target: float, frame: Any, budget: _Budget, limits: DecodeLimits) -> Any:
+        self.open = False
+        for _ in range(MAX_SEEK_PACKETS):
+            try:
+                packet = next(self.packets)
+            except StopIteration:
+                return frame
+            except _VIDEO_ERRORS:  # damaged container data between keyframes: as below
+                return frame
+            if packet.size == 0:
+                return frame
+            self.index.learn(packet)
+            stamp = packet.dts if packet.dts is not None else packet.pts
+            if stamp is not None:
+                self.read_to = stamp if self.read_to is None else max(self.read_to, stamp)
+            try:
+                decoded = packet.decode()
+            except _VIDEO_ERRORS:
+                return frame
+            for index, new in enumerate(decoded):
+                _check_pixels(int(new.width), int(new.height), limits)
+                budget.spend(new)
+                if _after(new, target):
+                    self.ahead = decoded[index:]
+                    self.open = budget.left
+                    return frame
+                frame = new
+                if not budget.left:
+                    return frame
+        return frame
+
+
+def _after(frame: Any, target: float) -> bool:
+    return frame.time is not None and frame.time > target
 
 
 def _sequential_samples(container: Any, stream: Any, limits: DecodeLimits) -> Iterator[Frame]:
