@@ -285,6 +285,23 @@ def bench_hostile(modules: dict[str, ModuleType], cache: Path, repeat: int) -> N
             ),
         )
     )
+    clips.append(
+        (
+            "1080p noise keyframes, a new one every 1.2 s, up to 20 MB",
+            lambda: encode(
+                [
+                    (rng.integers(0, 256, (1080 + 32, 1920 + 64, 3), dtype=np.uint8), 30)
+                    for _ in range(12)
+                ],
+                (1920, 1080),
+                30,
+                options={"crf": "30", "bf": "0", "tune": "zerolatency"},
+                noise=0,
+                pan=False,
+                max_bytes=17_000_000,
+            ),
+        )
+    )
     for name, build in clips:
         key = hashlib.sha1(name.encode()).hexdigest()[:10]
         data = cached(cache, f"hostile_{key}", build)

@@ -96,11 +96,12 @@ MAX_KEYFRAME_LAG_S = 1.0
 #: frame's real size, so a hostile clip costs a bounded time, never its length. A walk goes on
 #: from one sample's time to the next within a GOP (no frame is decoded twice, see ``_Walk``),
 #: so these bound how far into one long GOP a video is seen. Measured (bench/media_video.py,
-#: x264 veryfast crf 23, 25 fps, one keyframe): 400M pixels are 193 frames of 1080p, which
-#: with x264's B-frames skipped (``WALK_SKIP_FRAME``) reach 15 s (a fake after a 12 s title
-#: card is found; 450 ms of CPU to decode the clip), 7.7 s without B-frames; 600 frames of
-#: 640x360 reach 24 s with B-frames. A hostile clip (19 MB of noise at 1080p or 360p, one
-#: GOP) decodes in 1.3-2.2 s, as every byte of it is decoded once at most.
+#: x264 veryfast crf 23, 25 fps, one keyframe): 400M pixels are 193 frames of 1080p; with
+#: x264's B-frames skipped (``WALK_SKIP_FRAME``) a fake after a 12 s title card is found
+#: (~500 ms of CPU for the clip), without B-frames the walk reaches ~7.7 s. 600 frames of
+#: 640x360 are 24 s without B-frames (a 12 s title card: 126 ms). Hostile clips, one GOP
+#: each, decode in 1.4-2.3 s of CPU (19 MB of noise at 1080p or 360p; an 8 MB 4K keyframe
+#: that each sample decoded again took 13 s before), the same order as before this walk.
 MAX_FORWARD_FRAMES = 600
 MAX_FORWARD_PIXELS = 400_000_000
 #: The decoder skips the frames no other frame refers to while it walks: they need no decoding
