@@ -207,6 +207,17 @@ def test_a_long_gop_is_walked_no_further_than_its_frame_and_pixel_budget() -> No
     assert 2.0 <= reached <= 60 / 20
 
 
+def test_one_keyframe_for_thirty_seconds_with_b_frames_is_sampled_not_unreadable() -> None:
+    """An h264 decoder with B-frames holds a keyframe back until later frames come out; with
+    non-key frames skipped none did before the end, 750 packets away, and the seek gave up
+    after 600: "no frame of the video could be decoded"."""
+    options = {"sc_threshold": "0", "preset": "veryfast"}
+    data = video(seconds=30, fps=25, gop=1000, size=(64, 48), options=options)
+    item = decode_media(data, LIMITS)
+    stamps = [f.timestamp_s or 0.0 for f in item.frames]
+    assert stamps[0] == 0.0 and len(stamps) == 16 and stamps[-1] >= 28.0
+
+
 def test_damage_between_keyframes_ends_the_walk_not_the_video() -> None:
     data = bytearray(video(seconds=8, fps=25, gop=1000, size=(160, 120), options=ALL_REFERENCES))
     start = len(data) // 2
