@@ -98,7 +98,9 @@ MAX_KEYFRAME_LAG_S = 1.0
 #: so these bound how far into one long GOP a video is seen. Measured (bench/media_video.py,
 #: x264 veryfast crf 23, 25 fps, one keyframe): 400M pixels are 193 frames of 1080p; with
 #: x264's B-frames skipped (``WALK_SKIP_FRAME``) a fake after a 12 s title card is found
-#: (~500 ms of CPU for the clip), without B-frames the walk reaches ~7.7 s. 600 frames of
+#: (~500 ms of CPU for the clip), without B-frames the walk reaches ~7.7 s. A 20 s 1080p
+#: clip at 3.5 Mbit/s with a keyframe every 10 s: 1.0 s of CPU, 14 samples (0.66 s and 3
+#: samples when each sample re-decoded its GOP within 100M pixels). 600 frames of
 #: 640x360 are 24 s without B-frames (a 12 s title card: 126 ms). Hostile clips, one GOP
 #: each, decode in 1.4-2.3 s of CPU (19 MB of noise at 1080p or 360p; an 8 MB 4K keyframe
 #: that each sample decoded again took 13 s before), the same order as before this walk.
