@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from server.i18n import advice_subject
 from server.links.carried import worst_of
+from server.links.url import Host
 from server.list_sources import bundled_entries, load_index
 from server.lists import ListEntry, ListIndex
 from server.persons.store import load_index as load_persons
@@ -173,10 +174,11 @@ class Engine:
         self, result: LinkResult, lang: str, versions: Mapping[str, str]
     ) -> tuple[bytes, bytes]:
         """``renderer.link_result`` as JSON in two pieces: the link's own fields (from the
-        opening brace, with a comma after them) and the verdict part (reasons, summary…, up to the closing brace,
-        which is left off). The verdict part of an outcome shared by many links (every page of
-        a host whose path adds nothing) is rendered once per language and shared; a test
-        checks the pieces joined equal rendering the whole result."""
+        opening brace, with a comma after them) and the verdict part (reasons, summary…, up
+        to the closing brace, which is left off). The verdict part of an outcome shared by
+        many links (every page of a host whose path adds nothing) is rendered once per
+        language and shared; a test checks the pieces joined equal rendering the whole
+        result."""
         link = result.link
         if link is None or result.error is not None:
             return orjson.dumps(self.renderer.link_result(result, lang, versions))[:-1], b""
@@ -192,52 +194,34 @@ class Engine:
             outcome_json[key] = shared
             if len(outcome_json) > self._outcome_json_size:
                 outcome_json.popitem(last=False)
-        host = link.host
         # The fields after the normalised URL read only the host (shared by the links of a
         # host, so kept by host) and the redirectors unwrapped (most links: none).
-        cached = self._host_json.get(id(host)) if not link.wrappers else None
-        if cached is not None and cached[0] is host:
-            host_fields = cached[1]
+        host = link.host
+        wrappers = link.wrappers
+        if wrappers:
+            host_fields = _host_fields(host, [w.host for w in wrappers])
         else:
-            host_fields = orjson.dumps(
-                {
-                    "host": host.ascii,
-                    "host_unicode": host.unicode,
-                    "registrable_domain": host.registrable,
-                    "unwrapped_from": [w.host for w in link.wrappers],
-                }
-            )[1:]  # from after the opening brace to the closing one
-            if not link.wrappers:
+            cached = self._host_json.get(id(host))
+            if cached is not None and cached[0] is host:
+                host_fields = cached[1]
+            else:
+                host_fields = _host_fields(host, [])
                 if len(self._host_json) >= self._outcome_json_size:
                     self._host_json.clear()
                 self._host_json[id(host)] = (host, host_fields)
+        dumps = orjson.dumps
         own = b"".join(
             (
-                b'{"url":',
-                orjson.dumps(result.input),
-                b',"normalized":{"url":',
-                orjson.dumps(link.url),
+                _URL_KEY,
+                dumps(result.input),
+                _NORMALIZED_KEY,
+                dumps(link.url),
                 b",",
                 host_fields,
                 b",",
             )
         )
         return own, shared[1]
-
-    def _rendered_link(
-        self, result: LinkResult, lang: str, state: int, versions: Mapping[str, str]
-    ) -> tuple[bytes, bytes, bytes | None, str | None]:
-        """The cached rendering of one result: its JSON object in two pieces (see
-        ``_link_parts``: neither holds the closing brace), the rest of its verdict page's
-        address after the server's origin (the path, closing quote and brace; ``None`` for
-        an unreadable URL), and the normalised URL."""
-        key = (result.input, lang, state)
-        rendered = self._rendered
-        found = rendered.get(key)
-        if found is not None:
-            rendered.move_to_end(key)
-            return found
-        return self._render_link(result, lang, key, versions)
 
     def _render_link(
         self,
@@ -246,7 +230,10 @@ class Engine:
         key: tuple[str, str, int],
         versions: Mapping[str, str],
     ) -> tuple[bytes, bytes, bytes | None, str | None]:
-        """``_rendered_link`` for a result not in the cache (``key``): rendered and kept."""
+        """The rendering of a result not in the cache (``key``), kept there: its JSON object
+        in two pieces (see ``_link_parts``: neither holds the closing brace), the rest of its
+        verdict page's address after the server's origin (the path, closing quote and brace;
+        ``None`` for an unreadable URL), and the normalised URL."""
         own, shared = self._link_parts(result, lang, versions)
         link = result.link
         normalized = link.url if link is not None else None
@@ -300,14 +287,39 @@ class Engine:
         the normalised URL its verdict page shows (``None`` for an unreadable URL); from the
         same cache as ``link_pieces``."""
         versions = self._link_versions
+        rendered = self._rendered
+        join = b"".join
         out: list[tuple[bytes, str | None]] = []
+        append = out.append
         for result in results:
-            own, shared, _, normalized = self._rendered_link(result, lang, state, versions)
-            out.append((own + shared + b"}", normalized))
+            key = (result.input, lang, state)
+            found = rendered.get(key)
+            if found is None:
+                found = self._render_link(result, lang, key, versions)
+            else:
+                rendered.move_to_end(key)
+            own, shared, _, normalized = found
+            append((join((own, shared, b"}")), normalized))
         return out
 
 
+_URL_KEY = b'{"url":'
+_NORMALIZED_KEY = b',"normalized":{"url":'
 _VERDICT_URL = b',"verdict_url":'
+_NO_VERDICT_URL = b',"verdict_url":null}'
+
+
+def _host_fields(host: Host, unwrapped_from: list[str]) -> bytes:
+    """The JSON of a link's fields after its normalised URL, from after the opening brace of
+    their object to the closing one (the end of ``normalized``)."""
+    return orjson.dumps(
+        {
+            "host": host.ascii,
+            "host_unicode": host.unicode,
+            "registrable_domain": host.registrable,
+            "unwrapped_from": unwrapped_from,
+        }
+    )[1:]
 
 
 def _link_path(url: str) -> str:
@@ -318,9 +330,6 @@ def _link_path(url: str) -> str:
 
     _link_path = link_path
     return link_path(url)
-
-
-_NO_VERDICT_URL = b',"verdict_url":null}'
 
 
 def _read_whole(db: Database, load: Callable[[Database], _T]) -> _T:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from server.i18n import ADVICE, SUMMARIES, pick
+from server.i18n import ADVICE, DEFAULT_LANGUAGE, SUMMARIES
 from server.scoring.combiner import Outcome, Verdict
 from server.scoring.detector import Detector, Messages
 from server.scoring.evidence import Evidence, Role
@@ -36,8 +36,10 @@ INVALID_URL_MESSAGES: Messages = {
 }
 
 _ROLE_TEXT = {role: str(role) for role in Role}
+_ALLOW = str(Role.ALLOW)
 _SUPPORTING = str(Role.SUPPORTING)
 _VERDICT_TEXT = {verdict: str(verdict) for verdict in Verdict}
+_UNKNOWN, _NO_KNOWN_SIGNALS = Verdict.UNKNOWN, Verdict.NO_KNOWN_SIGNALS
 
 DETECTOR_FAILED: Mapping[str, str] = {
     "en": "Some checks could not run ({names}); this verdict is based on the others.",
@@ -45,13 +47,46 @@ DETECTOR_FAILED: Mapping[str, str] = {
 }
 
 
+class _Sentences:
+    """Every sentence a verdict is written with, in one language: each table's entry for it,
+    else English (what ``pick`` returns), looked up once instead of twice per sentence."""
+
+    __slots__ = ("advice", "detector_failed", "messages", "summaries")
+
+    def __init__(self, lang: str, messages: Mapping[str, Mapping[str, str]]) -> None:
+        def pick(table: Mapping[str, str]) -> str:
+            return table.get(lang) or table[DEFAULT_LANGUAGE]
+
+        #: Evidence code -> template; a table without English is left out (``message``
+        #: then raises for it as it always did).
+        self.messages = {code: pick(t) for code, t in messages.items() if DEFAULT_LANGUAGE in t}
+        self.summaries = {key: pick(table) for key, table in SUMMARIES.items()}
+        #: Subject -> verdict -> the advice a warning ends with.
+        self.advice = {
+            subject: {verdict: pick(table) for verdict, table in by_verdict.items()}
+            for subject, by_verdict in ADVICE.items()
+        }
+        self.detector_failed = pick(DETECTOR_FAILED)
+
+
 class Renderer:
-    """Renders outcomes with the message tables of the detectors that produced them."""
+    """Renders outcomes with the message tables of the detectors that produced them.
+
+    Holds nothing that changes after ``__init__``: the engine renders in more than one thread.
+    """
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self._messages: dict[str, Mapping[str, str]] = {}
         for detector in detectors:
             self._messages.update(detector.messages)
+        # Each language any table speaks; any other language reads English from every table,
+        # so it gets the English sentences.
+        spoken = {DEFAULT_LANGUAGE, *DETECTOR_FAILED}
+        for tables in (self._messages, SUMMARIES, *ADVICE.values()):
+            for table in tables.values():
+                spoken.update(table)
+        self._sentences = {lang: _Sentences(lang, self._messages) for lang in spoken}
+        self._english = self._sentences[DEFAULT_LANGUAGE]
 
     def message(self, evidence: Evidence, lang: str) -> str:
         table = self._messages.get(evidence.code)
@@ -95,7 +130,7 @@ class Renderer:
         if outcome.failed:
             body["failed_detectors"] = list(outcome.failed)
         body["summary"] = self._summary(
-            outcome.verdict, reasons, outcome.failed, body, lang, subject
+            outcome.verdict, reasons, outcome.failed, body, self._in(lang), subject
         )
         return body
 
@@ -103,34 +138,40 @@ class Renderer:
         """``orjson.dumps(self.outcome(outcome, lang, versions))``, built without the copies
         that guard a returned object (the dict is serialised at once and dropped); a test
         checks the bytes are equal."""
-        messages = self._messages
+        sentences = self._in(lang)
+        templates = sentences.messages
         reasons = []
         for e in outcome.reasons:
-            table = messages.get(e.code)
+            template = templates.get(e.code)
+            params = e.params
+            if template is None:  # a code without a table, or one without English
+                message = self.message(e, lang)
+            elif type(params) is dict:  # as ``format(**params)``, without copying them
+                message = template.format_map(params)
+            else:
+                message = template.format(**params)
             details = e.details
             reasons.append(
                 {
                     "detector": e.detector,
                     "code": e.code,
-                    "message": e.code
-                    if table is None
-                    else (table.get(lang) or table["en"]).format(**e.params),
+                    "message": message,
                     "role": _ROLE_TEXT[e.role],
                     "weight": e.weight,
                     "details": details if type(details) is dict else dict(details),
                 }
             )
+        failed = outcome.failed
         body: dict[str, Any] = {
             "verdict": _VERDICT_TEXT[outcome.verdict],
             "score": outcome.score,
-            "summary": "",
+            "summary": self._summary(outcome.verdict, reasons, failed, _NO_ERROR, sentences),
             "reasons": reasons,
             "partial": outcome.partial,
             "detectors": versions if type(versions) is dict else dict(versions),
         }
-        if outcome.failed:
-            body["failed_detectors"] = list(outcome.failed)
-        body["summary"] = self._summary(outcome.verdict, reasons, outcome.failed, body, lang)
+        if failed:
+            body["failed_detectors"] = list(failed)
         return orjson.dumps(body)
 
     def link_result(
@@ -151,32 +192,38 @@ class Renderer:
             extra["error"] = {"code": result.error.code, "message": table.get(lang) or table["en"]}
         return self.outcome(result.outcome, lang, versions, extra)
 
+    def _in(self, lang: str) -> _Sentences:
+        return self._sentences.get(lang) or self._english
+
     def _summary(
         self,
         verdict: Verdict,
         reasons: Sequence[Mapping[str, Any]],
         failed: Sequence[str],
         body: Mapping[str, Any],
-        lang: str,
+        sentences: _Sentences,
         subject: str = "link",
     ) -> str:
         top = reasons[0]["message"] if reasons else ""
-        if verdict is Verdict.UNKNOWN:
+        summaries = sentences.summaries
+        if verdict is _UNKNOWN:
             if "error" in body:
                 top = body["error"]["message"]
             elif failed:
-                top = (DETECTOR_FAILED.get(lang) or DETECTOR_FAILED["en"]).format(
-                    names=", ".join(failed)
-                )
-            return pick(SUMMARIES, "unknown", lang).format(reason=top)
-        if verdict is Verdict.NO_KNOWN_SIGNALS:
-            if reasons and reasons[0]["role"] == str(Role.ALLOW):
-                return pick(SUMMARIES, "no_known_signals_allowed", lang).format(reason=top)
+                top = sentences.detector_failed.format(names=", ".join(failed))
+            return summaries["unknown"].format(reason=top)
+        if verdict is _NO_KNOWN_SIGNALS:
+            if reasons and reasons[0]["role"] == _ALLOW:
+                return summaries["no_known_signals_allowed"].format(reason=top)
             # A weak cue listed under "no known warning signs" reads as a contradiction: the
             # summary names the strongest one and says why it is not a warning.
             weak = next((r for r in reasons if r["role"] == _SUPPORTING and r["weight"] > 0), None)
             if weak is not None:
-                return pick(SUMMARIES, "no_known_signals_weak", lang).format(reason=weak["message"])
-            return pick(SUMMARIES, "no_known_signals", lang)
-        advice = pick(ADVICE.get(subject, ADVICE["link"]), str(verdict), lang)
-        return pick(SUMMARIES, str(verdict), lang).format(reason=top, advice=advice)
+                return summaries["no_known_signals_weak"].format(reason=weak["message"])
+            return summaries["no_known_signals"]
+        advice = sentences.advice.get(subject, sentences.advice["link"])[verdict]
+        return summaries[verdict].format(reason=top, advice=advice)
+
+
+#: ``outcome_json``'s verdict has no ``error`` for the summary to read.
+_NO_ERROR: Mapping[str, Any] = {}
