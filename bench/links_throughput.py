@@ -818,13 +818,13 @@ def run_bulk(urls: Sequence[str], jobs: int, runs: int, fmt: Format) -> InProces
         with BulkChecker(Settings(), jobs=jobs, lang="en", fmt=fmt) as bulk:
             setups.append(time.perf_counter() - t0)
             start = time.perf_counter()
-            out = b"".join(bulk.run(urls))
+            out = b"".join(bulk.run(enumerate(urls, 1)))
             rates.append(len(urls) / (time.perf_counter() - start))
         lines = out.splitlines()
         if len(lines) != len(urls):
             raise SystemExit(f"bulk check gave {len(lines)} lines for {len(urls)} links")
         if fmt == "tsv":
-            flagged = sum(line.split(b"\t", 1)[0].decode() in FLAGGED for line in lines)
+            flagged = sum(line.split(b"\t", 2)[1].decode() in FLAGGED for line in lines)
         else:
             flagged = sum(json.loads(line)["verdict"] in FLAGGED for line in lines)
     return InProcess(statistics.median(rates), rates, flagged, statistics.median(setups))

@@ -191,6 +191,8 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         return check_many(args, settings)
     if not args.urls:
         raise CommandError("give one or more links to check, or --from FILE (one link a line)")
+    if args.jobs:
+        raise CommandError("--jobs goes with --from FILE")
     from server.engine import Engine
     from server.i18n import VERDICT_NAMES, chinese_script, negotiate, pick
     from server.traditional import convert_verdicts, to_traditional
@@ -228,48 +230,84 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
 def check_many(args: argparse.Namespace, settings: Settings) -> int:
     """``check --from FILE``: see ``server/bulk.py``."""
-    from server.bulk import CHUNK, BulkChecker, BulkError, Tally, default_jobs, read_links
+    from server.bulk import (
+        CHUNK,
+        BulkChecker,
+        BulkError,
+        Tally,
+        default_jobs,
+        read_lines,
+        text_stream,
+    )
 
     if args.jobs < 0:
         raise CommandError("--jobs must be 0 (one per core) or more")
     jobs = args.jobs or default_jobs()
+    name = "stdin" if args.from_file == "-" else args.from_file
     try:
         source = sys.stdin.buffer if args.from_file == "-" else open(args.from_file, "rb")  # noqa: SIM115
+        text = text_stream(source)
     except OSError as exc:
-        raise CommandError(f"cannot read {args.from_file}: {exc.strerror}") from None
+        raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+    def reading() -> Iterator[tuple[int, str]]:
+        try:
+            yield from read_lines(text, settings.max_url_length)
+        except OSError as exc:
+            raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
+
     tally = Tally()
     out = sys.stdout.buffer
+    began = time.perf_counter()
     try:
-        links: Iterator[str] = read_links(source, settings.max_url_length)
-        if jobs > 1 and args.jobs == 0:
-            # Workers take a second to load the detectors: a short list is judged sooner here.
-            first = list(itertools.islice(links, CHUNK + 1))
-            if len(first) <= CHUNK:
-                jobs = 1
-            links = itertools.chain(first, links)
+        lines: Iterator[tuple[int, str]] = reading()
+        if jobs > 1:
+            # No more workers than chunks: each takes a second and ~200 MB to load the
+            # detectors, and a short list is judged sooner in this process.
+            first = list(itertools.islice(lines, jobs * CHUNK))
+            jobs = max(1, min(jobs, -(-len(first) // CHUNK)))
+            lines = itertools.chain(first, lines)
         with BulkChecker(
             settings, jobs=jobs, lang=args.lang, fmt="jsonl" if args.json else "tsv"
         ) as bulk:
-            for lines in bulk.run(links, tally):
-                out.write(lines)
-                out.flush()
+            loaded = time.perf_counter() - began
+            for rows in bulk.run(lines, tally):
+                try:
+                    out.write(rows)
+                    out.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise CommandError(f"cannot write the output: {exc.strerror or exc}") from None
     except BulkError as exc:
         raise CommandError(str(exc)) from None
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise CommandError(f"cannot read {args.from_file}: {exc.strerror}") from None
     finally:
         if source is not sys.stdin.buffer:
             source.close()
-    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(tally.verdicts.items()))
-    print(
-        f"checked {tally.links} links in {tally.seconds:.1f} s"
-        f" ({tally.rate:,.0f} a second, {jobs} process{'es' if jobs > 1 else ''})"
-        + (f": {counts}" if counts else ""),
-        file=sys.stderr,
-    )
+    print(_bulk_summary(tally, loaded, jobs), file=sys.stderr)
+    if len(tally.lists_versions) > 1:
+        print(
+            "fakewatch: the lists changed while the check ran (versions"
+            f" {', '.join(map(str, sorted(tally.lists_versions)))}): some links were judged"
+            " against the newer lists; run it again for one version",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+def _bulk_summary(tally: Any, loaded: float, jobs: int) -> str:
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(tally.verdicts.items()))
+    summary = (
+        f"checked {tally.links} link{'' if tally.links == 1 else 's'} in"
+        f" {loaded + tally.seconds:.1f} s ({loaded:.1f} s loading the detectors, then"
+        f" {tally.rate:,.0f} a second with {jobs} process{'es' if jobs > 1 else ''})"
+    )
+    if counts:
+        summary += f": {counts}"
+    if tally.lines_without_link:
+        n = tally.lines_without_link
+        summary += f"; {n} line{' held' if n == 1 else 's held'} no readable link"
+    return summary
 
 
 def _facts(details: dict[str, Any]) -> str:

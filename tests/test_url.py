@@ -259,3 +259,19 @@ def test_the_quick_path_for_plain_urls_reads_exactly_what_the_general_one_does(
             return exc.code
 
     assert read(True) == read(False)
+
+
+@pytest.mark.parametrize("edge", ["\u200b", "\ufeff", "\u200e", "\u2060", "\u00a0", "\u3000"])
+def test_invisible_characters_around_a_pasted_link_are_not_part_of_it(
+    parser: LinkParser, edge: str
+) -> None:
+    # A zero-width space in front hid the scheme: the host was read as "https".
+    link = parser.parse(f"{edge}https://polkadot-dot.info/claim{edge}")
+    assert link.url == "https://polkadot-dot.info/claim"
+    assert link.host.registrable == "polkadot-dot.info"
+
+
+def test_only_invisible_characters_are_not_a_link(parser: LinkParser) -> None:
+    with pytest.raises(InvalidUrl) as raised:
+        parser.parse("\u200b\u200b\ufeff")
+    assert raised.value.code == "invalid_url"

@@ -24,6 +24,7 @@ import idna
 
 from server.links.domains import DomainParts, SuffixList, writable_twin
 from server.links.redirectors import Redirectors, Wrapper
+from server.text.normalise import INVISIBLE_RANGES
 
 
 class InvalidUrl(ValueError):
@@ -46,6 +47,8 @@ _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
 #: Dot-separated ``_LABEL``s: a whole host checked at once.
 _HOST_NAME = re.compile(rf"{_LABEL.pattern}(?:\.{_LABEL.pattern})*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Invisible characters and white space around a link (``normalise.INVISIBLE_RANGES``).
+_INVISIBLE_EDGES = re.compile(f"^[\\s{INVISIBLE_RANGES}]+|[\\s{INVISIBLE_RANGES}]+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _IDEOGRAPHIC_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -278,6 +281,10 @@ class LinkParser:
             found = _PLAIN_URL.fullmatch(text)
             if found is not None:
                 return self._plain(raw, found)
+        if not text.isascii():
+            # A zero-width space or a BOM in front of a pasted link hid its scheme: the host
+            # became "https". What shows around a link is not part of it.
+            text = _INVISIBLE_EDGES.sub("", text)
         if not text:
             raise InvalidUrl("invalid_url", "The URL is empty.")
         if len(text) > self.max_length:

@@ -47,6 +47,9 @@ _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _BLANKS = "\u2800"
 
 _ZWJ = "\u200d"
+#: Every character that shows as nothing, as regex class ranges (``server/links/url.py`` drops
+#: them around a pasted link: "\u200bhttps://evil.top" is the link a person sees).
+INVISIBLE_RANGES = f"{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}{_FILLERS}{_BLANKS}"
 _HIDDEN = re.compile(f"[{_FORMAT}{_ZWJ}{_MARKS}{_SELECTORS}{_FILLERS}{_CONTROLS}]")
 _ASCII_CONTROL = re.compile(f"[{_CONTROLS}]")
 # Three passes, each a C-speed regex (a per-character Python loop costs ~10 ms on a hostile
