@@ -181,6 +181,9 @@ class Judge:
         from server.storage.database import connect
 
         unreadable = f"cannot open the database {settings.db}"
+        if settings.db.exists() and not settings.db.is_file():
+            # A FIFO or a device would block the open forever.
+            raise BulkError(f"{unreadable}: it is not a regular file")
         try:
             db = connect(settings.db, read_only=True) if settings.db.exists() else None
         except (sqlite3.Error, OSError) as exc:
