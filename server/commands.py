@@ -256,6 +256,9 @@ def check_many(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as exc:
             raise CommandError(f"cannot read {name}: {exc.strerror or exc}") from None
 
+    # SIGTERM (kill, docker stop) unwinds like Ctrl-C: the workers are stopped and their
+    # semaphores released, exit status 143.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     tally = Tally()
     out = sys.stdout.buffer
     began = time.perf_counter()
@@ -293,6 +296,10 @@ def check_many(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     return EXIT_OK
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _bulk_summary(tally: Any, loaded: float, jobs: int) -> str:
