@@ -299,6 +299,7 @@ class Engine:
             else:
                 rendered.move_to_end(key)
             own, shared, _, normalized = found
+            # One copy of the ~1 KB object (``own + shared + b"}"`` made it twice).
             append((join((own, shared, b"}")), normalized))
         return out
 
