@@ -115,6 +115,9 @@ def convert_verdicts(value: Any, region: str) -> Any:
             for reason in reasons:
                 if isinstance(reason, dict) and isinstance(reason.get("message"), str):
                     reason["message"] = _convert_keeping(reason["message"], region, keep)
+            error = value.get("error")  # why a link could not be read: a server sentence too
+            if isinstance(error, dict) and isinstance(error.get("message"), str):
+                error["message"] = to_traditional(error["message"], region)
         for child in value.values():
             if isinstance(child, dict | list):
                 convert_verdicts(child, region)

@@ -97,6 +97,17 @@ def test_a_batch_of_links_is_converted_in_every_result(server: RunningServer) ->
     assert all(r["summary"].startswith("很可能是詐騙") for r in results)
 
 
+def test_why_a_link_cannot_be_read_is_said_in_traditional_too(server: RunningServer) -> None:
+    response = server.request(
+        "POST", "/v1/check/links?lang=zh-TW", json_body={"urls": ["not a link at all"]}
+    )
+    assert response.status == 200, response.body
+    taiwan = response.json()["results"][0]
+    assert taiwan["verdict"] == "unknown"
+    assert taiwan["error"]["message"] == "網址中的網站名稱無效。"
+    assert "网" not in taiwan["summary"]
+
+
 def test_the_bots_body_lang_asks_for_traditional_too(server: RunningServer) -> None:
     response = server.request(
         "POST",
