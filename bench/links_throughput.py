@@ -847,7 +847,7 @@ def bulk_rows(args: argparse.Namespace, urls: Sequence[str], report: Report) -> 
             )
     report.notes.append(
         "check --from --jobs N: server.bulk, N spawned worker processes judging chunks of 1,000"
-        " links (batches of 100), output in input order; --jobs 1 judges in this process."
+        " links (one pipeline call each), output in input order; --jobs 1 judges in this process."
     )
 
 
