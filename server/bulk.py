@@ -33,6 +33,7 @@ import gc
 import io
 import multiprocessing
 import os
+import queue
 import signal
 import sqlite3
 import sys
@@ -56,7 +57,7 @@ Line = tuple[int, str]
 
 #: Lines a worker judges per task: large enough that handing out a chunk costs nothing next to
 #: judging it (~40 ms), small enough that both cores stay busy to the end of a short list.
-#: Rows come out a chunk at a time (or at the end of the input).
+#: Rows come out a chunk at a time; from a pipe, also whenever the input pauses.
 CHUNK = 1000
 #: Chunks handed out ahead of the one being written, per worker: the input is read only this
 #: far ahead, so a file of ten million links is never held in memory.
@@ -412,11 +413,15 @@ class BulkChecker:
             self._kill()
             raise
 
-    def run(self, lines: Iterable[Line], tally: Tally | None = None) -> Iterator[bytes]:
-        """Each chunk's output rows, in input order."""
+    def run(
+        self, lines: Iterable[Line], tally: Tally | None = None, *, live: bool = False
+    ) -> Iterator[bytes]:
+        """Each chunk's output rows, in input order. ``live``: the input is a pipe or a
+        terminal that may pause (``tail -f``); rows for what has arrived come out at once
+        instead of 1,000 lines at a time."""
         tally = tally if tally is not None else Tally()
         began = time.perf_counter()
-        for judged in self._chunks(lines):
+        for judged in self._chunks(live_chunks(lines, CHUNK) if live else chunked(lines, CHUNK)):
             tally.links += sum(judged.verdicts.values())
             tally.lines_without_link += judged.lines_without_link
             tally.verdicts.update(judged.verdicts)
@@ -424,19 +429,23 @@ class BulkChecker:
             tally.seconds = time.perf_counter() - began
             yield judged.rows
 
-    def _chunks(self, lines: Iterable[Line]) -> Iterator[Judged]:
+    def _chunks(self, chunks: Iterable[list[Line]]) -> Iterator[Judged]:
+        """Judged chunks in order; an empty chunk says the input paused: what is pending is
+        written before waiting for more."""
         if self._local is not None:
-            for chunk in chunked(lines, CHUNK):
-                yield self._local.judge(chunk)
+            for chunk in chunks:
+                if chunk:
+                    yield self._local.judge(chunk)
             return
         if self._pool is None:
             raise BulkError("BulkChecker.start() was not called")
         pool = self._pool
         pending: deque[Future[Judged]] = deque()
         ahead = self.jobs * AHEAD_PER_WORKER
-        for chunk in chunked(lines, CHUNK):
-            pending.append(pool.submit(_judge_chunk, chunk))
-            if len(pending) >= ahead:
+        for chunk in chunks:
+            if chunk:
+                pending.append(pool.submit(_judge_chunk, chunk))
+            while pending and (len(pending) >= ahead or not chunk):
                 yield self._result(pending.popleft())
         while pending:
             yield self._result(pending.popleft())
@@ -452,6 +461,44 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def live_chunks(items: Iterable[Line], size: int) -> Iterator[list[Line]]:
+    """Chunks of up to ``size`` items from an input that may pause: a chunk is handed out as
+    soon as nothing more is waiting, then an empty chunk marks the pause. A thread reads the
+    input (a blocked read cannot be given up on); it stays at most four chunks ahead."""
+    waiting: queue.Queue[Line | BaseException | None] = queue.Queue(maxsize=4 * size)
+
+    def pump() -> None:
+        try:
+            for item in items:
+                waiting.put(item)
+        except BaseException as exc:  # said where the chunks are read
+            waiting.put(exc)
+        else:
+            waiting.put(None)
+
+    threading.Thread(target=pump, name="bulk-input", daemon=True).start()
+    chunk: list[Line] = []
+    while True:
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield []  # paused: write what was judged before waiting
+            item = waiting.get()
+        if item is None:
+            if chunk:
+                yield chunk
+            return
+        if isinstance(item, BaseException):
+            raise item
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
 
 
 def chunked(items: Iterable[Line], size: int) -> Iterator[list[Line]]:

@@ -75,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         " lines and # comments skipped; a line that is not one link has its links extracted,"
         " defanged ones too) and print one row per link, in input order: line number, verdict,"
         " score, link and the strongest reason, tab-separated (with --json: the line number"
-        " and the API's verdict object, one JSON object a line). Rows come out 1,000 lines at"
-        " a time; a summary goes to stderr",
+        " and the API's verdict object, one JSON object a line); from a pipe, rows come out"
+        " as soon as the input pauses (tail -f works). A summary goes to stderr",
     )
     check.add_argument(
         "--jobs",
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --from: processes judging links, each loading the detectors once (about a"
         " second and 200 MB); never more than one per 1,000 lines or 64 (default 0: one per"
-        " core this process may use)",
+        " core this process may use; one for a pipe or a terminal)",
     )
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     check.add_argument(

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sqlite3
+import stat
 import sys
 import textwrap
 import time
@@ -264,7 +265,12 @@ def check_many(args: argparse.Namespace, settings: Settings) -> int:
     began = time.perf_counter()
     try:
         lines: Iterator[tuple[int, str]] = reading()
-        if jobs > 1:
+        # A pipe or a terminal may pause (`tail -f`): rows come out as lines arrive, and by
+        # default one process judges them (no worker start-up before the first verdict).
+        live = not stat.S_ISREG(os.fstat(source.fileno()).st_mode)
+        if live:
+            jobs = args.jobs or 1
+        elif jobs > 1:
             # No more workers than chunks: each takes a second and ~200 MB to load the
             # detectors, and a short list is judged sooner in this process.
             first = list(itertools.islice(lines, jobs * CHUNK))
@@ -274,7 +280,7 @@ def check_many(args: argparse.Namespace, settings: Settings) -> int:
             settings, jobs=jobs, lang=args.lang, fmt="jsonl" if args.json else "tsv"
         ) as bulk:
             loaded = time.perf_counter() - began
-            for rows in bulk.run(lines, tally):
+            for rows in bulk.run(lines, tally, live=live):
                 try:
                     out.write(rows)
                     out.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -278,3 +279,34 @@ def test_mistakes_are_said_plainly(tmp_path: Path) -> None:
     assert stray.returncode == 1 and "--jobs goes with --from" in stray.stderr
     for result in (missing, both, nothing, negative, stray):
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_pipe_that_pauses_gets_its_verdicts_as_the_lines_arrive(
+    tmp_path: Path, jobs: str
+) -> None:
+    watcher = subprocess.Popen(
+        [*FAKEWATCH, "check", "--from", "-", "--jobs", jobs, "--db", str(tmp_path / "x.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+    )
+    assert watcher.stdin is not None and watcher.stdout is not None
+    try:
+        watcher.stdin.write(b"https://polkadot-dot.info/claim\n")
+        watcher.stdin.flush()
+        # `tail -f chat.log | fakewatch check --from -`: the first verdict comes while the
+        # input is still open, not after 1,000 lines or the end of it.
+        ready, _, _ = select.select([watcher.stdout], [], [], 90)
+        assert ready, "no verdict while the input stayed open"
+        first = watcher.stdout.readline().decode().split("\t")
+        assert first[:2] == ["1", "likely_scam"]
+        watcher.stdin.write(b"https://www.wikipedia.org/\n")
+        watcher.stdin.close()
+        rest = watcher.stdout.read().decode()
+        assert watcher.wait(timeout=60) == 0
+        assert rows(rest) == [["2", "no_known_signals", "0.00", "https://www.wikipedia.org/", ""]]
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
