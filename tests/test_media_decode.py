@@ -228,6 +228,104 @@ def test_damage_between_keyframes_ends_the_walk_not_the_video() -> None:
     assert stamps[0] == 0.0 and len(stamps) >= 3 and stamps[-1] < 6.0
 
 
+def numbered_slides(count: int, width: int = 352, height: int = 64) -> list[np.ndarray]:
+    """Pictures that say their number: bit ``b`` of ``i`` is a white bar in column ``b``."""
+    slides = []
+    for i in range(count):
+        slide = np.zeros((height, width, 3), np.uint8)
+        for bit in range(6):
+            if i >> bit & 1:
+                slide[:, bit * 32 : (bit + 1) * 32] = 255
+        slide[:, 6 * 32 :] = (i * 40) % 256
+        slides.append(slide)
+    return slides
+
+
+def slide_number(image: Image.Image) -> int:
+    grey = np.asarray(image.convert("L").resize((352, 64)))
+    return sum(
+        1 << bit for bit in range(6) if grey[20:60, bit * 32 + 8 : (bit + 1) * 32 - 8].mean() > 128
+    )
+
+
+def encoded(frames: list[np.ndarray], fmt: str, codec: str, rate: object, **options: str) -> bytes:
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        stream.options = options
+        for array in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(array, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "codec", "options"),
+    [
+        ("mp4", "libx264", {"g": "1000", "keyint_min": "1000", "sc_threshold": "0"}),
+        ("webm", "libvpx-vp9", {"g": "1000", "deadline": "realtime", "cpu-used": "8"}),
+    ],
+)
+def test_a_slideshow_with_one_keyframe_is_sampled_picture_after_picture(
+    fmt: str, codec: str, options: dict[str, str]
+) -> None:
+    """A scam slideshow or a screen recording: one picture every 3 s, one keyframe. The
+    picture on screen at a sample's time started up to 3 s before it; it is that sample
+    (the walk dropped it for being over 1 s old, and skipped B-frames that were pictures:
+    6 of 20 pictures sampled instead of 14)."""
+    from fractions import Fraction
+
+    data = encoded(numbered_slides(20), fmt, codec, Fraction(1, 3), **options)
+    item = decode_media(data, LIMITS)
+    seen = [slide_number(frame.image) for frame in item.frames]
+    assert seen == sorted(set(seen)) and len(seen) >= 14
+    for frame, number in zip(item.frames, seen, strict=True):
+        assert frame.timestamp_s == number * 3.0  # each picture at the time it came on
+
+
+def test_an_intra_refresh_stream_is_read_not_refused() -> None:
+    """x264's intra refresh flags recovery points as keyframes that decode to nothing alone;
+    draining the decoder then left it closed and the next packet raised EOFError: the whole
+    clip was refused as unreadable."""
+    data = video(
+        seconds=10,
+        fps=25,
+        size=(160, 120),
+        options={"x264-params": "intra-refresh=1:keyint=50", "bf": "0"},
+    )
+    item = decode_media(data, LIMITS)
+    assert item.frames[0].timestamp_s == 0.0 and len(item.frames) >= 3
+
+
+def test_a_damaged_later_keyframe_loses_its_sample_not_the_video() -> None:
+    data = bytearray(
+        video(
+            "webm",
+            "libvpx",
+            seconds=16,
+            fps=25,
+            gop=50,
+            size=(320, 240),
+            options={"auto-alt-ref": "0", "b": "1M"},
+        )
+    )
+    with av.open(io.BytesIO(bytes(data))) as container:
+        stream = container.streams.video[0]
+        keyframes = [(p.pos, p.size) for p in container.demux(stream) if p.is_keyframe and p.size]
+    position, size = keyframes[4]  # the keyframe at 8 s
+    data[position + 30 : position + size - 30] = bytes(
+        (i * 97 + 13) % 256 for i in range(size - 60)
+    )
+    item = decode_media(bytes(data), LIMITS)
+    stamps = [f.timestamp_s for f in item.frames]
+    assert stamps[:4] == [0.0, 2.0, 4.0, 6.0] and stamps[-1] is not None and stamps[-1] >= 12.0
+    assert 8.0 not in stamps
+
+
 def test_a_video_longer_than_the_limit_is_refused_before_decoding() -> None:
     assert error_code(video(seconds=3), DecodeLimits(max_video_seconds=2)) == (
         "media_too_long",

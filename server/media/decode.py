@@ -797,6 +797,13 @@ class _Keyframes:
         return self.frame
 
     def _decode(self, offset: int) -> Any:
+        # A damaged keyframe loses its sample, not the video (the samples before it were fine).
+        try:
+            return self._first_frame(offset)
+        except _VIDEO_ERRORS:
+            return None
+
+    def _first_frame(self, offset: int) -> Any:
         stream = self.stream
         stream.codec_context.skip_frame = "NONKEY"
         self.container.seek(offset, stream=stream, backward=True, any_frame=False)
@@ -812,6 +819,11 @@ class _Keyframes:
                 frames = stream.codec_context.decode(None)
                 for frame in frames:
                     frame.time_base = frame.time_base or stream.time_base
+                if not frames:
+                    # Nothing was held back (a recovery-point "keyframe" that is not an IDR,
+                    # an index that calls every sample a keyframe): the drained decoder would
+                    # refuse the next packet with EOFError; open it again and go on.
+                    stream.codec_context.flush_buffers()
             if frames:
                 return frames[0]
             if packets > MAX_SEEK_PACKETS:
@@ -857,6 +869,7 @@ class _Walk:
             int(target / stream.time_base), stream=stream, backward=True, any_frame=False
         )
         self.packets = container.demux(stream)
+        self.stream = stream
         self.open = True
         self.last: Any = None  # the last frame at or before the latest time
         self.ahead: list[Any] = []  # frames decoded past it
@@ -881,7 +894,12 @@ class _Walk:
         if not self.ahead and self.open:
             frame = self._decode(target, frame, budget, limits)
         self.last = frame
-        if frame is None or frame.time is None or target - frame.time > MAX_KEYFRAME_LAG_S:
+        if frame is None or frame.time is None:
+            return None
+        # A frame already past the target shows the walk got there: ``frame`` is the one on
+        # screen at the target, however long ago it started (slideshows, VFR screen
+        # recordings). Only a walk that stopped short is held to MAX_KEYFRAME_LAG_S.
+        if not self.ahead and target - frame.time > MAX_KEYFRAME_LAG_S:
             return None
         return frame
 
@@ -900,6 +918,11 @@ class _Walk:
             stamp = packet.dts if packet.dts is not None else packet.pts
             if stamp is not None:
                 self.read_to = stamp if self.read_to is None else max(self.read_to, stamp)
+            # Skip non-reference frames only where frames are dense (a frame or two off):
+            # a slideshow's or a VFR recording's B-frame may be the picture on screen.
+            tb = self.stream.time_base
+            dense = bool(packet.duration) and packet.duration * tb < 0.2
+            self.stream.codec_context.skip_frame = WALK_SKIP_FRAME if dense else "DEFAULT"
             try:
                 decoded = packet.decode()
             except _VIDEO_ERRORS:
