@@ -289,6 +289,8 @@ class Engine:
         versions = self._link_versions
         rendered = self._rendered
         join = b"".join
+        # The cache lookup is link_pieces', written out again: a method call a link was ~1 %
+        # of rendering a new host, on the path every bulk check and batch takes.
         out: list[tuple[bytes, str | None]] = []
         append = out.append
         for result in results:

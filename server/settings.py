@@ -109,7 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most pixels in an image or video frame before decoding (decompression-bomb guard).",
     ),
     Setting("max_video_seconds", 600, "Longest video (by its declared duration) a check accepts."),
-    Setting("max_video_keyframes", 16, "Most keyframes sampled from one video."),
+    Setting(
+        "max_video_keyframes",
+        16,
+        "Most frames sampled from one video, at evenly spaced times (a keyframe, or a frame"
+        " decoded on the way in a long keyframe gap).",
+    ),
     Setting(
         "max_animation_pixels",
         64_000_000,
