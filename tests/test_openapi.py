@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.support.server import ADMIN_KEY, RunningServer, start_server
 
@@ -52,11 +52,17 @@ def test_every_operation_matches_the_document(case: schemathesis.Case, api: Runn
         # "a hash list we read" (CSV / JSON / PDQ lines) is not expressible either.
         "/v1/known-fakes/import",
     )
-    case.call_and_validate(
+    response = case.call(
         base_url=api.url,
         headers=None if _mutates_headers(case) else {"Authorization": f"Bearer {ADMIN_KEY}"},
-        excluded_checks=[positive_data_acceptance] if semantic_400 else None,
     )
+    excluded = [positive_data_acceptance] if semantic_400 else []
+    if response.status_code == 413:
+        # A generated body over FAKEWATCH_MAX_BODY_BYTES is refused for its size before its
+        # content is read: the documented 413, not "invalid data accepted" (the other checks,
+        # the error body against the document included, still run).
+        excluded.append(negative_data_rejection)
+    case.validate_response(response, excluded_checks=excluded or None)
 
 
 def _mutates_headers(case: schemathesis.Case) -> bool:
