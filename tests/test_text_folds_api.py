@@ -154,6 +154,25 @@ def test_prose_full_stops_and_dot_net_are_not_links(server: RunningServer) -> No
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Your parcel has an unpaid fee of $1.99. Pay within 24 hours.",
+        "Your verification code is 482913. Do not share this code with anyone.",
+        "订单金额 128. Top up 请到APP内完成",
+    ],
+)
+def test_a_number_ending_a_sentence_is_not_a_link(text: str) -> None:
+    # ". Pay", ". Do", ". Top" read as top-level domains after a price or a code; a name of
+    # digits alone before ". " is the end of a sentence, not "1.99.pay" or "482913.do".
+    assert extract(text, SUFFIXES.is_suffix).links == ()
+
+
+def test_a_spaced_dot_after_a_name_with_letters_and_digits_is_still_a_link() -> None:
+    assert extract("登录 etc-gov-cn2. top 办理", SUFFIXES.is_suffix).links == ("etc-gov-cn2.top",)
+    assert extract("visit 1688 .com today", SUFFIXES.is_suffix).links == ("1688.com",)
+
+
+@pytest.mark.parametrize(
     ("text", "digits"),
     [
         ("请致电13812345678咨询", "13812345678"),

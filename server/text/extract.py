@@ -11,7 +11,8 @@ Links written to slip past filters are read as the browser link a person would r
 ("refanged", review 34 #10): an ideographic full stop or a bracketed dot between two address
 characters (``etc-gov-cn。top``, ``evil[.]top``, ``(.)``, ``{.}``, ``[dot]``, ``点``) when what
 follows is a top-level domain or another label, spaces around a dot before a real top-level
-domain (``etc-gov-cn .top``, when the name holds a hyphen or digit or a path follows), and
+domain (``etc-gov-cn .top``, when the name holds a hyphen or digit or a path follows; not a
+number ending a sentence, "$1.99. Pay"), and
 ``hxxp://`` / ``http[:]//``. Such links are listed with the form written under ``refanged``.
 A link ends at an emoji or pictograph ("https://x.top🔗"), and a phone number may follow a
 Han character ("请致电13812345678").
@@ -228,7 +229,13 @@ def _refanged(match: re.Match[str], is_tld: Callable[[str], bool] | None) -> str
         if is_tld is None or not is_tld(match.group("word").lower()):
             return match.group(0)
         name = _LABEL_BEFORE.search(match.string, max(0, match.start() - 63), match.start())
-        if name is not None and (re.search(r"[-\d]", name.group(0)) or match.group("end") == "/"):
+        if name is None:
+            return match.group(0)
+        if match.group("spaced").startswith(".") and name.group(0).isdigit():
+            # A number ends the sentence: "$1.99. Pay within 24 hours", "your code is
+            # 482913. Do not share it" (an all-digit name before ". " is a price or a code).
+            return match.group(0)
+        if re.search(r"[-\d]", name.group(0)) or match.group("end") == "/":
             return "."
         return match.group(0)
     secure = match.group("s1") or match.group("s2") or ""
