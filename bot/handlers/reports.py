@@ -1,0 +1,86 @@
+"""Sending one report to the server: a link or text, or a picture or video fetched again from
+Telegram; the case id, or ``None`` (logged) when it could not be sent.
+
+Shared by the "Report" button under a verdict and the /report conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import ContextTypes
+
+from bot.api import Refused, ServerError
+from bot.handlers.checks import _download
+from bot.handlers.notice import Notice
+from bot.handlers.parts import Media
+from bot.handlers.services import Services, services
+from bot.texts import t
+
+log = logging.getLogger("fakewatch.bot")
+
+
+async def _report_media(
+    context: ContextTypes.DEFAULT_TYPE,
+    media: Media,
+    user_id: int,
+    category: str = "other",
+    extra: dict[str, Any] | None = None,
+) -> str | None:
+    """Report a picture or video: fetched again from Telegram, sent with the report.
+
+    The server keeps the file itself only when ``consent.keep_media`` says so; otherwise it
+    keeps the fingerprints (hashes) and drops the bytes.
+    """
+    svc = services(context)
+    report = {
+        "kind": "media",
+        "category": category,
+        "reporter": f"telegram:{user_id}",
+        **(extra or {}),
+    }
+    try:
+        async with svc.media_slots.turn():
+            payload = await _download(context, media)
+            result = await svc.client.report_media(
+                report, payload, media.filename, media.content_type
+            )
+            del payload
+    except (Notice, ServerError) as exc:
+        _log_failure("media report failed", exc)
+        return None
+    return str(result.get("case_id", result.get("id", "?")))
+
+
+async def _report(
+    svc: Services,
+    items: list[dict[str, Any]],
+    user_id: int,
+    category: str,
+    extra: dict[str, Any],
+) -> str | None:
+    """Send one report; the case id, or ``None`` when it could not be sent."""
+    if not items:
+        return None
+    body = {**items[0], "category": category, "reporter": f"telegram:{user_id}", **extra}
+    try:
+        result = await svc.client.report(body)
+    except ServerError as exc:
+        _log_failure("report failed", exc)
+        return None
+    return str(result.get("case_id", result.get("id", "?")))
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """A refused key is the operator's to fix (an error), anything else a warning."""
+    status = exc.status if isinstance(exc, Refused) else 0
+    extra = {"error": type(exc).__name__, "code": getattr(exc, "code", ""), "status": status}
+    if status in (401, 403):
+        log.error(what + ": the server refused the bot's API key (FAKEWATCH_API_KEY)", extra=extra)
+    else:
+        log.warning(what, extra=extra)
+
+
+def _report_words(case_id: str | None, lang: str) -> str:
+    return t("report_failed", lang) if case_id is None else t("reported", lang, case_id=case_id)
