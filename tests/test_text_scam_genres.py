@@ -1,0 +1,102 @@
+"""POST /v1/check/text on the scams FakeWatch exists for, written the way they arrive, and on
+the everyday messages that must stay quiet.
+
+Written by hand (session 15's dogfooding), not drawn from the data set: the fake doctor selling
+a diabetes cure, the stock-tip group, the prize that costs a tax to collect and "hi mum, new
+number" each got `no_known_signals` before their patterns existed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.server import RunningServer
+
+
+def check(server: RunningServer, text: str, lang: str) -> dict[str, Any]:
+    response = server.request("POST", "/v1/check/text", json_body={"text": text, "lang": lang})
+    assert response.status == 200, response.body
+    verdict: dict[str, Any] = response.json()
+    return verdict
+
+
+def patterns(verdict: dict[str, Any]) -> set[str]:
+    return {
+        r["details"]["pattern"] for r in verdict["reasons"] if r["code"] == "text_patterns.match"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "pattern"),
+    [
+        (
+            "【健康提醒】钟南山院士推荐：这款降糖神药三个月根治糖尿病，无效全额退款！"
+            "今日限时特价199元，点击 http://jiangtang-shenyao.shop 立即抢购",
+            "zh",
+            "miracle_cure",
+        ),
+        (
+            "Dr. Oz reveals: this one supplement reverses type 2 diabetes in 30 days. "
+            "Doctors hate it! Limited stock, order now at https://glucose-miracle.store",
+            "en",
+            "miracle_cure",
+        ),
+        (
+            "Elon Musk is giving away 5,000 BTC to celebrate! Send 0.1 to 2 BTC to "
+            "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh and receive double back.",
+            "en",
+            "send_one_get_two",
+        ),
+        (
+            "老师带你炒股，每天推荐一只涨停牛股，内部消息稳赚不赔，加微信 gupiao8888 进群免费领取",
+            "zh",
+            "tip_group",
+        ),
+        (
+            "恭喜您被抽中二等奖，奖金8万元及笔记本电脑一台，请先缴纳个人所得税3000元领取",
+            "zh",
+            "prize_fee",
+        ),
+        (
+            "Hi mum, I've dropped my phone in the toilet, this is my new number. Can you send "
+            "£450 to my mate's account, I'll pay you back tomorrow x",
+            "en",
+            "impersonating_acquaintance",
+        ),
+    ],
+    ids=["fake-doctor-zh", "fake-doctor-en", "musk-giveaway", "tip-group", "prize-tax", "hi-mum"],
+)
+def test_each_genre_is_at_least_suspicious_and_names_its_script(
+    server: RunningServer, text: str, lang: str, pattern: str
+) -> None:
+    verdict = check(server, text, lang)
+    assert verdict["verdict"] in ("suspicious", "likely_scam"), verdict["summary"]
+    assert pattern in patterns(verdict)
+
+
+def test_a_daily_percentage_in_chinese_is_a_guaranteed_return(server: RunningServer) -> None:
+    verdict = check(server, "我舅舅在做内部项目，一天能赚30%，你先投一万试试", "zh")
+    assert "guaranteed_returns" in patterns(verdict)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Your verification code is 482913. Do not share this code with anyone. — Chase", "en"),
+        ("【招商银行】您尾号8812的信用卡本期账单金额3,215.60元，到期还款日12月5日。", "zh"),
+        ("Reminder: your dentist appointment is tomorrow at 3pm. Reply C to confirm.", "en"),
+        ("研究人员希望找到根治糖尿病的方法，新药已进入临床试验", "zh"),
+        ("今天大盘涨停板数量创新高，分析师认为市场情绪回暖", "zh"),
+        ("Lottery winners in the UK pay no tax on their prize", "en"),
+        ("The meeting moved to 4pm, link here https://zoom.us/j/123456789", "en"),
+    ],
+    ids=["otp", "card-bill", "dentist", "cure-research", "market-news", "lottery-tax", "zoom"],
+)
+def test_everyday_messages_that_share_their_words_stay_quiet(
+    server: RunningServer, text: str, lang: str
+) -> None:
+    verdict = check(server, text, lang)
+    assert verdict["verdict"] == "no_known_signals", verdict["reasons"]
+    assert verdict["reasons"] == []
