@@ -23,6 +23,7 @@ import time
 import aiohttp
 
 from server.alerts import store
+from server.alerts.links import with_base
 from server.alerts.signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from server.alerts.targets import GuardedResolver, PrivateTarget, check_literal
 from server.settings import Settings
@@ -122,11 +123,14 @@ class WebhookDeliverer:
             return cursor, False
         assert self._session is not None
         alerts = await self._db.read(lambda db: store.pending_for(db, cursor, BATCH))
+        # The link as ``GET /v1/alerts`` gives it when FAKEWATCH_PUBLIC_URL is set; without
+        # it there is no request to take an origin from, and the stored path goes as is.
+        base = self._settings.public_url
         for alert_id, payload in alerts:
             delivery_id = f"{webhook_id}-{alert_id}"
+            alert = {"id": alert_id, **with_base(json.loads(payload), base)}
             body = json.dumps(
-                {"delivery": delivery_id, "alert": {"id": alert_id, **json.loads(payload)}},
-                ensure_ascii=False,
+                {"delivery": delivery_id, "alert": alert}, ensure_ascii=False
             ).encode()
             headers = {
                 "Content-Type": "application/json",

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from server.alerts import store as alert_store
+from server.alerts.links import with_base
 from server.alerts.targets import PrivateTarget, check_literal
 from server.api.body import dumps, int_param, json_object, query_params, string_field
 from server.api.reports import item_of
@@ -41,10 +42,10 @@ async def list_alerts(request: web.Request) -> web.Response:
     rows = await request.app[DB].read(
         lambda db: store.alerts_since(db, since, principal.key_id, limit)
     )
-    alerts: list[dict[str, Any]] = []
-    for alert_id, payload in rows:
-        payload["verdict_url"] = absolute(request, payload["verdict_url"])
-        alerts.append({"id": alert_id, **payload})
+    base = absolute(request, "")  # FAKEWATCH_PUBLIC_URL, else this request's origin
+    alerts: list[dict[str, Any]] = [
+        {"id": alert_id, **with_base(payload, base)} for alert_id, payload in rows
+    ]
     cursor = rows[-1][0] if rows else since
     return web.json_response({"alerts": alerts, "cursor": str(cursor)}, dumps=dumps)
 
