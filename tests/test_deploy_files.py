@@ -13,6 +13,7 @@ feed units' commands run against its data folder while it serves.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import io
 import json
@@ -25,6 +26,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +43,7 @@ from server.api.app import MULTIPART_OVERHEAD
 from server.cli import build_parser
 from server.serve_workers import STOP_TIMEOUT_S
 from server.settings import SETTINGS, Settings, load_settings, proxy_networks
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -55,6 +58,7 @@ ADMIN = DEPLOY / "bin" / "fakewatch-admin"
 #: Where the guide installs things; the tests move them under tmp_path or to this checkout.
 FAKEWATCH_BIN = "/opt/fakewatch/venv/bin/fakewatch"
 DATA_DIR = "/var/lib/fakewatch"
+BOT_DATA_DIR = "/var/lib/fakewatch-bot"
 #: EnvironmentFile= paths and the example each one is installed from.
 ENV_EXAMPLES = {
     "/etc/fakewatch/fakewatch.env": SERVER_ENV,
@@ -466,10 +470,36 @@ MDWE_EXEC = textwrap.dedent(
 )
 
 
-def local(command: str, data_dir: Path) -> str:
+def local(command: str, data_dir: Path, bot_dir: Path | None = None) -> str:
     """A unit's command line with the installed paths moved to this checkout and tmp_path."""
     python = f"{shlex.quote(sys.executable)} -m server"
-    return command.replace(FAKEWATCH_BIN, python).replace(DATA_DIR, str(data_dir))
+    command = command.replace(FAKEWATCH_BIN, python)
+    if bot_dir is not None:
+        command = command.replace(BOT_DATA_DIR, str(bot_dir))
+    assert BOT_DATA_DIR not in command, command
+    return command.replace(DATA_DIR, str(data_dir))
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without settings or proxies (all traffic is 127.0.0.1)."""
+    proxies = {"http_proxy", "https_proxy", "all_proxy"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FAKEWATCH_") and k.lower() not in proxies
+    }
+    env["NO_PROXY"] = "*"
+    return env
+
+
+def cli(env: dict[str, str], cwd: Path, *argv: str) -> str:
+    """Run `fakewatch ARGV` as fakewatch-admin would (the service's environment); its stdout."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "server", *argv],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=120, umask=0o077,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
 
 
 def run_unit_command(
@@ -526,126 +556,201 @@ def http(
 
 
 def wait_ready(process: subprocess.Popen[bytes], out: Path, err: Path) -> str:
+    """The rest of the process's READY line, once it prints it."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         for line in out.read_text(encoding="utf-8").splitlines():
             if line.startswith("READY "):
                 return line.split(" ", 1)[1].strip()
-        assert process.poll() is None, f"serve exited {process.returncode}:\n{err.read_text()}"
+        assert process.poll() is None, f"exited {process.returncode}:\n{err.read_text()}"
         time.sleep(0.1)
     process.kill()
     raise AssertionError(f"no READY in 120 s:\n{err.read_text()}")
 
 
-@pytest.mark.slow
-def test_the_server_unit_runs_with_the_env_example_beside_the_timer_commands(
-    tmp_path: Path,
-) -> None:
-    """systemd's part done by hand: the state folder (0700), the environment, the umask and
-    the MemoryDenyWriteExecute rule; then the unit's own ExecStart, and the timers' commands."""
-    unit = read_unit(UNITS / "fakewatch.service")
-    svc = service(unit)
-    data_dir = tmp_path / "var-lib-fakewatch"
-    data_dir.mkdir(mode=int(one(svc, "StateDirectoryMode"), 8))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKEWATCH_")}
-    env.update({k: local(v, data_dir) for k, v in unit_environment(unit).items()})
-    env.update(FAKEWATCH_PORT="0", FAKEWATCH_MODELS_DIR=str(ROOT / "models"), NO_PROXY="*")
-    assert env["FAKEWATCH_DATA_DIR"] == str(data_dir)
-    wrapper = tmp_path / "mdwe_exec.py"
-    wrapper.write_text(MDWE_EXEC)
-    argv = exec_argv(local(one(svc, "ExecStart"), data_dir), env)
+def start_unit(
+    svc: dict[str, list[str]], env: dict[str, str], tmp: Path, name: str, **paths: Path
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """ExecStart as systemd runs it here: the environment, WorkingDirectory, UMask and, for
+    MemoryDenyWriteExecute=yes, its seccomp rule (installed by a wrapper that then execs)."""
     assert one(svc, "MemoryDenyWriteExecute") == "yes"
-    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
+    wrapper = tmp / "mdwe_exec.py"
+    wrapper.write_text(MDWE_EXEC)
+    argv = exec_argv(local(one(svc, "ExecStart"), paths["data_dir"], paths.get("bot_dir")), env)
+    out, err = tmp / f"{name}.out", tmp / f"{name}.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, str(wrapper), *argv],
             stdout=stdout,
             stderr=stderr,
             env=env,
-            cwd=local(one(svc, "WorkingDirectory"), data_dir),
+            cwd=local(one(svc, "WorkingDirectory"), paths["data_dir"], paths.get("bot_dir")),
             umask=int(one(svc, "UMask"), 8),
         )
+    return process, out, err
+
+
+def stop_unit(process: subprocess.Popen[bytes], svc: dict[str, list[str]]) -> int:
+    """KillSignal=SIGTERM, then up to TimeoutStopSec for a clean exit."""
+    process.send_signal(getattr(signal, one(svc, "KillSignal")))
+    try:
+        return process.wait(timeout=int(one(svc, "TimeoutStopSec").removesuffix("s")))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+def state_dir(tmp: Path, svc: dict[str, list[str]]) -> Path:
+    """What StateDirectory= makes before the service starts: the folder, with its mode."""
+    folder = tmp / ("var-lib-" + one(svc, "StateDirectory"))
+    folder.mkdir(mode=int(one(svc, "StateDirectoryMode"), 8))
+    return folder
+
+
+def check_the_api(url: str, key: str) -> None:
+    status, health = http(url + "/healthz")
+    assert status == 200 and health["ok"] is True
+    auth = {"Authorization": f"Bearer {key}"}
+    # onnxruntime (text model, face finder, PP-OCR) under the W^X rule.
+    body, content_type = multipart_picture()
+    status, verdict = http(
+        url + "/v1/check/media", data=body, headers={**auth, "Content-Type": content_type}
+    )
+    assert status == 200, verdict
+    assert verdict["text"]["status"] == "read" and not verdict.get("partial"), verdict
+    message = {"text": "Your account is frozen, verify at https://gov-safe.top"}
+    status, verdict = http(
+        url + "/v1/check/text",
+        data=json.dumps(message).encode(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert status == 200 and verdict["verdict"] != "unknown", verdict
+
+
+def check_the_backup_unit(env: dict[str, str], data_dir: Path) -> None:
+    """One file, 0600, in a 0700 folder, a sound copy; then the clean-up keeps only it."""
+    backup = service(read_unit(UNITS / "fakewatch-backup.service"))
+    ran = run_unit_command(one(backup, "ExecStart"), env, data_dir, cwd=data_dir)
+    assert ran.returncode == 0, ran.stderr
+    copies = sorted((data_dir / "backups").glob("fakewatch-*.db"))
+    assert len(copies) == 1 and re.fullmatch(r"fakewatch-\d{8}T\d{6}Z\.db", copies[0].name)
+    assert stat.S_IMODE(copies[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "backups").stat().st_mode) == 0o700
+    with sqlite3.connect(copies[0]) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM api_keys").fetchone()[0] >= 1
+    old = data_dir / "backups" / "fakewatch-20000101T000000Z.db"
+    old.write_bytes(b"")
+    os.utime(old, (time.time() - 20 * 86400,) * 2)
+    ran = run_unit_command(one(backup, "ExecStartPost"), env, data_dir, cwd=data_dir)
+    assert ran.returncode == 0, ran.stderr
+    assert sorted((data_dir / "backups").glob("fakewatch-*.db")) == copies
+
+
+def check_the_purge_and_feed_units(env: dict[str, str], data_dir: Path, tmp: Path) -> None:
+    purge = service(read_unit(UNITS / "fakewatch-purge.service"))
+    ran = run_unit_command(one(purge, "ExecStart"), env, data_dir, cwd=data_dir)
+    assert ran.returncode == 0, ran.stderr
+    # A feed instance, from a local file instead of a download.
+    feed_file = tmp / "list.txt"
+    feed_file.write_text("scam-shop.example\nfake-bank.example\n")
+    feed_env_file = tmp / "local.env"
+    feed_env_file.write_text(f"FEED_SOURCE={feed_file}\nFEED_FORMAT=plain\n")
+    feed_unit = read_unit(UNITS / "fakewatch-feed@.service", "local")
+    unit_env = unit_environment(feed_unit, {"/etc/fakewatch/feeds/local.env": feed_env_file})
+    feed_env = {**env, **{k: local(v, data_dir) for k, v in unit_env.items()}}
+    feed_env["FAKEWATCH_MODELS_DIR"] = env["FAKEWATCH_MODELS_DIR"]
+    ran = run_unit_command(one(service(feed_unit), "ExecStart"), feed_env, data_dir, cwd=data_dir)
+    assert ran.returncode == 0, ran.stderr
+    assert "local" in cli(env, data_dir, "feeds", "list")
+
+
+class FakeTelegramThread:
+    """The tests' fake Bot API, on its own event loop in a thread: the bot is another process."""
+
+    def __enter__(self) -> FakeTelegramThread:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake = FakeTelegram()
+        self.url = asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result(30)
+        return self
+
+    def message(self, chat_id: int, text: str) -> None:
+        self.loop.call_soon_threadsafe(lambda: self.fake.message(chat_id, chat_id, text))
+
+    def wait_for_replies(self, chat_id: int, count: int, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + 60
+        while len(self.fake.sent("sendMessage", chat_id)) < count:
+            assert process.poll() is None and time.monotonic() < deadline, self.fake.calls
+            time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
+        self.loop.close()
+
+
+def check_the_bot_unit(url: str, server_env: dict[str, str], data_dir: Path, tmp: Path) -> None:
+    """fakewatch-bot.service with its two env files (secrets replaced by the fake's token and
+    a moderator key made as the guide makes it): it answers /start and a link, stops on
+    SIGTERM, and keeps its state in its own folder."""
+    unit = read_unit(UNITS / "fakewatch-bot.service")
+    svc = service(unit)
+    bot_dir = state_dir(tmp, svc)
+    key = cli(server_env, data_dir, "keys", "create", "--role", "moderator", "--label", "bot")
+    env = clean_environment()
+    env.update({k: local(v, data_dir, bot_dir) for k, v in unit_environment(unit).items()})
+    with FakeTelegramThread() as telegram:
+        env.update(
+            FAKEWATCH_TELEGRAM_TOKEN=TOKEN,
+            FAKEWATCH_TELEGRAM_API_URL=telegram.url,
+            FAKEWATCH_SERVER_URL=url,
+            FAKEWATCH_API_KEY=key.split()[-1],
+        )
+        process, out, err = start_unit(svc, env, tmp, "bot", data_dir=data_dir, bot_dir=bot_dir)
+        try:
+            assert wait_ready(process, out, err) == "telegram bot"
+            telegram.message(4242, "/start")
+            telegram.wait_for_replies(4242, 1, process)
+            telegram.message(4242, "https://polkadot-dot.info/claim")
+            telegram.wait_for_replies(4242, 2, process)
+            verdict = telegram.fake.sent("sendMessage", 4242)[1].text
+            assert "polkadot-dot[.]info" in verdict, verdict  # asked the server, defanged
+        finally:
+            code = stop_unit(process, svc)
+    log = err.read_text(encoding="utf-8")
+    assert code == 0 and "Traceback" not in log, log
+    assert TOKEN not in log and TOKEN.partition(":")[2] not in log
+    assert stat.S_IMODE((bot_dir / "bot.db").stat().st_mode) == 0o600
+    assert not (data_dir / "bot.db").exists()
+
+
+@pytest.mark.slow
+def test_the_units_run_with_the_env_examples(tmp_path: Path) -> None:
+    """systemd's part done by hand (the state folders and their modes, the environment files,
+    the umask, the MemoryDenyWriteExecute rule); then the server unit's own ExecStart, the
+    timers' commands beside it, the bot unit against it and a fake Bot API, and a clean stop."""
+    svc = service(read_unit(UNITS / "fakewatch.service"))
+    data_dir = state_dir(tmp_path, svc)
+    env = clean_environment()
+    unit_env = unit_environment(read_unit(UNITS / "fakewatch.service"))
+    env.update({k: local(v, data_dir) for k, v in unit_env.items()})
+    env.update(FAKEWATCH_PORT="0", FAKEWATCH_MODELS_DIR=str(ROOT / "models"))
+    assert env["FAKEWATCH_DATA_DIR"] == str(data_dir)
+    process, out, err = start_unit(svc, env, tmp_path, "serve", data_dir=data_dir)
     try:
         url = wait_ready(process, out, err)
-        status, health = http(url + "/healthz")
-        assert status == 200 and health["ok"] is True
-
-        # The guide's first key, made the way fakewatch-admin runs it (same environment).
-        made = subprocess.run(
-            [sys.executable, "-m", "server", "keys", "create", "--role", "admin", "--label", "ops"],
-            env=env, cwd=data_dir, capture_output=True, text=True, timeout=120, umask=0o077,
-        )  # fmt: skip
-        assert made.returncode == 0, made.stderr
-        key = made.stdout.split()[-1]
-        auth = {"Authorization": f"Bearer {key}"}
-        # onnxruntime (text model, face finder, PP-OCR) under the W^X rule.
-        body, content_type = multipart_picture()
-        status, verdict = http(
-            url + "/v1/check/media", data=body, headers={**auth, "Content-Type": content_type}
-        )
-        assert status == 200, verdict
-        assert verdict["text"]["status"] == "read" and not verdict.get("partial"), verdict
-        status, verdict = http(
-            url + "/v1/check/text",
-            data=json.dumps(
-                {"text": "Your account is frozen, verify at https://gov-safe.top"}
-            ).encode(),
-            headers={**auth, "Content-Type": "application/json"},
-        )
-        assert status == 200 and verdict["verdict"] != "unknown", verdict
-
-        # The backup timer's service, while the server runs: one file, 0600, in a 0700 folder.
-        backup = service(read_unit(UNITS / "fakewatch-backup.service"))
-        old = data_dir / "backups" / "fakewatch-20000101T000000Z.db"
-        ran = run_unit_command(one(backup, "ExecStart"), env, data_dir, cwd=data_dir)
-        assert ran.returncode == 0, ran.stderr
-        copies = sorted((data_dir / "backups").glob("fakewatch-*.db"))
-        assert len(copies) == 1 and re.fullmatch(r"fakewatch-\d{8}T\d{6}Z\.db", copies[0].name)
-        assert stat.S_IMODE(copies[0].stat().st_mode) == 0o600
-        assert stat.S_IMODE((data_dir / "backups").stat().st_mode) == 0o700
-        with sqlite3.connect(copies[0]) as copy:
-            assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            assert copy.execute("SELECT count(*) FROM api_keys").fetchone()[0] >= 1
-        # ... and its clean-up: copies older than two weeks go, today's stays.
-        old.write_bytes(b"")
-        os.utime(old, (time.time() - 20 * 86400,) * 2)
-        ran = run_unit_command(one(backup, "ExecStartPost"), env, data_dir, cwd=data_dir)
-        assert ran.returncode == 0, ran.stderr
-        assert sorted((data_dir / "backups").glob("fakewatch-*.db")) == copies
-
-        # The retention purge's service.
-        purge = service(read_unit(UNITS / "fakewatch-purge.service"))
-        ran = run_unit_command(one(purge, "ExecStart"), env, data_dir, cwd=data_dir)
-        assert ran.returncode == 0, ran.stderr
-
-        # A feed instance, from a local file instead of a download.
-        feed_file = tmp_path / "list.txt"
-        feed_file.write_text("scam-shop.example\nfake-bank.example\n")
-        feed_env_file = tmp_path / "local.env"
-        feed_env_file.write_text(f"FEED_SOURCE={feed_file}\nFEED_FORMAT=plain\n")
-        feed_unit = read_unit(UNITS / "fakewatch-feed@.service", "local")
-        feed_env = {
-            **env,
-            **unit_environment(feed_unit, {"/etc/fakewatch/feeds/local.env": feed_env_file}),
-        }
-        feed_env.update({k: local(v, data_dir) for k, v in feed_env.items()})
-        feed_env.update(FAKEWATCH_MODELS_DIR=str(ROOT / "models"))
-        ran = run_unit_command(
-            one(service(feed_unit), "ExecStart"), feed_env, data_dir, cwd=data_dir
-        )
-        assert ran.returncode == 0, ran.stderr
-        listed = subprocess.run(
-            [sys.executable, "-m", "server", "feeds", "list"],
-            env=env, cwd=data_dir, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert "local" in listed.stdout, listed.stdout
+        # The guide's first key, made as fakewatch-admin runs it (the service's environment).
+        key = cli(env, data_dir, "keys", "create", "--role", "admin", "--label", "ops")
+        check_the_api(url, key.split()[-1])
+        check_the_backup_unit(env, data_dir)
+        check_the_purge_and_feed_units(env, data_dir, tmp_path)
+        check_the_bot_unit(url, env, data_dir, tmp_path)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=int(one(svc, "TimeoutStopSec").removesuffix("s")))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+        code = stop_unit(process, svc)
     log = err.read_text(encoding="utf-8")
     assert code == 0, log
     assert '"event": "stopped"' in log and "Traceback" not in log
