@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="with --from: processes judging links, each loading the detectors once (about a"
-        " second and 200 MB); never more than one per 1,000 lines or 64 (default 0: one per"
-        " core this process may use; one for a pipe or a terminal)",
+        " second and ~190 MB, more as caches fill); never more than one per 1,000 lines or 64"
+        " (default 0: one per core this process may use; one for a pipe or a terminal)",
     )
     check.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
     check.add_argument(
