@@ -82,9 +82,15 @@ def test_family_money_chats_are_never_likely_scam(server: RunningServer) -> None
     for text in chats:
         verdict = _check(server, text)
         assert verdict["verdict"] != "likely_scam", (text, verdict["reasons"])
-    urgent = _check(server, "妈，房东催得紧，你尽快帮我转账3000，周五就还你")
+    # Since scam_text 1.1 (trained with everyday chats as ham) the classifier is quiet on a
+    # family money chat; the urgency cue alone is only shown.
+    family = _check(server, "妈，房东催得紧，你尽快帮我转账3000，周五就还你")
+    assert family["verdict"] == "no_known_signals"
+    assert {r["code"] for r in family["reasons"]} <= {"text_patterns.match"}
+    # A stranger's "new account" demand: both readers speak (the reasons are shown), they just
+    # do not count twice.
+    urgent = _check(server, "您好，我是房东，这个月房租请尽快转账给我，新的账户是这个")
     codes = {r["code"] for r in urgent["reasons"]}
-    # Both readers still speak (the reasons are shown); they just do not count twice.
     assert urgent["verdict"] == "suspicious" and "scam_text.classifier" in codes
 
 
@@ -97,7 +103,7 @@ def test_a_scam_script_still_escalates_with_its_own_script_or_its_link(
     assert _check(server, police)["verdict"] == "likely_scam"
     for text, script in (
         (
-            "您好，我是京东客服，您开通的百万保障即将自动扣费，如需关闭请下载会议软件共享屏幕",
+            "您好，我是抖音客服，您开通的百万保障会员即将每月扣费800元，如需关闭请下载会议软件共享屏幕操作",
             "fake_customer_service",
         ),
         ("您好，我是网贷平台客服，您的贷款已审批，先交手续费500元即可放款", "upfront_fee_loan"),

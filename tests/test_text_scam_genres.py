@@ -8,6 +8,7 @@ number" each got `no_known_signals` before their patterns existed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +101,29 @@ def test_everyday_messages_that_share_their_words_stay_quiet(
     verdict = check(server, text, lang)
     assert verdict["verdict"] == "no_known_signals", verdict["reasons"]
     assert verdict["reasons"] == []
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "text"
+
+
+def _lines(name: str) -> list[str]:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_everyday_chats_get_no_reason_at_all(server: RunningServer) -> None:
+    # Never trained on (scam_text 1.1 trained on models/scam_text/data, another set); the
+    # model before it called 3 of these 40 scam-like ("妈，我到学校了，宿舍挺好的…").
+    for text in _lines("everyday_chats.txt"):
+        lang = "en" if text.isascii() else "zh"
+        verdict = check(server, text, lang)
+        assert verdict["reasons"] == [], (text, verdict["reasons"])
+
+
+def test_family_money_chats_are_never_a_warning(server: RunningServer) -> None:
+    # The model before scam_text 1.1 made 12 of these 31 suspicious by itself.
+    for text in _lines("money_chats.txt"):
+        lang = "en" if text.isascii() else "zh"
+        verdict = check(server, text, lang)
+        assert verdict["verdict"] == "no_known_signals", (text, verdict["reasons"])
+        assert "scam_text.classifier" not in {r["code"] for r in verdict["reasons"]}

@@ -34,8 +34,15 @@ SOURCES = (
     "janitr_x_posts",
     "telecom_fraud_texts_5",
     "nagato_sms_zh_tw",
+    "fakewatch_chats",
 )
 DEFAULT_SHARED = Path(__file__).resolve().parents[3] / "shared"
+#: Sources written for FakeWatch and shipped with it (``fakewatch_chats``: everyday messages
+#: between family, friends, colleagues and neighbours, all ham, in Chinese (Simplified and
+#: Traditional) and English). No shared set has person-to-person chat: its Chinese ham is
+#: carrier adverts, so the model read "妈，我到学校了…" or "房租我先交了，你把你那半转我" as
+#: scam-like (session 15). Split by the same hash as every other source.
+OWN_DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ def split_of(text: str) -> str:
 def load(shared: Path = DEFAULT_SHARED) -> list[Message]:
     """Every message, de-duplicated per source on its normalised text."""
     messages: list[Message] = []
-    for path in sorted((shared / "data" / "text").glob("*.jsonl")):
+    paths = [*sorted((shared / "data" / "text").glob("*.jsonl")), *sorted(OWN_DATA.glob("*.jsonl"))]
+    for path in paths:
         seen: set[str] = set()
         for row in _rows(path):
             key = split_key(row["text"])

@@ -40,7 +40,7 @@ from models.scam_text.evaluate import figures, latency_ms, probabilities  # noqa
 from server.onnx_runtime import load_model, sha256_file  # noqa: E402
 from server.text.features import DIM, FEATURES_VERSION, MAX_CHARS, NGRAMS, dense  # noqa: E402
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 #: Served build must keep every source's held-out F1 within this of fp32 ...
 MAX_F1_LOSS = 0.005
 #: ... and not be slower per item than this factor (else the smaller file buys nothing).
@@ -165,7 +165,9 @@ def main() -> None:
         "training": training,
         "license_note": (
             "Weights are derived from Telecom_Fraud_Texts_5 (GPL-3.0, research use only), "
-            "UCI SMS Spam (CC BY 4.0), janitr (MIT), nagato (Apache-2.0): see MODEL_CARD.md."
+            "UCI SMS Spam (CC BY 4.0), janitr (MIT), nagato (Apache-2.0) and fakewatch_chats "
+            "(written for FakeWatch, models/scam_text/data, the repository's licence): see "
+            "MODEL_CARD.md."
         ),
     }
     _write_json(HERE / "metadata.json", metadata)
