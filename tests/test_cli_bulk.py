@@ -151,7 +151,7 @@ def test_json_lines_are_the_apis_verdict_objects_in_the_language_asked(tmp_path:
     ]
     assert [o["verdict"] for o in objects] == ["likely_scam", "unknown", "no_known_signals"]
     assert "黑名單" in objects[0]["reasons"][0]["message"]  # Traditional, as over HTTP
-    assert objects[1]["error"]["code"] == "invalid_host"
+    assert objects[1]["error"]["code"] == "invalid_url"
 
 
 def test_the_workers_read_the_operators_lists_from_the_database(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def test_why_a_link_cannot_be_read_is_said_in_traditional_too(server: RunningSer
     assert response.status == 200, response.body
     taiwan = response.json()["results"][0]
     assert taiwan["verdict"] == "unknown"
-    assert taiwan["error"]["message"] == "網址中的網站名稱無效。"
+    assert taiwan["error"]["message"] == "這不是我們能識別的網址。"
     assert "网" not in taiwan["summary"]
 
 

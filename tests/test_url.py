@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from server.engine import Engine
 from server.links.url import InvalidUrl, LinkParser
+from tests.support.server import RunningServer
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +20,32 @@ def test_a_bare_domain_is_read_as_http(parser: LinkParser) -> None:
     link = parser.parse("paypal.com")
     assert link.url == "http://paypal.com/"
     assert link.host.registrable == "paypal.com"
+
+
+@pytest.mark.parametrize(
+    "text", ["paypal", "justoneword", "好的", "localhost:8080", "hello no link"]
+)
+def test_a_word_or_a_sentence_without_a_scheme_is_no_address(parser: LinkParser, text: str) -> None:
+    # A browser searches for these; judged as hosts they came out "no known signals"
+    # (registrable domain "paypal", "xn--5us888d"), which reads like a clean bill.
+    with pytest.raises(InvalidUrl) as refused:
+        parser.parse(text)
+    assert refused.value.code == "invalid_url"
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("http://intranet/", "intranet"),  # a scheme says it is meant as an address
+        ("192.168.1.1", "192.168.1.1"),
+        ("3232235777", "192.168.1.1"),  # an integer IPv4, as browsers open it
+        ("例子。中国", "xn--fsqu00a.xn--fiqs8s"),
+    ],
+)
+def test_names_with_a_dot_ips_and_schemes_are_still_addresses(
+    parser: LinkParser, text: str, host: str
+) -> None:
+    assert parser.parse(text).host.ascii == host
 
 
 def test_case_trailing_dot_default_port_and_fragment_are_normalised(parser: LinkParser) -> None:
@@ -275,3 +302,9 @@ def test_only_invisible_characters_are_not_a_link(parser: LinkParser) -> None:
     with pytest.raises(InvalidUrl) as raised:
         parser.parse("\u200b\u200b\ufeff")
     assert raised.value.code == "invalid_url"
+
+
+def test_the_api_answers_a_single_word_with_the_documented_400(server: RunningServer) -> None:
+    response = server.request("GET", "/v1/check/link?url=paypal")
+    assert response.status == 400
+    assert response.json()["code"] == "invalid_url"

@@ -10,8 +10,10 @@ against one member's).
 #: ``max_urls_per_request``. More than that are never dropped silently: the reply (and the
 #: group guard) says how many were not checked.
 MAX_LINKS = 100
-#: Longest link sent (the server's default ``max_url_length``); a longer one is listed as not
-#: checked instead of making the server refuse the whole batch.
+#: Longest link sent (the server's default ``max_url_length``); a longer one is sent as its
+#: site, ``scheme://host/`` (the lists, look-alike and domain checks judge the host), instead
+#: of making the server refuse the whole batch; only one with no such site (not http(s), or
+#: no host) is counted as not checked.
 MAX_URL_LENGTH = 4096
 #: Text sent to the text check: the server's ``max_text_chars`` (``BotConfig.max_text_chars``
 #: reads the same setting). A longer message is sent as its first and last halves, and the

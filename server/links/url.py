@@ -38,6 +38,7 @@ class InvalidUrl(ValueError):
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*")
 #: ``http:`` or ``https:`` and every ``/`` or ``\`` after it: WHATWG skips them all.
 _SPECIAL_START = re.compile(r"(https?):[/\\]*", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
 _SCHEME_PREFIX = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 #: Where an http(s) URL's host part ends (WHATWG: ``\`` as ``/``).
 _AUTHORITY_END = re.compile(r"[/\\?#]")
@@ -306,10 +307,16 @@ class LinkParser:
             and not self.suffixes.is_suffix(shown.rpartition(".")[2])
         ):
             shown = None  # ``\guidance.html``: a file name, not a host a reader would see
+        # Written without http(s):, a line is a link only if it reads as one: "hello no
+        # link", "paypal" or "好的" name no site (a browser would search for them), so they
+        # are no address to judge, not a host called "paypal" with no known signals.
+        bare = _SPECIAL_START.match(text) is None
         text = _with_scheme(text)
         carrier = _carrier(text)
         if carrier is not None:
             return self._carried(raw, carrier, text[len(carrier) + 1 :])
+        if bare and _SPACE.search(text):
+            raise InvalidUrl("invalid_url", "A web address has no spaces.")
         try:
             parts = urlsplit(text)
         except ValueError as exc:
@@ -322,6 +329,10 @@ class LinkParser:
         userinfo, _, hostport = parts.netloc.rpartition("@")
         raw_host, port = _split_port(hostport)
         host = self._host(raw_host)
+        if bare and "." not in host.ascii and ":" not in host.ascii:
+            raise InvalidUrl(
+                "invalid_url", f"{raw_host!r} is a word, not a site name (those have a dot)."
+            )
         if port == _DEFAULT_PORTS[scheme]:
             port = None
         path = quote(parts.path, safe=_PATH_SAFE) if parts.path else "/"
