@@ -57,6 +57,24 @@ _SUPPORTING = Role.SUPPORTING
 _INFO = Role.INFO
 
 _TOKEN_SPLIT = re.compile(r"[^a-z]+")
+#: Sites where the first part of the path is an account anyone can register (``t.me/NAME``,
+#: ``x.com/NAME``, ``youtube.com/@NAME``). Impostors cannot take a person's own handle there,
+#: so they take it with words added ("elonmusk_giveaway_official", "@Tesla-Live-2x"): the
+#: account-name version of a domain with a brand and extra words.
+ACCOUNT_SITES = frozenset(
+    {
+        "t.me", "telegram.me", "x.com", "twitter.com", "youtube.com", "instagram.com",
+        "facebook.com", "tiktok.com", "threads.net", "weibo.com", "douyin.com", "linktr.ee",
+        "medium.com", "twitch.tv", "snapchat.com", "kuaishou.com",
+    }
+)  # fmt: skip
+#: An account named after a famous person with words added: enough to look closer ...
+HANDLE_WEIGHT = 0.35
+#: ... and with a lure among those words ("_giveaway", "-airdrop"), alone ``suspicious``.
+HANDLE_LURE_WEIGHT = 0.5
+#: Path parts before the account name on some sites (``youtube.com/c/NAME``).
+_ACCOUNT_PREFIXES = frozenset({"c", "user", "s", "channel"})
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -220,6 +238,10 @@ class UrlCuesDetector:
             "en": "The page address after the site name uses a famous name ({names}); scams borrow celebrities' names.",
             "zh": "网址中网站名之后的部分使用了名人的名字（{names}），诈骗常借用名人名义。",
         },
+        "url_cues.handle_borrows_name": {
+            "en": "The account name '{handle}' on {site} is a famous name ({names}) with words added{lures}; impostor accounts are named this way.",
+            "zh": "{site} 上的账号名“{handle}”是名人的名字（{names}）加上其他词{lures}，冒充账号常这样起名。",
+        },
         "url_cues.celebrity_name": {
             "en": "The address uses a famous name ({names}); scams borrow celebrities' names.",
             "zh": "网址中使用了名人的名字（{names}），诈骗常借用名人名义。",
@@ -322,6 +344,14 @@ class UrlCuesDetector:
             return []
         host_lures, host_names = self._words(host.ascii, host.unicode)
         found: list[Evidence] = []
+        if path_names and host.parts.registrable in ACCOUNT_SITES:
+            handle = self._handle(host, path_text, path_names)
+            if handle is not None:
+                evidence, names, lures = handle
+                if evidence is not None:
+                    found.append(evidence)
+                path_names = [name for name in path_names if name not in names]
+                path_lures = [word for word in path_lures if word not in lures]
         new = [word for word in path_lures if word not in host_lures]
         if new:
             before = _lure_weight(len(host_lures))
@@ -346,6 +376,39 @@ class UrlCuesDetector:
                 )
             )
         return found
+
+    def _handle(
+        self, host: Host, path_text: str, path_names: list[str]
+    ) -> tuple[Evidence | None, list[str], list[str]] | None:
+        """The account-name cue of ``path_text`` on an account site, with the names and lures
+        it accounts for; ``None`` when no famous name is in the account name itself. A name
+        that *is* the handle (``x.com/elonmusk``) gives no cue: that is how the person's own
+        account is addressed, and an impostor cannot hold it on the same site."""
+        parts = [part for part in path_text.split(" ", 1)[0].split("/") if part]
+        if parts and parts[0] in _ACCOUNT_PREFIXES and len(parts) > 1:
+            parts = parts[1:]
+        if not parts:
+            return None
+        handle = parts[0].lstrip("@")
+        lures, names = self._words(handle, handle)
+        names = [name for name in names if name in path_names]
+        if not names:
+            return None
+        if _NOT_ALNUM.sub("", handle) in {_NOT_ALNUM.sub("", name) for name in names}:
+            return None, names, []
+        weight = HANDLE_LURE_WEIGHT if lures else HANDLE_WEIGHT
+        evidence = self._ev(
+            "url_cues.handle_borrows_name",
+            weight,
+            {
+                "handle": handle,
+                "site": host.parts.registrable,
+                "names": ", ".join(names),
+                "lures": f" ({', '.join(lures)})" if lures else "",
+            },
+            {"handle": handle, "site": host.parts.registrable, "names": names, "lures": lures},
+        )
+        return evidence, names, lures
 
     def score(self, content: Link) -> Sequence[Evidence]:
         return (*self.score_host(content.host), *self.score_path(content))
@@ -639,6 +702,17 @@ class UrlCuesDetector:
                 ["url_cues.lure_words"],
                 forbid=["url_cues.path_lure_words"],
                 why="the path repeats the host's words: nothing new",
+            ),
+            example(
+                "https://t.me/elonmusk_giveaway_official",
+                ["url_cues.handle_borrows_name"],
+                forbid=["url_cues.path_celebrity_name", "url_cues.path_lure_words"],
+                why="a Telegram account named after a famous person, with a lure added",
+            ),
+            example(
+                "https://x.com/elonmusk/status/1",
+                forbid=["url_cues.handle_borrows_name", "url_cues.path_celebrity_name"],
+                why="the person's own handle on the site: how their account is addressed",
             ),
             example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
             example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
