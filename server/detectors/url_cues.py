@@ -223,7 +223,8 @@ def _rarity(char: str) -> int:
 class UrlCuesDetector:
     name: ClassVar[str] = "url_cues"
     #: 1.1: one word in an address is one lure (``/rewards`` was ``rewards, reward``).
-    version: ClassVar[str] = "1.1"
+    #: 1.2: account names on social and messaging sites (``handle_borrows_name``).
+    version: ClassVar[str] = "1.2"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "url_cues.lure_words": {
