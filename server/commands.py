@@ -149,6 +149,36 @@ MAX_HEADER_FIELD = 16_384
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the chosen command. A model that cannot be loaded (``ModelError``, raised while a
+    command or the server starts) becomes one line naming FAKEWATCH_MODELS_DIR."""
+    try:
+        return _run_command(args, settings)
+    except Exception as exc:
+        # Only a command that loaded models can raise ModelError, so its module is imported
+        # by then; importing it here would load onnxruntime for `keys list` too.
+        models = sys.modules.get("server.onnx_runtime")
+        if models is None or not isinstance(exc, models.ModelError):
+            raise
+        raise CommandError(models_unusable(str(exc), settings)) from None
+
+
+def models_unusable(problem: str, settings: Settings) -> str:
+    """What to do when the models folder is missing or broken (``fakewatch serve`` and
+    every command that loads a model print it and exit 1)."""
+    if settings.models_dir:
+        where = f"FAKEWATCH_MODELS_DIR is {settings.models_dir}"
+    else:
+        from server.onnx_runtime import default_models_dir
+
+        where = f"FAKEWATCH_MODELS_DIR is unset, so the installed {default_models_dir()}"
+    return (
+        f"cannot load the models: {problem} ({where}); set FAKEWATCH_MODELS_DIR to the folder "
+        "holding ai_face/, scam_domain/, scam_text/ and yunet/ (a checkout's models/), or unset "
+        "it to use the models installed with FakeWatch"
+    )
+
+
+def _run_command(args: argparse.Namespace, settings: Settings) -> int:
     handler = getattr(args, "handler", None)
     if handler is not None:  # a feature's own subcommand (see cli.FEATURE_COMMANDS)
         return int(handler(args, settings))

@@ -243,7 +243,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "models_dir",
         "",
-        "Folder holding the ONNX model folders (default: `models/` of the source checkout).",
+        "Folder holding the ONNX model folders (default: the `models/` installed with FakeWatch,"
+        " beside the `server` package; a checkout's own in an editable install).",
     ),
     Setting("onnx_threads", 1, "Threads one ONNX inference may use (2 cores: keep 1)."),
     Setting(

@@ -290,7 +290,7 @@ def test_the_server_env_example_loads_and_keeps_the_bot_secrets_out() -> None:
     settings = server_settings()
     assert settings.data_dir == Path(DATA_DIR) and settings.db == Path(DATA_DIR) / "fakewatch.db"
     assert settings.workers >= 2 and settings.host == "127.0.0.1"
-    assert settings.models_dir.endswith("/models")
+    assert settings.models_dir == ""  # the models installed with the package
     secrets = {s.env for s in SETTINGS if s.secret}
     assert not secrets & set(read_env(SERVER_ENV)[0]), "a secret is set in fakewatch.env"
 
@@ -664,7 +664,6 @@ def check_the_purge_and_feed_units(env: dict[str, str], data_dir: Path, tmp: Pat
     feed_unit = read_unit(UNITS / "fakewatch-feed@.service", "local")
     unit_env = unit_environment(feed_unit, {"/etc/fakewatch/feeds/local.env": feed_env_file})
     feed_env = {**env, **{k: local(v, data_dir) for k, v in unit_env.items()}}
-    feed_env["FAKEWATCH_MODELS_DIR"] = env["FAKEWATCH_MODELS_DIR"]
     ran = run_unit_command(one(service(feed_unit), "ExecStart"), feed_env, data_dir, cwd=data_dir)
     assert ran.returncode == 0, ran.stderr
     assert "local" in cli(env, data_dir, "feeds", "list")
@@ -742,7 +741,7 @@ def test_the_units_run_with_the_env_examples(tmp_path: Path) -> None:
     env = clean_environment()
     unit_env = unit_environment(read_unit(UNITS / "fakewatch.service"))
     env.update({k: local(v, data_dir) for k, v in unit_env.items()})
-    env.update(FAKEWATCH_PORT="0", FAKEWATCH_MODELS_DIR=str(ROOT / "models"))
+    env.update(FAKEWATCH_PORT="0")
     assert env["FAKEWATCH_DATA_DIR"] == str(data_dir)
     process, out, err = start_unit(svc, env, tmp_path, "serve", data_dir=data_dir)
     try:
