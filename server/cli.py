@@ -214,13 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings().with_overrides(
-            data_dir=args.data_dir,
-            db=args.db,
-            host=getattr(args, "host", None),
-            port=getattr(args, "port", None),
-            open_checks=getattr(args, "open_checks", None),
-            workers=getattr(args, "workers", None),
+        settings = load_settings(
+            overrides={
+                "data_dir": args.data_dir,
+                "db": args.db,
+                "host": getattr(args, "host", None),
+                "port": getattr(args, "port", None),
+                "open_checks": getattr(args, "open_checks", None),
+                "workers": getattr(args, "workers", None),
+            }
         )
     except SettingsError as exc:
         print(f"fakewatch: {exc}", file=sys.stderr)

@@ -373,14 +373,6 @@ class Settings:
         }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
-    def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with the given (already typed) values; ``None`` means "leave as is"."""
-        given = {k: v for k, v in overrides.items() if v is not None}
-        updated = replace(self, **given)
-        if "data_dir" in given and "db" not in given:
-            updated = replace(updated, db=updated.data_dir / "fakewatch.db")
-        return updated
-
 
 def _parse_bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -484,8 +476,17 @@ def _check(settings: Settings) -> None:
         raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from the environment (``FAKEWATCH_*``), then validate them."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment (``FAKEWATCH_*``) and the command line's flags,
+    then validate them.
+
+    ``overrides`` are the flags' typed values by setting name (``None``: the flag was not
+    given); a flag wins over its variable. The database is ``--db``, else FAKEWATCH_DB, else
+    ``fakewatch.db`` in the data folder, wherever that came from (``--data-dir``,
+    FAKEWATCH_DATA_DIR or the default).
+    """
     environ = os.environ if environ is None else environ
     defaults = Settings()
     values: dict[str, Any] = {}
@@ -501,6 +502,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             expected = {int: "a whole number", float: "a number"}.get(type(current))
             why = f"must be {expected}" if expected else str(exc)
             raise SettingsError(f"{setting.env}={shown}: {why}") from None
+    values.update({name: value for name, value in (overrides or {}).items() if value is not None})
     data_dir = Path(values.pop("data_dir", defaults.data_dir))
     db_raw = values.pop("db", "")
     db = Path(db_raw) if db_raw else data_dir / "fakewatch.db"
