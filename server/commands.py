@@ -65,6 +65,7 @@ def _serve(settings: Settings) -> int:
 
         die_with_supervisor(int(supervisor))
     logs.configure(settings.log_level)
+    keep_data_dir_private(settings)
 
     async def run() -> None:
         started = time.monotonic()
@@ -112,6 +113,15 @@ def _serve(settings: Settings) -> int:
     except sqlite3.DatabaseError as exc:
         raise CommandError(f"cannot open the database {settings.db}: {exc}") from None
     return EXIT_OK
+
+
+def keep_data_dir_private(settings: Settings) -> None:
+    """An existing data folder open to other users is made 0700, with a warning in the log
+    (a missing one is made 0700 by whatever first writes in it: the database, its lock)."""
+    from server.storage.database import make_private_dir
+
+    if settings.data_dir.is_dir():
+        make_private_dir(settings.data_dir)
 
 
 def _owns_checkpoint() -> bool:

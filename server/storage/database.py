@@ -42,8 +42,11 @@ def read_only_uri(path: Path) -> str:
 
 
 def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) with mode 0700; an existing folder is left as is."""
+    """Create ``path`` (and missing parents) with mode 0700. An existing folder open to group
+    or others (systemd's ``StateDirectory=`` default 0755, a ``mkdir`` under umask 022) is
+    made owner-only, with a warning, as the database files are (``tighten_database_files``)."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    _make_owner_only(path, "only its owner should reach what is in it", f"chmod 700 {path}")
 
 
 def write_private_file(path: Path, data: bytes) -> None:
@@ -74,31 +77,37 @@ def create_private_file(path: Path) -> bool:
 def tighten_database_files(path: Path) -> None:
     """Drop group/other permissions from ``path``, ``path-wal`` and ``path-shm``, saying so."""
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        try:
-            mode = stat.S_IMODE(file.stat().st_mode) | stat.S_IFREG
-        except FileNotFoundError:
-            continue
-        if not mode & 0o077:
-            continue
-        try:
-            os.chmod(file, stat.S_IMODE(mode) & ~0o077)
-        except OSError as exc:
-            log.warning(
-                "%s is readable by other users (%s) and could not be made private: %s; "
-                "it holds signing keys and secrets, run: chmod 600 %s",
-                file,
-                stat.filemode(mode),
-                exc.strerror,
-                file,
-            )
-            continue
+        _make_owner_only(file, "it holds signing keys and secrets", f"chmod 600 {file}")
+
+
+def _make_owner_only(path: Path, holds: str, fix: str) -> None:
+    """Drop group/other permissions from ``path`` (a file or folder) if it has any, and log
+    a warning saying what it was and what it is now, or the command that would fix it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(path, stat.S_IMODE(mode) & ~0o077)
+    except OSError as exc:
         log.warning(
-            "%s was readable by other users (%s); it holds signing keys and secrets, "
-            "so it is now %s",
-            file,
+            "%s is readable by other users (%s) and could not be made private: %s; %s, run: %s",
+            path,
             stat.filemode(mode),
-            stat.filemode(mode & ~0o077),
+            exc.strerror,
+            holds,
+            fix,
         )
+        return
+    log.warning(
+        "%s was readable by other users (%s); %s, so it is now %s",
+        path,
+        stat.filemode(mode),
+        holds,
+        stat.filemode(mode & ~0o077),
+    )
 
 
 def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
