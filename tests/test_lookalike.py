@@ -149,6 +149,39 @@ def test_an_ordinary_word_brand_needs_lure_words_beside_it(
         assert judge(detector, resources, url) == [], url
 
 
+@pytest.mark.parametrize(
+    ("url", "brand", "words"),
+    [
+        ("https://qq-mail-login.site/", "qq.com", ["mail", "login"]),
+        ("https://claim-okx.com/", "okx.com", ["claim"]),
+        ("https://dhl-delivery-update.com/", "dhl.com", ["delivery", "update"]),
+    ],
+)
+def test_a_short_name_as_a_whole_word_beside_lure_words_is_a_combosquat(
+    detector: LookalikeDetector, resources: Resources, url: str, brand: str, words: list[str]
+) -> None:
+    # "token" names in protected_brands.tsv: too short to match inside words or as typos.
+    evidence = only(detector, resources, url)
+    assert evidence.code == "lookalike.combosquat" and evidence.role is Role.PRIMARY
+    assert evidence.details["brand_domain"] == brand
+    assert evidence.details["words"] == words
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://jd-sports.com/",
+        "https://qqmusic.com/",
+        "https://my-qq-fanclub.com/",
+        "https://ups.top/",
+    ],
+)
+def test_a_short_name_beside_other_words_or_inside_one_is_left_alone(
+    detector: LookalikeDetector, resources: Resources, url: str
+) -> None:
+    assert judge(detector, resources, url) == [], url
+
+
 def test_a_short_name_run_into_another_word_is_not_a_combosquat(
     detector: LookalikeDetector, resources: Resources
 ) -> None:
@@ -345,8 +378,10 @@ def test_the_curated_table_is_well_formed(resources: Resources) -> None:
         assert row.category in categories, row
         parts = resources.suffixes.split(row.domain)
         key = parts.subdomain.partition(".")[0] if parts.subdomain else parts.label
-        if row.combo is not Combo.NONE:
+        if row.combo.owns_neighbours:
             assert len(key) >= 4, f"{row.domain}: too short to match inside other words"
+        if row.combo is Combo.TOKEN:
+            assert len(key) < 4, f"{row.domain}: long enough for 'words' or 'any'"
     for needed in ("icbc.com.cn", "alipay.com", "12306.cn", "gov.cn", "metamask.io", "irs.gov"):
         assert needed in domains
 

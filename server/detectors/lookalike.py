@@ -78,7 +78,8 @@ class LookalikeDetector:
     """Names the protected site a link's host imitates and the exact change made to it."""
 
     name: ClassVar[str] = "lookalike"
-    version: ClassVar[str] = "1.3"
+    #: 1.4: short names ("token" in protected_brands.tsv) as a whole word beside lure words.
+    version: ClassVar[str] = "1.4"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lookalike.replaced": {

@@ -251,6 +251,15 @@ class Combo(StrEnum):
     ANY = "any"
     WORDS = "words"
     NONE = "none"
+    #: A short name ("qq", "boc", "okx") that is NONE everywhere else, but counts as a whole
+    #: word between hyphens when every other word is a lure ("qq-mail-login", "claim-okx").
+    TOKEN = "token"  # noqa: S105 - a column value, not a secret
+
+    @property
+    def owns_neighbours(self) -> bool:
+        """Whether the name may be matched inside other words, as a typo or on another ending
+        (``any`` and ``words``); ``none`` and ``token`` names may not."""
+        return self is Combo.ANY or self is Combo.WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +430,11 @@ class LookalikeFinder:
         self._risky_tlds = frozenset(risky_tlds)
         self._products = frozenset(product_words)
         self._short = ShortNames(suffixes, rows, self._confusables)
+        # Short names counted only as a whole word between hyphens beside lure words.
+        self._tokens: Mapping[str, Brand] = {
+            b.key: b for b in brands.values() if b.curated and b.combo is Combo.TOKEN
+        }
+        self._token_lures = {key: context | _own_ending(b) for key, b in self._tokens.items()}
         self._han = _han_brands(rows, brands)
         self._han_pattern = re.compile(_trie_pattern(self._han))
         self._inner_pattern = re.compile(_trie_pattern({*combos, *self._long_index.middles}))
@@ -495,6 +509,8 @@ class LookalikeFinder:
         superset of its rule's own first step (``tests/test_lookalike_screen.py``)."""
         if label in self._by_key or (parts.subdomain and self._split_name(parts)):
             return True
+        if "-" in label and not self._tokens.keys().isdisjoint(label.split("-")):
+            return True
         skeleton = self._confusables.skeleton(label)
         paired = self._confusables.fold_pairs(skeleton)
         forms = (skeleton,) if paired == skeleton else (skeleton, paired)
@@ -536,7 +552,7 @@ class LookalikeFinder:
         if same is not None:
             unusual = self.is_unusual_ending(parts)
             # A curated name that is also an ordinary word is no one's lookalike ("live.top").
-            swap = same.combo is not Combo.NONE if same.curated else unusual and _swap_target(same)
+            swap = same.combo.owns_neighbours if same.curated else unusual and _swap_target(same)
             if swap:
                 return Finding(
                     Technique.TLD_SWAP, same, site, suffix=parts.suffix, unusual_ending=unusual
@@ -554,7 +570,30 @@ class LookalikeFinder:
                 # country) or where they rarely do (.top, pages.dev): the detector weighs it.
                 return replace(combo, unusual_ending=self.is_unusual_ending(parts))
             return combo
-        return self._short.find(label, parts) or _mixed_script(mix, site)
+        return (
+            self._short.find(label, parts)
+            or self._token_combo(label, site)
+            or _mixed_script(mix, site)
+        )
+
+    def _token_combo(self, label: str, site: str) -> Finding | None:
+        """``qq-mail-login``, ``claim-okx``: a ``token`` name as one of the words between
+        hyphens, every other word a lure or the brand's own ending. Inside a word ("qqmusic"),
+        or beside any other word ("jd-sports"), a two- or three-letter name is someone
+        else's."""
+        if "-" not in label or not self._tokens:
+            return None
+        words = label.split("-")
+        for i, word in enumerate(words):
+            brand = self._tokens.get(word)
+            if brand is None:
+                continue
+            others = tuple(w for j, w in enumerate(words) if j != i and w)
+            letters = [w for w in others if not w.isdigit()]
+            lure = self._token_lures[word]
+            if letters and all(_made_of(w, lure) for w in letters):
+                return Finding(Technique.COMBOSQUAT, brand, site, words=others, lure=True)
+        return None
 
     def _typo(
         self, label: str, skeleton: str, mix: ScriptMix, parts: DomainParts
@@ -1140,7 +1179,7 @@ def _undoubled(word: str) -> str | None:
 
 def _short_rule_target(label: str, combo: Combo) -> bool:
     """Names the general typo match skips: common words, short names, numbers."""
-    return combo is Combo.NONE or len(label) < SHORT_NAME_LEN or label.isdigit()
+    return not combo.owns_neighbours or len(label) < SHORT_NAME_LEN or label.isdigit()
 
 
 class NameIndex:
@@ -1327,7 +1366,7 @@ def _plain_typo(
     ``cline``; ``battle``: ``tattle``). On a short name, a swap or an added letter on the
     brand's own ending (``ebya.com``); on another ending only a change that reads alike
     (``reads_alike``): ``vista.ir`` is no visa.com, ``ussp.io`` no usps.com."""
-    if raw_distance > threshold or (brand.curated and brand.combo is Combo.NONE):
+    if raw_distance > threshold or (brand.curated and not brand.combo.owns_neighbours):
         return False
     if len(brand.key) >= SHORT_NAME_LEN:
         return True
@@ -1404,7 +1443,7 @@ def _swap_target(brand: Brand) -> bool:
 
 
 def _combo_target(brand: Brand) -> bool:
-    return brand.curated and brand.combo is not Combo.NONE and len(brand.key) >= MIN_COMBO_LEN
+    return brand.curated and brand.combo.owns_neighbours and len(brand.key) >= MIN_COMBO_LEN
 
 
 def _deletions(word: str) -> list[str]:
