@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the HTTP API",
-        description="Run the HTTP API. Prints 'READY http://HOST:PORT' once listening; SIGTERM stops it cleanly.",
+        description="Run the HTTP API. Prints 'READY http://HOST:PORT' once listening (and, "
+        "under systemd's Type=notify, sends READY=1 to NOTIFY_SOCKET); SIGTERM stops it cleanly "
+        "(STOPPING=1).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_settings_epilog(),
     )

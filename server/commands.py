@@ -54,6 +54,7 @@ def _serve(settings: Settings) -> int:
     from server import logs
     from server.api.app import create_app
     from server.api.state import DB
+    from server.serve_workers import sd_notify
 
     if settings.workers > 1:
         from server.serve_workers import supervise
@@ -94,7 +95,10 @@ def _serve(settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        # systemd (Type=notify); a worker of `serve --workers` has no NOTIFY_SOCKET.
+        sd_notify(f"READY=1\nSTATUS=READY http://{host}:{port}")
         await stop.wait()
+        sd_notify("STOPPING=1")
         database = app[DB]
         database.checkpoint_on_close = _owns_checkpoint()
         await runner.cleanup()  # closes the database: the WAL checkpoint (Database.close)

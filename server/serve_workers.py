@@ -22,6 +22,9 @@ What stays single-process, and how:
 - Per process, by design: rate limits (a client spread over N workers gets up to N times
   the per-minute budget) and ``/metrics`` (each scrape sees the worker that answered).
 
+The supervisor speaks for the group to systemd (``Type=notify``, ``sd_notify``): ``READY=1``
+when every worker listens, ``STOPPING=1`` when it begins to stop them.
+
 On SIGTERM the supervisor stops the other workers, then the first: only the first checkpoints
 the WAL into the database file as it closes it (``Database.close``), alone by then.
 
@@ -62,6 +65,33 @@ MAX_WORKERS = 64
 
 class WorkerFailed(Exception):
     """A worker could not start or died; the message says which and how."""
+
+
+def sd_notify(state: str) -> bool:
+    """Tell systemd (``Type=notify``) about this process: ``READY=1`` once ``serve`` listens,
+    ``STOPPING=1`` when it begins to stop. A no-op without ``NOTIFY_SOCKET``.
+
+    The protocol (``sd_notify(3)``) without libsystemd: one datagram to the unix socket named
+    by ``NOTIFY_SOCKET``, a name starting with '@' being in the abstract namespace. Only the
+    process systemd started speaks (``NotifyAccess=main``): the supervisor of ``--workers N``,
+    whose workers get no ``NOTIFY_SOCKET``. Returns whether a message was sent; a socket that
+    refuses it is reported on stderr (systemd would then time the start out)."""
+    path = os.environ.get("NOTIFY_SOCKET", "")
+    if not path:
+        return False
+    address = "\0" + path[1:] if path.startswith("@") else path
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(state.encode(), address)
+    except OSError as exc:
+        print(
+            f"fakewatch: cannot tell systemd {state.splitlines()[0]} through NOTIFY_SOCKET "
+            f"{path}: {exc.strerror or exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    return True
 
 
 def supervise(settings: Settings) -> int:
@@ -108,6 +138,7 @@ def supervise(settings: Settings) -> int:
             # The address bound, as a single process prints it (not a name like localhost).
             host = f"[{bound_host}]" if ":" in bound_host else bound_host
             print(f"READY http://{host}:{port}", flush=True)
+            sd_notify(f"READY=1\nSTATUS=READY http://{host}:{port}, {len(workers)} workers")
         code = 0
         while not stopping:
             for number, worker in enumerate(workers):
@@ -127,6 +158,7 @@ def supervise(settings: Settings) -> int:
     except WorkerFailed as exc:
         raise CommandError(str(exc)) from None
     finally:
+        sd_notify("STOPPING=1")
         holder.close()
         _stop_all(workers)
         claim.close()
@@ -209,6 +241,8 @@ def _start(
     binds the address the supervisor probed and holds (a name like localhost may resolve to
     more addresses than the one probed)."""
     env = dict(os.environ)
+    # systemd hears from the supervisor alone (sd_notify): not from each worker.
+    env.pop("NOTIFY_SOCKET", None)
     env.update(
         FAKEWATCH_WORKERS="1",
         FAKEWATCH_REUSE_PORT="true",

@@ -21,6 +21,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -41,7 +42,7 @@ from PIL import Image, ImageDraw
 from bot.config import BotConfig
 from server.api.app import MULTIPART_OVERHEAD
 from server.cli import build_parser
-from server.serve_workers import STOP_TIMEOUT_S
+from server.serve_workers import READY_TIMEOUT_S, STOP_TIMEOUT_S
 from server.settings import SETTINGS, Settings, load_settings, proxy_networks
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
@@ -329,6 +330,9 @@ def test_the_server_unit_stops_cleanly_and_keeps_its_data_private() -> None:
     unit = read_unit(UNITS / "fakewatch.service")
     svc = service(unit)
     assert exec_argv(one(svc, "ExecStart"), {}) == [FAKEWATCH_BIN, "serve"]
+    # serve speaks sd_notify from its main process (tests/test_serve_readiness.py).
+    assert one(svc, "Type") == "notify" and one(svc, "NotifyAccess") == "main"
+    assert int(one(svc, "TimeoutStartSec").removesuffix("s")) > 2 * READY_TIMEOUT_S
     assert one(svc, "User") == "fakewatch" and one(svc, "StateDirectory") == "fakewatch"
     assert one(svc, "StateDirectoryMode") == "0700" and one(svc, "UMask") == "0077"
     assert one(svc, "WorkingDirectory") == str(server_settings().data_dir)
@@ -743,9 +747,17 @@ def test_the_units_run_with_the_env_examples(tmp_path: Path) -> None:
     env.update({k: local(v, data_dir) for k, v in unit_env.items()})
     env.update(FAKEWATCH_PORT="0")
     assert env["FAKEWATCH_DATA_DIR"] == str(data_dir)
+    # Type=notify: systemd's socket, which hears READY=1 once the workers listen.
+    assert one(svc, "Type") == "notify"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(30)
+    env["NOTIFY_SOCKET"] = str(tmp_path / "notify")
     process, out, err = start_unit(svc, env, tmp_path, "serve", data_dir=data_dir)
     try:
         url = wait_ready(process, out, err)
+        assert notify.recv(4096).startswith(b"READY=1\n")
+        del env["NOTIFY_SOCKET"]  # the commands below run as fakewatch-admin runs them
         # The guide's first key, made as fakewatch-admin runs it (the service's environment).
         key = cli(env, data_dir, "keys", "create", "--role", "admin", "--label", "ops")
         check_the_api(url, key.split()[-1])
@@ -754,6 +766,7 @@ def test_the_units_run_with_the_env_examples(tmp_path: Path) -> None:
         check_the_bot_unit(url, env, data_dir, tmp_path)
     finally:
         code = stop_unit(process, svc)
+        notify.close()
     log = err.read_text(encoding="utf-8")
     assert code == 0, log
     assert '"event": "stopped"' in log and "Traceback" not in log
