@@ -29,9 +29,11 @@ def giveaway_ad() -> bytes:
     """A generated ad: no face, a giveaway promise and its link (no one's photo)."""
     image = Image.new("RGB", (900, 700), (245, 240, 225))
     draw = ImageDraw.Draw(image)
-    draw.text((40, 60), "Send 1 BTC, get 2 BTC back!", font=_font(52), fill=(10, 10, 10))
+    # The promise wraps over two lines, as ads set it: it is still one claim.
+    draw.text((40, 40), "Send 1 BTC,", font=_font(52), fill=(10, 10, 10))
+    draw.text((40, 110), "get 2 BTC back!", font=_font(52), fill=(10, 10, 10))
     if CJK_FONT.exists():
-        draw.text((40, 180), "限时活动 转入安全账户", font=_font(52), fill=(190, 0, 0))
+        draw.text((40, 200), "限时活动 转入安全账户", font=_font(52), fill=(190, 0, 0))
     draw.text((40, 580), "elon-giveaway.xyz", font=_font(52), fill=(0, 0, 140))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -74,7 +76,13 @@ def test_text_in_an_ad_is_read_and_scored_with_its_link(server: RunningServer) -
     # The link read from the picture is judged by the link detectors, inside this verdict.
     link_reasons = [r for r in verdict["reasons"] if r["detector"] in ("url_cues", "lookalike")]
     assert link_reasons, verdict["reasons"]
-    assert verdict["verdict"] in ("suspicious", "likely_scam")
+    # The wrapped promise is read as one sentence: the send-1-get-2 script, and with the
+    # link's findings, likely_scam.
+    scripts = {
+        r["details"].get("pattern") for r in verdict["reasons"] if r["detector"] == "text_patterns"
+    }
+    assert "send_one_get_two" in scripts, verdict["reasons"]
+    assert verdict["verdict"] == "likely_scam"
     assert {"media", "text"} <= set(verdict)
 
     again = _post(server, {"ocr": "1"}, ad).json()["text"]
