@@ -66,8 +66,32 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
             "en",
             "impersonating_acquaintance",
         ),
+        (
+            "WARNING: Your computer is infected with 5 viruses. Call Microsoft Support "
+            "immediately at 1-888-555-0142 to avoid data loss",
+            "en",
+            "tech_support",
+        ),
+        (
+            "I have recorded you through your webcam. Pay 1500 USD in bitcoin to "
+            "1BoatSLRHtKNngkdXEeobR76b53LETtpyT within 48 hours or I send the video to all your "
+            "contacts",
+            "en",
+            "sextortion",
+        ),
+        ("股市老師帶你飆股，加入LINE群組免費領取明牌，保證獲利", "zh-TW", "tip_group"),
     ],
-    ids=["fake-doctor-zh", "fake-doctor-en", "musk-giveaway", "tip-group", "prize-tax", "hi-mum"],
+    ids=[
+        "fake-doctor-zh",
+        "fake-doctor-en",
+        "musk-giveaway",
+        "tip-group",
+        "prize-tax",
+        "hi-mum",
+        "tech-support",
+        "sextortion",
+        "tip-group-tw",
+    ],
 )
 def test_each_genre_is_at_least_suspicious_and_names_its_script(
     server: RunningServer, text: str, lang: str, pattern: str
@@ -80,6 +104,36 @@ def test_each_genre_is_at_least_suspicious_and_names_its_script(
 def test_a_daily_percentage_in_chinese_is_a_guaranteed_return(server: RunningServer) -> None:
     verdict = check(server, "我舅舅在做内部项目，一天能赚30%，你先投一万试试", "zh")
     assert "guaranteed_returns" in patterns(verdict)
+    verdict = check(server, "USDT理财平台，日化收益1.5%，新人注册即送50U", "zh")
+    assert "guaranteed_returns" in patterns(verdict)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        (
+            "We reviewed your resume! Part-time remote job, earn $300-$500 per day, no "
+            "experience needed. Contact our HR on WhatsApp +1 (347) 555-0199",
+            "easy_money_job",
+        ),
+        ("【中華郵政】您的包裹地址不完整，請點擊連結更新資料，逾期退回", "parcel_fee"),
+    ],
+    ids=["remote-job", "parcel-tw"],
+)
+def test_cues_that_honest_senders_share_are_shown_but_do_not_warn_alone(
+    server: RunningServer, text: str, pattern: str
+) -> None:
+    # Job boards and carriers write some of these words too: the reason is shown, the verdict
+    # needs a second sign (a flagged link, the classifier, another script).
+    verdict = check(server, text, "zh" if not text.isascii() else "en")
+    assert pattern in patterns(verdict)
+
+
+def test_a_parcel_fee_beside_a_lookalike_link_warns(server: RunningServer) -> None:
+    text = "您的包裹因地址不详被退回，请点击 http://sf-express-cn.vip 补填地址并支付2元手续费"
+    verdict = check(server, text, "zh")
+    assert "parcel_fee" in patterns(verdict)
+    assert verdict["verdict"] in ("suspicious", "likely_scam")
 
 
 @pytest.mark.parametrize(
