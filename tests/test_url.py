@@ -36,6 +36,7 @@ def test_a_word_or_a_sentence_without_a_scheme_is_no_address(parser: LinkParser,
 @pytest.mark.parametrize(
     ("text", "host"),
     [
+        ("example.com/search?q=hello world", "example.com"),  # spaces after the name: encoded
         ("http://intranet/", "intranet"),  # a scheme says it is meant as an address
         ("192.168.1.1", "192.168.1.1"),
         ("3232235777", "192.168.1.1"),  # an integer IPv4, as browsers open it
@@ -308,3 +309,11 @@ def test_the_api_answers_a_single_word_with_the_documented_400(server: RunningSe
     response = server.request("GET", "/v1/check/link?url=paypal")
     assert response.status == 400
     assert response.json()["code"] == "invalid_url"
+
+
+def test_a_redirect_target_is_read_as_the_redirect_sends_it(parser: LinkParser) -> None:
+    # The typed-address rules apply to what a person typed, not to a target inside a
+    # redirector: a space in it must not hide the destination behind the wrapper.
+    link = parser.parse("https://www.google.com/url?q=paypal-account-verify.com/signin%20now")
+    assert link.host.ascii == "paypal-account-verify.com"
+    assert link.wrappers

@@ -240,7 +240,7 @@ class LinkParser:
 
     def parse(self, raw: str) -> Link:
         """Parse and unwrap ``raw``; raise ``InvalidUrl`` when it cannot be judged."""
-        link = self._parse_one(raw)
+        link = self._parse_one(raw, typed=True)
         # Not only the query carries targets: AMP's path, translate.goog's host (a few dict
         # lookups turn away every other host).
         unwrapped = self.redirectors.unwrap(link)
@@ -275,7 +275,7 @@ class LinkParser:
         """Normalise a bare hostname (for list entries and lookups)."""
         return self._host(raw_host.strip().rstrip("."))
 
-    def _parse_one(self, raw: str, plain: bool = True) -> Link:
+    def _parse_one(self, raw: str, plain: bool = True, typed: bool = False) -> Link:
         text = raw.strip()
         if plain and len(text) <= self.max_length:
             # ``_PLAIN_URL`` admits no control character, so the checks below all pass.
@@ -307,16 +307,15 @@ class LinkParser:
             and not self.suffixes.is_suffix(shown.rpartition(".")[2])
         ):
             shown = None  # ``\guidance.html``: a file name, not a host a reader would see
-        # Written without http(s):, a line is a link only if it reads as one: "hello no
-        # link", "paypal" or "好的" name no site (a browser would search for them), so they
-        # are no address to judge, not a host called "paypal" with no known signals.
-        bare = _SPECIAL_START.match(text) is None
+        # What a person typed or pasted (``typed``, the outermost address, not a target
+        # unwrapped from a redirector, which is read as the redirect sends it) is a link only
+        # if a browser would open it as one: written without http(s):, "hello no link",
+        # "paypal" or "好的" are searched for, so they name no site to judge.
+        bare = typed and _SPECIAL_START.match(text) is None
         text = _with_scheme(text)
         carrier = _carrier(text)
         if carrier is not None:
             return self._carried(raw, carrier, text[len(carrier) + 1 :])
-        if bare and _SPACE.search(text):
-            raise InvalidUrl("invalid_url", "A web address has no spaces.")
         try:
             parts = urlsplit(text)
         except ValueError as exc:
@@ -326,6 +325,9 @@ class LinkParser:
             raise InvalidUrl(
                 "unsupported_scheme", f"Only http and https links can be checked, not {scheme}:."
             )
+        if bare and _SPACE.search(parts.netloc):
+            # A space in the path or query is encoded and opened; one in the name is a search.
+            raise InvalidUrl("invalid_url", "A web address has no spaces in its site name.")
         userinfo, _, hostport = parts.netloc.rpartition("@")
         raw_host, port = _split_port(hostport)
         host = self._host(raw_host)
