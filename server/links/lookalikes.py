@@ -81,6 +81,21 @@ MIN_INFIX_LEN = 6
 #: Shortest top-site label that counts for a different-ending match (``nytimes.top``).
 MIN_TLD_SWAP_LEN = 5
 
+#: Words that make a ``token`` name's combosquat: what a phishing page asks of the reader
+#: (sign in, verify, claim, pay, track a parcel). The shared lure list also holds words honest
+#: companies sharing those letters use (``dbs-check-online`` is a UK criminal-record check,
+#: ``ups-store``, ``boc-online`` a gases firm): beside a two- or three-letter name, one of
+#: these must be among the other words, the rest still lures.
+TOKEN_LURES = frozenset(
+    {
+        "login", "logon", "signin", "verify", "verification", "validate", "claim", "claims",
+        "wallet", "refund", "tracking", "track", "parcel", "delivery", "redelivery", "account",
+        "secure", "security", "kyc", "bonus", "airdrop", "unlock", "recover", "recovery",
+        "payment", "pay", "billing", "kefu", "tuikuan", "reward", "rewards", "giveaway",
+        "reset", "confirm", "suspended", "locked",
+    }
+)  # fmt: skip
+
 #: Shortest curated name the short-name rule matches (``ups``, ``dhl``, ``qq``: two letters
 #: have a registered neighbour for nearly every edit, and are matched by look-alike letters
 #: only).
@@ -578,9 +593,9 @@ class LookalikeFinder:
 
     def _token_combo(self, label: str, site: str) -> Finding | None:
         """``qq-mail-login``, ``claim-okx``: a ``token`` name as one of the words between
-        hyphens, every other word a lure or the brand's own ending. Inside a word ("qqmusic"),
-        or beside any other word ("jd-sports"), a two- or three-letter name is someone
-        else's."""
+        hyphens, every other word a lure or the brand's own ending and one of them a
+        ``TOKEN_LURES`` word. Inside a word ("qqmusic"), or beside any other word
+        ("jd-sports", "dbs-check-online"), a two- or three-letter name is someone else's."""
         if "-" not in label or not self._tokens:
             return None
         words = label.split("-")
@@ -591,7 +606,11 @@ class LookalikeFinder:
             others = tuple(w for j, w in enumerate(words) if j != i and w)
             letters = [w for w in others if not w.isdigit()]
             lure = self._token_lures[word]
-            if letters and all(_made_of(w, lure) for w in letters):
+            if (
+                letters
+                and all(_made_of(w, lure) for w in letters)
+                and any(_made_of(w, TOKEN_LURES) for w in letters)
+            ):
                 return Finding(Technique.COMBOSQUAT, brand, site, words=others, lure=True)
         return None
 
