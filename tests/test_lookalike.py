@@ -174,6 +174,9 @@ def test_a_short_name_as_a_whole_word_beside_lure_words_is_a_combosquat(
         "https://qqmusic.com/",
         "https://my-qq-fanclub.com/",
         "https://ups.top/",
+        "https://dbs-check-online.co.uk/",  # a UK criminal-record check, not DBS Bank
+        "https://ups-store.de/",
+        "https://boc-online.co.uk/",  # BOC, the gases company
     ],
 )
 def test_a_short_name_beside_other_words_or_inside_one_is_left_alone(
