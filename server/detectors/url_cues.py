@@ -74,7 +74,8 @@ HANDLE_WEIGHT = 0.35
 HANDLE_LURE_WEIGHT = 0.5
 #: Path parts before the account name on some sites (``youtube.com/c/NAME``).
 _ACCOUNT_PREFIXES = frozenset({"c", "user", "s", "channel"})
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+#: What separates the words of a handle, in any script ("马斯克_官方", "elon.musk").
+_NOT_WORD = re.compile(r"[\W_]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -382,9 +383,10 @@ class UrlCuesDetector:
         self, host: Host, path_text: str, path_names: list[str]
     ) -> tuple[Evidence | None, list[str], list[str]] | None:
         """The account-name cue of ``path_text`` on an account site, with the names and lures
-        it accounts for; ``None`` when no famous name is in the account name itself. A name
-        that *is* the handle (``x.com/elonmusk``) gives no cue: that is how the person's own
-        account is addressed, and an impostor cannot hold it on the same site."""
+        it accounts for; ``None`` when no famous name is in the account name itself, or the
+        name *is* the handle (``x.com/elonmusk``, ``t.me/elonmusk``): whether that is the
+        person's own account depends on the site, which this table does not know, so such a
+        path keeps the plain famous-name cue."""
         parts = [part for part in path_text.split(" ", 1)[0].split("/") if part]
         if parts and parts[0] in _ACCOUNT_PREFIXES and len(parts) > 1:
             parts = parts[1:]
@@ -395,8 +397,8 @@ class UrlCuesDetector:
         names = [name for name in names if name in path_names]
         if not names:
             return None
-        if _NOT_ALNUM.sub("", handle) in {_NOT_ALNUM.sub("", name) for name in names}:
-            return None, names, []
+        if _NOT_WORD.sub("", handle) in {_NOT_WORD.sub("", name) for name in names}:
+            return None
         weight = HANDLE_LURE_WEIGHT if lures else HANDLE_WEIGHT
         evidence = self._ev(
             "url_cues.handle_borrows_name",
@@ -712,8 +714,14 @@ class UrlCuesDetector:
             ),
             example(
                 "https://x.com/elonmusk/status/1",
-                forbid=["url_cues.handle_borrows_name", "url_cues.path_celebrity_name"],
-                why="the person's own handle on the site: how their account is addressed",
+                ["url_cues.path_celebrity_name"],
+                forbid=["url_cues.handle_borrows_name"],
+                why="exactly the name: maybe the person's own account, so only the plain name cue",
+            ),
+            example(
+                "https://weibo.com/马斯克官方",
+                ["url_cues.handle_borrows_name"],
+                why="a Chinese handle: the famous name with a word added",
             ),
             example("https://secure-login-account-verify.com/", ["url_cues.many_hyphens"]),
             example("https://xkqzvbwplmtr.com/", ["url_cues.random_label"]),
