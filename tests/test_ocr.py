@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from server.media.ocr import OcrEngine, reduce, wanted
+from server.media.ocr import OcrEngine, OcrLine, OcrResult, reduce, wanted
 from tests.support.server import RunningServer, start_server
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
@@ -145,3 +145,30 @@ def test_a_second_read_of_the_same_key_comes_from_the_cache() -> None:
     second = engine.read(blank, key="blank:0")
     assert (first.cached, second.cached) == (False, True)
     assert second.lines == first.lines == ()
+
+
+def _line(text: str, left: int, top: int, right: int, bottom: int) -> OcrLine:
+    return OcrLine(text, 0.9, (left, top, right, bottom))
+
+
+def test_lines_one_block_wraps_are_one_sentence_and_separate_blocks_stay_apart() -> None:
+    ad = OcrResult(
+        (
+            _line("Send 1 BTC,", 40, 50, 400, 95),
+            _line("get 2 BTC back!", 40, 115, 480, 160),  # 20 px under a 45 px line: wrapped
+            _line("elon-giveaway.xyz", 40, 580, 520, 625),  # far below: another block
+        ),
+        0.1,
+        (900, 700),
+    )
+    assert ad.blocks == "Send 1 BTC, get 2 BTC back!\nelon-giveaway.xyz"
+    chat = OcrResult(
+        (
+            _line("Did you send the deposit to the landlord", 20, 100, 520, 130),
+            _line("Yes, he said we get the whole thing back", 300, 175, 880, 205),  # the reply
+            _line("nice, double check the date", 20, 250, 380, 280),
+        ),
+        0.1,
+        (900, 400),
+    )
+    assert chat.blocks.count("\n") == 2

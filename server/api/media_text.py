@@ -87,10 +87,9 @@ async def read_media_text(app: web.Application, item: MediaItem, asked: bool) ->
     except TimeoutError:
         # The read goes on in its thread and lands in the cache: a retry is instant.
         return MediaText(report={"status": "timeout", "reason": f"over {settings.ocr_timeout_s} s"})
-    # A picture's lines are where its layout wrapped the words, not where sentences end:
-    # "转入0.1 BTC" over "立即返还双倍！" is one claim, and the patterns read one sentence
-    # at a time. Frames (a video's) stay apart.
-    text = "\n".join(" ".join(line.text for line in r.lines) for r in results if r.lines)
+    # Lines the layout wrapped are read as one sentence (the patterns read one at a time),
+    # blocks and frames apart (``OcrResult.blocks``).
+    text = "\n".join(r.blocks for r in results if r.lines)
     text = text[: settings.max_text_chars]
     report: dict[str, Any] = {
         "status": "read",

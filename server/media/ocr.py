@@ -65,6 +65,37 @@ class OcrResult:
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
+    @property
+    def blocks(self) -> str:
+        """The lines as the picture groups them: joined with a space where the layout wrapped
+        one block of text (the next line starts less than ``WRAP_GAP`` line heights below the
+        last, at about the same left edge or centre: "转入0.1 BTC" over "立即返还双倍！" is one
+        claim), with a line break between blocks (two chat bubbles, a caption and a price)."""
+        parts: list[str] = []
+        last: OcrLine | None = None
+        for line in self.lines:
+            if last is not None:
+                parts.append(" " if _wraps(last, line) else "\n")
+            parts.append(line.text)
+            last = line
+        return "".join(parts)
+
+
+#: Gap between two lines of one block, in line heights (paragraph and ad line spacing is
+#: 0.2-0.7; chat bubbles and separate captions sit a line height or more apart).
+WRAP_GAP = 0.8
+
+
+def _wraps(above: OcrLine, below: OcrLine) -> bool:
+    left, top, right, bottom = above.box
+    height = max(bottom - top, 1)
+    gap = below.box[1] - bottom
+    if not -height / 2 <= gap <= WRAP_GAP * height:
+        return False
+    same_left = abs(below.box[0] - left) <= height
+    same_centre = abs((below.box[0] + below.box[2]) - (left + right)) / 2 <= height
+    return same_left or same_centre
+
 
 class OcrEngine:
     """One RapidOCR instance per process, created on first use, with a result cache.
