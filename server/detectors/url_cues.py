@@ -350,8 +350,7 @@ class UrlCuesDetector:
             handle = self._handle(host, path_text, path_names)
             if handle is not None:
                 evidence, names, lures = handle
-                if evidence is not None:
-                    found.append(evidence)
+                found.append(evidence)
                 path_names = [name for name in path_names if name not in names]
                 path_lures = [word for word in path_lures if word not in lures]
         new = [word for word in path_lures if word not in host_lures]
@@ -381,7 +380,7 @@ class UrlCuesDetector:
 
     def _handle(
         self, host: Host, path_text: str, path_names: list[str]
-    ) -> tuple[Evidence | None, list[str], list[str]] | None:
+    ) -> tuple[Evidence, list[str], list[str]] | None:
         """The account-name cue of ``path_text`` on an account site, with the names and lures
         it accounts for; ``None`` when no famous name is in the account name itself, or the
         name *is* the handle (``x.com/elonmusk``, ``t.me/elonmusk``): whether that is the
