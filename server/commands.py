@@ -120,12 +120,12 @@ def _serve(settings: Settings) -> int:
 
 
 def keep_data_dir_private(settings: Settings) -> None:
-    """An existing data folder open to other users is made 0700, with a warning in the log
-    (a missing one is made 0700 by whatever first writes in it: the database, its lock)."""
-    from server.storage.database import make_private_dir
+    """Warn in the log when an existing data folder lets other users in (a missing one is
+    made 0700 by whatever first writes in it: the database, its lock). It is never changed:
+    ``FAKEWATCH_DATA_DIR`` may name a shared folder (``/tmp``, a home folder)."""
+    from server.storage.database import warn_if_open
 
-    if settings.data_dir.is_dir():
-        make_private_dir(settings.data_dir)
+    warn_if_open(settings.data_dir)
 
 
 def _owns_checkpoint() -> bool:

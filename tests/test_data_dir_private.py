@@ -1,6 +1,7 @@
-"""The data folder is owner-only: ``fakewatch serve`` makes a new one 0700 and tightens an
-existing one left open to others (systemd's ``StateDirectory=`` default 0755, a ``mkdir``
-under umask 022), saying so in its log, as it does for the database files."""
+"""The data folder: ``fakewatch serve`` makes a new one 0700, and of an existing one open to
+others (systemd's ``StateDirectory=`` default 0755, a ``mkdir`` under umask 022) it says so in
+its log without changing it: ``FAKEWATCH_DATA_DIR`` (or ``--db``) may name a folder others use,
+``/tmp`` or a home folder, and FakeWatch's own files in it are 0600 whatever the folder."""
 
 from __future__ import annotations
 
@@ -45,20 +46,39 @@ def warnings(log: str) -> list[str]:
     return [x["msg"] for x in lines if x.get("level") == "warning"]
 
 
-def test_an_existing_open_data_folder_is_made_owner_only_with_a_warning(tmp_path: Path) -> None:
+def test_an_existing_open_data_folder_is_left_as_it_is_with_a_warning(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     data_dir.chmod(0o755)
     log = serve_until_ready(data_dir, tmp_path)
-    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o755
     said = [w for w in warnings(log) if str(data_dir) in w]
-    assert said == [
-        f"{data_dir} was readable by other users (drwxr-xr-x); only its owner should reach what"
-        " is in it, so it is now drwx------"
-    ], log
-    # Once private, the next start says nothing about it.
+    assert len(said) == 1 and f"chmod 700 {data_dir}" in said[0], log
+    assert stat.S_IMODE((data_dir / "fakewatch.db").stat().st_mode) == 0o600
+    data_dir.chmod(0o700)
     log = serve_until_ready(data_dir, tmp_path)
     assert not [w for w in warnings(log) if str(data_dir) in w], log
+
+
+def test_a_shared_folder_named_as_data_folder_or_database_is_never_changed(tmp_path: Path) -> None:
+    # Standing in for /tmp: world-writable and sticky, holding someone else's file.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    (shared / "other-users-file").write_text("x")
+    serve_until_ready(shared, tmp_path)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    # A database path that names a folder is refused without touching the folder.
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "keys", "list", "--db", str(shared)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
 
 
 def test_a_new_data_folder_is_made_owner_only_without_a_warning(tmp_path: Path) -> None:

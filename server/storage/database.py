@@ -42,11 +42,28 @@ def read_only_uri(path: Path) -> str:
 
 
 def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) with mode 0700. An existing folder open to group
-    or others (systemd's ``StateDirectory=`` default 0755, a ``mkdir`` under umask 022) is
-    made owner-only, with a warning, as the database files are (``tighten_database_files``)."""
+    """Create ``path`` (and missing parents) with mode 0700. An existing folder keeps its mode:
+    it may be shared (``/tmp``, a home folder, a backup disk), and what FakeWatch writes in it
+    is 0600 anyway; ``warn_if_open`` says so for the data folder."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    _make_owner_only(path, "only its owner should reach what is in it", f"chmod 700 {path}")
+
+
+def warn_if_open(path: Path) -> None:
+    """Log a warning when the folder ``path`` lets other users in (systemd's
+    ``StateDirectory=`` default 0755, a ``mkdir`` under umask 022). It is not changed: the
+    operator may have pointed FakeWatch at a folder others use."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode) and mode & 0o077:
+        log.warning(
+            "%s is open to other users (%s); FakeWatch's files in it are owner-only, but a "
+            "folder of its own is safer: run chmod 700 %s (systemd: StateDirectoryMode=0700)",
+            path,
+            stat.filemode(mode),
+            path,
+        )
 
 
 def write_private_file(path: Path, data: bytes) -> None:
@@ -75,19 +92,20 @@ def create_private_file(path: Path) -> bool:
 
 
 def tighten_database_files(path: Path) -> None:
-    """Drop group/other permissions from ``path``, ``path-wal`` and ``path-shm``, saying so."""
+    """Drop group/other permissions from ``path``, ``path-wal`` and ``path-shm``, saying so
+    (regular files only: a database path naming a folder, ``--db /tmp``, changes nothing)."""
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         _make_owner_only(file, "it holds signing keys and secrets", f"chmod 600 {file}")
 
 
 def _make_owner_only(path: Path, holds: str, fix: str) -> None:
-    """Drop group/other permissions from ``path`` (a file or folder) if it has any, and log
-    a warning saying what it was and what it is now, or the command that would fix it."""
+    """Drop group/other permissions from the regular file ``path`` if it has any, and log a
+    warning saying what it was and what it is now, or the command that would fix it."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return
-    if not mode & 0o077:
+    if not stat.S_ISREG(mode) or not mode & 0o077:
         return
     try:
         os.chmod(path, stat.S_IMODE(mode) & ~0o077)
