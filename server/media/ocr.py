@@ -123,8 +123,11 @@ class OcrEngine:
             try:
                 from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
             except ImportError as exc:
+                # Installed but unloadable is the usual case on a server: opencv-python (pulled
+                # in by rapidocr) links libGL.so.1. Say what failed, not "not installed".
                 raise OcrUnavailable(
-                    "rapidocr-onnxruntime is not installed: pip install rapidocr-onnxruntime"
+                    f"rapidocr-onnxruntime cannot be loaded ({exc}): pip install "
+                    "rapidocr-onnxruntime, and on a server apt-get install libgl1 libglib2.0-0"
                 ) from exc
             self._engine = RapidOCR(
                 intra_op_num_threads=self.threads,
