@@ -246,7 +246,7 @@ def test_server_writes_go_through_while_a_known_fakes_import_stages(
         status = create_key(running, "during bank import") if phase == "staged" else None
         seen[phase] = (lock_is_free(running.db), status)
 
-    ids = import_entries(cli, entries, "cli", on_phase=watch)
+    ids = import_entries(cli, entries, "cli", on_phase=watch).ids
     assert seen == {"staged": (True, 201), "locked": (False, None)}
     assert len(ids) == 3_000 and ids == list(range(ids[0], ids[0] + 3_000))
     stored = [known_fakes.get(cli, i) for i in (ids[0], ids[-1])]

@@ -202,16 +202,21 @@ async def import_known_fakes(request: web.Request) -> web.Response:
         raise ValidationFailed(said("hash_list_unreadable", reason=str(exc))) from None
     if not entries:
         raise ValidationFailed(said("hash_list_empty"))
-    ids = await request.app[DB].write(lambda db: store(db, entries, principal.actor))
+    done = await request.app[DB].write(lambda db: store(db, entries, principal.actor))
     await _reload(request)
     body_out = {
         "ok": True,
-        "imported": len(ids),
-        "hash_rows": sum(len(e.hashes) for e in entries),
-        "first_id": ids[0],
-        "last_id": ids[-1],
+        "imported": len(done.ids),
+        "hash_rows": done.hash_rows,
+        "first_id": done.ids[0] if done.ids else None,
+        "last_id": done.ids[-1] if done.ids else None,
+        # An entry whose every hash the bank already holds is not added twice.
+        "already_in_bank": [
+            {"entry": position, "known_fake_id": fake_id} for position, fake_id in done.duplicates
+        ],
     }
-    return web.json_response(body_out, status=201, dumps=dumps)
+    # 200 when the list brought nothing new: nothing was created.
+    return web.json_response(body_out, status=201 if done.ids else 200, dumps=dumps)
 
 
 @routes.get(r"/v1/known-fakes/{id:\d+}")

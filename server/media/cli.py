@@ -238,8 +238,15 @@ def known_fakes_import(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"{args.file}: {exc}") from None
     db = _db(settings)
     # Staged first, then one short write transaction: a running server's writers barely wait.
-    ids = import_entries(db, entries, ACTOR)
-    print(f"imported {len(ids)} known fakes ({sum(len(e.hashes) for e in entries)} hash rows)")
+    done = import_entries(db, entries, ACTOR)
+    print(f"imported {len(done.ids)} known fakes ({done.hash_rows} hash rows)")
+    if done.duplicates:
+        shown = ", ".join(f"entry {n} = #{fake_id}" for n, fake_id in done.duplicates[:5])
+        more = f", and {len(done.duplicates) - 5} more" if len(done.duplicates) > 5 else ""
+        print(
+            f"skipped {len(done.duplicates)} already in the bank (every hash held by one"
+            f" entry: {shown}{more})"
+        )
     return 0
 
 

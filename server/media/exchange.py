@@ -280,11 +280,23 @@ def _parse_lines(text: str, default_label: str, default_source: str | None) -> l
     return entries
 
 
-def store(db: Database, entries: list[Entry], added_by: str) -> list[int]:
-    """Add imported entries inside the caller's write transaction; returns their ids."""
-    stage(db, entries, added_by)
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: the new entries' ids, in the list's order, and the entries it
+    skipped because the bank (or an earlier entry of the list) already holds every one of
+    their hashes, as ``(position in the list from 1, id of the entry that holds them)``:
+    importing the same list twice, or a partner's list that overlaps ours, adds nothing."""
+
+    ids: list[int]
+    duplicates: list[tuple[int, int]]
+    hash_rows: int
+
+
+def store(db: Database, entries: list[Entry], added_by: str) -> Imported:
+    """Add imported entries inside the caller's write transaction."""
     try:
-        return apply_staged(db)
+        staged = stage(db, entries, added_by)
+        return staged.applied(apply_staged(db))
     finally:
         drop_staged(db)
 
@@ -295,8 +307,8 @@ def import_entries(
     added_by: str,
     *,
     on_phase: Callable[[str], None] | None = None,
-) -> list[int]:
-    """Add imported entries in one short write transaction of their own; returns their ids.
+) -> Imported:
+    """Add imported entries in one short write transaction of their own.
 
     The rows are built and staged in TEMP tables first, with no lock held (the temp schema is
     this connection's own); the write lock covers two ``INSERT ... SELECT`` and the version
@@ -305,38 +317,74 @@ def import_entries(
     yet) and ``"locked"`` (inside the transaction): tests watch the lock with it.
     """
     try:
-        stage(db, entries, added_by)
+        staged = stage(db, entries, added_by)
         if on_phase is not None:
             on_phase("staged")
         with immediate(db):
             if on_phase is not None:
                 on_phase("locked")
-            return apply_staged(db)
+            return staged.applied(apply_staged(db))
     finally:
         drop_staged(db)
 
 
-def stage(db: Database, entries: list[Entry], added_by: str) -> None:
-    """Entry ``n`` of ``entries`` and its hash rows into the TEMP tables ``apply_staged`` reads."""
+_Triple = tuple[str | None, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """``stage``'s plan: the positions of the list staged (in order) and those skipped, each
+    with the bank id, or the earlier list position, that already holds its hashes."""
+
+    new: list[int]
+    in_bank: dict[int, int]
+    in_list: dict[int, int]
+    hash_rows: int
+
+    def applied(self, ids: list[int]) -> Imported:
+        given = dict(zip(self.new, ids, strict=True)) | self.in_bank
+        skipped = self.in_bank | {n: given[m] for n, m in self.in_list.items()}
+        return Imported(ids, sorted(skipped.items()), self.hash_rows)
+
+
+def _triples(entry: Entry) -> frozenset[_Triple]:
+    return frozenset(
+        (_hex(r, HashKind.PDQ), _hex(r, HashKind.PHASH), _hex(r, HashKind.DHASH))
+        for r in entry.hashes
+    )
+
+
+def stage(db: Database, entries: list[Entry], added_by: str) -> Staged:
+    """The entries not already in the bank into the TEMP tables ``apply_staged`` reads,
+    numbered from 1 in the list's order (their ids follow the bank's highest)."""
     at = now_iso()
-    fakes = [
-        (n, e.label, e.person, e.campaign, e.source, str(e.status), added_by, at)
-        for n, e in enumerate(entries, start=1)
-    ]
-    rows = [
-        (
-            n,
-            region.region,
-            region.frame,
-            _hex(region, HashKind.PDQ),
-            _hex(region, HashKind.PHASH),
-            _hex(region, HashKind.DHASH),
-            region.quality,
-        )
-        for n, e in enumerate(entries, start=1)
-        for region in e.hashes
-    ]
+    # An entry repeated in the list is staged once (the same hashes: the same picture).
+    first: dict[frozenset[_Triple], int] = {}
+    in_list: dict[int, int] = {}
+    for position, entry in enumerate(entries, start=1):
+        in_list_at = first.setdefault(_triples(entry), position)
+        if in_list_at != position:
+            in_list[position] = in_list_at
     with snapshot(db):
+        in_bank = _held_by_bank(db, {position: key for key, position in first.items()})
+        new = sorted(p for p in first.values() if p not in in_bank)
+        fakes = []
+        rows = []
+        for n, position in enumerate(new, start=1):
+            e = entries[position - 1]
+            fakes.append((n, e.label, e.person, e.campaign, e.source, str(e.status), added_by, at))
+            rows += [
+                (
+                    n,
+                    region.region,
+                    region.frame,
+                    _hex(region, HashKind.PDQ),
+                    _hex(region, HashKind.PHASH),
+                    _hex(region, HashKind.DHASH),
+                    region.quality,
+                )
+                for region in e.hashes
+            ]
         db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS known_fakes_import (n INTEGER PRIMARY KEY,"
             " label TEXT, person TEXT, campaign TEXT, source TEXT, status TEXT, added_by TEXT,"
@@ -354,6 +402,43 @@ def stage(db: Database, entries: list[Entry], added_by: str) -> None:
         db.conn.executemany(
             "INSERT INTO temp.known_fake_hashes_import VALUES (?, ?, ?, ?, ?, ?, ?)", rows
         )
+    return Staged(new, in_bank, in_list, len(rows))
+
+
+def _held_by_bank(db: Database, wanted: dict[int, frozenset[_Triple]]) -> dict[int, int]:
+    """``{position: bank id}`` for each wanted entry whose every hash (PDQ, pHash and dHash
+    together, whatever the region) one bank entry already holds; the lowest such id."""
+    if db.execute("SELECT 1 FROM known_fake_hashes LIMIT 1").fetchone() is None:
+        return {}  # An empty bank (a first import of a million rows) holds nothing.
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS known_fakes_import_wanted"
+        " (n INTEGER, pdq TEXT, phash TEXT, dhash TEXT)"
+    )
+    db.execute("DELETE FROM temp.known_fakes_import_wanted")
+    db.conn.executemany(
+        "INSERT INTO temp.known_fakes_import_wanted VALUES (?, ?, ?, ?)",
+        [(n, *triple) for n, key in wanted.items() for triple in key],
+    )
+    # The bank is scanned once, each row looked up in the list's own index: the bank keeps
+    # no index on its hashes (it would grow the file by half for a lookup only imports make).
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS temp.known_fakes_import_wanted_hashes"
+        " ON known_fakes_import_wanted (pdq, phash, dhash)"
+    )
+    held: dict[tuple[int, int], int] = {}
+    cursor = db.execute(
+        "SELECT DISTINCT w.n, h.fake_id, w.pdq, w.phash, w.dhash FROM known_fake_hashes h"
+        " JOIN temp.known_fakes_import_wanted w"
+        " ON w.pdq IS h.pdq AND w.phash IS h.phash AND w.dhash IS h.dhash"
+    )
+    for n, fake_id, *_ in cursor:
+        held[n, fake_id] = held.get((n, fake_id), 0) + 1
+    found: dict[int, int] = {}
+    for (n, fake_id), count in sorted(held.items()):
+        if count == len(wanted[n]):
+            found.setdefault(n, fake_id)
+    db.execute("DROP TABLE IF EXISTS temp.known_fakes_import_wanted")
+    return found
 
 
 def _hex(region: RegionHash, kind: HashKind) -> str | None:
