@@ -59,3 +59,30 @@ def test_a_feed_signed_by_another_key_is_refused(
     forged_file.write_text(json.dumps(forged))
     refused = pull(tmp_path / "p.db", str(forged_file), "--name", "x", "--key", real["key"])
     assert refused.returncode == 1 and "signature" in refused.stdout
+
+
+def test_a_pull_without_trust_keeps_the_trust_the_peer_was_given(
+    community_server: RunningServer, tmp_path: Path
+) -> None:
+    """A manual pull of a `block` peer without --trust must not turn it into a `review` one."""
+    origin = community_server
+    key = origin.request("GET", "/v1/federation/key", key=None).json()["public_key"]
+    feed_url = origin.url + "/v1/federation/feed"
+    peer_db = tmp_path / "peer.db"
+    first = pull(peer_db, feed_url, "--name", "origin", "--key", key, "--trust", "block")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert json.loads(first.stdout)["trust"] == "block"
+    _, filed = report(origin, client_key(origin), kind="link", value="https://fed-later.example/")
+    origin.request("POST", f"/v1/cases/{filed['case_id']}/confirm", json_body={"note": "x"})
+    later = pull(peer_db, feed_url, "--name", "origin")
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert json.loads(later.stdout)["trust"] == "block"
+    with sqlite3.connect(peer_db) as db:
+        listed = db.execute(
+            "SELECT list FROM list_entries WHERE value = 'fed-later.example'"
+        ).fetchone()
+        trust = db.execute("SELECT trust FROM federation_peers WHERE name = 'origin'").fetchone()
+    assert listed == ("peer:origin",) and trust == ("block",)
+    # A new peer pulled without --trust is reviewed.
+    fresh = pull(tmp_path / "new.db", feed_url, "--name", "origin", "--key", key)
+    assert json.loads(fresh.stdout)["trust"] == "review"

@@ -32,8 +32,8 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     pull.add_argument(
         "--trust",
         choices=("block", "review"),
-        default="review",
-        help="block: list its items at once; review: queue them for our moderators (default)",
+        help="block: list its items at once; review: queue them for our moderators (default:"
+        " the trust recorded for this peer, review for a new one)",
     )
     db_flags(pull)
     pull.set_defaults(handler=pull_feed)
@@ -154,7 +154,10 @@ def pull_feed(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage.database import connect
 
     db = connect(settings.db)
-    version, pinned = peer_state(db, args.name)
+    version, pinned, recorded = peer_state(db, args.name)
+    # A pull without --trust keeps the peer's trust: a manual pull of a `block` peer must not
+    # quietly turn it into a `review` one (and the next pulls with it).
+    trust = args.trust or recorded or "review"
     key = args.key or pinned
     if not key:
         print("fakewatch: the first pull needs --key (the peer's GET /v1/federation/key)")
@@ -179,12 +182,12 @@ def pull_feed(args: argparse.Namespace, settings: Settings) -> int:
             print(f"fakewatch: {args.name}: {exc}")
             return 1
         with immediate(db):
-            done = apply(db, args.name, args.url, args.trust, data, brigade_rule(settings))
+            done = apply(db, args.name, args.url, trust, data, brigade_rule(settings))
             pin_key(db, args.name, key)
         for k, v in done.items():
             totals[k] = totals.get(k, 0) + v
         version = int(data.get("version", version))
         if not data.get("more"):
             break
-    print(json.dumps({"peer": args.name, "version": version, **totals}))
+    print(json.dumps({"peer": args.name, "trust": trust, "version": version, **totals}))
     return 0

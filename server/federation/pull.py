@@ -152,10 +152,12 @@ def _report(
     )
 
 
-def peer_state(db: Database, name: str) -> tuple[int, str]:
-    """The peer's last version and pinned key ('' before the first pull)."""
-    row = db.execute("SELECT version, key FROM federation_peers WHERE name = ?", [name]).fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, "")
+def peer_state(db: Database, name: str) -> tuple[int, str, str]:
+    """The peer's last version, pinned key and recorded trust ('' before the first pull)."""
+    row = db.execute(
+        "SELECT version, key, trust FROM federation_peers WHERE name = ?", [name]
+    ).fetchone()
+    return (int(row[0]), str(row[1] or ""), str(row[2] or "")) if row else (0, "", "")
 
 
 def pin_key(db: Database, name: str, key: str) -> None:
