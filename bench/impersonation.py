@@ -488,7 +488,8 @@ def main() -> None:
             t0 = time.perf_counter()
             item = decode_media(case.image, limits)
             t1 = time.perf_counter()
-            text = ocr.read(item.frames[0].image).text
+            # As the product reads a picture (server/api/media_text.py): one line per block.
+            text = ocr.read(item.frames[0].image).blocks
             t2 = time.perf_counter()
             verdict, mine = score(engine, item, text)
             t3 = time.perf_counter()
