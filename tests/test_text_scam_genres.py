@@ -3,7 +3,9 @@ the everyday messages that must stay quiet.
 
 Written by hand (session 15's dogfooding), not drawn from the data set: the fake doctor selling
 a diabetes cure, the stock-tip group, the prize that costs a tax to collect, the fake virus
-alert and sextortion each got `no_known_signals` before their patterns existed.
+alert and sextortion each got `no_known_signals` before their patterns existed; so did (session
+16) the refund or cancel-order callback, the romance "army doctor" parcel of cash and gold, and
+the "I made 300% with my mentor, DM me" testimonial, in English.
 """
 
 from __future__ import annotations
@@ -74,6 +76,61 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
             "sextortion",
         ),
         ("股市老師帶你飆股，加入LINE群組免費領取明牌，保證獲利", "zh-TW", "tip_group"),
+        (
+            "Geek Squad: your annual subscription has been auto-renewed for $399.99. To cancel "
+            "and get your money back call our billing team at 1-877-555-0190.",
+            "en",
+            "refund_callback",
+        ),
+        (
+            "Hi, this is Amazon customer support. We owe you a refund of $149.50 for a duplicate "
+            "charge, please call us back on 1-844-555-0111 to receive it.",
+            "en",
+            "refund_callback",
+        ),
+        (
+            "您好，我是亚马逊客服，您的订单退款186元未领取，请拨打 400-820-5573 领取，逾期作废。",
+            "zh",
+            "refund_callback",
+        ),
+        (
+            "【momo購物】您上月的訂單因作業疏失被誤設為分期付款，每月將重複扣款，"
+            "請撥打客服專線 02-2765-8899 或至ATM操作解除。",
+            "zh-TW",
+            "refund_callback",
+        ),
+        (
+            "Hello dear, I am Dr. James, a US Army doctor on a UN peacekeeping mission in Syria. "
+            "I have sent you a parcel containing $500,000 cash and gold bars. The diplomatic agent "
+            "is at the airport and needs you to pay the clearance fee of $3,500 so he can deliver "
+            "it to you.",
+            "en",
+            "riches_parcel_fee",
+        ),
+        (
+            "Honey the diplomat has arrived with your consignment box (gold and 1.5 million "
+            "dollars). He just needs you to pay the security keeping fee, send it by gift cards.",
+            "en",
+            "riches_parcel_fee",
+        ),
+        (
+            "我是美军军医，正在叙利亚执行联合国维和任务。我给你寄了一个包裹，里面有金条和50万美金，"
+            "外交官说需要你先交清关费8000元才能送到你家。",
+            "zh",
+            "riches_parcel_fee",
+        ),
+        (
+            "I made 300% in two weeks with this crypto platform, my mentor shows you how, DM me",
+            "en",
+            "profit_testimonial",
+        ),
+        (
+            "Honestly I was skeptical but I made $12,000 in just 10 days trading with Mrs. Anna's "
+            "signals. Message her on WhatsApp +1 415 555 0199 and tell her I sent you!",
+            "en",
+            "profit_testimonial",
+        ),
+        ("跟着导师一个月赚了300%，想学的私信我", "zh", "profit_testimonial"),
     ],
     ids=[
         "fake-doctor-zh",
@@ -84,6 +141,16 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
         "tech-support",
         "sextortion",
         "tip-group-tw",
+        "renewal-callback",
+        "refund-callback",
+        "refund-callback-zh",
+        "instalment-callback-tw",
+        "army-doctor-parcel",
+        "diplomat-consignment",
+        "army-doctor-parcel-zh",
+        "testimonial",
+        "testimonial-signals",
+        "testimonial-zh",
     ],
 )
 def test_each_genre_is_at_least_suspicious_and_names_its_script(
@@ -168,6 +235,16 @@ def test_everyday_chats_get_no_reason_at_all(server: RunningServer) -> None:
     # Never trained on (scam_text 1.1 trained on models/scam_text/data, another set); the
     # model before it called 3 of these 40 scam-like ("妈，我到学校了，宿舍挺好的…").
     for text in _lines("everyday_chats.txt"):
+        lang = "en" if text.isascii() else "zh"
+        verdict = check(server, text, lang)
+        assert verdict["reasons"] == [], (text, verdict["reasons"])
+
+
+def test_honest_messages_that_share_a_script_s_words_get_no_reason(server: RunningServer) -> None:
+    # Refund notices, parcels held for duty, friends' gains, brokers' newsletters and fund
+    # statements: 10 of these 41 got a reason before session 16 (tip_group on the newsletters,
+    # guaranteed_returns on "余额宝日收益 0.52元").
+    for text in _lines("near_misses.txt"):
         lang = "en" if text.isascii() else "zh"
         verdict = check(server, text, lang)
         assert verdict["reasons"] == [], (text, verdict["reasons"])
