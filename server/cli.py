@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from server import __version__
-from server.settings import SETTINGS, SettingsError, load_settings
+from server.settings import SETTINGS, Settings, SettingsError, given_as, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -188,7 +190,104 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module_name in FEATURE_COMMANDS:
         importlib.import_module(module_name).add_commands(commands, _db_flags)
+    _name_commands(parser, "")
     return parser
+
+
+def _name_commands(parser: argparse.ArgumentParser, path: str) -> None:
+    """Give every leaf command its full name (``keys list``) as ``args.command_name``: the
+    key of ``DATABASE_USE``."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        parser.set_defaults(command_name=path)
+    for action in subparsers:
+        for name, sub in action.choices.items():
+            _name_commands(sub, f"{path} {name}".strip())
+
+
+#: What each command does with the database (``--db``, else DATA_DIR/fakewatch.db), checked
+#: in ``main`` before the command runs, so a bad path is one line and never a traceback:
+#:  - CREATES: it writes, and makes the database (and its folder) when there is none;
+#:  - EXISTING: it reads, or changes what must already be there: a database that is missing
+#:    (a mistyped --db) is refused and nothing is created;
+#:  - OPTIONAL: it uses the database when there is one (``check``), never creates it;
+#:  - DATA_DIR: it keeps its own state in the data folder (the bot's bot.db), not the database.
+#: ``tests/test_cli_boundaries.py`` fails when a command is missing here.
+CREATES, EXISTING, OPTIONAL, DATA_DIR = "creates", "existing", "optional", "data_dir"
+DATABASE_USE: dict[str, str] = {
+    "serve": CREATES,
+    "check": OPTIONAL,
+    "feeds import": CREATES,
+    "feeds list": EXISTING,
+    "keys create": CREATES,
+    "keys list": EXISTING,
+    "keys revoke": EXISTING,
+    "lists allow": CREATES,
+    "lists block": CREATES,
+    "lists list": EXISTING,
+    "lists remove": EXISTING,
+    "db backup": EXISTING,
+    "db restore": CREATES,
+    "bot": DATA_DIR,
+    "persons add": CREATES,
+    "persons list": EXISTING,
+    "persons show": EXISTING,
+    "persons edit": EXISTING,
+    "persons retire": EXISTING,
+    "persons enrol": EXISTING,
+    "persons import": CREATES,
+    "known-fakes add": CREATES,
+    "known-fakes list": EXISTING,
+    "known-fakes retire": EXISTING,
+    "known-fakes confirm": EXISTING,
+    "known-fakes import": CREATES,
+    "known-fakes export": EXISTING,
+    "known-fakes check": EXISTING,
+    "known-fakes rehash": EXISTING,
+    "community purge": EXISTING,
+    "community counts": EXISTING,
+    "community unchecked-bank": EXISTING,
+    "federation pull": CREATES,
+    "federation peers add": CREATES,
+    "federation peers list": EXISTING,
+    "federation peers remove": EXISTING,
+    "federation sync": EXISTING,
+}
+
+
+def check_paths(command: str, settings: Settings, flags: Mapping[str, Any]) -> None:
+    """Check the data folder and the database for ``command`` (see ``DATABASE_USE``) before it
+    runs; creates and changes nothing. A path to correct raises ``SettingsError`` naming the
+    flag or variable that gave it; a file that is no database raises ``DatabaseUnusable``.
+    ``flags`` are the command line's settings (``None``: not given)."""
+    from server.storage.database import DatabasePathError, check_database_path, check_folder_path
+
+    use = DATABASE_USE.get(command, CREATES)
+    data_dir_from = given_as("data_dir", flags)
+    if flags.get("data_dir") is None and not os.environ.get(data_dir_from):
+        data_dir_from = ""  # the default, ./var
+    db_from = given_as("db", flags)
+    if flags.get("db") is None and not os.environ.get(db_from):
+        db_from = data_dir_from
+    if data_dir_from or use == DATA_DIR:
+        try:
+            check_folder_path(settings.data_dir, writes=use == DATA_DIR)
+        except DatabasePathError as exc:
+            raise SettingsError(exc.describe(_source(data_dir_from, "data folder"))) from None
+    if use != DATA_DIR:
+        try:
+            check_database_path(
+                settings.db, must_exist=use == EXISTING, writes=use == CREATES, header=True
+            )
+        except DatabasePathError as exc:
+            raise SettingsError(exc.describe(_source(db_from, "data folder"))) from None
+
+
+def _source(given_by: str, default: str) -> str:
+    """``from --db`` or ``from FAKEWATCH_DB``; for a default, what it is."""
+    if given_by:
+        return f"from {given_by}"
+    return f"the default {default}: --data-dir and FAKEWATCH_DATA_DIR are unset"
 
 
 #: Modules that add their own subcommands: each has ``add_commands(commands, db_flags)``,
@@ -215,27 +314,27 @@ def _db_flags(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    flags = {
+        "data_dir": args.data_dir,
+        "db": args.db,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "open_checks": getattr(args, "open_checks", None),
+        "workers": getattr(args, "workers", None),
+    }
     try:
-        settings = load_settings(
-            overrides={
-                "data_dir": args.data_dir,
-                "db": args.db,
-                "host": getattr(args, "host", None),
-                "port": getattr(args, "port", None),
-                "open_checks": getattr(args, "open_checks", None),
-                "workers": getattr(args, "workers", None),
-            }
-        )
+        settings = load_settings(overrides=flags)
+        check_paths(args.command_name, settings, flags)
     except SettingsError as exc:
-        print(f"fakewatch: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE)
+    except sqlite3.DatabaseError as exc:  # DatabaseUnusable: a file that is no database
+        return _fail(f"cannot open the database {settings.db}: {exc}", EXIT_ERROR)
     from server.commands import CommandError, run_command  # deferred: keeps --help fast
 
     try:
         return run_command(args, settings)
     except CommandError as exc:
-        print(f"fakewatch: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -244,3 +343,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    """Print ``fakewatch: MESSAGE`` on stderr and return ``code``; a worker of ``serve
+    --workers N`` that fails before READY hands the line to its supervisor instead, which
+    prints it once for the group."""
+    from server.serve_workers import tell_supervisor
+
+    if not tell_supervisor(message):
+        print(f"fakewatch: {message}", file=sys.stderr)
+    return code

@@ -19,7 +19,7 @@ from typing import Any
 
 from server.cli import EXIT_OK
 from server.settings import Settings
-from server.storage.database import immediate
+from server.storage.database import DatabaseUnusable, immediate
 
 
 class CommandError(Exception):
@@ -164,9 +164,14 @@ MAX_HEADER_FIELD = 16_384
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run the chosen command. A model that cannot be loaded (``ModelError``, raised while a
-    command or the server starts) becomes one line naming FAKEWATCH_MODELS_DIR."""
+    command or the server starts) becomes one line naming FAKEWATCH_MODELS_DIR; a database
+    that cannot be opened or created (``DatabaseUnusable``), one line naming it."""
     try:
         return _run_command(args, settings)
+    except DatabaseUnusable as exc:
+        # ``cli.main`` checked the path first; this is what changed since, or a database
+        # that SQLite itself refuses (``connect``), whichever command opened it.
+        raise CommandError(exc.describe()) from None
     except Exception as exc:
         # Only a command that loaded models can raise ModelError, so its module is imported
         # by then; importing it here would load onnxruntime for `keys list` too.

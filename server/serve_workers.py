@@ -45,6 +45,7 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,29 @@ def sd_notify(state: str) -> bool:
             file=sys.stderr,
             flush=True,
         )
+        return False
+    return True
+
+
+#: How a worker that cannot start says why, on the stdout pipe its supervisor reads until
+#: READY (``tell_supervisor``): ``FAILED <the message fakewatch would print>``.
+FAILED = b"FAILED "
+
+
+def tell_supervisor(message: str) -> bool:
+    """In a worker of ``serve --workers N`` that has not printed READY: send the supervisor
+    the one line that says why this worker stops, for it to print once for the group (the
+    worker and the supervisor each printing a line said it twice). Returns whether it was
+    sent; False outside a worker, or after READY (the supervisor has closed the pipe), where
+    the caller prints the line itself."""
+    if not os.environ.get("FAKEWATCH_SUPERVISOR_PID", "").isdigit():
+        return False
+    line = FAILED + " ".join(message.split()).encode("utf-8", "replace") + b"\n"
+    try:
+        if not stat.S_ISFIFO(os.fstat(1).st_mode):
+            return False
+        os.write(1, line)  # unbuffered: a pipe closed after READY fails here, not at exit
+    except OSError:
         return False
     return True
 
@@ -287,6 +311,8 @@ def _wait_ready(workers: list[subprocess.Popen[bytes]], stopping: Callable[[], b
             for key, _ in selector.select(timeout=min(left, 0.5)):
                 worker = key.data
                 line = worker.stdout.readline()
+                if line.startswith(FAILED):  # the worker's own reason, printed once by us
+                    raise WorkerFailed(line[len(FAILED) :].decode("utf-8", "replace").strip())
                 if line.startswith(b"READY "):
                     selector.unregister(worker.stdout)
                     worker.stdout.close()

@@ -3,7 +3,8 @@
 The environment is read once, in ``cli.py``; everything below receives a frozen ``Settings``.
 ``SETTINGS`` is the table the README, ``fakewatch serve --help`` and a test are checked against:
 each setting has an environment variable, a default and help text. A bad value raises
-``SettingsError`` naming the variable; secrets are never printed.
+``SettingsError`` naming the flag that gave it (``--port``), else its variable
+(``FAKEWATCH_PORT``); secrets are never printed.
 """
 
 from __future__ import annotations
@@ -408,7 +409,10 @@ def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
     return tuple(networks)
 
 
-def _check(settings: Settings) -> None:
+def _check(settings: Settings, named: Callable[[str], str] | None = None) -> None:
+    """Raise ``SettingsError`` for the first value out of range; ``named(setting)`` is what
+    the message calls it: the flag that gave the value, else its environment variable."""
+    named = named or given_as
     positive = (
         "open_checks_per_minute",
         "key_requests_per_minute",
@@ -441,39 +445,39 @@ def _check(settings: Settings) -> None:
     )
     for name in positive:
         if getattr(settings, name) <= 0:
-            raise SettingsError(f"{_BY_NAME[name].env} must be a positive number")
+            raise SettingsError(f"{named(name)} must be a positive number")
     if not 0 <= settings.port <= 65535:
-        raise SettingsError("FAKEWATCH_PORT must be between 0 and 65535")
+        raise SettingsError(f"{named('port')} must be between 0 and 65535")
     if not 1 <= settings.workers <= 64:
-        raise SettingsError("FAKEWATCH_WORKERS must be between 1 and 64 (about one per core)")
+        raise SettingsError(f"{named('workers')} must be between 1 and 64 (about one per core)")
     if settings.log_level not in _LOG_LEVELS:
-        raise SettingsError(f"FAKEWATCH_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+        raise SettingsError(f"{named('log_level')} must be one of {', '.join(_LOG_LEVELS)}")
     if settings.report_media_quota_bytes < 0:
-        raise SettingsError("FAKEWATCH_REPORT_MEDIA_QUOTA_BYTES must be 0 (keep none) or more")
+        raise SettingsError(f"{named('report_media_quota_bytes')} must be 0 (keep none) or more")
     if settings.max_media_checks < 0:
-        raise SettingsError("FAKEWATCH_MAX_MEDIA_CHECKS must be 0 (no limit) or more")
+        raise SettingsError(f"{named('max_media_checks')} must be 0 (no limit) or more")
     if settings.pdq_scan_slot_rows < 0:
-        raise SettingsError("FAKEWATCH_PDQ_SCAN_SLOT_ROWS must be 0 (always take a slot) or more")
+        raise SettingsError(f"{named('pdq_scan_slot_rows')} must be 0 (always take a slot) or more")
     if settings.ocr not in ("auto", "asked", "off"):
-        raise SettingsError("FAKEWATCH_OCR must be auto, asked or off")
+        raise SettingsError(f"{named('ocr')} must be auto, asked or off")
     if not 0.0 < settings.face_match_distance < 2.0:
-        raise SettingsError("FAKEWATCH_FACE_MATCH_DISTANCE must be between 0 and 2 (default 0.6)")
+        raise SettingsError(f"{named('face_match_distance')} must be between 0 and 2 (default 0.6)")
     if not 0 <= settings.report_batch_wait_ms <= 100:
-        raise SettingsError("FAKEWATCH_REPORT_BATCH_WAIT_MS must be between 0 and 100")
+        raise SettingsError(f"{named('report_batch_wait_ms')} must be between 0 and 100")
     if settings.gc_freeze_s < 0 or settings.gc_sweep_s < 0:
         raise SettingsError(
             "FAKEWATCH_GC_FREEZE_S and FAKEWATCH_GC_SWEEP_S must be 0 (off) or more"
         )
     if settings.federation_pull_interval_s < 0:
-        raise SettingsError("FAKEWATCH_FEDERATION_PULL_INTERVAL_S must be 0 (off) or positive")
+        raise SettingsError(f"{named('federation_pull_interval_s')} must be 0 (off) or positive")
     if not 1 <= settings.forwarded_for_hops <= 10:
-        raise SettingsError("FAKEWATCH_FORWARDED_FOR_HOPS must be between 1 and 10")
+        raise SettingsError(f"{named('forwarded_for_hops')} must be between 1 and 10")
     try:
         proxy_networks(settings.trusted_proxies)
     except ValueError as exc:
-        raise SettingsError(f"FAKEWATCH_TRUSTED_PROXIES: {exc}") from None
+        raise SettingsError(f"{named('trusted_proxies')}: {exc}") from None
     if settings.admin_key and len(settings.admin_key) < 16:
-        raise SettingsError("FAKEWATCH_ADMIN_KEY must be at least 16 characters long")
+        raise SettingsError(f"{named('admin_key')} must be at least 16 characters long")
 
 
 def load_settings(
@@ -507,10 +511,24 @@ def load_settings(
     db_raw = values.pop("db", "")
     db = Path(db_raw) if db_raw else data_dir / "fakewatch.db"
     settings = replace(defaults, data_dir=data_dir, db=db, **values)
-    validate(settings)
+    _check(settings, lambda name: given_as(name, overrides))
     return settings
 
 
+def flag_for(name: str) -> str:
+    """The command-line flag of a setting that has one (``--data-dir`` for ``data_dir``)."""
+    return "--" + name.replace("_", "-")
+
+
+def given_as(name: str, overrides: Mapping[str, Any] | None = None) -> str:
+    """What gave setting ``name`` its value, as a message should call it: the flag (``--port``)
+    when ``overrides`` holds one, else the environment variable (``FAKEWATCH_PORT``), also for
+    a default (an operator changes it there)."""
+    if (overrides or {}).get(name) is not None:
+        return flag_for(name)
+    return _BY_NAME[name].env
+
+
 def validate(settings: Settings) -> None:
-    """Raise ``SettingsError`` when a value is out of range."""
+    """Raise ``SettingsError`` when a value is out of range (named by its variable)."""
     _check(settings)

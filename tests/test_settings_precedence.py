@@ -57,10 +57,13 @@ def test_the_database_goes_where_flags_then_environment_say(case: str, tmp_path:
 
 
 def test_flags_are_checked_like_the_environment() -> None:
-    """A flag's value goes through the same checks as its variable."""
+    """A flag's value goes through the same checks as its variable, and the message names
+    whichever gave the value."""
     from server.settings import SettingsError
 
-    with pytest.raises(SettingsError, match="FAKEWATCH_WORKERS"):
-        load_settings({}, overrides={"workers": 0})
+    with pytest.raises(SettingsError, match=r"^--workers must be between 1 and 64"):
+        load_settings({"FAKEWATCH_WORKERS": "2"}, overrides={"workers": 0})
+    with pytest.raises(SettingsError, match=r"^FAKEWATCH_WORKERS must be between 1 and 64"):
+        load_settings({"FAKEWATCH_WORKERS": "0"}, overrides={"workers": None})
     settings = load_settings({"FAKEWATCH_PORT": "9000"}, overrides={"port": None, "host": "::1"})
     assert (settings.port, settings.host) == (9000, "::1")

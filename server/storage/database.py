@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlite_utils import Database as SqliteUtilsDatabase
 
@@ -32,6 +32,150 @@ log = logging.getLogger(__name__)
 #: webhook secrets: only its owner may read it (SQLite gives -wal/-shm the database's mode).
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
+
+
+#: The first 16 bytes of every SQLite 3 database file (an empty file is a database to be).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class DatabaseUnusable(sqlite3.DatabaseError):
+    """The database cannot be opened or created at ``path``; the message says why, without
+    the path (callers print ``cannot open the database PATH: WHY``, as for any
+    ``sqlite3.DatabaseError``, which this is, so every handler of those catches it too)."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(why)
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries intact
+        return type(self), (self.path, str(self))
+
+    def describe(self) -> str:
+        return f"cannot open the database {self.path}: {self}"
+
+
+class DatabasePathError(DatabaseUnusable):
+    """The path cannot hold the database, or no database is there where one must be: a folder,
+    a file where a folder should be, a folder this user may not write in. Found before
+    anything is created or changed. The message names the path; ``fix`` says what to do."""
+
+    def __init__(self, path: Path, why: str, fix: str) -> None:
+        super().__init__(path, why)
+        self.fix = fix
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, str(self), self.fix)
+
+    def describe(self, source: str = "") -> str:
+        """One line: the problem, what set the path (``source``: ``--db``...), what to do."""
+        return f"{self}{f' ({source})' if source else ''}; {self.fix}"
+
+
+def check_database_path(
+    path: Path, *, must_exist: bool, writes: bool = True, header: bool = False
+) -> None:
+    """Raise ``DatabasePathError`` when ``path`` cannot be FakeWatch's database file: it is a
+    folder or not a regular file; a parent is a file; it is missing and ``must_exist``; with
+    ``writes``, it cannot be written, or it is missing and its folder cannot be written.
+    With ``header``, raise ``DatabaseUnusable`` when it is a file that is not an SQLite
+    database. Creates and changes nothing: ``cli.main`` calls it before every command, with
+    ``header``; ``connect`` again, without.
+
+    ``header`` opens and closes the file, which drops every POSIX lock this process holds on
+    it, SQLite's included (fcntl locks belong to the process, not the descriptor): only ask
+    for it in a process with no connection to ``path`` yet."""
+    try:
+        mode: int | None = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as exc:
+        raise DatabasePathError(
+            path, f"cannot look at {path}: {exc.strerror}", "name a file this user can reach"
+        ) from None
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise DatabasePathError(
+                path,
+                f"{path} is a folder, not a database file",
+                f"name the file, e.g. {path / 'fakewatch.db'}",
+            )
+        if not stat.S_ISREG(mode):
+            raise DatabasePathError(path, f"{path} is not a regular file", "name a file")
+        if header:
+            _check_header(path)
+        if writes and not os.access(path, os.R_OK | os.W_OK):
+            raise DatabasePathError(
+                path,
+                f"{path} is read-only for this user",
+                "run FakeWatch as the user that owns it, or name another file",
+            )
+        return
+    folder = existing_ancestor(path.parent)
+    if not folder.is_dir():
+        raise DatabasePathError(
+            path,
+            f"{path} cannot be a file: {folder} is a file, not a folder",
+            "name a file in a folder",
+        )
+    if must_exist:
+        raise DatabasePathError(
+            path,
+            f"no FakeWatch database at {path}",
+            "check the path, or run `fakewatch serve` once to create the database there"
+            " (`fakewatch db restore BACKUP` puts a backup there)",
+        )
+    if writes and not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabasePathError(
+            path,
+            f"{path} cannot be created: this user cannot write in {folder}",
+            "name a folder this user can write in",
+        )
+
+
+def check_folder_path(path: Path, *, writes: bool = False) -> None:
+    """Raise ``DatabasePathError`` when ``path`` cannot be a folder (it, or the nearest of its
+    parents that exists, is a file) or, with ``writes``, cannot be written or created by this
+    user. Creates nothing."""
+    folder = existing_ancestor(path)
+    fix = "name a folder (it is created if missing)"
+    if not folder.is_dir():
+        if folder == path:
+            raise DatabasePathError(path, f"{path} is a file, not a folder", fix)
+        raise DatabasePathError(path, f"{path} cannot be a folder: {folder} is a file", fix)
+    if writes and not os.access(folder, os.W_OK | os.X_OK):
+        what = f"write in {path}" if folder == path else f"create {path} in {folder}"
+        raise DatabasePathError(
+            path, f"this user cannot {what}", "name a folder this user can write in"
+        )
+
+
+def existing_ancestor(path: Path) -> Path:
+    """``path`` if it exists, else the nearest of its parents that does."""
+    for candidate in (path, *path.parents):
+        try:
+            candidate.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return candidate
+        return candidate
+    return path  # a relative path with nothing of it on disk: the working folder holds it
+
+
+def _check_header(path: Path) -> None:
+    """Raise ``DatabaseUnusable`` unless the regular file ``path`` is empty (SQLite makes it a
+    database) or starts with SQLite's header. Read before anything opens or tightens it: a
+    text file given as --db is left as it was. Never with a connection to it open in this
+    process (see ``check_database_path``)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseUnusable(path, f"cannot read it: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise DatabaseUnusable(
+            path, "file is not a database (it does not start with SQLite's header)"
+        )
 
 
 def read_only_uri(path: Path) -> str:
@@ -129,17 +273,30 @@ def _make_owner_only(path: Path, holds: str, fix: str) -> None:
 
 
 def connect(path: Path, *, read_only: bool = False) -> SqliteUtilsDatabase:
-    """Open (and, unless read-only, create and migrate) the database at ``path``."""
+    """Open (and, unless read-only, create and migrate) the database at ``path``.
+
+    A path that cannot be the database raises ``DatabasePathError`` before anything is created
+    or changed; a folder or file that cannot be created, or a file SQLite refuses, raises
+    ``DatabaseUnusable`` (both are ``sqlite3.DatabaseError``). The file's header is not read
+    here: the server opens a connection per reader thread while its writer holds SQLite's
+    locks, which closing a descriptor of ours would drop (``cli.main`` reads it first)."""
+    check_database_path(path, must_exist=read_only, writes=not read_only)
     if read_only:
         conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 5000")
         return SqliteUtilsDatabase(conn)
-    if not path.parent.exists():
-        make_private_dir(path.parent)
-    create_private_file(path)
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    _use_wal(conn)
+    try:
+        if not path.parent.exists():
+            make_private_dir(path.parent)
+        create_private_file(path)
+    except OSError as exc:
+        raise DatabaseUnusable(path, f"cannot create it: {exc.strerror or exc}") from None
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        _use_wal(conn)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseUnusable(path, str(exc)) from None
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = SqliteUtilsDatabase(conn)
