@@ -20,6 +20,12 @@ from server.persons.registry import EnrolledFace, Person, PersonIndex, PersonInv
         ("Elon Musk is giving away 5000 BTC. Send 0.1 BTC and get 0.2 BTC back!", True),
         ("I personally recommend this supplement. It cures diabetes. Order now!", True),
         ("Claim your free BTC from the official airdrop", True),
+        # The crypto giveaway in Chinese, with and without the word for "double".
+        ("恭喜您获得马斯克官方比特币双倍返还活动资格！转入0.1BTC，立即返还0.2BTC到您的钱包", True),
+        ("马斯克官方活动：转入0.5个比特币，返还1个比特币", True),
+        ("马斯克送福利，转一返二，仅限今天", True),
+        # A transfer in the news is no claim.
+        ("马斯克将部分特斯拉股票转入信托基金。", False),
         # As OCR reads small Latin text: the spaces are gone.
         ("Thissupplementcures\ndiabetesin3days\nOrdernow,limitedoffer", True),
         (

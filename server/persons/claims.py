@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from server.persons.channels import Account
+from server.text.normalise import fold_traditional
 
 #: Claim kinds that promise something, in the order explanations list them.
 PROMISES = ("health_cure", "investment", "giveaway", "endorsement")
@@ -59,6 +60,8 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"炒股",
         r"荐股",
         r"牛股",
+        r"飙股",
+        r"明牌",
         r"带(?:你|大家)赚钱",
         r"内幕",
         r"日赚",
@@ -78,6 +81,12 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"空投",
         r"福利",
         r"红包",
+        # The crypto giveaway in Chinese: "双倍返还", "转一返二", "返还双倍"; and the same with
+        # the amounts written out ("转入0.1 BTC，立即返还0.2 BTC").
+        r"(?:双倍|两倍|加倍|翻倍)(?:返还|奉还|返现|返给|回馈)",
+        r"返(?:还)?(?:双倍|两倍|2倍)",
+        r"转一返二|转1返2",
+        r"(?:转入|转账|充值|发送)\s*\d+(?:\.\d+)?\s*(?:个)?\s*(?:btc|eth|usdt|比特币|以太坊)[^。！？\n]{0,20}返(?:还)?\s*\d+(?:\.\d+)?\s*(?:个)?\s*(?:btc|eth|usdt|比特币|以太坊)",
     ),
     "health_cure": (
         r"\bcure[sd]?\b",
@@ -114,13 +123,15 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"抢购",
         r"订购",
         r"扫码",
-        r"加(?:微信|v|V|群)",
+        r"加(?:微信|v|V|群|赖|line|LINE|Line)",
         r"点击",
         r"注册",
         r"咨询",
         r"私信",
         r"进群",
         r"添加",
+        # Send crypto (not "充值", "top up": carrier adverts say it in every other message).
+        r"(?:转入|转账|打款|发送)[^。！？\n]{0,6}(?:\d|btc|eth|usdt|比特币|以太坊)",
     ),
     "urgency": (
         r"\b(?:act|hurry|order|buy|join)\s+(?:now|fast|today)\b",
@@ -139,6 +150,7 @@ _PATTERNS: Mapping[str, Sequence[str]] = {
         r"赶快",
         r"赶紧",
         r"今日(?:特价|特惠|限定|截止|有效)",
+        r"仅限(?:今天|今日|当天|本周|\d+\s*(?:小时|天))",
         r"(?:别|不要|莫)错过",
     ),
 }
@@ -271,10 +283,13 @@ class Claims:
 
 def find_claims(text: str) -> Claims:
     found: dict[str, str] = {}
+    # Read in Simplified characters (Taiwan's 帶你投資 is 带你投资), quoted as written: the
+    # fold keeps every position.
+    folded = fold_traditional(text)
     for kind, pattern in _COMPILED.items():
-        match = pattern.search(text)
+        match = pattern.search(folded)
         if match:
-            found[kind] = match.group(0).strip()[:60]
+            found[kind] = text[match.start() : match.end()].strip()[:60]
     if len(found) < len(_COMPILED):
         squashed = _NOT_ALNUM.sub("", text.lower())
         for kind, phrases in _SQUASHED.items():

@@ -60,7 +60,23 @@ def add_commands(commands: Any, db_flags: Callable[[argparse.ArgumentParser], No
     )
     enrol.set_defaults(handler=persons_enrol)
 
-    for sub in (add, listing, show, edit, retire, enrol):
+    imported = persons.add_parser(
+        "import",
+        help="add persons from a JSON file, or FakeWatch's starter list (--starter)",
+        description='Add the persons of a file ({"persons": [{"name": ..., "aliases": [...],'
+        ' "official_domains": [...], ...}]}, the fields of POST /v1/persons) or of the starter'
+        " list FakeWatch ships: names scams borrow most, with aliases in Chinese and English and"
+        " official sites, no faces. A person whose name or alias is already registered is"
+        " skipped, so importing again adds only what is new.",
+    )
+    source = imported.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", type=Path, help="a persons JSON file")
+    source.add_argument(
+        "--starter", action="store_true", help="the starter list (server/data/starter_persons.json)"
+    )
+    imported.set_defaults(handler=persons_import)
+
+    for sub in (add, listing, show, edit, retire, enrol, imported):
         db_flags(sub)
 
 
@@ -121,6 +137,26 @@ def persons_add(args: argparse.Namespace, settings: Settings) -> int:
     with immediate(db):
         person_id = store.insert_person(db, fields, actor=ACTOR)
     print(person_id)
+    return 0
+
+
+def persons_import(args: argparse.Namespace, settings: Settings) -> int:
+    from server.commands import CommandError
+    from server.persons.starter import PersonsFileError, import_persons, read_persons, starter_path
+    from server.scoring.resources import Resources
+
+    path = starter_path() if args.starter else args.file
+    try:
+        records = read_persons(path, Resources.load(settings).parser)
+    except PersonsFileError as exc:
+        raise CommandError(str(exc)) from None
+    db = _db(settings)
+    with immediate(db):
+        done = import_persons(db, records, actor=ACTOR)
+    print(f"added {len(done.added)} persons: " + (", ".join(n for _, n in done.added) or "-"))
+    if done.skipped:
+        held = ", ".join(f"{name} (#{pid} {registered})" for name, pid, registered in done.skipped)
+        print(f"skipped {len(done.skipped)} already registered: {held}")
     return 0
 
 
