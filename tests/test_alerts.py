@@ -116,6 +116,9 @@ def test_a_confirmed_case_reaches_a_webhook_signed_and_a_replay_is_refused(
     alert = delivery["alert"]
     assert alert["item"] == "hook-me.example"
     assert "Elon Musk" in alert["advice"]["en"] and "96110" in alert["advice"]["zh"]
+    # An English reader may be anywhere: not told to call China's police number.
+    assert "call the police (110)" not in alert["advice"]["en"]
+    assert "Action Fraud" in alert["advice"]["en"] and "165" in alert["advice"]["en"]
 
     headers, body = receiver.raw[-1]
     assert receiver.resend(headers, body) == 401

@@ -43,9 +43,11 @@ IMPERSONATES: Mapping[str, str] = {
 }
 ADVICE: Mapping[str, str] = {
     "en": (
+        # English readers are anywhere: each region's own line, not the mainland's alone.
         "Do not pay, do not share verification codes or passwords, and stop replying. "
-        "In mainland China call the 96110 anti-fraud hotline, or report it in the "
-        "National Anti-Fraud Center app (国家反诈中心). If you already paid, call the police (110) now."
+        "Report it to your police or national fraud line (mainland China: 96110 or the "
+        "国家反诈中心 app; Taiwan: 165; Hong Kong: 18222; UK: Action Fraud, 0300 123 2040; "
+        "US: reportfraud.ftc.gov). If you already paid, call your bank and the police now."
     ),
     "zh": (
         "不要转账，不要提供验证码或密码，停止回复。"
