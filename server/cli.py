@@ -211,9 +211,17 @@ def _name_commands(parser: argparse.ArgumentParser, path: str) -> None:
 #:  - EXISTING: it reads, or changes what must already be there: a database that is missing
 #:    (a mistyped --db) is refused and nothing is created;
 #:  - OPTIONAL: it uses the database when there is one (``check``), never creates it;
+#:  - REPLACES: it puts another file in its place (``db restore``): whatever is there now,
+#:    a damaged file included, is moved aside, not read;
 #:  - DATA_DIR: it keeps its own state in the data folder (the bot's bot.db), not the database.
 #: ``tests/test_cli_boundaries.py`` fails when a command is missing here.
-CREATES, EXISTING, OPTIONAL, DATA_DIR = "creates", "existing", "optional", "data_dir"
+CREATES, EXISTING, OPTIONAL, REPLACES, DATA_DIR = (
+    "creates",
+    "existing",
+    "optional",
+    "replaces",
+    "data_dir",
+)
 DATABASE_USE: dict[str, str] = {
     "serve": CREATES,
     "check": OPTIONAL,
@@ -227,7 +235,7 @@ DATABASE_USE: dict[str, str] = {
     "lists list": EXISTING,
     "lists remove": EXISTING,
     "db backup": EXISTING,
-    "db restore": CREATES,
+    "db restore": REPLACES,
     "bot": DATA_DIR,
     "persons add": CREATES,
     "persons list": EXISTING,
@@ -277,7 +285,10 @@ def check_paths(command: str, settings: Settings, flags: Mapping[str, Any]) -> N
     if use != DATA_DIR:
         try:
             check_database_path(
-                settings.db, must_exist=use == EXISTING, writes=use == CREATES, header=True
+                settings.db,
+                must_exist=use == EXISTING,
+                writes=use == CREATES,
+                header=use != REPLACES,
             )
         except DatabasePathError as exc:
             raise SettingsError(exc.describe(_source(db_from, "data folder"))) from None

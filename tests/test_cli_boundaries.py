@@ -154,13 +154,14 @@ USING_THE_DATABASE = [c for c in EXAMPLES if c != "bot" and c in COMMANDS]
 
 def test_every_command_says_what_it_does_with_the_database() -> None:
     """A new command must be placed in ``cli.DATABASE_USE`` (and given an example here)."""
-    from server.cli import DATA_DIR, DATABASE_USE, EXISTING, OPTIONAL
+    from server.cli import DATA_DIR, DATABASE_USE, EXISTING, OPTIONAL, REPLACES
 
     assert [c for c in COMMANDS if c not in DATABASE_USE] == []
     assert [c for c in COMMANDS if c not in EXAMPLES] == []
     existing = [c for c in COMMANDS if DATABASE_USE[c] == EXISTING]
     assert sorted(existing) == sorted(c for c in READING if c in COMMANDS)
     assert DATABASE_USE["check"] == OPTIONAL and DATABASE_USE["bot"] == DATA_DIR
+    assert DATABASE_USE["db restore"] == REPLACES
 
 
 # --- 1: a data folder or database path that cannot work -------------------------------------
@@ -212,7 +213,7 @@ def test_a_database_that_is_a_folder_is_refused_and_left_alone(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
 
 
-@pytest.mark.parametrize("command", USING_THE_DATABASE)
+@pytest.mark.parametrize("command", [c for c in USING_THE_DATABASE if c != "db restore"])
 def test_a_text_file_as_database_is_refused_unchanged(command: str, tmp_path: Path) -> None:
     text = tmp_path / "notes.db"
     text.write_text("my notes, not a database\n")
@@ -271,6 +272,24 @@ def test_a_writing_command_still_creates_the_database_and_its_folder(tmp_path: P
     assert created.returncode == 0, created.stderr
     listed = fakewatch("lists", "list", "--db", str(db), cwd=tmp_path)
     assert listed.returncode == 0 and "claim-gift.top" in listed.stdout
+
+
+def test_a_damaged_database_can_still_be_restored_over(tmp_path: Path) -> None:
+    """`db restore` replaces what is there: a file that is no database any more is moved
+    aside, not refused."""
+    good = tmp_path / "good.db"
+    assert (
+        fakewatch("lists", "block", "claim-gift.top", "--db", str(good), cwd=tmp_path).returncode
+        == 0
+    )
+    backup = tmp_path / "backup.db"
+    assert fakewatch("db", "backup", str(backup), "--db", str(good), cwd=tmp_path).returncode == 0
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"\0garbage" * 512)
+    restored = fakewatch("db", "restore", str(backup), "--db", str(damaged), cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    listed = fakewatch("lists", "list", "--db", str(damaged), cwd=tmp_path)
+    assert "claim-gift.top" in listed.stdout, listed.stderr
 
 
 def test_check_still_runs_without_a_database(tmp_path: Path) -> None:
