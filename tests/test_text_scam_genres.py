@@ -100,6 +100,18 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
             "refund_callback",
         ),
         (
+            "Norton: thank you for your renewal. $389.99 has been debited from your account. To "
+            "cancel or dispute this charge, please contact our support at +1 (888) 555-0143.",
+            "en",
+            "refund_callback",
+        ),
+        (
+            "【淘寶】親，您的訂單因系統升級錯誤被設成經銷商，每月自動扣款3000元，"
+            "請盡快撥打客服 02-2567-1234 取消",
+            "zh-TW",
+            "refund_callback",
+        ),
+        (
             "Hello dear, I am Dr. James, a US Army doctor on a UN peacekeeping mission in Syria. "
             "I have sent you a parcel containing $500,000 cash and gold bars. The diplomatic agent "
             "is at the airport and needs you to pay the clearance fee of $3,500 so he can deliver "
@@ -130,6 +142,13 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
             "en",
             "profit_testimonial",
         ),
+        (
+            "My friend turned $1,000 into $25,000 in 30 days with a forex trading expert! I was "
+            "skeptical but I invested and withdrew $6,400 last week. Contact her on WhatsApp "
+            "+1 415 555 0100",
+            "en",
+            "profit_testimonial",
+        ),
         ("跟着导师一个月赚了300%，想学的私信我", "zh", "profit_testimonial"),
     ],
     ids=[
@@ -145,11 +164,14 @@ def patterns(verdict: dict[str, Any]) -> set[str]:
         "refund-callback",
         "refund-callback-zh",
         "instalment-callback-tw",
+        "renewal-contact-dispute",
+        "dealer-callback-tw",
         "army-doctor-parcel",
         "diplomat-consignment",
         "army-doctor-parcel-zh",
         "testimonial",
         "testimonial-signals",
+        "testimonial-friend",
         "testimonial-zh",
     ],
 )
@@ -242,7 +264,7 @@ def test_everyday_chats_get_no_reason_at_all(server: RunningServer) -> None:
 
 def test_honest_messages_that_share_a_script_s_words_get_no_reason(server: RunningServer) -> None:
     # Refund notices, parcels held for duty, friends' gains, brokers' newsletters and fund
-    # statements: 10 of these 41 got a reason before session 16 (tip_group on the newsletters,
+    # statements: 10 of these 47 got a reason before session 16 (tip_group on the newsletters,
     # guaranteed_returns on "余额宝日收益 0.52元").
     for text in _lines("near_misses.txt"):
         lang = "en" if text.isascii() else "zh"
