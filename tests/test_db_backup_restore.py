@@ -165,7 +165,8 @@ def test_the_database_its_wal_and_backups_are_private_to_their_owner(tmp_path: P
 
 def test_an_existing_readable_database_is_tightened_and_said_so(tmp_path: Path) -> None:
     db = tmp_path / "fakewatch.db"
-    assert fakewatch("keys", "list", "--db", str(db)).returncode == 0
+    # A command that creates the database (a reading one refuses a missing database).
+    assert fakewatch("keys", "create", "--role", "client", "--db", str(db)).returncode == 0
     db.chmod(0o644)
     result = fakewatch("keys", "list", "--db", str(db))
     assert result.returncode == 0
@@ -180,7 +181,8 @@ def test_a_failed_backup_leaves_nothing_and_a_retry_to_the_same_name_works(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "fakewatch.db"
-    assert fakewatch("keys", "list", "--db", str(db)).returncode == 0
+    # A command that creates the database (a reading one refuses a missing database).
+    assert fakewatch("keys", "create", "--role", "client", "--db", str(db)).returncode == 0
     with sqlite3.connect(db) as conn:  # ~1 MB, larger than the "disk" below
         conn.execute("CREATE TABLE padding (x)")
         conn.executemany("INSERT INTO padding VALUES (?)", [("x" * 1000,)] * 1000)
