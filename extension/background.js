@@ -625,36 +625,19 @@ async function checkImage(srcUrl) {
   const lang = FW.serverLang(s.lang || chrome.i18n.getUILanguage());
   const blob = await fetchImage(srcUrl);
   const form = new FormData();
-  const name = (srcUrl.split(/[?#]/)[0].split("/").pop() || "image").slice(0, 100);
-  form.append("file", blob, name);
-  const result = await api("POST", `/v1/check/media?lang=${lang}`, {
-    form,
-    timeout: MEDIA_TIMEOUT_MS,
-  });
-  await cachePut("mediaCache", srcUrl, result);
-  return result;
+  form.append("file", blob, FW.fileNameOf(srcUrl));
+  return api("POST", `/v1/check/media?lang=${lang}`, { form, timeout: MEDIA_TIMEOUT_MS });
 }
 
 async function errorText(err) {
   const t = await FW.translator((await settings()).lang);
   const code = err && err.code;
-  const known = {
-    offline: "errOffline",
-    image_unreadable: "errImageUnreadable",
-    image_too_large: "errImageTooLarge",
-    unauthorized: "errUnauthorized",
-    forbidden: "errUnauthorized",
-    rate_limited: "errRateLimited",
-    route_not_found: "errNotSupported",
-    relay_token_invalid: "errRelayToken",
-    relay_code_invalid: "errRelayCode",
-    not_linked: "errNotLinked",
-    no_case: "errNoCase",
-  };
-  return known[code] ? t(known[code]) : t("errGeneric", [String((err && err.message) || code)]);
+  const key = FW.errorKey(code);
+  return key ? t(key) : t("errGeneric", [String((err && err.message) || code)]);
 }
 
-async function bubble(tabId, frameId, srcUrl, payload) {
+// `anchor`: the address of the picture or link to show it beside (null: the top of the page).
+async function bubble(tabId, frameId, anchor, payload) {
   try {
     await chrome.scripting.executeScript({
       target: { tabId, frameIds: [frameId || 0] },
@@ -662,8 +645,8 @@ async function bubble(tabId, frameId, srcUrl, payload) {
     });
     await chrome.scripting.executeScript({
       target: { tabId, frameIds: [frameId || 0] },
-      func: (src, data) => globalThis.__fakewatchBubble(src, data),
-      args: [srcUrl, payload],
+      func: (near, data) => globalThis.__fakewatchBubble(near, data),
+      args: [anchor, payload],
     });
   } catch (err) {
     console.warn("FakeWatch could not show the bubble", err);
@@ -702,27 +685,35 @@ async function imageBubble(tabId, frameId, srcUrl) {
   }
 }
 
-// One report: {kind: "link"|"media", value, page_url, category, description, share}.
+// One report from the report page: {kind: "link"|"image", value, page_url, category,
+// description, share, keep}. A picture is sent itself (FW.reportBody says why).
 async function report(item) {
-  const body = {
-    kind: item.kind === "image" ? "link" : item.kind || "link",
-    value: item.value,
-    category: item.category || "other",
-    consent: { share_with_authorities: !!item.share },
-  };
-  if (item.description) body.description = String(item.description).slice(0, 2000);
-  if (item.page_url) body.seen_on = { platform: "web", url: item.page_url.slice(0, 2000) };
-  if (item.kind === "image") {
-    // A picture merges with near-copies by perceptual hash: use the media check's hashes
-    // when the server gave them, else report the picture's address as a link.
-    const checked = await cacheGet("mediaCache", item.value, VERDICT_TTL_MS);
-    if (checked && checked.hashes && typeof checked.hashes === "object") {
-      body.kind = "media";
-      body.hashes = checked.hashes;
-      delete body.value;
-    }
+  const body = FW.reportBody(item);
+  if (item.kind !== "image") return api("POST", "/v1/reports", { json: body });
+  return api("POST", "/v1/reports", { form: await pictureReport(item.value, body), timeout: MEDIA_TIMEOUT_MS })
+    .catch((err) => {
+      // 413: over this server's byte or pixel caps (it may allow less than our 10 MB).
+      if (err instanceof ApiError && err.status === 413) throw new ApiError(413, "report_image_too_large");
+      throw err;
+    });
+}
+
+// The multipart body of a picture report: the `report` JSON and the picture, fetched again
+// as "Send to my Telegram" fetches it (same 10 MB cap). A picture that cannot be fetched
+// again (gone, protected, too large) stops the report here, said to the person: a report
+// about the page showing it would be a report about someone else's site.
+async function pictureReport(srcUrl, body) {
+  let blob;
+  try {
+    blob = await fetchImage(srcUrl);
+  } catch (err) {
+    const tooLarge = err instanceof ApiError && err.code === "image_too_large";
+    throw new ApiError(0, tooLarge ? "report_image_too_large" : "report_image_unreadable");
   }
-  return api("POST", "/v1/reports", { json: body });
+  const form = new FormData();
+  form.append("report", JSON.stringify(body));
+  form.append("file", blob, FW.fileNameOf(srcUrl));
+  return form;
 }
 
 async function linkTelegram(code) {
@@ -774,8 +765,7 @@ async function sendToTelegram(item) {
       if (blob) {
         const form = new FormData();
         for (const [name, value] of Object.entries(fields)) form.append(name, value);
-        const name = (item.url.split(/[?#]/)[0].split("/").pop() || "image").slice(0, 100);
-        form.append("file", blob, name);
+        form.append("file", blob, FW.fileNameOf(item.url));
         try {
           return await api("POST", "/v1/relay/items", { form, timeout: MEDIA_TIMEOUT_MS });
         } catch (err) {
@@ -818,7 +808,7 @@ function targetOf(info, tab) {
     return { kind: "image", url: info.srcUrl, page_url: info.pageUrl || (tab && tab.url) };
   }
   if (info.linkUrl) return { kind: "link", url: info.linkUrl, page_url: info.pageUrl };
-  return { kind: "link", url: info.pageUrl || (tab && tab.url), page_url: info.pageUrl };
+  return { kind: "link", url: info.pageUrl || (tab && tab.url), page_url: info.pageUrl, page: true };
 }
 
 async function onContextMenu(info, tab) {
@@ -833,19 +823,32 @@ async function onContextMenu(info, tab) {
     return { opened: "report" };
   }
   if (info.menuItemId === "fw-telegram") {
-    const t = await FW.translator((await settings()).lang);
-    const anchor = target.kind === "image" ? target.url : null;
-    try {
-      const sent = await sendToTelegram(target);
-      if (anchor) await bubble(tabId, info.frameId, anchor, { state: "sent", title: t("sentTelegram"), close: t("bannerDismiss") });
-      return sent;
-    } catch (err) {
-      const text = await errorText(err);
-      if (anchor) await bubble(tabId, info.frameId, anchor, { state: "error", title: t("bubbleFailed"), text, close: t("bannerDismiss") });
-      return { error: err.code || String(err), text };
-    }
+    return sendFromMenu(tabId, info.frameId, target);
   }
   return null;
+}
+
+// "Send to my Telegram" from the context menu: a bubble says what happened every time, beside
+// the picture or link sent, or at the top of the page sent (the popup says it in its own
+// window). -> the server's answer, or {error, text}.
+async function sendFromMenu(tabId, frameId, target) {
+  const t = await FW.translator((await settings()).lang);
+  let sent = null;
+  let failure = null;
+  try {
+    sent = await sendToTelegram(target);
+  } catch (err) {
+    failure = { error: err.code || String(err), text: await errorText(err) };
+  }
+  const notice = FW.sendNotice(target, sent ? { sent } : failure);
+  const text = failure ? failure.text : t(...notice.text);
+  await bubble(tabId, frameId, target.page ? null : target.url, {
+    state: notice.state,
+    title: t(notice.title),
+    text,
+    close: t("bannerDismiss"),
+  });
+  return sent || failure;
 }
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
@@ -929,6 +932,8 @@ chrome.runtime.onInstalled.addListener(async () => {
   const missing = {};
   for (const key of SETTING_KEYS) if (stored[key] === undefined) missing[key] = DEFAULTS[key];
   if (Object.keys(missing).length) await chrome.storage.local.set(missing);
+  // Picture verdicts by address, kept by earlier versions for picture reports: unused now.
+  await chrome.storage.local.remove("mediaCache");
   await createMenus();
   refreshSoon();
 });

@@ -1,8 +1,12 @@
-// The verdict bubble next to an image after "Check this image" / "Send to my Telegram".
+// The bubble after "Check this image" (the verdict) and "Send to my Telegram" (what happened):
+// beside the picture or link it is about, or at the top of the page (`near` null or not found).
 "use strict";
 
-globalThis.__fakewatchBubble = function (srcUrl, data) {
-  const image = [...document.images].find((img) => img.currentSrc === srcUrl || img.src === srcUrl);
+globalThis.__fakewatchBubble = function (near, data) {
+  const anchor = near
+    ? [...document.images].find((img) => img.currentSrc === near || img.src === near) ||
+      [...document.links].find((a) => a.href === near)
+    : null;
   // The host and its closed shadow root are kept where only the extension's scripts see them
   // (this isolated world): the page under the picture must not rewrite a verdict about itself,
   // nor plant an element of the same name for the bubble to fill.
@@ -15,7 +19,7 @@ globalThis.__fakewatchBubble = function (srcUrl, data) {
     (document.body || document.documentElement).append(host);
   }
   host.setAttribute("data-fakewatch-verdict", data.state);
-  const rect = image ? image.getBoundingClientRect() : { left: 16, top: 16, right: 16, bottom: 16 };
+  const rect = anchor ? anchor.getBoundingClientRect() : { left: 16, top: 16, right: 16, bottom: 16 };
   const left = Math.max(8, Math.min(window.scrollX + rect.right + 8, window.scrollX + window.innerWidth - 340));
   // !important throughout: a page stylesheet must not hide or move the verdict.
   host.style.cssText =

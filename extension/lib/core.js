@@ -344,6 +344,73 @@
     return null;
   }
 
+  // --- Reports and "Send to my Telegram" -----------------------------------------------------
+
+  // The JSON of one report (`POST /v1/reports`) from the report form's item
+  // {kind: "link"|"image"|…, value, page_url, category, description, share, keep}.
+  // A picture is a picture case (`kind: "media"`): the picture itself travels beside this
+  // JSON as the multipart `file`, and the server hashes it. Neither the picture's address nor
+  // the page showing it is ever the reported item: reporting an ad must not report the news
+  // site around it. The page is only where it was seen (`seen_on`).
+  function reportBody(item) {
+    const picture = item.kind === "image";
+    const body = {
+      kind: picture ? "media" : item.kind || "link",
+      category: item.category || "other",
+      consent: { share_with_authorities: !!item.share },
+    };
+    if (picture) body.consent.keep_media = !!item.keep;
+    else body.value = item.value;
+    if (item.description) body.description = String(item.description).slice(0, 2000);
+    if (item.page_url && /^https?:/i.test(item.page_url)) {
+      body.seen_on = { platform: "web", url: item.page_url.slice(0, 2000) };
+    }
+    return body;
+  }
+
+  // A file name for an uploaded picture: the last part of its address's path.
+  function fileNameOf(url) {
+    return (String(url).split(/[?#]/)[0].split("/").pop() || "image").slice(0, 100);
+  }
+
+  // Message keys for the error codes the extension says in words (else errGeneric).
+  const ERROR_KEYS = {
+    offline: "errOffline",
+    image_unreadable: "errImageUnreadable",
+    image_too_large: "errImageTooLarge",
+    report_image_unreadable: "errReportImageUnreadable",
+    report_image_too_large: "errReportImageTooLarge",
+    unauthorized: "errUnauthorized",
+    forbidden: "errUnauthorized",
+    rate_limited: "errRateLimited",
+    route_not_found: "errNotSupported",
+    relay_token_invalid: "errRelayToken",
+    relay_code_invalid: "errRelayCode",
+    not_linked: "errNotLinked",
+    no_case: "errNoCase",
+  };
+
+  function errorKey(code) {
+    return ERROR_KEYS[code] || null;
+  }
+
+  // What the bubble says after "Send to my Telegram" from the context menu: for a link, a
+  // page or a picture, sent or not, always something. `target` {kind: "link"|"image",
+  // url, page: true when it is the page itself}; `outcome` {sent: the server's answer} or
+  // {error: code}. -> {state, title, text: [key, substitutions] | null}; the caller
+  // translates (an error's text is errorKey's message, or the server's words).
+  function sendNotice(target, outcome) {
+    if (!outcome || outcome.error || !outcome.sent) {
+      return { state: "error", title: "sendFailed", text: null };
+    }
+    if (target.kind === "image") {
+      const judged = outcome.sent.judged !== false;
+      return { state: "sent", title: "sentTelegram", text: [judged ? "sentTelegramPicture" : "sentTelegramAddressOnly", []] };
+    }
+    const shown = String(target.url || "").slice(0, 200);
+    return { state: "sent", title: "sentTelegram", text: [target.page ? "sentTelegramPage" : "sentTelegramLink", [shown]] };
+  }
+
   function base64url(text) {
     return bytesToB64(new TextEncoder().encode(text))
       .replace(/\+/g, "-")
@@ -421,6 +488,10 @@
     hasWeakSigns,
     verdictState,
     caseIdOf,
+    reportBody,
+    fileNameOf,
+    errorKey,
+    sendNotice,
     base64url,
     verdictPageUrl,
     serverUrlProblem,
