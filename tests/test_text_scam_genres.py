@@ -264,7 +264,7 @@ def test_everyday_chats_get_no_reason_at_all(server: RunningServer) -> None:
 
 def test_honest_messages_that_share_a_script_s_words_get_no_reason(server: RunningServer) -> None:
     # Refund notices, parcels held for duty, friends' gains, brokers' newsletters and fund
-    # statements: 9 of these 46 got a reason before session 16 (tip_group on the newsletters,
+    # statements: 9 of these 49 got a reason before session 16 (tip_group on the newsletters,
     # guaranteed_returns on "余额宝日收益 0.52元").
     for text in _lines("near_misses.txt"):
         lang = "en" if text.isascii() else "zh"
