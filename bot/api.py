@@ -8,6 +8,8 @@ three exceptions the handlers turn into polite words::
     │   └── ServerBusy      503 with Retry-After (media slots full): pictures are sent again
     ├── FeatureMissing      404 on a route this server does not have (yet): degrade politely
     └── Refused             any other 4xx: ``code`` and ``status`` from the error shape
+        └── KeyRefused      401/403: the bot's own key is wrong, revoked or lacks the role:
+                            the operator's to fix, never "try again later"
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ POLL_TIMEOUT_S = 15.0
 #: wait it asks for, unless that wait is longer than this (a person is waiting for the answer).
 BUSY_RETRIES = 2
 MAX_BUSY_WAIT_S = 10
+#: The setting that holds the bot's key, and the role the key needs: the bot creates relay
+#: codes, reads the relay queue and the moderation queue (``fakewatch keys create``).
+KEY_SETTING = "FAKEWATCH_API_KEY"
+ROLE_NEEDED = "moderator"
 
 
 class ServerError(Exception):
@@ -68,6 +74,17 @@ class Refused(ServerError):
         self.retry_after = retry_after
         #: The whole error object (``case_status`` for ``case_state``, ``field``...).
         self.body: Mapping[str, Any] = body or {}
+
+
+class KeyRefused(Refused):
+    """401 (the key is unknown or revoked) or 403 (its role is below what the call needs)."""
+
+    @property
+    def why(self) -> str:
+        """What is wrong with the key, in words for the operator (never the key itself)."""
+        if self.status == 401:
+            return "the server does not know this key (wrong, or revoked)"
+        return f"this key's role is below {ROLE_NEEDED} (a client key?)"
 
 
 class FileTooBig(Exception):
@@ -173,13 +190,27 @@ class ServerClient:
         )
         if status in (404, 405) and (not missing_route_only or no_route):
             raise FeatureMissing(path)
-        raise Refused(
+        # 401/403: the bot's own key (the only credential it sends), the operator's to fix.
+        raise (KeyRefused if status in (401, 403) else Refused)(
             status,
             code,
             message,
             int(retry_after) if retry_after.isdigit() else 0,
             body if isinstance(body, dict) else None,
         )
+
+    async def check_key(self) -> None:
+        """Ask once, as cheaply as can be, for something only a ``ROLE_NEEDED`` key may read
+        (one waiting relay item; a server without the relay: one pending case). ``KeyRefused``
+        when the key may not, ``ServerUnavailable`` when the server is down; a server with
+        neither route has nothing this key could be refused (``FeatureMissing`` is swallowed).
+        """
+        for path in ("/v1/relay/pending", "/v1/cases"):
+            try:
+                await self._call("GET", path, params={"limit": "1"}, time_limit=POLL_TIMEOUT_S)
+                return
+            except FeatureMissing:
+                continue
 
     # --- checks ---------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ SEVERITY = ("likely_scam", "suspicious", "no_known_signals", "unknown")
 TOP_REASONS = 3
 #: Parts listed one per line, worst first; a message of 100 links lists these and a count.
 MAX_PART_LINES = 10
+#: Disguised links said one by one; more are still listed among the parts.
+MAX_DISGUISES = 3
 #: Telegram's limit is 4096 characters; leave room for the framing.
 MAX_MESSAGE = 3900
 
@@ -95,6 +97,9 @@ class Checked:
     notes: list[str] = field(default_factory=list)
     #: Values the notes name (``text_cut``: ``half``).
     note_values: dict[str, object] = field(default_factory=dict)
+    #: Text links whose words show one site while the link goes to another: ``(shown host,
+    #: target host)``, as the server read both addresses.
+    disguised: list[tuple[str, str]] = field(default_factory=list)
     #: Where its buttons were shown (chat and the bot's message) and whose check it was
     #: (``None`` for the group guard's warning): a press elsewhere, or by someone else on
     #: Report / Looks fine, is refused; callback data can be forged by any client.
@@ -199,6 +204,16 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
         return t("nothing_to_check", lang)
     headline = part_name(worst.verdict)
     lines = [t(f"verdict.{headline}", lang)]
+    if checked.disguised:
+        # Said first, in plain words: the text shows one address and the link opens another.
+        # Under a verdict below a warning the headline says so (never "no known signs" above
+        # it); the verdicts stay the server's.
+        if headline not in ("likely_scam", "suspicious"):
+            lines = [t("verdict.disguised", lang)]
+        lines.extend(
+            t("disguised_link", lang, shown=defang(shown), target=defang(target))
+            for shown, target in checked.disguised[:MAX_DISGUISES]
+        )
     summary = worst.verdict.get("summary")
     # "No known warning signs" and nothing more to say (no allowlist to name): the headline
     # said it all already. A verdict without a reasons list (a relayed picture) keeps its

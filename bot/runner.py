@@ -29,14 +29,21 @@ from telegram.error import Forbidden
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import handlers
-from bot.api import FeatureMissing, ServerClient, ServerError
+from bot.api import (
+    KEY_SETTING,
+    ROLE_NEEDED,
+    FeatureMissing,
+    KeyRefused,
+    ServerClient,
+    ServerError,
+)
 from bot.config import BotConfig
 from bot.delivery import Pacer, drain_outbox, send_paced
 from bot.flood import PACED, FloodRetry
 from bot.render import Checked, Part, alert_message, defang, part_name, verdict_message
 from bot.state import BotState
 from bot.texts import T, t
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 log = logging.getLogger("fakewatch.bot")
 
@@ -55,6 +62,9 @@ class Intervals:
     poll_timeout_s: int = 30
     #: After a 404 (the server lacks the feature), ask again this much later.
     missing_s: float = 300.0
+    #: After the server refused the bot's key (401/403; logged as an error each time): the key
+    #: was revoked, or the server was down when the bot started and could not check it.
+    key_refused_s: float = 60.0
 
 
 class BotRunner:
@@ -94,7 +104,15 @@ class BotRunner:
         await self.stop()
 
     async def start(self) -> None:
+        """Check the key, then start Telegram's updates and the loops. ``SettingsError`` (the
+        bot does not start) when the server refuses the key."""
         await self.client.open()
+        try:
+            await self._check_key()
+        except BaseException:
+            await self.client.close()
+            self.state.close()
+            raise
         await self.application.initialize()
         assert self.application.updater is not None
         if self.config.webhook_url:
@@ -121,6 +139,26 @@ class BotRunner:
         self._tasks = [asyncio.create_task(self._loop(name, fn)) for name, fn in loops]
         log.info("bot started", extra={"moderators": len(self.config.moderator_ids)})
 
+    async def _check_key(self) -> None:
+        """Ask the server once whether it takes the bot's key for what the bot does: a wrong
+        key or a client key must not start a bot that tells everyone "the server is down". A
+        server that does not answer now is waited for, as before (the loops and the checks log
+        a refused key as an error once it answers)."""
+        try:
+            await self.client.check_key()
+        except KeyRefused as exc:
+            raise SettingsError(
+                f"{KEY_SETTING} was refused by the server at {self.config.server_url} "
+                f"({exc.status} {exc.code}: {exc.why}); the bot needs a {ROLE_NEEDED} key: "
+                f"create one with `fakewatch keys create --role {ROLE_NEEDED} "
+                "--label telegram-bot` and set it"
+            ) from None
+        except ServerError as exc:
+            log.warning(
+                "the server did not answer the key check: starting, and waiting for it",
+                extra={"error": type(exc).__name__, "cause": str(exc)},
+            )
+
     async def stop(self) -> None:
         for timer in self.services.report_timers.values():
             timer.cancel()
@@ -146,6 +184,10 @@ class BotRunner:
                 delay = await once()
             except FeatureMissing:
                 delay = self.intervals.missing_s
+            except KeyRefused as exc:
+                # Not an outage: the operator must change the key. Said as an error, each time.
+                handlers.log_key_refused(exc, f"{name} loop")
+                delay = self.intervals.key_refused_s
             except ServerError as exc:
                 log.info("loop waits for the server", extra={"loop": name, "error": str(exc)})
                 delay = max(self.intervals.alerts_s, 5.0)

@@ -162,6 +162,29 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": "ℹ️ 有一些風險跡象",
     },
     "part.unknown": {"en": "❔ not judged", "zh-Hans": "❔ 无法判断", "zh-Hant": "❔ 無法判斷"},
+    "verdict.disguised": {
+        "en": "⚠️ Careful: a disguised link",
+        "zh-Hans": "⚠️ 小心：伪装的链接",
+        "zh-Hant": "⚠️ 小心：偽裝的連結",
+    },
+    "disguised_link": {
+        "en": (
+            "The text shows {shown}, but the link goes to {target}. A link that hides where it "
+            "goes is itself a strong warning sign."
+        ),
+        "zh-Hans": "文字显示的是 {shown}，链接实际却指向 {target}。隐藏真实去向的链接本身就是很强的危险信号。",
+        "zh-Hant": "文字顯示的是 {shown}，連結實際卻指向 {target}。隱藏真實去向的連結本身就是很強的危險信號。",
+    },
+    "link_shown_as": {
+        "en": "{label} (the text shows {shown})",
+        "zh-Hans": "{label}（文字显示为 {shown}）",
+        "zh-Hant": "{label}（文字顯示為 {shown}）",
+    },
+    "shown_address": {
+        "en": "Address in the text {host} (not where the link goes)",
+        "zh-Hans": "文字中的地址 {host}（不是链接的去向）",
+        "zh-Hant": "文字中的網址 {host}（不是連結的去向）",
+    },
     "label_sep": {"en": ": ", "zh-Hans": "：", "zh-Hant": "："},
     "text_cut": {
         "en": (
@@ -171,14 +194,23 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "✂️ 这条消息很长：我只检查了开头和结尾各 {half} 个字，中间部分没有检查。",
         "zh-Hant": "✂️ 這則訊息很長：我只檢查了開頭和結尾各 {half} 個字，中間部分沒有檢查。",
     },
-    "service_problem": {
+    "key_refused_check": {
         "en": (
-            "Sorry, the checking service has a problem on its side right now, so nothing was "
-            "checked. It is not your message. Please try again later, and be careful with it "
-            "meanwhile."
+            "Sorry, this bot is misconfigured: the FakeWatch server does not accept its key, so "
+            "nothing was checked. It is not your message; the bot's operator must fix the bot's "
+            "key. Be careful with it meanwhile."
         ),
-        "zh-Hans": "抱歉，检查服务那边暂时出了问题，这次没有完成检查，不是你的消息有问题。请稍后再试，在此之前请谨慎对待。",
-        "zh-Hant": "抱歉，檢查服務那邊暫時出了問題，這次沒有完成檢查，不是你的訊息有問題。請稍後再試，在此之前請謹慎對待。",
+        "zh-Hans": "抱歉，这个机器人的设置有误：FakeWatch 服务器不接受它的密钥，所以这次没有检查任何内容。不是你的消息有问题，需要由机器人的运营者修正它的密钥。在此之前请谨慎对待。",
+        "zh-Hant": "抱歉，這個機器人的設定有誤：FakeWatch 伺服器不接受它的金鑰，所以這次沒有檢查任何內容。不是你的訊息有問題，需要由機器人的營運者修正它的金鑰。在此之前請謹慎對待。",
+    },
+    "key_refused_action": {
+        "en": (
+            "Sorry, this bot is misconfigured: the FakeWatch server does not accept its key, so "
+            "I can't do that. The bot's operator must fix the bot's key; trying again won't help "
+            "until then."
+        ),
+        "zh-Hans": "抱歉，这个机器人的设置有误：FakeWatch 服务器不接受它的密钥，所以无法完成这项操作。需要由机器人的运营者修正它的密钥，在那之前重试也没有用。",
+        "zh-Hant": "抱歉，這個機器人的設定有誤：FakeWatch 伺服器不接受它的金鑰，所以無法完成這項操作。需要由機器人的營運者修正它的金鑰，在那之前重試也沒有用。",
     },
     "server_down_action": {
         "en": "Sorry, the FakeWatch server isn't reachable right now. Please try again in a few minutes.",
@@ -234,6 +266,39 @@ T: Mapping[str, Mapping[str, str]] = {
         "en": "I couldn't read this file (it may be damaged or in a format I don't know).",
         "zh-Hans": "我无法读取这个文件（可能已损坏，或是我不认识的格式）。",
         "zh-Hant": "我無法讀取這個檔案（可能已損毀，或是我不認得的格式）。",
+    },
+    "media_unsupported": {
+        "en": (
+            "I can't check files in this format. Send it as a photo rather than as a file "
+            "(Telegram converts it), or a screenshot of it: I can check JPEG, PNG, WebP, GIF "
+            "and HEIC pictures and MP4, MOV and WebM videos."
+        ),
+        "zh-Hans": "我无法检查这种格式的文件。请把它作为图片（而不是文件）发送，Telegram 会自动转换；或者发送它的截图。我能检查 JPEG、PNG、WebP、GIF、HEIC 图片和 MP4、MOV、WebM 视频。",
+        "zh-Hant": "我無法檢查這種格式的檔案。請把它當作圖片（而不是檔案）傳送，Telegram 會自動轉換；或者傳送它的截圖。我能檢查 JPEG、PNG、WebP、GIF、HEIC 圖片和 MP4、MOV、WebM 影片。",
+    },
+    "media_too_large": {
+        "en": (
+            "This file is larger than this FakeWatch server checks. Send a screenshot, a "
+            "shorter clip, or the link where you saw it."
+        ),
+        "zh-Hans": "这个文件超过了这台 FakeWatch 服务器能检查的大小。请改发截图、较短的片段，或你看到它的链接。",
+        "zh-Hant": "這個檔案超過了這台 FakeWatch 伺服器能檢查的大小。請改傳截圖、較短的片段，或你看到它的連結。",
+    },
+    "media_too_many_pixels": {
+        "en": (
+            "This picture has more pixels than this FakeWatch server checks. Send a screenshot "
+            "of it or a smaller copy."
+        ),
+        "zh-Hans": "这张图片的像素超过了这台 FakeWatch 服务器能检查的上限。请改发它的截图或缩小后的图片。",
+        "zh-Hant": "這張圖片的像素超過了這台 FakeWatch 伺服器能檢查的上限。請改傳它的截圖或縮小後的圖片。",
+    },
+    "media_too_long": {
+        "en": (
+            "This video is longer than this FakeWatch server checks. Send a shorter clip or a "
+            "screenshot of the part that worries you."
+        ),
+        "zh-Hans": "这段视频超过了这台 FakeWatch 服务器能检查的时长。请改发较短的片段，或让你担心的那部分的截图。",
+        "zh-Hant": "這段影片超過了這台 FakeWatch 伺服器能檢查的長度。請改傳較短的片段，或讓你擔心的那部分的截圖。",
     },
     "server_down": {
         "en": (

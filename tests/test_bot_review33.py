@@ -12,7 +12,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.render import Checked, Part, verdict_message
+from server.settings import SettingsError
 from tests.support.bot import running_bot
 from tests.support.fake_telegram import BOT_ID, Call, FakeTelegram
 from tests.support.server import RunningServer
@@ -310,12 +313,18 @@ def test_long_texts_a_refused_key_and_empty_unlink_are_said_in_words(
             mark = len(fake.calls)
             fake.message(GRANNY, GRANNY, "/unlink", language_code="zh-hans")
             assert (await _said(fake, GRANNY, mark)).text.startswith("这个聊天没有关联任何浏览器")
+        # A refused key no longer starts the bot at all (what people are told when the key is
+        # refused later: tests/test_bot_key_role.py).
         wrong = {"api_key": "fw_this-key-was-revoked-000000000000"}
-        async with running_bot(tmp_path / "bad", server.url, **wrong) as (fake, _):
-            fake.message(GRANNY, GRANNY, SCAM, language_code="zh-hans")
-            reply = await _said(fake, GRANNY, 0)
-            assert reply.text.startswith("抱歉，检查服务那边暂时出了问题")
-            assert "unauthorized" not in reply.text and "不是你的消息有问题" in reply.text
+        fake = FakeTelegram()
+        await fake.start()
+        try:
+            with pytest.raises(SettingsError, match="FAKEWATCH_API_KEY was refused"):
+                async with running_bot(tmp_path / "bad", server.url, fake=fake, **wrong):
+                    pass
+            assert not fake.sent("getUpdates")
+        finally:
+            await fake.stop()
 
     asyncio.run(scenario())
 

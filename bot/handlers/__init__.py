@@ -18,13 +18,14 @@ One small module per kind of update, and a few they share; ``routes.install`` re
 - ``admins``: who may change a group's settings; whether the bot is an admin there.
 - ``guard``: the group guard on links and media posted in groups, and /guard.
 - ``moderators``: new-case cards' buttons for moderators.
-- ``errors``: the one error handler.
+- ``errors``: the one error handler, and the one error line for a key the server refuses.
 - ``routes``: ``install``, which registers all of the above on the Application.
 
 ``limits``, ``notice``, ``parts`` and ``services`` are the floor: they import only one
 another, never a handler. Nothing but this file imports ``routes``. Only what is used outside the package is re-exported here.
 """
 
+from bot.handlers.errors import log_key_refused
 from bot.handlers.limits import (
     CHECKS_WAITING,
     MEDIA_AT_ONCE,
@@ -49,4 +50,5 @@ __all__ = [
     "_bare_links",
     "case_buttons",
     "install",
+    "log_key_refused",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from telegram.error import BadRequest
@@ -26,7 +27,8 @@ from bot.config import TELEGRAM_DOWNLOAD_LIMIT
 from bot.handlers.notice import Notice
 from bot.handlers.parts import _BARE_URL, Media, Parts
 from bot.handlers.services import services
-from bot.render import Checked, Part, short_label
+from bot.render import Checked, Part, defang, short_label
+from bot.texts import t
 from server.community.items import MAX_TEXT_LENGTH as REPORT_TEXT
 
 log = logging.getLogger("fakewatch.bot")
@@ -74,13 +76,35 @@ async def check_parts(
     async def links() -> None:
         if not parts.links:
             return
-        results = await svc.client.check_links(parts.links, lang)
+        sent = parts.links + parts.shown_only
+        results = await svc.client.check_links(sent, lang)
         if parts.site_only_links:
             checked.notes.append("links_site_only")
-        for url, verdict in zip(parts.links, results, strict=False):
+        by_url = dict(zip(sent, results, strict=False))
+        elsewhere = {
+            target: hosts
+            for shown, target in parts.shown
+            if (hosts := _goes_elsewhere(shown, by_url.get(shown), by_url.get(target)))
+        }
+        for url in parts.links:
+            if url not in by_url:
+                continue
+            label = short_label("link", url, lang)
+            if url in elsewhere:
+                checked.disguised.append(elsewhere[url])
+                label = t("link_shown_as", lang, label=label, shown=defang(elsewhere[url][0]))
             item = {"kind": "link", "value": url}
-            checked.parts.append(Part("link", short_label("link", url, lang), verdict, item))
+            checked.parts.append(Part("link", label, by_url[url], item))
             checked.report_items.append(item)
+        for url in parts.shown_only:
+            # Not a link of the message: listed only when the server flags it, never as a
+            # checked, clean link (clicking the words opens their target, checked above).
+            verdict = by_url.get(url) or {}
+            if verdict.get("verdict") in ("likely_scam", "suspicious"):
+                label = t("shown_address", lang, host=defang(urlsplit(url).hostname or url))
+                item = {"kind": "link", "value": url}
+                checked.parts.append(Part("link", label, verdict, item))
+                checked.report_items.append(item)
 
     async def text() -> None:
         if not with_text or not parts.text.strip():
@@ -115,11 +139,14 @@ async def check_parts(
                 finally:
                     del payload
         except Refused as exc:
-            if exc.code.startswith("media_too") or exc.status == 413:
-                raise Notice("too_big") from None
-            if exc.code.startswith("media_") or exc.status in (400, 415):
-                raise Notice("bad_media") from None
-            raise
+            notice = _media_notice(exc)
+            if notice is None:
+                raise
+            if notice == "media_unsupported" and not parts.media.as_file:
+                # A photo or video Telegram made (JPEG, MP4) in a format the server does not
+                # take is a damaged one: "send it as a photo" would not help.
+                notice = "bad_media"
+            raise Notice(notice) from None
         checked.parts.append(Part("media", short_label("media", "", lang), verdict))
         checked.media = parts.media
 
@@ -158,6 +185,50 @@ async def check_parts(
         else:
             checked.failed.append(kind)
     return checked
+
+
+def _goes_elsewhere(shown: str, shown_verdict: Any, target_verdict: Any) -> tuple[str, str] | None:
+    """``(shown host, target host)`` when a text link's words show one site and the link goes
+    to another, as the server read the two addresses (their registrable domains, after the
+    redirectors it unwraps: the bot keeps no suffix list); ``None`` when it is the same site,
+    or either address could not be read."""
+
+    def read(verdict: Any) -> tuple[str, str] | None:
+        normal = verdict.get("normalized") if isinstance(verdict, dict) else None
+        if not isinstance(normal, dict) or "error" in verdict:
+            return None
+        site, host = normal.get("registrable_domain"), normal.get("host")
+        return (str(site), str(host)) if site and host else None
+
+    shown_read, target_read = read(shown_verdict), read(target_verdict)
+    if shown_read is None or target_read is None or shown_read[0] == target_read[0]:
+        return None
+    # The shown host as written (it is what the person saw); the target as the server reads
+    # it (punycode shows a look-alike letter, and a redirector's destination is where it goes).
+    return urlsplit(shown).hostname or shown_read[1], target_read[1]
+
+
+#: The server's stable codes for a file it will not check, and what the person is told: what
+#: to send instead (``media_unsupported``: a BMP or TIFF sent as a file), never "damaged".
+MEDIA_NOTICES = {
+    "media_unsupported": "media_unsupported",
+    "media_too_large": "media_too_large",
+    "media_too_many_pixels": "media_too_many_pixels",
+    "media_too_long": "media_too_long",
+    "media_empty": "bad_media",
+    "media_unreadable": "bad_media",
+}
+
+
+def _media_notice(exc: Refused) -> str | None:
+    """The notice for a media check the server refused; ``None``: not about the file."""
+    if exc.code in MEDIA_NOTICES:
+        return MEDIA_NOTICES[exc.code]
+    if exc.status == 413:
+        return "media_too_large"
+    if exc.code.startswith("media_") or exc.status in (400, 415):
+        return "bad_media"  # a code newer than this bot: still about the file
+    return None
 
 
 def _failure_rank(exc: Notice | ServerError) -> int:

@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.api import FeatureMissing, ServerError
+from bot.api import FeatureMissing, KeyRefused, ServerError
 from bot.handlers.admins import _is_admin, _may_change_group
+from bot.handlers.errors import log_key_refused
 from bot.handlers.services import services, user_lang
 from bot.texts import LANG_NAMES, LANGS, t
 
@@ -113,6 +114,10 @@ async def cmd_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except FeatureMissing:
         await message.reply_text(t("feature_off", lang))
         return
+    except KeyRefused as exc:
+        log_key_refused(exc, "/link")
+        await message.reply_text(t("key_refused_action", lang))
+        return
     except ServerError:
         await message.reply_text(t("server_down_action", lang))
         return
@@ -129,6 +134,10 @@ async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         count = await svc.client.relay_unlink(chat.id)
     except FeatureMissing:
         await message.reply_text(t("feature_off", lang))
+        return
+    except KeyRefused as exc:
+        log_key_refused(exc, "/unlink")
+        await message.reply_text(t("key_refused_action", lang))
         return
     except ServerError:
         await message.reply_text(t("server_down_action", lang))

@@ -12,9 +12,10 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.api import ServerError
+from bot.api import KeyRefused, ServerError
 from bot.handlers.admins import _may_change_group, bot_is_admin
 from bot.handlers.checks import check_parts
+from bot.handlers.errors import log_key_refused
 from bot.handlers.limits import GUARD_IN_FLIGHT_PER_SENDER
 from bot.handlers.notice import Notice
 from bot.handlers.parts import _user_id, parts_of
@@ -60,7 +61,12 @@ async def guard_message(
     try:
         checked = await check_parts(context, parts, lang, with_text=False)
     except (Notice, ServerError) as exc:
-        log.info("guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__})
+        if isinstance(exc, KeyRefused):
+            log_key_refused(exc, "group guard")
+        else:
+            log.info(
+                "guard could not check", extra={"chat_id": chat_id, "error": type(exc).__name__}
+            )
         busy_media = isinstance(exc, Notice) and exc.key == "media_busy"
         if busy_media and not svc.notices.take(f"g:{chat_id}"):
             with contextlib.suppress(TelegramError):

@@ -11,7 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.api import FeatureMissing, Refused, ServerUnavailable
+from bot.api import FeatureMissing, KeyRefused, Refused, ServerUnavailable
+from bot.handlers.errors import log_key_refused
 from bot.handlers.services import services, user_lang
 from bot.texts import T, t
 
@@ -84,11 +85,8 @@ def _mod_refusal(exc: Refused, case_id: int, lang: str) -> str:
             return t("mod_already", lang, case_id=case_id, status=t(f"status.{status}", lang))
     if exc.status == 404:
         return t("mod_gone", lang, case_id=case_id)
-    if exc.status in (401, 403):
-        log.error(
-            "the server refused the bot's key for moderation: check FAKEWATCH_API_KEY",
-            extra={"code": exc.code, "status": exc.status},
-        )
+    if isinstance(exc, KeyRefused):
+        log_key_refused(exc, "moderation")
         return t("mod_key", lang, case_id=case_id)
     return t("mod_failed", lang, case_id=case_id, why=exc.message or exc.code or exc.status)
 

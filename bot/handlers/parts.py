@@ -8,7 +8,7 @@ flow and the group guard all read messages the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from telegram import Message, MessageEntity
@@ -33,11 +33,25 @@ _BARE_URL = re.compile(
 _NAMED_HOST = re.compile(r"^(?:https?://)?[^/?#]*[^./?#]\.[^./?#]", re.IGNORECASE)
 
 
+#: The words of a text link that read as an address on their own ("icbc.com.cn",
+#: "www.icbc.com.cn/login"): a host whose last label is letters, nothing else around it.
+_ADDRESS_WORDS = re.compile(
+    r"(?:https?://)?(?:[\w-]+\.)+[A-Za-z]{2,24}\.?(?:[/?#]\S*)?", re.IGNORECASE
+)
+
+
+def _bare_spans(text: str) -> list[tuple[int, int, str]]:
+    """Links written without a Telegram entity, each naming a site, with where they are."""
+    return [
+        (m.start(), m.end(), m.group(0))
+        for m in _BARE_URL.finditer(text)
+        if _NAMED_HOST.match(m.group(0)) is not None
+    ]
+
+
 def _bare_links(text: str) -> list[str]:
     """Links written without a Telegram entity, each naming a site."""
-    return [
-        m.group(0) for m in _BARE_URL.finditer(text) if _NAMED_HOST.match(m.group(0)) is not None
-    ]
+    return [url for _, _, url in _bare_spans(text)]
 
 
 @dataclass
@@ -46,6 +60,8 @@ class Media:
     size: int | None
     filename: str
     content_type: str
+    #: Sent as a file (a document): its format is the sender's, not Telegram's JPEG or MP4.
+    as_file: bool = False
 
 
 @dataclass
@@ -60,6 +76,12 @@ class Parts:
     site_only_links: int = 0
     #: The text was longer than the server takes: its first and last halves were sent.
     text_cut: int = 0
+    #: Text links whose words show an address: ``(shown, target)``, both as sent. The server
+    #: reads both; a different site is said out loud (``checks``), and the shown address is
+    #: never listed as a link of its own (clicking it goes to the target).
+    shown: list[tuple[str, str]] = field(default_factory=list)
+    #: Shown addresses sent only to be read beside their target (no link of the message).
+    shown_only: list[str] = field(default_factory=list)
 
 
 def _fit_text(body: str, limit: int) -> tuple[str, int]:
@@ -114,26 +136,66 @@ def _button_links(message: Message) -> list[str]:
     return found
 
 
+def _as_url(raw: str) -> str:
+    url = raw.rstrip(").,;!?。，）")
+    return url if url.lower().startswith(("http://", "https://")) else "http://" + url
+
+
+def _span(text: str, entity: MessageEntity) -> tuple[int, int]:
+    """Where ``entity`` is in ``text``, in characters (Telegram counts UTF-16 code units)."""
+    units = text.encode("utf-16-le")
+    start = len(units[: entity.offset * 2].decode("utf-16-le", "ignore"))
+    inside = units[entity.offset * 2 : (entity.offset + entity.length) * 2]
+    return start, start + len(inside.decode("utf-16-le", "ignore"))
+
+
+def _shown_address(
+    words: str, start: int, end: int, bare: list[tuple[int, int, str]]
+) -> str | None:
+    """The address a text link's words show: a bare address overlapping them in the message
+    (a link written as "www.icbc.com.cn", however much of it the link covers), else the words
+    themselves when they are an address and nothing else ("icbc.com.cn")."""
+    for left, right, url in bare:
+        if left < end and start < right:
+            return url
+    shown = words[start:end].strip()
+    return shown if _ADDRESS_WORDS.fullmatch(shown) else None
+
+
 def _links(message: Message) -> list[str]:
+    return _links_and_shown(message)[0]
+
+
+def _links_and_shown(message: Message) -> tuple[list[str], list[tuple[str, str]]]:
+    """The message's links, and each text link whose words show an address: ``(shown,
+    target)``. A bare address inside a text link's words is not a link of the message:
+    clicking it opens the target."""
     # Buttons first: their links are the ones a scammer wants pressed.
     found: list[str] = _button_links(message)
-    for entities in (
-        message.parse_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
-        message.parse_caption_entities([MessageEntity.URL, MessageEntity.TEXT_LINK]),
-    ):
-        for entity, text in entities.items():
-            url = entity.url if entity.type == MessageEntity.TEXT_LINK and entity.url else text
-            found.append(url)
     body = message.text or message.caption or ""
-    found.extend(_bare_links(body))
+    entities = message.entities if message.text else message.caption_entities
+    bare = _bare_spans(body)
+    covered: list[tuple[int, int]] = []
+    shown: list[tuple[str, str]] = []
+    for entity in entities:
+        if entity.type == MessageEntity.URL:
+            start, end = _span(body, entity)
+            found.append(body[start:end])
+        elif entity.type == MessageEntity.TEXT_LINK and entity.url:
+            found.append(entity.url)
+            start, end = _span(body, entity)
+            covered.append((start, end))
+            address = _shown_address(body, start, end, bare)
+            if address is not None:
+                shown.append((_as_url(address), _as_url(entity.url)))
+    found.extend(
+        url for left, right, url in bare if not any(s < right and left < e for s, e in covered)
+    )
     links: list[str] = []
-    for url in found:
-        url = url.rstrip(").,;!?。，）")
-        if not url.lower().startswith(("http://", "https://")):
-            url = "http://" + url
+    for url in map(_as_url, found):
         if url not in links:
             links.append(url)
-    return links
+    return links, list(dict.fromkeys(shown))
 
 
 def _media(message: Message) -> Media | None:
@@ -151,17 +213,36 @@ def _media(message: Message) -> Media | None:
             document.file_size,
             (document.file_name or "file")[-100:],
             document.mime_type or "application/octet-stream",
+            as_file=True,
         )
     return None
 
 
+def _sent_as(url: str) -> str | None:
+    """``url`` as ``_capped`` sends it."""
+    return url if len(url) <= MAX_URL_LENGTH else _site_of(url)
+
+
 def parts_of(message: Message, max_text: int = MAX_TEXT) -> Parts:
-    links, skipped, site_only = _capped(_links(message))
+    found, shown_in_text = _links_and_shown(message)
+    links, skipped, site_only = _capped(found)
     body = message.text or message.caption or ""
     media = _media(message)
     unsupported = media is None and not body and not links and not skipped
     text, cut = _fit_text(body, max_text)
-    return Parts(links, text, media, unsupported, skipped, site_only, cut)
+    parts = Parts(links, text, media, unsupported, skipped, site_only, cut)
+    # Each shown address goes with its target (the server reads both: same site or not), in
+    # the room the message's own links left.
+    for address, target in shown_in_text:
+        shown, sent = _sent_as(address), _sent_as(target)
+        if shown is None or sent not in links:
+            continue
+        if shown not in links and shown not in parts.shown_only:
+            if len(links) + len(parts.shown_only) >= MAX_LINKS:
+                continue
+            parts.shown_only.append(shown)
+        parts.shown.append((shown, sent))
+    return parts
 
 
 def _user_id(message: Message) -> int:

@@ -12,8 +12,9 @@ from telegram import Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.ext import ContextTypes
 
-from bot.api import Refused, ServerUnavailable
+from bot.api import KeyRefused, Refused, ServerUnavailable
 from bot.handlers.checks import check_parts
+from bot.handlers.errors import log_key_refused
 from bot.handlers.guard import guard_message
 from bot.handlers.limits import CHECKS_WAITING
 from bot.handlers.notice import Notice
@@ -125,18 +126,16 @@ async def _answer_check(
         log.warning("server unavailable", extra={"error": type(exc).__name__, "cause": str(exc)})
         await message.reply_text(t("server_down", lang))
         return
+    except KeyRefused as exc:
+        # The bot's own key (wrong, revoked, or without the role): the operator's to fix,
+        # never the person's message, and not an outage either.
+        log_key_refused(exc, "check")
+        await message.reply_text(t("key_refused_check", lang))
+        return
     except Refused as exc:
         log.warning("server refused a check", extra={"code": exc.code, "status": exc.status})
         if exc.status == 429:
             await message.reply_text(t("slow_down", lang, seconds=exc.retry_after or 60))
-        elif exc.status in (401, 403):
-            # The bot's own key (wrong, revoked, or without the role): the operator's problem,
-            # never the person's message.
-            log.error(
-                "the server refused the bot's API key: check FAKEWATCH_API_KEY",
-                extra={"code": exc.code, "status": exc.status},
-            )
-            await message.reply_text(t("service_problem", lang))
         else:
             # Up and answering, but not taking this message: not "unreachable".
             await message.reply_text(t("check_refused", lang, code=exc.code or exc.status))

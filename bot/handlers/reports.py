@@ -11,8 +11,9 @@ from typing import Any
 
 from telegram.ext import ContextTypes
 
-from bot.api import Refused, ServerError
+from bot.api import KeyRefused, Refused, ServerError
 from bot.handlers.checks import _download
+from bot.handlers.errors import log_key_refused
 from bot.handlers.notice import Notice
 from bot.handlers.parts import Media
 from bot.handlers.services import Services, services
@@ -74,12 +75,12 @@ async def _report(
 
 def _log_failure(what: str, exc: Exception) -> None:
     """A refused key is the operator's to fix (an error), anything else a warning."""
+    if isinstance(exc, KeyRefused):
+        log_key_refused(exc, what)
+        return
     status = exc.status if isinstance(exc, Refused) else 0
     extra = {"error": type(exc).__name__, "code": getattr(exc, "code", ""), "status": status}
-    if status in (401, 403):
-        log.error(what + ": the server refused the bot's API key (FAKEWATCH_API_KEY)", extra=extra)
-    else:
-        log.warning(what, extra=extra)
+    log.warning(what, extra=extra)
 
 
 def _report_words(case_id: str | None, lang: str) -> str:
