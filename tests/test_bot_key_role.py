@@ -9,6 +9,7 @@ and a real server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import subprocess
 import sys
@@ -18,12 +19,19 @@ import pytest
 
 from bot.texts import t
 from tests.support.bot import running_bot
-from tests.support.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import TOKEN, Call, FakeTelegram
 from tests.support.server import RunningServer, cli_env
 
 ANN, BEN = 4101, 4102
 ROOT = Path(__file__).resolve().parents[1]
 SCAM = "https://polkadot-dot.info/claim"
+
+
+def _buttons(call: Call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
 
 
 def _new_key(server: RunningServer, role: str) -> tuple[int, str]:
@@ -107,6 +115,10 @@ def test_a_key_revoked_at_run_time_is_an_error_for_the_operator_and_misconfigure
         async with running_bot(tmp_path, fresh_server.url, api_key=key) as (fake, _):
             linked = await reply(fake, ANN, "/link")
             assert "code" in linked.lower(), linked  # the key works: a code is shown
+            mark = len(fake.calls)
+            fake.message(BEN, BEN, SCAM)
+            verdict = await fake.wait_for("sendMessage", lambda c: c.chat_id == BEN, after=mark)
+            assert verdict.text.startswith("🚨 Likely a scam"), verdict.text
             revoked = fresh_server.request("DELETE", f"/v1/keys/{key_id}")
             assert revoked.status == 200, revoked.body
 
@@ -120,6 +132,12 @@ def test_a_key_revoked_at_run_time_is_an_error_for_the_operator_and_misconfigure
             said = await reply(fake, ANN, f"is this ok {SCAM}")
             assert "misconfigured" in said and "nothing was checked" in said, said
             assert said == t("key_refused_check", "en")
+            # "Report as scam" under the verdict given before the key was revoked.
+            report = next(d for d in _buttons(verdict) if d.startswith("r:"))
+            mark = len(fake.calls)
+            fake.press(BEN, report, fake.shown(verdict))
+            said_to_ben = await fake.wait_for("sendMessage", lambda c: c.chat_id == BEN, after=mark)
+            assert said_to_ben.text == t("key_refused_action", "en"), said_to_ben.text
             for _ in range(100):  # the relay loop polls every 0.2 s
                 if any(getattr(r, "during", "") == "relay loop" for r in caplog.records):
                     break
@@ -128,7 +146,7 @@ def test_a_key_revoked_at_run_time_is_an_error_for_the_operator_and_misconfigure
     asyncio.run(scenario())
     refused = [r for r in caplog.records if "refused the bot's API key" in r.getMessage()]
     during = {getattr(r, "during", "") for r in refused}
-    assert {"/link", "/unlink", "check", "relay loop"} <= during, during
+    assert {"/link", "/unlink", "check", "report failed", "relay loop"} <= during, during
     assert all(r.levelno == logging.ERROR for r in refused)
     assert all("FAKEWATCH_API_KEY must be a moderator key" in r.getMessage() for r in refused)
     assert not [r for r in caplog.records if r.getMessage() == "loop waits for the server"]

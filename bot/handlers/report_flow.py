@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler, filters
 
+from bot.api import KeyRefused
 from bot.config import TELEGRAM_DOWNLOAD_LIMIT
 from bot.handlers.commands import cmd_text
 from bot.handlers.parts import Media, _links, _media, _user_id
@@ -247,12 +248,16 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             extra["seen_on"]["url"] = draft["where_url"]
     category = draft.get("category", "other")
     media = draft.get("media")
-    if isinstance(media, Media):
-        consent["keep_media"] = bool(draft.get("keep_media"))
-        case_id = await _report_media(context, media, query.from_user.id, category, extra)
-    else:
-        case_id = await _report(svc, [draft["item"]], query.from_user.id, category, extra)
-    await context.bot.send_message(query.from_user.id, _report_words(case_id, lang))
+    try:
+        if isinstance(media, Media):
+            consent["keep_media"] = bool(draft.get("keep_media"))
+            case_id = await _report_media(context, media, query.from_user.id, category, extra)
+        else:
+            case_id = await _report(svc, [draft["item"]], query.from_user.id, category, extra)
+        words = _report_words(case_id, lang)
+    except KeyRefused:
+        words = t("key_refused_action", lang)
+    await context.bot.send_message(query.from_user.id, words)
     return ConversationHandler.END
 
 

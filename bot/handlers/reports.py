@@ -32,7 +32,7 @@ async def _report_media(
     """Report a picture or video: fetched again from Telegram, sent with the report.
 
     The server keeps the file itself only when ``consent.keep_media`` says so; otherwise it
-    keeps the fingerprints (hashes) and drops the bytes.
+    keeps the fingerprints (hashes) and drops the bytes. ``KeyRefused`` as ``_report``.
     """
     svc = services(context)
     report = {
@@ -50,6 +50,8 @@ async def _report_media(
             del payload
     except (Notice, ServerError) as exc:
         _log_failure("media report failed", exc)
+        if isinstance(exc, KeyRefused):
+            raise
         return None
     return str(result.get("case_id", result.get("id", "?")))
 
@@ -61,7 +63,8 @@ async def _report(
     category: str,
     extra: dict[str, Any],
 ) -> str | None:
-    """Send one report; the case id, or ``None`` when it could not be sent."""
+    """Send one report; the case id, or ``None`` when it could not be sent (``KeyRefused``
+    when the server refused the bot's key: the person is told the bot is misconfigured)."""
     if not items:
         return None
     body = {**items[0], "category": category, "reporter": f"telegram:{user_id}", **extra}
@@ -69,6 +72,8 @@ async def _report(
         result = await svc.client.report(body)
     except ServerError as exc:
         _log_failure("report failed", exc)
+        if isinstance(exc, KeyRefused):
+            raise
         return None
     return str(result.get("case_id", result.get("id", "?")))
 

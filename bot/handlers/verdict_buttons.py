@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.api import KeyRefused
 from bot.handlers.reports import _report, _report_media, _report_words
 from bot.handlers.services import group_lang, services, user_lang
 from bot.render import verdict_message
@@ -67,14 +68,19 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         # The parts behind the warning, not the message's first link: a scam that opens with
         # a well-known site must not aim every victim's report at that site.
         case_ids: list[str] = []
-        for part in checked.to_report():
-            if part.kind == "media" and checked.media is not None:
-                case_id = await _report_media(context, checked.media, query.from_user.id)
-            elif part.item is not None:
-                case_id = await _report(svc, [part.item], query.from_user.id, "other", {})
-            else:
-                continue
-            if case_id is not None:
-                case_ids.append(case_id)
+        try:
+            for part in checked.to_report():
+                if part.kind == "media" and checked.media is not None:
+                    case_id = await _report_media(context, checked.media, query.from_user.id)
+                elif part.item is not None:
+                    case_id = await _report(svc, [part.item], query.from_user.id, "other", {})
+                else:
+                    continue
+                if case_id is not None:
+                    case_ids.append(case_id)
+        except KeyRefused:
+            checked.reported = bool(case_ids)  # nothing filed: the button works once it is fixed
+            await context.bot.send_message(query.from_user.id, t("key_refused_action", lang))
+            return
         words = _report_words(", ".join(case_ids) if case_ids else None, lang)
         await context.bot.send_message(query.from_user.id, words)
