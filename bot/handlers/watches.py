@@ -13,7 +13,8 @@ import logging
 import time
 from typing import Any
 
-from bot.api import Refused, ServerError
+from bot.api import KeyRefused, Refused, ServerError
+from bot.handlers.errors import log_key_refused
 from bot.handlers.limits import (
     WATCH_DAYS_UNSAID,
     WATCH_PAUSE_S,
@@ -63,6 +64,8 @@ async def _watch(svc: Services, checked: Checked, chat_id: int) -> None:
                     "retroactive alerts paused: the server holds all this key's subscriptions",
                     extra={"code": exc.code, "retry_after": exc.retry_after, "pause_s": wait},
                 )
+            elif isinstance(exc, KeyRefused):
+                log_key_refused(exc, "retroactive alert")
             else:
                 log.info(
                     "retroactive alert refused", extra={"code": exc.code, "status": exc.status}
