@@ -120,3 +120,20 @@ def test_the_address_a_text_link_shows_is_sent_beside_its_target_not_as_a_link()
     assert parts.links == [TARGET, "https://example.org/x"]
     assert parts.shown_only == ["http://www.icbc.com.cn"]
     assert parts.shown == [("http://www.icbc.com.cn", TARGET)]
+
+    # A picture's caption, after emoji (two UTF-16 units each, as Telegram counts offsets).
+    caption = "🎁🎁 领取奖品：登录 icbc.com.cn/gift 即可"
+    message = Message.de_json(
+        {
+            "message_id": 2,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "photo": [{"file_id": "p", "file_unique_id": "up", "width": 9, "height": 9}],
+            "caption": caption,
+            "caption_entities": [text_link(caption, "icbc.com.cn/gift", TARGET)],
+        },
+        None,
+    )
+    parts = parts_of(message)
+    assert parts.links == [TARGET]
+    assert parts.shown == [("http://icbc.com.cn/gift", TARGET)]
