@@ -139,3 +139,14 @@ def test_a_forged_form_post_without_the_session_token_is_refused(
     status = community.request("GET", f"/v1/cases/{filed['case_id']}").json()["status"]
     assert status == "pending"
     page.close()
+
+
+def test_the_queue_tells_held_cases_from_pending_ones() -> None:
+    """The public page says "under review" for both; a moderator must see which is which."""
+    from server.web.moderator_page import queue
+
+    for lang in ("en", "zh"):
+        page = queue(lang, "pending", [], {"pending": 2, "quarantined": 1}, {}, "token")
+        pending = "Pending review (2)" if lang == "en" else "待审核 (2)"
+        held = "surge of reports (1)" if lang == "en" else "突然激增的一批举报 (1)"
+        assert pending in page and held in page, page

@@ -54,6 +54,16 @@ WORDS: Mapping[str, Mapping[str, str]] = {
 }
 
 QUEUE_TABS = ("pending", "quarantined", "confirmed", "rejected", "retired")
+#: A case's state as moderators need it: the public page says "under review" for both pending
+#: and quarantined (a reader needs no more), but a moderator must tell them apart.
+MODERATOR_STATUS_NAMES: Mapping[str, Mapping[str, str]] = {
+    **STATUS_NAMES,
+    "pending": {"en": "Pending review", "zh": "待审核"},
+    "quarantined": {
+        "en": "Held: part of a sudden surge of reports",
+        "zh": "暂扣：属于突然激增的一批举报",
+    },
+}
 
 
 def _category(w: PageWords, category: str) -> str:
@@ -115,7 +125,7 @@ def queue(
     tabs = join(
         tag(
             "a",
-            f"{w.name(STATUS_NAMES, s)} ({counts.get(s, 0)})",
+            f"{w.name(MODERATOR_STATUS_NAMES, s)} ({counts.get(s, 0)})",
             href=f"/moderate?status={s}&lang={w.tag}",
             class_="tab" + (" current" if s == status else ""),
         )
@@ -274,7 +284,7 @@ def detail(
     parts: list[str] = [
         tag("p", tag("a", "← " + w.key("queue"), href=f"/moderate?lang={w.tag}")),
         tag("h2", f"{w.key('case')} #{case_id}"),
-        tag("div", w.name(STATUS_NAMES, status), class_=f"verdict {status}", id="status"),
+        tag("div", w.name(MODERATOR_STATUS_NAMES, status), class_=f"verdict {status}", id="status"),
         facts,
         # A picture nobody but the reporter saw: the moderator must know before confirming.
         tag("p", w.name({"x": UNCHECKED_HASH}, "x"), class_="verdict suspicious", id="unchecked")
