@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlite_utils import Database
 
+from server.community.store import load_confirmed
 from server.i18n import advice_subject
 from server.links.carried import worst_of
 from server.links.url import Host
@@ -80,6 +81,7 @@ class Engine:
         if db is not None:
             resources.persons.swap(load_persons(db, settings.face_match_distance))
             resources.known_fakes.swap(known_fakes_queries.load_index(db))
+            resources.confirmed_items.swap(load_confirmed(db))
         return cls(settings, resources, build_detectors(resources), bundled)
 
     @property
@@ -88,11 +90,15 @@ class Engine:
 
     def reload_lists(self, db: Database) -> None:
         """Rebuild the list index from the database and swap it in (worker thread)."""
-        index = _read_whole(db, lambda db: load_index(db, self._bundled))
+        index, confirmed = _read_whole(
+            db, lambda db: (load_index(db, self._bundled), load_confirmed(db))
+        )
         if self._swap_if_newer(self.resources.lists, index):
             log.info(
                 "lists reloaded", extra={"lists_version": index.version, "entries": index.size}
             )
+        # Confirmed message, phone and wallet cases move the lists version too.
+        self._swap_if_newer(self.resources.confirmed_items, confirmed)
 
     @property
     def persons_version(self) -> int:

@@ -18,7 +18,7 @@ from server.api.body import dumps, int_param, json_object, query_params, string_
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, DB, ENGINE
-from server.community import store
+from server.community import confirmed, store
 from server.community.runtime import COMMUNITY
 from server.community.words import UNCHECKED_HASH, alert_payload
 from server.errors import RECORD, Conflict, NotFound, ValidationFailed, Words, said
@@ -111,7 +111,12 @@ async def act(
         result["not_banked"] = words_in(store.NOT_BANKED[reason], lang, region)
     if action == "confirm":  # subscribers first: the list reload below takes a second
         request.app[COMMUNITY].alerted.set()
-    changed = result.get("list_entry_id") is not None or case["status"] == "confirmed"
+    changed = (
+        result.get("list_entry_id") is not None
+        or case["status"] == "confirmed"
+        # A confirmed message, phone or wallet: the confirmed-items index reloads with the lists.
+        or (action == "confirm" and case["kind"] in confirmed.KINDS)
+    )
     if changed and case["kind"] == "media":  # the known-fakes bank (hashes only)
         await db.read(request.app[ENGINE].reload_known_fakes)
     elif changed:

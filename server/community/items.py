@@ -76,6 +76,9 @@ class CaseKey:
     display: str
     #: For links: ``domain`` or ``url`` — what a confirmation puts on the blocklist.
     scope: str = ""
+    #: For messages: the template the key hashes (``text_template``), kept with the case so a
+    #: confirmed message can be found inside a longer one.
+    template: str = ""
 
     @property
     def hash(self) -> str:
@@ -107,12 +110,24 @@ def text_key(raw: str) -> CaseKey:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not 8 <= len(text) <= MAX_TEXT_LENGTH:
         raise ValidationFailed(said("report_text_length", high=MAX_TEXT_LENGTH), field="value")
-    template = text.lower()
+    template = text_template(text)
+    return CaseKey(ItemKind.TEXT, template_digest(template), raw.strip()[:200], template=template)
+
+
+def text_template(raw: str) -> str:
+    """A message's template, the text ``text_key`` hashes: NFKC, lowercase, each link
+    ``link``, each number ``0``, every run of non-word characters one space, no space at
+    either end (words are separated by exactly one space). The confirmed-items check
+    (``server/detectors/confirmed_items.py``) reads a checked message the same way."""
+    template = unicodedata.normalize("NFKC", raw).strip().lower()
     template = _URLISH.sub(" <link> ", template)
     template = _NUMBER.sub("0", template)
-    template = _NON_WORD.sub(" ", template).strip()
-    digest = hashlib.sha256(template.encode()).hexdigest()
-    return CaseKey(ItemKind.TEXT, digest, raw.strip()[:200])
+    return _NON_WORD.sub(" ", template).strip()
+
+
+def template_digest(template: str) -> str:
+    """The case key of a message template (``text_key``)."""
+    return hashlib.sha256(template.encode()).hexdigest()
 
 
 def phone_key(raw: str) -> CaseKey:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from server.community import confirmed
 from server.community.items import (
     URGENT_CATEGORIES,
     CaseKey,
@@ -158,7 +159,8 @@ def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
     if row is None:
         cursor = db.execute(
             "INSERT INTO cases (kind, key, key_hash, display, category, impersonates, status,"
-            " urgency, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            " urgency, first_at, last_at, template)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
             [
                 item.kind,
                 item.key,
@@ -169,6 +171,7 @@ def _case_for(db: Database, item: CaseKey, report: NewReport, now: str) -> int:
                 1 if report.category in URGENT_CATEGORIES else 0,
                 now,
                 now,
+                item.template or None,
             ],
         )
         return int(cursor.lastrowid or 0)
@@ -429,6 +432,20 @@ def case_rows(db: Database, status: str, limit: int, offset: int) -> list[dict[s
         " ORDER BY urgency DESC, reach DESC, id DESC LIMIT ? OFFSET ?",
         [status, limit, offset],
     )
+
+
+def load_confirmed(db: Database) -> confirmed.ConfirmedItems:
+    """Every confirmed message, phone and wallet case (index ``cases_decided``), stamped
+    with the lists version (read both in one snapshot: ``engine._read_whole``)."""
+    kinds = sorted(confirmed.KINDS)
+    rows = _rows(
+        db,
+        "SELECT id, kind, key, display, template, category, decided_at FROM cases"
+        " WHERE status = 'confirmed' AND merged_into IS NULL"
+        " AND kind IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [json.dumps(kinds)],
+    )
+    return confirmed.ConfirmedItems(rows, version=queries.lists_version(db))
 
 
 def case_counts(db: Database) -> dict[str, int]:
@@ -702,6 +719,10 @@ def decide(
     entry_id = None
     not_banked: str | None = None
     banked: list[str] = []
+    if case["kind"] in confirmed.KINDS and (action == "confirm" or status == "confirmed"):
+        # The confirmed-items index is versioned by the lists version: this server reloads
+        # it after the action, the others sharing the database on their next refresh.
+        queries.bump_lists_version(db)
     if action == "confirm":
         if case["kind"] == "link":
             entry_id = _list_entry(db, case, Action.BLOCK, COMMUNITY_LIST, actor)

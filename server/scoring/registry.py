@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from server.detectors.ai_face import AiFaceDetector
 from server.detectors.ai_labels import AiLabelsDetector
+from server.detectors.confirmed_items import ConfirmedItemsDetector
 from server.detectors.domain_model import DomainModelDetector
 from server.detectors.impersonation import ImpersonationDetector
 from server.detectors.known_fakes import KnownFakesDetector
@@ -28,6 +29,7 @@ DETECTORS: tuple[type[Detector], ...] = (
     DomainModelDetector,
     ImpersonationDetector,
     KnownFakesDetector,
+    ConfirmedItemsDetector,
     TextPatternsDetector,
     ScamTextDetector,
     AiLabelsDetector,

@@ -13,6 +13,7 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 
+from server.community.confirmed import ConfirmedItemsHolder
 from server.links.domains import SuffixList
 from server.links.lookalikes import ProtectedSet, read_brand_rows
 from server.links.redirectors import Redirectors
@@ -65,6 +66,9 @@ class Resources:
     #: Analyses of a media item's faces, by ``MediaItem.memo`` key, that start on the face
     #: thread as soon as a check starts face work (``server.media.faces.start_face_work``).
     face_work: dict[str, Callable[[Any], object]] = field(default_factory=dict)
+    #: Confirmed message, phone and wallet cases (``server/community/confirmed.py``): swapped
+    #: whole with the lists, when the lists version moves.
+    confirmed_items: ConfirmedItemsHolder = field(default_factory=ConfirmedItemsHolder)
 
     @cached_property
     def protected(self) -> ProtectedSet:

@@ -385,3 +385,13 @@ def m011_relay_item_reasons(db: Database) -> None:
     with only a weak reason as "some warning signs" (it cannot judge a picture again, as it
     does a link). NULL for items from before and for items the server did not judge."""
     db.execute("ALTER TABLE relay_items ADD COLUMN reasons TEXT")
+
+
+@migrations()
+def m012_case_templates(db: Database) -> None:
+    """The template of a reported message (``items.text_template``: lowercase, numbers ``0``,
+    links ``link``, punctuation folded; no victim's digits), so a confirmed message longer
+    than the 200 characters ``display`` keeps is still found inside a longer forward
+    (``server/community/confirmed.py``). NULL for other kinds and for cases from before (their
+    ``display`` serves when it is the whole message)."""
+    db.execute("ALTER TABLE cases ADD COLUMN template TEXT")
