@@ -68,6 +68,13 @@ def test_a_link_showing_one_address_and_going_to_another_is_said_and_the_shown_o
             assert "The text shows dhl[.]com, but the link goes to dhl-parcel-fee[.]top" in said
             assert "• Link dhl[.]com:" not in said, said
 
+            # A button under harmless words whose label is an address (an inline bot's post).
+            words = "您的积分即将清零，请尽快兑换"
+            button = {"text": "www.icbc.com.cn", "url": TARGET}
+            markup = {"inline_keyboard": [[button]]}
+            said = await _reply(fake, ANN, words, "zh-hans", reply_markup=markup)
+            assert "文字显示的是 www[.]icbc[.]com[.]cn，链接实际却指向 icbc-cn-auth[.]top" in said
+
             # A target the server finds nothing against: the headline does not say "no known
             # warning signs" above the disguise.
             words = "Log in at www.icbc.com.cn now"

@@ -76,7 +76,8 @@ class Parts:
     site_only_links: int = 0
     #: The text was longer than the server takes: its first and last halves were sent.
     text_cut: int = 0
-    #: Text links whose words show an address: ``(shown, target)``, both as sent. The server
+    #: Text links (and buttons) whose words show an address: ``(shown, target)``, both as
+    #: sent. The server
     #: reads both; a different site is said out loud (``checks``), and the shown address is
     #: never listed as a link of its own (clicking it goes to the target).
     shown: list[tuple[str, str]] = field(default_factory=list)
@@ -120,20 +121,25 @@ def _capped(links: list[str]) -> tuple[list[str], int, int]:
     return kept, skipped, trimmed
 
 
-def _button_links(message: Message) -> list[str]:
-    """Links behind the message's inline-keyboard buttons: scam posts made through an inline
-    bot put the link in a "Claim" button under harmless text."""
+def _button_links(message: Message) -> tuple[list[str], list[tuple[str, str]]]:
+    """Links behind the message's inline-keyboard buttons (scam posts made through an inline
+    bot put the link in a "Claim" button under harmless text), and each button whose label
+    shows an address: ``(shown, target)``, as for a text link."""
     markup = message.reply_markup
     if markup is None:
-        return []
+        return [], []
     found: list[str] = []
+    shown: list[tuple[str, str]] = []
     for row in markup.inline_keyboard:
         for button in row:
-            if button.url:
-                found.append(button.url)
+            targets = [button.url] if button.url else []
             if button.login_url is not None and button.login_url.url:
-                found.append(button.login_url.url)
-    return found
+                targets.append(button.login_url.url)
+            found.extend(targets)
+            label = (button.text or "").strip()
+            address = _bare_links(label)[:1] or ([label] if _ADDRESS_WORDS.fullmatch(label) else [])
+            shown.extend((_as_url(address[0]), _as_url(url)) for url in targets if address)
+    return found, shown
 
 
 def _as_url(raw: str) -> str:
@@ -171,12 +177,11 @@ def _links_and_shown(message: Message) -> tuple[list[str], list[tuple[str, str]]
     target)``. A bare address inside a text link's words is not a link of the message:
     clicking it opens the target."""
     # Buttons first: their links are the ones a scammer wants pressed.
-    found: list[str] = _button_links(message)
+    found, shown = _button_links(message)
     body = message.text or message.caption or ""
     entities = message.entities if message.text else message.caption_entities
     bare = _bare_spans(body)
     covered: list[tuple[int, int]] = []
-    shown: list[tuple[str, str]] = []
     for entity in entities:
         if entity.type == MessageEntity.URL:
             start, end = _span(body, entity)
