@@ -83,7 +83,7 @@ class KeyRefused(Refused):
     def why(self) -> str:
         """What is wrong with the key, in words for the operator (never the key itself)."""
         if self.status == 401:
-            return "the server does not know this key (wrong, or revoked)"
+            return "the server does not know this key (wrong or revoked)"
         return f"this key's role is below {ROLE_NEEDED} (a client key?)"
 
 

@@ -148,10 +148,10 @@ class BotRunner:
             await self.client.check_key()
         except KeyRefused as exc:
             raise SettingsError(
-                f"{KEY_SETTING} was refused by the server at {self.config.server_url} "
-                f"({exc.status} {exc.code}: {exc.why}); the bot needs a {ROLE_NEEDED} key: "
+                f"{KEY_SETTING} was refused by the server at {self.config.server_url}: "
+                f"{exc.status} {exc.code}, {exc.why}. The bot needs a {ROLE_NEEDED} key: "
                 f"create one with `fakewatch keys create --role {ROLE_NEEDED} "
-                "--label telegram-bot` and set it"
+                f"--label telegram-bot` and set {KEY_SETTING} to it."
             ) from None
         except ServerError as exc:
             log.warning(

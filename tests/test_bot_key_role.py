@@ -83,8 +83,8 @@ def test_a_wrong_key_or_a_client_key_stops_the_bot_at_start_with_one_clear_line(
     _, client_key = _new_key(fresh_server, "client")
     wrong_key = "fw_wrongkey_000000000000000000000000000000"
     for name, key, why in (
-        ("client", client_key, "403 forbidden: this key's role is below moderator"),
-        ("wrong", wrong_key, "401 unauthorized: the server does not know this key"),
+        ("client", client_key, "403 forbidden, this key's role is below moderator"),
+        ("wrong", wrong_key, "401 unauthorized, the server does not know this key"),
     ):
         data_dir = tmp_path / name
         data_dir.mkdir()
@@ -94,7 +94,7 @@ def test_a_wrong_key_or_a_client_key_stops_the_bot_at_start_with_one_clear_line(
         lines = [line for line in said.splitlines() if line.startswith("fakewatch bot:")]
         assert len(lines) == 1, said
         assert lines[0].startswith("fakewatch bot: FAKEWATCH_API_KEY was refused by the server")
-        assert why in lines[0] and "needs a moderator key" in lines[0], lines[0]
+        assert why in lines[0] and "The bot needs a moderator key" in lines[0], lines[0]
         assert "keys create --role moderator" in lines[0]
         assert key not in said and "Traceback" not in said
 
