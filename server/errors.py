@@ -927,6 +927,7 @@ RECORD: dict[str, Words] = {
     "undelivered relay item": {"en": "undelivered relay item", "zh": "未送达的转发项"},
     "moderator action": {"en": "moderator action", "zh": "审核操作"},
     "known fake": {"en": "known fake", "zh": "已知伪造"},
+    "kept picture": {"en": "kept picture of report", "zh": "举报中保留的图片"},
 }
 TOO_MANY: dict[str, Words] = {
     "wrong codes": {"en": "wrong codes", "zh": "错误的关联码"},

@@ -18,6 +18,7 @@ from server.api.middleware import BODY_LANG
 from server.api.state import AUTH, CPU, DB, ENGINE, SETTINGS
 from server.community import appeals, store
 from server.community.items import link_key
+from server.community.kept_media import folder_for
 from server.community.runtime import COMMUNITY
 from server.errors import (
     RECORD,
@@ -373,6 +374,7 @@ async def moderate_case(request: web.Request) -> web.Response:
         checked = await request.app[DB].read(lambda db: store.hashes_checked(db, case_id))
         case = {**case, "hash_checked": checked}
     verdict = await _link_verdict(request, case, lang)
+    pictures = await _kept_pictures(request, case_id) if case["kind"] == "media" else []
     return _private_html(
         moderator_page.detail(
             lang,
@@ -384,8 +386,62 @@ async def moderate_case(request: web.Request) -> web.Response:
             case_appeals,
             region=region,
             public_path=request.app[CASE_LINKS].path(case_id),
-        )
+            pictures=pictures,
+        ),
+        images=bool(pictures),
     )
+
+
+#: A kept copy's name: the SHA-256 of the copy (``kept_media``), nothing else reaches the disk.
+_KEPT_NAME = re.compile(r"[0-9a-f]{64}")
+
+
+async def _kept_pictures(request: web.Request, case_id: int) -> list[int]:
+    """Ids of the case's reports whose picture a reporter let moderators keep (on disk)."""
+
+    def read(db: SqliteDb) -> list[tuple[int, str]]:
+        rows = db.execute(
+            "SELECT id, media_path FROM reports WHERE case_id = ? AND media_path IS NOT NULL"
+            " ORDER BY weight DESC, id LIMIT 20",
+            [case_id],
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    folder = folder_for(request.app[SETTINGS].db)
+    return [
+        report_id
+        for report_id, name in await request.app[DB].read(read)
+        if _KEPT_NAME.fullmatch(name) and (folder / name).is_file()
+    ]
+
+
+@routes.get(r"/moderate/cases/{id}/pictures/{report:\d{1,12}}")
+async def moderate_picture(request: web.Request) -> web.Response:
+    """The copy of a reported picture its reporter let moderators keep: signed-in moderators
+    only, never cached, never sniffed into anything but the image it is."""
+    query_params(request, ())
+    signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
+    if signed_in is None:
+        raise Unauthorized(said("moderator_sign_in"))
+    case_id = case_id_of(request)
+    report_id = int(request.match_info["report"])
+    row = await request.app[DB].read(
+        lambda db: db.execute(
+            "SELECT media_path FROM reports WHERE id = ? AND case_id = ?", [report_id, case_id]
+        ).fetchone()
+    )
+    name = str(row[0]) if row is not None and row[0] is not None else ""
+    path = folder_for(request.app[SETTINGS].db) / name
+    if not _KEPT_NAME.fullmatch(name) or not path.is_file():
+        raise NotFound(said("no_record", what=RECORD["kept picture"], id=report_id))
+    data = path.read_bytes()
+    kind = "image/jpeg" if data[:2] == b"\xff\xd8" else "image/png"
+    response = web.Response(body=data, content_type=kind)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @routes.post("/moderate/cases/{id}/{action}")
@@ -423,12 +479,13 @@ def _check_action_form(form: Mapping[str, str]) -> None:
         raise ValidationFailed(said("field_case_id", field="into"), field="into")
 
 
-def _private_html(text: str, status: int = 200) -> web.Response:
+def _private_html(text: str, status: int = 200, *, images: bool = False) -> web.Response:
     response = _html(text, status)
     response.headers["Cache-Control"] = "no-store"
+    # ``images``: the case's kept pictures, from this server only.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self';"
-        " frame-ancestors 'none'"
+        " frame-ancestors 'none'" + ("; img-src 'self'" if images else "")
     )
     response.headers["X-Frame-Options"] = "DENY"
     return response

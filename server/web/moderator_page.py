@@ -46,6 +46,11 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "none": {"en": "Nothing here.", "zh": "暂无内容。"},
     "impersonates": {"en": "Impersonates", "zh": "冒充对象"},
     "seen_on": {"en": "Seen on", "zh": "出现位置"},
+    "kept_pictures": {
+        "en": "The picture, as reporters let moderators keep it",
+        "zh": "举报人允许审核员保留的图片",
+    },
+    "kept_picture": {"en": "Picture of report {report}", "zh": "举报 {report} 的图片"},
     "weight": {"en": "Weight", "zh": "权重"},
     "public_page": {"en": "Public page", "zh": "公开页面"},
     "other_lang": {"en": "中文", "zh": "English"},
@@ -238,6 +243,26 @@ def _reason_item(reason: Mapping[str, Any], w: PageWords) -> Markup:
     return tag("li", join([esc(reason["message"]), folded]))
 
 
+def _pictures(case_id: int, pictures: Sequence[int], w: PageWords) -> str:
+    if not pictures:
+        return ""
+    shown = join(
+        tag(
+            "a",
+            tag(
+                "img",
+                "",
+                src=f"/moderate/cases/{case_id}/pictures/{report}",
+                alt=w.key("kept_picture").format(report=report),
+                style="max-width:100%;max-height:360px;margin:4px 0",
+            ),
+            href=f"/moderate/cases/{case_id}/pictures/{report}",
+        )
+        for report in pictures
+    )
+    return tag("div", join([tag("h2", w.key("kept_pictures")), shown]), id="pictures")
+
+
 def detail(
     lang: str,
     case: Mapping[str, Any],
@@ -248,8 +273,12 @@ def detail(
     appeals: Sequence[Mapping[str, Any]] = (),
     region: str | None = None,
     public_path: str | None = None,
+    pictures: Sequence[int] = (),
 ) -> str:
     """One case: facts, the automatic verdict, actions, appeals, what reporters said, audit.
+
+    ``pictures``: ids of the case's reports whose picture a reporter let moderators keep; each
+    is shown (``/moderate/cases/<id>/pictures/<report>``) so a picture is never judged blind.
 
     ``public_path`` is the case's public page (``/r/c<id>-<mac>``, server/web/case_links.py).
 
@@ -294,6 +323,7 @@ def detail(
             "p",
             tag("a", w.key("public_page"), href=f"{public_path or f'/r/c{case_id}'}?lang={w.tag}"),
         ),
+        _pictures(case_id, pictures, w),
         tag("h2", w.key("auto")),
     ]
     if verdict is not None:
