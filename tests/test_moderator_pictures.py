@@ -56,7 +56,9 @@ def test_a_kept_picture_is_shown_to_moderators_and_to_no_one_else(tmp_path: Path
         assert page(server, shown[0], "made-up-token").status == 401
         none = f"/moderate/cases/{unkept['case_id']}/pictures/{unkept['id']}"
         assert page(server, none, cookie).status == 404
-        assert "<img" not in page(server, f"/moderate/cases/{unkept['case_id']}", cookie).body.decode()
+        assert (
+            "<img" not in page(server, f"/moderate/cases/{unkept['case_id']}", cookie).body.decode()
+        )
         # A report of another case cannot be read through this one.
         other = f"/moderate/cases/{unkept['case_id']}/pictures/{kept['id']}"
         assert page(server, other, cookie).status == 404
