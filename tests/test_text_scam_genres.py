@@ -201,8 +201,8 @@ def test_a_daily_percentage_in_chinese_is_a_guaranteed_return(server: RunningSer
             "parcel_fee",
         ),
         (
-            "Hi mum, I've dropped my phone in the toilet, this is my new number. Can you send "
-            "£450 to my mate's account, I'll pay you back tomorrow x",
+            "Hi mum, I've dropped my phone in the toilet, this is my new number. Can you help "
+            "with a bill today, I'll pay you back tomorrow x",
             "impersonating_acquaintance",
         ),
     ],
@@ -215,6 +215,27 @@ def test_cues_that_honest_senders_share_are_shown_but_do_not_warn_alone(
     # needs a second sign (a flagged link, the classifier, another script).
     verdict = check(server, text, "zh" if not text.isascii() else "en")
     assert pattern in patterns(verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi mum, I've dropped my phone in the toilet, this is my new number. Can you send "
+        "£450 to my mate's account, I'll pay you back tomorrow x",
+        "Dad it's me, my old phone broke. Could you transfer $800 to this account for my rent?",
+        "妈，我手机丢了，这是我的新号码，房东催房租，你先帮我转3000，周末还你",
+        "爸，我换号了，急用钱，给我转2000到这个卡上，晚点跟你解释",
+        "媽，我手機掉了，這是新號碼，可以先匯八千給我朋友嗎？我明天還你",
+    ],
+    ids=["hi-mum", "dad-en", "mum-zh", "dad-zh", "mum-tw"],
+)
+def test_a_new_number_asking_for_a_sum_warns(server: RunningServer, text: str) -> None:
+    """The family scam reviewers found shown but not warned about: a new or broken phone plus a
+    sum to send now is two cues (session 16), alone a warning; the same words without a sum
+    asked for, or with money the sender sends, stay quiet (``near_misses.txt``)."""
+    verdict = check(server, text, "en" if text.isascii() else "zh")
+    assert "new_number_money" in patterns(verdict), verdict["reasons"]
+    assert verdict["verdict"] in ("suspicious", "likely_scam"), verdict["summary"]
 
 
 def test_a_parcel_fee_beside_a_lookalike_link_warns(server: RunningServer) -> None:
