@@ -79,7 +79,9 @@ class LookalikeDetector:
 
     name: ClassVar[str] = "lookalike"
     #: 1.4: short names ("token" in protected_brands.tsv) as a whole word beside lure words.
-    version: ClassVar[str] = "1.4"
+    #: 1.5: Chinese bank and shopping lure words (ebank, etoken, tuikuan, lipei, jiedong...) and
+    #: banks' service numbers (95588 beside icbc).
+    version: ClassVar[str] = "1.5"
     kinds: ClassVar[frozenset[ContentKind]] = frozenset({ContentKind.LINK})
     messages: ClassVar[Messages] = {
         "lookalike.replaced": {

@@ -86,6 +86,23 @@ MIN_TLD_SWAP_LEN = 5
 #: companies sharing those letters use (``dbs-check-online`` is a UK criminal-record check,
 #: ``ups-store``, ``boc-online`` a gases firm): beside a two- or three-letter name, one of
 #: these must be among the other words, the rest still lures.
+#:
+#: The pinyin ones are what Chinese bank and shopping phishing asks (``boc-ebank-cn``,
+#: ``jd-baitiao-refund``, ``ccb-etoken-update``): the same words in Chinese (denglu login,
+#: yanzheng verify, zhanghu account, anquan security, lingqu claim, jiangli reward), online
+#: banking and its security device (ebank, etoken), cards and points (xinyongka 信用卡, kaika
+#: 开卡, jifen 积分), refunds and payouts (tuikuan 退款, tuihuo 退货, tuipiao 退票, lipei 理赔,
+#: peifu 赔付, buchang 补偿) and a blocked account (jiedong 解冻, dongjie 冻结, jiefeng 解封,
+#: zhuxiao 注销). Each was measured alone on every legitimate name we hold, with the
+#: protected lists switched off (Tranco top 20k, MetaMask's allow and fuzzy lists, the bundled
+#: lists: 0 of 20,510 newly named). Those lists hold few Chinese names, so the words were also
+#: read for what else they spell. Left to the shared lure list only, where they count beside
+#: longer names: shengji (升级, also the card game 升级 on QQ Games and 省级 "provincial"),
+#: renzheng (认证, firms selling certification), fanxian (返现, honest cashback sites), jihuo,
+#: duihuan and baitiao (JD's own product name). Left out entirely: credit (paypalcredit.com
+#: is PayPal's own; BOC Credit Card is a Bank of China company), guoqi (过期 "expired", also
+#: 国企 "state-owned firm"), shiming (实名, also a given name), daikuan and jinrong (loan and
+#: finance brokers put brands beside them), hongbao (red-packet coupon sites).
 TOKEN_LURES = frozenset(
     {
         "login", "logon", "signin", "verify", "verification", "validate", "claim", "claims",
@@ -93,8 +110,36 @@ TOKEN_LURES = frozenset(
         "secure", "security", "kyc", "bonus", "airdrop", "unlock", "recover", "recovery",
         "payment", "pay", "billing", "kefu", "tuikuan", "reward", "rewards", "giveaway",
         "reset", "confirm", "suspended", "locked",
+        # pinyin and Chinese banking words, see above
+        "denglu", "yanzheng", "zhanghu", "anquan", "lingqu", "jiangli", "ebank", "etoken",
+        "xinyongka", "kaika", "jifen", "tuihuo", "tuipiao", "lipei", "peifu", "buchang",
+        "jiedong", "dongjie", "jiefeng", "zhuxiao",
     }
 )  # fmt: skip
+
+#: Customer-service numbers of Chinese banks and payment brands, keyed by the brand's domain
+#: in ``protected_brands.tsv``: SMS phishing names sites after them (``95588-icbc.cn``,
+#: ``icbc95588.com``), and beside the brand's name the number is a lure as the brand's own
+#: ending is (a number alone, or another bank's number, is not): the 955xx numbers the banks
+#: print on their cards and sites, Ping An's group number, Alipay's and UnionPay's.
+SERVICE_NUMBERS: Mapping[str, frozenset[str]] = {
+    "icbc.com.cn": frozenset({"95588"}),
+    "ccb.com": frozenset({"95533"}),
+    "boc.cn": frozenset({"95566"}),
+    "bankofchina.com": frozenset({"95566"}),
+    "abchina.com": frozenset({"95599"}),
+    "cmbchina.com": frozenset({"95555"}),
+    "bankcomm.com": frozenset({"95559"}),
+    "psbc.com": frozenset({"95580"}),
+    "spdb.com.cn": frozenset({"95528"}),
+    "cib.com.cn": frozenset({"95561"}),
+    "citicbank.com": frozenset({"95558"}),
+    "cebbank.com": frozenset({"95595"}),
+    "cmbc.com.cn": frozenset({"95568"}),
+    "pingan.com": frozenset({"95511"}),
+    "alipay.com": frozenset({"95188"}),
+    "unionpay.com": frozenset({"95516"}),
+}
 
 #: Shortest curated name the short-name rule matches (``ups``, ``dhl``, ``qq``: two letters
 #: have a registered neighbour for nearly every edit, and are matched by look-alike letters
@@ -150,6 +195,9 @@ MIN_HAN_NAME_LEN = 2
 #: (支付宝客服, 淘宝退款, 工商银行网银登录): the Han counterpart of ``lookalike_words.txt``'s
 #: pinyin (kefu, tuikuan, denglu). A Han name counts as a combosquat only beside these, the
 #: brand's own Latin name or its ending; "小米粥" (millet porridge) is no Xiaomi site.
+#: 返现, 退货, 退票 and 开卡 (cashback, a return, a ticket refund, a card opened) came with
+#: their pinyin in ``lookalike_words.txt``; 白条 did not: 京东白条 is JD's own product's name,
+#: as jd-baitiao stays unnamed (baitiao is no ``TOKEN_LURES`` word).
 HAN_LURE_WORDS = frozenset(
     [
         "支付",
@@ -214,6 +262,10 @@ HAN_LURE_WORDS = frozenset(
         "审核",
         "个人",
         "企业",
+        "返现",
+        "退货",
+        "退票",
+        "开卡",
     ]
 )
 
@@ -606,10 +658,8 @@ class LookalikeFinder:
             others = tuple(w for j, w in enumerate(words) if j != i and w)
             letters = [w for w in others if not w.isdigit()]
             lure = self._token_lures[word]
-            if (
-                letters
-                and all(_made_of(w, lure) for w in letters)
-                and any(_made_of(w, TOKEN_LURES) for w in letters)
+            if all(_made_of(w, lure) for w in letters) and (
+                any(_made_of(w, TOKEN_LURES) for w in letters) or _numbered(brand, others)
             ):
                 return Finding(Technique.COMBOSQUAT, brand, site, words=others, lure=True)
         return None
@@ -672,7 +722,7 @@ class LookalikeFinder:
                 if words:
                     lure = self._lures[key]
                     letters = [w for w in words if not w.isdigit()]
-                    lured = any(_made_of(w, lure) for w in letters)
+                    lured = any(_made_of(w, lure) for w in letters) or _numbered(brand, words)
                     # Brands name their services after themselves, name first ("Huawei
                     # Cloud", "Rakuten Card"); a word put before the name reads as an
                     # address or an action ("app-uniswap" copies app.uniswap.org).
@@ -833,7 +883,7 @@ class LookalikeFinder:
             return None
         lure = self._lures[brand.key]
         others = [w for w in words if w != "www" and not w.isdigit()]
-        lured = any(_made_of(w, lure) for w in others)
+        lured = any(_made_of(w, lure) for w in others) or _numbered(brand, words)
         return Finding(
             Technique.BRAND_IN_SUBDOMAIN,
             brand,
@@ -1431,6 +1481,13 @@ def _made_of(run: str, words: frozenset[str]) -> bool:
 
 def _is_word(text: str, words: frozenset[str]) -> bool:
     return text in words or (len(text) > 3 and text[-1] == "s" and text[:-1] in words)
+
+
+def _numbered(brand: Brand, words: Iterable[str]) -> bool:
+    """Whether one of ``words`` is the brand's customer-service number (``SERVICE_NUMBERS``):
+    ``95588`` beside ``icbc``."""
+    numbers = SERVICE_NUMBERS.get(brand.domain)
+    return numbers is not None and not numbers.isdisjoint(words)
 
 
 def _own_ending(brand: Brand) -> frozenset[str]:
