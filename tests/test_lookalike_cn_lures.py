@@ -282,3 +282,21 @@ def test_a_chinese_name_beside_the_same_words_in_chinese_is_named(
     # JD's own product (京东白条) and BOE (京东方) are not JD lookalikes.
     assert judge(detector, resources, "京东白条.com") == []
     assert judge(detector, resources, "京东方.com") == []
+
+
+@pytest.mark.parametrize(
+    ("host", "brand"),
+    [
+        ("royalmail-redelivery-uk.com", "royalmail.com"),
+        ("usps-redelivery.com", "usps.com"),
+        ("dhl-redelivery.com", "dhl.com"),
+        ("ups-logon.com", "ups.com"),
+    ],
+)
+def test_parcel_redelivery_and_logon_names_are_primary(
+    detector: LookalikeDetector, resources: Resources, host: str, brand: str
+) -> None:
+    """A user review: "redelivery" and "logon" were in ``TOKEN_LURES`` but not in
+    ``lookalike_words.txt``, so they never counted; the parcel names were a supporting cue
+    at most. No legitimate name we hold has either word (Tranco top 20k, MetaMask's lists)."""
+    assert named(detector, resources, host).params["brand"] == brand
