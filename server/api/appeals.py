@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlite_utils import Database as SqliteDb
 
-from server.api.auth import client_ip
+from server.api.auth import Principal, client_ip
 from server.api.body import dumps, json_object, query_params, string_field
 from server.api.state import AUTH, DB, ENGINE, SETTINGS
 from server.community import appeals, store
@@ -32,7 +32,7 @@ routes = web.RouteTableDef()
 OPEN_APPEALS_SHOWN = 500
 
 
-def _text(value: Any, name: str, max_length: int, min_length: int = 1) -> str:
+def checked_text(value: Any, name: str, max_length: int, min_length: int = 1) -> str:
     text = string_field(value, name, max_length=max_length, min_length=min_length)
     try:
         text.encode("utf-8")
@@ -41,7 +41,7 @@ def _text(value: Any, name: str, max_length: int, min_length: int = 1) -> str:
     return text
 
 
-def _id(request: web.Request) -> int:
+def appeal_id_of(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise NotFound(said("no_such", what=RECORD["appeal"]))
@@ -85,8 +85,8 @@ async def create_appeal(request: web.Request) -> web.Response:
         raise ValidationFailed(
             said("field_one_of", field="role", choices=", ".join(appeals.ROLES)), field="role"
         )
-    reason = _text(body["reason"], "reason", 2000)
-    contact = _text(body.get("contact", ""), "contact", 200, min_length=0) or None
+    reason = checked_text(body["reason"], "reason", 2000)
+    contact = checked_text(body.get("contact", ""), "contact", 200, min_length=0) or None
     token = "ap_" + secrets.token_urlsafe(24)
     days = request.app[SETTINGS].appeal_due_days
     try:
@@ -108,7 +108,7 @@ async def create_appeal(request: web.Request) -> web.Response:
 async def get_appeal(request: web.Request) -> web.Response:
     """The appellant's view (``?token=``), or any appeal with a moderator key."""
     params = query_params(request, ("token",))
-    appeal_id = _id(request)
+    appeal_id = appeal_id_of(request)
     token = params.get("token")
     if token is None:
         if "Authorization" not in request.headers:
@@ -136,14 +136,24 @@ async def list_appeals(request: web.Request) -> web.Response:
 async def decide_appeal(request: web.Request) -> web.Response:
     """``{"decision": "upheld"|"dismissed", "note"}``; upheld takes the case down."""
     principal = await request.app[AUTH].require(request, KeyRole.MODERATOR)
-    appeal_id = _id(request)
+    appeal_id = appeal_id_of(request)
     body = await json_object(request, allowed=("decision", "note"), required=("decision",))
     decision = body["decision"]
     if not isinstance(decision, str) or decision not in appeals.DECISIONS:
         raise ValidationFailed(
             said("field_one_of", field="decision", choices="upheld, dismissed"), field="decision"
         )
-    note = _text(body.get("note", ""), "note", 1000, min_length=0)
+    note = checked_text(body.get("note", ""), "note", 1000, min_length=0)
+    result = await decide(request, principal, appeal_id, decision, note)
+    return web.json_response({"ok": True, **result}, dumps=dumps)
+
+
+async def decide(
+    request: web.Request, principal: Principal, appeal_id: int, decision: str, note: str
+) -> dict[str, Any]:
+    """Answer an appeal with all its consequences (the case retired or rejected on
+    ``upheld``, the case's other open appeals closed, the audit log, this server's lists and
+    known-fakes bank reloaded); shared by the API and the moderator page."""
 
     def write(db: SqliteDb) -> dict[str, Any]:
         return appeals.decide(db, appeal_id, decision, actor=principal.actor, note=note)
@@ -158,4 +168,4 @@ async def decide_appeal(request: web.Request) -> web.Response:
         engine = request.app[ENGINE]
         await request.app[DB].read(engine.reload_lists)
         await request.app[DB].read(engine.reload_known_fakes)
-    return web.json_response({"ok": True, **result}, dumps=dumps)
+    return result

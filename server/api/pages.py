@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 from sqlite_utils import Database as SqliteDb
 
-from server.api.auth import client_ip, forwarded_https
+from server.api import appeals as appeals_api
+from server.api.auth import Principal, client_ip, forwarded_https
 from server.api.body import query_params
 from server.api.cases import act, case_id_of
 from server.api.checks import MAX_LANG_LENGTH
@@ -196,6 +197,8 @@ async def _link_page(
 
 QUEUE_PAGE_SIZE = 50
 _ACTIONS = ("confirm", "reject", "retire", "merge")
+#: The appeal forms' verbs (``/moderate/appeals/{id}/{verb}``) and the decision each records.
+_APPEAL_VERBS = {"uphold": "upheld", "dismiss": "dismissed"}
 
 
 def _lang(request: web.Request, given: str | None = None) -> str:
@@ -269,13 +272,34 @@ async def moderate_queue(request: web.Request) -> web.Response:
     status = params.get("status", "pending")
     if status not in store.QUEUE_STATUSES:
         raise ValidationFailed(said("unknown_status"), field="status")
-    cases, counts = await request.app[DB].read(
-        lambda db: (store.case_rows(db, status, QUEUE_PAGE_SIZE, 0), store.case_counts(db))
+    cases, counts, open_appeals = await request.app[DB].read(
+        lambda db: (
+            store.case_rows(db, status, QUEUE_PAGE_SIZE, 0),
+            store.case_counts(db),
+            appeals.open_count(db),
+        )
     )
     verdicts = await _link_verdicts(request, cases, lang)
     return _private_html(
-        moderator_page.queue(lang, status, cases, counts, verdicts, csrf, region=region)
+        moderator_page.queue(
+            lang, status, cases, counts, verdicts, csrf, region=region, open_appeals=open_appeals
+        )
     )
+
+
+@routes.get("/moderate/appeals")
+async def moderate_appeals(request: web.Request) -> web.Response:
+    """Open appeals, most overdue first, each with its case; answered on the case's page."""
+    query_params(request, ("lang",))
+    lang, region = _page_lang(request)
+    signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
+    if signed_in is None:
+        return _private_html(moderator_page.login(lang, region=region), 401)
+    db = request.app[DB]
+    # A case retired, rejected or merged through the API since: record its appeals as closed.
+    await db.write(appeals.close_stale)
+    rows = await db.read(lambda conn: appeals.open_with_cases(conn, appeals_api.OPEN_APPEALS_SHOWN))
+    return _private_html(moderator_page.appeals_view(lang, rows, signed_in[1], region=region))
 
 
 async def _link_verdicts(
@@ -452,12 +476,10 @@ async def moderate_action(request: web.Request) -> web.Response:
     signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
     if signed_in is None:
         raise Unauthorized(said("moderator_sign_in"))
-    principal, csrf = signed_in
     case_id = case_id_of(request)
-    form = await _form(request, ("csrf", "note", "into", "allow", "lang"))
-    _check_action_form(form)
-    if csrf and not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
-        raise Forbidden(said("form_stale"))
+    principal, form = await _action_form(
+        request, signed_in, ("csrf", "note", "into", "allow", "lang")
+    )
     note = form.get("note", "")
     into = None
     if action == "merge":
@@ -467,6 +489,44 @@ async def moderate_action(request: web.Request) -> web.Response:
     await act(
         request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
     )
+    if action != "confirm":  # retired, rejected or merged: its open appeals close with it
+        actor = principal.actor
+        await request.app[DB].write(lambda db: appeals.close_for_case(db, case_id, actor=actor))
+    return _back_to_case(request, case_id, form)
+
+
+@routes.post("/moderate/appeals/{id}/{verb}")
+async def moderate_appeal(request: web.Request) -> web.Response:
+    """Uphold or dismiss an appeal from its case's page: the API's decision path
+    (``server/api/appeals.py: decide``), behind the same session and CSRF token as a case
+    action."""
+    verb = request.match_info["verb"]
+    if verb not in _APPEAL_VERBS:
+        raise NotFound(said("no_such", what=RECORD["moderator action"]))
+    signed_in = await page_moderator(request, request.app[COMMUNITY].sessions)
+    if signed_in is None:
+        raise Unauthorized(said("moderator_sign_in"))
+    appeal_id = appeals_api.appeal_id_of(request)
+    principal, form = await _action_form(request, signed_in, ("csrf", "note", "lang"))
+    note = appeals_api.checked_text(form.get("note", ""), "note", 1000, min_length=0)
+    result = await appeals_api.decide(request, principal, appeal_id, _APPEAL_VERBS[verb], note)
+    return _back_to_case(request, int(result["case_id"]), form)
+
+
+async def _action_form(
+    request: web.Request, signed_in: tuple[Principal, str], allowed: tuple[str, ...]
+) -> tuple[Principal, dict[str, str]]:
+    """A signed-in moderator's action form, read and checked: its fields, and its CSRF token
+    against the session's ("" for a bearer key, which a browser never sends by itself)."""
+    principal, csrf = signed_in
+    form = await _form(request, allowed)
+    _check_action_form(form)
+    if csrf and not hmac.compare_digest(form.get("csrf", "").encode(), csrf.encode()):
+        raise Forbidden(said("form_stale"))
+    return principal, form
+
+
+def _back_to_case(request: web.Request, case_id: int, form: Mapping[str, str]) -> web.Response:
     lang, region = _page_lang(request, form.get("lang"))
     return _see_other(f"/moderate/cases/{case_id}?lang={lang_tag(lang, region)}")
 

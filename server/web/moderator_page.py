@@ -8,8 +8,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from server.community.appeals import APPEAL_STATUS, reason_words
 from server.community.words import CATEGORY_NAMES, KIND_NAMES, UNCHECKED_HASH
 from server.i18n import VERDICT_NAMES
 from server.traditional import convert_verdicts
@@ -56,6 +58,27 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "other_lang": {"en": "中文", "zh": "English"},
     "appeals": {"en": "Appeals", "zh": "申诉"},
     "due": {"en": "answer by {due}", "zh": "须于 {due} 前答复"},
+    "open_appeals": {"en": "Open appeals", "zh": "待处理申诉"},
+    "appeal": {"en": "Appeal", "zh": "申诉"},
+    "role": {"en": "Who appeals", "zh": "申诉人身份"},
+    "appeal_reason": {"en": "Their reason, as written", "zh": "申诉理由（原文）"},
+    "due_by": {"en": "Due", "zh": "期限"},
+    "answer": {"en": "Answer", "zh": "答复"},
+    "overdue": {"en": "overdue", "zh": "已逾期"},
+    "case_status": {"en": "Case status", "zh": "案件状态"},
+    "appeal_status": {"en": "Appeal status", "zh": "申诉状态"},
+    "uphold": {"en": "Uphold: take the case down", "zh": "支持申诉：撤下案件"},
+    "dismiss": {"en": "Dismiss: keep the case", "zh": "驳回申诉：保留案件"},
+    "answer_on_case": {
+        "en": "Open the case to uphold or dismiss an appeal.",
+        "zh": "打开案件页面以支持或驳回申诉。",
+    },
+}
+#: Who appeals (``server/community/appeals.py: ROLES``), as the page names them.
+ROLE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "site_owner": {"en": "Site owner", "zh": "网站所有者"},
+    "named_person": {"en": "Person the case names", "zh": "案件点名的人"},
+    "visitor": {"en": "Visitor who saw the warning", "zh": "看到警告的访问者"},
 }
 
 QUEUE_TABS = ("pending", "quarantined", "confirmed", "rejected", "retired")
@@ -125,7 +148,9 @@ def queue(
     verdicts: Mapping[int, Mapping[str, Any]],
     csrf: str,
     region: str | None = None,
+    open_appeals: int = 0,
 ) -> str:
+    """The queue of ``status``; ``open_appeals`` counts the appeals view's rows (linked)."""
     w = PageWords(WORDS, lang, region)
     tabs = join(
         tag(
@@ -185,6 +210,23 @@ def queue(
         if rows
         else tag("p", w.key("none"), id="queue")
     )
+    return _shell(
+        w,
+        f"/moderate?status={status}&",
+        join([_nav(w, csrf, open_appeals, tabs), tag("h2", w.key("queue")), table]),
+    )
+
+
+def _nav(w: PageWords, csrf: str, open_appeals: int, tabs: str = "") -> Markup:
+    """The queue's tabs (none: the appeals view, which links back to the queue), the appeals
+    view's link with its count, and sign-out."""
+    appeals_link = tag(
+        "a",
+        f"{w.key('open_appeals')} ({open_appeals})",
+        href=f"/moderate/appeals?lang={w.tag}",
+        class_="tab" + ("" if tabs else " current"),
+        id="appeals-link",
+    )
     logout = tag(
         "form",
         join([_csrf(csrf), tag("button", w.key("sign_out"), type="submit")]),
@@ -192,11 +234,90 @@ def queue(
         action="/moderate/logout",
         class_="inline",
     )
+    if not tabs:  # the appeals view: back to the queue
+        tabs = tag("a", "← " + w.key("queue"), href=f"/moderate?lang={w.tag}", class_="tab")
+    return join([tag("nav", join([tabs, " ", appeals_link]), class_="tabs"), logout])
+
+
+def _due_cell(due_at: str, w: PageWords, now: str) -> Markup:
+    """The due date; past it, also the word "overdue" (``now``: ISO time, UTC)."""
+    late = due_at < now
+    due = w.key("due").format(due=due_at[:10])
+    shown = join([due, " ", tag("strong", w.key("overdue"))]) if late else due
+    return tag("td", shown, class_="due overdue" if late else "due")
+
+
+def appeals_view(
+    lang: str,
+    rows: Sequence[Mapping[str, Any]],
+    csrf: str,
+    region: str | None = None,
+    now: str | None = None,
+) -> str:
+    """Open appeals, most overdue first (``appeals.open_with_cases``): the case, who appeals,
+    their reason as written (escaped, never converted between scripts), the due date. Each is
+    answered on its case's page, where the evidence is."""
+    w = PageWords(WORDS, lang, region)
+    now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    head = tag(
+        "tr",
+        join(
+            tag("th", w.key(k))
+            for k in ("due_by", "case", "case_status", "role", "appeal_reason", "appeal")
+        ),
+    )
+    body = []
+    for a in rows:
+        case_link = tag(
+            "a", f"#{a['case_id']}", href=f"/moderate/cases/{a['case_id']}?lang={w.tag}"
+        )
+        item = join(
+            [
+                case_link,
+                " ",
+                w.name(KIND_NAMES, a["case_kind"]) if a["case_kind"] in KIND_NAMES else "",
+                ": ",
+                tag("span", a["case_display"], class_="item"),
+            ]
+        )
+        body.append(
+            tag(
+                "tr",
+                join(
+                    [
+                        _due_cell(a["due_at"], w, now),
+                        tag("td", item),
+                        tag("td", w.name(MODERATOR_STATUS_NAMES, a["case_status"])),
+                        tag("td", _role(w, a["role"])),
+                        tag("td", a["reason"], class_="description"),
+                        tag("td", f"#{a['id']}"),
+                    ]
+                ),
+                id=f"appeal-{a['id']}",
+                class_="appeal-row",
+            )
+        )
+    table = (
+        tag("table", join([head, *body]), id="appeals-queue")
+        if body
+        else tag("p", w.key("none"), id="appeals-queue")
+    )
     return _shell(
         w,
-        f"/moderate?status={status}&",
-        join([tag("nav", tabs, class_="tabs"), logout, tag("h2", w.key("queue")), table]),
+        "/moderate/appeals?",
+        join(
+            [
+                _nav(w, csrf, len(rows)),
+                tag("h2", w.key("open_appeals")),
+                tag("p", w.key("answer_on_case")),
+                table,
+            ]
+        ),
     )
+
+
+def _role(w: PageWords, role: str) -> str:
+    return w.name(ROLE_NAMES, role) if role in ROLE_NAMES else role
 
 
 def _csrf(token: str) -> Markup:
@@ -206,30 +327,87 @@ def _csrf(token: str) -> Markup:
 def _action_form(
     case_id: int, action: str, label: str, csrf: str, w: PageWords, extra: str = ""
 ) -> Markup:
-    fields: list[str] = [_csrf(csrf), tag("input", type="hidden", name="lang", value=w.tag)]
+    fields: list[str] = []
     if action == "merge":
         fields.append(
             Markup('<input name="into" type="number" min="1" required placeholder="#" size="6">')
         )
     if extra:
         fields.append(tag("input", type="hidden", name="allow", value="true"))
-    fields.append(
-        tag(
-            "input",
-            type="text",
-            name="note",
-            maxlength="1000",
-            placeholder=w.key("note"),
+    return _post_form(
+        f"/moderate/cases/{case_id}/{action}", fields, label, f"do-{action}{extra}", csrf, w
+    )
+
+
+def _post_form(
+    action: str, fields: Sequence[str], label: str, button_id: str, csrf: str, w: PageWords
+) -> Markup:
+    """A moderator's action form: the session's CSRF token, the page's language, ``fields``,
+    a note and the button; posted to ``action`` on this server (CSP ``form-action 'self'``)."""
+    shown: list[str] = [_csrf(csrf), tag("input", type="hidden", name="lang", value=w.tag)]
+    shown.extend(fields)
+    shown.append(
+        tag("input", type="text", name="note", maxlength="1000", placeholder=w.key("note"))
+    )
+    shown.append(tag("button", label, type="submit", id=button_id))
+    return tag("form", join(shown), method="post", action=action, class_="action")
+
+
+def _appeal_status(w: PageWords, appeal: Mapping[str, Any]) -> Markup:
+    """An appeal's state; a closed one says why (the case retired, rejected or merged)."""
+    status = appeal["status"]
+    name = w.name(APPEAL_STATUS, status) if status in APPEAL_STATUS else status
+    why = reason_words(appeal.get("note")) if status == "closed" else None
+    colon = "：" if w.lang == "zh" else ": "
+    return join([name, f"{colon}{w(why[w.lang])}" if why else ""])
+
+
+def _appeal_rows(appeals: Sequence[Mapping[str, Any]], csrf: str, w: PageWords, now: str) -> Markup:
+    """The case's appeals; each open one with its uphold and dismiss forms."""
+    rows = []
+    for a in appeals:
+        forms: list[str] = []
+        if a["status"] == "open":
+            forms = [
+                _post_form(
+                    f"/moderate/appeals/{a['id']}/{verb}",
+                    (),
+                    w.key(verb),
+                    f"do-{verb}-{a['id']}",
+                    csrf,
+                    w,
+                )
+                for verb in ("uphold", "dismiss")
+            ]
+        due = (
+            _due_cell(a["due_at"], w, now)
+            if a["status"] == "open"
+            else tag("td", (a.get("decided_at") or "")[:10])
         )
+        rows.append(
+            tag(
+                "tr",
+                join(
+                    [
+                        tag("td", f"#{a['id']}"),
+                        tag("td", _role(w, a["role"])),
+                        tag("td", a["reason"], class_="description"),
+                        tag("td", _appeal_status(w, a)),
+                        due,
+                        tag("td", join(forms)),
+                    ]
+                ),
+                id=f"appeal-{a['id']}",
+            )
+        )
+    head = tag(
+        "tr",
+        join(
+            tag("th", w.key(k))
+            for k in ("appeal", "role", "appeal_reason", "appeal_status", "due_by", "answer")
+        ),
     )
-    fields.append(tag("button", label, type="submit", id=f"do-{action}{extra}"))
-    return tag(
-        "form",
-        join(fields),
-        method="post",
-        action=f"/moderate/cases/{case_id}/{action}",
-        class_="action",
-    )
+    return tag("table", join([head, *rows]), id="appeals")
 
 
 def _reason_item(reason: Mapping[str, Any], w: PageWords) -> Markup:
@@ -356,27 +534,8 @@ def detail(
     parts.append(tag("div", join(actions), id="actions"))
     if appeals:
         parts.append(tag("h2", w.key("appeals")))
-        parts.append(
-            tag(
-                "table",
-                join(
-                    tag(
-                        "tr",
-                        join(
-                            [
-                                tag("td", f"#{a['id']}"),
-                                tag("td", a["role"]),
-                                tag("td", a["reason"], class_="description"),
-                                tag("td", a["status"]),
-                                tag("td", w.key("due").format(due=a["due_at"][:10])),
-                            ]
-                        ),
-                    )
-                    for a in appeals
-                ),
-                id="appeals",
-            )
-        )
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        parts.append(_appeal_rows(appeals, csrf, w, now))
     parts.append(tag("h2", w.key("evidence")))
     rows = []
     for r in reports:
