@@ -220,6 +220,9 @@ def test_retiring_rejecting_or_merging_a_case_closes_its_open_appeals(
     appeal = _appeal(server, rejected, "my blog", "10.9.3.2")
     server.request("POST", f"/v1/cases/{rejected}/reject", json_body={"note": "not a scam"})
     assert appeal["id"] not in _open_ids(server)
+    mine = f"/v1/appeals/{appeal['id']}?token={appeal['token']}"  # what the appellant reads
+    shown = server.request("GET", mine, key=None).json()
+    assert shown["status"] == "closed" and shown["note"] == "the case was rejected"
     view, _ = _page(server, "/moderate/appeals?lang=en", cookie)
     assert f'id="appeal-{appeal["id"]}"' not in view
     shown = server.request("GET", f"/v1/appeals/{appeal['id']}").json()

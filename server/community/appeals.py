@@ -114,6 +114,12 @@ def public_row(db: Database, appeal_id: int, token: str | None) -> dict[str, Any
     stored = found.pop("token_hash")
     if token is not None and token_hash(token) != stored:
         return None
+    if found["status"] == "open":  # its case moved by a path that has not recorded it yet
+        case = store.case_row(db, int(found["case_id"]))
+        if case is not None and case["status"] in CLOSE_REASONS:
+            into = case["merged_into"]
+            reason = close_reason(case["status"], None if into is None else int(into))
+            found.update(status="closed", decided_at=case["decided_at"], note=reason["en"])
     return found
 
 
