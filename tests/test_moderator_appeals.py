@@ -215,10 +215,13 @@ def test_retiring_rejecting_or_merging_a_case_closes_its_open_appeals(
     shown = server.request("GET", f"/v1/appeals/{appeal['id']}").json()
     assert shown["status"] == "closed" and shown["note"] == "the case was retired"
 
-    # Rejected through the API: never listed as open again; recorded once the view is opened.
+    # Rejected through the API: closed in the same write (not when someone next reads it).
     rejected = _confirmed_case(server, "https://reject-me-appeal.example/")
     appeal = _appeal(server, rejected, "my blog", "10.9.3.2")
     server.request("POST", f"/v1/cases/{rejected}/reject", json_body={"note": "not a scam"})
+    with sqlite3.connect(server.db) as db:
+        row = db.execute("SELECT status FROM appeals WHERE id = ?", [appeal["id"]]).fetchone()
+    assert row == ("closed",)
     assert appeal["id"] not in _open_ids(server)
     mine = f"/v1/appeals/{appeal['id']}?token={appeal['token']}"  # what the appellant reads
     shown = server.request("GET", mine, key=None).json()

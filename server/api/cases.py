@@ -18,7 +18,7 @@ from server.api.body import dumps, int_param, json_object, query_params, string_
 from server.api.checks import MAX_LANG_LENGTH
 from server.api.middleware import error_language
 from server.api.state import AUTH, CPU, DB, ENGINE
-from server.community import confirmed, store
+from server.community import appeals, confirmed, store
 from server.community.runtime import COMMUNITY
 from server.community.words import UNCHECKED_HASH, alert_payload
 from server.errors import RECORD, Conflict, NotFound, ValidationFailed, Words, said
@@ -85,18 +85,23 @@ async def act(
     def write(conn: SqliteDb) -> dict[str, Any]:
         if action == "merge":
             assert into is not None
-            return store.merge(conn, case_id, into, actor=principal.actor, note=note)
-        return store.decide(
-            conn,
-            case_id,
-            action,
-            actor=principal.actor,
-            note=note,
-            contested=contested,
-            allow=allow,
-            alert=payload,
-            expect_status=expect_status,
-        )
+            done = store.merge(conn, case_id, into, actor=principal.actor, note=note)
+        else:
+            done = store.decide(
+                conn,
+                case_id,
+                action,
+                actor=principal.actor,
+                note=note,
+                contested=contested,
+                allow=allow,
+                alert=payload,
+                expect_status=expect_status,
+            )
+        # In the same write: a case that leaves the states an appeal is about closes its open
+        # appeals (retired, rejected, merged), for the API as for the page.
+        appeals.close_for_case(conn, case_id, actor=principal.actor)
+        return done
 
     try:
         result = await db.write(write)

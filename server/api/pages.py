@@ -489,9 +489,7 @@ async def moderate_action(request: web.Request) -> web.Response:
     await act(
         request, principal, case_id, action, note, allow=form.get("allow") == "true", into=into
     )
-    if action != "confirm":  # retired, rejected or merged: its open appeals close with it
-        actor = principal.actor
-        await request.app[DB].write(lambda db: appeals.close_for_case(db, case_id, actor=actor))
+    # Retired, rejected or merged: ``act`` closed its open appeals in the same write.
     return _back_to_case(request, case_id, form)
 
 
