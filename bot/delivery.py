@@ -5,7 +5,8 @@ minimum gap (``PER_CHAT_GAP_S``). ``drain_outbox`` sends queued alert messages t
 few requests in flight (so a slow round trip does not cap the rate), deletes a row only once
 Telegram accepted it, pauses everything on ``RetryAfter`` for as long as Telegram asks, and
 drops subscribers who blocked the bot. Nothing is dropped on a network error: the row stays
-and is tried again on the next pass.
+and is tried again on the next pass. The outbox also carries reporters' case outcomes
+(``bot.outcomes``); a chat that blocked the bot loses its subscription and those, quietly.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ async def drain_outbox(
         dropped = [row[0] for row, o in zip(todo, outcomes, strict=True) if o == "gone"]
         for row, outcome in zip(todo, outcomes, strict=True):
             if outcome == "gone":
-                state.set_subscribed(row[1], False, "en")
+                state.chat_gone(row[1])
         retried = len(todo) - len(done) - len(dropped)
         state.sent(done + dropped)
         sent += len(done)

@@ -102,12 +102,11 @@ class Checked:
     disguised: list[tuple[str, str]] = field(default_factory=list)
     #: Where its buttons were shown (chat and the bot's message) and whose check it was
     #: (``None`` for the group guard's warning): a press elsewhere, or by someone else on
-    #: Report / Looks fine, is refused; callback data can be forged by any client.
+    #: Report, is refused; callback data can be forged by any client.
     chat_id: int | None = None
     message_id: int | None = None
     owner: int | None = None
     reported: bool = False
-    feedback_given: bool = False
     #: In a group, "Why?" posts the reasons once; later presses are answered privately.
     why_posted: bool = False
     at: float = field(default_factory=time.monotonic)
@@ -270,10 +269,10 @@ def verdict_message(checked: Checked, lang: str, *, all_reasons: bool = False) -
 def verdict_buttons(ref: str, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(t("btn.report", lang), callback_data=f"r:{ref}"),
-                InlineKeyboardButton(t("btn.fine", lang), callback_data=f"f:{ref}"),
-            ],
+            # No "Looks fine to me": the server has nowhere to take that opinion, and a button
+            # that only says "thanks" pretends to (under a scam warning, it invites the wrong
+            # conclusion). A person who disagrees with a verdict reports it.
+            [InlineKeyboardButton(t("btn.report", lang), callback_data=f"r:{ref}")],
             [InlineKeyboardButton(t("btn.why", lang), callback_data=f"w:{ref}")],
         ]
     )

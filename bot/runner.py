@@ -6,9 +6,11 @@
         ...                                     # updates are handled, loops run
                                                 # stopped and cleaned up on exit
 
-The loops poll the server: new alerts (fanned out through the outbox at Telegram's pace),
-new moderation cases (to moderators, with Confirm / Reject) and relay items from linked
-browsers. A loop that fails logs the error type and tries again; none of them ever stops the bot.
+The loops poll the server: new alerts (fanned out through the outbox at Telegram's pace;
+a confirmation tells that case's reporters, ``bot.outcomes``), the decisions on the cases the
+bot's users reported (``bot.outcomes``), new moderation cases (to moderators, with Confirm /
+Reject) and relay items from linked browsers. A loop that fails logs the error type and tries
+again; none of them ever stops the bot.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from bot.api import (
 from bot.config import BotConfig
 from bot.delivery import Pacer, drain_outbox, send_paced
 from bot.flood import PACED, FloodRetry
+from bot.outcomes import confirmed_by_alert, poll_outcomes
 from bot.render import Checked, Part, alert_message, defang, part_name, verdict_message
 from bot.state import BotState
 from bot.texts import T, t
@@ -58,6 +61,9 @@ class Intervals:
     alerts_s: float = 10.0
     cases_s: float = 15.0
     relay_s: float = 3.0
+    #: How often the undecided cases the bot's users reported are asked about (a few per round:
+    #: ``bot.outcomes.OUTCOME_BATCH``); confirmations arrive sooner, with the alerts.
+    outcomes_s: float = 60.0
     #: Telegram's long-poll timeout for getUpdates.
     poll_timeout_s: int = 30
     #: After a 404 (the server lacks the feature), ask again this much later.
@@ -133,6 +139,7 @@ class BotRunner:
         loops: list[tuple[str, Callable[[], Awaitable[float]]]] = [
             ("alerts", self.alerts_once),
             ("relay", self.relay_once),
+            ("outcomes", self.outcomes_once),
         ]
         if self.config.moderator_ids:
             loops.append(("cases", self.cases_once))
@@ -219,6 +226,10 @@ class BotRunner:
                 alert_id = int(alert.get("id", 0))
                 subscriber = str(alert.get("subscriber") or "")
                 targets = _targeted(subscriber, state) if subscriber else state.subscribers()
+                # The case's reporters are told their report was confirmed (queued now), and
+                # read that instead of the generic alert.
+                reporters = confirmed_by_alert(state, alert, time.time())
+                targets = [target for target in targets if target[0] not in reporters]
                 texts: dict[str, str] = {}
                 for lang in {lang for _, lang in targets}:
                     # Traditional Chinese is converted with OpenCC's tables: off the loop.
@@ -246,6 +257,14 @@ class BotRunner:
             sent, gone = await drain_outbox(state, self.pacer, self._send)
             log.info("alerts delivered", extra={"sent": sent, "gone": gone})
         return self.intervals.alerts_s
+
+    # --- what became of people's reports -----------------------------------------------------
+
+    async def outcomes_once(self) -> float:
+        """Ask about the undecided cases the bot's users reported; decisions are queued in the
+        outbox, which the alerts loop drains (one drainer: no row is sent twice)."""
+        await poll_outcomes(self.client, self.state, self.config.server_url)
+        return self.intervals.outcomes_s
 
     # --- moderation -------------------------------------------------------------------------
 

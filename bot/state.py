@@ -2,8 +2,10 @@
 
 Kept: each chat's language and alert subscription, each group's guard mode, the alert cursor,
 which cases moderators were already shown, a hash of each link a chat asked to be alerted
-about (to bound and dedupe those requests), and the outbox of alert messages not yet sent
-(so a restart in the middle of a fan-out neither loses nor repeats deliveries).
+about (to bound and dedupe those requests), which case each chat's reports were filed under
+(so the reporter hears the decision once, after a restart too), and the outbox of alert and
+outcome messages not yet sent (so a restart in the middle of a fan-out neither loses nor
+repeats deliveries).
 Never kept: message text, media, or what was checked.
 
 Calls are synchronous and tiny (primary-key reads and writes on a local WAL file); the one
@@ -67,6 +69,33 @@ def m004_seen_lang_and_alerted(db: Database) -> None:
     )
     db.table("alerted").create_index(["at"])
 
+
+@migrations()
+def m005_filed_reports(db: Database) -> None:
+    # Which chat filed a report under which case (the case id, the language the person used,
+    # when it was filed and last asked about), and when the chat was told the decision: a chat
+    # that reported one case several times is told once; a restart between report and decision
+    # loses nothing. What was reported is not kept: the case id is enough to ask the server.
+    db.table("filed").create(
+        {
+            "chat_id": int,
+            "case_id": int,
+            "lang": str,
+            "filed_at": float,
+            "checked_at": float,
+            "seen_status": str,
+            "told_at": float,
+        },
+        pk=("chat_id", "case_id"),
+    )
+    db.table("filed").create_index(["case_id"])
+    db.table("filed").create_index(["told_at", "checked_at"])
+
+
+#: An undecided report is asked about for this long (then forgotten); a told one is kept this
+#: long so that reporting the same case again does not tell the chat again.
+FILED_KEEP_S = 180 * 86400.0
+TOLD_KEEP_S = 30 * 86400.0
 
 #: How long "this chat was alerted about this case" is remembered (both copies of one alert
 #: come in the same poll; a day covers a bot that was down meanwhile).
@@ -279,3 +308,85 @@ class BotState:
 
     def sent(self, row_ids: Iterable[int]) -> None:
         self.db.conn.executemany("DELETE FROM outbox WHERE id = ?", ((i,) for i in row_ids))
+
+    def chat_gone(self, chat_id: int) -> None:
+        """The chat blocked the bot (or vanished): no more alerts, no report outcomes."""
+        self.db.execute("UPDATE chats SET subscribed = 0 WHERE chat_id = ?", [chat_id])
+        self.db.execute("DELETE FROM filed WHERE chat_id = ?", [chat_id])
+
+    # --- reports filed through the bot, and their outcome -------------------------------------
+
+    def note_filed(self, chat_id: int, case_id: int, lang: str, now: float) -> None:
+        """``chat_id`` reported something that the server filed under ``case_id``; again under
+        the same case changes nothing (the chat hears the decision once)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO filed (chat_id, case_id, lang, filed_at, checked_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [chat_id, case_id, lang, now, now],
+        )
+
+    def reporters(self, case_id: int, *, untold: bool = True) -> list[tuple[int, str]]:
+        """The chats that filed ``case_id`` (by default only those not told its outcome yet),
+        with the language each used."""
+        cursor = self.db.execute(
+            "SELECT chat_id, lang FROM filed WHERE case_id = ? AND (told_at IS NULL OR ?)"
+            " ORDER BY chat_id",
+            [case_id, int(not untold)],
+        )
+        return [(int(c), str(lang or "en")) for c, lang in cursor]
+
+    def open_filed(self, limit: int, now: float) -> list[tuple[int, str]]:
+        """Up to ``limit`` undecided cases (``(case_id, status last seen)``), the longest
+        unasked first; reports older than ``FILED_KEEP_S`` and told ones older than
+        ``TOLD_KEEP_S`` are forgotten first."""
+        self.db.execute(
+            "DELETE FROM filed WHERE (told_at IS NULL AND filed_at < ?) OR told_at < ?",
+            [now - FILED_KEEP_S, now - TOLD_KEEP_S],
+        )
+        cursor = self.db.execute(
+            "SELECT case_id, MAX(COALESCE(seen_status, '')) FROM filed WHERE told_at IS NULL"
+            " GROUP BY case_id ORDER BY MIN(checked_at), case_id LIMIT ?",
+            [limit],
+        )
+        return [(int(c), str(s)) for c, s in cursor]
+
+    def asked(self, case_id: int, status: str, now: float) -> None:
+        """The server said ``case_id`` is still ``status`` (undecided, or confirmed without an
+        alert yet) at ``now``."""
+        self.db.execute(
+            "UPDATE filed SET checked_at = ?, seen_status = ?"
+            " WHERE case_id = ? AND told_at IS NULL",
+            [now, status, case_id],
+        )
+
+    def moved(self, case_id: int, into: int) -> None:
+        """``case_id`` was merged into ``into``: its reporters wait for that one (once each)."""
+        with self.db.conn:
+            self.db.conn.execute("BEGIN")
+            self.db.conn.execute(
+                "UPDATE OR IGNORE filed SET case_id = ?, seen_status = NULL WHERE case_id = ?",
+                [into, case_id],
+            )
+            self.db.conn.execute("DELETE FROM filed WHERE case_id = ?", [case_id])
+
+    def forget_filed(self, case_id: int) -> None:
+        self.db.execute("DELETE FROM filed WHERE case_id = ? AND told_at IS NULL", [case_id])
+
+    def queue_outcome(self, case_id: int, messages: Iterable[tuple[int, str]], now: float) -> None:
+        """Queue each ``(chat_id, text)`` and mark the chat told about ``case_id``, atomically:
+        a chat not waiting for this case any more (told already) is left out."""
+        with self.db.conn:
+            self.db.conn.execute("BEGIN")
+            for chat_id, text in messages:
+                told = self.db.conn.execute(
+                    "UPDATE filed SET told_at = ? WHERE chat_id = ? AND case_id = ?"
+                    " AND told_at IS NULL",
+                    [now, chat_id, case_id],
+                )
+                if told.rowcount:
+                    self.db.conn.execute(
+                        "INSERT OR IGNORE INTO outbox (chat_id, alert_id, text, url)"
+                        " VALUES (?, ?, ?, '')",
+                        # ``-case_id``: alert ids are positive; one row per chat and case.
+                        [chat_id, -case_id, text],
+                    )

@@ -239,7 +239,6 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hant": "與已知的偽造內容相符：{what}",
     },
     "btn.report": {"en": "Report as scam", "zh-Hans": "举报诈骗", "zh-Hant": "檢舉詐騙"},
-    "btn.fine": {"en": "Looks fine to me", "zh-Hans": "我觉得没问题", "zh-Hant": "我覺得沒問題"},
     "btn.why": {"en": "Why?", "zh-Hans": "为什么？", "zh-Hant": "為什麼？"},
     "nothing_to_check": {
         "en": "Send me a link, a message, a photo or a video and I'll check it.",
@@ -396,10 +395,51 @@ T: Mapping[str, Mapping[str, str]] = {
         "zh-Hans": "🔔 诈骗提醒",
         "zh-Hant": "🔔 詐騙提醒",
     },
-    "feedback_thanks": {
-        "en": "Thanks, noted. If you're unsure, don't pay or share codes until you've checked with someone you trust.",
-        "zh-Hans": "谢谢，已记下。如果拿不准，先别付款或提供验证码，和信任的人确认一下。",
-        "zh-Hant": "謝謝，已記下。如果拿不準，先別付款或提供驗證碼，和信任的人確認一下。",
+    "outcome_confirmed": {
+        "en": (
+            "✅ Your report was confirmed (case {case_id}{item}).\n"
+            "The moderators agreed it is a scam. FakeWatch now warns everyone who checks it, "
+            "and people subscribed to alerts were told.\n"
+            "Case page: {url}\n"
+            "Thank you: your report protects others."
+        ),
+        "zh-Hans": (
+            "✅ 你的举报已被确认（案件 {case_id}{item}）。\n"
+            "审核员认定这是诈骗。现在任何人查询它，FakeWatch 都会发出警告，订阅提醒的人也已收到通知。\n"
+            "案件页面：{url}\n"
+            "谢谢，你的举报保护了其他人。"
+        ),
+        "zh-Hant": (
+            "✅ 你的檢舉已獲確認（案件 {case_id}{item}）。\n"
+            "審核員認定這是詐騙。現在任何人查詢它，FakeWatch 都會發出警告，訂閱提醒的人也已收到通知。\n"
+            "案件頁面：{url}\n"
+            "謝謝，你的檢舉保護了其他人。"
+        ),
+    },
+    "outcome_rejected": {
+        "en": (
+            "Your report was reviewed (case {case_id}{item}). The moderators did not confirm "
+            "it as a scam from what they could see, so FakeWatch will not warn others about it "
+            "for now. That does not mean it is safe.\n"
+            "If you still think it is a scam: don't send money, codes or personal details; "
+            "report it again with /report and say where you saw it and what made you doubt it "
+            "(that helps the moderators decide); and report it to the app or site where you "
+            "saw it. Thank you for looking out for others."
+        ),
+        "zh-Hans": (
+            "你的举报已经审核（案件 {case_id}{item}）。根据现有信息，审核员没有确认它是诈骗，"
+            "所以 FakeWatch 暂时不会就此提醒其他人。这并不代表它是安全的。\n"
+            "如果你仍然认为这是诈骗：不要转账，不要提供验证码或个人信息；用 /report 再举报一次，"
+            "写明在哪里看到的、哪里让你起疑（这能帮助审核员判断）；也向你看到它的应用或网站举报。"
+            "谢谢你为他人着想。"
+        ),
+        "zh-Hant": (
+            "你的檢舉已經審核（案件 {case_id}{item}）。根據現有資訊，審核員沒有確認它是詐騙，"
+            "所以 FakeWatch 暫時不會就此提醒其他人。這並不代表它是安全的。\n"
+            "如果你仍然認為這是詐騙：不要匯款，不要提供驗證碼或個人資料；用 /report 再檢舉一次，"
+            "寫明在哪裡看到的、哪裡讓你起疑（這能幫助審核員判斷）；也向你看到它的 App 或網站檢舉。"
+            "謝謝你為他人著想。"
+        ),
     },
     "reported": {
         "en": "Thank you, your report reached the moderators (case {case_id}).",

@@ -11,7 +11,7 @@ One small module per kind of update, and a few they share; ``routes.install`` re
 - ``checks``: asking the server about a message's parts; which failure to tell.
 - ``private``: checks in a private chat, one at a time per person, and /check.
 - ``watches``: retroactive alerts for links not (yet) known as scams.
-- ``verdict_buttons``: "Why?", feedback and "Report" under a verdict.
+- ``verdict_buttons``: "Why?" and "Report" under a verdict.
 - ``reports``: sending one report (a link, text, or a picture or video) to the server.
 - ``report_flow``: the /report conversation: what, where, category, consent.
 - ``commands``: /start /help /privacy /lang /subscribe /unsubscribe /link /unlink.

@@ -251,9 +251,13 @@ async def report_consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     try:
         if isinstance(media, Media):
             consent["keep_media"] = bool(draft.get("keep_media"))
-            case_id = await _report_media(context, media, query.from_user.id, category, extra)
+            case_id = await _report_media(
+                context, media, query.from_user.id, category, extra, lang=lang
+            )
         else:
-            case_id = await _report(svc, [draft["item"]], query.from_user.id, category, extra)
+            case_id = await _report(
+                svc, [draft["item"]], query.from_user.id, category, extra, lang=lang
+            )
         words = _report_words(case_id, lang)
     except KeyRefused:
         words = t("key_refused_action", lang)

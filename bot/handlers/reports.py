@@ -1,5 +1,7 @@
 """Sending one report to the server: a link or text, or a picture or video fetched again from
-Telegram; the case id, or ``None`` (logged) when it could not be sent.
+Telegram; the case id, or ``None`` (logged) when it could not be sent. Each case id is kept in
+the bot's state with the reporter's chat and language (``BotState.note_filed``): the reporter
+hears the decision (``bot.outcomes``).
 
 Shared by the "Report" button under a verdict and the /report conversation.
 """
@@ -7,6 +9,7 @@ Shared by the "Report" button under a verdict and the /report conversation.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from telegram.ext import ContextTypes
@@ -28,6 +31,8 @@ async def _report_media(
     user_id: int,
     category: str = "other",
     extra: dict[str, Any] | None = None,
+    *,
+    lang: str,
 ) -> str | None:
     """Report a picture or video: fetched again from Telegram, sent with the report.
 
@@ -53,7 +58,7 @@ async def _report_media(
         if isinstance(exc, KeyRefused):
             raise
         return None
-    return str(result.get("case_id", result.get("id", "?")))
+    return _filed(svc, user_id, result, lang)
 
 
 async def _report(
@@ -62,6 +67,8 @@ async def _report(
     user_id: int,
     category: str,
     extra: dict[str, Any],
+    *,
+    lang: str,
 ) -> str | None:
     """Send one report; the case id, or ``None`` when it could not be sent (``KeyRefused``
     when the server refused the bot's key: the person is told the bot is misconfigured)."""
@@ -75,7 +82,18 @@ async def _report(
         if isinstance(exc, KeyRefused):
             raise
         return None
-    return str(result.get("case_id", result.get("id", "?")))
+    return _filed(svc, user_id, result, lang)
+
+
+def _filed(svc: Services, chat_id: int, result: dict[str, Any], lang: str) -> str:
+    """The case id the server filed the report under, remembered for the reporter's chat (a
+    private chat: its id is the person's) with the language they used."""
+    case_id = result.get("case_id", result.get("id"))
+    if isinstance(case_id, int) and not isinstance(case_id, bool):
+        svc.state.note_filed(chat_id, case_id, lang, time.time())
+        return str(case_id)
+    log.warning("report answer without a case id", extra={"got": type(case_id).__name__})
+    return str(case_id if case_id is not None else "?")
 
 
 def _log_failure(what: str, exc: Exception) -> None:

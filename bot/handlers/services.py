@@ -53,7 +53,6 @@ class Services:
     #: Verdict-button presses per person per minute (each may post, report or download).
     per_button: RateLimiter = field(default_factory=lambda: RateLimiter(BUTTON_PRESSES_PER_MINUTE))
     bot_admin: dict[int, tuple[bool, float]] = field(default_factory=dict)
-    feedback: dict[str, int] = field(default_factory=dict)
     #: Each person's private checks run one at a time, in order (``turns``), with at most
     #: ``CHECKS_WAITING`` waiting (``waiting``); ``told_busy``: told once that more were dropped.
     turns: dict[str, asyncio.Lock] = field(default_factory=dict)

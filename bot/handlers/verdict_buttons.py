@@ -1,5 +1,6 @@
-"""What the buttons under a verdict do: "Why?" (all the reasons), feedback, and "Report"
-(the parts behind the warning, reported by the person who asked).
+"""What the buttons under a verdict do: "Why?" (all the reasons) and "Report" (the parts
+behind the warning, reported by the person who asked; the bot remembers which case each
+report was filed under, so the person hears the moderators' decision: ``bot.outcomes``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if wait:
         await query.answer(t("slow_down", lang, seconds=wait), show_alert=True)
         return
-    if action in ("r", "f") and query.from_user.id != checked.owner:
-        # Report and feedback belong to the person who asked, in their private chat.
+    if action == "r" and query.from_user.id != checked.owner:
+        # Report belongs to the person who asked, in their private chat.
         await query.answer(t("not_your_check", lang), show_alert=True)
         return
     if action == "w":
@@ -54,11 +55,6 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await context.bot.send_message(
             shown_in.chat.id, verdict_message(checked, lang, all_reasons=True)
         )
-    elif action == "f":
-        if not checked.feedback_given:
-            checked.feedback_given = True
-            svc.feedback[checked.verdict] = svc.feedback.get(checked.verdict, 0) + 1
-        await query.answer(t("feedback_thanks", lang), show_alert=True)
     elif action == "r":
         if checked.reported:
             await query.answer(t("already_reported", lang), show_alert=True)
@@ -71,9 +67,13 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         try:
             for part in checked.to_report():
                 if part.kind == "media" and checked.media is not None:
-                    case_id = await _report_media(context, checked.media, query.from_user.id)
+                    case_id = await _report_media(
+                        context, checked.media, query.from_user.id, lang=lang
+                    )
                 elif part.item is not None:
-                    case_id = await _report(svc, [part.item], query.from_user.id, "other", {})
+                    case_id = await _report(
+                        svc, [part.item], query.from_user.id, "other", {}, lang=lang
+                    )
                 else:
                     continue
                 if case_id is not None:
@@ -84,3 +84,7 @@ async def on_verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             return
         words = _report_words(", ".join(case_ids) if case_ids else None, lang)
         await context.bot.send_message(query.from_user.id, words)
+    else:
+        # "f" was "Looks fine to me" (removed: it sent nothing anywhere); a press on a message
+        # shown before the upgrade is answered, not left spinning.
+        await query.answer(t("expired", lang), show_alert=True)
