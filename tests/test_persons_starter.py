@@ -75,6 +75,8 @@ def test_a_borrowed_famous_name_with_a_claim_and_a_link_is_likely_scam(
         "马斯克周一表示，特斯拉将在上海投资建厂。https://www.reuters.com/x",
         "Warren Buffett's annual letter is out: https://www.berkshirehathaway.com/letters/2025ltr.pdf",
         "钟南山：冬季注意预防流感，勤洗手，戴口罩。",
+        # A name inside a compound surname is someone else: 司马云杰 is not 马云.
+        "司马云杰老师今晚直播，带你投资自己，进群领取资料 https://live-sima.example.top",
     ],
 )
 def test_news_and_official_links_about_the_same_people_say_nothing(
@@ -115,3 +117,28 @@ def test_an_operator_file_is_checked_and_a_name_already_registered_is_skipped(
     assert refused.returncode != 0
     assert "persons[0]" in refused.stderr + refused.stdout
     assert "Traceback" not in refused.stderr
+
+
+def test_a_retired_starter_person_does_not_come_back(tmp_path: Path) -> None:
+    db = str(tmp_path / "fakewatch.db")
+    assert fakewatch("persons", "import", "--starter", "--db", db).returncode == 0
+    assert fakewatch("persons", "retire", "1", "--db", db).returncode == 0
+    again = fakewatch("persons", "import", "--starter", "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("added 0 persons")
+    assert "Elon Musk (#1 Elon Musk (retired))" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MrBeast giveaway is live, subscribe and claim your prize now: https://www.youtube.com/@MrBeast",
+        "雷军宣布新车上市发福利，点击官网预订 https://www.xiaomiev.com/yu7",
+    ],
+)
+def test_a_claim_on_the_person_s_own_channel_weighs_nothing(engine: Engine, text: str) -> None:
+    """A reviewer's finds: MrBeast's own YouTube channel and Xiaomi's car site were called
+    "not theirs" (the list lacked them); now they are official channels, said and weightless."""
+    reasons = impersonation(check_text(engine, text))
+    assert [r["code"] for r in reasons] == ["impersonation.official_destination"], reasons
+    assert reasons[0]["weight"] == 0

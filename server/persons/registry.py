@@ -86,6 +86,50 @@ class EnrolledFace:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
+#: Compound surnames (司马, 欧阳, 诸葛…, Simplified and Traditional) by their second character:
+#: the first characters that make a two-character name starting there part of a longer name.
+_COMPOUND_SURNAMES = [
+    "司马",
+    "司馬",
+    "欧阳",
+    "歐陽",
+    "上官",
+    "诸葛",
+    "諸葛",
+    "东方",
+    "東方",
+    "皇甫",
+    "尉迟",
+    "尉遲",
+    "公孙",
+    "公孫",
+    "长孙",
+    "長孫",
+    "慕容",
+    "令狐",
+    "宇文",
+    "夏侯",
+    "端木",
+    "独孤",
+    "獨孤",
+    "南宫",
+    "南宮",
+    "西门",
+    "西門",
+    "轩辕",
+    "軒轅",
+    "司徒",
+    "司空",
+    "呼延",
+    "百里",
+    "申屠",
+    "澹台",
+    "澹臺",
+]
+_COMPOUND_SURNAME_HEADS: dict[str, str] = {}
+for _pair in _COMPOUND_SURNAMES:
+    _COMPOUND_SURNAME_HEADS[_pair[1]] = _COMPOUND_SURNAME_HEADS.get(_pair[1], "") + _pair[0]
+
 #: What a name's parts may be separated by; the pattern makes them optional.
 _SEPARATORS = re.compile(r"[\s.·•]+")
 
@@ -97,7 +141,9 @@ def name_pattern(name: str) -> str:
     # Separators are optional: OCR often reads "Elon Musk" as "ElonMusk".
     body = r"[\s.·•]*".join(parts)
     if _CJK.search(name):
-        return body
+        # A name inside a compound surname is someone else: 司马云杰 is not 马云.
+        before = _COMPOUND_SURNAME_HEADS.get(name.strip()[0], "")
+        return rf"(?<![{before}]){body}" if before else body
     # Boundaries are Latin letters and digits only: "听说Elon Musk推荐" names him too. A name
     # of several parts is specific enough to end anywhere: OCR reads "Elon Muskrecommends".
     if len(parts) > 1:

@@ -73,9 +73,12 @@ def import_persons(
     """Add each record no registered person (or earlier record) already names; call inside a
     write transaction."""
     taken: dict[str, tuple[int, str]] = {}
-    for row in store.person_rows(db, limit=1_000_000):
+    # Retired persons count as taken: an operator who retired someone must not see them come
+    # back with the next import (the starter list is meant to be imported again after upgrades).
+    for row in store.person_rows(db, include_retired=True, limit=1_000_000):
+        shown = str(row["name"]) + (" (retired)" if row["retired"] else "")
         for name in _names(row):
-            taken.setdefault(name, (int(row["id"]), str(row["name"])))
+            taken.setdefault(name, (int(row["id"]), shown))
     added: list[tuple[int, str]] = []
     skipped: list[tuple[str, int, str]] = []
     for record in records:
