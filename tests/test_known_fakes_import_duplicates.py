@@ -109,3 +109,18 @@ def test_duplicates_are_found_in_a_bank_of_many_rows(tmp_path: Path) -> None:
 
 def count(db: Database) -> int:
     return int(db.execute("SELECT COUNT(*) FROM known_fakes").fetchone()[0])
+
+
+def test_a_pending_or_retired_entry_does_not_hold_a_partner_s_confirmed_one(
+    fresh_server: RunningServer,
+) -> None:
+    """A reviewer's find: a pending entry for the same picture made a partner's confirmed entry
+    "already in the bank", and the picture then matched nothing."""
+    pending_pdq, retired_pdq = secrets.token_hex(32), secrets.token_hex(32)
+    held = "signal_type,signal,known_fake_id,label,status"
+    body = f"{held}\npdq,{pending_pdq},a,Ours,pending\npdq,{retired_pdq},b,Ours,retired\n"
+    ours = post_list(fresh_server, body.encode())
+    assert ours.status == 201, ours.body
+    partner = post_list(fresh_server, csv_list([pending_pdq, retired_pdq], label="Theirs"))
+    assert partner.status == 201, partner.body
+    assert partner.json()["imported"] == 2 and partner.json()["already_in_bank"] == []

@@ -407,7 +407,7 @@ def stage(db: Database, entries: list[Entry], added_by: str) -> Staged:
 
 def _held_by_bank(db: Database, wanted: dict[int, frozenset[_Triple]]) -> dict[int, int]:
     """``{position: bank id}`` for each wanted entry whose every hash (PDQ, pHash and dHash
-    together, whatever the region) one bank entry already holds; the lowest such id."""
+    together, whatever the region) one confirmed bank entry already holds; the lowest such id."""
     if db.execute("SELECT 1 FROM known_fake_hashes LIMIT 1").fetchone() is None:
         return {}  # An empty bank (a first import of a million rows) holds nothing.
     db.execute(
@@ -430,6 +430,9 @@ def _held_by_bank(db: Database, wanted: dict[int, frozenset[_Triple]]) -> dict[i
         "SELECT DISTINCT w.n, h.fake_id, w.pdq, w.phash, w.dhash FROM known_fake_hashes h"
         " JOIN temp.known_fakes_import_wanted w"
         " ON w.pdq IS h.pdq AND w.phash IS h.phash AND w.dhash IS h.dhash"
+        # Only a confirmed entry holds a picture: one pending or retired here does not match,
+        # and a partner's confirmed entry for it must not be skipped for it.
+        " JOIN known_fakes f ON f.id = h.fake_id AND f.status = 'confirmed'"
     )
     for n, fake_id, *_ in cursor:
         held[n, fake_id] = held.get((n, fake_id), 0) + 1
