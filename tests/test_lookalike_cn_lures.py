@@ -23,13 +23,13 @@ from server.settings import Settings
 #: The words this change added to ``lookalike_words.txt``.
 NEW_WORDS = (
     "ebank", "etoken", "xinyongka", "kaika", "jifen", "duihuan", "baitiao", "lipei", "peifu",
-    "fanxian", "jiedong", "dongjie", "jiefeng", "tuihuo", "tuipiao", "zhuxiao", "jihuo",
+    "fanxian", "jiefeng", "tuihuo", "tuipiao", "zhuxiao", "jihuo",
     "shengji", "renzheng",
 )  # fmt: skip
 #: Of those, the ones that also name a two- or three-letter brand (``TOKEN_LURES``).
 NEW_TOKEN_WORDS = (
-    "ebank", "etoken", "xinyongka", "kaika", "jifen", "lipei", "peifu", "jiedong", "dongjie",
-    "jiefeng", "tuihuo", "tuipiao", "zhuxiao",
+    "ebank", "etoken", "xinyongka", "kaika", "jifen", "lipei", "peifu", "tuihuo", "tuipiao",
+    "zhuxiao",
 )  # fmt: skip
 
 
@@ -76,9 +76,7 @@ def said(detector: LookalikeDetector, evidence: Evidence, lang: str) -> str:
         ("boc-etoken.com", "boc.cn", "etoken"),
         ("ccb-xinyongka.top", "ccb.com", "xinyongka"),
         ("ccb-jifen.cc", "ccb.com", "jifen"),
-        ("ccb-dongjie.top", "ccb.com", "dongjie"),
         ("jd-zhuxiao.com", "jd.com", "zhuxiao"),
-        ("qq-jiefeng.top", "qq.com", "jiefeng"),
         ("cmbchina-kaika.cc", "cmbchina.com", "kaika"),
         ("cebbank-kaika.com", "cebbank.com", "kaika"),
         ("taobao-lipei.xyz", "taobao.com", "lipei"),
@@ -88,8 +86,6 @@ def said(detector: LookalikeDetector, evidence: Evidence, lang: str) -> str:
         ("taobao-tuihuo.top", "taobao.com", "tuihuo"),
         ("pinduoduo-fanxian.com", "pinduoduo.com", "fanxian"),
         ("douyin-fanxian.top", "douyin.com", "fanxian"),
-        ("unionpay-jiedong.com", "unionpay.com", "jiedong"),
-        ("alipay-dongjie.com", "alipay.com", "dongjie"),
         ("weixin-jiefeng.com", "weixin.qq.com", "jiefeng"),
         ("abchina-shengji.top", "abchina.com", "shengji"),
         ("ccb-ebank-shengji.com", "ccb.com", "shengji"),
@@ -150,7 +146,13 @@ def test_each_new_ask_names_a_short_bank_name(
         ("boc-ebank-cn.com", "boc-online.co.uk", "BOC, the British gases firm"),
         ("jd-baitiao-refund.xyz", "jd-sports.com", "JD Sports, the UK retailer"),
         ("jd-baitiao-refund.xyz", "jd-baitiao.com", "JD's own product name, no ask beside it"),
-        ("qq-jiefeng.top", "qq-shengji.com", "升级 is also a card game on QQ Games"),
+        ("jd-zhuxiao.com", "qq-shengji.com", "升级 is also a card game on QQ Games"),
+        (
+            "jd-zhuxiao.com",
+            "jd-jiefeng.com",
+            "杰峰 is a given name: jiefeng only beside longer names",
+        ),
+        ("pingan-lipei.com", "pinganjiedong.cn", "平安揭东: a district's police campaign"),
         ("jd-zhuxiao.com", "jd-renzheng.com", "认证: firms selling certification"),
         ("jd-zhuxiao.com", "jd-fanxian.com", "返现: honest cashback sites"),
         ("ccb-xinyongka.top", "boc-credit.com", "'credit' is no lure: BOC Credit Card is BOC's"),

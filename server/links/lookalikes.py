@@ -92,8 +92,8 @@ MIN_TLD_SWAP_LEN = 5
 #: yanzheng verify, zhanghu account, anquan security, lingqu claim, jiangli reward), online
 #: banking and its security device (ebank, etoken), cards and points (xinyongka 信用卡, kaika
 #: 开卡, jifen 积分), refunds and payouts (tuikuan 退款, tuihuo 退货, tuipiao 退票, lipei 理赔,
-#: peifu 赔付, buchang 补偿) and a blocked account (jiedong 解冻, dongjie 冻结, jiefeng 解封,
-#: zhuxiao 注销). Each was measured alone on every legitimate name we hold, with the
+#: peifu 赔付, buchang 补偿) and a closed account (zhuxiao 注销; jiefeng 解封 only beside
+#: longer names: it is also a given name, and jd-jiefeng.com may be someone's). Each was measured alone on every legitimate name we hold, with the
 #: protected lists switched off (Tranco top 20k, MetaMask's allow and fuzzy lists, the bundled
 #: lists: 0 of 20,510 newly named). Those lists hold few Chinese names, so the words were also
 #: read for what else they spell. Left to the shared lure list only, where they count beside
@@ -102,7 +102,9 @@ MIN_TLD_SWAP_LEN = 5
 #: duihuan and baitiao (JD's own product name). Left out entirely: credit (paypalcredit.com
 #: is PayPal's own; BOC Credit Card is a Bank of China company), guoqi (过期 "expired", also
 #: 国企 "state-owned firm"), shiming (实名, also a given name), daikuan and jinrong (loan and
-#: finance brokers put brands beside them), hongbao (red-packet coupon sites).
+#: finance brokers put brands beside them), hongbao (red-packet coupon sites), jiedong and
+#: dongjie (解冻, 冻结: also 揭东, a district, and 东街, "east street"; 平安揭东 is how a police
+#: campaign names itself, so pinganjiedong.cn must not be a lookalike of Ping An; review).
 TOKEN_LURES = frozenset(
     {
         "login", "logon", "signin", "verify", "verification", "validate", "claim", "claims",
@@ -113,7 +115,7 @@ TOKEN_LURES = frozenset(
         # pinyin and Chinese banking words, see above
         "denglu", "yanzheng", "zhanghu", "anquan", "lingqu", "jiangli", "ebank", "etoken",
         "xinyongka", "kaika", "jifen", "tuihuo", "tuipiao", "lipei", "peifu", "buchang",
-        "jiedong", "dongjie", "jiefeng", "zhuxiao",
+        "zhuxiao",
     }
 )  # fmt: skip
 
