@@ -46,7 +46,8 @@ ADVICE: Mapping[str, str] = {
         # English readers are anywhere: each region's own line, not the mainland's alone.
         "Do not pay, do not share verification codes or passwords, and stop replying. "
         "Report it to your police or national fraud line (mainland China: 96110 or the "
-        "国家反诈中心 app; Taiwan: 165; Hong Kong: 18222; UK: Action Fraud, 0300 123 2040; "
+        "国家反诈中心 app; Taiwan: 165; Hong Kong: 18222; UK: Action Fraud, 0300 123 2040, or "
+        "Police Scotland, 101; "
         "US: reportfraud.ftc.gov). If you already paid, call your bank and the police now."
     ),
     "zh": (
