@@ -286,7 +286,10 @@ def test_everyday_chats_get_no_reason_at_all(server: RunningServer) -> None:
 def test_honest_messages_that_share_a_script_s_words_get_no_reason(server: RunningServer) -> None:
     # Refund notices, parcels held for duty, friends' gains, brokers' newsletters and fund
     # statements: 9 of these 49 got a reason before session 16 (tip_group on the newsletters,
-    # guaranteed_returns on "余额宝日收益 0.52元").
+    # guaranteed_returns on "余额宝日收益 0.52元"). 17 more are a reviewer's, each read
+    # as scams by that day's new patterns: renewals that offer Settings beside the phone, a
+    # refund to collect in a store, 刚打客服电话…取消了, parcels of gold with duty or insurance
+    # already paid, a bake sale's takings, loan interest (信用卡逾期日息0.5%).
     for text in _lines("near_misses.txt"):
         lang = "en" if text.isascii() else "zh"
         verdict = check(server, text, lang)
@@ -300,3 +303,14 @@ def test_family_money_chats_are_never_a_warning(server: RunningServer) -> None:
         verdict = check(server, text, lang)
         assert verdict["verdict"] == "no_known_signals", (text, verdict["reasons"])
         assert "scam_text.classifier" not in {r["code"] for r in verdict["reasons"]}
+
+
+def test_a_gig_worker_s_earnings_are_no_testimonial(server: RunningServer) -> None:
+    # A sum earned driving, with an app and "DM me" for a referral code: profit_testimonial read
+    # it as "I made $3,000 with this platform, DM me" and the verdict was likely_scam. It now
+    # needs an investment (a named one, or a gain in percent or a multiple). The classifier
+    # alone still calls it suspicious; that is the model's reading, not a script's.
+    text = "I made $3,000 this month driving for Uber, the app is great, DM me for my referral code"
+    verdict = check(server, text, "en")
+    assert patterns(verdict) == set(), verdict["reasons"]
+    assert verdict["verdict"] != "likely_scam", verdict["reasons"]
