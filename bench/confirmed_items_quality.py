@@ -8,8 +8,17 @@ The bank is the worst case for false positives this data can build: every phone 
 wallet address the text extractor finds in the scam messages of the chosen splits, and every
 one of those scam messages itself, each a confirmed case. Every ham (and spam) message of the
 same splits is then checked by ``ConfirmedItemsDetector``; the table counts, per source and
-label, the messages that gain ``confirmed_items.*`` evidence and by which code. Scam messages
-are listed too (they match themselves: a sanity check, not a recall figure).
+label, the messages that gain ``confirmed_items.*`` evidence and by which code (``any``: a
+code that can move a verdict, i.e. not the INFO ``official_links``). Scam messages are listed
+too (they match themselves: a sanity check, not a recall figure); among them,
+``official_links`` counts the confirmed scams that no longer match themselves because every
+link in them goes to a known-legitimate site, and ``message_in_warning`` those that read as a
+warning asking for nothing: what the two exceptions cost.
+
+Framed: every banked scam message of at most 200 characters (its case holds its whole text,
+so it is findable inside a longer one) checked again inside a 【反诈提醒】 warning that quotes
+it and inside a forward with a line added; the codes each gets (in a warning, a quoted
+script that asks for an action, a link, a phone, keeps its full strength).
 
 Cost: ``score`` per message with the bank loaded and with nothing confirmed (the detector's
 early return), median and 99th percentile, on the same messages; the extra text extraction the
@@ -114,14 +123,26 @@ def main() -> None:
     for message in messages:
         label = text_data.LABELS[message.label]
         key = (message.source, label)
-        codes = {e.code for e in detector.score(message.text)}
+        evidence = detector.score(message.text)
+        codes = {e.code for e in evidence}
         cells[(*key, "n")] += 1
-        cells[(*key, "any")] += bool(codes)
+        cells[(*key, "any")] += any(e.role.value != "info" for e in evidence)
         for code in codes:
             cells[(*key, code.split(".", 1)[1])] += 1
         if codes and label == "ham" and shown < args.show:
             shown += 1
             print(f"[{message.source}/ham] {sorted(codes)}: {message.text[:160]!r}")
+    frames = {
+        "quoted in a warning": "【反诈提醒】近期有市民收到这样的消息：“{}”这是诈骗，请勿相信。",
+        "forwarded with a line": "Got this today, look: {}",
+    }
+    short = [text for text in scams if len(text) <= 200]
+    for frame, form in frames.items():
+        framed: Counter[str] = Counter()
+        for text in short:
+            evidence = detector.score(form.format(text))
+            framed.update({e.code.split(".", 1)[1] for e in evidence} or {"nothing"})
+        print(f"{frame}: {len(short)} scam messages of at most 200 characters: {dict(framed)}")
     bank_times = _timed(detector, [m.text for m in messages])
     extract_times = []
     for message in messages:
@@ -136,14 +157,21 @@ def main() -> None:
         f"load {os.getloadavg()[0]:.2f}\n"
     )
     print(f"messages findable inside a longer one: {bank.inside_size}\n")
-    head = "| source | label | n | with a phone or wallet | any | message | message_inside"
-    print(head + " | phone | wallet |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    columns = (
+        "n",
+        "exposed",
+        "any",
+        "message",
+        "message_inside",
+        "message_in_warning",
+        "official_links",
+        "phone",
+        "wallet",
+    )
+    print("| source | label | " + " | ".join(columns).replace("exposed", "phone/wallet") + " |")
+    print("|---" * (len(columns) + 2) + "|")
     for source, label in sorted({(s, lab) for s, lab, _ in cells}):
-        c = [
-            cells[(source, label, k)]
-            for k in ("n", "exposed", "any", "message", "message_inside", "phone", "wallet")
-        ]
+        c = [cells[(source, label, k)] for k in columns]
         print(f"| {source} | {label} | " + " | ".join(str(v) for v in c) + " |")
     for name, times in (
         ("nothing confirmed", empty_times),

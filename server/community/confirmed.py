@@ -62,6 +62,9 @@ class ConfirmedCase:
     category: str
     #: When the case was confirmed (``decided_at``, ISO 8601 UTC).
     confirmed_at: str
+    #: The case's shown text (``display``: a message's first 200 characters as sent), which
+    #: the detector reads for the sites the confirmed message itself linked to.
+    shown: str = ""
 
     @property
     def page(self) -> str:
@@ -75,6 +78,13 @@ class MessageMatch:
     case: ConfirmedCase
     #: ``same``: the checked message is the confirmed one; ``inside``: it contains it.
     how: str
+    #: The confirmed message's template (``link`` where it held a link).
+    template: str = ""
+
+    @property
+    def linked(self) -> bool:
+        """Whether the confirmed message held a link its template folded to ``link``."""
+        return "link" in self.template.split(" ")
 
 
 def substance(template: str) -> int:
@@ -108,7 +118,11 @@ class ConfirmedItems:
         inside: dict[str, list[tuple[str, ConfirmedCase]]] = {}
         for row in rows:
             case = ConfirmedCase(
-                int(row["id"]), str(row["kind"]), str(row["category"]), str(row["decided_at"])
+                int(row["id"]),
+                str(row["kind"]),
+                str(row["category"]),
+                str(row["decided_at"]),
+                str(row.get("display") or "") if row["kind"] == ItemKind.TEXT else "",
             )
             kind, key = case.kind, str(row["key"])
             if kind == ItemKind.PHONE:
@@ -142,7 +156,7 @@ class ConfirmedItems:
             return None
         case = self.messages.get(template_digest(template))
         if case is not None and substance(template) >= MIN_MESSAGE_CHARS:
-            return MessageMatch(case, "same")
+            return MessageMatch(case, "same", template)
         if not self._inside:
             return None
         return self._contained(template)
@@ -160,7 +174,7 @@ class ConfirmedItems:
                     if template.startswith(confirmed, start) and (
                         end == len(template) or template[end] == " "
                     ):
-                        return MessageMatch(case, "inside")
+                        return MessageMatch(case, "inside", confirmed)
             start += len(word) + 1
         return None
 
