@@ -207,10 +207,14 @@ def _name_commands(parser: argparse.ArgumentParser, path: str) -> None:
 
 #: What each command does with the database (``--db``, else DATA_DIR/fakewatch.db), checked
 #: in ``main`` before the command runs, so a bad path is one line and never a traceback:
-#:  - CREATES: it writes, and makes the database (and its folder) when there is none;
+#:  - CREATES: it writes, and makes the database (and its folder) when there is none, or
+#:    in an empty file; another program's SQLite database (tables, none of them FakeWatch's)
+#:    is refused, never migrated;
 #:  - EXISTING: it reads, or changes what must already be there: a database that is missing
-#:    (a mistyped --db) is refused and nothing is created;
-#:  - OPTIONAL: it uses the database when there is one (``check``), never creates it;
+#:    (a mistyped --db), an empty file or any SQLite file that is not FakeWatch's is
+#:    refused and nothing is created or changed;
+#:  - OPTIONAL: it uses the database when there is one (``check``), never creates it; a
+#:    file there must be FakeWatch's database, as for EXISTING;
 #:  - REPLACES: it puts another file in its place (``db restore``): whatever is there now,
 #:    a damaged file included, is moved aside, not read;
 #:  - DATA_DIR: it keeps its own state in the data folder (the bot's bot.db), not the database.
@@ -289,9 +293,32 @@ def check_paths(command: str, settings: Settings, flags: Mapping[str, Any]) -> N
                 must_exist=use == EXISTING,
                 writes=use == CREATES,
                 header=use != REPLACES,
+                must_be_fakewatch=use in (EXISTING, OPTIONAL),
             )
         except DatabasePathError as exc:
             raise SettingsError(exc.describe(_source(db_from, "data folder"))) from None
+
+
+def check_arguments(command: str, args: argparse.Namespace, settings: Settings) -> str:
+    """What is wrong with an argument that a creating command would only find out after it
+    made the database ('' when nothing is found): checked before anything is created."""
+    if command == "known-fakes add":
+        for file in args.files:
+            try:
+                with open(file, "rb"):
+                    pass
+            except OSError as exc:
+                return f"{file}: {exc.strerror or exc}"
+    if command == "federation pull" and not args.key:
+        try:
+            new = settings.db.stat().st_size == 0
+        except FileNotFoundError:
+            new = True
+        except OSError:
+            new = False
+        if new:  # no peer can be pinned yet
+            return "the first pull needs --key (the peer's GET /v1/federation/key)"
+    return ""
 
 
 def _source(given_by: str, default: str) -> str:
@@ -340,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except sqlite3.DatabaseError as exc:  # DatabaseUnusable: a file that is no database
         return _fail(f"cannot open the database {settings.db}: {exc}", EXIT_ERROR)
+    wrong = check_arguments(args.command_name, args, settings)
+    if wrong:
+        return _fail(wrong, EXIT_USAGE if args.command_name == "federation pull" else EXIT_ERROR)
     from server.commands import CommandError, run_command  # deferred: keeps --help fast
 
     try:

@@ -613,6 +613,7 @@ def db_restore(args: argparse.Namespace, settings: Settings) -> int:
     from server.storage.backup import BackupError, restore
 
     try:
+        _check_backup(args.backup)  # before `restore` makes the folder and the lock file
         applied, aside = restore(args.backup, settings.db)
     except BackupError as exc:
         raise CommandError(str(exc)) from None
@@ -635,3 +636,35 @@ def db_restore(args: argparse.Namespace, settings: Settings) -> int:
     if aside is not None:
         print(f"The database it replaced is kept as {aside}; delete it once all looks right.")
     return EXIT_OK
+
+
+def _check_backup(backup_file: Any) -> None:
+    """Raise ``BackupError`` when ``backup_file`` is plainly no FakeWatch backup (not an
+    SQLite file, or not FakeWatch's database, or a newer FakeWatch's), with the words
+    ``restore`` uses, before it creates anything; ``restore`` checks everything again on its
+    copy (integrity included). A file it cannot read is left to ``restore`` to report."""
+    from server.storage.backup import BackupError, _fakewatch_migrations
+    from server.storage.database import SQLITE_HEADER, read_only_uri
+
+    what = f"reading the backup {backup_file}"
+    try:
+        if not backup_file.is_file():
+            return
+        with backup_file.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return
+    if head != SQLITE_HEADER:
+        found = "it is an empty file" if not head else "it does not start with SQLite's header"
+        raise BackupError(f"{what}: file is not a database ({found}); nothing was done")
+    uri = read_only_uri(backup_file)
+    if not os.path.exists(f"{backup_file}-wal"):
+        uri += "&immutable=1"  # as `restore` reads it: nothing is created beside it
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            _fakewatch_migrations(conn, what)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return

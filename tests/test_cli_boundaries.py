@@ -3,8 +3,8 @@ that cannot work, a mistyped --db, a value out of range, a server whose models a
 
 Each answer is one line on stderr, ``fakewatch: what is wrong (which setting); what to do``,
 with exit status 2 for a setting to correct (argparse's usage convention, as for any bad
-setting) or 1 for a file that is there but no database (``cannot open the database``, as
-before). Never a traceback, and nothing is created or changed that the user did not ask for.
+setting, an empty file or another program's SQLite database given as FakeWatch's) or 1 for a
+file that is there but no SQLite database (``cannot open the database``, as before). Never a traceback, and nothing is created or changed that the user did not ask for.
 Every case runs the real ``fakewatch`` in a subprocess.
 """
 
@@ -354,3 +354,140 @@ def test_serve_workers_with_missing_models_prints_one_line(tmp_path: Path) -> No
     assert line.startswith("fakewatch: cannot load the models: "), line
     assert "FAKEWATCH_MODELS_DIR" in line
     assert "READY" not in result.stdout
+
+
+# --- 5: a file that is not FakeWatch's database is never turned into one ----------------------
+
+
+def _other_programs_database(path: Path) -> bytes:
+    """An SQLite file of another program (one table, one row, WAL off), mode 0644; its bytes."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES ('theirs')")
+    conn.commit()
+    conn.close()
+    path.chmod(0o644)
+    return path.read_bytes()
+
+
+READING_OR_OPTIONAL = [c for c in READING if c in COMMANDS] + ["check"]
+
+
+@pytest.mark.parametrize("command", READING_OR_OPTIONAL)
+def test_a_reading_command_refuses_another_programs_sqlite_database(
+    command: str, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    before = _other_programs_database(other)
+    line = one_line(fakewatch(*EXAMPLES[command], "--db", str(other), cwd=tmp_path), 2)
+    assert f"{other} is an SQLite database but not FakeWatch's (no FakeWatch tables" in line
+    assert "(from --db)" in line
+    assert other.read_bytes() == before, "never migrated"
+    assert stat.S_IMODE(other.stat().st_mode) == 0o644, "never chmodded"
+    assert tree(tmp_path) == ["other.db"], "no -wal, -shm or lock left beside it"
+
+
+@pytest.mark.parametrize("command", READING_OR_OPTIONAL)
+def test_a_reading_command_refuses_an_empty_file(command: str, tmp_path: Path) -> None:
+    empty = tmp_path / "afile"
+    empty.touch(mode=0o644)
+    empty.chmod(0o644)
+    line = one_line(fakewatch(*EXAMPLES[command], "--db", str(empty), cwd=tmp_path), 2)
+    assert f"{empty} is an empty file, not a FakeWatch database (from --db)" in line
+    assert empty.stat().st_size == 0
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o644
+    assert tree(tmp_path) == ["afile"]
+
+
+def test_a_reading_command_refuses_the_bots_own_state_database(tmp_path: Path) -> None:
+    """`--db var/bot.db` (the bot's state, in the same folder) is a mistype, not a database to
+    convert: refused whether it has FakeWatch-like bookkeeping or not."""
+    import sqlite3
+
+    from bot.state import BotState
+
+    data = tmp_path / "var"
+    data.mkdir()
+    BotState(data / "bot.db").close()
+    tables = (
+        sqlite3.connect(data / "bot.db").execute("SELECT count(*) FROM sqlite_master").fetchone()
+    )
+    line = one_line(fakewatch("keys", "list", "--db", str(data / "bot.db"), cwd=tmp_path), 2)
+    assert "is an SQLite database but not FakeWatch's" in line
+    after = (
+        sqlite3.connect(data / "bot.db").execute("SELECT count(*) FROM sqlite_master").fetchone()
+    )
+    assert after == tables
+
+
+@pytest.mark.parametrize("command", ["keys create", "lists block", "serve"])
+def test_a_creating_command_refuses_another_programs_database(command: str, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    before = _other_programs_database(other)
+    line = one_line(fakewatch(*EXAMPLES[command], "--db", str(other), cwd=tmp_path), 2)
+    assert f"{other} is an SQLite database but not FakeWatch's" in line
+    assert "name a new file to create one" in line
+    assert other.read_bytes() == before
+    assert tree(tmp_path) == ["other.db"]
+
+
+def test_a_creating_command_makes_its_database_in_an_empty_file(tmp_path: Path) -> None:
+    """An empty file holds nothing to lose: `keys create` makes it the database, as it does
+    a missing one, and `keys list` reads it afterwards."""
+    empty = tmp_path / "fw.db"
+    empty.touch()
+    assert fakewatch("keys", "create", "--db", str(empty), cwd=tmp_path).returncode == 0
+    listed = fakewatch("keys", "list", "--db", str(empty), cwd=tmp_path)
+    assert listed.returncode == 0 and "client" in listed.stdout, listed.stderr
+
+
+def test_connect_never_migrates_another_programs_tables(tmp_path: Path) -> None:
+    """Below the command line too (the bot, a test, a worker that lost a race): ``connect``
+    refuses a database with tables and no FakeWatch migration, and changes nothing."""
+    from server.storage.database import DatabaseUnusable, connect
+
+    other = tmp_path / "other.db"
+    _other_programs_database(other)
+    with pytest.raises(DatabaseUnusable, match="not FakeWatch's"):
+        connect(other)
+    import sqlite3
+
+    names = sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall()
+    assert names == [("t",)]
+
+
+# --- 6: a creating command checks its argument before it creates the database ---------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["known-fakes", "add", "nofile.png", "--label", "x"], 1, "nofile.png: No such file"),
+        (
+            ["federation", "pull", "http://127.0.0.1:9/v1/federation/feed", "--name", "p"],
+            2,
+            "the first pull needs --key",
+        ),
+    ],
+)
+def test_a_bad_argument_creates_no_database(
+    args: list[str], code: int, said: str, tmp_path: Path
+) -> None:
+    line = one_line(fakewatch(*args, "--db", str(tmp_path / "new" / "fw.db"), cwd=tmp_path), code)
+    assert said in line
+    assert tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("backup", ["bad.json", "other.db", "empty.db"])
+def test_restoring_what_is_no_backup_leaves_nothing_behind(backup: str, tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{}\n")
+    _other_programs_database(tmp_path / "other.db")
+    (tmp_path / "empty.db").touch()
+    before = tree(tmp_path)
+    result = fakewatch("db", "restore", backup, "--db", str(tmp_path / "d" / "fw.db"), cwd=tmp_path)
+    line = one_line(result, 1)
+    assert f"reading the backup {backup}: " in line
+    assert "not a database" in line or "not a FakeWatch database" in line
+    assert tree(tmp_path) == before, "no folder, no fw.db.lock"

@@ -72,14 +72,23 @@ class DatabasePathError(DatabaseUnusable):
 
 
 def check_database_path(
-    path: Path, *, must_exist: bool, writes: bool = True, header: bool = False
+    path: Path,
+    *,
+    must_exist: bool,
+    writes: bool = True,
+    header: bool = False,
+    must_be_fakewatch: bool = False,
 ) -> None:
     """Raise ``DatabasePathError`` when ``path`` cannot be FakeWatch's database file: it is a
     folder or not a regular file; a parent is a file; it is missing and ``must_exist``; with
     ``writes``, it cannot be written, or it is missing and its folder cannot be written.
     With ``header``, raise ``DatabaseUnusable`` when it is a file that is not an SQLite
-    database. Creates and changes nothing: ``cli.main`` calls it before every command, with
-    ``header``; ``connect`` again, without.
+    database, and ``DatabasePathError`` when it is another program's SQLite database (tables,
+    none of them FakeWatch's: ``connect`` would migrate FakeWatch's schema into it) or, with
+    ``must_be_fakewatch`` (a command that reads, or changes what must be there), when it is
+    an empty file or an SQLite database without tables (``connect`` would make it one).
+    Creates and changes nothing: ``cli.main`` calls it before every command, with
+    ``header``; ``connect`` again, without (``migrate`` refuses another program's tables).
 
     ``header`` opens and closes the file, which drops every POSIX lock this process holds on
     it, SQLite's included (fcntl locks belong to the process, not the descriptor): only ask
@@ -103,6 +112,7 @@ def check_database_path(
             raise DatabasePathError(path, f"{path} is not a regular file", "name a file")
         if header:
             _check_header(path)
+            _check_schema(path, must_be_fakewatch=must_be_fakewatch)
         if writes and not os.access(path, os.R_OK | os.W_OK):
             raise DatabasePathError(
                 path,
@@ -175,6 +185,82 @@ def _check_header(path: Path) -> None:
     if head and head != SQLITE_HEADER:
         raise DatabaseUnusable(
             path, "file is not a database (it does not start with SQLite's header)"
+        )
+
+
+#: What ``schema_of`` finds in a file with SQLite's header, or an empty one.
+EMPTY, NO_TABLES, FOREIGN, FAKEWATCH = "empty", "no tables", "foreign", "fakewatch"
+
+
+def schema_of(path: Path) -> tuple[str, list[str]]:
+    """Whether the SQLite file ``path`` (or an empty file) is FakeWatch's database: ``EMPTY``,
+    ``NO_TABLES``, ``FOREIGN`` (tables, but no FakeWatch migration recorded in
+    ``_sqlite_migrations``) or ``FAKEWATCH``, with the names of its tables. Reads only, and
+    leaves nothing beside the file: with no ``-wal`` there (every write is in the file) it
+    reads the file as immutable, else read-only through the WAL. Raises ``DatabaseUnusable``
+    when SQLite cannot read it."""
+    from server.storage.migrations import migrations
+
+    try:
+        if path.stat().st_size == 0:
+            return EMPTY, []
+    except OSError as exc:
+        raise DatabaseUnusable(path, f"cannot read it: {exc.strerror}") from None
+    uris = [read_only_uri(path)]
+    if not Path(f"{path}-wal").exists():
+        uris.insert(0, uris[0] + "&immutable=1")
+    for n, uri in enumerate(uris):
+        try:
+            conn = sqlite3.connect(uri, uri=True)
+            try:
+                conn.execute("PRAGMA busy_timeout = 5000")
+                names = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                        " AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid"
+                    )
+                ]
+                ours = (
+                    "_sqlite_migrations" in names
+                    and conn.execute(
+                        "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? LIMIT 1",
+                        (migrations.name,),
+                    ).fetchone()
+                )
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            if n + 1 < len(uris):  # a writer came in between: read through its WAL
+                continue
+            raise DatabaseUnusable(path, str(exc)) from None
+        break
+    if ours:
+        return FAKEWATCH, names
+    return (FOREIGN if names else NO_TABLES), names
+
+
+def _check_schema(path: Path, *, must_be_fakewatch: bool) -> None:
+    """Refuse another program's SQLite database always, and with ``must_be_fakewatch`` an
+    empty file or a database without tables too (see ``check_database_path``)."""
+    kind, names = schema_of(path)
+    if kind == FAKEWATCH:
+        return
+    if kind == FOREIGN:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise DatabasePathError(
+            path,
+            f"{path} is an SQLite database but not FakeWatch's (no FakeWatch tables; it holds"
+            f" {shown})",
+            "check the path; FakeWatch never turns another program's database into its own"
+            + ("" if must_be_fakewatch else " (name a new file to create one)"),
+        )
+    if must_be_fakewatch:
+        what = "an empty file" if kind == EMPTY else "an SQLite database with no tables"
+        raise DatabasePathError(
+            path,
+            f"{path} is {what}, not a FakeWatch database",
+            "check the path, or run `fakewatch serve` once to create the database there",
         )
 
 
@@ -333,7 +419,29 @@ def migrate(db: SqliteUtilsDatabase) -> None:
     if not migrations.pending(db):
         return
     with immediate(db):
+        if not migrations.applied(db):
+            _refuse_foreign_tables(db)
         migrations.apply(db)
+
+
+def _refuse_foreign_tables(db: SqliteUtilsDatabase) -> None:
+    """Raise ``DatabaseUnusable`` when a database with no FakeWatch migration has tables:
+    it is another program's (a mistyped --db), and FakeWatch's schema never goes into it.
+    ``cli.main`` refuses it first; this holds for every other caller of ``connect``."""
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        )
+    ]
+    if names:
+        path = Path(db.execute("PRAGMA database_list").fetchone()[2] or ":memory:")
+        raise DatabaseUnusable(
+            path,
+            f"it is an SQLite database but not FakeWatch's (no FakeWatch tables; it holds"
+            f" {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}); nothing was changed",
+        )
 
 
 @contextlib.contextmanager
